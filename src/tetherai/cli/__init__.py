@@ -1,0 +1,1 @@
+"""cli layer (DESIGN.md §2)."""

@@ -1,0 +1,1 @@
+"""identity layer (DESIGN.md §2)."""

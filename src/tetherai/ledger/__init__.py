@@ -1,0 +1,1 @@
+"""ledger layer (DESIGN.md §2)."""

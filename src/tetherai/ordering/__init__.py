@@ -1,0 +1,1 @@
+"""ordering layer (DESIGN.md §2)."""

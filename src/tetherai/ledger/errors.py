@@ -8,14 +8,32 @@ and ``hint`` and never see a foreign exception. Errors carry their evidence in `
     TetherError
     └── LedgerError            ledger.error
         ├── ProofError         ledger.bad_proof        (Merkle inclusion/consistency, RFC 9162 §2.1)
-        └── CheckpointError    ledger.bad_checkpoint   (C2SP tlog-checkpoint / signed-note)
+        ├── CheckpointError    ledger.bad_checkpoint   (C2SP tlog-checkpoint / signed-note)
+        ├── MalformedTx        tx.malformed            (not a well-formed envelope; never stored)
+        ├── TxInvalid          tx.*                    (a check failed; the tx is marked invalid)
+        ├── TxRejected         tx.*                    (admission refused it before ordering)
+        ├── ContractError      contract.*              (contract code refused the call)
+        ├── BlockRejected      ledger.block_rejected   (a peer refused a block from the orderer)
+        ├── StoreError         ledger.store            (the SQLite store failed or is unreadable)
+        └── VerificationFailed ledger.verification_failed (the verifier found a difference)
 """
 
 from __future__ import annotations
 
 from tetherai.errors import TetherError
 
-__all__ = ["CheckpointError", "LedgerError", "ProofError"]
+__all__ = [
+    "BlockRejected",
+    "CheckpointError",
+    "ContractError",
+    "LedgerError",
+    "MalformedTx",
+    "ProofError",
+    "StoreError",
+    "TxInvalid",
+    "TxRejected",
+    "VerificationFailed",
+]
 
 
 class LedgerError(TetherError):
@@ -49,3 +67,52 @@ class CheckpointError(LedgerError):
         "The checkpoint is malformed or not signed by a key you trust. Check the configured "
         "verifier keys (vkeys) and fetch the checkpoint again from its origin."
     )
+
+
+class MalformedTx(LedgerError):
+    """Input that is not a well-formed envelope: it cannot even be given a tx id."""
+
+    code = "tx.malformed"
+    hint = "Send the canonical JSON (RFC 8785) of {tx, sig} with every tx field of DESIGN.md §3."
+
+
+class TxInvalid(LedgerError):
+    """A tx failed a validity check; at execution it stays in its block marked invalid."""
+
+    code = "tx.invalid"
+    hint = ""
+
+
+class TxRejected(LedgerError):
+    """Admission refused a tx before ordering; nothing was stored."""
+
+    code = "tx.rejected"
+    hint = ""
+
+
+class ContractError(LedgerError):
+    """Raised by contract code to refuse a call. Its code and message become the tx's reason."""
+
+    code = "contract.refused"
+    hint = ""
+
+
+class BlockRejected(LedgerError):
+    """A peer refused a block: it does not follow the chain or is not the orderer's."""
+
+    code = "ledger.block_rejected"
+    hint = "The orderer and this peer disagree; run 'tether ledger verify' on both."
+
+
+class StoreError(LedgerError):
+    """The ledger's store could not be read or written."""
+
+    code = "ledger.store"
+    hint = "Check the path, the disk and the file permissions of the ledger store."
+
+
+class VerificationFailed(LedgerError):
+    """The verifier found the first place where the ledger differs from its replay."""
+
+    code = "ledger.verification_failed"
+    hint = "The ledger store was altered or corrupted; restore it from a peer or a backup."

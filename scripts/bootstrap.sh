@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Create the project's virtual environment and install tetherai with its pinned dev tools.
+# Works on a fresh Debian 12 with only python3: installs python3-venv when it is missing.
+set -euo pipefail
+python=${1:-python3}
+venv=${2:-.venv}
+
+if ! "$python" -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null; then
+  echo "error: tetherai needs Python 3.11 or newer ($python is $("$python" --version 2>&1))" >&2
+  exit 2
+fi
+if ! "$python" -c 'import ensurepip, venv' 2>/dev/null; then
+  echo "python3-venv is missing; installing it with apt-get" >&2
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  $sudo_cmd apt-get install -y -qq python3-venv
+fi
+if [ ! -x "$venv/bin/python" ]; then
+  "$python" -m venv "$venv"
+fi
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[dev]'

@@ -1,0 +1,233 @@
+"""``tether ledger``: inspect, prove and verify a channel's ledger (read-only, no keys)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+from rich.table import Table
+
+from tetherai.cli._common import (
+    EXIT_DIFFERENCE,
+    EXIT_USAGE,
+    HomeOption,
+    JsonOption,
+    console,
+    err_console,
+    print_json,
+    resolve_home,
+    run,
+)
+from tetherai.ledger.tlog_proof import format_tlog_proof
+from tetherai.services import ledger_info
+from tetherai.services.home import NetworkHome
+from tetherai.services.network import open_ledger
+
+app = typer.Typer(help="Inspect, prove and verify the ledger.", no_args_is_help=True)
+
+ChannelOption = Annotated[str | None, typer.Option("--channel", help="Channel (default: the home's).")]
+
+
+def _time(ms: object) -> str:
+    if not isinstance(ms, int):
+        return "-"
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + "Z"
+
+
+@app.command()
+def show(home: HomeOption = None, channel: ChannelOption = None, json_output: JsonOption = False) -> None:
+    """Summary of the ledger: height, txs, Merkle root, state root, latest checkpoint."""
+
+    def summary() -> dict[str, object]:
+        store, name = open_ledger(NetworkHome(resolve_home(home)), channel)
+        try:
+            return ledger_info.ledger_summary(store, name)  # type: ignore[return-value]
+        finally:
+            store.close()
+
+    info = run(summary)
+    if json_output:
+        print_json(info)
+        return
+    table = Table(show_header=False, box=None)
+    checkpoint = info["latest_checkpoint"]
+    rows = [
+        ("channel", info["channel"]),
+        ("blocks", info["blocks"]),
+        ("txs", info["txs"]),
+        ("tree size", info["tree_size"]),
+        ("log root", info["root"]),
+        ("state root", info["state_root"]),
+        ("head block hash", info["head_hash"]),
+        ("last block time", _time(info["last_block_ts"])),
+        ("genesis hash", info["genesis_hash"]),
+        (
+            "latest checkpoint",
+            "-" if not isinstance(checkpoint, dict) else f"block {checkpoint['block']}, size {checkpoint['size']}",
+        ),
+    ]
+    for name, value in rows:
+        table.add_row(f"[bold]{name}[/]", str(value))
+    console.print(table)
+
+
+@app.command()
+def blocks(
+    home: HomeOption = None,
+    channel: ChannelOption = None,
+    start: Annotated[int | None, typer.Option("--from", min=0, help="First block (default: the last page).")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="How many blocks.")] = 20,
+    json_output: JsonOption = False,
+) -> None:
+    """List blocks: number, time, txs (valid/invalid), hash."""
+
+    def listing() -> list[dict[str, object]]:
+        store, _ = open_ledger(NetworkHome(resolve_home(home)), channel)
+        try:
+            first = start if start is not None else max(0, store.height - limit)
+            return ledger_info.block_summaries(store, first, limit)  # type: ignore[return-value]
+        finally:
+            store.close()
+
+    rows = run(listing)
+    if json_output:
+        print_json(rows)
+        return
+    table = Table("block", "time (UTC)", "txs", "invalid", "tree size", "hash")
+    for row in rows:
+        table.add_row(
+            str(row["number"]), _time(row["ts"]), str(row["txs"]), str(row["invalid"]),
+            str(row["log_size"]), str(row["hash"])[:16] + "…",
+        )
+    console.print(table)
+
+
+@app.command()
+def tx(
+    tx_id: Annotated[str, typer.Argument(help="The tx id (64 hex characters).")],
+    home: HomeOption = None,
+    channel: ChannelOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Show one tx: who, what, where in the ledger, valid or why not, and what it wrote."""
+
+    def detail() -> dict[str, object]:
+        store, _ = open_ledger(NetworkHome(resolve_home(home)), channel)
+        try:
+            return ledger_info.tx_detail(store, tx_id)  # type: ignore[return-value]
+        finally:
+            store.close()
+
+    info = run(detail)
+    if json_output:
+        print_json(info)
+        return
+    body = info["tx"]
+    assert isinstance(body, dict)
+    creator = body["creator"]
+    status = "[green]valid[/]" if info["valid"] else f"[red]invalid[/] ({info['code']}: {info['message']})"
+    console.print(f"[bold]tx[/] {info['tx_id']}")
+    console.print(f"  block {info['block']} #{info['index']} (seq {info['seq']}), {_time(info['block_ts'])}")
+    console.print(f"  {creator['id']}@{creator['org']} called {body['contract']}.{body['fn']}: {status}")
+    writes = info["writes"]
+    assert isinstance(writes, list)
+    for write in writes:
+        console.print(f"  {'deleted' if write['deleted'] else 'wrote'} {write['key']}", highlight=False)
+
+
+@app.command()
+def proof(
+    tx_id: Annotated[str, typer.Argument(help="The tx id to prove.")],
+    home: HomeOption = None,
+    channel: ChannelOption = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the proof to a file.")] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Print an offline-verifiable inclusion proof (C2SP tlog-proof) against the latest checkpoint."""
+
+    def build() -> object:
+        store, _ = open_ledger(NetworkHome(resolve_home(home)), channel)
+        try:
+            return ledger_info.tx_proof(store, tx_id)
+        finally:
+            store.close()
+
+    tlog = run(build)
+    text = format_tlog_proof(tlog)  # type: ignore[arg-type]
+    if json_output:
+        print_json(
+            {
+                "tx_id": tx_id,
+                "index": tlog.index,  # type: ignore[attr-defined]
+                "proof": [node.hex() for node in tlog.hashes],  # type: ignore[attr-defined]
+                "checkpoint": tlog.checkpoint_note,  # type: ignore[attr-defined]
+                "tlog_proof": text,
+            }
+        )
+    elif output is not None:
+        output.write_text(text)
+        err_console.print(f"wrote {output}")
+    else:
+        typer.echo(text, nl=False)
+
+
+@app.command()
+def verify(
+    home: HomeOption = None,
+    channel: ChannelOption = None,
+    checkpoint: Annotated[
+        list[Path] | None,
+        typer.Option("--checkpoint", help="A signed checkpoint you kept; the ledger must contain it."),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Replay the whole ledger; exit 0 when intact, 1 naming the first difference."""
+    notes = []
+    for path in checkpoint or []:
+        try:
+            notes.append(path.read_text())
+        except OSError as error:
+            err_console.print(f"[bold red]error:[/] cannot read {path}: {error}")
+            raise typer.Exit(EXIT_USAGE) from None
+
+    def replay() -> object:
+        store, name = open_ledger(NetworkHome(resolve_home(home)), channel)
+        try:
+            if json_output or not console.is_terminal:
+                return ledger_info.verify(store, name, trusted_checkpoints=notes)
+            with Progress(
+                "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                TimeElapsedColumn(), console=err_console, transient=True,
+            ) as bar:
+                task = bar.add_task("verifying blocks", total=store.height)
+                return ledger_info.verify(
+                    store, name, trusted_checkpoints=notes,
+                    progress=lambda done, total: bar.update(task, completed=done),
+                )
+        finally:
+            store.close()
+
+    report = run(replay)
+    if json_output:
+        print_json(report.to_json())  # type: ignore[attr-defined]
+    elif report.ok:  # type: ignore[attr-defined]
+        r = report
+        rate = r.txs / r.seconds if r.seconds else 0  # type: ignore[attr-defined]
+        console.print(
+            f"[bold green]OK[/] ledger verified: {r.blocks} blocks, {r.txs} txs "  # type: ignore[attr-defined]
+            f"({r.valid_txs} valid), tree size {r.tree_size}, {r.checkpoints} checkpoints"  # type: ignore[attr-defined]
+        )
+        console.print(f"   root {r.root}\n   state root {r.state_root}")  # type: ignore[attr-defined]
+        console.print(f"   {r.seconds:.2f} s, {rate:,.0f} tx/s")  # type: ignore[attr-defined]
+    else:
+        problem = report.problem  # type: ignore[attr-defined]
+        err_console.print(f"[bold red]FAILED[/] {problem.message}", highlight=False)
+        for label, value in (("expected", problem.expected), ("found", problem.found), ("tx", problem.tx_id)):
+            if value is not None:
+                err_console.print(f"   {label}: {value}", highlight=False)
+        err_console.print(f"   ({problem.code}; checked {report.blocks} blocks before it)")  # type: ignore[attr-defined]
+    if not report.ok:  # type: ignore[attr-defined]
+        raise typer.Exit(EXIT_DIFFERENCE)

@@ -1,0 +1,108 @@
+"""Blocks (DESIGN.md §3).
+
+The orderer fixes the order of envelopes and signs a :class:`BlockHeader`
+``{number, prev_hash, ts, tx_count, txs_root, log_size, log_root}``; everything in it is known
+before execution, so any orderer can produce it. What execution yields (each tx's validity,
+writes, and the chained state root) is a :class:`BlockCommit`, recorded by every peer and
+covered by checkpoints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from hashlib import sha256
+
+from tetherai.crypto.jcs import JSONValue, canonicalize
+from tetherai.ledger.merkle import CompactRange, leaf_hash
+from tetherai.ledger.transaction import Envelope
+
+__all__ = ["GENESIS_PREV_HASH", "Block", "BlockCommit", "BlockHeader", "txs_root"]
+
+GENESIS_PREV_HASH = "0" * 64
+GENESIS_STATE_ROOT = "0" * 64
+
+
+@dataclass(frozen=True, slots=True)
+class BlockHeader:
+    """What the orderer signs: position, time and the Merkle commitments of a block."""
+
+    number: int
+    prev_hash: str
+    ts: int
+    tx_count: int
+    txs_root: str
+    log_size: int
+    log_root: str
+
+    def to_json(self) -> dict[str, JSONValue]:
+        return {
+            "number": self.number,
+            "prev_hash": self.prev_hash,
+            "ts": self.ts,
+            "tx_count": self.tx_count,
+            "txs_root": self.txs_root,
+            "log_size": self.log_size,
+            "log_root": self.log_root,
+        }
+
+    def canonical_bytes(self) -> bytes:
+        return canonicalize(self.to_json())
+
+    @property
+    def hash(self) -> str:
+        """``block_hash = sha256(JCS(header))``."""
+        return sha256(self.canonical_bytes()).hexdigest()
+
+    @classmethod
+    def from_json(cls, value: dict[str, JSONValue]) -> BlockHeader:
+        return cls(
+            number=_int(value["number"]),
+            prev_hash=str(value["prev_hash"]),
+            ts=_int(value["ts"]),
+            tx_count=_int(value["tx_count"]),
+            txs_root=str(value["txs_root"]),
+            log_size=_int(value["log_size"]),
+            log_root=str(value["log_root"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A header, the envelopes it commits to, in order, and the orderer's signature."""
+
+    header: BlockHeader
+    envelopes: tuple[Envelope, ...]
+    orderer_sig: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class BlockCommit:
+    """The outcome of executing a block: results digest and the chained state root.
+
+    ``state_root(n) = sha256(state_root(n-1) || results_hash(n))`` where ``results_hash`` is
+    the SHA-256 of the JCS list of per-tx results (validity, reason, writes, return value).
+    Folding validity in, not only the writes, means a flipped valid/invalid flag changes the
+    root even for a tx that wrote nothing.
+    """
+
+    number: int
+    results_hash: str
+    state_root: str
+
+
+def txs_root(envelopes: tuple[Envelope, ...] | list[Envelope]) -> str:
+    """RFC 6962 root over this block's envelopes alone (verifiable without the whole log)."""
+    tree = CompactRange()
+    for envelope in envelopes:
+        tree.append(leaf_hash(envelope.leaf_data))
+    return tree.root().hex()
+
+
+def chain_state_root(previous: str, results_hash: str) -> str:
+    return sha256(bytes.fromhex(previous) + bytes.fromhex(results_hash)).hexdigest()
+
+
+def _int(value: JSONValue) -> int:
+    if type(value) is not int:
+        raise TypeError(f"expected an integer, found {value!r}")
+    return value

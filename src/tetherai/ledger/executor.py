@@ -1,0 +1,202 @@
+"""Validate and execute one block, in order, deterministically (DESIGN.md §3).
+
+Peers and the verifier both run blocks through :func:`execute_block`, so the rule for what
+makes a tx valid is written once. A tx that fails a check or whose contract refuses it stays
+in the block, marked invalid with a reason, and changes no state: keeping it means every
+peer (and an auditor) can see what was attempted and why it was refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from hashlib import sha256
+
+from tetherai.crypto.errors import CanonicalizationError
+from tetherai.crypto.jcs import JSONValue, canonicalize
+from tetherai.crypto.signature import PublicKey
+from tetherai.ledger.contract import (
+    ChannelRules,
+    Context,
+    ContractRegistry,
+    ContractStateView,
+    Identity,
+    StateReader,
+)
+from tetherai.ledger.errors import ContractError, TxInvalid
+from tetherai.ledger.signatures import PendingChecks
+from tetherai.ledger.state import BlockState
+from tetherai.ledger.transaction import Envelope
+
+__all__ = ["BlockOutcome", "TxResult", "execute_block", "validate_envelope"]
+
+MAX_RESULT_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class TxResult:
+    """What execution made of one tx. Part of the state-root chain, so every peer agrees."""
+
+    tx_id: str
+    valid: bool
+    code: str | None = None
+    message: str | None = None
+    contract_version: str | None = None
+    writes: dict[str, JSONValue | None] = field(default_factory=dict)
+    result: JSONValue = None
+    encoded: bytes = b""  # JCS of to_json(), set once by the executor
+
+    def to_json(self) -> dict[str, JSONValue]:
+        if not self.valid:
+            return {"tx_id": self.tx_id, "valid": False, "code": self.code, "message": self.message}
+        return {
+            "tx_id": self.tx_id,
+            "valid": True,
+            "version": self.contract_version,
+            "writes": dict(self.writes),
+            "result": self.result,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class BlockOutcome:
+    results: list[TxResult]
+    writes: dict[str, JSONValue | None]
+    results_hash: str
+    keys: dict[str, PublicKey]  # cert_sha256 -> public key of every creator authenticated
+
+
+def validate_envelope(
+    envelope: Envelope,
+    *,
+    channel: str,
+    block_ts: int,
+    state: StateReader,
+    rules: ChannelRules,
+    registry: ContractRegistry,
+    signature_valid: Callable[[Identity], bool],
+) -> tuple[Identity, str]:
+    """Every check a tx must pass before its contract runs; shared by admission and execution.
+
+    Returns the creator's identity and the active contract version.
+
+    Raises:
+        TxInvalid: the first check that failed, with a stable code.
+    """
+    tx = envelope.tx
+    if tx.channel != channel:
+        raise TxInvalid(f"tx is for channel '{tx.channel}', not '{channel}'", code="tx.wrong_channel")
+    skew = rules.max_skew_ms(state)
+    if abs(tx.ts - block_ts) > skew:
+        raise TxInvalid(
+            f"tx time {tx.ts} is {abs(tx.ts - block_ts) / 1000:.1f}s from the orderer's clock "
+            f"(allowed: {skew / 1000:.0f}s)",
+            code="tx.clock_skew",
+            hint="check the clock of the machine that signed the tx, then sign it again",
+        )
+    identity = rules.authenticate(tx, state)
+    if not signature_valid(identity):
+        raise TxInvalid(
+            f"signature does not verify with the certificate of {identity.id}@{identity.org}",
+            code="tx.bad_signature",
+        )
+    version = rules.contract_version(tx.contract, state)
+    registry.function(tx.contract, version, tx.fn, "transaction")
+    assert version is not None  # registry.function raised otherwise
+    return identity, version
+
+
+def execute_block(
+    envelopes: Sequence[Envelope],
+    *,
+    channel: str,
+    block_number: int,
+    block_ts: int,
+    state: StateReader,
+    rules: ChannelRules,
+    registry: ContractRegistry,
+    signatures: PendingChecks,
+    known_tx_ids: Callable[[Iterable[str]], set[str]],
+) -> BlockOutcome:
+    """Run a block's envelopes in order against ``state`` (which is not modified).
+
+    ``known_tx_ids`` answers which of the given ids are already on the ledger, so a replayed
+    envelope is refused; duplicates inside the block are caught here.
+    """
+    overlay = BlockState(state)
+    seen = known_tx_ids([envelope.tx_id for envelope in envelopes])
+    results: list[TxResult] = []
+    keys: dict[str, PublicKey] = {}
+    for index, envelope in enumerate(envelopes):
+        tx_id = envelope.tx_id
+        if tx_id in seen:
+            results.append(
+                _invalid(tx_id, "tx.replayed", "a tx with this id is already on the ledger")
+            )
+            continue
+        seen.add(tx_id)
+        result = _execute_one(
+            envelope, index, block_number, block_ts, channel, overlay, rules, registry, signatures, keys
+        )
+        if result.valid:
+            overlay.apply(result.writes)
+        results.append(result)
+    # JCS of a list is its elements' JCS joined by commas, so each result is encoded once.
+    encoded = b"[" + b",".join(result.encoded for result in results) + b"]"
+    return BlockOutcome(results, overlay.writes, sha256(encoded).hexdigest(), keys)
+
+
+def _execute_one(
+    envelope: Envelope,
+    index: int,
+    block_number: int,
+    block_ts: int,
+    channel: str,
+    state: BlockState,
+    rules: ChannelRules,
+    registry: ContractRegistry,
+    signatures: PendingChecks,
+    keys: dict[str, PublicKey],
+) -> TxResult:
+    tx = envelope.tx
+    tx_id = envelope.tx_id
+
+    def signature_valid(identity: Identity) -> bool:
+        keys[identity.cert_sha256] = identity.public_key
+        return signatures.valid(index, identity.public_key)
+
+    try:
+        identity, version = validate_envelope(
+            envelope,
+            channel=channel,
+            block_ts=block_ts,
+            state=state,
+            rules=rules,
+            registry=registry,
+            signature_valid=signature_valid,
+        )
+        function = registry.function(tx.contract, version, tx.fn, "transaction")
+        args = function.bind(tx.args)
+        view = ContractStateView(state, tx.contract)
+        context = Context(tx_id, identity, block_number, block_ts, view)
+        returned = function.method(context, **args)
+    except (TxInvalid, ContractError) as error:
+        return _invalid(tx_id, error.code, error.message)
+    except Exception as error:  # a bug in contract code: deterministic, so the same everywhere
+        message = f"contract raised {type(error).__name__}: {error}"[:500]
+        return _invalid(tx_id, "contract.crashed", message)
+    result = TxResult(tx_id, True, None, None, version, view.writes, returned)
+    try:
+        encoded = canonicalize(result.to_json())
+    except CanonicalizationError as error:
+        return _invalid(tx_id, "contract.bad_output", f"contract output is not canonical JSON: {error}")
+    if len(encoded) > MAX_RESULT_BYTES:
+        message = f"contract output is {len(encoded)} bytes; the limit is {MAX_RESULT_BYTES}"
+        return _invalid(tx_id, "contract.output_too_large", message)
+    return replace(result, encoded=encoded)
+
+
+def _invalid(tx_id: str, code: str, message: str) -> TxResult:
+    result = TxResult(tx_id, False, code, message)
+    return replace(result, encoded=canonicalize(result.to_json()))
+

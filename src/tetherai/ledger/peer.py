@@ -1,0 +1,250 @@
+"""A peer: executes ordered blocks against its own copy of a channel's ledger (DESIGN.md §3).
+
+The peer checks what the orderer signed (number, link, Merkle commitments, signature),
+executes the block with :func:`~tetherai.ledger.executor.execute_block`, chains the state
+root and writes everything in one durable store transaction. It also serves admission
+checks for the solo orderer, queries, proofs and history.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from tetherai.crypto.errors import SignatureError
+from tetherai.crypto.jcs import JSONValue
+from tetherai.crypto.signature import PublicKey, verify
+from tetherai.ledger.block import (
+    GENESIS_PREV_HASH,
+    GENESIS_STATE_ROOT,
+    Block,
+    BlockCommit,
+    BlockHeader,
+    chain_state_root,
+    txs_root,
+)
+from tetherai.ledger.checkpoint import NoteSigner, CosignatureSigner, sign_checkpoint
+from tetherai.ledger.contract import ChannelRules, ContractRegistry, QueryContext, StateReader
+from tetherai.ledger.errors import BlockRejected, TxInvalid, TxRejected
+from tetherai.ledger.executor import TxResult, execute_block, validate_envelope
+from tetherai.ledger.merkle import CompactRange, leaf_hash
+from tetherai.ledger.proofs import consistency_proof, inclusion_proof
+from tetherai.ledger.signatures import SignatureChecker
+from tetherai.ledger.sqlite_store import SqliteLedgerStore
+from tetherai.ledger.state import BlockState
+from tetherai.ledger.transaction import Envelope
+from tetherai.ledger.tree_head import LedgerCheckpoint
+
+__all__ = ["Head", "Peer", "verify_orderer_signature"]
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """Where the chain ends: what the next block must link to."""
+
+    height: int
+    block_hash: str
+    ts: int
+    log_size: int
+    log_root: bytes
+    state_root: str
+
+
+def verify_orderer_signature(header: BlockHeader, sig: bytes, keys: Sequence[PublicKey]) -> bool:
+    data = header.canonical_bytes()
+    for key in keys:
+        try:
+            verify(key, sig, data)
+        except SignatureError:
+            continue
+        return True
+    return False
+
+
+class Peer:
+    """Executes blocks of one channel and keeps the results durably."""
+
+    def __init__(
+        self,
+        *,
+        store: SqliteLedgerStore,
+        channel: str,
+        registry: ContractRegistry,
+        rules: ChannelRules,
+        signatures: SignatureChecker | None = None,
+    ) -> None:
+        self.store = store
+        self.channel = channel
+        self.registry = registry
+        self.rules = rules
+        self._own_checker = signatures is None
+        self.signatures = signatures or SignatureChecker()
+        self._lock = threading.RLock()
+        self._keys: dict[str, PublicKey] = {}
+        self._tree = CompactRange.from_reader(store.tx_count, store.node)
+        last = store.block(store.height - 1) if store.height else None
+        if last is None:
+            self._head = Head(0, GENESIS_PREV_HASH, 0, 0, self._tree.root(), GENESIS_STATE_ROOT)
+        else:
+            header = BlockHeader.from_json(_loads(last.header))
+            self._head = Head(
+                last.number + 1, last.hash, header.ts, header.log_size,
+                bytes.fromhex(header.log_root), last.state_root,
+            )
+
+    @property
+    def head(self) -> Head:
+        return self._head
+
+    @property
+    def tree(self) -> CompactRange:
+        """The Merkle log's frontier after the last committed block (do not modify)."""
+        return self._tree
+
+    def close(self) -> None:
+        if self._own_checker:
+            self.signatures.close()
+
+    # -- admission ------------------------------------------------------------------------
+
+    def admit(self, envelope: Envelope, *, now_ms: int, pending: set[str] | frozenset[str] = frozenset()) -> None:
+        """Check a tx against the current state before it is ordered.
+
+        Raises:
+            TxRejected: the tx would be invalid now; nothing is stored.
+        """
+        with self._lock:
+            if envelope.tx_id in pending or self.store.known_tx_ids([envelope.tx_id]):
+                raise TxRejected(
+                    f"tx {envelope.tx_id} is already on the ledger or waiting to be ordered",
+                    code="tx.replayed",
+                    hint="sign a new tx (a fresh nonce) to repeat an action",
+                )
+            try:
+                validate_envelope(
+                    envelope,
+                    channel=self.channel,
+                    block_ts=now_ms,
+                    state=self.store,
+                    rules=self.rules,
+                    registry=self.registry,
+                    signature_valid=lambda identity: self.signatures.check_now(envelope, identity.public_key),
+                )
+                self.registry.function(
+                    envelope.tx.contract,
+                    self.rules.contract_version(envelope.tx.contract, self.store),
+                    envelope.tx.fn,
+                    "transaction",
+                ).bind(envelope.tx.args)
+            except TxInvalid as error:
+                raise TxRejected(error.message, code=error.code, hint=error.hint or None) from error
+
+    # -- committing -----------------------------------------------------------------------
+
+    def commit(self, block: Block) -> list[TxResult]:
+        """Check, execute and durably store the next block; return each tx's result.
+
+        Raises:
+            BlockRejected: the block does not follow the chain or is not the orderer's.
+        """
+        with self._lock:
+            return self._commit(block)
+
+    def _commit(self, block: Block) -> list[TxResult]:
+        header = block.header
+        head = self._head
+        if header.number != head.height:
+            raise BlockRejected(f"expected block {head.height}, got block {header.number}")
+        if header.prev_hash != head.block_hash:
+            raise BlockRejected(f"block {header.number} does not link to block {head.height - 1}")
+        if header.ts < head.ts:
+            raise BlockRejected(f"block {header.number} is older than its predecessor")
+        if header.tx_count != len(block.envelopes) or header.txs_root != txs_root(block.envelopes):
+            raise BlockRejected(f"block {header.number}: txs_root does not match its txs")
+        if header.number > 0 and not verify_orderer_signature(
+            header, block.orderer_sig, [o.public_key for o in self.rules.orderers(self.store)]
+        ):
+            raise BlockRejected(f"block {header.number} is not signed by the channel's orderer")
+        tree = copy_tree(self._tree)
+        nodes: list[tuple[int, int, bytes]] = []
+        leaves = [envelope.leaf_data for envelope in block.envelopes]
+        for data in leaves:
+            nodes.extend(tree.append(leaf_hash(data)))
+        if header.log_size != tree.size or header.log_root != tree.root().hex():
+            raise BlockRejected(f"block {header.number}: log_root does not match the log")
+        outcome = execute_block(
+            block.envelopes,
+            channel=self.channel,
+            block_number=header.number,
+            block_ts=header.ts,
+            state=self.store,
+            rules=self.rules,
+            registry=self.registry,
+            signatures=self.signatures.start(block.envelopes, self._keys.get),
+            known_tx_ids=self.store.known_tx_ids,
+        )
+        if header.number == 0:
+            # The genesis block installs the orderer's key, so it is checked against its own result.
+            after = BlockState(self.store)
+            after.apply(outcome.writes)
+            if not verify_orderer_signature(header, block.orderer_sig, [o.public_key for o in self.rules.orderers(after)]):
+                raise BlockRejected("the genesis block is not signed by the orderer it names")
+        commit = BlockCommit(header.number, outcome.results_hash, chain_state_root(head.state_root, outcome.results_hash))
+        self.store.append_block(header, block.orderer_sig, leaves, outcome, commit, nodes)
+        self._tree = tree
+        self._keys.update(outcome.keys)
+        self._head = Head(header.number + 1, header.hash, header.ts, tree.size, tree.root(), commit.state_root)
+        return outcome.results
+
+    # -- checkpoints, proofs, queries ------------------------------------------------------
+
+    def checkpoint(self) -> LedgerCheckpoint:
+        """The unsigned checkpoint of the current head."""
+        head = self._head
+        return LedgerCheckpoint(self.channel, head.height - 1, head.log_size, head.log_root, head.state_root)
+
+    def store_checkpoint(
+        self, checkpoint: LedgerCheckpoint, signers: Sequence[NoteSigner | CosignatureSigner]
+    ) -> str:
+        """Sign the checkpoint with ``signers`` and keep the note."""
+        note = sign_checkpoint(checkpoint.to_checkpoint(), signers)
+        self.store.add_checkpoint(checkpoint.size, checkpoint.block, note)
+        return note
+
+    def inclusion_proof(self, seq: int, size: int | None = None) -> list[bytes]:
+        with self._lock:
+            return inclusion_proof(seq, size or self._tree.size, self.store.node)
+
+    def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]:
+        with self._lock:
+            return consistency_proof(old_size, new_size or self._tree.size, self.store.node)
+
+    def query(self, contract: str, fn: str, args: Mapping[str, JSONValue]) -> JSONValue:
+        """Run a read-only contract query against the current state.
+
+        Raises:
+            TxInvalid: unknown contract or function, or bad arguments.
+            ContractError: the query refused.
+        """
+        with self._lock:
+            state: StateReader = self.store
+            version = self.rules.contract_version(contract, state)
+            function = self.registry.function(contract, version, fn, "query")
+            head = self._head
+            context = QueryContext(state, head.height - 1, head.ts)
+            return function.method(context, **function.bind(args))
+
+
+def _loads(data: bytes) -> dict[str, JSONValue]:
+    value = json.loads(data)
+    if not isinstance(value, dict):
+        raise BlockRejected("a stored block header is not a JSON object")
+    return value
+
+
+def copy_tree(tree: CompactRange) -> CompactRange:
+    """An independent copy of a compact range (its frontier is all it holds)."""
+    frontier = {(level, index): node for level, index, node in tree.frontier()}
+    return CompactRange.from_reader(tree.size, lambda level, index: frontier[(level, index)])

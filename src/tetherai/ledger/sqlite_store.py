@@ -1,0 +1,366 @@
+"""The ledger's SQLite store (DESIGN.md §3, "Storage").
+
+One database file per peer and channel, in WAL mode with ``synchronous=FULL``: a block, its
+envelopes, their results, the state and history writes and the new Merkle nodes are written
+in one SQLite transaction, so after a crash a block is either wholly there or not at all, and a
+tx is acknowledged only after that transaction is durable. Blocks, envelopes, history and
+Merkle nodes are append-only; triggers refuse updates and deletes so a bug cannot rewrite
+them (someone editing the file directly is the verifier's job to catch).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from tetherai.crypto.jcs import JSONValue
+from tetherai.ledger.block import BlockCommit, BlockHeader
+from tetherai.ledger.errors import StoreError
+from tetherai.ledger.executor import BlockOutcome
+
+__all__ = ["SqliteLedgerStore", "StoredBlock", "StoredTx", "encode_value"]
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY, value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS blocks (
+    number INTEGER PRIMARY KEY,
+    hash TEXT NOT NULL,
+    header BLOB NOT NULL,
+    orderer_sig BLOB NOT NULL,
+    first_seq INTEGER NOT NULL,
+    results_hash TEXT NOT NULL,
+    state_root TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS txs (
+    seq INTEGER PRIMARY KEY,
+    tx_id TEXT NOT NULL,
+    block INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    envelope BLOB NOT NULL,
+    valid INTEGER NOT NULL,
+    code TEXT,
+    message TEXT,
+    contract_version TEXT,
+    result TEXT
+);
+CREATE INDEX IF NOT EXISTS txs_by_id ON txs (tx_id);
+CREATE INDEX IF NOT EXISTS txs_by_block ON txs (block, idx);
+CREATE TABLE IF NOT EXISTS state (
+    key TEXT PRIMARY KEY, value TEXT NOT NULL, seq INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS history (
+    key TEXT NOT NULL, seq INTEGER NOT NULL, value TEXT,
+    PRIMARY KEY (key, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS history_by_seq ON history (seq);
+CREATE TABLE IF NOT EXISTS merkle (
+    level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL,
+    PRIMARY KEY (level, idx)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS checkpoints (
+    size INTEGER NOT NULL, block INTEGER PRIMARY KEY, note TEXT NOT NULL
+);
+"""
+
+_APPEND_ONLY = ("blocks", "txs", "history", "merkle", "checkpoints")
+
+
+def encode_value(value: JSONValue) -> str:
+    """Storage form of a state value: compact JSON with sorted keys (exact float repr)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTx:
+    seq: int
+    tx_id: str
+    block: int
+    index: int
+    envelope: bytes
+    valid: bool
+    code: str | None
+    message: str | None
+    contract_version: str | None
+    result: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBlock:
+    number: int
+    hash: str
+    header: bytes
+    orderer_sig: bytes
+    first_seq: int
+    results_hash: str
+    state_root: str
+    txs: list[StoredTx]
+
+
+class SqliteLedgerStore:
+    """A peer's durable copy of one channel's ledger."""
+
+    def __init__(self, path: Path | str, *, readonly: bool = False) -> None:
+        self.path = str(path)
+        self.readonly = readonly
+        try:
+            if readonly:
+                if self.path != ":memory:" and not Path(self.path).exists():
+                    raise StoreError(f"no ledger at {self.path}", hint="run 'tether init' first")
+                uri = f"file:{Path(self.path).resolve()}?mode=ro"
+                self._db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+            else:
+                self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=FULL")
+                self._db.executescript(_SCHEMA)
+                for table in _APPEND_ONLY:
+                    for action in ("UPDATE", "DELETE"):
+                        self._db.execute(
+                            f"CREATE TRIGGER IF NOT EXISTS {table}_no_{action.lower()} "
+                            f"BEFORE {action} ON {table} BEGIN "
+                            f"SELECT RAISE(ABORT, '{table} are append-only'); END"
+                        )
+                self._db.execute(
+                    "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+                )
+            self._db.execute("PRAGMA foreign_keys=OFF")
+            version = self._meta("schema_version")
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"cannot open the ledger at {self.path}: {error}") from error
+        if version != str(SCHEMA_VERSION):
+            raise StoreError(
+                f"ledger at {self.path} has schema version {version}; this tetherai reads {SCHEMA_VERSION}"
+            )
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- writing -------------------------------------------------------------------------
+
+    def append_block(
+        self,
+        header: BlockHeader,
+        orderer_sig: bytes,
+        envelopes: Sequence[bytes],
+        outcome: BlockOutcome,
+        commit: BlockCommit,
+        merkle_nodes: Iterable[tuple[int, int, bytes]],
+    ) -> None:
+        """Write one executed block durably, all or nothing."""
+        first_seq = header.log_size - header.tx_count
+        tx_rows = []
+        history_rows = []
+        for index, (data, result) in enumerate(zip(envelopes, outcome.results, strict=True)):
+            seq = first_seq + index
+            tx_rows.append(
+                (
+                    seq,
+                    result.tx_id,
+                    header.number,
+                    index,
+                    data,
+                    int(result.valid),
+                    result.code,
+                    result.message,
+                    result.contract_version,
+                    None if not result.valid else encode_value(result.result),
+                )
+            )
+            for key, value in result.writes.items():
+                history_rows.append((key, seq, None if value is None else encode_value(value)))
+        state_rows = []
+        deleted = []
+        last_seq: dict[str, int] = {}
+        for key, seq, _ in history_rows:
+            last_seq[key] = seq
+        for key, value in outcome.writes.items():
+            if value is None:
+                deleted.append((key,))
+            else:
+                state_rows.append((key, encode_value(value), last_seq[key]))
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute(
+                "INSERT INTO blocks VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    header.number,
+                    header.hash,
+                    header.canonical_bytes(),
+                    orderer_sig,
+                    first_seq,
+                    commit.results_hash,
+                    commit.state_root,
+                ),
+            )
+            db.executemany("INSERT INTO txs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", tx_rows)
+            db.executemany("INSERT INTO history VALUES (?, ?, ?)", history_rows)
+            db.executemany("INSERT OR REPLACE INTO state VALUES (?, ?, ?)", state_rows)
+            db.executemany("DELETE FROM state WHERE key = ?", deleted)
+            db.executemany("INSERT INTO merkle VALUES (?, ?, ?)", merkle_nodes)
+            db.execute("COMMIT")
+        except sqlite3.Error as error:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise StoreError(f"could not write block {header.number}: {error}") from error
+
+    def add_checkpoint(self, size: int, block: int, note: str) -> None:
+        try:
+            self._db.execute("INSERT OR IGNORE INTO checkpoints VALUES (?, ?, ?)", (size, block, note))
+        except sqlite3.Error as error:
+            raise StoreError(f"could not store the checkpoint of block {block}: {error}") from error
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # -- reading -------------------------------------------------------------------------
+
+    def _meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def meta(self, key: str) -> str | None:
+        return self._meta(key)
+
+    @property
+    def height(self) -> int:
+        """Number of blocks (the next block's number)."""
+        row = self._db.execute("SELECT MAX(number) FROM blocks").fetchone()
+        return 0 if row[0] is None else int(row[0]) + 1
+
+    @property
+    def tx_count(self) -> int:
+        row = self._db.execute("SELECT MAX(seq) FROM txs").fetchone()
+        return 0 if row[0] is None else int(row[0]) + 1
+
+    def get(self, key: str) -> JSONValue | None:
+        row = self._db.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def scan(self, prefix: str) -> Iterator[tuple[str, JSONValue]]:
+        rows = self._db.execute(
+            "SELECT key, value FROM state WHERE key >= ? AND key < ? ORDER BY key",
+            (prefix, prefix + "\U0010ffff"),
+        ).fetchall()
+        for key, value in rows:
+            yield key, json.loads(value)
+
+    def state_rows(self) -> Iterator[tuple[str, str, int]]:
+        """Every state row (key, stored value text, seq of the last write), in key order."""
+        yield from self._db.execute("SELECT key, value, seq FROM state ORDER BY key")
+
+    def history_rows(self, first_seq: int, last_seq: int) -> list[tuple[str, int, str | None]]:
+        return self._db.execute(
+            "SELECT key, seq, value FROM history WHERE seq BETWEEN ? AND ? ORDER BY seq, key",
+            (first_seq, last_seq),
+        ).fetchall()
+
+    def history_count(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM history").fetchone()[0])
+
+    def history(self, key: str) -> list[dict[str, JSONValue]]:
+        """``GetHistoryForKey``: every write of ``key`` with its tx, block and time, oldest first."""
+        rows = self._db.execute(
+            "SELECT h.seq, h.value, t.tx_id, t.block, b.header FROM history h "
+            "JOIN txs t ON t.seq = h.seq JOIN blocks b ON b.number = t.block "
+            "WHERE h.key = ? ORDER BY h.seq",
+            (key,),
+        ).fetchall()
+        return [
+            {
+                "seq": seq,
+                "tx_id": tx_id,
+                "block": block,
+                "ts": json.loads(header)["ts"],
+                "deleted": value is None,
+                "value": None if value is None else json.loads(value),
+            }
+            for seq, value, tx_id, block, header in rows
+        ]
+
+    def known_tx_ids(self, tx_ids: Iterable[str]) -> set[str]:
+        ids = list(tx_ids)
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                row[0]
+                for row in self._db.execute(f"SELECT tx_id FROM txs WHERE tx_id IN ({marks})", chunk)  # noqa: S608
+            )
+        return found
+
+    def node(self, level: int, index: int) -> bytes:
+        """A stored Merkle node, for ``merkle.NodeReader``."""
+        row = self._db.execute(
+            "SELECT hash FROM merkle WHERE level = ? AND idx = ?", (level, index)
+        ).fetchone()
+        if row is None:
+            raise StoreError(f"Merkle node ({level}, {index}) is missing from the store")
+        return bytes(row[0])
+
+    def merkle_rows(self) -> Iterator[tuple[int, int, bytes]]:
+        yield from self._db.execute("SELECT level, idx, hash FROM merkle ORDER BY level, idx")
+
+    def merkle_count(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM merkle").fetchone()[0])
+
+    def block(self, number: int) -> StoredBlock | None:
+        blocks = list(self.blocks(number, number + 1))
+        return blocks[0] if blocks else None
+
+    def blocks(self, start: int = 0, stop: int | None = None) -> Iterator[StoredBlock]:
+        """Stored blocks with their txs, in order, read in batches."""
+        end = self.height if stop is None else stop
+        cursor = start
+        while cursor < end:
+            batch_end = min(cursor + 64, end)
+            block_rows = self._db.execute(
+                "SELECT number, hash, header, orderer_sig, first_seq, results_hash, state_root "
+                "FROM blocks WHERE number >= ? AND number < ? ORDER BY number",
+                (cursor, batch_end),
+            ).fetchall()
+            tx_rows: dict[int, list[StoredTx]] = {}
+            for row in self._db.execute(
+                "SELECT seq, tx_id, block, idx, envelope, valid, code, message, contract_version, "
+                "result FROM txs WHERE block >= ? AND block < ? ORDER BY block, idx",
+                (cursor, batch_end),
+            ):
+                tx_rows.setdefault(row[2], []).append(
+                    StoredTx(row[0], row[1], row[2], row[3], bytes(row[4]), bool(row[5]), *row[6:])
+                )
+            for number, block_hash, header, sig, first_seq, results_hash, state_root in block_rows:
+                yield StoredBlock(
+                    number, block_hash, bytes(header), bytes(sig), first_seq, results_hash,
+                    state_root, tx_rows.get(number, []),
+                )
+            if not block_rows:
+                return
+            cursor = batch_end
+
+    def tx(self, tx_id: str) -> StoredTx | None:
+        row = self._db.execute(
+            "SELECT seq, tx_id, block, idx, envelope, valid, code, message, contract_version, result "
+            "FROM txs WHERE tx_id = ? ORDER BY seq LIMIT 1",
+            (tx_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        return StoredTx(row[0], row[1], row[2], row[3], bytes(row[4]), bool(row[5]), *row[6:])
+
+    def checkpoints(self) -> list[tuple[int, int, str]]:
+        """(size, block, note) of every stored checkpoint, oldest first."""
+        return self._db.execute("SELECT size, block, note FROM checkpoints ORDER BY block").fetchall()
+
+    def latest_checkpoint(self) -> tuple[int, int, str] | None:
+        row = self._db.execute(
+            "SELECT size, block, note FROM checkpoints ORDER BY block DESC LIMIT 1"
+        ).fetchone()
+        return None if row is None else (int(row[0]), int(row[1]), str(row[2]))

@@ -1,0 +1,80 @@
+"""World state (DESIGN.md §3): key → JSON value, with each key's full history in the store.
+
+:class:`MemoryState` is the state the verifier rebuilds while replaying; :class:`BlockState`
+is the overlay a block executes against, so its writes reach the store (or the verifier's
+memory) only once the whole block has run.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator, Mapping
+
+from tetherai.crypto.jcs import JSONValue
+from tetherai.ledger.contract import StateReader
+
+__all__ = ["BlockState", "MemoryState"]
+
+
+class MemoryState:
+    """An in-memory world state with ordered prefix scans."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, JSONValue] = {}
+        self._keys: list[str] = []
+
+    def get(self, key: str) -> JSONValue | None:
+        return self._values.get(key)
+
+    def scan(self, prefix: str) -> Iterator[tuple[str, JSONValue]]:
+        start = bisect.bisect_left(self._keys, prefix)
+        for key in self._keys[start:]:
+            if not key.startswith(prefix):
+                break
+            yield key, self._values[key]
+
+    def apply(self, writes: Mapping[str, JSONValue | None]) -> None:
+        for key, value in writes.items():
+            if value is None:
+                if self._values.pop(key, None) is not None:
+                    del self._keys[bisect.bisect_left(self._keys, key)]
+            else:
+                if key not in self._values:
+                    bisect.insort(self._keys, key)
+                self._values[key] = value
+
+    def items(self) -> Iterator[tuple[str, JSONValue]]:
+        """All entries in key order."""
+        for key in self._keys:
+            yield key, self._values[key]
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+class BlockState:
+    """Reads through to ``base`` after this block's own earlier writes."""
+
+    def __init__(self, base: StateReader) -> None:
+        self._base = base
+        self.writes: dict[str, JSONValue | None] = {}
+
+    def get(self, key: str) -> JSONValue | None:
+        if key in self.writes:
+            return self.writes[key]
+        return self._base.get(key)
+
+    def scan(self, prefix: str) -> Iterator[tuple[str, JSONValue]]:
+        own = {k: v for k, v in self.writes.items() if k.startswith(prefix)}
+        if not own:
+            yield from self._base.scan(prefix)
+            return
+        merged: dict[str, JSONValue | None] = dict(self._base.scan(prefix))
+        merged.update(own)
+        for key in sorted(merged):
+            value = merged[key]
+            if value is not None:
+                yield key, value
+
+    def apply(self, writes: Mapping[str, JSONValue | None]) -> None:
+        self.writes.update(writes)

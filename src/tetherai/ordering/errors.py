@@ -1,0 +1,23 @@
+"""Errors of the ordering layer."""
+
+from __future__ import annotations
+
+from tetherai.errors import TetherError
+
+__all__ = ["OrdererBusy", "OrdererClosed", "OrderingError"]
+
+
+class OrderingError(TetherError):
+    code = "ordering.error"
+
+
+class OrdererBusy(OrderingError):
+    """Too many txs are waiting; the caller should retry later (HTTP 503 + Retry-After)."""
+
+    code = "ordering.busy"
+    hint = "retry in a moment"
+
+
+class OrdererClosed(OrderingError):
+    code = "ordering.closed"
+    hint = "the node is shutting down; retry once it is back"

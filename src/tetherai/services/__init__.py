@@ -1,0 +1,1 @@
+"""services layer: use cases (DESIGN.md §2)."""

@@ -1,0 +1,127 @@
+"""Read-only views of a ledger for people and scripts: summary, blocks, txs, proofs, verify."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from tetherai.contracts.membership import MembershipRules
+from tetherai.contracts.registry import default_registry
+from tetherai.crypto.jcs import JSONValue
+from tetherai.ledger.block import BlockHeader
+from tetherai.ledger.checkpoint import Checkpoint
+from tetherai.ledger.errors import LedgerError
+from tetherai.ledger.merkle import root_at
+from tetherai.ledger.proofs import inclusion_proof
+from tetherai.ledger.sqlite_store import SqliteLedgerStore, StoredBlock
+from tetherai.ledger.tlog_proof import TlogProof
+from tetherai.ledger.transaction import Envelope
+from tetherai.ledger.verifier import Progress, VerificationReport, verify_ledger
+
+__all__ = ["block_summaries", "ledger_summary", "tx_detail", "tx_proof", "verify"]
+
+
+class NotFoundError(LedgerError):
+    code = "ledger.not_found"
+
+
+def ledger_summary(store: SqliteLedgerStore, channel: str) -> dict[str, JSONValue]:
+    height = store.height
+    last = store.block(height - 1) if height else None
+    header = None if last is None else json.loads(last.header)
+    checkpoint = store.latest_checkpoint()
+    return {
+        "channel": channel,
+        "blocks": height,
+        "txs": store.tx_count,
+        "tree_size": None if header is None else header["log_size"],
+        "root": None if header is None else header["log_root"],
+        "state_root": None if last is None else last.state_root,
+        "head_hash": None if last is None else last.hash,
+        "last_block_ts": None if header is None else header["ts"],
+        "genesis_hash": store.meta("genesis_hash"),
+        "latest_checkpoint": None
+        if checkpoint is None
+        else {"block": checkpoint[1], "size": checkpoint[0], "note": checkpoint[2]},
+    }
+
+
+def _block_summary(stored: StoredBlock) -> dict[str, JSONValue]:
+    header = BlockHeader.from_json(json.loads(stored.header))
+    return {
+        "number": stored.number,
+        "hash": stored.hash,
+        "ts": header.ts,
+        "txs": len(stored.txs),
+        "valid": sum(1 for tx in stored.txs if tx.valid),
+        "invalid": sum(1 for tx in stored.txs if not tx.valid),
+        "log_size": header.log_size,
+        "state_root": stored.state_root,
+    }
+
+
+def block_summaries(store: SqliteLedgerStore, start: int, limit: int) -> list[dict[str, JSONValue]]:
+    return [_block_summary(stored) for stored in store.blocks(start, min(start + limit, store.height))]
+
+
+def tx_detail(store: SqliteLedgerStore, tx_id: str) -> dict[str, JSONValue]:
+    """A tx as stored: its fields, where it is, whether it was valid and what it wrote."""
+    stored = store.tx(tx_id)
+    if stored is None:
+        raise NotFoundError(f"no tx {tx_id} on this ledger", hint="list txs with 'tether ledger blocks'")
+    envelope = Envelope.from_bytes(stored.envelope)
+    block = store.block(stored.block)
+    assert block is not None
+    writes = [
+        {"key": key, "deleted": value is None, "value": None if value is None else json.loads(value)}
+        for key, _, value in store.history_rows(stored.seq, stored.seq)
+    ]
+    return {
+        "tx_id": stored.tx_id,
+        "seq": stored.seq,
+        "block": stored.block,
+        "index": stored.index,
+        "block_ts": json.loads(block.header)["ts"],
+        "valid": stored.valid,
+        "code": stored.code,
+        "message": stored.message,
+        "contract_version": stored.contract_version,
+        "result": None if stored.result is None else json.loads(stored.result),
+        "tx": envelope.tx.to_json(),
+        "writes": writes,  # type: ignore[dict-item]
+    }
+
+
+def tx_proof(store: SqliteLedgerStore, tx_id: str) -> TlogProof:
+    """The inclusion proof of a tx against the latest stored checkpoint."""
+    stored = store.tx(tx_id)
+    if stored is None:
+        raise NotFoundError(f"no tx {tx_id} on this ledger")
+    latest = store.latest_checkpoint()
+    if latest is None or latest[0] <= stored.seq:
+        raise NotFoundError(
+            f"no checkpoint covers tx {tx_id} yet", hint="wait for the next block's checkpoint"
+        )
+    size, _, note = latest
+    hashes = inclusion_proof(stored.seq, size, store.node)
+    body = note.partition("\n\n")[0] + "\n"
+    if Checkpoint.parse(body).root_hash != root_at(size, store.node):
+        raise LedgerError("the stored checkpoint does not match the stored tree; run 'tether ledger verify'")
+    return TlogProof(stored.seq, tuple(hashes), note, stored.envelope)
+
+
+def verify(
+    store: SqliteLedgerStore,
+    channel: str,
+    *,
+    trusted_checkpoints: Sequence[str] = (),
+    progress: Progress | None = None,
+) -> VerificationReport:
+    return verify_ledger(
+        store,
+        channel=channel,
+        registry=default_registry(),
+        rules=MembershipRules(),
+        trusted_checkpoints=trusted_checkpoints,
+        progress=progress,
+    )

@@ -1,0 +1,19 @@
+"""Shared fixtures: a real network in a temp dir (real SQLite, real keys, real signatures)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.common.network import Network, make_network
+
+
+@pytest.fixture
+def network(tmp_path: Path) -> Iterator[Network]:
+    net = make_network(tmp_path)
+    try:
+        yield net
+    finally:
+        net.close()

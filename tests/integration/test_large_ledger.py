@@ -1,0 +1,51 @@
+"""A ledger of 100,000 txs verifies end to end (issue 2, "Done means")."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future
+from pathlib import Path
+
+import pytest
+
+from tetherai.contracts.membership import MembershipRules
+from tetherai.contracts.registry import default_registry
+from tetherai.ledger.executor import TxResult
+from tetherai.ledger.sqlite_store import SqliteLedgerStore
+from tetherai.ledger.verifier import verify_ledger
+from tests.common.network import make_network
+
+TXS = 100_000
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_hundred_thousand_tx_ledger_verifies(tmp_path: Path) -> None:
+    net = make_network(tmp_path, max_txs=1000, max_wait=0.05)
+    try:
+        signers = [net.participant(f"client{i}") for i in range(4)]
+        envelopes = [
+            net.sign(signers[i % 4], "notary", "notarize", {"name": f"n/{i}", "sha256": f"{i:064x}"})
+            for i in range(TXS)
+        ]
+        futures: list[list[Future[TxResult]]] = [[], []]
+
+        def client(number: int) -> None:
+            futures[number].extend(net.node.orderer.submit(e) for e in envelopes[number::2])
+
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert all(f.result(timeout=120).valid for share in futures for f in share)
+    finally:
+        net.close()
+    store = SqliteLedgerStore(net.home.ledger_path("main"), readonly=True)
+    try:
+        report = verify_ledger(store, channel="main", registry=default_registry(), rules=MembershipRules())
+    finally:
+        store.close()
+    assert report.ok, report.problem
+    assert report.txs == report.tree_size == TXS + 1 + 4
+    assert report.valid_txs == report.txs

@@ -1,1 +1,62 @@
-"""crypto layer (DESIGN.md §2)."""
+"""crypto layer (DESIGN.md §2, §3): canonical JSON, SHA-256 digests, signatures.
+
+The bottom layer: it imports nothing else of tetherai but :mod:`tetherai.errors`.
+"""
+
+from tetherai.crypto.digest import (
+    CHUNK_SIZE,
+    FileDigest,
+    HashingReader,
+    hash_file,
+    hash_stream,
+    is_sha256_hex,
+    sha256_hex,
+)
+from tetherai.crypto.errors import (
+    CanonicalizationError,
+    CryptoError,
+    NotCanonicalError,
+    SignatureError,
+    UnsupportedKeyError,
+)
+from tetherai.crypto.jcs import JSONValue, canonicalize, loads_canonical
+from tetherai.crypto.signature import (
+    Algorithm,
+    PrivateKey,
+    PublicKey,
+    algorithm_of,
+    generate_private_key,
+    load_public_key_pem,
+    public_key_fingerprint,
+    public_key_to_pem,
+    sign,
+    verify,
+)
+
+__all__ = [
+    "CHUNK_SIZE",
+    "Algorithm",
+    "CanonicalizationError",
+    "CryptoError",
+    "FileDigest",
+    "HashingReader",
+    "JSONValue",
+    "NotCanonicalError",
+    "PrivateKey",
+    "PublicKey",
+    "SignatureError",
+    "UnsupportedKeyError",
+    "algorithm_of",
+    "canonicalize",
+    "generate_private_key",
+    "hash_file",
+    "hash_stream",
+    "is_sha256_hex",
+    "load_public_key_pem",
+    "loads_canonical",
+    "public_key_fingerprint",
+    "public_key_to_pem",
+    "sha256_hex",
+    "sign",
+    "verify",
+]

@@ -1,1 +1,41 @@
-"""identity layer (DESIGN.md §2)."""
+"""identity layer (DESIGN.md §2, §4): org CAs, participant certificates, key files."""
+
+from tetherai.identity.ca import CA_CERTIFICATE_FILE, CA_KEY_FILE, CertificateAuthority
+from tetherai.identity.certificate import (
+    ParticipantIdentity,
+    certificate_sha256,
+    certificate_to_pem,
+    load_certificate_pem,
+    parse_participant_certificate,
+    validate_name,
+    verify_issued_by,
+)
+from tetherai.identity.errors import CertificateError, IdentityError, KeyFileError
+from tetherai.identity.keys import (
+    load_certificate,
+    load_private_key,
+    write_certificate,
+    write_private_key,
+)
+from tetherai.identity.roles import Role
+
+__all__ = [
+    "CA_CERTIFICATE_FILE",
+    "CA_KEY_FILE",
+    "CertificateAuthority",
+    "CertificateError",
+    "IdentityError",
+    "KeyFileError",
+    "ParticipantIdentity",
+    "Role",
+    "certificate_sha256",
+    "certificate_to_pem",
+    "load_certificate",
+    "load_certificate_pem",
+    "load_private_key",
+    "parse_participant_certificate",
+    "validate_name",
+    "verify_issued_by",
+    "write_certificate",
+    "write_private_key",
+]

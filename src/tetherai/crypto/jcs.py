@@ -1,0 +1,305 @@
+"""Canonical JSON: RFC 8785, the JSON Canonicalization Scheme (DESIGN.md §3 "Canonical bytes").
+
+Every structure that is signed or hashed (txs, block headers, write sets) is serialized with
+:func:`canonicalize`. Bytes that arrive from outside and will be verified are parsed with
+:func:`loads_canonical`, which accepts them only if they are exactly the canonical form of the
+value they encode, so a signature or digest always covers one unambiguous value.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import TypeAlias, cast
+
+import rfc8785
+
+from tetherai.crypto.errors import CanonicalizationError, NotCanonicalError
+
+__all__ = ["JSONValue", "canonicalize", "loads_canonical"]
+
+JSONValue: TypeAlias = bool | int | float | str | list["JSONValue"] | dict[str, "JSONValue"] | None
+"""A JSON value as Python holds it: what :func:`loads_canonical` returns."""
+
+# I-JSON (RFC 7493 §2.2) safe integers; rfc8785 refuses integers outside this range.
+_INT_MAX = 2**53 - 1
+# A decimal integer of more than this many characters (sign included) is outside ±(2**53-1)
+# ("-9007199254740991" has 17); this bound keeps int() away from huge digit strings.
+_INT_MAX_CHARS = 17
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def canonicalize(value: object) -> bytes:
+    """Serialize ``value`` to its RFC 8785 canonical bytes.
+
+    Args:
+        value: a JSON value: ``None``, ``bool``, ``int`` within ±(2**53-1), finite ``float``,
+            ``str``, ``list``/``tuple`` and ``dict`` with ``str`` keys, nested.
+
+    Returns:
+        The UTF-8 canonical form: no whitespace, object keys sorted by their UTF-16 code
+        units, numbers in ECMAScript form.
+
+    Raises:
+        CanonicalizationError: ``value`` holds something JCS cannot represent (an integer out
+            of range, NaN or an infinity, a non-string key, a lone surrogate, another type);
+            the message names the offending value and where it is (``$.args.size``).
+    """
+    try:
+        # rfc8785 checks the types itself at run time; its errors are translated below.
+        return rfc8785.dumps(value)  # type: ignore[arg-type]
+    except RecursionError as error:
+        raise CanonicalizationError("cannot canonicalize: nested too deeply") from error
+    except (ValueError, TypeError) as error:  # rfc8785 errors are ValueErrors, as is UnicodeError
+        problem = _find_problem(value, "$")
+        message = f"cannot canonicalize {problem}" if problem else f"cannot canonicalize: {error}"
+        raise CanonicalizationError(message) from error
+
+
+def loads_canonical(data: bytes, *, max_depth: int = 64) -> JSONValue:
+    """Parse canonical JSON bytes, refusing anything but the exact RFC 8785 form.
+
+    Args:
+        data: UTF-8 JSON bytes, as received (a tx envelope, a block header).
+        max_depth: the deepest nesting of arrays and objects accepted (``[]`` is depth 1).
+
+    Returns:
+        The parsed value; ``canonicalize(result) == data``. An integer written with more
+        digits than ±(2**53-1) allows is accepted only when it is exactly the canonical form
+        of an IEEE 754 double (``9007199254740992``), and is then returned as a ``float``.
+
+    Raises:
+        NotCanonicalError: ``data`` is not UTF-8, not JSON, has duplicate keys, NaN or
+            Infinity literals, nesting deeper than ``max_depth``, an integer out of range, or
+            differs in any byte from the canonical form of what it encodes (whitespace, key
+            order, escapes, number format).
+    """
+    if data.isascii():
+        text = data.decode("ascii")
+        try:
+            value = _parse(text, _float_leaves_fast_path, _int_fast)
+        except _SlowPath:
+            pass
+        else:
+            _check_depth(data, value, max_depth)
+            # Fast path, equivalent to comparing with canonicalize(value): here ``data`` is
+            # ASCII, and ``value`` holds no float and only integers within ±(2**53-1).
+            # * If every string in ``value`` (keys included) is ASCII, json.dumps below emits
+            #   exactly the JCS bytes: JCS sorts keys by UTF-16 code units, which for BMP (so
+            #   ASCII) keys is the code-point order sort_keys uses; integers are plain
+            #   decimal in both (only float formatting differs, and there are none); both
+            #   escape only '"', '\\' and U+0000..U+001F, as \b \f \n \r \t or lowercase
+            #   \u00xx, and write everything else literally; literals and separators agree.
+            # * If some string holds a non-ASCII character (written as a \u escape in
+            #   ``data``), both serializations contain a non-ASCII byte, or cannot be encoded
+            #   at all (a lone surrogate), so neither equals the ASCII ``data``: both reject.
+            # Duplicate keys collapse on parsing, so the re-serialization is shorter: rejected.
+            try:
+                expected = _dumps_fast(value)
+            except UnicodeEncodeError as error:
+                raise NotCanonicalError(
+                    "not canonical JSON: a string contains a lone surrogate (\\ud800-\\udfff)"
+                ) from error
+            except RecursionError as error:  # pragma: no cover - parsing hits the limit first
+                raise NotCanonicalError("not canonical JSON: nested too deeply") from error
+            if expected != data:
+                raise _mismatch(data, expected)
+            return value
+    return _loads_reference(data, max_depth=max_depth)
+
+
+def _loads_reference(data: bytes, *, max_depth: int) -> JSONValue:
+    """:func:`loads_canonical` without the fast path: compare with ``rfc8785.dumps``."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise NotCanonicalError(
+            f"not canonical JSON: invalid UTF-8 at byte {error.start}",
+            details={"offset": error.start},
+        ) from error
+    value = _parse(text, float, _int_reference)
+    _check_depth(data, value, max_depth)
+    try:
+        expected = rfc8785.dumps(value)
+    except RecursionError as error:  # pragma: no cover - parsing hits the limit first
+        raise NotCanonicalError("not canonical JSON: nested too deeply") from error
+    except (ValueError, TypeError) as error:
+        problem = _find_problem(value, "$") or str(error)
+        raise NotCanonicalError(f"not canonical JSON: cannot canonicalize {problem}") from error
+    if expected != data:
+        raise _mismatch(data, expected)
+    return value
+
+
+def _dumps_fast(value: JSONValue) -> bytes:
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False
+    ).encode("utf-8")
+
+
+class _SlowPath(Exception):
+    """Raised from a parse hook to leave the fast path (a float or a big integer was seen)."""
+
+
+def _float_leaves_fast_path(text: str) -> float:
+    raise _SlowPath
+
+
+def _int_fast(text: str) -> int:
+    if len(text) > _INT_MAX_CHARS:
+        raise _SlowPath
+    number = int(text)
+    if -_INT_MAX <= number <= _INT_MAX:
+        return number
+    raise _SlowPath
+
+
+def _int_reference(text: str) -> int | float:
+    if len(text) <= _INT_MAX_CHARS:
+        number = int(text)
+        if -_INT_MAX <= number <= _INT_MAX:
+            return number
+    # Out of the I-JSON integer range: JSON numbers are IEEE 754 doubles, so the only
+    # acceptable spelling is the canonical form of the double it denotes.
+    as_float = float(text)
+    try:
+        if rfc8785.dumps(as_float) == text.encode("ascii"):
+            return as_float
+    except rfc8785.CanonicalizationError:
+        pass  # an infinity: reported below like any other out-of-range integer
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    raise NotCanonicalError(
+        f"not canonical JSON: integer {shown} is outside the I-JSON range ±(2**53-1)"
+    )
+
+
+def _reject_constant(text: str) -> float:
+    raise NotCanonicalError(f"not canonical JSON: {text} is not a JSON number")
+
+
+def _parse(text: str, parse_float: object, parse_int: object) -> JSONValue:
+    # A decoder per call, not a module-level one: it is cheap (below a microsecond).
+    decoder = json.JSONDecoder(
+        parse_float=parse_float,  # type: ignore[arg-type]
+        parse_int=parse_int,  # type: ignore[arg-type]
+        parse_constant=_reject_constant,
+    )
+    try:
+        return cast(JSONValue, decoder.decode(text))
+    except json.JSONDecodeError as error:
+        offset = len(text[: error.pos].encode("utf-8"))
+        raise NotCanonicalError(
+            f"not canonical JSON: invalid JSON at byte {offset}: {error.msg}",
+            details={"offset": offset},
+        ) from error
+    except RecursionError as error:
+        raise NotCanonicalError("not canonical JSON: nested too deeply") from error
+    except ValueError as error:  # pragma: no cover - defensive: hooks keep int() to 17 chars
+        raise NotCanonicalError(f"not canonical JSON: {error}") from error
+
+
+def _check_depth(data: bytes, value: JSONValue, max_depth: int) -> None:
+    # Every nested array or object starts with '[' or '{', so when the whole input holds at
+    # most max_depth of them the depth cannot exceed it; only otherwise walk the value.
+    if data.count(b"[") + data.count(b"{") <= max_depth:
+        return
+    stack: list[tuple[JSONValue, int]] = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, list | dict):
+            depth += 1
+            if depth > max_depth:
+                raise NotCanonicalError(
+                    f"not canonical JSON: nested deeper than {max_depth} levels",
+                    details={"max_depth": max_depth},
+                )
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, depth) for child in children)
+
+
+def _mismatch(data: bytes, expected: bytes) -> NotCanonicalError:
+    """Describe how ``data`` differs from its canonical form (only on the error path)."""
+    duplicate = _find_duplicate_key(data)
+    if duplicate is not None:
+        return NotCanonicalError(
+            f"not canonical JSON: duplicate key {json.dumps(duplicate)}",
+            details={"duplicate_key": duplicate},
+        )
+    offset = next(
+        (i for i, (a, b) in enumerate(zip(data, expected, strict=False)) if a != b),
+        min(len(data), len(expected)),
+    )
+    found = data[offset : offset + 12]
+    wanted = expected[offset : offset + 12]
+    return NotCanonicalError(
+        f"not canonical JSON: differs from the RFC 8785 form at byte {offset} "
+        f"(found {found!r}, canonical {wanted!r})",
+        details={"offset": offset, "found": found.hex(), "expected": wanted.hex()},
+    )
+
+
+def _find_duplicate_key(data: bytes) -> str | None:
+    duplicates: list[str] = []
+
+    def pairs_hook(pairs: list[tuple[str, object]]) -> None:
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                duplicates.append(key)
+            seen.add(key)
+
+    try:
+        json.loads(data.decode("utf-8"), object_pairs_hook=pairs_hook)
+    except ValueError:  # pragma: no cover - data was parsed successfully before
+        return None
+    return duplicates[0] if duplicates else None
+
+
+def _find_problem(value: object, path: str) -> str | None:
+    """Name the first part of ``value`` that JCS cannot represent, with its path."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        if -_INT_MAX <= value <= _INT_MAX:
+            return None
+        return f"integer {value} at {path}: outside the I-JSON range ±(2**53-1)"
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return None
+        return f"float {value} at {path}: NaN and infinities have no JSON form"
+    if isinstance(value, str):
+        if _is_scalar_string(value):
+            return None
+        return f"string at {path}: contains a lone surrogate"
+    if isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            problem = _find_problem(item, f"{path}[{index}]")
+            if problem:
+                return problem
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return f"key {key!r} at {path}: object keys must be strings"
+            if not _is_scalar_string(key):
+                return f"key at {path}: contains a lone surrogate"
+            problem = _find_problem(item, _child_path(path, key))
+            if problem:
+                return problem
+        return None
+    return f"{type(value).__name__} at {path}: not a JSON type"
+
+
+def _is_scalar_string(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _child_path(path: str, key: str) -> str:
+    if _IDENTIFIER.fullmatch(key):
+        return f"{path}.{key}"
+    return f"{path}[{json.dumps(key)}]"

@@ -29,7 +29,7 @@ EXIT_FAILURE = 3
 _INPUT_ERRORS = (MalformedTx, TxRejected)
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 T = TypeVar("T")
 

@@ -161,55 +161,80 @@ def _report(replay: _Replay, started: float, problem: Problem | None, checkpoint
 def _parsed_blocks(
     store: SqliteLedgerStore, replay: _Replay, checker: SignatureChecker
 ) -> Iterator[tuple[StoredBlock, BlockHeader, list[Envelope], PendingChecks]]:
-    """Parse each stored block and start its signature checks one block ahead of execution."""
-    expected_number = 0
-    expected_seq = 0
-    ahead: tuple[StoredBlock, BlockHeader, list[Envelope], PendingChecks] | None = None
+    """Parse each stored block and start its signature checks one block ahead of execution.
+
+    A problem found while parsing ahead is raised only when its block's turn comes, so the
+    report still names the first bad block.
+    """
+    ahead: tuple[StoredBlock, BlockHeader, list[Envelope], PendingChecks] | _Found | None = None
+    expected_number = expected_seq = 0
     for stored in store.blocks():
-        if stored.number != expected_number:
-            raise _fail(
-                "ledger.block_missing",
-                f"block {expected_number} is missing (the next stored block is {stored.number})",
-                block=expected_number,
+        try:
+            header, envelopes = _parse_block(stored, expected_number, expected_seq)
+            current: tuple[StoredBlock, BlockHeader, list[Envelope], PendingChecks] | _Found = (
+                stored, header, envelopes, checker.start(envelopes, replay.keys.get),
             )
-        header = _parse_header(stored)
-        if stored.first_seq != expected_seq:
-            raise _fail(
-                "ledger.tx_sequence",
-                f"block {stored.number} starts at tx {stored.first_seq}, expected {expected_seq}",
-                block=stored.number, expected=str(expected_seq), found=str(stored.first_seq),
-            )
-        envelopes = []
-        for index, tx in enumerate(stored.txs):
-            if tx.index != index or tx.seq != expected_seq + index:
-                raise _fail(
-                    "ledger.tx_order",
-                    f"block {stored.number}: tx rows are out of order or missing at position {index}",
-                    block=stored.number, tx_index=index,
-                )
-            try:
-                envelope = Envelope.from_bytes(tx.envelope)
-            except TetherError as error:
-                raise _fail(
-                    "ledger.tx_malformed",
-                    f"block {stored.number}, tx {index}: stored envelope is malformed: {error.message}",
-                    block=stored.number, tx_index=index, tx_id=tx.tx_id,
-                ) from error
-            if envelope.tx_id != tx.tx_id:
-                raise _fail(
-                    "ledger.tx_id",
-                    f"block {stored.number}, tx {index}: stored tx id does not match the envelope",
-                    block=stored.number, tx_index=index, expected=envelope.tx_id, found=tx.tx_id,
-                )
-            envelopes.append(envelope)
-        expected_number += 1
-        expected_seq += len(envelopes)
-        current = (stored, header, envelopes, checker.start(envelopes, replay.keys.get))
+        except _Found as found:
+            current = found
         if ahead is not None:
+            if isinstance(ahead, _Found):
+                raise ahead
             yield ahead
+        if isinstance(current, _Found) and ahead is None:
+            raise current
         ahead = current
+        expected_number = stored.number + 1
+        expected_seq = stored.first_seq + len(stored.txs)
+    if isinstance(ahead, _Found):
+        raise ahead
     if ahead is not None:
         yield ahead
+
+
+def _parse_block(stored: StoredBlock, expected_number: int, expected_seq: int) -> tuple[BlockHeader, list[Envelope]]:
+    if stored.number != expected_number:
+        raise _fail(
+            "ledger.block_missing",
+            f"block {expected_number} is missing (the next stored block is {stored.number})",
+            block=expected_number,
+        )
+    header = _parse_header(stored)
+    if stored.first_seq != expected_seq:
+        raise _fail(
+            "ledger.tx_sequence",
+            f"block {stored.number} starts at tx {stored.first_seq}, expected {expected_seq}",
+            block=stored.number, expected=str(expected_seq), found=str(stored.first_seq),
+        )
+    if header.tx_count != len(stored.txs):
+        raise _fail(
+            "ledger.tx_count",
+            f"block {stored.number} holds {len(stored.txs)} txs; its header says {header.tx_count}",
+            block=stored.number, expected=str(header.tx_count), found=str(len(stored.txs)),
+        )
+    envelopes = []
+    for index, tx in enumerate(stored.txs):
+        if tx.index != index or tx.seq != expected_seq + index:
+            raise _fail(
+                "ledger.tx_order",
+                f"block {stored.number}: tx rows are out of order or missing at position {index}",
+                block=stored.number, tx_index=index,
+            )
+        try:
+            envelope = Envelope.from_bytes(tx.envelope)
+        except TetherError as error:
+            raise _fail(
+                "ledger.tx_malformed",
+                f"block {stored.number}, tx {index}: stored envelope is malformed: {error.message}",
+                block=stored.number, tx_index=index, tx_id=tx.tx_id,
+            ) from error
+        if envelope.tx_id != tx.tx_id:
+            raise _fail(
+                "ledger.tx_id",
+                f"block {stored.number}, tx {index}: stored tx id does not match the envelope",
+                block=stored.number, tx_index=index, expected=envelope.tx_id, found=tx.tx_id,
+            )
+        envelopes.append(envelope)
+    return header, envelopes
 
 
 def _parse_header(stored: StoredBlock) -> BlockHeader:
@@ -253,9 +278,6 @@ def _replay_blocks(
                         block=number, expected=replay.prev_hash, found=header.prev_hash)
         if header.ts < replay.prev_ts:
             raise _fail("ledger.time", f"block {number} is dated before block {number - 1}", block=number)
-        if header.tx_count != len(envelopes):
-            raise _fail("ledger.tx_count", f"block {number} holds {len(envelopes)} txs; its header says "
-                        f"{header.tx_count}", block=number, expected=str(header.tx_count), found=str(len(envelopes)))
         root = txs_root(envelopes)
         if root != header.txs_root:
             raise _fail("ledger.txs_root", f"block {number}: its txs do not match the txs_root the orderer "

@@ -99,6 +99,7 @@ class SoloOrderer:
                 raise TxRejected(f"tx {envelope.tx_id} is already waiting to be ordered", code="tx.replayed")
             if not self._pending:
                 self._oldest = time.monotonic()
+                self._condition.notify()  # start the cutter's max_wait timer
             self._pending.append((envelope, future))
             self._pending_ids.add(envelope.tx_id)
             if len(self._pending) >= self._max_txs:

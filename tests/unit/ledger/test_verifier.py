@@ -8,6 +8,7 @@ right block or tx, with a message that says what is wrong.
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -28,10 +29,10 @@ BLOCKS_OF_TXS = 4
 TXS_PER_BLOCK = 5
 
 
-@pytest.fixture
-def ledger(tmp_path: Path) -> Iterator[tuple[Network, Path]]:
-    """A closed ledger: genesis, an enrolment block, then 4 blocks of 5 notary txs."""
-    net = make_network(tmp_path, max_txs=TXS_PER_BLOCK, max_wait=5)
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Network:
+    """A closed ledger, built once: genesis, an enrolment block, then 4 blocks of 5 notary txs."""
+    net = make_network(tmp_path_factory.mktemp("pristine"), max_txs=TXS_PER_BLOCK, max_wait=5)
     try:
         alice = net.participant("alice")
         for block in range(BLOCKS_OF_TXS):
@@ -45,7 +46,15 @@ def ledger(tmp_path: Path) -> Iterator[tuple[Network, Path]]:
             net.clock.advance(1000)
     finally:
         net.close()
-    yield net, net.home.ledger_path("main")
+    return net
+
+
+@pytest.fixture
+def ledger(pristine: Network, tmp_path: Path) -> Iterator[tuple[Network, Path]]:
+    """A private copy of the pristine ledger for one test to tamper with."""
+    copy = tmp_path / "ledger.sqlite"
+    shutil.copyfile(pristine.home.ledger_path("main"), copy)
+    yield pristine, copy
 
 
 def verify(path: Path, trusted: tuple[str, ...] = ()) -> VerificationReport:

@@ -45,17 +45,25 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def run(txs: int, clients: int, block: int, algorithm: Algorithm, workdir: Path) -> dict[str, float]:
+def run(
+    txs: int, clients: int, block: int, algorithm: Algorithm, workdir: Path
+) -> dict[str, float]:
     home = NetworkHome(workdir / "home")
-    init_network(home, org="Org1", admin_id="admin", channel="main", passphrase=PASSPHRASE, now_ms=now_ms())
+    init_network(
+        home, org="Org1", admin_id="admin", channel="main", passphrase=PASSPHRASE, now_ms=now_ms()
+    )
     node = open_node(home, PASSPHRASE, max_txs=block, max_wait=0.05)
     admin = load_participant(home, "Org1", "admin", PASSPHRASE)
     ca = CertificateAuthority.load(home.ca_dir("Org1"), PASSPHRASE)
     now = datetime.now(tz=UTC)
     signers = []
     for index in range(8):
-        key = issue_participant(home, ca, f"client{index}", Role.AI_ENGINEER, PASSPHRASE, now, algorithm)
-        envelope = admin.sign("main", "membership", "enroll", {"certificate": key.certificate_pem}, now_ms())
+        key = issue_participant(
+            home, ca, f"client{index}", Role.AI_ENGINEER, PASSPHRASE, now, algorithm
+        )
+        envelope = admin.sign(
+            "main", "membership", "enroll", {"certificate": key.certificate_pem}, now_ms()
+        )
         assert node.orderer.submit(envelope).result().valid
         signers.append(key)
 
@@ -117,13 +125,25 @@ def main() -> None:
         figures = run(args.txs, args.clients, args.block, args.algorithm, Path(tmp))
     commit_rate = figures["txs"] / figures["commit_s"]
     verify_rate = figures["ledger_txs"] / figures["verify_s"]
-    table = Table(title=f"ledger: {args.txs:,} notary txs, {args.algorithm.value}, {args.clients} clients")
+    table = Table(
+        title=f"ledger: {args.txs:,} notary txs, {args.algorithm.value}, {args.clients} clients"
+    )
     table.add_column("phase")
     table.add_column("seconds", justify="right")
     table.add_column("tx/s", justify="right")
-    table.add_row("clients sign (not timed as ledger work)", f"{figures['sign_s']:.2f}", f"{figures['txs'] / figures['sign_s']:,.0f}")
-    table.add_row("admit + order + execute + commit", f"{figures['commit_s']:.2f}", f"{commit_rate:,.0f}")
-    table.add_row(f"verify whole ledger ({figures['blocks']} blocks)", f"{figures['verify_s']:.2f}", f"{verify_rate:,.0f}")
+    table.add_row(
+        "clients sign (not timed as ledger work)",
+        f"{figures['sign_s']:.2f}",
+        f"{figures['txs'] / figures['sign_s']:,.0f}",
+    )
+    table.add_row(
+        "admit + order + execute + commit", f"{figures['commit_s']:.2f}", f"{commit_rate:,.0f}"
+    )
+    table.add_row(
+        f"verify whole ledger ({figures['blocks']} blocks)",
+        f"{figures['verify_s']:.2f}",
+        f"{verify_rate:,.0f}",
+    )
     console = Console()
     console.print(table)
     console.print(f"ledger file: {figures['db_mb']:.1f} MB")

@@ -52,18 +52,26 @@ class Network:
     def channel(self) -> str:
         return self.node.channel
 
-    def participant(self, name: str, role: Role = Role.AI_ENGINEER, algorithm: Algorithm = Algorithm.ED25519) -> ParticipantKey:
+    def participant(
+        self, name: str, role: Role = Role.AI_ENGINEER, algorithm: Algorithm = Algorithm.ED25519
+    ) -> ParticipantKey:
         """Issue a certificate and enrol it with a membership tx signed by the admin."""
         now = datetime.fromtimestamp(self.clock() / 1000, tz=UTC)
         key = issue_participant(self.home, self.ca, name, role, PASSPHRASE, now, algorithm)
-        result = self.submit(self.admin, "membership", "enroll", {"certificate": key.certificate_pem})
+        result = self.submit(
+            self.admin, "membership", "enroll", {"certificate": key.certificate_pem}
+        )
         assert result.valid, result
         return key
 
-    def sign(self, who: ParticipantKey, contract: str, fn: str, args: dict[str, object]) -> Envelope:
+    def sign(
+        self, who: ParticipantKey, contract: str, fn: str, args: dict[str, object]
+    ) -> Envelope:
         return who.sign(self.channel, contract, fn, args, self.clock())
 
-    def submit(self, who: ParticipantKey, contract: str, fn: str, args: dict[str, object]) -> TxResult:
+    def submit(
+        self, who: ParticipantKey, contract: str, fn: str, args: dict[str, object]
+    ) -> TxResult:
         return self.node.orderer.submit(self.sign(who, contract, fn, args)).result(timeout=30)
 
     def notarize(self, who: ParticipantKey, name: str | None = None) -> TxResult:
@@ -79,7 +87,9 @@ class Network:
 def make_network(root: Path, *, max_txs: int = 1000, max_wait: float = 0.01) -> Network:
     clock = FakeClock()
     home = NetworkHome(root / "home")
-    init_network(home, org="Org1", admin_id="admin", channel="main", passphrase=PASSPHRASE, now_ms=clock())
+    init_network(
+        home, org="Org1", admin_id="admin", channel="main", passphrase=PASSPHRASE, now_ms=clock()
+    )
     node = open_node(home, PASSPHRASE, max_txs=max_txs, max_wait=max_wait, clock=clock)
     admin = load_participant(home, "Org1", "admin", PASSPHRASE)
     ca = CertificateAuthority.load(home.ca_dir("Org1"), PASSPHRASE)

@@ -12,12 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
+from tests.common.network import make_network
 
 from tetherai.contracts.membership import MembershipRules
 from tetherai.contracts.registry import default_registry
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.ledger.verifier import verify_ledger
-from tests.common.network import make_network
 
 WRITER = r"""
 import sys, time
@@ -53,7 +53,10 @@ def test_sigkill_during_commits_loses_no_acknowledged_tx(tmp_path: Path) -> None
     for _ in range(5):
         process = subprocess.Popen(
             [sys.executable, "-c", "import json\n" + WRITER, str(net.home.root), str(start)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
         )
         time.sleep(rng.uniform(1.5, 3.0))
         process.send_signal(signal.SIGKILL)
@@ -68,7 +71,9 @@ def test_sigkill_during_commits_loses_no_acknowledged_tx(tmp_path: Path) -> None
     try:
         missing = [tx_id for tx_id in acknowledged if store.tx(tx_id) is None]
         assert not missing, f"{len(missing)} acknowledged txs are missing"
-        report = verify_ledger(store, channel="main", registry=default_registry(), rules=MembershipRules())
+        report = verify_ledger(
+            store, channel="main", registry=default_registry(), rules=MembershipRules()
+        )
         assert report.ok, report.problem
         assert report.txs >= len(acknowledged)
     finally:

@@ -7,13 +7,13 @@ from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
+from tests.common.network import make_network
 
 from tetherai.contracts.membership import MembershipRules
 from tetherai.contracts.registry import default_registry
 from tetherai.ledger.executor import TxResult
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.ledger.verifier import verify_ledger
-from tests.common.network import make_network
 
 TXS = 100_000
 
@@ -25,7 +25,9 @@ def test_hundred_thousand_tx_ledger_verifies(tmp_path: Path) -> None:
     try:
         signers = [net.participant(f"client{i}") for i in range(4)]
         envelopes = [
-            net.sign(signers[i % 4], "notary", "notarize", {"name": f"n/{i}", "sha256": f"{i:064x}"})
+            net.sign(
+                signers[i % 4], "notary", "notarize", {"name": f"n/{i}", "sha256": f"{i:064x}"}
+            )
             for i in range(TXS)
         ]
         futures: list[list[Future[TxResult]]] = [[], []]
@@ -43,7 +45,9 @@ def test_hundred_thousand_tx_ledger_verifies(tmp_path: Path) -> None:
         net.close()
     store = SqliteLedgerStore(net.home.ledger_path("main"), readonly=True)
     try:
-        report = verify_ledger(store, channel="main", registry=default_registry(), rules=MembershipRules())
+        report = verify_ledger(
+            store, channel="main", registry=default_registry(), rules=MembershipRules()
+        )
     finally:
         store.close()
     assert report.ok, report.problem

@@ -69,7 +69,11 @@ def handle_errors(debug: bool = False) -> Iterator[None]:
         err_console.print(f"[bold red]error:[/] {error.message}", highlight=False)
         if error.hint:
             err_console.print(f"[yellow]hint:[/] {error.hint}", highlight=False)
-        code = EXIT_USAGE if isinstance(error, _INPUT_ERRORS) or error.code.startswith("identity.") else EXIT_FAILURE
+        code = (
+            EXIT_USAGE
+            if isinstance(error, _INPUT_ERRORS) or error.code.startswith("identity.")
+            else EXIT_FAILURE
+        )
         raise typer.Exit(code) from None
 
 

@@ -21,14 +21,18 @@ from tetherai.cli._common import (
     resolve_home,
     run,
 )
-from tetherai.ledger.tlog_proof import format_tlog_proof
+from tetherai.crypto.jcs import JSONValue
+from tetherai.ledger.tlog_proof import TlogProof, format_tlog_proof
+from tetherai.ledger.verifier import VerificationReport
 from tetherai.services import ledger_info
 from tetherai.services.home import NetworkHome
 from tetherai.services.network import open_ledger
 
 app = typer.Typer(help="Inspect, prove and verify the ledger.", no_args_is_help=True)
 
-ChannelOption = Annotated[str | None, typer.Option("--channel", help="Channel (default: the home's).")]
+ChannelOption = Annotated[
+    str | None, typer.Option("--channel", help="Channel (default: the home's).")
+]
 
 
 def _time(ms: object) -> str:
@@ -38,13 +42,15 @@ def _time(ms: object) -> str:
 
 
 @app.command()
-def show(home: HomeOption = None, channel: ChannelOption = None, json_output: JsonOption = False) -> None:
+def show(
+    home: HomeOption = None, channel: ChannelOption = None, json_output: JsonOption = False
+) -> None:
     """Summary of the ledger: height, txs, Merkle root, state root, latest checkpoint."""
 
-    def summary() -> dict[str, object]:
+    def summary() -> dict[str, JSONValue]:
         store, name = open_ledger(NetworkHome(resolve_home(home)), channel)
         try:
-            return ledger_info.ledger_summary(store, name)  # type: ignore[return-value]
+            return ledger_info.ledger_summary(store, name)
         finally:
             store.close()
 
@@ -66,7 +72,9 @@ def show(home: HomeOption = None, channel: ChannelOption = None, json_output: Js
         ("genesis hash", info["genesis_hash"]),
         (
             "latest checkpoint",
-            "-" if not isinstance(checkpoint, dict) else f"block {checkpoint['block']}, size {checkpoint['size']}",
+            "-"
+            if not isinstance(checkpoint, dict)
+            else f"block {checkpoint['block']}, size {checkpoint['size']}",
         ),
     ]
     for name, value in rows:
@@ -78,17 +86,19 @@ def show(home: HomeOption = None, channel: ChannelOption = None, json_output: Js
 def blocks(
     home: HomeOption = None,
     channel: ChannelOption = None,
-    start: Annotated[int | None, typer.Option("--from", min=0, help="First block (default: the last page).")] = None,
+    start: Annotated[
+        int | None, typer.Option("--from", min=0, help="First block (default: the last page).")
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000, help="How many blocks.")] = 20,
     json_output: JsonOption = False,
 ) -> None:
     """List blocks: number, time, txs (valid/invalid), hash."""
 
-    def listing() -> list[dict[str, object]]:
+    def listing() -> list[dict[str, JSONValue]]:
         store, _ = open_ledger(NetworkHome(resolve_home(home)), channel)
         try:
             first = start if start is not None else max(0, store.height - limit)
-            return ledger_info.block_summaries(store, first, limit)  # type: ignore[return-value]
+            return ledger_info.block_summaries(store, first, limit)
         finally:
             store.close()
 
@@ -99,8 +109,12 @@ def blocks(
     table = Table("block", "time (UTC)", "txs", "invalid", "tree size", "hash")
     for row in rows:
         table.add_row(
-            str(row["number"]), _time(row["ts"]), str(row["txs"]), str(row["invalid"]),
-            str(row["log_size"]), str(row["hash"])[:16] + "…",
+            str(row["number"]),
+            _time(row["ts"]),
+            str(row["txs"]),
+            str(row["invalid"]),
+            str(row["log_size"]),
+            str(row["hash"])[:16] + "…",
         )
     console.print(table)
 
@@ -114,10 +128,10 @@ def tx(
 ) -> None:
     """Show one tx: who, what, where in the ledger, valid or why not, and what it wrote."""
 
-    def detail() -> dict[str, object]:
+    def detail() -> dict[str, JSONValue]:
         store, _ = open_ledger(NetworkHome(resolve_home(home)), channel)
         try:
-            return ledger_info.tx_detail(store, tx_id)  # type: ignore[return-value]
+            return ledger_info.tx_detail(store, tx_id)
         finally:
             store.close()
 
@@ -128,14 +142,26 @@ def tx(
     body = info["tx"]
     assert isinstance(body, dict)
     creator = body["creator"]
-    status = "[green]valid[/]" if info["valid"] else f"[red]invalid[/] ({info['code']}: {info['message']})"
+    status = (
+        "[green]valid[/]"
+        if info["valid"]
+        else f"[red]invalid[/] ({info['code']}: {info['message']})"
+    )
     console.print(f"[bold]tx[/] {info['tx_id']}")
-    console.print(f"  block {info['block']} #{info['index']} (seq {info['seq']}), {_time(info['block_ts'])}")
-    console.print(f"  {creator['id']}@{creator['org']} called {body['contract']}.{body['fn']}: {status}")
+    console.print(
+        f"  block {info['block']} #{info['index']} (seq {info['seq']}), {_time(info['block_ts'])}"
+    )
+    assert isinstance(creator, dict)
+    console.print(
+        f"  {creator['id']}@{creator['org']} called {body['contract']}.{body['fn']}: {status}"
+    )
     writes = info["writes"]
     assert isinstance(writes, list)
     for write in writes:
-        console.print(f"  {'deleted' if write['deleted'] else 'wrote'} {write['key']}", highlight=False)
+        assert isinstance(write, dict)
+        console.print(
+            f"  {'deleted' if write['deleted'] else 'wrote'} {write['key']}", highlight=False
+        )
 
 
 @app.command()
@@ -143,12 +169,14 @@ def proof(
     tx_id: Annotated[str, typer.Argument(help="The tx id to prove.")],
     home: HomeOption = None,
     channel: ChannelOption = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the proof to a file.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the proof to a file.")
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Print an offline-verifiable inclusion proof (C2SP tlog-proof) against the latest checkpoint."""
 
-    def build() -> object:
+    def build() -> TlogProof:
         store, _ = open_ledger(NetworkHome(resolve_home(home)), channel)
         try:
             return ledger_info.tx_proof(store, tx_id)
@@ -156,14 +184,14 @@ def proof(
             store.close()
 
     tlog = run(build)
-    text = format_tlog_proof(tlog)  # type: ignore[arg-type]
+    text = format_tlog_proof(tlog)
     if json_output:
         print_json(
             {
                 "tx_id": tx_id,
-                "index": tlog.index,  # type: ignore[attr-defined]
-                "proof": [node.hex() for node in tlog.hashes],  # type: ignore[attr-defined]
-                "checkpoint": tlog.checkpoint_note,  # type: ignore[attr-defined]
+                "index": tlog.index,
+                "proof": [node.hex() for node in tlog.hashes],
+                "checkpoint": tlog.checkpoint_note,
                 "tlog_proof": text,
             }
         )
@@ -180,7 +208,9 @@ def verify(
     channel: ChannelOption = None,
     checkpoint: Annotated[
         list[Path] | None,
-        typer.Option("--checkpoint", help="A signed checkpoint you kept; the ledger must contain it."),
+        typer.Option(
+            "--checkpoint", help="A signed checkpoint you kept; the ledger must contain it."
+        ),
     ] = None,
     json_output: JsonOption = False,
 ) -> None:
@@ -193,18 +223,24 @@ def verify(
             err_console.print(f"[bold red]error:[/] cannot read {path}: {error}")
             raise typer.Exit(EXIT_USAGE) from None
 
-    def replay() -> object:
+    def replay() -> VerificationReport:
         store, name = open_ledger(NetworkHome(resolve_home(home)), channel)
         try:
             if json_output or not console.is_terminal:
                 return ledger_info.verify(store, name, trusted_checkpoints=notes)
             with Progress(
-                "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                TimeElapsedColumn(), console=err_console, transient=True,
+                "[progress.description]{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=err_console,
+                transient=True,
             ) as bar:
                 task = bar.add_task("verifying blocks", total=store.height)
                 return ledger_info.verify(
-                    store, name, trusted_checkpoints=notes,
+                    store,
+                    name,
+                    trusted_checkpoints=notes,
                     progress=lambda done, total: bar.update(task, completed=done),
                 )
         finally:
@@ -212,22 +248,25 @@ def verify(
 
     report = run(replay)
     if json_output:
-        print_json(report.to_json())  # type: ignore[attr-defined]
-    elif report.ok:  # type: ignore[attr-defined]
-        r = report
-        rate = r.txs / r.seconds if r.seconds else 0  # type: ignore[attr-defined]
+        print_json(report.to_json())
+    elif report.problem is None:
+        rate = report.txs / report.seconds if report.seconds else 0
         console.print(
-            f"[bold green]OK[/] ledger verified: {r.blocks} blocks, {r.txs} txs "  # type: ignore[attr-defined]
-            f"({r.valid_txs} valid), tree size {r.tree_size}, {r.checkpoints} checkpoints"  # type: ignore[attr-defined]
+            f"[bold green]OK[/] ledger verified: {report.blocks} blocks, {report.txs} txs "
+            f"({report.valid_txs} valid), tree size {report.tree_size}, {report.checkpoints} checkpoints"
         )
-        console.print(f"   root {r.root}\n   state root {r.state_root}")  # type: ignore[attr-defined]
-        console.print(f"   {r.seconds:.2f} s, {rate:,.0f} tx/s")  # type: ignore[attr-defined]
+        console.print(f"   root {report.root}\n   state root {report.state_root}")
+        console.print(f"   {report.seconds:.2f} s, {rate:,.0f} tx/s")
     else:
-        problem = report.problem  # type: ignore[attr-defined]
+        problem = report.problem
         err_console.print(f"[bold red]FAILED[/] {problem.message}", highlight=False)
-        for label, value in (("expected", problem.expected), ("found", problem.found), ("tx", problem.tx_id)):
+        for label, value in (
+            ("expected", problem.expected),
+            ("found", problem.found),
+            ("tx", problem.tx_id),
+        ):
             if value is not None:
                 err_console.print(f"   {label}: {value}", highlight=False)
-        err_console.print(f"   ({problem.code}; checked {report.blocks} blocks before it)")  # type: ignore[attr-defined]
-    if not report.ok:  # type: ignore[attr-defined]
+        err_console.print(f"   ({problem.code}; checked {report.blocks} blocks before it)")
+    if not report.ok:
         raise typer.Exit(EXIT_DIFFERENCE)

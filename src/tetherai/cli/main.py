@@ -11,7 +11,15 @@ from typing import Annotated
 import typer
 
 from tetherai import __version__
-from tetherai.cli._common import EXIT_USAGE, HomeOption, JsonOption, console, print_json, resolve_home, run
+from tetherai.cli._common import (
+    EXIT_USAGE,
+    HomeOption,
+    JsonOption,
+    console,
+    print_json,
+    resolve_home,
+    run,
+)
 from tetherai.cli.ledger import app as ledger_app
 from tetherai.crypto.signature import Algorithm
 from tetherai.services.home import NetworkHome
@@ -36,7 +44,9 @@ def read_passphrase(passphrase_file: Path | None, *, confirm: bool) -> bytes:
     elif "TETHER_PASSPHRASE" in os.environ:
         value = os.environ["TETHER_PASSPHRASE"].encode()
     elif sys.stdin.isatty():
-        value = typer.prompt("Passphrase for the private keys", hide_input=True, confirmation_prompt=confirm).encode()
+        value = typer.prompt(
+            "Passphrase for the private keys", hide_input=True, confirmation_prompt=confirm
+        ).encode()
     else:
         typer.echo("error: no passphrase given", err=True)
         typer.echo("hint: pass --passphrase-file FILE or set TETHER_PASSPHRASE", err=True)
@@ -49,7 +59,9 @@ def read_passphrase(passphrase_file: Path | None, *, confirm: bool) -> bytes:
 
 PassphraseOption = Annotated[
     Path | None,
-    typer.Option("--passphrase-file", help="File holding the passphrase that encrypts private keys."),
+    typer.Option(
+        "--passphrase-file", help="File holding the passphrase that encrypts private keys."
+    ),
 ]
 
 
@@ -57,9 +69,13 @@ PassphraseOption = Annotated[
 def init(
     home: HomeOption = None,
     org: Annotated[str, typer.Option(help="Your organization's id.")] = "Org1",
-    admin: Annotated[str, typer.Option(help="Id of the org admin participant to create.")] = "admin",
+    admin: Annotated[
+        str, typer.Option(help="Id of the org admin participant to create.")
+    ] = "admin",
     channel: Annotated[str, typer.Option(help="Name of the first channel.")] = "main",
-    algorithm: Annotated[Algorithm, typer.Option(help="Key algorithm of the CA and the admin.")] = Algorithm.ECDSA_P256,
+    algorithm: Annotated[
+        Algorithm, typer.Option(help="Key algorithm of the CA and the admin.")
+    ] = Algorithm.ECDSA_P256,
     passphrase_file: PassphraseOption = None,
     json_output: JsonOption = False,
 ) -> None:

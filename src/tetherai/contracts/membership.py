@@ -23,6 +23,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from tetherai.contracts.errors import Conflict, InvalidArgument, NotFound, NotPermitted
 from tetherai.crypto.jcs import JSONValue
 from tetherai.identity.certificate import (
     ParticipantIdentity,
@@ -44,7 +45,6 @@ from tetherai.ledger.contract import (
 )
 from tetherai.ledger.errors import TxInvalid
 from tetherai.ledger.transaction import Transaction
-from tetherai.contracts.errors import Conflict, InvalidArgument, NotFound, NotPermitted
 
 __all__ = ["CHANNEL_KEY", "Membership", "MembershipRules"]
 
@@ -108,11 +108,15 @@ class Membership(Contract):
                 raise InvalidArgument("each org must be {org, ca_cert}")
             ca = _load_pem(entry["ca_cert"], "ca_cert")
             cas[entry["org"]] = ca
-            ctx.state.put(_org_key(entry["org"]), {"org": entry["org"], "ca_cert": entry["ca_cert"]})
+            ctx.state.put(
+                _org_key(entry["org"]), {"org": entry["org"], "ca_cert": entry["ca_cert"]}
+            )
         for pem in participants:
             identity = _parse(pem)
             if identity.org not in cas:
-                raise InvalidArgument(f"participant {identity.participant_id} is of unknown org {identity.org}")
+                raise InvalidArgument(
+                    f"participant {identity.participant_id} is of unknown org {identity.org}"
+                )
             _check_issued(pem, cas[identity.org], ctx.block_ts)
             _enrol(ctx, pem, identity, by=f"{ctx.creator.id}@{ctx.creator.org}")
         if ctx.state.get(_cert_key(ctx.creator.cert_sha256)) is None:
@@ -131,7 +135,11 @@ class Membership(Contract):
         if ctx.state.get(_cert_key(identity.cert_sha256)) is not None:
             raise Conflict(f"certificate {identity.cert_sha256[:12]} is already enrolled")
         _enrol(ctx, certificate, identity, by=f"{ctx.creator.id}@{ctx.creator.org}")
-        return {"cert_sha256": identity.cert_sha256, "org": identity.org, "id": identity.participant_id}
+        return {
+            "cert_sha256": identity.cert_sha256,
+            "org": identity.org,
+            "id": identity.participant_id,
+        }
 
     @transaction
     def revoke(self, ctx: Context, cert_sha256: str, reason: str) -> JSONValue:
@@ -204,7 +212,9 @@ class MembershipRules:
                 f"certificate of {creator.id}@{creator.org} is not valid at the tx's time",
                 code="tx.expired_certificate",
             )
-        return Identity(creator.org, creator.id, str(identity.role), creator.cert_sha256, identity.public_key)
+        return Identity(
+            creator.org, creator.id, str(identity.role), creator.cert_sha256, identity.public_key
+        )
 
     def _genesis_record(self, tx: Transaction) -> dict[str, JSONValue] | None:
         """Before bootstrap, the genesis tx vouches for its signer's certificate itself."""
@@ -219,16 +229,17 @@ class MembershipRules:
             except InvalidArgument:
                 continue
             if identity.cert_sha256 == tx.creator.cert_sha256:
-                return _record(pem, identity, by="genesis", block_ts=tx.ts)
+                return _record(str(pem), identity, by="genesis", block_ts=tx.ts)
         return None
 
     def contract_version(self, contract: str, state: StateReader) -> str | None:
         config = state.get(CHANNEL_KEY)
         if config is None:
             return Membership.version if contract == Membership.name else None
-        if not isinstance(config, dict) or not isinstance(config.get("contracts"), dict):
+        contracts = config.get("contracts") if isinstance(config, dict) else None
+        if not isinstance(contracts, dict):
             return None
-        version = config["contracts"].get(contract)
+        version = contracts.get(contract)
         return None if version is None else str(version)
 
     def orderers(self, state: StateReader) -> Sequence[NodeKey]:
@@ -297,13 +308,17 @@ def _parse(pem: object) -> ParticipantIdentity:
 def _check_issued(pem: str, ca_pem: str, block_ts: int) -> None:
     try:
         verify_issued_by(
-            load_certificate_pem(pem.encode()), load_certificate_pem(ca_pem.encode()), at=_at(block_ts)
+            load_certificate_pem(pem.encode()),
+            load_certificate_pem(ca_pem.encode()),
+            at=_at(block_ts),
         )
     except IdentityError as error:
         raise InvalidArgument(f"certificate refused: {error.message}") from error
 
 
-def _record(pem: str, identity: ParticipantIdentity, *, by: str, block_ts: int) -> dict[str, JSONValue]:
+def _record(
+    pem: str, identity: ParticipantIdentity, *, by: str, block_ts: int
+) -> dict[str, JSONValue]:
     return {
         "cert": pem,
         "cert_sha256": identity.cert_sha256,
@@ -317,7 +332,9 @@ def _record(pem: str, identity: ParticipantIdentity, *, by: str, block_ts: int) 
 
 
 def _enrol(ctx: Context, pem: str, identity: ParticipantIdentity, *, by: str) -> None:
-    ctx.state.put(_cert_key(identity.cert_sha256), _record(pem, identity, by=by, block_ts=ctx.block_ts))
+    ctx.state.put(
+        _cert_key(identity.cert_sha256), _record(pem, identity, by=by, block_ts=ctx.block_ts)
+    )
     ctx.state.put(
         _participant_key(identity.org, identity.participant_id),
         {"cert_sha256": identity.cert_sha256, "role": str(identity.role)},
@@ -326,4 +343,6 @@ def _enrol(ctx: Context, pem: str, identity: ParticipantIdentity, *, by: str) ->
 
 def _require_admin_of(ctx: Context, org: str) -> None:
     if ctx.creator.role != Role.ORG_ADMIN or ctx.creator.org != org:
-        raise NotPermitted(f"only an org admin of {org} may do this; you are {ctx.creator.role} of {ctx.creator.org}")
+        raise NotPermitted(
+            f"only an org admin of {org} may do this; you are {ctx.creator.role} of {ctx.creator.org}"
+        )

@@ -9,6 +9,7 @@ covered by checkpoints.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from hashlib import sha256
 
@@ -90,7 +91,7 @@ class BlockCommit:
     state_root: str
 
 
-def txs_root(envelopes: tuple[Envelope, ...] | list[Envelope]) -> str:
+def txs_root(envelopes: Sequence[Envelope]) -> str:
     """RFC 6962 root over this block's envelopes alone (verifiable without the whole log)."""
     tree = CompactRange()
     for envelope in envelopes:

@@ -127,7 +127,9 @@ class ContractStateView:
     def put(self, key: str, value: JSONValue) -> None:
         self._check_key(key)
         if value is None:
-            raise ContractError("a state value cannot be null; use delete()", code="contract.bad_write")
+            raise ContractError(
+                "a state value cannot be null; use delete()", code="contract.bad_write"
+            )
         self.writes[key] = value
 
     def delete(self, key: str) -> None:
@@ -191,7 +193,9 @@ class _Function:
     params: Mapping[str, tuple[Any, bool]]  # name -> (annotation, required)
 
     def bind(self, args: Mapping[str, JSONValue]) -> dict[str, JSONValue]:
-        missing = [name for name, (_, required) in self.params.items() if required and name not in args]
+        missing = [
+            name for name, (_, required) in self.params.items() if required and name not in args
+        ]
         extra = [name for name in args if name not in self.params]
         if missing or extra:
             parts = []
@@ -253,7 +257,9 @@ class ContractRegistry:
             )
         found = functions.get(fn)
         if found is None or found.kind != kind:
-            raise TxInvalid(f"contract '{contract}' has no {kind} function '{fn}'", code="tx.unknown_function")
+            raise TxInvalid(
+                f"contract '{contract}' has no {kind} function '{fn}'", code="tx.unknown_function"
+            )
         return found
 
 
@@ -294,6 +300,12 @@ def _describe(annotation: Any) -> str:
         return " or ".join(_describe(option) for option in typing.get_args(annotation))
     if annotation is type(None):
         return "null"
-    names = {int: "an integer", float: "a number", str: "a string", bool: "true or false",
-             list: "a list", dict: "an object"}
+    names = {
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        bool: "true or false",
+        list: "a list",
+        dict: "an object",
+    }
     return names.get(origin or annotation, str(annotation))

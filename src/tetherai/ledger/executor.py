@@ -85,7 +85,9 @@ def validate_envelope(
     """
     tx = envelope.tx
     if tx.channel != channel:
-        raise TxInvalid(f"tx is for channel '{tx.channel}', not '{channel}'", code="tx.wrong_channel")
+        raise TxInvalid(
+            f"tx is for channel '{tx.channel}', not '{channel}'", code="tx.wrong_channel"
+        )
     skew = rules.max_skew_ms(state)
     if abs(tx.ts - block_ts) > skew:
         raise TxInvalid(
@@ -136,7 +138,16 @@ def execute_block(
             continue
         seen.add(tx_id)
         result = _execute_one(
-            envelope, index, block_number, block_ts, channel, overlay, rules, registry, signatures, keys
+            envelope,
+            index,
+            block_number,
+            block_ts,
+            channel,
+            overlay,
+            rules,
+            registry,
+            signatures,
+            keys,
         )
         if result.valid:
             overlay.apply(result.writes)
@@ -189,7 +200,9 @@ def _execute_one(
     try:
         encoded = canonicalize(result.to_json())
     except CanonicalizationError as error:
-        return _invalid(tx_id, "contract.bad_output", f"contract output is not canonical JSON: {error}")
+        return _invalid(
+            tx_id, "contract.bad_output", f"contract output is not canonical JSON: {error}"
+        )
     if len(encoded) > MAX_RESULT_BYTES:
         message = f"contract output is {len(encoded)} bytes; the limit is {MAX_RESULT_BYTES}"
         return _invalid(tx_id, "contract.output_too_large", message)
@@ -199,4 +212,3 @@ def _execute_one(
 def _invalid(tx_id: str, code: str, message: str) -> TxResult:
     result = TxResult(tx_id, False, code, message)
     return replace(result, encoded=canonicalize(result.to_json()))
-

@@ -25,7 +25,7 @@ from tetherai.ledger.block import (
     chain_state_root,
     txs_root,
 )
-from tetherai.ledger.checkpoint import NoteSigner, CosignatureSigner, sign_checkpoint
+from tetherai.ledger.checkpoint import CosignatureSigner, NoteSigner, sign_checkpoint
 from tetherai.ledger.contract import ChannelRules, ContractRegistry, QueryContext, StateReader
 from tetherai.ledger.errors import BlockRejected, TxInvalid, TxRejected
 from tetherai.ledger.executor import TxResult, execute_block, validate_envelope
@@ -90,8 +90,12 @@ class Peer:
         else:
             header = BlockHeader.from_json(_loads(last.header))
             self._head = Head(
-                last.number + 1, last.hash, header.ts, header.log_size,
-                bytes.fromhex(header.log_root), last.state_root,
+                last.number + 1,
+                last.hash,
+                header.ts,
+                header.log_size,
+                bytes.fromhex(header.log_root),
+                last.state_root,
             )
 
     @property
@@ -109,7 +113,9 @@ class Peer:
 
     # -- admission ------------------------------------------------------------------------
 
-    def admit(self, envelope: Envelope, *, now_ms: int, pending: set[str] | frozenset[str] = frozenset()) -> None:
+    def admit(
+        self, envelope: Envelope, *, now_ms: int, pending: set[str] | frozenset[str] = frozenset()
+    ) -> None:
         """Check a tx against the current state before it is ordered.
 
         Raises:
@@ -130,7 +136,9 @@ class Peer:
                     state=self.store,
                     rules=self.rules,
                     registry=self.registry,
-                    signature_valid=lambda identity: self.signatures.check_now(envelope, identity.public_key),
+                    signature_valid=lambda identity: self.signatures.check_now(
+                        envelope, identity.public_key
+                    ),
                 )
                 self.registry.function(
                     envelope.tx.contract,
@@ -189,13 +197,21 @@ class Peer:
             # The genesis block installs the orderer's key, so it is checked against its own result.
             after = BlockState(self.store)
             after.apply(outcome.writes)
-            if not verify_orderer_signature(header, block.orderer_sig, [o.public_key for o in self.rules.orderers(after)]):
+            if not verify_orderer_signature(
+                header, block.orderer_sig, [o.public_key for o in self.rules.orderers(after)]
+            ):
                 raise BlockRejected("the genesis block is not signed by the orderer it names")
-        commit = BlockCommit(header.number, outcome.results_hash, chain_state_root(head.state_root, outcome.results_hash))
+        commit = BlockCommit(
+            header.number,
+            outcome.results_hash,
+            chain_state_root(head.state_root, outcome.results_hash),
+        )
         self.store.append_block(header, block.orderer_sig, leaves, outcome, commit, nodes)
         self._tree = tree
         self._keys.update(outcome.keys)
-        self._head = Head(header.number + 1, header.hash, header.ts, tree.size, tree.root(), commit.state_root)
+        self._head = Head(
+            header.number + 1, header.hash, header.ts, tree.size, tree.root(), commit.state_root
+        )
         return outcome.results
 
     # -- checkpoints, proofs, queries ------------------------------------------------------
@@ -203,7 +219,9 @@ class Peer:
     def checkpoint(self) -> LedgerCheckpoint:
         """The unsigned checkpoint of the current head."""
         head = self._head
-        return LedgerCheckpoint(self.channel, head.height - 1, head.log_size, head.log_root, head.state_root)
+        return LedgerCheckpoint(
+            self.channel, head.height - 1, head.log_size, head.log_root, head.state_root
+        )
 
     def store_checkpoint(
         self, checkpoint: LedgerCheckpoint, signers: Sequence[NoteSigner | CosignatureSigner]

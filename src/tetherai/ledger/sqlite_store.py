@@ -114,7 +114,9 @@ class SqliteLedgerStore:
                 if self.path != ":memory:" and not Path(self.path).exists():
                     raise StoreError(f"no ledger at {self.path}", hint="run 'tether init' first")
                 uri = f"file:{Path(self.path).resolve()}?mode=ro"
-                self._db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+                self._db = sqlite3.connect(
+                    uri, uri=True, isolation_level=None, check_same_thread=False
+                )
             else:
                 self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
                 self._db.execute("PRAGMA journal_mode=WAL")
@@ -128,7 +130,8 @@ class SqliteLedgerStore:
                             f"SELECT RAISE(ABORT, '{table} are append-only'); END"
                         )
                 self._db.execute(
-                    "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+                    "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
+                    (str(SCHEMA_VERSION),),
                 )
             self._db.execute("PRAGMA foreign_keys=OFF")
             version = self._meta("schema_version")
@@ -213,7 +216,9 @@ class SqliteLedgerStore:
 
     def add_checkpoint(self, size: int, block: int, note: str) -> None:
         try:
-            self._db.execute("INSERT OR IGNORE INTO checkpoints VALUES (?, ?, ?)", (size, block, note))
+            self._db.execute(
+                "INSERT OR IGNORE INTO checkpoints VALUES (?, ?, ?)", (size, block, note)
+            )
         except sqlite3.Error as error:
             raise StoreError(f"could not store the checkpoint of block {block}: {error}") from error
 
@@ -293,7 +298,10 @@ class SqliteLedgerStore:
             marks = ",".join("?" * len(chunk))
             found.update(
                 row[0]
-                for row in self._db.execute(f"SELECT tx_id FROM txs WHERE tx_id IN ({marks})", chunk)  # noqa: S608
+                for row in self._db.execute(
+                    f"SELECT tx_id FROM txs WHERE tx_id IN ({marks})",  # noqa: S608 - only "?" marks
+                    chunk,
+                )
             )
         return found
 
@@ -338,8 +346,14 @@ class SqliteLedgerStore:
                 )
             for number, block_hash, header, sig, first_seq, results_hash, state_root in block_rows:
                 yield StoredBlock(
-                    number, block_hash, bytes(header), bytes(sig), first_seq, results_hash,
-                    state_root, tx_rows.get(number, []),
+                    number,
+                    block_hash,
+                    bytes(header),
+                    bytes(sig),
+                    first_seq,
+                    results_hash,
+                    state_root,
+                    tx_rows.get(number, []),
                 )
             if not block_rows:
                 return
@@ -357,7 +371,9 @@ class SqliteLedgerStore:
 
     def checkpoints(self) -> list[tuple[int, int, str]]:
         """(size, block, note) of every stored checkpoint, oldest first."""
-        return self._db.execute("SELECT size, block, note FROM checkpoints ORDER BY block").fetchall()
+        return self._db.execute(
+            "SELECT size, block, note FROM checkpoints ORDER BY block"
+        ).fetchall()
 
     def latest_checkpoint(self) -> tuple[int, int, str] | None:
         row = self._db.execute(

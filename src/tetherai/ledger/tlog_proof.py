@@ -52,7 +52,9 @@ class TlogProof:
         if self.extra is None:
             raise ProofError("the proof carries no leaf data (no 'extra' line)")
         checkpoint, _ = open_checkpoint(self.checkpoint_note, verifiers, origin=origin)
-        verify_inclusion(leaf_hash(self.extra), self.index, checkpoint.size, self.hashes, checkpoint.root_hash)
+        verify_inclusion(
+            leaf_hash(self.extra), self.index, checkpoint.size, self.hashes, checkpoint.root_hash
+        )
         return LedgerCheckpoint.from_checkpoint(checkpoint)
 
 

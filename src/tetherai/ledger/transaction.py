@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from hashlib import sha256
 from typing import Any
 
-from tetherai.crypto.jcs import JSONValue, canonicalize, loads_canonical
 from tetherai.crypto.errors import NotCanonicalError
+from tetherai.crypto.jcs import JSONValue, canonicalize, loads_canonical
 from tetherai.crypto.signature import PrivateKey, sign
 from tetherai.ledger.errors import MalformedTx
 
@@ -211,7 +211,10 @@ def sign_transaction(tx: Transaction, private_key: PrivateKey) -> Envelope:
     """Sign ``JCS(tx)`` with the creator's own key and wrap it in an envelope."""
     tx_bytes = tx.canonical_bytes()
     return Envelope(
-        tx=tx, tx_bytes=tx_bytes, sig=sign(private_key, tx_bytes), tx_id=sha256(tx_bytes).hexdigest()
+        tx=tx,
+        tx_bytes=tx_bytes,
+        sig=sign(private_key, tx_bytes),
+        tx_id=sha256(tx_bytes).hexdigest(),
     )
 
 
@@ -245,7 +248,9 @@ def _exact_fields(value: Mapping[str, Any], expected: frozenset[str], where: str
         raise MalformedTx(f"{where}: {'; '.join(parts)}")
 
 
-def _match(value: Mapping[str, Any], field: str, pattern: re.Pattern[str], where: str = "tx") -> str:
+def _match(
+    value: Mapping[str, Any], field: str, pattern: re.Pattern[str], where: str = "tx"
+) -> str:
     item = value[field]
     if not isinstance(item, str) or pattern.fullmatch(item) is None:
         raise MalformedTx(f"{where}.{field} is not a valid value: {item!r:.80}")

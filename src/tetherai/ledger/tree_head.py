@@ -47,7 +47,9 @@ class LedgerCheckpoint:
             CheckpointError: not a tetherai checkpoint.
         """
         if not checkpoint.origin.startswith("tetherai/"):
-            raise CheckpointError(f"checkpoint origin '{checkpoint.origin}' is not a tetherai ledger")
+            raise CheckpointError(
+                f"checkpoint origin '{checkpoint.origin}' is not a tetherai ledger"
+            )
         block = state = None
         for line in checkpoint.extensions:
             if match := _BLOCK.fullmatch(line):

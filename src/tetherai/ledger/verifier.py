@@ -18,7 +18,13 @@ from dataclasses import dataclass, field
 from tetherai.crypto.jcs import JSONValue
 from tetherai.crypto.signature import PublicKey
 from tetherai.errors import TetherError
-from tetherai.ledger.block import GENESIS_PREV_HASH, GENESIS_STATE_ROOT, BlockHeader, chain_state_root, txs_root
+from tetherai.ledger.block import (
+    GENESIS_PREV_HASH,
+    GENESIS_STATE_ROOT,
+    BlockHeader,
+    chain_state_root,
+    txs_root,
+)
 from tetherai.ledger.checkpoint import CosignatureVerifier, NoteVerifier, open_checkpoint
 from tetherai.ledger.contract import ChannelRules, ContractRegistry, NodeKey
 from tetherai.ledger.executor import TxResult, execute_block
@@ -99,7 +105,9 @@ class _Replay:
     levels: list[bytearray] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
     keys: dict[str, PublicKey] = field(default_factory=dict)
-    heads: dict[int, tuple[int, bytes, str]] = field(default_factory=dict)  # block -> size, root, state
+    heads: dict[int, tuple[int, bytes, str]] = field(
+        default_factory=dict
+    )  # block -> size, root, state
     prev_hash: str = GENESIS_PREV_HASH
     prev_ts: int = 0
     state_root: str = GENESIS_STATE_ROOT
@@ -140,7 +148,9 @@ def verify_ledger(
     return _report(replay, started, None, checkpoints)
 
 
-def _report(replay: _Replay, started: float, problem: Problem | None, checkpoints: int) -> VerificationReport:
+def _report(
+    replay: _Replay, started: float, problem: Problem | None, checkpoints: int
+) -> VerificationReport:
     return VerificationReport(
         ok=problem is None,
         blocks=replay.blocks,
@@ -172,7 +182,10 @@ def _parsed_blocks(
         try:
             header, envelopes = _parse_block(stored, expected_number, expected_seq)
             current: tuple[StoredBlock, BlockHeader, list[Envelope], PendingChecks] | _Found = (
-                stored, header, envelopes, checker.start(envelopes, replay.keys.get),
+                stored,
+                header,
+                envelopes,
+                checker.start(envelopes, replay.keys.get),
             )
         except _Found as found:
             current = found
@@ -191,7 +204,9 @@ def _parsed_blocks(
         yield ahead
 
 
-def _parse_block(stored: StoredBlock, expected_number: int, expected_seq: int) -> tuple[BlockHeader, list[Envelope]]:
+def _parse_block(
+    stored: StoredBlock, expected_number: int, expected_seq: int
+) -> tuple[BlockHeader, list[Envelope]]:
     if stored.number != expected_number:
         raise _fail(
             "ledger.block_missing",
@@ -203,13 +218,17 @@ def _parse_block(stored: StoredBlock, expected_number: int, expected_seq: int) -
         raise _fail(
             "ledger.tx_sequence",
             f"block {stored.number} starts at tx {stored.first_seq}, expected {expected_seq}",
-            block=stored.number, expected=str(expected_seq), found=str(stored.first_seq),
+            block=stored.number,
+            expected=str(expected_seq),
+            found=str(stored.first_seq),
         )
     if header.tx_count != len(stored.txs):
         raise _fail(
             "ledger.tx_count",
             f"block {stored.number} holds {len(stored.txs)} txs; its header says {header.tx_count}",
-            block=stored.number, expected=str(header.tx_count), found=str(len(stored.txs)),
+            block=stored.number,
+            expected=str(header.tx_count),
+            found=str(len(stored.txs)),
         )
     envelopes = []
     for index, tx in enumerate(stored.txs):
@@ -217,7 +236,8 @@ def _parse_block(stored: StoredBlock, expected_number: int, expected_seq: int) -
             raise _fail(
                 "ledger.tx_order",
                 f"block {stored.number}: tx rows are out of order or missing at position {index}",
-                block=stored.number, tx_index=index,
+                block=stored.number,
+                tx_index=index,
             )
         try:
             envelope = Envelope.from_bytes(tx.envelope)
@@ -225,13 +245,18 @@ def _parse_block(stored: StoredBlock, expected_number: int, expected_seq: int) -
             raise _fail(
                 "ledger.tx_malformed",
                 f"block {stored.number}, tx {index}: stored envelope is malformed: {error.message}",
-                block=stored.number, tx_index=index, tx_id=tx.tx_id,
+                block=stored.number,
+                tx_index=index,
+                tx_id=tx.tx_id,
             ) from error
         if envelope.tx_id != tx.tx_id:
             raise _fail(
                 "ledger.tx_id",
                 f"block {stored.number}, tx {index}: stored tx id does not match the envelope",
-                block=stored.number, tx_index=index, expected=envelope.tx_id, found=tx.tx_id,
+                block=stored.number,
+                tx_index=index,
+                expected=envelope.tx_id,
+                found=tx.tx_id,
             )
         envelopes.append(envelope)
     return header, envelopes
@@ -245,13 +270,17 @@ def _parse_header(stored: StoredBlock) -> BlockHeader:
             raise ValueError("header is not in canonical form")
     except (ValueError, KeyError, TypeError) as error:
         raise _fail(
-            "ledger.header_malformed", f"block {stored.number}: header is malformed: {error}", block=stored.number
+            "ledger.header_malformed",
+            f"block {stored.number}: header is malformed: {error}",
+            block=stored.number,
         ) from error
     if header.number != stored.number:
         raise _fail(
             "ledger.header_number",
             f"block {stored.number}: its header says block {header.number}",
-            block=stored.number, expected=str(stored.number), found=str(header.number),
+            block=stored.number,
+            expected=str(stored.number),
+            found=str(header.number),
         )
     return header
 
@@ -271,46 +300,88 @@ def _replay_blocks(
     for stored, header, envelopes, pending in _parsed_blocks(store, replay, checker):
         number = stored.number
         if header.hash != stored.hash:
-            raise _fail("ledger.block_hash", f"block {number}: stored hash is not the header's hash",
-                        block=number, expected=header.hash, found=stored.hash)
+            raise _fail(
+                "ledger.block_hash",
+                f"block {number}: stored hash is not the header's hash",
+                block=number,
+                expected=header.hash,
+                found=stored.hash,
+            )
         if header.prev_hash != replay.prev_hash:
-            raise _fail("ledger.chain_broken", f"block {number} does not link to block {number - 1}",
-                        block=number, expected=replay.prev_hash, found=header.prev_hash)
+            raise _fail(
+                "ledger.chain_broken",
+                f"block {number} does not link to block {number - 1}",
+                block=number,
+                expected=replay.prev_hash,
+                found=header.prev_hash,
+            )
         if header.ts < replay.prev_ts:
-            raise _fail("ledger.time", f"block {number} is dated before block {number - 1}", block=number)
+            raise _fail(
+                "ledger.time", f"block {number} is dated before block {number - 1}", block=number
+            )
         root = txs_root(envelopes)
         if root != header.txs_root:
-            raise _fail("ledger.txs_root", f"block {number}: its txs do not match the txs_root the orderer "
-                        "signed (a tx was edited, inserted, removed or reordered)",
-                        block=number, expected=header.txs_root, found=root)
-        if number > 0 and not verify_orderer_signature(header, stored.orderer_sig, _keys(rules.orderers(replay.state))):
-            raise _fail("ledger.orderer_signature", f"block {number}: the orderer's signature does not verify",
-                        block=number)
+            raise _fail(
+                "ledger.txs_root",
+                f"block {number}: its txs do not match the txs_root the orderer "
+                "signed (a tx was edited, inserted, removed or reordered)",
+                block=number,
+                expected=header.txs_root,
+                found=root,
+            )
+        if number > 0 and not verify_orderer_signature(
+            header, stored.orderer_sig, _keys(rules.orderers(replay.state))
+        ):
+            raise _fail(
+                "ledger.orderer_signature",
+                f"block {number}: the orderer's signature does not verify",
+                block=number,
+            )
         for envelope in envelopes:
             for level, index, node in replay.tree.append(leaf_hash(envelope.leaf_data)):
                 _remember_node(replay, level, index, node)
         log_root = replay.tree.root().hex()
         if header.log_size != replay.tree.size or header.log_root != log_root:
-            raise _fail("ledger.log_root", f"block {number}: the Merkle log does not match the header",
-                        block=number, expected=f"{header.log_size} {header.log_root}",
-                        found=f"{replay.tree.size} {log_root}")
+            raise _fail(
+                "ledger.log_root",
+                f"block {number}: the Merkle log does not match the header",
+                block=number,
+                expected=f"{header.log_size} {header.log_root}",
+                found=f"{replay.tree.size} {log_root}",
+            )
         seen = replay.seen
         outcome = execute_block(
-            envelopes, channel=channel, block_number=number, block_ts=header.ts, state=replay.state,
-            rules=rules, registry=registry, signatures=pending,
-            known_tx_ids=lambda ids: {tx_id for tx_id in ids if tx_id in seen},
+            envelopes,
+            channel=channel,
+            block_number=number,
+            block_ts=header.ts,
+            state=replay.state,
+            rules=rules,
+            registry=registry,
+            signatures=pending,
+            known_tx_ids=seen.intersection,
         )
         if number == 0:
             after = BlockState(replay.state)
             after.apply(outcome.writes)
-            if not verify_orderer_signature(header, stored.orderer_sig, _keys(rules.orderers(after))):
-                raise _fail("ledger.orderer_signature", "the genesis block is not signed by the orderer it names",
-                            block=0)
+            if not verify_orderer_signature(
+                header, stored.orderer_sig, _keys(rules.orderers(after))
+            ):
+                raise _fail(
+                    "ledger.orderer_signature",
+                    "the genesis block is not signed by the orderer it names",
+                    block=0,
+                )
         _compare_results(stored, outcome.results)
         state_root = chain_state_root(replay.state_root, outcome.results_hash)
         if outcome.results_hash != stored.results_hash or state_root != stored.state_root:
-            raise _fail("ledger.state_root", f"block {number}: the state root differs from the replay",
-                        block=number, expected=state_root, found=stored.state_root)
+            raise _fail(
+                "ledger.state_root",
+                f"block {number}: the state root differs from the replay",
+                block=number,
+                expected=state_root,
+                found=stored.state_root,
+            )
         _compare_history(store, stored, outcome.results, replay)
         replay.state.apply(outcome.writes)
         replay.keys.update(outcome.keys)
@@ -351,12 +422,17 @@ def _compare_results(stored: StoredBlock, results: list[TxResult]) -> None:
                 "ledger.tx_result",
                 f"block {stored.number}, tx {index}: the stored result differs from the replay"
                 + ("" if result.valid else f" (replay: invalid, {result.code}: {result.message})"),
-                block=stored.number, tx_index=index, tx_id=tx.tx_id,
-                expected=json.dumps(expected), found=json.dumps(found),
+                block=stored.number,
+                tx_index=index,
+                tx_id=tx.tx_id,
+                expected=json.dumps(expected),
+                found=json.dumps(found),
             )
 
 
-def _compare_history(store: SqliteLedgerStore, stored: StoredBlock, results: list[TxResult], replay: _Replay) -> None:
+def _compare_history(
+    store: SqliteLedgerStore, stored: StoredBlock, results: list[TxResult], replay: _Replay
+) -> None:
     expected: list[tuple[str, int, str | None]] = []
     for index, result in enumerate(results):
         seq = stored.first_seq + index
@@ -374,8 +450,10 @@ def _compare_history(store: SqliteLedgerStore, stored: StoredBlock, results: lis
                 raise _fail(
                     "ledger.history",
                     f"block {stored.number}: the key history differs from the replay at tx {seq}",
-                    block=stored.number, tx_index=seq - stored.first_seq,
-                    expected=json.dumps(want), found=json.dumps(got),
+                    block=stored.number,
+                    tx_index=seq - stored.first_seq,
+                    expected=json.dumps(want),
+                    found=json.dumps(got),
                 )
     replay.history_rows += len(expected)
 
@@ -391,19 +469,29 @@ def _compare_state(store: SqliteLedgerStore, replay: _Replay) -> None:
         if row is None or row[0] != key or row[1] != encoded or row[2] != replay.last_seq[key]:
             found_key = None if row is None else row[0]
             if found_key is not None and found_key < key:
-                raise _fail("ledger.state", f"state holds key {found_key!r} that no tx wrote",
-                            found=found_key)
+                raise _fail(
+                    "ledger.state",
+                    f"state holds key {found_key!r} that no tx wrote",
+                    found=found_key,
+                )
             raise _fail(
                 "ledger.state",
                 f"state of key {key!r} differs from the replay (last written by tx {replay.last_seq[key]})",
-                expected=encoded[:200], found=None if row is None or row[0] != key else row[1][:200],
+                expected=encoded[:200],
+                found=None if row is None or row[0] != key else row[1][:200],
             )
     extra = next(stored_rows, None)
     if extra is not None:
-        raise _fail("ledger.state", f"state holds key {extra[0]!r} that no tx wrote", found=extra[0])
+        raise _fail(
+            "ledger.state", f"state holds key {extra[0]!r} that no tx wrote", found=extra[0]
+        )
     if store.history_count() != replay.history_rows:
-        raise _fail("ledger.history", "the history table holds rows no tx wrote",
-                    expected=str(replay.history_rows), found=str(store.history_count()))
+        raise _fail(
+            "ledger.history",
+            "the history table holds rows no tx wrote",
+            expected=str(replay.history_rows),
+            found=str(store.history_count()),
+        )
 
 
 def _compare_merkle(store: SqliteLedgerStore, replay: _Replay) -> None:
@@ -412,12 +500,20 @@ def _compare_merkle(store: SqliteLedgerStore, replay: _Replay) -> None:
         count += 1
         known = replay.levels[level] if level < len(replay.levels) else b""
         if known[index * 32 : index * 32 + 32] != bytes(node):
-            raise _fail("ledger.merkle_node", f"stored Merkle node ({level}, {index}) differs from the replay",
-                        expected=known[index * 32 : index * 32 + 32].hex() or None, found=bytes(node).hex())
+            raise _fail(
+                "ledger.merkle_node",
+                f"stored Merkle node ({level}, {index}) differs from the replay",
+                expected=known[index * 32 : index * 32 + 32].hex() or None,
+                found=bytes(node).hex(),
+            )
     expected = sum(len(level) // 32 for level in replay.levels)
     if count != expected:
-        raise _fail("ledger.merkle_node", "Merkle nodes are missing from the store",
-                    expected=str(expected), found=str(count))
+        raise _fail(
+            "ledger.merkle_node",
+            "Merkle nodes are missing from the store",
+            expected=str(expected),
+            found=str(count),
+        )
 
 
 def _check_checkpoints(
@@ -428,10 +524,14 @@ def _check_checkpoints(
     trusted: Sequence[str],
 ) -> int:
     orderers = rules.orderers(replay.state)
-    verifiers: list[NoteVerifier | CosignatureVerifier] = [NoteVerifier(o.name, o.public_key) for o in orderers]
+    verifiers: list[NoteVerifier | CosignatureVerifier] = [
+        NoteVerifier(o.name, o.public_key) for o in orderers
+    ]
     verifiers += [CosignatureVerifier(p.name, p.public_key) for p in rules.peers(replay.state)]
     orderer_names = {orderer.name for orderer in orderers}
-    notes = [(f"stored checkpoint of block {block}", note) for _, block, note in store.checkpoints()]
+    notes = [
+        (f"stored checkpoint of block {block}", note) for _, block, note in store.checkpoints()
+    ]
     notes += [(f"trusted checkpoint {n + 1}", note) for n, note in enumerate(trusted)]
     last_block = replay.blocks - 1
     for label, note in notes:
@@ -447,7 +547,9 @@ def _check_checkpoints(
                 "ledger.tail_missing",
                 f"{label} covers block {head.block} ({head.size} txs) but the ledger ends at block "
                 f"{last_block} ({replay.tree.size} txs): blocks were removed from the tail",
-                block=last_block + 1, expected=str(head.size), found=str(replay.tree.size),
+                block=last_block + 1,
+                expected=str(head.size),
+                found=str(replay.tree.size),
             )
         size, root, state_root = replay.heads[head.block]
         if (head.size, head.root_hash, head.state_root) != (size, root, state_root):

@@ -96,7 +96,9 @@ class SoloOrderer:
         future: Future[TxResult] = Future()
         with self._condition:
             if envelope.tx_id in self._pending_ids:
-                raise TxRejected(f"tx {envelope.tx_id} is already waiting to be ordered", code="tx.replayed")
+                raise TxRejected(
+                    f"tx {envelope.tx_id} is already waiting to be ordered", code="tx.replayed"
+                )
             if not self._pending:
                 self._oldest = time.monotonic()
                 self._condition.notify()  # start the cutter's max_wait timer
@@ -117,7 +119,11 @@ class SoloOrderer:
             while True:
                 if self._pending:
                     waited = time.monotonic() - self._oldest
-                    if len(self._pending) >= self._max_txs or waited >= self._max_wait or self._closed:
+                    if (
+                        len(self._pending) >= self._max_txs
+                        or waited >= self._max_wait
+                        or self._closed
+                    ):
                         batch = self._pending[: self._max_txs]
                         del self._pending[: self._max_txs]
                         self._oldest = time.monotonic()

@@ -6,10 +6,10 @@ Idempotent: a second run reuses the home it made the first time.
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
 import hashlib
 import os
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tetherai.identity.ca import CertificateAuthority
@@ -17,13 +17,17 @@ from tetherai.identity.roles import Role
 from tetherai.services.home import NetworkHome
 from tetherai.services.network import (
     ParticipantKey,
-    issue_participant,
     init_network,
+    issue_participant,
     load_participant,
     open_node,
 )
 
-DEMO_PEOPLE = [("alice", Role.AI_ENGINEER), ("bob", Role.MLOPS_ENGINEER), ("carol", Role.STAKEHOLDER)]
+DEMO_PEOPLE = [
+    ("alice", Role.AI_ENGINEER),
+    ("bob", Role.MLOPS_ENGINEER),
+    ("carol", Role.STAKEHOLDER),
+]
 
 
 def now_ms() -> int:
@@ -35,7 +39,9 @@ def build_demo(root: Path, passphrase: bytes) -> None:
     if home.exists():
         print(f"demo network already at {root}")
         return
-    info = init_network(home, org="Org1", admin_id="admin", channel="main", passphrase=passphrase, now_ms=now_ms())
+    info = init_network(
+        home, org="Org1", admin_id="admin", channel="main", passphrase=passphrase, now_ms=now_ms()
+    )
     print(f"created demo network at {root} (genesis {info['genesis_hash'][:16]}…)")
     admin = load_participant(home, "Org1", "admin", passphrase)
     ca = CertificateAuthority.load(home.ca_dir("Org1"), passphrase)
@@ -43,16 +49,24 @@ def build_demo(root: Path, passphrase: bytes) -> None:
     try:
         now = datetime.now(tz=UTC)
         people: list[ParticipantKey] = []
-        for person, role in DEMO_PEOPLE:
-            key = issue_participant(home, ca, person, role, passphrase, now)
+        for name, role in DEMO_PEOPLE:
+            key = issue_participant(home, ca, name, role, passphrase, now)
             people.append(key)
-            envelope = admin.sign("main", "membership", "enroll", {"certificate": key.certificate_pem}, now_ms())
+            envelope = admin.sign(
+                "main", "membership", "enroll", {"certificate": key.certificate_pem}, now_ms()
+            )
             result = node.orderer.submit(envelope).result()
-            print(f"enrolled {person} as {role.value}: tx {result.tx_id[:16]}… {'valid' if result.valid else result.message}")
+            print(
+                f"enrolled {name} as {role.value}: tx {result.tx_id[:16]}… {'valid' if result.valid else result.message}"
+            )
         for index, person in enumerate(people):
             digest = hashlib.sha256(f"demo document {index}".encode()).hexdigest()
             envelope = person.sign(
-                "main", "notary", "notarize", {"name": f"demo/doc-{index}", "sha256": digest}, now_ms()
+                "main",
+                "notary",
+                "notarize",
+                {"name": f"demo/doc-{index}", "sha256": digest},
+                now_ms(),
             )
             result = node.orderer.submit(envelope).result()
             print(f"{person.id} notarized demo/doc-{index}: tx {result.tx_id[:16]}…")

@@ -61,19 +61,27 @@ def _block_summary(stored: StoredBlock) -> dict[str, JSONValue]:
 
 
 def block_summaries(store: SqliteLedgerStore, start: int, limit: int) -> list[dict[str, JSONValue]]:
-    return [_block_summary(stored) for stored in store.blocks(start, min(start + limit, store.height))]
+    return [
+        _block_summary(stored) for stored in store.blocks(start, min(start + limit, store.height))
+    ]
 
 
 def tx_detail(store: SqliteLedgerStore, tx_id: str) -> dict[str, JSONValue]:
     """A tx as stored: its fields, where it is, whether it was valid and what it wrote."""
     stored = store.tx(tx_id)
     if stored is None:
-        raise NotFoundError(f"no tx {tx_id} on this ledger", hint="list txs with 'tether ledger blocks'")
+        raise NotFoundError(
+            f"no tx {tx_id} on this ledger", hint="list txs with 'tether ledger blocks'"
+        )
     envelope = Envelope.from_bytes(stored.envelope)
     block = store.block(stored.block)
     assert block is not None
     writes = [
-        {"key": key, "deleted": value is None, "value": None if value is None else json.loads(value)}
+        {
+            "key": key,
+            "deleted": value is None,
+            "value": None if value is None else json.loads(value),
+        }
         for key, _, value in store.history_rows(stored.seq, stored.seq)
     ]
     return {
@@ -88,7 +96,7 @@ def tx_detail(store: SqliteLedgerStore, tx_id: str) -> dict[str, JSONValue]:
         "contract_version": stored.contract_version,
         "result": None if stored.result is None else json.loads(stored.result),
         "tx": envelope.tx.to_json(),
-        "writes": writes,  # type: ignore[dict-item]
+        "writes": writes,
     }
 
 
@@ -106,7 +114,9 @@ def tx_proof(store: SqliteLedgerStore, tx_id: str) -> TlogProof:
     hashes = inclusion_proof(stored.seq, size, store.node)
     body = note.partition("\n\n")[0] + "\n"
     if Checkpoint.parse(body).root_hash != root_at(size, store.node):
-        raise LedgerError("the stored checkpoint does not match the stored tree; run 'tether ledger verify'")
+        raise LedgerError(
+            "the stored checkpoint does not match the stored tree; run 'tether ledger verify'"
+        )
     return TlogProof(stored.seq, tuple(hashes), note, stored.envelope)
 
 

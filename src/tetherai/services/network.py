@@ -15,17 +15,21 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from tetherai.contracts.registry import default_registry, genesis_versions
 from tetherai.contracts.membership import MembershipRules
+from tetherai.contracts.registry import default_registry, genesis_versions
 from tetherai.crypto.signature import Algorithm, PrivateKey, generate_private_key
 from tetherai.identity.ca import CertificateAuthority
 from tetherai.identity.certificate import certificate_sha256, certificate_to_pem, validate_name
-from tetherai.identity.keys import load_certificate, load_private_key, write_certificate, write_private_key
+from tetherai.identity.keys import (
+    load_certificate,
+    load_private_key,
+    write_certificate,
+    write_private_key,
+)
 from tetherai.identity.roles import Role
 from tetherai.ledger.checkpoint import CosignatureSigner, NoteSigner
 from tetherai.ledger.contract import ContractRegistry
@@ -58,7 +62,9 @@ class ParticipantKey:
     certificate_pem: str
     private_key: PrivateKey
 
-    def sign(self, channel: str, contract: str, fn: str, args: dict[str, object], ts: int) -> Envelope:
+    def sign(
+        self, channel: str, contract: str, fn: str, args: dict[str, object], ts: int
+    ) -> Envelope:
         tx = Transaction(
             channel=channel,
             contract=contract,
@@ -110,7 +116,9 @@ def init_network(
     for value, what in ((org, "org"), (admin_id, "participant id"), (channel, "channel")):
         validate_name(value, what)
     if home.exists():
-        raise HomeError(f"{home.root} already holds a network", hint="use another --home, or remove it first")
+        raise HomeError(
+            f"{home.root} already holds a network", hint="use another --home, or remove it first"
+        )
     now = datetime.fromtimestamp(now_ms / 1000, tz=UTC)
     home.root.mkdir(parents=True, exist_ok=True, mode=0o700)
     ca = CertificateAuthority.create(org, algorithm=algorithm, now=now)
@@ -154,7 +162,10 @@ def init_network(
         result = peer.commit(block)[0]
         if not result.valid:
             raise HomeError(f"the genesis tx was refused: {result.code}: {result.message}")
-        peer.store_checkpoint(peer.checkpoint(), _checkpoint_signers(orderer_name, orderer_key, peer_name, peer_key)(now_ms))
+        peer.store_checkpoint(
+            peer.checkpoint(),
+            _checkpoint_signers(orderer_name, orderer_key, peer_name, peer_key)(now_ms),
+        )
         store.set_meta("channel", channel)
         store.set_meta("genesis_hash", block.header.hash)
     finally:
@@ -175,21 +186,33 @@ def issue_participant(
 ) -> ParticipantKey:
     """Create a key pair and a certificate from the org's CA, and write both to the home."""
     key = generate_private_key(algorithm)
-    certificate = ca.issue(participant_id=participant_id, role=role, public_key=key.public_key(), now=now)
+    certificate = ca.issue(
+        participant_id=participant_id, role=role, public_key=key.public_key(), now=now
+    )
     directory = home.participant_dir(ca.org, participant_id)
     write_certificate(directory / "cert.pem", certificate)
     write_private_key(directory / "key.pem", key, passphrase)
     return ParticipantKey(
-        ca.org, participant_id, certificate_sha256(certificate), certificate_to_pem(certificate).decode(), key
+        ca.org,
+        participant_id,
+        certificate_sha256(certificate),
+        certificate_to_pem(certificate).decode(),
+        key,
     )
 
 
-def load_participant(home: NetworkHome, org: str, participant_id: str, passphrase: bytes) -> ParticipantKey:
+def load_participant(
+    home: NetworkHome, org: str, participant_id: str, passphrase: bytes
+) -> ParticipantKey:
     directory = home.participant_dir(org, participant_id)
     certificate = load_certificate(directory / "cert.pem")
     key = load_private_key(directory / "key.pem", passphrase)
     return ParticipantKey(
-        org, participant_id, certificate_sha256(certificate), certificate_to_pem(certificate).decode(), key
+        org,
+        participant_id,
+        certificate_sha256(certificate),
+        certificate_to_pem(certificate).decode(),
+        key,
     )
 
 
@@ -226,12 +249,19 @@ def open_node(
     orderer_key = _ed25519_key(home, config["orderer"], passphrase)
     peer_key = _ed25519_key(home, config["peer"], passphrase)
     store = SqliteLedgerStore(home.ledger_path(channel))
-    peer = Peer(store=store, channel=channel, registry=registry or default_registry(), rules=MembershipRules())
+    peer = Peer(
+        store=store,
+        channel=channel,
+        registry=registry or default_registry(),
+        rules=MembershipRules(),
+    )
     extra = {} if clock is None else {"clock": clock}
     orderer = SoloOrderer(
         peer,
         key=orderer_key,
-        checkpoint_signers=_checkpoint_signers(config["orderer"], orderer_key, config["peer"], peer_key),
+        checkpoint_signers=_checkpoint_signers(
+            config["orderer"], orderer_key, config["peer"], peer_key
+        ),
         max_txs=max_txs,
         max_wait=max_wait,
         **extra,  # type: ignore[arg-type]

@@ -7,11 +7,11 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from tests.common.network import Network, make_network
 from typer.testing import CliRunner
 
 from tetherai.cli.main import app
 from tetherai.ledger.tlog_proof import parse_tlog_proof
-from tests.common.network import Network, make_network
 
 runner = CliRunner()
 ENV = {"TETHER_PASSPHRASE": "cli-test-passphrase", "TETHER_HOME": ""}
@@ -25,7 +25,7 @@ def tether(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str
 @pytest.fixture
 def home(tmp_path: Path) -> str:
     path = tmp_path / "net"
-    code, out, err = tether("init", "--home", str(path), "--org", "Acme", "--admin", "root")
+    code, _out, err = tether("init", "--home", str(path), "--org", "Acme", "--admin", "root")
     assert code == 0, err
     return str(path)
 
@@ -104,15 +104,19 @@ def test_proof_verifies_offline(tmp_path: Path) -> None:
     from tetherai.ledger.checkpoint import CosignatureVerifier, NoteVerifier
 
     config = net.home.config()
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
     import base64
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
     def pub(node: str) -> Ed25519PublicKey:
         raw = (net.home.node_dir(node) / "key.pub").read_text().strip()
         return Ed25519PublicKey.from_public_bytes(base64.b64decode(raw))
 
     verified = proof.verify(
-        [NoteVerifier(config["orderer"], pub(config["orderer"])), CosignatureVerifier(config["peer"], pub(config["peer"]))],
+        [
+            NoteVerifier(config["orderer"], pub(config["orderer"])),
+            CosignatureVerifier(config["peer"], pub(config["peer"])),
+        ],
         origin="tetherai/main",
     )
     assert verified.size > proof.index
@@ -122,7 +126,9 @@ def test_proof_verifies_offline(tmp_path: Path) -> None:
     from tests.common.independent_proofs import verify_inclusion
 
     leaf = sha256(b"\x00" + (proof.extra or b"")).digest()
-    assert verify_inclusion(leaf, proof.index, verified.size, list(proof.hashes), verified.root_hash)
+    assert verify_inclusion(
+        leaf, proof.index, verified.size, list(proof.hashes), verified.root_hash
+    )
 
 
 def test_verify_exit_codes(tmp_path: Path) -> None:
@@ -147,6 +153,10 @@ def test_verify_exit_codes(tmp_path: Path) -> None:
     assert code == 1 and json.loads(out)["problem"]["block"] == 2
 
 
-def test_verify_with_an_unreadable_checkpoint_file_is_a_usage_error(home: str, tmp_path: Path) -> None:
-    code, _, err = tether("ledger", "verify", "--home", home, "--checkpoint", str(tmp_path / "none"))
+def test_verify_with_an_unreadable_checkpoint_file_is_a_usage_error(
+    home: str, tmp_path: Path
+) -> None:
+    code, _, err = tether(
+        "ledger", "verify", "--home", home, "--checkpoint", str(tmp_path / "none")
+    )
     assert code == 2 and "cannot read" in err

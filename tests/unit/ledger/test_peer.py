@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.common.network import Network
 from tetherai.identity.roles import Role
 from tetherai.ledger.errors import TxRejected
 from tetherai.ledger.transaction import Creator, Transaction, sign_transaction
-from tests.common.network import Network
 
 
 def test_valid_tx_is_committed_with_its_writes_and_history(network: Network) -> None:
@@ -29,7 +29,9 @@ def test_history_keeps_every_write_and_the_delete(network: Network) -> None:
     again = network.notarize(alice, "doc")
     history = network.node.peer.store.history("notary/doc")
     assert [(h["tx_id"], h["deleted"]) for h in history] == [
-        (first.tx_id, False), (gone.tx_id, True), (again.tx_id, False),
+        (first.tx_id, False),
+        (gone.tx_id, True),
+        (again.tx_id, False),
     ]
 
 
@@ -47,7 +49,9 @@ def test_contract_refusal_keeps_the_tx_in_its_block_marked_invalid(network: Netw
 def test_auditor_cannot_write_membership(network: Network) -> None:
     auditor = network.participant("audrey", Role.AUDITOR)
     outsider = network.participant("eve")
-    result = network.submit(auditor, "membership", "revoke", {"cert_sha256": outsider.cert_sha256, "reason": "x"})
+    result = network.submit(
+        auditor, "membership", "revoke", {"cert_sha256": outsider.cert_sha256, "reason": "x"}
+    )
     assert not result.valid and result.code == "contract.not_permitted"
 
 
@@ -55,7 +59,10 @@ def test_revoked_certificate_later_txs_are_refused_earlier_stay_valid(network: N
     alice = network.participant("alice")
     before = network.notarize(alice)
     revoked = network.submit(
-        network.admin, "membership", "revoke", {"cert_sha256": alice.cert_sha256, "reason": "laptop stolen"}
+        network.admin,
+        "membership",
+        "revoke",
+        {"cert_sha256": alice.cert_sha256, "reason": "laptop stolen"},
     )
     assert revoked.valid
     with pytest.raises(TxRejected, match="revoked") as error:
@@ -69,11 +76,13 @@ def test_revocation_inside_the_same_block_invalidates_later_txs(network: Network
     """Admission passes both, but execution applies the revocation first."""
     alice = network.participant("alice")
     peer = network.node.peer
+    from tests.common.network import PASSPHRASE
     from tetherai.ordering.solo import cut_block
     from tetherai.services.network import _ed25519_key
-    from tests.common.network import PASSPHRASE
 
-    revoke = network.sign(network.admin, "membership", "revoke", {"cert_sha256": alice.cert_sha256, "reason": "gone"})
+    revoke = network.sign(
+        network.admin, "membership", "revoke", {"cert_sha256": alice.cert_sha256, "reason": "gone"}
+    )
     late = network.sign(alice, "notary", "notarize", {"name": "late", "sha256": "11" * 32})
     network.node.orderer.close()
     key = _ed25519_key(network.home, network.home.config()["orderer"], PASSPHRASE)
@@ -87,7 +96,15 @@ def test_unknown_certificate_is_rejected(network: Network) -> None:
     from tetherai.ledger.transaction import new_nonce
 
     stranger = Creator("Org1", "mallory", "cd" * 32)
-    tx = Transaction("main", "notary", "notarize", {"name": "x", "sha256": "00" * 32}, stranger, new_nonce(), network.clock())
+    tx = Transaction(
+        "main",
+        "notary",
+        "notarize",
+        {"name": "x", "sha256": "00" * 32},
+        stranger,
+        new_nonce(),
+        network.clock(),
+    )
     with pytest.raises(TxRejected, match="not enrolled") as error:
         network.node.orderer.submit(sign_transaction(tx, generate_private_key()))
     assert error.value.code == "tx.unknown_certificate"
@@ -108,7 +125,15 @@ def test_creator_claiming_someone_elses_certificate_is_rejected(network: Network
     alice = network.participant("alice")
     bob = network.participant("bob")
     tx = network.sign(alice, "notary", "notarize", {"name": "x", "sha256": "00" * 32}).tx
-    claimed = Transaction(tx.channel, tx.contract, tx.fn, tx.args, Creator("Org1", "bob", alice.cert_sha256), tx.nonce, tx.ts)
+    claimed = Transaction(
+        tx.channel,
+        tx.contract,
+        tx.fn,
+        tx.args,
+        Creator("Org1", "bob", alice.cert_sha256),
+        tx.nonce,
+        tx.ts,
+    )
     with pytest.raises(TxRejected, match="belongs to alice@Org1"):
         network.node.orderer.submit(sign_transaction(claimed, bob.private_key))
 
@@ -146,9 +171,9 @@ def test_replayed_envelope_is_rejected_and_not_stored_twice(network: Network) ->
 
 
 def test_replay_inside_one_block_is_marked_invalid(network: Network) -> None:
+    from tests.common.network import PASSPHRASE
     from tetherai.ordering.solo import cut_block
     from tetherai.services.network import _ed25519_key
-    from tests.common.network import PASSPHRASE
 
     alice = network.participant("alice")
     envelope = network.sign(alice, "notary", "notarize", {"name": "x", "sha256": "00" * 32})
@@ -160,9 +185,17 @@ def test_replay_inside_one_block_is_marked_invalid(network: Network) -> None:
 
 
 @pytest.mark.parametrize("offset_ms", [10 * 60 * 1000, -10 * 60 * 1000])
-def test_timestamp_far_from_the_orderers_clock_is_rejected(network: Network, offset_ms: int) -> None:
+def test_timestamp_far_from_the_orderers_clock_is_rejected(
+    network: Network, offset_ms: int
+) -> None:
     alice = network.participant("alice")
-    envelope = alice.sign("main", "notary", "notarize", {"name": "x", "sha256": "00" * 32}, network.clock() + offset_ms)
+    envelope = alice.sign(
+        "main",
+        "notary",
+        "notarize",
+        {"name": "x", "sha256": "00" * 32},
+        network.clock() + offset_ms,
+    )
     with pytest.raises(TxRejected, match="from the orderer's clock") as error:
         network.node.orderer.submit(envelope)
     assert error.value.code == "tx.clock_skew"
@@ -170,7 +203,9 @@ def test_timestamp_far_from_the_orderers_clock_is_rejected(network: Network, off
 
 def test_wrong_channel_is_rejected(network: Network) -> None:
     alice = network.participant("alice")
-    envelope = alice.sign("other", "notary", "notarize", {"name": "x", "sha256": "00" * 32}, network.clock())
+    envelope = alice.sign(
+        "other", "notary", "notarize", {"name": "x", "sha256": "00" * 32}, network.clock()
+    )
     with pytest.raises(TxRejected, match="channel 'other'"):
         network.node.orderer.submit(envelope)
 
@@ -212,5 +247,7 @@ def test_queries_read_current_state(network: Network) -> None:
     network.notarize(alice, "doc")
     found = network.node.peer.query("notary", "lookup", {"name": "doc"})
     assert isinstance(found, dict) and found["by"] == "alice@Org1"
-    participant = network.node.peer.query("membership", "participant", {"org": "Org1", "id": "alice"})
+    participant = network.node.peer.query(
+        "membership", "participant", {"org": "Org1", "id": "alice"}
+    )
     assert isinstance(participant, dict) and participant["role"] == "ai_engineer"

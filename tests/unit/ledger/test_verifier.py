@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.common.network import PASSPHRASE, Network, make_network
 from tetherai.contracts.membership import MembershipRules
 from tetherai.contracts.registry import default_registry
 from tetherai.crypto.jcs import canonicalize
@@ -23,7 +24,6 @@ from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.ledger.transaction import Envelope, sign_transaction
 from tetherai.ledger.verifier import VerificationReport, verify_ledger
 from tetherai.services.network import _ed25519_key
-from tests.common.network import PASSPHRASE, Network, make_network
 
 BLOCKS_OF_TXS = 4
 TXS_PER_BLOCK = 5
@@ -38,7 +38,12 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Network:
         for block in range(BLOCKS_OF_TXS):
             futures = [
                 net.node.orderer.submit(
-                    net.sign(alice, "notary", "notarize", {"name": f"b{block}-{i}", "sha256": f"{block * 10 + i:064x}"})
+                    net.sign(
+                        alice,
+                        "notary",
+                        "notarize",
+                        {"name": f"b{block}-{i}", "sha256": f"{block * 10 + i:064x}"},
+                    )
                 )
                 for i in range(TXS_PER_BLOCK)
             ]
@@ -54,14 +59,18 @@ def ledger(pristine: Network, tmp_path: Path) -> Iterator[tuple[Network, Path]]:
     """A private copy of the pristine ledger for one test to tamper with."""
     copy = tmp_path / "ledger.sqlite"
     shutil.copyfile(pristine.home.ledger_path("main"), copy)
-    yield pristine, copy
+    return pristine, copy
 
 
 def verify(path: Path, trusted: tuple[str, ...] = ()) -> VerificationReport:
     store = SqliteLedgerStore(path, readonly=True)
     try:
         return verify_ledger(
-            store, channel="main", registry=default_registry(), rules=MembershipRules(), trusted_checkpoints=trusted
+            store,
+            channel="main",
+            registry=default_registry(),
+            rules=MembershipRules(),
+            trusted_checkpoints=trusted,
         )
     finally:
         store.close()
@@ -77,7 +86,9 @@ def tamper(path: Path, action: Callable[[sqlite3.Connection], None]) -> None:
 
 
 def envelope_at(db: sqlite3.Connection, block: int, index: int) -> Envelope:
-    (data,) = db.execute("SELECT envelope FROM txs WHERE block = ? AND idx = ?", (block, index)).fetchone()
+    (data,) = db.execute(
+        "SELECT envelope FROM txs WHERE block = ? AND idx = ?", (block, index)
+    ).fetchone()
     return Envelope.from_bytes(bytes(data))
 
 
@@ -109,19 +120,26 @@ def test_edited_tx_is_caught(ledger: tuple[Network, Path]) -> None:
     assert report.problem.code in {"ledger.tx_id", "ledger.txs_root"}
 
 
-def test_edited_tx_with_matching_tx_id_column_is_caught_by_txs_root(ledger: tuple[Network, Path]) -> None:
+def test_edited_tx_with_matching_tx_id_column_is_caught_by_txs_root(
+    ledger: tuple[Network, Path],
+) -> None:
     _, path = ledger
 
     def edit(db: sqlite3.Connection) -> None:
         envelope = envelope_at(db, 3, 2)
         args = dict(envelope.tx.args) | {"sha256": "ee" * 32}
-        tx = envelope.tx.__class__(**{**{f: getattr(envelope.tx, f) for f in envelope.tx.__slots__}, "args": args})
+        tx = envelope.tx.__class__(
+            **{**{f: getattr(envelope.tx, f) for f in envelope.tx.__slots__}, "args": args}
+        )
         changed = Envelope(tx, tx.canonical_bytes(), envelope.sig, envelope.tx_id)
         from hashlib import sha256
 
-        changed = Envelope(tx, tx.canonical_bytes(), envelope.sig, sha256(tx.canonical_bytes()).hexdigest())
+        changed = Envelope(
+            tx, tx.canonical_bytes(), envelope.sig, sha256(tx.canonical_bytes()).hexdigest()
+        )
         db.execute(
-            "UPDATE txs SET envelope = ?, tx_id = ? WHERE block = 3 AND idx = 2", (changed.leaf_data, changed.tx_id)
+            "UPDATE txs SET envelope = ?, tx_id = ? WHERE block = 3 AND idx = 2",
+            (changed.leaf_data, changed.tx_id),
         )
 
     tamper(path, edit)
@@ -160,9 +178,19 @@ def test_inserted_tx_is_caught(ledger: tuple[Network, Path]) -> None:
 
     def insert(db: sqlite3.Connection) -> None:
         envelope = envelope_at(db, 3, 0)
-        extra = sign_transaction(envelope.tx.__class__(**{**{f: getattr(envelope.tx, f) for f in envelope.tx.__slots__}, "nonce": "ab" * 16}), net.admin.private_key)
+        extra = sign_transaction(
+            envelope.tx.__class__(
+                **{
+                    **{f: getattr(envelope.tx, f) for f in envelope.tx.__slots__},
+                    "nonce": "ab" * 16,
+                }
+            ),
+            net.admin.private_key,
+        )
         db.execute("UPDATE txs SET seq = seq + 1000000 WHERE block > 3")
-        (last_seq, count) = db.execute("SELECT MAX(seq), COUNT(*) FROM txs WHERE block = 3").fetchone()
+        (last_seq, count) = db.execute(
+            "SELECT MAX(seq), COUNT(*) FROM txs WHERE block = 3"
+        ).fetchone()
         db.execute(
             "INSERT INTO txs VALUES (?, ?, 3, ?, ?, 1, NULL, NULL, '1', 'null')",
             (last_seq + 1, extra.tx_id, count, extra.leaf_data),
@@ -177,7 +205,9 @@ def test_reordered_txs_are_caught(ledger: tuple[Network, Path]) -> None:
     _, path = ledger
 
     def swap(db: sqlite3.Connection) -> None:
-        rows = db.execute("SELECT seq, tx_id, envelope FROM txs WHERE block = 2 AND idx IN (1, 3) ORDER BY idx").fetchall()
+        rows = db.execute(
+            "SELECT seq, tx_id, envelope FROM txs WHERE block = 2 AND idx IN (1, 3) ORDER BY idx"
+        ).fetchall()
         (seq_a, id_a, env_a), (seq_b, id_b, env_b) = rows
         db.execute("UPDATE txs SET tx_id = ?, envelope = ? WHERE seq = ?", (id_b, env_b, seq_a))
         db.execute("UPDATE txs SET tx_id = ?, envelope = ? WHERE seq = ?", (id_a, env_a, seq_b))
@@ -190,7 +220,9 @@ def test_reordered_txs_are_caught(ledger: tuple[Network, Path]) -> None:
 
 def test_txs_moved_between_blocks_are_caught(ledger: tuple[Network, Path]) -> None:
     _, path = ledger
-    tamper(path, lambda db: db.execute("UPDATE txs SET block = 2, idx = 5 WHERE block = 3 AND idx = 0"))
+    tamper(
+        path, lambda db: db.execute("UPDATE txs SET block = 2, idx = 5 WHERE block = 3 AND idx = 0")
+    )
     report = verify(path)
     assert report.problem is not None and report.problem.block == 2
 
@@ -225,7 +257,10 @@ def test_deleted_state_row_is_caught(ledger: tuple[Network, Path]) -> None:
 
 def test_edited_history_row_is_caught_at_its_block(ledger: tuple[Network, Path]) -> None:
     _, path = ledger
-    tamper(path, lambda db: db.execute("UPDATE history SET value = '{\"x\":1}' WHERE key = 'notary/b2-1'"))
+    tamper(
+        path,
+        lambda db: db.execute("UPDATE history SET value = '{\"x\":1}' WHERE key = 'notary/b2-1'"),
+    )
     report = verify(path)
     assert report.problem is not None
     assert (report.problem.code, report.problem.block) == ("ledger.history", 4)
@@ -242,7 +277,11 @@ def test_flipped_validity_flag_is_caught(ledger: tuple[Network, Path]) -> None:
     )
     report = verify(path)
     assert report.problem is not None
-    assert (report.problem.code, report.problem.block, report.problem.tx_index) == ("ledger.tx_result", 5, 1)
+    assert (report.problem.code, report.problem.block, report.problem.tx_index) == (
+        "ledger.tx_result",
+        5,
+        1,
+    )
 
 
 def test_forged_signature_is_caught(ledger: tuple[Network, Path]) -> None:
@@ -259,18 +298,27 @@ def test_forged_signature_is_caught(ledger: tuple[Network, Path]) -> None:
     assert report.problem is not None and report.problem.block == 2
 
 
-def test_forged_signature_by_an_insider_holding_the_orderer_key_is_caught(ledger: tuple[Network, Path]) -> None:
+def test_forged_signature_by_an_insider_holding_the_orderer_key_is_caught(
+    ledger: tuple[Network, Path],
+) -> None:
     """Even with the orderer's key (re-signing the last block), a forged tx signature is found."""
     net, path = ledger
     orderer_key = _ed25519_key(net.home, net.home.config()["orderer"], PASSPHRASE)
 
     def forge(db: sqlite3.Connection) -> None:
         (last,) = db.execute("SELECT MAX(number) FROM blocks").fetchone()
-        envelopes = [Envelope.from_bytes(bytes(row[0])) for row in db.execute(
-            "SELECT envelope FROM txs WHERE block = ? ORDER BY idx", (last,))]
+        envelopes = [
+            Envelope.from_bytes(bytes(row[0]))
+            for row in db.execute("SELECT envelope FROM txs WHERE block = ? ORDER BY idx", (last,))
+        ]
         envelopes[0] = sign_transaction(envelopes[0].tx, net.admin.private_key)
-        db.execute("UPDATE txs SET envelope = ? WHERE block = ? AND idx = 0", (envelopes[0].leaf_data, last))
-        (header_bytes,) = db.execute("SELECT header FROM blocks WHERE number = ?", (last,)).fetchone()
+        db.execute(
+            "UPDATE txs SET envelope = ? WHERE block = ? AND idx = 0",
+            (envelopes[0].leaf_data, last),
+        )
+        (header_bytes,) = db.execute(
+            "SELECT header FROM blocks WHERE number = ?", (last,)
+        ).fetchone()
         header = BlockHeader.from_json(json.loads(header_bytes))
         from tetherai.ledger.block import txs_root
         from tetherai.ledger.merkle import CompactRange, leaf_hash
@@ -279,8 +327,15 @@ def test_forged_signature_by_an_insider_holding_the_orderer_key_is_caught(ledger
         tree = CompactRange()
         for data in store_rows:
             tree.append(leaf_hash(data))
-        new = BlockHeader(header.number, header.prev_hash, header.ts, header.tx_count, txs_root(envelopes),
-                          tree.size, tree.root().hex())
+        new = BlockHeader(
+            header.number,
+            header.prev_hash,
+            header.ts,
+            header.tx_count,
+            txs_root(envelopes),
+            tree.size,
+            tree.root().hex(),
+        )
         db.execute(
             "UPDATE blocks SET header = ?, hash = ?, orderer_sig = ? WHERE number = ?",
             (canonicalize(new.to_json()), new.hash, orderer_key.sign(new.canonical_bytes()), last),
@@ -299,7 +354,9 @@ def test_removed_tail_block_is_caught_by_the_later_checkpoint(ledger: tuple[Netw
 
     def cut(db: sqlite3.Connection) -> None:
         (last,) = db.execute("SELECT MAX(number) FROM blocks").fetchone()
-        (first_seq,) = db.execute("SELECT first_seq FROM blocks WHERE number = ?", (last,)).fetchone()
+        (first_seq,) = db.execute(
+            "SELECT first_seq FROM blocks WHERE number = ?", (last,)
+        ).fetchone()
         db.execute("DELETE FROM blocks WHERE number = ?", (last,))
         db.execute("DELETE FROM txs WHERE block = ?", (last,))
         db.execute("DELETE FROM history WHERE seq >= ?", (first_seq,))
@@ -315,7 +372,9 @@ def test_removed_tail_block_is_caught_by_the_later_checkpoint(ledger: tuple[Netw
     assert report.problem.block == 5
 
 
-def test_removed_tail_with_its_checkpoints_is_caught_by_a_trusted_checkpoint(ledger: tuple[Network, Path]) -> None:
+def test_removed_tail_with_its_checkpoints_is_caught_by_a_trusted_checkpoint(
+    ledger: tuple[Network, Path],
+) -> None:
     _, path = ledger
     store = SqliteLedgerStore(path, readonly=True)
     kept = store.latest_checkpoint()
@@ -324,7 +383,9 @@ def test_removed_tail_with_its_checkpoints_is_caught_by_a_trusted_checkpoint(led
 
     def cut(db: sqlite3.Connection) -> None:
         (last,) = db.execute("SELECT MAX(number) FROM blocks").fetchone()
-        (first_seq,) = db.execute("SELECT first_seq FROM blocks WHERE number = ?", (last,)).fetchone()
+        (first_seq,) = db.execute(
+            "SELECT first_seq FROM blocks WHERE number = ?", (last,)
+        ).fetchone()
         for sql in (
             "DELETE FROM blocks WHERE number >= ?",
             "DELETE FROM txs WHERE block >= ?",
@@ -356,7 +417,10 @@ def test_edited_block_header_is_caught(ledger: tuple[Network, Path]) -> None:
         (header,) = db.execute("SELECT header FROM blocks WHERE number = 2").fetchone()
         value = json.loads(header) | {"ts": json.loads(header)["ts"] + 1}
         new = BlockHeader.from_json(value)
-        db.execute("UPDATE blocks SET header = ?, hash = ? WHERE number = 2", (new.canonical_bytes(), new.hash))
+        db.execute(
+            "UPDATE blocks SET header = ?, hash = ? WHERE number = 2",
+            (new.canonical_bytes(), new.hash),
+        )
 
     tamper(path, edit)
     report = verify(path)
@@ -366,29 +430,44 @@ def test_edited_block_header_is_caught(ledger: tuple[Network, Path]) -> None:
 
 def test_edited_merkle_node_is_caught(ledger: tuple[Network, Path]) -> None:
     _, path = ledger
-    tamper(path, lambda db: db.execute("UPDATE merkle SET hash = zeroblob(32) WHERE level = 1 AND idx = 2"))
+    tamper(
+        path,
+        lambda db: db.execute("UPDATE merkle SET hash = zeroblob(32) WHERE level = 1 AND idx = 2"),
+    )
     report = verify(path)
     assert report.problem is not None and report.problem.code == "ledger.merkle_node"
 
 
 def test_edited_checkpoint_note_is_caught(ledger: tuple[Network, Path]) -> None:
     _, path = ledger
-    tamper(path, lambda db: db.execute("UPDATE checkpoints SET note = replace(note, 'block 3', 'block 4') WHERE block = 3"))
+    tamper(
+        path,
+        lambda db: db.execute(
+            "UPDATE checkpoints SET note = replace(note, 'block 3', 'block 4') WHERE block = 3"
+        ),
+    )
     report = verify(path)
     assert report.problem is not None and report.problem.code == "ledger.checkpoint"
 
 
 def test_stored_results_hash_or_state_root_edit_is_caught(ledger: tuple[Network, Path]) -> None:
     _, path = ledger
-    tamper(path, lambda db: db.execute("UPDATE blocks SET state_root = ? WHERE number = 4", ("00" * 32,)))
+    tamper(
+        path,
+        lambda db: db.execute("UPDATE blocks SET state_root = ? WHERE number = 4", ("00" * 32,)),
+    )
     report = verify(path)
     assert report.problem is not None
     assert (report.problem.code, report.problem.block) == ("ledger.state_root", 4)
 
 
-def test_garbage_in_the_envelope_column_is_reported_not_crashed(ledger: tuple[Network, Path]) -> None:
+def test_garbage_in_the_envelope_column_is_reported_not_crashed(
+    ledger: tuple[Network, Path],
+) -> None:
     _, path = ledger
-    tamper(path, lambda db: db.execute("UPDATE txs SET envelope = x'00ff' WHERE block = 2 AND idx = 0"))
+    tamper(
+        path, lambda db: db.execute("UPDATE txs SET envelope = x'00ff' WHERE block = 2 AND idx = 0")
+    )
     report = verify(path)
     assert report.problem is not None
     assert (report.problem.code, report.problem.block) == ("ledger.tx_malformed", 2)

@@ -46,6 +46,9 @@ def canonicalize(value: object) -> bytes:
             of range, NaN or an infinity, a non-string key, a lone surrogate, another type);
             the message names the offending value and where it is (``$.args.size``).
     """
+    fast = _canonicalize_fast(value)
+    if fast is not None:
+        return fast
     try:
         # rfc8785 checks the types itself at run time; its errors are translated below.
         return rfc8785.dumps(value)  # type: ignore[arg-type]
@@ -55,6 +58,37 @@ def canonicalize(value: object) -> bytes:
         problem = _find_problem(value, "$")
         message = f"cannot canonicalize {problem}" if problem else f"cannot canonicalize: {error}"
         raise CanonicalizationError(message) from error
+
+
+def _canonicalize_fast(value: object) -> bytes | None:
+    """The JCS bytes of ``value`` by the C encoder, or ``None`` when only rfc8785 can tell.
+
+    Canonicalization runs for every tx and result, and rfc8785 is pure Python. The C encoder's
+    output is the JCS form exactly when it is ASCII, holds no float and no integer beyond
+    ±(2**53-1) (the same argument as the fast path of :func:`loads_canonical`, below), and
+    parses back to a value equal to ``value`` — which rules out non-string keys that
+    json.dumps would silently turn into strings, and tuples.
+    """
+    try:
+        text = json.dumps(
+            value,
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+            check_circular=False,
+            allow_nan=False,
+        )
+    except (TypeError, ValueError, RecursionError):
+        return None
+    if not text.isascii():
+        return None
+    try:
+        parsed = _parse(text, _float_leaves_fast_path, _int_fast)
+    except (_SlowPath, NotCanonicalError):
+        return None
+    if parsed != value:
+        return None
+    return text.encode("ascii")
 
 
 def loads_canonical(data: bytes, *, max_depth: int = 64) -> JSONValue:

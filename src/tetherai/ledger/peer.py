@@ -121,33 +121,36 @@ class Peer:
         Raises:
             TxRejected: the tx would be invalid now; nothing is stored.
         """
-        with self._lock:
-            if envelope.tx_id in pending or self.store.known_tx_ids([envelope.tx_id]):
-                raise TxRejected(
-                    f"tx {envelope.tx_id} is already on the ledger or waiting to be ordered",
-                    code="tx.replayed",
-                    hint="sign a new tx (a fresh nonce) to repeat an action",
-                )
-            try:
-                validate_envelope(
-                    envelope,
-                    channel=self.channel,
-                    block_ts=now_ms,
-                    state=self.store,
-                    rules=self.rules,
-                    registry=self.registry,
-                    signature_valid=lambda identity: self.signatures.check_now(
-                        envelope, identity.public_key
-                    ),
-                )
-                self.registry.function(
-                    envelope.tx.contract,
-                    self.rules.contract_version(envelope.tx.contract, self.store),
-                    envelope.tx.fn,
-                    "transaction",
-                ).bind(envelope.tx.args)
-            except TxInvalid as error:
-                raise TxRejected(error.message, code=error.code, hint=error.hint or None) from error
+        # Admission reads the last committed state through this thread's own read-only
+        # connection (WAL lets it run beside a commit), and checks the signature without any
+        # lock, so admissions use every core while the orderer commits.
+        state = self.store.reader()
+        if envelope.tx_id in pending or state.known_tx_ids([envelope.tx_id]):
+            raise TxRejected(
+                f"tx {envelope.tx_id} is already on the ledger or waiting to be ordered",
+                code="tx.replayed",
+                hint="sign a new tx (a fresh nonce) to repeat an action",
+            )
+        try:
+            validate_envelope(
+                envelope,
+                channel=self.channel,
+                block_ts=now_ms,
+                state=state,
+                rules=self.rules,
+                registry=self.registry,
+                signature_valid=lambda identity: self.signatures.check_now(
+                    envelope, identity.public_key
+                ),
+            )
+            self.registry.function(
+                envelope.tx.contract,
+                self.rules.contract_version(envelope.tx.contract, state),
+                envelope.tx.fn,
+                "transaction",
+            ).bind(envelope.tx.args)
+        except TxInvalid as error:
+            raise TxRejected(error.message, code=error.code, hint=error.hint or None) from error
 
     # -- committing -----------------------------------------------------------------------
 

@@ -1,115 +1,157 @@
 """Checking envelope signatures on every core.
 
-Signature checks are the most expensive step of executing a block, and ``cryptography``
-releases the GIL while it verifies, so a block's checks are started on a thread pool before
-the block runs in order. What admission already checked in this same process (the solo
-orderer's pre-check) is remembered and not checked twice.
+Signature checks are the most expensive step of executing a block, so a block's checks are
+started on a pool before the block runs in order, and collected as execution reaches each tx.
+Threads suit a peer (``cryptography`` releases the GIL while it verifies); a process pool suits
+the verifier replaying a large ledger, whose main thread is busy in Python and would otherwise
+starve the checking threads of the GIL. What admission already checked in this same process
+(the solo orderer's pre-check) is remembered and not checked twice.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    PublicFormat,
+    load_der_public_key,
+)
 
 from tetherai.crypto.errors import SignatureError
 from tetherai.crypto.signature import PublicKey, verify
 from tetherai.ledger.transaction import Envelope
 
-__all__ = ["SignatureChecker"]
+__all__ = ["PendingChecks", "SignatureChecker"]
 
 KeyLookup = Callable[[str], PublicKey | None]
-_CHUNK = 64
+_CHUNK = 128
 
 
-def _valid(public_key: PublicKey, envelope: Envelope) -> bool:
+def _valid(public_key: PublicKey, sig: bytes, data: bytes) -> bool:
     try:
-        verify(public_key, envelope.sig, envelope.tx_bytes)
+        verify(public_key, sig, data)
     except SignatureError:
         return False
     return True
 
 
-def _check_chunk(items: Sequence[tuple[PublicKey, Envelope]]) -> list[bool]:
-    return [_valid(key, envelope) for key, envelope in items]
+def _check_chunk(items: Sequence[tuple[PublicKey, bytes, bytes]]) -> list[bool]:
+    return [_valid(key, sig, data) for key, sig, data in items]
+
+
+_worker_keys: dict[bytes, PublicKey] = {}
+
+
+def _check_chunk_in_process(
+    keys: Sequence[bytes], items: Sequence[tuple[int, bytes, bytes]]
+) -> list[bool]:
+    """Runs in a worker process: keys travel as DER once per chunk, parsed once per process."""
+    loaded: list[PublicKey] = []
+    for der in keys:
+        if der not in _worker_keys:
+            _worker_keys[der] = load_der_public_key(der)  # type: ignore[assignment]
+        loaded.append(_worker_keys[der])
+    return [_valid(loaded[key_index], sig, data) for key_index, sig, data in items]
 
 
 class PendingChecks:
-    """Signature results of one block, some computed ahead on the pool."""
+    """Signature results of one block, computed ahead on the pool."""
 
     def __init__(
-        self,
-        envelopes: Sequence[Envelope],
-        keys: dict[int, PublicKey],
-        futures: list[tuple[list[int], Future[list[bool]]]],
-        remembered: set[int],
+        self, envelopes: Sequence[Envelope], keys: dict[int, PublicKey], remembered: set[int]
     ) -> None:
         self._envelopes = envelopes
         self._keys = keys
-        self._futures = futures
         self._remembered = remembered
+        self._chunks: dict[int, tuple[list[int], Future[list[bool]]]] = {}
         self._done: dict[int, bool] = {}
+
+    def _add(self, indexes: list[int], future: Future[list[bool]]) -> None:
+        for index in indexes:
+            self._chunks[index] = (indexes, future)
 
     def valid(self, index: int, public_key: PublicKey) -> bool:
         """Whether envelope ``index`` is signed by ``public_key``."""
-        if index in self._remembered and self._keys.get(index) == public_key:
-            return True
         if self._keys.get(index) == public_key:
-            if index not in self._done:
-                self._collect(index)
+            if index in self._remembered:
+                return True
+            if index not in self._done and index in self._chunks:
+                indexes, future = self._chunks[index]
+                self._done.update(zip(indexes, future.result(), strict=True))
             if index in self._done:
                 return self._done[index]
-        return _valid(public_key, self._envelopes[index])
-
-    def _collect(self, index: int) -> None:
-        for position, (indexes, future) in enumerate(self._futures):
-            if indexes[0] <= index <= indexes[-1] and index in indexes:
-                self._done.update(zip(indexes, future.result(), strict=True))
-                del self._futures[position]
-                return
+        envelope = self._envelopes[index]
+        return _valid(public_key, envelope.sig, envelope.tx_bytes)
 
 
 class SignatureChecker:
-    """Verifies envelope signatures, ahead of execution and on several threads."""
+    """Verifies envelope signatures, ahead of execution and in parallel."""
 
-    def __init__(self, workers: int = 2, remember: int = 100_000) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tether-sig")
+    def __init__(
+        self, workers: int = 2, *, processes: bool = False, remember: int = 100_000
+    ) -> None:
+        self._processes = processes
+        self._pool: Executor
+        if processes:
+            # forkserver: never fork a process that runs threads (SQLite, the orderer).
+            context = multiprocessing.get_context("forkserver")
+            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        else:
+            self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tether-sig")
         self._verified: OrderedDict[tuple[str, bytes], PublicKey] = OrderedDict()
         self._remember = remember
+        self._lock = threading.Lock()
 
     def check_now(self, envelope: Envelope, public_key: PublicKey) -> bool:
         """Verify one envelope at once; a success is remembered for its block."""
-        if not _valid(public_key, envelope):
+        if not _valid(public_key, envelope.sig, envelope.tx_bytes):
             return False
-        self._verified[(envelope.tx_id, envelope.sig)] = public_key
-        while len(self._verified) > self._remember:
-            self._verified.popitem(last=False)
+        with self._lock:  # admissions call this from many threads
+            self._verified[(envelope.tx_id, envelope.sig)] = public_key
+            while len(self._verified) > self._remember:
+                self._verified.popitem(last=False)
         return True
 
     def start(self, envelopes: Sequence[Envelope], keys: KeyLookup) -> PendingChecks:
         """Begin checking a block's signatures with the keys known now."""
         known: dict[int, PublicKey] = {}
         remembered: set[int] = set()
-        todo: list[tuple[int, PublicKey, Envelope]] = []
+        todo: list[int] = []
         for index, envelope in enumerate(envelopes):
             key = keys(envelope.tx.creator.cert_sha256)
             if key is None:
                 continue
             known[index] = key
-            if self._verified.pop((envelope.tx_id, envelope.sig), None) == key:
+            with self._lock:
+                previous = self._verified.pop((envelope.tx_id, envelope.sig), None)
+            if previous == key:
                 remembered.add(index)
             else:
-                todo.append((index, key, envelope))
-        futures = []
+                todo.append(index)
+        pending = PendingChecks(envelopes, known, remembered)
         for start in range(0, len(todo), _CHUNK):
             chunk = todo[start : start + _CHUNK]
-            futures.append(
-                (
-                    [index for index, _, _ in chunk],
-                    self._pool.submit(_check_chunk, [(key, env) for _, key, env in chunk]),
-                )
+            pending._add(chunk, self._submit(chunk, envelopes, known))
+        return pending
+
+    def _submit(
+        self, chunk: list[int], envelopes: Sequence[Envelope], known: dict[int, PublicKey]
+    ) -> Future[list[bool]]:
+        if not self._processes:
+            return self._pool.submit(
+                _check_chunk, [(known[i], envelopes[i].sig, envelopes[i].tx_bytes) for i in chunk]
             )
-        return PendingChecks(envelopes, known, futures, remembered)
+        ders: dict[bytes, int] = {}
+        items = []
+        for i in chunk:
+            der = known[i].public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+            items.append((ders.setdefault(der, len(ders)), envelopes[i].sig, envelopes[i].tx_bytes))
+        return self._pool.submit(_check_chunk_in_process, list(ders), items)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +70,8 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 );
 """
 
+_MISSING = object()
+_CACHE_ENTRIES = 100_000
 _APPEND_ONLY = ("blocks", "txs", "history", "merkle", "checkpoints")
 
 
@@ -109,6 +112,10 @@ class SqliteLedgerStore:
     def __init__(self, path: Path | str, *, readonly: bool = False) -> None:
         self.path = str(path)
         self.readonly = readonly
+        self._local = threading.local()
+        self._cache: dict[str, str | object | None] = {}
+        self._readers: list[SqliteLedgerStore] = []
+        self._readers_lock = threading.Lock()
         try:
             if readonly:
                 if self.path != ":memory:" and not Path(self.path).exists():
@@ -143,7 +150,26 @@ class SqliteLedgerStore:
             )
 
     def close(self) -> None:
+        for reader in self._readers:
+            reader.close()
+        self._readers.clear()
         self._db.close()
+
+    def reader(self) -> SqliteLedgerStore:
+        """A read-only view for the calling thread, on its own connection.
+
+        With WAL, readers see the last committed block and never wait for a commit in
+        progress; each thread gets one connection, reused, closed with this store.
+        """
+        if self.path == ":memory:":
+            return self
+        reader: SqliteLedgerStore | None = getattr(self._local, "reader", None)
+        if reader is None:
+            reader = SqliteLedgerStore(self.path, readonly=True)
+            self._local.reader = reader
+            with self._readers_lock:
+                self._readers.append(reader)
+        return reader
 
     # -- writing -------------------------------------------------------------------------
 
@@ -213,6 +239,10 @@ class SqliteLedgerStore:
             if db.in_transaction:
                 db.execute("ROLLBACK")
             raise StoreError(f"could not write block {header.number}: {error}") from error
+        for key, text, _ in state_rows:
+            self._cache[key] = text
+        for (key,) in deleted:
+            self._cache[key] = None
 
     def add_checkpoint(self, size: int, block: int, note: str) -> None:
         try:
@@ -246,8 +276,16 @@ class SqliteLedgerStore:
         return 0 if row[0] is None else int(row[0]) + 1
 
     def get(self, key: str) -> JSONValue | None:
-        row = self._db.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
-        return None if row is None else json.loads(row[0])
+        # The stored text is cached (never the decoded value, which a caller could mutate).
+        text = self._cache.get(key, _MISSING)
+        if text is _MISSING:
+            row = self._db.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+            text = None if row is None else str(row[0])
+            if not self.readonly:
+                if len(self._cache) >= _CACHE_ENTRIES:
+                    self._cache.clear()
+                self._cache[key] = text
+        return None if text is None else json.loads(text)  # type: ignore[arg-type]
 
     def scan(self, prefix: str) -> Iterator[tuple[str, JSONValue]]:
         rows = self._db.execute(

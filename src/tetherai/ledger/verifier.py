@@ -39,6 +39,7 @@ from tetherai.ledger.tree_head import LedgerCheckpoint, origin_for
 __all__ = ["Problem", "VerificationReport", "verify_ledger"]
 
 Progress = Callable[[int, int], None]  # (blocks done, blocks in all)
+PROCESS_POOL_FROM_TXS = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +136,8 @@ def verify_ledger(
     """
     started = time.perf_counter()
     replay = _Replay()
-    checker = SignatureChecker(workers=workers)
+    # A process pool pays for its start-up only on a large ledger (see ledger.signatures).
+    checker = SignatureChecker(workers=workers, processes=store.tx_count >= PROCESS_POOL_FROM_TXS)
     try:
         _replay_blocks(store, replay, channel, registry, rules, checker, progress)
         _compare_state(store, replay)

@@ -432,3 +432,28 @@ def test_any_other_encoding_is_refused(data: st.DataObject, value: JSONValue) ->
 )
 def test_fast_path_and_reference_decide_alike(data: bytes) -> None:
     assert outcome(loads_canonical, data) == outcome(reference, data)
+
+
+odd_values = st.recursive(
+    scalars | st.integers() | st.tuples(st.integers(-5, 5)),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.text(max_size=4) | st.integers(-3, 3) | st.booleans(), children, max_size=4
+        )
+    ),
+    max_leaves=20,
+)
+
+
+def canonical_outcome(function: Callable[[object], bytes], value: object) -> tuple[str, object]:
+    try:
+        return ("ok", function(value))
+    except (CanonicalizationError, ValueError, TypeError):
+        return ("error", None)
+
+
+@given(odd_values)
+def test_canonicalize_fast_path_agrees_with_rfc8785_even_on_odd_input(value: object) -> None:
+    """Non-string keys, big integers and tuples must not slip through the C encoder's path."""
+    assert canonical_outcome(canonicalize, value) == canonical_outcome(rfc8785.dumps, value)  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ peer (and an auditor) can see what was attempted and why it was refused.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from hashlib import sha256
 
 from tetherai.crypto.errors import CanonicalizationError
@@ -48,14 +48,24 @@ class TxResult:
 
     def to_json(self) -> dict[str, JSONValue]:
         if not self.valid:
-            return {"tx_id": self.tx_id, "valid": False, "code": self.code, "message": self.message}
-        return {
-            "tx_id": self.tx_id,
-            "valid": True,
-            "version": self.contract_version,
-            "writes": dict(self.writes),
-            "result": self.result,
-        }
+            return _invalid_document(self.tx_id, self.code or "", self.message or "")
+        return _valid_document(self.tx_id, self.contract_version, self.writes, self.result)
+
+
+def _valid_document(
+    tx_id: str, version: str | None, writes: dict[str, JSONValue | None], result: JSONValue
+) -> dict[str, JSONValue]:
+    return {
+        "tx_id": tx_id,
+        "valid": True,
+        "version": version,
+        "writes": dict(writes),
+        "result": result,
+    }
+
+
+def _invalid_document(tx_id: str, code: str, message: str) -> dict[str, JSONValue]:
+    return {"tx_id": tx_id, "valid": False, "code": code, "message": message}
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,9 +206,8 @@ def _execute_one(
     except Exception as error:  # a bug in contract code: deterministic, so the same everywhere
         message = f"contract raised {type(error).__name__}: {error}"[:500]
         return _invalid(tx_id, "contract.crashed", message)
-    result = TxResult(tx_id, True, None, None, version, view.writes, returned)
     try:
-        encoded = canonicalize(result.to_json())
+        encoded = canonicalize(_valid_document(tx_id, version, view.writes, returned))
     except CanonicalizationError as error:
         return _invalid(
             tx_id, "contract.bad_output", f"contract output is not canonical JSON: {error}"
@@ -206,9 +215,9 @@ def _execute_one(
     if len(encoded) > MAX_RESULT_BYTES:
         message = f"contract output is {len(encoded)} bytes; the limit is {MAX_RESULT_BYTES}"
         return _invalid(tx_id, "contract.output_too_large", message)
-    return replace(result, encoded=encoded)
+    return TxResult(tx_id, True, None, None, version, view.writes, returned, encoded)
 
 
 def _invalid(tx_id: str, code: str, message: str) -> TxResult:
-    result = TxResult(tx_id, False, code, message)
-    return replace(result, encoded=canonicalize(result.to_json()))
+    encoded = canonicalize(_invalid_document(tx_id, code, message))
+    return TxResult(tx_id, False, code, message, encoded=encoded)

@@ -166,6 +166,9 @@ class SqliteLedgerStore:
         reader: SqliteLedgerStore | None = getattr(self._local, "reader", None)
         if reader is None:
             reader = SqliteLedgerStore(self.path, readonly=True)
+            # Readers consult the writer's cache but never fill it: an entry there is always
+            # a committed value, so no reader can leave a stale one behind.
+            reader._cache = self._cache
             self._local.reader = reader
             with self._readers_lock:
                 self._readers.append(reader)
@@ -199,21 +202,22 @@ class SqliteLedgerStore:
                     result.code,
                     result.message,
                     result.contract_version,
-                    None if not result.valid else encode_value(result.result),
+                    result.encoded.decode(),
                 )
             )
             for key, value in result.writes.items():
                 history_rows.append((key, seq, None if value is None else encode_value(value)))
+        # The last write of each key in the block is its new state (history is in tx order).
+        last: dict[str, tuple[int, str | None]] = {
+            key: (seq, text) for key, seq, text in history_rows
+        }
         state_rows = []
         deleted = []
-        last_seq: dict[str, int] = {}
-        for key, seq, _ in history_rows:
-            last_seq[key] = seq
-        for key, value in outcome.writes.items():
-            if value is None:
+        for key, (seq, text) in last.items():
+            if text is None:
                 deleted.append((key,))
             else:
-                state_rows.append((key, encode_value(value), last_seq[key]))
+                state_rows.append((key, text, seq))
         db = self._db
         try:
             db.execute("BEGIN IMMEDIATE")

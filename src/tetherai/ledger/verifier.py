@@ -416,7 +416,7 @@ def _compare_results(stored: StoredBlock, results: list[TxResult]) -> None:
             result.code,
             result.message,
             result.contract_version,
-            encode_value(result.result) if result.valid else None,
+            result.encoded.decode(),
         )
         found = (tx.valid, tx.code, tx.message, tx.contract_version, tx.result)
         if expected != found:

@@ -94,7 +94,7 @@ def tx_detail(store: SqliteLedgerStore, tx_id: str) -> dict[str, JSONValue]:
         "code": stored.code,
         "message": stored.message,
         "contract_version": stored.contract_version,
-        "result": None if stored.result is None else json.loads(stored.result),
+        "result": None if stored.result is None else json.loads(stored.result).get("result"),
         "tx": envelope.tx.to_json(),
         "writes": writes,
     }

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
@@ -22,17 +23,33 @@ from tetherai.cli._common import (
     run,
 )
 from tetherai.crypto.jcs import JSONValue
-from tetherai.ledger.tlog_proof import TlogProof, format_tlog_proof
+from tetherai.ledger.sqlite_store import SqliteLedgerStore
+from tetherai.ledger.tlog_proof import format_tlog_proof
 from tetherai.ledger.verifier import VerificationReport
 from tetherai.services import ledger_info
 from tetherai.services.home import NetworkHome
 from tetherai.services.network import open_ledger
+
+T = TypeVar("T")
 
 app = typer.Typer(help="Inspect, prove and verify the ledger.", no_args_is_help=True)
 
 ChannelOption = Annotated[
     str | None, typer.Option("--channel", help="Channel (default: the home's).")
 ]
+
+
+def _read(home: Path | None, channel: str | None, view: Callable[[SqliteLedgerStore, str], T]) -> T:
+    """Open the ledger read-only, apply ``view`` to it, close it; errors become exit codes."""
+
+    def call() -> T:
+        store, name = open_ledger(NetworkHome(resolve_home(home)), channel)
+        try:
+            return view(store, name)
+        finally:
+            store.close()
+
+    return run(call)
 
 
 def _time(ms: object) -> str:
@@ -47,14 +64,7 @@ def show(
 ) -> None:
     """Summary of the ledger: height, txs, Merkle root, state root, latest checkpoint."""
 
-    def summary() -> dict[str, JSONValue]:
-        store, name = open_ledger(NetworkHome(resolve_home(home)), channel)
-        try:
-            return ledger_info.ledger_summary(store, name)
-        finally:
-            store.close()
-
-    info = run(summary)
+    info = _read(home, channel, ledger_info.ledger_summary)
     if json_output:
         print_json(info)
         return
@@ -94,15 +104,11 @@ def blocks(
 ) -> None:
     """List blocks: number, time, txs (valid/invalid), hash."""
 
-    def listing() -> list[dict[str, JSONValue]]:
-        store, _ = open_ledger(NetworkHome(resolve_home(home)), channel)
-        try:
-            first = start if start is not None else max(0, store.height - limit)
-            return ledger_info.block_summaries(store, first, limit)
-        finally:
-            store.close()
+    def listing(store: SqliteLedgerStore, _: str) -> list[dict[str, JSONValue]]:
+        first = start if start is not None else max(0, store.height - limit)
+        return ledger_info.block_summaries(store, first, limit)
 
-    rows = run(listing)
+    rows = _read(home, channel, listing)
     if json_output:
         print_json(rows)
         return
@@ -128,14 +134,7 @@ def tx(
 ) -> None:
     """Show one tx: who, what, where in the ledger, valid or why not, and what it wrote."""
 
-    def detail() -> dict[str, JSONValue]:
-        store, _ = open_ledger(NetworkHome(resolve_home(home)), channel)
-        try:
-            return ledger_info.tx_detail(store, tx_id)
-        finally:
-            store.close()
-
-    info = run(detail)
+    info = _read(home, channel, lambda store, _: ledger_info.tx_detail(store, tx_id))
     if json_output:
         print_json(info)
         return
@@ -176,14 +175,7 @@ def proof(
 ) -> None:
     """Print an offline-verifiable inclusion proof (C2SP tlog-proof) against the latest checkpoint."""
 
-    def build() -> TlogProof:
-        store, _ = open_ledger(NetworkHome(resolve_home(home)), channel)
-        try:
-            return ledger_info.tx_proof(store, tx_id)
-        finally:
-            store.close()
-
-    tlog = run(build)
+    tlog = _read(home, channel, lambda store, _: ledger_info.tx_proof(store, tx_id))
     text = format_tlog_proof(tlog)
     if json_output:
         print_json(
@@ -223,30 +215,26 @@ def verify(
             err_console.print(f"[bold red]error:[/] cannot read {path}: {error}")
             raise typer.Exit(EXIT_USAGE) from None
 
-    def replay() -> VerificationReport:
-        store, name = open_ledger(NetworkHome(resolve_home(home)), channel)
-        try:
-            if json_output or not console.is_terminal:
-                return ledger_info.verify(store, name, trusted_checkpoints=notes)
-            with Progress(
-                "[progress.description]{task.description}",
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=err_console,
-                transient=True,
-            ) as bar:
-                task = bar.add_task("verifying blocks", total=store.height)
-                return ledger_info.verify(
-                    store,
-                    name,
-                    trusted_checkpoints=notes,
-                    progress=lambda done, total: bar.update(task, completed=done),
-                )
-        finally:
-            store.close()
+    def replay(store: SqliteLedgerStore, name: str) -> VerificationReport:
+        if json_output or not console.is_terminal:
+            return ledger_info.verify(store, name, trusted_checkpoints=notes)
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err_console,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("verifying blocks", total=store.height)
+            return ledger_info.verify(
+                store,
+                name,
+                trusted_checkpoints=notes,
+                progress=lambda done, total: bar.update(task, completed=done),
+            )
 
-    report = run(replay)
+    report = _read(home, channel, replay)
     if json_output:
         print_json(report.to_json())
     elif report.problem is None:

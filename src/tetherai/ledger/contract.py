@@ -17,7 +17,7 @@ from __future__ import annotations
 import inspect
 import types
 import typing
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, TypeVar
 
@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from tetherai.crypto.jcs import JSONValue
 from tetherai.crypto.signature import PublicKey
 from tetherai.ledger.errors import ContractError, TxInvalid
+from tetherai.ledger.state import BlockState, StateReader
 from tetherai.ledger.transaction import Transaction
 
 __all__ = [
@@ -63,16 +64,6 @@ class NodeKey:
     public_key: Ed25519PublicKey
 
 
-class StateReader(Protocol):
-    """Read access to world state. Values are JSON; a missing key reads as ``None``."""
-
-    def get(self, key: str) -> JSONValue | None: ...
-
-    def scan(self, prefix: str) -> Iterator[tuple[str, JSONValue]]:
-        """Every (key, value) whose key starts with ``prefix``, in key order."""
-        ...
-
-
 class ChannelRules(Protocol):
     """Membership facts the ledger needs to validate a tx, read from world state."""
 
@@ -97,32 +88,16 @@ class ChannelRules(Protocol):
         ...
 
 
-class ContractStateView:
+class ContractStateView(BlockState):
     """State as one tx sees it: reads see earlier writes of the block; writes are buffered.
 
     A contract may write only under its own namespace (``<contract name>/``), so one
     contract can never overwrite another's records; it may read everything.
     """
 
-    __slots__ = ("_base", "_namespace", "writes")
-
     def __init__(self, base: StateReader, namespace: str) -> None:
-        self._base = base
+        super().__init__(base)
         self._namespace = namespace + "/"
-        self.writes: dict[str, JSONValue | None] = {}
-
-    def get(self, key: str) -> JSONValue | None:
-        if key in self.writes:
-            return self.writes[key]
-        return self._base.get(key)
-
-    def scan(self, prefix: str) -> Iterator[tuple[str, JSONValue]]:
-        merged: dict[str, JSONValue | None] = dict(self._base.scan(prefix))
-        merged.update((k, v) for k, v in self.writes.items() if k.startswith(prefix))
-        for key in sorted(merged):
-            value = merged[key]
-            if value is not None:
-                yield key, value
 
     def put(self, key: str, value: JSONValue) -> None:
         self._check_key(key)

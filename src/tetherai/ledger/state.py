@@ -9,11 +9,21 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterator, Mapping
+from typing import Protocol
 
 from tetherai.crypto.jcs import JSONValue
-from tetherai.ledger.contract import StateReader
 
-__all__ = ["BlockState", "MemoryState"]
+__all__ = ["BlockState", "MemoryState", "StateReader"]
+
+
+class StateReader(Protocol):
+    """Read access to world state. Values are JSON; a missing key reads as ``None``."""
+
+    def get(self, key: str) -> JSONValue | None: ...
+
+    def scan(self, prefix: str) -> Iterator[tuple[str, JSONValue]]:
+        """Every (key, value) whose key starts with ``prefix``, in key order."""
+        ...
 
 
 class MemoryState:

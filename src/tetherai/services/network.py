@@ -44,6 +44,7 @@ __all__ = [
     "ParticipantKey",
     "init_network",
     "issue_participant",
+    "load_node_key",
     "load_participant",
     "open_ledger",
     "open_node",
@@ -227,7 +228,8 @@ def _checkpoint_signers(
     return signers
 
 
-def _ed25519_key(home: NetworkHome, node: str, passphrase: bytes) -> Ed25519PrivateKey:
+def load_node_key(home: NetworkHome, node: str, passphrase: bytes) -> Ed25519PrivateKey:
+    """The Ed25519 key an orderer or peer of this home signs blocks and checkpoints with."""
     key = load_private_key(home.node_dir(node) / "key.pem", passphrase)
     if not isinstance(key, Ed25519PrivateKey):
         raise HomeError(f"the key of node {node} is not an Ed25519 key")
@@ -246,8 +248,8 @@ def open_node(
     """Open the home's peer and start its solo orderer."""
     config = home.config()
     channel = config["channel"]
-    orderer_key = _ed25519_key(home, config["orderer"], passphrase)
-    peer_key = _ed25519_key(home, config["peer"], passphrase)
+    orderer_key = load_node_key(home, config["orderer"], passphrase)
+    peer_key = load_node_key(home, config["peer"], passphrase)
     store = SqliteLedgerStore(home.ledger_path(channel))
     peer = Peer(
         store=store,

@@ -78,14 +78,14 @@ def test_revocation_inside_the_same_block_invalidates_later_txs(network: Network
     peer = network.node.peer
     from tests.common.network import PASSPHRASE
     from tetherai.ordering.solo import cut_block
-    from tetherai.services.network import _ed25519_key
+    from tetherai.services.network import load_node_key
 
     revoke = network.sign(
         network.admin, "membership", "revoke", {"cert_sha256": alice.cert_sha256, "reason": "gone"}
     )
     late = network.sign(alice, "notary", "notarize", {"name": "late", "sha256": "11" * 32})
     network.node.orderer.close()
-    key = _ed25519_key(network.home, network.home.config()["orderer"], PASSPHRASE)
+    key = load_node_key(network.home, network.home.config()["orderer"], PASSPHRASE)
     results = peer.commit(cut_block(peer, [revoke, late], key, network.clock()))
     assert results[0].valid
     assert not results[1].valid and results[1].code == "tx.revoked_certificate"
@@ -173,12 +173,12 @@ def test_replayed_envelope_is_rejected_and_not_stored_twice(network: Network) ->
 def test_replay_inside_one_block_is_marked_invalid(network: Network) -> None:
     from tests.common.network import PASSPHRASE
     from tetherai.ordering.solo import cut_block
-    from tetherai.services.network import _ed25519_key
+    from tetherai.services.network import load_node_key
 
     alice = network.participant("alice")
     envelope = network.sign(alice, "notary", "notarize", {"name": "x", "sha256": "00" * 32})
     network.node.orderer.close()
-    key = _ed25519_key(network.home, network.home.config()["orderer"], PASSPHRASE)
+    key = load_node_key(network.home, network.home.config()["orderer"], PASSPHRASE)
     peer = network.node.peer
     results = peer.commit(cut_block(peer, [envelope, envelope], key, network.clock()))
     assert results[0].valid and not results[1].valid and results[1].code == "tx.replayed"

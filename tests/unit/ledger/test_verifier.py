@@ -23,7 +23,7 @@ from tetherai.ledger.block import BlockHeader
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.ledger.transaction import Envelope, sign_transaction
 from tetherai.ledger.verifier import VerificationReport, verify_ledger
-from tetherai.services.network import _ed25519_key
+from tetherai.services.network import load_node_key
 
 BLOCKS_OF_TXS = 4
 TXS_PER_BLOCK = 5
@@ -303,7 +303,7 @@ def test_forged_signature_by_an_insider_holding_the_orderer_key_is_caught(
 ) -> None:
     """Even with the orderer's key (re-signing the last block), a forged tx signature is found."""
     net, path = ledger
-    orderer_key = _ed25519_key(net.home, net.home.config()["orderer"], PASSPHRASE)
+    orderer_key = load_node_key(net.home, net.home.config()["orderer"], PASSPHRASE)
 
     def forge(db: sqlite3.Connection) -> None:
         (last,) = db.execute("SELECT MAX(number) FROM blocks").fetchone()

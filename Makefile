@@ -26,6 +26,8 @@ test: install system-deps
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/pytest --cov=tetherai --cov-report=term:skip-covered -p no:cacheprovider
+	@echo "coverage of crypto/ and ledger/ (must be at least 90%):"
+	$(BIN)/coverage report --include='*/tetherai/crypto/*,*/tetherai/ledger/*' --fail-under=90 | tail -1
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks

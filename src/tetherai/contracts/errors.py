@@ -7,14 +7,22 @@ invalid reason (``code`` + ``message``) in its block; front ends map them to HTT
     ├── NotPermitted       contract.not_permitted   (this participant may not do this)
     ├── InvalidArgument    contract.bad_argument    (an argument is out of range or malformed)
     ├── NotFound           contract.not_found       (the thing named does not exist)
-    └── Conflict           contract.conflict        (it exists already / the state forbids it now)
+    ├── Conflict           contract.conflict        (it exists already / the state forbids it now)
+    └── InvalidTransition  workflow.invalid_transition (the version's state does not allow it)
 """
 
 from __future__ import annotations
 
 from tetherai.ledger.errors import ContractError
 
-__all__ = ["Conflict", "ContractError", "InvalidArgument", "NotFound", "NotPermitted"]
+__all__ = [
+    "Conflict",
+    "ContractError",
+    "InvalidArgument",
+    "InvalidTransition",
+    "NotFound",
+    "NotPermitted",
+]
 
 
 class NotPermitted(ContractError):
@@ -32,3 +40,7 @@ class NotFound(ContractError):
 
 class Conflict(ContractError):
     code = "contract.conflict"
+
+
+class InvalidTransition(ContractError):
+    code = "workflow.invalid_transition"

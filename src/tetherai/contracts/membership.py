@@ -206,6 +206,11 @@ class MembershipRules:
                 hint="ask your org admin for a new certificate",
             )
         identity = self._certificates.parse(str(record["cert"]))
+        if identity.role == Role.AUDITOR:
+            raise TxInvalid(
+                f"{creator.id}@{creator.org} is an auditor; auditors only read the ledger",
+                code="tx.auditor_cannot_write",
+            )
         when = _at(tx.ts)
         if not identity.not_before <= when <= identity.not_after:
             raise TxInvalid(

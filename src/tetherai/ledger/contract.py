@@ -91,13 +91,15 @@ class ChannelRules(Protocol):
 class ContractStateView(BlockState):
     """State as one tx sees it: reads see earlier writes of the block; writes are buffered.
 
-    A contract may write only under its own namespace (``<contract name>/``), so one
-    contract can never overwrite another's records; it may read everything.
+    A contract may write only under the namespaces it declares (by default its own name,
+    ``<contract name>/``), so one contract can never overwrite another's records; it may read
+    everything.
     """
 
-    def __init__(self, base: StateReader, namespace: str) -> None:
+    def __init__(self, base: StateReader, namespaces: str | tuple[str, ...]) -> None:
         super().__init__(base)
-        self._namespace = namespace + "/"
+        names = (namespaces,) if isinstance(namespaces, str) else namespaces
+        self._prefixes = tuple(name + "/" for name in names)
 
     def put(self, key: str, value: JSONValue) -> None:
         self._check_key(key)
@@ -112,9 +114,10 @@ class ContractStateView(BlockState):
         self.writes[key] = None
 
     def _check_key(self, key: str) -> None:
-        if not key.startswith(self._namespace) or len(key) > 512:
+        if not key.startswith(self._prefixes) or len(key) > 512:
+            allowed = "', '".join(self._prefixes)
             raise ContractError(
-                f"contract may only write keys under '{self._namespace}', not {key!r:.80}",
+                f"contract may only write keys under '{allowed}', not {key!r:.80}",
                 code="contract.bad_write",
             )
 
@@ -155,14 +158,23 @@ def query(function: F) -> F:
 
 
 class Contract:
-    """Base class of contracts: set ``name`` and ``version``; mark functions."""
+    """Base class of contracts: set ``name`` and ``version``; mark functions.
+
+    ``namespaces`` lists the key prefixes the contract may write; empty means its own name.
+    """
 
     name: ClassVar[str]
     version: ClassVar[str] = "1"
+    namespaces: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def writable(cls) -> tuple[str, ...]:
+        return cls.namespaces or (cls.name,)
 
 
 @dataclass(frozen=True, slots=True)
 class _Function:
+    namespaces: tuple[str, ...]
     kind: str
     method: Callable[..., JSONValue]
     params: Mapping[str, tuple[Any, bool]]  # name -> (annotation, required)
@@ -210,7 +222,9 @@ class ContractRegistry:
             member = getattr(contract, attribute)
             kind = getattr(member, _KIND, None)
             if kind is not None:
-                functions[attribute] = _Function(kind, member, _parameters(member))
+                functions[attribute] = _Function(
+                    contract.writable(), kind, member, _parameters(member)
+                )
         self._functions[key] = functions
 
     def versions(self) -> dict[str, list[str]]:

@@ -198,7 +198,7 @@ def _execute_one(
         )
         function = registry.function(tx.contract, version, tx.fn, "transaction")
         args = function.bind(tx.args)
-        view = ContractStateView(state, tx.contract)
+        view = ContractStateView(state, function.namespaces)
         context = Context(tx_id, identity, block_number, block_ts, view)
         returned = function.method(context, **args)
     except (TxInvalid, ContractError) as error:

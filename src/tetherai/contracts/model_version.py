@@ -1,0 +1,389 @@
+"""The model_version contract (DESIGN.md §5): versions, their artifacts, experiments and lineage.
+
+A version starts as a draft its author may change; once submitted its content is frozen, and
+a correction is a new version that ``replaces`` the failed one. At submission the contract
+indexes the version's lineage both ways — what it was built from (parent versions, artifacts
+by digest) and what was built from it (``used_by``) — and who first contributed each artifact.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from tetherai.contracts._common import (
+    Actor,
+    digest,
+    require_member,
+    require_project,
+    require_version,
+    split_version_ref,
+    stamp,
+    status_key,
+    text,
+    version_key,
+    version_ref,
+)
+from tetherai.contracts.errors import Conflict, InvalidArgument, NotPermitted
+from tetherai.contracts.policy import ARTIFACT_KINDS
+from tetherai.contracts.workflow import (
+    Status,
+    apply_transition,
+    check_transition,
+    create_status,
+    latest_verification,
+    version_status,
+)
+from tetherai.crypto.jcs import JSONValue
+from tetherai.identity.roles import Role
+from tetherai.ledger.contract import Context, Contract, QueryContext, query, transaction
+from tetherai.ledger.state import StateReader
+
+__all__ = ["RELATIONS", "ModelVersion", "check_artifacts"]
+
+RELATIONS = ("fine_tuned_from", "reproduces", "replaces", "derived_from")
+MAX_ARTIFACTS = 200
+MAX_FILES = 10_000
+MAX_EXPERIMENTS = 50
+MAX_SERIES = 10_000
+
+
+def check_artifacts(value: Any) -> list[dict[str, JSONValue]]:
+    """Validate an artifact manifest: ``[{kind, name, uri, size, sha256, files?}]``."""
+    if not isinstance(value, list) or len(value) > MAX_ARTIFACTS:
+        raise InvalidArgument(f"artifacts must be a list of at most {MAX_ARTIFACTS} entries")
+    names: set[str] = set()
+    checked: list[dict[str, JSONValue]] = []
+    for entry in value:
+        if not isinstance(entry, dict) or not {"kind", "name", "uri", "size", "sha256"} <= set(
+            entry
+        ) <= {"kind", "name", "uri", "size", "sha256", "files"}:
+            raise InvalidArgument(
+                "each artifact must be {kind, name, uri, size, sha256} (and files for a folder)"
+            )
+        name = text(entry["name"], "an artifact name", limit=200, required=True)
+        if name in names:
+            raise InvalidArgument(f"two artifacts are named {name!r}")
+        names.add(name)
+        if entry["kind"] not in ARTIFACT_KINDS:
+            raise InvalidArgument(
+                f"artifact {name!r} has kind {entry['kind']!r}; kinds are {', '.join(ARTIFACT_KINDS)}"
+            )
+        size = entry["size"]
+        if type(size) is not int or size < 0:
+            raise InvalidArgument(f"the size of artifact {name!r} must be a whole number of bytes")
+        item: dict[str, JSONValue] = {
+            "kind": entry["kind"],
+            "name": name,
+            "uri": text(entry["uri"], f"the uri of {name!r}", limit=2000, required=True),
+            "size": size,
+            "sha256": digest(entry["sha256"], f"the digest of artifact {name!r}"),
+        }
+        if "files" in entry:
+            item["files"] = _check_files(entry["files"], name)
+        checked.append(item)
+    return checked
+
+
+def _check_files(value: Any, artifact: str) -> list[JSONValue]:
+    if not isinstance(value, list) or not 0 < len(value) <= MAX_FILES:
+        raise InvalidArgument(
+            f"the files of {artifact!r} must be a list of 1 to {MAX_FILES} entries"
+        )
+    files: list[JSONValue] = []
+    previous = ""
+    for entry in value:
+        if not isinstance(entry, dict) or set(entry) != {"path", "size", "sha256"}:
+            raise InvalidArgument(f"each file of {artifact!r} must be {{path, size, sha256}}")
+        path = text(entry["path"], f"a file path in {artifact!r}", limit=1000, required=True)
+        if path.startswith("/") or ".." in path.split("/") or path <= previous:
+            raise InvalidArgument(
+                f"file paths of {artifact!r} must be relative, inside it, and sorted: {path!r}"
+            )
+        if type(entry["size"]) is not int or entry["size"] < 0:
+            raise InvalidArgument(f"the size of {path!r} must be a whole number of bytes")
+        previous = path
+        files.append(
+            {
+                "path": path,
+                "size": entry["size"],
+                "sha256": digest(entry["sha256"], f"the digest of {path!r}"),
+            }
+        )
+    return files
+
+
+def _number(value: Any, what: str) -> float | int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise InvalidArgument(f"{what} must be a finite number")
+    return value
+
+
+def check_experiments(value: Any) -> list[dict[str, JSONValue]]:
+    """``[{name, log_sha256?, hyperparameters: {}, metrics: {name: number}, series?: {name: [numbers]}}]``."""
+    if not isinstance(value, list) or len(value) > MAX_EXPERIMENTS:
+        raise InvalidArgument(f"experiments must be a list of at most {MAX_EXPERIMENTS}")
+    checked: list[dict[str, JSONValue]] = []
+    for entry in value:
+        if (
+            not isinstance(entry, dict)
+            or "name" not in entry
+            or not set(entry) <= {"name", "log_sha256", "hyperparameters", "metrics", "series"}
+        ):
+            raise InvalidArgument(
+                "each experiment must be {name, log_sha256?, hyperparameters?, metrics?, series?}"
+            )
+        name = text(entry["name"], "an experiment name", limit=200, required=True)
+        params = entry.get("hyperparameters", {})
+        if not isinstance(params, dict) or len(params) > 200:
+            raise InvalidArgument(
+                f"the hyperparameters of {name!r} must be an object of at most 200 entries"
+            )
+        metrics = entry.get("metrics", {})
+        if not isinstance(metrics, dict) or len(metrics) > 200:
+            raise InvalidArgument(
+                f"the metrics of {name!r} must be an object of at most 200 numbers"
+            )
+        series = entry.get("series", {})
+        if (
+            not isinstance(series, dict)
+            or sum(len(v) if isinstance(v, list) else 1 for v in series.values()) > MAX_SERIES
+        ):
+            raise InvalidArgument(
+                f"the series of {name!r} must map metric names to at most {MAX_SERIES} numbers in all"
+            )
+        item: dict[str, JSONValue] = {
+            "name": name,
+            "hyperparameters": params,
+            "metrics": {str(k): _number(v, f"metric {k} of {name!r}") for k, v in metrics.items()},
+            "series": {
+                str(k): [
+                    _number(x, f"series {k} of {name!r}")
+                    for x in (v if isinstance(v, list) else [None])
+                ]
+                for k, v in series.items()
+            },
+        }
+        if "log_sha256" in entry:
+            item["log_sha256"] = digest(entry["log_sha256"], f"the log digest of {name!r}")
+        checked.append(item)
+    return checked
+
+
+def final_metrics(record: dict[str, JSONValue]) -> dict[str, JSONValue]:
+    """The metrics a version registered, later experiments overriding earlier ones."""
+    metrics: dict[str, JSONValue] = {}
+    for experiment in record.get("experiments", []):  # type: ignore[union-attr]
+        metrics.update(experiment.get("metrics", {}))  # type: ignore[union-attr,arg-type]
+    return metrics
+
+
+def _check_parents(state: StateReader, value: Any) -> list[dict[str, JSONValue]]:
+    if not isinstance(value, list) or len(value) > 20:
+        raise InvalidArgument("parents must be a list of at most 20 {ref, relation}")
+    parents: list[dict[str, JSONValue]] = []
+    for entry in value:
+        if not isinstance(entry, dict) or set(entry) != {"ref", "relation"}:
+            raise InvalidArgument(
+                "each parent must be {ref: '<org>/<project>/<version>', relation}"
+            )
+        if entry["relation"] not in RELATIONS:
+            raise InvalidArgument(f"a parent's relation must be one of {', '.join(RELATIONS)}")
+        project, version = split_version_ref(str(entry["ref"]))
+        require_version(state, project, version)
+        parents.append({"ref": str(entry["ref"]), "relation": entry["relation"]})
+    return parents
+
+
+class ModelVersion(Contract):
+    name = "model_version"
+    version = "1"
+    namespaces = ("model_version", "workflow")
+
+    @transaction
+    def create(
+        self,
+        ctx: Context,
+        project: str,
+        version: str,
+        code_repo: str,
+        commit: str,
+        notebook_version: str = "",
+        comment: str = "",
+        artifacts: list[Any] | None = None,
+        experiments: list[Any] | None = None,
+        parents: list[Any] | None = None,
+        replaces: str | None = None,
+        submit: bool = False,
+    ) -> JSONValue:
+        """Register a version as a draft (or submit it at once with ``submit``)."""
+        require_project(ctx.state, project)
+        ref = version_ref(project, version)
+        require_member(
+            ctx.state,
+            project,
+            ctx.creator,
+            doing="register model versions",
+            roles=(Role.AI_ENGINEER,),
+        )
+        if ctx.state.get(version_key(project, version)) is not None:
+            raise Conflict(f"project {project} already has a version {version}")
+        lineage = _check_parents(ctx.state, parents or [])
+        if replaces is not None:
+            if version_status(ctx.state, project, replaces) is not Status.REVIEW_FAILED:
+                raise InvalidArgument(
+                    f"version {replaces} did not fail its review; only a failed version is replaced"
+                )
+            replaced_by = ctx.state.get(f"{version_key(project, replaces)}/replaced_by")
+            if replaced_by is not None:
+                raise Conflict(f"version {replaces} was already replaced by {replaced_by}")  # type: ignore[index]
+            lineage.append({"ref": version_ref(project, replaces), "relation": "replaces"})
+        record: dict[str, JSONValue] = {
+            "ref": ref,
+            "project": project,
+            "version": version,
+            "author": f"{ctx.creator.id}@{ctx.creator.org}",
+            "created_at": ctx.block_ts,
+            "code_repo": text(code_repo, "code_repo", limit=2000, required=True),
+            "commit": text(commit, "commit", limit=200, required=True),
+            "notebook_version": text(notebook_version, "notebook_version", limit=200),
+            "comment": text(comment, "comment", limit=10000),
+            "artifacts": check_artifacts(artifacts or []),  # type: ignore[dict-item]
+            "experiments": check_experiments(experiments or []),  # type: ignore[dict-item]
+            "parents": lineage,  # type: ignore[dict-item]
+            "replaces": replaces,
+        }
+        ctx.state.put(version_key(project, version), record | stamp(ctx))
+        create_status(ctx, project, version)
+        if replaces is not None:
+            ctx.state.put(
+                f"{version_key(project, replaces)}/replaced_by", {"version": version} | stamp(ctx)
+            )
+        result: dict[str, JSONValue] = {"version": ref, "status": Status.DRAFT.value}
+        if submit:
+            result["submitted"] = self._submit(ctx, project, version)
+            result["status"] = Status.SUBMITTED.value
+        return result
+
+    @transaction
+    def update(
+        self,
+        ctx: Context,
+        project: str,
+        version: str,
+        code_repo: str | None = None,
+        commit: str | None = None,
+        notebook_version: str | None = None,
+        comment: str | None = None,
+        artifacts: list[Any] | None = None,
+        experiments: list[Any] | None = None,
+    ) -> JSONValue:
+        """Change a draft; only its author may, and only while it is a draft."""
+        record = require_version(ctx.state, project, version)
+        if record["author"] != f"{ctx.creator.id}@{ctx.creator.org}":
+            raise NotPermitted(
+                f"only the author of version {version} ({record['author']}) can change it"
+            )
+        status = version_status(ctx.state, project, version)
+        if status is not Status.DRAFT:
+            raise Conflict(
+                f"version {version} is {status.value}; a submitted version cannot change — register a new one"
+            )
+        changes: dict[str, JSONValue] = {}
+        for field, value, limit in (
+            ("code_repo", code_repo, 2000),
+            ("commit", commit, 200),
+            ("notebook_version", notebook_version, 200),
+            ("comment", comment, 10000),
+        ):
+            if value is not None:
+                changes[field] = text(
+                    value, field, limit=limit, required=field in {"code_repo", "commit"}
+                )
+        if artifacts is not None:
+            changes["artifacts"] = check_artifacts(artifacts)  # type: ignore[assignment]
+        if experiments is not None:
+            changes["experiments"] = check_experiments(experiments)  # type: ignore[assignment]
+        if not changes:
+            raise InvalidArgument("nothing to change")
+        ctx.state.put(version_key(project, version), record | changes | stamp(ctx))
+        return {"version": version_ref(project, version), "changed": sorted(changes)}
+
+    @transaction
+    def submit(self, ctx: Context, project: str, version: str) -> JSONValue:
+        """Submit a draft for review; its content is frozen from now on."""
+        return self._submit(ctx, project, version)
+
+    def _submit(self, ctx: Context, project: str, version: str) -> JSONValue:
+        check_transition(ctx.state, project, version, Status.SUBMITTED, Actor.of(ctx.creator))
+        record = require_version(ctx.state, project, version)
+        ref = version_ref(project, version)
+        for parent in record.get("parents", []):  # type: ignore[union-attr]
+            parent_ref = str(parent["ref"])  # type: ignore[index]
+            edge = {"child": ref, "parent": parent_ref, "relation": parent["relation"]}  # type: ignore[index]
+            ctx.state.put(f"model_version/_lineage/{ref}/{parent_ref}", edge | stamp(ctx))
+            ctx.state.put(f"model_version/_used_by/{parent_ref}/{ref}", edge | stamp(ctx))
+        for artifact in record.get("artifacts", []):  # type: ignore[union-attr]
+            sha = str(artifact["sha256"])  # type: ignore[index]
+            use = {"version": ref, "name": artifact["name"], "kind": artifact["kind"]}  # type: ignore[index]
+            ctx.state.put(f"model_version/_digest/{sha}/{ref}/{artifact['name']}", use | stamp(ctx))  # type: ignore[index]
+            if ctx.state.get(f"model_version/_artifact/{sha}") is None:
+                ctx.state.put(
+                    f"model_version/_artifact/{sha}",
+                    use | {"contributor": record["author"]} | stamp(ctx),
+                )
+        return apply_transition(ctx, project, version, Status.SUBMITTED)
+
+    @query
+    def get(self, ctx: QueryContext, project: str, version: str) -> JSONValue:
+        """A version with its status, latest verification and deployment."""
+        record = require_version(ctx.state, project, version)
+        return {
+            "version": record,
+            "status": ctx.state.get(status_key(project, version)),
+            "verification": latest_verification(ctx.state, project, version),
+            "replaced_by": ctx.state.get(f"{version_key(project, version)}/replaced_by"),
+        }
+
+    @query
+    def list_versions(self, ctx: QueryContext, project: str) -> JSONValue:
+        require_project(ctx.state, project)
+        prefix = f"model_version/{project}/"
+        return [
+            {"version": value, "status": ctx.state.get(status_key(project, str(value["version"])))}  # type: ignore[index]
+            for key, value in ctx.state.scan(prefix)
+            if "/" not in key[len(prefix) :]
+        ]
+
+    @query
+    def lineage(self, ctx: QueryContext, project: str, version: str) -> JSONValue:
+        """What this version was built from (parents, artifacts and their first contributors), and what from it."""
+        record = require_version(ctx.state, project, version)
+        ref = version_ref(project, version)
+        artifacts = []
+        for artifact in record.get("artifacts", []):  # type: ignore[union-attr]
+            sha = str(artifact["sha256"])  # type: ignore[index]
+            first = ctx.state.get(f"model_version/_artifact/{sha}")
+            others = [
+                value
+                for _, value in ctx.state.scan(f"model_version/_digest/{sha}/")
+                if isinstance(value, dict) and value.get("version") != ref
+            ]
+            artifacts.append(
+                {"artifact": artifact, "first_registered": first, "also_used_by": others}
+            )
+        return {
+            "version": ref,
+            "parents": [value for _, value in ctx.state.scan(f"model_version/_lineage/{ref}/")],
+            "children": [value for _, value in ctx.state.scan(f"model_version/_used_by/{ref}/")],
+            "artifacts": artifacts,
+        }
+
+    @query
+    def used_by(self, ctx: QueryContext, sha256: str) -> JSONValue:
+        """Every submitted version, in any project, that registered an artifact with this digest."""
+        digest(sha256, "sha256")
+        return {
+            "first_registered": ctx.state.get(f"model_version/_artifact/{sha256}"),
+            "uses": [value for _, value in ctx.state.scan(f"model_version/_digest/{sha256}/")],
+        }

@@ -17,7 +17,13 @@ def manifest(**overrides: str) -> list[dict[str, Any]]:
     digests = ARTIFACT_DIGESTS | overrides
     kinds = {"train": "train_dataset", "test": "test_dataset", "model": "model", "log": "log"}
     return [
-        {"kind": kinds[name], "name": name, "uri": f"s3://bucket/{name}", "size": 1000, "sha256": digests[name]}
+        {
+            "kind": kinds[name],
+            "name": name,
+            "uri": f"s3://bucket/{name}",
+            "size": 1000,
+            "sha256": digests[name],
+        }
         for name in kinds
     ]
 
@@ -50,16 +56,33 @@ class Cast:
     def new_version(self, name: str | None = None, **extra: Any) -> str:
         self._versions += 1
         version = name or f"v{self._versions}"
-        args = {"project": self.project, "version": version, "code_repo": "https://git.example/credit",
-                "commit": f"{self._versions:040x}", "artifacts": manifest(),
-                "experiments": [{"name": "final", "metrics": {"test_accuracy": 0.97, "fairness_gap": 0.02},
-                                 "hyperparameters": {"lr": 0.01}, "series": {"loss": [0.9, 0.5, 0.3]}}]}
+        args = {
+            "project": self.project,
+            "version": version,
+            "code_repo": "https://git.example/credit",
+            "commit": f"{self._versions:040x}",
+            "artifacts": manifest(),
+            "experiments": [
+                {
+                    "name": "final",
+                    "metrics": {"test_accuracy": 0.97, "fairness_gap": 0.02},
+                    "hyperparameters": {"lr": 0.01},
+                    "series": {"loss": [0.9, 0.5, 0.3]},
+                }
+            ],
+        }
         self.ok("author", "model_version", "create", **(args | extra))
         return version
 
     def verify_matching(self, version: str, who: str = "mlops") -> Any:
-        return self.ok(who, "review", "verify", project=self.project, version=version,
-                       artifacts=[{"name": n, "sha256": d} for n, d in ARTIFACT_DIGESTS.items()])
+        return self.ok(
+            who,
+            "review",
+            "verify",
+            project=self.project,
+            version=version,
+            artifacts=[{"name": n, "sha256": d} for n, d in ARTIFACT_DIGESTS.items()],
+        )
 
     def walk(self, version: str, to: str) -> None:
         """Move a fresh draft along the legal path until it is ``to``."""
@@ -68,28 +91,56 @@ class Cast:
             ("reviewing", "mlops", "reviewing", {}),
             ("verified", "mlops", "verify", {}),
             ("review_passed", "mlops", "review_passed", {}),
-            ("deployed", "mlops", "deployed", {"details": {"endpoint": "https://models.example/credit"}}),
+            (
+                "deployed",
+                "mlops",
+                "deployed",
+                {"details": {"endpoint": "https://models.example/credit"}},
+            ),
             ("qa", "stake1", "qa", {}),
             ("production", "mlops", "production", {}),
             ("monitoring", "mlops", "monitoring", {}),
             ("complete", "stake1", "complete", {}),
         ]
-        special = {"review_failed": ("reviewing", "mlops", "review_failed", {"reason": "does not reproduce"}),
-                   "declined": ("qa", "stake1", "declined", {"reason": "not fit for purpose"})}
+        special = {
+            "review_failed": (
+                "reviewing",
+                "mlops",
+                "review_failed",
+                {"reason": "does not reproduce"},
+            ),
+            "declined": ("qa", "stake1", "declined", {"reason": "not fit for purpose"}),
+        }
         for _, who, action, extra in path:
             current = self.status(version)
             if current == to:
                 return
             if to in special and current == special[to][0]:
                 _, actor, target, args = special[to]
-                self.ok(actor, "workflow", "transition", project=self.project, version=version, to=target, **args)
+                self.ok(
+                    actor,
+                    "workflow",
+                    "transition",
+                    project=self.project,
+                    version=version,
+                    to=target,
+                    **args,
+                )
                 return
             if action == "submit":
                 self.ok(who, "model_version", "submit", project=self.project, version=version)
             elif action == "verify":
                 self.verify_matching(version)
             else:
-                self.ok(who, "workflow", "transition", project=self.project, version=version, to=action, **extra)
+                self.ok(
+                    who,
+                    "workflow",
+                    "transition",
+                    project=self.project,
+                    version=version,
+                    to=action,
+                    **extra,
+                )
         assert self.status(version) == to, f"could not walk {version} to {to}"
 
 

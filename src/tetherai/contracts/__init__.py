@@ -4,6 +4,7 @@ from tetherai.contracts.errors import (
     Conflict,
     ContractError,
     InvalidArgument,
+    InvalidTransition,
     NotFound,
     NotPermitted,
 )
@@ -12,26 +13,81 @@ from tetherai.contracts.membership import (
     Membership,
     MembershipRules,
 )
+from tetherai.contracts.model_version import (
+    RELATIONS,
+    ModelVersion,
+    check_artifacts,
+)
 from tetherai.contracts.notary import (
     Notary,
+)
+from tetherai.contracts.policy import (
+    ARTIFACT_KINDS,
+    DEFAULT_POLICY,
+    Criterion,
+    Policy,
+    Quorum,
+)
+from tetherai.contracts.project import (
+    Project,
 )
 from tetherai.contracts.registry import (
     default_contracts,
     default_registry,
     genesis_versions,
 )
+from tetherai.contracts.review import (
+    MONITORING_STATUSES,
+    Review,
+    action_probes,
+)
+from tetherai.contracts.workflow import (
+    APPROVED,
+    RULES,
+    Rule,
+    Status,
+    Workflow,
+    apply_transition,
+    available_actions,
+    check_transition,
+    project_policy,
+    version_status,
+)
 
 __all__ = [
+    "APPROVED",
+    "ARTIFACT_KINDS",
     "CHANNEL_KEY",
+    "DEFAULT_POLICY",
+    "MONITORING_STATUSES",
+    "RELATIONS",
+    "RULES",
     "Conflict",
     "ContractError",
+    "Criterion",
     "InvalidArgument",
+    "InvalidTransition",
     "Membership",
     "MembershipRules",
+    "ModelVersion",
     "NotFound",
     "NotPermitted",
     "Notary",
+    "Policy",
+    "Project",
+    "Quorum",
+    "Review",
+    "Rule",
+    "Status",
+    "Workflow",
+    "action_probes",
+    "apply_transition",
+    "available_actions",
+    "check_artifacts",
+    "check_transition",
     "default_contracts",
     "default_registry",
     "genesis_versions",
+    "project_policy",
+    "version_status",
 ]

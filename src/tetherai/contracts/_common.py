@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from tetherai.contracts.errors import InvalidArgument, NotFound, NotPermitted
-from tetherai.crypto.jcs import JSONValue
 from tetherai.identity.roles import Role
 from tetherai.ledger.contract import Context, Identity
 from tetherai.ledger.state import StateReader
@@ -142,7 +141,15 @@ def review_prefix(project: str, version: str) -> str:
     return f"review/{project}/{version}/"
 
 
-def require_project(state: StateReader, project: str) -> dict[str, JSONValue]:
+# Records read back from state are JSON objects whose shape the contract that wrote them knows;
+# they are typed loosely here rather than cast at every field access.
+Record = dict[str, Any]
+# What a contract function returns: JSON, checked when the tx's result is canonicalized
+# (anything else makes the tx invalid with ``contract.bad_output``).
+Result = Record | list[Any] | str | int | float | bool | None
+
+
+def require_project(state: StateReader, project: str) -> Record:
     split_project(project)
     record = state.get(project_key(project))
     if not isinstance(record, dict):
@@ -150,7 +157,7 @@ def require_project(state: StateReader, project: str) -> dict[str, JSONValue]:
     return record
 
 
-def require_version(state: StateReader, project: str, version: str) -> dict[str, JSONValue]:
+def require_version(state: StateReader, project: str, version: str) -> Record:
     require_project(state, project)
     version_ref(project, version)  # validates the name
     record = state.get(version_key(project, version))
@@ -200,6 +207,6 @@ def digest(value: Any, what: str) -> str:
 STAMP_FIELDS = frozenset({"by", "at", "tx_id"})
 
 
-def stamp(ctx: Context) -> dict[str, JSONValue]:
+def stamp(ctx: Context) -> Record:
     """Who did it and when, as every record keeps it."""
     return {"by": actor(ctx.creator), "at": ctx.block_ts, "tx_id": ctx.tx_id}

@@ -23,6 +23,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from tetherai.contracts._common import Result
 from tetherai.contracts.errors import Conflict, InvalidArgument, NotFound, NotPermitted
 from tetherai.crypto.jcs import JSONValue
 from tetherai.identity.certificate import (
@@ -95,7 +96,7 @@ class Membership(Contract):
         channel: dict[str, Any],
         orgs: list[Any],
         participants: list[Any],
-    ) -> JSONValue:
+    ) -> Result:
         """Genesis: install the channel configuration, the orgs' CAs and the first participants."""
         if ctx.block_number != 0 or ctx.state.get(CHANNEL_KEY) is not None:
             raise Conflict("the channel is already bootstrapped")
@@ -124,7 +125,7 @@ class Membership(Contract):
         return {"orgs": sorted(cas), "participants": len(participants)}
 
     @transaction
-    def enroll(self, ctx: Context, certificate: str) -> JSONValue:
+    def enroll(self, ctx: Context, certificate: str) -> Result:
         """An org admin enrols a participant certificate issued by their org's CA."""
         identity = _parse(certificate)
         _require_admin_of(ctx, identity.org)
@@ -142,7 +143,7 @@ class Membership(Contract):
         }
 
     @transaction
-    def revoke(self, ctx: Context, cert_sha256: str, reason: str) -> JSONValue:
+    def revoke(self, ctx: Context, cert_sha256: str, reason: str) -> Result:
         """An org admin revokes a certificate of their org; what it signed before stays valid."""
         record = ctx.state.get(_cert_key(cert_sha256))
         if not isinstance(record, dict):
@@ -163,14 +164,14 @@ class Membership(Contract):
         return {"revoked": cert_sha256}
 
     @query
-    def participant(self, ctx: QueryContext, org: str, id: str) -> JSONValue:
+    def participant(self, ctx: QueryContext, org: str, id: str) -> Result:
         current = ctx.state.get(_participant_key(org, id))
         if not isinstance(current, dict):
             raise NotFound(f"no participant {id}@{org}")
         return ctx.state.get(_cert_key(str(current["cert_sha256"])))
 
     @query
-    def participants(self, ctx: QueryContext) -> JSONValue:
+    def participants(self, ctx: QueryContext) -> Result:
         return [value for _, value in ctx.state.scan("membership/cert/")]
 
 

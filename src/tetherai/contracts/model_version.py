@@ -13,6 +13,7 @@ from typing import Any
 
 from tetherai.contracts._common import (
     Actor,
+    Result,
     digest,
     require_member,
     require_project,
@@ -215,7 +216,7 @@ class ModelVersion(Contract):
         parents: list[Any] | None = None,
         replaces: str | None = None,
         submit: bool = False,
-    ) -> JSONValue:
+    ) -> Result:
         """Register a version as a draft (or submit it at once with ``submit``)."""
         require_project(ctx.state, project)
         ref = version_ref(project, version)
@@ -236,7 +237,7 @@ class ModelVersion(Contract):
                 )
             replaced_by = ctx.state.get(f"{version_key(project, replaces)}/replaced_by")
             if replaced_by is not None:
-                raise Conflict(f"version {replaces} was already replaced by {replaced_by}")  # type: ignore[index]
+                raise Conflict(f"version {replaces} was already replaced by {replaced_by}")
             lineage.append({"ref": version_ref(project, replaces), "relation": "replaces"})
         record: dict[str, JSONValue] = {
             "ref": ref,
@@ -277,7 +278,7 @@ class ModelVersion(Contract):
         comment: str | None = None,
         artifacts: list[Any] | None = None,
         experiments: list[Any] | None = None,
-    ) -> JSONValue:
+    ) -> Result:
         """Change a draft; only its author may, and only while it is a draft."""
         record = require_version(ctx.state, project, version)
         if record["author"] != f"{ctx.creator.id}@{ctx.creator.org}":
@@ -310,23 +311,23 @@ class ModelVersion(Contract):
         return {"version": version_ref(project, version), "changed": sorted(changes)}
 
     @transaction
-    def submit(self, ctx: Context, project: str, version: str) -> JSONValue:
+    def submit(self, ctx: Context, project: str, version: str) -> Result:
         """Submit a draft for review; its content is frozen from now on."""
         return self._submit(ctx, project, version)
 
-    def _submit(self, ctx: Context, project: str, version: str) -> JSONValue:
+    def _submit(self, ctx: Context, project: str, version: str) -> Result:
         check_transition(ctx.state, project, version, Status.SUBMITTED, Actor.of(ctx.creator))
         record = require_version(ctx.state, project, version)
         ref = version_ref(project, version)
-        for parent in record.get("parents", []):  # type: ignore[union-attr]
-            parent_ref = str(parent["ref"])  # type: ignore[index]
-            edge = {"child": ref, "parent": parent_ref, "relation": parent["relation"]}  # type: ignore[index]
+        for parent in record.get("parents", []):
+            parent_ref = str(parent["ref"])
+            edge = {"child": ref, "parent": parent_ref, "relation": parent["relation"]}
             ctx.state.put(f"model_version/_lineage/{ref}/{parent_ref}", edge | stamp(ctx))
             ctx.state.put(f"model_version/_used_by/{parent_ref}/{ref}", edge | stamp(ctx))
-        for artifact in record.get("artifacts", []):  # type: ignore[union-attr]
-            sha = str(artifact["sha256"])  # type: ignore[index]
-            use = {"version": ref, "name": artifact["name"], "kind": artifact["kind"]}  # type: ignore[index]
-            ctx.state.put(f"model_version/_digest/{sha}/{ref}/{artifact['name']}", use | stamp(ctx))  # type: ignore[index]
+        for artifact in record.get("artifacts", []):
+            sha = str(artifact["sha256"])
+            use = {"version": ref, "name": artifact["name"], "kind": artifact["kind"]}
+            ctx.state.put(f"model_version/_digest/{sha}/{ref}/{artifact['name']}", use | stamp(ctx))
             if ctx.state.get(f"model_version/_artifact/{sha}") is None:
                 ctx.state.put(
                     f"model_version/_artifact/{sha}",
@@ -335,7 +336,7 @@ class ModelVersion(Contract):
         return apply_transition(ctx, project, version, Status.SUBMITTED)
 
     @query
-    def get(self, ctx: QueryContext, project: str, version: str) -> JSONValue:
+    def get(self, ctx: QueryContext, project: str, version: str) -> Result:
         """A version with its status, latest verification and deployment."""
         record = require_version(ctx.state, project, version)
         return {
@@ -346,23 +347,26 @@ class ModelVersion(Contract):
         }
 
     @query
-    def list_versions(self, ctx: QueryContext, project: str) -> JSONValue:
+    def list_versions(self, ctx: QueryContext, project: str) -> Result:
         require_project(ctx.state, project)
         prefix = f"model_version/{project}/"
-        return [
-            {"version": value, "status": ctx.state.get(status_key(project, str(value["version"])))}  # type: ignore[index]
-            for key, value in ctx.state.scan(prefix)
-            if "/" not in key[len(prefix) :]
-        ]
+        versions = []
+        for key, value in ctx.state.scan(prefix):
+            name = key[len(prefix) :]
+            if "/" not in name:
+                versions.append(
+                    {"version": value, "status": ctx.state.get(status_key(project, name))}
+                )
+        return versions
 
     @query
-    def lineage(self, ctx: QueryContext, project: str, version: str) -> JSONValue:
+    def lineage(self, ctx: QueryContext, project: str, version: str) -> Result:
         """What this version was built from (parents, artifacts and their first contributors), and what from it."""
         record = require_version(ctx.state, project, version)
         ref = version_ref(project, version)
         artifacts = []
-        for artifact in record.get("artifacts", []):  # type: ignore[union-attr]
-            sha = str(artifact["sha256"])  # type: ignore[index]
+        for artifact in record.get("artifacts", []):
+            sha = str(artifact["sha256"])
             first = ctx.state.get(f"model_version/_artifact/{sha}")
             others = [
                 value
@@ -380,7 +384,7 @@ class ModelVersion(Contract):
         }
 
     @query
-    def used_by(self, ctx: QueryContext, sha256: str) -> JSONValue:
+    def used_by(self, ctx: QueryContext, sha256: str) -> Result:
         """Every submitted version, in any project, that registered an artifact with this digest."""
         digest(sha256, "sha256")
         return {

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from tetherai.contracts._common import Result
 from tetherai.contracts.errors import Conflict, InvalidArgument, NotFound
 from tetherai.crypto.jcs import JSONValue
 from tetherai.ledger.contract import Context, Contract, QueryContext, query, transaction
@@ -26,7 +27,7 @@ class Notary(Contract):
     version = "1"
 
     @transaction
-    def notarize(self, ctx: Context, name: str, sha256: str, note: str = "") -> JSONValue:
+    def notarize(self, ctx: Context, name: str, sha256: str, note: str = "") -> Result:
         """Record ``sha256`` under ``name``; a name is written once."""
         if _NAME.fullmatch(name) is None:
             raise InvalidArgument("name must be 1-200 characters of letters, digits and ._/-")
@@ -46,7 +47,7 @@ class Notary(Contract):
         return {"name": name}
 
     @transaction
-    def withdraw(self, ctx: Context, name: str) -> JSONValue:
+    def withdraw(self, ctx: Context, name: str) -> Result:
         """Remove a record; only who notarized it may."""
         record = ctx.state.get(_key(name))
         if not isinstance(record, dict):
@@ -57,5 +58,5 @@ class Notary(Contract):
         return None
 
     @query
-    def lookup(self, ctx: QueryContext, name: str) -> JSONValue:
+    def lookup(self, ctx: QueryContext, name: str) -> Result:
         return ctx.state.get(_key(name))

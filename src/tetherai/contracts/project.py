@@ -12,6 +12,7 @@ from typing import Any
 
 from tetherai.contracts._common import (
     PROJECT_ROLES,
+    Result,
     digest,
     member_key,
     member_role,
@@ -115,7 +116,7 @@ class Project(Contract):
     version = "1"
 
     @transaction
-    def create(self, ctx: Context, name: str, domain: str = "", details: str = "") -> JSONValue:
+    def create(self, ctx: Context, name: str, domain: str = "", details: str = "") -> Result:
         """Create a project in the creator's org; the creator becomes a member (admins excepted)."""
         creator = ctx.creator
         if creator.role not in CREATORS:
@@ -151,7 +152,7 @@ class Project(Contract):
         name: str | None = None,
         domain: str | None = None,
         details: str | None = None,
-    ) -> JSONValue:
+    ) -> Result:
         """Change a project's display name, domain or details (its reference stays)."""
         record = require_project(ctx.state, project)
         _require_manager(ctx, project, record, "change the project")
@@ -169,7 +170,7 @@ class Project(Contract):
         return {"project": project, "changed": sorted(changed)}
 
     @transaction
-    def add_member(self, ctx: Context, project: str, org: str, id: str) -> JSONValue:
+    def add_member(self, ctx: Context, project: str, org: str, id: str) -> Result:
         """Add an enrolled participant of any channel org; their project role is their enrolled role."""
         record = require_project(ctx.state, project)
         _require_manager(ctx, project, record, "add members")
@@ -187,9 +188,7 @@ class Project(Contract):
         return {"project": project, "member": f"{id}@{org}", "role": role}
 
     @transaction
-    def remove_member(
-        self, ctx: Context, project: str, org: str, id: str, reason: str
-    ) -> JSONValue:
+    def remove_member(self, ctx: Context, project: str, org: str, id: str, reason: str) -> Result:
         record = require_project(ctx.state, project)
         _require_manager(ctx, project, record, "remove members")
         text(reason, "reason", limit=2000, required=True)
@@ -199,7 +198,7 @@ class Project(Contract):
         return {"project": project, "removed": f"{id}@{org}", "reason": reason}
 
     @transaction
-    def set_factsheet(self, ctx: Context, project: str, factsheet: dict[str, Any]) -> JSONValue:
+    def set_factsheet(self, ctx: Context, project: str, factsheet: dict[str, Any]) -> Result:
         """Set the purpose and AI factsheet (intended use, out-of-scope uses, contacts, risks, documents)."""
         record = require_project(ctx.state, project)
         creator = ctx.creator
@@ -216,7 +215,7 @@ class Project(Contract):
         return {"project": project}
 
     @transaction
-    def set_policy(self, ctx: Context, project: str, policy: dict[str, Any]) -> JSONValue:
+    def set_policy(self, ctx: Context, project: str, policy: dict[str, Any]) -> Result:
         """Set the workflow policy: approvals, required artifacts, acceptance criteria, auto-pass."""
         record = require_project(ctx.state, project)
         _require_manager(ctx, project, record, "set the project's policy")
@@ -225,7 +224,7 @@ class Project(Contract):
         return {"project": project, "policy": checked.to_json()}
 
     @query
-    def get(self, ctx: QueryContext, project: str) -> JSONValue:
+    def get(self, ctx: QueryContext, project: str) -> Result:
         """The project with its members, factsheet and policy."""
         record = require_project(ctx.state, project)
         members = [value for _, value in ctx.state.scan(f"{project_key(project)}/member/")]
@@ -237,7 +236,7 @@ class Project(Contract):
         }
 
     @query
-    def list_projects(self, ctx: QueryContext, org: str = "") -> JSONValue:
+    def list_projects(self, ctx: QueryContext, org: str = "") -> Result:
         """Projects (of one org, or all), without their sub-records."""
         prefix = f"project/{org}/" if org else "project/"
         return [value for key, value in ctx.state.scan(prefix) if key.count("/") == 2]

@@ -14,6 +14,8 @@ from typing import Any
 
 from tetherai.contracts._common import (
     Actor,
+    Record,
+    Result,
     digest,
     require_member,
     require_version,
@@ -131,7 +133,7 @@ class Review(Contract):
         reproduction: list[Any] | None = None,
         metrics: dict[str, Any] | None = None,
         method: str = "store",
-    ) -> JSONValue:
+    ) -> Result:
         """Record the digests an MLOps engineer recomputed; judge them and the criteria."""
         record = require_version(ctx.state, project, version)
         require_member(
@@ -149,7 +151,7 @@ class Review(Contract):
             )
         if method not in ("store", "local", "rerun"):
             raise InvalidArgument("method must be store, local or rerun")
-        registered = {str(a["name"]): str(a["sha256"]) for a in record["artifacts"]}  # type: ignore[union-attr,index]
+        registered = {str(a["name"]): str(a["sha256"]) for a in record["artifacts"]}
         mismatches = _compare(registered, _digests(artifacts, "artifacts"), "artifacts")
         if reproduction is not None:
             mismatches += _compare(
@@ -166,13 +168,13 @@ class Review(Contract):
             for c in policy.criteria
             for ok, sentence in [c.holds(measured)]
         ]
-        failed_criteria = [c["text"] for c in criteria if not c["ok"]]
+        failed_criteria = [str(c["text"]) for c in criteria if not c["ok"]]
         ok = not mismatches and not failed_criteria
-        verification: dict[str, JSONValue] = {
+        verification: Record = {
             "ok": ok,
             "method": method,
-            "mismatches": mismatches,  # type: ignore[dict-item]
-            "criteria": criteria,  # type: ignore[dict-item]
+            "mismatches": mismatches,
+            "criteria": criteria,
             "metrics": measured,
             "artifacts": len(registered),
         } | stamp(ctx)
@@ -217,7 +219,7 @@ class Review(Contract):
     @transaction
     def comment(
         self, ctx: Context, project: str, version: str, text: str, reply_to: str | None = None
-    ) -> JSONValue:
+    ) -> Result:
         """Comment on a version, or answer a comment (threads)."""
         require_version(ctx.state, project, version)
         require_member(ctx.state, project, ctx.creator, doing="comment", roles=WRITERS)
@@ -236,9 +238,7 @@ class Review(Contract):
         return {"comment": ctx.tx_id, "thread": thread}
 
     @transaction
-    def rate(
-        self, ctx: Context, project: str, version: str, stars: int, note: str = ""
-    ) -> JSONValue:
+    def rate(self, ctx: Context, project: str, version: str, stars: int, note: str = "") -> Result:
         """Rate a version from 1 to 5 stars; a later rating by the same member replaces theirs."""
         require_version(ctx.state, project, version)
         require_member(ctx.state, project, ctx.creator, doing="rate versions", roles=WRITERS)
@@ -253,7 +253,7 @@ class Review(Contract):
     @transaction
     def vote(
         self, ctx: Context, project: str, version: str, to: str, approve: bool, comment: str = ""
-    ) -> JSONValue:
+    ) -> Result:
         """Vote on moving a version to ``to``; the vote that completes the quorum moves it."""
         require_version(ctx.state, project, version)
         try:
@@ -318,7 +318,7 @@ class Review(Contract):
     @transaction
     def attach_document(
         self, ctx: Context, project: str, version: str, name: str, sha256: str, uri: str = ""
-    ) -> JSONValue:
+    ) -> Result:
         """Attach a review document by its digest (the file stays in object storage)."""
         require_version(ctx.state, project, version)
         require_member(ctx.state, project, ctx.creator, doing="attach documents", roles=WRITERS)
@@ -347,7 +347,7 @@ class Review(Contract):
         metrics: dict[str, Any] | None = None,
         note: str = "",
         other: str = "",
-    ) -> JSONValue:
+    ) -> Result:
         """A monitoring report on a live version: a status from a fixed list, metrics and a note."""
         require_version(ctx.state, project, version)
         require_member(
@@ -384,7 +384,7 @@ class Review(Contract):
         return {"report": ctx.tx_id, "status": status}
 
     @query
-    def reviews(self, ctx: QueryContext, project: str, version: str) -> JSONValue:
+    def reviews(self, ctx: QueryContext, project: str, version: str) -> Result:
         """Everything recorded in a version's review, grouped by kind."""
         require_version(ctx.state, project, version)
         grouped: dict[str, list[JSONValue]] = {}
@@ -392,7 +392,7 @@ class Review(Contract):
         for key, value in ctx.state.scan(prefix):
             kind = key[len(prefix) :].split("/", 1)[0]
             grouped.setdefault(kind, []).append(value)
-        return grouped  # type: ignore[return-value]
+        return grouped
 
 
 Probe = Callable[[StateReader, str, str], None]

@@ -28,6 +28,8 @@ from typing import Any
 from tetherai.contracts._common import (
     STAMP_FIELDS,
     Actor,
+    Record,
+    Result,
     production_key,
     require_member,
     require_project,
@@ -225,7 +227,7 @@ def check_transition(
     if target in NEEDS_REASON and not reason.strip():
         raise InvalidArgument(f"give a reason to move version {version} to {target.value}")
     if target is Status.SUBMITTED:
-        kinds = {entry["kind"] for entry in record.get("artifacts", [])}  # type: ignore[union-attr,index]
+        kinds = {entry["kind"] for entry in record.get("artifacts", [])}
         missing = [kind for kind in policy.required_artifacts if kind not in kinds]
         if missing:
             raise InvalidArgument(
@@ -293,14 +295,16 @@ class Workflow(Contract):
         to: str,
         reason: str = "",
         details: dict[str, Any] | None = None,
-    ) -> JSONValue:
+    ) -> Result:
         """Move a version to status ``to`` as the rules and the project's policy allow."""
         try:
             target = Status(to)
         except ValueError:
             raise InvalidArgument(f"{to!r} is not a version status") from None
         if target is Status.SUBMITTED:
-            raise InvalidArgument("a version is submitted with model_version.submit, which freezes and indexes it")
+            raise InvalidArgument(
+                "a version is submitted with model_version.submit, which freezes and indexes it"
+            )
         text(reason, "reason", limit=2000)
         check_transition(
             ctx.state,
@@ -314,7 +318,7 @@ class Workflow(Contract):
         return apply_transition(ctx, project, version, target, reason=reason, details=details)
 
     @transaction
-    def rollback(self, ctx: Context, project: str, version: str, reason: str) -> JSONValue:
+    def rollback(self, ctx: Context, project: str, version: str, reason: str) -> Result:
         """Put an earlier approved ``version`` back into production; the live one is rolled back."""
         text(reason, "reason", limit=2000, required=True)
         require_project(ctx.state, project)
@@ -351,13 +355,11 @@ class Workflow(Contract):
         return {"rolled_back": rolled, "restored": promoted}
 
     @query
-    def status(self, ctx: QueryContext, project: str, version: str) -> JSONValue:
+    def status(self, ctx: QueryContext, project: str, version: str) -> Result:
         return ctx.state.get(status_key(project, version))
 
     @query
-    def actions(
-        self, ctx: QueryContext, project: str, version: str, org: str, id: str
-    ) -> JSONValue:
+    def actions(self, ctx: QueryContext, project: str, version: str, org: str, id: str) -> Result:
         """Which actions participant ``id@org`` can take on the version now, and why not the others."""
         return available_actions(ctx.state, project, version, org, id)
 
@@ -397,7 +399,7 @@ def available_actions(
                 _rollback_probe(project, who),
             )
         )
-    result = []
+    result: list[Record] = []
     for action, contract, fn, args, probe in candidates:
         try:
             probe(state, project, version)

@@ -101,13 +101,15 @@ class ContractStateView(BlockState):
         names = (namespaces,) if isinstance(namespaces, str) else namespaces
         self._prefixes = tuple(name + "/" for name in names)
 
-    def put(self, key: str, value: JSONValue) -> None:
+    def put(self, key: str, value: object) -> None:
+        """Write a JSON value (checked when the tx's result is canonicalized: anything else
+        makes the tx invalid with ``contract.bad_output``)."""
         self._check_key(key)
         if value is None:
             raise ContractError(
                 "a state value cannot be null; use delete()", code="contract.bad_write"
             )
-        self.writes[key] = value
+        self.writes[key] = value  # type: ignore[assignment]
 
     def delete(self, key: str) -> None:
         self._check_key(key)

@@ -33,7 +33,9 @@ def test_a_submitted_version_is_frozen(cast: Cast) -> None:
     v1 = cast.new_version()
     cast.ok("author", "model_version", "update", project=cast.project, version=v1, comment="tweak")
     cast.ok("author", "model_version", "submit", project=cast.project, version=v1)
-    refused = cast.call("author", "model_version", "update", project=cast.project, version=v1, comment="late")
+    refused = cast.call(
+        "author", "model_version", "update", project=cast.project, version=v1, comment="late"
+    )
     assert not refused.valid and "a submitted version cannot change" in (refused.message or "")
 
 
@@ -45,8 +47,13 @@ def test_only_the_author_submits(cast: Cast) -> None:
 
 
 def test_submit_requires_the_policys_artifact_kinds(cast: Cast) -> None:
-    cast.ok("stake1", "project", "set_policy", project=cast.project,
-            policy={"required_artifacts": ["model", "report"]})
+    cast.ok(
+        "stake1",
+        "project",
+        "set_policy",
+        project=cast.project,
+        policy={"required_artifacts": ["model", "report"]},
+    )
     v1 = cast.new_version()
     refused = cast.call("author", "model_version", "submit", project=cast.project, version=v1)
     assert not refused.valid and "requires artifacts of kind report" in (refused.message or "")
@@ -55,9 +62,17 @@ def test_submit_requires_the_policys_artifact_kinds(cast: Cast) -> None:
 def test_mismatch_fails_the_review_by_itself_then_a_correction_passes(cast: Cast) -> None:
     v1 = cast.new_version("v1")
     cast.walk(v1, "reviewing")
-    result = cast.ok("mlops", "review", "verify", project=cast.project, version=v1,
-                     artifacts=[{"name": n, "sha256": ("ff" * 32 if n == "model" else d)}
-                                for n, d in ARTIFACT_DIGESTS.items()])
+    result = cast.ok(
+        "mlops",
+        "review",
+        "verify",
+        project=cast.project,
+        version=v1,
+        artifacts=[
+            {"name": n, "sha256": ("ff" * 32 if n == "model" else d)}
+            for n, d in ARTIFACT_DIGESTS.items()
+        ],
+    )
     assert result["ok"] is False
     assert [m["name"] for m in result["mismatches"]] == ["model"]
     assert result["mismatches"][0]["registered"] == ARTIFACT_DIGESTS["model"]
@@ -66,8 +81,15 @@ def test_mismatch_fails_the_review_by_itself_then_a_correction_passes(cast: Cast
     reviews = cast.query("review", "reviews", project=cast.project, version=v1)
     thread = reviews["comment"][0]
     assert thread["system"] is True and "model" in thread["text"]
-    cast.ok("author", "review", "comment", project=cast.project, version=v1,
-            text="the uploaded model was stale; v2 fixes it", reply_to=thread["id"])
+    cast.ok(
+        "author",
+        "review",
+        "comment",
+        project=cast.project,
+        version=v1,
+        text="the uploaded model was stale; v2 fixes it",
+        reply_to=thread["id"],
+    )
     # The correction links to the failed version and passes.
     v2 = cast.new_version("v2", replaces="v1", artifacts=manifest())
     cast.walk(v2, "review_passed")
@@ -75,18 +97,39 @@ def test_mismatch_fails_the_review_by_itself_then_a_correction_passes(cast: Cast
     assert got["replaced_by"]["version"] == "v2"
     lineage = cast.query("model_version", "lineage", project=cast.project, version="v1")
     assert [child["child"] for child in lineage["children"]] == [f"{cast.project}/v2"]
-    again = cast.call("author", "model_version", "create", project=cast.project, version="v3", code_repo="r",
-                      commit="c", replaces="v1")
+    again = cast.call(
+        "author",
+        "model_version",
+        "create",
+        project=cast.project,
+        version="v3",
+        code_repo="r",
+        commit="c",
+        replaces="v1",
+    )
     assert not again.valid and "already replaced by" in (again.message or "")
 
 
 def test_missing_digest_is_a_mismatch(cast: Cast) -> None:
     v1 = cast.new_version()
     cast.walk(v1, "reviewing")
-    result = cast.ok("mlops", "review", "verify", project=cast.project, version=v1,
-                     artifacts=[{"name": "model", "sha256": ARTIFACT_DIGESTS["model"]}, {"name": "log", "sha256": None}])
+    result = cast.ok(
+        "mlops",
+        "review",
+        "verify",
+        project=cast.project,
+        version=v1,
+        artifacts=[
+            {"name": "model", "sha256": ARTIFACT_DIGESTS["model"]},
+            {"name": "log", "sha256": None},
+        ],
+    )
     problems = {m["name"]: m["problem"] for m in result["mismatches"]}
-    assert problems == {"log": "not recomputed", "test": "not recomputed", "train": "not recomputed"}
+    assert problems == {
+        "log": "not recomputed",
+        "test": "not recomputed",
+        "train": "not recomputed",
+    }
 
 
 def test_verification_outside_a_review_is_refused_with_a_hint(cast: Cast) -> None:
@@ -99,47 +142,85 @@ def test_verification_outside_a_review_is_refused_with_a_hint(cast: Cast) -> Non
 def test_pass_needs_a_matching_verification(cast: Cast) -> None:
     v1 = cast.new_version()
     cast.walk(v1, "reviewing")
-    refused = cast.call("mlops", "workflow", "transition", project=cast.project, version=v1, to="review_passed")
+    refused = cast.call(
+        "mlops", "workflow", "transition", project=cast.project, version=v1, to="review_passed"
+    )
     assert not refused.valid and "without a verification" in (refused.message or "")
 
 
 def test_acceptance_criteria_fail_or_pass_the_review_by_themselves(cast: Cast) -> None:
-    cast.ok("stake1", "project", "set_policy", project=cast.project, policy={
-        "criteria": [{"metric": "test_accuracy", "op": ">=", "value": 0.95},
-                     {"metric": "fairness_gap", "op": "<=", "value": 0.05}],
-        "auto_pass": True})
+    cast.ok(
+        "stake1",
+        "project",
+        "set_policy",
+        project=cast.project,
+        policy={
+            "criteria": [
+                {"metric": "test_accuracy", "op": ">=", "value": 0.95},
+                {"metric": "fairness_gap", "op": "<=", "value": 0.05},
+            ],
+            "auto_pass": True,
+        },
+    )
     good = cast.new_version()
     cast.walk(good, "reviewing")
     result = cast.verify_matching(good)
     assert result["ok"] and result["transition"]["to"] == "review_passed"
     weak = cast.new_version()
     cast.walk(weak, "reviewing")
-    result = cast.ok("mlops", "review", "verify", project=cast.project, version=weak,
-                     artifacts=[{"name": n, "sha256": d} for n, d in ARTIFACT_DIGESTS.items()],
-                     metrics={"test_accuracy": 0.91})
+    result = cast.ok(
+        "mlops",
+        "review",
+        "verify",
+        project=cast.project,
+        version=weak,
+        artifacts=[{"name": n, "sha256": d} for n, d in ARTIFACT_DIGESTS.items()],
+        metrics={"test_accuracy": 0.91},
+    )
     assert result["ok"] is False and result["transition"]["to"] == "review_failed"
-    assert "test_accuracy = 0.91 fails >= 0.95" in cast.query(
-        "workflow", "status", project=cast.project, version=weak)["reason"]
+    assert (
+        "test_accuracy = 0.91 fails >= 0.95"
+        in cast.query("workflow", "status", project=cast.project, version=weak)["reason"]
+    )
 
 
 def test_votes_quorum_two_of_three(cast: Cast) -> None:
-    cast.ok("stake1", "project", "set_policy", project=cast.project,
-            policy={"approvals": {"production": {"role": "stakeholder", "count": 2}}})
+    cast.ok(
+        "stake1",
+        "project",
+        "set_policy",
+        project=cast.project,
+        policy={"approvals": {"production": {"role": "stakeholder", "count": 2}}},
+    )
     v1 = cast.new_version()
     cast.walk(v1, "qa")
-    early = cast.call("mlops", "workflow", "transition", project=cast.project, version=v1, to="production")
+    early = cast.call(
+        "mlops", "workflow", "transition", project=cast.project, version=v1, to="production"
+    )
     assert not early.valid
-    assert early.message == (f"moving version {v1} to production needs 2 approvals from stakeholders of "
-                             f"project {cast.project}; it has 0")
-    first = cast.ok("stake1", "review", "vote", project=cast.project, version=v1, to="production", approve=True)
+    assert early.message == (
+        f"moving version {v1} to production needs 2 approvals from stakeholders of "
+        f"project {cast.project}; it has 0"
+    )
+    first = cast.ok(
+        "stake1", "review", "vote", project=cast.project, version=v1, to="production", approve=True
+    )
     assert first == {"approvals": 1, "needed": 2}
-    twice = cast.call("stake1", "review", "vote", project=cast.project, version=v1, to="production", approve=True)
+    twice = cast.call(
+        "stake1", "review", "vote", project=cast.project, version=v1, to="production", approve=True
+    )
     assert not twice.valid and "already voted" in (twice.message or "")
-    wrong_role = cast.call("mlops", "review", "vote", project=cast.project, version=v1, to="production", approve=True)
+    wrong_role = cast.call(
+        "mlops", "review", "vote", project=cast.project, version=v1, to="production", approve=True
+    )
     assert not wrong_role.valid and "you are an MLOps engineer" in (wrong_role.message or "")
-    cast.ok("stake3", "review", "vote", project=cast.project, version=v1, to="production", approve=False)
+    cast.ok(
+        "stake3", "review", "vote", project=cast.project, version=v1, to="production", approve=False
+    )
     assert cast.status(v1) == "qa"
-    second = cast.ok("stake2", "review", "vote", project=cast.project, version=v1, to="production", approve=True)
+    second = cast.ok(
+        "stake2", "review", "vote", project=cast.project, version=v1, to="production", approve=True
+    )
     assert second["transition"]["to"] == "production"  # the quorum-reaching vote moved it
     assert cast.status(v1) == "production"
 
@@ -149,24 +230,40 @@ def test_rollback_restores_an_earlier_approved_version(cast: Cast) -> None:
     cast.walk(v1, "monitoring")
     v2 = cast.new_version("v2")
     cast.walk(v2, "production")
-    refused = cast.call("stake1", "workflow", "rollback", project=cast.project, version="v1", reason="drift")
+    refused = cast.call(
+        "stake1", "workflow", "rollback", project=cast.project, version="v1", reason="drift"
+    )
     assert not refused.valid and "only an MLOps engineer" in (refused.message or "")
-    result = cast.ok("mlops", "workflow", "rollback", project=cast.project, version="v1", reason="v2 drifts")
+    result = cast.ok(
+        "mlops", "workflow", "rollback", project=cast.project, version="v1", reason="v2 drifts"
+    )
     assert result["rolled_back"]["version"] == f"{cast.project}/v2"
     assert cast.status("v2") == "rolled_back" and cast.status("v1") == "production"
     draft = cast.new_version("v3")
-    bad = cast.call("mlops", "workflow", "rollback", project=cast.project, version=draft, reason="x")
+    bad = cast.call(
+        "mlops", "workflow", "rollback", project=cast.project, version=draft, reason="x"
+    )
     assert not bad.valid and "only a version that passed review" in (bad.message or "")
 
 
 def test_monitoring_reports_use_the_fixed_list(cast: Cast) -> None:
     v1 = cast.new_version()
     cast.walk(v1, "production")
-    cast.ok("mlops", "review", "monitor", project=cast.project, version=v1, status="data_drift",
-            metrics={"psi": 0.31}, note="input drift on income")
+    cast.ok(
+        "mlops",
+        "review",
+        "monitor",
+        project=cast.project,
+        version=v1,
+        status="data_drift",
+        metrics={"psi": 0.31},
+        note="input drift on income",
+    )
     bad = cast.call("mlops", "review", "monitor", project=cast.project, version=v1, status="sad")
     assert not bad.valid and "a monitoring status is one of" in (bad.message or "")
-    other = cast.call("mlops", "review", "monitor", project=cast.project, version=v1, status="other")
+    other = cast.call(
+        "mlops", "review", "monitor", project=cast.project, version=v1, status="other"
+    )
     assert not other.valid
     reviews = cast.query("review", "reviews", project=cast.project, version=v1)
     assert reviews["monitoring"][0]["status"] == "data_drift"
@@ -174,15 +271,31 @@ def test_monitoring_reports_use_the_fixed_list(cast: Cast) -> None:
 
 def test_comments_ratings_documents(cast: Cast) -> None:
     v1 = cast.new_version()
-    first = cast.ok("stake1", "review", "comment", project=cast.project, version=v1, text="Why this threshold?")
-    reply = cast.ok("author", "review", "comment", project=cast.project, version=v1, text="Regulation.",
-                    reply_to=first["comment"])
+    first = cast.ok(
+        "stake1", "review", "comment", project=cast.project, version=v1, text="Why this threshold?"
+    )
+    reply = cast.ok(
+        "author",
+        "review",
+        "comment",
+        project=cast.project,
+        version=v1,
+        text="Regulation.",
+        reply_to=first["comment"],
+    )
     assert reply["thread"] == first["comment"]
     cast.ok("stake1", "review", "rate", project=cast.project, version=v1, stars=4)
     bad = cast.call("stake1", "review", "rate", project=cast.project, version=v1, stars=6)
     assert not bad.valid
-    cast.ok("mlops", "review", "attach_document", project=cast.project, version=v1, name="review.pdf",
-            sha256="ab" * 32)
+    cast.ok(
+        "mlops",
+        "review",
+        "attach_document",
+        project=cast.project,
+        version=v1,
+        name="review.pdf",
+        sha256="ab" * 32,
+    )
     reviews = cast.query("review", "reviews", project=cast.project, version=v1)
     assert len(reviews["comment"]) == 2 and reviews["rating"][0]["stars"] == 4
 
@@ -194,15 +307,22 @@ def test_auditors_and_outsiders_cannot_write(cast: Cast) -> None:
     with pytest.raises(TxRejected, match="auditors only read the ledger"):
         cast.call("auditor", "review", "comment", project=cast.project, version=v1, text="hi")
     cast.walk(v1, "submitted")
-    outsider = cast.call("outsider", "workflow", "transition", project=cast.project, version=v1, to="reviewing")
+    outsider = cast.call(
+        "outsider", "workflow", "transition", project=cast.project, version=v1, to="reviewing"
+    )
     assert not outsider.valid
-    assert outsider.message == f"only members of project {cast.project} can start a review; you are not a member"
+    assert (
+        outsider.message
+        == f"only members of project {cast.project} can start a review; you are not a member"
+    )
 
 
 def test_lineage_and_provenance_both_ways(cast: Cast) -> None:
     base = cast.new_version("base")
     cast.ok("author", "model_version", "submit", project=cast.project, version=base)
-    tuned = cast.new_version("tuned", parents=[{"ref": f"{cast.project}/base", "relation": "fine_tuned_from"}])
+    tuned = cast.new_version(
+        "tuned", parents=[{"ref": f"{cast.project}/base", "relation": "fine_tuned_from"}]
+    )
     cast.ok("author", "model_version", "submit", project=cast.project, version=tuned)
     lineage = cast.query("model_version", "lineage", project=cast.project, version="tuned")
     assert lineage["parents"][0]["parent"] == f"{cast.project}/base"
@@ -210,22 +330,45 @@ def test_lineage_and_provenance_both_ways(cast: Cast) -> None:
     assert train["first_registered"]["version"] == f"{cast.project}/base"
     assert train["first_registered"]["contributor"] == "alice@Org1"
     used = cast.query("model_version", "used_by", sha256=ARTIFACT_DIGESTS["train"])
-    assert sorted(u["version"] for u in used["uses"]) == [f"{cast.project}/base", f"{cast.project}/tuned"]
-    children = cast.query("model_version", "lineage", project=cast.project, version="base")["children"]
+    assert sorted(u["version"] for u in used["uses"]) == [
+        f"{cast.project}/base",
+        f"{cast.project}/tuned",
+    ]
+    children = cast.query("model_version", "lineage", project=cast.project, version="base")[
+        "children"
+    ]
     assert children[0]["relation"] == "fine_tuned_from"
 
 
 def test_project_factsheet_members_and_policy(cast: Cast) -> None:
-    cast.ok("stake1", "project", "set_factsheet", project=cast.project, factsheet={
-        "purpose": "score loan applications", "intended_use": "pre-screening", "out_of_scope_uses": "final decisions",
-        "risks": "bias against thin-file applicants", "key_contacts": [{"name": "Carol", "role": "owner"}],
-        "documents": [{"name": "model card", "sha256": "cd" * 32}]})
+    cast.ok(
+        "stake1",
+        "project",
+        "set_factsheet",
+        project=cast.project,
+        factsheet={
+            "purpose": "score loan applications",
+            "intended_use": "pre-screening",
+            "out_of_scope_uses": "final decisions",
+            "risks": "bias against thin-file applicants",
+            "key_contacts": [{"name": "Carol", "role": "owner"}],
+            "documents": [{"name": "model card", "sha256": "cd" * 32}],
+        },
+    )
     got = cast.query("project", "get", project=cast.project)
     assert got["factsheet"]["purpose"] == "score loan applications"
     assert {m["id"] for m in got["members"]} >= {"alice", "bob", "carol"}
-    refused = cast.call("ai2", "project", "set_factsheet", project=cast.project, factsheet={"purpose": "x"})
+    refused = cast.call(
+        "ai2", "project", "set_factsheet", project=cast.project, factsheet={"purpose": "x"}
+    )
     assert not refused.valid and "you are an AI engineer" in (refused.message or "")
-    bad = cast.call("stake1", "project", "set_policy", project=cast.project, policy={"criteria": [{"metric": "a"}]})
+    bad = cast.call(
+        "stake1",
+        "project",
+        "set_policy",
+        project=cast.project,
+        policy={"criteria": [{"metric": "a"}]},
+    )
     assert not bad.valid and "{metric, op, value}" in (bad.message or "")
     duplicate = cast.call("stake1", "project", "create", name="credit scoring!")
     assert not duplicate.valid and "already has a project" in (duplicate.message or "")
@@ -239,12 +382,21 @@ def test_actions_query_lists_what_each_person_may_do_now(cast: Cast) -> None:
         ("carol", {"comment", "rate", "attach_document"}),
         ("dora", set()),
     ):
-        actions = cast.query("workflow", "actions", project=cast.project, version=v1, org="Org1", id=who)
+        actions = cast.query(
+            "workflow", "actions", project=cast.project, version=v1, org="Org1", id=who
+        )
         allowed = {a["action"] for a in actions if a["allowed"]}
         assert allowed == expected, who
     cast.verify_matching(v1)
-    actions = cast.query("workflow", "actions", project=cast.project, version=v1, org="Org1", id="bob")
+    actions = cast.query(
+        "workflow", "actions", project=cast.project, version=v1, org="Org1", id="bob"
+    )
     assert "pass_review" in {a["action"] for a in actions if a["allowed"]}
-    carol = cast.query("workflow", "actions", project=cast.project, version=v1, org="Org1", id="carol")
+    carol = cast.query(
+        "workflow", "actions", project=cast.project, version=v1, org="Org1", id="carol"
+    )
     blocked = {a["action"]: a["reason"] for a in carol if not a["allowed"]}
-    assert blocked["pass_review"] == f"only an MLOps engineer of project {cast.project} can pass a review; you are a stakeholder"
+    assert (
+        blocked["pass_review"]
+        == f"only an MLOps engineer of project {cast.project} can pass a review; you are a stakeholder"
+    )

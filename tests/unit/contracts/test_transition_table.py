@@ -10,15 +10,27 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from tests.common.lifecycle import Cast, make_cast
+from tests.common.network import PASSPHRASE, make_network
 
 from tetherai.ledger.transaction import Envelope
 from tetherai.ordering.solo import cut_block
 from tetherai.services.network import load_node_key
-from tests.common.lifecycle import Cast, make_cast
-from tests.common.network import PASSPHRASE, make_network
 
-STATES = ["draft", "submitted", "reviewing", "review_passed", "review_failed", "deployed", "qa",
-          "production", "monitoring", "complete", "declined", "rolled_back"]
+STATES = [
+    "draft",
+    "submitted",
+    "reviewing",
+    "review_passed",
+    "review_failed",
+    "deployed",
+    "qa",
+    "production",
+    "monitoring",
+    "complete",
+    "declined",
+    "rolled_back",
+]
 ROLES = ["author", "ai2", "mlops", "stake1", "auditor", "outsider", "admin"]
 
 # Written out by hand from DESIGN.md §5 and issue 3, not derived from contracts.workflow.RULES.
@@ -46,7 +58,9 @@ def reach(cast: Cast, state: str) -> str:
         cast.walk(old, "review_passed")
         live = cast.new_version()
         cast.walk(live, "production")
-        cast.ok("mlops", "workflow", "rollback", project=cast.project, version=old, reason="table test")
+        cast.ok(
+            "mlops", "workflow", "rollback", project=cast.project, version=old, reason="table test"
+        )
         return live
     version = cast.new_version()
     cast.walk(version, state)
@@ -57,10 +71,21 @@ def reach(cast: Cast, state: str) -> str:
 
 def attempt(cast: Cast, who: str, version: str, target: str) -> Envelope:
     if target == "submitted":
-        return cast.net.sign(cast[who], "model_version", "submit", {"project": cast.project, "version": version})
-    return cast.net.sign(cast[who], "workflow", "transition", {
-        "project": cast.project, "version": version, "to": target, "reason": "table test",
-        "details": {"endpoint": "https://models.example/x"}})
+        return cast.net.sign(
+            cast[who], "model_version", "submit", {"project": cast.project, "version": version}
+        )
+    return cast.net.sign(
+        cast[who],
+        "workflow",
+        "transition",
+        {
+            "project": cast.project,
+            "version": version,
+            "to": target,
+            "reason": "table test",
+            "details": {"endpoint": "https://models.example/x"},
+        },
+    )
 
 
 def commit_directly(cast: Cast, envelopes: list[Envelope]) -> list[object]:
@@ -82,8 +107,12 @@ def cast(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cast]:
 @pytest.mark.parametrize("state", STATES)
 def test_every_transition_by_every_role(cast: Cast, state: str) -> None:
     version = reach(cast, state)
-    refused = [(target, who) for target in STATES for who in ROLES if (state, target, who) not in ALLOWED]
-    results = commit_directly(cast, [attempt(cast, who, version, target) for target, who in refused])
+    refused = [
+        (target, who) for target in STATES for who in ROLES if (state, target, who) not in ALLOWED
+    ]
+    results = commit_directly(
+        cast, [attempt(cast, who, version, target) for target, who in refused]
+    )
     for (target, who), result in zip(refused, results, strict=True):
         assert not result.valid, f"{who} moved {state} -> {target}"  # type: ignore[attr-defined]
         assert result.code and result.message, (target, who)  # type: ignore[attr-defined]
@@ -99,12 +128,19 @@ def test_every_transition_by_every_role(cast: Cast, state: str) -> None:
 
 def test_refusals_read_as_sentences(cast: Cast) -> None:
     version = reach(cast, "reviewing")
-    stake, auditor = commit_directly(cast, [attempt(cast, "stake1", version, "review_passed"),
-                                            attempt(cast, "auditor", version, "review_passed")])
+    stake, auditor = commit_directly(
+        cast,
+        [
+            attempt(cast, "stake1", version, "review_passed"),
+            attempt(cast, "auditor", version, "review_passed"),
+        ],
+    )
     assert stake.message == (  # type: ignore[attr-defined]
-        f"only an MLOps engineer of project {cast.project} can pass a review; you are a stakeholder")
+        f"only an MLOps engineer of project {cast.project} can pass a review; you are a stakeholder"
+    )
     assert auditor.message == "dora@Org1 is an auditor; auditors only read the ledger"  # type: ignore[attr-defined]
     (jump,) = commit_directly(cast, [attempt(cast, "mlops", version, "production")])
     assert jump.message == (  # type: ignore[attr-defined]
         f"version {version} is reviewing; it cannot move to production "
-        "(from reviewing it can move to: review_failed, review_passed)")
+        "(from reviewing it can move to: review_failed, review_passed)"
+    )

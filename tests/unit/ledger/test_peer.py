@@ -46,13 +46,21 @@ def test_contract_refusal_keeps_the_tx_in_its_block_marked_invalid(network: Netw
     assert "already notarized" in (stored.message or "")
 
 
-def test_auditor_cannot_write_membership(network: Network) -> None:
+def test_auditor_cannot_write_anything(network: Network) -> None:
     auditor = network.participant("audrey", Role.AUDITOR)
+    with pytest.raises(TxRejected, match="auditors only read the ledger") as error:
+        network.notarize(auditor)
+    assert error.value.code == "tx.auditor_cannot_write"
+
+
+def test_only_an_org_admin_revokes(network: Network) -> None:
+    alice = network.participant("alice")
     outsider = network.participant("eve")
     result = network.submit(
-        auditor, "membership", "revoke", {"cert_sha256": outsider.cert_sha256, "reason": "x"}
+        alice, "membership", "revoke", {"cert_sha256": outsider.cert_sha256, "reason": "x"}
     )
     assert not result.valid and result.code == "contract.not_permitted"
+    assert "only an org admin of Org1 may do this" in (result.message or "")
 
 
 def test_revoked_certificate_later_txs_are_refused_earlier_stay_valid(network: Network) -> None:

@@ -309,6 +309,14 @@ class SqliteLedgerStore:
             (first_seq, last_seq),
         ).fetchall()
 
+    def history_under(self, key: str) -> list[tuple[str, int, str | None]]:
+        """Every write of ``key`` and of the keys below it (``key/…``), in tx order."""
+        return self._db.execute(
+            "SELECT key, seq, value FROM history WHERE key = ? OR (key >= ? AND key < ?) "
+            "ORDER BY seq, key",
+            (key, key + "/", key + "/\U0010ffff"),
+        ).fetchall()
+
     def history_count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM history").fetchone()[0])
 
@@ -410,6 +418,23 @@ class SqliteLedgerStore:
         if row is None:
             return None
         return StoredTx(row[0], row[1], row[2], row[3], bytes(row[4]), bool(row[5]), *row[6:])
+
+    def tx_at(self, seq: int) -> StoredTx:
+        """The tx at position ``seq`` of the log."""
+        row = self._db.execute(
+            "SELECT seq, tx_id, block, idx, envelope, valid, code, message, contract_version, result "
+            "FROM txs WHERE seq = ?",
+            (seq,),
+        ).fetchone()
+        if row is None:
+            raise StoreError(f"the ledger has no tx at position {seq}")
+        return StoredTx(row[0], row[1], row[2], row[3], bytes(row[4]), bool(row[5]), *row[6:])
+
+    def block_ts(self, number: int) -> int:
+        row = self._db.execute("SELECT header FROM blocks WHERE number = ?", (number,)).fetchone()
+        if row is None:
+            raise StoreError(f"the ledger has no block {number}")
+        return int(json.loads(row[0])["ts"])
 
     def checkpoints(self) -> list[tuple[int, int, str]]:
         """(size, block, note) of every stored checkpoint, oldest first."""

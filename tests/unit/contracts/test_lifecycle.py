@@ -400,3 +400,54 @@ def test_actions_query_lists_what_each_person_may_do_now(cast: Cast) -> None:
         blocked["pass_review"]
         == f"only an MLOps engineer of project {cast.project} can pass a review; you are a stakeholder"
     )
+
+
+def test_version_history_lists_every_tx_in_order(cast: Cast) -> None:
+    from tetherai.services.history import project_history, version_history
+
+    v1 = cast.new_version("v1")
+    cast.walk(v1, "reviewing")
+    cast.ok(
+        "mlops",
+        "review",
+        "verify",
+        project=cast.project,
+        version=v1,
+        artifacts=[
+            {"name": n, "sha256": ("ff" * 32 if n == "model" else d)}
+            for n, d in ARTIFACT_DIGESTS.items()
+        ],
+    )
+    history = version_history(cast.net.node.peer.store, cast.project, v1)
+    actions = [entry.action for entry in history]
+    assert actions == [
+        "model_version.create",
+        "model_version.submit",
+        "workflow.transition",
+        "review.verify",
+    ]
+    assert [(e.status_before, e.status_after) for e in history] == [
+        (None, "draft"),
+        ("draft", "submitted"),
+        ("submitted", "reviewing"),
+        ("reviewing", "review_failed"),
+    ]
+    assert [(e.participant, e.org) for e in history][-1] == ("bob", "Org1")
+    assert history[-1].reason == "digest mismatch: model"
+    seqs = [entry.seq for entry in history]
+    assert seqs == sorted(seqs)
+    created = {d["name"]: d["sha256"] for d in history[0].digests if d["role"] == "registered"}
+    assert created == ARTIFACT_DIGESTS
+    mismatch = [d for d in history[-1].digests if d["role"] == "mismatch"]
+    assert mismatch == [
+        {
+            "name": "model",
+            "sha256": "ff" * 32,
+            "role": "mismatch",
+            "registered": ARTIFACT_DIGESTS["model"],
+        }
+    ]
+    assert all(entry.ts > 0 and len(entry.tx_id) == 64 for entry in history)
+    changes = project_history(cast.net.node.peer.store, cast.project)
+    assert changes[0].action == "project.create"
+    assert {e.action for e in changes} == {"project.create", "project.add_member"}

@@ -1,0 +1,132 @@
+"""Audit history of a project or a model version, read from the ledger (DESIGN.md §3, §5).
+
+Every tx that changed a version's records — its content, its status, its review — in ledger
+order: when (the block's time), which tx, who and of which org, what it called, the status
+before and after, and the digests involved (registered, recomputed, mismatching, documents).
+It is read from the per-key history the ledger keeps, so it can be rebuilt from the ledger
+alone.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tetherai.crypto.jcs import JSONValue
+from tetherai.ledger.sqlite_store import SqliteLedgerStore
+from tetherai.ledger.transaction import Envelope
+
+__all__ = ["HistoryEntry", "project_history", "version_history"]
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    seq: int
+    tx_id: str
+    block: int
+    ts: int
+    participant: str
+    org: str
+    action: str
+    keys: tuple[str, ...]
+    status_before: str | None = None
+    status_after: str | None = None
+    reason: str | None = None
+    digests: tuple[dict[str, JSONValue], ...] = field(default=())
+
+    def to_json(self) -> dict[str, JSONValue]:
+        return {
+            "seq": self.seq,
+            "tx_id": self.tx_id,
+            "block": self.block,
+            "ts": self.ts,
+            "participant": self.participant,
+            "org": self.org,
+            "action": self.action,
+            "keys": list(self.keys),
+            "status_before": self.status_before,
+            "status_after": self.status_after,
+            "reason": self.reason,
+            "digests": list(self.digests),
+        }
+
+
+def version_history(store: SqliteLedgerStore, project: str, version: str) -> list[HistoryEntry]:
+    """Every tx that changed ``project``'s ``version``, oldest first."""
+    rows = [
+        *store.history_under(f"model_version/{project}/{version}"),
+        *store.history_under(f"workflow/{project}/{version}"),
+        *store.history_under(f"review/{project}/{version}"),
+    ]
+    return _entries(store, rows, status_key=f"workflow/{project}/{version}")
+
+
+def project_history(store: SqliteLedgerStore, project: str) -> list[HistoryEntry]:
+    """Every tx that changed the project's own records (details, members, factsheet, policy)."""
+    return _entries(store, store.history_under(f"project/{project}"), status_key=None)
+
+
+def _entries(
+    store: SqliteLedgerStore, rows: Iterable[tuple[str, int, str | None]], *, status_key: str | None
+) -> list[HistoryEntry]:
+    by_seq: dict[int, list[tuple[str, str | None]]] = {}
+    for key, seq, value in rows:
+        by_seq.setdefault(seq, []).append((key, value))
+    entries = []
+    for seq in sorted(by_seq):
+        stored = store.tx_at(seq)
+        envelope = Envelope.from_bytes(stored.envelope)
+        tx = envelope.tx
+        writes = dict(by_seq[seq])
+        before = after = reason = None
+        if status_key is not None and writes.get(status_key):
+            status = json.loads(writes[status_key])  # type: ignore[arg-type]
+            before, after, reason = (
+                status.get("previous"),
+                status["status"],
+                status.get("reason") or None,
+            )
+        entries.append(
+            HistoryEntry(
+                seq=seq,
+                tx_id=stored.tx_id,
+                block=stored.block,
+                ts=store.block_ts(stored.block),
+                participant=tx.creator.id,
+                org=tx.creator.org,
+                action=f"{tx.contract}.{tx.fn}",
+                keys=tuple(sorted(writes)),
+                status_before=before,
+                status_after=after,
+                reason=reason,
+                digests=tuple(_digests(dict(tx.args), stored.result)),
+            )
+        )
+    return entries
+
+
+def _digests(args: dict[str, Any], result_text: str | None) -> list[dict[str, JSONValue]]:
+    """The digests a tx named: artifacts registered or recomputed, documents, mismatches."""
+    found: list[dict[str, JSONValue]] = []
+    for role, field_name in (("registered", "artifacts"), ("reproduced", "reproduction")):
+        for entry in args.get(field_name) or []:
+            if isinstance(entry, dict) and "name" in entry:
+                label = "recomputed" if "kind" not in entry and role == "registered" else role
+                found.append({"name": entry["name"], "sha256": entry.get("sha256"), "role": label})
+    if isinstance(args.get("sha256"), str):
+        found.append({"name": args.get("name", ""), "sha256": args["sha256"], "role": "document"})
+    if result_text:
+        result = json.loads(result_text).get("result")
+        if isinstance(result, dict):
+            for mismatch in result.get("mismatches") or []:
+                found.append(
+                    {
+                        "name": mismatch["name"],
+                        "sha256": mismatch["recomputed"],
+                        "role": "mismatch",
+                        "registered": mismatch["registered"],
+                    }
+                )
+    return found

@@ -38,15 +38,15 @@ class Cast:
     def __getitem__(self, name: str) -> ParticipantKey:
         return self.people[name]
 
-    def call(self, who: str, contract: str, fn: str, **args: Any) -> TxResult:
+    def call(self, who: str, contract: str, fn: str, /, **args: Any) -> TxResult:
         return self.net.submit(self.people[who], contract, fn, args)
 
-    def ok(self, who: str, contract: str, fn: str, **args: Any) -> Any:
+    def ok(self, who: str, contract: str, fn: str, /, **args: Any) -> Any:
         result = self.call(who, contract, fn, **args)
         assert result.valid, f"{who} {contract}.{fn}: {result.code}: {result.message}"
         return result.result
 
-    def query(self, contract: str, fn: str, **args: Any) -> Any:
+    def query(self, contract: str, fn: str, /, **args: Any) -> Any:
         return self.net.node.peer.query(contract, fn, args)
 
     def status(self, version: str) -> str:

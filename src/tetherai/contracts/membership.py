@@ -143,6 +143,46 @@ class Membership(Contract):
         }
 
     @transaction
+    def add_org(self, ctx: Context, org: str, ca_cert: str) -> Result:
+        """An org admin brings another org (and its CA) into the channel."""
+        if ctx.creator.role != Role.ORG_ADMIN:
+            raise NotPermitted(f"only an org admin may add an org; you are {ctx.creator.role}")
+        if ctx.state.get(_org_key(org)) is not None:
+            raise Conflict(f"org {org} is already a member of this channel")
+        try:
+            ca = load_certificate_pem(_load_pem(ca_cert, "ca_cert").encode())
+        except IdentityError as error:
+            raise InvalidArgument(f"ca_cert refused: {error.message}") from error
+        if ca.subject != ca.issuer:
+            raise InvalidArgument("ca_cert must be the org's self-signed CA certificate")
+        ctx.state.put(
+            _org_key(org),
+            {"org": org, "ca_cert": ca_cert, "added_by": f"{ctx.creator.id}@{ctx.creator.org}"},
+        )
+        return {"org": org}
+
+    @transaction
+    def upgrade_contract(self, ctx: Context, contract: str, version: str) -> Result:
+        """Make ``version`` of ``contract`` the one that runs from the next tx on.
+
+        Every peer must have that version installed; the verifier replays older blocks with
+        the version that ran them, which the tx results record.
+        """
+        if ctx.creator.role != Role.ORG_ADMIN:
+            raise NotPermitted(
+                f"only an org admin may upgrade contracts; you are {ctx.creator.role}"
+            )
+        config = ctx.state.get(CHANNEL_KEY)
+        if not isinstance(config, dict):
+            raise NotFound("the channel is not bootstrapped")
+        contracts = dict(config["contracts"])  # type: ignore[arg-type]
+        if contracts.get(contract) == version:
+            raise Conflict(f"{contract} v{version} is already active")
+        contracts[contract] = text_field(version, "version")
+        ctx.state.put(CHANNEL_KEY, config | {"contracts": contracts})
+        return {"contract": contract, "version": version}
+
+    @transaction
     def revoke(self, ctx: Context, cert_sha256: str, reason: str) -> Result:
         """An org admin revokes a certificate of their org; what it signed before stays valid."""
         record = ctx.state.get(_cert_key(cert_sha256))
@@ -295,6 +335,12 @@ def _channel_config(channel: dict[str, Any]) -> dict[str, JSONValue]:
         "contracts": channel["contracts"],
         "max_skew_ms": skew,
     }
+
+
+def text_field(value: str, what: str) -> str:
+    if not value or len(value) > 64 or not value.replace(".", "").replace("-", "").isalnum():
+        raise InvalidArgument(f"{what} must be 1-64 letters, digits, dots or dashes")
+    return value
 
 
 def _load_pem(value: object, what: str) -> str:

@@ -44,6 +44,8 @@ __all__ = ["RELATIONS", "ModelVersion", "check_artifacts"]
 
 RELATIONS = ("fine_tuned_from", "reproduces", "replaces", "derived_from")
 MAX_ARTIFACTS = 200
+ARTIFACT_FIELDS = frozenset({"kind", "name", "uri", "size", "sha256"})
+ARTIFACT_OPTIONAL = ARTIFACT_FIELDS | {"files", "reused_from"}
 MAX_FILES = 10_000
 MAX_EXPERIMENTS = 50
 MAX_SERIES = 10_000
@@ -56,9 +58,7 @@ def check_artifacts(value: Any) -> list[dict[str, JSONValue]]:
     names: set[str] = set()
     checked: list[dict[str, JSONValue]] = []
     for entry in value:
-        if not isinstance(entry, dict) or not {"kind", "name", "uri", "size", "sha256"} <= set(
-            entry
-        ) <= {"kind", "name", "uri", "size", "sha256", "files"}:
+        if not isinstance(entry, dict) or not ARTIFACT_FIELDS <= set(entry) <= ARTIFACT_OPTIONAL:
             raise InvalidArgument(
                 "each artifact must be {kind, name, uri, size, sha256} (and files for a folder)"
             )
@@ -82,8 +82,45 @@ def check_artifacts(value: Any) -> list[dict[str, JSONValue]]:
         }
         if "files" in entry:
             item["files"] = _check_files(entry["files"], name)
+        if "reused_from" in entry:
+            item["reused_from"] = text(
+                entry["reused_from"], "reused_from", limit=300, required=True
+            )
         checked.append(item)
     return checked
+
+
+def resolve_reuse(state: StateReader, value: Any) -> Any:
+    """Expand ``{"name", "reuse": sha256}`` entries into the artifact first registered with it.
+
+    Reusing by digest keeps the original uri, size, kind and per-file list, and records where
+    the artifact came from, so the provenance graph shows the reuse.
+    """
+    if not isinstance(value, list):
+        return value
+    resolved = []
+    for entry in value:
+        if isinstance(entry, dict) and "reuse" in entry:
+            if set(entry) - {"name", "reuse"}:
+                raise InvalidArgument(
+                    "a reused artifact is {name, reuse: <sha256 of an artifact registered before>}"
+                )
+            sha = digest(entry["reuse"], "reuse")
+            first = state.get(f"model_version/_artifact/{sha}")
+            if not isinstance(first, dict):
+                raise InvalidArgument(
+                    f"no submitted version registered an artifact with digest {sha[:12]}…"
+                )
+            source_project, source_version = split_version_ref(str(first["version"]))
+            source = require_version(state, source_project, source_version)
+            original = next(a for a in source["artifacts"] if a["name"] == first["name"])
+            resolved.append(
+                original
+                | {"name": entry.get("name", original["name"]), "reused_from": first["version"]}
+            )
+        else:
+            resolved.append(entry)
+    return resolved
 
 
 def _check_files(value: Any, artifact: str) -> list[JSONValue]:
@@ -249,7 +286,7 @@ class ModelVersion(Contract):
             "commit": text(commit, "commit", limit=200, required=True),
             "notebook_version": text(notebook_version, "notebook_version", limit=200),
             "comment": text(comment, "comment", limit=10000),
-            "artifacts": check_artifacts(artifacts or []),  # type: ignore[dict-item]
+            "artifacts": check_artifacts(resolve_reuse(ctx.state, artifacts or [])),  # type: ignore[dict-item]
             "experiments": check_experiments(experiments or []),  # type: ignore[dict-item]
             "parents": lineage,  # type: ignore[dict-item]
             "replaces": replaces,
@@ -302,7 +339,7 @@ class ModelVersion(Contract):
                     value, field, limit=limit, required=field in {"code_repo", "commit"}
                 )
         if artifacts is not None:
-            changes["artifacts"] = check_artifacts(artifacts)  # type: ignore[assignment]
+            changes["artifacts"] = check_artifacts(resolve_reuse(ctx.state, artifacts))  # type: ignore[assignment]
         if experiments is not None:
             changes["experiments"] = check_experiments(experiments)  # type: ignore[assignment]
         if not changes:

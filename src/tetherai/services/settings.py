@@ -1,0 +1,78 @@
+"""The server's settings, read once at start-up (from the environment by the CLI/`make run`).
+
+Library code never reads the environment: :func:`Settings.from_env` is called by the entry
+point, and everything below receives a :class:`Settings` (DESIGN.md §8, STYLE "dependency
+injection").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from tetherai.errors import TetherError
+
+__all__ = ["Settings", "SettingsError"]
+
+
+class SettingsError(TetherError):
+    code = "settings.invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    home: Path
+    """The network home (``tether init``): keys, CA and the ledger."""
+    database_url: str
+    """SQLAlchemy URL of the service database: ``sqlite:///…`` (default) or ``postgresql+psycopg://…``."""
+    secret_key: bytes
+    """Server secret (32+ bytes): part of every web user's key-encryption key, and of tokens."""
+    passphrase: bytes
+    """Passphrase of the node keys and the org CA in ``home``."""
+    objects_url: str = ""
+    """Object store: a local directory path (default ``<home>/objects``) or ``s3://bucket/prefix``."""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secure_cookies: bool = False
+    """Set the ``Secure`` flag on cookies (on, behind HTTPS)."""
+    session_hours: int = 12
+    lockout_attempts: int = 5
+    lockout_minutes: int = 15
+    api_token_days: int = 90
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], *, home: Path) -> Settings:
+        """Read ``TETHER_*`` variables; secrets come from files in ``home/secrets`` by default.
+
+        Raises:
+            SettingsError: a value is missing or malformed, naming the variable.
+        """
+        secrets_dir = home / "secrets"
+        secret_file = Path(env.get("TETHER_SECRET_KEY_FILE", secrets_dir / "server.key"))
+        try:
+            secret = secret_file.read_bytes().strip()
+        except OSError as error:
+            raise SettingsError(
+                f"cannot read the server secret {secret_file}: {error.strerror}",
+                hint="run 'tether serve --init-secret' once, or set TETHER_SECRET_KEY_FILE",
+            ) from error
+        if len(secret) < 32:
+            raise SettingsError(f"the server secret in {secret_file} is shorter than 32 bytes")
+        passphrase = env.get("TETHER_PASSPHRASE", "").encode()
+        if not passphrase:
+            raise SettingsError("TETHER_PASSPHRASE is not set", hint="it unlocks the node keys and the org CA")
+        try:
+            port = int(env.get("TETHER_PORT", "8000"))
+        except ValueError as error:
+            raise SettingsError("TETHER_PORT must be a number") from error
+        return cls(
+            home=home,
+            database_url=env.get("TETHER_DATABASE_URL", f"sqlite:///{home / 'service.sqlite'}"),
+            secret_key=secret,
+            passphrase=passphrase,
+            objects_url=env.get("TETHER_OBJECTS", str(home / "objects")),
+            host=env.get("TETHER_HOST", "127.0.0.1"),
+            port=port,
+            secure_cookies=env.get("TETHER_SECURE_COOKIES", "0") == "1",
+        )

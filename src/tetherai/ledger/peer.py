@@ -243,19 +243,21 @@ class Peer:
             return consistency_proof(old_size, new_size or self._tree.size, self.store.node)
 
     def query(self, contract: str, fn: str, args: Mapping[str, JSONValue]) -> JSONValue:
-        """Run a read-only contract query against the current state.
+        """Run a read-only contract query against the last committed state.
+
+        Runs on the calling thread's read-only connection, so queries never wait for a commit.
 
         Raises:
             TxInvalid: unknown contract or function, or bad arguments.
             ContractError: the query refused.
         """
-        with self._lock:
-            state: StateReader = self.store
-            version = self.rules.contract_version(contract, state)
-            function = self.registry.function(contract, version, fn, "query")
-            head = self._head
-            context = QueryContext(state, head.height - 1, head.ts)
-            return function.method(context, **function.bind(args))
+        state: StateReader = self.store.reader()
+        version = self.rules.contract_version(contract, state)
+        function = self.registry.function(contract, version, fn, "query")
+        head = self._head
+        context = QueryContext(state, head.height - 1, head.ts)
+        result: JSONValue = function.method(context, **function.bind(args))
+        return result
 
 
 def _loads(data: bytes) -> dict[str, JSONValue]:

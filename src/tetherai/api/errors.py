@@ -1,0 +1,158 @@
+"""One error shape for the whole API, and the one place where errors become HTTP statuses.
+
+Body: ``{"error": {"code", "message", "hint", "details"}}`` (STYLE.md "Errors"). Contract
+refusals, ledger rejections and bad input map to 4xx by their class; FastAPI's own validation
+errors are reshaped; anything unexpected is a 500 with a request id, its traceback only in the
+server log.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from tetherai.contracts.errors import (
+    Conflict,
+    InvalidArgument,
+    InvalidTransition,
+    NotFound,
+    NotPermitted,
+)
+from tetherai.errors import TetherError
+from tetherai.ledger.errors import (
+    ContractError,
+    MalformedTx,
+    ProofError,
+    StoreError,
+    TxInvalid,
+    TxRejected,
+)
+from tetherai.ordering.errors import OrdererBusy, OrdererClosed
+
+__all__ = ["ApiError", "error_body", "install_error_handlers", "status_for"]
+
+log = logging.getLogger("tetherai.api")
+
+
+class ApiError(TetherError):
+    """An error raised by the API layer itself, with its HTTP status."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        code: str,
+        hint: str | None = None,
+        details: dict[str, object] | None = None,
+    ) -> None:
+        super().__init__(message, code=code, hint=hint, details=details)
+        self.status = status
+
+
+# Most specific first: the first class that matches decides the status.
+_STATUS: tuple[tuple[type[TetherError], int], ...] = (
+    (MalformedTx, 422),
+    (InvalidArgument, 422),
+    (NotPermitted, 403),
+    (NotFound, 404),
+    (InvalidTransition, 409),
+    (Conflict, 409),
+    (ContractError, 409),
+    (OrdererBusy, 503),
+    (OrdererClosed, 503),
+    (StoreError, 503),
+    (ProofError, 409),
+)
+_TX_CODES = {
+    "tx.unknown_certificate": 403,
+    "tx.revoked_certificate": 403,
+    "tx.expired_certificate": 403,
+    "tx.creator_mismatch": 403,
+    "tx.bad_signature": 403,
+    "tx.auditor_cannot_write": 403,
+    "tx.replayed": 409,
+    "tx.unknown_contract": 404,
+    "tx.unknown_function": 404,
+}
+
+
+def status_for(error: TetherError) -> int:
+    if isinstance(error, ApiError):
+        return error.status
+    if isinstance(error, (TxRejected, TxInvalid)):
+        return _TX_CODES.get(error.code, 422)
+    if error.code.endswith(".not_found"):
+        return 404
+    for cls, status in _STATUS:
+        if isinstance(error, cls):
+            return status
+    return 400
+
+
+def error_body(
+    code: str, message: str, hint: str = "", details: dict[str, object] | None = None
+) -> dict[str, object]:
+    return {"error": {"code": code, "message": message, "hint": hint, "details": details or {}}}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(TetherError)
+    async def tether_error(request: Request, error: TetherError) -> JSONResponse:
+        status = status_for(error)
+        headers = {"Retry-After": "1"} if status == 503 else None
+        return JSONResponse(
+            error_body(error.code, error.message, error.hint, error.details),
+            status,
+            headers=headers,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+        problems = [
+            {
+                "where": ".".join(str(part) for part in item.get("loc", ())),
+                "problem": item.get("msg", ""),
+            }
+            for item in error.errors()
+        ]
+        first = problems[0] if problems else {"where": "request", "problem": "invalid"}
+        return JSONResponse(
+            error_body(
+                "request.invalid",
+                f"{first['where']}: {first['problem']}",
+                "fix the request as the API description says",
+                {"problems": problems},
+            ),
+            422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = {
+            404: "request.not_found",
+            405: "request.method_not_allowed",
+            401: "auth.required",
+        }.get(error.status_code, "request.error")
+        return JSONResponse(
+            error_body(code, str(error.detail)), error.status_code, headers=error.headers
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        request_id = secrets.token_hex(8)
+        log.exception("unexpected error, request %s", request_id)
+        return JSONResponse(
+            error_body(
+                "server.error",
+                "the server failed to handle this request",
+                f"report request id {request_id} to the operator",
+                {"request_id": request_id},
+            ),
+            500,
+        )

@@ -1,0 +1,118 @@
+"""``/api/v1/ledger``: summary, blocks, txs, proofs and checkpoints (read-only)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from tetherai.api._http import cached_json
+from tetherai.api.errors import ApiError
+from tetherai.api.runtime import Runtime, runtime
+from tetherai.api.schemas import ERRORS
+from tetherai.ledger.tlog_proof import format_tlog_proof
+from tetherai.services import ledger_info
+
+router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"], responses=ERRORS)
+Rt = Annotated[Runtime, Depends(runtime)]
+
+
+@router.get("", summary="Ledger summary: height, txs, roots, latest checkpoint")
+def summary(request: Request, rt: Rt) -> Response:
+    return cached_json(request, ledger_info.ledger_summary(rt.reader(), rt.node.channel))
+
+
+@router.get("/blocks", summary="Blocks, newest first (cursor pagination)")
+def blocks(
+    request: Request,
+    rt: Rt,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    before: Annotated[
+        int | None, Query(ge=0, description="list blocks numbered below this")
+    ] = None,
+) -> Response:
+    store = rt.reader()
+    end = store.height if before is None else min(before, store.height)
+    start = max(0, end - limit)
+    items = list(reversed(ledger_info.block_summaries(store, start, end - start)))
+    body: dict[str, Any] = {"items": items, "next": str(start) if start > 0 else None}
+    return cached_json(request, body)
+
+
+@router.get("/blocks/{number}", summary="One block: header, orderer signature and its txs")
+def block(request: Request, rt: Rt, number: int) -> Response:
+    stored = rt.reader().block(number)
+    if stored is None:
+        raise ApiError(404, f"there is no block {number}", code="ledger.not_found")
+    return cached_json(
+        request,
+        {
+            "number": stored.number,
+            "hash": stored.hash,
+            "header": json.loads(stored.header),
+            "orderer_sig": stored.orderer_sig.hex(),
+            "state_root": stored.state_root,
+            "results_hash": stored.results_hash,
+            "txs": [
+                {
+                    "tx_id": tx.tx_id,
+                    "seq": tx.seq,
+                    "valid": tx.valid,
+                    "code": tx.code,
+                    "message": tx.message,
+                }
+                for tx in stored.txs
+            ],
+        },
+    )
+
+
+@router.get(
+    "/txs/{tx_id}", summary="One tx: who called what, where it is, valid or why not, its writes"
+)
+def tx(request: Request, rt: Rt, tx_id: str) -> Response:
+    return cached_json(request, ledger_info.tx_detail(rt.reader(), tx_id))
+
+
+@router.get(
+    "/txs/{tx_id}/proof",
+    summary="Inclusion proof against the latest signed checkpoint (C2SP tlog-proof)",
+)
+def proof(rt: Rt, tx_id: str) -> dict[str, Any]:
+    tlog = ledger_info.tx_proof(rt.reader(), tx_id)
+    return {
+        "tx_id": tx_id,
+        "index": tlog.index,
+        "proof": [node.hex() for node in tlog.hashes],
+        "checkpoint": tlog.checkpoint_note,
+        "leaf": (tlog.extra or b"").decode(),
+        "tlog_proof": format_tlog_proof(tlog),
+    }
+
+
+@router.get("/checkpoints/latest", summary="The latest checkpoint, a C2SP signed note")
+def latest_checkpoint(request: Request, rt: Rt) -> Response:
+    found = rt.reader().latest_checkpoint()
+    if found is None:
+        raise ApiError(404, "no checkpoint yet", code="ledger.not_found")
+    size, number, note = found
+    return cached_json(request, {"block": number, "size": size, "note": note})
+
+
+@router.get(
+    "/keys", summary="Public keys of the channel's orderers and peers (vkeys for checkpoints)"
+)
+def keys(request: Request, rt: Rt) -> Response:
+    from tetherai.ledger.checkpoint import CosignatureVerifier, NoteVerifier
+
+    state = rt.reader()
+    rules = rt.peer.rules
+    return cached_json(
+        request,
+        {
+            "origin": f"tetherai/{rt.node.channel}",
+            "orderers": [NoteVerifier(n.name, n.public_key).vkey for n in rules.orderers(state)],
+            "peers": [CosignatureVerifier(n.name, n.public_key).vkey for n in rules.peers(state)],
+        },
+    )

@@ -1,0 +1,38 @@
+"""What the routes work with: the node (peer + solo orderer) opened once from the settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from tetherai.ledger.peer import Peer
+from tetherai.ledger.sqlite_store import SqliteLedgerStore
+from tetherai.ordering.solo import SoloOrderer
+from tetherai.services.network import Node
+from tetherai.services.settings import Settings
+
+__all__ = ["Runtime", "runtime"]
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    node: Node
+
+    @property
+    def peer(self) -> Peer:
+        return self.node.peer
+
+    @property
+    def orderer(self) -> SoloOrderer:
+        return self.node.orderer
+
+    def reader(self) -> SqliteLedgerStore:
+        """A read-only view of the ledger for the calling thread."""
+        return self.node.peer.store.reader()
+
+
+def runtime(request: Request) -> Runtime:
+    found: Runtime = request.app.state.runtime
+    return found

@@ -8,3 +8,4 @@ export TETHER_PASSPHRASE=${TETHER_PASSPHRASE:-demo-passphrase}
 "$bin/tether" ledger show --home "$home"
 "$bin/tether" ledger blocks --home "$home" --limit 5
 "$bin/tether" ledger verify --home "$home"
+exec "$bin/tether" serve --home "$home" --init-secret

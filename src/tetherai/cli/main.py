@@ -21,6 +21,7 @@ from tetherai.cli._common import (
     run,
 )
 from tetherai.cli.ledger import app as ledger_app
+from tetherai.cli.serve import serve as serve_command
 from tetherai.crypto.signature import Algorithm
 from tetherai.services.home import NetworkHome
 
@@ -31,6 +32,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(ledger_app, name="ledger")
+app.command(name="serve")(serve_command)
 
 
 def read_passphrase(passphrase_file: Path | None, *, confirm: bool) -> bytes:

@@ -1,0 +1,54 @@
+"""``tether serve``: run the API server for a network home."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tetherai.cli._common import HomeOption, console, resolve_home, run
+from tetherai.services.settings import Settings
+
+
+def init_secret(home: Path) -> Path:
+    """Create the server secret once (32 random bytes, hex, mode 0600)."""
+    path = home / "secrets" / "server.key"
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secrets.token_hex(32) + "\n")
+    return path
+
+
+def serve(
+    home: HomeOption = None,
+    host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
+    create_secret: Annotated[
+        bool, typer.Option("--init-secret", help="Create the server secret if missing.")
+    ] = False,
+) -> None:
+    """Run the REST API (and, later, the web pages) for this network home."""
+    import uvicorn
+
+    from tetherai.api.app import create_app
+
+    root = resolve_home(home)
+    if create_secret:
+        init_secret(root)
+    env = dict(os.environ)
+    if host:
+        env["TETHER_HOST"] = host
+    if port:
+        env["TETHER_PORT"] = str(port)
+    settings = run(lambda: Settings.from_env(env, home=root))
+    console.print(
+        f"tetherai serving {root} at [bold]http://{settings.host}:{settings.port}/[/] "
+        f"(API description: /docs)"
+    )
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")

@@ -33,6 +33,7 @@ from tetherai.ledger.errors import (
     TxRejected,
 )
 from tetherai.ordering.errors import OrdererBusy, OrdererClosed
+from tetherai.services.txs import TxRefused
 
 __all__ = ["ApiError", "error_body", "install_error_handlers", "status_for"]
 
@@ -69,6 +70,13 @@ _STATUS: tuple[tuple[type[TetherError], int], ...] = (
     (StoreError, 503),
     (ProofError, 409),
 )
+_REFUSAL_CODES = {
+    "contract.not_permitted": 403,
+    "contract.not_found": 404,
+    "contract.bad_argument": 422,
+    "contract.bad_output": 422,
+    "tx.bad_args": 422,
+}
 _TX_CODES = {
     "tx.unknown_certificate": 403,
     "tx.revoked_certificate": 403,
@@ -85,6 +93,12 @@ _TX_CODES = {
 def status_for(error: TetherError) -> int:
     if isinstance(error, ApiError):
         return error.status
+    if isinstance(error, TxRefused):  # on the ledger, marked invalid: the contract's reason decides
+        return (
+            _REFUSAL_CODES.get(error.code)
+            or _TX_CODES.get(error.code)
+            or (409 if error.code.startswith(("contract.", "workflow.")) else 422)
+        )
     if isinstance(error, (TxRejected, TxInvalid)):
         return _TX_CODES.get(error.code, 422)
     if error.code.endswith(".not_found"):

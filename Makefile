@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_HOME ?= .demo
+# Debian packages the tests need (PostgreSQL 15 for the service database tests).
+SYSTEM_PACKAGES ?= postgresql
 
 .PHONY: run test install system-deps lint typecheck bench clean
 
@@ -16,7 +18,7 @@ $(STAMP): pyproject.toml scripts/bootstrap.sh
 install: $(STAMP)
 
 system-deps:
-	bash scripts/install-system-deps.sh
+	bash scripts/install-system-deps.sh $(SYSTEM_PACKAGES)
 
 run: install
 	bash scripts/run-demo.sh "$(BIN)" "$(DEMO_HOME)"

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# System packages the test suite needs, installed only when missing.
-# Issue 2 (the ledger core) needs none beyond Python; later capabilities add theirs here
-# (etcd-server, chromium, PostgreSQL 15), so a fresh machine gets everything from this script.
+# System packages the test suite needs, installed only when missing (a no-op otherwise).
+# Usage: install-system-deps.sh PACKAGE...   (the Makefile's SYSTEM_PACKAGES)
+# Issue 2 (the ledger core) needs none beyond Python; the service (issue 5) needs PostgreSQL
+# (Debian 12's `postgresql` is 15: the tests run its initdb/pg_ctl as a throw-away server);
+# later capabilities add theirs (etcd-server, chromium), so a fresh machine gets everything here.
 set -euo pipefail
 missing=()
 for pkg in "$@"; do
-  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+  [ "$status" = "install ok installed" ] || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   sudo_cmd=""
   [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
-  $sudo_cmd apt-get install -y -qq "${missing[@]}"
+  $sudo_cmd env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 fi

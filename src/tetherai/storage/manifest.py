@@ -18,6 +18,7 @@ example to check other implementations against.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -105,7 +106,7 @@ class FileEntry:
 def _check_files(files: Sequence[FileEntry], artifact: str) -> None:
     if not files:
         raise ManifestError(f"directory artifact {artifact!r} has no files")
-    for before, after in zip(files, files[1:], strict=False):
+    for before, after in itertools.pairwise(files):
         if before.path == after.path:
             raise ManifestError(f"{artifact!r} lists the file {after.path!r} twice")
         if before.path > after.path:

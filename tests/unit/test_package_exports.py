@@ -8,7 +8,7 @@ import pkgutil
 import pytest
 
 
-@pytest.mark.parametrize("package", ["ledger", "ordering", "contracts"])
+@pytest.mark.parametrize("package", ["ledger", "ordering", "contracts", "storage"])
 def test_package_exports_every_public_name_of_its_modules(package: str) -> None:
     root = importlib.import_module(f"tetherai.{package}")
     names: set[str] = set()

@@ -17,7 +17,6 @@ Every function takes an optional ``progress`` callback, told of bytes as they ar
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -169,7 +168,7 @@ def hash_shards(
 ) -> list[ShardDigest]:
     """Hash a file as consecutive shards of ``shard_size`` bytes, in parallel.
 
-    An empty file has one empty shard ``[0, 0)``, as model-signing records it.
+    An empty file has no shards (model-signing records none for it).
 
     Raises:
         ValueError: ``shard_size`` is not positive.
@@ -181,8 +180,6 @@ def hash_shards(
     fd, size = open_regular(location)
     try:
         bounds = [(start, min(start + shard_size, size)) for start in range(0, size, shard_size)]
-        if not bounds:
-            return [ShardDigest(0, 0, hashlib.sha256().hexdigest())]
         digests = run_parallel(
             lambda bound: hash_range(fd, location, bound[0], bound[1], progress),
             bounds,

@@ -45,7 +45,10 @@ MODEL_SIGNING_PREDICATE_TYPE = "https://model_signing/signature/v1.0"
 
 
 def _statement(
-    name: str, serialization: dict[str, JSONValue], resources: list[tuple[str, str]]
+    name: str,
+    serialization: dict[str, JSONValue],
+    resources: list[tuple[str, str]],
+    algorithm: str = "sha256",
 ) -> dict[str, JSONValue]:
     root = hashlib.sha256()
     for _, digest in resources:
@@ -57,7 +60,7 @@ def _statement(
         "predicate": {
             "serialization": serialization,
             "resources": [
-                {"name": resource, "algorithm": "sha256", "digest": digest}
+                {"name": resource, "algorithm": algorithm, "digest": digest}
                 for resource, digest in resources
             ],
         },
@@ -107,8 +110,8 @@ def sharded_statement(
 ) -> dict[str, JSONValue]:
     """Hash a directory as shards of ``shard_size`` bytes, all in parallel, into a statement.
 
-    Every file is cut into ``[start, end)`` shards named ``path:start:end`` (an empty file is
-    ``path:0:0``) and every shard of every file is hashed on the thread pool, so one huge
+    Every file is cut into ``[start, end)`` shards named ``path:start:end`` (an empty file has
+    none, as in the tool) and every shard of every file is hashed on the thread pool, so one huge
     file spreads over all cores.
 
     Raises:
@@ -125,7 +128,7 @@ def sharded_statement(
         bounds = [
             (start, min(start + shard_size, item.size)) for start in range(0, item.size, shard_size)
         ]
-        for start, end in bounds or [(0, 0)]:
+        for start, end in bounds:  # an empty file has no shard, as the tool records it
             shards.append((item.location, item.path, start, end))
 
     def hash_shard(shard: tuple[Path, str, int, int]) -> str:
@@ -156,4 +159,6 @@ def sharded_statement(
         model_name or Path(root).name,
         serialization,
         [(f"{path}:{start}:{end}", digest) for path, start, end, digest in resources],
+        # The tool names a shard digest's algorithm with the shard size, which changes it.
+        algorithm=f"sha256-sharded-{shard_size}",
     )

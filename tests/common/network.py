@@ -23,6 +23,9 @@ from tetherai.services.network import (
 )
 
 PASSPHRASE = b"test-passphrase"
+# Key files are written with few PBKDF2 rounds in tests (a parameter, not a patched constant):
+# the default's cost is for real passphrases, not for hundreds of throwaway networks.
+TEST_KDF_ROUNDS = 1_000
 START_MS = 1_790_000_000_000  # 2026-09-21, a fixed clock so tests are repeatable
 
 
@@ -57,7 +60,9 @@ class Network:
     ) -> ParticipantKey:
         """Issue a certificate and enrol it with a membership tx signed by the admin."""
         now = datetime.fromtimestamp(self.clock() / 1000, tz=UTC)
-        key = issue_participant(self.home, self.ca, name, role, PASSPHRASE, now, algorithm)
+        key = issue_participant(
+            self.home, self.ca, name, role, PASSPHRASE, now, algorithm, kdf_rounds=TEST_KDF_ROUNDS
+        )
         result = self.submit(
             self.admin, "membership", "enroll", {"certificate": key.certificate_pem}
         )
@@ -88,7 +93,13 @@ def make_network(root: Path, *, max_txs: int = 1000, max_wait: float = 0.01) -> 
     clock = FakeClock()
     home = NetworkHome(root / "home")
     init_network(
-        home, org="Org1", admin_id="admin", channel="main", passphrase=PASSPHRASE, now_ms=clock()
+        home,
+        org="Org1",
+        admin_id="admin",
+        channel="main",
+        passphrase=PASSPHRASE,
+        now_ms=clock(),
+        kdf_rounds=TEST_KDF_ROUNDS,
     )
     node = open_node(home, PASSPHRASE, max_txs=max_txs, max_wait=max_wait, clock=clock)
     admin = load_participant(home, "Org1", "admin", PASSPHRASE)

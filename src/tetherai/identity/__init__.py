@@ -12,6 +12,7 @@ from tetherai.identity.certificate import (
 )
 from tetherai.identity.errors import CertificateError, IdentityError, KeyFileError
 from tetherai.identity.keys import (
+    DEFAULT_KDF_ROUNDS,
     load_certificate,
     load_private_key,
     write_certificate,
@@ -22,6 +23,7 @@ from tetherai.identity.roles import Role
 __all__ = [
     "CA_CERTIFICATE_FILE",
     "CA_KEY_FILE",
+    "DEFAULT_KDF_ROUNDS",
     "CertificateAuthority",
     "CertificateError",
     "IdentityError",

@@ -28,6 +28,7 @@ from tetherai.identity._x509 import is_ca, public_key_der, require_aware, single
 from tetherai.identity.certificate import validate_name
 from tetherai.identity.errors import CertificateError, IdentityError, KeyFileError
 from tetherai.identity.keys import (
+    DEFAULT_KDF_ROUNDS,
     load_certificate,
     load_private_key,
     write_certificate,
@@ -214,7 +215,14 @@ class CertificateAuthority:
         )
         return _sign(builder, self._private_key)
 
-    def save(self, directory: Path, passphrase: bytes, *, overwrite: bool = False) -> None:
+    def save(
+        self,
+        directory: Path,
+        passphrase: bytes,
+        *,
+        overwrite: bool = False,
+        kdf_rounds: int = DEFAULT_KDF_ROUNDS,
+    ) -> None:
         """Write ``ca.pem`` (0644) and ``ca.key`` (0600, encrypted) into ``directory``.
 
         Args:
@@ -235,7 +243,9 @@ class CertificateAuthority:
                         f"{path} already exists; refusing to overwrite a CA",
                         hint="Use another directory, or move the old CA away first.",
                     )
-        write_private_key(key_path, self._private_key, passphrase, overwrite=overwrite)
+        write_private_key(
+            key_path, self._private_key, passphrase, overwrite=overwrite, kdf_rounds=kdf_rounds
+        )
         write_certificate(certificate_path, self._certificate, overwrite=overwrite)
 
     @classmethod

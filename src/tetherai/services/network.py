@@ -25,6 +25,7 @@ from tetherai.crypto.signature import Algorithm, PrivateKey, generate_private_ke
 from tetherai.identity.ca import CertificateAuthority
 from tetherai.identity.certificate import certificate_sha256, certificate_to_pem, validate_name
 from tetherai.identity.keys import (
+    DEFAULT_KDF_ROUNDS,
     load_certificate,
     load_private_key,
     write_certificate,
@@ -107,6 +108,7 @@ def init_network(
     passphrase: bytes,
     now_ms: int,
     algorithm: Algorithm = Algorithm.ECDSA_P256,
+    kdf_rounds: int = DEFAULT_KDF_ROUNDS,
 ) -> dict[str, str]:
     """Create a network home with one org, its admin, the node keys and the genesis block.
 
@@ -123,12 +125,14 @@ def init_network(
     now = datetime.fromtimestamp(now_ms / 1000, tz=UTC)
     home.root.mkdir(parents=True, exist_ok=True, mode=0o700)
     ca = CertificateAuthority.create(org, algorithm=algorithm, now=now)
-    ca.save(home.ca_dir(org), passphrase)
-    admin = issue_participant(home, ca, admin_id, Role.ORG_ADMIN, passphrase, now, algorithm)
+    ca.save(home.ca_dir(org), passphrase, kdf_rounds=kdf_rounds)
+    admin = issue_participant(
+        home, ca, admin_id, Role.ORG_ADMIN, passphrase, now, algorithm, kdf_rounds=kdf_rounds
+    )
     orderer_name, peer_name = f"orderer.{org}", f"peer0.{org}"
     orderer_key, peer_key = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
     for name, key in ((orderer_name, orderer_key), (peer_name, peer_key)):
-        write_private_key(home.node_dir(name) / "key.pem", key, passphrase)
+        write_private_key(home.node_dir(name) / "key.pem", key, passphrase, kdf_rounds=kdf_rounds)
         (home.node_dir(name) / "key.pub").write_text(_ed25519_raw(key) + "\n")
     genesis = admin.sign(
         channel,
@@ -184,6 +188,8 @@ def issue_participant(
     passphrase: bytes,
     now: datetime,
     algorithm: Algorithm = Algorithm.ECDSA_P256,
+    *,
+    kdf_rounds: int = DEFAULT_KDF_ROUNDS,
 ) -> ParticipantKey:
     """Create a key pair and a certificate from the org's CA, and write both to the home."""
     key = generate_private_key(algorithm)
@@ -192,7 +198,7 @@ def issue_participant(
     )
     directory = home.participant_dir(ca.org, participant_id)
     write_certificate(directory / "cert.pem", certificate)
-    write_private_key(directory / "key.pem", key, passphrase)
+    write_private_key(directory / "key.pem", key, passphrase, kdf_rounds=kdf_rounds)
     return ParticipantKey(
         ca.org,
         participant_id,

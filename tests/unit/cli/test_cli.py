@@ -36,7 +36,10 @@ def test_init_creates_home_with_safe_permissions(home: str) -> None:
     key = root / "orgs/Acme/participants/root/key.pem"
     assert key.stat().st_mode & 0o777 == 0o600
     assert (root / "orgs/Acme/ca/ca.key").stat().st_mode & 0o777 == 0o600
-    assert b"ENCRYPTED" in key.read_bytes()
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    with pytest.raises(ValueError, match="Invalid password"):
+        pkcs12.load_key_and_certificates(key.read_bytes(), b"wrong")
     assert (root / "channels/main/ledger.sqlite").stat().st_mode & 0o777 == 0o600
 
 

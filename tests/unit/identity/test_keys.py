@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
 
 from tetherai.crypto import Algorithm, generate_private_key, public_key_fingerprint
 from tetherai.identity import (
@@ -52,7 +53,9 @@ def test_private_key_roundtrip(tmp_path: Path, algorithm: Algorithm) -> None:
     key = generate_private_key(algorithm)
     path = tmp_path / "key.pem"
     write_private_key(path, key, PASSPHRASE)
-    assert path.read_bytes().startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    data = path.read_bytes()
+    assert data[:1] == b"\x30"  # PKCS#12 (DER), not PEM
+    assert pkcs12.load_key_and_certificates(data, PASSPHRASE)[0] is not None  # standard PKCS#12
     assert mode(path) == 0o600
     loaded = load_private_key(path, PASSPHRASE)
     assert public_key_fingerprint(loaded.public_key()) == public_key_fingerprint(key.public_key())
@@ -153,6 +156,28 @@ def test_owner_only_modes_are_accepted(tmp_path: Path) -> None:
     write_private_key(path, generate_private_key(), PASSPHRASE)
     path.chmod(0o400)
     load_private_key(path, PASSPHRASE)
+
+
+def test_legacy_encrypted_pkcs8_pem_still_loads(tmp_path: Path) -> None:
+    key = generate_private_key()
+    path = tmp_path / "old.pem"
+    write_raw_key(
+        path,
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(PASSPHRASE),
+        ),
+    )
+    loaded = load_private_key(path, PASSPHRASE)
+    assert public_key_fingerprint(loaded.public_key()) == public_key_fingerprint(key.public_key())
+
+
+def test_pkcs12_with_a_wrong_passphrase_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "key.p12"
+    write_private_key(path, generate_private_key(), PASSPHRASE, kdf_rounds=1000)
+    with pytest.raises(KeyFileError, match="wrong passphrase"):
+        load_private_key(path, b"not the passphrase")
 
 
 def test_not_a_key_file(tmp_path: Path) -> None:

@@ -115,6 +115,8 @@ def _translate(error: Exception, *, what: str, endpoint: str, bucket: str) -> St
             info = cause.response.get("Error", {})
             code = str(info.get("Code", ""))
             message = str(info.get("Message", "")) or code
+            if code == "403":  # a HEAD answer has no body to say why
+                message = "403 Forbidden: wrong credentials, or no permission"
             if code in _AUTH_CODES:
                 return AccessDenied(
                     f"the object store at {endpoint} refused access to {what}: {message} ({code})"
@@ -247,6 +249,8 @@ class S3ObjectStore:
             code = str(error.response.get("Error", {}).get("Code", ""))
             if code not in _MISSING_CODES:
                 raise self._error(error, uri, bucket) from error
+        except Exception as error:
+            raise self._error(error, uri, bucket) from error
         # HEAD answers a bare 404 for a missing bucket too; ask the bucket to tell them apart.
         with self._translated(f"bucket {bucket!r}", bucket):
             try:
@@ -319,7 +323,7 @@ class S3ObjectStore:
         staging = f"{self.settings.prefix}tmp/{uuid.uuid4().hex}"
         reader = HashingReader(source)
         try:
-            with self._translated(f"an upload to s3://{bucket}/{staging}"):
+            with self._translated(f"an upload to bucket {bucket!r}"):
                 # HashingReader has no seek(), so boto3 reads it in order, exactly once.
                 self._client.upload_fileobj(
                     reader,  # type: ignore[arg-type]

@@ -1,0 +1,225 @@
+"""Query projections of the ledger in the service database (DESIGN.md §6).
+
+The projector reads committed blocks from the peer's store and keeps the ``projects``,
+``versions`` and ``history`` tables and the per-channel cursor up to date. Everything here can
+be thrown away and rebuilt from the ledger (:meth:`Projector.rebuild`); :meth:`Projector.check`
+says whether the tables still match the ledger, so a stale or edited projection is noticed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from tetherai.ledger.sqlite_store import SqliteLedgerStore, StoredBlock
+from tetherai.ledger.transaction import Envelope
+from tetherai.services.db import (
+    HistoryProjection,
+    ProjectionCursor,
+    ProjectProjection,
+    SessionFactory,
+    VersionProjection,
+    transaction,
+)
+
+__all__ = ["ProjectionReport", "Projector"]
+
+
+def _when(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def _parts(key: str) -> tuple[str, list[str]]:
+    namespace, _, rest = key.partition("/")
+    return namespace, rest.split("/")
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectionReport:
+    ok: bool
+    blocks_applied: int
+    problems: tuple[str, ...] = ()
+
+
+class Projector:
+    """Applies committed blocks of one channel to the projection tables."""
+
+    def __init__(self, sessions: SessionFactory, store: SqliteLedgerStore, channel: str) -> None:
+        self._sessions = sessions
+        self._store = store
+        self._channel = channel
+
+    def catch_up(self) -> int:
+        """Apply every block after the cursor, one database transaction per block; return how many."""
+        with transaction(self._sessions) as session:
+            cursor = session.get(ProjectionCursor, self._channel)
+            start = 0 if cursor is None else cursor.last_block + 1
+        applied = 0
+        for stored in self._store.blocks(start):
+            with transaction(self._sessions) as session:
+                self._apply(session, stored)
+            applied += 1
+        return applied
+
+    def rebuild(self) -> int:
+        """Drop the projections of this channel and replay the ledger from block 0."""
+        with transaction(self._sessions) as session:
+            for table in (HistoryProjection, VersionProjection, ProjectProjection):
+                session.execute(delete(table))
+            session.execute(
+                delete(ProjectionCursor).where(ProjectionCursor.channel == self._channel)
+            )
+        return self.catch_up()
+
+    def check(self) -> ProjectionReport:
+        """Compare the tables with what the ledger says now, naming every difference."""
+        problems: list[str] = []
+        with transaction(self._sessions) as session:
+            cursor = session.get(ProjectionCursor, self._channel)
+            height = self._store.height
+            if cursor is None or cursor.last_block != height - 1:
+                seen = "none" if cursor is None else str(cursor.last_block)
+                problems.append(
+                    f"projections stop at block {seen}; the ledger is at block {height - 1}"
+                )
+            for row in session.scalars(select(VersionProjection)):
+                status = self._store.get(f"workflow/{row.ref}")
+                if not isinstance(status, dict) or status.get("status") != row.status:
+                    found = status.get("status") if isinstance(status, dict) else None
+                    problems.append(
+                        f"version {row.ref}: projection says {row.status}, ledger says {found}"
+                    )
+            for project in session.scalars(select(ProjectProjection)):
+                record = self._store.get(f"project/{project.ref}")
+                if not isinstance(record, dict) or record.get("name") != project.name:
+                    problems.append(f"project {project.ref}: projection differs from the ledger")
+        return ProjectionReport(not problems, 0, tuple(problems))
+
+    # -- applying one block ---------------------------------------------------------------
+
+    def _apply(self, session: Any, stored: StoredBlock) -> None:
+        block_ts = json.loads(stored.header)["ts"]
+        first, last = (stored.txs[0].seq, stored.txs[-1].seq) if stored.txs else (0, -1)
+        rows = self._store.history_rows(first, last)
+        writes: dict[int, dict[str, Any]] = {}
+        for key, seq, value in rows:
+            writes.setdefault(seq, {})[key] = None if value is None else json.loads(value)
+        for tx in stored.txs:
+            if tx.valid and tx.seq in writes:
+                envelope = Envelope.from_bytes(tx.envelope)
+                self._apply_tx(
+                    session, tx.seq, tx.tx_id, stored.number, block_ts, envelope, writes[tx.seq]
+                )
+        cursor = session.get(ProjectionCursor, self._channel)
+        if cursor is None:
+            cursor = ProjectionCursor(
+                channel=self._channel,
+                last_block=stored.number,
+                state_root=stored.state_root,
+                updated_at=_when(block_ts),
+            )
+            session.add(cursor)
+        cursor.last_block = stored.number
+        cursor.state_root = stored.state_root
+        cursor.updated_at = _when(block_ts)
+
+    def _apply_tx(
+        self,
+        session: Any,
+        seq: int,
+        tx_id: str,
+        block: int,
+        ts: int,
+        envelope: Envelope,
+        writes: dict[str, Any],
+    ) -> None:
+        touched: dict[tuple[str, str | None], dict[str, Any]] = {}
+        for key, value in writes.items():
+            namespace, parts = _parts(key)
+            if namespace == "project" and len(parts) >= 2:
+                project = "/".join(parts[:2])
+                touched.setdefault((project, None), {})
+                if len(parts) == 2 and isinstance(value, dict):
+                    self._upsert_project(session, project, value, tx_id, ts)
+            elif (
+                namespace in ("model_version", "workflow", "review")
+                and len(parts) >= 3
+                and not parts[0].startswith("_")
+            ):
+                if parts[2].startswith("_"):
+                    continue
+                project, version = "/".join(parts[:2]), parts[2]
+                entry = touched.setdefault((project, version), {})
+                if namespace == "model_version" and len(parts) == 3 and isinstance(value, dict):
+                    self._upsert_version(session, project, version, value, tx_id, ts)
+                if namespace == "workflow" and len(parts) == 3 and isinstance(value, dict):
+                    entry["before"], entry["after"] = value.get("previous"), str(value["status"])
+                    entry["reason"] = value.get("reason") or None
+                    self._set_status(
+                        session, f"{project}/{version}", str(value["status"]), tx_id, ts
+                    )
+        tx = envelope.tx
+        for (project_ref, version_name), entry in touched.items():
+            session.add(
+                HistoryProjection(
+                    seq=seq,
+                    tx_id=tx_id,
+                    block=block,
+                    ts=ts,
+                    participant=tx.creator.id,
+                    org=tx.creator.org,
+                    action=f"{tx.contract}.{tx.fn}",
+                    project_ref=project_ref,
+                    version_ref=None if version_name is None else f"{project_ref}/{version_name}",
+                    status_before=entry.get("before"),
+                    status_after=entry.get("after"),
+                    detail={"reason": entry["reason"]} if entry.get("reason") else None,
+                )
+            )
+
+    @staticmethod
+    def _upsert_project(session: Any, ref: str, value: dict[str, Any], tx_id: str, ts: int) -> None:
+        row = session.get(ProjectProjection, ref)
+        if row is None:
+            row = ProjectProjection(
+                ref=ref,
+                org=value["org"],
+                name=value["name"],
+                domain=value.get("domain", ""),
+                created_by=value["created_by"],
+                created_at=_when(value["created_at"]),
+                last_tx=tx_id,
+            )
+            session.add(row)
+        row.name, row.domain, row.last_tx = value["name"], value.get("domain", ""), tx_id
+
+    @staticmethod
+    def _upsert_version(
+        session: Any, project: str, version: str, value: dict[str, Any], tx_id: str, ts: int
+    ) -> None:
+        ref = f"{project}/{version}"
+        row = session.get(VersionProjection, ref)
+        if row is None:
+            session.flush()  # the project row may have been added in this same block
+            row = VersionProjection(
+                ref=ref,
+                project_ref=project,
+                version=version,
+                author=value["author"],
+                status="draft",
+                updated_at=_when(ts),
+                last_tx=tx_id,
+            )
+            session.add(row)
+        row.updated_at, row.last_tx = _when(ts), tx_id
+
+    @staticmethod
+    def _set_status(session: Any, ref: str, status: str, tx_id: str, ts: int) -> None:
+        session.flush()
+        row = session.get(VersionProjection, ref)
+        if row is not None:
+            row.status, row.updated_at, row.last_tx = status, _when(ts), tx_id

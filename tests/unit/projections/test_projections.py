@@ -1,0 +1,89 @@
+"""Projections of the ledger in the service database: filled from blocks, checked, rebuilt."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+from tests.common.lifecycle import Cast, make_cast
+from tests.common.network import make_network
+
+from tetherai.services.db import (
+    HistoryProjection,
+    ProjectProjection,
+    VersionProjection,
+    make_engine,
+    make_session_factory,
+    migrate,
+    transaction,
+)
+from tetherai.services.projections import Projector
+
+
+@pytest.fixture
+def cast(tmp_path: Path) -> Iterator[Cast]:
+    net = make_network(tmp_path, max_wait=0.002)
+    try:
+        yield make_cast(net)
+    finally:
+        net.close()
+
+
+def projector_for(cast: Cast, tmp_path: Path) -> tuple[Projector, object]:
+    url = f"sqlite:///{tmp_path / 'service.sqlite'}"
+    migrate(url)
+    sessions = make_session_factory(make_engine(url))
+    return Projector(sessions, cast.net.node.peer.store.reader(), "main"), sessions
+
+
+def test_projections_follow_the_ledger_and_rebuild_identically(cast: Cast, tmp_path: Path) -> None:
+    v1 = cast.new_version("v1")
+    cast.walk(v1, "review_passed")
+    projector, sessions = projector_for(cast, tmp_path)
+    assert projector.catch_up() == cast.net.node.peer.head.height
+    assert projector.catch_up() == 0  # nothing new
+    with transaction(sessions) as session:  # type: ignore[arg-type]
+        project = session.get(ProjectProjection, cast.project)
+        version = session.get(VersionProjection, f"{cast.project}/v1")
+        history = session.scalars(
+            select(HistoryProjection)
+            .where(HistoryProjection.version_ref == f"{cast.project}/v1")
+            .order_by(HistoryProjection.seq)
+        ).all()
+        steps = [(h.action, h.status_before, h.status_after) for h in history]
+    assert project is not None and project.name == "Credit Scoring"
+    assert (
+        version is not None and version.status == "review_passed" and version.author == "alice@Org1"
+    )
+    assert steps[0] == ("model_version.create", None, "draft")
+    assert steps[-1] == ("workflow.transition", "reviewing", "review_passed")
+    assert projector.check().ok
+
+    cast.ok(
+        "mlops",
+        "workflow",
+        "transition",
+        project=cast.project,
+        version=v1,
+        to="deployed",
+        details={"endpoint": "https://models.example"},
+    )
+    stale = projector.check()
+    assert not stale.ok and any("ledger says deployed" in p for p in stale.problems)
+    projector.catch_up()
+    assert projector.check().ok
+
+    with transaction(sessions) as session:  # type: ignore[arg-type]
+        session.execute(update(VersionProjection).values(status="complete"))
+    edited = projector.check()
+    assert not edited.ok and "projection says complete" in edited.problems[0]
+    projector.rebuild()
+    assert projector.check().ok
+    with transaction(sessions) as session:  # type: ignore[arg-type]
+        rebuilt = [
+            (h.seq, h.action)
+            for h in session.scalars(select(HistoryProjection).order_by(HistoryProjection.id))
+        ]
+    assert rebuilt and rebuilt == sorted(rebuilt)

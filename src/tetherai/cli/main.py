@@ -20,6 +20,7 @@ from tetherai.cli._common import (
     resolve_home,
     run,
 )
+from tetherai.cli.db import app as db_app
 from tetherai.cli.ledger import app as ledger_app
 from tetherai.cli.serve import serve as serve_command
 from tetherai.crypto.signature import Algorithm
@@ -32,6 +33,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(db_app, name="db")
 app.command(name="serve")(serve_command)
 
 

@@ -163,3 +163,18 @@ def test_verify_with_an_unreadable_checkpoint_file_is_a_usage_error(
         "ledger", "verify", "--home", home, "--checkpoint", str(tmp_path / "none")
     )
     assert code == 2 and "cannot read" in err
+
+
+def test_db_rebuild_and_check(tmp_path: Path) -> None:
+    net = make_network(tmp_path)
+    net.notarize(net.participant("alice"), "doc")
+    net.close()
+    home = str(net.home.root)
+    url = f"sqlite:///{tmp_path / 'service.sqlite'}"
+    code, _, err = tether("db", "check", "--home", home, "--database-url", url)
+    assert code == 1 and "projections stop at block none" in err
+    code, out, err = tether("db", "rebuild", "--home", home, "--database-url", url)
+    assert code == 0, err
+    assert "rebuilt the projections from 3 blocks" in out
+    code, out, _ = tether("db", "check", "--home", home, "--database-url", url)
+    assert code == 0 and "match the ledger" in out

@@ -9,8 +9,10 @@ When the tests run as root, the server runs as the ``postgres`` user (``runuser`
 PostgreSQL refuses to run as root. A missing installation fails the tests: never a silent skip.
 
 Fixtures:
-    postgres_server  (session)  the running :class:`PostgresServer`
-    postgres_url     (function) a fresh, empty database: ``postgresql+psycopg://…``
+    postgres_server        (session)  the running :class:`PostgresServer`
+    postgres_url           (function) a fresh, empty database: ``postgresql+psycopg://…``
+    migrated_postgres_url  (function) a fresh database at the newest service schema (a copy
+                                      of a template migrated once per session: fast)
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from pathlib import Path
 import psycopg
 import pytest
 from psycopg import sql
+
+from tetherai.services.db import migrate
 
 POSTGRES_VERSION = "15"
 _SUPERUSER = "tether"
@@ -71,7 +75,9 @@ class PostgresServer:
     _names: itertools.count[int] = field(default_factory=itertools.count)
 
     def url(self, database: str) -> str:
-        return f"postgresql+psycopg://{self.user}:{self.password}@{self.host}:{self.port}/{database}"
+        return (
+            f"postgresql+psycopg://{self.user}:{self.password}@{self.host}:{self.port}/{database}"
+        )
 
     def _connect(self) -> psycopg.Connection[tuple[object, ...]]:
         return psycopg.connect(
@@ -84,14 +90,14 @@ class PostgresServer:
         )
 
     def create_database(self, template: str | None = None) -> str:
-        """Create a new database (a copy of ``template`` if given) and return its URL."""
+        """Create a new database (a copy of ``template`` if given) and return its name."""
         name = f"test_{next(self._names)}"
         statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
         if template is not None:
             statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
         with self._connect() as connection:
             connection.execute(statement)
-        return self.url(name)
+        return name
 
     def drop_database(self, name: str) -> None:
         with self._connect() as connection:
@@ -196,4 +202,19 @@ def postgres_server() -> Iterator[PostgresServer]:
 @pytest.fixture
 def postgres_url(postgres_server: PostgresServer) -> str:
     """A fresh, empty database on the session's server."""
-    return postgres_server.create_database()
+    return postgres_server.url(postgres_server.create_database())
+
+
+@pytest.fixture(scope="session")
+def _migrated_postgres_template(postgres_server: PostgresServer) -> str:
+    name = postgres_server.create_database()
+    migrate(postgres_server.url(name))  # disposes of its engine: a template must be unused
+    return name
+
+
+@pytest.fixture
+def migrated_postgres_url(postgres_server: PostgresServer, _migrated_postgres_template: str) -> str:
+    """A fresh database already at the newest schema of the service database."""
+    return postgres_server.url(
+        postgres_server.create_database(template=_migrated_postgres_template)
+    )

@@ -2,11 +2,11 @@
 
 :class:`AuthService` is one object with four parts, each in its own module:
 
-- :mod:`.people` — orgs, users, invitations, password-reset tokens, enable/disable, the
+- :mod:`._people` — orgs, users, invitations, password-reset tokens, enable/disable, the
   activity log;
-- :mod:`.logins` — login with lockout, password change, accepting an invitation, resetting a
+- :mod:`._logins` — login with lockout, password change, accepting an invitation, resetting a
   password;
-- :mod:`.sessions` — browser sessions (CSRF, per-session signing keys) and API tokens.
+- :mod:`._sessions` — browser sessions (CSRF, per-session signing keys) and API tokens.
 
 Every admin action is checked here, not in the routes: only an enabled org admin of the same
 org may invite, reset a password, enable or disable. Every login attempt and admin action is
@@ -15,9 +15,9 @@ written to the activity log, never with a password or a token.
 
 from __future__ import annotations
 
-from tetherai.services.auth.logins import Logins
-from tetherai.services.auth.people import People
-from tetherai.services.auth.sessions import API_TOKEN_PREFIX, Sessions
+from tetherai.services.auth._logins import Logins
+from tetherai.services.auth._people import People
+from tetherai.services.auth._sessions import API_TOKEN_PREFIX, Sessions
 
 __all__ = ["API_TOKEN_PREFIX", "AuthService"]
 

@@ -39,6 +39,7 @@ from tetherai.services.db.projection_tables import (
 )
 from tetherai.services.db.schema import (
     MIGRATIONS_DIR,
+    alembic_config,
     current_revision,
     head_revision,
     migrate,
@@ -69,6 +70,7 @@ __all__ = [
     "UnsupportedDatabase",
     "User",
     "VersionProjection",
+    "alembic_config",
     "current_revision",
     "head_revision",
     "make_engine",

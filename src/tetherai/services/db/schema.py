@@ -23,6 +23,7 @@ from tetherai.services.db.errors import DatabaseUnavailable, SchemaOutdated
 
 __all__ = [
     "MIGRATIONS_DIR",
+    "alembic_config",
     "current_revision",
     "head_revision",
     "migrate",
@@ -33,7 +34,12 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 """Where the Alembic environment and revision scripts of the service database live."""
 
 
-def _config() -> Config:
+def alembic_config() -> Config:
+    """An Alembic configuration for the shipped scripts, built in code (there is no ini file).
+
+    For tools and developers (``command.revision(..., autogenerate=True)`` drafts a revision to
+    review); put a connection in ``config.attributes["connection"]`` or set ``sqlalchemy.url``.
+    """
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("path_separator", "os")
@@ -42,7 +48,7 @@ def _config() -> Config:
 
 def head_revision() -> str:
     """The newest revision of the schema this code knows."""
-    head = ScriptDirectory.from_config(_config()).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None, "the migrations have exactly one head"
     return head
 
@@ -59,7 +65,7 @@ def migrate(target: str | URL | Engine, revision: str = "head") -> None:
         DatabaseUnavailable: the database cannot be reached.
     """
     engine = target if isinstance(target, Engine) else make_engine(target)
-    config = _config()
+    config = alembic_config()
     try:
         with engine.begin() as connection:
             config.attributes["connection"] = connection

@@ -463,15 +463,25 @@ class KeyCustody:
         """
         public_pem = public_key_to_pem(private_key.public_key())
         cert_sha256 = _check_certificate(certificate_pem, public_pem)
-        with transaction(self._sessions) as session:
-            user = session.get(User, user_id, with_for_update=True)
+        with transaction(self._sessions) as session:  # Argon2 runs outside any transaction
+            user = session.get(User, user_id)
             if user is None:
                 raise CustodyError(f"no user with id {user_id}")
-            if not _password_matches(user.password_hash, password):
+            username, seen_hash = user.username, user.password_hash
+        if not _password_matches(seen_hash, password):
+            raise CustodyError(
+                "the password is not this user's password",
+                code="custody.wrong_password",
+                hint="Seal the key with the password the user signs in with.",
+            )
+        sealed = seal(
+            private_key, secret=self._secret, password=password, user_id=username, kdf=self._kdf
+        )
+        with transaction(self._sessions) as session:
+            user = session.get(User, user_id, with_for_update=True)
+            if user is None or user.password_hash != seen_hash:
                 raise CustodyError(
-                    "the password is not this user's password",
-                    code="custody.wrong_password",
-                    hint="Seal the key with the password the user signs in with.",
+                    "the user's password changed meanwhile", hint="Try again with the new password."
                 )
             now = self._clock()
             for old in session.scalars(_active_sealed(user_id)):
@@ -479,13 +489,7 @@ class KeyCustody:
             row = SealedKey(
                 user_id=user_id,
                 algorithm=algorithm_of(private_key).value,
-                sealed=seal(
-                    private_key,
-                    secret=self._secret,
-                    password=password,
-                    user_id=user.username,
-                    kdf=self._kdf,
-                ),
+                sealed=sealed,
                 public_key_pem=public_pem.decode("ascii"),
                 certificate_pem=certificate_pem,
                 cert_sha256=cert_sha256,

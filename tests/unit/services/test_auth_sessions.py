@@ -195,3 +195,17 @@ def test_api_token_names_and_lifetimes_are_checked(
 ) -> None:
     with pytest.raises(InvalidInput):
         auth.issue_api_token(admin, name, expires_in_days=days)
+
+
+def test_purging_sessions_that_ended_long_ago(
+    auth: AuthService, admin: UserInfo, clock: ManualClock, session_factory: SessionFactory
+) -> None:
+    auth.start_session(admin)  # expires after 12 hours
+    auth.end_session(auth.start_session(admin).session_token)  # ends now
+    clock.advance(hours=13)
+    later = auth.start_session(admin)  # expires 25 hours from the start
+    assert auth.purge_sessions(ended_before=timedelta(days=1)) == 0
+    clock.advance(days=1)  # 37 hours from the start: the first two ended more than a day ago
+    assert auth.purge_sessions(ended_before=timedelta(days=1)) == 2
+    remaining = [row.id for row in _rows(session_factory)]
+    assert remaining == [hashlib.sha256(later.session_token.encode()).hexdigest()]

@@ -10,7 +10,7 @@ import hmac
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, or_, select
 
 from tetherai.crypto.jcs import JSONValue
 from tetherai.crypto.signature import PrivateKey
@@ -143,6 +143,19 @@ class Sessions(ServiceBase):
             now = self._now()
             row.revoked_at, row.wrapped_key = now, None
             log(session, now, "session.ended", user=load_user(session, row.user_id), ip=ip)
+
+    def purge_sessions(self, *, ended_before: timedelta = timedelta(days=30)) -> int:
+        """Delete browser sessions that ended (expired or signed out) longer ago than
+        ``ended_before``; return how many. Housekeeping for a periodic job.
+        """
+        with transaction(self._sessions) as session:
+            cutoff = self._now() - ended_before
+            result = session.execute(
+                delete(BrowserSession).where(
+                    or_(BrowserSession.expires_at < cutoff, BrowserSession.revoked_at < cutoff)
+                )
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
 
     def issue_api_token(
         self, user: UserRef, name: str, expires_in_days: int | None = None

@@ -61,6 +61,10 @@ def _org_key(org: str) -> str:
     return f"membership/org/{org}"
 
 
+def _invitation_key(org: str, participant_id: str) -> str:
+    return f"membership/invitation/{org}/{participant_id}"
+
+
 def _participant_key(org: str, participant_id: str) -> str:
     return f"membership/participant/{org}/{participant_id}"
 
@@ -140,6 +144,49 @@ class Membership(Contract):
             "cert_sha256": identity.cert_sha256,
             "org": identity.org,
             "id": identity.participant_id,
+        }
+
+    @transaction
+    def invite(self, ctx: Context, org: str, id: str, role: str) -> Result:
+        """An org admin authorizes a new participant to enrol their own key (see accept_invitation)."""
+        _require_admin_of(ctx, org)
+        try:
+            Role(role)
+        except ValueError:
+            raise InvalidArgument(f"{role!r} is not a role") from None
+        if ctx.state.get(_participant_key(org, id)) is not None:
+            raise Conflict(f"{id}@{org} is already a participant")
+        ctx.state.put(
+            _invitation_key(org, id),
+            {
+                "org": org,
+                "id": id,
+                "role": role,
+                "by": f"{ctx.creator.id}@{ctx.creator.org}",
+                "at": ctx.block_ts,
+            },
+        )
+        return {"invited": f"{id}@{org}", "role": role}
+
+    @transaction
+    def accept_invitation(self, ctx: Context, certificate: str) -> Result:
+        """The invited participant enrols the certificate of their own new key, signing with it."""
+        identity = _parse(certificate)
+        invitation = ctx.state.get(_invitation_key(identity.org, identity.participant_id))
+        if not isinstance(invitation, dict) or invitation["role"] != identity.role:
+            raise NotPermitted(
+                f"there is no invitation for {identity.participant_id}@{identity.org} "
+                f"as {identity.role}"
+            )
+        org = ctx.state.get(_org_key(identity.org))
+        if not isinstance(org, dict):
+            raise NotFound(f"org {identity.org} is not a member of this channel")
+        _check_issued(certificate, str(org["ca_cert"]), ctx.block_ts)
+        _enrol(ctx, certificate, identity, by=str(invitation["by"]))
+        ctx.state.delete(_invitation_key(identity.org, identity.participant_id))
+        return {
+            "enrolled": f"{identity.participant_id}@{identity.org}",
+            "cert_sha256": identity.cert_sha256,
         }
 
     @transaction
@@ -226,6 +273,8 @@ class MembershipRules:
         record = state.get(_cert_key(creator.cert_sha256))
         if record is None and state.get(CHANNEL_KEY) is None:
             record = self._genesis_record(tx)
+        elif record is None and tx.contract == Membership.name and tx.fn == "accept_invitation":
+            record = self._invited_record(tx, state)
         if not isinstance(record, dict):
             raise TxInvalid(
                 f"certificate {creator.cert_sha256[:12]}… of {creator.id}@{creator.org} is not enrolled",
@@ -277,6 +326,18 @@ class MembershipRules:
             if identity.cert_sha256 == tx.creator.cert_sha256:
                 return _record(str(pem), identity, by="genesis", block_ts=tx.ts)
         return None
+
+    def _invited_record(self, tx: Transaction, state: StateReader) -> dict[str, JSONValue] | None:
+        """An invited participant's first tx vouches for its own certificate, if invited as such."""
+        pem = tx.args.get("certificate")
+        try:
+            identity = _parse(pem)
+        except InvalidArgument:
+            return None
+        invitation = state.get(_invitation_key(identity.org, identity.participant_id))
+        if identity.cert_sha256 != tx.creator.cert_sha256 or not isinstance(invitation, dict):
+            return None
+        return _record(str(pem), identity, by=str(invitation["by"]), block_ts=tx.ts)
 
     def contract_version(self, contract: str, state: StateReader) -> str | None:
         config = state.get(CHANNEL_KEY)

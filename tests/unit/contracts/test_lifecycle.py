@@ -528,3 +528,28 @@ def test_org_admins_add_orgs_and_upgrade_contracts(cast: Cast) -> None:
 
     with pytest.raises(TxRejected, match="not installed here"):
         cast.net.notarize(cast["author"])
+
+
+def test_invited_participants_enrol_their_own_key(cast: Cast) -> None:
+    from datetime import UTC, datetime
+
+    from tetherai.crypto.signature import generate_private_key
+    from tetherai.identity.certificate import certificate_sha256, certificate_to_pem
+    from tetherai.identity.roles import Role
+    from tetherai.ledger.errors import TxRejected
+    from tetherai.services.network import ParticipantKey
+
+    now = datetime.fromtimestamp(cast.net.clock() / 1000, tz=UTC)
+    key = generate_private_key()
+    cert = cast.net.ca.issue(participant_id="erin", role=Role.STAKEHOLDER, public_key=key.public_key(), now=now)
+    erin = ParticipantKey("Org1", "erin", certificate_sha256(cert), certificate_to_pem(cert).decode(), key)
+    with pytest.raises(TxRejected, match="not enrolled"):  # no invitation yet
+        cast.net.submit(erin, "membership", "accept_invitation", {"certificate": erin.certificate_pem})
+    refused = cast.call("stake1", "membership", "invite", org="Org1", id="erin", role="stakeholder")
+    assert not refused.valid and "only an org admin of Org1" in (refused.message or "")
+    cast.ok("admin", "membership", "invite", org="Org1", id="erin", role="stakeholder")
+    result = cast.net.submit(erin, "membership", "accept_invitation", {"certificate": erin.certificate_pem})
+    assert result.valid, result.message
+    assert cast.query("membership", "participant", org="Org1", id="erin")["enrolled_by"] == "admin@Org1"
+    again = cast.net.sign(erin, "membership", "accept_invitation", {"certificate": erin.certificate_pem})
+    assert not cast.net.node.orderer.submit(again).result().valid  # the invitation is used up

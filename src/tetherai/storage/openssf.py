@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from tetherai.crypto.jcs import JSONValue
-from tetherai.storage._mapped import hash_range, open_regular
+from tetherai.storage._files import hash_range, open_regular
 from tetherai.storage._parallel import run_parallel
 from tetherai.storage.base import ProgressCallback
 from tetherai.storage.errors import BadInput

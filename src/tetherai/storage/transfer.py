@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from tetherai.crypto.digest import CHUNK_SIZE, FileDigest
-from tetherai.storage._mapped import open_file
+from tetherai.storage._files import open_file
 from tetherai.storage._parallel import default_workers, run_parallel
 from tetherai.storage.base import (
     ObjectReader,

@@ -1,0 +1,242 @@
+"""Artifacts of model versions: storage back end from settings, manifests, re-hash (DESIGN.md §6).
+
+The composition point of :mod:`tetherai.storage` (like warehouse's ``includeme``):
+:func:`open_artifacts` picks the object store from explicit :class:`StorageSettings` — a local
+content-addressed directory (the embedded default) or an S3 bucket — and the readers for the
+URIs a manifest may hold. :class:`Artifacts` then offers the use cases the API, web pages and
+CLI call:
+
+- :meth:`Artifacts.build_manifest` — hash and upload a version's files; returns the
+  ``artifacts`` argument of the model_version contract, or raises before anything is returned;
+- :meth:`Artifacts.verify` — re-hash a registered manifest from the object store, a local copy
+  or a reproduction run's outputs; ``report.to_contract_args()`` is the review contract's
+  verify argument;
+- :meth:`Artifacts.fetch` — download an artifact (a file, or a directory's files), verified
+  while it streams, appearing at its destination only when complete and correct;
+- :meth:`Artifacts.model_signing_statement` — the OpenSSF model-signing v1.0 statement.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tetherai.crypto.jcs import JSONValue
+from tetherai.storage import (
+    ArtifactEntry,
+    ArtifactSpec,
+    BadInput,
+    DirectorySource,
+    LocalFileReader,
+    LocalObjectStore,
+    ObjectReader,
+    ObjectStore,
+    ProgressCallback,
+    Resolver,
+    S3ObjectStore,
+    S3Settings,
+    StorageError,
+    StoreSource,
+    VerificationReport,
+    build_manifest,
+    content_uri,
+    download,
+    is_prefix,
+    join_prefix,
+    manifest_to_json,
+    parse_s3_uri,
+    resolve_inside,
+    statement_for_entry,
+    verify_artifacts,
+)
+
+__all__ = ["Artifacts", "StorageSettings", "open_artifacts"]
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    """Where artifacts go and what may be read; the entry point builds it from its settings.
+
+    ``objects`` is a local directory (the content-addressed store's root) or
+    ``s3://bucket/prefix/`` (then the ``s3_*`` fields are required). ``file_roots`` are the
+    directories whose ``file://`` URIs may be read (none by default: a server should not read
+    arbitrary local files named in manifests).
+    """
+
+    objects: str
+    s3_endpoint_url: str | None = None
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = field(default="", repr=False)
+    s3_region: str = "us-east-1"
+    file_roots: tuple[Path, ...] = ()
+
+
+def _object_store(settings: StorageSettings) -> ObjectStore:
+    if settings.objects.startswith("s3://"):
+        location = parse_s3_uri(settings.objects)
+        if location.key and not location.key.endswith("/"):
+            raise BadInput(f"the S3 objects location must end with '/': {settings.objects!r}")
+        return S3ObjectStore(
+            S3Settings(
+                bucket=location.bucket,
+                prefix=location.key,
+                access_key_id=settings.s3_access_key_id,
+                secret_access_key=settings.s3_secret_access_key,
+                endpoint_url=settings.s3_endpoint_url,
+                region=settings.s3_region,
+            )
+        )
+    if "://" in settings.objects or not settings.objects:
+        raise BadInput(
+            f"the objects location must be a local directory or s3://bucket/prefix/, "
+            f"not {settings.objects!r}"
+        )
+    return LocalObjectStore(settings.objects)
+
+
+def open_artifacts(settings: StorageSettings, *, workers: int | None = None) -> Artifacts:
+    """Build the artifact service from settings (no request is made yet).
+
+    Raises:
+        BadInput: the objects location or the S3 credentials are malformed or missing.
+    """
+    store = _object_store(settings)
+    readers: list[ObjectReader] = [store]
+    if settings.file_roots:
+        readers.append(LocalFileReader(roots=settings.file_roots))
+    return Artifacts(store, Resolver(readers), workers=workers)
+
+
+class Artifacts:
+    """The artifact use cases over one object store and the readers of manifest URIs."""
+
+    def __init__(
+        self, store: ObjectStore, reader: ObjectReader, *, workers: int | None = None
+    ) -> None:
+        """Upload to ``store``; read URIs through ``reader`` (usually a Resolver)."""
+        self.store = store
+        self.reader = reader
+        self._workers = workers
+
+    def build_manifest(
+        self,
+        specs: Sequence[ArtifactSpec],
+        *,
+        upload: bool = True,
+        progress: ProgressCallback | None = None,
+    ) -> list[JSONValue]:
+        """Hash (and upload local paths, unless ``upload`` is false) a version's artifacts.
+
+        Returns:
+            The manifest as the model_version contract takes it.
+
+        Raises:
+            ManifestError, StorageError: see :func:`tetherai.storage.build_manifest`;
+                nothing is returned, so nothing is half-registered.
+        """
+        entries = build_manifest(
+            specs,
+            store=self.store if upload else None,
+            reader=self.reader,
+            workers=self._workers,
+            progress=progress,
+        )
+        return manifest_to_json(entries)
+
+    def verify(
+        self,
+        manifest: Sequence[Mapping[str, object] | ArtifactEntry],
+        *,
+        local_copy: str | os.PathLike[str] | None = None,
+        paths: Mapping[str, str | os.PathLike[str]] | None = None,
+        names: Collection[str] | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> VerificationReport:
+        """Re-hash a registered manifest.
+
+        Args:
+            manifest: the registered entries.
+            local_copy: a directory holding the artifacts (a copy, or a reproduction run's
+                outputs) as ``<dir>/<name>`` or at ``paths[name]``; ``None`` reads the objects
+                the URIs name.
+            paths: where some artifacts are inside ``local_copy``.
+            names: only these artifacts (e.g. those a reproduction run re-creates).
+            progress: told of bytes hashed.
+
+        Raises:
+            ManifestError: the manifest is malformed, or ``names`` names an unknown artifact.
+            AccessDenied, BucketNotFound, StorageUnavailable, UnsupportedURI: the source
+                cannot be read at all (never reported as a mismatch).
+        """
+        if local_copy is None:
+            source: StoreSource | DirectorySource = StoreSource(self.reader, workers=self._workers)
+        else:
+            source = DirectorySource(local_copy, paths=paths, workers=self._workers)
+        return verify_artifacts(manifest, source, names=names, progress=progress)
+
+    def fetch(
+        self,
+        entry: ArtifactEntry,
+        destination: str | os.PathLike[str],
+        *,
+        progress: ProgressCallback | None = None,
+    ) -> Path:
+        """Download an artifact to ``destination`` (a file, or a directory for a folder).
+
+        Every file is verified against its registered digest while it streams. A directory is
+        assembled in a temp directory beside ``destination`` and renamed into place at the end.
+
+        Raises:
+            DigestMismatch: a file is not what was registered (nothing is left at
+                ``destination``).
+            BadInput: ``destination`` exists already.
+            StorageError: an object cannot be read.
+        """
+        target = Path(destination)
+        if target.exists():
+            raise BadInput(f"{target} exists already; choose a new destination")
+        if entry.files is None:
+            download(
+                self.reader,
+                entry.uri,
+                target,
+                expected_sha256=entry.sha256,
+                expected_size=entry.size,
+                progress=progress,
+            )
+            return target
+        try:
+            staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        except OSError as error:
+            raise StorageError(f"cannot write in {target.parent}: {error.strerror}") from error
+        try:
+            for item in entry.files:
+                uri = (
+                    join_prefix(entry.uri, item.path)
+                    if is_prefix(entry.uri)
+                    else content_uri(entry.uri, item.sha256)
+                )
+                path = resolve_inside(staging, item.path, what="a file path")
+                path.parent.mkdir(parents=True, exist_ok=True)
+                download(
+                    self.reader,
+                    uri,
+                    path,
+                    expected_sha256=item.sha256,
+                    expected_size=item.size,
+                    progress=progress,
+                )
+            staging.rename(target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return target
+
+    def model_signing_statement(
+        self, entry: ArtifactEntry, *, model_name: str | None = None
+    ) -> dict[str, JSONValue]:
+        """The OpenSSF model-signing v1.0 in-toto statement of an artifact (nothing is read)."""
+        return statement_for_entry(entry, model_name=model_name)

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 from fastapi import FastAPI
 
 from tetherai import __version__
 from tetherai.api.errors import install_error_handlers
-from tetherai.api.routes import envelopes, ledger, projects
+from tetherai.api.routes import auth, envelopes, ledger, projects, writes
 from tetherai.api.runtime import Runtime
+from tetherai.identity.ca import CertificateAuthority
+from tetherai.services.auth import AuthService
+from tetherai.services.custody import DEFAULT_ARGON2, Argon2Parameters, KeyCustody
+from tetherai.services.db import make_engine, make_session_factory, migrate
 from tetherai.services.home import NetworkHome
 from tetherai.services.network import Node, open_node
 from tetherai.services.settings import Settings
@@ -23,18 +28,41 @@ from tetherai.services.settings import Settings
 __all__ = ["create_app"]
 
 
-def create_app(settings: Settings, *, node: Node | None = None) -> FastAPI:
-    """Build the app. ``node`` lets a caller share an already open node (tests, demo)."""
+def _now() -> datetime:
+    return datetime.now(tz=UTC)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    node: Node | None = None,
+    argon2: Argon2Parameters = DEFAULT_ARGON2,
+) -> FastAPI:
+    """Build the app. ``node`` lets a caller share an already open node (tests, demo);
+    ``argon2`` sets the password-hashing cost (tests pass a cheap one)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        opened = node or open_node(NetworkHome(settings.home), settings.passphrase)
-        app.state.runtime = Runtime(settings, opened)
+        home = NetworkHome(settings.home)
+        engine = make_engine(settings.database_url)
+        migrate(engine)
+        sessions = make_session_factory(engine)
+        clock = _now
+        opened = node or open_node(home, settings.passphrase)
+        ca = CertificateAuthority.load(home.ca_dir(home.config()["org"]), settings.passphrase)
+        app.state.runtime = Runtime(
+            settings,
+            opened,
+            AuthService(sessions, clock=clock, settings=settings, hashing=argon2),
+            KeyCustody(sessions, clock=clock, settings=settings, kdf=argon2),
+            ca,
+        )
         try:
             yield
         finally:
             if node is None:
                 opened.close()
+            engine.dispose()
 
     app = FastAPI(
         title="tetherai",
@@ -43,6 +71,6 @@ def create_app(settings: Settings, *, node: Node | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for router in (ledger.router, envelopes.router, projects.router):
+    for router in (auth.router, ledger.router, envelopes.router, projects.router, writes.router):
         app.include_router(router)
     return app

@@ -90,9 +90,29 @@ _TX_CODES = {
 }
 
 
+_AUTH_CODES = {
+    "auth.bad_credentials": 401,
+    "auth.token_invalid": 401,
+    "auth.token_expired": 401,
+    "auth.locked": 423,
+    "auth.disabled": 403,
+    "auth.csrf": 403,
+    "auth.not_permitted": 403,
+    "auth.weak_password": 422,
+    "auth.invalid": 422,
+    "auth.not_found": 404,
+    "auth.conflict": 409,
+    "custody.unseal_failed": 401,
+    "custody.session_key": 401,
+    "custody.no_key": 403,
+}
+
+
 def status_for(error: TetherError) -> int:
     if isinstance(error, ApiError):
         return error.status
+    if error.code in _AUTH_CODES:
+        return _AUTH_CODES[error.code]
     if isinstance(error, TxRefused):  # on the ledger, marked invalid: the contract's reason decides
         return (
             _REFUSAL_CODES.get(error.code)

@@ -6,9 +6,12 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
+from tetherai.identity.ca import CertificateAuthority
 from tetherai.ledger.peer import Peer
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.ordering.solo import SoloOrderer
+from tetherai.services.auth import AuthService
+from tetherai.services.custody import KeyCustody
 from tetherai.services.network import Node
 from tetherai.services.settings import Settings
 
@@ -19,6 +22,10 @@ __all__ = ["Runtime", "runtime"]
 class Runtime:
     settings: Settings
     node: Node
+    auth: AuthService
+    custody: KeyCustody
+    ca: CertificateAuthority
+    """The org's CA: issues the certificates of web users' keys."""
 
     @property
     def peer(self) -> Peer:

@@ -84,6 +84,11 @@ class SoloOrderer:
         self._thread = threading.Thread(target=self._run, name="tether-orderer", daemon=True)
         self._thread.start()
 
+    @property
+    def clock(self) -> Clock:
+        """The orderer's clock: what a tx signed for this node should carry as its time."""
+        return self._clock
+
     def submit(self, envelope: Envelope) -> Future[TxResult]:
         with self._condition:
             if self._closed:

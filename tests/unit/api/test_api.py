@@ -3,38 +3,10 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-from tests.common.lifecycle import ARTIFACT_DIGESTS, Cast, make_cast
-from tests.common.network import PASSPHRASE, make_network
-from tests.common.server import serve
-
-from tetherai.api.app import create_app
-from tetherai.services.settings import Settings
-
-
-@pytest.fixture
-def cast(tmp_path: Path) -> Iterator[Cast]:
-    net = make_network(tmp_path, max_wait=0.002)
-    try:
-        yield make_cast(net)
-    finally:
-        net.close()
-
-
-@pytest.fixture
-def client(cast: Cast, tmp_path: Path) -> Iterator[httpx.Client]:
-    settings = Settings(
-        home=cast.net.home.root,
-        database_url=f"sqlite:///{tmp_path / 's.sqlite'}",
-        secret_key=b"x" * 32,
-        passphrase=PASSPHRASE,
-    )
-    with serve(create_app(settings, node=cast.net.node)) as http:
-        yield http
+from tests.common.lifecycle import ARTIFACT_DIGESTS, Cast
 
 
 def test_ledger_summary_blocks_and_a_block(client: httpx.Client, cast: Cast) -> None:

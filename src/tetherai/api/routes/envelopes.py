@@ -6,12 +6,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
+from tetherai.api.auth import current_user
 from tetherai.api.runtime import Runtime, runtime
 from tetherai.api.schemas import ERRORS, EnvelopeIn, TxOutcome
 from tetherai.ledger.transaction import Envelope
 from tetherai.services.txs import submit
 
-router = APIRouter(prefix="/api/v1", tags=["txs"], responses=ERRORS)
+router = APIRouter(
+    prefix="/api/v1", tags=["txs"], responses=ERRORS, dependencies=[Depends(current_user)]
+)
 
 
 @router.post(

@@ -8,13 +8,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from tetherai.api._http import cached_json
+from tetherai.api.auth import current_user
 from tetherai.api.errors import ApiError
 from tetherai.api.runtime import Runtime, runtime
 from tetherai.api.schemas import ERRORS
 from tetherai.ledger.tlog_proof import format_tlog_proof
 from tetherai.services import ledger_info
 
-router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"], responses=ERRORS)
+router = APIRouter(
+    prefix="/api/v1/ledger", tags=["ledger"], responses=ERRORS, dependencies=[Depends(current_user)]
+)
 Rt = Annotated[Runtime, Depends(runtime)]
 
 

@@ -7,11 +7,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from tetherai.api._http import cached_json
+from tetherai.api.auth import current_user
 from tetherai.api.runtime import Runtime, runtime
 from tetherai.api.schemas import ERRORS
 from tetherai.services.history import project_history, version_history
 
-router = APIRouter(prefix="/api/v1", tags=["projects"], responses=ERRORS)
+router = APIRouter(
+    prefix="/api/v1", tags=["projects"], responses=ERRORS, dependencies=[Depends(current_user)]
+)
 Rt = Annotated[Runtime, Depends(runtime)]
 
 

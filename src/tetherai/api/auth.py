@@ -1,0 +1,81 @@
+"""Who is calling: browser sessions (cookies + CSRF header) and API tokens (bearer).
+
+- Reads accept either. Writes through the use-case routes need a browser session, whose
+  cookie carries the key that unwraps the person's signing key for this request only (the
+  database alone cannot sign), and the ``X-CSRF-Token`` header on every unsafe method.
+- CLI/SDK callers sign locally and post envelopes: their bearer token identifies them, the
+  signature in the envelope is what the ledger checks.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from tetherai.api.errors import ApiError
+from tetherai.api.runtime import Runtime, runtime
+from tetherai.services.auth import SessionInfo, UserInfo
+from tetherai.services.txs import Signer
+
+__all__ = ["SESSION_COOKIE", "SIGNING_COOKIE", "acting_signer", "current_session", "current_user"]
+
+SESSION_COOKIE = "tether_session"
+SIGNING_COOKIE = "tether_signing"
+CSRF_HEADER = "X-CSRF-Token"
+_SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+
+Rt = Annotated[Runtime, Depends(runtime)]
+
+
+def _unauthenticated() -> ApiError:
+    return ApiError(
+        401,
+        "sign in first",
+        code="auth.required",
+        hint="POST /api/v1/auth/login, or send 'Authorization: Bearer <API token>'",
+    )
+
+
+def current_session(request: Request, rt: Rt) -> SessionInfo:
+    """The browser session of this request; unsafe methods must carry its CSRF token."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise _unauthenticated()
+    session = rt.auth.resolve_session(token)
+    if request.method not in _SAFE:
+        rt.auth.check_csrf(session, request.headers.get(CSRF_HEADER, ""))
+    return session
+
+
+def current_user(request: Request, rt: Rt) -> UserInfo:
+    """The caller, by API token or by browser session."""
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return rt.auth.resolve_api_token(header[7:].strip()).user
+    if request.cookies.get(SESSION_COOKIE):
+        return current_session(request, rt).user
+    raise _unauthenticated()
+
+
+def acting_signer(request: Request, rt: Rt) -> Signer:
+    """The signed-in person, able to sign with their own key for this request."""
+    if request.headers.get("authorization", "").lower().startswith("bearer "):
+        raise ApiError(
+            403,
+            "API tokens do not sign txs on the server",
+            code="auth.sign_locally",
+            hint="sign the tx with your own key (tether CLI or SDK) and POST /api/v1/envelopes",
+        )
+    session = current_session(request, rt)
+    user = session.user
+    signing = request.cookies.get(SIGNING_COOKIE)
+    if not signing or not user.cert_sha256:
+        raise ApiError(
+            403,
+            f"{user.username} has no signing key on this server",
+            code="auth.no_signing_key",
+            hint="auditors only read; others accept their invitation to get a key",
+        )
+    key = rt.auth.session_signing_key(session, signing)
+    return Signer(org=user.org, id=user.username, cert_sha256=user.cert_sha256, private_key=key)

@@ -1,0 +1,303 @@
+"""Use-case routes that write: each one is a tx signed with the signed-in person's own key.
+
+The route only names the contract function and passes the person's input; the contracts decide
+whether it is allowed, and their refusal comes back in the one error shape (with the id of the
+refused tx, which stays on the ledger).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
+
+from tetherai.api.auth import acting_signer
+from tetherai.api.runtime import Runtime, runtime
+from tetherai.api.schemas import ERRORS, TxOutcome
+from tetherai.services.txs import Signer, act
+
+router = APIRouter(prefix="/api/v1", tags=["actions"], responses=ERRORS)
+Rt = Annotated[Runtime, Depends(runtime)]
+Me = Annotated[Signer, Depends(acting_signer)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProjectIn(_In):
+    name: str = Field(min_length=1, max_length=200)
+    domain: str = ""
+    details: str = ""
+
+
+class ProjectChange(_In):
+    name: str | None = None
+    domain: str | None = None
+    details: str | None = None
+
+
+class MemberIn(_In):
+    org: str
+    id: str
+
+
+class Reason(_In):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class VersionIn(_In):
+    version: str
+    code_repo: str
+    commit: str
+    notebook_version: str = ""
+    comment: str = ""
+    artifacts: list[dict[str, Any]] = []
+    experiments: list[dict[str, Any]] = []
+    parents: list[dict[str, Any]] = []
+    replaces: str | None = None
+    submit: bool = False
+
+
+class VersionChange(_In):
+    code_repo: str | None = None
+    commit: str | None = None
+    notebook_version: str | None = None
+    comment: str | None = None
+    artifacts: list[dict[str, Any]] | None = None
+    experiments: list[dict[str, Any]] | None = None
+
+
+class TransitionIn(_In):
+    to: str
+    reason: str = ""
+    details: dict[str, Any] | None = None
+
+
+class VerificationIn(_In):
+    artifacts: list[dict[str, Any]]
+    reproduction: list[dict[str, Any]] | None = None
+    metrics: dict[str, Any] | None = None
+    method: str = "store"
+
+
+class CommentIn(_In):
+    text: str = Field(min_length=1, max_length=10000)
+    reply_to: str | None = None
+
+
+class RatingIn(_In):
+    stars: int = Field(ge=1, le=5)
+    note: str = ""
+
+
+class VoteIn(_In):
+    to: str
+    approve: bool
+    comment: str = ""
+
+
+class DocumentIn(_In):
+    name: str
+    sha256: str
+    uri: str = ""
+
+
+class MonitoringIn(_In):
+    status: str
+    metrics: dict[str, float] | None = None
+    note: str = ""
+    other: str = ""
+
+
+class RollbackIn(_In):
+    version: str
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+def _do(rt: Runtime, me: Signer, contract: str, fn: str, args: dict[str, Any]) -> dict[str, Any]:
+    result = act(
+        rt.orderer,
+        me,
+        channel=rt.node.channel,
+        clock=rt.orderer.clock,
+        contract=contract,
+        fn=fn,
+        args=args,
+    )
+    return {"tx_id": result.tx_id, "valid": True, "result": result.result}
+
+
+def _project(org: str, slug: str) -> str:
+    return f"{org}/{slug}"
+
+
+@router.post("/projects", summary="Create a project", status_code=201, response_model=TxOutcome)
+def create_project(body: ProjectIn, rt: Rt, me: Me) -> dict[str, Any]:
+    return _do(rt, me, "project", "create", body.model_dump())
+
+
+@router.patch(
+    "/projects/{org}/{slug}",
+    summary="Change a project's name, domain or details",
+    response_model=TxOutcome,
+)
+def update_project(org: str, slug: str, body: ProjectChange, rt: Rt, me: Me) -> dict[str, Any]:
+    return _do(rt, me, "project", "update", {"project": _project(org, slug)} | body.model_dump())
+
+
+@router.post("/projects/{org}/{slug}/members", summary="Add a member", response_model=TxOutcome)
+def add_member(org: str, slug: str, body: MemberIn, rt: Rt, me: Me) -> dict[str, Any]:
+    return _do(
+        rt, me, "project", "add_member", {"project": _project(org, slug)} | body.model_dump()
+    )
+
+
+@router.post(
+    "/projects/{org}/{slug}/members/{member_org}/{member_id}/remove",
+    summary="Remove a member",
+    response_model=TxOutcome,
+)
+def remove_member(
+    org: str, slug: str, member_org: str, member_id: str, body: Reason, rt: Rt, me: Me
+) -> dict[str, Any]:
+    args = {
+        "project": _project(org, slug),
+        "org": member_org,
+        "id": member_id,
+        "reason": body.reason,
+    }
+    return _do(rt, me, "project", "remove_member", args)
+
+
+@router.put(
+    "/projects/{org}/{slug}/factsheet",
+    summary="Set the purpose and AI factsheet",
+    response_model=TxOutcome,
+)
+def set_factsheet(org: str, slug: str, body: dict[str, Any], rt: Rt, me: Me) -> dict[str, Any]:
+    return _do(
+        rt, me, "project", "set_factsheet", {"project": _project(org, slug), "factsheet": body}
+    )
+
+
+@router.put(
+    "/projects/{org}/{slug}/policy", summary="Set the workflow policy", response_model=TxOutcome
+)
+def set_policy(org: str, slug: str, body: dict[str, Any], rt: Rt, me: Me) -> dict[str, Any]:
+    return _do(rt, me, "project", "set_policy", {"project": _project(org, slug), "policy": body})
+
+
+@router.post(
+    "/projects/{org}/{slug}/versions",
+    summary="Register a version (draft, or submitted)",
+    status_code=201,
+    response_model=TxOutcome,
+)
+def create_version(org: str, slug: str, body: VersionIn, rt: Rt, me: Me) -> dict[str, Any]:
+    return _do(
+        rt, me, "model_version", "create", {"project": _project(org, slug)} | body.model_dump()
+    )
+
+
+@router.patch(
+    "/projects/{org}/{slug}/versions/{version}", summary="Change a draft", response_model=TxOutcome
+)
+def update_version(
+    org: str, slug: str, version: str, body: VersionChange, rt: Rt, me: Me
+) -> dict[str, Any]:
+    args = {"project": _project(org, slug), "version": version} | body.model_dump()
+    return _do(rt, me, "model_version", "update", args)
+
+
+@router.post(
+    "/projects/{org}/{slug}/versions/{version}/submit",
+    summary="Submit a draft for review",
+    response_model=TxOutcome,
+)
+def submit_version(org: str, slug: str, version: str, rt: Rt, me: Me) -> dict[str, Any]:
+    return _do(
+        rt, me, "model_version", "submit", {"project": _project(org, slug), "version": version}
+    )
+
+
+@router.post(
+    "/projects/{org}/{slug}/versions/{version}/transitions",
+    summary="Move a version: start_review, pass, fail, deploy, QA, production, …",
+    response_model=TxOutcome,
+)
+def transition(
+    org: str, slug: str, version: str, body: TransitionIn, rt: Rt, me: Me
+) -> dict[str, Any]:
+    args = {"project": _project(org, slug), "version": version} | body.model_dump()
+    return _do(rt, me, "workflow", "transition", args)
+
+
+@router.post(
+    "/projects/{org}/{slug}/rollback",
+    summary="Put an earlier approved version back into production",
+    response_model=TxOutcome,
+)
+def rollback(org: str, slug: str, body: RollbackIn, rt: Rt, me: Me) -> dict[str, Any]:
+    return _do(rt, me, "workflow", "rollback", {"project": _project(org, slug)} | body.model_dump())
+
+
+def _review(
+    rt: Runtime, me: Signer, fn: str, org: str, slug: str, version: str, body: _In
+) -> dict[str, Any]:
+    args = {"project": _project(org, slug), "version": version} | body.model_dump()
+    return _do(rt, me, "review", fn, args)
+
+
+_VERSION = "/projects/{org}/{slug}/versions/{version}"
+
+
+@router.post(
+    f"{_VERSION}/verifications",
+    summary="Record recomputed digests; a mismatch fails the review",
+    response_model=TxOutcome,
+)
+def verify(
+    org: str, slug: str, version: str, body: VerificationIn, rt: Rt, me: Me
+) -> dict[str, Any]:
+    return _review(rt, me, "verify", org, slug, version, body)
+
+
+@router.post(
+    f"{_VERSION}/comments", summary="Comment, or answer a comment", response_model=TxOutcome
+)
+def comment(org: str, slug: str, version: str, body: CommentIn, rt: Rt, me: Me) -> dict[str, Any]:
+    return _review(rt, me, "comment", org, slug, version, body)
+
+
+@router.post(f"{_VERSION}/ratings", summary="Rate a version from 1 to 5", response_model=TxOutcome)
+def rate(org: str, slug: str, version: str, body: RatingIn, rt: Rt, me: Me) -> dict[str, Any]:
+    return _review(rt, me, "rate", org, slug, version, body)
+
+
+@router.post(
+    f"{_VERSION}/votes",
+    summary="Vote on a transition the policy puts to a vote",
+    response_model=TxOutcome,
+)
+def vote(org: str, slug: str, version: str, body: VoteIn, rt: Rt, me: Me) -> dict[str, Any]:
+    return _review(rt, me, "vote", org, slug, version, body)
+
+
+@router.post(
+    f"{_VERSION}/documents",
+    summary="Attach a review document by its digest",
+    response_model=TxOutcome,
+)
+def attach_document(
+    org: str, slug: str, version: str, body: DocumentIn, rt: Rt, me: Me
+) -> dict[str, Any]:
+    return _review(rt, me, "attach_document", org, slug, version, body)
+
+
+@router.post(f"{_VERSION}/monitoring", summary="Report on a live version", response_model=TxOutcome)
+def monitor(
+    org: str, slug: str, version: str, body: MonitoringIn, rt: Rt, me: Me
+) -> dict[str, Any]:
+    return _review(rt, me, "monitor", org, slug, version, body)

@@ -1,0 +1,72 @@
+"""Fixtures of the API tests: a real ledger, the app under uvicorn, an admin's API token."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from tests.common.lifecycle import Cast, make_cast
+from tests.common.network import PASSPHRASE, make_network
+from tests.common.server import serve
+
+from tetherai.api.app import create_app
+from tetherai.identity.roles import Role
+from tetherai.services.custody import Argon2Parameters
+from tetherai.services.enrolment import web_account_for_participant
+from tetherai.services.settings import Settings
+
+FAST_ARGON2 = Argon2Parameters(time_cost=1, memory_cost=1024, parallelism=1)
+ADMIN_PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def cast(tmp_path: Path) -> Iterator[Cast]:
+    net = make_network(tmp_path, max_wait=0.002)
+    try:
+        yield make_cast(net)
+    finally:
+        net.close()
+
+
+@pytest.fixture
+def app(cast: Cast, tmp_path: Path) -> FastAPI:
+    settings = Settings(
+        home=cast.net.home.root,
+        database_url=f"sqlite:///{tmp_path / 's.sqlite'}",
+        secret_key=b"x" * 32,
+        passphrase=PASSPHRASE,
+    )
+    return create_app(settings, node=cast.net.node, argon2=FAST_ARGON2)
+
+
+@pytest.fixture
+def anonymous(app: FastAPI) -> Iterator[httpx.Client]:
+    with serve(app) as http:
+        yield http
+
+
+@pytest.fixture
+def client(app: FastAPI, anonymous: httpx.Client, cast: Cast) -> httpx.Client:
+    """Signed in with the org admin's API token (reads, and pre-signed envelopes)."""
+    rt = app.state.runtime
+    admin = web_account_for_participant(
+        rt.auth,
+        rt.custody,
+        cast.net.home,
+        passphrase=PASSPHRASE,
+        participant_id="admin",
+        role=Role.ORG_ADMIN,
+        password=ADMIN_PASSWORD,
+    )
+    anonymous.headers["Authorization"] = f"Bearer {rt.auth.issue_api_token(admin, 'tests').token}"
+    return anonymous
+
+
+@pytest.fixture
+def browser(anonymous: httpx.Client) -> Iterator[httpx.Client]:
+    """Another client of the same server, with its own cookie jar."""
+    with httpx.Client(base_url=anonymous.base_url, timeout=30) as http:
+        yield http

@@ -1,0 +1,83 @@
+"""Sign-in, invitations and signing with a key the server keeps sealed, end to end over HTTP."""
+
+from __future__ import annotations
+
+import httpx
+from tests.unit.api.conftest import ADMIN_PASSWORD
+
+PASSWORD = "a long enough passphrase"
+
+
+def login(http: httpx.Client, username: str, password: str) -> str:
+    response = http.post("/api/v1/auth/login", json={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    return str(response.json()["csrf_token"])
+
+
+def test_reads_need_sign_in(anonymous: httpx.Client) -> None:
+    response = anonymous.get("/api/v1/ledger")
+    assert response.status_code == 401 and response.json()["error"]["code"] == "auth.required"
+
+
+def test_invite_accept_sign_in_and_act_with_own_key(
+    client: httpx.Client, browser: httpx.Client
+) -> None:
+    del client  # makes the admin's web account
+    with httpx.Client(base_url=browser.base_url, timeout=30) as admin:
+        csrf = login(admin, "admin", ADMIN_PASSWORD)
+        no_csrf = admin.post(
+            "/api/v1/admin/invitations", json={"username": "erin", "role": "ai_engineer"}
+        )
+        assert no_csrf.status_code == 403 and no_csrf.json()["error"]["code"] == "auth.csrf"
+        invited = admin.post(
+            "/api/v1/admin/invitations",
+            json={"username": "erin", "role": "ai_engineer"},
+            headers={"X-CSRF-Token": csrf},
+        )
+        assert invited.status_code == 201, invited.text
+        token = invited.json()["token"]
+    with httpx.Client(base_url=browser.base_url, timeout=30) as erin:
+        weak = erin.post("/api/v1/auth/accept", json={"token": token, "password": "short"})
+        assert weak.status_code == 422 and weak.json()["error"]["code"] == "auth.weak_password"
+        accepted = erin.post("/api/v1/auth/accept", json={"token": token, "password": PASSWORD})
+        assert accepted.status_code == 200, accepted.text
+        assert accepted.json()["user"]["cert_sha256"]
+        csrf = login(erin, "erin", PASSWORD)
+        created = erin.post(
+            "/api/v1/projects", json={"name": "Erin's model"}, headers={"X-CSRF-Token": csrf}
+        )
+        assert created.status_code == 201, created.text
+        project = created.json()["result"]["project"]
+        tx = erin.get(f"/api/v1/ledger/txs/{created.json()['tx_id']}").json()
+        assert tx["tx"]["creator"]["id"] == "erin"  # signed with erin's own key
+        refused = erin.post(
+            f"/api/v1/projects/{project}/versions/v1/verifications",
+            json={"artifacts": []},
+            headers={"X-CSRF-Token": csrf},
+        )
+        assert (
+            refused.status_code == 404 and "has no version v1" in refused.json()["error"]["message"]
+        )
+        erin.post("/api/v1/auth/logout", headers={"X-CSRF-Token": csrf})
+        assert erin.get("/api/v1/auth/me").status_code == 401
+
+
+def test_wrong_passwords_lock_the_account(client: httpx.Client, browser: httpx.Client) -> None:
+    del client
+    http = browser
+    codes = [
+        http.post(
+            "/api/v1/auth/login", json={"username": "admin", "password": "nope nope nope"}
+        ).json()["error"]["code"]
+        for _ in range(5)
+    ]
+    assert codes[:4] == ["auth.bad_credentials"] * 4 and codes[4] == "auth.locked"
+    locked = http.post("/api/v1/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD})
+    assert locked.status_code == 423
+
+
+def test_api_tokens_read_but_do_not_sign(client: httpx.Client) -> None:
+    response = client.post("/api/v1/projects", json={"name": "From a token"})
+    assert response.status_code == 403 and response.json()["error"]["code"] == "auth.sign_locally"
+    tokens = client.get("/api/v1/me/tokens").json()
+    assert tokens[0]["name"] == "tests" and "token" not in tokens[0]

@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 import os
-import secrets
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from tetherai.cli._common import HomeOption, console, resolve_home, run
+from tetherai.services.home import NetworkHome
 from tetherai.services.settings import Settings
-
-
-def init_secret(home: Path) -> Path:
-    """Create the server secret once (32 random bytes, hex, mode 0600)."""
-    path = home / "secrets" / "server.key"
-    if path.exists():
-        return path
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(secrets.token_hex(32) + "\n")
-    return path
 
 
 def serve(
@@ -40,7 +27,7 @@ def serve(
 
     root = resolve_home(home)
     if create_secret:
-        init_secret(root)
+        NetworkHome(root).ensure_server_secret()
     env = dict(os.environ)
     if host:
         env["TETHER_HOST"] = host

@@ -1,4 +1,4 @@
-"""The demo network of ``make run``: one org, a few participants, some notarized documents.
+"""The demo network of ``make run``: one org, its people with web accounts, some history.
 
 Idempotent: a second run reuses the home it made the first time.
 """
@@ -14,71 +14,136 @@ from pathlib import Path
 
 from tetherai.identity.ca import CertificateAuthority
 from tetherai.identity.roles import Role
+from tetherai.services.auth import AuthService
+from tetherai.services.custody import KeyCustody
+from tetherai.services.db import make_engine, make_session_factory, migrate
+from tetherai.services.enrolment import web_account_for_participant
 from tetherai.services.home import NetworkHome
-from tetherai.services.network import (
-    ParticipantKey,
-    init_network,
-    issue_participant,
-    load_participant,
-    open_node,
-)
+from tetherai.services.network import init_network, issue_participant, load_participant, open_node
+from tetherai.services.settings import Settings
 
 DEMO_PEOPLE = [
-    ("alice", Role.AI_ENGINEER),
-    ("bob", Role.MLOPS_ENGINEER),
-    ("carol", Role.STAKEHOLDER),
+    ("alice", Role.AI_ENGINEER, "Alice (AI engineer)"),
+    ("bob", Role.MLOPS_ENGINEER, "Bob (MLOps engineer)"),
+    ("carol", Role.STAKEHOLDER, "Carol (stakeholder)"),
 ]
+
+
+def demo_password(name: str) -> str:
+    return f"demo-{name}-password"
 
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def build_demo(root: Path, passphrase: bytes) -> None:
+def build_demo(root: Path, passphrase: bytes) -> bool:
+    """Create the demo network and its web accounts; False when it already exists."""
     home = NetworkHome(root)
     if home.exists():
-        print(f"demo network already at {root}")
-        return
-    info = init_network(
+        return False
+    init_network(
         home, org="Org1", admin_id="admin", channel="main", passphrase=passphrase, now_ms=now_ms()
     )
-    print(f"created demo network at {root} (genesis {info['genesis_hash'][:16]}…)")
     admin = load_participant(home, "Org1", "admin", passphrase)
     ca = CertificateAuthority.load(home.ca_dir("Org1"), passphrase)
     node = open_node(home, passphrase)
     try:
         now = datetime.now(tz=UTC)
-        people: list[ParticipantKey] = []
-        for name, role in DEMO_PEOPLE:
+        people = []
+        for name, role, _ in DEMO_PEOPLE:
             key = issue_participant(home, ca, name, role, passphrase, now)
             people.append(key)
-            envelope = admin.sign(
-                "main", "membership", "enroll", {"certificate": key.certificate_pem}, now_ms()
-            )
-            result = node.orderer.submit(envelope).result()
-            print(
-                f"enrolled {name} as {role.value}: tx {result.tx_id[:16]}… {'valid' if result.valid else result.message}"
-            )
-        for index, person in enumerate(people):
-            digest = hashlib.sha256(f"demo document {index}".encode()).hexdigest()
-            envelope = person.sign(
+            node.orderer.submit(
+                admin.sign(
+                    "main", "membership", "enroll", {"certificate": key.certificate_pem}, now_ms()
+                )
+            ).result()
+        alice, bob, carol = people
+        project = node.orderer.submit(
+            alice.sign(
                 "main",
-                "notary",
-                "notarize",
-                {"name": f"demo/doc-{index}", "sha256": digest},
+                "project",
+                "create",
+                {"name": "Credit Scoring", "domain": "finance"},
                 now_ms(),
             )
-            result = node.orderer.submit(envelope).result()
-            print(f"{person.id} notarized demo/doc-{index}: tx {result.tx_id[:16]}…")
+        ).result()
+        assert project.valid, project.message
+        ref = "Org1/credit-scoring"
+        for person in (bob, carol):
+            node.orderer.submit(
+                alice.sign(
+                    "main",
+                    "project",
+                    "add_member",
+                    {"project": ref, "org": "Org1", "id": person.id},
+                    now_ms(),
+                )
+            ).result()
+        digest = hashlib.sha256(b"demo model").hexdigest()
+        node.orderer.submit(
+            alice.sign(
+                "main",
+                "model_version",
+                "create",
+                {
+                    "project": ref,
+                    "version": "v1",
+                    "code_repo": "https://git.example/credit",
+                    "commit": "a1b2c3d",
+                    "artifacts": [
+                        {
+                            "kind": "model",
+                            "name": "model.pkl",
+                            "uri": "demo://model.pkl",
+                            "size": 10,
+                            "sha256": digest,
+                        }
+                    ],
+                    "experiments": [{"name": "final", "metrics": {"test_accuracy": 0.96}}],
+                    "submit": True,
+                },
+                now_ms(),
+            )
+        ).result()
     finally:
         node.close()
+    secret_path = home.ensure_server_secret()
+    settings = Settings.from_env(
+        {"TETHER_PASSPHRASE": passphrase.decode(), "TETHER_SECRET_KEY_FILE": str(secret_path)},
+        home=root,
+    )
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    sessions = make_session_factory(engine)
+    auth = AuthService(sessions, clock=lambda: datetime.now(tz=UTC), settings=settings)
+    custody = KeyCustody(sessions, clock=lambda: datetime.now(tz=UTC), settings=settings)
+    accounts = [("admin", Role.ORG_ADMIN, "Org admin"), *DEMO_PEOPLE]
+    for name, role, display in accounts:
+        web_account_for_participant(
+            auth,
+            custody,
+            home,
+            passphrase=passphrase,
+            participant_id=name,
+            role=role,
+            password=demo_password(name),
+            display_name=display,
+        )
+    engine.dispose()
+    return True
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Create the tetherai demo network.")
     parser.add_argument("--home", type=Path, required=True)
     args = parser.parse_args()
-    build_demo(args.home, os.environ.get("TETHER_PASSPHRASE", "demo-passphrase").encode())
+    created = build_demo(args.home, os.environ.get("TETHER_PASSPHRASE", "demo-passphrase").encode())
+    print(("created" if created else "reusing") + f" the demo network at {args.home}")
+    print("demo logins (username / password):")
+    for name, _, display in [("admin", Role.ORG_ADMIN, "org admin"), *DEMO_PEOPLE]:
+        print(f"  {name:6} / {demo_password(name):24} {display}")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@
 from __future__ import annotations
 
 import json
+import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,3 +72,18 @@ class NetworkHome:
 
     def ledger_path(self, channel: str) -> Path:
         return self.root / "channels" / channel / "ledger.sqlite"
+
+    @property
+    def secret_path(self) -> Path:
+        return self.root / "secrets" / "server.key"
+
+    def ensure_server_secret(self) -> Path:
+        """Create the server secret once (32 random bytes as hex, mode 0600)."""
+        path = self.secret_path
+        if path.exists():
+            return path
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+        return path

@@ -15,9 +15,10 @@ from fastapi import FastAPI
 
 from tetherai import __version__
 from tetherai.api.errors import install_error_handlers
-from tetherai.api.routes import auth, envelopes, ledger, projects, writes
+from tetherai.api.routes import auth, envelopes, ledger, objects, projects, writes
 from tetherai.api.runtime import Runtime
 from tetherai.identity.ca import CertificateAuthority
+from tetherai.services.artifacts import open_artifacts
 from tetherai.services.auth import AuthService
 from tetherai.services.custody import DEFAULT_ARGON2, Argon2Parameters, KeyCustody
 from tetherai.services.db import make_engine, make_session_factory, migrate
@@ -56,6 +57,7 @@ def create_app(
             AuthService(sessions, clock=clock, settings=settings, hashing=argon2),
             KeyCustody(sessions, clock=clock, settings=settings, kdf=argon2),
             ca,
+            open_artifacts(settings.storage()),
         )
         try:
             yield
@@ -71,6 +73,14 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for router in (auth.router, ledger.router, envelopes.router, projects.router, writes.router):
+    routers = (
+        auth.router,
+        ledger.router,
+        envelopes.router,
+        projects.router,
+        writes.router,
+        objects.router,
+    )
+    for router in routers:
         app.include_router(router)
     return app

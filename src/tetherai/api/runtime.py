@@ -10,6 +10,7 @@ from tetherai.identity.ca import CertificateAuthority
 from tetherai.ledger.peer import Peer
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.ordering.solo import SoloOrderer
+from tetherai.services.artifacts import Artifacts
 from tetherai.services.auth import AuthService
 from tetherai.services.custody import KeyCustody
 from tetherai.services.network import Node
@@ -26,6 +27,7 @@ class Runtime:
     custody: KeyCustody
     ca: CertificateAuthority
     """The org's CA: issues the certificates of web users' keys."""
+    artifacts: Artifacts
 
     @property
     def peer(self) -> Peer:

@@ -8,10 +8,11 @@ injection").
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tetherai.errors import TetherError
+from tetherai.services.artifacts import StorageSettings
 
 __all__ = ["Settings", "SettingsError"]
 
@@ -32,6 +33,12 @@ class Settings:
     """Passphrase of the node keys and the org CA in ``home``."""
     objects_url: str = ""
     """Object store: a local directory path (default ``<home>/objects``) or ``s3://bucket/prefix``."""
+    s3_endpoint_url: str | None = None
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = field(default="", repr=False)
+    s3_region: str = "us-east-1"
+    max_upload_bytes: int = 10 * 1024**3
+    """The largest object one upload may carry."""
     host: str = "127.0.0.1"
     port: int = 8000
     secure_cookies: bool = False
@@ -40,6 +47,16 @@ class Settings:
     lockout_attempts: int = 5
     lockout_minutes: int = 15
     api_token_days: int = 90
+
+    def storage(self) -> StorageSettings:
+        """Where artifacts are stored (a local directory by default)."""
+        return StorageSettings(
+            objects=self.objects_url or str(self.home / "objects"),
+            s3_endpoint_url=self.s3_endpoint_url,
+            s3_access_key_id=self.s3_access_key_id,
+            s3_secret_access_key=self.s3_secret_access_key,
+            s3_region=self.s3_region,
+        )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, home: Path) -> Settings:
@@ -61,7 +78,9 @@ class Settings:
             raise SettingsError(f"the server secret in {secret_file} is shorter than 32 bytes")
         passphrase = env.get("TETHER_PASSPHRASE", "").encode()
         if not passphrase:
-            raise SettingsError("TETHER_PASSPHRASE is not set", hint="it unlocks the node keys and the org CA")
+            raise SettingsError(
+                "TETHER_PASSPHRASE is not set", hint="it unlocks the node keys and the org CA"
+            )
         try:
             port = int(env.get("TETHER_PORT", "8000"))
         except ValueError as error:
@@ -72,6 +91,10 @@ class Settings:
             secret_key=secret,
             passphrase=passphrase,
             objects_url=env.get("TETHER_OBJECTS", str(home / "objects")),
+            s3_endpoint_url=env.get("TETHER_S3_ENDPOINT") or None,
+            s3_access_key_id=env.get("TETHER_S3_ACCESS_KEY_ID", ""),
+            s3_secret_access_key=env.get("TETHER_S3_SECRET_ACCESS_KEY", ""),
+            s3_region=env.get("TETHER_S3_REGION", "us-east-1"),
             host=env.get("TETHER_HOST", "127.0.0.1"),
             port=port,
             secure_cookies=env.get("TETHER_SECURE_COOKIES", "0") == "1",

@@ -1,0 +1,142 @@
+"""``/api/v1/objects``: upload and download artifacts; re-hash a version's artifacts (DESIGN.md §6).
+
+Files never go on the ledger: an upload is hashed while it streams into the object store and
+answers with the pointer and digest a manifest entry needs; a download is checked against its
+digest while it streams, and the connection is cut rather than finished when the content does
+not match.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+
+from tetherai.api.auth import acting_signer, current_user
+from tetherai.api.errors import ApiError
+from tetherai.api.runtime import Runtime, runtime
+from tetherai.api.schemas import ERRORS
+from tetherai.crypto.digest import is_sha256_hex
+from tetherai.identity.roles import Role
+from tetherai.services.auth import UserInfo
+from tetherai.services.txs import Signer, act
+from tetherai.storage import VerifyingReader
+
+router = APIRouter(prefix="/api/v1", tags=["artifacts"], responses=ERRORS)
+Rt = Annotated[Runtime, Depends(runtime)]
+Me = Annotated[UserInfo, Depends(current_user)]
+
+_SPOOL_IN_MEMORY = 8 * 1024 * 1024
+_CHUNK = 1024 * 1024
+
+
+@router.post(
+    "/objects",
+    summary="Upload a file (the request body); answers its URI, SHA-256 and size",
+    status_code=201,
+)
+async def upload(request: Request, rt: Rt, user: Me) -> dict[str, Any]:
+    if user.role == Role.AUDITOR:
+        raise ApiError(403, "auditors only read", code="auth.not_permitted")
+    limit = rt.settings.max_upload_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise ApiError(
+            413, f"the upload is {declared} bytes; the limit is {limit}", code="request.too_large"
+        )
+    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115 - closed below
+    try:
+        received = 0
+        async for chunk in request.stream():
+            received += len(chunk)
+            if received > limit:
+                raise ApiError(
+                    413,
+                    f"the upload is larger than the limit of {limit} bytes",
+                    code="request.too_large",
+                )
+            spool.write(chunk)
+        spool.seek(0)
+        stored = await run_in_threadpool(rt.artifacts.store.put, spool)  # type: ignore[arg-type]
+    finally:
+        spool.close()
+    return {"uri": stored.uri, "sha256": stored.sha256, "size": stored.size}
+
+
+@router.get(
+    "/objects/{sha256}", summary="Download an object, checked against its digest as it streams"
+)
+def download(sha256: str, rt: Rt, user: Me) -> StreamingResponse:
+    del user
+    if not is_sha256_hex(sha256):
+        raise ApiError(
+            422, "give the object's SHA-256 as 64 lowercase hex characters", code="request.invalid"
+        )
+    uri = rt.artifacts.store.uri_for(sha256)
+    size = rt.artifacts.store.size(uri)
+    stream = rt.artifacts.store.open(uri)
+    reader = VerifyingReader(stream, expected_sha256=sha256, expected_size=size, what=uri)
+
+    def chunks() -> Iterator[bytes]:
+        # One chunk is held back until the next is read: the last one goes out only after the
+        # digest checked, so a mismatch cuts the connection short of Content-Length.
+        try:
+            held = reader.read(_CHUNK)
+            while held:
+                following = reader.read(_CHUNK)
+                if not following:
+                    reader.read()  # end of stream: raises DigestMismatch on a difference
+                yield held
+                held = following
+        finally:
+            stream.close()
+
+    headers = {"Content-Length": str(size), "X-Content-SHA256": sha256}
+    return StreamingResponse(chunks(), media_type="application/octet-stream", headers=headers)
+
+
+@router.post(
+    "/projects/{org}/{slug}/versions/{version}/rehash",
+    summary="Re-hash the version's artifacts from the object store; optionally record the verification",
+)
+def rehash(
+    org: str,
+    slug: str,
+    version: str,
+    rt: Rt,
+    me: Annotated[Signer, Depends(acting_signer)],
+    record: Annotated[
+        bool, Query(description="also record it with review.verify (MLOps engineers)")
+    ] = False,
+) -> dict[str, Any]:
+    project = f"{org}/{slug}"
+    found = rt.peer.query("model_version", "get", {"project": project, "version": version})
+    record = found["version"] if isinstance(found, dict) else None
+    manifest = record.get("artifacts") if isinstance(record, dict) else None
+    if not isinstance(manifest, list):
+        raise ApiError(
+            404, f"project {project} has no version {version}", code="contract.not_found"
+        )
+    report = rt.artifacts.verify([entry for entry in manifest if isinstance(entry, dict)])
+    answer: dict[str, Any] = {"report": report.to_json()}
+    if record:
+        args = {
+            "project": project,
+            "version": version,
+            "method": "store",
+        } | report.to_contract_args()
+        result = act(
+            rt.orderer,
+            me,
+            channel=rt.node.channel,
+            clock=rt.orderer.clock,
+            contract="review",
+            fn="verify",
+            args=args,
+        )
+        answer["verification"] = {"tx_id": result.tx_id, "result": result.result}
+    return answer

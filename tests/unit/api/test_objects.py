@@ -83,6 +83,9 @@ def test_mlops_rehashes_a_version_from_the_store_and_records_it(
     checked = browser.post(url, headers={"X-CSRF-Token": csrf})
     assert checked.status_code == 200, checked.text
     assert all(a["equal"] for a in checked.json()["report"]["artifacts"])
+    assert "verification" not in checked.json()  # only asked, not recorded
+    got = cast.query("model_version", "get", project=cast.project, version="v9")
+    assert got["verification"] is None
     # Tamper with the model in the store: recording the verification fails the review by itself.
     path = rt.artifacts.store.path_of(stored["model"]["sha256"])
     path.chmod(0o640)

@@ -115,8 +115,8 @@ def rehash(
 ) -> dict[str, Any]:
     project = f"{org}/{slug}"
     found = rt.peer.query("model_version", "get", {"project": project, "version": version})
-    record = found["version"] if isinstance(found, dict) else None
-    manifest = record.get("artifacts") if isinstance(record, dict) else None
+    content = found["version"] if isinstance(found, dict) else None
+    manifest = content.get("artifacts") if isinstance(content, dict) else None
     if not isinstance(manifest, list):
         raise ApiError(
             404, f"project {project} has no version {version}", code="contract.not_found"

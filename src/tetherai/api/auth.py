@@ -18,7 +18,14 @@ from tetherai.api.runtime import Runtime, runtime
 from tetherai.services.auth import SessionInfo, UserInfo
 from tetherai.services.txs import Signer
 
-__all__ = ["SESSION_COOKIE", "SIGNING_COOKIE", "acting_signer", "current_session", "current_user"]
+__all__ = [
+    "SESSION_COOKIE",
+    "SIGNING_COOKIE",
+    "acting_signer",
+    "current_session",
+    "current_user",
+    "require_project_access",
+]
 
 SESSION_COOKIE = "tether_session"
 SIGNING_COOKIE = "tether_signing"
@@ -79,3 +86,18 @@ def acting_signer(request: Request, rt: Rt) -> Signer:
         )
     key = rt.auth.session_signing_key(session, signing)
     return Signer(org=user.org, id=user.username, cert_sha256=user.cert_sha256, private_key=key)
+
+
+def require_project_access(rt: Runtime, user: UserInfo, project: str) -> None:
+    """Refuse (as "not found", so nothing leaks) a project the user may not read."""
+    from tetherai.services.access import can_read_project
+
+    if not can_read_project(
+        rt.reader(), project, org=user.org, participant=user.username, role=user.role
+    ):
+        raise ApiError(
+            404,
+            f"there is no project {project}",
+            code="contract.not_found",
+            hint="a project is visible to its members and their org admins",
+        )

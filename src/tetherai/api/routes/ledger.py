@@ -8,17 +8,19 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from tetherai.api._http import cached_json
-from tetherai.api.auth import current_user
+from tetherai.api.auth import current_user, require_project_access
 from tetherai.api.errors import ApiError
 from tetherai.api.runtime import Runtime, runtime
 from tetherai.api.schemas import ERRORS
 from tetherai.ledger.tlog_proof import format_tlog_proof
 from tetherai.services import ledger_info
+from tetherai.services.auth import UserInfo
 
 router = APIRouter(
     prefix="/api/v1/ledger", tags=["ledger"], responses=ERRORS, dependencies=[Depends(current_user)]
 )
 Rt = Annotated[Runtime, Depends(runtime)]
+Me = Annotated[UserInfo, Depends(current_user)]
 
 
 @router.get("", summary="Ledger summary: height, txs, roots, latest checkpoint")
@@ -71,10 +73,24 @@ def block(request: Request, rt: Rt, number: int) -> Response:
     )
 
 
+def _check_tx_access(rt: Runtime, user: UserInfo, tx_id: str) -> None:
+    """A tx about a project is visible to those who may read that project."""
+    detail = ledger_info.tx_detail(rt.reader(), tx_id)
+    body = detail.get("tx")
+    args = body.get("args") if isinstance(body, dict) else None
+    project = args.get("project") if isinstance(args, dict) else None
+    if isinstance(project, str):
+        try:
+            require_project_access(rt, user, project)
+        except ApiError:
+            raise ApiError(404, f"no tx {tx_id} on this ledger", code="ledger.not_found") from None
+
+
 @router.get(
     "/txs/{tx_id}", summary="One tx: who called what, where it is, valid or why not, its writes"
 )
-def tx(request: Request, rt: Rt, tx_id: str) -> Response:
+def tx(request: Request, rt: Rt, user: Me, tx_id: str) -> Response:
+    _check_tx_access(rt, user, tx_id)
     return cached_json(request, ledger_info.tx_detail(rt.reader(), tx_id))
 
 
@@ -82,7 +98,8 @@ def tx(request: Request, rt: Rt, tx_id: str) -> Response:
     "/txs/{tx_id}/proof",
     summary="Inclusion proof against the latest signed checkpoint (C2SP tlog-proof)",
 )
-def proof(rt: Rt, tx_id: str) -> dict[str, Any]:
+def proof(rt: Rt, user: Me, tx_id: str) -> dict[str, Any]:
+    _check_tx_access(rt, user, tx_id)
     tlog = ledger_info.tx_proof(rt.reader(), tx_id)
     return {
         "tx_id": tx_id,

@@ -16,12 +16,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
-from tetherai.api.auth import acting_signer, current_user
+from tetherai.api.auth import acting_signer, current_user, require_project_access
 from tetherai.api.errors import ApiError
 from tetherai.api.runtime import Runtime, runtime
 from tetherai.api.schemas import ERRORS
 from tetherai.crypto.digest import is_sha256_hex
 from tetherai.identity.roles import Role
+from tetherai.services.access import can_read_project
 from tetherai.services.auth import UserInfo
 from tetherai.services.txs import Signer, act
 from tetherai.storage import VerifyingReader
@@ -71,11 +72,11 @@ async def upload(request: Request, rt: Rt, user: Me) -> dict[str, Any]:
     "/objects/{sha256}", summary="Download an object, checked against its digest as it streams"
 )
 def download(sha256: str, rt: Rt, user: Me) -> StreamingResponse:
-    del user
     if not is_sha256_hex(sha256):
         raise ApiError(
             422, "give the object's SHA-256 as 64 lowercase hex characters", code="request.invalid"
         )
+    _check_object_access(rt, user, sha256)
     uri = rt.artifacts.store.uri_for(sha256)
     size = rt.artifacts.store.size(uri)
     stream = rt.artifacts.store.open(uri)
@@ -99,6 +100,26 @@ def download(sha256: str, rt: Rt, user: Me) -> StreamingResponse:
     return StreamingResponse(chunks(), media_type="application/octet-stream", headers=headers)
 
 
+def _check_object_access(rt: Runtime, user: UserInfo, sha256: str) -> None:
+    """A registered artifact is readable by those who may read a project that registered it.
+
+    An object no submitted version names yet is readable by any signed-in non-auditor who
+    knows its digest (the uploader, before registering it).
+    """
+    state = rt.reader()
+    uses = [key.split("/")[3:5] for key, _ in state.scan(f"model_version/_digest/{sha256}/")]
+    if not uses:
+        if user.role == Role.AUDITOR:
+            raise ApiError(404, f"no object {sha256}", code="storage.not_found")
+        return
+    for org, slug in uses:
+        if can_read_project(
+            state, f"{org}/{slug}", org=user.org, participant=user.username, role=user.role
+        ):
+            return
+    raise ApiError(404, f"no object {sha256}", code="storage.not_found")
+
+
 @router.post(
     "/projects/{org}/{slug}/versions/{version}/rehash",
     summary="Re-hash the version's artifacts from the object store; optionally record the verification",
@@ -114,6 +135,7 @@ def rehash(
     ] = False,
 ) -> dict[str, Any]:
     project = f"{org}/{slug}"
+    require_project_access(rt, rt.auth.get_user_by_username(me.id), project)
     found = rt.peer.query("model_version", "get", {"project": project, "version": version})
     content = found["version"] if isinstance(found, dict) else None
     manifest = content.get("artifacts") if isinstance(content, dict) else None

@@ -1,4 +1,8 @@
-"""``/api/v1/projects``: projects, versions, reviews, lineage, history and allowed actions (reads)."""
+"""``/api/v1/projects``: projects, versions, reviews, lineage, history and allowed actions (reads).
+
+Every route checks that the caller may read the project (``services.access``); a project they
+may not read answers as if it did not exist.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from tetherai.api._http import cached_json
-from tetherai.api.auth import current_user
+from tetherai.api.auth import current_user, require_project_access
 from tetherai.api.runtime import Runtime, runtime
 from tetherai.api.schemas import ERRORS
+from tetherai.services.access import readable_projects
+from tetherai.services.auth import UserInfo
 from tetherai.services.history import project_history, version_history
 
 router = APIRouter(
     prefix="/api/v1", tags=["projects"], responses=ERRORS, dependencies=[Depends(current_user)]
 )
 Rt = Annotated[Runtime, Depends(runtime)]
+Me = Annotated[UserInfo, Depends(current_user)]
+Limit = Annotated[int, Query(ge=1, le=500)]
+Cursor = Annotated[str | None, Query(pattern=r"^[0-9]{1,9}$")]
 
 
 def _page(items: list[Any], limit: int, cursor: str | None) -> dict[str, Any]:
@@ -25,70 +34,90 @@ def _page(items: list[Any], limit: int, cursor: str | None) -> dict[str, Any]:
     return {"items": chunk, "next": str(start + limit) if more else None}
 
 
-Limit = Annotated[int, Query(ge=1, le=500)]
-Cursor = Annotated[str | None, Query(pattern=r"^[0-9]{1,9}$")]
+def _project(rt: Runtime, user: UserInfo, org: str, slug: str) -> str:
+    ref = f"{org}/{slug}"
+    require_project_access(rt, user, ref)
+    return ref
 
 
-@router.get("/projects", summary="Projects on the channel (optionally of one org)")
+@router.get("/projects", summary="Projects I may read (optionally of one org)")
 def projects(
-    request: Request, rt: Rt, org: str = "", limit: Limit = 50, cursor: Cursor = None
+    request: Request, rt: Rt, user: Me, org: str = "", limit: Limit = 50, cursor: Cursor = None
 ) -> Response:
-    items = rt.peer.query("project", "list_projects", {"org": org})
-    return cached_json(request, _page(items, limit, cursor))  # type: ignore[arg-type]
+    visible = readable_projects(
+        rt.reader(), org=user.org, participant=user.username, role=user.role
+    )
+    found = rt.peer.query("project", "list_projects", {"org": org})
+    items = (
+        [p for p in found if isinstance(p, dict) and p.get("ref") in visible]
+        if isinstance(found, list)
+        else []
+    )
+    return cached_json(request, _page(items, limit, cursor))
 
 
 @router.get("/projects/{org}/{slug}", summary="A project with its members, factsheet and policy")
-def project(request: Request, rt: Rt, org: str, slug: str) -> Response:
-    return cached_json(request, rt.peer.query("project", "get", {"project": f"{org}/{slug}"}))
+def project(request: Request, rt: Rt, user: Me, org: str, slug: str) -> Response:
+    return cached_json(
+        request, rt.peer.query("project", "get", {"project": _project(rt, user, org, slug)})
+    )
 
 
 @router.get("/projects/{org}/{slug}/history", summary="Every change to the project, oldest first")
 def history_of_project(
-    request: Request, rt: Rt, org: str, slug: str, limit: Limit = 100, cursor: Cursor = None
+    request: Request,
+    rt: Rt,
+    user: Me,
+    org: str,
+    slug: str,
+    limit: Limit = 100,
+    cursor: Cursor = None,
 ) -> Response:
-    rt.peer.query("project", "get", {"project": f"{org}/{slug}"})  # 404 for an unknown project
-    entries = [e.to_json() for e in project_history(rt.reader(), f"{org}/{slug}")]
+    ref = _project(rt, user, org, slug)
+    entries = [e.to_json() for e in project_history(rt.reader(), ref)]
     return cached_json(request, _page(entries, limit, cursor))
 
 
 @router.get("/projects/{org}/{slug}/versions", summary="A project's versions with their status")
 def versions(
-    request: Request, rt: Rt, org: str, slug: str, limit: Limit = 50, cursor: Cursor = None
+    request: Request,
+    rt: Rt,
+    user: Me,
+    org: str,
+    slug: str,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> Response:
-    items = rt.peer.query("model_version", "list_versions", {"project": f"{org}/{slug}"})
-    return cached_json(request, _page(items, limit, cursor))  # type: ignore[arg-type]
+    items = rt.peer.query(
+        "model_version", "list_versions", {"project": _project(rt, user, org, slug)}
+    )
+    return cached_json(request, _page(items if isinstance(items, list) else [], limit, cursor))
 
 
 @router.get(
     "/projects/{org}/{slug}/versions/{version}", summary="A version: content, status, verification"
 )
-def version(request: Request, rt: Rt, org: str, slug: str, version: str) -> Response:
-    return cached_json(
-        request,
-        rt.peer.query("model_version", "get", {"project": f"{org}/{slug}", "version": version}),
-    )
+def version(request: Request, rt: Rt, user: Me, org: str, slug: str, version: str) -> Response:
+    args = {"project": _project(rt, user, org, slug), "version": version}
+    return cached_json(request, rt.peer.query("model_version", "get", args))
 
 
 @router.get(
     "/projects/{org}/{slug}/versions/{version}/reviews",
     summary="Comments, ratings, votes, verifications",
 )
-def reviews(request: Request, rt: Rt, org: str, slug: str, version: str) -> Response:
-    return cached_json(
-        request,
-        rt.peer.query("review", "reviews", {"project": f"{org}/{slug}", "version": version}),
-    )
+def reviews(request: Request, rt: Rt, user: Me, org: str, slug: str, version: str) -> Response:
+    args = {"project": _project(rt, user, org, slug), "version": version}
+    return cached_json(request, rt.peer.query("review", "reviews", args))
 
 
 @router.get(
     "/projects/{org}/{slug}/versions/{version}/lineage",
     summary="What it was built from, and what from it",
 )
-def lineage(request: Request, rt: Rt, org: str, slug: str, version: str) -> Response:
-    return cached_json(
-        request,
-        rt.peer.query("model_version", "lineage", {"project": f"{org}/{slug}", "version": version}),
-    )
+def lineage(request: Request, rt: Rt, user: Me, org: str, slug: str, version: str) -> Response:
+    args = {"project": _project(rt, user, org, slug), "version": version}
+    return cached_json(request, rt.peer.query("model_version", "lineage", args))
 
 
 @router.get(
@@ -98,47 +127,58 @@ def lineage(request: Request, rt: Rt, org: str, slug: str, version: str) -> Resp
 def history_of_version(
     request: Request,
     rt: Rt,
+    user: Me,
     org: str,
     slug: str,
     version: str,
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> Response:
-    rt.peer.query("model_version", "get", {"project": f"{org}/{slug}", "version": version})
-    entries = [e.to_json() for e in version_history(rt.reader(), f"{org}/{slug}", version)]
+    ref = _project(rt, user, org, slug)
+    rt.peer.query(
+        "model_version", "get", {"project": ref, "version": version}
+    )  # 404 for an unknown version
+    entries = [e.to_json() for e in version_history(rt.reader(), ref, version)]
     return cached_json(request, _page(entries, limit, cursor))
 
 
 @router.get(
     "/projects/{org}/{slug}/versions/{version}/actions",
-    summary="Which actions a participant may take on the version now (and why not the others)",
+    summary="Which actions a participant (default: me) may take on the version now, and why not others",
 )
 def actions(
     request: Request,
     rt: Rt,
+    user: Me,
     org: str,
     slug: str,
     version: str,
-    participant_org: Annotated[str, Query(alias="org")],
-    participant: Annotated[str, Query(alias="participant")],
+    participant_org: Annotated[str | None, Query(alias="org")] = None,
+    participant: Annotated[str | None, Query(alias="participant")] = None,
 ) -> Response:
-    return cached_json(
-        request,
-        rt.peer.query(
-            "workflow",
-            "actions",
-            {
-                "project": f"{org}/{slug}",
-                "version": version,
-                "org": participant_org,
-                "id": participant,
-            },
-        ),
+    args = {
+        "project": _project(rt, user, org, slug),
+        "version": version,
+        "org": participant_org or user.org,
+        "id": participant or user.username,
+    }
+    return cached_json(request, rt.peer.query("workflow", "actions", args))
+
+
+@router.get("/artifacts/{sha256}/uses", summary="Versions I may read that registered this digest")
+def uses(request: Request, rt: Rt, user: Me, sha256: str) -> Response:
+    found = rt.peer.query("model_version", "used_by", {"sha256": sha256})
+    visible = readable_projects(
+        rt.reader(), org=user.org, participant=user.username, role=user.role
     )
-
-
-@router.get(
-    "/artifacts/{sha256}/uses", summary="Every version, in any project, that registered this digest"
-)
-def uses(request: Request, rt: Rt, sha256: str) -> Response:
-    return cached_json(request, rt.peer.query("model_version", "used_by", {"sha256": sha256}))
+    listed = found.get("uses") if isinstance(found, dict) else None
+    uses_ = listed if isinstance(listed, list) else []
+    allowed = [
+        u
+        for u in uses_
+        if isinstance(u, dict) and str(u.get("version", "")).rsplit("/", 1)[0] in visible
+    ]
+    first = found.get("first_registered") if isinstance(found, dict) else None
+    if isinstance(first, dict) and str(first.get("version", "")).rsplit("/", 1)[0] not in visible:
+        first = None
+    return cached_json(request, {"first_registered": first, "uses": allowed})

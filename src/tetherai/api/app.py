@@ -15,15 +15,19 @@ from fastapi import FastAPI
 
 from tetherai import __version__
 from tetherai.api.errors import install_error_handlers
+from tetherai.api.idempotency import IdempotencyStore
 from tetherai.api.routes import auth, envelopes, ledger, objects, projects, writes
 from tetherai.api.runtime import Runtime
 from tetherai.identity.ca import CertificateAuthority
+from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.services.artifacts import open_artifacts
 from tetherai.services.auth import AuthService
 from tetherai.services.custody import DEFAULT_ARGON2, Argon2Parameters, KeyCustody
 from tetherai.services.db import make_engine, make_session_factory, migrate
 from tetherai.services.home import NetworkHome
 from tetherai.services.network import Node, open_node
+from tetherai.services.projection_follower import ProjectionFollower
+from tetherai.services.projections import Projector
 from tetherai.services.settings import Settings
 
 __all__ = ["create_app"]
@@ -59,9 +63,18 @@ def create_app(
             ca,
             open_artifacts(settings.storage()),
         )
+        # The follower reads the ledger through a connection of its own (one per thread).
+        follower_store = SqliteLedgerStore(opened.peer.store.path, readonly=True)
+        follower = ProjectionFollower(
+            Projector(make_session_factory(engine), follower_store, opened.channel),
+            lambda: opened.peer.head.height,
+        )
+        follower.start()
         try:
             yield
         finally:
+            follower.stop()
+            follower_store.close()
             if node is None:
                 opened.close()
             engine.dispose()
@@ -73,6 +86,7 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.state.idempotency = IdempotencyStore()
     routers = (
         auth.router,
         ledger.router,

@@ -6,6 +6,7 @@ import base64
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from tests.common.lifecycle import ARTIFACT_DIGESTS, Cast
 
 
@@ -139,3 +140,32 @@ def test_openapi_describes_routes_and_errors(client: httpx.Client) -> None:
 def test_unknown_route_has_the_error_shape(client: httpx.Client) -> None:
     response = client.get("/api/v1/nothing-here")
     assert response.status_code == 404 and response.json()["error"]["code"] == "request.not_found"
+
+
+def test_projections_follow_the_ledger_while_serving(
+    app: FastAPI, client: httpx.Client, cast: Cast
+) -> None:
+    import time
+
+    from sqlalchemy import select
+
+    from tetherai.services.db import (
+        ProjectProjection,
+        make_engine,
+        make_session_factory,
+        transaction,
+    )
+
+    envelope = cast.net.sign(cast["author"], "project", "create", {"name": "Followed"})
+    assert client.post("/api/v1/envelopes", json=envelope.to_json()).status_code == 200
+    engine = make_engine(app.state.runtime.settings.database_url)
+    try:
+        deadline = time.monotonic() + 10
+        refs: list[str] = []
+        while time.monotonic() < deadline and "Org1/followed" not in refs:
+            with transaction(make_session_factory(engine, for_writes=False)) as session:
+                refs = list(session.scalars(select(ProjectProjection.ref)))
+            time.sleep(0.05)
+        assert "Org1/followed" in refs
+    finally:
+        engine.dispose()

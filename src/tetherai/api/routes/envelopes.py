@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 
 from tetherai.api.auth import current_user
+from tetherai.api.idempotency import Idem
 from tetherai.api.runtime import Runtime, runtime
 from tetherai.api.schemas import ERRORS, EnvelopeIn, TxOutcome
 from tetherai.ledger.transaction import Envelope
+from tetherai.services.auth import UserInfo
 from tetherai.services.txs import submit
 
-router = APIRouter(
-    prefix="/api/v1", tags=["txs"], responses=ERRORS, dependencies=[Depends(current_user)]
-)
+router = APIRouter(prefix="/api/v1", tags=["txs"], responses=ERRORS)
 
 
 @router.post(
@@ -22,7 +22,15 @@ router = APIRouter(
     summary="Submit a pre-signed tx and wait until its block is durable",
     response_model=TxOutcome,
 )
-def submit_envelope(body: EnvelopeIn, rt: Annotated[Runtime, Depends(runtime)]) -> dict[str, Any]:
-    envelope = Envelope.from_json(body.model_dump())
-    result = submit(rt.orderer, envelope)
-    return {"tx_id": result.tx_id, "valid": True, "result": result.result}
+def submit_envelope(
+    body: EnvelopeIn,
+    rt: Annotated[Runtime, Depends(runtime)],
+    user: Annotated[UserInfo, Depends(current_user)],
+    idem: Idem,
+) -> dict[str, Any] | Response:
+    def run() -> dict[str, Any]:
+        envelope = Envelope.from_json(body.model_dump())
+        result = submit(rt.orderer, envelope)
+        return {"tx_id": result.tx_id, "valid": True, "result": result.result}
+
+    return idem.respond(f"{user.org}/{user.username}", body.model_dump(), run)

@@ -7,19 +7,36 @@ refused tx, which stays on the ledger).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from tetherai.api.auth import acting_signer
+from tetherai.api.idempotency import Idem, Idempotency
 from tetherai.api.runtime import Runtime, runtime
 from tetherai.api.schemas import ERRORS, TxOutcome
 from tetherai.services.txs import Signer, act
 
 router = APIRouter(prefix="/api/v1", tags=["actions"], responses=ERRORS)
 Rt = Annotated[Runtime, Depends(runtime)]
-Me = Annotated[Signer, Depends(acting_signer)]
+Outcome = dict[str, Any] | Response
+
+
+@dataclass(frozen=True)
+class _Acting:
+    """The signed-in person and the request's ``Idempotency-Key``."""
+
+    signer: Signer
+    idem: Idempotency
+
+
+def _acting(signer: Annotated[Signer, Depends(acting_signer)], idem: Idem) -> _Acting:
+    return _Acting(signer, idem)
+
+
+Me = Annotated[_Acting, Depends(_acting)]
 
 
 class _In(BaseModel):
@@ -116,17 +133,21 @@ class RollbackIn(_In):
     reason: str = Field(min_length=1, max_length=2000)
 
 
-def _do(rt: Runtime, me: Signer, contract: str, fn: str, args: dict[str, Any]) -> dict[str, Any]:
-    result = act(
-        rt.orderer,
-        me,
-        channel=rt.node.channel,
-        clock=rt.orderer.clock,
-        contract=contract,
-        fn=fn,
-        args=args,
-    )
-    return {"tx_id": result.tx_id, "valid": True, "result": result.result}
+def _do(rt: Runtime, me: _Acting, contract: str, fn: str, args: dict[str, Any]) -> Outcome:
+    def run() -> dict[str, Any]:
+        result = act(
+            rt.orderer,
+            me.signer,
+            channel=rt.node.channel,
+            clock=rt.orderer.clock,
+            contract=contract,
+            fn=fn,
+            args=args,
+        )
+        return {"tx_id": result.tx_id, "valid": True, "result": result.result}
+
+    who = f"{me.signer.org}/{me.signer.id}"
+    return me.idem.respond(who, {"contract": contract, "fn": fn, "args": args}, run)
 
 
 def _project(org: str, slug: str) -> str:
@@ -134,7 +155,7 @@ def _project(org: str, slug: str) -> str:
 
 
 @router.post("/projects", summary="Create a project", status_code=201, response_model=TxOutcome)
-def create_project(body: ProjectIn, rt: Rt, me: Me) -> dict[str, Any]:
+def create_project(body: ProjectIn, rt: Rt, me: Me) -> Outcome:
     return _do(rt, me, "project", "create", body.model_dump())
 
 
@@ -143,12 +164,12 @@ def create_project(body: ProjectIn, rt: Rt, me: Me) -> dict[str, Any]:
     summary="Change a project's name, domain or details",
     response_model=TxOutcome,
 )
-def update_project(org: str, slug: str, body: ProjectChange, rt: Rt, me: Me) -> dict[str, Any]:
+def update_project(org: str, slug: str, body: ProjectChange, rt: Rt, me: Me) -> Outcome:
     return _do(rt, me, "project", "update", {"project": _project(org, slug)} | body.model_dump())
 
 
 @router.post("/projects/{org}/{slug}/members", summary="Add a member", response_model=TxOutcome)
-def add_member(org: str, slug: str, body: MemberIn, rt: Rt, me: Me) -> dict[str, Any]:
+def add_member(org: str, slug: str, body: MemberIn, rt: Rt, me: Me) -> Outcome:
     return _do(
         rt, me, "project", "add_member", {"project": _project(org, slug)} | body.model_dump()
     )
@@ -161,7 +182,7 @@ def add_member(org: str, slug: str, body: MemberIn, rt: Rt, me: Me) -> dict[str,
 )
 def remove_member(
     org: str, slug: str, member_org: str, member_id: str, body: Reason, rt: Rt, me: Me
-) -> dict[str, Any]:
+) -> Outcome:
     args = {
         "project": _project(org, slug),
         "org": member_org,
@@ -176,7 +197,7 @@ def remove_member(
     summary="Set the purpose and AI factsheet",
     response_model=TxOutcome,
 )
-def set_factsheet(org: str, slug: str, body: dict[str, Any], rt: Rt, me: Me) -> dict[str, Any]:
+def set_factsheet(org: str, slug: str, body: dict[str, Any], rt: Rt, me: Me) -> Outcome:
     return _do(
         rt, me, "project", "set_factsheet", {"project": _project(org, slug), "factsheet": body}
     )
@@ -185,7 +206,7 @@ def set_factsheet(org: str, slug: str, body: dict[str, Any], rt: Rt, me: Me) -> 
 @router.put(
     "/projects/{org}/{slug}/policy", summary="Set the workflow policy", response_model=TxOutcome
 )
-def set_policy(org: str, slug: str, body: dict[str, Any], rt: Rt, me: Me) -> dict[str, Any]:
+def set_policy(org: str, slug: str, body: dict[str, Any], rt: Rt, me: Me) -> Outcome:
     return _do(rt, me, "project", "set_policy", {"project": _project(org, slug), "policy": body})
 
 
@@ -195,7 +216,7 @@ def set_policy(org: str, slug: str, body: dict[str, Any], rt: Rt, me: Me) -> dic
     status_code=201,
     response_model=TxOutcome,
 )
-def create_version(org: str, slug: str, body: VersionIn, rt: Rt, me: Me) -> dict[str, Any]:
+def create_version(org: str, slug: str, body: VersionIn, rt: Rt, me: Me) -> Outcome:
     return _do(
         rt, me, "model_version", "create", {"project": _project(org, slug)} | body.model_dump()
     )
@@ -206,7 +227,7 @@ def create_version(org: str, slug: str, body: VersionIn, rt: Rt, me: Me) -> dict
 )
 def update_version(
     org: str, slug: str, version: str, body: VersionChange, rt: Rt, me: Me
-) -> dict[str, Any]:
+) -> Outcome:
     args = {"project": _project(org, slug), "version": version} | body.model_dump()
     return _do(rt, me, "model_version", "update", args)
 
@@ -216,7 +237,7 @@ def update_version(
     summary="Submit a draft for review",
     response_model=TxOutcome,
 )
-def submit_version(org: str, slug: str, version: str, rt: Rt, me: Me) -> dict[str, Any]:
+def submit_version(org: str, slug: str, version: str, rt: Rt, me: Me) -> Outcome:
     return _do(
         rt, me, "model_version", "submit", {"project": _project(org, slug), "version": version}
     )
@@ -227,9 +248,7 @@ def submit_version(org: str, slug: str, version: str, rt: Rt, me: Me) -> dict[st
     summary="Move a version: start_review, pass, fail, deploy, QA, production, …",
     response_model=TxOutcome,
 )
-def transition(
-    org: str, slug: str, version: str, body: TransitionIn, rt: Rt, me: Me
-) -> dict[str, Any]:
+def transition(org: str, slug: str, version: str, body: TransitionIn, rt: Rt, me: Me) -> Outcome:
     args = {"project": _project(org, slug), "version": version} | body.model_dump()
     return _do(rt, me, "workflow", "transition", args)
 
@@ -239,13 +258,13 @@ def transition(
     summary="Put an earlier approved version back into production",
     response_model=TxOutcome,
 )
-def rollback(org: str, slug: str, body: RollbackIn, rt: Rt, me: Me) -> dict[str, Any]:
+def rollback(org: str, slug: str, body: RollbackIn, rt: Rt, me: Me) -> Outcome:
     return _do(rt, me, "workflow", "rollback", {"project": _project(org, slug)} | body.model_dump())
 
 
 def _review(
-    rt: Runtime, me: Signer, fn: str, org: str, slug: str, version: str, body: _In
-) -> dict[str, Any]:
+    rt: Runtime, me: _Acting, fn: str, org: str, slug: str, version: str, body: _In
+) -> Outcome:
     args = {"project": _project(org, slug), "version": version} | body.model_dump()
     return _do(rt, me, "review", fn, args)
 
@@ -258,21 +277,19 @@ _VERSION = "/projects/{org}/{slug}/versions/{version}"
     summary="Record recomputed digests; a mismatch fails the review",
     response_model=TxOutcome,
 )
-def verify(
-    org: str, slug: str, version: str, body: VerificationIn, rt: Rt, me: Me
-) -> dict[str, Any]:
+def verify(org: str, slug: str, version: str, body: VerificationIn, rt: Rt, me: Me) -> Outcome:
     return _review(rt, me, "verify", org, slug, version, body)
 
 
 @router.post(
     f"{_VERSION}/comments", summary="Comment, or answer a comment", response_model=TxOutcome
 )
-def comment(org: str, slug: str, version: str, body: CommentIn, rt: Rt, me: Me) -> dict[str, Any]:
+def comment(org: str, slug: str, version: str, body: CommentIn, rt: Rt, me: Me) -> Outcome:
     return _review(rt, me, "comment", org, slug, version, body)
 
 
 @router.post(f"{_VERSION}/ratings", summary="Rate a version from 1 to 5", response_model=TxOutcome)
-def rate(org: str, slug: str, version: str, body: RatingIn, rt: Rt, me: Me) -> dict[str, Any]:
+def rate(org: str, slug: str, version: str, body: RatingIn, rt: Rt, me: Me) -> Outcome:
     return _review(rt, me, "rate", org, slug, version, body)
 
 
@@ -281,7 +298,7 @@ def rate(org: str, slug: str, version: str, body: RatingIn, rt: Rt, me: Me) -> d
     summary="Vote on a transition the policy puts to a vote",
     response_model=TxOutcome,
 )
-def vote(org: str, slug: str, version: str, body: VoteIn, rt: Rt, me: Me) -> dict[str, Any]:
+def vote(org: str, slug: str, version: str, body: VoteIn, rt: Rt, me: Me) -> Outcome:
     return _review(rt, me, "vote", org, slug, version, body)
 
 
@@ -290,14 +307,10 @@ def vote(org: str, slug: str, version: str, body: VoteIn, rt: Rt, me: Me) -> dic
     summary="Attach a review document by its digest",
     response_model=TxOutcome,
 )
-def attach_document(
-    org: str, slug: str, version: str, body: DocumentIn, rt: Rt, me: Me
-) -> dict[str, Any]:
+def attach_document(org: str, slug: str, version: str, body: DocumentIn, rt: Rt, me: Me) -> Outcome:
     return _review(rt, me, "attach_document", org, slug, version, body)
 
 
 @router.post(f"{_VERSION}/monitoring", summary="Report on a live version", response_model=TxOutcome)
-def monitor(
-    org: str, slug: str, version: str, body: MonitoringIn, rt: Rt, me: Me
-) -> dict[str, Any]:
+def monitor(org: str, slug: str, version: str, body: MonitoringIn, rt: Rt, me: Me) -> Outcome:
     return _review(rt, me, "monitor", org, slug, version, body)

@@ -22,10 +22,10 @@ from typing import Any
 from tetherai.contracts.errors import InvalidArgument
 from tetherai.crypto.jcs import JSONValue
 from tetherai.identity.roles import Role
+from tetherai.storage.manifest import ARTIFACT_KINDS
 
 __all__ = ["ARTIFACT_KINDS", "DEFAULT_POLICY", "Criterion", "Policy", "Quorum"]
 
-ARTIFACT_KINDS = ("train_dataset", "test_dataset", "model", "log", "code", "report", "other")
 OPERATORS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge,
     ">": operator.gt,

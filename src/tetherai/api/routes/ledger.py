@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from tetherai.api._http import cached_json
 from tetherai.api.auth import current_user, require_project_access
@@ -20,6 +20,8 @@ router = APIRouter(
     prefix="/api/v1/ledger", tags=["ledger"], responses=ERRORS, dependencies=[Depends(current_user)]
 )
 Rt = Annotated[Runtime, Depends(runtime)]
+_MAX_INT = 2**63 - 1
+"""The largest number SQLite stores: larger ones are refused as input, not a server error."""
 Me = Annotated[UserInfo, Depends(current_user)]
 
 
@@ -46,7 +48,7 @@ def blocks(
 
 
 @router.get("/blocks/{number}", summary="One block: header, orderer signature and its txs")
-def block(request: Request, rt: Rt, number: int) -> Response:
+def block(request: Request, rt: Rt, number: Annotated[int, Path(ge=0, le=_MAX_INT)]) -> Response:
     stored = rt.reader().block(number)
     if stored is None:
         raise ApiError(404, f"there is no block {number}", code="ledger.not_found")

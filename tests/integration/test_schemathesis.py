@@ -1,0 +1,88 @@
+"""schemathesis against the app's own OpenAPI document, on the real app under uvicorn.
+
+Every GET route and every POST route gets a bounded number of generated requests (signed in
+with the org admin's API token, as the API tests are); no answer may be a server error (5xx)
+and every answer must match what the document says about it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance
+from tests.unit.api.conftest import anonymous, app, cast, client  # noqa: F401 - the API fixtures
+
+pytestmark = pytest.mark.integration
+
+EXAMPLES_PER_OPERATION = 25
+BUDGET_SECONDS = 45.0
+
+# Operations left out, and why.
+EXCLUDED = {
+    # Disabling a user may disable the signed-in admin itself and make every later request 401;
+    # the route is covered by the authorization tests instead.
+    ("POST", "/api/v1/admin/users/{user_id}/disable"),
+}
+
+
+def test_the_api_keeps_to_its_openapi_document(
+    client: httpx.Client,  # noqa: F811 - the fixture
+) -> None:
+    raw: dict[str, Any] = client.get("/openapi.json").json()
+    schema = schemathesis.openapi.from_dict(raw)
+    base_url = str(client.base_url)
+    headers = {"Authorization": client.headers["Authorization"]}
+    operations = [result.ok() for result in schema.get_all_operations()]
+    selected = [
+        op
+        for op in operations
+        if op.method.upper() in ("GET", "POST") and (op.method.upper(), op.path) not in EXCLUDED
+    ]
+    assert len(selected) > 20
+    failures: list[str] = []
+    statuses: list[int] = []
+    started = time.monotonic()
+    per_operation = BUDGET_SECONDS / len(selected)
+
+    for operation in selected:
+        try:
+            checker(operation, base_url, headers, time.monotonic() + per_operation, statuses)()
+        except (Exception, BaseExceptionGroup) as error:
+            failures.append(f"{operation.method.upper()} {operation.path}: {error}")
+    assert time.monotonic() - started < 60
+    print(f"{len(statuses)} requests:", dict(Counter(statuses)))
+    assert len(statuses) >= 3 * len(selected)
+    assert not failures, "\n\n".join(failures)
+
+
+def checker(
+    operation: Any, base_url: str, headers: dict[str, str], deadline: float, statuses: list[int]
+) -> Callable[[], None]:
+    """A hypothesis test of one operation: bounded examples, stopped at the deadline."""
+
+    @settings(
+        max_examples=EXAMPLES_PER_OPERATION,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=operation.as_strategy())
+    def run(case: Any) -> None:
+        if time.monotonic() > deadline:
+            return
+        response = case.call(base_url=base_url, headers=headers, timeout=30)
+        statuses.append(response.status_code)
+        case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])
+
+    result: Callable[[], None] = run
+    return result

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from tetherai import __version__
 from tetherai.api.errors import install_error_handlers
 from tetherai.api.idempotency import IdempotencyStore
-from tetherai.api.routes import auth, envelopes, ledger, objects, projects, writes
+from tetherai.api.routes import auth, envelopes, ledger, notifications, objects, projects, writes
 from tetherai.api.runtime import Runtime
 from tetherai.identity.ca import CertificateAuthority
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
@@ -26,6 +26,7 @@ from tetherai.services.custody import DEFAULT_ARGON2, Argon2Parameters, KeyCusto
 from tetherai.services.db import make_engine, make_session_factory, migrate
 from tetherai.services.home import NetworkHome
 from tetherai.services.network import Node, open_node
+from tetherai.services.notifications import NotificationService
 from tetherai.services.projection_follower import ProjectionFollower
 from tetherai.services.projections import Projector
 from tetherai.services.settings import Settings
@@ -62,11 +63,12 @@ def create_app(
             KeyCustody(sessions, clock=clock, settings=settings, kdf=argon2),
             ca,
             open_artifacts(settings.storage()),
+            NotificationService(sessions, clock=clock),
         )
         # The follower reads the ledger through a connection of its own (one per thread).
         follower_store = SqliteLedgerStore(opened.peer.store.path, readonly=True)
         follower = ProjectionFollower(
-            Projector(make_session_factory(engine), follower_store, opened.channel),
+            Projector(make_session_factory(engine), follower_store, opened.channel, notify=True),
             lambda: opened.peer.head.height,
         )
         follower.start()
@@ -94,6 +96,7 @@ def create_app(
         projects.router,
         writes.router,
         objects.router,
+        notifications.router,
     )
     for router in routers:
         app.include_router(router)

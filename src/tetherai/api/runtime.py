@@ -14,6 +14,7 @@ from tetherai.services.artifacts import Artifacts
 from tetherai.services.auth import AuthService
 from tetherai.services.custody import KeyCustody
 from tetherai.services.network import Node
+from tetherai.services.notifications import NotificationService
 from tetherai.services.settings import Settings
 
 __all__ = ["Runtime", "runtime"]
@@ -28,6 +29,7 @@ class Runtime:
     ca: CertificateAuthority
     """The org's CA: issues the certificates of web users' keys."""
     artifacts: Artifacts
+    notifications: NotificationService
 
     @property
     def peer(self) -> Peer:

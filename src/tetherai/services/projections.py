@@ -25,6 +25,7 @@ from tetherai.services.db import (
     VersionProjection,
     transaction,
 )
+from tetherai.services.notifications import Event, deliver_webhooks, record_events
 
 __all__ = ["ProjectionReport", "Projector"]
 
@@ -48,10 +49,19 @@ class ProjectionReport:
 class Projector:
     """Applies committed blocks of one channel to the projection tables."""
 
-    def __init__(self, sessions: SessionFactory, store: SqliteLedgerStore, channel: str) -> None:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        store: SqliteLedgerStore,
+        channel: str,
+        *,
+        notify: bool = False,
+    ) -> None:
+        """``notify``: also notify project members (and webhooks) of status changes and comments."""
         self._sessions = sessions
         self._store = store
         self._channel = channel
+        self._notify = notify
 
     def catch_up(self) -> int:
         """Apply every block after the cursor, one database transaction per block; return how many."""
@@ -61,7 +71,9 @@ class Projector:
         applied = 0
         for stored in self._store.blocks(start):
             with transaction(self._sessions) as session:
-                self._apply(session, stored)
+                events = self._apply(session, stored)
+                delivered = record_events(session, self._store, events) if self._notify else []
+            deliver_webhooks(self._sessions, delivered)
             applied += 1
         return applied
 
@@ -73,7 +85,11 @@ class Projector:
             session.execute(
                 delete(ProjectionCursor).where(ProjectionCursor.channel == self._channel)
             )
-        return self.catch_up()
+        notify, self._notify = self._notify, False  # a rebuild must not notify anyone again
+        try:
+            return self.catch_up()
+        finally:
+            self._notify = notify
 
     def check(self) -> ProjectionReport:
         """Compare the tables with what the ledger says now, naming every difference."""
@@ -101,17 +117,18 @@ class Projector:
 
     # -- applying one block ---------------------------------------------------------------
 
-    def _apply(self, session: Any, stored: StoredBlock) -> None:
+    def _apply(self, session: Any, stored: StoredBlock) -> list[Event]:
         block_ts = json.loads(stored.header)["ts"]
         first, last = (stored.txs[0].seq, stored.txs[-1].seq) if stored.txs else (0, -1)
         rows = self._store.history_rows(first, last)
         writes: dict[int, dict[str, Any]] = {}
         for key, seq, value in rows:
             writes.setdefault(seq, {})[key] = None if value is None else json.loads(value)
+        events: list[Event] = []
         for tx in stored.txs:
             if tx.valid and tx.seq in writes:
                 envelope = Envelope.from_bytes(tx.envelope)
-                self._apply_tx(
+                events += self._apply_tx(
                     session, tx.seq, tx.tx_id, stored.number, block_ts, envelope, writes[tx.seq]
                 )
         cursor = session.get(ProjectionCursor, self._channel)
@@ -126,6 +143,7 @@ class Projector:
         cursor.last_block = stored.number
         cursor.state_root = stored.state_root
         cursor.updated_at = _when(block_ts)
+        return events
 
     def _apply_tx(
         self,
@@ -136,8 +154,9 @@ class Projector:
         ts: int,
         envelope: Envelope,
         writes: dict[str, Any],
-    ) -> None:
+    ) -> list[Event]:
         touched: dict[tuple[str, str | None], dict[str, Any]] = {}
+        events: list[Event] = []
         for key, value in writes.items():
             namespace, parts = _parts(key)
             if namespace == "project" and len(parts) >= 2:
@@ -162,6 +181,26 @@ class Projector:
                     self._set_status(
                         session, f"{project}/{version}", str(value["status"]), tx_id, ts
                     )
+                    if value.get("previous") is not None:
+                        text = f"{project}/{version} moved from {value['previous']} to {value['status']}"
+                        if value.get("reason"):
+                            text += f": {value['reason']}"
+                        events.append(
+                            Event(
+                                "status_changed", project, f"{project}/{version}", tx_id, text, ts
+                            )
+                        )
+                if (
+                    namespace == "review"
+                    and len(parts) == 5
+                    and parts[3] == "comment"
+                    and isinstance(value, dict)
+                ):
+                    who = "the contract" if value.get("system") else str(value.get("by"))
+                    text = f"{who} commented on {project}/{version}: {str(value.get('text', ''))[:200]}"
+                    events.append(
+                        Event("commented", project, f"{project}/{version}", tx_id, text, ts)
+                    )
         tx = envelope.tx
         for (project_ref, version_name), entry in touched.items():
             session.add(
@@ -180,6 +219,7 @@ class Projector:
                     detail={"reason": entry["reason"]} if entry.get("reason") else None,
                 )
             )
+        return events
 
     @staticmethod
     def _upsert_project(session: Any, ref: str, value: dict[str, Any], tx_id: str, ts: int) -> None:

@@ -20,6 +20,7 @@ from tetherai.services.db.errors import (
     UnsupportedDatabase,
 )
 from tetherai.services.db.keys import RegisteredKey, SealedKey
+from tetherai.services.db.notification_tables import Notification, Webhook
 from tetherai.services.db.people import (
     USER_ROLES,
     ActivityLogEntry,
@@ -59,6 +60,7 @@ __all__ = [
     "HistoryProjection",
     "Invitation",
     "LoginThrottle",
+    "Notification",
     "Org",
     "PasswordReset",
     "ProjectProjection",
@@ -70,6 +72,7 @@ __all__ = [
     "UnsupportedDatabase",
     "User",
     "VersionProjection",
+    "Webhook",
     "alembic_config",
     "current_revision",
     "head_revision",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tetherai.services.db.keys import RegisteredKey, SealedKey
+from tetherai.services.db.notification_tables import Notification, Webhook
 from tetherai.services.db.people import (
     USER_ROLES,
     ActivityLogEntry,
@@ -29,6 +30,7 @@ __all__ = [
     "HistoryProjection",
     "Invitation",
     "LoginThrottle",
+    "Notification",
     "Org",
     "PasswordReset",
     "ProjectProjection",
@@ -37,4 +39,5 @@ __all__ = [
     "SealedKey",
     "User",
     "VersionProjection",
+    "Webhook",
 ]

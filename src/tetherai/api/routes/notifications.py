@@ -1,0 +1,86 @@
+"""``/api/v1/me/notifications`` and ``/api/v1/admin/webhooks`` (issue 5 "Notifications")."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from tetherai.api.auth import current_user
+from tetherai.api.errors import ApiError
+from tetherai.api.runtime import Runtime, runtime
+from tetherai.api.schemas import ERRORS
+from tetherai.identity.roles import Role
+from tetherai.services.auth import UserInfo
+
+router = APIRouter(prefix="/api/v1", tags=["notifications"], responses=ERRORS)
+Rt = Annotated[Runtime, Depends(runtime)]
+Me = Annotated[UserInfo, Depends(current_user)]
+
+
+class WebhookIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    url: str = Field(min_length=8, max_length=2000)
+
+
+def _admin(user: UserInfo) -> None:
+    if user.role != Role.ORG_ADMIN:
+        raise ApiError(
+            403,
+            f"only an org admin manages webhooks; you are {user.role.value}",
+            code="auth.not_permitted",
+        )
+
+
+@router.get("/me/notifications", summary="My notifications, newest first")
+def notifications(
+    rt: Rt,
+    user: Me,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    before: Annotated[int | None, Query(ge=1)] = None,
+    unread: bool = False,
+) -> dict[str, Any]:
+    items = rt.notifications.notifications(user.id, limit=limit, before=before, unread_only=unread)
+    return {"items": items, "next": str(items[-1]["id"]) if len(items) == limit else None}
+
+
+@router.post("/me/notifications/{notification_id}/read", summary="Mark a notification read")
+def mark_read(notification_id: int, rt: Rt, user: Me) -> dict[str, Any]:
+    if not rt.notifications.mark_read(user.id, notification_id):
+        raise ApiError(
+            404, f"no unread notification {notification_id}", code="notifications.not_found"
+        )
+    return {"read": notification_id}
+
+
+@router.post(
+    "/admin/webhooks",
+    summary="Register a webhook for my org; the HMAC secret is shown once",
+    status_code=201,
+)
+def add_webhook(body: WebhookIn, rt: Rt, user: Me) -> dict[str, Any]:
+    _admin(user)
+    webhook_id, secret = rt.notifications.add_webhook(user.org, body.url, user.id)
+    return {
+        "id": webhook_id,
+        "url": body.url,
+        "secret": secret,
+        "signature": "X-Tether-Signature: sha256=<hex HMAC-SHA256 of the body with the secret>",
+    }
+
+
+@router.get("/admin/webhooks", summary="My org's webhooks (never their secrets)")
+def webhooks(rt: Rt, user: Me) -> list[dict[str, Any]]:
+    _admin(user)
+    return rt.notifications.list_webhooks(user.org)
+
+
+@router.delete("/admin/webhooks/{webhook_id}", summary="Disable a webhook")
+def disable_webhook(webhook_id: int, rt: Rt, user: Me) -> dict[str, Any]:
+    _admin(user)
+    if not rt.notifications.disable_webhook(user.org, webhook_id):
+        raise ApiError(
+            404, f"no webhook {webhook_id} in {user.org}", code="notifications.not_found"
+        )
+    return {"disabled": webhook_id}

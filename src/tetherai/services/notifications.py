@@ -1,0 +1,225 @@
+"""Tell project members what happened: in-app notifications and org webhooks (issue 5 §8).
+
+Events come from committed blocks, through the projector, so a notification exists exactly when
+its tx is on the ledger: when a version changes state and when someone comments, each member of
+the project who has an account here gets a notification (written in the same database
+transaction as the projection of that block), and each enabled webhook of the members' orgs
+receives the event as JSON with an ``X-Tether-Signature: sha256=<HMAC of the body>`` header.
+Webhooks are delivered after the block's transaction commits, with a short timeout; a failed
+delivery is logged, never retried into the past (the notifications in the API are the record).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from tetherai.errors import TetherError
+from tetherai.ledger.state import StateReader
+from tetherai.services.db import Notification, SessionFactory, User, Webhook, transaction
+
+__all__ = ["Event", "NotificationService", "deliver_webhooks", "signature"]
+
+log = logging.getLogger("tetherai.notifications")
+WEBHOOK_TIMEOUT_S = 5.0
+
+
+class NotificationError(TetherError):
+    code = "notifications.invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    kind: str  # "status_changed" | "commented"
+    project_ref: str
+    version_ref: str | None
+    tx_id: str
+    text: str
+    ts: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "project": self.project_ref,
+            "version": self.version_ref,
+            "tx_id": self.tx_id,
+            "text": self.text,
+            "ts": self.ts,
+        }
+
+
+def signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def members_of(state: StateReader, project: str) -> list[tuple[str, str]]:
+    return [
+        (str(v["org"]), str(v["id"]))
+        for _, v in state.scan(f"project/{project}/member/")
+        if isinstance(v, dict)
+    ]
+
+
+def record_events(
+    session: Session, state: StateReader, events: Sequence[Event]
+) -> list[tuple[Event, set[str]]]:
+    """Add one notification per member account per event; return each event with its members' orgs."""
+    delivered: list[tuple[Event, set[str]]] = []
+    for event in events:
+        members = members_of(state, event.project_ref)
+        orgs = {org for org, _ in members}
+        for org, participant in members:
+            user_id = session.scalars(
+                select(User.id).where(User.org_id == org, User.username == participant)
+            ).first()
+            if user_id is not None:
+                session.add(
+                    Notification(
+                        user_id=user_id,
+                        created_at=datetime.fromtimestamp(event.ts / 1000, tz=UTC),
+                        kind=event.kind,
+                        project_ref=event.project_ref,
+                        version_ref=event.version_ref,
+                        tx_id=event.tx_id,
+                        text=event.text,
+                        read_at=None,
+                    )
+                )
+        delivered.append((event, orgs))
+    return delivered
+
+
+def deliver_webhooks(
+    sessions: SessionFactory,
+    events: Sequence[tuple[Event, set[str]]],
+    post: Callable[[str, bytes, dict[str, str]], None] | None = None,
+) -> int:
+    """POST each event to the enabled webhooks of its orgs; return how many deliveries succeeded."""
+    if not events:
+        return 0
+    with transaction(sessions) as session:
+        hooks = [
+            (h.org_id, h.url, h.secret)
+            for h in session.scalars(select(Webhook).where(Webhook.enabled))
+        ]
+    sent = 0
+    for event, orgs in events:
+        body = json.dumps(event.to_json(), sort_keys=True).encode()
+        for org, url, secret in hooks:
+            if org not in orgs:
+                continue
+            headers = {
+                "Content-Type": "application/json",
+                "X-Tether-Event": event.kind,
+                "X-Tether-Signature": signature(secret, body),
+            }
+            try:
+                (post or _post)(url, body, headers)
+                sent += 1
+            except httpx.HTTPError as error:
+                log.warning(
+                    "webhook %s failed for tx %s: %s", url, event.tx_id, type(error).__name__
+                )
+    return sent
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> None:
+    response = httpx.post(url, content=body, headers=headers, timeout=WEBHOOK_TIMEOUT_S)
+    response.raise_for_status()
+
+
+class NotificationService:
+    """People's notifications and their orgs' webhooks, for the API."""
+
+    def __init__(self, sessions: SessionFactory, *, clock: Callable[[], datetime]) -> None:
+        self._sessions = sessions
+        self._clock = clock
+
+    def notifications(
+        self, user_id: int, *, limit: int = 50, before: int | None = None, unread_only: bool = False
+    ) -> list[dict[str, Any]]:
+        query = select(Notification).where(Notification.user_id == user_id)
+        if before is not None:
+            query = query.where(Notification.id < before)
+        if unread_only:
+            query = query.where(Notification.read_at.is_(None))
+        with transaction(self._sessions) as session:
+            rows = session.scalars(query.order_by(Notification.id.desc()).limit(limit)).all()
+            return [
+                {
+                    "id": n.id,
+                    "at": n.created_at.isoformat(),
+                    "kind": n.kind,
+                    "project": n.project_ref,
+                    "version": n.version_ref,
+                    "tx_id": n.tx_id,
+                    "text": n.text,
+                    "read": n.read_at is not None,
+                }
+                for n in rows
+            ]
+
+    def mark_read(self, user_id: int, notification_id: int) -> bool:
+        with transaction(self._sessions) as session:
+            result = session.execute(
+                update(Notification)
+                .where(
+                    Notification.id == notification_id,
+                    Notification.user_id == user_id,
+                    Notification.read_at.is_(None),
+                )
+                .values(read_at=self._clock())
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def add_webhook(self, org: str, url: str, created_by: int) -> tuple[int, str]:
+        """Register an org webhook; returns its id and the HMAC secret (shown once)."""
+        if not url.startswith(("https://", "http://")) or len(url) > 2000:
+            raise NotificationError(
+                "a webhook URL must be an http(s) URL of at most 2000 characters"
+            )
+        secret = secrets.token_urlsafe(32)
+        with transaction(self._sessions) as session:
+            hook = Webhook(
+                org_id=org,
+                url=url,
+                secret=secret,
+                created_by=created_by,
+                created_at=self._clock(),
+                enabled=True,
+            )
+            session.add(hook)
+            session.flush()
+            return hook.id, secret
+
+    def list_webhooks(self, org: str) -> list[dict[str, Any]]:
+        with transaction(self._sessions) as session:
+            return [
+                {
+                    "id": h.id,
+                    "url": h.url,
+                    "enabled": h.enabled,
+                    "created_at": h.created_at.isoformat(),
+                }
+                for h in session.scalars(select(Webhook).where(Webhook.org_id == org))
+            ]
+
+    def disable_webhook(self, org: str, webhook_id: int) -> bool:
+        with transaction(self._sessions) as session:
+            result = session.execute(
+                update(Webhook)
+                .where(Webhook.id == webhook_id, Webhook.org_id == org)
+                .values(enabled=False)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]

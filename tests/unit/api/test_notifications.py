@@ -1,0 +1,107 @@
+"""Members are notified of status changes and comments; org webhooks get HMAC-signed events."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any, ClassVar
+
+import httpx
+from fastapi import FastAPI
+from tests.common.lifecycle import Cast
+from tests.common.network import PASSPHRASE
+
+from tetherai.identity.roles import Role
+from tetherai.services.enrolment import web_account_for_participant
+
+PASSWORD = "carols long passphrase"
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    received: ClassVar[list[tuple[dict[str, str], bytes]]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        _Receiver.received.append((dict(self.headers), body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        return
+
+
+def wait_for(predicate: Any, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_members_are_notified_and_webhooks_signed(
+    app: FastAPI, client: httpx.Client, cast: Cast, browser: httpx.Client
+) -> None:
+    server = HTTPServer(("127.0.0.1", 0), _Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        hook = client.post(
+            "/api/v1/admin/webhooks", json={"url": f"http://127.0.0.1:{server.server_port}/hook"}
+        )
+        assert hook.status_code == 201, hook.text
+        secret = hook.json()["secret"]
+        assert "secret" not in client.get("/api/v1/admin/webhooks").json()[0]
+        rt = app.state.runtime
+        web_account_for_participant(
+            rt.auth,
+            rt.custody,
+            cast.net.home,
+            passphrase=PASSPHRASE,
+            participant_id="carol",
+            role=Role.STAKEHOLDER,
+            password=PASSWORD,
+        )
+        v1 = cast.new_version("v1")
+        cast.ok("author", "model_version", "submit", project=cast.project, version=v1)
+        cast.ok(
+            "mlops",
+            "review",
+            "comment",
+            project=cast.project,
+            version=v1,
+            text="Looks reproducible.",
+        )
+        assert (
+            browser.post(
+                "/api/v1/auth/login", json={"username": "carol", "password": PASSWORD}
+            ).status_code
+            == 200
+        )
+
+        def texts() -> list[str]:
+            return [n["text"] for n in browser.get("/api/v1/me/notifications").json()["items"]]
+
+        wait_for(lambda: any("commented" in t for t in texts()))
+        found = texts()
+        assert any(f"{cast.project}/v1 moved from draft to submitted" in t for t in found)
+        assert any("bob@Org1 commented" in t and "Looks reproducible." in t for t in found)
+        first = browser.get("/api/v1/me/notifications").json()["items"][0]
+        assert (
+            browser.post(
+                f"/api/v1/me/notifications/{first['id']}/read", headers={"X-CSRF-Token": "missing"}
+            ).status_code
+            == 403
+        )  # CSRF still applies
+        wait_for(lambda: len(_Receiver.received) >= 2)
+        headers, body = _Receiver.received[-1]
+        expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        assert headers["X-Tether-Signature"] == expected
+        assert json.loads(body)["project"] == cast.project
+        refused = browser.post("/api/v1/admin/webhooks", json={"url": "http://127.0.0.1:1/x"})
+        assert refused.status_code == 403
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import Request
 
@@ -30,6 +31,8 @@ class Runtime:
     """The org's CA: issues the certificates of web users' keys."""
     artifacts: Artifacts
     notifications: NotificationService
+    last_verification: dict[str, Any] | None = None
+    """The report of the last full verification run through the API."""
 
     @property
     def peer(self) -> Peer:

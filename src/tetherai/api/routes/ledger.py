@@ -138,3 +138,56 @@ def keys(request: Request, rt: Rt) -> Response:
             "peers": [CosignatureVerifier(n.name, n.public_key).vkey for n in rules.peers(state)],
         },
     )
+
+
+_PROJECT_NAMESPACES = ("project", "model_version", "workflow", "review")
+
+
+@router.get(
+    "/state/history",
+    summary="GetHistoryForKey: every write of one state key, with tx, block and time",
+)
+def key_history(
+    request: Request,
+    rt: Rt,
+    user: Me,
+    key: Annotated[
+        str, Query(min_length=1, max_length=512, description="a state key, e.g. workflow/Org1/p/v1")
+    ],
+) -> Response:
+    namespace, _, rest = key.partition("/")
+    parts = rest.split("/")
+    if namespace in _PROJECT_NAMESPACES and len(parts) >= 2 and not parts[0].startswith("_"):
+        require_project_access(rt, user, "/".join(parts[:2]))
+    elif namespace != "membership" and namespace != "notary":
+        raise ApiError(
+            404,
+            f"no readable state key {key!r}",
+            code="ledger.not_found",
+            hint="history is kept for project, model_version, workflow, review, membership and notary keys",
+        )
+    return cached_json(request, {"key": key, "history": rt.reader().history(key)})
+
+
+@router.post("/verify", summary="Replay the whole ledger now and report (org admins and auditors)")
+def verify_now(rt: Rt, user: Me) -> dict[str, Any]:
+    if user.role not in ("org_admin", "auditor"):
+        raise ApiError(
+            403,
+            f"only org admins and auditors run a full verification; you are {user.role.value}",
+            code="auth.not_permitted",
+        )
+    from tetherai.ledger.sqlite_store import SqliteLedgerStore
+
+    store = SqliteLedgerStore(rt.peer.store.path, readonly=True)
+    try:
+        report = ledger_info.verify(store, rt.node.channel)
+    finally:
+        store.close()
+    rt.last_verification = report.to_json()
+    return rt.last_verification
+
+
+@router.get("/verify", summary="The result of the last full verification (null if none ran yet)")
+def verification_status(rt: Rt) -> dict[str, Any] | None:
+    return rt.last_verification

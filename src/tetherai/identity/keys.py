@@ -129,16 +129,7 @@ def load_private_key(path: Path, passphrase: bytes) -> PrivateKey:
             f"wrong passphrase for {path} (or the file is corrupted)",
             hint="Check the passphrase; the key cannot be recovered without it.",
         ) from error
-    if not isinstance(key, Ed25519PrivateKey | ec.EllipticCurvePrivateKey):
-        raise KeyFileError(
-            f"{path} holds a key of an unsupported type ({type(key).__name__})",
-            hint="Use an Ed25519 or an ECDSA P-256 key.",
-        )
-    try:
-        algorithm_of(key)
-    except UnsupportedKeyError as error:
-        raise KeyFileError(f"{path}: {error.message}", hint=error.hint) from error
-    return key
+    return _supported(path, key)
 
 
 def _load_pkcs12(path: Path, data: bytes, passphrase: bytes) -> PrivateKey:
@@ -151,6 +142,11 @@ def _load_pkcs12(path: Path, data: bytes, passphrase: bytes) -> PrivateKey:
             f"wrong passphrase for {path} (or the file is not a key file written by tether)",
             hint="Check the passphrase; the key cannot be recovered without it.",
         ) from error
+    return _supported(path, key)
+
+
+def _supported(path: Path, key: object) -> PrivateKey:
+    """The loaded key, if it is of a kind tetherai signs with."""
     if not isinstance(key, Ed25519PrivateKey | ec.EllipticCurvePrivateKey):
         raise KeyFileError(
             f"{path} holds a key of an unsupported type ({type(key).__name__})",

@@ -1,0 +1,141 @@
+"""Every read route × every kind of caller → the expected status, and nothing of a project leaks.
+
+Callers: the project's AI engineer, MLOps engineer, stakeholder and auditor (all members), the
+org admin, a participant who is not a member, and anonymous. Routes come from the OpenAPI
+document, so a new route is covered (or fails here) without editing this test.
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from tests.common.lifecycle import Cast
+from tests.common.network import PASSPHRASE
+
+from tetherai.identity.roles import Role
+from tetherai.services.enrolment import web_account_for_participant
+
+PEOPLE = {
+    "alice": Role.AI_ENGINEER,
+    "bob": Role.MLOPS_ENGINEER,
+    "carol": Role.STAKEHOLDER,
+    "dora": Role.AUDITOR,
+    "oscar": Role.MLOPS_ENGINEER,
+}  # oscar is no member of the project
+PASSWORD = "matrix long passphrase"
+ADMIN_ONLY = {"/api/v1/admin/webhooks"}
+SELF_SERVICE_OR_ADMIN = {"/api/v1/admin/users", "/api/v1/admin/activity"}
+
+
+def _sign_in(base: httpx.URL, username: str, password: str) -> httpx.Client:
+    http = httpx.Client(base_url=base, timeout=30)
+    response = http.post("/api/v1/auth/login", json={"username": username, "password": password})
+    assert response.status_code == 200, (username, response.text)
+    return http
+
+
+def test_read_routes_by_caller(
+    app: FastAPI, client: httpx.Client, cast: Cast, anonymous: httpx.Client
+) -> None:
+    from tests.unit.api.conftest import ADMIN_PASSWORD
+
+    kinds = {"model": "model", "train": "train_dataset", "test": "test_dataset", "log": "log"}
+    stored = {
+        name: client.post("/api/v1/objects", content=name.encode() * 100).json() for name in kinds
+    }
+    manifest = [
+        {"kind": kinds[n], "name": n, "uri": s["uri"], "size": s["size"], "sha256": s["sha256"]}
+        for n, s in stored.items()
+    ]
+    v1 = cast.new_version("v1", artifacts=manifest)
+    cast.walk(v1, "reviewing")
+    model_sha = stored["model"]["sha256"]
+    tx_id = cast.net.node.peer.store.tx_at(cast.net.node.peer.store.tx_count - 1).tx_id
+    rt = app.state.runtime
+    for name, role in PEOPLE.items():
+        web_account_for_participant(
+            rt.auth,
+            rt.custody,
+            cast.net.home,
+            passphrase=PASSPHRASE,
+            participant_id=name,
+            role=role,
+            password=PASSWORD,
+        )
+    org, slug = cast.project.split("/")
+    values = {
+        "org": org,
+        "slug": slug,
+        "version": v1,
+        "tx_id": tx_id,
+        "sha256": model_sha,
+        "number": "1",
+        "notification_id": "1",
+        "token_id": "1",
+        "webhook_id": "1",
+        "user_id": "1",
+    }
+    spec = client.get("/openapi.json").json()
+    routes = sorted(path for path, ops in spec["paths"].items() if "get" in ops)
+    assert len(routes) >= 20
+    callers = {name: _sign_in(anonymous.base_url, name, PASSWORD) for name in PEOPLE}
+    callers["admin"] = _sign_in(anonymous.base_url, "admin", ADMIN_PASSWORD)
+    try:
+        for path in routes:
+            url = path.format(**values)
+            params = (
+                {"key": f"workflow/{cast.project}/{v1}"}
+                if path.endswith("/state/history")
+                else None
+            )
+            assert anonymous.get(url, params=params, headers={"Authorization": ""}).status_code in (
+                401,
+            ), path
+            project_scoped = (
+                "{org}" in path or "{tx_id}" in path or "{sha256}" in path or params is not None
+            )
+            for name, http in callers.items():
+                response = http.get(url, params=params)
+                status = response.status_code
+                assert status < 500, (name, path, response.text)
+                if name == "oscar" and project_scoped and not path.endswith("/uses"):
+                    assert status == 404, (name, path)
+                    assert "credit scoring" not in response.text.lower(), (name, path)
+                elif path in ADMIN_ONLY:
+                    assert status == (200 if name == "admin" else 403), (name, path)
+                elif "{notification_id}" in path or "{token_id}" in path or "{webhook_id}" in path:
+                    continue  # no GET on those (listed for completeness)
+                elif path.endswith("/uses") and name == "oscar":
+                    assert response.json() == {"first_registered": None, "uses": []}
+                else:
+                    assert status in (200, 304), (name, path, status, response.text[:200])
+    finally:
+        for http in callers.values():
+            http.close()
+
+
+@pytest.mark.parametrize("path", ["/api/v1/auth/me", "/api/v1/ledger", "/api/v1/projects"])
+def test_a_disabled_user_cannot_sign_in_or_read(
+    app: FastAPI, client: httpx.Client, cast: Cast, anonymous: httpx.Client, path: str
+) -> None:
+    rt = app.state.runtime
+    user = web_account_for_participant(
+        rt.auth,
+        rt.custody,
+        cast.net.home,
+        passphrase=PASSPHRASE,
+        participant_id="carol",
+        role=Role.STAKEHOLDER,
+        password=PASSWORD,
+    )
+    carol = _sign_in(anonymous.base_url, "carol", PASSWORD)
+    try:
+        assert carol.get(path).status_code == 200
+        admin = rt.auth.get_user_by_username("admin")
+        rt.auth.set_enabled(user, False, by_admin=admin)
+        assert carol.get(path).status_code in (401, 403)
+        again = carol.post("/api/v1/auth/login", json={"username": "carol", "password": PASSWORD})
+        assert again.status_code == 403 and again.json()["error"]["code"] == "auth.disabled"
+    finally:
+        carol.close()

@@ -25,6 +25,7 @@ def test_upload_then_download_checked(client: httpx.Client) -> None:
     assert downloaded.headers["x-content-sha256"] == body["sha256"]
     missing = client.get(f"/api/v1/objects/{'0' * 64}")
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "storage.not_found"
+    assert "/tmp" not in missing.text  # no server path in an error
     bad = client.get("/api/v1/objects/not-a-digest")
     assert bad.status_code == 422
 

@@ -25,7 +25,7 @@ from tetherai.identity.roles import Role
 from tetherai.services.access import can_read_project
 from tetherai.services.auth import UserInfo
 from tetherai.services.txs import Signer, act
-from tetherai.storage import VerifyingReader
+from tetherai.storage import ObjectNotFound, VerifyingReader
 
 router = APIRouter(prefix="/api/v1", tags=["artifacts"], responses=ERRORS)
 Rt = Annotated[Runtime, Depends(runtime)]
@@ -78,8 +78,13 @@ def download(sha256: str, rt: Rt, user: Me) -> StreamingResponse:
         )
     _check_object_access(rt, user, sha256)
     uri = rt.artifacts.store.uri_for(sha256)
-    size = rt.artifacts.store.size(uri)
-    stream = rt.artifacts.store.open(uri)
+    try:
+        size = rt.artifacts.store.size(uri)
+        stream = rt.artifacts.store.open(uri)
+    except ObjectNotFound:  # its message names where the store is on the server: not for clients
+        raise ApiError(
+            404, f"no object {sha256} in the object store", code="storage.not_found"
+        ) from None
     reader = VerifyingReader(stream, expected_sha256=sha256, expected_size=size, what=uri)
 
     def chunks() -> Iterator[bytes]:

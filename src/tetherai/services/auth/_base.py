@@ -25,7 +25,7 @@ from tetherai.services.auth.errors import (
 from tetherai.services.auth.passwords import PasswordHashing
 from tetherai.services.auth.records import UserRef
 from tetherai.services.custody import DEFAULT_ARGON2, Argon2Parameters, Clock
-from tetherai.services.db.engine import SessionFactory
+from tetherai.services.db.engine import SessionFactory, reading
 from tetherai.services.db.keys import SealedKey
 from tetherai.services.db.people import (
     USER_ROLES,
@@ -57,6 +57,7 @@ class ServiceBase:
         hashing: Argon2Parameters = DEFAULT_ARGON2,
     ) -> None:
         self._sessions = session_factory
+        self._read_sessions = reading(session_factory)
         self._clock = clock
         self._settings = settings
         self._kdf = hashing

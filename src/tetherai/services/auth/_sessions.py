@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from dataclasses import replace
 from datetime import timedelta
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 
 from tetherai.crypto.jcs import JSONValue
 from tetherai.crypto.signature import PrivateKey
@@ -96,8 +97,10 @@ class Sessions(ServiceBase):
         """
         if not 0 < len(session_token) <= MAX_TOKEN_LENGTH:
             raise token_invalid("session")
-        with transaction(self._sessions) as session:
-            row = session.get(BrowserSession, sha256_hex(session_token))
+        # Read first (no write lock on every request); touch last_seen at most once a minute.
+        key = sha256_hex(session_token)
+        with transaction(self._read_sessions) as session:
+            row = session.get(BrowserSession, key)
             if row is None or row.revoked_at is not None:
                 raise token_invalid("session")
             now = self._now()
@@ -106,9 +109,16 @@ class Sessions(ServiceBase):
             user = load_user(session, row.user_id)
             if not user.enabled:
                 raise disabled()
-            if now - row.last_seen_at >= TOUCH_EVERY:
-                row.last_seen_at = now
-            return SessionInfo.of(row, user)
+            stale = now - row.last_seen_at >= TOUCH_EVERY
+            info = SessionInfo.of(row, user)
+            if stale:
+                info = replace(info, last_seen_at=now)
+        if stale:
+            with transaction(self._sessions) as session:
+                session.execute(
+                    update(BrowserSession).where(BrowserSession.id == key).values(last_seen_at=now)
+                )
+        return info
 
     @staticmethod
     def check_csrf(session: SessionInfo, csrf_token: str) -> None:
@@ -208,7 +218,8 @@ class Sessions(ServiceBase):
         """
         if not token.startswith(API_TOKEN_PREFIX) or len(token) > MAX_TOKEN_LENGTH:
             raise token_invalid("api_token")
-        with transaction(self._sessions) as session:
+        # Read first (no write lock on every request); touch last_used at most once a minute.
+        with transaction(self._read_sessions) as session:
             row = session.scalars(
                 select(ApiToken).where(ApiToken.token_sha256 == sha256_hex(token))
             ).first()
@@ -220,9 +231,18 @@ class Sessions(ServiceBase):
             user = load_user(session, row.user_id)
             if not user.enabled:
                 raise disabled()
-            if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:
-                row.last_used_at = now
-            return AuthenticatedToken(UserInfo.of(user), ApiTokenInfo.of(row))
+            stale = row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY
+            token_id = row.id
+            info = ApiTokenInfo.of(row)
+            result = AuthenticatedToken(
+                UserInfo.of(user), replace(info, last_used_at=now) if stale else info
+            )
+        if stale:
+            with transaction(self._sessions) as session:
+                session.execute(
+                    update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
+                )
+        return result
 
     def list_api_tokens(self, user: UserRef) -> list[ApiTokenInfo]:
         """A user's API tokens, oldest first, revoked and expired ones included."""

@@ -101,6 +101,18 @@ def make_session_factory(engine: Engine, *, for_writes: bool = True) -> SessionF
     return sessionmaker(bind=bind, expire_on_commit=False)
 
 
+def reading(factory: SessionFactory) -> SessionFactory:
+    """A factory on the same engine whose transactions only read (never ``BEGIN IMMEDIATE``).
+
+    For the hot read paths (resolving a token on every request): on SQLite, a write factory's
+    ``BEGIN IMMEDIATE`` would serialize every request behind the one write lock.
+    """
+    bind = factory.kw["bind"]
+    if bind.dialect.name == "sqlite":
+        bind = bind.execution_options(**{_BEGIN_OPTION: "DEFERRED"})
+    return sessionmaker(bind=bind, expire_on_commit=False)
+
+
 @contextmanager
 def transaction(factory: SessionFactory) -> Iterator[Session]:
     """One unit of work: commit when the block ends, roll back if it raises.

@@ -190,6 +190,33 @@ class Membership(Contract):
         }
 
     @transaction
+    def add_key(self, ctx: Context, certificate: str) -> Result:
+        """A participant enrols another certificate of their own (e.g. for a CLI key they hold).
+
+        Signed with a key they already have; the new certificate must be issued by their org's
+        CA for the same participant id and role. Both keys sign from now on.
+        """
+        identity = _parse(certificate)
+        creator = ctx.creator
+        if (identity.org, identity.participant_id, str(identity.role)) != (
+            creator.org,
+            creator.id,
+            creator.role,
+        ):
+            raise NotPermitted(
+                f"a participant may add only their own keys: this certificate is for "
+                f"{identity.participant_id}@{identity.org} as {identity.role}"
+            )
+        org = ctx.state.get(_org_key(identity.org))
+        if not isinstance(org, dict):
+            raise NotFound(f"org {identity.org} is not a member of this channel")
+        _check_issued(certificate, str(org["ca_cert"]), ctx.block_ts)
+        if ctx.state.get(_cert_key(identity.cert_sha256)) is not None:
+            raise Conflict(f"certificate {identity.cert_sha256[:12]} is already enrolled")
+        _enrol(ctx, certificate, identity, by=f"{creator.id}@{creator.org}")
+        return {"cert_sha256": identity.cert_sha256}
+
+    @transaction
     def add_org(self, ctx: Context, org: str, ca_cert: str) -> Result:
         """An org admin brings another org (and its CA) into the channel."""
         if ctx.creator.role != Role.ORG_ADMIN:

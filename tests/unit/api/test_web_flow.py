@@ -81,3 +81,47 @@ def test_api_tokens_read_but_do_not_sign(client: httpx.Client) -> None:
     assert response.status_code == 403 and response.json()["error"]["code"] == "auth.sign_locally"
     tokens = client.get("/api/v1/me/tokens").json()
     assert tokens[0]["name"] == "tests" and "token" not in tokens[0]
+
+
+def test_cli_key_registered_then_signing_locally(
+    client: httpx.Client, browser: httpx.Client
+) -> None:
+    """A person registers a key they hold; txs they sign with it locally are accepted as theirs."""
+    from tetherai.crypto.signature import generate_private_key, public_key_to_pem
+    from tetherai.ledger.transaction import Creator, Transaction, new_nonce, sign_transaction
+
+    token = client.headers["Authorization"]
+    del client.headers["Authorization"]
+    csrf = login(browser, "admin", ADMIN_PASSWORD)
+    local_key = generate_private_key()
+    registered = browser.post(
+        "/api/v1/me/keys",
+        headers={"X-CSRF-Token": csrf},
+        json={
+            "name": "laptop",
+            "public_key_pem": public_key_to_pem(local_key.public_key()).decode(),
+        },
+    )
+    assert registered.status_code == 201, registered.text
+    cert_sha256 = registered.json()["cert_sha256"]
+    assert browser.get("/api/v1/me/keys").json()[0]["name"] == "laptop"
+    ledger_time = browser.get("/api/v1/ledger").json()["last_block_ts"]
+    tx = Transaction(
+        "main",
+        "project",
+        "create",
+        {"name": "Signed on my laptop"},
+        Creator("Org1", "admin", cert_sha256),
+        new_nonce(),
+        ledger_time,
+    )
+    client.headers["Authorization"] = token
+    response = client.post("/api/v1/envelopes", json=sign_transaction(tx, local_key).to_json())
+    assert response.status_code == 200, response.text
+    assert response.json()["result"] == {"project": "Org1/signed-on-my-laptop"}
+    bad = browser.post(
+        "/api/v1/me/keys",
+        headers={"X-CSRF-Token": csrf},
+        json={"name": "x", "public_key_pem": "not a key"},
+    )
+    assert bad.status_code == 422

@@ -14,6 +14,7 @@ from tetherai.api.auth import (
     current_session,
     current_user,
 )
+from tetherai.api.errors import ApiError
 from tetherai.api.runtime import Runtime, runtime
 from tetherai.api.schemas import ERRORS
 from tetherai.crypto.signature import Algorithm, generate_private_key
@@ -245,3 +246,74 @@ def activity(rt: Rt, user: Me, limit: int = 50, before: int | None = None) -> di
         ],
         "next": page.next_before,
     }
+
+
+class KeyIn(_In):
+    name: str = Field(min_length=1, max_length=100)
+    public_key_pem: str = Field(min_length=1, max_length=4000)
+
+
+@router.post(
+    "/me/keys",
+    summary="Register a public key you hold (CLI/SDK): certified and enrolled, signed by you",
+    status_code=201,
+)
+def register_key(
+    body: KeyIn,
+    rt: Rt,
+    me: Annotated[Signer, Depends(acting_signer)],
+    session: Annotated[SessionInfo, Depends(current_session)],
+) -> dict[str, Any]:
+    from datetime import UTC, datetime
+
+    from tetherai.crypto.errors import CryptoError
+    from tetherai.crypto.signature import load_public_key_pem
+
+    try:
+        public_key = load_public_key_pem(body.public_key_pem.encode())
+    except CryptoError as error:
+        raise ApiError(
+            422, "not a PEM Ed25519 or P-256 public key", code="custody.bad_key"
+        ) from error
+    user = session.user
+    certificate = rt.ca.issue(
+        participant_id=user.username,
+        role=user.role,
+        public_key=public_key,
+        now=datetime.fromtimestamp(rt.orderer.clock() / 1000, tz=UTC),
+    )
+    pem = certificate_to_pem(certificate).decode()
+    info = rt.custody.register_public_key(
+        user.id, body.public_key_pem, name=body.name, certificate_pem=pem
+    )
+    result = act(
+        rt.orderer,
+        me,
+        channel=rt.node.channel,
+        clock=rt.orderer.clock,
+        contract="membership",
+        fn="add_key",
+        args={"certificate": pem},
+    )
+    return {
+        "id": info.id,
+        "name": info.name,
+        "cert_sha256": info.cert_sha256,
+        "certificate_pem": pem,
+        "enrolled_tx": result.tx_id,
+    }
+
+
+@router.get("/me/keys", summary="Public keys I registered")
+def list_keys(rt: Rt, user: Me) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": k.id,
+            "name": k.name,
+            "algorithm": k.algorithm,
+            "fingerprint": k.fingerprint,
+            "cert_sha256": k.cert_sha256,
+            "retired": k.retired_at is not None,
+        }
+        for k in rt.custody.list_public_keys(user.id)
+    ]

@@ -154,8 +154,15 @@ class Membership(Contract):
             Role(role)
         except ValueError:
             raise InvalidArgument(f"{role!r} is not a role") from None
-        if ctx.state.get(_participant_key(org, id)) is not None:
-            raise Conflict(f"{id}@{org} is already a participant")
+        current = ctx.state.get(_participant_key(org, id))
+        if isinstance(current, dict):
+            # Re-inviting is how a participant who lost their key gets a new one: only once the
+            # key they had is revoked.
+            record = ctx.state.get(_cert_key(str(current["cert_sha256"])))
+            if not isinstance(record, dict) or record.get("revoked") is None:
+                raise Conflict(
+                    f"{id}@{org} is already a participant; revoke their key first to re-key them"
+                )
         ctx.state.put(
             _invitation_key(org, id),
             {

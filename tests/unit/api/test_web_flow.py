@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+from tests.common.lifecycle import Cast
 from tests.unit.api.conftest import ADMIN_PASSWORD
 
 PASSWORD = "a long enough passphrase"
@@ -125,3 +126,39 @@ def test_cli_key_registered_then_signing_locally(
         json={"name": "x", "public_key_pem": "not a key"},
     )
     assert bad.status_code == 422
+
+
+def test_password_reset_gives_a_new_key_and_revokes_the_lost_one(
+    client: httpx.Client, browser: httpx.Client, cast: Cast
+) -> None:
+    del client
+    with httpx.Client(base_url=browser.base_url, timeout=30) as admin:
+        csrf = login(admin, "admin", ADMIN_PASSWORD)
+        token = admin.post(
+            "/api/v1/admin/invitations",
+            json={"username": "erin", "role": "ai_engineer"},
+            headers={"X-CSRF-Token": csrf},
+        ).json()["token"]
+        first = browser.post(
+            "/api/v1/auth/accept", json={"token": token, "password": PASSWORD}
+        ).json()
+        old_cert = first["user"]["cert_sha256"]
+        user_id = first["user"]["id"]
+        reset = admin.post(
+            f"/api/v1/admin/users/{user_id}/password-reset", headers={"X-CSRF-Token": csrf}
+        )
+        assert reset.status_code == 201, reset.text
+        done = browser.post(
+            "/api/v1/auth/reset",
+            json={"token": reset.json()["token"], "password": "a brand new passphrase"},
+        )
+        assert done.status_code == 200, done.text
+        assert done.json()["user"]["cert_sha256"] not in (None, old_cert)
+    old = cast.query("membership", "participants")
+    revoked = {p["cert_sha256"]: p["revoked"] for p in old}
+    assert revoked[old_cert]["reason"].startswith("password reset")
+    csrf = login(browser, "erin", "a brand new passphrase")
+    created = browser.post(
+        "/api/v1/projects", json={"name": "After reset"}, headers={"X-CSRF-Token": csrf}
+    )
+    assert created.status_code == 201, created.text

@@ -117,24 +117,18 @@ def me(user: Me) -> dict[str, Any]:
     return _user(user)
 
 
-@router.post(
-    "/auth/accept",
-    summary="Accept an invitation: set a password; your own key is made and enrolled",
-)
-def accept(body: AcceptIn, request: Request, rt: Rt) -> dict[str, Any]:
+def _enrol_new_key(rt: Runtime, user: UserInfo, password: str) -> str:
+    """Make the person a key, have the org CA certify it, seal it, and enrol it with their own
+    first tx (against the invitation their admin recorded on the ledger). Returns the tx id."""
     from datetime import UTC, datetime
 
-    ip = request.client.host if request.client else None
-    user = rt.auth.accept_invitation(body.token, body.password, ip=ip)
     key = generate_private_key(Algorithm.ED25519)
+    now = datetime.fromtimestamp(rt.orderer.clock() / 1000, tz=UTC)
     certificate = rt.ca.issue(
-        participant_id=user.username,
-        role=user.role,
-        public_key=key.public_key(),
-        now=datetime.fromtimestamp(rt.orderer.clock() / 1000, tz=UTC),
+        participant_id=user.username, role=user.role, public_key=key.public_key(), now=now
     )
     pem = certificate_to_pem(certificate).decode()
-    sealed = rt.custody.store_key(user.id, key, password=body.password, certificate_pem=pem)
+    sealed = rt.custody.store_key(user.id, key, password=password, certificate_pem=pem)
     signer = Signer(org=user.org, id=user.username, cert_sha256=sealed.cert_sha256, private_key=key)
     result = act(
         rt.orderer,
@@ -145,7 +139,74 @@ def accept(body: AcceptIn, request: Request, rt: Rt) -> dict[str, Any]:
         fn="accept_invitation",
         args={"certificate": pem},
     )
-    return {"user": _user(rt.auth.get_user(user.id)), "enrolled_tx": result.tx_id}
+    return result.tx_id
+
+
+@router.post(
+    "/auth/accept",
+    summary="Accept an invitation: set a password; your own key is made and enrolled",
+)
+def accept(body: AcceptIn, request: Request, rt: Rt) -> dict[str, Any]:
+    ip = request.client.host if request.client else None
+    user = rt.auth.accept_invitation(body.token, body.password, ip=ip)
+    if user.role == Role.AUDITOR:  # auditors never sign, so they get no key
+        return {"user": _user(user), "enrolled_tx": None}
+    tx_id = _enrol_new_key(rt, user, body.password)
+    return {"user": _user(rt.auth.get_user(user.id)), "enrolled_tx": tx_id}
+
+
+@router.post(
+    "/auth/reset", summary="Set a new password with a reset token; a new key replaces the lost one"
+)
+def reset(body: AcceptIn, request: Request, rt: Rt) -> dict[str, Any]:
+    ip = request.client.host if request.client else None
+    done = rt.auth.reset_password(body.token, body.password, ip=ip)
+    tx_id = None
+    if done.signing_key_retired and done.user.role != Role.AUDITOR:
+        tx_id = _enrol_new_key(rt, done.user, body.password)
+    return {"user": _user(rt.auth.get_user(done.user.id)), "enrolled_tx": tx_id}
+
+
+@router.post(
+    "/admin/users/{user_id}/password-reset",
+    summary="Give a person a one-time reset token; their old key is revoked and they are re-invited",
+    status_code=201,
+)
+def password_reset(
+    user_id: int,
+    rt: Rt,
+    admin: Annotated[Signer, Depends(acting_signer)],
+    session: Annotated[SessionInfo, Depends(current_session)],
+) -> dict[str, Any]:
+    target = rt.auth.get_user(user_id)
+    issued = rt.auth.create_password_reset(target, by_admin=session.user)
+    if target.cert_sha256 and target.role != Role.AUDITOR:
+        act(
+            rt.orderer,
+            admin,
+            channel=rt.node.channel,
+            clock=rt.orderer.clock,
+            contract="membership",
+            fn="revoke",
+            args={
+                "cert_sha256": target.cert_sha256,
+                "reason": "password reset: the old key is lost",
+            },
+        )
+        act(
+            rt.orderer,
+            admin,
+            channel=rt.node.channel,
+            clock=rt.orderer.clock,
+            contract="membership",
+            fn="invite",
+            args={"org": target.org, "id": target.username, "role": target.role.value},
+        )
+    return {
+        "token": issued.token,
+        "user": _user(target),
+        "expires_at": issued.expires_at.isoformat(),
+    }
 
 
 @router.post("/me/tokens", summary="Create a personal API token (shown once)", status_code=201)

@@ -139,3 +139,96 @@ def test_a_disabled_user_cannot_sign_in_or_read(
         assert again.status_code == 403 and again.json()["error"]["code"] == "auth.disabled"
     finally:
         carol.close()
+
+
+def test_write_routes_by_caller(
+    app: FastAPI, client: httpx.Client, cast: Cast, anonymous: httpx.Client
+) -> None:
+    """Every use-case write route: anonymous 401, API token 403 (sign locally), an auditor 403
+    (no key), a non-member 404 (the project stays hidden), and never a server error."""
+    v1 = cast.new_version("v1")
+    cast.walk(v1, "reviewing")
+    rt = app.state.runtime
+    for name, role in PEOPLE.items():
+        web_account_for_participant(
+            rt.auth,
+            rt.custody,
+            cast.net.home,
+            passphrase=PASSPHRASE,
+            participant_id=name,
+            role=role,
+            password=PASSWORD,
+        )
+    org, slug = cast.project.split("/")
+    spec = client.get("/openapi.json").json()
+    writes = sorted(
+        (path, method)
+        for path, ops in spec["paths"].items()
+        for method in ops
+        if method in ("post", "put", "patch") and "{org}" in path and "{slug}" in path
+    )
+    assert len(writes) >= 15
+    values = {"org": org, "slug": slug, "version": v1, "member_org": "Org1", "member_id": "carol"}
+    callers = {name: _sign_in(anonymous.base_url, name, PASSWORD) for name in ("dora", "oscar")}
+    csrf = {
+        name: http.post("/api/v1/auth/login", json={"username": name, "password": PASSWORD}).json()[
+            "csrf_token"
+        ]
+        for name, http in callers.items()
+    }
+    try:
+        for path, method in writes:
+            url = path.format(**values)
+            assert (
+                anonymous.request(method, url, json={}, headers={"Authorization": ""}).status_code
+                == 401
+            ), path
+            token = client.request(method, url, json={})
+            assert token.status_code in (403, 422), (path, token.text)
+            for name, http in callers.items():
+                response = http.request(method, url, json={}, headers={"X-CSRF-Token": csrf[name]})
+                assert response.status_code < 500, (name, path, response.text)
+                if name == "oscar":
+                    assert response.status_code in (404, 422), (name, path, response.status_code)
+                    assert "only members" not in response.text, (name, path)
+                else:
+                    assert response.status_code in (403, 422), (name, path, response.status_code)
+    finally:
+        for http in callers.values():
+            http.close()
+
+
+def test_a_non_member_cannot_learn_a_project_exists_by_writing(
+    app: FastAPI, client: httpx.Client, cast: Cast, anonymous: httpx.Client
+) -> None:
+    v1 = cast.new_version("v1")
+    cast.walk(v1, "reviewing")
+    rt = app.state.runtime
+    web_account_for_participant(
+        rt.auth,
+        rt.custody,
+        cast.net.home,
+        passphrase=PASSPHRASE,
+        participant_id="oscar",
+        role=Role.MLOPS_ENGINEER,
+        password=PASSWORD,
+    )
+    oscar = _sign_in(anonymous.base_url, "oscar", PASSWORD)
+    csrf = oscar.post(
+        "/api/v1/auth/login", json={"username": "oscar", "password": PASSWORD}
+    ).json()["csrf_token"]
+    base = f"/api/v1/projects/{cast.project}/versions/{v1}"
+    count = cast.net.node.peer.store.tx_count
+    try:
+        for url, body in (
+            (f"{base}/comments", {"text": "hello"}),
+            (f"{base}/transitions", {"to": "review_failed", "reason": "x"}),
+            (f"{base}/verifications", {"artifacts": []}),
+            (f"/api/v1/projects/{cast.project}/members", {"org": "Org1", "id": "oscar"}),
+        ):
+            response = oscar.post(url, json=body, headers={"X-CSRF-Token": csrf})
+            assert response.status_code == 404, (url, response.text)
+            assert response.json()["error"]["message"] == f"there is no project {cast.project}"
+        assert cast.net.node.peer.store.tx_count == count  # nothing reached the ledger
+    finally:
+        oscar.close()

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from tetherai.api.auth import acting_signer
+from tetherai.api.auth import acting_signer, require_project_access
 from tetherai.api.idempotency import Idem, Idempotency
 from tetherai.api.runtime import Runtime, runtime
 from tetherai.api.schemas import ERRORS, TxOutcome
@@ -134,6 +134,11 @@ class RollbackIn(_In):
 
 
 def _do(rt: Runtime, me: _Acting, contract: str, fn: str, args: dict[str, Any]) -> Outcome:
+    project = args.get("project")
+    if isinstance(project, str):
+        # Someone who may not read a project must not learn from a refusal that it exists.
+        require_project_access(rt, rt.auth.get_user_by_username(me.signer.id), project)
+
     def run() -> dict[str, Any]:
         result = act(
             rt.orderer,

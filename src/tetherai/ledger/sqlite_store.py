@@ -370,6 +370,13 @@ class SqliteLedgerStore:
     def merkle_count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM merkle").fetchone()[0])
 
+    def head_row(self) -> tuple[int, str, bytes, str] | None:
+        """The last block's number, hash, header and state root, without its txs."""
+        row = self._db.execute(
+            "SELECT number, hash, header, state_root FROM blocks ORDER BY number DESC LIMIT 1"
+        ).fetchone()
+        return None if row is None else (int(row[0]), str(row[1]), bytes(row[2]), str(row[3]))
+
     def block(self, number: int) -> StoredBlock | None:
         blocks = list(self.blocks(number, number + 1))
         return blocks[0] if blocks else None

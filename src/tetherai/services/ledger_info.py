@@ -26,9 +26,9 @@ class NotFoundError(LedgerError):
 
 
 def ledger_summary(store: SqliteLedgerStore, channel: str) -> dict[str, JSONValue]:
-    height = store.height
-    last = store.block(height - 1) if height else None
-    header = None if last is None else json.loads(last.header)
+    last = store.head_row()  # the header only: the last block's txs are not needed here
+    height = 0 if last is None else last[0] + 1
+    header = None if last is None else json.loads(last[2])
     checkpoint = store.latest_checkpoint()
     return {
         "channel": channel,
@@ -36,8 +36,8 @@ def ledger_summary(store: SqliteLedgerStore, channel: str) -> dict[str, JSONValu
         "txs": store.tx_count,
         "tree_size": None if header is None else header["log_size"],
         "root": None if header is None else header["log_root"],
-        "state_root": None if last is None else last.state_root,
-        "head_hash": None if last is None else last.hash,
+        "state_root": None if last is None else last[3],
+        "head_hash": None if last is None else last[1],
         "last_block_ts": None if header is None else header["ts"],
         "genesis_hash": store.meta("genesis_hash"),
         "latest_checkpoint": None

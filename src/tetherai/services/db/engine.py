@@ -58,7 +58,13 @@ def make_engine(url: str | URL, *, busy_timeout_ms: int = _BUSY_TIMEOUT_MS) -> E
 
 def _sqlite_engine(url: URL, busy_timeout_ms: int) -> Engine:
     in_memory = url.database in (None, "", ":memory:")
-    options: dict[str, Any] = {"connect_args": {"timeout": busy_timeout_ms / 1000}}
+    # A pool as large as the server's worker threads: a connection opened past the pool is
+    # closed on return, and opening one costs its PRAGMAs (WAL, foreign keys) every time.
+    options: dict[str, Any] = {
+        "connect_args": {"timeout": busy_timeout_ms / 1000},
+        "pool_size": 20,
+        "max_overflow": 40,
+    }
     if in_memory:  # one connection, shared: each new connection would be a new empty database
         options = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
     engine = create_engine(url, **options)

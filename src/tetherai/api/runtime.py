@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
 
 from tetherai.identity.ca import CertificateAuthority
+from tetherai.ledger.executor import TxResult
 from tetherai.ledger.peer import Peer
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.ordering.solo import SoloOrderer
@@ -17,6 +19,7 @@ from tetherai.services.custody import KeyCustody
 from tetherai.services.network import Node
 from tetherai.services.notifications import NotificationService
 from tetherai.services.settings import Settings
+from tetherai.services.txs import Signer, act
 
 __all__ = ["Runtime", "runtime"]
 
@@ -41,6 +44,18 @@ class Runtime:
     @property
     def orderer(self) -> SoloOrderer:
         return self.node.orderer
+
+    def act(self, signer: Signer, contract: str, fn: str, args: Mapping[str, Any]) -> TxResult:
+        """Sign ``contract.fn(args)`` as ``signer`` with the node's clock and wait for its block."""
+        return act(
+            self.orderer,
+            signer,
+            channel=self.node.channel,
+            clock=self.orderer.clock,
+            contract=contract,
+            fn=fn,
+            args=args,
+        )
 
     def reader(self) -> SqliteLedgerStore:
         """A read-only view of the ledger for the calling thread."""

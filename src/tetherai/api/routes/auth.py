@@ -22,7 +22,7 @@ from tetherai.identity.certificate import certificate_to_pem
 from tetherai.identity.roles import Role
 from tetherai.services.auth import SessionInfo, UserInfo
 from tetherai.services.custody import NoSigningKey
-from tetherai.services.txs import Signer, act
+from tetherai.services.txs import Signer
 
 router = APIRouter(prefix="/api/v1", tags=["people"], responses=ERRORS)
 Rt = Annotated[Runtime, Depends(runtime)]
@@ -130,15 +130,7 @@ def _enrol_new_key(rt: Runtime, user: UserInfo, password: str) -> str:
     pem = certificate_to_pem(certificate).decode()
     sealed = rt.custody.store_key(user.id, key, password=password, certificate_pem=pem)
     signer = Signer(org=user.org, id=user.username, cert_sha256=sealed.cert_sha256, private_key=key)
-    result = act(
-        rt.orderer,
-        signer,
-        channel=rt.node.channel,
-        clock=rt.orderer.clock,
-        contract="membership",
-        fn="accept_invitation",
-        args={"certificate": pem},
-    )
+    result = rt.act(signer, "membership", "accept_invitation", {"certificate": pem})
     return result.tx_id
 
 
@@ -181,26 +173,20 @@ def password_reset(
     target = rt.auth.get_user(user_id)
     issued = rt.auth.create_password_reset(target, by_admin=session.user)
     if target.cert_sha256 and target.role != Role.AUDITOR:
-        act(
-            rt.orderer,
+        rt.act(
             admin,
-            channel=rt.node.channel,
-            clock=rt.orderer.clock,
-            contract="membership",
-            fn="revoke",
-            args={
+            "membership",
+            "revoke",
+            {
                 "cert_sha256": target.cert_sha256,
                 "reason": "password reset: the old key is lost",
             },
         )
-        act(
-            rt.orderer,
+        rt.act(
             admin,
-            channel=rt.node.channel,
-            clock=rt.orderer.clock,
-            contract="membership",
-            fn="invite",
-            args={"org": target.org, "id": target.username, "role": target.role.value},
+            "membership",
+            "invite",
+            {"org": target.org, "id": target.username, "role": target.role.value},
         )
     return {
         "token": issued.token,
@@ -255,14 +241,11 @@ def invite(
         session.user.org, body.username, body.role, session.user, display_name=body.display_name
     )
     if body.role != Role.AUDITOR:
-        act(
-            rt.orderer,
+        rt.act(
             admin,
-            channel=rt.node.channel,
-            clock=rt.orderer.clock,
-            contract="membership",
-            fn="invite",
-            args={"org": session.user.org, "id": body.username, "role": body.role.value},
+            "membership",
+            "invite",
+            {"org": session.user.org, "id": body.username, "role": body.role.value},
         )
     return {
         "token": issued.token,
@@ -347,15 +330,7 @@ def register_key(
     info = rt.custody.register_public_key(
         user.id, body.public_key_pem, name=body.name, certificate_pem=pem
     )
-    result = act(
-        rt.orderer,
-        me,
-        channel=rt.node.channel,
-        clock=rt.orderer.clock,
-        contract="membership",
-        fn="add_key",
-        args={"certificate": pem},
-    )
+    result = rt.act(me, "membership", "add_key", {"certificate": pem})
     return {
         "id": info.id,
         "name": info.name,

@@ -24,7 +24,7 @@ from tetherai.crypto.digest import is_sha256_hex
 from tetherai.identity.roles import Role
 from tetherai.services.access import can_read_project
 from tetherai.services.auth import UserInfo
-from tetherai.services.txs import Signer, act
+from tetherai.services.txs import Signer
 from tetherai.storage import ObjectNotFound, VerifyingReader
 
 router = APIRouter(prefix="/api/v1", tags=["artifacts"], responses=ERRORS)
@@ -156,14 +156,6 @@ def rehash(
             "version": version,
             "method": "store",
         } | report.to_contract_args()
-        result = act(
-            rt.orderer,
-            me,
-            channel=rt.node.channel,
-            clock=rt.orderer.clock,
-            contract="review",
-            fn="verify",
-            args=args,
-        )
+        result = rt.act(me, "review", "verify", args)
         answer["verification"] = {"tx_id": result.tx_id, "result": result.result}
     return answer

@@ -17,7 +17,7 @@ from tetherai.api.auth import acting_signer, require_project_access
 from tetherai.api.idempotency import Idem, Idempotency
 from tetherai.api.runtime import Runtime, runtime
 from tetherai.api.schemas import ERRORS, TxOutcome
-from tetherai.services.txs import Signer, act
+from tetherai.services.txs import Signer
 
 router = APIRouter(prefix="/api/v1", tags=["actions"], responses=ERRORS)
 Rt = Annotated[Runtime, Depends(runtime)]
@@ -140,15 +140,7 @@ def _do(rt: Runtime, me: _Acting, contract: str, fn: str, args: dict[str, Any]) 
         require_project_access(rt, rt.auth.get_user_by_username(me.signer.id), project)
 
     def run() -> dict[str, Any]:
-        result = act(
-            rt.orderer,
-            me.signer,
-            channel=rt.node.channel,
-            clock=rt.orderer.clock,
-            contract=contract,
-            fn=fn,
-            args=args,
-        )
+        result = rt.act(me.signer, contract, fn, args)
         return {"tx_id": result.tx_id, "valid": True, "result": result.result}
 
     who = f"{me.signer.org}/{me.signer.id}"

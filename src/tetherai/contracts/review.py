@@ -28,6 +28,7 @@ from tetherai.contracts._common import text as check_text
 from tetherai.contracts.errors import Conflict, ContractError, InvalidArgument, InvalidTransition
 from tetherai.contracts.model_version import final_metrics
 from tetherai.contracts.workflow import (
+    LIVE,
     RULES,
     Status,
     apply_transition,
@@ -38,7 +39,7 @@ from tetherai.contracts.workflow import (
 )
 from tetherai.crypto.jcs import JSONValue
 from tetherai.identity.roles import Role
-from tetherai.ledger.contract import Context, Contract, QueryContext, query, transaction
+from tetherai.ledger.contract import Context, Contract, Identity, QueryContext, query, transaction
 from tetherai.ledger.state import StateReader
 
 __all__ = ["MONITORING_STATUSES", "Review", "action_probes"]
@@ -55,7 +56,6 @@ MONITORING_STATUSES = (
     "other",
 )
 WRITERS = (Role.AI_ENGINEER, Role.MLOPS_ENGINEER, Role.STAKEHOLDER)
-LIVE = (Status.PRODUCTION, Status.MONITORING)
 
 
 def _digests(value: Any, what: str) -> dict[str, str | None]:
@@ -118,6 +118,56 @@ def _open_thread(ctx: Context, project: str, version: str, message: str) -> str:
     return ctx.tx_id
 
 
+def check_can_verify(state: StateReader, project: str, version: str, who: Actor | Identity) -> None:
+    """Who may record a verification, and when (the tx and the "actions" query both ask this)."""
+    require_member(state, project, who, doing="record a verification", roles=(Role.MLOPS_ENGINEER,))
+    status = version_status(state, project, version)
+    if status is not Status.REVIEWING:
+        raise InvalidTransition(
+            f"version {version} is {status.value}; a verification is recorded during its review"
+            + (" — start the review first" if status is Status.SUBMITTED else "")
+        )
+
+
+def check_can_monitor(
+    state: StateReader, project: str, version: str, who: Actor | Identity
+) -> None:
+    """Who may report on monitoring, and when."""
+    require_member(state, project, who, doing="report on monitoring", roles=(Role.MLOPS_ENGINEER,))
+    current = version_status(state, project, version)
+    if current not in LIVE:
+        raise InvalidTransition(
+            f"version {version} is {current.value}; only a live version is monitored"
+        )
+
+
+def check_can_vote(
+    state: StateReader, project: str, version: str, who: Actor | Identity, target: Status
+) -> str:
+    """Who may vote on moving a version to ``target``, and when; returns the vote's state key."""
+    quorum = project_policy(state, project).approvals.get(target.value)
+    if quorum is None:
+        raise InvalidArgument(
+            f"project {project} takes no votes on moving a version to {target.value}"
+        )
+    require_member(
+        state,
+        project,
+        who,
+        doing=f"vote on moving a version to {target.value}",
+        roles=(quorum.role,),
+    )
+    current = version_status(state, project, version)
+    if not any(rule.source == current and rule.target == target for rule in RULES):
+        raise InvalidTransition(
+            f"version {version} is {current.value}; it cannot move to {target.value}"
+        )
+    key = f"{review_prefix(project, version)}vote/{target.value}/{who.org}/{who.id}"
+    if state.get(key) is not None:
+        raise Conflict(f"you already voted on moving version {version} to {target.value}")
+    return key
+
+
 class Review(Contract):
     name = "review"
     version = "1"
@@ -136,19 +186,7 @@ class Review(Contract):
     ) -> Result:
         """Record the digests an MLOps engineer recomputed; judge them and the criteria."""
         record = require_version(ctx.state, project, version)
-        require_member(
-            ctx.state,
-            project,
-            ctx.creator,
-            doing="record a verification",
-            roles=(Role.MLOPS_ENGINEER,),
-        )
-        status = version_status(ctx.state, project, version)
-        if status is not Status.REVIEWING:
-            raise InvalidTransition(
-                f"version {version} is {status.value}; a verification is recorded during its review"
-                + (" — start the review first" if status is Status.SUBMITTED else "")
-            )
+        check_can_verify(ctx.state, project, version, ctx.creator)
         if method not in ("store", "local", "rerun"):
             raise InvalidArgument("method must be store, local or rerun")
         registered = {str(a["name"]): str(a["sha256"]) for a in record["artifacts"]}
@@ -260,26 +298,8 @@ class Review(Contract):
             target = Status(to)
         except ValueError:
             raise InvalidArgument(f"{to!r} is not a version status") from None
-        quorum = project_policy(ctx.state, project).approvals.get(target.value)
-        if quorum is None:
-            raise InvalidArgument(
-                f"project {project} takes no votes on moving a version to {target.value}"
-            )
-        require_member(
-            ctx.state,
-            project,
-            ctx.creator,
-            doing=f"vote on moving a version to {target.value}",
-            roles=(quorum.role,),
-        )
-        current = version_status(ctx.state, project, version)
-        if not any(rule.source == current and rule.target == target for rule in RULES):
-            raise InvalidTransition(
-                f"version {version} is {current.value}; it cannot move to {target.value}"
-            )
-        key = f"{review_prefix(project, version)}vote/{target.value}/{ctx.creator.org}/{ctx.creator.id}"
-        if ctx.state.get(key) is not None:
-            raise Conflict(f"you already voted on moving version {version} to {target.value}")
+        key = check_can_vote(ctx.state, project, version, ctx.creator, target)
+        quorum = project_policy(ctx.state, project).approvals[target.value]
         ctx.state.put(
             key,
             {
@@ -350,18 +370,7 @@ class Review(Contract):
     ) -> Result:
         """A monitoring report on a live version: a status from a fixed list, metrics and a note."""
         require_version(ctx.state, project, version)
-        require_member(
-            ctx.state,
-            project,
-            ctx.creator,
-            doing="report on monitoring",
-            roles=(Role.MLOPS_ENGINEER,),
-        )
-        current = version_status(ctx.state, project, version)
-        if current not in LIVE:
-            raise InvalidTransition(
-                f"version {version} is {current.value}; only a live version is monitored"
-            )
+        check_can_monitor(ctx.state, project, version, ctx.creator)
         if status not in MONITORING_STATUSES:
             raise InvalidArgument(f"a monitoring status is one of {', '.join(MONITORING_STATUSES)}")
         if status == "other":
@@ -410,22 +419,10 @@ def action_probes(
         return probe
 
     def verify_probe(state: StateReader, project: str, version: str) -> None:
-        require_member(
-            state, project, who, doing="record a verification", roles=(Role.MLOPS_ENGINEER,)
-        )
-        if current is not Status.REVIEWING:
-            raise InvalidTransition(
-                f"version {version} is {current.value}; a verification is recorded during its review"
-            )
+        check_can_verify(state, project, version, who)
 
     def monitor_probe(state: StateReader, project: str, version: str) -> None:
-        require_member(
-            state, project, who, doing="report on monitoring", roles=(Role.MLOPS_ENGINEER,)
-        )
-        if current not in LIVE:
-            raise InvalidTransition(
-                f"version {version} is {current.value}; only a live version is monitored"
-            )
+        check_can_monitor(state, project, version, who)
 
     args: dict[str, JSONValue] = {"project": project, "version": version}
     probes: list[tuple[str, str, str, dict[str, JSONValue], Probe]] = [
@@ -448,20 +445,9 @@ def action_probes(
             continue
 
         def vote_probe(
-            state: StateReader,
-            project: str,
-            version: str,
-            target: str = rule.target.value,
-            role: str = quorum.role,
+            state: StateReader, project: str, version: str, target: Status = rule.target
         ) -> None:
-            require_member(
-                state, project, who, doing=f"vote on moving a version to {target}", roles=(role,)
-            )
-            if (
-                state.get(f"{review_prefix(project, version)}vote/{target}/{who.org}/{who.id}")
-                is not None
-            ):
-                raise Conflict(f"you already voted on moving version {version} to {target}")
+            check_can_vote(state, project, version, who, target)
 
         probes.append(
             (

@@ -8,7 +8,9 @@ import pkgutil
 import pytest
 
 
-@pytest.mark.parametrize("package", ["ledger", "ordering", "contracts", "storage"])
+@pytest.mark.parametrize(
+    "package", ["ledger", "ordering", "contracts", "storage", "services.db", "services.auth"]
+)
 def test_package_exports_every_public_name_of_its_modules(package: str) -> None:
     root = importlib.import_module(f"tetherai.{package}")
     names: set[str] = set()

@@ -3,7 +3,8 @@
 SQLite by default, PostgreSQL for deployments; see :mod:`.engine` for how each is opened and
 :mod:`.schema` for migrations. Tables: :mod:`.people` (orgs, users, sessions, tokens,
 invitations, resets, activity log), :mod:`.keys` (sealed and registered signing keys),
-:mod:`.projection_tables` (query projections of the ledger).
+:mod:`.projection_tables` (query projections of the ledger), :mod:`.notification_tables`
+(notifications and webhooks). Importing this package registers every table on ``Base.metadata``.
 """
 
 from tetherai.services.db.base import NAMING_CONVENTION, Base

@@ -10,7 +10,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from tetherai.services.db import models  # noqa: F401  (registers every table on Base.metadata)
+import tetherai.services.db  # noqa: F401  (importing the package registers every table on Base.metadata)
 from tetherai.services.db.base import Base
 from tetherai.services.db.engine import make_engine
 

@@ -6,8 +6,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_HOME ?= .demo
-# Debian packages the tests need (PostgreSQL 15 for the service database tests).
-SYSTEM_PACKAGES ?= postgresql
+# Debian packages the tests need: PostgreSQL 15 (service database), Chromium + its driver
+# (browser tests through Playwright), poppler-utils (pdftoppm renders the PDF reports),
+# fonts-noto-cjk (Chinese pages and reports), etcd-server (cluster mode's ordering).
+SYSTEM_PACKAGES ?= postgresql chromium chromium-driver poppler-utils fonts-noto-cjk etcd-server
 
 .PHONY: run test install system-deps lint typecheck bench clean
 

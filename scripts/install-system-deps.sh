@@ -3,7 +3,8 @@
 # Usage: install-system-deps.sh PACKAGE...   (the Makefile's SYSTEM_PACKAGES)
 # Issue 2 (the ledger core) needs none beyond Python; the service (issue 5) needs PostgreSQL
 # (Debian 12's `postgresql` is 15: the tests run its initdb/pg_ctl as a throw-away server);
-# later capabilities add theirs (etcd-server, chromium), so a fresh machine gets everything here.
+# later capabilities add theirs (chromium, poppler-utils, etcd-server: see the Makefile), so a
+# fresh machine gets everything here.
 set -euo pipefail
 missing=()
 for pkg in "$@"; do

@@ -64,6 +64,7 @@ def create_app(
             ca,
             open_artifacts(settings.storage()),
             NotificationService(sessions, clock=clock),
+            projections=make_session_factory(engine, for_writes=False),
         )
         # The follower reads the ledger through a connection of its own (one per thread).
         follower_store = SqliteLedgerStore(opened.peer.store.path, readonly=True)

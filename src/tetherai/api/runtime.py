@@ -16,6 +16,7 @@ from tetherai.ordering.solo import SoloOrderer
 from tetherai.services.artifacts import Artifacts
 from tetherai.services.auth import AuthService
 from tetherai.services.custody import KeyCustody
+from tetherai.services.db import SessionFactory
 from tetherai.services.network import Node
 from tetherai.services.notifications import NotificationService
 from tetherai.services.settings import Settings
@@ -36,6 +37,8 @@ class Runtime:
     notifications: NotificationService
     last_verification: dict[str, Any] | None = None
     """The report of the last full verification run through the API."""
+    projections: SessionFactory | None = None
+    """Read-only sessions of the service database (projections of the ledger, for listings)."""
 
     @property
     def peer(self) -> Peer:

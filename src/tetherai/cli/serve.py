@@ -1,4 +1,4 @@
-"""``tether serve``: run the API server for a network home."""
+"""``tether serve``: run the server (the web pages and the REST API) for a network home."""
 
 from __future__ import annotations
 
@@ -20,10 +20,10 @@ def serve(
         bool, typer.Option("--init-secret", help="Create the server secret if missing.")
     ] = False,
 ) -> None:
-    """Run the REST API (and, later, the web pages) for this network home."""
+    """Run the web pages and the REST API for this network home."""
     import uvicorn
 
-    from tetherai.api.app import create_app
+    from tetherai.web.app import create_web_app
 
     root = resolve_home(home)
     if create_secret:
@@ -36,6 +36,6 @@ def serve(
     settings = run(lambda: Settings.from_env(env, home=root))
     console.print(
         f"tetherai serving {root} at [bold]http://{settings.host}:{settings.port}/[/] "
-        f"(API description: /docs)"
+        f"(sign in there; API description: /docs)"
     )
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(create_web_app(settings), host=settings.host, port=settings.port, log_level="info")

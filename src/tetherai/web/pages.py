@@ -1,0 +1,320 @@
+"""What every page module uses: ``render``, ``redirect`` with a flash message, the signed-in
+person (:data:`PageUser`, :data:`PageAdmin`) and checked form posts (:data:`Form`).
+
+Forms work without JavaScript: a plain POST carrying the hidden ``csrf_token`` field
+(``{{ csrf_field() }}`` in the template), answered by a redirect (post/redirect/get) with a
+flash message, or by an error page with the HTTP status the API would have given.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
+
+from tetherai.api.auth import SESSION_COOKIE, SIGNING_COOKIE
+from tetherai.api.errors import ApiError, status_for
+from tetherai.api.runtime import Runtime
+from tetherai.errors import TetherError
+from tetherai.identity.roles import Role
+from tetherai.services.auth import SessionInfo, UserInfo
+from tetherai.services.txs import Signer
+from tetherai.web.i18n import LANGUAGES, current_language, gettext
+from tetherai.web.templating import environment
+
+__all__ = [
+    "CSRF_COOKIE",
+    "CSRF_FIELD",
+    "AnonymousForm",
+    "Form",
+    "MaybeUser",
+    "PageAdmin",
+    "PageForm",
+    "PageUser",
+    "SignInRequired",
+    "attempt",
+    "error_page",
+    "field_error",
+    "redirect",
+    "render",
+    "runtime_of",
+    "sign_in_url",
+]
+
+CSRF_COOKIE = "tether_csrf"
+"""The session's CSRF token, for the server to put into its forms (httponly, same-site)."""
+ANON_CSRF_COOKIE = "tether_form"
+"""Double-submit token of the forms shown before sign-in (sign-in, reset, invitation)."""
+CSRF_FIELD = "csrf_token"
+FLASH_COOKIE = "tether_flash"
+
+
+def runtime_of(request: Request) -> Runtime:
+    found: Runtime = request.app.state.runtime
+    return found
+
+
+# --- flash messages: one signed cookie, read (and cleared) by the next page -----------------
+
+
+def _sign(rt: Runtime, payload: bytes) -> str:
+    return hmac.new(rt.settings.secret_key, b"flash:" + payload, hashlib.sha256).hexdigest()[:32]
+
+
+def _set_flash(response: Response, rt: Runtime, kind: str, message: str) -> None:
+    payload = base64.urlsafe_b64encode(json.dumps([kind, message]).encode())
+    value = payload.decode() + "." + _sign(rt, payload)
+    response.set_cookie(FLASH_COOKIE, value, httponly=True, samesite="lax", path="/", max_age=300)
+
+
+def _read_flash(request: Request) -> tuple[str, str] | None:
+    raw = request.cookies.get(FLASH_COOKIE, "")
+    payload, _, mac = raw.rpartition(".")
+    if not payload or not hmac.compare_digest(mac, _sign(runtime_of(request), payload.encode())):
+        return None
+    try:
+        kind, message = json.loads(base64.urlsafe_b64decode(payload))
+    except (ValueError, TypeError):
+        return None
+    return str(kind), str(message)
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+
+def _csrf_token(request: Request) -> str:
+    """The token this page's forms carry: the session's, or (signed out) a double-submit one."""
+    if getattr(request.state, "user", None) is not None:
+        return request.cookies.get(CSRF_COOKIE, "")
+    token = request.cookies.get(ANON_CSRF_COOKIE) or getattr(request.state, "anon_csrf", "")
+    if not token:
+        token = secrets.token_urlsafe(24)
+        request.state.anon_csrf = token
+    return token
+
+
+def render(request: Request, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
+    """Render ``template`` with the layout's context: ``user``, ``csrf_field()``, ``flash``,
+    ``language`` and ``languages``, ``path`` (for the language switch's return)."""
+    user: UserInfo | None = getattr(request.state, "user", None)
+    token = _csrf_token(request)
+    flash = _read_flash(request)
+
+    def csrf_field() -> Markup:
+        return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, token)
+
+    html = environment.get_template(template).render(
+        request=request,
+        user=user,
+        is_admin=user is not None and user.role == Role.ORG_ADMIN,
+        csrf_field=csrf_field,
+        flash=flash,
+        language=current_language(),
+        languages=LANGUAGES,
+        path=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        **context,
+    )
+    response = HTMLResponse(html, status_code=status)
+    if flash is not None or FLASH_COOKIE in request.cookies:
+        response.delete_cookie(FLASH_COOKIE, path="/")
+    if user is None and getattr(request.state, "anon_csrf", None):
+        response.set_cookie(ANON_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def redirect(
+    request: Request, url: str, *, flash: str | None = None, kind: str = "success"
+) -> RedirectResponse:
+    """A 303 to ``url`` (post/redirect/get), with a message for the next page."""
+    response = RedirectResponse(url, status_code=303)
+    if flash:
+        _set_flash(response, runtime_of(request), kind, flash)
+    return response
+
+
+def error_page(
+    request: Request, status: int, message: str, *, hint: str = "", code: str = "", back: str = ""
+) -> HTMLResponse:
+    return render(
+        request,
+        "error.html",
+        status=status,
+        status_code=status,
+        message=message,
+        hint=hint,
+        code=code,
+        back=back,
+    )
+
+
+def attempt(
+    request: Request,
+    action: Callable[[], object],
+    *,
+    done: str,
+    message: str,
+    back: str,
+) -> Response:
+    """Run a form's action: on success redirect to ``done`` with ``message``; a refusal (bad
+    input, the contracts saying no) answers its HTTP status with the reason and a way back."""
+    try:
+        action()
+    except TetherError as error:
+        return error_page(
+            request,
+            status_for(error),
+            error.message,
+            hint=error.hint,
+            code=error.code,
+            back=back,
+        )
+    return redirect(request, done, flash=message)
+
+
+# --- who is asking --------------------------------------------------------------------------
+
+
+class SignInRequired(TetherError):
+    """Raised by :func:`page_user` when nobody (or an expired session) is signed in."""
+
+    def __init__(self, next_url: str) -> None:
+        super().__init__("sign in first", code="auth.required")
+        self.next_url = next_url
+
+
+def sign_in_url(next_url: str) -> str:
+    return "/signin?next=" + quote(next_url, safe="/")
+
+
+def _session(request: Request) -> SessionInfo | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    try:
+        return runtime_of(request).auth.resolve_session(token)
+    except TetherError:
+        return None
+
+
+def optional_user(request: Request) -> UserInfo | None:
+    """The signed-in person, if any (pages that anyone may see, e.g. sign-in)."""
+    session = _session(request)
+    request.state.user = session.user if session else None
+    request.state.session = session
+    return request.state.user  # type: ignore[no-any-return]
+
+
+def page_user(request: Request) -> UserInfo:
+    """The signed-in person; anyone else is sent to the sign-in page (and back afterwards)."""
+    user = optional_user(request)
+    if user is None:
+        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise SignInRequired(path)
+    return user
+
+
+def page_admin(user: Annotated[UserInfo, Depends(page_user)]) -> UserInfo:
+    """An org admin; others get the 403 page."""
+    if user.role != Role.ORG_ADMIN:
+        raise ApiError(
+            403,
+            gettext("Only org admins may see the admin pages."),
+            code="auth.not_permitted",
+            hint=gettext("Ask an org admin of your organisation."),
+        )
+    return user
+
+
+PageUser = Annotated[UserInfo, Depends(page_user)]
+PageAdmin = Annotated[UserInfo, Depends(page_admin)]
+MaybeUser = Annotated[UserInfo | None, Depends(optional_user)]
+
+
+@dataclass(frozen=True)
+class PageForm:
+    """A posted form whose CSRF token matched the session: the person and the fields."""
+
+    request: Request
+    session: SessionInfo
+    fields: dict[str, str]
+
+    @property
+    def user(self) -> UserInfo:
+        return self.session.user
+
+    def get(self, name: str, default: str = "") -> str:
+        return self.fields.get(name, default).strip()
+
+    def signer(self) -> Signer:
+        """The person, able to sign with their own key for this request (as the API's writes)."""
+        rt = runtime_of(self.request)
+        signing = self.request.cookies.get(SIGNING_COOKIE)
+        user = self.user
+        if not signing or not user.cert_sha256:
+            raise ApiError(
+                403,
+                gettext("%(name)s has no signing key on this server")
+                % {"name": self.user.username},
+                code="auth.no_signing_key",
+                hint=gettext("Auditors only read; others accept their invitation to get a key."),
+            )
+        key = rt.auth.session_signing_key(self.session, signing)
+        return Signer(org=user.org, id=user.username, cert_sha256=user.cert_sha256, private_key=key)
+
+
+def _csrf_refused() -> ApiError:
+    return ApiError(
+        403,
+        gettext("This form was refused: its security token is missing or does not match."),
+        code="auth.csrf",
+        hint=gettext("Reload the page and send the form again."),
+    )
+
+
+async def _fields(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+async def page_form(request: Request) -> PageForm:
+    """A form posted by a signed-in person, its CSRF token checked against the session."""
+    user = page_user(request)
+    session: SessionInfo = request.state.session
+    fields = await _fields(request)
+    token = fields.pop(CSRF_FIELD, "")
+    try:
+        runtime_of(request).auth.check_csrf(session, token)
+    except TetherError as error:
+        raise _csrf_refused() from error
+    request.state.user = user
+    return PageForm(request, session, fields)
+
+
+async def anonymous_form(request: Request) -> dict[str, str]:
+    """A form posted before sign-in: its token must match the double-submit cookie."""
+    fields = await _fields(request)
+    token = fields.pop(CSRF_FIELD, "")
+    expected = request.cookies.get(ANON_CSRF_COOKIE, "")
+    if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
+        raise _csrf_refused()
+    return fields
+
+
+Form = Annotated[PageForm, Depends(page_form)]
+AnonymousForm = Annotated[dict[str, str], Depends(anonymous_form)]
+
+
+def field_error(message: str) -> ApiError:
+    """A form field that is missing or malformed (422), in the person's language."""
+    return ApiError(422, message, code="request.invalid")

@@ -1,0 +1,17 @@
+"""The page routers, in the order they are included. A page module appends its router here."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from tetherai.web.routes.account import router as account_pages
+from tetherai.web.routes.admin import router as admin_pages
+from tetherai.web.routes.dashboard import router as dashboard_pages
+from tetherai.web.routes.projects import router as project_pages
+
+PAGE_ROUTERS: list[APIRouter] = [
+    account_pages,
+    dashboard_pages,
+    project_pages,
+    admin_pages,
+]

@@ -1,0 +1,62 @@
+"""The Jinja2 environment of the pages: package templates, autoescaping, gettext, filters."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from tetherai.web.i18n import gettext, ngettext
+
+__all__ = ["environment"]
+
+
+def _when(value: Any) -> str:
+    """A time (datetime, ISO text, or ledger milliseconds) as ``YYYY-MM-DD HH:MM:SS UTC``."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, int | float):
+        value = datetime.fromtimestamp(value / 1000, tz=UTC)
+    elif isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return str(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return str(value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"))
+    return str(value)
+
+
+def _short(value: Any, length: int = 12) -> str:
+    """The start of a digest or id, enough to recognize it (the full value goes in a title)."""
+    text = str(value or "")
+    return text if len(text) <= length else text[:length] + "…"
+
+
+def _size(value: Any) -> str:
+    try:
+        size = float(value)
+    except (TypeError, ValueError):
+        return ""
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TiB"
+
+
+environment = Environment(
+    loader=PackageLoader("tetherai.web", "templates"),
+    autoescape=select_autoescape(["html", "xml"], default_for_string=True),
+    undefined=StrictUndefined,
+    extensions=["jinja2.ext.i18n"],
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+environment.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+environment.filters["when"] = _when
+environment.filters["short"] = _short
+environment.filters["size"] = _size

@@ -1,0 +1,113 @@
+"""Fixtures of the page tests: a real ledger with a project and its cast, the web app under
+uvicorn, and web accounts for the cast; people sign in through the sign-in page itself."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from tests.common.lifecycle import Cast, make_cast
+from tests.common.network import PASSPHRASE, make_network
+from tests.common.server import serve
+from tetherai.identity.roles import Role
+from tetherai.services.custody import Argon2Parameters
+from tetherai.services.enrolment import web_account_for_participant
+from tetherai.services.settings import Settings
+from tetherai.web.app import create_web_app
+
+FAST_ARGON2 = Argon2Parameters(time_cost=1, memory_cost=1024, parallelism=1)
+ACCOUNTS = {
+    "admin": Role.ORG_ADMIN,
+    "author": Role.AI_ENGINEER,
+    "mlops": Role.MLOPS_ENGINEER,
+    "stake1": Role.STAKEHOLDER,
+    "auditor": Role.AUDITOR,
+    "outsider": Role.MLOPS_ENGINEER,
+}
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def password_of(name: str) -> str:
+    return f"password of {name}!"
+
+
+def csrf_of(page: httpx.Response) -> str:
+    found = CSRF.search(page.text)
+    assert found, f"no CSRF field on {page.url}"
+    return found.group(1)
+
+
+@pytest.fixture
+def cast(tmp_path: Path) -> Iterator[Cast]:
+    net = make_network(tmp_path, max_wait=0.002)
+    try:
+        yield make_cast(net)
+    finally:
+        net.close()
+
+
+@pytest.fixture
+def app(cast: Cast, tmp_path: Path) -> FastAPI:
+    settings = Settings(
+        home=cast.net.home.root,
+        database_url=f"sqlite:///{tmp_path / 's.sqlite'}",
+        secret_key=b"x" * 32,
+        passphrase=PASSPHRASE,
+    )
+    return create_web_app(settings, node=cast.net.node, argon2=FAST_ARGON2)
+
+
+@pytest.fixture
+def anonymous(app: FastAPI, cast: Cast) -> Iterator[httpx.Client]:
+    with serve(app) as http:
+        rt = app.state.runtime
+        for name, role in ACCOUNTS.items():
+            web_account_for_participant(
+                rt.auth,
+                rt.custody,
+                cast.net.home,
+                passphrase=PASSPHRASE,
+                participant_id=cast[name].id,
+                role=role,
+                password=password_of(name),
+                display_name=f"{name.title()} Person",
+            )
+        yield http
+
+
+SignIn = Callable[..., httpx.Client]
+
+
+@pytest.fixture
+def sign_in(anonymous: httpx.Client, cast: Cast) -> Iterator[SignIn]:
+    """``sign_in("mlops")``: a new client of the same server, signed in through the page."""
+    clients: list[httpx.Client] = []
+
+    def open_as(name: str, *, language: str = "en") -> httpx.Client:
+        http = httpx.Client(
+            base_url=anonymous.base_url, timeout=30, headers={"Accept-Language": language}
+        )
+        clients.append(http)
+        form = http.get("/signin")
+        assert form.status_code == 200
+        done = http.post(
+            "/signin",
+            data={
+                "username": cast[name].id,
+                "password": password_of(name),
+                "csrf_token": csrf_of(form),
+                "next": "/dashboard",
+            },
+        )
+        assert done.status_code == 303, done.text
+        assert done.headers["location"] == "/dashboard"
+        return http
+
+    yield open_as
+    for http in clients:
+        http.close()

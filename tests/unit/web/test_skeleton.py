@@ -1,0 +1,41 @@
+"""The layout, sign-in and sign-out through the pages."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.unit.web.conftest import SignIn, csrf_of
+
+
+def test_root_sends_a_stranger_to_sign_in(anonymous: httpx.Client) -> None:
+    assert anonymous.get("/").headers["location"] == "/signin"
+    page = anonymous.get("/dashboard")
+    assert page.status_code == 303
+    assert page.headers["location"] == "/signin?next=/dashboard"
+
+
+def test_sign_in_then_out(sign_in: SignIn) -> None:
+    http = sign_in("mlops")
+    page = http.get("/dashboard")
+    assert page.status_code == 200
+    assert "Mlops Person" in page.text
+    assert 'href="/admin"' not in page.text  # not an admin
+    assert "Signed in." in page.text
+    out = http.post("/signout", data={"csrf_token": csrf_of(page)})
+    assert out.status_code == 303
+    assert http.get("/dashboard").status_code == 303
+
+
+def test_wrong_password_is_refused_with_a_message(anonymous: httpx.Client) -> None:
+    form = anonymous.get("/signin")
+    page = anonymous.post(
+        "/signin", data={"username": "bob", "password": "wrong", "csrf_token": csrf_of(form)}
+    )
+    assert page.status_code == 401
+    assert "The username or password is wrong." in page.text
+
+
+def test_sign_in_without_the_form_token_is_refused(anonymous: httpx.Client) -> None:
+    page = anonymous.post("/signin", data={"username": "bob", "password": "password of mlops!"})
+    assert page.status_code == 403
+    assert "security token" in page.text

@@ -12,10 +12,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from tetherai.api.errors import ApiError
 from tetherai.api.runtime import Runtime, runtime
-from tetherai.services.auth import SessionInfo, UserInfo
+from tetherai.services.auth import AuthService, SessionInfo, UserInfo
 from tetherai.services.txs import Signer
 
 __all__ = [
@@ -49,19 +50,34 @@ def current_session(request: Request, rt: Rt) -> SessionInfo:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         raise _unauthenticated()
-    session = rt.auth.resolve_session(token)
+    return _checked(request, rt.auth.resolve_session(token))
+
+
+def _checked(request: Request, session: SessionInfo) -> SessionInfo:
     if request.method not in _SAFE:
-        rt.auth.check_csrf(session, request.headers.get(CSRF_HEADER, ""))
+        AuthService.check_csrf(session, request.headers.get(CSRF_HEADER, ""))
     return session
 
 
-def current_user(request: Request, rt: Rt) -> UserInfo:
-    """The caller, by API token or by browser session."""
+async def current_user(request: Request, rt: Rt) -> UserInfo:
+    """The caller, by API token or by browser session.
+
+    Async so that a credential resolved a moment ago costs no worker thread; otherwise the
+    database is read in the thread pool, never on the event loop.
+    """
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        return rt.auth.resolve_api_token(header[7:].strip()).user
-    if request.cookies.get(SESSION_COOKIE):
-        return current_session(request, rt).user
+        token = header[7:].strip()
+        found = rt.auth.cached_api_token(token)
+        if found is None:
+            found = await run_in_threadpool(rt.auth.resolve_api_token, token)
+        return found.user
+    session_token = request.cookies.get(SESSION_COOKIE)
+    if session_token:
+        session = rt.auth.cached_session(session_token)
+        if session is None:
+            session = await run_in_threadpool(rt.auth.resolve_session, session_token)
+        return _checked(request, session).user
     raise _unauthenticated()
 
 

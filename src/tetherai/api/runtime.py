@@ -8,11 +8,13 @@ from typing import Any
 
 from fastapi import Request
 
+from tetherai.crypto.jcs import JSONValue
 from tetherai.identity.ca import CertificateAuthority
 from tetherai.ledger.executor import TxResult
 from tetherai.ledger.peer import Peer
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.ordering.solo import SoloOrderer
+from tetherai.services import ledger_info
 from tetherai.services.artifacts import Artifacts
 from tetherai.services.auth import AuthService
 from tetherai.services.custody import KeyCustody
@@ -39,6 +41,19 @@ class Runtime:
     """The report of the last full verification run through the API."""
     projections: SessionFactory | None = None
     """Read-only sessions of the service database (projections of the ledger, for listings)."""
+    _summary: tuple[int, dict[str, JSONValue]] | None = None
+
+    def ledger_summary(self) -> dict[str, JSONValue]:
+        """The ledger summary, recomputed only after the ledger changed (it is polled)."""
+        version = self.peer.store.version  # read first: a newer body under an older key is safe
+        body = ledger_info.ledger_summary(self.reader(), self.node.channel)
+        self._summary = (version, body)
+        return body
+
+    def cached_ledger_summary(self) -> dict[str, JSONValue] | None:
+        """The summary if the ledger has not changed since it was computed (memory only)."""
+        memo = self._summary
+        return memo[1] if memo is not None and memo[0] == self.peer.store.version else None
 
     @property
     def peer(self) -> Peer:
@@ -65,6 +80,7 @@ class Runtime:
         return self.node.peer.store.reader()
 
 
-def runtime(request: Request) -> Runtime:
+async def runtime(request: Request) -> Runtime:
+    # async: a plain attribute read must not cost a trip through the thread pool
     found: Runtime = request.app.state.runtime
     return found

@@ -116,6 +116,9 @@ class SqliteLedgerStore:
         self._cache: dict[str, str | object | None] = {}
         self._readers: list[SqliteLedgerStore] = []
         self._readers_lock = threading.Lock()
+        self.version = 0
+        """Bumped after every committed write through this store (blocks, checkpoints), so a
+        cache of something derived from the ledger can tell whether it is still current."""
         try:
             if readonly:
                 if self.path != ":memory:" and not Path(self.path).exists():
@@ -247,6 +250,7 @@ class SqliteLedgerStore:
             self._cache[key] = text
         for (key,) in deleted:
             self._cache[key] = None
+        self.version += 1
 
     def add_checkpoint(self, size: int, block: int, note: str) -> None:
         try:
@@ -255,6 +259,7 @@ class SqliteLedgerStore:
             )
         except sqlite3.Error as error:
             raise StoreError(f"could not store the checkpoint of block {block}: {error}") from error
+        self.version += 1
 
     def set_meta(self, key: str, value: str) -> None:
         self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))

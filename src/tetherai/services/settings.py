@@ -47,6 +47,9 @@ class Settings:
     lockout_attempts: int = 5
     lockout_minutes: int = 15
     api_token_days: int = 90
+    auth_cache_seconds: float = 2.0
+    """How long a resolved session or API token is remembered in memory (0: not at all). A
+    revocation in this process takes effect at once, one made by another process within this."""
 
     def storage(self) -> StorageSettings:
         """Where artifacts are stored (a local directory by default)."""

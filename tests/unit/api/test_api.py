@@ -29,6 +29,18 @@ def test_reads_carry_etags_and_answer_304(client: httpx.Client) -> None:
     assert again.status_code == 304
 
 
+def test_the_remembered_summary_follows_every_new_block(client: httpx.Client, cast: Cast) -> None:
+    before = client.get("/api/v1/ledger")
+    assert client.get("/api/v1/ledger").json() == before.json()  # answered from memory
+    envelope = cast.net.sign(cast["author"], "project", "create", {"name": "Summary"})
+    assert client.post("/api/v1/envelopes", json=envelope.to_json()).status_code == 200
+    after = client.get("/api/v1/ledger", headers={"If-None-Match": before.headers["etag"]})
+    assert after.status_code == 200
+    summary = after.json()
+    assert summary["blocks"] == cast.net.node.peer.head.height > before.json()["blocks"]
+    assert summary["latest_checkpoint"]["block"] == summary["blocks"] - 1
+
+
 def test_pre_signed_envelope_is_committed_and_its_proof_verifies(
     client: httpx.Client, cast: Cast
 ) -> None:

@@ -6,6 +6,7 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from tetherai.api._http import cached_json
 from tetherai.api.auth import current_user, require_project_access
@@ -26,8 +27,9 @@ Me = Annotated[UserInfo, Depends(current_user)]
 
 
 @router.get("", summary="Ledger summary: height, txs, roots, latest checkpoint")
-def summary(request: Request, rt: Rt) -> Response:
-    return cached_json(request, ledger_info.ledger_summary(rt.reader(), rt.node.channel))
+async def summary(request: Request, rt: Rt) -> Response:
+    body = rt.cached_ledger_summary() or await run_in_threadpool(rt.ledger_summary)
+    return cached_json(request, body)
 
 
 @router.get("/blocks", summary="Blocks, newest first (cursor pagination)")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, event, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -14,6 +14,7 @@ from tetherai.crypto.jcs import JSONValue
 from tetherai.identity.certificate import validate_name
 from tetherai.identity.errors import IdentityError
 from tetherai.identity.roles import Role
+from tetherai.services.auth._cache import CredentialCache
 from tetherai.services.auth.errors import (
     AccountDisabled,
     InvalidInput,
@@ -23,7 +24,7 @@ from tetherai.services.auth.errors import (
     TokenInvalid,
 )
 from tetherai.services.auth.passwords import PasswordHashing
-from tetherai.services.auth.records import UserRef
+from tetherai.services.auth.records import AuthenticatedToken, SessionInfo, UserRef
 from tetherai.services.custody import DEFAULT_ARGON2, Argon2Parameters, Clock
 from tetherai.services.db.engine import SessionFactory, reading
 from tetherai.services.db.keys import SealedKey
@@ -62,6 +63,16 @@ class ServiceBase:
         self._settings = settings
         self._kdf = hashing
         self._passwords = PasswordHashing(hashing)
+        ttl = timedelta(seconds=settings.auth_cache_seconds)
+        self._session_cache: CredentialCache[SessionInfo] = CredentialCache(ttl)
+        self._token_cache: CredentialCache[AuthenticatedToken] = CredentialCache(ttl)
+        # Any committed write through this service's factory may revoke or change a
+        # credential: forget them all (writes to the people tables are rare).
+        event.listen(session_factory, "after_commit", self._forget_credentials)
+
+    def _forget_credentials(self, _session: Session) -> None:
+        self._session_cache.clear()
+        self._token_cache.clear()
 
     def _now(self) -> datetime:
         now = self._clock()

@@ -97,8 +97,11 @@ class Sessions(ServiceBase):
         """
         if not 0 < len(session_token) <= MAX_TOKEN_LENGTH:
             raise token_invalid("session")
-        # Read first (no write lock on every request); touch last_seen at most once a minute.
         key = sha256_hex(session_token)
+        cached = self.cached_session(session_token)
+        if cached is not None:
+            return cached
+        # Read first (no write lock on every request); touch last_seen at most once a minute.
         with transaction(self._read_sessions) as session:
             row = session.get(BrowserSession, key)
             if row is None or row.revoked_at is not None:
@@ -118,7 +121,15 @@ class Sessions(ServiceBase):
                 session.execute(
                     update(BrowserSession).where(BrowserSession.id == key).values(last_seen_at=now)
                 )
+        self._session_cache.put(
+            key, info, now, until=min(info.expires_at, info.last_seen_at + TOUCH_EVERY)
+        )
         return info
+
+    def cached_session(self, session_token: str) -> SessionInfo | None:
+        """The session if it was resolved a moment ago (memory only: never blocks on the
+        database); ``None`` means call :meth:`resolve_session`."""
+        return self._session_cache.get(sha256_hex(session_token), self._now())
 
     @staticmethod
     def check_csrf(session: SessionInfo, csrf_token: str) -> None:
@@ -218,11 +229,13 @@ class Sessions(ServiceBase):
         """
         if not token.startswith(API_TOKEN_PREFIX) or len(token) > MAX_TOKEN_LENGTH:
             raise token_invalid("api_token")
+        cached = self.cached_api_token(token)
+        if cached is not None:
+            return cached
         # Read first (no write lock on every request); touch last_used at most once a minute.
+        key = sha256_hex(token)
         with transaction(self._read_sessions) as session:
-            row = session.scalars(
-                select(ApiToken).where(ApiToken.token_sha256 == sha256_hex(token))
-            ).first()
+            row = session.scalars(select(ApiToken).where(ApiToken.token_sha256 == key)).first()
             if row is None or row.revoked_at is not None:
                 raise token_invalid("api_token")
             now = self._now()
@@ -242,7 +255,18 @@ class Sessions(ServiceBase):
                 session.execute(
                     update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
                 )
+        used = result.token.last_used_at or now
+        self._token_cache.put(
+            key, result, now, until=min(result.token.expires_at, used + TOUCH_EVERY)
+        )
         return result
+
+    def cached_api_token(self, token: str) -> AuthenticatedToken | None:
+        """The token's user if it was resolved a moment ago (memory only); ``None`` means call
+        :meth:`resolve_api_token`."""
+        if not token.startswith(API_TOKEN_PREFIX) or len(token) > MAX_TOKEN_LENGTH:
+            return None
+        return self._token_cache.get(sha256_hex(token), self._now())
 
     def list_api_tokens(self, user: UserRef) -> list[ApiTokenInfo]:
         """A user's API tokens, oldest first, revoked and expired ones included."""

@@ -1,0 +1,409 @@
+"""``tetherai.Client``: the life-cycle operations as a typed Python API, signed locally.
+
+Reads go through the REST API with your API token. Every write is a tx that this process
+builds exactly as the server's use-case routes would (same contract, function and arguments),
+signs with *your* private key and posts as a pre-signed envelope: the server never sees the key.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from tetherai.client._http import Http
+from tetherai.client.config import KEY_FILE, ClientConfig, default_config_dir, load_config
+from tetherai.client.errors import ClientError, ConfigError
+from tetherai.client.refs import parse_project
+from tetherai.crypto.signature import PrivateKey
+from tetherai.ledger.transaction import Creator, Envelope, Transaction, new_nonce, sign_transaction
+from tetherai.storage.hashing import hash_file
+from tetherai.storage.manifest import ARTIFACT_KINDS
+from tetherai.storage.progress import ByteProgress
+
+if TYPE_CHECKING:
+    from tetherai.client.run import Run
+    from tetherai.storage.verification import VerificationReport
+
+__all__ = ["Client"]
+
+Json = dict[str, Any]
+
+
+def _clean(args: Mapping[str, Any]) -> Json:
+    """Drop ``None`` arguments, as the server does before it signs (``services.txs.act``)."""
+    return {key: value for key, value in args.items() if value is not None}
+
+
+class Client:
+    """A person's connection to a tetherai server.
+
+    Example::
+
+        client = tetherai.Client.from_config()
+        with client.run("Org1/digits", "v1", code_repo="https://git.example/digits",
+                        commit="4f2a9c1") as run:
+            run.log_metric("test_accuracy", 0.97)
+            run.add_artifact("model", "out/model.json")
+    """
+
+    def __init__(
+        self,
+        server: str,
+        token: str,
+        *,
+        org: str = "",
+        username: str = "",
+        cert_sha256: str = "",
+        signing_key: PrivateKey | Callable[[], PrivateKey] | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        """Connect to ``server`` with an API token; ``signing_key`` (or a function loading it
+        when first needed) and ``cert_sha256`` are your registered key, needed for writes."""
+        self.http = Http(server, token, transport=transport)
+        self.org = org
+        self.username = username
+        self.cert_sha256 = cert_sha256
+        self._key = signing_key
+        self._channel: str | None = None
+
+    @classmethod
+    def from_config(
+        cls, config_dir: str | os.PathLike[str] | None = None, *, passphrase: bytes | None = None
+    ) -> Client:
+        """The client ``tether login`` configured (``$TETHER_CONFIG`` or the user config dir).
+
+        The key file is decrypted with ``passphrase`` (default ``$TETHER_PASSPHRASE``) when
+        the first tx is signed.
+        """
+        from tetherai.identity.keys import load_private_key
+
+        directory = Path(config_dir) if config_dir is not None else default_config_dir()
+        config = load_config(directory)
+        key_path = directory / KEY_FILE
+
+        def load_key() -> PrivateKey:
+            secret = passphrase or os.environ.get("TETHER_PASSPHRASE", "").encode()
+            if not secret:
+                raise ConfigError(
+                    "no passphrase for your key",
+                    hint="set TETHER_PASSPHRASE or pass --passphrase-file",
+                )
+            return load_private_key(key_path, secret)
+
+        return cls.from_settings(config, signing_key=load_key)
+
+    @classmethod
+    def from_settings(
+        cls,
+        config: ClientConfig,
+        *,
+        signing_key: PrivateKey | Callable[[], PrivateKey] | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> Client:
+        return cls(
+            config.server,
+            config.token,
+            org=config.org,
+            username=config.username,
+            cert_sha256=config.cert_sha256,
+            signing_key=signing_key,
+            transport=transport,
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- signing -------------------------------------------------------------------------------
+
+    def _signing_key(self) -> PrivateKey:
+        if self._key is None or not self.cert_sha256:
+            raise ConfigError(
+                "you have no registered key to sign with",
+                hint="run 'tether key create' and 'tether key register' first",
+            )
+        if callable(self._key):
+            self._key = self._key()
+        return self._key
+
+    def channel(self) -> str:
+        """The server's channel (every tx names it)."""
+        if self._channel is None:
+            self._channel = str(self.http.get("/ledger")["channel"])
+        return self._channel
+
+    def sign(self, contract: str, fn: str, args: Mapping[str, Any]) -> Envelope:
+        """Build ``contract.fn(args)`` as a tx of yours and sign it with your key, here."""
+        if not self.org or not self.username:
+            me = self.whoami()
+            self.org, self.username = str(me["org"]), str(me["username"])
+        tx = Transaction(
+            channel=self.channel(),
+            contract=contract,
+            fn=fn,
+            args=_clean(args),
+            creator=Creator(self.org, self.username, self.cert_sha256),
+            nonce=new_nonce(),
+            ts=time.time_ns() // 1_000_000,
+        )
+        return sign_transaction(tx, self._signing_key())
+
+    def act(self, contract: str, fn: str, args: Mapping[str, Any]) -> Json:
+        """Sign and submit a tx; wait until its block is durable.
+
+        Returns ``{tx_id, valid, result}``.
+
+        Raises:
+            ServerError: refused (a contract's refusal carries ``details["tx_id"]``).
+        """
+        self._signing_key()  # fail before touching the network when there is no key
+        envelope = self.sign(contract, fn, args)
+        answer: Json = self.http.post("/envelopes", envelope.to_json())
+        return answer
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def whoami(self) -> Json:
+        found: Json = self.http.get("/auth/me")
+        return found
+
+    def projects(self) -> list[Json]:
+        return self.http.pages("/projects")
+
+    def project(self, project: str) -> Json:
+        org, slug = parse_project(project)
+        found: Json = self.http.get(f"/projects/{org}/{slug}")
+        return found
+
+    def versions(self, project: str) -> list[Json]:
+        org, slug = parse_project(project)
+        return self.http.pages(f"/projects/{org}/{slug}/versions")
+
+    def version(self, project: str, version: str) -> Json:
+        found: Json = self.http.get(f"{self._version_path(project, version)}")
+        return found
+
+    def history(self, project: str, version: str) -> list[Json]:
+        return self.http.pages(f"{self._version_path(project, version)}/history")
+
+    def reviews(self, project: str, version: str) -> Json:
+        found: Json = self.http.get(f"{self._version_path(project, version)}/reviews")
+        return found
+
+    def manifest(self, project: str, version: str) -> list[Json]:
+        """The artifacts the version registered (``{kind, name, uri, size, sha256[, files]}``)."""
+        content = self.version(project, version).get("version") or {}
+        return [dict(a) for a in content.get("artifacts", [])]
+
+    @staticmethod
+    def _version_path(project: str, version: str) -> str:
+        org, slug = parse_project(project)
+        return f"/projects/{org}/{slug}/versions/{version}"
+
+    # -- artifacts -----------------------------------------------------------------------------
+
+    def upload_artifact(self, kind: str, path: str | os.PathLike[str], name: str = "") -> Json:
+        """Hash a file here, stream it to the object store, check the server got the same bytes.
+
+        Returns the manifest entry ``{kind, name, uri, size, sha256}``.
+        """
+        location = Path(path)
+        if kind not in ARTIFACT_KINDS:
+            raise ClientError(
+                f"{kind!r} is not an artifact kind", hint=f"use one of {', '.join(ARTIFACT_KINDS)}"
+            )
+        if not location.is_file():
+            raise ClientError(
+                f"{location} is not a file",
+                hint="give the path of an existing file (directories are not supported yet)",
+            )
+        size = location.stat().st_size
+        with ByteProgress(f"hashing {location.name}", total=size) as progress:
+            local = hash_file(location, progress=progress)
+        with (
+            ByteProgress(f"uploading {location.name}", total=size) as progress,
+            location.open("rb") as file,
+        ):
+            stored = self.http.upload(file, size, progress)
+        if stored["sha256"] != local.sha256:
+            raise ClientError(
+                f"the server stored {location} as {stored['sha256']}, but it hashes to "
+                f"{local.sha256} here (the file changed while it was uploaded?)"
+            )
+        return {
+            "kind": kind,
+            "name": name or location.name,
+            "uri": str(stored["uri"]),
+            "size": int(stored["size"]),
+            "sha256": local.sha256,
+        }
+
+    # -- writes (one tx each, signed here) -----------------------------------------------------
+
+    def create_project(self, name: str, *, domain: str = "", details: str = "") -> Json:
+        return self.act("project", "create", {"name": name, "domain": domain, "details": details})
+
+    def add_member(self, project: str, org: str, participant: str) -> Json:
+        parse_project(project)
+        return self.act(
+            "project", "add_member", {"project": project, "org": org, "id": participant}
+        )
+
+    def set_policy(self, project: str, policy: Mapping[str, Any]) -> Json:
+        parse_project(project)
+        return self.act("project", "set_policy", {"project": project, "policy": dict(policy)})
+
+    def create_version(
+        self,
+        project: str,
+        version: str,
+        *,
+        code_repo: str,
+        commit: str,
+        artifacts: Sequence[Mapping[str, Any]] = (),
+        experiments: Sequence[Mapping[str, Any]] = (),
+        parents: Sequence[Mapping[str, Any]] = (),
+        notebook_version: str = "",
+        comment: str = "",
+        replaces: str | None = None,
+        submit: bool = False,
+    ) -> Json:
+        """Register a version (a draft, or submitted for review when ``submit``)."""
+        parse_project(project)
+        args = {
+            "project": project,
+            "version": version,
+            "code_repo": code_repo,
+            "commit": commit,
+            "notebook_version": notebook_version,
+            "comment": comment,
+            "artifacts": [dict(a) for a in artifacts],
+            "experiments": [dict(e) for e in experiments],
+            "parents": [dict(p) for p in parents],
+            "replaces": replaces,
+            "submit": submit,
+        }
+        return self.act("model_version", "create", args)
+
+    def submit_version(self, project: str, version: str) -> Json:
+        parse_project(project)
+        return self.act("model_version", "submit", {"project": project, "version": version})
+
+    def transition(
+        self,
+        project: str,
+        version: str,
+        to: str,
+        *,
+        reason: str = "",
+        details: Mapping[str, Any] | None = None,
+    ) -> Json:
+        """Move a version: ``reviewing``, ``review_passed``, ``deployed``, ``production``, …"""
+        parse_project(project)
+        args = {
+            "project": project,
+            "version": version,
+            "to": to,
+            "reason": reason,
+            "details": dict(details) if details is not None else None,
+        }
+        return self.act("workflow", "transition", args)
+
+    def rollback(self, project: str, version: str, reason: str) -> Json:
+        """Put the earlier approved ``version`` back into production."""
+        parse_project(project)
+        return self.act(
+            "workflow", "rollback", {"project": project, "version": version, "reason": reason}
+        )
+
+    def record_verification(
+        self,
+        project: str,
+        version: str,
+        report: VerificationReport,
+        *,
+        method: str,
+        reproduction: VerificationReport | None = None,
+        metrics: Mapping[str, float] | None = None,
+    ) -> Json:
+        """Record recomputed digests (``review.verify``); a mismatch fails the review."""
+        parse_project(project)
+        args = {
+            "project": project,
+            "version": version,
+            "artifacts": report.to_contract_args()["artifacts"],
+            "reproduction": None
+            if reproduction is None
+            else reproduction.to_contract_args()["artifacts"],
+            "metrics": dict(metrics) if metrics is not None else None,
+            "method": method,
+        }
+        return self.act("review", "verify", args)
+
+    def comment(
+        self, project: str, version: str, text: str, *, reply_to: str | None = None
+    ) -> Json:
+        return self._review("comment", project, version, {"text": text, "reply_to": reply_to})
+
+    def vote(
+        self, project: str, version: str, to: str, *, approve: bool, comment: str = ""
+    ) -> Json:
+        return self._review(
+            "vote", project, version, {"to": to, "approve": approve, "comment": comment}
+        )
+
+    def rate(self, project: str, version: str, stars: int, *, note: str = "") -> Json:
+        return self._review("rate", project, version, {"stars": stars, "note": note})
+
+    def _review(self, fn: str, project: str, version: str, args: Mapping[str, Any]) -> Json:
+        parse_project(project)
+        return self.act("review", fn, {"project": project, "version": version} | dict(args))
+
+    # -- training scripts ----------------------------------------------------------------------
+
+    def run(
+        self,
+        project: str,
+        version: str,
+        *,
+        code_repo: str,
+        commit: str,
+        submit: bool = False,
+        comment: str = "",
+        notebook_version: str = "",
+        replaces: str | None = None,
+        experiment: str = "run",
+    ) -> Run:
+        """A version being trained: log metrics and artifacts; on exit it is hashed, uploaded
+        and registered (and submitted for review when ``submit``)."""
+        from tetherai.client.run import Run
+
+        parse_project(project)
+        return Run(
+            self,
+            project,
+            version,
+            code_repo=code_repo,
+            commit=commit,
+            submit=submit,
+            comment=comment,
+            notebook_version=notebook_version,
+            replaces=replaces,
+            experiment=experiment,
+        )

@@ -1,0 +1,22 @@
+"""A standalone verifier of tetherai audit bundles (docs/audit-bundle.md).
+
+It imports only the standard library and ``cryptography`` and nothing else of tetherai, so
+anyone can copy this package and check a bundle without our server, database or code:
+``python -m auditverify BUNDLE [--trust ROOTS] [--since CHECKPOINT]`` (or ``tether audit
+verify``). Exit status 0: verified; 1: verification failed; 2: usage.
+"""
+
+from .scope import FORMAT, history_roots, in_scope
+from .verify import BundleTx, Problem, Transition, Trust, Verdict, verify_bundle
+
+__all__ = [
+    "FORMAT",
+    "BundleTx",
+    "Problem",
+    "Transition",
+    "Trust",
+    "Verdict",
+    "history_roots",
+    "in_scope",
+    "verify_bundle",
+]

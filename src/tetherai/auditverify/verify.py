@@ -1,0 +1,766 @@
+"""Verify an audit bundle with nothing but the bundle (and, better, keys the auditor pins).
+
+Checks, in order: the bundle's shape; the checkpoint's signature and every cosignature by the
+trusted keys; each tx's envelope (canonical, its id), its inclusion proof against the
+checkpoint, its creator's certificate (bound by SHA-256, issued by the org's CA, in force) and
+its signature; each tx's result (valid or refused, and what it wrote) through the state-root
+chain the checkpoint signs; that no tx of the bundled blocks that wrote a record in scope is
+missing; the consistency proof from an earlier checkpoint; and every version's status history
+replayed through the workflow rules. Every problem found is reported, not only the first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography import x509
+
+from . import jcs, merkle, notes, workflow_table
+from .certs import CertFailure, load_pem, org_of, participant, sha256_of, verify_tx_signature
+from .scope import FORMAT, in_scope
+
+__all__ = ["BundleTx", "Problem", "Transition", "Trust", "Verdict", "verify_bundle"]
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_BEGIN = "-----BEGIN CERTIFICATE-----"
+_END = "-----END CERTIFICATE-----"
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str
+    message: str
+
+
+@dataclass
+class BundleTx:
+    """One tx of the bundle as verified: who signed what, and what the ledger made of it."""
+
+    seq: int
+    block: int
+    tx_id: str
+    tx: dict[str, Any]
+    org: str
+    id: str
+    role: str = ""
+    signed: bool = False
+    included: bool = False
+    valid: bool | None = None
+    """Whether the ledger accepted it; ``None`` while its result is not proven."""
+    code: str | None = None
+    message: str | None = None
+    writes: dict[str, Any] = field(default_factory=dict)
+    result: Any = None
+
+    @property
+    def action(self) -> str:
+        return f"{self.tx.get('contract')}.{self.tx.get('fn')}"
+
+    @property
+    def ts(self) -> int:
+        value = self.tx.get("ts")
+        return value if isinstance(value, int) else 0
+
+    @property
+    def who(self) -> str:
+        return f"{self.id}@{self.org}"
+
+
+@dataclass(frozen=True)
+class Transition:
+    version: str
+    seq: int
+    tx_id: str
+    by: str
+    ts: int
+    source: str | None
+    target: str
+    reason: str
+    allowed: bool
+
+
+@dataclass
+class Trust:
+    """Keys and CA roots the auditor pins (``--trust``): a text of vkey lines and PEM blocks."""
+
+    keys: list[notes.NoteKey] = field(default_factory=list)
+    roots: list[x509.Certificate] = field(default_factory=list)
+
+    @classmethod
+    def from_text(cls, text: str) -> Trust:
+        """Raises ValueError naming the line that is neither a vkey nor part of a PEM block."""
+        trust = cls()
+        block: list[str] | None = None
+        for number, raw in enumerate(text.splitlines(), start=1):
+            line = raw.strip()
+            if block is not None:
+                block.append(line)
+                if line == _END:
+                    trust.roots.append(load_pem("\n".join(block) + "\n", f"line {number}"))
+                    block = None
+            elif line == _BEGIN:
+                block = [line]
+            elif line and not line.startswith("#"):
+                try:
+                    trust.keys.append(notes.NoteKey.from_vkey(line))
+                except notes.NoteFailure as error:
+                    raise ValueError(f"trust file line {number}: {error}") from error
+        if block is not None:
+            raise ValueError("trust file: a PEM certificate is not terminated")
+        if not trust.keys and not trust.roots:
+            raise ValueError("the trust file names no vkey and no CA certificate")
+        return trust
+
+    def to_text(self) -> str:
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        lines = ["# tetherai audit trust anchors: checkpoint signer keys (vkeys), then CA roots"]
+        lines += [key.vkey for key in self.keys]
+        text = "\n".join(lines) + "\n"
+        return text + "".join(root.public_bytes(Encoding.PEM).decode() for root in self.roots)
+
+
+@dataclass
+class Verdict:
+    ok: bool = False
+    problems: list[Problem] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)
+    project: str = ""
+    version: str | None = None
+    checkpoint: notes.CheckpointBody | None = None
+    signers: tuple[str, ...] = ()
+    cosigned_at: dict[str, int] = field(default_factory=dict)
+    trust: str = ""
+    txs: list[BundleTx] = field(default_factory=list)
+    transitions: list[Transition] = field(default_factory=list)
+    consistency_from: int | None = None
+
+    @property
+    def scope(self) -> str:
+        return self.project if self.version is None else f"{self.project}/{self.version}"
+
+    def to_json(self) -> dict[str, Any]:
+        cp = self.checkpoint
+        return {
+            "ok": self.ok,
+            "scope": {"project": self.project, "version": self.version},
+            "checkpoint": None
+            if cp is None
+            else {
+                "origin": cp.origin,
+                "size": cp.size,
+                "root": cp.root.hex(),
+                "block": cp.block,
+                "state_root": cp.state_root,
+                "signers": list(self.signers),
+                "cosigned_at": dict(self.cosigned_at),
+            },
+            "trust": self.trust,
+            "txs": len(self.txs),
+            "consistency_from": self.consistency_from,
+            "checks": list(self.checks),
+            "problems": [{"code": p.code, "message": p.message} for p in self.problems],
+        }
+
+    def text(self) -> str:
+        """The readable verdict."""
+        lines = [f"Audit bundle of {'version' if self.version else 'project'} {self.scope}"]
+        cp = self.checkpoint
+        if cp is not None:
+            lines.append(
+                f"Checkpoint: {cp.origin}, tree size {cp.size}, block {cp.block}, root {cp.root.hex()}"
+            )
+            lines.append(f"  signed by: {', '.join(self.signers) or 'nobody trusted'}")
+        if self.trust:
+            lines.append(f"Trust: {self.trust}")
+        lines += [f"  ok  {check}" for check in self.checks]
+        for version in sorted({t.version for t in self.transitions}):
+            path = [t for t in self.transitions if t.version == version]
+            steps = " -> ".join([path[0].source or "(new)", *(t.target for t in path)])
+            lines.append(f"  status history of {version}: {steps}")
+        if self.ok:
+            lines.append("VERDICT: VERIFIED: every signature, proof and status change holds.")
+        else:
+            lines.append(f"VERDICT: VERIFICATION FAILED ({len(self.problems)} problem(s)):")
+            lines += [f"  FAIL [{p.code}] {p.message}" for p in self.problems]
+        return "\n".join(lines) + "\n"
+
+
+class _Stop(Exception):
+    """The bundle cannot be read further."""
+
+
+class _Verifier:
+    def __init__(self, bundle: Any, trust: Trust | None, since: str | None) -> None:
+        self.bundle = bundle
+        self.pinned = trust
+        self.since = since
+        self.verdict = Verdict()
+
+    def fail(self, code: str, message: str) -> None:
+        self.verdict.problems.append(Problem(code, message))
+
+    def run(self) -> Verdict:
+        try:
+            self._shape()
+            txs = self._txs()
+            keys, roots = self._anchors(txs)
+            self._checkpoint(keys)
+            self._each_tx(txs, roots)
+            self._results(txs)
+            self._consistency(keys)
+            self._workflow(txs)
+        except _Stop:
+            pass
+        self.verdict.ok = not self.verdict.problems
+        return self.verdict
+
+    # -- shape ------------------------------------------------------------------------------
+
+    def _field(self, value: Any, name: str, kind: type | tuple[type, ...]) -> Any:
+        if not isinstance(value, dict) or not isinstance(value.get(name), kind):
+            self.fail("bundle.malformed", f"the bundle's {name!r} is missing or of the wrong type")
+            raise _Stop
+        return value[name]
+
+    def _shape(self) -> None:
+        b = self.bundle
+        if not isinstance(b, dict) or b.get("format") != FORMAT:
+            self.fail("bundle.format", f"not a {FORMAT} bundle")
+            raise _Stop
+        scope = self._field(b, "scope", dict)
+        self.verdict.project = str(self._field(scope, "project", str))
+        version = scope.get("version")
+        self.verdict.version = version if isinstance(version, str) else None
+        for name, kind in (
+            ("checkpoint", str),
+            ("txs", list),
+            ("blocks", list),
+            ("state_chain", dict),
+            ("certificates", dict),
+            ("ca_roots", list),
+        ):
+            self._field(b, name, kind)
+
+    # -- txs --------------------------------------------------------------------------------
+
+    def _txs(self) -> list[tuple[BundleTx, notes.TlogProof, bytes, bytes]]:
+        parsed: list[tuple[BundleTx, notes.TlogProof, bytes, bytes]] = []
+        last_seq = -1
+        for position, entry in enumerate(self.bundle["txs"]):
+            seq = self._field(entry, "seq", int)
+            block = self._field(entry, "block", int)
+            where = f"tx #{position} (log position {seq})"
+            try:
+                proof = notes.parse_tlog_proof(self._field(entry, "proof", str))
+                leaf = jcs.loads_canonical(proof.extra)
+            except (notes.NoteFailure, jcs.CanonicalError) as error:
+                self.fail("tx.malformed", f"{where}: {error}")
+                continue
+            if seq <= last_seq:
+                self.fail(
+                    "bundle.order",
+                    f"{where} comes after log position {last_seq}: the txs are not in log order "
+                    "(reordered or repeated)",
+                )
+            last_seq = max(last_seq, seq)
+            if proof.index != seq:
+                self.fail("tx.position", f"{where}: its proof is for log position {proof.index}")
+            if proof.note != self.bundle["checkpoint"]:
+                self.fail("tx.checkpoint", f"{where}: its proof is against another checkpoint")
+            tx = leaf.get("tx") if isinstance(leaf, dict) else None
+            creator = tx.get("creator") if isinstance(tx, dict) else None
+            if (
+                not isinstance(tx, dict)
+                or not isinstance(creator, dict)
+                or set(leaf) != {"sig", "tx"}
+            ):
+                self.fail("tx.malformed", f"{where}: the leaf is not a tx envelope {{tx, sig}}")
+                continue
+            tx_bytes = jcs.canonical(tx)
+            tx_id = hashlib.sha256(tx_bytes).hexdigest()
+            if entry.get("tx_id") != tx_id:
+                self.fail(
+                    "tx.id",
+                    f"{where}: listed as tx {str(entry.get('tx_id'))[:16]}… but its content hashes "
+                    f"to {tx_id[:16]}… (the tx was altered)",
+                )
+            try:
+                signature = notes.b64(str(leaf["sig"]), "the tx signature")
+            except notes.NoteFailure as error:
+                self.fail("tx.malformed", f"{where}: {error}")
+                continue
+            item = BundleTx(seq, block, tx_id, tx, str(creator.get("org")), str(creator.get("id")))
+            parsed.append((item, proof, tx_bytes, signature))
+            self.verdict.txs.append(item)
+        if not parsed:
+            self.fail("bundle.empty", "the bundle holds no readable tx")
+            raise _Stop
+        return parsed
+
+    def _anchors(
+        self, txs: list[tuple[BundleTx, notes.TlogProof, bytes, bytes]]
+    ) -> tuple[list[notes.NoteKey], dict[str, x509.Certificate]]:
+        """Checkpoint keys and CA roots: pinned by the auditor, or else from the genesis tx."""
+        genesis = txs[0][0]
+        if genesis.seq != 0 or genesis.action != "membership.bootstrap":
+            self.fail("bundle.genesis", "the bundle does not start with the ledger's genesis tx")
+            raise _Stop
+        channel = genesis.tx.get("args", {}).get("channel", {})
+        orgs = genesis.tx.get("args", {}).get("orgs", [])
+        try:
+            keys = [
+                notes.NoteKey(str(o["name"]), notes.NOTE, notes.b64(str(o["public_key"]), "key"))
+                for o in channel.get("orderers", [])
+            ] + [
+                notes.NoteKey(
+                    str(p["name"]), notes.COSIGNATURE, notes.b64(str(p["public_key"]), "key")
+                )
+                for p in channel.get("peers", [])
+            ]
+            declared = [load_pem(str(o["ca_cert"]), f"the CA of {o['org']}") for o in orgs]
+        except (KeyError, TypeError, AttributeError, notes.NoteFailure, CertFailure) as error:
+            self.fail(
+                "bundle.genesis", f"the genesis tx's channel configuration is unreadable: {error}"
+            )
+            raise _Stop from error
+        for item, _, _, _ in txs[1:]:
+            args = item.tx.get("args", {})
+            if item.action == "membership.add_org" and isinstance(args, dict):
+                try:
+                    declared.append(load_pem(str(args.get("ca_cert")), "an added org's CA"))
+                except CertFailure as error:
+                    self.fail("cert.root", f"tx {item.tx_id[:16]}…: {error}")
+        if self.pinned is not None and self.pinned.keys:
+            keys = list(self.pinned.keys)
+        pinned_roots = self.pinned is not None and bool(self.pinned.roots)
+        allowed = list(self.pinned.roots) if self.pinned is not None and pinned_roots else declared
+        roots: dict[str, x509.Certificate] = {}
+        for pem in self.bundle["ca_roots"]:
+            try:
+                root = load_pem(str(pem), "a CA root of the bundle")
+            except CertFailure as error:
+                self.fail("cert.root", str(error))
+                continue
+            if root not in allowed:
+                source = (
+                    "pinned" if pinned_roots else "declared in the bundle's genesis or add_org txs"
+                )
+                self.fail(
+                    "cert.root",
+                    f"the CA certificate of {org_of(root)} is not one of the CAs {source}",
+                )
+                continue
+            roots[org_of(root)] = root
+        pinned_what = [
+            f"{len(self.pinned.keys)} pinned checkpoint key(s)"
+            if self.pinned and self.pinned.keys
+            else "",
+            f"{len(allowed)} pinned CA root(s)" if pinned_roots else "",
+        ]
+        pinned = ", ".join(p for p in pinned_what if p)
+        self.verdict.trust = (
+            pinned
+            if pinned
+            else "keys and CA roots taken from the bundle's own genesis tx (NOT pinned: pass "
+            "--trust to detect a forged ledger)"
+        )
+        return keys, roots
+
+    def _checkpoint(self, keys: list[notes.NoteKey]) -> None:
+        try:
+            opened = notes.open_note(self.bundle["checkpoint"], keys)
+            checkpoint = notes.parse_checkpoint(opened.text)
+        except notes.NoteFailure as error:
+            self.fail("checkpoint", f"checkpoint: {error}")
+            raise _Stop from error
+        channel = self.bundle.get("channel")
+        if checkpoint.channel != channel:
+            self.fail(
+                "checkpoint",
+                f"the checkpoint is of channel {checkpoint.channel!r}, not {channel!r}",
+            )
+        self.verdict.checkpoint = checkpoint
+        self.verdict.signers = opened.signers
+        self.verdict.cosigned_at = opened.cosigned_at
+        self.verdict.checks.append(
+            f"checkpoint of tree size {checkpoint.size} signed by {', '.join(opened.signers)}"
+        )
+
+    def _each_tx(
+        self,
+        txs: list[tuple[BundleTx, notes.TlogProof, bytes, bytes]],
+        roots: dict[str, x509.Certificate],
+    ) -> None:
+        checkpoint = self.verdict.checkpoint
+        assert checkpoint is not None
+        certificates: dict[str, x509.Certificate] = {}
+        for listed, pem in self.bundle["certificates"].items():
+            try:
+                certificate = load_pem(str(pem), f"certificate {listed[:16]}…")
+            except CertFailure as error:
+                self.fail("cert.malformed", str(error))
+                continue
+            actual = sha256_of(certificate)
+            if actual != listed:
+                self.fail(
+                    "cert.swapped",
+                    f"the certificate listed under SHA-256 {listed[:16]}… hashes to {actual[:16]}… "
+                    "(swapped or altered)",
+                )
+                continue
+            certificates[listed] = certificate
+        for item, proof, tx_bytes, signature in txs:
+            where = f"tx {item.tx_id[:16]}… ({item.action} by {item.who})"
+            try:
+                merkle.verify_inclusion(
+                    merkle.leaf_hash(proof.extra),
+                    proof.index,
+                    checkpoint.size,
+                    proof.hashes,
+                    checkpoint.root,
+                )
+                item.included = True
+            except merkle.ProofFailure as error:
+                self.fail("tx.inclusion", f"{where}: {error}")
+            found = certificates.get(str(item.tx["creator"].get("cert_sha256")))
+            if found is None:
+                self.fail("cert.missing", f"{where}: the bundle lacks its creator's certificate")
+                continue
+            try:
+                who = participant(found, roots, item.ts)
+            except CertFailure as error:
+                self.fail("cert.untrusted", f"{where}: {error}")
+                continue
+            if (who.org, who.id) != (item.org, item.id):
+                self.fail("cert.mismatch", f"{where}: the certificate names {who.id}@{who.org}")
+                continue
+            item.role = who.role
+            if verify_tx_signature(found, signature, tx_bytes):
+                item.signed = True
+            else:
+                self.fail(
+                    "tx.signature",
+                    f"{where}: the signature does not verify with {item.who}'s certificate",
+                )
+        if all(item.included for item, _, _, _ in txs):
+            self.verdict.checks.append(
+                f"{len(txs)} txs included in the log (RFC 6962 inclusion proofs)"
+            )
+        if all(item.signed for item, _, _, _ in txs):
+            self.verdict.checks.append(f"{len(txs)} txs signed by their creators' certificates")
+
+    # -- results through the state-root chain ---------------------------------------------------
+
+    def _results(self, txs: list[tuple[BundleTx, notes.TlogProof, bytes, bytes]]) -> None:
+        checkpoint = self.verdict.checkpoint
+        assert checkpoint is not None
+        chain = self.bundle["state_chain"]
+        start = chain.get("from_block")
+        state = chain.get("start")
+        hashes = chain.get("results_hashes")
+        if (
+            not isinstance(start, int)
+            or not isinstance(state, str)
+            or not _HEX64.fullmatch(state)
+            or not isinstance(hashes, list)
+            or not all(isinstance(h, str) and _HEX64.fullmatch(h) for h in hashes)
+        ):
+            self.fail("results.malformed", "the state-root chain is malformed")
+            return
+        ok = True
+        if start + len(hashes) - 1 != checkpoint.block:
+            self.fail(
+                "results.chain",
+                f"the state-root chain covers blocks {start}..{start + len(hashes) - 1}, but the "
+                f"checkpoint is at block {checkpoint.block}",
+            )
+            ok = False
+        root = state
+        for results_hash in hashes:
+            root = hashlib.sha256(bytes.fromhex(root) + bytes.fromhex(results_hash)).hexdigest()
+        if root != checkpoint.state_root:
+            self.fail(
+                "results.chain",
+                f"the state-root chain ends in {root[:16]}…, not the checkpoint's state root "
+                f"{checkpoint.state_root[:16]}… (a result or block hash was altered)",
+            )
+            ok = False
+        documents: dict[str, tuple[int, dict[str, Any]]] = {}
+        for entry in self.bundle["blocks"]:
+            number = entry.get("number") if isinstance(entry, dict) else None
+            results = entry.get("results") if isinstance(entry, dict) else None
+            if not isinstance(number, int) or not isinstance(results, list):
+                self.fail("results.malformed", "a block's results are malformed")
+                ok = False
+                continue
+            encoded = ("[" + ",".join(str(r) for r in results) + "]").encode()
+            if (
+                not 0 <= number - start < len(hashes)
+                or hashlib.sha256(encoded).hexdigest() != hashes[number - start]
+            ):
+                self.fail(
+                    "results.block",
+                    f"the results of block {number} do not hash to that block's entry in the "
+                    "state-root chain (a result was altered, added or removed)",
+                )
+                ok = False
+                continue
+            for text in results:
+                try:
+                    document = jcs.loads_canonical(str(text).encode())
+                except jcs.CanonicalError as error:
+                    self.fail("results.malformed", f"a result of block {number}: {error}")
+                    ok = False
+                    continue
+                if isinstance(document, dict):
+                    documents[str(document.get("tx_id"))] = (number, document)
+        bundled = {item.tx_id for item, _, _, _ in txs}
+        for item, _, _, _ in txs:
+            found = documents.get(item.tx_id)
+            if found is None or found[0] != item.block:
+                self.fail(
+                    "results.missing",
+                    f"tx {item.tx_id[:16]}…: its result is not among the results of block {item.block}",
+                )
+                ok = False
+                continue
+            document = found[1]
+            item.valid = document.get("valid") is True
+            item.code = document.get("code")
+            item.message = document.get("message")
+            item.writes = (document.get("writes") or {}) if item.valid else {}
+            item.result = document.get("result")
+        project, version = self.verdict.project, self.verdict.version
+        for tx_id, (number, document) in documents.items():
+            writes = document.get("writes") or {}
+            touched = [key for key in writes if in_scope(key, project, version)]
+            if document.get("valid") is True and touched and tx_id not in bundled:
+                self.fail(
+                    "bundle.missing_tx",
+                    f"tx {tx_id[:16]}… of block {number} wrote {touched[0]} (in scope) but is "
+                    "missing from the bundle",
+                )
+                ok = False
+        if ok:
+            self.verdict.checks.append(
+                f"tx results proven by the state-root chain of blocks {start}..{checkpoint.block}"
+            )
+        else:
+            for item, _, _, _ in txs:
+                item.valid = None  # unproven: the workflow replay will not use them
+
+    # -- consistency --------------------------------------------------------------------------
+
+    def _consistency(self, keys: list[notes.NoteKey]) -> None:
+        checkpoint = self.verdict.checkpoint
+        assert checkpoint is not None
+        given = self.bundle.get("consistency")
+        if given is None:
+            if self.since is not None:
+                self.fail(
+                    "consistency.missing",
+                    "you gave a checkpoint you hold, but the bundle has no consistency proof from it",
+                )
+            return
+        try:
+            old_note = str(given["checkpoint"])
+            proof = [notes.b64(str(h), "a consistency proof hash") for h in given["proof"]]
+            old = notes.parse_checkpoint(notes.open_note(old_note, keys).text)
+            merkle.verify_consistency(old.size, checkpoint.size, old.root, checkpoint.root, proof)
+        except (KeyError, TypeError) as error:
+            self.fail("consistency.malformed", f"the consistency proof is malformed: {error}")
+            return
+        except (notes.NoteFailure, merkle.ProofFailure) as error:
+            self.fail("consistency", f"consistency with the earlier checkpoint: {error}")
+            return
+        if self.since is not None:
+            try:
+                held = notes.parse_checkpoint(
+                    self.since.rpartition("\n\n")[0] + "\n" if "\n\n" in self.since else self.since
+                )
+            except notes.NoteFailure as error:
+                self.fail("consistency.since", f"the checkpoint you hold is unreadable: {error}")
+                return
+            if (held.size, held.root) != (old.size, old.root):
+                self.fail(
+                    "consistency.since",
+                    f"the bundle proves consistency from tree size {old.size}, not from the "
+                    f"checkpoint you hold (size {held.size})",
+                )
+                return
+        self.verdict.consistency_from = old.size
+        self.verdict.checks.append(
+            f"the log grew append-only from tree size {old.size} to {checkpoint.size} (consistency proof)"
+        )
+
+    # -- workflow replay ----------------------------------------------------------------------
+
+    def _workflow(self, txs: list[tuple[BundleTx, notes.TlogProof, bytes, bytes]]) -> None:
+        items = [item for item, _, _, _ in txs]
+        if any(item.valid is None for item in items):
+            self.fail(
+                "workflow.unproven", "the status history was not replayed: tx results are unproven"
+            )
+            return
+        project = self.verdict.project
+        rules = {(r[0], r[1]): r for r in workflow_table.RULES}
+        members: dict[str, str] = {}
+        authors: dict[str, str] = {}
+        verified: dict[str, bool] = {}
+        status: dict[str, str] = {}
+        changes = 0
+        member_prefix = f"project/{project}/member/"
+        for item in items:
+            if not item.valid:
+                continue
+            for key, value in item.writes.items():
+                if key.startswith(member_prefix):
+                    who = "@".join(reversed(key.removeprefix(member_prefix).split("/", 1)))
+                    if isinstance(value, dict):
+                        members[who] = str(value.get("role"))
+                    else:
+                        members.pop(who, None)
+                elif key.startswith(f"model_version/{project}/") and isinstance(value, dict):
+                    authors[key.rsplit("/", 1)[1]] = str(value.get("author"))
+                elif key.startswith(f"review/{project}/") and key.endswith("/verification"):
+                    verified[key.split("/")[-2]] = (
+                        isinstance(value, dict) and value.get("ok") is True
+                    )
+            for key, value in sorted(item.writes.items()):
+                name = key.removeprefix(f"workflow/{project}/")
+                if not key.startswith(f"workflow/{project}/") or name == "_production":
+                    continue
+                changes += 1
+                self._transition(item, name, value, status, rules, members, authors, verified)
+        if not any(p.code.startswith("workflow") for p in self.verdict.problems):
+            self.verdict.checks.append(
+                f"{changes} status change(s) replayed through the workflow rules, all allowed"
+            )
+
+    def _transition(
+        self,
+        item: BundleTx,
+        version: str,
+        record: Any,
+        status: dict[str, str],
+        rules: dict[tuple[str, str], tuple[str, str, str, str, bool]],
+        members: dict[str, str],
+        authors: dict[str, str],
+        verified: dict[str, bool],
+    ) -> None:
+        where = f"version {version}, tx {item.tx_id[:16]}… ({item.action} by {item.who})"
+        if not isinstance(record, dict) or not isinstance(record.get("status"), str):
+            self.fail("workflow.record", f"{where}: the status record is malformed")
+            return
+        target, source = record["status"], record.get("previous")
+        reason = str(record.get("reason") or "")
+        last = status.get(version)
+        problems = len(self.verdict.problems)
+        if last is None and source is None and target == "draft":
+            pass  # a new version starts as a draft
+        elif last is None and not (source == "draft" and version in authors):
+            self.fail(
+                "workflow.start", f"{where}: the version first appears as {target}, not as a draft"
+            )
+        elif last is not None and source != last:
+            self.fail(
+                "workflow.gap",
+                f"{where}: the record says it moved from {source}, but the version was {last} "
+                "(a status change is missing or altered)",
+            )
+        else:
+            self._allowed(
+                item, version, str(source), target, reason, rules, members, authors, verified, where
+            )
+        status[version] = target
+        self.verdict.transitions.append(
+            Transition(
+                version,
+                item.seq,
+                item.tx_id,
+                item.who,
+                item.ts,
+                source,
+                target,
+                reason,
+                len(self.verdict.problems) == problems,
+            )
+        )
+
+    def _allowed(
+        self,
+        item: BundleTx,
+        version: str,
+        source: str,
+        target: str,
+        reason: str,
+        rules: dict[tuple[str, str], tuple[str, str, str, str, bool]],
+        members: dict[str, str],
+        authors: dict[str, str],
+        verified: dict[str, bool],
+        where: str,
+    ) -> None:
+        role_needed: str | None = None
+        if item.action == "workflow.rollback":
+            if not (
+                (source in workflow_table.LIVE and target == "rolled_back")
+                or (source in workflow_table.APPROVED and target == "production")
+            ):
+                self.fail(
+                    "workflow.rule",
+                    f"{where}: a rollback cannot move a version from {source} to {target}",
+                )
+                return
+            role_needed = workflow_table.ROLLBACK_ROLE
+        else:
+            rule = rules.get((source, target))
+            if rule is None:
+                onward = sorted(r[1] for r in workflow_table.RULES if r[0] == source)
+                self.fail(
+                    "workflow.rule",
+                    f"{where}: moved from {source} to {target}, which the workflow rules do not "
+                    f"allow (from {source}: {', '.join(onward) or 'nowhere'})",
+                )
+                return
+            if item.action in (
+                "workflow.transition",
+                "model_version.submit",
+                "model_version.create",
+            ):
+                role_needed = rule[2]
+                if rule[4] and authors.get(version) != item.who:
+                    self.fail(
+                        "workflow.author",
+                        f"{where}: only the author ({authors.get(version)}) may {rule[3]}",
+                    )
+        if role_needed is not None and members.get(item.who) != role_needed:
+            had = members.get(item.who)
+            self.fail(
+                "workflow.role",
+                f"{where}: needs a project member of role {role_needed}; {item.who} was "
+                + (f"{had}" if had else "not a member"),
+            )
+        if target in workflow_table.NEEDS_REASON and not reason.strip():
+            self.fail("workflow.reason", f"{where}: moving to {target} needs a reason")
+        if target == "review_passed" and not verified.get(version):
+            self.fail(
+                "workflow.verification", f"{where}: passed review without a verification that holds"
+            )
+
+
+def verify_bundle(
+    bundle: bytes | str | dict[str, Any], *, trust: Trust | None = None, since: str | None = None
+) -> Verdict:
+    """Verify a bundle (its bytes, or the parsed JSON); ``since``: a checkpoint note you hold."""
+    if isinstance(bundle, (bytes, str)):
+        try:
+            bundle = jcs.loads_strict(bundle)
+        except jcs.CanonicalError as error:
+            verdict = Verdict()
+            verdict.problems.append(Problem("bundle.json", f"the bundle is not JSON: {error}"))
+            return verdict
+    return _Verifier(bundle, trust, since).run()

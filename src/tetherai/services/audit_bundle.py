@@ -1,0 +1,190 @@
+"""Export an audit bundle of a project or a version (issue 8; format in docs/audit-bundle.md).
+
+The bundle is one canonical JSON file: the txs that wrote the scope's records (and the genesis
+tx, which names the checkpoint signers and the CA roots), each with its inclusion proof in the
+C2SP ``tlog-proof`` format against the latest checkpoint; that checkpoint with its signature and
+cosignatures; the results of the blocks holding those txs with the state-root chain that binds
+them to the checkpoint; the creators' certificates and their orgs' CA roots; and, when the
+auditor names a checkpoint they hold, the consistency proof from it. ``tetherai.auditverify``
+checks it with no server and none of this code.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+
+from tetherai.auditverify import FORMAT, history_roots
+from tetherai.crypto.jcs import JSONValue, canonicalize
+from tetherai.errors import TetherError
+from tetherai.ledger.block import GENESIS_STATE_ROOT
+from tetherai.ledger.checkpoint import Checkpoint
+from tetherai.ledger.errors import CheckpointError
+from tetherai.ledger.merkle import root_at
+from tetherai.ledger.proofs import consistency_proof, inclusion_proof
+from tetherai.ledger.sqlite_store import SqliteLedgerStore
+from tetherai.ledger.tlog_proof import TlogProof, format_tlog_proof
+from tetherai.ledger.transaction import Envelope
+
+__all__ = ["AuditError", "BundleRequest", "export_bundle", "trust_anchors"]
+
+
+class AuditError(TetherError):
+    code = "audit.bad_request"
+
+
+@dataclass(frozen=True, slots=True)
+class BundleRequest:
+    project: str
+    version: str | None = None
+    since: str | None = None
+    """A signed checkpoint note the auditor already holds (for the consistency proof)."""
+
+
+def export_bundle(store: SqliteLedgerStore, channel: str, request: BundleRequest) -> bytes:
+    """The bundle's canonical JSON bytes.
+
+    Raises:
+        AuditError: no checkpoint yet, nothing in scope, or ``since`` is not a checkpoint of
+            this ledger's past.
+    """
+    latest = store.latest_checkpoint()
+    if latest is None:
+        raise AuditError("the ledger has no checkpoint yet", code="audit.no_checkpoint")
+    size, checkpoint_block, note = latest
+    seqs = _seqs_in_scope(store, request.project, request.version, size)
+    if len(seqs) <= 1:
+        what = (
+            request.project if request.version is None else f"{request.project}/{request.version}"
+        )
+        raise AuditError(f"the ledger records nothing about {what}", code="audit.not_found")
+    stored = [store.tx_at(seq) for seq in seqs]
+    creators = [Envelope.from_bytes(tx.envelope).tx.creator for tx in stored]
+    orgs = sorted({creator.org for creator in creators})
+    # Orgs added after genesis: bundle the tx that declared their CA, so it is proven too.
+    for org in orgs:
+        first = store.history_under(f"membership/org/{org}")
+        if first and first[0][1] != 0 and first[0][1] < size and first[0][1] not in seqs:
+            seqs.append(first[0][1])
+            stored.append(store.tx_at(first[0][1]))
+    order = sorted(range(len(seqs)), key=lambda position: seqs[position])
+    stored = [stored[position] for position in order]
+    blocks = sorted({tx.block for tx in stored})
+    bundle: dict[str, JSONValue] = {
+        "format": FORMAT,
+        "scope": {"project": request.project, "version": request.version},
+        "channel": channel,
+        "checkpoint": note,
+        "txs": [
+            {
+                "seq": tx.seq,
+                "block": tx.block,
+                "tx_id": tx.tx_id,
+                "proof": format_tlog_proof(
+                    TlogProof(
+                        tx.seq, tuple(inclusion_proof(tx.seq, size, store.node)), note, tx.envelope
+                    )
+                ),
+            }
+            for tx in stored
+        ],
+        "blocks": [_block_results(store, number) for number in blocks],
+        "state_chain": _state_chain(store, blocks[0], checkpoint_block),
+        "certificates": _certificates(store, {creator.cert_sha256 for creator in creators}),
+        "ca_roots": [_ca_root(store, org) for org in orgs],
+        "consistency": None if request.since is None else _consistency(store, size, request.since),
+    }
+    return canonicalize(bundle)
+
+
+def _seqs_in_scope(
+    store: SqliteLedgerStore, project: str, version: str | None, size: int
+) -> list[int]:
+    found = {0}  # the genesis tx: the channel's signer keys and first CA roots
+    for root in history_roots(project, version):
+        found.update(seq for _, seq, _ in store.history_under(root) if seq < size)
+    return sorted(found)
+
+
+def _block_results(store: SqliteLedgerStore, number: int) -> dict[str, JSONValue]:
+    block = store.block(number)
+    assert block is not None  # it holds a tx we read
+    return {"number": number, "results": [tx.result or "" for tx in block.txs]}
+
+
+def _state_chain(store: SqliteLedgerStore, first: int, last: int) -> dict[str, JSONValue]:
+    start = GENESIS_STATE_ROOT
+    if first > 0:
+        previous = store.block(first - 1)
+        assert previous is not None
+        start = previous.state_root
+    hashes: list[JSONValue] = [block.results_hash for block in store.blocks(first, last + 1)]
+    return {"from_block": first, "start": start, "results_hashes": hashes}
+
+
+def _certificates(store: SqliteLedgerStore, digests: set[str]) -> dict[str, JSONValue]:
+    found: dict[str, JSONValue] = {}
+    for digest in sorted(digests):
+        record = store.get(f"membership/cert/{digest}")
+        if isinstance(record, dict):
+            found[digest] = str(record["cert"])
+    return found
+
+
+def _ca_root(store: SqliteLedgerStore, org: str) -> str:
+    record = store.get(f"membership/org/{org}")
+    if not isinstance(record, dict):
+        raise AuditError(f"org {org} has no CA certificate on the ledger")
+    return str(record["ca_cert"])
+
+
+def _consistency(store: SqliteLedgerStore, size: int, since: str) -> dict[str, JSONValue]:
+    body, separator, _ = since.partition("\n\n")
+    try:
+        if not separator:
+            raise CheckpointError("no blank line before its signatures")
+        old = Checkpoint.parse(body + "\n")
+    except CheckpointError as error:
+        raise AuditError(
+            f"--since is not a signed checkpoint note: {error.message}",
+            code="audit.bad_checkpoint",
+            hint="pass the checkpoint file exactly as you saved it from an earlier bundle",
+        ) from error
+    if old.size > size:
+        raise AuditError(
+            f"your checkpoint has tree size {old.size}, beyond this ledger's {size}",
+            code="audit.bad_checkpoint",
+        )
+    if old.size > 0 and root_at(old.size, store.node) != old.root_hash:
+        raise AuditError(
+            f"your checkpoint of tree size {old.size} is not of this ledger's history (a fork?)",
+            code="audit.fork",
+        )
+    proof = consistency_proof(old.size, size, store.node)
+    return {"checkpoint": since, "proof": [base64.b64encode(h).decode() for h in proof]}
+
+
+def trust_anchors(store: SqliteLedgerStore) -> str:
+    """The genesis tx's checkpoint keys (as vkeys) and CA roots: a ``--trust`` file."""
+    from tetherai.auditverify.notes import COSIGNATURE, NOTE, NoteKey, b64
+
+    genesis = Envelope.from_bytes(store.tx_at(0).envelope).tx
+    channel = genesis.args["channel"]
+    assert isinstance(channel, dict)
+    lines = ["# tetherai audit trust anchors: checkpoint signer keys (vkeys), then CA roots"]
+    for kind, group in ((NOTE, "orderers"), (COSIGNATURE, "peers")):
+        for node in channel[group]:  # type: ignore[union-attr]
+            assert isinstance(node, dict)
+            lines.append(NoteKey(str(node["name"]), kind, b64(str(node["public_key"]), "key")).vkey)
+    roots = [
+        str(record["ca_cert"])
+        for _, record in store.scan("membership/org/")
+        if isinstance(record, dict)
+    ]
+    return "\n".join(lines) + "\n" + "".join(roots)
+
+
+def checkpoint_note(bundle: bytes) -> str:
+    """The checkpoint of a bundle, to keep for the next export's ``since``."""
+    return str(json.loads(bundle)["checkpoint"])

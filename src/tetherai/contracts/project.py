@@ -8,10 +8,12 @@ keys' history says who changed what, and when.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from tetherai.contracts._common import (
     PROJECT_ROLES,
+    Actor,
     Result,
     digest,
     member_key,
@@ -30,7 +32,15 @@ from tetherai.contracts.policy import Policy
 from tetherai.contracts.workflow import Status
 from tetherai.crypto.jcs import JSONValue
 from tetherai.identity.roles import Role
-from tetherai.ledger.contract import Context, Contract, QueryContext, query, transaction
+from tetherai.ledger.contract import (
+    Context,
+    Contract,
+    Identity,
+    QueryContext,
+    query,
+    transaction,
+)
+from tetherai.ledger.state import StateReader
 
 __all__ = ["Project"]
 
@@ -46,20 +56,39 @@ def _participant(ctx: Context | QueryContext, org: str, participant: str) -> dic
     return record
 
 
-def _require_manager(ctx: Context, project: str, record: dict[str, JSONValue], doing: str) -> None:
+def _check_manager(
+    state: StateReader,
+    project: str,
+    record: dict[str, JSONValue],
+    who: Identity | Actor,
+    doing: str,
+) -> None:
     """The creator, a stakeholder member, or an org admin of the project's org may manage it."""
-    creator = ctx.creator
-    if record.get("created_by") == f"{creator.id}@{creator.org}":
+    if record.get("created_by") == f"{who.id}@{who.org}":
         return
-    if creator.role == Role.ORG_ADMIN and creator.org == record.get("org"):
+    if who.role == Role.ORG_ADMIN and who.org == record.get("org"):
         return
-    role = member_role(ctx.state, project, creator)
+    role = member_role(state, project, who)
     if role == Role.STAKEHOLDER:
         return
     raise NotPermitted(
         f"only the creator, a stakeholder of project {project} or an org admin of {record.get('org')} "
-        f"can {doing}; you are {role_name(creator.role)}" + ("" if role else " and not a member")
+        f"can {doing}; you are {role_name(who.role)}" + ("" if role else " and not a member")
     )
+
+
+def _require_manager(ctx: Context, project: str, record: dict[str, JSONValue], doing: str) -> None:
+    _check_manager(ctx.state, project, record, ctx.creator, doing)
+
+
+def _check_factsheet_editor(
+    state: StateReader, project: str, record: dict[str, JSONValue], who: Identity | Actor
+) -> None:
+    """The creator, or a stakeholder member, may set the purpose and factsheet."""
+    if record.get("created_by") != f"{who.id}@{who.org}":
+        require_member(
+            state, project, who, doing="set the purpose and factsheet", roles=(Role.STAKEHOLDER,)
+        )
 
 
 def _factsheet(value: Any) -> dict[str, JSONValue]:
@@ -201,16 +230,7 @@ class Project(Contract):
     def set_factsheet(self, ctx: Context, project: str, factsheet: dict[str, Any]) -> Result:
         """Set the purpose and AI factsheet (intended use, out-of-scope uses, contacts, risks, documents)."""
         record = require_project(ctx.state, project)
-        creator = ctx.creator
-        is_creator = record.get("created_by") == f"{creator.id}@{creator.org}"
-        if not is_creator:
-            require_member(
-                ctx.state,
-                project,
-                creator,
-                doing="set the purpose and factsheet",
-                roles=(Role.STAKEHOLDER,),
-            )
+        _check_factsheet_editor(ctx.state, project, record, ctx.creator)
         ctx.state.put(f"{project_key(project)}/factsheet", _factsheet(factsheet) | stamp(ctx))
         return {"project": project}
 
@@ -234,6 +254,26 @@ class Project(Contract):
             "factsheet": ctx.state.get(f"{project_key(project)}/factsheet"),
             "policy": ctx.state.get(policy_key(project)),
         }
+
+    @query
+    def abilities(self, ctx: QueryContext, project: str, org: str, id: str) -> Result:
+        """What ``id@org`` may change on the project now (the same checks as the txs), and why not."""
+        record = require_project(ctx.state, project)
+        participant = _participant(ctx, org, id)
+        who = Actor(org, id, str(participant["role"]))
+        checks: dict[str, Callable[[], None]] = {
+            "manage": lambda: _check_manager(ctx.state, project, record, who, "manage it"),
+            "set_factsheet": lambda: _check_factsheet_editor(ctx.state, project, record, who),
+        }
+        result: dict[str, JSONValue] = {}
+        for name, check in checks.items():
+            try:
+                check()
+            except NotPermitted as refusal:
+                result[name] = {"allowed": False, "reason": refusal.message}
+            else:
+                result[name] = {"allowed": True, "reason": None}
+        return result
 
     @query
     def list_projects(self, ctx: QueryContext, org: str = "") -> Result:

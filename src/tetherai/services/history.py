@@ -18,7 +18,7 @@ from tetherai.crypto.jcs import JSONValue
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.ledger.transaction import Envelope
 
-__all__ = ["HistoryEntry", "project_history", "version_history"]
+__all__ = ["HistoryEntry", "project_history", "tx_digests", "version_history"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,14 +101,16 @@ def _entries(
                 status_before=before,
                 status_after=after,
                 reason=reason,
-                digests=tuple(_digests(dict(tx.args), stored.result)),
+                digests=tuple(tx_digests(dict(tx.args), stored.result)),
             )
         )
     return entries
 
 
-def _digests(args: dict[str, Any], result_text: str | None) -> list[dict[str, JSONValue]]:
-    """The digests a tx named: artifacts registered or recomputed, documents, mismatches."""
+def tx_digests(args: dict[str, Any], result_text: str | None) -> list[dict[str, JSONValue]]:
+    """The digests a tx named: artifacts registered or recomputed, documents, mismatches.
+
+    ``args`` are the tx's arguments, ``result_text`` its stored result (canonical JSON)."""
     found: list[dict[str, JSONValue]] = []
     for role, field_name in (("registered", "artifacts"), ("reproduced", "reproduction")):
         for entry in args.get(field_name) or []:

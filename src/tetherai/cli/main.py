@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from tetherai import __version__
+from tetherai.cli._client import run_app
 from tetherai.cli._common import (
     EXIT_USAGE,
     HomeOption,
@@ -22,6 +22,7 @@ from tetherai.cli._common import (
 )
 from tetherai.cli.db import app as db_app
 from tetherai.cli.ledger import app as ledger_app
+from tetherai.cli.lifecycle import register as register_lifecycle
 from tetherai.cli.serve import serve as serve_command
 from tetherai.crypto.signature import Algorithm
 from tetherai.services.home import NetworkHome
@@ -107,14 +108,11 @@ def init(
     console.print(f"  genesis block {info['genesis_hash']}")
 
 
-@app.command()
-def version() -> None:
-    """Print the tetherai version."""
-    typer.echo(__version__)
+register_lifecycle(app)  # login, key, project, version (also prints tetherai's), verify, …
 
 
 def main() -> None:
-    app()
+    run_app(app)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from tetherai.cli._common import (
     resolve_home,
     run,
 )
+from tetherai.cli.audit import app as audit_app
 from tetherai.cli.db import app as db_app
 from tetherai.cli.ledger import app as ledger_app
 from tetherai.cli.lifecycle import register as register_lifecycle
@@ -35,6 +36,7 @@ app = typer.Typer(
 )
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(db_app, name="db")
+app.add_typer(audit_app, name="audit")
 app.command(name="serve")(serve_command)
 
 

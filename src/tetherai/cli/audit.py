@@ -1,0 +1,165 @@
+"""``tether audit``: export a bundle, verify it offline, turn it into a report.
+
+``verify`` and ``report`` need nothing but the bundle (no home, no server, no database).
+Exit codes: 0 verified, 1 verification failed, 2 usage or unreadable input, 3 ledger errors.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tetherai.auditverify import Trust, Verdict, verify_bundle
+from tetherai.cli._common import (
+    EXIT_DIFFERENCE,
+    EXIT_USAGE,
+    HomeOption,
+    JsonOption,
+    err_console,
+    print_json,
+    resolve_home,
+    run,
+)
+
+app = typer.Typer(
+    help="Audit bundles anyone can verify offline, and reports.", no_args_is_help=True
+)
+
+TrustOption = Annotated[
+    Path | None,
+    typer.Option("--trust", help="Pin checkpoint signer keys (vkeys) and CA roots (PEM)."),
+]
+SinceOption = Annotated[
+    Path | None,
+    typer.Option("--since", help="A checkpoint note you already hold (from an earlier bundle)."),
+]
+VersionOption = Annotated[str | None, typer.Option("--version", help="One version only.")]
+
+
+class ReportFormat(StrEnum):
+    html = "html"
+    pdf = "pdf"
+
+
+def _read_text(path: Path | None, what: str) -> str | None:
+    if path is None:
+        return None
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        err_console.print(f"[bold red]error:[/] cannot read {what} {path}: {error}")
+        raise typer.Exit(EXIT_USAGE) from None
+
+
+def _verify(bundle: Path, trust: Path | None, since: Path | None) -> Verdict:
+    try:
+        data = bundle.read_bytes()
+    except OSError as error:
+        err_console.print(f"[bold red]error:[/] cannot read the bundle {bundle}: {error}")
+        raise typer.Exit(EXIT_USAGE) from None
+    trust_text = _read_text(trust, "the trust file")
+    try:
+        pinned = None if trust_text is None else Trust.from_text(trust_text)
+    except ValueError as error:
+        err_console.print(f"[bold red]error:[/] {error}")
+        raise typer.Exit(EXIT_USAGE) from None
+    return verify_bundle(data, trust=pinned, since=_read_text(since, "the checkpoint"))
+
+
+@app.command()
+def export(
+    project: Annotated[str, typer.Argument(help="The project, <org>/<slug>.")],
+    version: VersionOption = None,
+    since: SinceOption = None,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Where to write the bundle.")
+    ] = Path("audit-bundle.json"),
+    home: HomeOption = None,
+) -> None:
+    """Write the audit bundle of a project or a version (read-only, no keys needed)."""
+    from tetherai.services.audit_bundle import BundleRequest, export_bundle
+    from tetherai.services.home import NetworkHome
+    from tetherai.services.network import open_ledger
+
+    held = _read_text(since, "the checkpoint")
+
+    def call() -> bytes:
+        store, channel = open_ledger(NetworkHome(resolve_home(home)))
+        try:
+            return export_bundle(store, channel, BundleRequest(project, version, held))
+        finally:
+            store.close()
+
+    data = run(call)
+    output.write_bytes(data)
+    err_console.print(
+        f"wrote {output} ({len(data)} bytes); check it with: tether audit verify {output}"
+    )
+
+
+@app.command()
+def trust(
+    output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
+    home: HomeOption = None,
+) -> None:
+    """Print this ledger's checkpoint keys and CA roots, to give auditors for --trust."""
+    from tetherai.services.audit_bundle import trust_anchors
+    from tetherai.services.home import NetworkHome
+    from tetherai.services.network import open_ledger
+
+    def call() -> str:
+        store, _ = open_ledger(NetworkHome(resolve_home(home)))
+        try:
+            return trust_anchors(store)
+        finally:
+            store.close()
+
+    text = run(call)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text)
+
+
+@app.command()
+def verify(
+    bundle: Annotated[Path, typer.Argument(help="The bundle file.")],
+    trust: TrustOption = None,
+    since: SinceOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Verify a bundle offline: signatures, proofs, checkpoint, workflow. Exit 1 if it fails."""
+    verdict = _verify(bundle, trust, since)
+    if json_output:
+        print_json(verdict.to_json())
+    else:
+        sys.stdout.write(verdict.text())
+    if not verdict.ok:
+        raise typer.Exit(EXIT_DIFFERENCE)
+
+
+@app.command()
+def report(
+    bundle: Annotated[Path, typer.Argument(help="The bundle file.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The report file.")],
+    format_: Annotated[ReportFormat, typer.Option("--format")] = ReportFormat.pdf,
+    trust: TrustOption = None,
+    since: SinceOption = None,
+) -> None:
+    """Verify a bundle, then write its HTML or PDF report (which states the result)."""
+    from tetherai.services.reports import render_html, render_pdf, report_content
+
+    verdict = _verify(bundle, trust, since)
+    content = report_content(verdict)
+    if format_ is ReportFormat.pdf:
+        output.write_bytes(render_pdf(content))
+    else:
+        output.write_text(render_html(content), encoding="utf-8")
+    state = "verified" if verdict.ok else "VERIFICATION FAILED"
+    err_console.print(f"wrote {output} ({state})")
+    if not verdict.ok:
+        raise typer.Exit(EXIT_DIFFERENCE)

@@ -17,6 +17,7 @@ from tetherai import __version__
 from tetherai.api.errors import install_error_handlers
 from tetherai.api.idempotency import IdempotencyStore
 from tetherai.api.routes import auth, envelopes, ledger, notifications, objects, projects, writes
+from tetherai.api.routes.audit import router as audit_router
 from tetherai.api.runtime import Runtime
 from tetherai.identity.ca import CertificateAuthority
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
@@ -91,6 +92,7 @@ def create_app(
     install_error_handlers(app)
     app.state.idempotency = IdempotencyStore()
     routers = (
+        audit_router,
         auth.router,
         ledger.router,
         envelopes.router,

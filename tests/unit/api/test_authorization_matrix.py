@@ -26,6 +26,16 @@ PEOPLE = {
 PASSWORD = "matrix long passphrase"
 ADMIN_ONLY = {"/api/v1/admin/webhooks"}
 SELF_SERVICE_OR_ADMIN = {"/api/v1/admin/users", "/api/v1/admin/activity"}
+_PROJECT = "/api/v1/projects/{org}/{slug}"
+# Issue 8: bundles, reports and interop exports read like the project's other reads.
+AUDIT_ROUTES = {
+    f"{scope}/{leaf}"
+    for scope in (_PROJECT, f"{_PROJECT}/versions/{{version}}")
+    for leaf in ("audit-bundle", "audit-report.html", "audit-report.pdf")
+} | {
+    f"{_PROJECT}/versions/{{version}}/exports/{kind}"
+    for kind in ("intoto", "model-signing", "cyclonedx")
+}
 
 
 def _sign_in(base: httpx.URL, username: str, password: str) -> httpx.Client:
@@ -79,6 +89,7 @@ def test_read_routes_by_caller(
     spec = client.get("/openapi.json").json()
     routes = sorted(path for path, ops in spec["paths"].items() if "get" in ops)
     assert len(routes) >= 20
+    assert AUDIT_ROUTES <= set(routes)
     callers = {name: _sign_in(anonymous.base_url, name, PASSWORD) for name in PEOPLE}
     callers["admin"] = _sign_in(anonymous.base_url, "admin", ADMIN_PASSWORD)
     try:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tetherai.crypto.jcs import JSONValue
-from tetherai.errors import TetherError
+from tetherai.services.audit_bundle import AuditError
 from tetherai.services.reports.content import ReportContent, VersionContent
 from tetherai.storage.manifest import ArtifactEntry, FileEntry
 from tetherai.storage.openssf import IN_TOTO_STATEMENT_TYPE, statement_for_entry
@@ -23,7 +23,7 @@ DATASET_KINDS = ("train_dataset", "test_dataset", "validation_dataset", "dataset
 FORMATS = ("intoto", "model-signing", "cyclonedx")
 
 
-class InteropError(TetherError):
+class InteropError(AuditError):
     code = "audit.interop"
 
 

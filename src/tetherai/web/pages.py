@@ -22,12 +22,14 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
-from tetherai.api.auth import SESSION_COOKIE, SIGNING_COOKIE
+from tetherai.api.auth import SESSION_COOKIE, SIGNING_COOKIE, require_project_access
 from tetherai.api.errors import ApiError, status_for
 from tetherai.api.runtime import Runtime
 from tetherai.errors import TetherError
 from tetherai.identity.roles import Role
+from tetherai.ledger.executor import TxResult
 from tetherai.services.auth import SessionInfo, UserInfo
+from tetherai.services.overview import wait_for_projections
 from tetherai.services.txs import Signer
 from tetherai.web.i18n import LANGUAGES, current_language, gettext
 from tetherai.web.templating import environment
@@ -103,7 +105,9 @@ def _csrf_token(request: Request) -> str:
     return token
 
 
-def render(request: Request, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
+def render(
+    request: Request, template: str, *, http_status: int = 200, **context: Any
+) -> HTMLResponse:
     """Render ``template`` with the layout's context: ``user``, ``csrf_field()``, ``flash``,
     ``language`` and ``languages``, ``path`` (for the language switch's return)."""
     user: UserInfo | None = getattr(request.state, "user", None)
@@ -124,7 +128,7 @@ def render(request: Request, template: str, *, status: int = 200, **context: Any
         path=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         **context,
     )
-    response = HTMLResponse(html, status_code=status)
+    response = HTMLResponse(html, status_code=http_status)
     if flash is not None or FLASH_COOKIE in request.cookies:
         response.delete_cookie(FLASH_COOKIE, path="/")
     if user is None and getattr(request.state, "anon_csrf", None):
@@ -149,7 +153,7 @@ def error_page(
     return render(
         request,
         "error.html",
-        status=status,
+        http_status=status,
         status_code=status,
         message=message,
         hint=hint,
@@ -271,6 +275,18 @@ class PageForm:
             )
         key = rt.auth.session_signing_key(self.session, signing)
         return Signer(org=user.org, id=user.username, cert_sha256=user.cert_sha256, private_key=key)
+
+    def act(self, contract: str, fn: str, args: dict[str, Any]) -> TxResult:
+        """Sign ``contract.fn(args)`` with the person's key, as the API's writes do: first the
+        project access check (a non-member learns nothing), then the contracts decide."""
+        rt = runtime_of(self.request)
+        project = args.get("project")
+        if isinstance(project, str):
+            require_project_access(rt, self.user, project)
+        result = rt.act(self.signer(), contract, fn, args)
+        if rt.projections is not None:  # the next page lists what was just written
+            wait_for_projections(rt.projections, rt.node.channel, rt.peer.head.height - 1)
+        return result
 
 
 def _csrf_refused() -> ApiError:

@@ -87,7 +87,12 @@ def _signin_error(
     request: Request, status: int, message: str, username: str, target: str
 ) -> Response:
     return render(
-        request, "account/signin.html", status=status, next=target, username=username, error=message
+        request,
+        "account/signin.html",
+        http_status=status,
+        next=target,
+        username=username,
+        error=message,
     )
 
 

@@ -1,14 +1,71 @@
-"""The dashboard: my open work, recent activity in my projects, ledger health."""
+"""The dashboard: my open work, recent activity in my projects, the ledger's health."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
 
-from tetherai.web.pages import PageUser, render
+from tetherai.api.routes.ledger import verify_now
+from tetherai.api.runtime import Runtime
+from tetherai.services.auth import UserInfo
+from tetherai.services.ledger_info import ledger_summary
+from tetherai.services.overview import open_versions, recent_activity
+from tetherai.web.i18n import gettext as _
+from tetherai.web.pages import Form, PageUser, attempt, render, runtime_of
+from tetherai.web.routes.projects import projections, readable
 
 router = APIRouter()
+
+# Actions that are always open to members (comments, ratings, documents, monitoring reports,
+# rollbacks of a live version) are not "waiting for me"; transitions, verifications and votes are.
+_NOT_WAITING = frozenset({"comment", "rate", "attach_document", "monitor", "rollback"})
+OPEN_WORK_SCAN = 200
+"""How many of the most recently changed open versions are asked about (the dashboard's bound)."""
+
+
+def open_work(rt: Runtime, user: UserInfo, visible: set[str]) -> list[dict[str, Any]]:
+    """Versions on which the contracts' ``actions`` query says I may act now."""
+    work = []
+    for row in open_versions(projections(rt), visible, limit=OPEN_WORK_SCAN):
+        found = rt.peer.query(
+            "workflow",
+            "actions",
+            {"project": row.project, "version": row.version, "org": user.org, "id": user.username},
+        )
+        actions = [
+            str(a["action"])
+            for a in (found if isinstance(found, list) else [])
+            if isinstance(a, dict) and a.get("allowed") and a.get("action") not in _NOT_WAITING
+        ]
+        if actions:
+            work.append({"row": row, "actions": actions})
+    return work
 
 
 @router.get("/dashboard")
 def dashboard(request: Request, user: PageUser) -> Response:
-    return render(request, "dashboard.html")
+    rt = runtime_of(request)
+    visible = readable(rt, user)
+    return render(
+        request,
+        "dashboard.html",
+        work=open_work(rt, user, visible),
+        activity=recent_activity(projections(rt), visible, limit=15),
+        ledger=ledger_summary(rt.reader(), rt.node.channel),
+        verification=rt.last_verification,
+        can_verify=user.role in ("org_admin", "auditor"),
+    )
+
+
+@router.post("/dashboard/verify")
+def verify_ledger(request: Request, form: Form) -> Response:
+    """Replay the whole ledger now (the API's own verification, with its role check)."""
+    rt = runtime_of(request)
+    return attempt(
+        request,
+        lambda: verify_now(rt, form.user),
+        done="/dashboard#ledger",
+        message=_("The ledger was verified; the result is below."),
+        back="/dashboard",
+    )

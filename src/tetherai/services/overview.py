@@ -1,0 +1,231 @@
+"""Listings for the pages, read from the projections (services/projections.py), not the ledger.
+
+The projections are indexed by project and status, so a page lists the projects, versions and
+recent changes a person may read without scanning the ledger (issue 6: 300 ms with 10,000
+versions). Who may read what is still decided by :mod:`tetherai.services.access`; callers pass
+the set of readable project references it gives.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+
+from tetherai.services.db import (
+    HistoryProjection,
+    ProjectionCursor,
+    ProjectProjection,
+    SessionFactory,
+    VersionProjection,
+    transaction,
+)
+
+__all__ = [
+    "OPEN_STATUSES",
+    "ActivityRow",
+    "ProjectRow",
+    "VersionRow",
+    "open_versions",
+    "project_rows",
+    "project_versions",
+    "recent_activity",
+    "wait_for_projections",
+]
+
+OPEN_STATUSES = (
+    "draft",
+    "submitted",
+    "reviewing",
+    "review_passed",
+    "deployed",
+    "qa",
+    "production",
+    "monitoring",
+)
+"""Statuses in which a version still waits for someone (the others are final)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectRow:
+    ref: str
+    org: str
+    name: str
+    domain: str
+    created_by: str
+    created_at: datetime
+    statuses: dict[str, int] = field(default_factory=dict)
+    """How many of its versions are in each status."""
+
+    @property
+    def versions(self) -> int:
+        return sum(self.statuses.values())
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRow:
+    project: str
+    version: str
+    author: str
+    status: str
+    updated_at: datetime
+    last_tx: str
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityRow:
+    tx_id: str
+    ts: int
+    participant: str
+    org: str
+    action: str
+    project: str
+    version: str | None
+    status_before: str | None
+    status_after: str | None
+    detail: dict[str, Any] | None
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def project_rows(
+    sessions: SessionFactory,
+    readable: Collection[str],
+    *,
+    org: str = "",
+    status: str = "",
+    text: str = "",
+    limit: int = 200,
+) -> list[ProjectRow]:
+    """Readable projects, by name; ``org`` exact, ``text`` in name/domain/ref (any case),
+    ``status``: only projects with a version in that status."""
+    if not readable:
+        return []
+    query = select(ProjectProjection).where(ProjectProjection.ref.in_(readable))
+    if org:
+        query = query.where(ProjectProjection.org == org)
+    if text:
+        pattern = _like(text.lower())
+        query = query.where(
+            or_(
+                func.lower(ProjectProjection.name).like(pattern, escape="\\"),
+                func.lower(ProjectProjection.domain).like(pattern, escape="\\"),
+                func.lower(ProjectProjection.ref).like(pattern, escape="\\"),
+            )
+        )
+    if status:
+        having = select(VersionProjection.project_ref).where(VersionProjection.status == status)
+        query = query.where(ProjectProjection.ref.in_(having))
+    query = query.order_by(ProjectProjection.name, ProjectProjection.ref).limit(limit)
+    with transaction(sessions) as session:
+        projects = list(session.scalars(query))
+        counts: dict[str, dict[str, int]] = {p.ref: {} for p in projects}
+        if projects:
+            grouped = (
+                select(VersionProjection.project_ref, VersionProjection.status, func.count())
+                .where(VersionProjection.project_ref.in_(list(counts)))
+                .group_by(VersionProjection.project_ref, VersionProjection.status)
+            )
+            for ref, state, count in session.execute(grouped):
+                counts[ref][state] = count
+        return [
+            ProjectRow(p.ref, p.org, p.name, p.domain, p.created_by, p.created_at, counts[p.ref])
+            for p in projects
+        ]
+
+
+def _version(row: VersionProjection) -> VersionRow:
+    return VersionRow(
+        row.project_ref, row.version, row.author, row.status, row.updated_at, row.last_tx
+    )
+
+
+def project_versions(
+    sessions: SessionFactory, project: str, *, status: str = "", limit: int = 100, offset: int = 0
+) -> tuple[list[VersionRow], int]:
+    """A project's versions, most recently changed first, and how many there are in all."""
+    where = [VersionProjection.project_ref == project]
+    if status:
+        where.append(VersionProjection.status == status)
+    with transaction(sessions) as session:
+        total = session.scalar(select(func.count()).select_from(VersionProjection).where(*where))
+        rows = session.scalars(
+            select(VersionProjection)
+            .where(*where)
+            .order_by(VersionProjection.updated_at.desc(), VersionProjection.ref)
+            .limit(limit)
+            .offset(offset)
+        )
+        return [_version(r) for r in rows], int(total or 0)
+
+
+def open_versions(
+    sessions: SessionFactory, readable: Collection[str], *, limit: int = 100
+) -> list[VersionRow]:
+    """Versions of readable projects still in an open status, most recently changed first."""
+    if not readable:
+        return []
+    with transaction(sessions) as session:
+        rows = session.scalars(
+            select(VersionProjection)
+            .where(
+                VersionProjection.project_ref.in_(readable),
+                VersionProjection.status.in_(OPEN_STATUSES),
+            )
+            .order_by(VersionProjection.updated_at.desc(), VersionProjection.ref)
+            .limit(limit)
+        )
+        return [_version(r) for r in rows]
+
+
+def recent_activity(
+    sessions: SessionFactory, readable: Collection[str], *, limit: int = 20
+) -> list[ActivityRow]:
+    """The latest changes to readable projects and their versions, newest first."""
+    if not readable:
+        return []
+    with transaction(sessions) as session:
+        rows = session.scalars(
+            select(HistoryProjection)
+            .where(HistoryProjection.project_ref.in_(readable))
+            .order_by(HistoryProjection.seq.desc())
+            .limit(limit)
+        )
+        return [
+            ActivityRow(
+                r.tx_id,
+                r.ts,
+                r.participant,
+                r.org,
+                r.action,
+                r.project_ref,
+                r.version_ref.rsplit("/", 1)[-1] if r.version_ref else None,
+                r.status_before,
+                r.status_after,
+                r.detail,
+            )
+            for r in rows
+        ]
+
+
+def wait_for_projections(
+    sessions: SessionFactory, channel: str, block: int, *, timeout: float = 3.0
+) -> bool:
+    """Wait (bounded) until the projections include ``block``, so a page shown right after a
+    write lists it (read your own writes). False if they did not get there in time."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with transaction(sessions) as session:
+            cursor = session.get(ProjectionCursor, channel)
+            if cursor is not None and cursor.last_block >= block:
+                return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)

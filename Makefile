@@ -11,7 +11,7 @@ DEMO_HOME ?= .demo
 # fonts-noto-cjk (Chinese pages and reports), etcd-server (cluster mode's ordering).
 SYSTEM_PACKAGES ?= postgresql chromium chromium-driver poppler-utils fonts-noto-cjk etcd-server
 
-.PHONY: run test install system-deps lint typecheck bench clean
+.PHONY: run test install system-deps lint typecheck bench clean example
 
 $(STAMP): pyproject.toml scripts/bootstrap.sh
 	bash scripts/bootstrap.sh "$(PYTHON)" "$(VENV)"
@@ -39,6 +39,9 @@ lint: install
 
 typecheck: install
 	$(BIN)/mypy
+
+example: install
+	bash scripts/example.sh "$(BIN)"
 
 bench: install
 	$(BIN)/python benchmarks/ledger.py

@@ -21,7 +21,7 @@ from tetherai.cli._client import (
     open_client,
     show,
 )
-from tetherai.cli._common import EXIT_DIFFERENCE, console
+from tetherai.cli._common import EXIT_DIFFERENCE, console, err_console
 from tetherai.cli.version import VersionArg, ref_of
 from tetherai.client.verify import verify_from_store, verify_local, verify_rerun
 from tetherai.storage.progress import ByteProgress
@@ -76,7 +76,7 @@ def verify(
                 method, report = "local", call(lambda: verify_local(manifest, local, progress))
             else:
                 if rerun is not None:
-                    console.print(f"re-running: {rerun}", highlight=False)
+                    err_console.print(f"re-running: {rerun}", highlight=False)
                     made = call(lambda: verify_rerun(manifest, rerun, cwd=cwd, progress=progress))
                     reproduction = made.report
                 method = "rerun" if rerun is not None else "store"

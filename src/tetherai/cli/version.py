@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -67,6 +68,12 @@ def _number(name: str, value: str) -> float:
 
 def ref_of(version: str) -> tuple[str, str]:
     return call(lambda: parse_version(version))
+
+
+def _time(ms: object) -> str:
+    if not isinstance(ms, int):
+        return "-"
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _add(run: Run, kind: str, location: Path) -> None:
@@ -233,8 +240,8 @@ def history(
         for row in rows:
             move = f"{row.get('status_before') or ''} → {row.get('status_after') or ''}"
             table.add_row(
-                str(row.get("time") or row.get("ts")),
-                str(row.get("who") or row.get("by")),
+                _time(row.get("ts")),
+                f"{row.get('org')}/{row.get('participant')}",
                 str(row.get("action")),
                 move,
                 str(row.get("tx_id", ""))[:16],

@@ -632,8 +632,12 @@ class _Verifier:
                     )
             for key, value in sorted(item.writes.items()):
                 name = key.removeprefix(f"workflow/{project}/")
-                if not key.startswith(f"workflow/{project}/") or name == "_production":
-                    continue
+                if (
+                    not key.startswith(f"workflow/{project}/")
+                    or name == "_production"
+                    or not in_scope(key, project, self.verdict.version)
+                ):
+                    continue  # a rollback also writes the other version's status
                 changes += 1
                 self._transition(item, name, value, status, rules, members, authors, verified)
         if not any(p.code.startswith("workflow") for p in self.verdict.problems):

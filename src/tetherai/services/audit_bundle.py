@@ -53,12 +53,17 @@ def export_bundle(store: SqliteLedgerStore, channel: str, request: BundleRequest
     if latest is None:
         raise AuditError("the ledger has no checkpoint yet", code="audit.no_checkpoint")
     size, checkpoint_block, note = latest
-    seqs = _seqs_in_scope(store, request.project, request.version, size)
-    if len(seqs) <= 1:
+    own = (
+        f"project/{request.project}"
+        if request.version is None
+        else (f"model_version/{request.project}/{request.version}")
+    )
+    if not store.history_under(own):
         what = (
             request.project if request.version is None else f"{request.project}/{request.version}"
         )
         raise AuditError(f"the ledger records nothing about {what}", code="audit.not_found")
+    seqs = _seqs_in_scope(store, request.project, request.version, size)
     stored = [store.tx_at(seq) for seq in seqs]
     creators = [Envelope.from_bytes(tx.envelope).tx.creator for tx in stored]
     orgs = sorted({creator.org for creator in creators})

@@ -1,0 +1,194 @@
+"""The ledger explorer (issue 6, page 6): blocks, a block's txs, a tx, checkpoints.
+
+Shows what the API's ledger routes serve (``services.ledger_info``), with the same rule for
+txs: a tx about a project is visible to those who may read the project. Checkpoint
+signatures are verified here against the channel's orderer and peer keys
+(``ledger.checkpoint.open_note``), and each tx page has the in-page "prove" button.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from tetherai.api.auth import require_project_access
+from tetherai.api.errors import ApiError
+from tetherai.api.runtime import Runtime
+from tetherai.ledger.checkpoint import CosignatureVerifier, NoteVerifier, open_note
+from tetherai.ledger.errors import LedgerError
+from tetherai.services import ledger_info
+from tetherai.services.auth import UserInfo
+from tetherai.web.i18n import gettext
+from tetherai.web.pages import PageUser, render, runtime_of
+
+router = APIRouter()
+
+BLOCKS_PER_PAGE = 20
+CHECKPOINTS_SHOWN = 10
+_MAX_INT = 2**63 - 1
+
+
+@router.get("/ledger")
+def ledger_page(
+    request: Request,
+    user: PageUser,
+    before: int | None = Query(None, ge=0, le=_MAX_INT),
+) -> Response:
+    rt = runtime_of(request)
+    store = rt.reader()
+    height = store.height
+    end = height if before is None else min(before, height)
+    start = max(0, end - BLOCKS_PER_PAGE)
+    blocks = list(reversed(ledger_info.block_summaries(store, start, end - start)))
+    return render(
+        request,
+        "ledger/blocks.html",
+        summary=rt.ledger_summary(),
+        blocks=blocks,
+        older=f"/ledger?before={start}" if start > 0 else None,
+        newer=f"/ledger?before={min(height, end + BLOCKS_PER_PAGE)}" if end < height else None,
+        verification=rt.last_verification,
+    )
+
+
+@router.get("/ledger/blocks/{number}")
+def block_page(request: Request, user: PageUser, number: int = Path(ge=0, le=_MAX_INT)) -> Response:
+    rt = runtime_of(request)
+    stored = rt.reader().block(number)
+    if stored is None:
+        raise ApiError(
+            404, gettext("There is no block %(n)d.") % {"n": number}, code="ledger.not_found"
+        )
+    return render(
+        request,
+        "ledger/block.html",
+        number=stored.number,
+        hash=stored.hash,
+        header=json.loads(stored.header),
+        orderer_sig=stored.orderer_sig.hex(),
+        state_root=stored.state_root,
+        txs=stored.txs,
+        previous=number - 1 if number > 0 else None,
+        following=number + 1 if number + 1 < rt.reader().height else None,
+    )
+
+
+def _readable_tx(rt: Runtime, user: UserInfo, tx_id: str) -> dict[str, Any]:
+    """The tx, or "not found" when it is about a project the person may not read (as the API)."""
+    detail = ledger_info.tx_detail(rt.reader(), tx_id)
+    body = detail.get("tx")
+    args = body.get("args") if isinstance(body, dict) else None
+    project = args.get("project") if isinstance(args, dict) else None
+    if isinstance(project, str):
+        try:
+            require_project_access(rt, user, project)
+        except ApiError:
+            raise ApiError(
+                404,
+                gettext("There is no tx %(tx)s on this ledger.") % {"tx": tx_id},
+                code="ledger.not_found",
+            ) from None
+    return detail
+
+
+@router.get("/ledger/txs/{tx_id}")
+def tx_page(
+    request: Request, user: PageUser, tx_id: str = Path(pattern="^[0-9a-f]{64}$")
+) -> Response:
+    rt = runtime_of(request)
+    detail = _readable_tx(rt, user, tx_id)
+    tx = detail["tx"]
+    assert isinstance(tx, dict)
+    return render(
+        request,
+        "ledger/tx.html",
+        detail=detail,
+        tx=tx,
+        args_json=json.dumps(tx.get("args"), indent=2, ensure_ascii=False, sort_keys=True),
+        result_json=json.dumps(detail.get("result"), indent=2, ensure_ascii=False, sort_keys=True),
+        writes=[
+            {
+                "key": w["key"],
+                "deleted": w["deleted"],
+                "value": json.dumps(w["value"], ensure_ascii=False, sort_keys=True),
+            }
+            for w in detail.get("writes") or []
+            if isinstance(w, dict)
+        ],
+    )
+
+
+def _signature_lines(note: str) -> list[dict[str, str]]:
+    lines = []
+    for line in note.rpartition("\n\n")[2].splitlines():
+        name, _, encoded = line.removeprefix("— ").partition(" ")
+        try:
+            key_id = base64.b64decode(encoded)[:4].hex()
+        except ValueError:
+            key_id = "?"
+        lines.append({"name": name, "key_id": key_id})
+    return lines
+
+
+def _checkpoint_view(rt: Runtime, size: int, block: int, note: str) -> dict[str, Any]:
+    """A checkpoint's body, and for each signature line whether it verifies with the channel's keys."""
+    state = rt.reader()
+    rules = rt.peer.rules
+    verifiers: list[NoteVerifier | CosignatureVerifier] = [
+        NoteVerifier(n.name, n.public_key) for n in rules.orderers(state)
+    ] + [CosignatureVerifier(n.name, n.public_key) for n in rules.peers(state)]
+    signatures = _signature_lines(note)
+    error = ""
+    verified: set[str] = set()
+    try:
+        opened = open_note(note, verifiers)
+        verified = set(opened.verified)
+    except LedgerError as failure:
+        error = failure.message
+    kinds = {v.name: "orderer" if isinstance(v, NoteVerifier) else "peer" for v in verifiers}
+    for line in signatures:
+        line["kind"] = kinds.get(line["name"], "unknown")
+        line["state"] = (
+            "verified" if line["name"] in verified else ("failed" if error else "unknown")
+        )
+    body = note.rpartition("\n\n")[0] + "\n"
+    lines = body.splitlines()
+    return {
+        "size": size,
+        "block": block,
+        "origin": lines[0] if lines else "",
+        "root": base64.b64decode(lines[2]).hex() if len(lines) > 2 else "",
+        "extensions": lines[3:],
+        "note": note,
+        "signatures": signatures,
+        "error": error,
+    }
+
+
+@router.get("/ledger/checkpoints")
+def checkpoints_page(request: Request, user: PageUser) -> Response:
+    rt = runtime_of(request)
+    store = rt.reader()
+    latest = store.latest_checkpoint()
+    shown = []
+    if latest is not None:
+        # The newest few: every block has one, so a long ledger has many (verify checks them all).
+        first_block = max(0, latest[1] - CHECKPOINTS_SHOWN + 1)
+        shown = [c for c in store.checkpoints() if c[1] >= first_block][::-1]
+    keys = {
+        "orderers": [
+            NoteVerifier(n.name, n.public_key).vkey for n in rt.peer.rules.orderers(store)
+        ],
+        "peers": [
+            CosignatureVerifier(n.name, n.public_key).vkey for n in rt.peer.rules.peers(store)
+        ],
+    }
+    return render(
+        request,
+        "ledger/checkpoints.html",
+        checkpoints=[_checkpoint_view(rt, *c) for c in shown],
+        keys=keys,
+    )

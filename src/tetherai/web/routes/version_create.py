@@ -1,0 +1,234 @@
+"""Register a model version from the browser (issue 6, page 4 "create a version").
+
+The form works without JavaScript (a multipart POST); with it, ``upload.js`` shows the upload's
+progress. Each artifact row is either a file, hashed while it streams into the object store
+(``ObjectStore.put``, one read), or an object-store URI hashed where it is
+(``Artifacts.build_manifest``); an experiment log becomes an experiment record
+(``read_experiment_log``) and a ``log`` artifact. Nothing is registered unless every file and
+URI was stored and hashed: the ``model_version.create`` tx is signed last.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import select
+from starlette.datastructures import UploadFile
+
+from tetherai.api.auth import require_project_access
+from tetherai.api.errors import ApiError, status_for
+from tetherai.api.runtime import Runtime
+from tetherai.contracts.policy import ARTIFACT_KINDS
+from tetherai.errors import TetherError
+from tetherai.services.db import VersionProjection
+from tetherai.services.experiment_logs import read_experiment_log
+from tetherai.storage import ArtifactSpec
+from tetherai.web.i18n import gettext
+from tetherai.web.pages import Form, PageForm, PageUser, error_page, redirect, render, runtime_of
+
+router = APIRouter()
+
+ARTIFACT_ROWS = 4
+VERSION_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._\-]{0,63}"
+_SAFE_SUFFIX = re.compile(r"(\.[A-Za-z0-9]{1,10}){1,2}$")
+
+
+@dataclass(frozen=True)
+class _Row:
+    kind: str
+    name: str
+    upload: UploadFile | None
+    uri: str
+
+
+def _failed_versions(rt: Runtime, project: str) -> list[str]:
+    """Versions a new one may replace (review failed), newest first, from the projections."""
+    if rt.projections is None:
+        return []
+    with rt.projections() as session:
+        rows = session.scalars(
+            select(VersionProjection.version)
+            .where(
+                VersionProjection.project_ref == project,
+                VersionProjection.status == "review_failed",
+            )
+            .order_by(VersionProjection.updated_at.desc())
+            .limit(50)
+        )
+        return list(rows)
+
+
+@router.get("/projects/{org}/{slug}/versions/new")
+def new_version_page(
+    request: Request, user: PageUser, org: str, slug: str, replaces: str = ""
+) -> Response:
+    rt = runtime_of(request)
+    project = f"{org}/{slug}"
+    require_project_access(rt, user, project)
+    return render(
+        request,
+        "versions/new.html",
+        project=project,
+        kinds=ARTIFACT_KINDS,
+        rows=range(ARTIFACT_ROWS),
+        failed=_failed_versions(rt, project),
+        replaces=replaces,
+        version_pattern=VERSION_PATTERN,
+    )
+
+
+def _rows(form_data: Any) -> list[_Row]:
+    rows = []
+    for index in range(ARTIFACT_ROWS):
+        upload = form_data.get(f"file_{index}")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            upload = None
+        uri = str(form_data.get(f"uri_{index}") or "").strip()
+        name = str(form_data.get(f"name_{index}") or "").strip()
+        kind = str(form_data.get(f"kind_{index}") or "").strip()
+        if upload is None and not uri:
+            continue
+        if upload is not None and uri:
+            raise ApiError(
+                422,
+                gettext("Artifact row %(row)d has both a file and a URI; give one.")
+                % {"row": index + 1},
+                code="request.invalid",
+            )
+        if kind not in ARTIFACT_KINDS:
+            raise ApiError(
+                422,
+                gettext("Choose the kind of artifact %(row)d.") % {"row": index + 1},
+                code="request.invalid",
+            )
+        if not name:
+            name = (
+                upload.filename
+                if upload is not None and upload.filename
+                else uri.rstrip("/").rsplit("/", 1)[-1]
+            )
+        rows.append(_Row(kind, name, upload, uri))
+    return rows
+
+
+def _store_rows(rt: Runtime, rows: list[_Row]) -> list[dict[str, Any]]:
+    """Hash (and store) every artifact; raises before anything is registered."""
+    manifest: list[dict[str, Any]] = []
+    for row in rows:
+        if row.upload is not None:
+            row.upload.file.seek(0)
+            stored = rt.artifacts.store.put(row.upload.file)
+            manifest.append(
+                {
+                    "kind": row.kind,
+                    "name": row.name,
+                    "uri": stored.uri,
+                    "size": stored.size,
+                    "sha256": stored.sha256,
+                }
+            )
+        else:
+            built = rt.artifacts.build_manifest(
+                [ArtifactSpec(row.kind, row.name, row.uri)], upload=False
+            )
+            manifest.extend(entry for entry in built if isinstance(entry, dict))
+    return manifest
+
+
+def _experiment(
+    rt: Runtime, upload: UploadFile, name: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The experiment record of an uploaded training log, and the log as an artifact."""
+    filename = upload.filename or "log.jsonl"
+    match = _SAFE_SUFFIX.search(filename)
+    suffix = match.group(0) if match else ".jsonl"
+    with tempfile.TemporaryDirectory(prefix="tether-log-") as folder:
+        path = Path(folder) / ("log" + suffix)
+        upload.file.seek(0)
+        with path.open("wb") as out:
+            while chunk := upload.file.read(1024 * 1024):
+                out.write(chunk)
+        record = read_experiment_log(path, name=name or Path(filename).stem)
+        with path.open("rb") as source:
+            stored = rt.artifacts.store.put(source)
+    log = {
+        "kind": "log",
+        "name": filename,
+        "uri": stored.uri,
+        "size": stored.size,
+        "sha256": stored.sha256,
+    }
+    return dict(record.to_json()), log
+
+
+def _create(rt: Runtime, form: PageForm, form_data: Any, project: str) -> tuple[str, str]:
+    version = form.get("version")
+    if not re.fullmatch(VERSION_PATTERN, version):
+        raise ApiError(
+            422,
+            gettext(
+                "A version name is 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit."
+            ),
+            code="request.invalid",
+        )
+    for field, label in (
+        ("code_repo", gettext("the code repository")),
+        ("commit", gettext("the commit")),
+    ):
+        if not form.get(field):
+            raise ApiError(
+                422, gettext("Fill in %(field)s.") % {"field": label}, code="request.invalid"
+            )
+    rows = _rows(form_data)
+    artifacts = _store_rows(rt, rows)
+    experiments: list[dict[str, Any]] = []
+    log_upload = form_data.get("experiment_log")
+    if isinstance(log_upload, UploadFile) and log_upload.filename:
+        experiment, log = _experiment(rt, log_upload, form.get("experiment_name"))
+        experiments.append(experiment)
+        if all(a["name"] != log["name"] for a in artifacts):
+            artifacts.append(log)
+    args: dict[str, Any] = {
+        "project": project,
+        "version": version,
+        "code_repo": form.get("code_repo"),
+        "commit": form.get("commit"),
+        "notebook_version": form.get("notebook_version"),
+        "comment": form.get("comment"),
+        "artifacts": artifacts,
+        "experiments": experiments,
+        "submit": form.get("submit") == "yes",
+    }
+    if form.get("replaces"):
+        args["replaces"] = form.get("replaces")
+    result = rt.act(form.signer(), "model_version", "create", args)
+    return version, result.tx_id
+
+
+@router.post("/projects/{org}/{slug}/versions/new")
+async def create_version(request: Request, form: Form, org: str, slug: str) -> Response:
+    rt = runtime_of(request)
+    project = f"{org}/{slug}"
+    back = f"/projects/{project}/versions/new"
+    form_data = await request.form()  # parsed once by the CSRF check; files included
+    try:
+        require_project_access(rt, form.user, project)
+        version, tx_id = await run_in_threadpool(_create, rt, form, form_data, project)
+    except TetherError as error:
+        return error_page(
+            request, status_for(error), error.message, hint=error.hint, code=error.code, back=back
+        )
+    finally:
+        await form_data.close()  # the uploads' spooled temp files
+    return redirect(
+        request,
+        f"/projects/{project}/versions/{version}",
+        flash=gettext("Version %(version)s registered in tx %(tx)s.")
+        % {"version": version, "tx": tx_id[:12]},
+    )

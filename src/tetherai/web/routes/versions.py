@@ -1,0 +1,263 @@
+"""The version page and the page that creates a version (issue 6, page 4).
+
+- ``GET /projects/{org}/{slug}/versions/{version}[?compare=<version>|reproduction]``: metadata,
+  the artifact table with each artifact's last verification result, experiments with their
+  per-epoch charts and a comparison, comments, votes, ratings, monitoring reports, and a form
+  for each action the contracts allow the signed-in person now (``workflow.actions``).
+- ``POST …/versions/{version}/actions``: one action; refused with the contracts' reason when
+  ``workflow.actions`` does not allow it (a forged form never reaches the ledger), else signed
+  with the person's key. ``verify`` re-hashes the artifacts from the object store first.
+- ``GET|POST /projects/{org}/{slug}/versions/new``: register a version from uploaded files
+  (hashed while they stream into the object store) or object-store URIs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from tetherai.api.auth import require_project_access
+from tetherai.api.errors import ApiError, status_for
+from tetherai.api.runtime import Runtime
+from tetherai.contracts.errors import ContractError
+from tetherai.contracts.review import MONITORING_STATUSES
+from tetherai.errors import TetherError
+from tetherai.services.auth import UserInfo
+from tetherai.web.i18n import gettext
+from tetherai.web.pages import Form, PageForm, PageUser, error_page, redirect, render, runtime_of
+from tetherai.web.routes.version_create import router as create_router
+from tetherai.web.version_view import (
+    allowed_actions,
+    artifact_rows,
+    comment_threads,
+    compare_runs,
+)
+
+router = APIRouter()
+router.include_router(create_router)  # "/versions/new" before "/versions/{version}"
+
+REPRODUCTION = "reproduction"
+
+
+def version_url(project: str, version: str) -> str:
+    return f"/projects/{project}/versions/{version}"
+
+
+def _my_actions(rt: Runtime, user: UserInfo, project: str, version: str) -> list[dict[str, Any]]:
+    """Every action on the version with whether I may take it now (the contracts' query)."""
+    try:
+        found = rt.peer.query(
+            "workflow",
+            "actions",
+            {"project": project, "version": version, "org": user.org, "id": user.username},
+        )
+    except ContractError:  # not a participant of the ledger (e.g. a web-only account)
+        return []
+    return [a for a in found if isinstance(a, dict)] if isinstance(found, list) else []
+
+
+def _get(rt: Runtime, project: str, version: str) -> dict[str, Any]:
+    found = rt.peer.query("model_version", "get", {"project": project, "version": version})
+    assert isinstance(found, dict)
+    return found
+
+
+def _comparison(
+    rt: Runtime,
+    project: str,
+    version: str,
+    record: dict[str, Any],
+    compare: str,
+    got: dict[str, Any],
+) -> tuple[Any, str]:
+    """The comparison asked for, and a notice when it cannot be made."""
+    mine = record.get("experiments") or []
+    if compare == REPRODUCTION:
+        verification = got.get("verification")
+        if not isinstance(verification, dict):
+            return compare_runs(version, mine), gettext("No verification has been recorded yet.")
+        label = gettext("reproduction (%(method)s)") % {"method": verification.get("method")}
+        return compare_runs(
+            version, mine, other_label=label, other_metrics=verification.get("metrics") or {}
+        ), ""
+    if compare and compare != version:
+        try:
+            other = _get(rt, project, compare)
+        except TetherError:
+            return compare_runs(version, mine), gettext(
+                "Project %(project)s has no version %(version)s."
+            ) % {"project": project, "version": compare}
+        other_record = other.get("version") or {}
+        return compare_runs(
+            version,
+            mine,
+            other_label=compare,
+            other_experiments=other_record.get("experiments") or [],
+        ), ""
+    return compare_runs(version, mine), ""
+
+
+def _compare_choices(record: dict[str, Any], got: dict[str, Any], project: str) -> list[str]:
+    """Versions worth comparing with: the one replaced, parents in this project, the replacement."""
+    choices: list[str] = []
+    if record.get("replaces"):
+        choices.append(str(record["replaces"]))
+    for parent in record.get("parents") or []:
+        ref = str(parent.get("ref", ""))
+        if ref.startswith(project + "/"):
+            choices.append(ref.rsplit("/", 1)[1])
+    replaced_by = got.get("replaced_by")
+    if isinstance(replaced_by, dict) and replaced_by.get("version"):
+        choices.append(str(replaced_by["version"]))
+    return list(dict.fromkeys(choices))
+
+
+@router.get("/projects/{org}/{slug}/versions/{version}")
+def version_page(
+    request: Request, user: PageUser, org: str, slug: str, version: str, compare: str = ""
+) -> Response:
+    rt = runtime_of(request)
+    project = f"{org}/{slug}"
+    require_project_access(rt, user, project)
+    got = _get(rt, project, version)
+    record = got.get("version") or {}
+    status = got.get("status") or {}
+    verification = got.get("verification")
+    found = rt.peer.query("review", "reviews", {"project": project, "version": version})
+    reviews: dict[str, Any] = found if isinstance(found, dict) else {}
+    comparison, compare_notice = _comparison(rt, project, version, record, compare, got)
+    project_record = rt.peer.query("project", "get", {"project": project})
+    return render(
+        request,
+        "versions/version.html",
+        project=project,
+        project_name=(project_record or {}).get("name", project)
+        if isinstance(project_record, dict)
+        else project,
+        version=version,
+        record=record,
+        status=status,
+        verification=verification,
+        replaced_by=got.get("replaced_by"),
+        artifacts=artifact_rows(record.get("artifacts") or [], verification),
+        experiments=record.get("experiments") or [],
+        comparison=comparison,
+        compare=compare,
+        compare_notice=compare_notice,
+        compare_choices=_compare_choices(record, got, project),
+        threads=comment_threads(reviews.get("comment") or []),
+        votes=reviews.get("vote") or [],
+        ratings=reviews.get("rating") or [],
+        monitoring=reviews.get("monitoring") or [],
+        documents=reviews.get("document") or [],
+        actions=allowed_actions(_my_actions(rt, user, project, version)),
+        monitoring_statuses=MONITORING_STATUSES,
+        url=version_url(project, version),
+    )
+
+
+# --- actions --------------------------------------------------------------------------------
+
+
+def _required(form: PageForm, name: str, label: str) -> str:
+    value = form.get(name)
+    if not value:
+        raise ApiError(
+            422, gettext("Fill in %(field)s.") % {"field": label}, code="request.invalid"
+        )
+    return value
+
+
+def _args_for(
+    rt: Runtime, form: PageForm, action: dict[str, Any], record: dict[str, Any]
+) -> tuple[str, str, dict[str, Any]]:
+    """The contract call of an allowed action, with what the person typed into its form."""
+    name = str(action["action"])
+    contract, fn = str(action["contract"]), str(action["fn"])
+    args: dict[str, Any] = dict(action.get("args") or {})
+    if name in ("fail_review", "decline"):
+        args["reason"] = _required(form, "reason", gettext("the reason"))
+    elif name == "deploy":
+        args["details"] = {"endpoint": _required(form, "endpoint", gettext("the endpoint"))}
+    elif name == "rollback":
+        args["version"] = _required(form, "restore", gettext("the version to put back"))
+        args["reason"] = _required(form, "reason", gettext("the reason"))
+    elif name == "comment":
+        args["text"] = _required(form, "text", gettext("the comment"))
+        if form.get("reply_to"):
+            args["reply_to"] = form.get("reply_to")
+    elif name == "rate":
+        stars = form.get("stars")
+        if not stars.isdigit() or not 1 <= int(stars) <= 5:
+            raise ApiError(422, gettext("A rating is from 1 to 5 stars."), code="request.invalid")
+        args |= {"stars": int(stars), "note": form.get("note")}
+    elif name == "attach_document":
+        args |= {
+            "name": _required(form, "name", gettext("the document's name")),
+            "sha256": _required(form, "sha256", gettext("the document's SHA-256")),
+            "uri": form.get("uri"),
+        }
+    elif name == "monitor":
+        args |= {
+            "status": _required(form, "status", gettext("the monitoring status")),
+            "note": form.get("note"),
+            "other": form.get("other"),
+        }
+    elif name.startswith("vote:"):
+        args |= {"approve": form.get("approve") == "yes", "comment": form.get("comment")}
+    elif name == "verify":
+        # Re-hash every artifact from the object store; the contract compares the digests.
+        report = rt.artifacts.verify(
+            [a for a in record.get("artifacts") or [] if isinstance(a, dict)]
+        )
+        args |= {"method": "store"} | report.to_contract_args()
+    return contract, fn, args
+
+
+def _done_message(name: str, tx_id: str, result: Any) -> str:
+    if name == "verify" and isinstance(result, dict):
+        if result.get("ok"):
+            return gettext(
+                "Verified: every artifact matches its registered digest (tx %(tx)s)."
+            ) % {"tx": tx_id[:12]}
+        names = ", ".join(sorted({str(m.get("name")) for m in result.get("mismatches") or []}))
+        return gettext(
+            "Verification failed: %(names)s differ from the registered digests; the review failed (tx %(tx)s)."
+        ) % {"names": names or "-", "tx": tx_id[:12]}
+    return gettext("Recorded on the ledger in tx %(tx)s.") % {"tx": tx_id[:12]}
+
+
+@router.post("/projects/{org}/{slug}/versions/{version}/actions")
+def act_on_version(request: Request, form: Form, org: str, slug: str, version: str) -> Response:
+    rt = runtime_of(request)
+    project = f"{org}/{slug}"
+    user = form.user
+    require_project_access(rt, user, project)
+    url = version_url(project, version)
+    name = form.get("action")
+    listed = {str(a.get("action")): a for a in _my_actions(rt, user, project, version)}
+    action = listed.get(name)
+    if action is None or not action.get("allowed"):
+        reason = (
+            str(action.get("reason"))
+            if action is not None
+            else gettext("there is no action %(action)s on this version now") % {"action": name}
+        )
+        return error_page(
+            request,
+            403 if action is not None else 409,
+            gettext("This action is not allowed: %(reason)s") % {"reason": reason},
+            hint=gettext("The page shows only the actions you may take now; reload it."),
+            code="workflow.not_allowed",
+            back=url,
+        )
+    try:
+        record = _get(rt, project, version).get("version") or {}
+        contract, fn, args = _args_for(rt, form, action, record)
+        result = rt.act(form.signer(), contract, fn, args)
+    except TetherError as error:
+        return error_page(
+            request, status_for(error), error.message, hint=error.hint, code=error.code, back=url
+        )
+    return redirect(request, url, flash=_done_message(name, result.tx_id, result.result))

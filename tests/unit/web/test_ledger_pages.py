@@ -1,0 +1,68 @@
+"""The ledger explorer over HTTP (issue 6, page 6)."""
+
+from __future__ import annotations
+
+import re
+
+from tests.common.lifecycle import Cast
+from tests.unit.web.conftest import SignIn
+
+
+def test_blocks_are_listed_newest_first_and_paged(sign_in: SignIn, cast: Cast) -> None:
+    for n in range(25):
+        cast.net.notarize(cast["admin"], f"doc {n}")
+    http = sign_in("admin")
+    page = http.get("/ledger")
+    assert page.status_code == 200, page.text
+    numbers = [int(n) for n in re.findall(r'<tr data-block="(\d+)">', page.text)]
+    height = cast.net.node.peer.head.height
+    assert numbers == list(range(height - 1, height - 21, -1))
+    older = http.get(f"/ledger?before={numbers[-1]}")
+    more = [int(n) for n in re.findall(r'<tr data-block="(\d+)">', older.text)]
+    assert more[0] == numbers[-1] - 1
+
+
+def test_a_block_shows_valid_and_invalid_txs_with_the_reason(sign_in: SignIn, cast: Cast) -> None:
+    cast.new_version("v1")
+    refused = cast.call("mlops", "model_version", "submit", project=cast.project, version="v1")
+    assert not refused.valid
+    tx = cast.net.node.peer.store.reader().tx(refused.tx_id)
+    assert tx is not None
+    http = sign_in("author")
+    page = http.get(f"/ledger/blocks/{tx.block}")
+    assert page.status_code == 200
+    row = re.search(rf'<tr data-tx="{refused.tx_id}" class="invalid">(.*?)</tr>', page.text, re.S)
+    assert row and refused.code in row.group(1) and "invalid" in row.group(1)
+    assert http.get("/ledger/blocks/999999").status_code == 404
+
+
+def test_a_tx_page_shows_the_call_signer_writes_and_a_prove_button(
+    sign_in: SignIn, cast: Cast
+) -> None:
+    created = cast.call(
+        "author",
+        "model_version",
+        "create",
+        project=cast.project,
+        version="v1",
+        code_repo="https://git.example/credit",
+        commit="c1",
+    )
+    http = sign_in("mlops")
+    page = http.get(f"/ledger/txs/{created.tx_id}")
+    assert page.status_code == 200, page.text
+    assert "model_version.create" in page.text and "alice" in page.text
+    assert f"workflow/{cast.project}/v1" in page.text
+    assert f'class="prove small" data-tx="{created.tx_id}"' in page.text
+    stranger = sign_in("outsider")
+    assert stranger.get(f"/ledger/txs/{created.tx_id}").status_code == 404
+    assert http.get("/ledger/txs/not-a-tx").status_code == 422
+
+
+def test_checkpoints_show_verified_signatures(sign_in: SignIn, cast: Cast) -> None:
+    page = sign_in("auditor").get("/ledger/checkpoints")
+    assert page.status_code == 200, page.text
+    states = re.findall(r'<tr data-signer="[^"]+" data-state="([a-z]+)">', page.text)
+    assert states and set(states) == {"verified"}
+    assert "orderer signature" in page.text and "peer cosignature" in page.text
+    assert "tetherai/main" in page.text

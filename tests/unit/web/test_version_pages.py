@@ -1,0 +1,245 @@
+"""The version page and the create-version page over HTTP (issue 6, page 4)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+
+from tests.common.lifecycle import Cast
+from tests.unit.web.conftest import SignIn, csrf_of
+from tetherai.storage import LocalObjectStore
+
+ACTION_FORM = re.compile(r'class="action-form" data-action="([^"]+)"')
+
+
+def url(cast: Cast, version: str) -> str:
+    return f"/projects/{cast.project}/versions/{version}"
+
+
+def shown_actions(page: httpx.Response) -> set[str]:
+    return set(ACTION_FORM.findall(page.text))
+
+
+def allowed_by_contracts(cast: Cast, who: str, version: str) -> set[str]:
+    key = cast[who]
+    found = cast.query(
+        "workflow", "actions", project=cast.project, version=version, org=key.org, id=key.id
+    )
+    return {a["action"] for a in found if a["allowed"] and a["action"] != "comment"}
+
+
+def test_version_page_shows_metadata_artifacts_experiments_and_charts(
+    sign_in: SignIn, cast: Cast
+) -> None:
+    cast.new_version("v1")
+    page = sign_in("author").get(url(cast, "v1"))
+    assert page.status_code == 200, page.text
+    text = page.text
+    assert "https://git.example/credit" in text
+    for name in ("train", "test", "model", "log"):
+        assert f'data-artifact="{name}"' in text
+    assert 'data-result="unverified"' in text
+    assert "<svg" in text and 'data-series="v1 · final"' in text  # the loss series, drawn
+    assert "test_accuracy" in text
+    assert shown_actions(page) == allowed_by_contracts(cast, "author", "v1")
+    assert "submit" in shown_actions(page)
+
+
+def test_each_role_sees_exactly_the_actions_the_contracts_allow(
+    sign_in: SignIn, cast: Cast
+) -> None:
+    for status in ("draft", "reviewing", "qa", "production"):
+        version = f"v-{status}"
+        cast.new_version(version)
+        cast.walk(version, status)
+    for who in ("author", "mlops", "stake1", "auditor", "admin"):
+        http = sign_in(who)
+        for status in ("draft", "reviewing", "qa", "production"):
+            version = f"v-{status}"
+            page = http.get(url(cast, version))
+            assert page.status_code == 200, (who, version, page.text[:500])
+            assert shown_actions(page) == allowed_by_contracts(cast, who, version), (who, version)
+
+
+def test_a_forged_post_for_a_refused_action_is_refused_with_the_reason(
+    sign_in: SignIn, cast: Cast
+) -> None:
+    cast.new_version("v1")
+    http = sign_in("mlops")
+    page = http.get(url(cast, "v1"))
+    assert "submit" not in shown_actions(page)
+    height = cast.net.node.peer.head.height
+    refused = http.post(
+        f"{url(cast, 'v1')}/actions", data={"csrf_token": csrf_of(page), "action": "submit"}
+    )
+    assert refused.status_code == 403
+    assert "This action is not allowed" in refused.text
+    assert "only an AI engineer" in refused.text or "author" in refused.text
+    unknown = http.post(
+        f"{url(cast, 'v1')}/actions", data={"csrf_token": csrf_of(page), "action": "teleport"}
+    )
+    assert unknown.status_code == 409 and "no action teleport" in unknown.text
+    no_token = http.post(f"{url(cast, 'v1')}/actions", data={"action": "comment", "text": "x"})
+    assert no_token.status_code == 403 and "security token" in no_token.text
+    assert cast.net.node.peer.head.height == height  # nothing reached the ledger
+    assert cast.status("v1") == "draft"
+
+
+def test_forms_post_and_redirect_with_the_tx(sign_in: SignIn, cast: Cast) -> None:
+    cast.new_version("v1")
+    cast.walk("v1", "reviewing")
+    http = sign_in("mlops")
+    page = http.get(url(cast, "v1"))
+    missing = http.post(
+        f"{url(cast, 'v1')}/actions",
+        data={"csrf_token": csrf_of(page), "action": "fail_review", "reason": " "},
+    )
+    assert missing.status_code == 422 and "Fill in the reason" in missing.text
+    done = http.post(
+        f"{url(cast, 'v1')}/actions",
+        data={"csrf_token": csrf_of(page), "action": "fail_review", "reason": "does not reproduce"},
+    )
+    assert done.status_code == 303 and done.headers["location"] == url(cast, "v1")
+    after = http.get(url(cast, "v1"))
+    assert "Recorded on the ledger in tx" in after.text
+    assert cast.status("v1") == "review_failed"
+    assert "does not reproduce" in after.text
+    comment = http.post(
+        f"{url(cast, 'v1')}/actions",
+        data={"csrf_token": csrf_of(after), "action": "comment", "text": "please retrain"},
+    )
+    assert comment.status_code == 303
+    assert "please retrain" in http.get(url(cast, "v1")).text
+
+
+def test_compare_with_another_version_and_the_reproduction_run(sign_in: SignIn, cast: Cast) -> None:
+    cast.new_version("v1")
+    cast.new_version(
+        "v2",
+        experiments=[
+            {
+                "name": "final",
+                "metrics": {"test_accuracy": 0.99},
+                "series": {"loss": [0.8, 0.4, 0.2, 0.1]},
+            }
+        ],
+    )
+    http = sign_in("author")
+    page = http.get(url(cast, "v2"), params={"compare": "v1"})
+    assert page.status_code == 200
+    row = re.search(r'<tr data-metric="test_accuracy">(.*?)</tr>', page.text, re.S)
+    assert row and "+0.02" in row.group(1)
+    assert 'data-series="v1 · final"' in page.text and 'data-series="v2 · final"' in page.text
+    missing = http.get(url(cast, "v2"), params={"compare": "v9"})
+    assert missing.status_code == 200 and "has no version v9" in missing.text
+    cast.walk("v2", "reviewing")
+    cast.ok(
+        "mlops",
+        "review",
+        "verify",
+        project=cast.project,
+        version="v2",
+        artifacts=[{"name": a["name"], "sha256": a["sha256"]} for a in _artifacts(cast, "v2")],
+        metrics={"test_accuracy": 0.985},
+        method="rerun",
+    )
+    reproduced = http.get(url(cast, "v2"), params={"compare": "reproduction"})
+    row = re.search(r'<tr data-metric="test_accuracy">(.*?)</tr>', reproduced.text, re.S)
+    assert row and "+0.005" in row.group(1)
+
+
+def _artifacts(cast: Cast, version: str) -> list[dict[str, object]]:
+    found = cast.query("model_version", "get", project=cast.project, version=version)
+    return list(found["version"]["artifacts"])
+
+
+def test_create_by_upload_and_verify_from_the_store_catches_a_changed_byte(
+    sign_in: SignIn, cast: Cast, app: FastAPI, tmp_path: Path
+) -> None:
+    author = sign_in("author")
+    form = author.get(f"/projects/{cast.project}/versions/new")
+    assert form.status_code == 200 and 'enctype="multipart/form-data"' in form.text
+    log = "\n".join(
+        json.dumps({"epoch": e, "loss": 1 / e, "test_acc": 0.8 + e / 100}) for e in (1, 2, 3)
+    )
+    created = author.post(
+        f"/projects/{cast.project}/versions/new",
+        data={
+            "csrf_token": csrf_of(form),
+            "version": "v7",
+            "code_repo": "https://git.example/credit",
+            "commit": "abc123",
+            "kind_0": "model",
+            "kind_1": "train_dataset",
+            "submit": "yes",
+        },
+        files={
+            "file_0": ("model.bin", b"model weights " * 100),
+            "file_1": ("train.csv", b"a,b\n1,2\n"),
+            "experiment_log": ("train.jsonl", log.encode()),
+        },
+    )
+    assert created.status_code == 303, created.text
+    assert created.headers["location"] == url(cast, "v7")
+    assert cast.status("v7") == "submitted"
+    registered = {a["name"]: a for a in _artifacts(cast, "v7")}
+    assert set(registered) == {"model.bin", "train.csv", "train.jsonl"}
+    page = author.get(url(cast, "v7"))
+    assert "registered in tx" in page.text and 'data-series="v7 · train"' in page.text
+    # Someone changes one byte of the model in the object store.
+    store = LocalObjectStore(app.state.runtime.settings.storage().objects)
+    path = store.path_of(str(registered["model.bin"]["sha256"]))
+    data = bytearray(path.read_bytes())
+    data[0] ^= 1
+    path.write_bytes(bytes(data))
+    mlops = sign_in("mlops")
+    page = mlops.get(url(cast, "v7"))
+    started = mlops.post(
+        f"{url(cast, 'v7')}/actions", data={"csrf_token": csrf_of(page), "action": "start_review"}
+    )
+    assert started.status_code == 303
+    page = mlops.get(url(cast, "v7"))
+    assert "verify" in shown_actions(page)
+    verified = mlops.post(
+        f"{url(cast, 'v7')}/actions", data={"csrf_token": csrf_of(page), "action": "verify"}
+    )
+    assert verified.status_code == 303, verified.text
+    assert cast.status("v7") == "review_failed"
+    page = mlops.get(url(cast, "v7"))
+    assert "Verification failed: model.bin" in page.text
+    assert re.search(r'data-artifact="model.bin" data-result="differs"', page.text)
+    assert re.search(r'data-artifact="train.csv" data-result="matches"', page.text)
+
+
+def test_create_refuses_bad_input_with_a_message(sign_in: SignIn, cast: Cast) -> None:
+    author = sign_in("author")
+    form = author.get(f"/projects/{cast.project}/versions/new")
+    bad_name = author.post(
+        f"/projects/{cast.project}/versions/new",
+        data={"csrf_token": csrf_of(form), "version": "../x", "code_repo": "r", "commit": "c"},
+    )
+    assert bad_name.status_code == 422 and "version name" in bad_name.text
+    both = author.post(
+        f"/projects/{cast.project}/versions/new",
+        data={
+            "csrf_token": csrf_of(form),
+            "version": "v1",
+            "code_repo": "r",
+            "commit": "c",
+            "kind_0": "model",
+            "uri_0": "s3://bucket/model",
+        },
+        files={"file_0": ("m.bin", b"x")},
+    )
+    assert both.status_code == 422 and "both a file and a URI" in both.text
+    mlops = sign_in("mlops")
+    form = mlops.get(f"/projects/{cast.project}/versions/new")
+    refused = mlops.post(
+        f"/projects/{cast.project}/versions/new",
+        data={"csrf_token": csrf_of(form), "version": "v1", "code_repo": "r", "commit": "c"},
+    )
+    assert refused.status_code in (403, 409) and "AI engineer" in refused.text

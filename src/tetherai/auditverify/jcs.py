@@ -128,10 +128,21 @@ def _no_constants(name: str) -> Any:
     raise CanonicalError(f"{name} is not JSON")
 
 
+def _integer(text: str) -> int | float:
+    # Beyond ±(2**53-1) a JSON integer can only be a double written in ECMAScript form.
+    value = int(text)
+    return value if abs(value) <= 2**53 - 1 else float(value)
+
+
 def loads_strict(data: bytes | str) -> Any:
     """Parse JSON, refusing duplicate keys and NaN/Infinity."""
     try:
-        return json.loads(data, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+        return json.loads(
+            data,
+            object_pairs_hook=_no_duplicates,
+            parse_constant=_no_constants,
+            parse_int=_integer,
+        )
     except (ValueError, RecursionError) as error:
         if isinstance(error, CanonicalError):
             raise

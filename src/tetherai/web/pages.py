@@ -37,6 +37,7 @@ from tetherai.web.templating import environment
 __all__ = [
     "CSRF_COOKIE",
     "CSRF_FIELD",
+    "AdminForm",
     "AnonymousForm",
     "Form",
     "MaybeUser",
@@ -327,7 +328,15 @@ async def anonymous_form(request: Request) -> dict[str, str]:
     return fields
 
 
+async def admin_form(request: Request) -> PageForm:
+    """A form posted by an org admin (others get the 403 page; the services check again)."""
+    form = await page_form(request)
+    page_admin(form.user)
+    return form
+
+
 Form = Annotated[PageForm, Depends(page_form)]
+AdminForm = Annotated[PageForm, Depends(admin_form)]
 AnonymousForm = Annotated[dict[str, str], Depends(anonymous_form)]
 
 

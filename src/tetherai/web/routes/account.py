@@ -9,8 +9,9 @@ from pydantic import ValidationError
 
 from tetherai.api.auth import SESSION_COOKIE, SIGNING_COOKIE
 from tetherai.api.errors import status_for
-from tetherai.api.routes.auth import LoginIn, login
+from tetherai.api.routes.auth import AcceptIn, LoginIn, accept, login, reset
 from tetherai.errors import TetherError
+from tetherai.services.auth import MIN_PASSWORD_LENGTH
 from tetherai.web.i18n import LANGUAGE_COOKIE, LANGUAGES, gettext
 from tetherai.web.pages import (
     ANON_CSRF_COOKIE,
@@ -118,3 +119,65 @@ async def choose_language(
             LANGUAGE_COOKIE, language, max_age=365 * 86400, samesite="lax", path="/"
         )
     return response
+
+
+# --- one-time tokens: accept an invitation, reset a password ---------------------------------
+
+_TOKEN_PAGES = {"/accept": ("account/accept.html", accept), "/reset": ("account/reset.html", reset)}
+
+
+def _token_form(
+    request: Request, path: str, token: str, error: str | None, status: int = 200
+) -> Response:
+    template = _TOKEN_PAGES[path][0]
+    return render(
+        request,
+        template,
+        http_status=status,
+        token=token,
+        error=error,
+        min_length=MIN_PASSWORD_LENGTH,
+    )
+
+
+@router.get("/accept")
+def accept_page(request: Request, user: MaybeUser, token: str = "") -> Response:
+    return _token_form(request, "/accept", token, None)
+
+
+@router.get("/reset")
+def reset_page(request: Request, user: MaybeUser, token: str = "") -> Response:
+    return _token_form(request, "/reset", token, None)
+
+
+def _redeem(request: Request, fields: dict[str, str], path: str) -> Response:
+    """Accept an invitation or reset a password with a one-time token, through the API's own
+    handler (it makes, certifies and enrols the person's new key with their own tx)."""
+    _ = gettext
+    token = fields.get("token", "").strip()
+    password = fields.get("password", "")
+    if password != fields.get("confirm", ""):
+        return _token_form(request, path, token, _("The two passwords differ."), 422)
+    handler = _TOKEN_PAGES[path][1]
+    try:
+        handler(AcceptIn(token=token, password=password), request, runtime_of(request))
+    except ValidationError:
+        return _token_form(request, path, token, _("Enter the token and a password."), 422)
+    except TetherError as error:
+        return _token_form(request, path, token, error.message, status_for(error))
+    done = (
+        _("Your account is ready: sign in with your new password.")
+        if path == "/accept"
+        else _("Your password is set: sign in with it.")
+    )
+    return redirect(request, "/signin", flash=done)
+
+
+@router.post("/accept")
+def accept_invitation(request: Request, fields: AnonymousForm) -> Response:
+    return _redeem(request, fields, "/accept")
+
+
+@router.post("/reset")
+def reset_password(request: Request, fields: AnonymousForm) -> Response:
+    return _redeem(request, fields, "/reset")

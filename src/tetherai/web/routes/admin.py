@@ -1,7 +1,145 @@
-"""The admin pages."""
+"""Admin pages (org admins only): orgs, people and roles, invitations, enable/disable,
+password resets, the activity log. Every change goes through the API's own handler, so the
+same service checks and the same ledger txs (invite, revoke) happen as through the API."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from collections import Counter
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from pydantic import ValidationError
+
+from tetherai.api.errors import status_for
+from tetherai.api.routes.auth import InviteIn, disable, enable, invite, password_reset
+from tetherai.errors import TetherError
+from tetherai.identity.roles import Role
+from tetherai.web.i18n import gettext as _
+from tetherai.web.pages import (
+    AdminForm,
+    PageAdmin,
+    PageForm,
+    attempt,
+    error_page,
+    render,
+    runtime_of,
+)
 
 router = APIRouter()
+USERS_PAGE = 100
+
+
+def _channel_orgs(request: Request) -> list[dict[str, Any]]:
+    """The orgs enrolled on the channel and how many participants of each role they have."""
+    counts: dict[str, Counter[str]] = {}
+    for key, value in runtime_of(request).reader().scan("membership/participant/"):
+        org = key.split("/")[2]
+        role = str(value.get("role", "")) if isinstance(value, dict) else ""
+        counts.setdefault(org, Counter())[role] += 1
+    return [{"org": org, "roles": dict(sorted(c.items()))} for org, c in sorted(counts.items())]
+
+
+@router.get("/admin")
+def admin_home(request: Request, admin: PageAdmin, offset: int = 0) -> Response:
+    rt = runtime_of(request)
+    offset = max(offset, 0)
+    users = rt.auth.list_users(admin.org, viewer=admin, limit=USERS_PAGE + 1, offset=offset)
+    return render(
+        request,
+        "admin/index.html",
+        users=users[:USERS_PAGE],
+        more=len(users) > USERS_PAGE,
+        offset=offset,
+        page_size=USERS_PAGE,
+        orgs=_channel_orgs(request),
+        roles=[r.value for r in Role],
+    )
+
+
+@router.get("/admin/activity")
+def activity(request: Request, admin: PageAdmin, before: int | None = None) -> Response:
+    page = runtime_of(request).auth.list_activity(admin, limit=50, before=before)
+    return render(
+        request, "admin/activity.html", entries=page.entries, next_before=page.next_before
+    )
+
+
+def _secret(request: Request, form: PageForm, run: Any, kind: str) -> Response:
+    """Run an admin action that hands out a one-time token and show the token once (201)."""
+    try:
+        issued = run()
+    except ValidationError:
+        return error_page(
+            request,
+            422,
+            _("Give a username (1-64 characters) and one of the roles."),
+            code="request.invalid",
+            back="/admin#invite",
+        )
+    except TetherError as error:
+        return error_page(
+            request,
+            status_for(error),
+            error.message,
+            hint=error.hint,
+            code=error.code,
+            back="/admin",
+        )
+    path = "/accept" if kind == "invitation" else "/reset"
+    return render(
+        request,
+        "admin/token.html",
+        http_status=201,
+        kind=kind,
+        token=issued["token"],
+        person=issued["user"],
+        expires_at=issued["expires_at"],
+        link=f"{str(request.base_url).rstrip('/')}{path}?token={issued['token']}",
+    )
+
+
+@router.post("/admin/invitations")
+def invite_person(request: Request, form: AdminForm) -> Response:
+    def run() -> dict[str, Any]:
+        body = InviteIn.model_validate(
+            {
+                "username": form.get("username"),
+                "role": form.get("role"),
+                "display_name": form.get("display_name") or None,
+            }
+        )
+        return invite(body, runtime_of(request), form.signer(), form.session)
+
+    return _secret(request, form, run, "invitation")
+
+
+@router.post("/admin/users/{user_id}/password-reset")
+def reset_person(request: Request, form: AdminForm, user_id: int) -> Response:
+    return _secret(
+        request,
+        form,
+        lambda: password_reset(user_id, runtime_of(request), form.signer(), form.session),
+        "reset",
+    )
+
+
+@router.post("/admin/users/{user_id}/disable")
+def disable_person(request: Request, form: AdminForm, user_id: int) -> Response:
+    return attempt(
+        request,
+        lambda: disable(user_id, runtime_of(request), form.session),
+        done="/admin#people",
+        message=_("Account disabled; its sessions ended."),
+        back="/admin#people",
+    )
+
+
+@router.post("/admin/users/{user_id}/enable")
+def enable_person(request: Request, form: AdminForm, user_id: int) -> Response:
+    return attempt(
+        request,
+        lambda: enable(user_id, runtime_of(request), form.session),
+        done="/admin#people",
+        message=_("Account enabled."),
+        back="/admin#people",
+    )

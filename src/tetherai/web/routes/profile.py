@@ -1,0 +1,80 @@
+"""My profile: who I am, my signing key's fingerprint, my API tokens, my language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from pydantic import ValidationError
+
+from tetherai.api.errors import status_for
+from tetherai.api.routes.auth import TokenIn, create_token, revoke_token
+from tetherai.crypto.signature import load_public_key_pem, public_key_fingerprint
+from tetherai.errors import TetherError
+from tetherai.services.auth import UserInfo
+from tetherai.web.i18n import gettext as _
+from tetherai.web.pages import Form, PageUser, attempt, error_page, render, runtime_of
+
+router = APIRouter()
+
+
+def _profile(request: Request, user: UserInfo, *, status: int = 200, **extra: Any) -> Response:
+    rt = runtime_of(request)
+    sealed = rt.custody.active_key(user.id)
+    key = None
+    if sealed is not None:
+        key = {
+            "algorithm": sealed.algorithm,
+            "fingerprint": public_key_fingerprint(
+                load_public_key_pem(sealed.public_key_pem.encode())
+            ),
+            "cert_sha256": sealed.cert_sha256,
+            "created_at": sealed.created_at,
+        }
+    return render(
+        request,
+        "account/profile.html",
+        http_status=status,
+        key=key,
+        cli_keys=rt.custody.list_public_keys(user.id),
+        tokens=rt.auth.list_api_tokens(user),
+        new_token=extra.get("new_token"),
+    )
+
+
+@router.get("/profile")
+def profile(request: Request, user: PageUser) -> Response:
+    return _profile(request, user)
+
+
+@router.post("/profile/tokens")
+def new_token(request: Request, form: Form) -> Response:
+    """Create an API token; it is shown in this answer only (never stored, never redirected)."""
+    days = form.get("expires_in_days")
+    try:
+        body = TokenIn(name=form.get("name"), expires_in_days=int(days) if days else None)
+        issued = create_token(body, form.user, runtime_of(request))
+    except (ValidationError, ValueError):
+        return error_page(
+            request,
+            422,
+            _("Give the token a name (1-100 characters) and a lifetime of 1 to 3650 days."),
+            code="request.invalid",
+            back="/profile#tokens",
+        )
+    except TetherError as error:
+        return error_page(
+            request, status_for(error), error.message, hint=error.hint, back="/profile#tokens"
+        )
+    return _profile(request, form.user, status=201, new_token=issued)
+
+
+@router.post("/profile/tokens/{token_id}/revoke")
+def revoke(request: Request, form: Form, token_id: int) -> Response:
+    return attempt(
+        request,
+        lambda: revoke_token(token_id, form.user, runtime_of(request)),
+        done="/profile#tokens",
+        message=_("Token revoked."),
+        back="/profile#tokens",
+    )

@@ -10,7 +10,6 @@ from tetherai.web.routes.audit import router as audit_pages
 from tetherai.web.routes.dashboard import router as dashboard_pages
 from tetherai.web.routes.ledger import router as ledger_pages
 from tetherai.web.routes.profile import router as profile_pages
-from tetherai.web.routes.profile import router as profile_pages
 from tetherai.web.routes.projects import router as project_pages
 from tetherai.web.routes.versions import router as version_pages
 
@@ -19,7 +18,6 @@ PAGE_ROUTERS: list[APIRouter] = [
     dashboard_pages,
     project_pages,
     admin_pages,
-    profile_pages,
     profile_pages,
     version_pages,
     audit_pages,

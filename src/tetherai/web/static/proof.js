@@ -143,9 +143,12 @@
   }
 
   function parseVkey(vkey, expectedType) {
-    var parts = vkey.split("+");
+    // <name>+<key id hex>+<base64>: the base64 part may itself contain "+".
+    var first = vkey.indexOf("+"), second = vkey.indexOf("+", first + 1);
+    if (first < 1 || second < 0) return null;
+    var parts = [vkey.slice(0, first), vkey.slice(first + 1, second), vkey.slice(second + 1)];
     var material = fromBase64(parts[2]);
-    if (parts.length !== 3 || material[0] !== expectedType || material.length !== 33) return null;
+    if (material[0] !== expectedType || material.length !== 33) return null;
     var name = parts[0], publicKey = material.slice(1);
     return sha256(concat(enc.encode(name + "\n"), [expectedType], publicKey)).then(function (id) {
       if (hex(id.slice(0, 4)) !== parts[1]) return null;  // a vkey must name its own key

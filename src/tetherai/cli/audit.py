@@ -81,7 +81,7 @@ def export(
     home: HomeOption = None,
 ) -> None:
     """Write the audit bundle of a project or a version (read-only, no keys needed)."""
-    from tetherai.services.audit_bundle import BundleRequest, export_bundle
+    from tetherai.services.audit_bundle import AuditError, BundleRequest, export_bundle
     from tetherai.services.home import NetworkHome
     from tetherai.services.network import open_ledger
 
@@ -94,7 +94,16 @@ def export(
         finally:
             store.close()
 
-    data = run(call)
+    def guarded() -> bytes:
+        try:
+            return call()
+        except AuditError as error:  # a wrong name or checkpoint: the caller's input
+            err_console.print(f"[bold red]error:[/] {error.message}", highlight=False)
+            if error.hint:
+                err_console.print(f"[yellow]hint:[/] {error.hint}", highlight=False)
+            raise typer.Exit(EXIT_USAGE) from None
+
+    data = run(guarded)
     output.write_bytes(data)
     err_console.print(
         f"wrote {output} ({len(data)} bytes); check it with: tether audit verify {output}"

@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-import click
 import typer
 
 from tetherai.cli._common import EXIT_FAILURE, EXIT_USAGE, err_console, print_json
@@ -128,17 +127,22 @@ def run_app(app: typer.Typer, args: Sequence[str] | None = None) -> None:
     command = typer.main.get_command(app)
     try:
         code = command.main(args=args, prog_name="tether", standalone_mode=False)
-    except click.UsageError as error:
-        where = error.ctx.command_path if error.ctx is not None else "tether"
-        message = " ".join(error.format_message().split())
-        err_console.print(
-            f"[bold red]error:[/] {message} (see '{where} --help')", highlight=False, soft_wrap=True
-        )
-        sys.exit(EXIT_USAGE)
-    except click.ClickException as error:
-        err_console.print(f"[bold red]error:[/] {error.format_message()}", highlight=False)
-        sys.exit(error.exit_code)
-    except click.Abort:
+    except typer.Abort:
         err_console.print("[bold red]error:[/] aborted")
         sys.exit(EXIT_USAGE)
+    except Exception as error:
+        # Typer vendors click: its ClickException/UsageError are known by their shape here.
+        message = getattr(error, "format_message", None)
+        exit_code = getattr(error, "exit_code", None)
+        if message is None or not isinstance(exit_code, int):
+            raise
+        context = getattr(error, "ctx", None)
+        where = getattr(context, "command_path", "") or "tether"
+        text = " ".join(str(message()).split())
+        if not text:  # a group called alone has shown its help already
+            sys.exit(exit_code)
+        err_console.print(
+            f"[bold red]error:[/] {text} (see '{where} --help')", highlight=False, soft_wrap=True
+        )
+        sys.exit(exit_code)
     sys.exit(code if isinstance(code, int) else 0)

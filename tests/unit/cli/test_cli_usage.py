@@ -1,0 +1,209 @@
+"""Every ``tether`` command: --help shows an example (issue 7's commands), and wrong arguments
+give one ``error:`` line and exit code 2 — never a traceback (walked over the whole tree)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+
+from tetherai.cli._client import run_app
+from tetherai.cli.main import app
+
+ISSUE_7 = {
+    "login",
+    "whoami",
+    "key",
+    "project",
+    "version",
+    "verify",
+    "review",
+    "deploy",
+    "rollback",
+    "import",
+}
+
+
+def _commands(group: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
+    if hasattr(group, "commands"):
+        for name, command in sorted(group.commands.items()):
+            yield from _commands(command, (*path, name))
+    if path:
+        yield path, group
+
+
+ALL = list(_commands(typer.main.get_command(app)))
+IDS = [" ".join(path) for path, _ in ALL]
+
+
+def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as stopped:
+        run_app(app, args)
+    out, err = capsys.readouterr()
+    code = stopped.value.code
+    return (code if isinstance(code, int) else 0), out, err
+
+
+def test_the_tree_has_every_issue_7_command() -> None:
+    top = {path[0] for path, _ in ALL}
+    assert top >= ISSUE_7
+    leaves = {" ".join(path) for path, command in ALL if not hasattr(command, "commands")}
+    assert {
+        "key create",
+        "key register",
+        "project create",
+        "project show",
+        "project list",
+        "version create",
+        "version submit",
+        "version show",
+        "version history",
+        "review comment",
+        "review vote",
+        "review pass",
+        "review fail",
+        "import mlflow",
+    } <= leaves
+
+
+@pytest.mark.parametrize(("path", "command"), ALL, ids=IDS)
+def test_help_shows_usage_and_issue_7_commands_an_example(
+    path: tuple[str, ...], command: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _run([*path, "--help"], capsys)
+    assert code == 0, err
+    assert "Usage: tether " + " ".join(path) in " ".join(out.split())
+    if path[0] in ISSUE_7 and not hasattr(command, "commands"):
+        assert "Example: tether " in " ".join(out.split()) or "Example: python " in out
+
+
+@pytest.mark.parametrize(("path", "command"), ALL, ids=IDS)
+def test_an_unknown_option_is_one_error_line_and_exit_2(
+    path: tuple[str, ...], command: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _run([*path, "--no-such-option"], capsys)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert "no-such-option" in lines[0] and "Traceback" not in err + out
+
+
+REQUIRED = [
+    (path, command)
+    for path, command in ALL
+    if not hasattr(command, "commands") and any(p.required for p in command.params)
+]
+
+
+@pytest.mark.parametrize(("path", "command"), REQUIRED, ids=[" ".join(p) for p, _ in REQUIRED])
+def test_a_missing_argument_is_one_error_line_and_exit_2(
+    path: tuple[str, ...], command: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _run(list(path), capsys)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: Missing"), err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["verify", "not-a-version", "--from-store"],
+        ["verify", "Org1/digits/v1"],  # no source chosen
+        ["verify", "Org1/digits/v1", "--from-store", "--local", "."],
+        ["version", "show", "Org1/digits"],
+        [
+            "version",
+            "create",
+            "Org1/x/v1",
+            "--code-repo",
+            "r",
+            "--commit",
+            "c",
+            "--model",
+            "/nonexistent/m",
+        ],
+        [
+            "version",
+            "create",
+            "Org1/x/v1",
+            "--code-repo",
+            "r",
+            "--commit",
+            "c",
+            "--artifact",
+            "weights=/x",
+        ],
+        [
+            "version",
+            "create",
+            "Org1/x/v1",
+            "--code-repo",
+            "r",
+            "--commit",
+            "c",
+            "--metric",
+            "acc=high",
+        ],
+        ["project", "add-member", "Org1/x", "bob"],
+        ["project", "create", "X", "--member", "bob"],
+        ["import", "mlflow", "Org1/x/v1"],
+        ["import", "mlflow", "Org1/x/v1", "--model", "m"],
+        ["login", "localhost:8000", "--token-file", "/nonexistent"],
+        ["review", "pass", "Org1/x/v1", "--json", "extra"],
+    ],
+)
+def test_bad_values_are_one_error_and_exit_2(
+    args: list[str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TETHER_CONFIG", str(tmp_path / "config"))
+    code, out, err = _run(args, capsys)
+    assert code == 2, out + err
+    assert err.startswith("error: ") and "Traceback" not in err + out
+
+
+def test_commands_that_need_a_login_say_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TETHER_CONFIG", str(tmp_path / "nobody"))
+    code, _, err = _run(["project", "list"], capsys)
+    assert code == 2
+    assert "not logged in" in err and "tether login" in err
+
+
+def test_a_server_that_is_not_there_is_exit_3(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.common.server import free_port
+
+    from tetherai.client.config import ClientConfig, save_config
+
+    save_config(tmp_path, ClientConfig(server=f"http://127.0.0.1:{free_port()}", token="tth_x"))
+    monkeypatch.setenv("TETHER_CONFIG", str(tmp_path))
+    code, _, err = _run(["project", "list", "--json"], capsys)
+    assert code == 3
+    assert err.startswith("error: cannot reach")
+
+
+def test_version_alone_still_prints_tetherais_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from tetherai import __version__
+
+    code, out, _ = _run(["version"], capsys)
+    assert (code, out.strip()) == (0, __version__)
+
+
+def test_the_installed_command_gives_one_line_and_exit_2() -> None:
+    tether = Path(sys.executable).parent / "tether"
+    done = subprocess.run(
+        [str(tether), "verify", "--bogus"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("error: ")

@@ -17,6 +17,7 @@ from tests.common.server import serve
 from tetherai.identity.roles import Role
 from tetherai.services.custody import Argon2Parameters
 from tetherai.services.enrolment import web_account_for_participant
+from tetherai.services.overview import wait_for_projections
 from tetherai.services.settings import Settings
 from tetherai.web.app import create_web_app
 
@@ -111,3 +112,15 @@ def sign_in(anonymous: httpx.Client, cast: Cast) -> Iterator[SignIn]:
     yield open_as
     for http in clients:
         http.close()
+
+
+@pytest.fixture
+def settle(app: FastAPI, cast: Cast) -> Callable[[], None]:
+    """Wait until the projections hold every block (after txs written around the pages)."""
+
+    def wait() -> None:
+        rt = app.state.runtime
+        head = cast.net.node.peer.head.height - 1
+        assert wait_for_projections(rt.projections, rt.node.channel, head, timeout=10)
+
+    return wait

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import httpx
 import pytest
 
 from tests.common.lifecycle import Cast
 from tests.unit.web.conftest import SignIn, csrf_of
-
 
 LINK = 'href="/projects/Org1/credit-scoring"'
 
@@ -18,8 +18,11 @@ def _project_url(cast: Cast) -> str:
     return f"/projects/{cast.project}"
 
 
-def test_the_list_shows_readable_projects_with_filters(sign_in: SignIn, cast: Cast) -> None:
+def test_the_list_shows_readable_projects_with_filters(
+    sign_in: SignIn, cast: Cast, settle: Callable[[], None]
+) -> None:
     cast.new_version("v1")
+    settle()
     author = sign_in("author")
     page = author.get("/projects")
     assert page.status_code == 200
@@ -39,8 +42,11 @@ def test_the_list_shows_readable_projects_with_filters(sign_in: SignIn, cast: Ca
     assert f"there is no project {cast.project}" in hidden.text
 
 
-def test_project_page_shows_members_versions_and_policy(sign_in: SignIn, cast: Cast) -> None:
+def test_project_page_shows_members_versions_and_policy(
+    sign_in: SignIn, cast: Cast, settle: Callable[[], None]
+) -> None:
     cast.new_version("v1")
+    settle()
     page = sign_in("mlops").get(_project_url(cast))
     assert page.status_code == 200
     for text in ("bob@Org1", "carol@Org1", "MLOps engineer", "Required artifacts", "Draft"):

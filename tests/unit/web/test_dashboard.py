@@ -1,0 +1,56 @@
+"""The dashboard: my open work (from the contracts' actions query), activity, ledger health."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tests.common.lifecycle import Cast
+from tests.unit.web.conftest import SignIn, csrf_of
+
+
+def test_open_work_follows_the_actions_query(
+    sign_in: SignIn, cast: Cast, settle: Callable[[], None]
+) -> None:
+    cast.new_version("v1")
+    cast.walk("v1", "submitted")
+    cast.new_version("v2")  # a draft: only its author can submit it
+    settle()
+    mlops, author, stake = sign_in("mlops"), sign_in("author"), sign_in("stake1")
+    link = f'href="/projects/{cast.project}/versions/v1"'
+    page = mlops.get("/dashboard")
+    assert page.status_code == 200
+    work = page.text.split("My open work")[1].split("Ledger health")[0]
+    assert link in work
+    assert "Start the review" in work
+    assert "versions/v2" not in work
+    author_work = author.get("/dashboard").text.split("My open work")[1].split("Ledger health")[0]
+    assert "versions/v2" in author_work and "Submit" in author_work
+    assert link not in author_work
+    assert "Nothing is waiting for you." in stake.get("/dashboard").text
+    # Activity of my projects, newest first, with the status change.
+    activity = page.text.split("Recent activity in my projects")[1]
+    assert "submit" in activity
+    assert "status-submitted" in activity
+    # An outsider sees neither the work nor the activity of a project they may not read.
+    outsider = sign_in("outsider").get("/dashboard").text
+    assert cast.project not in outsider
+
+
+def test_ledger_health_and_verification(sign_in: SignIn, cast: Cast) -> None:
+    admin = sign_in("admin")
+    page = admin.get("/dashboard")
+    height = cast.net.node.peer.head.height
+    assert f"{height} blocks" in page.text
+    assert "Not verified since the server started" in page.text
+    done = admin.post("/dashboard/verify", data={"csrf_token": csrf_of(page)})
+    assert done.status_code == 303
+    page = admin.get("/dashboard")
+    assert "The ledger was verified" in page.text
+    assert 'class="badge ok">Verified<' in page.text
+    # Engineers have no verify button, and a forged post is refused with the reason.
+    mlops = sign_in("mlops")
+    mine = mlops.get("/dashboard")
+    assert "/dashboard/verify" not in mine.text
+    refused = mlops.post("/dashboard/verify", data={"csrf_token": csrf_of(mine)})
+    assert refused.status_code == 403
+    assert "only org admins and auditors run a full verification" in refused.text

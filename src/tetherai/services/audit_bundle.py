@@ -75,7 +75,9 @@ def export_bundle(store: SqliteLedgerStore, channel: str, request: BundleRequest
             stored.append(store.tx_at(first[0][1]))
     order = sorted(range(len(seqs)), key=lambda position: seqs[position])
     stored = [stored[position] for position in order]
-    blocks = sorted({tx.block for tx in stored})
+    # The genesis tx is bundled for its trust anchors; its block joins the state-root chain
+    # only when the scope has a tx there too, so a bundle does not hash the whole ledger.
+    blocks = sorted({tx.block for tx in stored if tx.seq != 0} or {0})
     bundle: dict[str, JSONValue] = {
         "format": FORMAT,
         "scope": {"project": request.project, "version": request.version},

@@ -62,6 +62,7 @@ class Client:
         cert_sha256: str = "",
         signing_key: PrivateKey | Callable[[], PrivateKey] | None = None,
         transport: httpx.BaseTransport | None = None,
+        clock: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
     ) -> None:
         """Connect to ``server`` with an API token; ``signing_key`` (or a function loading it
         when first needed) and ``cert_sha256`` are your registered key, needed for writes."""
@@ -71,10 +72,15 @@ class Client:
         self.cert_sha256 = cert_sha256
         self._key = signing_key
         self._channel: str | None = None
+        self._clock = clock
 
     @classmethod
     def from_config(
-        cls, config_dir: str | os.PathLike[str] | None = None, *, passphrase: bytes | None = None
+        cls,
+        config_dir: str | os.PathLike[str] | None = None,
+        *,
+        passphrase: bytes | None = None,
+        **options: Any,
     ) -> Client:
         """The client ``tether login`` configured (``$TETHER_CONFIG`` or the user config dir).
 
@@ -96,7 +102,7 @@ class Client:
                 )
             return load_private_key(key_path, secret)
 
-        return cls.from_settings(config, signing_key=load_key)
+        return cls.from_settings(config, signing_key=load_key, **options)
 
     @classmethod
     def from_settings(
@@ -104,8 +110,9 @@ class Client:
         config: ClientConfig,
         *,
         signing_key: PrivateKey | Callable[[], PrivateKey] | None = None,
-        transport: httpx.BaseTransport | None = None,
+        **options: Any,
     ) -> Client:
+        """A client from a :class:`ClientConfig`; ``options`` as for the constructor."""
         return cls(
             config.server,
             config.token,
@@ -113,7 +120,7 @@ class Client:
             username=config.username,
             cert_sha256=config.cert_sha256,
             signing_key=signing_key,
-            transport=transport,
+            **options,
         )
 
     def close(self) -> None:
@@ -160,7 +167,7 @@ class Client:
             args=_clean(args),
             creator=Creator(self.org, self.username, self.cert_sha256),
             nonce=new_nonce(),
-            ts=time.time_ns() // 1_000_000,
+            ts=self._clock(),
         )
         return sign_transaction(tx, self._signing_key())
 

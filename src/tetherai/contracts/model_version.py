@@ -37,10 +37,10 @@ from tetherai.contracts.workflow import (
 )
 from tetherai.crypto.jcs import JSONValue
 from tetherai.identity.roles import Role
-from tetherai.ledger.contract import Context, Contract, QueryContext, query, transaction
+from tetherai.ledger.contract import Context, Contract, Identity, QueryContext, query, transaction
 from tetherai.ledger.state import StateReader
 
-__all__ = ["RELATIONS", "ModelVersion", "check_artifacts"]
+__all__ = ["RELATIONS", "ModelVersion", "check_artifacts", "check_can_register"]
 
 RELATIONS = ("fine_tuned_from", "reproduces", "replaces", "derived_from")
 MAX_ARTIFACTS = 200
@@ -233,6 +233,11 @@ def _check_parents(state: StateReader, value: Any) -> list[dict[str, JSONValue]]
     return parents
 
 
+def check_can_register(state: StateReader, project: str, who: Actor | Identity) -> None:
+    """Who may register versions of a project (the create tx and ``project.abilities`` ask this)."""
+    require_member(state, project, who, doing="register model versions", roles=(Role.AI_ENGINEER,))
+
+
 class ModelVersion(Contract):
     name = "model_version"
     version = "1"
@@ -257,13 +262,7 @@ class ModelVersion(Contract):
         """Register a version as a draft (or submit it at once with ``submit``)."""
         require_project(ctx.state, project)
         ref = version_ref(project, version)
-        require_member(
-            ctx.state,
-            project,
-            ctx.creator,
-            doing="register model versions",
-            roles=(Role.AI_ENGINEER,),
-        )
+        check_can_register(ctx.state, project, ctx.creator)
         if ctx.state.get(version_key(project, version)) is not None:
             raise Conflict(f"project {project} already has a version {version}")
         lineage = _check_parents(ctx.state, parents or [])

@@ -28,6 +28,7 @@ from tetherai.contracts._common import (
     text,
 )
 from tetherai.contracts.errors import Conflict, InvalidArgument, NotFound, NotPermitted
+from tetherai.contracts.model_version import check_can_register
 from tetherai.contracts.policy import Policy
 from tetherai.contracts.workflow import Status
 from tetherai.crypto.jcs import JSONValue
@@ -264,6 +265,7 @@ class Project(Contract):
         checks: dict[str, Callable[[], None]] = {
             "manage": lambda: _check_manager(ctx.state, project, record, who, "manage it"),
             "set_factsheet": lambda: _check_factsheet_editor(ctx.state, project, record, who),
+            "register_version": lambda: check_can_register(ctx.state, project, who),
         }
         result: dict[str, JSONValue] = {}
         for name, check in checks.items():

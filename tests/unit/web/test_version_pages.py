@@ -237,9 +237,10 @@ def test_create_refuses_bad_input_with_a_message(sign_in: SignIn, cast: Cast) ->
     )
     assert both.status_code == 422 and "both a file and a URI" in both.text
     mlops = sign_in("mlops")
-    form = mlops.get(f"/projects/{cast.project}/versions/new")
+    page = mlops.get(f"/projects/{cast.project}/versions/new")
+    assert page.status_code == 403 and "only an AI engineer" in page.text
     refused = mlops.post(
         f"/projects/{cast.project}/versions/new",
-        data={"csrf_token": csrf_of(form), "version": "v1", "code_repo": "r", "commit": "c"},
+        data={"csrf_token": csrf_of(page), "version": "v1", "code_repo": "r", "commit": "c"},
     )
     assert refused.status_code in (403, 409) and "AI engineer" in refused.text

@@ -31,6 +31,7 @@ from tetherai.services.experiment_logs import read_experiment_log
 from tetherai.storage import ArtifactSpec
 from tetherai.web.i18n import gettext
 from tetherai.web.pages import Form, PageForm, PageUser, error_page, redirect, render, runtime_of
+from tetherai.web.routes._abilities import may_register
 
 router = APIRouter()
 
@@ -71,6 +72,15 @@ def new_version_page(
     rt = runtime_of(request)
     project = f"{org}/{slug}"
     require_project_access(rt, user, project)
+    allowed, reason = may_register(rt, user, project)
+    if not allowed:
+        return error_page(
+            request,
+            403,
+            gettext("You cannot register versions here: %(reason)s") % {"reason": reason},
+            code="contract.not_permitted",
+            back=f"/projects/{project}",
+        )
     return render(
         request,
         "versions/new.html",

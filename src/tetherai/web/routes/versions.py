@@ -26,6 +26,7 @@ from tetherai.errors import TetherError
 from tetherai.services.auth import UserInfo
 from tetherai.web.i18n import gettext
 from tetherai.web.pages import Form, PageForm, PageUser, error_page, redirect, render, runtime_of
+from tetherai.web.routes._abilities import may_register
 from tetherai.web.routes.version_create import router as create_router
 from tetherai.web.version_view import (
     allowed_actions,
@@ -153,6 +154,7 @@ def version_page(
         documents=reviews.get("document") or [],
         actions=allowed_actions(_my_actions(rt, user, project, version)),
         monitoring_statuses=MONITORING_STATUSES,
+        may_register=may_register(rt, user, project)[0],
         url=version_url(project, version),
     )
 
@@ -260,4 +262,10 @@ def act_on_version(request: Request, form: Form, org: str, slug: str, version: s
         return error_page(
             request, status_for(error), error.message, hint=error.hint, code=error.code, back=url
         )
-    return redirect(request, url, flash=_done_message(name, result.tx_id, result.result))
+    failed = name == "verify" and isinstance(result.result, dict) and not result.result.get("ok")
+    return redirect(
+        request,
+        url,
+        flash=_done_message(name, result.tx_id, result.result),
+        kind="error" if failed else "success",  # recorded, but the review failed: say it loudly
+    )

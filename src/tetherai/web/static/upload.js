@@ -2,7 +2,7 @@
  * Upload progress for the "register a version" form. Without JavaScript the form is an
  * ordinary multipart POST; with it, the same request goes through XMLHttpRequest so its
  * upload progress can be shown, and the answer (the version page after the redirect, or the
- * error page) replaces the current page.
+ * error page) replaces the current page, at the answer's URL.
  */
 (function () {
   "use strict";
@@ -23,13 +23,14 @@
       }
     });
     xhr.addEventListener("load", function () {
-      if (xhr.status < 400 && xhr.responseURL) {
-        window.location.assign(xhr.responseURL);
-      } else {
-        document.open();
-        document.write(xhr.responseText);
-        document.close();
+      // The answer is the page the redirect led to (it carries the one-time flash message),
+      // or the error page: show it as a normal navigation would.
+      if (xhr.responseURL && xhr.responseURL !== window.location.href) {
+        window.history.pushState(null, "", xhr.responseURL);
       }
+      document.open();
+      document.write(xhr.responseText);
+      document.close();
     });
     xhr.addEventListener("error", function () {
       status.textContent = form.dataset.failed || "upload failed";

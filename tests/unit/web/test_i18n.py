@@ -1,0 +1,103 @@
+"""Translations: every page string has a Chinese translation; the language is the person's
+choice, else the browser's; pages render in Chinese."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po
+
+from tests.unit.web.conftest import SignIn, csrf_of
+from tetherai.web import i18n
+
+WEB = Path(i18n.__file__).parent
+PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]")
+
+
+def _source_messages() -> set[str | tuple[str, ...]]:
+    """What the code and templates ask to translate now (as ``pybabel extract`` finds it)."""
+    with (WEB / "babel.cfg").open() as cfg:
+        method_map, options_map = parse_mapping_cfg(cfg)
+    found: set[str | tuple[str, ...]] = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        str(WEB), method_map, options_map
+    ):
+        found.add(tuple(message) if isinstance(message, (list, tuple)) else message)
+    return found
+
+
+def test_every_page_string_has_a_chinese_translation() -> None:
+    with (WEB / "locale" / "zh" / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        catalog = read_po(po, locale="zh_Hans")
+    translated: dict[str | tuple[str, ...], str] = {}
+    for message in catalog:
+        if not message.id:
+            continue
+        key = tuple(message.id) if isinstance(message.id, (list, tuple)) else message.id
+        text = message.string[0] if isinstance(message.string, (list, tuple)) else message.string
+        if text and not message.fuzzy:
+            translated[key] = text
+    source = _source_messages()
+    assert len(source) > 300  # the extraction itself works
+    missing = sorted(map(str, source - set(translated)))
+    assert not missing, f"{len(missing)} strings have no Chinese translation: {missing[:20]}"
+    for key, text in translated.items():
+        original = key[0] if isinstance(key, tuple) else key
+        assert set(PLACEHOLDER.findall(text)) == set(PLACEHOLDER.findall(original)), key
+        assert re.search(r"[\u4e00-\u9fff]", text) or not re.search(r"[A-Za-z]{4}", original), key
+
+
+@pytest.mark.parametrize(
+    ("cookie", "header", "expected"),
+    [
+        (None, None, "en"),
+        (None, "zh-CN,zh;q=0.9,en;q=0.8", "zh"),
+        (None, "en-GB,en;q=0.9,zh;q=0.5", "en"),
+        (None, "fr-FR, zh-Hans;q=0.7", "zh"),
+        (None, "fr-FR", "en"),
+        (None, "zh;q=0, en", "en"),
+        (None, "zh;q=bad, en;q=0.1", "en"),
+        ("zh", "en", "zh"),  # the person's choice wins
+        ("xx", "zh", "zh"),  # an unknown choice is ignored
+    ],
+)
+def test_language_choice(cookie: str | None, header: str | None, expected: str) -> None:
+    assert i18n.language_for(cookie, header) == expected
+
+
+def test_pages_in_chinese_by_browser_and_by_choice(
+    sign_in: SignIn, anonymous: httpx.Client
+) -> None:
+    signin = anonymous.get("/signin", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    assert '<html lang="zh-Hans">' in signin.text
+    assert "登录" in signin.text and "用户名" in signin.text
+    http = sign_in("mlops", language="zh-CN")
+    page = http.get("/dashboard")
+    assert "仪表板" in page.text and "我的待办工作" in page.text and "账本状态" in page.text
+    assert "已登录。" in page.text  # the flash of the sign-in, translated
+    projects = http.get("/projects")
+    assert "查找项目" in projects.text
+    # Choosing English in the language switch overrides the browser's Chinese.
+    switched = http.post("/language", data={"language": "en", "next": "/projects"})
+    assert switched.status_code == 303
+    assert switched.headers["location"] == "/projects"
+    page = http.get("/projects")
+    assert '<html lang="en">' in page.text and "Find projects" in page.text
+    # An error page in Chinese: a forged form is refused with a translated reason.
+    http.post("/language", data={"language": "zh", "next": "/"})
+    refused = http.post("/profile/tokens", data={"name": "x", "csrf_token": "forged"})
+    assert refused.status_code == 403
+    assert "此表单被拒绝" in refused.text
+    assert csrf_of(http.get("/profile"))  # still signed in
+
+
+def test_language_switch_refuses_other_sites(anonymous: httpx.Client) -> None:
+    answer = anonymous.post("/language", data={"language": "zh", "next": "https://evil.example/"})
+    assert answer.headers["location"] == "/"
+    answer = anonymous.post("/language", data={"language": "zh", "next": "//evil.example/"})
+    assert answer.headers["location"] == "/"

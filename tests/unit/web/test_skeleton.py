@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
+from tests.common.lifecycle import Cast
 from tests.unit.web.conftest import SignIn, csrf_of
 
 
@@ -39,3 +41,17 @@ def test_sign_in_without_the_form_token_is_refused(anonymous: httpx.Client) -> N
     page = anonymous.post("/signin", data={"username": "bob", "password": "password of mlops!"})
     assert page.status_code == 403
     assert "security token" in page.text
+
+
+@pytest.mark.parametrize("who", ["admin", "author", "mlops", "stake1", "auditor", "outsider"])
+def test_every_page_renders_for_each_role(sign_in: SignIn, cast: Cast, who: str) -> None:
+    http = sign_in(who)
+    for path in ("/dashboard", "/projects", "/profile"):
+        page = http.get(path)
+        assert page.status_code == 200, (path, page.text[:500])
+        assert '<main id="main"' in page.text
+        assert ('href="/admin"' in page.text) is (who == "admin")
+    project = http.get(f"/projects/{cast.project}")
+    assert project.status_code == (404 if who == "outsider" else 200)
+    assert http.get("/admin").status_code == (200 if who == "admin" else 403)
+    assert http.get("/no-such-page").status_code == 404

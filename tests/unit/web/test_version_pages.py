@@ -244,3 +244,15 @@ def test_create_refuses_bad_input_with_a_message(sign_in: SignIn, cast: Cast) ->
         data={"csrf_token": csrf_of(page), "version": "v1", "code_repo": "r", "commit": "c"},
     )
     assert refused.status_code in (403, 409) and "AI engineer" in refused.text
+
+
+def test_version_audit_and_ledger_pages_in_chinese(sign_in: SignIn, cast: Cast) -> None:
+    cast.new_version("v1")
+    http = sign_in("author", language="zh-CN")
+    page = http.get(url(cast, "v1"))
+    assert page.status_code == 200
+    assert "您现在可以做什么" in page.text and "制品" in page.text
+    assert "What you can do now" not in page.text
+    audit = http.get(f"{url(cast, 'v1')}/audit")
+    assert "证明" in audit.text and 'data-proved="' in audit.text
+    assert "账本浏览器" in http.get("/ledger").text

@@ -1,0 +1,150 @@
+"""The ``tether`` commands of issue 7 against a real server, as alice and bob at their terminals."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from tests.common.lifecycle import Cast
+
+from tetherai.cli._client import run_app
+from tetherai.cli.main import app
+
+
+class Terminal:
+    def __init__(
+        self,
+        name: str,
+        root: Path,
+        url: str,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        self.name, self.url = name, url
+        self.config = root / name
+        self.monkeypatch, self.capsys = monkeypatch, capsys
+
+    def _env(self) -> None:
+        self.monkeypatch.setenv("TETHER_CONFIG", str(self.config))
+        self.monkeypatch.setenv("TETHER_PASSPHRASE", f"{self.name} key passphrase")
+        self.monkeypatch.setenv("TETHER_PASSWORD", f"{self.name}-password-for-tests")
+
+    def __call__(self, *args: str, expect: int = 0) -> str:
+        self._env()
+        with pytest.raises(SystemExit) as stopped:
+            run_app(app, list(args))
+        out, err = self.capsys.readouterr()
+        assert stopped.value.code == expect, f"{args}: {out}\n{err}"
+        return out + err
+
+    def json(self, *args: str, expect: int = 0) -> Any:
+        self._env()
+        with pytest.raises(SystemExit) as stopped:
+            run_app(app, [*args, "--json"])
+        out, err = self.capsys.readouterr()
+        assert stopped.value.code == expect, f"{args}: {out}\n{err}"
+        return json.loads(out)
+
+    def onboard(self) -> dict[str, Any]:
+        self("login", self.url, "--username", self.name)
+        self("key", "create")
+        found: dict[str, Any] = self.json("key", "register", "--name", "laptop")
+        return found
+
+
+@pytest.fixture
+def terminal(
+    server: httpx.Client,
+    cast: Cast,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Any:
+    # The CLI signs with the wall clock; the test ledger's clock is set to it.
+    cast.net.clock.now = time.time_ns() // 1_000_000
+    return lambda name: Terminal(
+        name, tmp_path / "people", str(server.base_url), monkeypatch, capsys
+    )
+
+
+def test_register_verify_locally_and_from_the_store_deploy(
+    terminal: Any, cast: Cast, tmp_path: Path
+) -> None:
+    alice, bob = terminal("alice"), terminal("bob")
+    alice_key = alice.onboard()
+    bob.onboard()
+    assert (alice.config / "config.json").stat().st_mode & 0o777 == 0o600
+    me = alice.json("whoami")
+    assert (me["username"], me["role"], me["signing_key"]) == ("alice", "ai_engineer", True)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "model.bin").write_bytes(b"\x00weights" * 100)
+    (out / "train.csv").write_text("a,b\n1,2\n")
+    project = cast.project
+    for version in ("v5", "v6"):
+        made = alice.json(
+            "version",
+            "create",
+            f"{project}/{version}",
+            "--code-repo",
+            "https://git.example/c",
+            "--commit",
+            "c0ffee",
+            "--model",
+            str(out / "model.bin"),
+            "--train-data",
+            str(out / "train.csv"),
+            "--metric",
+            "test_accuracy=0.91",
+            "--param",
+            "C=1",
+            "--submit",
+        )
+        assert made["result"]["status"] == "submitted"
+    listed = alice.json("version", "list", project)
+    assert {v["version"]["version"] for v in listed} >= {"v5", "v6"}
+    shown = bob.json("version", "show", f"{project}/v5")
+    assert shown["version"]["experiments"][0]["metrics"] == {"test_accuracy": 0.91}
+    # bob: a local copy with one changed byte fails v5 (exit 1, recorded, review_failed) …
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    (copy / "model.bin").write_bytes(b"\x00weights" * 99 + b"\x01weights")
+    (copy / "train.csv").write_text("a,b\n1,2\n")
+    bob("review", "start", f"{project}/v5")
+    failed = bob.json("verify", f"{project}/v5", "--local", str(copy), expect=1)
+    assert failed["ok"] is False and failed["tx"]["result"]["transition"]["to"] == "review_failed"
+    assert bob.json("version", "show", f"{project}/v5")["status"]["status"] == "review_failed"
+    # … and the store's copies of v6 match: pass, deploy.
+    bob("review", "start", f"{project}/v6")
+    passed = bob.json("verify", f"{project}/v6", "--from-store")
+    assert passed["ok"] and [a["equal"] for a in passed["report"]["artifacts"]] == [True, True]
+    bob("review", "pass", f"{project}/v6")
+    bob("deploy", f"{project}/v6", "--endpoint", "https://models.example/credit")
+    history = bob.json("version", "history", f"{project}/v6")
+    assert [h["status_after"] for h in history if h["status_after"]][-1] == "deployed"
+    # alice may not deploy: the contract refuses, exit 3 and the refused tx is named.
+    text = alice("deploy", f"{project}/v6", "--endpoint", "https://x", expect=3)
+    assert "error:" in text and "refused tx" in text
+    # The ledger with the CLI's txs replays, signatures and all; alice's tx names her CLI key.
+    home = str(cast.net.home.root)
+    alice("ledger", "verify", "--home", home)  # exit 0: every block and signature replays
+    tx = alice.json("ledger", "tx", made["tx_id"], "--home", home)
+    creator = tx["tx"]["creator"] if "tx" in tx else tx["creator"]
+    assert creator == {"org": "Org1", "id": "alice", "cert_sha256": alice_key["cert_sha256"]}
+
+
+def test_a_wrong_key_passphrase_is_exit_2_and_nothing_is_signed(
+    terminal: Any, cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = terminal("alice")
+    alice.onboard()
+    monkeypatch.setenv("TETHER_CONFIG", str(alice.config))
+    monkeypatch.setenv("TETHER_PASSPHRASE", "not the passphrase")
+    with pytest.raises(SystemExit) as stopped:
+        run_app(app, ["project", "create", "Never"])
+    assert stopped.value.code == 2
+    assert not any(p["name"] == "Never" for p in cast.query("project", "list_projects", org=""))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -106,3 +108,34 @@ def person(server: httpx.Client, tmp_path: Path, cast: Cast) -> Iterator[Callabl
     yield make
     for client in made:
         client.close()
+
+
+@pytest.fixture
+def mlflow_run(tmp_path: Path) -> dict[str, Any]:
+    """A run with params, a metric history and artifacts, registered as model 'digits' v1."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # mlflow's SQLAlchemy use
+        warnings.simplefilter("ignore", FutureWarning)
+        from mlflow.tracking import MlflowClient
+
+        uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        experiment = client.create_experiment(
+            "digits", artifact_location=(tmp_path / "mlruns").as_uri()
+        )
+        run = client.create_run(experiment, run_name="lr-seed-7")
+        run_id = run.info.run_id
+        client.log_param(run_id, "C", "0.05")
+        for step, value in enumerate([0.8, 0.9, 0.93]):
+            client.log_metric(run_id, "test_accuracy", value, step=step)
+        files = tmp_path / "files"
+        (files / "model").mkdir(parents=True)
+        (files / "model" / "model.json").write_text('{"coef": [1, 2]}\n')
+        (files / "train.log").write_text("epoch 1\nepoch 2\n")
+        client.log_artifacts(run_id, str(files))
+        client.set_terminated(run_id)
+        client.create_registered_model("digits")
+        version = client.create_model_version(
+            "digits", f"{run.info.artifact_uri}/model", run_id=run_id
+        )
+    return {"uri": uri, "run_id": run_id, "model_version": str(version.version), "files": files}

@@ -148,3 +148,38 @@ def test_a_wrong_key_passphrase_is_exit_2_and_nothing_is_signed(
         run_app(app, ["project", "create", "Never"])
     assert stopped.value.code == 2
     assert not any(p["name"] == "Never" for p in cast.query("project", "list_projects", org=""))
+
+
+def test_tether_import_mlflow_model_version(
+    terminal: Any, cast: Cast, mlflow_run: dict[str, Any]
+) -> None:
+    alice = terminal("alice")
+    alice.onboard()
+    found = alice.json(
+        "import",
+        "mlflow",
+        f"{cast.project}/v-ml",
+        "--model",
+        "digits",
+        "--version",
+        mlflow_run["model_version"],
+        "--tracking-uri",
+        mlflow_run["uri"],
+        "--submit",
+    )
+    assert found["run_id"] == mlflow_run["run_id"]
+    assert sorted(a["name"] for a in found["artifacts"]) == ["model/model.json", "train.log"]
+    shown = alice.json("version", "show", f"{cast.project}/v-ml")
+    assert shown["status"]["status"] == "submitted"
+    assert shown["version"]["experiments"][0]["name"] == "mlflow:lr-seed-7"
+    missing = alice(
+        "import",
+        "mlflow",
+        f"{cast.project}/v-x",
+        "--run",
+        "0" * 32,
+        "--tracking-uri",
+        mlflow_run["uri"],
+        expect=2,
+    )
+    assert missing.startswith("error: MLflow")

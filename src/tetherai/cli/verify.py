@@ -69,7 +69,8 @@ def verify(
         manifest = call(lambda: client.manifest(project, name))
         if not manifest:
             raise fail(f"{version} registered no artifacts", code=3)
-        total = sum(int(a.get("size", 0)) for a in manifest)
+        # A re-run is hashed twice: what it made, and the store's copies.
+        total = sum(int(a.get("size", 0)) for a in manifest) * (2 if rerun is not None else 1)
         reproduction: VerificationReport | None = None
         with ByteProgress("re-hashing", total=total, delay=0.5) as progress:
             if local is not None:

@@ -183,3 +183,22 @@ def test_tether_import_mlflow_model_version(
         expect=2,
     )
     assert missing.startswith("error: MLflow")
+
+
+def test_login_with_a_token_file_keeps_the_token_private(
+    terminal: Any, server: httpx.Client, tmp_path: Path
+) -> None:
+    from tetherai.client.accounts import create_api_token
+
+    token, _ = create_api_token(
+        str(server.base_url), "carol", "carol-password-for-tests", name="ci"
+    )
+    (tmp_path / "token").write_text(token + "\n")
+    carol = terminal("carol")
+    found = carol.json("login", str(server.base_url), "--token-file", str(tmp_path / "token"))
+    assert (found["username"], found["role"]) == ("carol", "stakeholder")
+    assert token not in json.dumps(found)  # shown abbreviated, stored 0600
+    stored = json.loads((carol.config / "config.json").read_text())
+    assert stored["token"] == token
+    bad = carol("login", str(server.base_url), "--token-file", str(tmp_path / "none"), expect=2)
+    assert bad.startswith("error: cannot read")

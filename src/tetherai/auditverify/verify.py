@@ -234,7 +234,10 @@ class _Verifier:
         scope = self._field(b, "scope", dict)
         self.verdict.project = str(self._field(scope, "project", str))
         version = scope.get("version")
-        self.verdict.version = version if isinstance(version, str) else None
+        if version is not None and not isinstance(version, str):
+            self.fail("bundle.malformed", "the bundle's scope names no version as a string")
+            raise _Stop
+        self.verdict.version = version
         for name, kind in (
             ("checkpoint", str),
             ("txs", list),
@@ -609,7 +612,14 @@ class _Verifier:
                 "workflow.unproven", "the status history was not replayed: tx results are unproven"
             )
             return
-        project = self.verdict.project
+        project, version = self.verdict.project, self.verdict.version
+        # The scope line is not signed: the proven records must be about what it names.
+        own = f"project/{project}" if version is None else f"model_version/{project}/{version}"
+        if not any(item.valid and own in item.writes for item in items):
+            self.fail(
+                "bundle.scope",
+                f"no tx of the bundle wrote {own}: the bundle is not about {self.verdict.scope}",
+            )
         rules = {(r[0], r[1]): r for r in workflow_table.RULES}
         members: dict[str, str] = {}
         authors: dict[str, str] = {}

@@ -200,7 +200,12 @@ def _drop_ca_root(bundle: Bundle) -> None:
     bundle["ca_roots"] = []
 
 
+def _scope(bundle: Bundle) -> None:
+    bundle["scope"]["version"] = "v2"
+
+
 TAMPERING: dict[str, tuple[Callable[[Bundle], None], str, str]] = {
+    "the scope": (_scope, "bundle.scope", "not about Org1/credit-scoring/v2"),
     "a tx field": (_tx_field, "tx.signature", "signature does not verify"),
     "a proof hash": (_proof_hash, "tx.inclusion", "inclusion proof"),
     "the checkpoint signature": (
@@ -358,3 +363,45 @@ def test_garbage_is_refused_not_crashed_on(ledger: AuditLedger) -> None:
     bundle["txs"][1]["proof"] = "c2sp.org/tlog-proof@v1\nextra !!\nindex 1\n\nx"
     verdict = _verify(bundle, ledger)
     assert any(p.code == "tx.malformed" for p in verdict.problems)
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for position, item in enumerate(value):
+            found += _paths(item, (*prefix, position))
+    return found
+
+
+# Changes that leave what the bundle proves intact: dropping the optional consistency proof, the
+# genesis tx's block number (its block is outside the chain), or relabelling a version bundle as
+# its project's (completeness is not provable; see docs/audit-bundle.md).
+HARMLESS = {("consistency",), ("txs", 0, "block"), ("scope", "version")}
+
+
+def test_any_random_change_is_refused_or_harmless_and_never_crashes(ledger: AuditLedger) -> None:
+    import random
+
+    data = ledger.bundle("v1", since=ledger.early_checkpoint)
+    original = json.loads(data)
+    paths = [p for p in _paths(original) if p]
+    rng = random.Random(8)
+    replacements: list[Any] = [None, 0, -1, 2**70, 1.5, "", "x", [], {}, True, "a\n\nb", [None]]
+    for _ in range(400):
+        bundle = json.loads(data)
+        path = rng.choice(paths)
+        parent = bundle
+        for key in path[:-1]:
+            parent = parent[key]
+        if rng.random() < 0.75:
+            parent[path[-1]] = rng.choice(replacements)
+        elif isinstance(parent, dict):
+            del parent[path[-1]]
+        else:
+            parent.pop(path[-1])
+        verdict = verify_bundle(json.dumps(bundle).encode())
+        if verdict.ok and bundle != original:
+            assert path in HARMLESS, path

@@ -44,7 +44,9 @@ example: install
 	bash scripts/example.sh "$(BIN)"
 
 bench: install
+	bash scripts/install-system-deps.sh wrk
 	$(BIN)/python benchmarks/ledger.py
+	$(BIN)/python benchmarks/api.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_HOME) .pytest_cache .mypy_cache .ruff_cache .coverage

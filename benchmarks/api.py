@@ -1,15 +1,17 @@
-"""REST API benchmark: requests/s and latency of a read route and a write route, 50 clients.
+"""REST API benchmark: requests/s and latency of read routes and a write route, 50 clients.
 
 A server process builds a demo-like network (an org, its admin, engineers, stakeholders and a
 project with its members), starts the app under one uvicorn worker on 127.0.0.1, gives the org
-admin an API token and signs the write txs beforehand (as the CLI/SDK would). This process then
-runs the clients — threads with one keep-alive httpx connection each — against:
+admin an API token and signs the write txs beforehand (as the CLI/SDK would). The load comes
+from ``wrk`` (Debian's package; ``make bench`` installs it) with one thread and 50 keep-alive
+connections, so the clients cost the 2 cores little and the figures are the server's:
 
-- read:  ``GET /api/v1/ledger`` (the ledger summary), ``--reads`` requests per client;
-- write: ``POST /api/v1/envelopes`` with the pre-signed txs, ``--writes`` per client; each
-  waits until its block is durable.
+- read:  ``GET /api/v1/ledger`` (the ledger summary) and ``GET /api/v1/projects`` (a list from
+  the service database, filtered by who may read), ``--seconds`` each;
+- write: ``POST /api/v1/envelopes`` with pre-signed txs (``--envelopes`` of them, each sent
+  once) for ``--seconds`` / 2; each answer waits until its block is durable.
 
-    .venv/bin/python benchmarks/api.py [--clients 50] [--reads 40] [--writes 6]
+    .venv/bin/python benchmarks/api.py [--clients 50] [--seconds 10] [--envelopes 6000]
 
 Prints a table, then one figure per line: ``name: value unit``.
 """
@@ -18,16 +20,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-import httpx
 from rich.console import Console
 from rich.table import Table
 
@@ -82,78 +81,61 @@ def serve_forever(out: Path, envelopes: int) -> None:
         net.close()
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return 0.0
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+LUA = Path(__file__).with_name("api_load.lua")
 
 
-def load(
-    base_url: str,
-    token: str,
-    clients: int,
-    jobs: list[list[Any]],
-    request: Callable[[httpx.Client, Any], httpx.Response],
-    ok: int,
-) -> dict[str, float]:
-    """Run each client's jobs on its own thread; latencies in ms, errors counted."""
-    latencies: list[float] = []
-    errors = 0
-    lock = threading.Lock()
-    start_line = threading.Barrier(clients + 1)
-
-    def client(mine: list[Any]) -> None:
-        nonlocal errors
-        headers = {"Authorization": f"Bearer {token}"}
-        with httpx.Client(base_url=base_url, headers=headers, timeout=60) as http:
-            http.get("/api/v1/auth/me")  # open the connection before the clock starts
-            start_line.wait()
-            for job in mine:
-                began = time.perf_counter()
-                try:
-                    status = request(http, job).status_code
-                except httpx.HTTPError:
-                    status = 0
-                took = (time.perf_counter() - began) * 1000
-                with lock:
-                    latencies.append(took)
-                    errors += status != ok
-
-    threads = [threading.Thread(target=client, args=(jobs[i],)) for i in range(clients)]
-    for thread in threads:
-        thread.start()
-    start_line.wait()
-    began = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - began
+def wrk(url: str, token: str, clients: int, seconds: int, *script_args: str) -> dict[str, float]:
+    """One wrk run; its Lua ``done`` prints the figures as JSON (latencies in µs)."""
+    command = [
+        "wrk",
+        "-t1",
+        f"-c{clients}",
+        f"-d{seconds}s",
+        "--timeout=60s",
+        "-H",
+        f"Authorization: Bearer {token}",
+        "-s",
+        str(LUA),
+        url,
+        *(["--", *script_args] if script_args else []),
+    ]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    result = json.loads(next(line[7:] for line in out.splitlines() if line.startswith("RESULT ")))
     return {
-        "requests": len(latencies),
-        "req_per_s": len(latencies) / elapsed,
-        "p50_ms": percentile(latencies, 0.50),
-        "p95_ms": percentile(latencies, 0.95),
-        "errors": errors,
+        "requests": result["requests"],
+        "req_per_s": result["requests"] / (result["duration_us"] / 1e6),
+        "p50_ms": result["p50_us"] / 1000,
+        "p95_ms": result["p95_us"] / 1000,
+        "errors": result["errors"],
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--reads", type=int, default=40, help="read requests per client")
-    parser.add_argument("--writes", type=int, default=6, help="write requests per client")
+    parser.add_argument("--seconds", type=int, default=10, help="length of each read run")
+    parser.add_argument(
+        "--envelopes", type=int, default=6000, help="pre-signed txs for the write run"
+    )
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--envelopes", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve_forever(args.serve, args.envelopes)
         return
 
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: run 'make bench' or 'apt-get install wrk'")
     with tempfile.TemporaryDirectory(prefix="tether-api-bench-") as tmp:
         ready = Path(tmp) / "ready.json"
-        total = args.clients * args.writes
         server = subprocess.Popen(
-            [sys.executable, __file__, "--serve", str(ready), "--envelopes", str(total)],
+            [
+                sys.executable,
+                __file__,
+                "--serve",
+                str(ready),
+                "--envelopes",
+                str(args.envelopes),
+            ],
             stdin=subprocess.PIPE,
             cwd=ROOT,
         )
@@ -165,23 +147,23 @@ def main() -> None:
                 time.sleep(0.1)
             info = json.loads(ready.read_text())
             base_url, token = info["base_url"], info["token"]
-            envelopes: list[Any] = info["envelopes"]
-            read = load(
-                base_url,
-                token,
-                args.clients,
-                [list(range(args.reads))] * args.clients,
-                lambda http, _: http.get("/api/v1/ledger"),
-                200,
-            )
-            write = load(
-                base_url,
-                token,
-                args.clients,
-                [envelopes[i :: args.clients] for i in range(args.clients)],
-                lambda http, envelope: http.post("/api/v1/envelopes", json=envelope),
-                200,
-            )
+            bodies = Path(tmp) / "envelopes.jsonl"
+            bodies.write_text("".join(json.dumps(e) + "\n" for e in info["envelopes"]))
+            figures = {
+                "GET /api/v1/ledger": wrk(
+                    f"{base_url}/api/v1/ledger", token, args.clients, args.seconds
+                ),
+                "GET /api/v1/projects": wrk(
+                    f"{base_url}/api/v1/projects", token, args.clients, args.seconds
+                ),
+                "POST /api/v1/envelopes": wrk(
+                    f"{base_url}/api/v1/envelopes",
+                    token,
+                    args.clients,
+                    max(1, args.seconds // 2),
+                    str(bodies),
+                ),
+            }
         finally:
             if server.stdin is not None:
                 server.stdin.close()
@@ -193,21 +175,22 @@ def main() -> None:
     table = Table(title=f"REST API, {args.clients} concurrent clients, one uvicorn worker")
     for column in ("route", "requests", "req/s", "p50 ms", "p95 ms", "errors"):
         table.add_column(column, justify="left" if column == "route" else "right")
-    for name, figures in (
-        ("GET /api/v1/ledger", read),
-        ("POST /api/v1/envelopes", write),
-    ):
+    for name, figure in figures.items():
         table.add_row(
             name,
-            f"{figures['requests']:.0f}",
-            f"{figures['req_per_s']:.0f}",
-            f"{figures['p50_ms']:.1f}",
-            f"{figures['p95_ms']:.1f}",
-            f"{figures['errors']:.0f}",
+            f"{figure['requests']:.0f}",
+            f"{figure['req_per_s']:.0f}",
+            f"{figure['p50_ms']:.1f}",
+            f"{figure['p95_ms']:.1f}",
+            f"{figure['errors']:.0f}",
         )
     Console().print(table)
+    read, projects = figures["GET /api/v1/ledger"], figures["GET /api/v1/projects"]
+    write = figures["POST /api/v1/envelopes"]
     print(f"api_read_p95_ms: {read['p95_ms']:.1f} ms")
     print(f"api_read_req_per_s: {read['req_per_s']:.0f} req/s")
+    print(f"api_read_projects_p95_ms: {projects['p95_ms']:.1f} ms")
+    print(f"api_read_projects_req_per_s: {projects['req_per_s']:.0f} req/s")
     print(f"api_write_p95_ms: {write['p95_ms']:.1f} ms")
     print(f"api_write_req_per_s: {write['req_per_s']:.0f} req/s")
 

@@ -50,8 +50,7 @@ def mlflow(
 ) -> None:
     """Import an MLflow run (or a registered model version's run) as VERSION.
 
-    Its artifacts are downloaded, hashed and uploaded; its params and metrics become the
-    version's experiment, which names the MLflow run.
+    Its artifacts are downloaded, hashed and uploaded; its params and metrics become the version's experiment, which names the MLflow run.
 
     Example: tether import mlflow Org1/digits/v3 --run 8a0548c2a258 --tracking-uri sqlite:///mlflow.db
     """

@@ -100,8 +100,7 @@ def register(
 ) -> None:
     """Register your key's public part: the org CA certifies it and you enrol it on the ledger.
 
-    Needs your password once (--password-file, $TETHER_PASSWORD or a prompt): the enrolment
-    is a tx signed with your web key. Only the public key is sent.
+    Needs your password once (--password-file, $TETHER_PASSWORD or a prompt): the enrolment is a tx signed with your web key. Only the public key is sent.
 
     Example: tether key register --name laptop
     """

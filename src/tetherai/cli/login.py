@@ -44,8 +44,7 @@ def login(
 ) -> None:
     """Log in to a server: store its URL and your API token (mode 0600).
 
-    Give an API token ($TETHER_TOKEN or --token-file), or --username to sign in once with
-    your password (--password-file, $TETHER_PASSWORD or a prompt) and have a token made.
+    Give an API token ($TETHER_TOKEN or --token-file), or --username to sign in once with your password (--password-file, $TETHER_PASSWORD or a prompt) and have a token made.
 
     Example: tether login http://127.0.0.1:8000 --username alice
     """

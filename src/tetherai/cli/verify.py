@@ -56,8 +56,7 @@ def verify(
 ) -> None:
     """Recompute a version's digests and record the verification (exit 1 on a mismatch).
 
-    With --rerun the registered files are also re-hashed from the store, and the re-run's
-    outputs are compared with them by name.
+    With --rerun the registered files are also re-hashed from the store, and the re-run's outputs are compared with them by name.
 
     Example: tether verify Org1/digits/v1 --rerun "python examples/digits/train.py --out {out}"
     """

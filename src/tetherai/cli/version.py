@@ -110,9 +110,7 @@ def create(
 ) -> None:
     """Hash and upload the files, then register the version with a tx signed here.
 
-    Example: tether version create Org1/digits/v1 --code-repo https://git.example/digits
-    --commit 4f2a9c1 --train-data out/train.csv --test-data out/test.csv --model out/model.json
-    --log out/train.log --metric test_accuracy=0.97 --submit
+    Example: tether version create Org1/digits/v1 --code-repo https://git.example/digits --commit 4f2a9c1 --train-data out/train.csv --test-data out/test.csv --model out/model.json --log out/train.log --metric test_accuracy=0.97 --submit
     """
     project, name = ref_of(version)
     files: list[tuple[str, Path]] = [

@@ -49,6 +49,10 @@ def ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuditLedger]:
                 "intended_use": "Decision support for loan officers",
                 "out_of_scope_uses": "Fully automated refusals",
                 "risks": "Bias against thin-file applicants",
+                "key_contacts": [
+                    {"name": "Carol Chen", "role": "model owner", "contact": "carol@bank.example"}
+                ],
+                "documents": [{"name": "model card.pdf", "sha256": "ab" * 32}],
             },
         )
         v1 = cast.new_version("v1")

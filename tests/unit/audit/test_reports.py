@@ -40,6 +40,8 @@ def test_the_html_report_holds_what_the_issue_lists(ledger: AuditLedger) -> None
         "Verification result: VERIFIED",
         "Score consumer credit applications",  # factsheet
         "Bias against thin-file applicants",
+        "Carol Chen (model owner) carol@bank.example",
+        "model card.pdf",
         "dora@Org1",  # members
         "mlops_engineer",
         "33" * 32,  # the model's digest

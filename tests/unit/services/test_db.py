@@ -44,7 +44,7 @@ def test_the_migrated_schema_is_exactly_the_models(engine: Engine) -> None:
 
 
 def test_a_migrated_database_is_at_the_head_revision(engine: Engine) -> None:
-    assert current_revision(engine) == head_revision() == "0002"
+    assert current_revision(engine) == head_revision() == "0003"
     require_current_schema(engine)
     migrate(engine)  # upgrading again changes nothing
     assert current_revision(engine) == head_revision()
@@ -203,3 +203,28 @@ def test_an_unreachable_database_is_reported_without_its_password(tmp_path: Path
             migrate(url)
     finally:
         engine.dispose()
+
+
+def test_a_person_s_language_is_kept(engine: Engine) -> None:
+    from tetherai.identity.roles import Role
+    from tetherai.services.auth import AuthService, InvalidInput
+    from tetherai.services.settings import Settings
+
+    migrate(engine)
+    settings = Settings(
+        home=Path("."), database_url="sqlite://", secret_key=b"x" * 32, passphrase=b"p"
+    )
+    auth = AuthService(
+        make_session_factory(engine),
+        clock=lambda: NOW,
+        settings=settings,
+        hashing=Argon2Parameters(time_cost=1, memory_cost=1024, parallelism=1),
+    )
+    auth.create_org("Org1")
+    user = auth.create_user("Org1", "lin", Role.AI_ENGINEER, "a long enough password")
+    assert user.language is None
+    assert auth.set_language(user, "zh").language == "zh"
+    assert auth.get_user(user.id).language == "zh"
+    assert auth.set_language(user, None).language is None
+    with pytest.raises(InvalidInput):
+        auth.set_language(user, "zh'; drop table users")

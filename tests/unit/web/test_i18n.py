@@ -12,6 +12,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
+from tests.common.lifecycle import Cast
 from tests.unit.web.conftest import SignIn, csrf_of
 from tetherai.web import i18n
 
@@ -101,3 +102,18 @@ def test_language_switch_refuses_other_sites(anonymous: httpx.Client) -> None:
     assert answer.headers["location"] == "/"
     answer = anonymous.post("/language", data={"language": "zh", "next": "//evil.example/"})
     assert answer.headers["location"] == "/"
+
+
+def test_the_profile_language_follows_the_person(sign_in: SignIn, cast: Cast) -> None:
+    first = sign_in("stake1")  # an English browser
+    page = first.get("/profile")
+    saved = first.post("/profile/language", data={"language": "zh", "csrf_token": csrf_of(page)})
+    assert saved.status_code == 303
+    assert "语言已保存。" in first.get("/profile").text
+    # Another browser, in English: after sign-in the pages are in the person's language.
+    second = sign_in("stake1")
+    assert "仪表板" in second.get("/dashboard").text
+    # Back to "my browser's language".
+    page = second.get("/profile")
+    second.post("/profile/language", data={"language": "", "csrf_token": csrf_of(page)})
+    assert "Dashboard" in sign_in("stake1").get("/dashboard").text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import timedelta
 
@@ -189,6 +190,23 @@ class People(ServiceBase):
             event = "user.enabled" if enabled else "user.disabled"
             log(session, now, event, user=target, actor=admin)
             return UserInfo.of(target)
+
+    def set_language(self, user: UserRef, language: str | None) -> UserInfo:
+        """Record the language a person chose for the pages (``None``: their browser's).
+
+        Raises:
+            InvalidInput: not a language tag (letters, digits and '-', at most 16).
+            NotFound: no such user.
+        """
+        if language is not None and not re.fullmatch(
+            r"[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})?", language
+        ):
+            raise InvalidInput(f"{language[:20]!r} is not a language tag such as 'en' or 'zh'")
+        with transaction(self._sessions) as session:
+            row = load_user(session, user, for_update=True)
+            row.language = language
+            row.updated_at = self._now()
+            return UserInfo.of(row)
 
     def invite(
         self,

@@ -53,6 +53,8 @@ class UserInfo:
     cert_sha256: str | None
     created_at: datetime
     updated_at: datetime
+    language: str | None = None
+    """The language chosen for the web pages (``None``: the browser's)."""
 
     @property
     def participant_id(self) -> str:
@@ -73,6 +75,7 @@ class UserInfo:
             cert_sha256=row.cert_sha256,
             created_at=row.created_at,
             updated_at=row.updated_at,
+            language=row.language,
         )
 
 

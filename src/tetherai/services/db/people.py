@@ -71,6 +71,8 @@ class User(Base):
     """SHA-256 of the participant's current certificate, once enrolled."""
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    language: Mapped[str | None] = mapped_column(String(16))
+    """The language the person chose for the web pages (``None``: their browser's)."""
 
     @property
     def participant_id(self) -> str:

@@ -71,7 +71,19 @@ def signin(request: Request, fields: AnonymousForm) -> Response:
         path="/",
     )
     response.delete_cookie(ANON_CSRF_COOKIE, path="/")
+    language = rt.auth.get_user_by_username(username).language
+    if language in LANGUAGES:  # the person's saved choice follows them to this browser
+        set_language_cookie(response, language)
     return response
+
+
+def set_language_cookie(response: Response, language: str | None) -> None:
+    if language is not None and language in LANGUAGES:
+        response.set_cookie(
+            LANGUAGE_COOKIE, language, max_age=365 * 86400, samesite="lax", path="/"
+        )
+    else:
+        response.delete_cookie(LANGUAGE_COOKIE, path="/")
 
 
 def _signin_message(error: TetherError) -> str:
@@ -115,9 +127,7 @@ async def choose_language(
     language = str(form.get("language", ""))
     response = redirect(request, safe_next(str(form.get("next", "")), "/"))
     if language in LANGUAGES:
-        response.set_cookie(
-            LANGUAGE_COOKIE, language, max_age=365 * 86400, samesite="lax", path="/"
-        )
+        set_language_cookie(response, language)
     return response
 
 

@@ -12,8 +12,10 @@ from tetherai.api.routes.auth import TokenIn, create_token, revoke_token
 from tetherai.crypto.signature import load_public_key_pem, public_key_fingerprint
 from tetherai.errors import TetherError
 from tetherai.services.auth import UserInfo
+from tetherai.web.i18n import LANGUAGES, language_for, use_language
 from tetherai.web.i18n import gettext as _
-from tetherai.web.pages import Form, PageUser, attempt, error_page, render, runtime_of
+from tetherai.web.pages import Form, PageUser, attempt, error_page, redirect, render, runtime_of
+from tetherai.web.routes.account import set_language_cookie
 
 router = APIRouter()
 
@@ -78,3 +80,15 @@ def revoke(request: Request, form: Form, token_id: int) -> Response:
         message=_("Token revoked."),
         back="/profile#tokens",
     )
+
+
+@router.post("/profile/language")
+def save_language(request: Request, form: Form) -> Response:
+    """Save the person's language (it follows them to every browser they sign in from)."""
+    chosen = form.get("language")
+    language = chosen if chosen in LANGUAGES else None  # "": the browser's language
+    runtime_of(request).auth.set_language(form.user, language)
+    use_language(language or language_for(None, request.headers.get("accept-language")))
+    response = redirect(request, "/profile", flash=_("Language saved."))
+    set_language_cookie(response, language)
+    return response

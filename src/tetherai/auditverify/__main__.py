@@ -20,6 +20,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trust", type=Path, help="vkeys and CA root PEMs to pin")
     parser.add_argument("--since", type=Path, help="a checkpoint note you already hold")
     parser.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    parser.add_argument(
+        "--keep-checkpoint", type=Path, help="once verified, save its checkpoint for --since"
+    )
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
@@ -36,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
         json.dumps(verdict.to_json(), indent=2) if args.json else verdict.text(),
         end="" if not args.json else "\n",
     )
+    if verdict.ok and args.keep_checkpoint is not None:
+        args.keep_checkpoint.write_text(verdict.note)
     return OK if verdict.ok else FAILED
 
 

@@ -131,6 +131,8 @@ class Verdict:
     project: str = ""
     version: str | None = None
     checkpoint: notes.CheckpointBody | None = None
+    note: str = ""
+    """The checkpoint's signed note, once verified: keep it for the next bundle's ``--since``."""
     signers: tuple[str, ...] = ()
     cosigned_at: dict[str, int] = field(default_factory=dict)
     trust: str = ""
@@ -387,6 +389,7 @@ class _Verifier:
                 f"the checkpoint is of channel {checkpoint.channel!r}, not {channel!r}",
             )
         self.verdict.checkpoint = checkpoint
+        self.verdict.note = self.bundle["checkpoint"]
         self.verdict.signers = opened.signers
         self.verdict.cosigned_at = opened.cosigned_at
         self.verdict.checks.append(

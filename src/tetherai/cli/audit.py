@@ -139,10 +139,16 @@ def verify(
     bundle: Annotated[Path, typer.Argument(help="The bundle file.")],
     trust: TrustOption = None,
     since: SinceOption = None,
+    keep_checkpoint: Annotated[
+        Path | None,
+        typer.Option("--keep-checkpoint", help="Once verified, save its checkpoint for --since."),
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Verify a bundle offline: signatures, proofs, checkpoint, workflow. Exit 1 if it fails."""
     verdict = _verify(bundle, trust, since)
+    if verdict.ok and keep_checkpoint is not None:
+        keep_checkpoint.write_text(verdict.note)
     if json_output:
         print_json(verdict.to_json())
     else:

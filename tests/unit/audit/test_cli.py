@@ -45,8 +45,15 @@ def test_export_then_verify_and_report_offline(ledger: AuditLedger, tmp_path: Pa
     assert "VERDICT: VERIFIED" in done.stdout
     assert not (tmp_path / "no-such-home").exists()
 
-    code, out, _ = tether("audit", "verify", str(bundle), "--json")
+    kept = tmp_path / "kept.txt"
+    code, out, _ = tether("audit", "verify", str(bundle), "--json", "--keep-checkpoint", str(kept))
     assert code == 0 and json.loads(out)["ok"] is True
+    # The kept checkpoint is what the next export and verification start from.
+    code, _, err = tether(
+        "audit", "export", ledger.project, "--since", str(kept), "--home", home, "-o", str(bundle)
+    )
+    assert code == 0, err
+    assert tether("audit", "verify", str(bundle), "--since", str(kept))[0] == 0
 
     report = tmp_path / "report.pdf"
     code, _, err = tether("audit", "report", str(bundle), "-o", str(report), "--trust", str(trust))

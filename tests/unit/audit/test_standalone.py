@@ -4,6 +4,7 @@ and it runs from a copy of its package in a process where nothing else of tether
 from __future__ import annotations
 
 import ast
+import json
 import shutil
 import subprocess
 import sys
@@ -137,10 +138,21 @@ def test_a_copy_of_the_package_verifies_in_an_isolated_interpreter(
     trust.write_text(ledger.trust())
     held = tmp_path / "checkpoint.txt"
     held.write_text(ledger.early_checkpoint)
-    done = _run_copy(tmp_path, str(bundle), "--trust", str(trust), "--since", str(held))
+    kept = tmp_path / "kept.txt"
+    done = _run_copy(
+        tmp_path,
+        str(bundle),
+        "--trust",
+        str(trust),
+        "--since",
+        str(held),
+        "--keep-checkpoint",
+        str(kept),
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "VERDICT: VERIFIED" in done.stdout
     assert "append-only from tree size" in done.stdout
+    assert kept.read_text() == json.loads(bundle.read_bytes())["checkpoint"]
 
     bundle.write_bytes(bundle.read_bytes().replace(b'"ca_roots":[', b'"ca_roots":["x",', 1))
     failed = _run_copy(tmp_path, str(bundle), "--trust", str(trust))

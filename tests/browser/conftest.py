@@ -15,10 +15,18 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    FilePayload,
+    Page,
+    Playwright,
+    sync_playwright,
+)
 
 from tests.common.network import PASSPHRASE, Network, make_network
 from tests.common.server import serve
@@ -54,7 +62,7 @@ class Site:
     project: str = PROJECT
     people: dict[str, Role] = field(default_factory=lambda: dict(PEOPLE))
 
-    def query(self, contract: str, fn: str, /, **args: object) -> object:
+    def query(self, contract: str, fn: str, /, **args: Any) -> Any:
         return self.net.node.peer.query(contract, fn, dict(args))
 
     def status(self, version: str) -> str:
@@ -161,3 +169,8 @@ def sign_in(browser: Browser, site: Site, name: str, *, javascript: bool = True)
     page.wait_for_url("**/dashboard")
     page.close()
     return context
+
+
+def upload(name: str, data: bytes, mime: str = "application/octet-stream") -> list[FilePayload]:
+    """A file for ``set_input_files``, made in memory."""
+    return [{"name": name, "mimeType": mime, "buffer": data}]

@@ -15,7 +15,7 @@ import re
 
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.browser.conftest import Shots, Site, sign_in
+from tests.browser.conftest import Shots, Site, sign_in, upload
 from tetherai.storage import LocalObjectStore
 
 LOG = "\n".join(
@@ -67,14 +67,14 @@ def register(page: Page, site: Site, version: str, model: bytes, *, replaces: st
     page.get_by_label("Code repository").fill("https://git.example/credit")
     page.get_by_label("Commit").fill(f"commit-of-{version}")
     page.locator("input[name='file_0']").set_input_files(
-        files=[{"name": "model.bin", "mimeType": "application/octet-stream", "buffer": model}]
+        files=upload("model.bin", model, "application/octet-stream")
     )
     page.locator("input[name='file_1']").set_input_files(
-        files=[{"name": "train.csv", "mimeType": "text/csv", "buffer": b"x,y\n1,0\n2,1\n"}]
+        files=upload("train.csv", b"x,y\n1,0\n2,1\n", "text/csv")
     )
     page.get_by_label("Experiment name").fill("baseline")
     page.get_by_label("Log file (JSON lines, JSON, CSV)").set_input_files(
-        files=[{"name": "train.jsonl", "mimeType": "application/json", "buffer": LOG}]
+        files=upload("train.jsonl", LOG, "application/json")
     )
     page.get_by_label("Submit it for review now").check()
     page.get_by_role("button", name="Register the version").click()
@@ -98,13 +98,8 @@ def test_the_life_cycle_through_the_pages(chromium: Browser, site: Site, shots: 
     shots(page, "alice-submitted-v1")
 
     # One byte of the model changes in the object store.
-    model = next(
-        a
-        for a in site.query("model_version", "get", project=site.project, version="v1")["version"][  # type: ignore[index]
-            "artifacts"
-        ]
-        if a["name"] == "model.bin"
-    )
+    found = site.query("model_version", "get", project=site.project, version="v1")
+    model = next(a for a in found["version"]["artifacts"] if a["name"] == "model.bin")
     path = LocalObjectStore(site.settings.storage().objects).path_of(model["sha256"])
     tampered = bytearray(path.read_bytes())
     tampered[100] ^= 0x20

@@ -3,9 +3,10 @@ on its way to the browser is not, and the page says which check failed."""
 
 from __future__ import annotations
 
+import base64
 import json
 
-from playwright.sync_api import Browser, Route
+from playwright.sync_api import Browser, Page, Route
 
 from tests.browser.conftest import Shots, Site, sign_in
 from tests.common.network import PASSPHRASE
@@ -43,7 +44,7 @@ def _register(site: Site) -> str:
     return result.tx_id
 
 
-def _prove(page, tx_id: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+def _prove(page: Page, tx_id: str) -> tuple[str, str]:
     row = page.locator(f"tr[data-tx='{tx_id}']")
     button = row.get_by_role("button", name="Prove")
     button.click()
@@ -95,9 +96,9 @@ def test_a_real_tx_is_proved_and_a_tampered_proof_is_not(
         note, _, signatures = body["checkpoint"].rpartition("\n\n")
         lines = signatures.splitlines()
         name, encoded = lines[0].removeprefix("— ").split(" ")
-        raw = bytearray(__import__("base64").b64decode(encoded))
+        raw = bytearray(base64.b64decode(encoded))
         raw[-1] ^= 1
-        lines[0] = f"— {name} {__import__('base64').b64encode(bytes(raw)).decode()}"
+        lines[0] = f"— {name} {base64.b64encode(bytes(raw)).decode()}"
         body["checkpoint"] = note + "\n\n" + "\n".join(lines) + "\n"
         route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
 

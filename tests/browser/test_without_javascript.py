@@ -8,7 +8,7 @@ import json
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import Shots, Site, sign_in
+from tests.browser.conftest import Shots, Site, sign_in, upload
 
 LOG = "\n".join(json.dumps({"epoch": e, "loss": 1.0 / e}) for e in range(1, 4)).encode()
 
@@ -31,10 +31,10 @@ def test_key_pages_and_forms_without_javascript(
     page.get_by_label("Code repository").fill("https://git.example/credit")
     page.get_by_label("Commit").fill("abc")
     page.locator("input[name='file_0']").set_input_files(
-        files=[{"name": "model.bin", "mimeType": "application/octet-stream", "buffer": b"m" * 5000}]
+        files=upload("model.bin", b"m" * 5000, "application/octet-stream")
     )
     page.get_by_label("Log file (JSON lines, JSON, CSV)").set_input_files(
-        files=[{"name": "train.jsonl", "mimeType": "application/json", "buffer": LOG}]
+        files=upload("train.jsonl", LOG, "application/json")
     )
     page.get_by_label("Submit it for review now").check()
     page.get_by_role("button", name="Register the version").click()

@@ -46,7 +46,7 @@ def _version_group(ctx: typer.Context) -> None:
 VersionArg = Annotated[
     str, typer.Argument(help="The version, ORG/PROJECT/VERSION (e.g. Org1/digits/v1).")
 ]
-Files = Annotated[list[Path] | None, typer.Option(help="A file (repeat for several).")]
+Files = Annotated[list[Path] | None, typer.Option(help="A file or directory (repeat for several).")]
 
 
 def _pairs(values: list[str] | None, what: str) -> dict[str, str]:
@@ -132,8 +132,8 @@ def create(
             )
         files.append((kind, Path(where)))
     for _, location in files:
-        if not location.is_file():
-            raise fail(f"{location} is not a file")
+        if not location.exists():
+            raise fail(f"{location} does not exist")
     metrics = {k: _number(k, v) for k, v in _pairs(metric, "--metric").items()}
     params = _pairs(param, "--param")
     with open_client(config, passphrase_file) as client:

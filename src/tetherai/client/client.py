@@ -7,6 +7,7 @@ signs with *your* private key and posts as a pre-signed envelope: the server nev
 
 from __future__ import annotations
 
+import io
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -20,6 +21,7 @@ from tetherai.client._http import Http
 from tetherai.client.config import KEY_FILE, ClientConfig, default_config_dir, load_config
 from tetherai.client.errors import ClientError, ConfigError
 from tetherai.client.refs import parse_project
+from tetherai.crypto.digest import sha256_hex
 from tetherai.crypto.signature import PrivateKey
 from tetherai.ledger.transaction import Creator, Envelope, Transaction, new_nonce, sign_transaction
 from tetherai.storage.hashing import hash_file
@@ -226,40 +228,67 @@ class Client:
     # -- artifacts -----------------------------------------------------------------------------
 
     def upload_artifact(self, kind: str, path: str | os.PathLike[str], name: str = "") -> Json:
-        """Hash a file here, stream it to the object store, check the server got the same bytes.
+        """Hash a file or directory here, stream it to the object store, and check the server
+        stored the same bytes. A directory is uploaded file by file, then its tree object.
 
-        Returns the manifest entry ``{kind, name, uri, size, sha256}``.
+        Returns the manifest entry ``{kind, name, uri, size, sha256[, files]}``.
         """
         location = Path(path)
         if kind not in ARTIFACT_KINDS:
             raise ClientError(
                 f"{kind!r} is not an artifact kind", hint=f"use one of {', '.join(ARTIFACT_KINDS)}"
             )
+        label = name or location.name
+        if location.is_dir():
+            return self._upload_directory(kind, location, label)
         if not location.is_file():
-            raise ClientError(
-                f"{location} is not a file",
-                hint="give the path of an existing file (directories are not supported yet)",
-            )
+            raise ClientError(f"{location} is neither a file nor a directory")
+        stored = self._upload_file(location, location.name)
+        return {"kind": kind, "name": label} | stored
+
+    def _upload_file(self, location: Path, label: str) -> Json:
         size = location.stat().st_size
-        with ByteProgress(f"hashing {location.name}", total=size) as progress:
+        with ByteProgress(f"hashing {label}", total=size) as progress:
             local = hash_file(location, progress=progress)
         with (
-            ByteProgress(f"uploading {location.name}", total=size) as progress,
+            ByteProgress(f"uploading {label}", total=size) as progress,
             location.open("rb") as file,
         ):
             stored = self.http.upload(file, size, progress)
-        if stored["sha256"] != local.sha256:
-            raise ClientError(
-                f"the server stored {location} as {stored['sha256']}, but it hashes to "
-                f"{local.sha256} here (the file changed while it was uploaded?)"
-            )
+        self._check_stored(stored, local.sha256, str(location))
+        return {"uri": str(stored["uri"]), "size": int(stored["size"]), "sha256": local.sha256}
+
+    def _upload_directory(self, kind: str, location: Path, label: str) -> Json:
+        from tetherai.storage.manifest import FileEntry, tree_bytes
+        from tetherai.storage.paths import walk_files
+
+        walked = walk_files(location)
+        if not walked:
+            raise ClientError(f"directory {location} holds no files")
+        files = []
+        for item in walked:
+            stored = self._upload_file(Path(item.location), f"{label}/{item.path}")
+            files.append(FileEntry(item.path, int(stored["size"]), str(stored["sha256"])))
+        tree = tree_bytes(files)
+        digest = sha256_hex(tree)
+        stored_tree = self.http.upload(io.BytesIO(tree), len(tree), lambda _: None)
+        self._check_stored(stored_tree, digest, f"the file list of {location}")
         return {
             "kind": kind,
-            "name": name or location.name,
-            "uri": str(stored["uri"]),
-            "size": int(stored["size"]),
-            "sha256": local.sha256,
+            "name": label,
+            "uri": str(stored_tree["uri"]),
+            "size": sum(f.size for f in files),
+            "sha256": digest,
+            "files": [f.to_json() for f in files],
         }
+
+    @staticmethod
+    def _check_stored(stored: Json, local_sha256: str, what: str) -> None:
+        if stored["sha256"] != local_sha256:
+            raise ClientError(
+                f"the server stored {what} as {stored['sha256']}, but it hashes to "
+                f"{local_sha256} here (did it change while it was uploaded?)"
+            )
 
     # -- writes (one tx each, signed here) -----------------------------------------------------
 

@@ -190,3 +190,24 @@ def test_import_tetherai_stays_light() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.split() == ["False", "False", "True"]
+
+
+def test_a_directory_artifact_is_uploaded_with_its_tree_and_verified(
+    person: Person, cast: Cast, tmp_path: Path
+) -> None:
+    alice, bob = person("alice"), person("bob")
+    model = tmp_path / "out" / "model"
+    (model / "weights").mkdir(parents=True)
+    (model / "config.json").write_text('{"layers": 2}\n')
+    (model / "weights" / "w.bin").write_bytes(b"\x01\x02" * 1000)
+    with alice.run(cast.project, "v-dir", code_repo="r", commit="c", submit=True) as run:
+        run.add_artifact("model", model)
+    (entry,) = alice.manifest(cast.project, "v-dir")
+    assert [f["path"] for f in entry["files"]] == ["config.json", "weights/w.bin"]
+    assert entry["size"] == 2000 + len('{"layers": 2}\n')
+    manifest = bob.manifest(cast.project, "v-dir")
+    assert verify_from_store(bob.http, manifest).ok
+    assert verify_local(manifest, tmp_path / "out").ok
+    (model / "weights" / "w.bin").write_bytes(b"\x01\x03" * 1000)
+    (check,) = verify_local(manifest, tmp_path / "out").artifacts
+    assert not check.equal and check.differing == ("weights/w.bin",)

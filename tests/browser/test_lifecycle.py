@@ -53,9 +53,13 @@ def act(page: Page, action: str, **fields: str) -> None:
     """Fill and send the form of ``action``; expect the success message on the page after."""
     form = page.locator(f"form.action-form[data-action='{action}']")
     for name, value in fields.items():
-        form.locator(f"[name='{name}']").fill(value)
-    form.get_by_role("button").click()
-    page.wait_for_load_state()
+        field = form.locator(f"[name='{name}']")
+        if field.evaluate("el => el.tagName") == "SELECT":
+            field.select_option(value)
+        else:
+            field.fill(value)
+    with page.expect_navigation():  # the POST, then the redirect back to the version page
+        form.get_by_role("button").click()
     expect(page.locator(".flash")).to_contain_text("tx ")
 
 
@@ -165,7 +169,8 @@ def test_the_life_cycle_through_the_pages(chromium: Browser, site: Site, shots: 
     act(page, "promote")
     assert site.status("v2") == "production"
     act(page, "start_monitoring")
-    act(page, "monitor", note="accuracy stable on live traffic")
+    act(page, "monitor", status="active", note="accuracy stable on live traffic")
+    expect(page.locator("#monitoring")).to_contain_text("accuracy stable on live traffic")
     assert site.status("v2") == "monitoring"
 
     # carol completes it, with a comment.

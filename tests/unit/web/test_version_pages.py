@@ -256,3 +256,56 @@ def test_version_audit_and_ledger_pages_in_chinese(sign_in: SignIn, cast: Cast) 
     audit = http.get(f"{url(cast, 'v1')}/audit")
     assert "证明" in audit.text and 'data-proved="' in audit.text
     assert "账本浏览器" in http.get("/ledger").text
+
+
+def test_votes_are_offered_by_the_policy_and_the_quorum_moves_the_version(
+    sign_in: SignIn, cast: Cast
+) -> None:
+    cast.ok(
+        "author",
+        "project",
+        "set_policy",
+        project=cast.project,
+        policy={"approvals": {"qa": {"role": "stakeholder", "count": 1}}},
+    )
+    cast.new_version("v1")
+    cast.walk("v1", "deployed")
+    for who in ("stake1",):  # the accounts of the page tests hold one stakeholder
+        http = sign_in(who)
+        page = http.get(url(cast, "v1"))
+        assert "vote:qa" in shown_actions(page)
+        assert shown_actions(page) == allowed_by_contracts(cast, who, "v1")
+        voted = http.post(
+            f"{url(cast, 'v1')}/actions",
+            data={"csrf_token": csrf_of(page), "action": "vote:qa", "approve": "yes"},
+        )
+        assert voted.status_code == 303, voted.text
+    assert cast.status("v1") == "qa"
+    page = sign_in("author").get(url(cast, "v1"))
+    assert page.text.count("approves") == 1
+
+
+def test_rollback_from_the_page_puts_an_earlier_version_back(sign_in: SignIn, cast: Cast) -> None:
+    cast.new_version("v1")
+    cast.walk("v1", "review_passed")
+    cast.new_version("v2")
+    cast.walk("v2", "production")
+    http = sign_in("mlops")
+    page = http.get(url(cast, "v2"))
+    assert "rollback" in shown_actions(page)
+    done = http.post(
+        f"{url(cast, 'v2')}/actions",
+        data={
+            "csrf_token": csrf_of(page),
+            "action": "rollback",
+            "restore": "v1",
+            "reason": "latency regression",
+        },
+    )
+    assert done.status_code == 303, done.text
+    assert cast.status("v2") == "rolled_back" and cast.status("v1") == "production"
+    refused = http.post(
+        f"{url(cast, 'v2')}/actions",
+        data={"csrf_token": csrf_of(page), "action": "rollback", "restore": "v1", "reason": "x"},
+    )
+    assert refused.status_code in (403, 409)  # v2 is no longer live: no rollback offered

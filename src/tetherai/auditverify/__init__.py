@@ -7,7 +7,9 @@ verify``). Exit status 0: verified; 1: verification failed; 2: usage.
 """
 
 from .scope import FORMAT, history_roots, in_scope
-from .verify import BundleTx, Problem, Transition, Trust, Verdict, verify_bundle
+from .trust import Trust
+from .verdict import BundleTx, Problem, Transition, Verdict
+from .verify import verify_bundle
 
 __all__ = [
     "FORMAT",

@@ -7,7 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from .verify import Trust, verify_bundle
+from .trust import Trust
+from .verify import verify_bundle
 
 OK, FAILED, USAGE = 0, 1, 2
 

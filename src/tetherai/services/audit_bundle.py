@@ -12,10 +12,12 @@ checks it with no server and none of this code.
 from __future__ import annotations
 
 import base64
-import json
 from dataclasses import dataclass
 
-from tetherai.auditverify import FORMAT, history_roots
+from cryptography import x509
+
+from tetherai.auditverify import FORMAT, Trust, history_roots
+from tetherai.auditverify.notes import COSIGNATURE, NOTE, NoteKey
 from tetherai.crypto.jcs import JSONValue, canonicalize
 from tetherai.errors import TetherError
 from tetherai.ledger.block import GENESIS_STATE_ROOT
@@ -173,25 +175,17 @@ def _consistency(store: SqliteLedgerStore, size: int, since: str) -> dict[str, J
 
 
 def trust_anchors(store: SqliteLedgerStore) -> str:
-    """The genesis tx's checkpoint keys (as vkeys) and CA roots: a ``--trust`` file."""
-    from tetherai.auditverify.notes import COSIGNATURE, NOTE, NoteKey, b64
-
+    """The genesis tx's checkpoint keys (as vkeys) and the orgs' CA roots: a ``--trust`` file."""
     genesis = Envelope.from_bytes(store.tx_at(0).envelope).tx
     channel = genesis.args["channel"]
     assert isinstance(channel, dict)
-    lines = ["# tetherai audit trust anchors: checkpoint signer keys (vkeys), then CA roots"]
+    trust = Trust()
     for kind, group in ((NOTE, "orderers"), (COSIGNATURE, "peers")):
         for node in channel[group]:  # type: ignore[union-attr]
             assert isinstance(node, dict)
-            lines.append(NoteKey(str(node["name"]), kind, b64(str(node["public_key"]), "key")).vkey)
-    roots = [
-        str(record["ca_cert"])
-        for _, record in store.scan("membership/org/")
-        if isinstance(record, dict)
-    ]
-    return "\n".join(lines) + "\n" + "".join(roots)
-
-
-def checkpoint_note(bundle: bytes) -> str:
-    """The checkpoint of a bundle, to keep for the next export's ``since``."""
-    return str(json.loads(bundle)["checkpoint"])
+            raw = base64.b64decode(str(node["public_key"]))
+            trust.keys.append(NoteKey(str(node["name"]), kind, raw))
+    for key, record in store.scan("membership/org/"):
+        if key.count("/") == 2 and isinstance(record, dict) and "ca_cert" in record:
+            trust.roots.append(x509.load_pem_x509_certificate(str(record["ca_cert"]).encode()))
+    return trust.to_text()

@@ -213,8 +213,11 @@ def _session(request: Request) -> SessionInfo | None:
 
 
 def optional_user(request: Request) -> UserInfo | None:
-    """The signed-in person, if any (pages that anyone may see, e.g. sign-in)."""
-    session = _session(request)
+    """The signed-in person, if any (pages that anyone may see, e.g. sign-in).
+
+    A session started through the API (JSON sign-in) has no CSRF cookie for the pages' forms:
+    the pages treat it as signed out, so signing in on the page starts a usable session."""
+    session = _session(request) if request.cookies.get(CSRF_COOKIE) else None
     request.state.user = session.user if session else None
     request.state.session = session
     return request.state.user  # type: ignore[no-any-return]

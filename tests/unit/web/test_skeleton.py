@@ -55,3 +55,15 @@ def test_every_page_renders_for_each_role(sign_in: SignIn, cast: Cast, who: str)
     assert project.status_code == (404 if who == "outsider" else 200)
     assert http.get("/admin").status_code == (200 if who == "admin" else 403)
     assert http.get("/no-such-page").status_code == 404
+
+
+def test_a_session_from_the_api_sign_in_is_asked_to_sign_in_on_the_pages(
+    anonymous: httpx.Client,
+) -> None:
+    api = anonymous.post(
+        "/api/v1/auth/login", json={"username": "bob", "password": "password of mlops!"}
+    )
+    assert api.status_code == 200
+    page = anonymous.get("/dashboard")  # no CSRF cookie for forms: sign in on the page
+    assert page.status_code == 303
+    assert page.headers["location"].startswith("/signin")

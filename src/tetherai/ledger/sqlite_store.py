@@ -448,8 +448,13 @@ class SqliteLedgerStore:
             raise StoreError(f"the ledger has no block {number}")
         return int(json.loads(row[0])["ts"])
 
-    def checkpoints(self) -> list[tuple[int, int, str]]:
-        """(size, block, note) of every stored checkpoint, oldest first."""
+    def checkpoints(self, *, newest: int | None = None) -> list[tuple[int, int, str]]:
+        """(size, block, note) of every stored checkpoint (or of the ``newest`` few), oldest first."""
+        if newest is not None:
+            rows = self._db.execute(
+                "SELECT size, block, note FROM checkpoints ORDER BY block DESC LIMIT ?", (newest,)
+            ).fetchall()
+            return rows[::-1]
         return self._db.execute(
             "SELECT size, block, note FROM checkpoints ORDER BY block"
         ).fetchall()

@@ -60,7 +60,12 @@ def test_a_tx_page_shows_the_call_signer_writes_and_a_prove_button(
 
 
 def test_checkpoints_show_verified_signatures(sign_in: SignIn, cast: Cast) -> None:
+    for n in range(12):
+        cast.net.notarize(cast["admin"], f"doc {n}")
     page = sign_in("auditor").get("/ledger/checkpoints")
+    blocks = [int(b) for b in re.findall(r'class="panel checkpoint" data-block="(\d+)"', page.text)]
+    last = cast.net.node.peer.head.height - 1
+    assert blocks == list(range(last, last - 10, -1))  # the ten newest, newest first
     assert page.status_code == 200, page.text
     states = re.findall(r'<tr data-signer="[^"]+" data-state="([a-z]+)">', page.text)
     assert states and set(states) == {"verified"}

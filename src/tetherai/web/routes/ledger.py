@@ -172,12 +172,8 @@ def _checkpoint_view(rt: Runtime, size: int, block: int, note: str) -> dict[str,
 def checkpoints_page(request: Request, user: PageUser) -> Response:
     rt = runtime_of(request)
     store = rt.reader()
-    latest = store.latest_checkpoint()
-    shown = []
-    if latest is not None:
-        # The newest few: every block has one, so a long ledger has many (verify checks them all).
-        first_block = max(0, latest[1] - CHECKPOINTS_SHOWN + 1)
-        shown = [c for c in store.checkpoints() if c[1] >= first_block][::-1]
+    # The newest few: every block has one, so a long ledger has many (verify checks them all).
+    shown = store.checkpoints(newest=CHECKPOINTS_SHOWN)[::-1]
     keys = {
         "orderers": [
             NoteVerifier(n.name, n.public_key).vkey for n in rt.peer.rules.orderers(store)

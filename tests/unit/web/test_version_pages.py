@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -309,3 +310,19 @@ def test_rollback_from_the_page_puts_an_earlier_version_back(sign_in: SignIn, ca
         data={"csrf_token": csrf_of(page), "action": "rollback", "restore": "v1", "reason": "x"},
     )
     assert refused.status_code in (403, 409)  # v2 is no longer live: no rollback offered
+
+
+def test_an_upload_over_the_limit_is_refused_before_it_is_read(
+    sign_in: SignIn, cast: Cast, app: FastAPI
+) -> None:
+    rt = app.state.runtime
+    rt.settings = dataclasses.replace(rt.settings, max_upload_bytes=1000)
+    author = sign_in("author")
+    form = author.get(f"/projects/{cast.project}/versions/new")
+    refused = author.post(
+        f"/projects/{cast.project}/versions/new",
+        data={"csrf_token": csrf_of(form), "version": "v1", "code_repo": "r", "commit": "c"},
+        files={"file_0": ("big.bin", b"x" * 5000)},
+    )
+    assert refused.status_code == 413 and "the limit is 1000" in refused.text
+    assert not any(Path(rt.settings.storage().objects).rglob("sha256/*/*"))  # nothing stored

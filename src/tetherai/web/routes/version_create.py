@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 from starlette.datastructures import UploadFile
@@ -221,7 +221,21 @@ def _create(rt: Runtime, form: PageForm, form_data: Any, project: str) -> tuple[
     return version, result.tx_id
 
 
-@router.post("/projects/{org}/{slug}/versions/new")
+def upload_limit(request: Request) -> None:
+    """Refuse an upload larger than the server's limit before any of it is read (the API's
+    ``POST /objects`` has the same limit). Declared before the form, so it runs first."""
+    limit = runtime_of(request).settings.max_upload_bytes
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise ApiError(
+            413,
+            gettext("The upload is %(size)s bytes; the limit is %(limit)s.")
+            % {"size": declared, "limit": limit},
+            code="request.too_large",
+        )
+
+
+@router.post("/projects/{org}/{slug}/versions/new", dependencies=[Depends(upload_limit)])
 async def create_version(request: Request, form: Form, org: str, slug: str) -> Response:
     rt = runtime_of(request)
     project = f"{org}/{slug}"

@@ -9,6 +9,9 @@ import pytest
 
 from tests.common.network import Network, make_network
 
+# The PostgreSQL fixtures (a real server, started once for the run when a test asks for it).
+pytest_plugins = ["tests.common.postgres"]
+
 
 @pytest.fixture
 def network(tmp_path: Path) -> Iterator[Network]:

@@ -31,11 +31,20 @@ def cast(tmp_path: Path) -> Iterator[Cast]:
         net.close()
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
+def service_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every API test runs on both service databases: a SQLite file and a real PostgreSQL 15."""
+    if request.param == "postgresql":
+        url: str = request.getfixturevalue("migrated_postgres_url")
+        return url
+    return f"sqlite:///{tmp_path / 's.sqlite'}"
+
+
 @pytest.fixture
-def app(cast: Cast, tmp_path: Path) -> FastAPI:
+def app(cast: Cast, service_database_url: str) -> FastAPI:
     settings = Settings(
         home=cast.net.home.root,
-        database_url=f"sqlite:///{tmp_path / 's.sqlite'}",
+        database_url=service_database_url,
         secret_key=b"x" * 32,
         passphrase=PASSPHRASE,
     )

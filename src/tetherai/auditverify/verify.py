@@ -39,6 +39,8 @@ class _Verifier:
         self.pinned = trust
         self.since = since
         self.verdict = Verdict()
+        self.added_by: list[BundleTx] = []
+        """The add_org txs whose CA certificates were taken as roots (unless roots are pinned)."""
 
     def fail(self, code: str, message: str) -> None:
         self.verdict.problems.append(Problem(code, message))
@@ -51,6 +53,7 @@ class _Verifier:
             self._checkpoint(keys)
             self._each_tx(txs, roots)
             self._results(txs)
+            self._added_orgs()
             self._consistency(keys)
             self._workflow(txs)
         except _Stop:
@@ -175,6 +178,7 @@ class _Verifier:
             if item.action == "membership.add_org" and isinstance(args, dict):
                 try:
                     declared.append(load_pem(str(args.get("ca_cert")), "an added org's CA"))
+                    self.added_by.append(item)
                 except CertFailure as error:
                     self.fail("cert.root", f"tx {item.tx_id[:16]}…: {error}")
         if self.pinned is not None and self.pinned.keys:
@@ -399,6 +403,16 @@ class _Verifier:
         else:
             for item, _, _, _ in txs:
                 item.valid = None  # unproven: the workflow replay will not use them
+
+    def _added_orgs(self) -> None:
+        pinned = self.pinned is not None and bool(self.pinned.roots)
+        for item in self.added_by:
+            if not pinned and item.valid is False:
+                self.fail(
+                    "cert.root",
+                    f"tx {item.tx_id[:16]}… declared the CA of org "
+                    f"{item.tx.get('args', {}).get('org')}, but the ledger refused it",
+                )
 
     # -- consistency --------------------------------------------------------------------------
 

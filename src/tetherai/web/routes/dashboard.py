@@ -24,10 +24,12 @@ OPEN_WORK_SCAN = 200
 """How many of the most recently changed open versions are asked about (the dashboard's bound)."""
 
 
-def open_work(rt: Runtime, user: UserInfo, visible: set[str]) -> list[dict[str, Any]]:
-    """Versions on which the contracts' ``actions`` query says I may act now."""
+def open_work(rt: Runtime, user: UserInfo, visible: set[str]) -> tuple[list[dict[str, Any]], bool]:
+    """Versions on which the contracts' ``actions`` query says I may act now, and whether
+    only the most recently changed open versions were asked about (the bound was reached)."""
     work = []
-    for row in open_versions(projections(rt), visible, limit=OPEN_WORK_SCAN):
+    rows = open_versions(projections(rt), visible, limit=OPEN_WORK_SCAN)
+    for row in rows:
         found = rt.peer.query(
             "workflow",
             "actions",
@@ -40,17 +42,20 @@ def open_work(rt: Runtime, user: UserInfo, visible: set[str]) -> list[dict[str, 
         ]
         if actions:
             work.append({"row": row, "actions": actions})
-    return work
+    return work, len(rows) >= OPEN_WORK_SCAN
 
 
 @router.get("/dashboard")
 def dashboard(request: Request, user: PageUser) -> Response:
     rt = runtime_of(request)
     visible = readable(rt, user)
+    work, bounded = open_work(rt, user, visible)
     return render(
         request,
         "dashboard.html",
-        work=open_work(rt, user, visible),
+        work=work,
+        work_bounded=bounded,
+        work_scan=OPEN_WORK_SCAN,
         activity=recent_activity(projections(rt), visible, limit=15),
         ledger=ledger_summary(rt.reader(), rt.node.channel),
         verification=rt.last_verification,

@@ -337,7 +337,9 @@ class _Verifier:
                 f"{checkpoint.state_root[:16]}… (a result or block hash was altered)",
             )
             ok = False
-        documents: dict[str, tuple[int, dict[str, Any]]] = {}
+        # By (block, tx id): a replayed envelope has the same id, and its refusal sits in a
+        # later block (or later in the same one, where the first, valid result is kept).
+        documents: dict[tuple[int, str], dict[str, Any]] = {}
         for entry in self.bundle["blocks"]:
             number = entry.get("number") if isinstance(entry, dict) else None
             results = entry.get("results") if isinstance(entry, dict) else None
@@ -365,28 +367,28 @@ class _Verifier:
                     ok = False
                     continue
                 if isinstance(document, dict):
-                    documents[str(document.get("tx_id"))] = (number, document)
+                    documents.setdefault((number, str(document.get("tx_id"))), document)
         bundled = {item.tx_id for item, _, _, _ in txs}
         for item, _, _, _ in txs:
-            found = documents.get(item.tx_id)
+            found = documents.get((item.block, item.tx_id))
             if found is None and item.seq == 0 and item.block < start:
                 item.valid = True  # the genesis block: a ledger exists only if it was valid
                 continue
-            if found is None or found[0] != item.block:
+            if found is None:
                 self.fail(
                     "results.missing",
                     f"tx {item.tx_id[:16]}…: its result is not among the results of block {item.block}",
                 )
                 ok = False
                 continue
-            document = found[1]
+            document = found
             item.valid = document.get("valid") is True
             item.code = document.get("code")
             item.message = document.get("message")
             item.writes = (document.get("writes") or {}) if item.valid else {}
             item.result = document.get("result")
         project, version = self.verdict.project, self.verdict.version
-        for tx_id, (number, document) in documents.items():
+        for (number, tx_id), document in documents.items():
             writes = document.get("writes") or {}
             touched = [key for key in writes if in_scope(key, project, version)]
             if document.get("valid") is True and touched and tx_id not in bundled:

@@ -6,6 +6,7 @@ Exit codes: 0 verified, 1 verification failed, 2 usage or unreadable input, 3 le
 
 from __future__ import annotations
 
+import json
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -178,3 +179,39 @@ def report(
     err_console.print(f"wrote {output} ({state})")
     if not verdict.ok:
         raise typer.Exit(EXIT_DIFFERENCE)
+
+
+class InteropFormat(StrEnum):
+    intoto = "intoto"
+    model_signing = "model-signing"
+    cyclonedx = "cyclonedx"
+
+
+@app.command()
+def interop(
+    bundle: Annotated[Path, typer.Argument(help="A version's bundle file.")],
+    kind: Annotated[
+        InteropFormat, typer.Argument(help="in-toto, OpenSSF model-signing, CycloneDX")
+    ],
+    output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
+    trust: TrustOption = None,
+) -> None:
+    """Verify a version's bundle, then write it as an in-toto, model-signing or CycloneDX file."""
+    from tetherai.services.audit_bundle import AuditError
+    from tetherai.services.reports import report_content
+    from tetherai.services.reports.interop import export as interop_export
+
+    verdict = _verify(bundle, trust, None)
+    if not verdict.ok:
+        sys.stdout.write(verdict.text())
+        raise typer.Exit(EXIT_DIFFERENCE)
+    try:
+        document = interop_export(report_content(verdict), kind.value)
+    except AuditError as error:
+        err_console.print(f"[bold red]error:[/] {error.message}", highlight=False)
+        raise typer.Exit(EXIT_USAGE) from None
+    text = json.dumps(document, indent=2, sort_keys=True) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text)

@@ -93,3 +93,18 @@ def test_export_errors_are_clear(ledger: AuditLedger, tmp_path: Path) -> None:
     bad.write_text("garbage")
     code, _, err = tether("audit", "export", ledger.project, "--since", str(bad), "--home", home)
     assert code == 2 and "not a signed checkpoint note" in err
+
+
+def test_interop_exports_from_a_bundle(ledger: AuditLedger, tmp_path: Path) -> None:
+    bundle = tmp_path / "b.json"
+    bundle.write_bytes(ledger.bundle("v1"))
+    code, out, err = tether("audit", "interop", str(bundle), "cyclonedx")
+    assert code == 0, err
+    assert json.loads(out)["bomFormat"] == "CycloneDX"
+    target = tmp_path / "statement.json"
+    assert tether("audit", "interop", str(bundle), "intoto", "-o", str(target))[0] == 0
+    assert json.loads(target.read_text())["predicateType"] == "https://slsa.dev/provenance/v1"
+    project = tmp_path / "p.json"
+    project.write_bytes(ledger.bundle(None))
+    code, _, err = tether("audit", "interop", str(project), "model-signing")
+    assert code == 2 and "one version" in err

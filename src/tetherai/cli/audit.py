@@ -1,4 +1,4 @@
-"""``tether audit``: export a bundle, verify it offline, turn it into a report.
+"""``tether audit``: export a bundle, verify it offline, turn it into a report or interop files.
 
 ``verify`` and ``report`` need nothing but the bundle (no home, no server, no database).
 Exit codes: 0 verified, 1 verification failed, 2 usage or unreadable input, 3 ledger errors.

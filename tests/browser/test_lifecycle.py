@@ -18,10 +18,19 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from tests.browser.conftest import Shots, Site, sign_in, upload
 from tetherai.storage import LocalObjectStore
 
-LOG = "\n".join(
-    json.dumps({"epoch": e, "loss": round(1.0 / e, 4), "test_accuracy": 0.9 + e / 100})
-    for e in range(1, 6)
-).encode()
+
+def training_log(quality: float) -> bytes:
+    """A JSON-lines training log whose loss falls and accuracy rises with ``quality``."""
+    return "\n".join(
+        json.dumps(
+            {
+                "epoch": e,
+                "loss": round(1.0 / (e * quality), 4),
+                "test_accuracy": round(0.85 + quality * e / 100, 4),
+            }
+        )
+        for e in range(1, 6)
+    ).encode()
 
 
 def version_url(site: Site, version: str) -> str:
@@ -63,7 +72,9 @@ def act(page: Page, action: str, **fields: str) -> None:
     expect(page.locator(".flash")).to_contain_text("tx ")
 
 
-def register(page: Page, site: Site, version: str, model: bytes, *, replaces: str = "") -> None:
+def register(
+    page: Page, site: Site, version: str, model: bytes, *, quality: float = 1.0, replaces: str = ""
+) -> None:
     page.goto(
         f"/projects/{site.project}/versions/new" + (f"?replaces={replaces}" if replaces else "")
     )
@@ -78,7 +89,7 @@ def register(page: Page, site: Site, version: str, model: bytes, *, replaces: st
     )
     page.get_by_label("Experiment name").fill("baseline")
     page.get_by_label("Log file (JSON lines, JSON, CSV)").set_input_files(
-        files=upload("train.jsonl", LOG, "application/json")
+        files=upload("train.jsonl", training_log(quality), "application/json")
     )
     page.get_by_label("Submit it for review now").check()
     page.get_by_role("button", name="Register the version").click()
@@ -135,11 +146,13 @@ def test_the_life_cycle_through_the_pages(chromium: Browser, site: Site, shots: 
     page = open_version(alice, site, "alice", "v1")
     page.get_by_role("link", name="Register a corrected version").click()
     expect(page.get_by_label("Replaces a version whose review failed")).to_have_value("v1")
-    register(page, site, "v2", b"weights of the retrained model" * 1000, replaces="v1")
+    register(page, site, "v2", b"weights of the retrained model" * 1000, quality=2, replaces="v1")
     expect(page.locator("dl.facts").first).to_contain_text("Replaces")
     assert site.status("v2") == "submitted"
     page.goto(version_url(site, "v2") + "?compare=v1")
-    expect(page.locator("#metric-deltas")).to_be_visible()
+    expect(page.locator("#metric-deltas tr[data-metric='test_accuracy'] .delta")).to_have_text(
+        "+0.05"
+    )
     shots(page, "alice-v2-compared-with-v1")
 
     # bob: review, verify (all match), pass, deploy.
@@ -205,5 +218,10 @@ def test_the_life_cycle_through_the_pages(chromium: Browser, site: Site, shots: 
     page.goto("/ledger/checkpoints")
     expect(page.locator("tr[data-state='verified']").first).to_be_visible()
     shots(page, "ledger-checkpoints")
+    # Readable on a phone: nothing wider than the screen (tables scroll inside their box).
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(version_url(site, "v2") + "?compare=v1")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    shots(page, "phone-version-page")
     for context in (alice, bob, carol):
         context.close()

@@ -71,6 +71,7 @@ def test_project_trail_pages_through_projected_history(sign_in: SignIn, cast: Ca
         time.sleep(0.1)
     actions = [a for _, a in rows(page)]
     assert actions[0] == "project.create"
+    assert 'id="projection-lag"' not in page.text  # caught up: no note
     assert 'href="/projects/Org1/credit-scoring/versions/v2"' in page.text
     assert 'data-role="registered"' in page.text
 

@@ -23,7 +23,7 @@ from starlette.routing import Match
 
 from tetherai.api.auth import require_project_access
 from tetherai.ledger.transaction import Envelope
-from tetherai.services.db import HistoryProjection
+from tetherai.services.db import HistoryProjection, ProjectionCursor
 from tetherai.services.history import tx_digests, version_history
 from tetherai.web.i18n import gettext
 from tetherai.web.pages import PageUser, render, runtime_of
@@ -93,14 +93,20 @@ def version_audit(
         older=None,
         newer=f"?start={start + PAGE_SIZE}" if start + PAGE_SIZE < len(entries) else None,
         downloads=_downloads(request, _VERSION_DOWNLOADS, org=org, slug=slug, version=version),
+        projected=None,
+        height=None,
     )
 
 
-def _project_rows(request: Request, project: str, after: int) -> tuple[list[dict[str, Any]], bool]:
+def _project_rows(
+    request: Request, project: str, after: int
+) -> tuple[list[dict[str, Any]], bool, int | None]:
+    """A page of the project's trail, whether more follow, and the last block projected."""
     rt = runtime_of(request)
     if rt.projections is None:
-        return [], False
+        return [], False, None
     with rt.projections() as session:
+        cursor = session.get(ProjectionCursor, rt.node.channel)
         found = list(
             session.scalars(
                 select(HistoryProjection)
@@ -131,7 +137,7 @@ def _project_rows(request: Request, project: str, after: int) -> tuple[list[dict
                 "digests": tx_digests(args, stored.result),
             }
         )
-    return rows, more
+    return rows, more, None if cursor is None else cursor.last_block
 
 
 @router.get("/projects/{org}/{slug}/audit")
@@ -145,7 +151,7 @@ def project_audit(
     rt = runtime_of(request)
     project = f"{org}/{slug}"
     require_project_access(rt, user, project)
-    rows, more = _project_rows(request, project, after)
+    rows, more, projected = _project_rows(request, project, after)
     return render(
         request,
         "audit/trail.html",
@@ -156,4 +162,6 @@ def project_audit(
         older=None,
         newer=f"?after={rows[-1]['seq']}" if more and rows else None,
         downloads=_downloads(request, _PROJECT_DOWNLOADS, org=org, slug=slug),
+        projected=projected,
+        height=rt.peer.head.height,
     )

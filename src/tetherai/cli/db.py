@@ -20,7 +20,10 @@ if TYPE_CHECKING:
     from tetherai.ledger.sqlite_store import SqliteLedgerStore
     from tetherai.services.projections import ProjectionReport, Projector
 
-app = typer.Typer(help="Service database: migrations and ledger projections.", no_args_is_help=True)
+app = typer.Typer(
+    help="Service database: migrations and ledger projections.\n\nExample: tether db check",
+    no_args_is_help=True,
+)
 
 UrlOption = Annotated[
     str | None,
@@ -38,7 +41,10 @@ def _url(home: HomeOption, url: str | None) -> str:
 
 @app.command()
 def migrate(home: HomeOption = None, database_url: UrlOption = None) -> None:
-    """Create the service database or upgrade it to the newest schema."""
+    """Create the service database or upgrade it to the newest schema.
+
+    Example: tether db migrate --database-url postgresql+psycopg://tether@db/tether
+    """
     from tetherai.services.db import migrate as upgrade
 
     url = _url(home, database_url)
@@ -60,7 +66,10 @@ def _projector(home: HomeOption, database_url: str | None) -> tuple[Projector, S
 
 @app.command()
 def rebuild(home: HomeOption = None, database_url: UrlOption = None) -> None:
-    """Throw the ledger projections away and rebuild them from block 0."""
+    """Throw the ledger projections away and rebuild them from block 0.
+
+    Example: tether db rebuild --home ~/.tetherai
+    """
 
     def go() -> int:
         projector, store = _projector(home, database_url)
@@ -75,7 +84,10 @@ def rebuild(home: HomeOption = None, database_url: UrlOption = None) -> None:
 
 @app.command()
 def check(home: HomeOption = None, database_url: UrlOption = None) -> None:
-    """Compare the projections with the ledger; exit 1 naming each difference."""
+    """Compare the projections with the ledger; exit 1 naming each difference.
+
+    Example: tether db check --home ~/.tetherai
+    """
 
     def go() -> ProjectionReport:
         projector, store = _projector(home, database_url)

@@ -18,7 +18,10 @@ from tetherai.cli._client import (
 from tetherai.cli._common import console
 from tetherai.cli.version import VersionArg, ref_of
 
-app = typer.Typer(help="Import runs from other tools.", no_args_is_help=True)
+app = typer.Typer(
+    help="Import runs from other tools.\n\nExample: tether import mlflow Org1/digits/v2 --run RUN_ID",
+    no_args_is_help=True,
+)
 
 
 @app.command()

@@ -30,7 +30,10 @@ from tetherai.crypto.signature import (
     public_key_to_pem,
 )
 
-app = typer.Typer(help="Your signing key: create it here, register its public part.")
+app = typer.Typer(
+    help="Your signing key: create it here, register its public part.\n\n"
+    "Example: tether key create && tether key register --name laptop"
+)
 
 
 def _passphrase(file: Path | None) -> bytes:

@@ -32,7 +32,10 @@ from tetherai.services.network import open_ledger
 
 T = TypeVar("T")
 
-app = typer.Typer(help="Inspect, prove and verify the ledger.", no_args_is_help=True)
+app = typer.Typer(
+    help="Inspect, prove and verify the ledger.\n\nExample: tether ledger verify --home ~/.tetherai",
+    no_args_is_help=True,
+)
 
 ChannelOption = Annotated[
     str | None, typer.Option("--channel", help="Channel (default: the home's).")
@@ -62,7 +65,10 @@ def _time(ms: object) -> str:
 def show(
     home: HomeOption = None, channel: ChannelOption = None, json_output: JsonOption = False
 ) -> None:
-    """Summary of the ledger: height, txs, Merkle root, state root, latest checkpoint."""
+    """Summary of the ledger: height, txs, Merkle root, state root, latest checkpoint.
+
+    Example: tether ledger show --home ~/.tetherai --json
+    """
 
     info = _read(home, channel, ledger_info.ledger_summary)
     if json_output:
@@ -102,7 +108,10 @@ def blocks(
     limit: Annotated[int, typer.Option(min=1, max=1000, help="How many blocks.")] = 20,
     json_output: JsonOption = False,
 ) -> None:
-    """List blocks: number, time, txs (valid/invalid), hash."""
+    """List blocks: number, time, txs (valid/invalid), hash.
+
+    Example: tether ledger blocks --from 0 --limit 50
+    """
 
     def listing(store: SqliteLedgerStore, _: str) -> list[dict[str, JSONValue]]:
         first = start if start is not None else max(0, store.height - limit)
@@ -132,7 +141,10 @@ def tx(
     channel: ChannelOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Show one tx: who, what, where in the ledger, valid or why not, and what it wrote."""
+    """Show one tx: who, what, where in the ledger, valid or why not, and what it wrote.
+
+    Example: tether ledger tx TX_ID --json
+    """
 
     info = _read(home, channel, lambda store, _: ledger_info.tx_detail(store, tx_id))
     if json_output:
@@ -173,7 +185,10 @@ def proof(
     ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Print an offline-verifiable inclusion proof (C2SP tlog-proof) against the latest checkpoint."""
+    """Print an offline-verifiable inclusion proof (C2SP tlog-proof) against the latest checkpoint.
+
+    Example: tether ledger proof TX_ID --output tx.tlog-proof
+    """
 
     tlog = _read(home, channel, lambda store, _: ledger_info.tx_proof(store, tx_id))
     text = format_tlog_proof(tlog)
@@ -206,7 +221,10 @@ def verify(
     ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Replay the whole ledger; exit 0 when intact, 1 naming the first difference."""
+    """Replay the whole ledger; exit 0 when intact, 1 naming the first difference.
+
+    Example: tether ledger verify --checkpoint kept-checkpoint.txt
+    """
     notes = []
     for path in checkpoint or []:
         try:

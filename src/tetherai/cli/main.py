@@ -30,7 +30,8 @@ from tetherai.services.home import NetworkHome
 
 app = typer.Typer(
     name="tether",
-    help="tetherai: tether the life cycle of AI models to a tamper-evident ledger.",
+    help="tetherai: tether the life cycle of AI models to a tamper-evident ledger.\n\n"
+    "Example: tether version show Org1/digits/v1 --json",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
@@ -86,7 +87,10 @@ def init(
     passphrase_file: PassphraseOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Create a network home: org CA, an admin participant, node keys and the genesis block."""
+    """Create a network home: org CA, an admin participant, node keys and the genesis block.
+
+    Example: tether init --home ~/.tetherai --org Org1 --admin admin --passphrase-file pass.txt
+    """
     from tetherai.services.network import init_network
 
     root = resolve_home(home)

@@ -22,7 +22,11 @@ from tetherai.cli._client import (
 from tetherai.cli._common import console
 from tetherai.client.client import Client
 
-app = typer.Typer(help="Projects: create, list, show, members, policy.", no_args_is_help=True)
+app = typer.Typer(
+    help="Projects: create, list, show, members, policy, factsheet.\n\n"
+    "Example: tether project show Org1/digits --json",
+    no_args_is_help=True,
+)
 
 ProjectArg = Annotated[str, typer.Argument(help="The project, ORG/PROJECT (e.g. Org1/digits).")]
 

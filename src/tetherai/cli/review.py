@@ -19,7 +19,11 @@ from tetherai.cli._client import (
 from tetherai.cli._common import console
 from tetherai.cli.version import VersionArg, ref_of
 
-app = typer.Typer(help="Reviews: start, comment, vote, pass, fail, show.", no_args_is_help=True)
+app = typer.Typer(
+    help="Reviews: start, comment, rate, vote, attach documents, pass, fail, show.\n\n"
+    "Example: tether review pass Org1/digits/v1",
+    no_args_is_help=True,
+)
 
 
 def _move(

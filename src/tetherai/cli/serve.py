@@ -20,7 +20,10 @@ def serve(
         bool, typer.Option("--init-secret", help="Create the server secret if missing.")
     ] = False,
 ) -> None:
-    """Run the web pages and the REST API for this network home."""
+    """Run the web pages and the REST API for this network home.
+
+    Example: TETHER_PASSPHRASE=… tether serve --home ~/.tetherai --port 8000 --init-secret
+    """
     import uvicorn
 
     from tetherai.web.app import create_web_app

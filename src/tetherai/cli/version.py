@@ -26,7 +26,8 @@ from tetherai.client.run import Run
 from tetherai.storage.manifest import ARTIFACT_KINDS
 
 app = typer.Typer(
-    help="Model versions: create, submit, show, history, list, move. Alone: print tetherai's version.",
+    help="Model versions: create, submit, show, history, list, move. Alone: print tetherai's "
+    "version.\n\nExample: tether version list Org1/digits",
     invoke_without_command=True,
 )
 

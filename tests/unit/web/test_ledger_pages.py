@@ -71,3 +71,13 @@ def test_checkpoints_show_verified_signatures(sign_in: SignIn, cast: Cast) -> No
     assert states and set(states) == {"verified"}
     assert "orderer signature" in page.text and "peer cosignature" in page.text
     assert "tetherai/main" in page.text
+
+
+def test_find_a_tx_by_its_id(sign_in: SignIn, cast: Cast) -> None:
+    created = cast.call("author", "project", "create", name="Another")
+    http = sign_in("author")
+    found = http.get("/ledger/txs", params={"tx": f"  {created.tx_id.upper()} "})
+    assert found.status_code == 303 and found.headers["location"] == f"/ledger/txs/{created.tx_id}"
+    bad = http.get("/ledger/txs", params={"tx": "1234"})
+    assert bad.status_code == 422 and "64 hexadecimal characters" in bad.text
+    assert http.get(f"/ledger/txs/{'0' * 64}").status_code == 404

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -22,7 +23,7 @@ from tetherai.ledger.errors import LedgerError
 from tetherai.services import ledger_info
 from tetherai.services.auth import UserInfo
 from tetherai.web.i18n import gettext
-from tetherai.web.pages import PageUser, render, runtime_of
+from tetherai.web.pages import PageUser, redirect, render, runtime_of
 
 router = APIRouter()
 
@@ -74,6 +75,20 @@ def block_page(request: Request, user: PageUser, number: int = Path(ge=0, le=_MA
         previous=number - 1 if number > 0 else None,
         following=number + 1 if number + 1 < rt.reader().height else None,
     )
+
+
+@router.get("/ledger/txs")
+def find_tx(request: Request, user: PageUser, tx: str = "") -> Response:
+    """The search form's target: a tx id (any case, spaces trimmed) leads to its page."""
+    wanted = tx.strip().lower()
+    if not re.fullmatch(r"[0-9a-f]{64}", wanted):
+        raise ApiError(
+            422,
+            gettext("A tx id is 64 hexadecimal characters."),
+            code="request.invalid",
+            hint=gettext("Copy it from an audit trail or a block."),
+        )
+    return redirect(request, f"/ledger/txs/{wanted}")
 
 
 def _readable_tx(rt: Runtime, user: UserInfo, tx_id: str) -> dict[str, Any]:

@@ -203,3 +203,52 @@ def test_admin_pages_are_403_for_others(sign_in: SignIn, cast: Cast) -> None:
         )
         assert forged.status_code == 403
     assert cast.net.node.peer.store.reader().get("membership/invitation/Org1/mallory") is None
+
+
+def test_change_my_password(sign_in: SignIn, anonymous: httpx.Client) -> None:
+    http = sign_in("stake1")
+    page = http.get("/profile")
+    wrong = http.post(
+        "/profile/password",
+        data={
+            "old_password": "not my password",
+            "password": "carol's new password",
+            "confirm": "carol's new password",
+            "csrf_token": csrf_of(page),
+        },
+    )
+    assert wrong.status_code == 401
+    differ = http.post(
+        "/profile/password",
+        data={
+            "old_password": password_of("stake1"),
+            "password": "carol's new password",
+            "confirm": "carol's other password",
+            "csrf_token": csrf_of(page),
+        },
+    )
+    assert differ.status_code == 422
+    done = http.post(
+        "/profile/password",
+        data={
+            "old_password": password_of("stake1"),
+            "password": "carol's new password",
+            "confirm": "carol's new password",
+            "csrf_token": csrf_of(page),
+        },
+    )
+    assert done.status_code == 303
+    assert http.get("/dashboard").status_code == 303  # every session of hers ended
+    form = anonymous.get("/signin")
+    ok = anonymous.post(
+        "/signin",
+        data={"username": "carol", "password": "carol's new password", "csrf_token": csrf_of(form)},
+    )
+    assert ok.status_code == 303
+    # Her key was re-sealed under the new password: she still signs (creates a project).
+    page = anonymous.get("/projects")
+    created = anonymous.post(
+        "/projects", data={"name": "After Change", "csrf_token": csrf_of(page)}
+    )
+    assert created.status_code == 303
+    assert created.headers["location"] == "/projects/Org1/after-change"

@@ -11,7 +11,7 @@ from tetherai.api.errors import status_for
 from tetherai.api.routes.auth import TokenIn, create_token, revoke_token
 from tetherai.crypto.signature import load_public_key_pem, public_key_fingerprint
 from tetherai.errors import TetherError
-from tetherai.services.auth import UserInfo
+from tetherai.services.auth import MIN_PASSWORD_LENGTH, UserInfo
 from tetherai.web.i18n import LANGUAGES, language_for, use_language
 from tetherai.web.i18n import gettext as _
 from tetherai.web.pages import Form, PageUser, attempt, error_page, redirect, render, runtime_of
@@ -41,6 +41,7 @@ def _profile(request: Request, user: UserInfo, *, status: int = 200, **extra: An
         cli_keys=rt.custody.list_public_keys(user.id),
         tokens=rt.auth.list_api_tokens(user),
         new_token=extra.get("new_token"),
+        min_length=MIN_PASSWORD_LENGTH,
     )
 
 
@@ -92,3 +93,23 @@ def save_language(request: Request, form: Form) -> Response:
     response = redirect(request, "/profile", flash=_("Language saved."))
     set_language_cookie(response, language)
     return response
+
+
+@router.post("/profile/password")
+def change_password(request: Request, form: Form) -> Response:
+    """Change my password knowing the old one: my key is re-sealed under the new one and every
+    session of mine ends, so I sign in again."""
+    new = form.fields.get("password", "")
+    if new != form.fields.get("confirm", ""):
+        return error_page(
+            request, 422, _("The two passwords differ."), code="request.invalid", back="/profile"
+        )
+    ip = request.client.host if request.client else None
+    rt = runtime_of(request)
+    return attempt(
+        request,
+        lambda: rt.auth.change_password(form.user, form.fields.get("old_password", ""), new, ip=ip),
+        done="/signin",
+        message=_("Your password is changed: sign in with the new one."),
+        back="/profile#password",
+    )

@@ -1,8 +1,17 @@
-"""The HTTP side of the SDK: one httpx client, the server's error shape turned into errors."""
+"""The HTTP side of the SDK: one httpx client, the server's error shape turned into errors.
+
+Writes (:meth:`Http.write`) carry an ``Idempotency-Key`` made once per write and are retried
+with the same key and the same body when the answer is lost (a timeout, a dropped connection)
+or the server is briefly unavailable (502/503/504). The server answers a repeat with the first
+answer (``Idempotent-Replayed: true``) instead of submitting the tx again, so a retry never makes
+a second tx — and never turns a write that succeeded into a "tx.replayed" refusal.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import time
+import uuid
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
@@ -13,6 +22,8 @@ from tetherai.client.errors import ServerError
 __all__ = ["Http", "raise_for_error"]
 
 _CHUNK = 1024 * 1024
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+_RETRY_STATUSES = frozenset({502, 503, 504})
 
 
 def raise_for_error(response: httpx.Response) -> None:
@@ -49,8 +60,14 @@ class Http:
         *,
         timeout: float = 60.0,
         transport: httpx.BaseTransport | None = None,
+        retries: int = 2,
+        backoff: float = 0.5,
     ) -> None:
+        """``retries`` more attempts of a write whose answer was lost, ``backoff`` seconds
+        apart (doubling each time)."""
         self.server = server.rstrip("/")
+        self.retries = retries
+        self.backoff = backoff
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.Client(
             base_url=self.server, headers=headers, timeout=timeout, transport=transport
@@ -64,14 +81,36 @@ class Http:
         try:
             response = self._http.request(method, f"/api/v1{path}", **kwargs)
         except httpx.HTTPError as error:
-            raise ServerError(
-                f"cannot reach {self.server}: {error}",
-                status=0,
-                code="client.unreachable",
-                hint="check the server URL ('tether login') and that the server is running",
-            ) from error
+            raise self._unreachable(error) from error
         raise_for_error(response)
         return response.json()
+
+    def _unreachable(self, error: httpx.HTTPError) -> ServerError:
+        return ServerError(
+            f"cannot reach {self.server}: {error or type(error).__name__}",
+            status=0,
+            code="client.unreachable",
+            hint="check the server URL ('tether login') and that the server is running",
+        )
+
+    def write(self, path: str, body: Any) -> Any:
+        """POST a write with an ``Idempotency-Key``; retry it with the same key and body when
+        the answer is lost or the server is briefly unavailable."""
+        headers = {IDEMPOTENCY_HEADER: f"tether-{uuid.uuid4().hex}"}
+        url = f"/api/v1{path}"
+        for attempt in range(self.retries + 1):
+            last = attempt == self.retries
+            try:
+                response = self._http.post(url, json=body, headers=headers)
+            except httpx.TransportError as error:  # timeouts, refused or dropped connections
+                if last:
+                    raise self._unreachable(error) from error
+            else:
+                if response.status_code not in _RETRY_STATUSES or last:
+                    raise_for_error(response)
+                    return response.json()
+            time.sleep(self.backoff * 2**attempt)
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params={k: v for k, v in params.items() if v is not None})

@@ -183,7 +183,9 @@ class Client:
         """
         self._signing_key()  # fail before touching the network when there is no key
         envelope = self.sign(contract, fn, args)
-        answer: Json = self.http.post("/envelopes", envelope.to_json())
+        # The same envelope and key on every retry: the server answers a repeat with the first
+        # answer, so a lost answer never becomes a second tx (or a "tx.replayed" refusal).
+        answer: Json = self.http.write("/envelopes", envelope.to_json())
         return answer
 
     # -- reads ---------------------------------------------------------------------------------

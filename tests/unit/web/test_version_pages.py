@@ -326,3 +326,52 @@ def test_an_upload_over_the_limit_is_refused_before_it_is_read(
     )
     assert refused.status_code == 413 and "the limit is 1000" in refused.text
     assert not any(Path(rt.settings.storage().objects).rglob("sha256/*/*"))  # nothing stored
+
+
+def test_create_from_an_object_store_uri_hashes_it_on_the_server(
+    sign_in: SignIn, cast: Cast
+) -> None:
+    author = sign_in("author")
+    form = author.get(f"/projects/{cast.project}/versions/new")
+    uploaded = author.post(
+        "/api/v1/objects",
+        content=b"a model stored earlier",
+        headers={"X-CSRF-Token": csrf_of(form)},
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    stored = uploaded.json()
+    created = author.post(
+        f"/projects/{cast.project}/versions/new",
+        data={
+            "csrf_token": csrf_of(form),
+            "version": "v1",
+            "code_repo": "https://git.example/credit",
+            "commit": "c1",
+            "kind_0": "model",
+            "name_0": "model.bin",
+            "uri_0": stored["uri"],
+        },
+    )
+    assert created.status_code == 303, created.text
+    (artifact,) = _artifacts(cast, "v1")
+    assert artifact == {
+        "kind": "model",
+        "name": "model.bin",
+        "uri": stored["uri"],
+        "size": stored["size"],
+        "sha256": stored["sha256"],
+    }
+    missing = author.post(
+        f"/projects/{cast.project}/versions/new",
+        data={
+            "csrf_token": csrf_of(form),
+            "version": "v2",
+            "code_repo": "r",
+            "commit": "c",
+            "kind_0": "model",
+            "uri_0": "tether-obj:sha256/" + "0" * 64,
+        },
+    )
+    assert missing.status_code in (404, 422) and "v2" not in str(
+        cast.query("model_version", "list_versions", project=cast.project)
+    )

@@ -52,6 +52,8 @@ def test_the_html_report_holds_what_the_issue_lists(ledger: AuditLedger) -> None
         "Fit for purpose",  # review comment
         "vote: approve moving to qa",
         "rating: 4/5",
+        "Status history (replayed through the workflow rules)",
+        "review_passed → production</td><td>rollback: v2 drifts</td><td>yes",
         "workflow.rollback",  # timeline
         "v2: production → rolled_back (v2 drifts)",
         checkpoint.root.hex(),  # proof summary

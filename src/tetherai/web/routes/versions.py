@@ -29,6 +29,7 @@ from tetherai.web.pages import Form, PageForm, PageUser, error_page, redirect, r
 from tetherai.web.routes._abilities import may_register
 from tetherai.web.routes.version_create import router as create_router
 from tetherai.web.version_view import (
+    Comparison,
     allowed_actions,
     artifact_rows,
     comment_threads,
@@ -71,7 +72,7 @@ def _comparison(
     record: dict[str, Any],
     compare: str,
     got: dict[str, Any],
-) -> tuple[Any, str]:
+) -> tuple[Comparison, str]:
     """The comparison asked for, and a notice when it cannot be made."""
     mine = record.get("experiments") or []
     if compare == REPRODUCTION:
@@ -129,13 +130,12 @@ def version_page(
     reviews: dict[str, Any] = found if isinstance(found, dict) else {}
     comparison, compare_notice = _comparison(rt, project, version, record, compare, got)
     project_record = rt.peer.query("project", "get", {"project": project})
+    project_name = project_record.get("name") if isinstance(project_record, dict) else None
     return render(
         request,
         "versions/version.html",
         project=project,
-        project_name=(project_record or {}).get("name", project)
-        if isinstance(project_record, dict)
-        else project,
+        project_name=project_name or project,
         version=version,
         record=record,
         status=status,

@@ -22,6 +22,7 @@ from tetherai.cli._common import (
 )
 from tetherai.cli.audit import app as audit_app
 from tetherai.cli.db import app as db_app
+from tetherai.cli.doctor import doctor as doctor_command
 from tetherai.cli.ledger import app as ledger_app
 from tetherai.cli.lifecycle import register as register_lifecycle
 from tetherai.cli.serve import serve as serve_command
@@ -39,6 +40,7 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.command(name="serve")(serve_command)
+app.command(name="doctor")(doctor_command)
 
 
 def read_passphrase(passphrase_file: Path | None, *, confirm: bool) -> bytes:

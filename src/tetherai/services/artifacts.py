@@ -74,6 +74,17 @@ class StorageSettings:
     s3_region: str = "us-east-1"
     file_roots: tuple[Path, ...] = ()
 
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], *, home: Path) -> StorageSettings:
+        """``TETHER_OBJECTS`` (default ``<home>/objects``) and ``TETHER_S3_*``."""
+        return cls(
+            objects=env.get("TETHER_OBJECTS") or str(home / "objects"),
+            s3_endpoint_url=env.get("TETHER_S3_ENDPOINT") or None,
+            s3_access_key_id=env.get("TETHER_S3_ACCESS_KEY_ID", ""),
+            s3_secret_access_key=env.get("TETHER_S3_SECRET_ACCESS_KEY", ""),
+            s3_region=env.get("TETHER_S3_REGION", "us-east-1"),
+        )
+
 
 def _object_store(settings: StorageSettings) -> ObjectStore:
     if settings.objects.startswith("s3://"):

@@ -88,16 +88,17 @@ class Settings:
             port = int(env.get("TETHER_PORT", "8000"))
         except ValueError as error:
             raise SettingsError("TETHER_PORT must be a number") from error
+        storage = StorageSettings.from_env(env, home=home)
         return cls(
             home=home,
             database_url=env.get("TETHER_DATABASE_URL", f"sqlite:///{home / 'service.sqlite'}"),
             secret_key=secret,
             passphrase=passphrase,
-            objects_url=env.get("TETHER_OBJECTS", str(home / "objects")),
-            s3_endpoint_url=env.get("TETHER_S3_ENDPOINT") or None,
-            s3_access_key_id=env.get("TETHER_S3_ACCESS_KEY_ID", ""),
-            s3_secret_access_key=env.get("TETHER_S3_SECRET_ACCESS_KEY", ""),
-            s3_region=env.get("TETHER_S3_REGION", "us-east-1"),
+            objects_url=storage.objects,
+            s3_endpoint_url=storage.s3_endpoint_url,
+            s3_access_key_id=storage.s3_access_key_id,
+            s3_secret_access_key=storage.s3_secret_access_key,
+            s3_region=storage.s3_region,
             host=env.get("TETHER_HOST", "127.0.0.1"),
             port=port,
             secure_cookies=env.get("TETHER_SECURE_COOKIES", "0") == "1",

@@ -166,6 +166,7 @@
           return { origin: keys.origin, keys: parsed.filter(function (k) { return k; }) };
         });
       });
+      keysPromise.catch(function () { keysPromise = null; });  // try again on the next click
     }
     return keysPromise;
   }

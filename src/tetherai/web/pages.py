@@ -60,6 +60,13 @@ ANON_CSRF_COOKIE = "tether_form"
 """Double-submit token of the forms shown before sign-in (sign-in, reset, invitation)."""
 CSRF_FIELD = "csrf_token"
 FLASH_COOKIE = "tether_flash"
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",  # pages show personal data and one-time secrets
+    "Referrer-Policy": "same-origin",  # /accept?token=... must not leak to other sites
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+}
 
 
 def runtime_of(request: Request) -> Runtime:
@@ -134,7 +141,7 @@ def render(
         response.delete_cookie(FLASH_COOKIE, path="/")
     if user is None and getattr(request.state, "anon_csrf", None):
         response.set_cookie(ANON_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/")
-    response.headers["Cache-Control"] = "no-store"
+    response.headers.update(PAGE_HEADERS)
     return response
 
 

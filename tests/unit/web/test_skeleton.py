@@ -67,3 +67,10 @@ def test_a_session_from_the_api_sign_in_is_asked_to_sign_in_on_the_pages(
     page = anonymous.get("/dashboard")  # no CSRF cookie for forms: sign in on the page
     assert page.status_code == 303
     assert page.headers["location"].startswith("/signin")
+
+
+def test_pages_are_not_cached_framed_or_leaked_by_referrer(anonymous: httpx.Client) -> None:
+    page = anonymous.get("/accept", params={"token": "secret-token"})
+    assert page.headers["cache-control"] == "no-store"
+    assert page.headers["referrer-policy"] == "same-origin"
+    assert page.headers["x-frame-options"] == "DENY"

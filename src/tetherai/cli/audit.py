@@ -27,7 +27,9 @@ from tetherai.cli._common import (
 )
 
 app = typer.Typer(
-    help="Audit bundles anyone can verify offline, and reports.", no_args_is_help=True
+    help="Audit bundles anyone can verify offline, and reports.\n\n"
+    "Example: tether audit verify v1.bundle.json --trust trust.txt",
+    no_args_is_help=True,
 )
 
 TrustOption = Annotated[
@@ -81,7 +83,10 @@ def export(
     ] = Path("audit-bundle.json"),
     home: HomeOption = None,
 ) -> None:
-    """Write the audit bundle of a project or a version (read-only, no keys needed)."""
+    """Write the audit bundle of a project or a version (read-only, no keys needed).
+
+    Example: tether audit export Org1/credit-scoring --version v1 -o v1.bundle.json
+    """
     from tetherai.services.audit_bundle import AuditError, BundleRequest, export_bundle
     from tetherai.services.home import NetworkHome
     from tetherai.services.network import open_ledger
@@ -116,7 +121,10 @@ def trust(
     output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
     home: HomeOption = None,
 ) -> None:
-    """Print this ledger's checkpoint keys and CA roots, to give auditors for --trust."""
+    """Print this ledger's checkpoint keys and CA roots, to give auditors for --trust.
+
+    Example: tether audit trust --home ~/.tetherai -o trust.txt
+    """
     from tetherai.services.audit_bundle import trust_anchors
     from tetherai.services.home import NetworkHome
     from tetherai.services.network import open_ledger
@@ -146,7 +154,10 @@ def verify(
     ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Verify a bundle offline: signatures, proofs, checkpoint, workflow. Exit 1 if it fails."""
+    """Verify a bundle offline: signatures, proofs, checkpoint, workflow. Exit 1 if it fails.
+
+    Example: tether audit verify v1.bundle.json --trust trust.txt --since held-checkpoint.txt
+    """
     verdict = _verify(bundle, trust, since)
     if verdict.ok and keep_checkpoint is not None:
         keep_checkpoint.write_text(verdict.note)
@@ -166,7 +177,10 @@ def report(
     trust: TrustOption = None,
     since: SinceOption = None,
 ) -> None:
-    """Verify a bundle, then write its HTML or PDF report (which states the result)."""
+    """Verify a bundle, then write its HTML or PDF report (which states the result).
+
+    Example: tether audit report v1.bundle.json --trust trust.txt -o v1-report.pdf
+    """
     from tetherai.services.reports import render_html, render_pdf, report_content
 
     verdict = _verify(bundle, trust, since)
@@ -196,7 +210,10 @@ def interop(
     output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
     trust: TrustOption = None,
 ) -> None:
-    """Verify a version's bundle, then write it as an in-toto, model-signing or CycloneDX file."""
+    """Verify a version's bundle, then write it as an in-toto, model-signing or CycloneDX file.
+
+    Example: tether audit interop v1.bundle.json cyclonedx -o v1.cdx.json
+    """
     from tetherai.services.audit_bundle import AuditError
     from tetherai.services.reports import report_content
     from tetherai.services.reports.interop import export as interop_export

@@ -47,7 +47,6 @@ __all__ = [
     "SignInRequired",
     "attempt",
     "error_page",
-    "field_error",
     "redirect",
     "render",
     "runtime_of",
@@ -348,8 +347,3 @@ async def admin_form(request: Request) -> PageForm:
 Form = Annotated[PageForm, Depends(page_form)]
 AdminForm = Annotated[PageForm, Depends(admin_form)]
 AnonymousForm = Annotated[dict[str, str], Depends(anonymous_form)]
-
-
-def field_error(message: str) -> ApiError:
-    """A form field that is missing or malformed (422), in the person's language."""
-    return ApiError(422, message, code="request.invalid")

@@ -19,7 +19,9 @@ from tetherai.cli._common import EXIT_FAILURE, EXIT_USAGE, err_console, print_js
 from tetherai.client.client import Client
 from tetherai.client.config import KEY_FILE, ClientConfig, default_config_dir, load_config
 from tetherai.client.errors import ClientError, ServerError
+from tetherai.client.objects import S3Access
 from tetherai.errors import TetherError
+from tetherai.storage.errors import BadInput, BucketNotFound, ObjectNotFound
 
 T = TypeVar("T")
 
@@ -53,10 +55,16 @@ def fail(message: str, hint: str = "", code: int = EXIT_USAGE) -> typer.Exit:
 
 
 def exit_code(error: TetherError) -> int:
-    """2 when the caller's input is wrong, 3 when the server, network or permissions are."""
+    """2 when the caller's input is wrong, 3 when the server, network or permissions are.
+
+    A URI or path that names nothing (no such object, key or bucket) is the caller's input; a
+    store that refuses the credentials or cannot be reached is a permission or server error.
+    """
     if isinstance(error, ServerError):
         return EXIT_USAGE if error.is_input_error else EXIT_FAILURE
-    if isinstance(error, ClientError) or error.code.startswith(("identity.", "storage.bad")):
+    if isinstance(error, ClientError | BadInput | ObjectNotFound | BucketNotFound):
+        return EXIT_USAGE
+    if error.code.startswith("identity."):
         return EXIT_USAGE
     return EXIT_FAILURE
 
@@ -92,7 +100,8 @@ def read_secret(file: Path | None, env: str, prompt: str, *, what: str, option: 
 
 
 def open_client(config: Path | None, passphrase_file: Path | None = None) -> Client:
-    """The configured client; the key is decrypted only when a tx is signed."""
+    """The configured client; the key is decrypted only when a tx is signed, the S3
+    credentials (``TETHER_S3_*`` or ``AWS_*``) read only when an ``s3://`` object is."""
     directory = config_dir(config)
     settings: ClientConfig = call(lambda: load_config(directory))
 
@@ -108,7 +117,9 @@ def open_client(config: Path | None, passphrase_file: Path | None = None) -> Cli
         )
         return load_private_key(directory / KEY_FILE, secret)
 
-    return Client.from_settings(settings, signing_key=load_key)
+    return Client.from_settings(
+        settings, signing_key=load_key, s3=lambda: S3Access.from_env(os.environ)
+    )
 
 
 def show(value: Any, json_output: bool, render: Callable[[Any], None]) -> None:

@@ -31,7 +31,12 @@ from tetherai.storage.verification import VerificationReport
 def verify(
     version: VersionArg,
     from_store: Annotated[
-        bool, typer.Option("--from-store", help="Download every artifact and re-hash it.")
+        bool,
+        typer.Option(
+            "--from-store",
+            help="Re-hash every artifact where it is stored: s3:// ones read directly with your "
+            "S3 credentials (TETHER_S3_* or AWS_*), the rest downloaded through the server.",
+        ),
     ] = False,
     local: Annotated[
         Path | None,
@@ -80,7 +85,11 @@ def verify(
                     made = call(lambda: verify_rerun(manifest, rerun, cwd=cwd, progress=progress))
                     reproduction = made.report
                 method = "rerun" if rerun is not None else "store"
-                report = call(lambda: verify_from_store(client.http, manifest, progress))
+                report = call(
+                    lambda: verify_from_store(
+                        client.http, manifest, progress, buckets=client.buckets
+                    )
+                )
         answer: dict[str, Any] | None = None
         if record:
             answer = call(

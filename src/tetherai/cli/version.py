@@ -21,6 +21,7 @@ from tetherai.cli._client import (
     tx_line,
 )
 from tetherai.cli._common import console
+from tetherai.client.objects import check_uri, is_uri
 from tetherai.client.refs import parse_version
 from tetherai.client.run import Run
 from tetherai.storage.manifest import ARTIFACT_KINDS
@@ -47,7 +48,13 @@ def _version_group(ctx: typer.Context) -> None:
 VersionArg = Annotated[
     str, typer.Argument(help="The version, ORG/PROJECT/VERSION (e.g. Org1/digits/v1).")
 ]
-Files = Annotated[list[Path] | None, typer.Option(help="A file or directory (repeat for several).")]
+Files = Annotated[
+    list[str] | None,
+    typer.Option(
+        help="A file or directory (uploaded), or a URI registered where it is: s3://bucket/key, "
+        "s3://bucket/prefix/ or tether-obj:sha256/HEX (repeat for several)."
+    ),
+]
 
 
 def _pairs(values: list[str] | None, what: str) -> dict[str, str]:
@@ -77,8 +84,16 @@ def _time(ms: object) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _add(run: Run, kind: str, location: Path) -> None:
-    call(lambda: run.add_artifact(kind, location))
+def _add(run: Run, kind: str, source: str) -> None:
+    call(lambda: run.add_artifact(kind, source))
+
+
+def _check_source(source: str) -> None:
+    """A local path must exist and a URI be well formed before anything is sent."""
+    if is_uri(source):
+        call(lambda: check_uri(source))
+    elif not Path(source).exists():
+        raise fail(f"{source} does not exist")
 
 
 @app.command()
@@ -92,7 +107,9 @@ def create(
     log: Files = None,
     artifact: Annotated[
         list[str] | None,
-        typer.Option(help=f"KIND=PATH, KIND one of {', '.join(ARTIFACT_KINDS)} (repeatable)."),
+        typer.Option(
+            help=f"KIND=PATH or KIND=URI, KIND one of {', '.join(ARTIFACT_KINDS)} (repeatable)."
+        ),
     ] = None,
     metric: Annotated[
         list[str] | None, typer.Option(help="A final metric NAME=NUMBER (repeatable).")
@@ -111,10 +128,12 @@ def create(
 ) -> None:
     """Hash and upload the files, then register the version with a tx signed here.
 
-    Example: tether version create Org1/digits/v1 --code-repo https://git.example/digits --commit 4f2a9c1 --train-data out/train.csv --test-data out/test.csv --model out/model.json --log out/train.log --metric test_accuracy=0.97 --submit
+    A URI is registered where it is, hashed by streaming it, never uploaded: s3:// objects and prefixes are read with your S3 credentials (TETHER_S3_ACCESS_KEY_ID, TETHER_S3_SECRET_ACCESS_KEY, TETHER_S3_ENDPOINT, or AWS_*), tether-obj: objects through the server.
+
+    Example: tether version create Org1/digits/v1 --code-repo https://git.example/digits --commit 4f2a9c1 --train-data s3://datasets/digits/train.csv --test-data out/test.csv --model out/model.json --log out/train.log --metric test_accuracy=0.97 --submit
     """
     project, name = ref_of(version)
-    files: list[tuple[str, Path]] = [
+    files: list[tuple[str, str]] = [
         (kind, path)
         for kind, paths in (
             ("train_dataset", train_data),
@@ -131,10 +150,9 @@ def create(
                 f"--artifact takes KIND=PATH, not {value!r}",
                 f"KIND is one of {', '.join(ARTIFACT_KINDS)}",
             )
-        files.append((kind, Path(where)))
-    for _, location in files:
-        if not location.exists():
-            raise fail(f"{location} does not exist")
+        files.append((kind, where))
+    for _, source in files:
+        _check_source(source)
     metrics = {k: _number(k, v) for k, v in _pairs(metric, "--metric").items()}
     params = _pairs(param, "--param")
     with open_client(config, passphrase_file) as client:
@@ -152,8 +170,8 @@ def create(
         run.log_params(params)
         for metric_name, number in metrics.items():
             run.log_metric(metric_name, number)
-        for kind, location in files:
-            _add(run, kind, location)
+        for kind, source in files:
+            _add(run, kind, source)
         answer: dict[str, Any] = call(run.finish)
     found = {
         "version": version,

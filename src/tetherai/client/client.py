@@ -20,6 +20,7 @@ import httpx
 from tetherai.client._http import Http
 from tetherai.client.config import KEY_FILE, ClientConfig, default_config_dir, load_config
 from tetherai.client.errors import ClientError, ConfigError
+from tetherai.client.objects import S3Access, S3Buckets, artifact_from_uri, uri_label
 from tetherai.client.refs import parse_project
 from tetherai.crypto.digest import sha256_hex
 from tetherai.crypto.signature import PrivateKey
@@ -65,10 +66,14 @@ class Client:
         signing_key: PrivateKey | Callable[[], PrivateKey] | None = None,
         transport: httpx.BaseTransport | None = None,
         clock: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
+        s3: S3Access | Callable[[], S3Access | None] | None = None,
     ) -> None:
         """Connect to ``server`` with an API token; ``signing_key`` (or a function loading it
-        when first needed) and ``cert_sha256`` are your registered key, needed for writes."""
+        when first needed) and ``cert_sha256`` are your registered key, needed for writes;
+        ``s3`` your credentials for artifacts registered by ``s3://`` URI (or a function
+        giving them when first needed; :meth:`from_config` reads the environment)."""
         self.http = Http(server, token, transport=transport)
+        self.buckets = S3Buckets(s3)
         self.org = org
         self.username = username
         self.cert_sha256 = cert_sha256
@@ -87,7 +92,8 @@ class Client:
         """The client ``tether login`` configured (``$TETHER_CONFIG`` or the user config dir).
 
         The key file is decrypted with ``passphrase`` (default ``$TETHER_PASSPHRASE``) when
-        the first tx is signed.
+        the first tx is signed. S3 credentials come from ``TETHER_S3_*`` or ``AWS_*`` variables
+        (:meth:`tetherai.client.objects.S3Access.from_env`) unless ``s3`` is given.
         """
         from tetherai.identity.keys import load_private_key
 
@@ -104,6 +110,7 @@ class Client:
                 )
             return load_private_key(key_path, secret)
 
+        options.setdefault("s3", lambda: S3Access.from_env(os.environ))
         return cls.from_settings(config, signing_key=load_key, **options)
 
     @classmethod
@@ -247,6 +254,26 @@ class Client:
             raise ClientError(f"{location} is neither a file nor a directory")
         stored = self._upload_file(location, location.name)
         return {"kind": kind, "name": label} | stored
+
+    def artifact_from_uri(self, kind: str, uri: str, name: str = "") -> Json:
+        """Register an object where it is: hash what ``uri`` names by streaming it (an
+        ``s3://`` object or prefix with your credentials, a ``tether-obj:`` object through the
+        API); nothing is uploaded. Returns the manifest entry.
+
+        Raises:
+            ClientError: an unknown artifact kind.
+            UnsupportedURI: an unknown scheme or a malformed URI (``file://``: give the path).
+            ObjectNotFound, BucketNotFound: nothing is there.
+            ConfigError: an ``s3://`` URI and no S3 credentials.
+            AccessDenied, StorageUnavailable, ServerError: the store refused or failed.
+        """
+        if kind not in ARTIFACT_KINDS:
+            raise ClientError(
+                f"{kind!r} is not an artifact kind", hint=f"use one of {', '.join(ARTIFACT_KINDS)}"
+            )
+        label = name or uri_label(kind, uri)
+        with ByteProgress(f"hashing {uri}") as progress:
+            return artifact_from_uri(self.http, self.buckets, kind, uri, label, progress)
 
     def _upload_file(self, location: Path, label: str) -> Json:
         size = location.stat().st_size

@@ -4,6 +4,10 @@ Nothing reaches the server while the script trains. When the ``with`` block ends
 exception, every artifact is hashed and uploaded, and one tx registers the version with its
 artifacts and experiments (submitting it for review if asked). A block that raises registers
 nothing: a failed training run is not a version.
+
+An artifact given by URI (``s3://bucket/key``, ``s3://bucket/prefix/``, ``tether-obj:sha256/…``)
+is registered where it is, hashed by streaming it (:mod:`tetherai.client.objects`). URIs are
+hashed before any local file is uploaded, so a bad URI fails the run before anything is sent.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from tetherai.client.errors import ClientError
+from tetherai.client.objects import check_uri, is_uri, local_path, uri_label
 from tetherai.storage.manifest import ARTIFACT_KINDS
 
 if TYPE_CHECKING:
@@ -32,7 +37,8 @@ class _Experiment:
     hyperparameters: Json = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
     series: dict[str, list[float]] = field(default_factory=dict)
-    log: Path | None = None
+    log: str | None = None
+    """The name of the experiment's log artifact."""
 
     def is_empty(self) -> bool:
         return not (self.hyperparameters or self.metrics or self.series or self.log)
@@ -74,7 +80,8 @@ class Run:
         }
         self._main = _Experiment(experiment)
         self._experiments: list[_Experiment] = []
-        self._artifacts: list[tuple[str, Path, str]] = []
+        self._artifacts: list[tuple[str, Path | str, str]] = []
+        """(kind, local path or URI, name) in the order added."""
         self.result: Json | None = None
         """The registering tx's ``{tx_id, valid, result}`` once the run is finished."""
         self.artifacts: list[Json] = []
@@ -100,16 +107,28 @@ class Run:
         self._main.series[name] = [_number(name, value) for value in values]
 
     def add_artifact(self, kind: str, path: str | os.PathLike[str], *, name: str = "") -> None:
-        """Register a file of ``kind`` (train_dataset, test_dataset, model, log, code, …)."""
+        """Register an artifact of ``kind`` (train_dataset, test_dataset, model, log, code, …):
+        a local file or directory (uploaded), or a URI (registered in place, not uploaded).
+
+        Raises:
+            ClientError: an unknown kind, or a name this run already has.
+            UnsupportedURI: a URI with an unknown scheme or malformed for its scheme.
+        """
         if kind not in ARTIFACT_KINDS:
             raise ClientError(
                 f"{kind!r} is not an artifact kind", hint=f"use one of {', '.join(ARTIFACT_KINDS)}"
             )
-        location = Path(path)
-        label = name or location.name
+        source: Path | str
+        if is_uri(path):
+            uri = str(path)
+            check_uri(uri)
+            source = local_path(uri) or uri
+        else:
+            source = Path(path)
+        label = name or (source.name if isinstance(source, Path) else uri_label(kind, source))
         if any(label == known for _, _, known in self._artifacts):
             raise ClientError(f"this run already has an artifact named {label!r}")
-        self._artifacts.append((kind, location, label))
+        self._artifacts.append((kind, source, label))
 
     def log_experiment(
         self,
@@ -124,22 +143,28 @@ class Run:
         is its log file, registered as a ``log`` artifact and linked by digest."""
         checked = {k: _number(k, v) for k, v in (metrics or {}).items()}
         curves = {k: [_number(k, x) for x in v] for k, v in (series or {}).items()}
-        log_path = Path(log) if log is not None else None
-        if log_path is not None:
-            self.add_artifact("log", log_path)
+        log_name: str | None = None
+        if log is not None:
+            self.add_artifact("log", log)
+            log_name = self._artifacts[-1][2]
         self._experiments.append(
-            _Experiment(name, dict(hyperparameters or {}), checked, curves, log_path)
+            _Experiment(name, dict(hyperparameters or {}), checked, curves, log_name)
         )
 
     def finish(self) -> Json:
         """Hash, upload and register now (the ``with`` block does this on exit)."""
         if self.result is not None:
             raise ClientError(f"version {self.version} was already registered by this run")
+        # URIs first: they are only read, so a bad one fails before anything is uploaded.
         entries = {
-            path: self.client.upload_artifact(kind, path, label)
-            for kind, path, label in self._artifacts
+            label: self.client.artifact_from_uri(kind, source, label)
+            for kind, source, label in self._artifacts
+            if isinstance(source, str)
         }
-        self.artifacts = list(entries.values())
+        for kind, source, label in self._artifacts:
+            if isinstance(source, Path):
+                entries[label] = self.client.upload_artifact(kind, source, label)
+        self.artifacts = [entries[label] for _, _, label in self._artifacts]
         experiments = [
             self._experiment_json(e, entries)
             for e in [self._main, *self._experiments]
@@ -155,7 +180,7 @@ class Run:
         return self.result
 
     @staticmethod
-    def _experiment_json(experiment: _Experiment, entries: dict[Path, Json]) -> Json:
+    def _experiment_json(experiment: _Experiment, entries: dict[str, Json]) -> Json:
         found: Json = {
             "name": experiment.name,
             "hyperparameters": experiment.hyperparameters,

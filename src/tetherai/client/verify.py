@@ -2,7 +2,8 @@
 
 Three sources, one comparison (``storage.verification``):
 
-- ``from_store``: download every artifact through the API and hash it as it streams;
+- ``from_store``: stream every artifact where it is stored and hash it as it streams: ``s3://``
+  objects directly with your S3 credentials, the rest through the API (:class:`StoresSource`);
 - ``local``: a directory holding copies of the artifacts, by name;
 - ``rerun``: run the version's command into a fresh directory and hash what it made there —
   the registered files must also still be intact in the store, so those are checked too.
@@ -19,17 +20,29 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from tetherai.client._http import Http
-from tetherai.client.errors import ClientError, ServerError
+from tetherai.client.errors import ClientError, ConfigError, ServerError
+from tetherai.client.objects import NO_CREDENTIALS_HINT, S3Buckets, api_digest
 from tetherai.storage.base import ProgressCallback
 from tetherai.storage.errors import ManifestError, ObjectNotFound, Unreadable
 from tetherai.storage.hashing import DirectoryDigest
 from tetherai.storage.manifest import ArtifactEntry, FileEntry, directory_digest, parse_tree
-from tetherai.storage.verification import DirectorySource, VerificationReport, verify_artifacts
+from tetherai.storage.uri import digest_of_content_uri
+from tetherai.storage.verification import (
+    DirectorySource,
+    StoreSource,
+    VerificationReport,
+    verify_artifacts,
+)
 
-__all__ = ["ApiStoreSource", "Rerun", "verify_from_store", "verify_local", "verify_rerun"]
+__all__ = [
+    "ApiStoreSource",
+    "Rerun",
+    "StoresSource",
+    "verify_from_store",
+    "verify_local",
+    "verify_rerun",
+]
 
 OUT_PLACEHOLDER = "{out}"
 
@@ -44,17 +57,7 @@ class ApiStoreSource:
         return f"object store of {self._http.server}"
 
     def _digest(self, sha256: str, what: str, progress: ProgressCallback | None) -> tuple[str, int]:
-        try:
-            return self._http.download_digest(sha256, progress)
-        except ServerError as error:
-            if error.status == 404:
-                raise ObjectNotFound(f"the object store has no {what}") from error
-            raise
-        except httpx.HTTPError as error:
-            # The server cuts the stream when its stored copy does not hash to the digest.
-            raise Unreadable(
-                f"the store's copy of {what} does not match its digest (download cut short)"
-            ) from error
+        return api_digest(self._http, sha256, what, progress)
 
     def hash_file_artifact(
         self, entry: ArtifactEntry, progress: ProgressCallback | None
@@ -82,10 +85,65 @@ class ApiStoreSource:
         return DirectoryDigest(tuple(files), sum(f.size for f in files), directory_digest(files))
 
 
+class StoresSource:
+    """``verify --from-store``: ``s3://`` artifacts read directly with the reviewer's own
+    credentials, everything else through the server's API by digest.
+
+    Direct reads rather than the API's rehash route: the digests are then recomputed on the
+    reviewer's machine, independently of the server, and the server needs no access to the
+    team's buckets. Without S3 credentials, an ``s3://`` artifact that is a content address of
+    its own digest (an upload to a server whose store is S3) is read through the API; any other
+    is a :class:`ConfigError` — the reviewer's setup, never a recorded mismatch.
+    """
+
+    def __init__(self, http: Http, buckets: S3Buckets) -> None:
+        self._api = ApiStoreSource(http)
+        self._buckets = buckets
+        self._direct = StoreSource(buckets)
+
+    def describe(self) -> str:
+        direct = " and S3 read with your credentials" if self._buckets.access else ""
+        return self._api.describe() + direct
+
+    def _source(self, entry: ArtifactEntry) -> ApiStoreSource | StoreSource:
+        if not self._buckets.handles(entry.uri):
+            return self._api
+        if self._buckets.access is not None:
+            return self._direct
+        if digest_of_content_uri(entry.uri) == entry.sha256:
+            return self._api
+        raise ConfigError(
+            f"artifact {entry.name!r} is in S3 ({entry.uri}) and you have no S3 credentials",
+            hint=NO_CREDENTIALS_HINT,
+        )
+
+    def hash_file_artifact(
+        self, entry: ArtifactEntry, progress: ProgressCallback | None
+    ) -> tuple[str, int]:
+        return self._source(entry).hash_file_artifact(entry, progress)
+
+    def hash_directory_artifact(
+        self, entry: ArtifactEntry, progress: ProgressCallback | None
+    ) -> DirectoryDigest:
+        return self._source(entry).hash_directory_artifact(entry, progress)
+
+
 def verify_from_store(
-    http: Http, manifest: Sequence[dict[str, Any]], progress: ProgressCallback | None = None
+    http: Http,
+    manifest: Sequence[dict[str, Any]],
+    progress: ProgressCallback | None = None,
+    *,
+    buckets: S3Buckets | None = None,
 ) -> VerificationReport:
-    return verify_artifacts(manifest, ApiStoreSource(http), progress=progress)
+    """Re-hash every artifact where it is stored (see :class:`StoresSource`).
+
+    Raises:
+        ConfigError: an ``s3://`` artifact and no S3 credentials to read it.
+        AccessDenied, BucketNotFound, StorageUnavailable, ServerError: a store cannot be read
+            at all (nothing is reported as a mismatch then).
+    """
+    source = StoresSource(http, buckets or S3Buckets(None))
+    return verify_artifacts(manifest, source, progress=progress)
 
 
 def verify_local(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,6 +17,8 @@ from tests.common.network import PASSPHRASE, make_network
 from tests.common.server import serve
 
 from tetherai.api.app import create_app
+from tetherai.cli._client import run_app
+from tetherai.cli.main import app as cli_app
 from tetherai.client import Client, ClientConfig, save_config
 from tetherai.client.accounts import create_api_token, register_public_key
 from tetherai.client.config import KEY_FILE
@@ -139,3 +143,62 @@ def mlflow_run(tmp_path: Path) -> dict[str, Any]:
             "digits", f"{run.info.artifact_uri}/model", run_id=run_id
         )
     return {"uri": uri, "run_id": run_id, "model_version": str(version.version), "files": files}
+
+
+class Terminal:
+    """A person at a terminal: runs ``tether`` in this process with their own config dir, key
+    passphrase and password (the exit code is checked; the output returned)."""
+
+    def __init__(
+        self,
+        name: str,
+        root: Path,
+        url: str,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        self.name, self.url = name, url
+        self.config = root / name
+        self.monkeypatch, self.capsys = monkeypatch, capsys
+
+    def _env(self) -> None:
+        self.monkeypatch.setenv("TETHER_CONFIG", str(self.config))
+        self.monkeypatch.setenv("TETHER_PASSPHRASE", f"{self.name} key passphrase")
+        self.monkeypatch.setenv("TETHER_PASSWORD", f"{self.name}-password-for-tests")
+
+    def __call__(self, *args: str, expect: int = 0) -> str:
+        self._env()
+        with pytest.raises(SystemExit) as stopped:
+            run_app(cli_app, list(args))
+        out, err = self.capsys.readouterr()
+        assert stopped.value.code == expect, f"{args}: {out}\n{err}"
+        return out + err
+
+    def json(self, *args: str, expect: int = 0) -> Any:
+        self._env()
+        with pytest.raises(SystemExit) as stopped:
+            run_app(cli_app, [*args, "--json"])
+        out, err = self.capsys.readouterr()
+        assert stopped.value.code == expect, f"{args}: {out}\n{err}"
+        return json.loads(out)
+
+    def onboard(self) -> dict[str, Any]:
+        self("login", self.url, "--username", self.name)
+        self("key", "create")
+        found: dict[str, Any] = self.json("key", "register", "--name", "laptop")
+        return found
+
+
+@pytest.fixture
+def terminal(
+    server: httpx.Client,
+    cast: Cast,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Any:
+    # The CLI signs with the wall clock; the test ledger's clock is set to it.
+    cast.net.clock.now = time.time_ns() // 1_000_000
+    return lambda name: Terminal(
+        name, tmp_path / "people", str(server.base_url), monkeypatch, capsys
+    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -13,62 +12,6 @@ from tests.common.lifecycle import Cast
 
 from tetherai.cli._client import run_app
 from tetherai.cli.main import app
-
-
-class Terminal:
-    def __init__(
-        self,
-        name: str,
-        root: Path,
-        url: str,
-        monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str],
-    ) -> None:
-        self.name, self.url = name, url
-        self.config = root / name
-        self.monkeypatch, self.capsys = monkeypatch, capsys
-
-    def _env(self) -> None:
-        self.monkeypatch.setenv("TETHER_CONFIG", str(self.config))
-        self.monkeypatch.setenv("TETHER_PASSPHRASE", f"{self.name} key passphrase")
-        self.monkeypatch.setenv("TETHER_PASSWORD", f"{self.name}-password-for-tests")
-
-    def __call__(self, *args: str, expect: int = 0) -> str:
-        self._env()
-        with pytest.raises(SystemExit) as stopped:
-            run_app(app, list(args))
-        out, err = self.capsys.readouterr()
-        assert stopped.value.code == expect, f"{args}: {out}\n{err}"
-        return out + err
-
-    def json(self, *args: str, expect: int = 0) -> Any:
-        self._env()
-        with pytest.raises(SystemExit) as stopped:
-            run_app(app, [*args, "--json"])
-        out, err = self.capsys.readouterr()
-        assert stopped.value.code == expect, f"{args}: {out}\n{err}"
-        return json.loads(out)
-
-    def onboard(self) -> dict[str, Any]:
-        self("login", self.url, "--username", self.name)
-        self("key", "create")
-        found: dict[str, Any] = self.json("key", "register", "--name", "laptop")
-        return found
-
-
-@pytest.fixture
-def terminal(
-    server: httpx.Client,
-    cast: Cast,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Any:
-    # The CLI signs with the wall clock; the test ledger's clock is set to it.
-    cast.net.clock.now = time.time_ns() // 1_000_000
-    return lambda name: Terminal(
-        name, tmp_path / "people", str(server.base_url), monkeypatch, capsys
-    )
 
 
 def test_register_verify_locally_and_from_the_store_deploy(

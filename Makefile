@@ -6,10 +6,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_HOME ?= .demo
-# Debian packages the tests need: PostgreSQL 15 (service database), Chromium + its driver
-# (browser tests through Playwright), poppler-utils (pdftoppm renders the PDF reports),
-# fonts-noto-cjk (Chinese pages and reports), etcd-server (cluster mode's ordering).
-SYSTEM_PACKAGES ?= postgresql chromium chromium-driver poppler-utils fonts-noto-cjk etcd-server
+# Debian packages the server needs at run time: Pango (WeasyPrint renders the PDF audit reports
+# with it) and CJK fonts (Chinese pages and reports).
+RUN_PACKAGES ?= libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk
+# ... and the tests: PostgreSQL 15 (service database), Chromium + its driver (browser tests
+# through Playwright), poppler-utils (pdftoppm checks the PDF reports), etcd-server (cluster
+# mode's ordering).
+SYSTEM_PACKAGES ?= $(RUN_PACKAGES) postgresql chromium chromium-driver poppler-utils etcd-server
 
 .PHONY: run test install system-deps lint typecheck bench clean example
 
@@ -23,6 +26,7 @@ system-deps:
 	bash scripts/install-system-deps.sh $(SYSTEM_PACKAGES)
 
 run: install
+	bash scripts/install-system-deps.sh $(RUN_PACKAGES)
 	bash scripts/run-demo.sh "$(BIN)" "$(DEMO_HOME)"
 
 test: install system-deps

@@ -1,0 +1,201 @@
+"""The node-to-node HTTP endpoints of cluster peers and orderers (standard library only).
+
+A peer serves ``GET /status``, ``GET /blocks?start=&limit=`` (for peers catching up after
+compaction), ``POST /query``, ``GET /proof/inclusion?seq=&size=`` and ``POST /txs`` (forwarded
+to the orderer; refused with 409 once the peer has diverged). An orderer serves ``GET /status``
+and ``POST /txs`` (the answer comes once the tx's block is stored in etcd). Errors use the
+project's one shape ``{"error": {"code", "message", "hint", "details"}}``. The user-facing API
+(``tether serve``) stays the FastAPI app; these endpoints are the cluster's plumbing.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+
+from tetherai.errors import TetherError
+from tetherai.ledger.errors import TxRejected
+from tetherai.ledger.executor import TxResult
+from tetherai.ledger.transaction import Envelope
+from tetherai.ordering.errors import OrdererBusy, OrdererClosed
+from tetherai.ordering.etcd import EtcdOrderer, encode_block
+from tetherai.services.cluster.follower import PeerFollower, stored_block
+
+__all__ = ["HttpError", "serve_orderer", "serve_peer"]
+
+Handler = Callable[[str, dict[str, list[str]], Any], tuple[int, Any]]
+
+
+class HttpError(TetherError):
+    code = "cluster.http"
+
+    def __init__(self, status: int, message: str, *, code: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.status = status
+        self.code = code
+
+
+def error_body(error: TetherError) -> dict[str, Any]:
+    return {
+        "error": {
+            "code": error.code,
+            "message": error.message,
+            "hint": error.hint or None,
+            "details": getattr(error, "details", None) or {},
+        }
+    }
+
+
+def result_json(result: TxResult) -> dict[str, Any]:
+    return {
+        "tx_id": result.tx_id,
+        "valid": result.valid,
+        "code": result.code,
+        "message": result.message,
+        "result": result.result,
+    }
+
+
+def _server(address: tuple[str, int], handle: Handler) -> ThreadingHTTPServer:
+    class RequestHandler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return  # quiet: the node's own log says what matters
+
+        def _answer(self, method: str) -> None:
+            url = urlparse(self.path)
+            body: Any = None
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    body = json.loads(self.rfile.read(length))
+                status, payload = handle(f"{method} {url.path}", parse_qs(url.query), body)
+            except HttpError as error:
+                status, payload = error.status, error_body(error)
+            except TxRejected as error:
+                status, payload = 422, error_body(error)
+            except (OrdererBusy, OrdererClosed) as error:
+                status, payload = 503, error_body(error)
+            except TetherError as error:
+                status, payload = 400, error_body(error)
+            except (ValueError, KeyError, TypeError) as error:
+                status = 400
+                payload = error_body(
+                    HttpError(400, f"bad request: {error}", code="http.bad_request")
+                )
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            self._answer("GET")
+
+        def do_POST(self) -> None:
+            self._answer("POST")
+
+    server = ThreadingHTTPServer(address, RequestHandler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def _not_found(route: str) -> HttpError:
+    return HttpError(404, f"no such endpoint: {route}", code="http.not_found")
+
+
+def _int(query: dict[str, list[str]], name: str, default: int | None = None) -> int:
+    values = query.get(name)
+    if not values:
+        if default is None:
+            raise HttpError(400, f"query parameter {name} is required", code="http.bad_request")
+        return default
+    return int(values[0])
+
+
+def serve_peer(follower: PeerFollower, orderer_urls: list[str]) -> ThreadingHTTPServer:
+    http = httpx.Client(timeout=60)
+
+    def handle(route: str, query: dict[str, list[str]], body: Any) -> tuple[int, Any]:
+        if route == "GET /status":
+            return 200, follower.status()
+        if route == "GET /blocks":
+            start = _int(query, "start")
+            limit = min(_int(query, "limit", 64), 256)
+            blocks = []
+            for number in range(start, min(start + limit, follower.peer.head.height)):
+                block = stored_block(follower.store, number)
+                if block is not None:
+                    blocks.append(json.loads(encode_block(block)))
+            return 200, {"blocks": blocks}
+        if route == "POST /query":
+            result = follower.peer.query(body["contract"], body["fn"], body.get("args") or {})
+            return 200, {"result": result, "height": follower.peer.head.height}
+        if route == "GET /proof/inclusion":
+            proof = follower.peer.inclusion_proof(
+                _int(query, "seq"), _int(query, "size", 0) or None
+            )
+            return 200, {"proof": [node.hex() for node in proof]}
+        if route == "POST /txs":
+            if follower.divergence is not None:
+                raise HttpError(
+                    409,
+                    f"peer {follower.name} diverged at block {follower.divergence.block}; "
+                    "it accepts no writes",
+                    code="cluster.divergent",
+                    hint="send writes to another peer; rebuild this peer's ledger from the others",
+                )
+            Envelope.from_json(body)  # refuse garbage here rather than at the orderer
+            return _forward(http, orderer_urls, body)
+        raise _not_found(route)
+
+    return _server(follower.spec.host_port, handle)
+
+
+def _forward(http: httpx.Client, urls: list[str], body: Any) -> tuple[int, Any]:
+    last: Exception | None = None
+    for url in urls:
+        try:
+            response = http.post(f"{url}/txs", json=body)
+        except httpx.HTTPError as error:
+            last = error
+            continue
+        if response.status_code == 503:  # a standby orderer: try the next one
+            last = None
+            continue
+        return response.status_code, response.json()
+    raise HttpError(
+        503, f"no orderer took the tx ({last or 'all are standing by'})", code="cluster.no_orderer"
+    )
+
+
+def serve_orderer(
+    address: tuple[str, int], orderer: Callable[[], EtcdOrderer | None], timeout: float = 60
+) -> ThreadingHTTPServer:
+    def handle(route: str, query: dict[str, list[str]], body: Any) -> tuple[int, Any]:
+        current = orderer()
+        if route == "GET /status":
+            if current is None:
+                return 200, {"leader": False, "height": None}
+            return 200, {
+                "leader": current.is_leader,
+                "name": current.name,
+                "height": current.peer.head.height,
+            }
+        if route == "POST /txs":
+            if current is None or not current.is_leader:
+                raise HttpError(503, "this orderer is standing by", code="cluster.standby")
+            result = current.submit(Envelope.from_json(body)).result(timeout=timeout)
+            return 200, result_json(result)
+        raise _not_found(route)
+
+    return _server(address, handle)

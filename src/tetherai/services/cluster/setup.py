@@ -1,0 +1,185 @@
+"""Create a cluster network's files and put its genesis block in etcd (``tether network``).
+
+A cluster home holds ``cluster.toml``, each org's CA and admin, each orderer's and peer's
+Ed25519 key, each node's own ledger (``nodes/<node>/ledger.sqlite``) and ``genesis.block``.
+In a real consortium each org keeps its own CA key and node keys on its own machines; one
+directory here is what a demo or a test on one machine needs, with the same layout per org.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from tetherai.contracts.membership import MembershipRules
+from tetherai.contracts.registry import default_registry, genesis_versions
+from tetherai.crypto.signature import Algorithm
+from tetherai.identity.ca import CertificateAuthority
+from tetherai.identity.certificate import certificate_to_pem
+from tetherai.identity.keys import DEFAULT_KDF_ROUNDS, write_private_key
+from tetherai.identity.roles import Role
+from tetherai.ledger.block import Block
+from tetherai.ledger.peer import Peer
+from tetherai.ledger.sqlite_store import SqliteLedgerStore
+from tetherai.ordering.batching import cut_block
+from tetherai.ordering.etcd import ChainKeys, append_block, decode_block, encode_block
+from tetherai.ordering.etcd_client import EtcdClient
+from tetherai.services.cluster.config import ClusterConfig, ConfigError
+from tetherai.services.home import NetworkHome
+from tetherai.services.network import ParticipantKey, issue_participant, load_node_key
+
+__all__ = ["ClusterHome", "add_org_ca", "bootstrap_chain", "create_cluster"]
+
+CONFIG_FILE = "cluster.toml"
+GENESIS_FILE = "genesis.block"
+
+
+class ClusterHome(NetworkHome):
+    """A :class:`NetworkHome` whose nodes each keep their own ledger."""
+
+    @property
+    def cluster_config_path(self) -> Path:
+        return self.root / CONFIG_FILE
+
+    def cluster_config(self) -> ClusterConfig:
+        if not self.cluster_config_path.exists():
+            raise ConfigError(
+                f"no cluster network at {self.root}", hint="run 'tether network init' first"
+            )
+        return ClusterConfig.load(self.cluster_config_path)
+
+    def node_ledger(self, node: str) -> Path:
+        return self.node_dir(node) / "ledger.sqlite"
+
+    @property
+    def genesis_path(self) -> Path:
+        return self.root / GENESIS_FILE
+
+    def genesis(self) -> Block:
+        return decode_block(self.genesis_path.read_bytes())
+
+
+def _raw_public(key: Ed25519PrivateKey) -> str:
+    return base64.b64encode(key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)).decode()
+
+
+def add_org_ca(
+    home: ClusterHome,
+    org: str,
+    admin_id: str,
+    passphrase: bytes,
+    now: datetime,
+    *,
+    kdf_rounds: int = DEFAULT_KDF_ROUNDS,
+) -> tuple[CertificateAuthority, ParticipantKey]:
+    """Create an org's CA and its first admin (the admin signs the org's txs)."""
+    ca = CertificateAuthority.create(org, algorithm=Algorithm.ED25519, now=now)
+    ca.save(home.ca_dir(org), passphrase, kdf_rounds=kdf_rounds)
+    admin = issue_participant(
+        home, ca, admin_id, Role.ORG_ADMIN, passphrase, now, Algorithm.ED25519,
+        kdf_rounds=kdf_rounds,
+    )  # fmt: skip
+    return ca, admin
+
+
+def create_cluster(
+    home: ClusterHome,
+    config: ClusterConfig,
+    *,
+    passphrase: bytes,
+    now_ms: int,
+    kdf_rounds: int = DEFAULT_KDF_ROUNDS,
+) -> Block:
+    """Create every org's CA and admin, every node's key, and the genesis block.
+
+    The genesis tx (signed by the first org's admin) installs all orgs' CAs, admins, peers
+    and orderers; the block is signed by the first orderer and written to ``genesis.block``.
+    """
+    if home.cluster_config_path.exists():
+        raise ConfigError(f"{home.root} already holds a cluster network")
+    home.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    now = datetime.fromtimestamp(now_ms / 1000, tz=UTC)
+    cas: dict[str, CertificateAuthority] = {}
+    admins: list[ParticipantKey] = []
+    for org in config.orgs:
+        ca, admin = add_org_ca(home, org.name, org.admin, passphrase, now, kdf_rounds=kdf_rounds)
+        cas[org.name] = ca
+        admins.append(admin)
+    keys: dict[str, Ed25519PrivateKey] = {}
+    for node in (*config.orderers, *config.peers):
+        key = Ed25519PrivateKey.generate()
+        write_private_key(
+            home.node_dir(node.name) / "key.pem", key, passphrase, kdf_rounds=kdf_rounds
+        )
+        (home.node_dir(node.name) / "key.pub").write_text(_raw_public(key) + "\n")
+        keys[node.name] = key
+    genesis_tx = admins[0].sign(
+        config.channel,
+        "membership",
+        "bootstrap",
+        {
+            "channel": {
+                "name": config.channel,
+                "orderers": [
+                    {"name": o.name, "public_key": _raw_public(keys[o.name])}
+                    for o in config.orderers
+                ],
+                "peers": [
+                    {"name": p.name, "org": p.org, "public_key": _raw_public(keys[p.name])}
+                    for p in config.peers
+                ],
+                "contracts": genesis_versions(),
+            },
+            "orgs": [
+                {"org": org, "ca_cert": certificate_to_pem(ca.certificate).decode()}
+                for org, ca in cas.items()
+            ],
+            "participants": [admin.certificate_pem for admin in admins],
+        },
+        now_ms,
+    )
+    # Cut the genesis block on a throwaway peer: it checks the tx is accepted before anyone
+    # depends on it.
+    scratch = home.root / "genesis-check.sqlite"
+    store = SqliteLedgerStore(scratch)
+    peer = Peer(
+        store=store, channel=config.channel, registry=default_registry(), rules=MembershipRules()
+    )
+    try:
+        block = cut_block(peer, [genesis_tx], keys[config.orderers[0].name], now_ms)
+        result = peer.commit(block)[0]
+        if not result.valid:
+            raise ConfigError(f"the genesis tx was refused: {result.code}: {result.message}")
+    finally:
+        peer.close()
+        store.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{scratch}{suffix}").unlink(missing_ok=True)
+    home.genesis_path.write_bytes(encode_block(block))
+    home.cluster_config_path.write_text(config.to_toml())
+    return block
+
+
+def bootstrap_chain(home: ClusterHome, client: EtcdClient) -> str:
+    """Put the genesis block in etcd unless the chain has one; return the genesis hash.
+
+    Raises:
+        ConfigError: etcd already holds another chain for this channel.
+    """
+    config = home.cluster_config()
+    genesis = home.genesis()
+    keys = ChainKeys(config.channel)
+    if not append_block(client, keys, genesis):
+        raise ConfigError(
+            f"etcd already holds a different chain for channel {config.channel}",
+            hint="use fresh etcd members, or the home that created this chain",
+        )
+    return genesis.header.hash
+
+
+def node_key(home: ClusterHome, node: str, passphrase: bytes) -> Ed25519PrivateKey:
+    return load_node_key(home, node, passphrase)

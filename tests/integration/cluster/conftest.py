@@ -1,0 +1,160 @@
+"""Real etcd members and real peer processes on 127.0.0.1 for the cluster tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.common.network import PASSPHRASE, START_MS, TEST_KDF_ROUNDS
+from tetherai.contracts.membership import MembershipRules
+from tetherai.contracts.registry import default_registry
+from tetherai.ledger.peer import Peer
+from tetherai.ledger.sqlite_store import SqliteLedgerStore
+from tetherai.ordering.etcd import EtcdOrderer
+from tetherai.ordering.etcd_client import EtcdClient
+from tetherai.services.cluster.config import ClusterConfig, NodeSpec, OrgSpec
+from tetherai.services.cluster.etcd_members import EtcdCluster, free_port
+from tetherai.services.cluster.setup import ClusterHome, bootstrap_chain, create_cluster, node_key
+from tetherai.services.network import ParticipantKey, load_participant
+
+pytestmark = pytest.mark.integration
+
+ORGS = ("Org1", "Org2", "Org3")
+
+
+@pytest.fixture
+def etcd(tmp_path: Path) -> Iterator[EtcdCluster]:
+    cluster = EtcdCluster.create(tmp_path / "etcd", 3)
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@dataclass
+class Cluster:
+    home: ClusterHome
+    config: ClusterConfig
+    etcd: EtcdCluster
+    client: EtcdClient
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    orderers: list[EtcdOrderer] = field(default_factory=list)
+
+    def admin(self, org: str = "Org1") -> ParticipantKey:
+        return load_participant(self.home, org, "admin", PASSPHRASE)
+
+    def open_orderer(self, name: str = "orderer0.Org1", **options: object) -> EtcdOrderer:
+        store = SqliteLedgerStore(self.home.node_ledger(name))
+        peer = Peer(
+            store=store,
+            channel=self.config.channel,
+            registry=default_registry(),
+            rules=MembershipRules(),
+        )
+        orderer = EtcdOrderer(
+            peer,
+            self.client,
+            name=name,
+            key=node_key(self.home, name, PASSPHRASE),
+            peers=[p.name for p in self.config.peers],
+            **options,  # type: ignore[arg-type]
+        )
+        self.orderers.append(orderer)
+        return orderer
+
+    def close_orderer(self, orderer: EtcdOrderer) -> None:
+        orderer.close()
+        orderer.peer.close()
+        orderer.peer.store.close()
+        self.orderers.remove(orderer)
+
+    def start_peer(self, name: str) -> None:
+        log = (self.home.root / f"{name}.log").open("ab")
+        self.processes[name] = subprocess.Popen(
+            [sys.executable, "-m", "tetherai.services.cluster", "peer",
+             "--home", str(self.home.root), "--name", name],  # fmt: skip
+            env={**os.environ, "TETHER_PASSPHRASE": PASSPHRASE.decode()},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+        url = self.config.peer(name).url
+        stop = time.monotonic() + 20
+        while time.monotonic() < stop:
+            try:
+                httpx.get(f"{url}/status", timeout=1)
+                return
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        raise AssertionError(f"peer {name} did not start: {self.log(name)}")
+
+    def log(self, name: str) -> str:
+        return (self.home.root / f"{name}.log").read_text()
+
+    def kill_peer(self, name: str) -> None:
+        process = self.processes.pop(name)
+        process.kill()
+        process.wait(timeout=10)
+
+    def stop_peer(self, name: str) -> None:
+        process = self.processes.pop(name)
+        process.terminate()
+        process.wait(timeout=15)
+
+    def status(self, name: str) -> dict[str, object]:
+        response = httpx.get(f"{self.config.peer(name).url}/status", timeout=5)
+        data: dict[str, object] = response.json()
+        return data
+
+    def wait_height(self, names: list[str], height: int, timeout: float = 30) -> None:
+        stop = time.monotonic() + timeout
+        while True:
+            heights = {name: self.status(name)["height"] for name in names}
+            if all(isinstance(h, int) and h >= height for h in heights.values()):
+                return
+            if time.monotonic() > stop:
+                raise AssertionError(f"peers did not reach height {height}: {heights}")
+            time.sleep(0.05)
+
+    def close(self) -> None:
+        for orderer in list(self.orderers):
+            self.close_orderer(orderer)
+        for name in list(self.processes):
+            self.stop_peer(name)
+        self.client.close()
+
+
+def make_cluster(root: Path, etcd: EtcdCluster) -> Cluster:
+    config = ClusterConfig(
+        channel="main",
+        etcd=tuple(etcd.endpoints),
+        orgs=tuple(OrgSpec(org, "admin") for org in ORGS),
+        peers=tuple(NodeSpec(f"peer0.{org}", org, f"127.0.0.1:{free_port()}") for org in ORGS),
+        orderers=(
+            NodeSpec("orderer0.Org1", "Org1", f"127.0.0.1:{free_port()}"),
+            NodeSpec("orderer1.Org2", "Org2", f"127.0.0.1:{free_port()}"),
+        ),
+    )
+    home = ClusterHome(root / "cluster")
+    create_cluster(home, config, passphrase=PASSPHRASE, now_ms=START_MS, kdf_rounds=TEST_KDF_ROUNDS)
+    client = EtcdClient(etcd.endpoints, timeout=1.0, deadline=30)
+    bootstrap_chain(home, client)
+    return Cluster(home, config, etcd, client)
+
+
+@pytest.fixture
+def cluster(tmp_path: Path, etcd: EtcdCluster) -> Iterator[Cluster]:
+    made = make_cluster(tmp_path, etcd)
+    try:
+        yield made
+    finally:
+        made.close()

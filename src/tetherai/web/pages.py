@@ -14,7 +14,7 @@ import hmac
 import json
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -262,6 +262,8 @@ class PageForm:
     request: Request
     session: SessionInfo
     fields: dict[str, str]
+    repeated: dict[str, list[str]] = field(default_factory=dict)
+    """Every value of each field (checkboxes of one name), in the order sent."""
 
     @property
     def user(self) -> UserInfo:
@@ -269,6 +271,9 @@ class PageForm:
 
     def get(self, name: str, default: str = "") -> str:
         return self.fields.get(name, default).strip()
+
+    def get_all(self, name: str) -> list[str]:
+        return [value.strip() for value in self.repeated.get(name, [])]
 
     def signer(self) -> Signer:
         """The person, able to sign with their own key for this request (as the API's writes)."""
@@ -313,6 +318,15 @@ async def _fields(request: Request) -> dict[str, str]:
     return {key: value for key, value in form.items() if isinstance(value, str)}
 
 
+async def _repeated(request: Request) -> dict[str, list[str]]:
+    form = await request.form()  # parsed once per request (Starlette keeps it)
+    found: dict[str, list[str]] = {}
+    for key, value in form.multi_items():
+        if isinstance(value, str):
+            found.setdefault(key, []).append(value)
+    return found
+
+
 async def page_form(request: Request) -> PageForm:
     """A form posted by a signed-in person, its CSRF token checked against the session."""
     user = page_user(request)
@@ -324,7 +338,7 @@ async def page_form(request: Request) -> PageForm:
     except TetherError as error:
         raise _csrf_refused() from error
     request.state.user = user
-    return PageForm(request, session, fields)
+    return PageForm(request, session, fields, await _repeated(request))
 
 
 async def anonymous_form(request: Request) -> dict[str, str]:

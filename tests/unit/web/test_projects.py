@@ -155,3 +155,61 @@ def test_signed_out_posts_go_to_sign_in(anonymous: httpx.Client, cast: Cast) -> 
     answer = anonymous.post(f"{_project_url(cast)}/edit", data={"name": "x"})
     assert answer.status_code == 303
     assert answer.headers["location"].startswith("/signin?next=")
+
+
+def test_the_policy_form_sets_the_policy(sign_in: SignIn, cast: Cast) -> None:
+    author = sign_in("author")
+    page = author.get(_project_url(cast))
+    assert f'action="/projects/{cast.project}/policy"' in page.text
+    data = {
+        "approval_qa_role": "stakeholder",
+        "approval_qa_count": "2",
+        "approval_production_role": "",
+        "required_artifacts": ["model", "train_dataset"],
+        "criterion_0_metric": "test_accuracy",
+        "criterion_0_op": ">=",
+        "criterion_0_value": "0.9",
+        "criterion_1_metric": "",
+        "criterion_1_op": ">=",
+        "criterion_1_value": "",
+        "auto_pass": "on",
+        "csrf_token": csrf_of(page),
+    }
+    done = author.post(f"{_project_url(cast)}/policy", data=data)
+    assert done.status_code == 303, done.text
+    policy = cast.query("project", "get", project=cast.project)["policy"]
+    assert {k: policy[k] for k in ("approvals", "required_artifacts", "criteria", "auto_pass")} == {
+        "approvals": {"qa": {"role": "stakeholder", "count": 2}},
+        "required_artifacts": ["model", "train_dataset"],
+        "criteria": [{"metric": "test_accuracy", "op": ">=", "value": 0.9}],
+        "auto_pass": True,
+    }
+    page = author.get(_project_url(cast))
+    assert "Policy saved." in page.text
+    assert 'value="test_accuracy"' in page.text  # the form shows the stored policy
+    # A malformed threshold is named on a 422 page; the contract refuses a bad role.
+    bad = author.post(
+        f"{_project_url(cast)}/policy",
+        data=data | {"criterion_0_value": "high", "csrf_token": csrf_of(page)},
+    )
+    assert bad.status_code == 422
+    assert "The threshold of test_accuracy must be a number." in bad.text
+    refused = author.post(
+        f"{_project_url(cast)}/policy",
+        data=data | {"approval_qa_role": "org_admin", "csrf_token": csrf_of(page)},
+    )
+    assert refused.status_code == 422
+    assert "approvals.qa.role must be" in refused.text
+    assert cast.query("project", "get", project=cast.project)["policy"] == policy
+    # Not a manager: no form, and a forged post is refused by the contract.
+    mlops = sign_in("mlops")
+    page = mlops.get(_project_url(cast))
+    assert (
+        "/policy"
+        not in page.text.split('id="policy"')[1]
+        .split("</section>")[0]
+        .replace('id="policy-title"', "")
+        or f'action="/projects/{cast.project}/policy"' not in page.text
+    )
+    forged = mlops.post(f"{_project_url(cast)}/policy", data=data | {"csrf_token": csrf_of(page)})
+    assert forged.status_code == 403

@@ -23,6 +23,7 @@ from tetherai.services.db import SessionFactory
 from tetherai.services.overview import project_rows, project_versions
 from tetherai.web.i18n import gettext as _
 from tetherai.web.pages import Form, PageUser, attempt, render, runtime_of
+from tetherai.web.policy_form import policy_from_form, policy_rows
 
 router = APIRouter()
 PAGE_SIZE = 50
@@ -142,6 +143,8 @@ def project_page(
         projections(rt), ref, status=chosen, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
     )
     abilities = _abilities(rt, user, ref)
+    stored = found.get("policy")
+    policy: dict[str, Any] = stored if isinstance(stored, dict) else DEFAULT_POLICY.to_json()
     me = next(
         (m for m in members if m.get("org") == user.org and m.get("id") == user.username), None
     )
@@ -156,7 +159,8 @@ def project_page(
         url=_url(org, slug),
         project=found.get("project") or {},
         factsheet=found.get("factsheet") or {},
-        policy=found.get("policy") or DEFAULT_POLICY.to_json(),
+        policy=policy,
+        policy_form=policy_rows(policy),
         default_policy=not found.get("policy"),
         members=members,
         versions=versions,
@@ -246,3 +250,18 @@ def set_factsheet(request: Request, form: Form, org: str, slug: str) -> Response
         form.act("project", "set_factsheet", {"project": ref, "factsheet": sheet})
 
     return attempt(request, run, done=url + "#factsheet", message=_("Factsheet saved."), back=url)
+
+
+@router.post("/projects/{org}/{slug}/policy")
+def set_policy(request: Request, form: Form, org: str, slug: str) -> Response:
+    ref = _ref(org, slug)
+    url = _url(org, slug)
+    return attempt(
+        request,
+        lambda: form.act(
+            "project", "set_policy", {"project": ref, "policy": policy_from_form(form)}
+        ),
+        done=url + "#policy",
+        message=_("Policy saved."),
+        back=url + "#policy",
+    )

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from tests.common.network import PASSPHRASE, START_MS, TEST_KDF_ROUNDS
+
 from tetherai.contracts.membership import MembershipRules
 from tetherai.contracts.registry import default_registry
 from tetherai.ledger.peer import Peer
@@ -37,7 +37,7 @@ def etcd(tmp_path: Path) -> Iterator[EtcdCluster]:
         cluster.start()
         yield cluster
     finally:
-        cluster.stop()
+        cluster.stop(graceful=False)
 
 
 @dataclass
@@ -80,8 +80,16 @@ class Cluster:
     def start_peer(self, name: str) -> None:
         log = (self.home.root / f"{name}.log").open("ab")
         self.processes[name] = subprocess.Popen(
-            [sys.executable, "-m", "tetherai.services.cluster", "peer",
-             "--home", str(self.home.root), "--name", name],  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "tetherai.services.cluster",
+                "peer",
+                "--home",
+                str(self.home.root),
+                "--name",
+                name,
+            ],
             env={**os.environ, "TETHER_PASSPHRASE": PASSPHRASE.decode()},
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -164,10 +164,13 @@ class EtcdCluster:
             member.process.kill()
             member.process.wait(timeout=10)
 
-    def stop(self) -> None:
+    def stop(self, *, graceful: bool = True) -> None:
         for member in self.members:
             if member.process is not None and member.process.poll() is None:
-                member.process.terminate()
+                if graceful:
+                    member.process.terminate()
+                else:  # throwaway members (tests): no need to wait for a clean shutdown
+                    member.process.kill()
         for member in self.members:
             if member.process is not None:
                 try:

@@ -30,6 +30,9 @@ def test_the_list_shows_readable_projects_with_filters(
     assert "Create a project" in page.text  # AI engineers may create projects
     assert LINK not in author.get("/projects", params={"q": "no such"}).text
     assert LINK in author.get("/projects", params={"q": "CREDIT"}).text
+    assert LINK in author.get("/projects", params={"q": "financ"}).text  # the domain
+    for wildcard in ("%", "_", "\\"):  # searched for as text, not as LIKE patterns
+        assert LINK not in author.get("/projects", params={"q": wildcard}).text
     assert LINK in author.get("/projects", params={"status": "draft"}).text
     assert LINK not in author.get("/projects", params={"status": "complete"}).text
     assert LINK not in author.get("/projects", params={"org": "Org9"}).text

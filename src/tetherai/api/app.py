@@ -14,11 +14,14 @@ from datetime import UTC, datetime
 from fastapi import FastAPI
 
 from tetherai import __version__
+from tetherai.api.docs import install_docs
 from tetherai.api.errors import install_error_handlers
 from tetherai.api.idempotency import IdempotencyStore
+from tetherai.api.limits import RequestLimits
 from tetherai.api.routes import auth, envelopes, ledger, notifications, objects, projects, writes
 from tetherai.api.routes.audit import router as audit_router
 from tetherai.api.runtime import Runtime
+from tetherai.api.security_headers import SecurityHeaders
 from tetherai.identity.ca import CertificateAuthority
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.services.artifacts import open_artifacts
@@ -88,7 +91,12 @@ def create_app(
         version=__version__,
         summary="AI model life cycles tethered to a tamper-evident, permissioned ledger",
         lifespan=lifespan,
+        docs_url=None,  # ours is built from packaged assets (api/docs.py), not a CDN
+        redoc_url=None,
     )
+    app.add_middleware(RequestLimits)  # body limits before any route (api/limits.py)
+    install_docs(app)
+    app.add_middleware(SecurityHeaders, hsts_seconds=settings.hsts_seconds)
     install_error_handlers(app)
     app.state.idempotency = IdempotencyStore()
     routers = (

@@ -39,6 +39,6 @@ def serve(
     settings = run(lambda: Settings.from_env(env, home=root))
     console.print(
         f"tetherai serving {root} at [bold]http://{settings.host}:{settings.port}/[/] "
-        f"(sign in there; API description: /docs)"
+        f"(sign in there; the API is described at /docs)"
     )
     uvicorn.run(create_web_app(settings), host=settings.host, port=settings.port, log_level="info")

@@ -43,6 +43,8 @@ class Settings:
     port: int = 8000
     secure_cookies: bool = False
     """Set the ``Secure`` flag on cookies (on, behind HTTPS)."""
+    hsts_seconds: int = 0
+    """Above 0, every response carries Strict-Transport-Security for that long (behind HTTPS)."""
     session_hours: int = 12
     lockout_attempts: int = 5
     lockout_minutes: int = 15
@@ -84,10 +86,7 @@ class Settings:
             raise SettingsError(
                 "TETHER_PASSPHRASE is not set", hint="it unlocks the node keys and the org CA"
             )
-        try:
-            port = int(env.get("TETHER_PORT", "8000"))
-        except ValueError as error:
-            raise SettingsError("TETHER_PORT must be a number") from error
+        port = _int(env, "TETHER_PORT", 8000)
         storage = StorageSettings.from_env(env, home=home)
         return cls(
             home=home,
@@ -102,4 +101,15 @@ class Settings:
             host=env.get("TETHER_HOST", "127.0.0.1"),
             port=port,
             secure_cookies=env.get("TETHER_SECURE_COOKIES", "0") == "1",
+            hsts_seconds=_int(env, "TETHER_HSTS_SECONDS", 0),
         )
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    try:
+        value = int(env.get(name, str(default)))
+    except ValueError as error:
+        raise SettingsError(f"{name} must be a whole number") from error
+    if value < 0:
+        raise SettingsError(f"{name} must not be negative")
+    return value

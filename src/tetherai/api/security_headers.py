@@ -1,0 +1,64 @@
+"""Security headers on every response (issue 10): what a browser may load, frame or send.
+
+A plain ASGI middleware (no per-request task or body buffering): it adds the headers to the
+response start, leaving any the route set itself. The pages load only their own scripts and
+styles (no inline code), so the Content-Security-Policy can forbid everything else; the API's
+JSON is never a page, and the same policy costs it nothing.
+"""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = ["CONTENT_SECURITY_POLICY", "SecurityHeaders"]
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp, *, hsts_seconds: int = 0) -> None:
+        """``hsts_seconds`` > 0 adds Strict-Transport-Security (only behind HTTPS)."""
+        self.app = app
+        headers = [
+            (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+            (b"x-content-type-options", b"nosniff"),
+            (b"x-frame-options", b"DENY"),
+            (b"referrer-policy", b"same-origin"),
+            (b"cross-origin-opener-policy", b"same-origin"),
+            (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
+        ]
+        if hsts_seconds > 0:
+            headers.append(
+                (
+                    b"strict-transport-security",
+                    f"max-age={hsts_seconds}; includeSubDomains".encode(),
+                )
+            )
+        self._headers = headers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [(n, v) for n, v in self._headers if n not in present]
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -190,7 +190,7 @@ class Envelope:
         """Build an envelope from a decoded ``{tx, sig}`` object (e.g. a JSON request body).
 
         Raises:
-            MalformedTx: wrong shape, or values canonical JSON cannot represent.
+            MalformedTx: wrong shape, values canonical JSON cannot represent, or too large.
         """
         if not isinstance(value, dict) or set(value) != {"sig", "tx"}:
             raise MalformedTx("an envelope must be a JSON object with exactly 'tx' and 'sig'")
@@ -199,12 +199,20 @@ class Envelope:
             tx_bytes = canonicalize(value["tx"])
         except Exception as error:  # CanonicalizationError, with its own message
             raise MalformedTx(f"tx cannot be canonicalized: {error}") from error
-        return cls(
+        envelope = cls(
             tx=tx,
             tx_bytes=tx_bytes,
             sig=_decode_sig(value["sig"]),
             tx_id=sha256(tx_bytes).hexdigest(),
         )
+        # The same limit as from_bytes: an envelope the ledger accepted must read back.
+        size = len(envelope.leaf_data)
+        if size > MAX_ENVELOPE_BYTES:
+            raise MalformedTx(
+                f"envelope is {size} bytes; the limit is {MAX_ENVELOPE_BYTES}",
+                hint="keep files in object storage and put only their digests in a tx",
+            )
+        return envelope
 
 
 def sign_transaction(tx: Transaction, private_key: PrivateKey) -> Envelope:

@@ -134,6 +134,21 @@ def test_sqlite_is_opened_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
         engine.dispose()
 
 
+def test_a_new_sqlite_database_and_its_wal_are_private(tmp_path: Path) -> None:
+    path = tmp_path / "service.sqlite"
+    migrate(f"sqlite:///{path}")
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as connection:  # a connection keeps the -wal and -shm files
+            connection.exec_driver_sql("SELECT 1")
+            files = [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+            assert {f.name: f.stat().st_mode & 0o777 for f in files} == {
+                f.name: 0o600 for f in files
+            }
+    finally:
+        engine.dispose()
+
+
 def test_sqlite_write_sessions_take_the_write_lock_at_begin(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'x.sqlite'}"
     migrate(url)

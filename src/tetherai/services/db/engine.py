@@ -10,8 +10,10 @@ instead of failing half-way with "database is locked". PostgreSQL goes through p
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -56,6 +58,19 @@ def make_engine(url: str | URL, *, busy_timeout_ms: int = _BUSY_TIMEOUT_MS) -> E
     )
 
 
+def _create_private(path: Path) -> None:
+    """Create a new database file readable by its owner only (sessions, sealed keys and the
+    activity log are inside); SQLite gives its -wal and -shm files the same mode."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as error:
+        raise DatabaseUnavailable(
+            f"cannot create the service database {path}: {error.strerror}"
+        ) from error
+
+
 def _sqlite_engine(url: URL, busy_timeout_ms: int) -> Engine:
     in_memory = url.database in (None, "", ":memory:")
     # A pool as large as the server's worker threads: a connection opened past the pool is
@@ -67,6 +82,8 @@ def _sqlite_engine(url: URL, busy_timeout_ms: int) -> Engine:
     }
     if in_memory:  # one connection, shared: each new connection would be a new empty database
         options = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
+    else:
+        _create_private(Path(str(url.database)))
     engine = create_engine(url, **options)
 
     @event.listens_for(engine, "connect")

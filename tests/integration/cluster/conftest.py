@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -22,6 +23,7 @@ from tetherai.ordering.etcd import EtcdOrderer
 from tetherai.ordering.etcd_client import EtcdClient
 from tetherai.services.cluster.config import ClusterConfig, NodeSpec, OrgSpec
 from tetherai.services.cluster.etcd_members import EtcdCluster, free_port
+from tetherai.services.cluster.server import serve_orderer
 from tetherai.services.cluster.setup import ClusterHome, bootstrap_chain, create_cluster, node_key
 from tetherai.services.network import ParticipantKey, load_participant
 
@@ -48,6 +50,7 @@ class Cluster:
     client: EtcdClient
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     orderers: list[EtcdOrderer] = field(default_factory=list)
+    servers: dict[str, ThreadingHTTPServer] = field(default_factory=dict)
 
     def admin(self, org: str = "Org1") -> ParticipantKey:
         return load_participant(self.home, org, "admin", PASSPHRASE)
@@ -69,9 +72,15 @@ class Cluster:
             **options,  # type: ignore[arg-type]
         )
         self.orderers.append(orderer)
+        # Its HTTP endpoint too, where peers forward the writes they are sent.
+        server = serve_orderer(self.config.orderer(name).host_port, lambda: orderer)
+        self.servers[name] = server
         return orderer
 
     def close_orderer(self, orderer: EtcdOrderer) -> None:
+        server = self.servers.pop(orderer.name)
+        server.shutdown()
+        server.server_close()
         orderer.close()
         orderer.peer.close()
         orderer.peer.store.close()

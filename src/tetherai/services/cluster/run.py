@@ -46,6 +46,7 @@ def run_peer(home: ClusterHome, name: str, passphrase: bytes) -> None:
         _wait_for_signal()
     finally:
         server.shutdown()
+        server.server_close()
         follower.close()
         client.close()
 
@@ -80,6 +81,7 @@ def run_orderer(
         _wait_for_signal()
     finally:
         server.shutdown()
+        server.server_close()
         orderer.close()
         peer.close()
         store.close()

@@ -174,6 +174,8 @@ def test_disable_and_enable(sign_in: SignIn, cast: Cast) -> None:
     admin = sign_in("admin")
     carol = sign_in("stake1")
     page = admin.get("/admin")
+    roles = page.text.split('id="roles-title"')[1].split("</section>")[0]
+    assert "Start the review" in roles and "Put into production" in roles  # from the rules
     target = _user_id(page.text, "carol")
     off = admin.post(f"/admin/users/{target}/disable", data={"csrf_token": csrf_of(page)})
     assert off.status_code == 303

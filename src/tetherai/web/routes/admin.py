@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from tetherai.api.errors import status_for
 from tetherai.api.routes.auth import InviteIn, disable, enable, invite, password_reset
+from tetherai.contracts.workflow import RULES
 from tetherai.errors import TetherError
 from tetherai.identity.roles import Role
 from tetherai.web.i18n import gettext as _
@@ -53,7 +54,17 @@ def admin_home(request: Request, admin: PageAdmin, offset: int = 0) -> Response:
         page_size=USERS_PAGE,
         orgs=_channel_orgs(request),
         roles=[r.value for r in Role],
+        role_actions=_role_actions(),
     )
+
+
+def _role_actions() -> dict[str, list[str]]:
+    """Which version moves each role makes, read from the workflow's rules themselves."""
+    found: dict[str, list[str]] = {role.value: [] for role in Role}
+    for rule in RULES:
+        if rule.action not in found[rule.role]:
+            found[rule.role].append(rule.action)
+    return found
 
 
 @router.get("/admin/activity")

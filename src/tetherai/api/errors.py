@@ -149,6 +149,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def tether_error(request: Request, error: TetherError) -> JSONResponse:
         status = status_for(error)
         headers = {"Retry-After": "1"} if status == 503 else None
+        if status == 429:
+            headers = {"Retry-After": str(error.details.get("retry_after_seconds", 60))}
         return JSONResponse(
             error_body(error.code, error.message, error.hint, error.details),
             status,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request
 
+from tetherai.api.rate_limit import SlidingWindow
 from tetherai.crypto.jcs import JSONValue
 from tetherai.identity.ca import CertificateAuthority
 from tetherai.ledger.executor import TxResult
@@ -37,6 +38,8 @@ class Runtime:
     """The org's CA: issues the certificates of web users' keys."""
     artifacts: Artifacts
     notifications: NotificationService
+    signin_attempts: SlidingWindow = field(init=False)
+    """Sign-in attempts per client address (the API's and the pages' sign-in)."""
     last_verification: dict[str, Any] | None = None
     """The report of the last full verification run through the API."""
     projections: SessionFactory | None = None
@@ -54,6 +57,9 @@ class Runtime:
         """The summary if the ledger has not changed since it was computed (memory only)."""
         memo = self._summary
         return memo[1] if memo is not None and memo[0] == self.peer.store.version else None
+
+    def __post_init__(self) -> None:
+        self.signin_attempts = SlidingWindow(self.settings.signin_attempts_per_minute, 60)
 
     @property
     def peer(self) -> Peer:

@@ -48,6 +48,8 @@ class Settings:
     session_hours: int = 12
     lockout_attempts: int = 5
     lockout_minutes: int = 15
+    signin_attempts_per_minute: int = 30
+    """Sign-in attempts one client address may make per minute (any usernames)."""
     api_token_days: int = 90
     auth_cache_seconds: float = 2.0
     """How long a resolved session or API token is remembered in memory (0: not at all). A

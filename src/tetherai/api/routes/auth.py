@@ -83,6 +83,7 @@ def _cookie(response: Response, rt: Runtime, name: str, value: str) -> None:
 )
 def login(body: LoginIn, request: Request, response: Response, rt: Rt) -> dict[str, Any]:
     ip = request.client.host if request.client else None
+    rt.signin_attempts.hit(ip or "unknown")
     user = rt.auth.login(body.username, body.password, ip)
     try:
         key = rt.custody.unseal_key(user.id, body.password)

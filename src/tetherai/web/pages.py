@@ -9,6 +9,7 @@ flash message, or by an error page with the HTTP status the API would have given
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -157,6 +158,9 @@ def redirect(
 def error_page(
     request: Request, status: int, message: str, *, hint: str = "", code: str = "", back: str = ""
 ) -> HTMLResponse:
+    if not hasattr(request.state, "session"):  # e.g. a 404 before any page dependency ran
+        with contextlib.suppress(TetherError):
+            optional_user(request)
     return render(
         request,
         "error.html",

@@ -74,3 +74,10 @@ def test_pages_are_not_cached_framed_or_leaked_by_referrer(anonymous: httpx.Clie
     assert page.headers["cache-control"] == "no-store"
     assert page.headers["referrer-policy"] == "same-origin"
     assert page.headers["x-frame-options"] == "DENY"
+
+
+def test_a_missing_page_keeps_the_signed_in_layout(sign_in: SignIn) -> None:
+    page = sign_in("mlops").get("/projects/Org1/credit-scoring/nothing/here")
+    assert page.status_code == 404
+    assert "There is no such page." in page.text
+    assert 'href="/profile"' in page.text  # still shown as signed in

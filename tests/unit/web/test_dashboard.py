@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from tests.common.lifecycle import Cast
@@ -54,3 +55,23 @@ def test_ledger_health_and_verification(sign_in: SignIn, cast: Cast) -> None:
     refused = mlops.post("/dashboard/verify", data={"csrf_token": csrf_of(mine)})
     assert refused.status_code == 403
     assert "only org admins and auditors run a full verification" in refused.text
+
+
+def test_unread_notifications_and_mark_read(
+    sign_in: SignIn, cast: Cast, settle: Callable[[], None]
+) -> None:
+    mlops = sign_in("mlops")  # his account exists before the change, so he is notified
+    cast.new_version("v1")
+    cast.walk("v1", "submitted")
+    settle()
+    page = mlops.get("/dashboard")
+    notes = page.text.split('id="notifications"')[1].split("</section>")[0]
+    assert "Status changed" in notes
+    assert f'href="/projects/{cast.project}/versions/v1"' in notes
+    assert "moved from draft to submitted" in notes
+    read = re.search(r'action="(/dashboard/notifications/\d+/read)"', notes)
+    assert read
+    done = mlops.post(read.group(1), data={"csrf_token": csrf_of(page)})
+    assert done.status_code == 303
+    notes = mlops.get("/dashboard").text.split('id="notifications"')[1].split("</section>")[0]
+    assert "No unread notifications." in notes

@@ -12,7 +12,7 @@ from tetherai.services.auth import UserInfo
 from tetherai.services.ledger_info import ledger_summary
 from tetherai.services.overview import open_versions, recent_activity
 from tetherai.web.i18n import gettext as _
-from tetherai.web.pages import Form, PageUser, attempt, render, runtime_of
+from tetherai.web.pages import Form, PageUser, attempt, redirect, render, runtime_of
 from tetherai.web.routes.projects import projections, readable
 
 router = APIRouter()
@@ -20,6 +20,8 @@ router = APIRouter()
 # Actions that are always open to members (comments, ratings, documents, monitoring reports,
 # rollbacks of a live version) are not "waiting for me"; transitions, verifications and votes are.
 _NOT_WAITING = frozenset({"comment", "rate", "attach_document", "monitor", "rollback"})
+NOTIFICATIONS = 10
+"""Unread notifications shown (newest first)."""
 OPEN_WORK_SCAN = 200
 """How many of the most recently changed open versions are asked about (the dashboard's bound)."""
 
@@ -60,7 +62,16 @@ def dashboard(request: Request, user: PageUser) -> Response:
         ledger=ledger_summary(rt.reader(), rt.node.channel),
         verification=rt.last_verification,
         can_verify=user.role in ("org_admin", "auditor"),
+        notifications=rt.notifications.notifications(
+            user.id, limit=NOTIFICATIONS, unread_only=True
+        ),
     )
+
+
+@router.post("/dashboard/notifications/{notification_id}/read")
+def mark_read(request: Request, form: Form, notification_id: int) -> Response:
+    runtime_of(request).notifications.mark_read(form.user.id, notification_id)
+    return redirect(request, "/dashboard#notifications")
 
 
 @router.post("/dashboard/verify")

@@ -160,7 +160,7 @@ def prepare(app: FastAPI, http: httpx.Client, cast: Cast, *, envelopes: int) -> 
     json_headers = {"Content-Type": "application/json"}
     for number in range(envelopes):
         name = COMMENTERS[number % len(COMMENTERS)]
-        args = {
+        args: dict[str, object] = {
             "project": project,
             "version": f"v{number % VERSIONS + 1}",
             "text": f"pre-signed comment {number}",
@@ -175,7 +175,7 @@ def prepare(app: FastAPI, http: httpx.Client, cast: Cast, *, envelopes: int) -> 
                 json.dumps(envelope),
             )
         )
-        registration = {
+        registration: dict[str, object] = {
             "project": project,
             "version": f"load-{number}",
             "code_repo": "https://git.example/credit",

@@ -128,7 +128,7 @@ def test_a_huge_pre_signed_envelope_is_refused_by_the_ledger_limit(
 ) -> None:
     cast.new_version("v1")
     height = cast.net.node.peer.head.height
-    args = {"project": cast.project, "version": "v1", "text": "z" * (1024 * 1024)}
+    args: dict[str, object] = {"project": cast.project, "version": "v1", "text": "z" * 1024**2}
     envelope = cast.net.sign(cast["author"], "review", "comment", args).to_json()
     response = author.post("/api/v1/envelopes", json=envelope)
     error = refused(response, 422, "tx.malformed")
@@ -140,7 +140,7 @@ def test_bytes_that_are_not_utf8_in_paths_queries_headers_and_cookies(
     author: httpx.Client, cast: Cast
 ) -> None:
     base = str(author.base_url)
-    raw = [
+    raw: list[tuple[str, str, dict[str, str | bytes]]] = [
         ("GET", "/api/v1/projects?q=%ff%fe&limit=%c3%28", {}),
         ("GET", "/api/v1/projects/%ff%fe/%c0%af", {}),
         ("GET", "/api/v1/ledger/txs/%ff/proof", {}),
@@ -154,7 +154,11 @@ def test_bytes_that_are_not_utf8_in_paths_queries_headers_and_cookies(
     ]
     for method, path, headers in raw:
         with httpx.Client(base_url=base, timeout=30, cookies=author.cookies) as http:
-            request = http.build_request(method, base + path, headers=headers, content=b"{}")
+            encoded = {
+                name.encode(): v if isinstance(v, bytes) else v.encode()
+                for name, v in headers.items()
+            }
+            request = http.build_request(method, base + path, headers=encoded, content=b"{}")
             response = http.send(request)
         assert response.status_code < 500, (path, headers, response.text[:300])
         if response.status_code >= 400 and path.startswith("/api/"):

@@ -1,14 +1,25 @@
 """Registers the commands of the people who train and ship models (issue 7) on ``tether``.
 
 They talk to a server with your API token and sign txs here with your own key: login, whoami,
-key, project, version, verify, review, deploy, rollback, import.
+key, project, version, verify, review, deploy, rollback, monitor, import.
 """
 
 from __future__ import annotations
 
 import typer
 
-from tetherai.cli import deploy, import_, key, login, project, review, rollback, verify, version
+from tetherai.cli import (
+    deploy,
+    import_,
+    key,
+    login,
+    monitor,
+    project,
+    review,
+    rollback,
+    verify,
+    version,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -21,4 +32,5 @@ def register(app: typer.Typer) -> None:
     app.add_typer(review.app, name="review")
     app.command(name="deploy")(deploy.deploy)
     app.command(name="rollback")(rollback.rollback)
+    app.add_typer(monitor.app, name="monitor")
     app.add_typer(import_.app, name="import")

@@ -1,4 +1,5 @@
-"""``tether project``: create, list and show projects; add members; set the policy."""
+"""``tether project``: create, list and show projects; add members; set the policy and the
+factsheet."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from tetherai.cli._client import (
     tx_line,
 )
 from tetherai.cli._common import console
+from tetherai.cli.version import check_source
 from tetherai.client.client import Client
 
 app = typer.Typer(
@@ -29,6 +31,11 @@ app = typer.Typer(
 )
 
 ProjectArg = Annotated[str, typer.Argument(help="The project, ORG/PROJECT (e.g. Org1/digits).")]
+
+
+def _document(client: Client, source: str) -> dict[str, Any]:
+    found: dict[str, Any] = call(lambda: client.document(source))
+    return found
 
 
 def _add_member(client: Client, project: str, org: str, participant: str) -> dict[str, Any]:
@@ -148,12 +155,79 @@ def policy(
 
     Example: tether project policy Org1/digits policy.json
     """
-    try:
-        document = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise fail(f"cannot read a JSON policy from {file}: {error}") from None
-    if not isinstance(document, dict):
-        raise fail(f"{file} must hold a JSON object")
+    document = _read_json_object(file)
     with open_client(config, passphrase_file) as client:
         answer = call(lambda: client.set_policy(project, document))
     show(answer, json_output, lambda a: console.print(f"[green]Policy set[/] ({tx_line(a)})"))
+
+
+@app.command()
+def factsheet(
+    project: ProjectArg,
+    set_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--set",
+            help="Set the factsheet from this JSON file: purpose, intended_use, "
+            "out_of_scope_uses, risks, key_contacts [{name, role, contact}], "
+            "documents [{name, sha256, uri}].",
+        ),
+    ] = None,
+    document: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--document",
+            help="With --set: add a document, a local file (uploaded) or the URI of one "
+            "object (repeatable).",
+        ),
+    ] = None,
+    passphrase_file: PassphraseFileOption = None,
+    config: ConfigOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Show the project's purpose and AI factsheet, or set it with --set FILE.
+
+    Example: tether project factsheet Org1/digits --set factsheet.json --document model-card.pdf
+    """
+    if set_file is None:
+        if document:
+            raise fail("--document needs --set FILE")
+        with open_client(config) as client:
+            found = call(lambda: client.project(project)).get("factsheet")
+        show(found, json_output, _render_factsheet)
+        return
+    sheet = _read_json_object(set_file)
+    for source in document or []:
+        check_source(source)
+    with open_client(config, passphrase_file) as client:
+        added = [_document(client, source) for source in document or []]
+        sheet["documents"] = [*sheet.get("documents", []), *added]
+        answer = call(lambda: client.set_factsheet(project, sheet))
+    show(answer, json_output, lambda a: console.print(f"[green]Factsheet set[/] ({tx_line(a)})"))
+
+
+def _render_factsheet(sheet: dict[str, Any] | None) -> None:
+    if not sheet:
+        console.print("no factsheet yet")
+        return
+    for key in ("purpose", "intended_use", "out_of_scope_uses", "risks"):
+        if sheet.get(key):
+            console.print(f"[bold]{key.replace('_', ' ')}[/]: {sheet[key]}", highlight=False)
+    for contact in sheet.get("key_contacts", []):
+        console.print(
+            f"contact: {contact.get('name')} ({contact.get('role')}) {contact.get('contact', '')}"
+        )
+    for item in sheet.get("documents", []):
+        console.print(
+            f"document: {item.get('name')} sha256 {item.get('sha256')} {item.get('uri', '')}"
+        )
+
+
+def _read_json_object(file: Path) -> dict[str, Any]:
+    try:
+        document = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise fail(f"cannot read JSON from {file}: {error}") from None
+    if not isinstance(document, dict):
+        raise fail(f"{file} must hold a JSON object")
+    return document

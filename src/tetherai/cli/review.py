@@ -1,4 +1,5 @@
-"""``tether review``: start, comment, vote, pass or fail a version's review; show its reviews."""
+"""``tether review``: start, comment, rate, vote, attach documents, pass or fail a version's
+review; show its reviews."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from tetherai.cli._client import (
     tx_line,
 )
 from tetherai.cli._common import console
-from tetherai.cli.version import VersionArg, ref_of
+from tetherai.cli.version import VersionArg, check_source, ref_of
 
 app = typer.Typer(
     help="Reviews: start, comment, rate, vote, attach documents, pass, fail, show.\n\n"
@@ -132,3 +133,60 @@ def show_reviews(
     with open_client(config) as client:
         found = call(lambda: client.reviews(project, name))
     show(found, json_output, lambda f: console.print_json(json.dumps(f, default=str)))
+
+
+@app.command()
+def rate(
+    version: VersionArg,
+    stars: Annotated[int, typer.Argument(min=1, max=5, help="1 to 5 stars.")],
+    note: Annotated[str, typer.Option(help="Why.")] = "",
+    passphrase_file: PassphraseFileOption = None,
+    config: ConfigOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Rate a version from 1 to 5 stars; rating again replaces your rating.
+
+    Example: tether review rate Org1/digits/v1 4 --note "good, but test it on scanned forms"
+    """
+    project, name = ref_of(version)
+    with open_client(config, passphrase_file) as client:
+        answer = call(lambda: client.rate(project, name, stars, note=note))
+    show(answer, json_output, lambda a: console.print(f"[green]Rated[/] {stars}/5 ({tx_line(a)})"))
+
+
+@app.command()
+def document(
+    version: VersionArg,
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="A local file (uploaded) or the URI of one object: s3://bucket/key or "
+            "tether-obj:sha256/HEX (hashed where it is)."
+        ),
+    ],
+    name: Annotated[str, typer.Option(help="The document's name (default: its file name).")] = "",
+    passphrase_file: PassphraseFileOption = None,
+    config: ConfigOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Attach a review document (a model card, a test report) by its digest.
+
+    Example: tether review document Org1/digits/v1 reports/fairness.pdf --name "Fairness report"
+    """
+    project, ref = ref_of(version)
+    check_source(source)
+    with open_client(config, passphrase_file) as client:
+        found = call(lambda: client.document(source, name))
+        answer = call(
+            lambda: client.attach_document(
+                project, ref, found["name"], found["sha256"], uri=found["uri"]
+            )
+        )
+    shown = answer | {"document": found}
+    show(
+        shown,
+        json_output,
+        lambda a: console.print(
+            f"[green]Attached[/] {found['name']} sha256 {found['sha256']} ({tx_line(a)})"
+        ),
+    )

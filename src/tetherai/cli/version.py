@@ -21,7 +21,7 @@ from tetherai.cli._client import (
     tx_line,
 )
 from tetherai.cli._common import console
-from tetherai.client.objects import check_uri, is_uri
+from tetherai.client.objects import check_uri, is_uri, local_path
 from tetherai.client.refs import parse_version
 from tetherai.client.run import Run
 from tetherai.storage.manifest import ARTIFACT_KINDS
@@ -74,6 +74,11 @@ def _number(name: str, value: str) -> float:
         raise fail(f"metric {name} must be a number, not {value!r}") from None
 
 
+def metrics_of(values: list[str] | None) -> dict[str, float]:
+    """``--metric NAME=NUMBER`` options as a dict (a bad one is a usage error)."""
+    return {k: _number(k, v) for k, v in _pairs(values, "--metric").items()}
+
+
 def ref_of(version: str) -> tuple[str, str]:
     return call(lambda: parse_version(version))
 
@@ -88,12 +93,14 @@ def _add(run: Run, kind: str, source: str) -> None:
     call(lambda: run.add_artifact(kind, source))
 
 
-def _check_source(source: str) -> None:
+def check_source(source: str) -> None:
     """A local path must exist and a URI be well formed before anything is sent."""
+    path: Path | None = Path(source)
     if is_uri(source):
         call(lambda: check_uri(source))
-    elif not Path(source).exists():
-        raise fail(f"{source} does not exist")
+        path = local_path(source)  # a file:// URI is a local path
+    if path is not None and not path.exists():
+        raise fail(f"{path} does not exist")
 
 
 @app.command()
@@ -152,8 +159,8 @@ def create(
             )
         files.append((kind, where))
     for _, source in files:
-        _check_source(source)
-    metrics = {k: _number(k, v) for k, v in _pairs(metric, "--metric").items()}
+        check_source(source)
+    metrics = metrics_of(metric)
     params = _pairs(param, "--param")
     with open_client(config, passphrase_file) as client:
         run = call(

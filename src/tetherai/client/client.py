@@ -20,7 +20,7 @@ import httpx
 from tetherai.client._http import Http
 from tetherai.client.config import KEY_FILE, ClientConfig, default_config_dir, load_config
 from tetherai.client.errors import ClientError, ConfigError
-from tetherai.client.objects import S3Access, S3Buckets, artifact_from_uri, uri_label
+from tetherai.client.objects import S3Access, S3Buckets, artifact_from_uri, is_uri, uri_label
 from tetherai.client.refs import parse_project
 from tetherai.crypto.digest import sha256_hex
 from tetherai.crypto.signature import PrivateKey
@@ -275,6 +275,28 @@ class Client:
         with ByteProgress(f"hashing {uri}") as progress:
             return artifact_from_uri(self.http, self.buckets, kind, uri, label, progress)
 
+    def document(self, source: str | os.PathLike[str], name: str = "") -> Json:
+        """A document for a factsheet or a review, as ``{name, sha256, uri}``: a local file is
+        uploaded to the server's store; a URI is hashed where it is (one object, not a prefix).
+
+        Raises:
+            ClientError: a directory, or a prefix URI.
+            StorageError: as :meth:`upload_artifact` and :meth:`artifact_from_uri`.
+        """
+        if is_uri(source):
+            uri = str(source)
+            if uri.endswith("/"):
+                raise ClientError(f"a document is one object, not the prefix {uri}")
+            entry = self.artifact_from_uri("report", uri, name)
+        else:
+            location = Path(source)
+            if location.is_dir():
+                raise ClientError(f"a document is one file, not the directory {location}")
+            if not location.is_file():
+                raise ClientError(f"{location} is not a file")
+            entry = {"name": name or location.name} | self._upload_file(location, location.name)
+        return {"name": entry["name"], "sha256": entry["sha256"], "uri": entry["uri"]}
+
     def _upload_file(self, location: Path, label: str) -> Json:
         size = location.stat().st_size
         with ByteProgress(f"hashing {label}", total=size) as progress:
@@ -328,6 +350,14 @@ class Client:
         parse_project(project)
         return self.act(
             "project", "add_member", {"project": project, "org": org, "id": participant}
+        )
+
+    def set_factsheet(self, project: str, factsheet: Mapping[str, Any]) -> Json:
+        """Set the project's purpose and AI factsheet (purpose, intended_use, out_of_scope_uses,
+        risks, key_contacts [{name, role, contact?}], documents [{name, sha256, uri?}])."""
+        parse_project(project)
+        return self.act(
+            "project", "set_factsheet", {"project": project, "factsheet": dict(factsheet)}
         )
 
     def set_policy(self, project: str, policy: Mapping[str, Any]) -> Json:
@@ -435,6 +465,35 @@ class Client:
 
     def rate(self, project: str, version: str, stars: int, *, note: str = "") -> Json:
         return self._review("rate", project, version, {"stars": stars, "note": note})
+
+    def attach_document(
+        self, project: str, version: str, name: str, sha256: str, *, uri: str = ""
+    ) -> Json:
+        """Attach a review document to a version by its digest (see :meth:`document`)."""
+        return self._review(
+            "attach_document", project, version, {"name": name, "sha256": sha256, "uri": uri}
+        )
+
+    def monitor(
+        self,
+        project: str,
+        version: str,
+        status: str,
+        *,
+        metrics: Mapping[str, float] | None = None,
+        note: str = "",
+        other: str = "",
+    ) -> Json:
+        """Report on a live version (MLOps engineers): ``status`` is one of active,
+        degraded_accuracy, data_drift, bias_detected, outage, overfitting, underfitting,
+        no_longer_used, other (described by ``other``)."""
+        args = {
+            "status": status,
+            "metrics": dict(metrics) if metrics is not None else None,
+            "note": note,
+            "other": other,
+        }
+        return self._review("monitor", project, version, args)
 
     def _review(self, fn: str, project: str, version: str, args: Mapping[str, Any]) -> Json:
         parse_project(project)

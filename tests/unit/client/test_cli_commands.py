@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -145,3 +146,68 @@ def test_login_with_a_token_file_keeps_the_token_private(
     assert stored["token"] == token
     bad = carol("login", str(server.base_url), "--token-file", str(tmp_path / "none"), expect=2)
     assert bad.startswith("error: cannot read")
+
+
+def test_factsheet_rating_documents_and_monitoring_reports(
+    terminal: Any, cast: Cast, tmp_path: Path
+) -> None:
+    alice, bob, carol = terminal("alice"), terminal("bob"), terminal("carol")
+    for someone in (alice, bob, carol):
+        someone.onboard()
+    project, version = cast.project, f"{cast.project}/v-live"
+    card = tmp_path / "model-card.md"
+    card.write_text("# Credit model\nintended for loan pre-screening\n")
+    sheet = tmp_path / "factsheet.json"
+    sheet.write_text(
+        json.dumps(
+            {
+                "purpose": "pre-screen loan applications",
+                "key_contacts": [{"name": "Alice", "role": "AI engineer"}],
+            }
+        )
+    )
+    alice("project", "factsheet", project, "--set", str(sheet), "--document", str(card))
+    shown = carol.json("project", "factsheet", project)
+    assert shown["purpose"] == "pre-screen loan applications"
+    [document] = shown["documents"]
+    digest = hashlib.sha256(card.read_bytes()).hexdigest()
+    assert document == {
+        "name": "model-card.md",
+        "sha256": digest,
+        "uri": f"tether-obj:sha256/{digest}",
+    }
+    assert "purpose: pre-screen loan applications" in carol("project", "factsheet", project)
+    # A version, rated and documented by carol, reviewed and put into production by bob.
+    (tmp_path / "model.bin").write_bytes(b"weights")
+    alice("version", "create", version, "--code-repo", "r", "--commit", "c", "--submit",
+          "--model", str(tmp_path / "model.bin"))  # fmt: skip
+    carol("review", "rate", version, "4", "--note", "clear model card")
+    carol("review", "rate", version, "5")  # a second rating replaces the first
+    report = tmp_path / "fairness.txt"
+    report.write_text("gap 0.01\n")
+    attached = carol.json("review", "document", version, str(report), "--name", "Fairness")
+    assert attached["document"]["sha256"] == hashlib.sha256(b"gap 0.01\n").hexdigest()
+    reviews = carol.json("review", "show", version)
+    assert [(r["stars"], r["note"]) for r in reviews["rating"]] == [(5, "")]
+    assert [(d["name"], d["sha256"]) for d in reviews["document"]] == [
+        ("Fairness", attached["document"]["sha256"])
+    ]
+    bob("review", "start", version)
+    bob("verify", version, "--from-store")
+    bob("review", "pass", version)
+    bob("deploy", version, "--endpoint", "https://models.example/credit")
+    carol("version", "move", version, "qa")
+    bob("version", "move", version, "production")
+    done = bob.json(
+        "monitor", "report", version, "--status", "data_drift", "--metric", "auc=0.81",
+        "--note", "new applicant mix",
+    )  # fmt: skip
+    assert done["result"]["status"] == "data_drift"
+    [monitoring] = carol.json("review", "show", version)["monitoring"]
+    assert (monitoring["status"], monitoring["metrics"]) == ("data_drift", {"auc": 0.81})
+    # Only MLOps engineers report on monitoring: alice is refused by the contract (exit 3).
+    refused = alice("monitor", "report", version, "--status", "active", expect=3)
+    assert refused.startswith("error:") and "refused tx" in refused
+    # 'other' needs its description: the contract's refusal of the input is exit 2.
+    unexplained = bob("monitor", "report", version, "--status", "other", expect=2)
+    assert unexplained.startswith("error:")

@@ -14,7 +14,7 @@ RUN_PACKAGES ?= libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk
 # mode's ordering).
 SYSTEM_PACKAGES ?= $(RUN_PACKAGES) postgresql chromium chromium-driver poppler-utils etcd-server
 
-.PHONY: run test install system-deps lint typecheck bench clean example
+.PHONY: run test install system-deps lint typecheck bench clean audit-deps example cluster-demo
 
 $(STAMP): pyproject.toml scripts/bootstrap.sh
 	bash scripts/bootstrap.sh "$(PYTHON)" "$(VENV)"
@@ -37,12 +37,19 @@ test: install system-deps
 	@echo "coverage of crypto/ and ledger/ (must be at least 90%):"
 	$(BIN)/coverage report --include='*/tetherai/crypto/*,*/tetherai/ledger/*' --fail-under=90 | tail -1
 
+# Known vulnerabilities in the pinned dependencies (needs PyPI's JSON API or OSV: see SECURITY.md).
+audit-deps: install
+	$(BIN)/pip-audit --strict --progress-spinner off
+
 lint: install
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/lint-imports
 
 typecheck: install
 	$(BIN)/mypy
+
+cluster-demo: install system-deps
+	$(BIN)/tether network demo
 
 example: install
 	bash scripts/example.sh "$(BIN)"

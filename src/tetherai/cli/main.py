@@ -25,6 +25,7 @@ from tetherai.cli.db import app as db_app
 from tetherai.cli.doctor import doctor as doctor_command
 from tetherai.cli.ledger import app as ledger_app
 from tetherai.cli.lifecycle import register as register_lifecycle
+from tetherai.cli.network import app as network_app
 from tetherai.cli.serve import serve as serve_command
 from tetherai.crypto.signature import Algorithm
 from tetherai.services.home import NetworkHome
@@ -39,6 +40,7 @@ app = typer.Typer(
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
+app.add_typer(network_app, name="network")
 app.command(name="serve")(serve_command)
 app.command(name="doctor")(doctor_command)
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from tetherai.errors import TetherError
 from tetherai.identity.ca import CertificateAuthority
 from tetherai.identity.roles import Role
 from tetherai.ledger.checkpoint import (
@@ -37,7 +38,12 @@ from tetherai.services.cluster.processes import NodeProcesses, peer_status
 from tetherai.services.cluster.setup import ClusterHome, bootstrap_chain, create_cluster, node_key
 from tetherai.services.network import ParticipantKey, issue_participant, load_participant
 
-__all__ = ["run_demo"]
+__all__ = ["DemoFailed", "run_demo"]
+
+
+class DemoFailed(TetherError):
+    code = "cluster.demo_failed"
+
 
 PASSPHRASE = b"cluster-demo"
 ORGS = ("Org1", "Org2", "Org3")
@@ -60,7 +66,7 @@ class Writer:
         answer = httpx.post(f"{self.peer_url}/txs", json=envelope.to_json(), timeout=60)
         body = answer.json()
         if answer.status_code != 200 or not body.get("valid"):
-            raise RuntimeError(f"{self.key.id}@{self.key.org} {contract}.{fn}: {body}")
+            raise DemoFailed(f"{self.key.id}@{self.key.org} {contract}.{fn}: {body}")
         return body.get("result")
 
 
@@ -140,7 +146,7 @@ def _wait_same_height(config: ClusterConfig, timeout: float = 30) -> list[dict[s
         if len(heights) == 1 and None not in heights:
             return statuses
         if time.monotonic() > stop:
-            raise RuntimeError(f"the peers did not converge: {statuses}")
+            raise DemoFailed(f"the peers did not converge: {statuses}")
         time.sleep(0.05)
 
 
@@ -180,11 +186,11 @@ def run_demo(root: Path, say: Callable[[str], None] = print) -> str:
         statuses = _wait_same_height(config)
         roots = {s["state_root"] for s in statuses}
         if len(roots) != 1 or any(s["divergent"] for s in statuses):
-            raise RuntimeError(f"the peers disagree: {statuses}")
+            raise DemoFailed(f"the peers disagree: {statuses}")
         for peer in config.peers:
             signed = check_cosigned(home, config, peer.name)
             if set(signed) != {leader, peer.name}:
-                raise RuntimeError(f"{peer.name}'s checkpoint is not cosigned: {signed}")
+                raise DemoFailed(f"{peer.name}'s checkpoint is not cosigned: {signed}")
         height = statuses[0]["height"]
         return (
             f"cluster-demo: ok — {project}/v1 in production; 3 peers at height {height} "

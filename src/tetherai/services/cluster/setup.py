@@ -12,6 +12,7 @@ import base64
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
@@ -19,7 +20,7 @@ from tetherai.contracts.membership import MembershipRules
 from tetherai.contracts.registry import default_registry, genesis_versions
 from tetherai.crypto.signature import Algorithm
 from tetherai.identity.ca import CertificateAuthority
-from tetherai.identity.certificate import certificate_to_pem
+from tetherai.identity.certificate import certificate_to_pem, validate_name
 from tetherai.identity.keys import DEFAULT_KDF_ROUNDS, write_private_key
 from tetherai.identity.roles import Role
 from tetherai.ledger.block import Block
@@ -28,11 +29,23 @@ from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.ordering.batching import cut_block
 from tetherai.ordering.etcd import ChainKeys, append_block, decode_block, encode_block
 from tetherai.ordering.etcd_client import EtcdClient
-from tetherai.services.cluster.config import ClusterConfig, ConfigError
+from tetherai.services.cluster.config import ClusterConfig, ConfigError, OrgSpec
 from tetherai.services.home import NetworkHome
-from tetherai.services.network import ParticipantKey, issue_participant, load_node_key
+from tetherai.services.network import (
+    ParticipantKey,
+    issue_participant,
+    load_node_key,
+    load_participant,
+)
 
-__all__ = ["ClusterHome", "add_org_ca", "bootstrap_chain", "create_cluster"]
+__all__ = [
+    "ClusterHome",
+    "add_org_ca",
+    "bootstrap_chain",
+    "create_cluster",
+    "join_org",
+    "node_key",
+]
 
 CONFIG_FILE = "cluster.toml"
 GENESIS_FILE = "genesis.block"
@@ -183,3 +196,61 @@ def bootstrap_chain(home: ClusterHome, client: EtcdClient) -> str:
 
 def node_key(home: ClusterHome, node: str, passphrase: bytes) -> Ed25519PrivateKey:
     return load_node_key(home, node, passphrase)
+
+
+def join_org(
+    home: ClusterHome,
+    org: str,
+    *,
+    admin_id: str,
+    by_org: str,
+    passphrase: bytes,
+    now_ms: int,
+    kdf_rounds: int = DEFAULT_KDF_ROUNDS,
+) -> dict[str, str]:
+    """Bring a new org into the channel: its CA and admin, then ``membership.add_org``.
+
+    The tx is signed by ``by_org``'s admin and sent through ``by_org``'s peer; the org is
+    added to ``cluster.toml`` once the ledger accepted it. (A peer for the new org needs a
+    channel-configuration update, which the membership contract does not offer yet.)
+
+    Raises:
+        ConfigError: the org exists, ``by_org`` has no peer, or the ledger refused the tx.
+    """
+    config = home.cluster_config()
+    if any(spec.name == org for spec in config.orgs):
+        raise ConfigError(f"org {org} is already in {home.cluster_config_path}")
+    validate_name(org, "org")
+    sponsor = next((spec for spec in config.orgs if spec.name == by_org), None)
+    peer = next((p for p in config.peers if p.org == by_org), None)
+    if sponsor is None or peer is None:
+        raise ConfigError(f"org {by_org} is not in the network or has no peer")
+    now = datetime.fromtimestamp(now_ms / 1000, tz=UTC)
+    ca, _ = add_org_ca(home, org, admin_id, passphrase, now, kdf_rounds=kdf_rounds)
+    admin = load_participant(home, by_org, sponsor.admin, passphrase)
+    envelope = admin.sign(
+        config.channel,
+        "membership",
+        "add_org",
+        {"org": org, "ca_cert": certificate_to_pem(ca.certificate).decode()},
+        now_ms,
+    )
+    try:
+        answer = httpx.post(f"{peer.url}/txs", json=envelope.to_json(), timeout=60)
+        body = answer.json()
+    except (httpx.HTTPError, ValueError) as error:
+        raise ConfigError(
+            f"{peer.name} did not answer: {error}", hint="start the network"
+        ) from error
+    if answer.status_code != 200 or not body.get("valid"):
+        refusal = body.get("error") or body
+        raise ConfigError(f"the ledger refused to add {org}: {refusal.get('message')}")
+    updated = ClusterConfig(
+        config.channel,
+        config.etcd,
+        (*config.orgs, OrgSpec(org, admin_id)),
+        config.peers,
+        config.orderers,
+    )
+    home.cluster_config_path.write_text(updated.to_toml())
+    return {"org": org, "admin": f"{admin_id}@{org}", "tx_id": str(body["tx_id"])}

@@ -1,0 +1,236 @@
+"""``tether network``: a cluster of several orgs' peers ordered on etcd (DESIGN.md §7)."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from tetherai.cli._client import PassphraseFileOption, read_secret
+from tetherai.cli._common import (
+    EXIT_DIFFERENCE,
+    HomeOption,
+    JsonOption,
+    console,
+    print_json,
+    resolve_home,
+    run,
+)
+
+if TYPE_CHECKING:
+    from tetherai.services.cluster.setup import ClusterHome
+
+app = typer.Typer(
+    help="Cluster mode: several orgs' peers, ordering on an etcd cluster.\n\n"
+    "Example: tether network init --config cluster.toml --home ./net",
+    no_args_is_help=True,
+)
+
+ConfigFileOption = Annotated[
+    Path,
+    typer.Option("--config", help="cluster.toml: orgs, peers, orderers, etcd endpoints, channel."),
+]
+
+
+def _passphrase(file: Path | None) -> bytes:
+    return read_secret(
+        file,
+        "TETHER_PASSPHRASE",
+        "Passphrase for the network's private keys",
+        what="passphrase",
+        option="--passphrase-file",
+    )
+
+
+def _home(home: Path | None) -> ClusterHome:
+    from tetherai.services.cluster.setup import ClusterHome
+
+    return ClusterHome(resolve_home(home))
+
+
+def _wait_for_signal() -> None:
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+
+
+@app.command()
+def init(
+    config: ConfigFileOption,
+    home: HomeOption = None,
+    passphrase_file: PassphraseFileOption = None,
+) -> None:
+    """Create every org's CA and admin, every node's key, and the genesis block.
+
+    Example: tether network init --config cluster.toml --home ./net
+    """
+    from tetherai.services.cluster.config import ClusterConfig
+    from tetherai.services.cluster.setup import create_cluster
+
+    target = _home(home)
+    parsed = run(lambda: ClusterConfig.load(config))
+    secret = _passphrase(passphrase_file)
+    block = run(
+        lambda: create_cluster(target, parsed, passphrase=secret, now_ms=time.time_ns() // 10**6)
+    )
+    console.print(f"created the network at {target.root}; genesis {block.header.hash}")
+    console.print("next: tether network bootstrap, then tether network start")
+
+
+@app.command(name="add-org")
+def add_org(
+    org: Annotated[str, typer.Argument(help="The new org's name.")],
+    by: Annotated[str, typer.Option("--by", help="The member org whose admin adds it.")],
+    admin: Annotated[str, typer.Option("--admin", help="The new org's first admin.")] = "admin",
+    home: HomeOption = None,
+    passphrase_file: PassphraseFileOption = None,
+) -> None:
+    """Join an org: make its CA and admin, and have a member org's admin add it to the channel.
+
+    Example: tether network add-org Org4 --by Org1 --home ./net
+    """
+    from tetherai.services.cluster.setup import join_org
+
+    target = _home(home)
+    secret = _passphrase(passphrase_file)
+    done = run(
+        lambda: join_org(
+            target,
+            org,
+            admin_id=admin,
+            by_org=by,
+            passphrase=secret,
+            now_ms=time.time_ns() // 10**6,
+        )
+    )
+    console.print(f"{org} joined the channel (tx {done['tx_id']}); its admin is {done['admin']}")
+
+
+@app.command()
+def bootstrap(home: HomeOption = None) -> None:
+    """Put the genesis block in etcd (once; again is a no-op for the same network).
+
+    Example: tether network bootstrap --home ./net
+    """
+    from tetherai.ordering.etcd_client import EtcdClient
+    from tetherai.services.cluster.setup import bootstrap_chain
+
+    target = _home(home)
+    config = run(target.cluster_config)
+    client = EtcdClient(config.etcd)
+    try:
+        genesis = run(lambda: bootstrap_chain(target, client))
+    finally:
+        client.close()
+    console.print(f"the chain of channel {config.channel} starts at {genesis}")
+
+
+@app.command()
+def etcd(
+    directory: Annotated[Path, typer.Option("--dir", help="Where the members keep their data.")],
+    members: Annotated[int, typer.Option("--members", min=1, max=7)] = 3,
+) -> None:
+    """Run a local etcd cluster (real etcd processes on 127.0.0.1) until Ctrl-C.
+
+    Example: tether network etcd --dir ./etcd --members 3
+    """
+    from tetherai.services.cluster.etcd_members import EtcdCluster
+
+    cluster = run(lambda: EtcdCluster.create(directory, members))
+    run(cluster.start)
+    console.print("etcd endpoints: " + ", ".join(cluster.endpoints))
+    try:
+        _wait_for_signal()
+    finally:
+        cluster.stop()
+
+
+@app.command()
+def start(
+    home: HomeOption = None,
+    node: Annotated[
+        list[str] | None, typer.Option("--node", help="Start only these nodes (repeatable).")
+    ] = None,
+    passphrase_file: PassphraseFileOption = None,
+) -> None:
+    """Start the network's orderers and peers as processes; Ctrl-C stops them.
+
+    Example: tether network start --home ./net --node peer0.Org2
+    """
+    from tetherai.services.cluster.processes import NodeProcesses
+
+    target = _home(home)
+    config = run(target.cluster_config)
+    processes = NodeProcesses(target, _passphrase(passphrase_file))
+    try:
+        if node:
+            for name in node:
+                is_orderer = any(o.name == name for o in config.orderers)
+                if not is_orderer:
+                    run(lambda: config.peer(name))  # noqa: B023 - called at once
+                processes.start("orderer" if is_orderer else "peer", name)
+        else:
+            run(lambda: processes.start_all())
+        console.print("started: " + ", ".join(processes.running) + f" (logs in {target.root}/logs)")
+        _wait_for_signal()
+    finally:
+        processes.stop()
+
+
+@app.command()
+def status(home: HomeOption = None, json_output: JsonOption = False) -> None:
+    """Each peer's height, state root and divergence; which orderer leads.
+
+    Example: tether network status --home ./net --json
+    """
+    from tetherai.services.cluster.processes import peer_status
+
+    target = _home(home)
+    config = run(target.cluster_config)
+    peers = {p.name: peer_status(p.url) for p in config.peers}
+    orderers = {o.name: peer_status(o.url) for o in config.orderers}
+    if json_output:
+        print_json({"peers": peers, "orderers": orderers})
+    else:
+        for name, found in orderers.items():
+            state = "down" if found is None else ("leader" if found["leader"] else "standby")
+            console.print(f"{name}: {state}")
+        for name, found in peers.items():
+            if found is None:
+                console.print(f"{name}: down")
+                continue
+            line = f"{name}: height {found['height']}, state root {found['state_root'][:16]}…"
+            if found["divergent"]:
+                line += f" — DIVERGED at block {found['divergent']['block']}, refuses writes"
+            console.print(line)
+    if any(found and found["divergent"] for found in peers.values()):
+        raise typer.Exit(EXIT_DIFFERENCE)
+
+
+@app.command()
+def demo(
+    keep: Annotated[
+        Path | None, typer.Option("--keep", help="Keep the demo's files in this directory.")
+    ] = None,
+) -> None:
+    """Start 3 etcd members, 3 orgs' peers and the orderers; run a model's life cycle.
+
+    Example: tether network demo
+    """
+    from tetherai.services.cluster.demo import run_demo
+
+    root = keep or Path(tempfile.mkdtemp(prefix="tether-cluster-demo-"))
+    root.mkdir(parents=True, exist_ok=True)
+    try:
+        line = run(lambda: run_demo(root, say=typer.echo))
+    finally:
+        if keep is None:
+            shutil.rmtree(root, ignore_errors=True)
+    typer.echo(line)  # one unwrapped line, for scripts to match

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request, Response
 from tetherai.api.auth import require_project_access
 from tetherai.api.errors import ApiError
 from tetherai.api.runtime import Runtime
+from tetherai.contracts._common import PROJECT_ROLES
 from tetherai.contracts.policy import DEFAULT_POLICY
 from tetherai.contracts.project import CREATORS, FACTSHEET_TEXTS
 from tetherai.contracts.workflow import Status
@@ -115,12 +116,7 @@ def _candidates(rt: Runtime, members: list[dict[str, Any]]) -> list[dict[str, st
         if not isinstance(record, dict) or record.get("revoked"):
             continue
         key = (str(record.get("org", "")), str(record.get("id", "")))
-        if key in taken or record.get("role") not in (
-            "ai_engineer",
-            "mlops_engineer",
-            "stakeholder",
-            "auditor",
-        ):
+        if key in taken or record.get("role") not in PROJECT_ROLES:
             continue
         people[key] = {"org": key[0], "id": key[1], "role": str(record.get("role"))}
     return sorted(people.values(), key=lambda p: (p["org"], p["id"]))

@@ -18,6 +18,7 @@ from tetherai.api.docs import install_docs
 from tetherai.api.errors import install_error_handlers
 from tetherai.api.idempotency import IdempotencyStore
 from tetherai.api.limits import RequestLimits
+from tetherai.api.log_redaction import install_log_redaction
 from tetherai.api.routes import auth, envelopes, ledger, notifications, objects, projects, writes
 from tetherai.api.routes.audit import router as audit_router
 from tetherai.api.runtime import Runtime
@@ -53,6 +54,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        install_log_redaction()  # here: after the server has configured its loggers
         home = NetworkHome(settings.home)
         engine = make_engine(settings.database_url)
         migrate(engine)

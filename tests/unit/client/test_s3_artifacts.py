@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from tests.common.lifecycle import Cast
-from tests.common.s3_server import S3Server, running_s3_server
+from tests.common.s3_server import S3Server
 
 from tetherai.client import Client
 from tetherai.storage.errors import ObjectNotFound
@@ -25,29 +24,19 @@ MODEL = b"\x00weights" * 5000
 TRAIN = {"part-0.csv": b"x,y\n1,2\n", "sub/part-1.csv": b"x,y\n3,4\n"}
 
 
+@pytest.fixture(scope="module", autouse=True)
+def team_bucket(s3: S3Server) -> str:
+    """The team's bucket: a model object and a training-data prefix, registered in place."""
+    raw: Any = s3.client()
+    raw.create_bucket(Bucket=BUCKET)
+    raw.put_object(Bucket=BUCKET, Key="models/v1/model.bin", Body=MODEL)
+    for path, data in TRAIN.items():
+        raw.put_object(Bucket=BUCKET, Key=f"data/train/{path}", Body=data)
+    return BUCKET
+
+
 def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-@pytest.fixture(scope="module")
-def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
-    with running_s3_server(tmp_path_factory.mktemp("seaweedfs")) as server:
-        raw: Any = server.client()
-        raw.create_bucket(Bucket=BUCKET)
-        raw.put_object(Bucket=BUCKET, Key="models/v1/model.bin", Body=MODEL)
-        for path, data in TRAIN.items():
-            raw.put_object(Bucket=BUCKET, Key=f"data/train/{path}", Body=data)
-        yield server
-
-
-@pytest.fixture
-def s3_env(s3: S3Server, monkeypatch: pytest.MonkeyPatch) -> S3Server:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("TETHER_S3_ENDPOINT", s3.endpoint_url)
-    monkeypatch.setenv("TETHER_S3_ACCESS_KEY_ID", s3.access_key_id)
-    monkeypatch.setenv("TETHER_S3_SECRET_ACCESS_KEY", s3.secret_access_key)
-    return s3
 
 
 def _in_server_store(client: Client, digest: str) -> bool:

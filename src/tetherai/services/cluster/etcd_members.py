@@ -115,6 +115,11 @@ class EtcdCluster:
                 "500",
                 "--quota-backend-bytes",
                 str(4 * 1024**3),
+                # Deleted (compacted) blocks free space only once old revisions are dropped.
+                "--auto-compaction-mode",
+                "revision",
+                "--auto-compaction-retention",
+                "10000",
                 "--logger",
                 "zap",
                 "--log-level",

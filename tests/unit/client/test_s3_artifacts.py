@@ -14,7 +14,7 @@ import pytest
 from tests.common.lifecycle import Cast
 from tests.common.s3_server import S3Server
 
-from tetherai.client import Client
+from tetherai.client import Client, ClientError
 from tetherai.storage.errors import ObjectNotFound
 
 pytestmark = pytest.mark.integration
@@ -91,6 +91,11 @@ def test_s3_and_server_objects_are_registered_in_place_and_verified_from_s3(
     assert (log_entry["uri"], log_entry["sha256"]) == (uploaded["uri"], sha(log))
     # Registered in place: the server's store never received the S3 object.
     assert not _in_server_store(sdk, sha(MODEL))
+    # A document (for a factsheet or a review) named by URI is hashed in place too.
+    card = sdk.document(f"s3://{BUCKET}/models/v1/model.bin", "model card")
+    assert card == {"name": "model card", "sha256": sha(MODEL), "uri": model["uri"]}
+    with pytest.raises(ClientError, match="a document is one object"):
+        sdk.document(f"s3://{BUCKET}/data/train/")
     shown = bob.json("version", "show", f"{cast.project}/v-s3")
     assert [a["uri"] for a in shown["version"]["artifacts"]] == [
         train["uri"],

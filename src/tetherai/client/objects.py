@@ -243,7 +243,8 @@ def api_digest(
         ObjectNotFound: the server's store has no such object.
         Unreadable: the download was cut short — the server cuts it when its stored copy does
             not hash to the digest.
-        ServerError: the server refused otherwise, or cannot be reached.
+        ServerError: the server refused otherwise, cannot be reached, or the connection
+            failed (a timeout, a refused connection).
     """
     try:
         return http.download_digest(sha256, progress)
@@ -251,7 +252,16 @@ def api_digest(
         if error.status == 404:
             raise ObjectNotFound(f"the object store has no {what}") from error
         raise
-    except httpx.HTTPError as error:
+    except httpx.RemoteProtocolError as error:
+        # The body ended before its Content-Length: the server's refusal to send the rest.
         raise Unreadable(
             f"the store's copy of {what} does not match its digest (download cut short)"
+        ) from error
+    except httpx.HTTPError as error:
+        # A connection that failed says nothing about the object: never a recorded mismatch.
+        raise ServerError(
+            f"the download of {what} from {http.server} failed: {error or type(error).__name__}",
+            status=0,
+            code="client.unreachable",
+            hint="check that the server is running and retry",
         ) from error

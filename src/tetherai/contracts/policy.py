@@ -91,7 +91,10 @@ class Policy:
         if unknown:
             raise InvalidArgument(f"unknown policy field(s): {', '.join(sorted(unknown))}")
         approvals = {}
-        for target, quorum in (value.get("approvals") or {}).items():
+        raw_approvals = value.get("approvals") or {}
+        if not isinstance(raw_approvals, dict):
+            raise InvalidArgument("approvals must be an object: {status: {role, count}}")
+        for target, quorum in raw_approvals.items():
             if target not in statuses:
                 raise InvalidArgument(f"approvals: {target!r} is not a version status")
             if not isinstance(quorum, dict) or set(quorum) != {"role", "count"}:

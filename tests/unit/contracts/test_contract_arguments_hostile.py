@@ -142,7 +142,7 @@ def by_name(cast: Cast) -> dict[str, st.SearchStrategy[Any]]:
         "metrics": st.dictionaries(words, st.floats(allow_nan=False), max_size=3),
         "factsheet": st.dictionaries(words, json_values, max_size=4),
         "policy": st.dictionaries(
-            st.sampled_from(["rules", "votes", "required", "quorum"]) | words,
+            st.sampled_from(["approvals", "required_artifacts", "criteria", "auto_pass"]) | words,
             json_values,
             max_size=3,
         ),

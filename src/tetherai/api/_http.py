@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request, Response
+from fastapi import Query, Request, Response
 from fastapi.responses import JSONResponse
 
-__all__ = ["cached_json"]
+__all__ = ["Cursor", "Limit", "cached_json", "offset_page"]
+
+Limit = Annotated[int, Query(ge=1, le=500, description="at most this many items")]
+Cursor = Annotated[
+    str | None, Query(pattern=r"^[0-9]{1,9}$", description="the `next` of the previous page")
+]
+
+
+def offset_page(items: list[Any], limit: int, cursor: str | None) -> dict[str, Any]:
+    """One page of a list: ``{"items": [...], "next": cursor or null}`` (every list route)."""
+    start = int(cursor or 0)
+    more = start + limit < len(items)
+    return {"items": items[start : start + limit], "next": str(start + limit) if more else None}
 
 
 def cached_json(request: Request, body: Any, *, status: int = 200) -> Response:

@@ -53,7 +53,7 @@ def test_members_are_notified_and_webhooks_signed(
         )
         assert hook.status_code == 201, hook.text
         secret = hook.json()["secret"]
-        assert "secret" not in client.get("/api/v1/admin/webhooks").json()[0]
+        assert "secret" not in client.get("/api/v1/admin/webhooks").json()["items"][0]
         rt = app.state.runtime
         web_account_for_participant(
             rt.auth,

@@ -80,7 +80,7 @@ def test_wrong_passwords_lock_the_account(client: httpx.Client, browser: httpx.C
 def test_api_tokens_read_but_do_not_sign(client: httpx.Client) -> None:
     response = client.post("/api/v1/projects", json={"name": "From a token"})
     assert response.status_code == 403 and response.json()["error"]["code"] == "auth.sign_locally"
-    tokens = client.get("/api/v1/me/tokens").json()
+    tokens = client.get("/api/v1/me/tokens").json()["items"]
     assert tokens[0]["name"] == "tests" and "token" not in tokens[0]
 
 
@@ -105,7 +105,7 @@ def test_cli_key_registered_then_signing_locally(
     )
     assert registered.status_code == 201, registered.text
     cert_sha256 = registered.json()["cert_sha256"]
-    assert browser.get("/api/v1/me/keys").json()[0]["name"] == "laptop"
+    assert browser.get("/api/v1/me/keys").json()["items"][0]["name"] == "laptop"
     ledger_time = browser.get("/api/v1/ledger").json()["last_block_ts"]
     tx = Transaction(
         "main",

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from tetherai.api._http import Cursor, Limit, offset_page
 from tetherai.api.auth import (
     SESSION_COOKIE,
     SIGNING_COOKIE,
@@ -208,8 +209,8 @@ def create_token(body: TokenIn, user: Me, rt: Rt) -> dict[str, Any]:
 
 
 @router.get("/me/tokens", summary="My API tokens (never the tokens themselves)")
-def list_tokens(user: Me, rt: Rt) -> list[dict[str, Any]]:
-    return [
+def list_tokens(user: Me, rt: Rt, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
+    items = [
         {
             "id": t.id,
             "name": t.name,
@@ -219,6 +220,7 @@ def list_tokens(user: Me, rt: Rt) -> list[dict[str, Any]]:
         }
         for t in rt.auth.list_api_tokens(user)
     ]
+    return offset_page(items, limit, cursor)
 
 
 @router.delete("/me/tokens/{token_id}", summary="Revoke an API token")
@@ -256,8 +258,14 @@ def invite(
 
 
 @router.get("/admin/users", summary="People of my org (org admins)")
-def users(rt: Rt, user: Me, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
-    return [_user(u) for u in rt.auth.list_users(user.org, viewer=user, limit=limit, offset=offset)]
+def users(rt: Rt, user: Me, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
+    start = int(cursor or 0)
+    found = rt.auth.list_users(user.org, viewer=user, limit=limit, offset=start)
+    # a full page may be followed by an empty one: cheaper than counting the org's people
+    return {
+        "items": [_user(u) for u in found],
+        "next": str(start + limit) if len(found) == limit else None,
+    }
 
 
 @router.post("/admin/users/{user_id}/disable", summary="Disable a person (ends their sessions)")
@@ -342,8 +350,8 @@ def register_key(
 
 
 @router.get("/me/keys", summary="Public keys I registered")
-def list_keys(rt: Rt, user: Me) -> list[dict[str, Any]]:
-    return [
+def list_keys(rt: Rt, user: Me, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
+    items = [
         {
             "id": k.id,
             "name": k.name,
@@ -354,3 +362,4 @@ def list_keys(rt: Rt, user: Me) -> list[dict[str, Any]]:
         }
         for k in rt.custody.list_public_keys(user.id)
     ]
+    return offset_page(items, limit, cursor)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from tetherai.api._http import Cursor, Limit, offset_page
 from tetherai.api.auth import current_user
 from tetherai.api.errors import ApiError
 from tetherai.api.runtime import Runtime, runtime
@@ -71,9 +72,9 @@ def add_webhook(body: WebhookIn, rt: Rt, user: Me) -> dict[str, Any]:
 
 
 @router.get("/admin/webhooks", summary="My org's webhooks (never their secrets)")
-def webhooks(rt: Rt, user: Me) -> list[dict[str, Any]]:
+def webhooks(rt: Rt, user: Me, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
     _admin(user)
-    return rt.notifications.list_webhooks(user.org)
+    return offset_page(rt.notifications.list_webhooks(user.org), limit, cursor)
 
 
 @router.delete("/admin/webhooks/{webhook_id}", summary="Disable a webhook")

@@ -6,11 +6,11 @@ may not read answers as if it did not exist.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from tetherai.api._http import cached_json
+from tetherai.api._http import Cursor, Limit, cached_json, offset_page
 from tetherai.api.auth import current_user, require_project_access
 from tetherai.api.runtime import Runtime, runtime
 from tetherai.api.schemas import ERRORS
@@ -23,15 +23,6 @@ router = APIRouter(
 )
 Rt = Annotated[Runtime, Depends(runtime)]
 Me = Annotated[UserInfo, Depends(current_user)]
-Limit = Annotated[int, Query(ge=1, le=500)]
-Cursor = Annotated[str | None, Query(pattern=r"^[0-9]{1,9}$")]
-
-
-def _page(items: list[Any], limit: int, cursor: str | None) -> dict[str, Any]:
-    start = int(cursor or 0)
-    chunk = items[start : start + limit]
-    more = start + limit < len(items)
-    return {"items": chunk, "next": str(start + limit) if more else None}
 
 
 def _project(rt: Runtime, user: UserInfo, org: str, slug: str) -> str:
@@ -53,7 +44,7 @@ def projects(
         if isinstance(found, list)
         else []
     )
-    return cached_json(request, _page(items, limit, cursor))
+    return cached_json(request, offset_page(items, limit, cursor))
 
 
 @router.get("/projects/{org}/{slug}", summary="A project with its members, factsheet and policy")
@@ -75,7 +66,7 @@ def history_of_project(
 ) -> Response:
     ref = _project(rt, user, org, slug)
     entries = [e.to_json() for e in project_history(rt.reader(), ref)]
-    return cached_json(request, _page(entries, limit, cursor))
+    return cached_json(request, offset_page(entries, limit, cursor))
 
 
 @router.get("/projects/{org}/{slug}/versions", summary="A project's versions with their status")
@@ -91,7 +82,9 @@ def versions(
     items = rt.peer.query(
         "model_version", "list_versions", {"project": _project(rt, user, org, slug)}
     )
-    return cached_json(request, _page(items if isinstance(items, list) else [], limit, cursor))
+    return cached_json(
+        request, offset_page(items if isinstance(items, list) else [], limit, cursor)
+    )
 
 
 @router.get(
@@ -139,7 +132,7 @@ def history_of_version(
         "model_version", "get", {"project": ref, "version": version}
     )  # 404 for an unknown version
     entries = [e.to_json() for e in version_history(rt.reader(), ref, version)]
-    return cached_json(request, _page(entries, limit, cursor))
+    return cached_json(request, offset_page(entries, limit, cursor))
 
 
 @router.get(

@@ -32,6 +32,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tetherai.crypto.jcs import JSONValue
 from tetherai.errors import TetherError
@@ -119,12 +120,26 @@ class _Collector:
         return result
 
 
+def _loads(text: str, where: str) -> Any:
+    """``json.loads``, with what it raises besides ``JSONDecodeError`` (left to the caller) as
+    an ExperimentLogError: integers past Python's 4,300 digits, nesting past the recursion
+    limit."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except ValueError as error:
+        raise ExperimentLogError(f"{where}: a number is too long ({error})") from error
+    except RecursionError as error:
+        raise ExperimentLogError(f"{where}: JSON nested too deeply") from error
+
+
 def _read_json_lines(text: str, collector: _Collector, where: Path) -> None:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
+            row = _loads(line, f"{where}, line {number}")
         except json.JSONDecodeError as error:
             raise ExperimentLogError(f"{where}, line {number}: not JSON ({error.msg})") from error
         if not isinstance(row, dict):
@@ -134,7 +149,7 @@ def _read_json_lines(text: str, collector: _Collector, where: Path) -> None:
 
 def _read_json(text: str, collector: _Collector, where: Path) -> None:
     try:
-        value = json.loads(text)
+        value = _loads(text, str(where))
     except json.JSONDecodeError as error:
         raise ExperimentLogError(
             f"{where} is not JSON: {error.msg} (line {error.lineno})"

@@ -33,6 +33,7 @@ from tetherai.storage.errors import (
     StoreCorrupted,
     UnsupportedURI,
 )
+from tetherai.storage.hashing import hash_file
 from tetherai.storage.paths import translate_os_error, walk_files
 from tetherai.storage.uri import (
     LOCAL_SCHEME,
@@ -168,11 +169,15 @@ class LocalObjectStore:
             final.parent.mkdir(parents=True, exist_ok=True)
             os.link(temp, final)
         except FileExistsError:
+            # The same content is there already, unless someone altered the stored copy: then
+            # say so (it stays as evidence) rather than report a success that serves bad bytes.
             existing = final.stat().st_size
-            if existing != stored.size:
+            found = stored.sha256 if existing != stored.size else hash_file(final).sha256
+            if existing != stored.size or found != stored.sha256:
+                what = f"{existing} bytes" if existing != stored.size else f"SHA-256 {found}"
                 raise StoreCorrupted(
-                    f"object {stored.uri} in {self.root} has {existing} bytes, not "
-                    f"{stored.size}: the stored copy was altered; it was left untouched",
+                    f"object {stored.uri} in {self.root} has {what}, not what its address "
+                    "says: the stored copy was altered; it was left untouched",
                     details={"object": stored.uri, "path": str(final)},
                 ) from None
             return

@@ -95,6 +95,18 @@ def test_an_existing_object_is_never_overwritten(tmp_path: Path) -> None:
     assert path.read_bytes() == b"altered, longer"
 
 
+def test_a_copy_altered_in_place_is_reported_not_silently_kept(tmp_path: Path) -> None:
+    store = LocalObjectStore(tmp_path)
+    stored = store.put(io.BytesIO(b"original"))
+    path = store.path_of(stored.sha256)
+    os.chmod(path, 0o600)
+    path.write_bytes(b"0riginal")  # same size, one byte changed
+    with pytest.raises(StoreCorrupted, match="SHA-256 .* not what its address says"):
+        store.put(io.BytesIO(b"original"))
+    assert path.read_bytes() == b"0riginal"  # left as evidence
+    assert store.put(io.BytesIO(b"other")).sha256 != stored.sha256  # the store still works
+
+
 def test_a_failed_upload_leaves_nothing_behind(tmp_path: Path) -> None:
     store = LocalObjectStore(tmp_path)
     with pytest.raises(Unreadable, match="Input/output error"):

@@ -80,7 +80,7 @@ def test_an_envelope_signed_here_verifies_with_the_registered_public_key(
     assert parsed.tx_id == envelope.tx_id
     assert base64.b64decode(envelope.to_json()["sig"]) == envelope.sig  # type: ignore[arg-type]
     # …and the server holds that same public key, certified (GET /me/keys lists its digest).
-    listed = alice.http.get("/me/keys")
+    listed = alice.http.pages("/me/keys")
     assert [k["cert_sha256"] for k in listed] == [alice.cert_sha256]
 
 

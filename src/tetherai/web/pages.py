@@ -40,6 +40,7 @@ __all__ = [
     "CSRF_FIELD",
     "AdminForm",
     "AnonymousForm",
+    "AnyForm",
     "Form",
     "MaybeUser",
     "PageAdmin",
@@ -355,6 +356,14 @@ async def anonymous_form(request: Request) -> dict[str, str]:
     return fields
 
 
+async def any_form(request: Request) -> dict[str, str]:
+    """A form anyone may post (the language switch): checked against the session's token when
+    signed in, against the double-submit cookie otherwise."""
+    if optional_user(request) is not None:
+        return (await page_form(request)).fields
+    return await anonymous_form(request)
+
+
 async def admin_form(request: Request) -> PageForm:
     """A form posted by an org admin (others get the 403 page; the services check again)."""
     form = await page_form(request)
@@ -365,3 +374,4 @@ async def admin_form(request: Request) -> PageForm:
 Form = Annotated[PageForm, Depends(page_form)]
 AdminForm = Annotated[PageForm, Depends(admin_form)]
 AnonymousForm = Annotated[dict[str, str], Depends(anonymous_form)]
+AnyForm = Annotated[dict[str, str], Depends(any_form)]

@@ -84,13 +84,16 @@ def test_pages_in_chinese_by_browser_and_by_choice(
     projects = http.get("/projects")
     assert "查找项目" in projects.text
     # Choosing English in the language switch overrides the browser's Chinese.
-    switched = http.post("/language", data={"language": "en", "next": "/projects"})
+    token = csrf_of(projects)
+    switched = http.post(
+        "/language", data={"language": "en", "next": "/projects", "csrf_token": token}
+    )
     assert switched.status_code == 303
     assert switched.headers["location"] == "/projects"
     page = http.get("/projects")
     assert '<html lang="en">' in page.text and "Find projects" in page.text
     # An error page in Chinese: a forged form is refused with a translated reason.
-    http.post("/language", data={"language": "zh", "next": "/"})
+    http.post("/language", data={"language": "zh", "next": "/", "csrf_token": token})
     refused = http.post("/profile/tokens", data={"name": "x", "csrf_token": "forged"})
     assert refused.status_code == 403
     assert "此表单被拒绝" in refused.text
@@ -98,10 +101,14 @@ def test_pages_in_chinese_by_browser_and_by_choice(
 
 
 def test_language_switch_refuses_other_sites(anonymous: httpx.Client) -> None:
-    answer = anonymous.post("/language", data={"language": "zh", "next": "https://evil.example/"})
-    assert answer.headers["location"] == "/"
-    answer = anonymous.post("/language", data={"language": "zh", "next": "//evil.example/"})
-    assert answer.headers["location"] == "/"
+    token = csrf_of(anonymous.get("/signin"))  # signed out: the double-submit token
+    for elsewhere in ("https://evil.example/", "//evil.example/"):
+        answer = anonymous.post(
+            "/language", data={"language": "zh", "next": elsewhere, "csrf_token": token}
+        )
+        assert answer.headers["location"] == "/"
+    forged = anonymous.post("/language", data={"language": "zh", "next": "/"})
+    assert forged.status_code == 403  # another site cannot switch it either
 
 
 def test_the_profile_language_follows_the_person(sign_in: SignIn, cast: Cast) -> None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 
 from tetherai.api.auth import SESSION_COOKIE, SIGNING_COOKIE
@@ -17,9 +15,9 @@ from tetherai.web.pages import (
     ANON_CSRF_COOKIE,
     CSRF_COOKIE,
     AnonymousForm,
+    AnyForm,
     Form,
     MaybeUser,
-    optional_user,
     redirect,
     render,
     runtime_of,
@@ -119,13 +117,11 @@ def signout(request: Request, form: Form) -> Response:
 
 
 @router.post("/language")
-async def choose_language(
-    request: Request, user: Annotated[object, Depends(optional_user)]
-) -> Response:
-    """The language switch: a preference cookie only (no state changes), so no CSRF token."""
-    form = await request.form()
-    language = str(form.get("language", ""))
-    response = redirect(request, safe_next(str(form.get("next", "")), "/"))
+async def choose_language(request: Request, form: AnyForm) -> Response:
+    """The language switch: a preference cookie only, but a form all the same, so it carries
+    the CSRF token like every other (another site cannot switch someone's language)."""
+    language = form.get("language", "")
+    response = redirect(request, safe_next(form.get("next", ""), "/"))
     if language in LANGUAGES:
         set_language_cookie(response, language)
     return response

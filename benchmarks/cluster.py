@@ -30,16 +30,13 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from tetherai.contracts.membership import MembershipRules
-from tetherai.contracts.registry import default_registry
 from tetherai.ledger.executor import TxResult
-from tetherai.ledger.peer import Peer
-from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.ledger.transaction import Envelope
 from tetherai.ordering.etcd import ChainKeys, EtcdOrderer
 from tetherai.ordering.etcd_client import EtcdClient, prefix_end
-from tetherai.services.cluster.config import ClusterConfig, NodeSpec, OrgSpec
+from tetherai.services.cluster.config import ChannelSpec, ClusterConfig, NodeSpec, OrgSpec
 from tetherai.services.cluster.etcd_members import EtcdCluster, free_port
+from tetherai.services.cluster.run import close_peer, open_channel_peer
 from tetherai.services.cluster.setup import ClusterHome, bootstrap_chain, create_cluster, node_key
 from tetherai.services.network import load_participant
 
@@ -69,7 +66,7 @@ def run(root: Path, args: argparse.Namespace) -> None:
     etcd.start()
     try:
         config = ClusterConfig(
-            channel="main",
+            channels=(ChannelSpec("main", ORGS),),
             etcd=tuple(etcd.endpoints),
             orgs=tuple(OrgSpec(org, "admin") for org in ORGS),
             peers=tuple(NodeSpec(f"peer0.{o}", o, f"127.0.0.1:{free_port()}") for o in ORGS),
@@ -99,10 +96,7 @@ def run(root: Path, args: argparse.Namespace) -> None:
                 )
             )
             log.close()
-        store = SqliteLedgerStore(home.node_ledger("orderer0.Org1"))
-        peer = Peer(
-            store=store, channel="main", registry=default_registry(), rules=MembershipRules()
-        )
+        peer = open_channel_peer(home, "orderer0.Org1", "main")
         orderer = EtcdOrderer(
             peer,
             client,
@@ -123,8 +117,7 @@ def run(root: Path, args: argparse.Namespace) -> None:
         wait_peers(config, 1)
         report(config, orderer, envelopes, args.rate)
         orderer.close()
-        peer.close()
-        store.close()
+        close_peer(peer)
         client.close()
     finally:
         for process in processes:

@@ -77,10 +77,12 @@ def init(
     target = _home(home)
     parsed = run(lambda: ClusterConfig.load(config))
     secret = _passphrase(passphrase_file)
-    block = run(
+    blocks = run(
         lambda: create_cluster(target, parsed, passphrase=secret, now_ms=time.time_ns() // 10**6)
     )
-    console.print(f"created the network at {target.root}; genesis {block.header.hash}")
+    console.print(f"created the network at {target.root}")
+    for channel, block in blocks.items():
+        console.print(f"channel {channel}: genesis {block.header.hash}")
     console.print("next: tether network bootstrap, then tether network start")
 
 
@@ -89,6 +91,9 @@ def add_org(
     org: Annotated[str, typer.Argument(help="The new org's name.")],
     by: Annotated[str, typer.Option("--by", help="The member org whose admin adds it.")],
     admin: Annotated[str, typer.Option("--admin", help="The new org's first admin.")] = "admin",
+    channel: Annotated[
+        str | None, typer.Option("--channel", help="The channel it joins (default: the first).")
+    ] = None,
     home: HomeOption = None,
     passphrase_file: PassphraseFileOption = None,
 ) -> None:
@@ -106,11 +111,14 @@ def add_org(
             org,
             admin_id=admin,
             by_org=by,
+            channel=channel,
             passphrase=secret,
             now_ms=time.time_ns() // 10**6,
         )
     )
-    console.print(f"{org} joined the channel (tx {done['tx_id']}); its admin is {done['admin']}")
+    console.print(
+        f"{org} joined channel {done['channel']} (tx {done['tx_id']}); its admin is {done['admin']}"
+    )
 
 
 @app.command()
@@ -126,10 +134,11 @@ def bootstrap(home: HomeOption = None) -> None:
     config = run(target.cluster_config)
     client = EtcdClient(config.etcd)
     try:
-        genesis = run(lambda: bootstrap_chain(target, client))
+        hashes = run(lambda: bootstrap_chain(target, client))
     finally:
         client.close()
-    console.print(f"the chain of channel {config.channel} starts at {genesis}")
+    for channel, genesis in hashes.items():
+        console.print(f"the chain of channel {channel} starts at {genesis}")
 
 
 @app.command()
@@ -200,17 +209,29 @@ def status(home: HomeOption = None, json_output: JsonOption = False) -> None:
         print_json({"peers": peers, "orderers": orderers})
     else:
         for name, found in orderers.items():
-            state = "down" if found is None else ("leader" if found["leader"] else "standby")
-            console.print(f"{name}: {state}")
+            if found is None:
+                console.print(f"{name}: down")
+                continue
+            leads = [c for c, info in found["channels"].items() if info["leader"]]
+            console.print(f"{name}: " + (f"leads {', '.join(leads)}" if leads else "standby"))
         for name, found in peers.items():
             if found is None:
                 console.print(f"{name}: down")
                 continue
-            line = f"{name}: height {found['height']}, state root {found['state_root'][:16]}…"
-            if found["divergent"]:
-                line += f" — DIVERGED at block {found['divergent']['block']}, refuses writes"
-            console.print(line)
-    if any(found and found["divergent"] for found in peers.values()):
+            for channel, info in found["channels"].items():
+                line = f"{name} in {channel}: height {info['height']}, "
+                line += f"state root {info['state_root'][:16]}…"
+                if info["divergent"]:
+                    line += f" — DIVERGED at block {info['divergent']['block']}, refuses writes"
+                console.print(line)
+    divergent = [
+        info
+        for found in peers.values()
+        if found
+        for info in found["channels"].values()
+        if info["divergent"]
+    ]
+    if divergent:
         raise typer.Exit(EXIT_DIFFERENCE)
 
 

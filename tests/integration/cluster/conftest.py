@@ -15,14 +15,11 @@ import httpx
 import pytest
 from tests.common.network import PASSPHRASE, START_MS, TEST_KDF_ROUNDS
 
-from tetherai.contracts.membership import MembershipRules
-from tetherai.contracts.registry import default_registry
-from tetherai.ledger.peer import Peer
-from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.ordering.etcd import EtcdOrderer
 from tetherai.ordering.etcd_client import EtcdClient
-from tetherai.services.cluster.config import ClusterConfig, NodeSpec, OrgSpec
+from tetherai.services.cluster.config import ChannelSpec, ClusterConfig, NodeSpec, OrgSpec
 from tetherai.services.cluster.etcd_members import EtcdCluster, free_port
+from tetherai.services.cluster.run import close_peer, open_channel_peer
 from tetherai.services.cluster.server import serve_orderer
 from tetherai.services.cluster.setup import ClusterHome, bootstrap_chain, create_cluster, node_key
 from tetherai.services.network import ParticipantKey, load_participant
@@ -51,39 +48,45 @@ class Cluster:
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     orderers: list[EtcdOrderer] = field(default_factory=list)
     servers: dict[str, ThreadingHTTPServer] = field(default_factory=dict)
+    leading: dict[str, dict[str, EtcdOrderer]] = field(default_factory=dict)
 
     def admin(self, org: str = "Org1") -> ParticipantKey:
         return load_participant(self.home, org, "admin", PASSPHRASE)
 
-    def open_orderer(self, name: str = "orderer0.Org1", **options: object) -> EtcdOrderer:
-        store = SqliteLedgerStore(self.home.node_ledger(name))
-        peer = Peer(
-            store=store,
-            channel=self.config.channel,
-            registry=default_registry(),
-            rules=MembershipRules(),
-        )
-        orderer = EtcdOrderer(
-            peer,
-            self.client,
-            name=name,
-            key=node_key(self.home, name, PASSPHRASE),
-            peers=[p.name for p in self.config.peers],
-            **options,  # type: ignore[arg-type]
-        )
+    def open_orderer(
+        self, name: str = "orderer0.Org1", channel: str = "main", **options: object
+    ) -> EtcdOrderer:
+        peer = open_channel_peer(self.home, name, channel)
+        try:
+            orderer = EtcdOrderer(
+                peer,
+                self.client,
+                name=name,
+                key=node_key(self.home, name, PASSPHRASE),
+                peers=[p.name for p in self.config.peers_of(channel)],
+                **options,  # type: ignore[arg-type]
+            )
+        except BaseException:
+            close_peer(peer)
+            raise
         self.orderers.append(orderer)
-        # Its HTTP endpoint too, where peers forward the writes they are sent.
-        server = serve_orderer(self.config.orderer(name).host_port, lambda: orderer)
-        self.servers[name] = server
+        # Its HTTP endpoint too (one per orderer name), where peers forward writes.
+        leading = self.leading.setdefault(name, {})
+        leading[channel] = orderer
+        if name not in self.servers:
+            address = self.config.orderer(name).host_port
+            self.servers[name] = serve_orderer(address, lambda: dict(leading))
         return orderer
 
     def close_orderer(self, orderer: EtcdOrderer) -> None:
-        server = self.servers.pop(orderer.name)
-        server.shutdown()
-        server.server_close()
+        leading = self.leading[orderer.name]
+        leading.pop(orderer.peer.channel)
+        if not leading:
+            server = self.servers.pop(orderer.name)
+            server.shutdown()
+            server.server_close()
         orderer.close()
-        orderer.peer.close()
-        orderer.peer.store.close()
+        close_peer(orderer.peer)
         self.orderers.remove(orderer)
 
     def start_peer(self, name: str) -> None:
@@ -127,15 +130,18 @@ class Cluster:
         process.terminate()
         process.wait(timeout=15)
 
-    def status(self, name: str) -> dict[str, object]:
-        response = httpx.get(f"{self.config.peer(name).url}/status", timeout=5)
+    def status(self, name: str, channel: str = "main") -> dict[str, object]:
+        url = f"{self.config.peer(name).url}/status"
+        response = httpx.get(url, params={"channel": channel}, timeout=5)
         data: dict[str, object] = response.json()
         return data
 
-    def wait_height(self, names: list[str], height: int, timeout: float = 30) -> None:
+    def wait_height(
+        self, names: list[str], height: int, timeout: float = 30, channel: str = "main"
+    ) -> None:
         stop = time.monotonic() + timeout
         while True:
-            heights = {name: self.status(name)["height"] for name in names}
+            heights = {name: self.status(name, channel)["height"] for name in names}
             if all(isinstance(h, int) and h >= height for h in heights.values()):
                 return
             if time.monotonic() > stop:
@@ -152,7 +158,8 @@ class Cluster:
 
 def make_cluster(root: Path, etcd: EtcdCluster) -> Cluster:
     config = ClusterConfig(
-        channel="main",
+        # Channel credit: only Org1 and Org3 are members (Org2's peer keeps no copy).
+        channels=(ChannelSpec("main", ORGS), ChannelSpec("credit", ("Org1", "Org3"))),
         etcd=tuple(etcd.endpoints),
         orgs=tuple(OrgSpec(org, "admin") for org in ORGS),
         peers=tuple(NodeSpec(f"peer0.{org}", org, f"127.0.0.1:{free_port()}") for org in ORGS),

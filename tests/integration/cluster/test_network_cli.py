@@ -68,15 +68,15 @@ def test_init_bootstrap_start_status_and_add_an_org(tmp_path: Path, etcd: EtcdCl
             time.sleep(0.2)
         code, out, err = tether("network", "add-org", "Org4", "--by", "Org2", "--home", home)
         assert code == 0, err
-        assert "Org4 joined the channel" in out
+        assert "Org4 joined channel main" in out
         assert 'name = "Org4"' in (tmp_path / "net" / "cluster.toml").read_text()
         # Adding it twice is refused with a clear error, nothing changed.
         code, _, err = tether("network", "add-org", "Org4", "--by", "Org2", "--home", home)
         assert code != 0 and "already" in err
         code, out, _ = tether("network", "status", "--home", home)
         assert code == 0
-        assert "orderer0.Org1: leader" in out
-        assert out.count("height 2") == 3
+        assert "orderer0.Org1: leads main" in out
+        assert out.count("in main: height 2") == 3
     finally:
         start.terminate()
         start.communicate(timeout=30)  # also closes its output pipe

@@ -183,7 +183,8 @@ def test_a_standby_orderer_takes_over_when_the_leader_dies(cluster: Cluster) -> 
         stop = time.monotonic() + 20
         while True:
             try:
-                if httpx.get(f"{spec.url}/status", timeout=1).json()["leader"]:
+                channels = httpx.get(f"{spec.url}/status", timeout=1).json()["channels"]
+                if channels.get("main", {}).get("leader"):
                     break
             except httpx.HTTPError:
                 pass

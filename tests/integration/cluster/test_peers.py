@@ -91,7 +91,7 @@ def _vkey(cluster: Cluster, node: str, *, note: bool) -> str:
 
 def _peer_checkpoint(cluster: Cluster, name: str) -> str:
     # Read through a second connection: the peer process holds its own.
-    with sqlite3.connect(cluster.home.node_ledger(name)) as db:
+    with sqlite3.connect(cluster.home.node_ledger(name, "main")) as db:
         row = db.execute("SELECT note FROM checkpoints ORDER BY block DESC LIMIT 1").fetchone()
     return str(row[0])
 
@@ -115,7 +115,7 @@ def test_compacted_blocks_come_from_another_peer(cluster: Cluster) -> None:
     # A peer that lost its disk rebuilds from another peer's API, checking every block.
     cluster.stop_peer("peer0.Org3")
     for suffix in ("", "-wal", "-shm"):
-        path = cluster.home.node_ledger("peer0.Org3").with_name(f"ledger.sqlite{suffix}")
+        path = cluster.home.node_ledger("peer0.Org3", "main").with_name(f"ledger.sqlite{suffix}")
         path.unlink(missing_ok=True)
     cluster.start_peer("peer0.Org3")
     cluster.wait_height(PEERS, height, timeout=30)
@@ -131,7 +131,7 @@ def test_a_tampered_peer_is_reported_and_the_others_keep_serving(cluster: Cluste
     cluster.wait_height(PEERS, orderer.peer.head.height)
     # Someone edits a record in Org3's ledger file behind its peer's back.
     cluster.stop_peer("peer0.Org3")
-    with sqlite3.connect(cluster.home.node_ledger("peer0.Org3")) as db:
+    with sqlite3.connect(cluster.home.node_ledger("peer0.Org3", "main")) as db:
         changed = db.execute(
             "UPDATE state SET value = replace(value, 'admin@Org1', 'mallory@Org1') "
             "WHERE key = 'notary/doc-3'"

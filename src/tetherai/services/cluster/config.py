@@ -2,8 +2,15 @@
 
 ::
 
-    channel = "main"
     etcd = ["http://127.0.0.1:2379", "http://127.0.0.1:22379", "http://127.0.0.1:32379"]
+
+    [[channels]]                 # each channel: its own member orgs and its own ledger
+    name = "main"
+    orgs = ["Org1", "Org2", "Org3"]
+
+    [[channels]]
+    name = "credit"
+    orgs = ["Org1", "Org3"]
 
     [[orgs]]
     name = "Org1"
@@ -18,6 +25,9 @@
     name = "orderer0.Org1"
     org = "Org1"
     api = "127.0.0.1:7050"
+
+A file with ``channel = "main"`` instead of ``[[channels]]`` has that one channel, of every
+org. Every orderer orders every channel; a peer keeps only its org's channels.
 """
 
 from __future__ import annotations
@@ -30,7 +40,7 @@ from typing import Any
 from tetherai.errors import TetherError
 from tetherai.identity.certificate import validate_name
 
-__all__ = ["ClusterConfig", "ConfigError", "NodeSpec", "OrgSpec"]
+__all__ = ["ChannelSpec", "ClusterConfig", "ConfigError", "NodeSpec", "OrgSpec"]
 
 
 class ConfigError(TetherError):
@@ -42,6 +52,12 @@ class ConfigError(TetherError):
 class OrgSpec:
     name: str
     admin: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelSpec:
+    name: str
+    orgs: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +78,31 @@ class NodeSpec:
 
 @dataclass(frozen=True, slots=True)
 class ClusterConfig:
-    channel: str
+    channels: tuple[ChannelSpec, ...]
     etcd: tuple[str, ...]
     orgs: tuple[OrgSpec, ...]
     peers: tuple[NodeSpec, ...]
     orderers: tuple[NodeSpec, ...]
+
+    @property
+    def channel(self) -> str:
+        """The first channel: where a command that names none acts."""
+        return self.channels[0].name
+
+    def channel_spec(self, name: str) -> ChannelSpec:
+        for channel in self.channels:
+            if channel.name == name:
+                return channel
+        known = ", ".join(channel.name for channel in self.channels)
+        raise ConfigError(f"no channel named {name!r} (known: {known})")
+
+    def peers_of(self, channel: str) -> tuple[NodeSpec, ...]:
+        """The channel's peers: those of its member orgs."""
+        orgs = self.channel_spec(channel).orgs
+        return tuple(peer for peer in self.peers if peer.org in orgs)
+
+    def channels_of(self, org: str) -> tuple[str, ...]:
+        return tuple(channel.name for channel in self.channels if org in channel.orgs)
 
     def peer(self, name: str) -> NodeSpec:
         return self._node(self.peers, name, "peer")
@@ -93,29 +129,52 @@ class ClusterConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ClusterConfig:
         try:
-            channel = str(data["channel"])
             etcd = tuple(str(url) for url in data["etcd"])
             orgs = tuple(
                 OrgSpec(str(o["name"]), str(o.get("admin", "admin"))) for o in data["orgs"]
             )
             peers = tuple(_node(item) for item in data["peers"])
             orderers = tuple(_node(item) for item in data["orderers"])
+            if "channels" in data:
+                channels = tuple(
+                    ChannelSpec(str(c["name"]), tuple(str(org) for org in c["orgs"]))
+                    for c in data["channels"]
+                )
+            else:
+                channels = (ChannelSpec(str(data["channel"]), tuple(o.name for o in orgs)),)
         except (KeyError, TypeError, ValueError) as error:
             raise ConfigError(f"cluster config is missing or has a bad field: {error}") from error
-        validate_name(channel, "channel")
         names = {org.name for org in orgs}
+        if len({channel.name for channel in channels}) != len(channels):
+            raise ConfigError("two channels have the same name")
+        for channel in channels:
+            validate_name(channel.name, "channel")
+            unknown = set(channel.orgs) - names
+            if unknown or not channel.orgs:
+                raise ConfigError(
+                    f"channel {channel.name} needs member orgs listed in [[orgs]]"
+                    + (f"; unknown: {', '.join(sorted(unknown))}" if unknown else "")
+                )
         for org in orgs:
             validate_name(org.name, "org")
         for node in (*peers, *orderers):
             if node.org not in names:
                 raise ConfigError(f"{node.name} belongs to unknown org {node.org}")
-        if not etcd or not peers or not orderers or not orgs:
-            raise ConfigError("a cluster needs etcd endpoints, orgs, peers and an orderer")
-        return cls(channel, etcd, orgs, peers, orderers)
+        if not etcd or not peers or not orderers or not orgs or not channels:
+            raise ConfigError(
+                "a cluster needs etcd endpoints, orgs, channels, peers and an orderer"
+            )
+        config = cls(channels, etcd, orgs, peers, orderers)
+        for channel in channels:
+            if not config.peers_of(channel.name):
+                raise ConfigError(f"channel {channel.name} has no peer of its orgs")
+        return config
 
     def to_toml(self) -> str:
-        lines = [f'channel = "{self.channel}"']
-        lines.append("etcd = [" + ", ".join(f'"{url}"' for url in self.etcd) + "]")
+        lines = ["etcd = [" + ", ".join(f'"{url}"' for url in self.etcd) + "]"]
+        for channel in self.channels:
+            orgs = ", ".join(f'"{org}"' for org in channel.orgs)
+            lines += ["", "[[channels]]", f'name = "{channel.name}"', f"orgs = [{orgs}]"]
         for org in self.orgs:
             lines += ["", "[[orgs]]", f'name = "{org.name}"', f'admin = "{org.admin}"']
         for kind, nodes in (("peers", self.peers), ("orderers", self.orderers)):

@@ -32,7 +32,7 @@ from tetherai.ledger.checkpoint import (
     open_note,
 )
 from tetherai.ordering.etcd_client import EtcdClient
-from tetherai.services.cluster.config import ClusterConfig, NodeSpec, OrgSpec
+from tetherai.services.cluster.config import ChannelSpec, ClusterConfig, NodeSpec, OrgSpec
 from tetherai.services.cluster.etcd_members import EtcdCluster, free_port
 from tetherai.services.cluster.processes import NodeProcesses, peer_status
 from tetherai.services.cluster.setup import ClusterHome, bootstrap_chain, create_cluster, node_key
@@ -60,9 +60,10 @@ class Writer:
 
     key: ParticipantKey
     peer_url: str
+    channel: str = "main"
 
     def call(self, contract: str, fn: str, **args: Any) -> Any:
-        envelope = self.key.sign("main", contract, fn, args, _now())
+        envelope = self.key.sign(self.channel, contract, fn, args, _now())
         answer = httpx.post(f"{self.peer_url}/txs", json=envelope.to_json(), timeout=60)
         body = answer.json()
         if answer.status_code != 200 or not body.get("valid"):
@@ -72,7 +73,7 @@ class Writer:
 
 def demo_config(etcd: list[str]) -> ClusterConfig:
     return ClusterConfig(
-        channel="main",
+        channels=(ChannelSpec("main", ORGS), ChannelSpec("credit", ("Org1", "Org3"))),
         etcd=tuple(etcd),
         orgs=tuple(OrgSpec(org, "admin") for org in ORGS),
         peers=tuple(NodeSpec(f"peer0.{o}", o, f"127.0.0.1:{free_port()}") for o in ORGS),
@@ -138,6 +139,31 @@ def life_cycle(home: ClusterHome, config: ClusterConfig, say: Callable[[str], No
     return str(project)
 
 
+def channels(home: ClusterHome, config: ClusterConfig, say: Callable[[str], None]) -> None:
+    """A record in channel credit is on Org1's and Org3's peers, and Org2's has no copy."""
+    org1 = config.peer("peer0.Org1").url
+    admin = Writer(load_participant(home, "Org1", "admin", PASSPHRASE), org1, "credit")
+    admin.call("notary", "notarize", name="credit-contract", sha256="ab" * 32)
+    query: dict[str, Any] = {
+        "channel": "credit",
+        "contract": "notary",
+        "fn": "lookup",
+        "args": {"name": "credit-contract"},
+    }
+    stop = time.monotonic() + 20
+    while True:
+        answer = httpx.post(f"{config.peer('peer0.Org3').url}/query", json=query, timeout=10)
+        if answer.status_code == 200 and answer.json()["result"]:
+            break
+        if time.monotonic() > stop:
+            raise DemoFailed(f"peer0.Org3 did not get the credit channel's record: {answer.text}")
+        time.sleep(0.05)
+    refused = httpx.post(f"{config.peer('peer0.Org2').url}/query", json=query, timeout=10)
+    if refused.status_code != 404:
+        raise DemoFailed(f"peer0.Org2 should not hold channel credit: {refused.text}")
+    say("channel credit: Org1 notarized a contract; peer0.Org3 has it, peer0.Org2 holds no copy")
+
+
 def _wait_same_height(config: ClusterConfig, timeout: float = 30) -> list[dict[str, Any]]:
     stop = time.monotonic() + timeout
     while True:
@@ -151,7 +177,7 @@ def _wait_same_height(config: ClusterConfig, timeout: float = 30) -> list[dict[s
 
 
 def check_cosigned(home: ClusterHome, config: ClusterConfig, peer: str) -> tuple[str, ...]:
-    with sqlite3.connect(home.node_ledger(peer)) as db:
+    with sqlite3.connect(home.node_ledger(peer, "main")) as db:
         row = db.execute("SELECT note FROM checkpoints ORDER BY block DESC LIMIT 1").fetchone()
     verifiers: list[NoteVerifier | CosignatureVerifier] = [
         NoteSigner(o.name, node_key(home, o.name, PASSPHRASE)).verifier() for o in config.orderers
@@ -177,12 +203,16 @@ def run_demo(root: Path, say: Callable[[str], None] = print) -> str:
         client = EtcdClient(config.etcd)
         genesis = bootstrap_chain(home, client)
         client.close()
-        say(f"network: orgs Org1, Org2, Org3 with their CAs; genesis {genesis[:16]}… in etcd")
+        say(
+            "network: orgs Org1, Org2, Org3 with their CAs; channels main (all three, genesis "
+            f"{genesis['main'][:12]}…) and credit (Org1, Org3, genesis {genesis['credit'][:12]}…)"
+        )
         nodes = NodeProcesses(home, PASSPHRASE)
         nodes.start_all()
         leader = next(o.name for o in config.orderers if (peer_status(o.url) or {}).get("leader"))
         say(f"started 2 orderers ({leader} won the leader lease) and one peer per org")
         project = life_cycle(home, config, say)
+        channels(home, config, say)
         statuses = _wait_same_height(config)
         roots = {s["state_root"] for s in statuses}
         if len(roots) != 1 or any(s["divergent"] for s in statuses):

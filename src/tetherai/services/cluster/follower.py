@@ -40,7 +40,7 @@ from tetherai.ledger.transaction import Envelope
 from tetherai.ordering.errors import OrderingError
 from tetherai.ordering.etcd import BlocksCompacted, ChainKeys, decode_block, read_blocks
 from tetherai.ordering.etcd_client import EtcdClient, prefix_end
-from tetherai.services.cluster.config import ClusterConfig
+from tetherai.services.cluster.config import ClusterConfig, ConfigError
 from tetherai.services.cluster.setup import ClusterHome
 
 __all__ = ["Divergence", "PeerFollower", "stored_block"]
@@ -78,6 +78,7 @@ class PeerFollower:
         home: ClusterHome,
         config: ClusterConfig,
         name: str,
+        channel: str,
         *,
         key: Any,
         client: EtcdClient,
@@ -88,11 +89,17 @@ class PeerFollower:
         self.spec = config.peer(name)
         self.name = name
         self.client = client
-        self.keys = ChainKeys(config.channel)
-        self.store = SqliteLedgerStore(home.node_ledger(name))
+        self.channel = channel
+        self.channel_peers = config.peers_of(channel)
+        if self.spec not in self.channel_peers:
+            raise ConfigError(f"{name}'s org {self.spec.org} is not a member of channel {channel}")
+        self.keys = ChainKeys(channel)
+        path = home.node_ledger(name, channel)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.store = SqliteLedgerStore(path)
         self.peer = Peer(
             store=self.store,
-            channel=config.channel,
+            channel=channel,
             registry=default_registry(),
             rules=MembershipRules(),
         )
@@ -102,7 +109,9 @@ class PeerFollower:
         self.divergence: Divergence | None = None
         self.error: str | None = None
         self._checked = -1  # highest block whose root was compared with a majority
-        self._thread = threading.Thread(target=self._run, name=f"tether-peer-{name}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"tether-peer-{name}-{channel}", daemon=True
+        )
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -125,6 +134,7 @@ class PeerFollower:
         return {
             "name": self.name,
             "org": self.spec.org,
+            "channel": self.channel,
             "height": head.height,
             "state_root": head.state_root,
             "accepting_writes": self.accepting_writes,
@@ -186,7 +196,7 @@ class PeerFollower:
         self.store.add_checkpoint(checkpoint.size, number, note + signatures)
 
     def _majority(self, number: int) -> str | None:
-        needed = len(self.config.peers) // 2 + 1
+        needed = len(self.channel_peers) // 2 + 1
         counts: dict[str, int] = {}
         prefix = self.keys.roots(number)
         for kv in self.client.range(prefix, prefix_end(prefix)):
@@ -228,12 +238,14 @@ class PeerFollower:
 
     def _blocks_from_peers(self, start: int) -> list[Block]:
         """Blocks etcd no longer has, from another peer's API (checked again on commit)."""
-        for other in self.config.peers:
+        for other in self.channel_peers:
             if other.name == self.name:
                 continue
             try:
                 response = httpx.get(
-                    f"{other.url}/blocks", params={"start": start, "limit": _BATCH}, timeout=10
+                    f"{other.url}/blocks",
+                    params={"channel": self.channel, "start": start, "limit": _BATCH},
+                    timeout=10,
                 )
                 if response.status_code != 200:
                     continue

@@ -19,13 +19,14 @@ from tetherai.contracts.registry import default_registry
 from tetherai.errors import TetherError
 from tetherai.ledger.peer import Peer
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
+from tetherai.ordering.errors import OrderingError
 from tetherai.ordering.etcd import EtcdOrderer
 from tetherai.ordering.etcd_client import EtcdClient
 from tetherai.services.cluster.follower import PeerFollower
 from tetherai.services.cluster.server import serve_orderer, serve_peer
 from tetherai.services.cluster.setup import ClusterHome, node_key
 
-__all__ = ["main", "run_orderer", "run_peer"]
+__all__ = ["close_peer", "main", "open_channel_peer", "run_orderer", "run_peer"]
 
 
 def _wait_for_signal() -> None:
@@ -36,55 +37,94 @@ def _wait_for_signal() -> None:
 
 
 def run_peer(home: ClusterHome, name: str, passphrase: bytes) -> None:
+    """Follow every channel of the peer's org (and only those)."""
     config = home.cluster_config()
+    spec = config.peer(name)
     client = EtcdClient(config.etcd)
-    follower = PeerFollower(home, config, name, key=node_key(home, name, passphrase), client=client)
-    server = serve_peer(follower, [orderer.url for orderer in config.orderers])
-    follower.start()
-    print(f"peer {name} serving on {follower.spec.url}", flush=True)
+    key = node_key(home, name, passphrase)
+    followers = {
+        channel: PeerFollower(home, config, name, channel, key=key, client=client)
+        for channel in config.channels_of(spec.org)
+    }
+    server = serve_peer(followers, [orderer.url for orderer in config.orderers])
+    for follower in followers.values():
+        follower.start()
+    print(f"peer {name} serving channels {', '.join(followers)} on {spec.url}", flush=True)
     try:
         _wait_for_signal()
     finally:
         server.shutdown()
         server.server_close()
-        follower.close()
+        for follower in followers.values():
+            follower.close()
         client.close()
+
+
+def open_channel_peer(home: ClusterHome, node: str, channel: str) -> Peer:
+    """A node's own copy of a channel's ledger (its store closes with ``close_peer``)."""
+    path = home.node_ledger(node, channel)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    store = SqliteLedgerStore(path)
+    return Peer(store=store, channel=channel, registry=default_registry(), rules=MembershipRules())
+
+
+def close_peer(peer: Peer) -> None:
+    peer.close()
+    peer.store.close()
 
 
 def run_orderer(
     home: ClusterHome, name: str, passphrase: bytes, *, max_txs: int = 1000, max_wait: float = 0.05
 ) -> None:
+    """Order every channel whose leader lease this orderer wins (campaigning for each)."""
     config = home.cluster_config()
     spec = config.orderer(name)
     client = EtcdClient(config.etcd)
-    store = SqliteLedgerStore(home.node_ledger(name))
-    peer = Peer(
-        store=store, channel=config.channel, registry=default_registry(), rules=MembershipRules()
-    )
-    holder: list[EtcdOrderer] = []
-    server = serve_orderer(spec.host_port, lambda: holder[0] if holder else None)
+    key = node_key(home, name, passphrase)
+    leading: dict[str, EtcdOrderer] = {}
+    stopping = threading.Event()
+    server = serve_orderer(spec.host_port, lambda: dict(leading))
     print(f"orderer {name} standing by on {spec.url}", flush=True)
-    # Blocks until this orderer holds the leader lease (another orderer may hold it now).
-    orderer = EtcdOrderer(
-        peer,
-        client,
-        name=name,
-        key=node_key(home, name, passphrase),
-        max_txs=max_txs,
-        max_wait=max_wait,
-        peers=[p.name for p in config.peers],
-        compact_every=50,
-    )
-    holder.append(orderer)
-    print(f"orderer {name} is the leader", flush=True)
+
+    def campaign(channel: str) -> None:
+        peer = open_channel_peer(home, name, channel)
+        while not stopping.is_set():
+            try:
+                orderer = EtcdOrderer(
+                    peer,
+                    client,
+                    name=name,
+                    key=key,
+                    max_txs=max_txs,
+                    max_wait=max_wait,
+                    peers=[p.name for p in config.peers_of(channel)],
+                    compact_every=50,
+                    leader_timeout=2.0,
+                )
+            except OrderingError:  # another orderer leads this channel: try again
+                continue
+            leading[channel] = orderer
+            print(f"orderer {name} leads channel {channel}", flush=True)
+            return
+        close_peer(peer)
+
+    threads = [
+        threading.Thread(target=campaign, args=(channel.name,), daemon=True)
+        for channel in config.channels
+    ]
+    for thread in threads:
+        thread.start()
     try:
         _wait_for_signal()
     finally:
+        stopping.set()
         server.shutdown()
         server.server_close()
-        orderer.close()
-        peer.close()
-        store.close()
+        for thread in threads:
+            thread.join(timeout=10)
+        for orderer in leading.values():
+            orderer.close()
+            close_peer(orderer.peer)
         client.close()
 
 

@@ -84,7 +84,8 @@ def _server(address: tuple[str, int], handle: Handler) -> ThreadingHTTPServer:
             except (OrdererBusy, OrdererClosed) as error:
                 status, payload = 503, error_body(error)
             except TetherError as error:
-                status, payload = 400, error_body(error)
+                status = 404 if error.code.endswith("not_found") else 400
+                payload = error_body(error)
             except (ValueError, KeyError, TypeError) as error:
                 status = 400
                 payload = error_body(
@@ -122,13 +123,32 @@ def _int(query: dict[str, list[str]], name: str, default: int | None = None) -> 
     return int(values[0])
 
 
-def serve_peer(follower: PeerFollower, orderer_urls: list[str]) -> ThreadingHTTPServer:
+def serve_peer(followers: dict[str, PeerFollower], orderer_urls: list[str]) -> ThreadingHTTPServer:
+    """One endpoint for a peer's channels (a ``channel`` parameter; default: its first)."""
     http = httpx.Client(timeout=60)
+    first = next(iter(followers.values()))
+
+    def follower_of(channel: str | None) -> PeerFollower:
+        if channel is None:
+            return first
+        found = followers.get(channel)
+        if found is None:
+            raise HttpError(
+                404,
+                f"peer {first.name} does not hold channel {channel}",
+                code="cluster.no_channel",
+                hint="ask a peer of an org that is a member of that channel",
+            )
+        return found
 
     def handle(route: str, query: dict[str, list[str]], body: Any) -> tuple[int, Any]:
+        channel = query["channel"][0] if "channel" in query else None
         if route == "GET /status":
-            return 200, follower.status()
+            status = follower_of(channel).status()
+            status["channels"] = {name: f.status() for name, f in followers.items()}
+            return 200, status
         if route == "GET /blocks":
+            follower = follower_of(channel)
             start = _int(query, "start")
             limit = min(_int(query, "limit", 64), 256)
             blocks = []
@@ -138,27 +158,29 @@ def serve_peer(follower: PeerFollower, orderer_urls: list[str]) -> ThreadingHTTP
                     blocks.append(json.loads(encode_block(block)))
             return 200, {"blocks": blocks}
         if route == "POST /query":
+            follower = follower_of(body.get("channel", channel))
             result = follower.peer.query(body["contract"], body["fn"], body.get("args") or {})
             return 200, {"result": result, "height": follower.peer.head.height}
         if route == "GET /proof/inclusion":
-            proof = follower.peer.inclusion_proof(
-                _int(query, "seq"), _int(query, "size", 0) or None
-            )
+            follower = follower_of(channel)
+            size = _int(query, "size", 0) or None
+            proof = follower.peer.inclusion_proof(_int(query, "seq"), size)
             return 200, {"proof": [node.hex() for node in proof]}
         if route == "POST /txs":
+            envelope = Envelope.from_json(body)  # refuse garbage here, not at the orderer
+            follower = follower_of(envelope.tx.channel)
             if follower.divergence is not None:
                 raise HttpError(
                     409,
-                    f"peer {follower.name} diverged at block {follower.divergence.block}; "
-                    "it accepts no writes",
+                    f"peer {follower.name} diverged at block {follower.divergence.block} of "
+                    f"channel {follower.channel}; it accepts no writes",
                     code="cluster.divergent",
                     hint="send writes to another peer; rebuild this peer's ledger from the others",
                 )
-            Envelope.from_json(body)  # refuse garbage here rather than at the orderer
             return _forward(http, orderer_urls, body)
         raise _not_found(route)
 
-    return _server(follower.spec.host_port, handle)
+    return _server(first.spec.host_port, handle)
 
 
 def _forward(http: httpx.Client, urls: list[str], body: Any) -> tuple[int, Any]:
@@ -179,22 +201,31 @@ def _forward(http: httpx.Client, urls: list[str], body: Any) -> tuple[int, Any]:
 
 
 def serve_orderer(
-    address: tuple[str, int], orderer: Callable[[], EtcdOrderer | None], timeout: float = 60
+    address: tuple[str, int],
+    orderers: Callable[[], dict[str, EtcdOrderer]],
+    timeout: float = 60,
 ) -> ThreadingHTTPServer:
+    """An orderer process's endpoint: one :class:`EtcdOrderer` per channel it leads."""
+
     def handle(route: str, query: dict[str, list[str]], body: Any) -> tuple[int, Any]:
-        current = orderer()
+        current = orderers()
         if route == "GET /status":
-            if current is None:
-                return 200, {"leader": False, "height": None}
-            return 200, {
-                "leader": current.is_leader,
-                "name": current.name,
-                "height": current.peer.head.height,
+            channels = {
+                name: {"leader": o.is_leader, "height": o.peer.head.height}
+                for name, o in current.items()
             }
+            leader = any(c["leader"] for c in channels.values())
+            return 200, {"leader": leader, "channels": channels}
         if route == "POST /txs":
-            if current is None or not current.is_leader:
-                raise HttpError(503, "this orderer is standing by", code="cluster.standby")
-            result = current.submit(Envelope.from_json(body)).result(timeout=timeout)
+            envelope = Envelope.from_json(body)
+            orderer = current.get(envelope.tx.channel)
+            if orderer is None or not orderer.is_leader:
+                raise HttpError(
+                    503,
+                    f"this orderer does not lead channel {envelope.tx.channel}",
+                    code="cluster.standby",
+                )
+            result = orderer.submit(envelope).result(timeout=timeout)
             return 200, result_json(result)
         raise _not_found(route)
 

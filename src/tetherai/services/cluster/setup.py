@@ -1,7 +1,8 @@
 """Create a cluster network's files and put its genesis block in etcd (``tether network``).
 
 A cluster home holds ``cluster.toml``, each org's CA and admin, each orderer's and peer's
-Ed25519 key, each node's own ledger (``nodes/<node>/ledger.sqlite``) and ``genesis.block``.
+Ed25519 key, each node's own ledger per channel (``nodes/<node>/channels/<channel>/ledger.sqlite``)
+and each channel's ``genesis/<channel>.block``.
 In a real consortium each org keeps its own CA key and node keys on its own machines; one
 directory here is what a demo or a test on one machine needs, with the same layout per org.
 """
@@ -29,7 +30,7 @@ from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.ordering.batching import cut_block
 from tetherai.ordering.etcd import ChainKeys, append_block, decode_block, encode_block
 from tetherai.ordering.etcd_client import EtcdClient
-from tetherai.services.cluster.config import ClusterConfig, ConfigError, OrgSpec
+from tetherai.services.cluster.config import ChannelSpec, ClusterConfig, ConfigError, OrgSpec
 from tetherai.services.home import NetworkHome
 from tetherai.services.network import (
     ParticipantKey,
@@ -48,7 +49,6 @@ __all__ = [
 ]
 
 CONFIG_FILE = "cluster.toml"
-GENESIS_FILE = "genesis.block"
 
 
 class ClusterHome(NetworkHome):
@@ -65,15 +65,15 @@ class ClusterHome(NetworkHome):
             )
         return ClusterConfig.load(self.cluster_config_path)
 
-    def node_ledger(self, node: str) -> Path:
-        return self.node_dir(node) / "ledger.sqlite"
+    def node_ledger(self, node: str, channel: str) -> Path:
+        """A node's own copy of a channel's ledger."""
+        return self.node_dir(node) / "channels" / channel / "ledger.sqlite"
 
-    @property
-    def genesis_path(self) -> Path:
-        return self.root / GENESIS_FILE
+    def genesis_path(self, channel: str) -> Path:
+        return self.root / "genesis" / f"{channel}.block"
 
-    def genesis(self) -> Block:
-        return decode_block(self.genesis_path.read_bytes())
+    def genesis(self, channel: str) -> Block:
+        return decode_block(self.genesis_path(channel).read_bytes())
 
 
 def _raw_public(key: Ed25519PrivateKey) -> str:
@@ -106,22 +106,23 @@ def create_cluster(
     passphrase: bytes,
     now_ms: int,
     kdf_rounds: int = DEFAULT_KDF_ROUNDS,
-) -> Block:
-    """Create every org's CA and admin, every node's key, and the genesis block.
+) -> dict[str, Block]:
+    """Create every org's CA and admin, every node's key, and each channel's genesis block.
 
-    The genesis tx (signed by the first org's admin) installs all orgs' CAs, admins, peers
-    and orderers; the block is signed by the first orderer and written to ``genesis.block``.
+    A channel's genesis tx (signed by the admin of its first org) installs its orgs' CAs and
+    admins, its peers and every orderer; the block is signed by the first orderer and written
+    to ``genesis/<channel>.block``.
     """
     if home.cluster_config_path.exists():
         raise ConfigError(f"{home.root} already holds a cluster network")
     home.root.mkdir(parents=True, exist_ok=True, mode=0o700)
     now = datetime.fromtimestamp(now_ms / 1000, tz=UTC)
     cas: dict[str, CertificateAuthority] = {}
-    admins: list[ParticipantKey] = []
+    admins: dict[str, ParticipantKey] = {}
     for org in config.orgs:
         ca, admin = add_org_ca(home, org.name, org.admin, passphrase, now, kdf_rounds=kdf_rounds)
         cas[org.name] = ca
-        admins.append(admin)
+        admins[org.name] = admin
     keys: dict[str, Ed25519PrivateKey] = {}
     for node in (*config.orderers, *config.peers):
         key = Ed25519PrivateKey.generate()
@@ -130,38 +131,58 @@ def create_cluster(
         )
         (home.node_dir(node.name) / "key.pub").write_text(_raw_public(key) + "\n")
         keys[node.name] = key
-    genesis_tx = admins[0].sign(
-        config.channel,
+    blocks = {
+        channel.name: _genesis(home, config, channel.name, cas, admins, keys, now_ms)
+        for channel in config.channels
+    }
+    home.genesis_path(config.channel).parent.mkdir(exist_ok=True)
+    for channel, block in blocks.items():
+        home.genesis_path(channel).write_bytes(encode_block(block))
+    home.cluster_config_path.write_text(config.to_toml())
+    return blocks
+
+
+def _genesis(
+    home: ClusterHome,
+    config: ClusterConfig,
+    channel: str,
+    cas: dict[str, CertificateAuthority],
+    admins: dict[str, ParticipantKey],
+    keys: dict[str, Ed25519PrivateKey],
+    now_ms: int,
+) -> Block:
+    """The channel's genesis block: its orgs' CAs and admins, its peers, every orderer."""
+    orgs = config.channel_spec(channel).orgs
+    genesis_tx = admins[orgs[0]].sign(
+        channel,
         "membership",
         "bootstrap",
         {
             "channel": {
-                "name": config.channel,
+                "name": channel,
                 "orderers": [
                     {"name": o.name, "public_key": _raw_public(keys[o.name])}
                     for o in config.orderers
                 ],
                 "peers": [
                     {"name": p.name, "org": p.org, "public_key": _raw_public(keys[p.name])}
-                    for p in config.peers
+                    for p in config.peers_of(channel)
                 ],
                 "contracts": genesis_versions(),
             },
             "orgs": [
-                {"org": org, "ca_cert": certificate_to_pem(ca.certificate).decode()}
-                for org, ca in cas.items()
+                {"org": org, "ca_cert": certificate_to_pem(cas[org].certificate).decode()}
+                for org in orgs
             ],
-            "participants": [admin.certificate_pem for admin in admins],
+            "participants": [admins[org].certificate_pem for org in orgs],
         },
         now_ms,
     )
     # Cut the genesis block on a throwaway peer: it checks the tx is accepted before anyone
     # depends on it.
-    scratch = home.root / "genesis-check.sqlite"
+    scratch = home.root / f"genesis-check-{channel}.sqlite"
     store = SqliteLedgerStore(scratch)
-    peer = Peer(
-        store=store, channel=config.channel, registry=default_registry(), rules=MembershipRules()
-    )
+    peer = Peer(store=store, channel=channel, registry=default_registry(), rules=MembershipRules())
     try:
         block = cut_block(peer, [genesis_tx], keys[config.orderers[0].name], now_ms)
         result = peer.commit(block)[0]
@@ -172,26 +193,26 @@ def create_cluster(
         store.close()
         for suffix in ("", "-wal", "-shm"):
             Path(f"{scratch}{suffix}").unlink(missing_ok=True)
-    home.genesis_path.write_bytes(encode_block(block))
-    home.cluster_config_path.write_text(config.to_toml())
     return block
 
 
-def bootstrap_chain(home: ClusterHome, client: EtcdClient) -> str:
-    """Put the genesis block in etcd unless the chain has one; return the genesis hash.
+def bootstrap_chain(home: ClusterHome, client: EtcdClient) -> dict[str, str]:
+    """Put each channel's genesis block in etcd unless its chain has one; return their hashes.
 
     Raises:
-        ConfigError: etcd already holds another chain for this channel.
+        ConfigError: etcd already holds another chain for a channel.
     """
     config = home.cluster_config()
-    genesis = home.genesis()
-    keys = ChainKeys(config.channel)
-    if not append_block(client, keys, genesis):
-        raise ConfigError(
-            f"etcd already holds a different chain for channel {config.channel}",
-            hint="use fresh etcd members, or the home that created this chain",
-        )
-    return genesis.header.hash
+    hashes = {}
+    for spec in config.channels:
+        genesis = home.genesis(spec.name)
+        if not append_block(client, ChainKeys(spec.name), genesis):
+            raise ConfigError(
+                f"etcd already holds a different chain for channel {spec.name}",
+                hint="use fresh etcd members, or the home that created this chain",
+            )
+        hashes[spec.name] = genesis.header.hash
+    return hashes
 
 
 def node_key(home: ClusterHome, node: str, passphrase: bytes) -> Ed25519PrivateKey:
@@ -206,9 +227,11 @@ def join_org(
     by_org: str,
     passphrase: bytes,
     now_ms: int,
+    channel: str | None = None,
     kdf_rounds: int = DEFAULT_KDF_ROUNDS,
 ) -> dict[str, str]:
-    """Bring a new org into the channel: its CA and admin, then ``membership.add_org``.
+    """Bring a new org into a channel (default: the first): its CA and admin, then
+    ``membership.add_org`` in that channel.
 
     The tx is signed by ``by_org``'s admin and sent through ``by_org``'s peer; the org is
     added to ``cluster.toml`` once the ledger accepted it. (A peer for the new org needs a
@@ -218,18 +241,19 @@ def join_org(
         ConfigError: the org exists, ``by_org`` has no peer, or the ledger refused the tx.
     """
     config = home.cluster_config()
+    target = config.channel_spec(channel or config.channel)
     if any(spec.name == org for spec in config.orgs):
         raise ConfigError(f"org {org} is already in {home.cluster_config_path}")
     validate_name(org, "org")
     sponsor = next((spec for spec in config.orgs if spec.name == by_org), None)
-    peer = next((p for p in config.peers if p.org == by_org), None)
+    peer = next((p for p in config.peers_of(target.name) if p.org == by_org), None)
     if sponsor is None or peer is None:
-        raise ConfigError(f"org {by_org} is not in the network or has no peer")
+        raise ConfigError(f"org {by_org} has no peer in channel {target.name}")
     now = datetime.fromtimestamp(now_ms / 1000, tz=UTC)
     ca, _ = add_org_ca(home, org, admin_id, passphrase, now, kdf_rounds=kdf_rounds)
     admin = load_participant(home, by_org, sponsor.admin, passphrase)
     envelope = admin.sign(
-        config.channel,
+        target.name,
         "membership",
         "add_org",
         {"org": org, "ca_cert": certificate_to_pem(ca.certificate).decode()},
@@ -245,12 +269,20 @@ def join_org(
     if answer.status_code != 200 or not body.get("valid"):
         refusal = body.get("error") or body
         raise ConfigError(f"the ledger refused to add {org}: {refusal.get('message')}")
+    channels = tuple(
+        ChannelSpec(c.name, (*c.orgs, org)) if c.name == target.name else c for c in config.channels
+    )
     updated = ClusterConfig(
-        config.channel,
+        channels,
         config.etcd,
         (*config.orgs, OrgSpec(org, admin_id)),
         config.peers,
         config.orderers,
     )
     home.cluster_config_path.write_text(updated.to_toml())
-    return {"org": org, "admin": f"{admin_id}@{org}", "tx_id": str(body["tx_id"])}
+    return {
+        "org": org,
+        "admin": f"{admin_id}@{org}",
+        "channel": target.name,
+        "tx_id": str(body["tx_id"]),
+    }

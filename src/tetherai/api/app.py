@@ -96,7 +96,7 @@ def create_app(
         docs_url=None,  # ours is built from packaged assets (api/docs.py), not a CDN
         redoc_url=None,
     )
-    app.add_middleware(RequestLimits)  # body limits before any route (api/limits.py)
+    app.add_middleware(RequestLimits, max_upload_bytes=settings.max_upload_bytes)  # api/limits.py
     install_docs(app)
     app.add_middleware(SecurityHeaders, hsts_seconds=settings.hsts_seconds)
     install_error_handlers(app)

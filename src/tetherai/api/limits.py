@@ -2,10 +2,10 @@
 
 One ASGI middleware, in front of the API and the pages:
 
-- every request body except an upload (``POST /api/v1/objects`` and ``multipart/form-data``,
-  whose routes stream it against ``Settings.max_upload_bytes``) is at most
-  :data:`MAX_BODY_BYTES`, refused with 413 from its ``Content-Length`` before it is read, or as
-  soon as a body without one grows past the limit;
+- an upload (``POST /api/v1/objects``, or any ``multipart/form-data`` body) is at most
+  ``Settings.max_upload_bytes``; every other body at most :data:`MAX_BODY_BYTES`. Refused with
+  413 from its ``Content-Length`` before it is read, or as soon as a body without one (chunked)
+  grows past the limit;
 - a JSON body must be UTF-8, nested at most :data:`MAX_JSON_DEPTH` deep, and its numbers finite
   and of at most 4,300 digits (Python's limit). Without this check such a body would fail deep
   inside the framework with a vague "error parsing the body", or, for ``1e999``, pass as
@@ -20,12 +20,14 @@ import json
 import math
 import re
 from itertools import accumulate
+from typing import Annotated
 
+from annotated_types import Interval
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tetherai.api.errors import error_body
+from tetherai.api.errors import ApiError, error_body
 
-__all__ = ["MAX_BODY_BYTES", "MAX_JSON_DEPTH", "RequestLimits", "json_problem"]
+__all__ = ["MAX_BODY_BYTES", "MAX_JSON_DEPTH", "RequestLimits", "RowId", "json_problem"]
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
 """Largest non-upload body: four times the largest envelope (1 MiB, ``ledger/transaction.py``),
@@ -33,6 +35,10 @@ room for pretty-printed JSON."""
 MAX_JSON_DEPTH = 64
 """Deepest nesting of arrays and objects in a JSON body: the ledger's own limit
 (``crypto/jcs.loads_canonical``)."""
+
+RowId = Annotated[int, Interval(ge=1, le=2**63 - 1)]
+"""A path or query parameter naming a database row (user, token, notification, webhook) or a
+cursor over them: past a signed 64-bit integer, SQLite and PostgreSQL would fail with a 500."""
 
 _UPLOAD_PATHS = frozenset({"/api/v1/objects"})
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
@@ -111,8 +117,11 @@ _STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 class RequestLimits:
     """ASGI middleware: the body limits above, for every HTTP request."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int = MAX_BODY_BYTES) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_upload_bytes: int, max_body_bytes: int = MAX_BODY_BYTES
+    ) -> None:
         self.app = app
+        self.max_upload_bytes = max_upload_bytes
         self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -122,7 +131,15 @@ class RequestLimits:
         headers = dict(scope["headers"])
         content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         if scope["path"] in _UPLOAD_PATHS or content_type == b"multipart/form-data":
-            await self.app(scope, receive, send)  # streamed by its route, against its own limit
+            # Streamed by its route; counted here too, so a body without Content-Length
+            # (chunked) cannot pass the limit either.
+            declared = headers.get(b"content-length", b"")
+            if declared.isdigit() and int(declared) > self.max_upload_bytes:
+                limit = self.max_upload_bytes
+                refused = _too_large(f"the upload is {int(declared)} bytes; the limit is {limit}")
+                await _answer(send, refused)
+                return
+            await self.app(scope, _counted(receive, self.max_upload_bytes), send)
             return
         try:
             body = await self._read(headers.get(b"content-length", b""), receive)
@@ -162,6 +179,24 @@ def _too_large(message: str) -> _Refused:
         message,
         "send less; files go to POST /api/v1/objects (docs/limits.md)",
     )
+
+
+def _counted(receive: Receive, limit: int) -> Receive:
+    size = 0
+
+    async def counted() -> Message:
+        nonlocal size
+        message = await receive()
+        size += len(message.get("body", b""))
+        if size > limit:  # raised inside the route's read: the error handlers answer it
+            raise ApiError(
+                413,
+                f"the upload is larger than the limit of {limit} bytes",
+                code="request.too_large",
+            )
+        return message
+
+    return counted
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

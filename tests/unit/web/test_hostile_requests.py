@@ -258,3 +258,57 @@ def test_an_oversized_multipart_upload_is_refused_before_it_is_read(
     )
     assert response.status_code == 413
     assert "limit" in response.text
+
+
+def test_huge_numbers_in_paths_and_queries_are_refused_not_overflowed(
+    author: httpx.Client,
+) -> None:
+    huge = str(10**22)  # past a signed 64-bit integer: SQLite and PostgreSQL would fail
+    for method, path in (
+        ("GET", f"/api/v1/me/notifications?before={huge}"),
+        ("POST", f"/api/v1/me/notifications/{huge}/read"),
+        ("DELETE", f"/api/v1/me/tokens/{huge}"),
+        ("GET", f"/api/v1/admin/activity?before={huge}&limit={huge}"),
+        ("GET", f"/api/v1/ledger/blocks/{huge}"),
+    ):
+        response = author.request(method, path)
+        assert response.status_code in (403, 422), (path, response.text[:300])
+        assert response.json()["error"]["code"] in ("request.invalid", "auth.not_permitted")
+    assert author.get(f"/api/v1/ledger/blocks?before={huge}").status_code == 200  # the newest
+    assert author.get(f"/admin/activity?before={huge}").status_code < 500
+    assert author.post(f"/dashboard/notifications/{huge}/read").status_code < 500
+
+
+def test_a_chunked_multipart_upload_is_counted_against_the_limit(
+    app: FastAPI, sign_in: SignIn, cast: Cast
+) -> None:
+    author = sign_in("author")
+    form = author.get(f"/projects/{cast.project}/versions/new")
+    before = objects_in(app)
+    boundary = "tetherboundary"
+    fields = {"csrf_token": csrf_of(form), "version": "v1", "code_repo": "r", "commit": "c"}
+    head = "".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
+        for k, v in {**fields, "kind_0": "model"}.items()
+    )
+    head += (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file_0"; filename="m.bin"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    )
+    chunk = b"m" * 65536
+
+    def body() -> Iterator[bytes]:  # no Content-Length: sent chunked
+        yield head.encode()
+        for _ in range(UPLOAD_LIMIT // len(chunk) + 2):
+            yield chunk
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    response = author.post(
+        f"/projects/{cast.project}/versions/new",
+        content=body(),
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert response.status_code == 413, response.text[:300]
+    assert str(UPLOAD_LIMIT) in response.text
+    assert objects_in(app) == before
+    assert cast.query("model_version", "list_versions", project=cast.project) == []

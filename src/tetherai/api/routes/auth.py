@@ -16,6 +16,7 @@ from tetherai.api.auth import (
     current_user,
 )
 from tetherai.api.errors import ApiError
+from tetherai.api.limits import RowId
 from tetherai.api.runtime import Runtime, runtime
 from tetherai.api.schemas import ERRORS
 from tetherai.crypto.signature import Algorithm, generate_private_key
@@ -167,7 +168,7 @@ def reset(body: AcceptIn, request: Request, rt: Rt) -> dict[str, Any]:
     status_code=201,
 )
 def password_reset(
-    user_id: int,
+    user_id: RowId,
     rt: Rt,
     admin: Annotated[Signer, Depends(acting_signer)],
     session: Annotated[SessionInfo, Depends(current_session)],
@@ -224,7 +225,7 @@ def list_tokens(user: Me, rt: Rt, limit: Limit = 50, cursor: Cursor = None) -> d
 
 
 @router.delete("/me/tokens/{token_id}", summary="Revoke an API token")
-def revoke_token(token_id: int, user: Me, rt: Rt) -> dict[str, Any]:
+def revoke_token(token_id: RowId, user: Me, rt: Rt) -> dict[str, Any]:
     rt.auth.revoke_api_token(token_id, by=user)
     return {"revoked": token_id}
 
@@ -270,20 +271,20 @@ def users(rt: Rt, user: Me, limit: Limit = 50, cursor: Cursor = None) -> dict[st
 
 @router.post("/admin/users/{user_id}/disable", summary="Disable a person (ends their sessions)")
 def disable(
-    user_id: int, rt: Rt, session: Annotated[SessionInfo, Depends(current_session)]
+    user_id: RowId, rt: Rt, session: Annotated[SessionInfo, Depends(current_session)]
 ) -> dict[str, Any]:
     return _user(rt.auth.set_enabled(user_id, False, by_admin=session.user))
 
 
 @router.post("/admin/users/{user_id}/enable", summary="Enable a person again")
 def enable(
-    user_id: int, rt: Rt, session: Annotated[SessionInfo, Depends(current_session)]
+    user_id: RowId, rt: Rt, session: Annotated[SessionInfo, Depends(current_session)]
 ) -> dict[str, Any]:
     return _user(rt.auth.set_enabled(user_id, True, by_admin=session.user))
 
 
 @router.get("/admin/activity", summary="Sign-in and account activity (org admins)")
-def activity(rt: Rt, user: Me, limit: int = 50, before: int | None = None) -> dict[str, Any]:
+def activity(rt: Rt, user: Me, limit: Limit = 50, before: RowId | None = None) -> dict[str, Any]:
     page = rt.auth.list_activity(user, limit=limit, before=before)
     return {
         "items": [

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tetherai.api._http import Cursor, Limit, offset_page
 from tetherai.api.auth import current_user
 from tetherai.api.errors import ApiError
+from tetherai.api.limits import RowId
 from tetherai.api.runtime import Runtime, runtime
 from tetherai.api.schemas import ERRORS
 from tetherai.identity.roles import Role
@@ -39,7 +40,7 @@ def notifications(
     rt: Rt,
     user: Me,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: RowId | None = None,
     unread: bool = False,
 ) -> dict[str, Any]:
     items = rt.notifications.notifications(user.id, limit=limit, before=before, unread_only=unread)
@@ -47,7 +48,7 @@ def notifications(
 
 
 @router.post("/me/notifications/{notification_id}/read", summary="Mark a notification read")
-def mark_read(notification_id: int, rt: Rt, user: Me) -> dict[str, Any]:
+def mark_read(notification_id: RowId, rt: Rt, user: Me) -> dict[str, Any]:
     if not rt.notifications.mark_read(user.id, notification_id):
         raise ApiError(
             404, f"no unread notification {notification_id}", code="notifications.not_found"
@@ -78,7 +79,7 @@ def webhooks(rt: Rt, user: Me, limit: Limit = 50, cursor: Cursor = None) -> dict
 
 
 @router.delete("/admin/webhooks/{webhook_id}", summary="Disable a webhook")
-def disable_webhook(webhook_id: int, rt: Rt, user: Me) -> dict[str, Any]:
+def disable_webhook(webhook_id: RowId, rt: Rt, user: Me) -> dict[str, Any]:
     _admin(user)
     if not rt.notifications.disable_webhook(user.org, webhook_id):
         raise ApiError(

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 
 from tetherai.api.errors import status_for
+from tetherai.api.limits import RowId
 from tetherai.api.routes.auth import InviteIn, disable, enable, invite, password_reset
 from tetherai.contracts.workflow import RULES
 from tetherai.errors import TetherError
@@ -68,7 +69,7 @@ def _role_actions() -> dict[str, list[str]]:
 
 
 @router.get("/admin/activity")
-def activity(request: Request, admin: PageAdmin, before: int | None = None) -> Response:
+def activity(request: Request, admin: PageAdmin, before: RowId | None = None) -> Response:
     page = runtime_of(request).auth.list_activity(admin, limit=50, before=before)
     return render(
         request, "admin/activity.html", entries=page.entries, next_before=page.next_before
@@ -125,7 +126,7 @@ def invite_person(request: Request, form: AdminForm) -> Response:
 
 
 @router.post("/admin/users/{user_id}/password-reset")
-def reset_person(request: Request, form: AdminForm, user_id: int) -> Response:
+def reset_person(request: Request, form: AdminForm, user_id: RowId) -> Response:
     return _secret(
         request,
         form,
@@ -135,7 +136,7 @@ def reset_person(request: Request, form: AdminForm, user_id: int) -> Response:
 
 
 @router.post("/admin/users/{user_id}/disable")
-def disable_person(request: Request, form: AdminForm, user_id: int) -> Response:
+def disable_person(request: Request, form: AdminForm, user_id: RowId) -> Response:
     return attempt(
         request,
         lambda: disable(user_id, runtime_of(request), form.session),
@@ -146,7 +147,7 @@ def disable_person(request: Request, form: AdminForm, user_id: int) -> Response:
 
 
 @router.post("/admin/users/{user_id}/enable")
-def enable_person(request: Request, form: AdminForm, user_id: int) -> Response:
+def enable_person(request: Request, form: AdminForm, user_id: RowId) -> Response:
     return attempt(
         request,
         lambda: enable(user_id, runtime_of(request), form.session),

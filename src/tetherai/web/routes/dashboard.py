@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
+from tetherai.api.limits import RowId
 from tetherai.api.routes.ledger import verify_now
 from tetherai.api.runtime import Runtime
 from tetherai.services.auth import UserInfo
@@ -69,7 +70,7 @@ def dashboard(request: Request, user: PageUser) -> Response:
 
 
 @router.post("/dashboard/notifications/{notification_id}/read")
-def mark_read(request: Request, form: Form, notification_id: int) -> Response:
+def mark_read(request: Request, form: Form, notification_id: RowId) -> Response:
     runtime_of(request).notifications.mark_read(form.user.id, notification_id)
     return redirect(request, "/dashboard#notifications")
 

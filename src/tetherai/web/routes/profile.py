@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 
 from tetherai.api.errors import status_for
+from tetherai.api.limits import RowId
 from tetherai.api.routes.auth import TokenIn, create_token, revoke_token
 from tetherai.crypto.signature import load_public_key_pem, public_key_fingerprint
 from tetherai.errors import TetherError
@@ -73,7 +74,7 @@ def new_token(request: Request, form: Form) -> Response:
 
 
 @router.post("/profile/tokens/{token_id}/revoke")
-def revoke(request: Request, form: Form, token_id: int) -> Response:
+def revoke(request: Request, form: Form, token_id: RowId) -> Response:
     return attempt(
         request,
         lambda: revoke_token(token_id, form.user, runtime_of(request)),

@@ -1,0 +1,111 @@
+"""Approvals from several orgs: each voter signs with its own org's certificate, through its
+own org's peer, and the vote that completes the project's quorum moves the version."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from tests.common.network import PASSPHRASE, TEST_KDF_ROUNDS
+from tests.integration.cluster.conftest import Cluster
+
+from tetherai.identity.ca import CertificateAuthority
+from tetherai.identity.roles import Role
+from tetherai.services.network import ParticipantKey, issue_participant
+
+pytestmark = pytest.mark.integration
+
+DIGEST = "33" * 32
+
+
+class Writer:
+    def __init__(self, key: ParticipantKey, url: str) -> None:
+        self.key, self.url = key, url
+
+    def send(self, contract: str, fn: str, **args: Any) -> dict[str, Any]:
+        envelope = self.key.sign("main", contract, fn, args, int(time.time() * 1000))
+        answer = httpx.post(f"{self.url}/txs", json=envelope.to_json(), timeout=30)
+        assert answer.status_code == 200, answer.text
+        body: dict[str, Any] = answer.json()
+        return body
+
+    def ok(self, contract: str, fn: str, **args: Any) -> Any:
+        body = self.send(contract, fn, **args)
+        assert body["valid"], body
+        return body["result"]
+
+
+def person(cluster: Cluster, org: str, name: str, role: Role) -> Writer:
+    ca = CertificateAuthority.load(cluster.home.ca_dir(org), PASSPHRASE)
+    key = issue_participant(
+        cluster.home, ca, name, role, PASSPHRASE, datetime.now(tz=UTC), kdf_rounds=TEST_KDF_ROUNDS
+    )
+    url = cluster.config.peer(f"peer0.{org}").url
+    Writer(cluster.admin(org), url).ok("membership", "enroll", certificate=key.certificate_pem)
+    return Writer(key, url)
+
+
+def test_stakeholders_of_two_orgs_approve_production(cluster: Cluster) -> None:
+    orderer = cluster.open_orderer(max_wait=0.01)
+    for org in ("Org1", "Org2", "Org3"):
+        cluster.start_peer(f"peer0.{org}")
+    alice = person(cluster, "Org1", "alice", Role.AI_ENGINEER)
+    bob = person(cluster, "Org2", "bob", Role.MLOPS_ENGINEER)
+    carol = person(cluster, "Org3", "carol", Role.STAKEHOLDER)
+    dave = person(cluster, "Org1", "dave", Role.STAKEHOLDER)
+    project = alice.ok("project", "create", name="Credit Scoring")["project"]
+    for member in (bob, carol, dave):
+        alice.ok("project", "add_member", project=project, org=member.key.org, id=member.key.id)
+    policy = {"approvals": {"production": {"role": "stakeholder", "count": 2}}}
+    alice.ok("project", "set_policy", project=project, policy=policy)
+    alice.ok(
+        "model_version",
+        "create",
+        project=project,
+        version="v1",
+        code_repo="https://git.example/credit",
+        commit="a" * 40,
+        artifacts=[{"kind": "model", "name": "m", "uri": "s3://b/m", "size": 1, "sha256": DIGEST}],
+        submit=True,
+    )
+    bob.ok("workflow", "transition", project=project, version="v1", to="reviewing")
+    bob.ok(
+        "review",
+        "verify",
+        project=project,
+        version="v1",
+        artifacts=[{"name": "m", "sha256": DIGEST}],
+    )
+    for to, who in (("review_passed", bob), ("deployed", bob), ("qa", carol)):
+        extra = {"details": {"endpoint": "https://m.example"}} if to == "deployed" else {}
+        who.ok("workflow", "transition", project=project, version="v1", to=to, **extra)
+    # Production now needs two stakeholders' votes: MLOps alone cannot move it.
+    refused = bob.send("workflow", "transition", project=project, version="v1", to="production")
+    assert not refused["valid"]
+    # Carol (Org3) votes through Org3's peer; one vote is not enough.
+    first = carol.ok("review", "vote", project=project, version="v1", to="production", approve=True)
+    assert first == {"approvals": 1, "needed": 2}
+    # Dave (Org1) votes through Org1's peer: the quorum is complete and the version moves.
+    second = dave.ok("review", "vote", project=project, version="v1", to="production", approve=True)
+    assert second["approvals"] == 2 and "transition" in second
+    cluster.wait_height(["peer0.Org1", "peer0.Org2", "peer0.Org3"], orderer.peer.head.height)
+    for org in ("Org1", "Org2", "Org3"):
+        status = httpx.post(
+            f"{cluster.config.peer(f'peer0.{org}').url}/query",
+            json={
+                "contract": "workflow",
+                "fn": "status",
+                "args": {"project": project, "version": "v1"},
+            },
+            timeout=10,
+        ).json()["result"]
+        assert status["status"] == "production"
+    # Each approval is on the ledger under its voter's org, signed with that org's certificate.
+    votes = [
+        orderer.peer.store.get(f"review/{project}/v1/vote/production/{org}/{who}")
+        for org, who in (("Org3", "carol"), ("Org1", "dave"))
+    ]
+    assert all(isinstance(vote, dict) and vote["approve"] for vote in votes), votes

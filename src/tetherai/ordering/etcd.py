@@ -43,7 +43,7 @@ from tetherai.ledger.peer import Peer
 from tetherai.ledger.transaction import Envelope
 from tetherai.ordering.batching import BatchingOrderer, Clock, cut_block, wall_clock_ms
 from tetherai.ordering.errors import OrdererClosed, OrderingError
-from tetherai.ordering.etcd_client import EtcdClient, prefix_end
+from tetherai.ordering.etcd_client import EtcdClient, EtcdUnavailable, prefix_end
 
 __all__ = [
     "ChainKeys",
@@ -352,7 +352,7 @@ class EtcdOrderer(BatchingOrderer):
         todo = envelopes
         while todo:
             block = cut_block(self._peer, todo, self._key, self._clock())
-            if append_block(self.client, self.keys, block):
+            if self._append(block):
                 self.appends += 1
                 for result in self._peer.commit(block):
                     results[result.tx_id] = result
@@ -368,6 +368,20 @@ class EtcdOrderer(BatchingOrderer):
         if self._compact_every and self.appends % self._compact_every == 0:
             compact(self.client, self.keys, self._peers)
         return [results[e.tx_id] for e in envelopes]
+
+    def _append(self, block: Block) -> bool:
+        """Append, retrying through an etcd outage (the same block: idempotent) until closing.
+
+        Giving up while etcd is merely unavailable would tell callers their txs failed when
+        the block may have landed; only a closing orderer gives up (the answer is then
+        "unknown": a client that sends the same envelope again learns ``tx.replayed``).
+        """
+        while True:
+            try:
+                return append_block(self.client, self.keys, block)
+            except EtcdUnavailable:
+                if self._closed or self._stop.is_set():
+                    raise
 
     def _publish_checkpoint(self, number: int) -> None:
         note = self._peer.store_checkpoint(self._peer.checkpoint(), [self._note_signer])

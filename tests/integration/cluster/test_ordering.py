@@ -11,9 +11,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from tests.common.network import PASSPHRASE
 from tests.integration.cluster.conftest import Cluster
-
 from tetherai.contracts.membership import MembershipRules
 from tetherai.contracts.registry import default_registry
 from tetherai.ledger.block import Block
@@ -210,3 +210,23 @@ def test_a_standby_orderer_takes_over_when_the_leader_dies(cluster: Cluster) -> 
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_writes_wait_out_a_lost_quorum_and_none_is_lost(cluster: Cluster, tmp_path: Path) -> None:
+    orderer = cluster.open_orderer(max_txs=20, max_wait=0.01)
+    admin = cluster.admin()
+    assert orderer.submit(notarize(admin, "before")).result(timeout=20).valid  # type: ignore[arg-type]
+    # Two of three members down: etcd has no quorum, so no block can be appended.
+    down = cluster.etcd.members[:2]
+    for member in down:
+        cluster.etcd.kill(member)
+    futures = [orderer.submit(notarize(admin, f"during-{i}")) for i in range(50)]  # type: ignore[arg-type]
+    time.sleep(2)
+    assert not any(future.done() for future in futures)
+    cluster.etcd.start()  # the same members, data directories kept: the quorum is back
+    results = [future.result(timeout=40) for future in futures]
+    assert all(result.valid for result in results)
+    blocks = whole_chain(cluster.client)
+    ids = tx_ids(blocks)
+    assert len(ids) == len(set(ids)) == 1 + 1 + 50
+    assert replay(tmp_path, blocks).head.state_root == orderer.peer.head.state_root

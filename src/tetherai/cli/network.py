@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -24,6 +26,7 @@ from tetherai.cli._common import (
 )
 
 if TYPE_CHECKING:
+    from tetherai.services.cluster.follower import PeerFollower
     from tetherai.services.cluster.setup import ClusterHome
 
 app = typer.Typer(
@@ -191,6 +194,59 @@ def start(
         _wait_for_signal()
     finally:
         processes.stop()
+
+
+@app.command()
+def peer(
+    name: Annotated[str, typer.Option("--name", help="The peer, as named in cluster.toml.")],
+    api_port: Annotated[
+        int | None, typer.Option("--api-port", help="Also serve the API and pages here.")
+    ] = None,
+    home: HomeOption = None,
+    passphrase_file: PassphraseFileOption = None,
+) -> None:
+    """Run one peer in the foreground; with --api-port, the org's API and pages on top of it.
+
+    Example: tether network peer --name peer0.Org1 --api-port 8000 --home ./net
+    """
+    from tetherai.services.cluster.run import run_peer
+
+    target = _home(home)
+    secret = _passphrase(passphrase_file)
+    starter = None if api_port is None else _api_starter(target, name, secret, api_port)
+    run(lambda: run_peer(target, name, secret, serve_api=starter))
+
+
+def _api_starter(
+    home: ClusterHome, name: str, passphrase: bytes, port: int
+) -> Callable[[PeerFollower], Callable[[], None]]:
+    def start(follower: PeerFollower) -> Callable[[], None]:
+        import uvicorn
+
+        from tetherai.services.cluster.api_node import RemoteOrderer, api_home, cluster_node
+        from tetherai.services.settings import Settings
+        from tetherai.web.app import create_web_app
+
+        config = home.cluster_config()
+        root = api_home(home, config, name)
+        root.ensure_server_secret()
+        env = {**os.environ, "TETHER_PORT": str(port), "TETHER_PASSPHRASE": passphrase.decode()}
+        settings = Settings.from_env(env, home=root.root)
+        orderer = RemoteOrderer(follower, [o.url for o in config.orderers])
+        web = create_web_app(settings, node=cluster_node(root, follower, orderer))
+        server = uvicorn.Server(
+            uvicorn.Config(web, host=settings.host, port=port, log_level="warning")
+        )
+        threading.Thread(target=server.run, name="tether-api", daemon=True).start()
+        typer.echo(f"peer {name}: API and pages on http://{settings.host}:{port}")
+
+        def stop() -> None:
+            server.should_exit = True
+            orderer.close()
+
+        return stop
+
+    return start
 
 
 @app.command()

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.common.network import PASSPHRASE, START_MS, TEST_KDF_ROUNDS
 
+from tests.common.network import PASSPHRASE, START_MS, TEST_KDF_ROUNDS
 from tetherai.ordering.etcd import EtcdOrderer
 from tetherai.ordering.etcd_client import EtcdClient
 from tetherai.services.cluster.config import ChannelSpec, ClusterConfig, NodeSpec, OrgSpec

@@ -6,8 +6,8 @@ import time
 
 import httpx
 import pytest
-from tests.integration.cluster.conftest import Cluster
 
+from tests.integration.cluster.conftest import Cluster
 from tetherai.ledger.errors import TxRejected
 
 pytestmark = pytest.mark.integration

@@ -9,9 +9,9 @@ from typing import Any
 
 import httpx
 import pytest
+
 from tests.common.network import PASSPHRASE, TEST_KDF_ROUNDS
 from tests.integration.cluster.conftest import Cluster
-
 from tetherai.identity.ca import CertificateAuthority
 from tetherai.identity.roles import Role
 from tetherai.services.network import ParticipantKey, issue_participant

@@ -7,8 +7,8 @@ import time
 
 import httpx
 import pytest
-from tests.integration.cluster.conftest import Cluster
 
+from tests.integration.cluster.conftest import Cluster
 from tetherai.ledger.checkpoint import CosignatureVerifier, NoteVerifier, open_note
 from tetherai.ledger.executor import TxResult
 from tetherai.ordering.etcd import BlocksCompacted, ChainKeys, EtcdOrderer, compact, read_blocks
@@ -80,7 +80,6 @@ def test_a_killed_peer_catches_up_and_agrees(cluster: Cluster) -> None:
 
 def _vkey(cluster: Cluster, node: str, *, note: bool) -> str:
     from tests.common.network import PASSPHRASE
-
     from tetherai.ledger.checkpoint import CosignatureSigner, NoteSigner
     from tetherai.services.cluster.setup import node_key
 

@@ -109,6 +109,7 @@ class PeerFollower:
         self.divergence: Divergence | None = None
         self.error: str | None = None
         self._checked = -1  # highest block whose root was compared with a majority
+        self._uncosigned: int | None = None  # the head, until its checkpoint is cosigned
         self._thread = threading.Thread(
             target=self._run, name=f"tether-peer-{name}-{channel}", daemon=True
         )
@@ -167,10 +168,15 @@ class PeerFollower:
         for block in blocks:
             self.peer.commit(block)
             roots.append((block.header.number, self.peer.head.state_root))
+            if block.header.number == 0:  # what `tether init` records for a solo ledger
+                self.store.set_meta("channel", self.channel)
+                self.store.set_meta("genesis_hash", block.header.hash)
         if roots:
             self._publish(roots)
-            self._cosign(roots[-1][0])
+            self._uncosigned = roots[-1][0]
             self.error = None
+        if self._uncosigned is not None:
+            self._cosign(self._uncosigned)
         self._compare()
         return len(roots)
 
@@ -180,9 +186,11 @@ class PeerFollower:
         self.client.txn([], ops, [])
 
     def _cosign(self, number: int) -> None:
+        """Cosign the orderer's checkpoint of the head (it may land just after the block)."""
         found = self.client.get(self.keys.checkpoint(number))
         if found is None:
-            return
+            return  # not there yet: tried again next round
+        self._uncosigned = None
         note = found.value.decode()
         checkpoint = self.peer.checkpoint()
         ts = self.store.block_ts(number) // 1000

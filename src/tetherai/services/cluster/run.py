@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from tetherai.contracts.membership import MembershipRules
@@ -36,8 +37,16 @@ def _wait_for_signal() -> None:
     stop.wait()
 
 
-def run_peer(home: ClusterHome, name: str, passphrase: bytes) -> None:
-    """Follow every channel of the peer's org (and only those)."""
+# Given the follower of the peer's first channel, start something on it; return its stopper.
+ApiStarter = Callable[[PeerFollower], Callable[[], None]]
+
+
+def run_peer(
+    home: ClusterHome, name: str, passphrase: bytes, *, serve_api: ApiStarter | None = None
+) -> None:
+    """Follow every channel of the peer's org (and only those). ``serve_api`` (given by
+    ``tether network peer --api-port``, the layer that may import the web app) also serves
+    the project's API and pages on the first of them (see ``api_node``)."""
     config = home.cluster_config()
     spec = config.peer(name)
     client = EtcdClient(config.etcd)
@@ -50,9 +59,12 @@ def run_peer(home: ClusterHome, name: str, passphrase: bytes) -> None:
     for follower in followers.values():
         follower.start()
     print(f"peer {name} serving channels {', '.join(followers)} on {spec.url}", flush=True)
+    stop_api = serve_api(next(iter(followers.values()))) if serve_api is not None else None
     try:
         _wait_for_signal()
     finally:
+        if stop_api is not None:
+            stop_api()
         server.shutdown()
         server.server_close()
         for follower in followers.values():

@@ -226,7 +226,11 @@ def serve_orderer(
                     code="cluster.standby",
                 )
             result = orderer.submit(envelope).result(timeout=timeout)
-            return 200, result_json(result)
+            # Which block holds it: a peer's API waits for its own copy of that block.
+            stored = orderer.peer.store.reader().tx(result.tx_id)
+            answer = result_json(result)
+            answer["block"] = None if stored is None else stored.block
+            return 200, answer
         raise _not_found(route)
 
     return _server(address, handle)

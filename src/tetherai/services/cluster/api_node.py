@@ -1,0 +1,135 @@
+"""The user-facing API (``create_app`` / ``create_web_app``) on top of a cluster peer.
+
+The app works with a :class:`~tetherai.services.network.Node`: a peer to read and an orderer
+to submit to. On a cluster peer the reads are the follower's own ledger copy, and the
+"orderer" is :class:`RemoteOrderer`, which sends each envelope to the orderer that leads the
+channel and answers only once **this** peer has executed the tx's block — so a page that
+writes and then reads sees its own write. Admission refusals come back as the same
+``TxRejected`` the solo orderer raises, so the API's errors do not change.
+
+Each org's API runs in its own home (``<cluster home>/api/<peer>/``: ``network.json`` naming
+the org, the service database, the server secret; ``orgs/`` is the cluster's).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from concurrent.futures import Future
+from typing import Any, cast
+
+import httpx
+
+from tetherai.ledger.errors import TxRejected
+from tetherai.ledger.executor import TxResult
+from tetherai.ledger.transaction import Envelope
+from tetherai.ordering.batching import Clock, wall_clock_ms
+from tetherai.ordering.errors import OrdererBusy, OrderingError
+from tetherai.ordering.solo import SoloOrderer
+from tetherai.services.cluster.config import ClusterConfig
+from tetherai.services.cluster.follower import PeerFollower
+from tetherai.services.cluster.setup import ClusterHome
+from tetherai.services.home import CONFIG_VERSION, NetworkHome
+from tetherai.services.network import Node
+
+__all__ = ["RemoteOrderer", "api_home", "cluster_node"]
+
+
+class RemoteOrderer:
+    """Submits to the channel's leading orderer over HTTP; waits for this peer's copy."""
+
+    def __init__(
+        self,
+        follower: PeerFollower,
+        orderer_urls: list[str],
+        *,
+        clock: Clock = wall_clock_ms,
+        timeout: float = 60.0,
+    ) -> None:
+        self._follower = follower
+        self._urls = orderer_urls
+        self._clock = clock
+        self._timeout = timeout
+        self._http = httpx.Client(timeout=timeout)
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    def submit(self, envelope: Envelope) -> Future[TxResult]:
+        """Raises TxRejected (admission refused), OrdererBusy (no orderer took it)."""
+        divergence = self._follower.divergence
+        if divergence is not None:
+            raise OrderingError(
+                f"this peer diverged at block {divergence.block}; it accepts no writes",
+                hint="use another org's peer; rebuild this peer's ledger from the others",
+            )
+        body = self._send(envelope.to_json())
+        result = TxResult(
+            str(body["tx_id"]),
+            bool(body["valid"]),
+            body.get("code"),
+            body.get("message"),
+            result=body.get("result"),
+        )
+        if not self._follower.wait_for(int(body["block"]) + 1, self._timeout):
+            raise OrderingError(
+                f"tx {result.tx_id} is ordered (block {body['block']}) but this peer has not "
+                "executed it yet",
+                hint="it will appear here once the peer catches up",
+            )
+        future: Future[TxResult] = Future()
+        future.set_result(result)
+        return future
+
+    def _send(self, document: Any) -> dict[str, Any]:
+        last = "no orderer is configured"
+        for url in self._urls:
+            try:
+                answer = self._http.post(f"{url}/txs", json=document)
+                body: dict[str, Any] = answer.json()
+            except (httpx.HTTPError, ValueError) as error:
+                last = f"{url}: {error}"
+                continue
+            if answer.status_code == 200:
+                return body
+            error_doc = body.get("error") or {}
+            if answer.status_code == 422:
+                raise TxRejected(
+                    str(error_doc.get("message")),
+                    code=str(error_doc.get("code")),
+                    hint=error_doc.get("hint"),
+                )
+            last = f"{url}: {error_doc.get('message')}"
+        raise OrdererBusy(f"no orderer took the tx ({last})")
+
+    def close(self) -> None:
+        self._http.close()
+
+
+def api_home(home: ClusterHome, config: ClusterConfig, peer: str) -> NetworkHome:
+    """The API home of ``peer``'s org (created on first use)."""
+    spec = config.peer(peer)
+    org = next(o for o in config.orgs if o.name == spec.org)
+    root = home.root / "api" / peer
+    root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    orgs = root / "orgs"
+    if not orgs.exists():
+        os.symlink(os.path.relpath(home.root / "orgs", root), orgs)
+    channel = config.channels_of(spec.org)[0]
+    document = {
+        "version": CONFIG_VERSION,
+        "org": spec.org,
+        "channel": channel,
+        "admin": org.admin,
+        "orderer": config.orderers[0].name,
+        "peer": peer,
+    }
+    (root / "network.json").write_text(json.dumps(document, indent=2) + "\n")
+    return NetworkHome(root)
+
+
+def cluster_node(home: NetworkHome, follower: PeerFollower, orderer: RemoteOrderer) -> Node:
+    """A node for ``create_app``: the follower's peer, and the cluster's orderer."""
+    # The app uses only submit() and clock of its orderer, which RemoteOrderer provides.
+    return Node(home, follower.channel, follower.peer, cast(SoloOrderer, orderer))

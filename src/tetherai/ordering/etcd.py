@@ -46,6 +46,7 @@ from tetherai.ordering.errors import OrdererClosed, OrderingError
 from tetherai.ordering.etcd_client import EtcdClient, EtcdUnavailable, prefix_end
 
 __all__ = [
+    "BlocksCompacted",
     "ChainKeys",
     "EtcdOrderer",
     "append_block",
@@ -56,10 +57,6 @@ __all__ = [
     "read_head",
     "sync_peer",
 ]
-
-
-class ChainConflict(OrderingError):
-    code = "ordering.conflict"
 
 
 class BlocksCompacted(OrderingError):

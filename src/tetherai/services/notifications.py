@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from tetherai.errors import TetherError
 from tetherai.ledger.state import StateReader
 from tetherai.services.db import Notification, SessionFactory, User, Webhook, transaction
+from tetherai.services.db.engine import reading
 
 __all__ = ["Event", "NotificationService", "deliver_webhooks", "signature"]
 
@@ -144,6 +145,9 @@ class NotificationService:
 
     def __init__(self, sessions: SessionFactory, *, clock: Callable[[], datetime]) -> None:
         self._sessions = sessions
+        # Listing only reads: on SQLite a write session's BEGIN IMMEDIATE would queue every
+        # page view behind the projection follower's writes (db.unavailable under load).
+        self._reads = reading(sessions)
         self._clock = clock
 
     def notifications(
@@ -154,7 +158,7 @@ class NotificationService:
             query = query.where(Notification.id < before)
         if unread_only:
             query = query.where(Notification.read_at.is_(None))
-        with transaction(self._sessions) as session:
+        with transaction(self._reads) as session:
             rows = session.scalars(query.order_by(Notification.id.desc()).limit(limit)).all()
             return [
                 {
@@ -204,7 +208,7 @@ class NotificationService:
             return hook.id, secret
 
     def list_webhooks(self, org: str) -> list[dict[str, Any]]:
-        with transaction(self._sessions) as session:
+        with transaction(self._reads) as session:
             return [
                 {
                     "id": h.id,

@@ -131,12 +131,12 @@ class People(ServiceBase):
 
     def get_user(self, user: UserRef) -> UserInfo:
         """Raises: NotFound."""
-        with transaction(self._sessions) as session:
+        with transaction(self._read_sessions) as session:
             return UserInfo.of(load_user(session, user))
 
     def get_user_by_username(self, username: str) -> UserInfo:
         """Raises: NotFound."""
-        with transaction(self._sessions) as session:
+        with transaction(self._read_sessions) as session:
             row = session.scalars(select(User).where(User.username == username)).first()
             if row is None:
                 raise NotFound(f"no user {username}")
@@ -152,7 +152,7 @@ class People(ServiceBase):
             InvalidInput: ``limit`` not in 1..500 or a negative ``offset``.
         """
         valid_page(limit, offset)
-        with transaction(self._sessions) as session:
+        with transaction(self._read_sessions) as session:
             member = load_user(session, viewer)
             if not member.enabled or member.org_id != org:
                 raise NotPermitted(f"only users of {org} may list its users")
@@ -322,7 +322,7 @@ class People(ServiceBase):
         valid_page(limit, 0)
         if before is not None and before < 1:
             raise InvalidInput("'before' must be an entry id from a previous page")
-        with transaction(self._sessions) as session:
+        with transaction(self._read_sessions) as session:
             me = load_user(session, viewer)
             if not me.enabled:
                 raise disabled()

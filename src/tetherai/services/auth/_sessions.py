@@ -7,11 +7,12 @@ copy of the database cannot be used to sign in. API tokens start with ``tth_``.
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import Update, delete, or_, select, update
 
 from tetherai.crypto.jcs import JSONValue
 from tetherai.crypto.signature import PrivateKey
@@ -40,8 +41,11 @@ from tetherai.services.auth.records import (
     UserRef,
 )
 from tetherai.services.custody import NoSigningKey, unwrap_for_session, wrap_for_session
-from tetherai.services.db.engine import transaction
+from tetherai.services.db.engine import SessionFactory, transaction
+from tetherai.services.db.errors import DatabaseUnavailable
 from tetherai.services.db.people import ApiToken, BrowserSession
+
+_logger = logging.getLogger("tetherai.auth")
 
 API_TOKEN_PREFIX = "tth_"  # noqa: S105  (a public prefix, not a secret)
 """Every personal API token starts with this, so it is recognizable (and scannable) as ours."""
@@ -117,10 +121,12 @@ class Sessions(ServiceBase):
             if stale:
                 info = replace(info, last_seen_at=now)
         if stale:
-            with transaction(self._sessions) as session:
-                session.execute(
-                    update(BrowserSession).where(BrowserSession.id == key).values(last_seen_at=now)
-                )
+            _touch(
+                self._sessions,
+                update(BrowserSession).where(BrowserSession.id == key),
+                "last_seen_at",
+                now,
+            )
         self._session_cache.put(
             key, info, now, until=min(info.expires_at, info.last_seen_at + TOUCH_EVERY)
         )
@@ -251,10 +257,9 @@ class Sessions(ServiceBase):
                 UserInfo.of(user), replace(info, last_used_at=now) if stale else info
             )
         if stale:
-            with transaction(self._sessions) as session:
-                session.execute(
-                    update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
-                )
+            _touch(
+                self._sessions, update(ApiToken).where(ApiToken.id == token_id), "last_used_at", now
+            )
         used = result.token.last_used_at or now
         self._token_cache.put(
             key, result, now, until=min(result.token.expires_at, used + TOUCH_EVERY)
@@ -307,3 +312,14 @@ class Sessions(ServiceBase):
                     detail={"token_id": row.id, "prefix": row.prefix},
                 )
             return ApiTokenInfo.of(row)
+
+
+def _touch(sessions: SessionFactory, statement: Update, column: str, now: datetime) -> None:
+    """Record when a credential was last used; best effort. The time is advisory (shown to
+    people, never checked), so a write lock held past the busy timeout by a burst of other
+    writers (the projection follower, under load) must not fail the request it rides on."""
+    try:
+        with transaction(sessions) as session:
+            session.execute(statement.values({column: now}))
+    except DatabaseUnavailable:
+        _logger.warning("could not record %s (the service database is busy); will retry", column)

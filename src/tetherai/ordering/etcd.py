@@ -8,6 +8,8 @@ valid append is. Keys of a channel live under ``/tether/<channel>/``::
     checkpoints/<n:012d>    the orderer-signed checkpoint note after block n
     leader                  the name of the orderer allowed to cut blocks (on a lease)
     acks/<peer>             how many blocks that peer has executed durably
+    roots/<n:012d>/<peer>   that peer's state root after block n
+    checked/<peer>          the last block whose root that peer compared with a majority
     compacted               blocks below this number were deleted (every peer had them)
 
 An append is one transaction: *if* ``head`` is exactly what this orderer built on *and*
@@ -98,6 +100,13 @@ class ChainKeys:
     @property
     def acks(self) -> str:
         return self.prefix + "acks/"
+
+    def checked(self, peer: str) -> str:
+        return f"{self.checked_prefix}{peer}"
+
+    @property
+    def checked_prefix(self) -> str:
+        return self.prefix + "checked/"
 
     def roots(self, number: int) -> str:
         return f"{self.prefix}roots/{number:012d}/"
@@ -202,13 +211,14 @@ def sync_peer(peer: Peer, client: EtcdClient, keys: ChainKeys, batch: int = 64) 
 
 
 def compact(client: EtcdClient, keys: ChainKeys, peers: Sequence[str]) -> int:
-    """Delete the blocks every one of ``peers`` has acknowledged; return the new low mark.
+    """Delete what every one of ``peers`` is done with; return the blocks' new low mark.
 
-    A peer that never acknowledged keeps everything: compaction waits for the slowest peer.
+    Blocks (and the orderer's checkpoint notes) go once every peer has acknowledged them;
+    state roots once every peer has compared them (``checked/<peer>``), since a peer looking
+    for the block where it diverged reads the others' roots above its own checked mark. A
+    peer that never reported holds everything back: compaction waits for the slowest peer.
     """
-    acks: dict[str, int] = {}
-    for kv in client.range(keys.acks, prefix_end(keys.acks)):
-        acks[kv.key.removeprefix(keys.acks)] = int(kv.value)
+    acks = _marks(client, keys.acks)
     if not peers or any(peer not in acks for peer in peers):
         return 0
     low = min(acks[peer] for peer in peers)
@@ -218,7 +228,21 @@ def compact(client: EtcdClient, keys: ChainKeys, peers: Sequence[str]) -> int:
         # The low mark first: a reader that misses a block then learns why.
         client.put(keys.compacted, str(low))
         client.delete_range(keys.block(start), keys.block(low))
+        client.delete_range(keys.checkpoint(0), keys.checkpoint(low))
+    checked = _marks(client, keys.checked_prefix)
+    if all(peer in checked for peer in peers):
+        compared = min(checked[peer] for peer in peers) + 1
+        if compared > 0:
+            client.delete_range(keys.roots(0), keys.roots(compared))
     return max(low, start)
+
+
+def _marks(client: EtcdClient, prefix: str) -> dict[str, int]:
+    """``<prefix><peer> = n`` keys, as {peer: n}."""
+    return {
+        kv.key.removeprefix(prefix): int(kv.value)
+        for kv in client.range(prefix, prefix_end(prefix))
+    }
 
 
 def _stored_result(peer: Peer, tx_id: str) -> TxResult:

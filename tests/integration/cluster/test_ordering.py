@@ -59,6 +59,9 @@ def tx_ids(blocks: list[Block]) -> list[str]:
 
 def test_writes_continue_when_the_etcd_leader_is_killed(cluster: Cluster, tmp_path: Path) -> None:
     orderer = cluster.open_orderer(max_txs=50, max_wait=0.01)
+    peers = [p.name for p in cluster.config.peers_of("main")]
+    for name in peers:  # real peer processes follow the chain through the leader's death too
+        cluster.start_peer(name)
     admin = cluster.admin()
     acknowledged: list[str] = []
     failed: list[BaseException] = []
@@ -99,6 +102,10 @@ def test_writes_continue_when_the_etcd_leader_is_killed(cluster: Cluster, tmp_pa
     assert set(acknowledged) <= set(ids)
     peer = replay(tmp_path, blocks)
     assert peer.head.state_root == orderer.peer.head.state_root
+    cluster.wait_height(peers, len(blocks))
+    for name in peers:
+        status = cluster.status(name)
+        assert status["state_root"] == peer.head.state_root and status["divergent"] is None
 
 
 def test_an_append_is_a_compare_and_swap_and_idempotent(cluster: Cluster) -> None:

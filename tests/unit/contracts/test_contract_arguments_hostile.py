@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from tests.common.lifecycle import ARTIFACT_DIGESTS, Cast, make_cast, manifest
 from tests.common.network import make_network
-
 from tetherai.contracts.membership import MembershipRules
 from tetherai.contracts.registry import default_contracts, default_registry
 from tetherai.contracts.workflow import Status
@@ -124,8 +124,10 @@ def by_name(cast: Cast) -> dict[str, st.SearchStrategy[Any]]:
         optional={"hyperparameters": st.dictionaries(words, scalars, max_size=2)},
     )
     return {
-        "project": st.sampled_from([cast.project, "Org1/no-such", "nope"]),
-        "version": st.sampled_from(["v1", "v2"]) | st.from_regex(r"v[0-9]{1,4}", fullmatch=True),
+        # Mostly what exists, so the rules past "not found" run too.
+        "project": st.sampled_from([cast.project] * 4 + ["Org1/no-such", "nope"]),
+        "version": st.sampled_from(["v1"] * 3 + ["v2"])
+        | st.from_regex(r"v[0-9]{1,4}", fullmatch=True),
         "org": st.sampled_from(["Org1", "Org2"]),
         "id": st.sampled_from([cast[n].id for n in ("mlops", "stake1", "outsider")]) | words,
         "sha256": digests,
@@ -176,6 +178,7 @@ def test_every_contract_function_answers_any_arguments_with_valid_or_a_reason(
         max_examples=300,
         deadline=None,
         database=None,
+        derandomize=True,  # the same calls every run: a failure is reproducible
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
     @given(st.data())

@@ -10,12 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from tests.common.lifecycle import Cast, make_cast
 from tests.common.load import prepare, run_users
 from tests.common.network import PASSPHRASE, make_network
 from tests.common.server import serve
 from tests.unit.api.conftest import FAST_ARGON2
-
 from tetherai.api.app import create_app
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.services.settings import Settings

@@ -25,10 +25,10 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis.errors import FlakyStrategyDefinition
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
+
 from tests.common.lifecycle import Cast
 from tests.common.network import PASSPHRASE
 from tests.unit.api.conftest import anonymous, app, cast  # noqa: F401 - the API fixtures
-
 from tetherai.identity.roles import Role
 from tetherai.services.enrolment import web_account_for_participant
 

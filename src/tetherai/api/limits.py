@@ -3,8 +3,9 @@
 One ASGI middleware, in front of the API and the pages:
 
 - an upload (``POST /api/v1/objects``, or any ``multipart/form-data`` body) is at most
-  ``Settings.max_upload_bytes``; every other body at most :data:`MAX_BODY_BYTES`. Refused with
-  413 from its ``Content-Length`` before it is read, or as soon as a body without one (chunked)
+  ``Settings.max_upload_bytes``, counted as it streams (its route refuses a larger
+  ``Content-Length`` before reading); every other body is at most :data:`MAX_BODY_BYTES`,
+  refused with 413 from its ``Content-Length`` before it is read, or as soon as a chunked body
   grows past the limit;
 - a JSON body must be UTF-8, nested at most :data:`MAX_JSON_DEPTH` deep, and its numbers finite
   and of at most 4,300 digits (Python's limit). Without this check such a body would fail deep
@@ -131,14 +132,9 @@ class RequestLimits:
         headers = dict(scope["headers"])
         content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         if scope["path"] in _UPLOAD_PATHS or content_type == b"multipart/form-data":
-            # Streamed by its route; counted here too, so a body without Content-Length
-            # (chunked) cannot pass the limit either.
-            declared = headers.get(b"content-length", b"")
-            if declared.isdigit() and int(declared) > self.max_upload_bytes:
-                limit = self.max_upload_bytes
-                refused = _too_large(f"the upload is {int(declared)} bytes; the limit is {limit}")
-                await _answer(send, refused)
-                return
+            # Streamed by its route, which refuses a too-large Content-Length itself (a page
+            # answers with a page); counted here too, so a chunked body cannot pass the limit:
+            # the error is raised inside the route's read and answered by the app's handlers.
             await self.app(scope, _counted(receive, self.max_upload_bytes), send)
             return
         try:

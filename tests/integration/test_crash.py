@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.common.network import make_network
 
+from tests.common.network import make_network
 from tetherai.contracts.membership import MembershipRules
 from tetherai.contracts.registry import default_registry
 from tetherai.ledger.sqlite_store import SqliteLedgerStore

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.common.server import serve
 
+from tests.common.server import serve
 from tetherai.api.app import create_app
 from tetherai.services.demo import build_demo
 from tetherai.services.settings import Settings

@@ -7,8 +7,8 @@ from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
-from tests.common.network import make_network
 
+from tests.common.network import make_network
 from tetherai.contracts.membership import MembershipRules
 from tetherai.contracts.registry import default_registry
 from tetherai.ledger.executor import TxResult

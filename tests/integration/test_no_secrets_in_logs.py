@@ -13,9 +13,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from tests.common.network import PASSPHRASE, make_network
 from tests.common.server import free_port
-
 from tetherai.api.log_redaction import redact
 
 TETHER = Path(sys.executable).with_name("tether")

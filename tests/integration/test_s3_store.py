@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.common.s3_server import S3Server, running_s3_server
 
+from tests.common.s3_server import S3Server, running_s3_server
 from tetherai.storage import (
     AccessDenied,
     ArtifactSpec,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,9 +20,17 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
 from schemathesis.specs.openapi.checks import response_schema_conformance
+
 from tests.unit.api.conftest import anonymous, app, cast, client  # noqa: F401 - the API fixtures
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def service_database_url(tmp_path: Path) -> str:
+    """SQLite only: the schemathesis budget is spent once (the API tests cover PostgreSQL)."""
+    return f"sqlite:///{tmp_path / 'schemathesis.sqlite'}"
+
 
 EXAMPLES_PER_OPERATION = 25
 BUDGET_SECONDS = 45.0

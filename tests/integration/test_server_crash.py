@@ -20,9 +20,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from tests.common.network import PASSPHRASE, make_network
 from tests.common.server import free_port
-
 from tetherai.identity.roles import Role
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.services.auth import AuthService

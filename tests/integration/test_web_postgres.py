@@ -8,10 +8,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from tests.common.lifecycle import make_cast
 from tests.common.network import PASSPHRASE, make_network
 from tests.common.server import serve
-
 from tetherai.identity.roles import Role
 from tetherai.services.custody import Argon2Parameters
 from tetherai.services.enrolment import web_account_for_participant

@@ -17,6 +17,7 @@ from tetherai.contracts.model_version import (
     RELATIONS,
     ModelVersion,
     check_artifacts,
+    check_can_register,
 )
 from tetherai.contracts.notary import (
     Notary,
@@ -84,6 +85,7 @@ __all__ = [
     "apply_transition",
     "available_actions",
     "check_artifacts",
+    "check_can_register",
     "check_transition",
     "default_contracts",
     "default_registry",

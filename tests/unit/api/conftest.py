@@ -8,10 +8,10 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
+
 from tests.common.lifecycle import Cast, make_cast
 from tests.common.network import PASSPHRASE, make_network
 from tests.common.server import serve
-
 from tetherai.api.app import create_app
 from tetherai.identity.roles import Role
 from tetherai.services.custody import Argon2Parameters

@@ -7,6 +7,7 @@ import base64
 import httpx
 import pytest
 from fastapi import FastAPI
+
 from tests.common.lifecycle import ARTIFACT_DIGESTS, Cast
 
 
@@ -186,9 +187,14 @@ def test_projections_follow_the_ledger_while_serving(
 def test_key_history_and_verification_routes(client: httpx.Client, cast: Cast) -> None:
     v1 = cast.new_version("v1")
     cast.walk(v1, "reviewing")
-    history = client.get("/api/v1/ledger/state/history", params={"key": f"workflow/{cast.project}/v1"}).json()
+    history = client.get(
+        "/api/v1/ledger/state/history", params={"key": f"workflow/{cast.project}/v1"}
+    ).json()
     assert [h["value"]["status"] for h in history["history"]] == ["draft", "submitted", "reviewing"]
-    assert client.get("/api/v1/ledger/state/history", params={"key": "secret/thing"}).status_code == 404
+    assert (
+        client.get("/api/v1/ledger/state/history", params={"key": "secret/thing"}).status_code
+        == 404
+    )
     assert client.get("/api/v1/ledger/verify").json() is None
     report = client.post("/api/v1/ledger/verify").json()
     assert report["ok"] is True and report["txs"] == cast.net.node.peer.store.tx_count

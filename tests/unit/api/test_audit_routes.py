@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import httpx
-from tests.common.lifecycle import Cast, manifest
 
+from tests.common.lifecycle import Cast, manifest
 from tetherai.auditverify import verify_bundle
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import httpx
 from fastapi import FastAPI
+
 from tests.common.lifecycle import Cast
 from tests.common.network import PASSPHRASE
-
 from tetherai.identity.roles import Role
 from tetherai.services.enrolment import web_account_for_participant
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import httpx
 import pytest
+
 from tests.common.lifecycle import Cast
 from tests.unit.api.conftest import ADMIN_PASSWORD
-
 from tetherai.api.errors import ApiError
 from tetherai.api.idempotency import IdempotencyStore
 from tetherai.ordering.errors import OrdererBusy

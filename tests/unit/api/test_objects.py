@@ -6,6 +6,7 @@ import hashlib
 
 import httpx
 from fastapi import FastAPI
+
 from tests.common.lifecycle import Cast
 
 PASSWORD = "bobs long passphrase"
@@ -52,7 +53,6 @@ def test_mlops_rehashes_a_version_from_the_store_and_records_it(
     app: FastAPI, client: httpx.Client, cast: Cast, browser: httpx.Client
 ) -> None:
     from tests.common.network import PASSPHRASE
-
     from tetherai.identity.roles import Role
     from tetherai.services.enrolment import web_account_for_participant
 

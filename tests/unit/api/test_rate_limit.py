@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from tests.common.lifecycle import Cast
 from tests.common.network import PASSPHRASE
 from tests.common.server import serve
 from tests.unit.api.conftest import FAST_ARGON2
-
 from tetherai.api.app import create_app
 from tetherai.api.errors import ApiError
 from tetherai.api.rate_limit import SlidingWindow

@@ -8,11 +8,11 @@ import re
 from pathlib import Path
 
 import httpx
+
 from tests.common.lifecycle import Cast
 from tests.common.network import PASSPHRASE
 from tests.common.server import serve
 from tests.unit.api.conftest import FAST_ARGON2
-
 from tetherai.api.app import create_app
 from tetherai.api.security_headers import CONTENT_SECURITY_POLICY
 from tetherai.services.settings import Settings

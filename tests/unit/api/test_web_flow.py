@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+
 from tests.common.lifecycle import Cast
 from tests.unit.api.conftest import ADMIN_PASSWORD
 

@@ -17,10 +17,10 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+
 from tests.common.lifecycle import ARTIFACT_DIGESTS, Cast, manifest
 from tests.common.network import PASSPHRASE
 from tests.unit.api.conftest import ADMIN_PASSWORD
-
 from tetherai.identity.roles import Role
 from tetherai.services.enrolment import web_account_for_participant
 

@@ -7,9 +7,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from tests.common.network import Network, make_network
 from typer.testing import CliRunner
 
+from tests.common.network import Network, make_network
 from tetherai.cli.main import app
 from tetherai.ledger.tlog_proof import parse_tlog_proof
 

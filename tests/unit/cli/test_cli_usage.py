@@ -240,7 +240,6 @@ def test_a_server_that_is_not_there_is_exit_3(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tests.common.server import free_port
-
     from tetherai.client.config import ClientConfig, save_config
 
     save_config(tmp_path, ClientConfig(server=f"http://127.0.0.1:{free_port()}", token="tth_x"))

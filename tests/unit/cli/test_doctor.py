@@ -8,10 +8,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from tests.common.lifecycle import Cast, make_cast
-from tests.common.network import make_network
 from typer.testing import CliRunner
 
+from tests.common.lifecycle import Cast, make_cast
+from tests.common.network import make_network
 from tetherai.cli.main import app
 from tetherai.services.artifacts import StorageSettings, open_artifacts
 from tetherai.services.db import make_engine, make_session_factory, migrate

@@ -12,11 +12,11 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+
 from tests.common.lifecycle import Cast, make_cast
 from tests.common.network import PASSPHRASE, make_network
 from tests.common.s3_server import S3Server, running_s3_server
 from tests.common.server import serve
-
 from tetherai.api.app import create_app
 from tetherai.cli._client import run_app
 from tetherai.cli.main import app as cli_app

@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.common.lifecycle import Cast
 
+from tests.common.lifecycle import Cast
 from tetherai.cli._client import run_app
 from tetherai.cli.main import app
 

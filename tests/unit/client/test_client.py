@@ -10,8 +10,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.common.lifecycle import Cast
 
+from tests.common.lifecycle import Cast
 from tetherai.client import Client, ClientConfig, ConfigError, ServerError, load_config, save_config
 from tetherai.client.verify import verify_from_store, verify_local, verify_rerun
 from tetherai.crypto.signature import verify

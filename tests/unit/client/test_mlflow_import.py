@@ -7,8 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from tests.common.lifecycle import Cast
 
+from tests.common.lifecycle import Cast
 from tetherai.client import Client
 from tetherai.client.errors import ClientError
 from tetherai.client.mlflow_import import MlflowSource, import_mlflow

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.common.lifecycle import Cast
 
+from tests.common.lifecycle import Cast
 from tetherai.client import Client, ServerError
 from tetherai.client._http import IDEMPOTENCY_HEADER
 

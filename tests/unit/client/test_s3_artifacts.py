@@ -11,9 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
+
 from tests.common.lifecycle import Cast
 from tests.common.s3_server import S3Server
-
 from tetherai.client import Client, ClientError
 from tetherai.storage.errors import ObjectNotFound
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
+
 from tests.common.lifecycle import Cast
 from tests.common.network import PASSPHRASE
 from tests.common.s3_server import S3Server
-
 from tetherai.api.app import create_app
 from tetherai.services.custody import Argon2Parameters
 from tetherai.services.settings import Settings

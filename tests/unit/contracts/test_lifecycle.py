@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from tests.common.lifecycle import ARTIFACT_DIGESTS, Cast, make_cast, manifest
 from tests.common.network import make_network
 
@@ -541,15 +542,28 @@ def test_invited_participants_enrol_their_own_key(cast: Cast) -> None:
 
     now = datetime.fromtimestamp(cast.net.clock() / 1000, tz=UTC)
     key = generate_private_key()
-    cert = cast.net.ca.issue(participant_id="erin", role=Role.STAKEHOLDER, public_key=key.public_key(), now=now)
-    erin = ParticipantKey("Org1", "erin", certificate_sha256(cert), certificate_to_pem(cert).decode(), key)
+    cert = cast.net.ca.issue(
+        participant_id="erin", role=Role.STAKEHOLDER, public_key=key.public_key(), now=now
+    )
+    erin = ParticipantKey(
+        "Org1", "erin", certificate_sha256(cert), certificate_to_pem(cert).decode(), key
+    )
     with pytest.raises(TxRejected, match="not enrolled"):  # no invitation yet
-        cast.net.submit(erin, "membership", "accept_invitation", {"certificate": erin.certificate_pem})
+        cast.net.submit(
+            erin, "membership", "accept_invitation", {"certificate": erin.certificate_pem}
+        )
     refused = cast.call("stake1", "membership", "invite", org="Org1", id="erin", role="stakeholder")
     assert not refused.valid and "only an org admin of Org1" in (refused.message or "")
     cast.ok("admin", "membership", "invite", org="Org1", id="erin", role="stakeholder")
-    result = cast.net.submit(erin, "membership", "accept_invitation", {"certificate": erin.certificate_pem})
+    result = cast.net.submit(
+        erin, "membership", "accept_invitation", {"certificate": erin.certificate_pem}
+    )
     assert result.valid, result.message
-    assert cast.query("membership", "participant", org="Org1", id="erin")["enrolled_by"] == "admin@Org1"
-    again = cast.net.sign(erin, "membership", "accept_invitation", {"certificate": erin.certificate_pem})
+    assert (
+        cast.query("membership", "participant", org="Org1", id="erin")["enrolled_by"]
+        == "admin@Org1"
+    )
+    again = cast.net.sign(
+        erin, "membership", "accept_invitation", {"certificate": erin.certificate_pem}
+    )
     assert not cast.net.node.orderer.submit(again).result().valid  # the invitation is used up

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from tests.common.lifecycle import Cast, make_cast
 from tests.common.network import make_network
 

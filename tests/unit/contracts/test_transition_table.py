@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+
 from tests.common.lifecycle import Cast, make_cast
 from tests.common.network import PASSPHRASE, make_network
-
 from tetherai.ledger.transaction import Envelope
 from tetherai.ordering.solo import cut_block
 from tetherai.services.network import load_node_key

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.common.network import make_network
 
+from tests.common.network import make_network
 from tetherai.ordering.errors import OrderingError
 from tetherai.ordering.etcd import ChainKeys, decode_block, encode_block
 from tetherai.ordering.etcd_client import EtcdClient, prefix_end

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.common.network import make_network
 
+from tests.common.network import make_network
 from tetherai.ordering.errors import OrdererBusy, OrdererClosed
 
 
@@ -58,7 +58,6 @@ def test_an_acknowledged_tx_is_already_durable(tmp_path: Path) -> None:
 
 def test_a_full_queue_says_busy_and_a_closed_orderer_says_closed(tmp_path: Path) -> None:
     from tests.common.network import PASSPHRASE
-
     from tetherai.ordering.solo import SoloOrderer
     from tetherai.services.network import load_node_key
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
+
 from tests.common.lifecycle import Cast, make_cast
 from tests.common.network import make_network
-
 from tetherai.services.db import (
     HistoryProjection,
     ProjectProjection,

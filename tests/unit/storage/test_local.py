@@ -101,7 +101,7 @@ def test_a_copy_altered_in_place_is_reported_not_silently_kept(tmp_path: Path) -
     path = store.path_of(stored.sha256)
     os.chmod(path, 0o600)
     path.write_bytes(b"0riginal")  # same size, one byte changed
-    with pytest.raises(StoreCorrupted, match="SHA-256 .* not what its address says"):
+    with pytest.raises(StoreCorrupted, match=r"SHA-256 .* not what its address says"):
         store.put(io.BytesIO(b"original"))
     assert path.read_bytes() == b"0riginal"  # left as evidence
     assert store.put(io.BytesIO(b"other")).sha256 != stored.sha256  # the store still works

@@ -111,6 +111,7 @@ _AUTH_CODES = {
     "storage.access_denied": 503,
     "storage.unavailable": 503,
     "storage.bucket_not_found": 503,
+    "db.unavailable": 503,  # locked past the busy timeout or unreachable: retry, not "bad request"
     "custody.unseal_failed": 401,
     "custody.session_key": 401,
     "custody.no_key": 403,

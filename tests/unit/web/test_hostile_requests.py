@@ -364,3 +364,10 @@ def test_file_names_that_are_not_utf8_are_only_labels(sign_in: SignIn, cast: Cas
     found = cast.query("model_version", "get", project=cast.project, version="v5")
     names = {artifact["name"] for artifact in found["version"]["artifacts"]}
     assert names == {b"mod\xff\xfeel.bin".decode("latin-1"), b"\xc3(log.jsonl".decode("latin-1")}
+
+
+def test_a_busy_service_database_is_a_503_to_retry_not_a_bad_request() -> None:
+    from tetherai.api.errors import status_for
+    from tetherai.services.db.errors import DatabaseUnavailable
+
+    assert status_for(DatabaseUnavailable("locked for too long")) == 503

@@ -49,7 +49,7 @@ function request()
 end
 
 function response(status, headers, body)
-  if status >= 400 then
+  if status < 200 or status >= 300 then  -- a redirect (to the sign-in page) is an error too
     bad[status] = (bad[status] or 0) + 1
     if not bad.first then bad.first = string.gsub(string.sub(body or "", 1, 200), '[%c"\\]', " ") end
   end

@@ -16,9 +16,9 @@ from tests.common.load import prepare, run_users
 from tests.common.network import PASSPHRASE, make_network
 from tests.common.server import serve
 from tests.unit.api.conftest import FAST_ARGON2
-from tetherai.api.app import create_app
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.services.settings import Settings
+from tetherai.web.app import create_web_app
 
 pytestmark = pytest.mark.integration
 
@@ -42,14 +42,15 @@ def test_twenty_users_for_ten_seconds_without_an_error(cast: Cast, tmp_path: Pat
         secret_key=b"l" * 32,
         passphrase=PASSPHRASE,
     )
-    app = create_app(settings, node=cast.net.node, argon2=FAST_ARGON2)
+    app = create_web_app(settings, node=cast.net.node, argon2=FAST_ARGON2)  # API + pages
     with serve(app) as http:
         plan = prepare(app, http, cast, envelopes=400)
         tally = run_users(str(http.base_url), plan, users=USERS, seconds=SECONDS)
     print(tally.sent, tally.statuses)
     assert not tally.failures, "\n".join(tally.failures[:20])
     kinds = set(tally.sent)
-    assert {"version", "proof", "ledger", "session comment", "envelope comment"} <= kinds
+    assert {"version", "proof", "ledger", "page version", "page dashboard"} <= kinds
+    assert {"session comment", "envelope comment"} <= kinds
     assert {"envelope version"} <= kinds
     assert sum(tally.sent.values()) > 10 * USERS
     # Every write the server acknowledged is on the ledger.

@@ -2,8 +2,9 @@
 
 Stored as ``project/<ref>/policy``; a project without one follows :data:`DEFAULT_POLICY`.
 
-- ``approvals``: ``{target status: {"role": role, "count": N}}`` — N approvals (votes) from
-  members of that role before a version may move to that status;
+- ``approvals``: ``{target status: {"role": role, "count": N, "orgs": [...]?}}`` — N approvals
+  (votes) from members of that role before a version may move to that status, with at least
+  one from each org in ``orgs`` when given (cross-org endorsement);
 - ``required_artifacts``: artifact kinds a version must register before it is submitted;
 - ``criteria``: ``[{"metric", "op", "value"}]`` — thresholds checked when a verification is
   recorded, on the metrics it reports (else the version's registered final metrics);
@@ -15,12 +16,14 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from tetherai.contracts.errors import InvalidArgument
 from tetherai.crypto.jcs import JSONValue
+from tetherai.identity.certificate import validate_name
+from tetherai.identity.errors import IdentityError
 from tetherai.identity.roles import Role
 from tetherai.storage.manifest import ARTIFACT_KINDS
 
@@ -36,10 +39,30 @@ OPERATORS: dict[str, Callable[[float, float], bool]] = {
 MAX_CRITERIA = 32
 
 
+def _is_org_name(value: object) -> bool:
+    try:
+        validate_name(value, "org")  # type: ignore[arg-type]  # any JSON value may come in
+    except IdentityError:
+        return False
+    return True
+
+
 @dataclass(frozen=True, slots=True)
 class Quorum:
     role: str
     count: int
+    orgs: tuple[str, ...] = ()
+    """Cross-org endorsement: each of these orgs must be among the approvers (e.g. the model
+    owner's org and the regulator's), each approval signed in its own org."""
+
+    def missing_orgs(self, approving_orgs: Collection[str]) -> list[str]:
+        return [org for org in self.orgs if org not in approving_orgs]
+
+    def to_json(self) -> dict[str, JSONValue]:
+        found: dict[str, JSONValue] = {"role": self.role, "count": self.count}
+        if self.orgs:
+            found["orgs"] = list(self.orgs)
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +93,7 @@ class Policy:
 
     def to_json(self) -> dict[str, JSONValue]:
         return {
-            "approvals": {
-                k: {"role": q.role, "count": q.count} for k, q in sorted(self.approvals.items())
-            },
+            "approvals": {k: q.to_json() for k, q in sorted(self.approvals.items())},
             "required_artifacts": list(self.required_artifacts),
             "criteria": [criterion.to_json() for criterion in self.criteria],
             "auto_pass": self.auto_pass,
@@ -97,8 +118,12 @@ class Policy:
         for target, quorum in raw_approvals.items():
             if target not in statuses:
                 raise InvalidArgument(f"approvals: {target!r} is not a version status")
-            if not isinstance(quorum, dict) or set(quorum) != {"role", "count"}:
-                raise InvalidArgument(f"approvals.{target} must be {{role, count}}")
+            if not isinstance(quorum, dict) or not {"role", "count"} <= set(quorum) <= {
+                "role",
+                "count",
+                "orgs",
+            }:
+                raise InvalidArgument(f"approvals.{target} must be {{role, count, orgs?}}")
             if quorum["role"] not in (Role.AI_ENGINEER, Role.MLOPS_ENGINEER, Role.STAKEHOLDER):
                 raise InvalidArgument(
                     f"approvals.{target}.role must be ai_engineer, mlops_engineer or stakeholder"
@@ -108,7 +133,17 @@ class Policy:
                 raise InvalidArgument(
                     f"approvals.{target}.count must be a whole number from 1 to 100"
                 )
-            approvals[target] = Quorum(str(quorum["role"]), count)
+            orgs = quorum.get("orgs", [])
+            if (
+                not isinstance(orgs, list)
+                or not all(_is_org_name(org) for org in orgs)
+                or len(set(orgs)) != len(orgs)
+                or len(orgs) > count
+            ):
+                raise InvalidArgument(
+                    f"approvals.{target}.orgs must list distinct org names, at most count of them"
+                )
+            approvals[target] = Quorum(str(quorum["role"]), count, tuple(orgs))
         required = value.get("required_artifacts", ["model"])
         if not isinstance(required, list) or any(kind not in ARTIFACT_KINDS for kind in required):
             raise InvalidArgument(

@@ -309,9 +309,15 @@ class Review(Contract):
             }
             | stamp(ctx),
         )
-        count = len(approvals(ctx.state, project, version, target.value))
+        approvers = approvals(ctx.state, project, version, target.value)
+        count = len(approvers)
         result: dict[str, JSONValue] = {"approvals": count, "needed": quorum.count}
-        if approve and count == quorum.count:
+        missing = quorum.missing_orgs({org for org, _ in approvers})
+        if quorum.orgs:
+            result["orgs_needed"] = list(quorum.orgs)
+        if approve and count >= quorum.count and missing:
+            result["waiting"] = f"quorum waits for an approval from {', '.join(missing)}"
+        elif approve and count >= quorum.count:
             try:
                 check_transition(
                     ctx.state,

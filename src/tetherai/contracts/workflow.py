@@ -162,14 +162,16 @@ def version_status(state: StateReader, project: str, version: str) -> Status:
     return Status(str(record["status"]))
 
 
-def approvals(state: StateReader, project: str, version: str, target: str) -> list[str]:
-    """Who approved moving ``version`` to ``target`` (votes are review records)."""
+def approvals(state: StateReader, project: str, version: str, target: str) -> list[tuple[str, str]]:
+    """Who approved moving ``version`` to ``target``, as (org, id) (votes are review records
+    kept under ``…/vote/<target>/<org>/<id>``)."""
     prefix = f"{review_prefix(project, version)}vote/{target}/"
-    return [
-        str(vote["by"])
-        for _, vote in state.scan(prefix)
-        if isinstance(vote, dict) and vote.get("approve")
-    ]
+    found = []
+    for key, vote in state.scan(prefix):
+        if isinstance(vote, dict) and vote.get("approve"):
+            org, _, who = key[len(prefix) :].partition("/")
+            found.append((org, who))
+    return found
 
 
 def latest_verification(
@@ -218,11 +220,15 @@ def check_transition(
                 f"only the author of version {version} ({record.get('author')}) can {rule.doing}"
             )
         if quorum is not None:
-            have = len(approvals(state, project, version, target.value))
-            if have < quorum.count:
+            approved = approvals(state, project, version, target.value)
+            missing = quorum.missing_orgs({org for org, _ in approved})
+            if len(approved) < quorum.count or missing:
                 raise NotPermitted(
                     f"moving version {version} to {target.value} needs {quorum.count} approvals from "
-                    f"{role_plural(quorum.role)} of project {project}; it has {have}"
+                    f"{role_plural(quorum.role)} of project {project}"
+                    + (f", one from each of {', '.join(quorum.orgs)}" if quorum.orgs else "")
+                    + f"; it has {len(approved)}"
+                    + (f" (none from {', '.join(missing)})" if missing else "")
                 )
     if target in NEEDS_REASON and not reason.strip():
         raise InvalidArgument(f"give a reason to move version {version} to {target.value}")

@@ -61,6 +61,9 @@ def policy_from_form(form: PageForm) -> dict[str, Any]:
         except ValueError:
             raise _bad(_("The number of votes must be a whole number.")) from None
         approvals[target] = {"role": role, "count": count}
+        orgs = [org.strip() for org in form.get(f"approval_{target}_orgs").split(",")]
+        if any(orgs):
+            approvals[target]["orgs"] = [org for org in orgs if org]
     criteria = []
     index = 0
     while f"criterion_{index}_metric" in form.fields:

@@ -109,3 +109,53 @@ def test_stakeholders_of_two_orgs_approve_production(cluster: Cluster) -> None:
         for org, who in (("Org3", "carol"), ("Org1", "dave"))
     ]
     assert all(isinstance(vote, dict) and vote["approve"] for vote in votes), votes
+
+
+def test_a_policy_can_require_an_approval_from_each_of_several_orgs(cluster: Cluster) -> None:
+    """The model owner's org and the regulator's (Org3) must both approve production: two
+    approvals of Org1 complete the count, but the move waits for Org3's, signed in Org3."""
+    orderer = cluster.open_orderer(max_wait=0.01)
+    for org in ("Org1", "Org2", "Org3"):
+        cluster.start_peer(f"peer0.{org}")
+    alice = person(cluster, "Org1", "alice", Role.AI_ENGINEER)
+    bob = person(cluster, "Org2", "bob", Role.MLOPS_ENGINEER)
+    regulator = person(cluster, "Org3", "rita", Role.STAKEHOLDER)
+    owners = [person(cluster, "Org1", name, Role.STAKEHOLDER) for name in ("dave", "erin")]
+    project = alice.ok("project", "create", name="Credit Scoring")["project"]
+    for member in (bob, regulator, *owners):
+        alice.ok("project", "add_member", project=project, org=member.key.org, id=member.key.id)
+    quorum = {"role": "stakeholder", "count": 2, "orgs": ["Org1", "Org3"]}
+    alice.ok("project", "set_policy", project=project, policy={"approvals": {"production": quorum}})
+    alice.ok(
+        "model_version",
+        "create",
+        project=project,
+        version="v1",
+        code_repo="https://git.example/credit",
+        commit="a" * 40,
+        artifacts=[{"kind": "model", "name": "m", "uri": "s3://b/m", "size": 1, "sha256": DIGEST}],
+        submit=True,
+    )
+    bob.ok("workflow", "transition", project=project, version="v1", to="reviewing")
+    bob.ok(
+        "review",
+        "verify",
+        project=project,
+        version="v1",
+        artifacts=[{"name": "m", "sha256": DIGEST}],
+    )
+    for to, who in (("review_passed", bob), ("deployed", bob), ("qa", owners[0])):
+        extra = {"details": {"endpoint": "https://m.example"}} if to == "deployed" else {}
+        who.ok("workflow", "transition", project=project, version="v1", to=to, **extra)
+    for owner in owners:
+        vote = owner.ok(
+            "review", "vote", project=project, version="v1", to="production", approve=True
+        )
+    assert vote["approvals"] == 2 and vote["waiting"] == "quorum waits for an approval from Org3"
+    final = regulator.ok(
+        "review", "vote", project=project, version="v1", to="production", approve=True
+    )
+    assert final["approvals"] == 3 and "transition" in final
+    cluster.wait_height(["peer0.Org1", "peer0.Org2", "peer0.Org3"], orderer.peer.head.height)
+    status = orderer.peer.query("workflow", "status", {"project": project, "version": "v1"})
+    assert isinstance(status, dict) and status["status"] == "production"

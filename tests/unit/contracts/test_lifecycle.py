@@ -567,3 +567,42 @@ def test_invited_participants_enrol_their_own_key(cast: Cast) -> None:
         erin, "membership", "accept_invitation", {"certificate": erin.certificate_pem}
     )
     assert not cast.net.node.orderer.submit(again).result().valid  # the invitation is used up
+
+
+def test_a_quorum_can_require_approvals_from_several_orgs(cast: Cast) -> None:
+    """Within one org the cross-org rule holds back the move (the approvals of another org are
+    tested with real peers of several orgs in tests/integration/cluster/test_endorsement.py)."""
+    policy = {
+        "approvals": {
+            "production": {"role": "stakeholder", "count": 2, "orgs": ["Org1", "Regulator"]}
+        }
+    }
+    cast.ok("stake1", "project", "set_policy", project=cast.project, policy=policy)
+    stored = cast.net.node.peer.query("project", "get", {"project": cast.project})
+    assert isinstance(stored, dict) and stored["policy"]["approvals"]["production"]["orgs"] == [
+        "Org1",
+        "Regulator",
+    ]
+    v1 = cast.new_version()
+    cast.walk(v1, "qa")
+    for who in ("stake1", "stake2", "stake3"):
+        vote = cast.ok(
+            who, "review", "vote", project=cast.project, version=v1, to="production", approve=True
+        )
+    assert vote["waiting"] == "quorum waits for an approval from Regulator"
+    assert cast.status(v1) == "qa"  # three of Org1 are not enough without the regulator's
+    early = cast.call(
+        "mlops", "workflow", "transition", project=cast.project, version=v1, to="production"
+    )
+    assert not early.valid and "(none from Regulator)" in (early.message or "")
+
+
+@pytest.mark.parametrize(
+    "orgs",
+    [["Org1", "Org1"], ["Org1", "Org2", "Org3"], "Org1", ["../evil"], [7]],
+)
+def test_bad_cross_org_quorums_are_refused(cast: Cast, orgs: object) -> None:
+    policy = {"approvals": {"production": {"role": "stakeholder", "count": 2, "orgs": orgs}}}
+    refused = cast.call("stake1", "project", "set_policy", project=cast.project, policy=policy)
+    assert not refused.valid
+    assert "approvals.production.orgs must list distinct org names" in (refused.message or "")

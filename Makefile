@@ -58,6 +58,7 @@ bench: install
 	bash scripts/install-system-deps.sh wrk
 	$(BIN)/python benchmarks/ledger.py
 	$(BIN)/python benchmarks/api.py
+	$(BIN)/python benchmarks/load.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_HOME) .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -28,11 +28,11 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+from tests.common.accounts import web_account
 from tests.common.network import PASSPHRASE, Network, make_network
 from tests.common.server import serve
 from tetherai.identity.roles import Role
 from tetherai.services.custody import Argon2Parameters
-from tetherai.services.enrolment import web_account_for_participant
 from tetherai.services.settings import Settings
 from tetherai.web.app import create_web_app
 
@@ -102,17 +102,8 @@ def site(tmp_path: Path) -> Iterator[Site]:
         )
         app = create_web_app(settings, node=net.node, argon2=FAST_ARGON2)
         with serve(app) as http:
-            rt = app.state.runtime
             for name, role in {"admin": Role.ORG_ADMIN, **PEOPLE}.items():
-                web_account_for_participant(
-                    rt.auth,
-                    rt.custody,
-                    net.home,
-                    passphrase=PASSPHRASE,
-                    participant_id=name,
-                    role=role,
-                    password=password(name),
-                )
+                web_account(app, net.home, name, role, password(name))
             yield Site(net, str(http.base_url).rstrip("/"), http, settings)
     finally:
         net.close()

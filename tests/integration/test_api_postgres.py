@@ -10,6 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from tests.common.accounts import web_account
 from tests.common.lifecycle import make_cast
 from tests.common.network import PASSPHRASE, make_network
 from tests.common.server import serve
@@ -17,7 +18,6 @@ from tetherai.api.app import create_app
 from tetherai.identity.roles import Role
 from tetherai.services.custody import Argon2Parameters
 from tetherai.services.db import ProjectProjection, make_engine, make_session_factory, transaction
-from tetherai.services.enrolment import web_account_for_participant
 from tetherai.services.settings import Settings
 
 pytest_plugins = ["tests.common.postgres"]
@@ -38,16 +38,7 @@ def test_web_flow_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
         )
         app = create_app(settings, node=net.node, argon2=FAST)
         with serve(app) as http:
-            rt = app.state.runtime
-            web_account_for_participant(
-                rt.auth,
-                rt.custody,
-                net.home,
-                passphrase=PASSPHRASE,
-                participant_id="admin",
-                role=Role.ORG_ADMIN,
-                password="postgres admin pw",
-            )
+            web_account(app, net.home, "admin", Role.ORG_ADMIN, "postgres admin pw")
             csrf = http.post(
                 "/api/v1/auth/login", json={"username": "admin", "password": "postgres admin pw"}
             ).json()["csrf_token"]

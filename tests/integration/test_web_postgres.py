@@ -9,12 +9,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.common.accounts import web_account
 from tests.common.lifecycle import make_cast
 from tests.common.network import PASSPHRASE, make_network
 from tests.common.server import serve
 from tetherai.identity.roles import Role
 from tetherai.services.custody import Argon2Parameters
-from tetherai.services.enrolment import web_account_for_participant
 from tetherai.services.overview import wait_for_projections
 from tetherai.services.settings import Settings
 from tetherai.web.app import create_web_app
@@ -47,15 +47,7 @@ def test_pages_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
         app = create_web_app(settings, node=net.node, argon2=FAST)
         with serve(app) as http:
             rt = app.state.runtime
-            web_account_for_participant(
-                rt.auth,
-                rt.custody,
-                net.home,
-                passphrase=PASSPHRASE,
-                participant_id="bob",
-                role=Role.MLOPS_ENGINEER,
-                password="bob's postgres password",
-            )
+            web_account(app, net.home, "bob", Role.MLOPS_ENGINEER, "bob's postgres password")
             assert wait_for_projections(
                 rt.projections, rt.node.channel, net.node.peer.head.height - 1
             )

@@ -9,13 +9,13 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from tests.common.accounts import web_account
 from tests.common.lifecycle import Cast, make_cast
 from tests.common.network import PASSPHRASE, make_network
 from tests.common.server import serve
 from tetherai.api.app import create_app
 from tetherai.identity.roles import Role
 from tetherai.services.custody import Argon2Parameters
-from tetherai.services.enrolment import web_account_for_participant
 from tetherai.services.settings import Settings
 
 FAST_ARGON2 = Argon2Parameters(time_cost=1, memory_cost=1024, parallelism=1)
@@ -61,15 +61,7 @@ def anonymous(app: FastAPI) -> Iterator[httpx.Client]:
 def client(app: FastAPI, anonymous: httpx.Client, cast: Cast) -> httpx.Client:
     """Signed in with the org admin's API token (reads, and pre-signed envelopes)."""
     rt = app.state.runtime
-    admin = web_account_for_participant(
-        rt.auth,
-        rt.custody,
-        cast.net.home,
-        passphrase=PASSPHRASE,
-        participant_id="admin",
-        role=Role.ORG_ADMIN,
-        password=ADMIN_PASSWORD,
-    )
+    admin = web_account(app, cast.net.home, "admin", Role.ORG_ADMIN, ADMIN_PASSWORD)
     anonymous.headers["Authorization"] = f"Bearer {rt.auth.issue_api_token(admin, 'tests').token}"
     return anonymous
 

@@ -11,10 +11,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from tests.common.accounts import web_account
 from tests.common.lifecycle import Cast
-from tests.common.network import PASSPHRASE
 from tetherai.identity.roles import Role
-from tetherai.services.enrolment import web_account_for_participant
 
 PEOPLE = {
     "alice": Role.AI_ENGINEER,
@@ -62,17 +61,8 @@ def test_read_routes_by_caller(
     cast.walk(v1, "reviewing")
     model_sha = stored["model"]["sha256"]
     tx_id = cast.net.node.peer.store.tx_at(cast.net.node.peer.store.tx_count - 1).tx_id
-    rt = app.state.runtime
     for name, role in PEOPLE.items():
-        web_account_for_participant(
-            rt.auth,
-            rt.custody,
-            cast.net.home,
-            passphrase=PASSPHRASE,
-            participant_id=name,
-            role=role,
-            password=PASSWORD,
-        )
+        web_account(app, cast.net.home, name, role, PASSWORD)
     org, slug = cast.project.split("/")
     values = {
         "org": org,
@@ -135,15 +125,7 @@ def test_a_disabled_user_cannot_sign_in_or_read(
     app: FastAPI, client: httpx.Client, cast: Cast, anonymous: httpx.Client, path: str
 ) -> None:
     rt = app.state.runtime
-    user = web_account_for_participant(
-        rt.auth,
-        rt.custody,
-        cast.net.home,
-        passphrase=PASSPHRASE,
-        participant_id="carol",
-        role=Role.STAKEHOLDER,
-        password=PASSWORD,
-    )
+    user = web_account(app, cast.net.home, "carol", Role.STAKEHOLDER, PASSWORD)
     carol = _sign_in(anonymous.base_url, "carol", PASSWORD)
     try:
         assert carol.get(path).status_code == 200
@@ -163,17 +145,8 @@ def test_write_routes_by_caller(
     (no key), a non-member 404 (the project stays hidden), and never a server error."""
     v1 = cast.new_version("v1")
     cast.walk(v1, "reviewing")
-    rt = app.state.runtime
     for name, role in PEOPLE.items():
-        web_account_for_participant(
-            rt.auth,
-            rt.custody,
-            cast.net.home,
-            passphrase=PASSPHRASE,
-            participant_id=name,
-            role=role,
-            password=PASSWORD,
-        )
+        web_account(app, cast.net.home, name, role, PASSWORD)
     org, slug = cast.project.split("/")
     spec = client.get("/openapi.json").json()
     writes = sorted(
@@ -218,16 +191,7 @@ def test_a_non_member_cannot_learn_a_project_exists_by_writing(
 ) -> None:
     v1 = cast.new_version("v1")
     cast.walk(v1, "reviewing")
-    rt = app.state.runtime
-    web_account_for_participant(
-        rt.auth,
-        rt.custody,
-        cast.net.home,
-        passphrase=PASSPHRASE,
-        participant_id="oscar",
-        role=Role.MLOPS_ENGINEER,
-        password=PASSWORD,
-    )
+    web_account(app, cast.net.home, "oscar", Role.MLOPS_ENGINEER, PASSWORD)
     oscar = _sign_in(anonymous.base_url, "oscar", PASSWORD)
     csrf = oscar.post(
         "/api/v1/auth/login", json={"username": "oscar", "password": PASSWORD}

@@ -5,10 +5,9 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
+from tests.common.accounts import web_account
 from tests.common.lifecycle import Cast
-from tests.common.network import PASSPHRASE
 from tetherai.identity.roles import Role
-from tetherai.services.enrolment import web_account_for_participant
 
 PASSWORD = "outsider passphrase"
 
@@ -26,16 +25,7 @@ def test_outsiders_see_nothing_of_a_project(
         ]
         if a["name"] == "model"
     )
-    rt = app.state.runtime
-    web_account_for_participant(
-        rt.auth,
-        rt.custody,
-        cast.net.home,
-        passphrase=PASSPHRASE,
-        participant_id="oscar",
-        role=Role.MLOPS_ENGINEER,
-        password=PASSWORD,
-    )
+    web_account(app, cast.net.home, "oscar", Role.MLOPS_ENGINEER, PASSWORD)
     assert (
         browser.post(
             "/api/v1/auth/login", json={"username": "oscar", "password": PASSWORD}

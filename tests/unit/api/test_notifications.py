@@ -13,10 +13,9 @@ from typing import Any, ClassVar
 import httpx
 from fastapi import FastAPI
 
+from tests.common.accounts import web_account
 from tests.common.lifecycle import Cast
-from tests.common.network import PASSPHRASE
 from tetherai.identity.roles import Role
-from tetherai.services.enrolment import web_account_for_participant
 
 PASSWORD = "carols long passphrase"
 
@@ -54,16 +53,7 @@ def test_members_are_notified_and_webhooks_signed(
         assert hook.status_code == 201, hook.text
         secret = hook.json()["secret"]
         assert "secret" not in client.get("/api/v1/admin/webhooks").json()["items"][0]
-        rt = app.state.runtime
-        web_account_for_participant(
-            rt.auth,
-            rt.custody,
-            cast.net.home,
-            passphrase=PASSPHRASE,
-            participant_id="carol",
-            role=Role.STAKEHOLDER,
-            password=PASSWORD,
-        )
+        web_account(app, cast.net.home, "carol", Role.STAKEHOLDER, PASSWORD)
         v1 = cast.new_version("v1")
         cast.ok("author", "model_version", "submit", project=cast.project, version=v1)
         cast.ok(

@@ -7,6 +7,7 @@ import hashlib
 import httpx
 from fastapi import FastAPI
 
+from tests.common.accounts import web_account
 from tests.common.lifecycle import Cast
 
 PASSWORD = "bobs long passphrase"
@@ -52,9 +53,7 @@ def test_a_tampered_object_is_not_served_whole(app: FastAPI, client: httpx.Clien
 def test_mlops_rehashes_a_version_from_the_store_and_records_it(
     app: FastAPI, client: httpx.Client, cast: Cast, browser: httpx.Client
 ) -> None:
-    from tests.common.network import PASSPHRASE
     from tetherai.identity.roles import Role
-    from tetherai.services.enrolment import web_account_for_participant
 
     files = {"model": b"the model", "train": b"train rows", "test": b"test rows", "log": b"epoch 1"}
     stored = {
@@ -68,15 +67,7 @@ def test_mlops_rehashes_a_version_from_the_store_and_records_it(
     cast.new_version("v9", artifacts=manifest)
     cast.walk("v9", "reviewing")
     rt = app.state.runtime
-    web_account_for_participant(
-        rt.auth,
-        rt.custody,
-        cast.net.home,
-        passphrase=PASSPHRASE,
-        participant_id="bob",
-        role=Role.MLOPS_ENGINEER,
-        password=PASSWORD,
-    )
+    web_account(app, cast.net.home, "bob", Role.MLOPS_ENGINEER, PASSWORD)
     csrf = browser.post(
         "/api/v1/auth/login", json={"username": "bob", "password": PASSWORD}
     ).json()["csrf_token"]

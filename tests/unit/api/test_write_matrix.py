@@ -18,11 +18,10 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from tests.common.accounts import web_account
 from tests.common.lifecycle import ARTIFACT_DIGESTS, Cast, manifest
-from tests.common.network import PASSPHRASE
 from tests.unit.api.conftest import ADMIN_PASSWORD
 from tetherai.identity.roles import Role
-from tetherai.services.enrolment import web_account_for_participant
 
 PASSWORD = "write matrix passphrase"
 MEMBERS = {"alice": Role.AI_ENGINEER, "bob": Role.MLOPS_ENGINEER, "carol": Role.STAKEHOLDER}
@@ -105,17 +104,8 @@ def _refused_as_predicted(
 def test_every_write_by_every_member_role_follows_the_contracts(
     app: FastAPI, client: httpx.Client, cast: Cast
 ) -> None:
-    rt = app.state.runtime
     for name, role in MEMBERS.items():
-        web_account_for_participant(
-            rt.auth,
-            rt.custody,
-            cast.net.home,
-            passphrase=PASSPHRASE,
-            participant_id=name,
-            role=role,
-            password=PASSWORD,
-        )
+        web_account(app, cast.net.home, name, role, PASSWORD)
     people = {name: Person(client.base_url, name, PASSWORD) for name in MEMBERS}
     people["admin"] = Person(client.base_url, "admin", ADMIN_PASSWORD)
     project = cast.project

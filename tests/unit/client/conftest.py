@@ -13,6 +13,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from tests.common.accounts import web_account
 from tests.common.lifecycle import Cast, make_cast
 from tests.common.network import PASSPHRASE, make_network
 from tests.common.s3_server import S3Server, running_s3_server
@@ -27,7 +28,6 @@ from tetherai.crypto.signature import generate_private_key, public_key_to_pem
 from tetherai.identity.keys import write_private_key
 from tetherai.identity.roles import Role
 from tetherai.services.custody import Argon2Parameters
-from tetherai.services.enrolment import web_account_for_participant
 from tetherai.services.settings import Settings
 
 FAST_ARGON2 = Argon2Parameters(time_cost=1, memory_cost=1024, parallelism=1)
@@ -62,17 +62,8 @@ def app(cast: Cast, tmp_path: Path) -> FastAPI:
 @pytest.fixture
 def server(app: FastAPI, cast: Cast) -> Iterator[httpx.Client]:
     with serve(app) as http:
-        rt = app.state.runtime
         for name, role in ROLES.items():
-            web_account_for_participant(
-                rt.auth,
-                rt.custody,
-                cast.net.home,
-                passphrase=PASSPHRASE,
-                participant_id=name,
-                role=role,
-                password=password(name),
-            )
+            web_account(app, cast.net.home, name, role, password(name))
         yield http
 
 

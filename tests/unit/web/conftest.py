@@ -11,12 +11,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from tests.common.accounts import web_account
 from tests.common.lifecycle import Cast, make_cast
 from tests.common.network import PASSPHRASE, make_network
 from tests.common.server import serve
 from tetherai.identity.roles import Role
 from tetherai.services.custody import Argon2Parameters
-from tetherai.services.enrolment import web_account_for_participant
 from tetherai.services.overview import wait_for_projections
 from tetherai.services.settings import Settings
 from tetherai.web.app import create_web_app
@@ -66,16 +66,13 @@ def app(cast: Cast, tmp_path: Path) -> FastAPI:
 @pytest.fixture
 def anonymous(app: FastAPI, cast: Cast) -> Iterator[httpx.Client]:
     with serve(app) as http:
-        rt = app.state.runtime
         for name, role in ACCOUNTS.items():
-            web_account_for_participant(
-                rt.auth,
-                rt.custody,
+            web_account(
+                app,
                 cast.net.home,
-                passphrase=PASSPHRASE,
-                participant_id=cast[name].id,
-                role=role,
-                password=password_of(name),
+                cast[name].id,
+                role,
+                password_of(name),
                 display_name=f"{name.title()} Person",
             )
         yield http

@@ -4,7 +4,8 @@ Membership lives in world state so the verifier can judge every past tx by the m
 its time:
 
 - ``membership/channel``: the channel's configuration (orderer and peer keys, clock skew,
-  active contract versions), written once by the genesis tx;
+  active contract versions), written by the genesis tx; ``add_peer`` and
+  ``upgrade_contract`` update it;
 - ``membership/org/<org>``: an org and its CA certificate;
 - ``membership/cert/<cert_sha256>``: an enrolled certificate with org, id, role and, once
   revoked, when, by whom and why;
@@ -224,8 +225,12 @@ class Membership(Contract):
         return {"cert_sha256": identity.cert_sha256}
 
     @transaction
-    def add_org(self, ctx: Context, org: str, ca_cert: str) -> Result:
-        """An org admin brings another org (and its CA) into the channel."""
+    def add_org(self, ctx: Context, org: str, ca_cert: str, admin: str | None = None) -> Result:
+        """An org admin brings another org (and its CA) into the channel.
+
+        ``admin``, a certificate of an org admin issued by the new CA, is enrolled in the same
+        tx: without one nobody of the new org could sign (enrolling needs an admin of the org).
+        """
         if ctx.creator.role != Role.ORG_ADMIN:
             raise NotPermitted(f"only an org admin may add an org; you are {ctx.creator.role}")
         if ctx.state.get(_org_key(org)) is not None:
@@ -236,11 +241,47 @@ class Membership(Contract):
             raise InvalidArgument(f"ca_cert refused: {error.message}") from error
         if ca.subject != ca.issuer:
             raise InvalidArgument("ca_cert must be the org's self-signed CA certificate")
-        ctx.state.put(
-            _org_key(org),
-            {"org": org, "ca_cert": ca_cert, "added_by": f"{ctx.creator.id}@{ctx.creator.org}"},
-        )
-        return {"org": org}
+        by = f"{ctx.creator.id}@{ctx.creator.org}"
+        ctx.state.put(_org_key(org), {"org": org, "ca_cert": ca_cert, "added_by": by})
+        if admin is None:
+            return {"org": org}
+        identity = _parse(admin)
+        if identity.org != org or identity.role != Role.ORG_ADMIN:
+            raise InvalidArgument(f"admin must be a certificate of an org admin of {org}")
+        _check_issued(admin, ca_cert, ctx.block_ts)
+        _enrol(ctx, admin, identity, by=by)
+        return {"org": org, "admin": f"{identity.participant_id}@{org}"}
+
+    @transaction
+    def add_peer(self, ctx: Context, name: str, public_key: str) -> Result:
+        """An org admin adds a peer of their own org to the channel configuration.
+
+        Its cosignatures count, and the cluster counts it among the channel's peers, from the
+        next block on. A peer is named ``<node>.<org>`` (``peer0.Org4``), as the cluster names
+        them, so a name never suggests another org's node.
+        """
+        org = ctx.creator.org
+        _require_admin_of(ctx, org)
+        if ctx.state.get(_org_key(org)) is None:
+            raise NotFound(f"org {org} is not a member of this channel")
+        text_field(name, "name")
+        if not name.endswith(f".{org}") or name == f".{org}":
+            raise InvalidArgument(f"a peer of {org} is named <node>.{org}, e.g. peer0.{org}")
+        raw = _decode_node_key(public_key, name)
+        config = ctx.state.get(CHANNEL_KEY)
+        if not isinstance(config, dict):
+            raise NotFound("the channel is not bootstrapped")
+        peers = list(config["peers"])  # type: ignore[arg-type]
+        for node in [*config["orderers"], *peers]:  # type: ignore[misc]
+            if not isinstance(node, dict):
+                continue
+            if node.get("name") == name:
+                raise Conflict(f"{name} is already a node of this channel")
+            if base64.b64decode(str(node.get("public_key"))) == raw:
+                raise Conflict(f"that key is already {node.get('name')}'s")
+        peers.append({"name": name, "org": org, "public_key": public_key})
+        ctx.state.put(CHANNEL_KEY, config | {"peers": peers})
+        return {"peer": name, "org": org}
 
     @transaction
     def upgrade_contract(self, ctx: Context, contract: str, version: str) -> Result:
@@ -415,11 +456,7 @@ def _channel_config(channel: dict[str, Any]) -> dict[str, JSONValue]:
     for entry in [*channel["orderers"], *channel["peers"]]:
         if not isinstance(entry, dict) or not {"name", "public_key"} <= set(entry):
             raise InvalidArgument("each orderer and peer needs a name and an Ed25519 public_key")
-        try:
-            raw = base64.b64decode(str(entry["public_key"]), validate=True)
-            Ed25519PublicKey.from_public_bytes(raw)
-        except ValueError as error:
-            raise InvalidArgument(f"bad public key for {entry['name']}") from error
+        _decode_node_key(entry["public_key"], str(entry["name"]))
     skew = channel.get("max_skew_ms", DEFAULT_MAX_SKEW_MS)
     if type(skew) is not int or not 1000 <= skew <= 24 * 3600 * 1000:
         raise InvalidArgument("max_skew_ms must be an integer between 1 s and 24 h")
@@ -430,6 +467,18 @@ def _channel_config(channel: dict[str, Any]) -> dict[str, JSONValue]:
         "contracts": channel["contracts"],
         "max_skew_ms": skew,
     }
+
+
+def _decode_node_key(value: object, name: str) -> bytes:
+    """A node's key: a raw Ed25519 public key in base64."""
+    try:
+        raw = base64.b64decode(str(value), validate=True)
+        Ed25519PublicKey.from_public_bytes(raw)
+    except ValueError as error:
+        raise InvalidArgument(
+            f"bad public key for {name}: a base64 Ed25519 key is needed"
+        ) from error
+    return raw
 
 
 def text_field(value: str, what: str) -> str:

@@ -149,8 +149,8 @@ def test_duplicates_and_bad_keys_are_refused_and_nothing_changes(net: Network) -
     same_key = add_peer(net, org4, "peer1.Org4", key)
     assert not same_key.valid and same_key.code == "contract.conflict"
     # The genesis peer's key, too, is taken.
-    genesis_peer = net.node.peer.store.get("membership/channel")["peers"][0]  # type: ignore[index]
-    taken = add_peer(net, net.admin, "peer9.Org1", genesis_peer["public_key"])
+    genesis_key = net.home.node_dir(net.home.config()["peer"]) / "key.pub"
+    taken = add_peer(net, net.admin, "peer9.Org1", genesis_key.read_text().strip())
     assert not taken.valid and taken.code == "contract.conflict"
     for bad in ("not base64!", base64.b64encode(b"short").decode(), ""):
         refused = add_peer(net, org4, "peer2.Org4", bad)

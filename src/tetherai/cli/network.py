@@ -124,6 +124,30 @@ def add_org(
     )
 
 
+@app.command(name="add-peer")
+def add_peer(
+    name: Annotated[str, typer.Argument(help="The peer, <node>.<org>, e.g. peer0.Org4.")],
+    api: Annotated[str, typer.Option("--api", help="host:port its HTTP endpoint listens on.")],
+    home: HomeOption = None,
+    passphrase_file: PassphraseFileOption = None,
+) -> None:
+    """Add a peer of a member org: its node key, the ledger tx (by the org's admin), cluster.toml.
+
+    Example: tether network add-peer peer0.Org4 --api 127.0.0.1:7061 --home ./net
+    """
+    from tetherai.services.cluster.setup import join_peer
+
+    target = _home(home)
+    secret = _passphrase(passphrase_file)
+    done = run(
+        lambda: join_peer(target, name, api, passphrase=secret, now_ms=time.time_ns() // 10**6)
+    )
+    console.print(
+        f"{name} of {done['org']} joined channels {done['channels']}; "
+        f"start it: tether network start --node {name}"
+    )
+
+
 @app.command()
 def bootstrap(home: HomeOption = None) -> None:
     """Put the genesis block in etcd (once; again is a no-op for the same network).

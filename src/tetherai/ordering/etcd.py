@@ -265,7 +265,10 @@ class EtcdOrderer(BatchingOrderer):
     """Cuts blocks and appends them to etcd while it holds the channel's leader lease.
 
     ``campaign=False`` skips the leader key (for tests showing that the compare-and-swap
-    alone keeps a single chain when two orderers do order at once).
+    alone keeps a single chain when two orderers do order at once). Compaction waits for
+    ``peers``; ``None`` means the channel's peers in the configuration on the orderer's own
+    ledger copy, read at each compaction, so a peer added by ``membership.add_peer`` holds
+    compaction back from the block that added it.
     """
 
     def __init__(
@@ -281,7 +284,7 @@ class EtcdOrderer(BatchingOrderer):
         max_pending: int = 50_000,
         lease_ttl: int = 5,
         campaign: bool = True,
-        peers: Sequence[str] = (),
+        peers: Sequence[str] | None = None,
         compact_every: int = 0,
         leader_timeout: float | None = None,
     ) -> None:
@@ -298,7 +301,7 @@ class EtcdOrderer(BatchingOrderer):
         self.name = name
         self._key = key
         self._note_signer = NoteSigner(name, key)
-        self._peers = list(peers)
+        self._peers = None if peers is None else list(peers)
         self._compact_every = compact_every
         self._ttl = lease_ttl
         self._lease = 0
@@ -387,8 +390,13 @@ class EtcdOrderer(BatchingOrderer):
                 results[tx_id] = _stored_result(self._peer, tx_id)
             todo = [e for e in todo if e.tx_id not in known]
         if self._compact_every and self.appends % self._compact_every == 0:
-            compact(self.client, self.keys, self._peers)
+            compact(self.client, self.keys, self._compaction_peers())
         return [results[e.tx_id] for e in envelopes]
+
+    def _compaction_peers(self) -> list[str]:
+        if self._peers is not None:
+            return self._peers
+        return [node.name for node in self._peer.rules.peers(self._peer.store)]
 
     def _append(self, block: Block) -> bool:
         """Append, retrying through an etcd outage (the same block: idempotent) until closing.

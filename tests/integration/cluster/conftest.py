@@ -63,7 +63,6 @@ class Cluster:
                 self.client,
                 name=name,
                 key=node_key(self.home, name, PASSPHRASE),
-                peers=[p.name for p in self.config.peers_of(channel)],
                 **options,  # type: ignore[arg-type]
             )
         except BaseException:

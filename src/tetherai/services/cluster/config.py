@@ -40,7 +40,7 @@ from typing import Any
 from tetherai.errors import TetherError
 from tetherai.identity.certificate import validate_name
 
-__all__ = ["ChannelSpec", "ClusterConfig", "ConfigError", "NodeSpec", "OrgSpec"]
+__all__ = ["ChannelSpec", "ClusterConfig", "ConfigError", "NodeSpec", "OrgSpec", "parse_node"]
 
 
 class ConfigError(TetherError):
@@ -133,8 +133,8 @@ class ClusterConfig:
             orgs = tuple(
                 OrgSpec(str(o["name"]), str(o.get("admin", "admin"))) for o in data["orgs"]
             )
-            peers = tuple(_node(item) for item in data["peers"])
-            orderers = tuple(_node(item) for item in data["orderers"])
+            peers = tuple(parse_node(item) for item in data["peers"])
+            orderers = tuple(parse_node(item) for item in data["orderers"])
             if "channels" in data:
                 channels = tuple(
                     ChannelSpec(str(c["name"]), tuple(str(org) for org in c["orgs"]))
@@ -184,7 +184,8 @@ class ClusterConfig:
         return "\n".join(lines) + "\n"
 
 
-def _node(item: dict[str, Any]) -> NodeSpec:
+def parse_node(item: dict[str, Any]) -> NodeSpec:
+    """A ``[[peers]]`` or ``[[orderers]]`` entry."""
     node = NodeSpec(str(item["name"]), str(item["org"]), str(item["api"]))
     host, _, port = node.api.rpartition(":")
     if not host or not port.isdigit():

@@ -12,7 +12,10 @@ root after each block) and ``acks/<peer>`` (its height, which lets the orderer c
 then compares its latest root with the other peers': state roots chain every block's results,
 so agreeing on block n means agreeing on every block before it. If a majority of the
 channel's peers agree on a root that is not this peer's, the peer stops (no more blocks, no
-more writes) and reports the first block whose root differs.
+more writes) and reports the first block whose root differs. "The channel's peers" are those
+of the channel configuration on the ledger as of this peer's head (genesis plus every
+``membership.add_peer``), so every peer counts the same members at the same block;
+``cluster.toml`` only says where to reach them.
 
 It cosigns the orderer's checkpoint for its head when its own checkpoint has the same text,
 and keeps the note (orderer signature + its cosignature) in its store. Blocks already
@@ -205,11 +208,18 @@ class PeerFollower:
             return  # the orderer's checkpoint says another state: the root comparison reports it
         self.store.add_checkpoint(checkpoint.size, number, note + signatures)
 
+    def members(self) -> list[str]:
+        """The channel's peers in the configuration on this peer's ledger, as of its head."""
+        return [node.name for node in self.peer.rules.peers(self.store)]
+
     def _majority(self, number: int) -> str | None:
-        needed = len(self.channel_peers) // 2 + 1
+        members = set(self.members())
+        needed = len(members) // 2 + 1
         counts: dict[str, int] = {}
         prefix = self.keys.roots(number)
         for kv in self.client.range(prefix, prefix_end(prefix)):
+            if kv.key.removeprefix(prefix) not in members:
+                continue  # a node that is not (yet) a peer of the channel has no say
             root = kv.value.decode()
             counts[root] = counts.get(root, 0) + 1
         for root, count in counts.items():

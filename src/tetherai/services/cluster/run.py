@@ -109,7 +109,6 @@ def run_orderer(
                     key=key,
                     max_txs=max_txs,
                     max_wait=max_wait,
-                    peers=[p.name for p in config.peers_of(channel)],
                     compact_every=50,
                     leader_timeout=2.0,
                 )

@@ -10,6 +10,7 @@ directory here is what a demo or a test on one machine needs, with the same layo
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,10 +28,18 @@ from tetherai.identity.roles import Role
 from tetherai.ledger.block import Block
 from tetherai.ledger.peer import Peer
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
+from tetherai.ledger.transaction import Envelope
 from tetherai.ordering.batching import cut_block
 from tetherai.ordering.etcd import ChainKeys, append_block, decode_block, encode_block
 from tetherai.ordering.etcd_client import EtcdClient
-from tetherai.services.cluster.config import ChannelSpec, ClusterConfig, ConfigError, OrgSpec
+from tetherai.services.cluster.config import (
+    ChannelSpec,
+    ClusterConfig,
+    ConfigError,
+    NodeSpec,
+    OrgSpec,
+    parse_node,
+)
 from tetherai.services.home import NetworkHome
 from tetherai.services.network import (
     ParticipantKey,
@@ -45,6 +54,7 @@ __all__ = [
     "bootstrap_chain",
     "create_cluster",
     "join_org",
+    "join_peer",
     "node_key",
 ]
 
@@ -233,9 +243,9 @@ def join_org(
     """Bring a new org into a channel (default: the first): its CA and admin, then
     ``membership.add_org`` in that channel.
 
-    The tx is signed by ``by_org``'s admin and sent through ``by_org``'s peer; the org is
-    added to ``cluster.toml`` once the ledger accepted it. (A peer for the new org needs a
-    channel-configuration update, which the membership contract does not offer yet.)
+    The tx is signed by ``by_org``'s admin and sent through ``by_org``'s peer; it also enrols
+    the new org's admin, who can then add the org's peer (:func:`join_peer`). The org is
+    added to ``cluster.toml`` once the ledger accepted it.
 
     Raises:
         ConfigError: the org exists, ``by_org`` has no peer, or the ledger refused the tx.
@@ -250,25 +260,20 @@ def join_org(
     if sponsor is None or peer is None:
         raise ConfigError(f"org {by_org} has no peer in channel {target.name}")
     now = datetime.fromtimestamp(now_ms / 1000, tz=UTC)
-    ca, _ = add_org_ca(home, org, admin_id, passphrase, now, kdf_rounds=kdf_rounds)
+    ca, new_admin = add_org_ca(home, org, admin_id, passphrase, now, kdf_rounds=kdf_rounds)
     admin = load_participant(home, by_org, sponsor.admin, passphrase)
     envelope = admin.sign(
         target.name,
         "membership",
         "add_org",
-        {"org": org, "ca_cert": certificate_to_pem(ca.certificate).decode()},
+        {
+            "org": org,
+            "ca_cert": certificate_to_pem(ca.certificate).decode(),
+            "admin": new_admin.certificate_pem,
+        },
         now_ms,
     )
-    try:
-        answer = httpx.post(f"{peer.url}/txs", json=envelope.to_json(), timeout=60)
-        body = answer.json()
-    except (httpx.HTTPError, ValueError) as error:
-        raise ConfigError(
-            f"{peer.name} did not answer: {error}", hint="start the network"
-        ) from error
-    if answer.status_code != 200 or not body.get("valid"):
-        refusal = body.get("error") or body
-        raise ConfigError(f"the ledger refused to add {org}: {refusal.get('message')}")
+    tx_id = _submit([peer], envelope, f"add {org}")
     channels = tuple(
         ChannelSpec(c.name, (*c.orgs, org)) if c.name == target.name else c for c in config.channels
     )
@@ -284,5 +289,90 @@ def join_org(
         "org": org,
         "admin": f"{admin_id}@{org}",
         "channel": target.name,
-        "tx_id": str(body["tx_id"]),
+        "tx_id": tx_id,
     }
+
+
+def join_peer(
+    home: ClusterHome,
+    name: str,
+    api: str,
+    *,
+    passphrase: bytes,
+    now_ms: int,
+    kdf_rounds: int = DEFAULT_KDF_ROUNDS,
+) -> dict[str, str]:
+    """Add a peer ``<node>.<org>`` for a member org: its node key, then ``membership.add_peer``
+    in every channel of its org (signed by the org's admin, sent through a running peer of
+    the channel), then the peer in ``cluster.toml`` so ``tether network start``/``peer`` run
+    it. It catches up like any restarted peer (from etcd, or other peers' ``/blocks``).
+
+    Running it again after a failure reuses the node key already written.
+
+    Raises:
+        ConfigError: the name is taken or not ``<node>.<org>`` of a member org, the org is in
+            no channel, no peer of a channel answered, or the ledger refused the tx.
+    """
+    config = home.cluster_config()
+    node_part, _, org = name.rpartition(".")
+    spec = next((o for o in config.orgs if o.name == org), None)
+    if spec is None or not node_part:
+        raise ConfigError(
+            f"a peer is named <node>.<org> of a member org, e.g. peer1.{config.orgs[0].name}",
+            hint="add the org first: tether network add-org",
+        )
+    if any(node.name == name for node in (*config.peers, *config.orderers)):
+        raise ConfigError(f"{name} is already in {home.cluster_config_path}")
+    node = parse_node({"name": name, "org": org, "api": api})
+    channels = config.channels_of(org)
+    if not channels:
+        raise ConfigError(f"org {org} is a member of no channel")
+    key_path = home.node_dir(name) / "key.pem"
+    if key_path.exists():
+        key = load_node_key(home, name, passphrase)
+    else:
+        key = Ed25519PrivateKey.generate()
+        write_private_key(key_path, key, passphrase, kdf_rounds=kdf_rounds)
+        (home.node_dir(name) / "key.pub").write_text(_raw_public(key) + "\n")
+    admin = load_participant(home, org, spec.admin, passphrase)
+    txs = {}
+    for channel in channels:
+        envelope = admin.sign(
+            channel,
+            "membership",
+            "add_peer",
+            {"name": name, "public_key": _raw_public(key)},
+            now_ms,
+        )
+        txs[channel] = _submit(config.peers_of(channel), envelope, f"add {name}")
+    updated = ClusterConfig(
+        config.channels, config.etcd, config.orgs, (*config.peers, node), config.orderers
+    )
+    home.cluster_config_path.write_text(updated.to_toml())
+    return {
+        "peer": name,
+        "org": org,
+        "api": node.api,
+        "channels": ", ".join(txs),
+        "tx_ids": ", ".join(txs.values()),
+    }
+
+
+def _submit(peers: Sequence[NodeSpec], envelope: Envelope, what: str) -> str:
+    """Send a tx through the first of ``peers`` that answers; return its id once committed."""
+    errors = []
+    for peer in peers:
+        try:
+            answer = httpx.post(f"{peer.url}/txs", json=envelope.to_json(), timeout=60)
+            body = answer.json()
+        except (httpx.HTTPError, ValueError) as error:
+            errors.append(f"{peer.name}: {error}")
+            continue
+        if answer.status_code != 200 or not body.get("valid"):
+            refusal = body.get("error") or body
+            raise ConfigError(f"the ledger refused to {what}: {refusal.get('message')}")
+        return str(body["tx_id"])
+    raise ConfigError(
+        f"no peer answered ({'; '.join(errors) or 'none in the channel'})",
+        hint="start the network",
+    )

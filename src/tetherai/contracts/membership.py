@@ -326,6 +326,14 @@ class Membership(Contract):
         return {"revoked": cert_sha256}
 
     @query
+    def channel(self, ctx: QueryContext) -> Result:
+        """The channel configuration: orderers and peers with their keys, contract versions."""
+        config = ctx.state.get(CHANNEL_KEY)
+        if not isinstance(config, dict):
+            raise NotFound("the channel is not bootstrapped")
+        return config
+
+    @query
     def participant(self, ctx: QueryContext, org: str, id: str) -> Result:
         current = ctx.state.get(_participant_key(org, id))
         if not isinstance(current, dict):

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from tests.common.network import PASSPHRASE, TEST_KDF_ROUNDS
 from tests.integration.cluster.conftest import Cluster
@@ -52,6 +52,14 @@ def write_until_compacted_past(
         time.sleep(0.02)  # let the peers ack the block before the next compaction
 
 
+def add_peer_cli(cluster: Cluster, api: str) -> Result:
+    return CliRunner().invoke(
+        app,
+        ["network", "add-peer", NEW, "--api", api, "--home", str(cluster.home.root)],
+        env={"TETHER_PASSPHRASE": PASSPHRASE.decode()},
+    )
+
+
 def latest_note(cluster: Cluster, name: str) -> tuple[int, str]:
     with sqlite3.connect(cluster.home.node_ledger(name, "main")) as db:
         row = db.execute(
@@ -77,24 +85,22 @@ def test_a_new_orgs_peer_joins_catches_up_cosigns_and_takes_writes(cluster: Clus
         kdf_rounds=TEST_KDF_ROUNDS,
     )
     api = f"127.0.0.1:{free_port()}"
-    result = CliRunner().invoke(
-        app,
-        ["network", "add-peer", NEW, "--api", api, "--home", str(cluster.home.root)],
-        env={"TETHER_PASSPHRASE": PASSPHRASE.decode()},
-    )
+    toml = cluster.home.cluster_config_path.read_text()
+    result = add_peer_cli(cluster, api)
     assert result.exit_code == 0, result.stderr
     assert f"{NEW} of Org4 joined channels main" in result.stdout
-    # Refused twice, clearly; cluster.toml lists it once.
-    again = CliRunner().invoke(
-        app,
-        ["network", "add-peer", NEW, "--api", api, "--home", str(cluster.home.root)],
-        env={"TETHER_PASSPHRASE": PASSPHRASE.decode()},
-    )
-    assert again.exit_code != 0 and "already" in again.stderr
-    assert cluster.home.cluster_config_path.read_text().count(f'name = "{NEW}"') == 1
     added_at = orderer.peer.head.height - 1  # the block of add_peer
     members = [node.name for node in MembershipRules().peers(orderer.peer.store)]
     assert members == [*OLD, NEW]
+    # Had it stopped before writing cluster.toml, running it again finishes the job and sends
+    # no second tx (the ledger lists the peer with the same key).
+    cluster.home.cluster_config_path.write_text(toml)
+    assert add_peer_cli(cluster, api).exit_code == 0
+    assert orderer.peer.head.height - 1 == added_at
+    # Once done, it is refused clearly; cluster.toml lists it once.
+    again = add_peer_cli(cluster, api)
+    assert again.exit_code != 0 and "already" in again.stderr
+    assert cluster.home.cluster_config_path.read_text().count(f'name = "{NEW}"') == 1
     # The new peer has acknowledged nothing: compaction stops where it was.
     held = compacted(cluster)
     for n in range(12):

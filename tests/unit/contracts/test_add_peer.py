@@ -85,6 +85,13 @@ def test_a_new_orgs_admin_adds_its_peer_from_the_next_block_on(net: Network) -> 
     assert found.public_key.public_bytes(Encoding.Raw, PublicFormat.Raw) == base64.b64decode(
         raw_public(key)
     )
+    # The channel's configuration, as anyone may read it, lists it.
+    config = net.node.peer.query("membership", "channel", {})
+    assert config["peers"][-1] == {  # type: ignore[index,call-overload]
+        "name": "peer0.Org4",
+        "org": "Org4",
+        "public_key": raw_public(key),
+    }
     # The new org's admin signs txs of its own too (enrolled by add_org).
     assert net.notarize(org4).valid
 

@@ -13,6 +13,7 @@ import base64
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -307,7 +308,8 @@ def join_peer(
     the channel), then the peer in ``cluster.toml`` so ``tether network start``/``peer`` run
     it. It catches up like any restarted peer (from etcd, or other peers' ``/blocks``).
 
-    Running it again after a failure reuses the node key already written.
+    Running it again after a failure reuses the node key already written and skips the
+    channels whose configuration already lists this peer with that key.
 
     Raises:
         ConfigError: the name is taken or not ``<node>.<org>`` of a member org, the org is in
@@ -337,6 +339,14 @@ def join_peer(
     admin = load_participant(home, org, spec.admin, passphrase)
     txs = {}
     for channel in channels:
+        peers = config.peers_of(channel)
+        listed = _channel_config(peers, channel).get("peers")
+        same = [p for p in listed if p.get("name") == name] if isinstance(listed, list) else []
+        if same and same[0].get("public_key") == _raw_public(key):
+            txs[channel] = "already on the ledger"
+            continue
+        if same:
+            raise ConfigError(f"{name} is already a peer of channel {channel}, with another key")
         envelope = admin.sign(
             channel,
             "membership",
@@ -344,7 +354,7 @@ def join_peer(
             {"name": name, "public_key": _raw_public(key)},
             now_ms,
         )
-        txs[channel] = _submit(config.peers_of(channel), envelope, f"add {name}")
+        txs[channel] = _submit(peers, envelope, f"add {name}")
     updated = ClusterConfig(
         config.channels, config.etcd, config.orgs, (*config.peers, node), config.orderers
     )
@@ -360,18 +370,37 @@ def join_peer(
 
 def _submit(peers: Sequence[NodeSpec], envelope: Envelope, what: str) -> str:
     """Send a tx through the first of ``peers`` that answers; return its id once committed."""
+    status, body = _ask(peers, "/txs", envelope.to_json())
+    if status != 200 or not body.get("valid"):
+        refusal = body.get("error") or body
+        raise ConfigError(f"the ledger refused to {what}: {refusal.get('message')}")
+    return str(body["tx_id"])
+
+
+def _channel_config(peers: Sequence[NodeSpec], channel: str) -> dict[str, Any]:
+    """The channel configuration on a running peer's ledger (``membership.channel``)."""
+    query = {"channel": channel, "contract": "membership", "fn": "channel", "args": {}}
+    status, body = _ask(peers, "/query", query)
+    if status != 200 or not isinstance(body.get("result"), dict):
+        refusal = body.get("error") or {}
+        raise ConfigError(
+            f"cannot read channel {channel}'s configuration: {refusal.get('message', status)}"
+        )
+    found: dict[str, Any] = body["result"]
+    return found
+
+
+def _ask(peers: Sequence[NodeSpec], path: str, payload: object) -> tuple[int, dict[str, Any]]:
+    """POST to the first of ``peers`` that answers."""
     errors = []
     for peer in peers:
         try:
-            answer = httpx.post(f"{peer.url}/txs", json=envelope.to_json(), timeout=60)
+            answer = httpx.post(f"{peer.url}{path}", json=payload, timeout=60)
             body = answer.json()
         except (httpx.HTTPError, ValueError) as error:
             errors.append(f"{peer.name}: {error}")
             continue
-        if answer.status_code != 200 or not body.get("valid"):
-            refusal = body.get("error") or body
-            raise ConfigError(f"the ledger refused to {what}: {refusal.get('message')}")
-        return str(body["tx_id"])
+        return answer.status_code, body if isinstance(body, dict) else {"error": body}
     raise ConfigError(
         f"no peer answered ({'; '.join(errors) or 'none in the channel'})",
         hint="start the network",

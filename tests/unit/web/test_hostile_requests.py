@@ -175,8 +175,14 @@ def zip_bomb() -> bytes:
     """A small archive that would unpack to 64 MiB (the server never unpacks it)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
-        zf.writestr("zeros.bin", b"\0" * (64 * 1024 * 1024))
-        zf.writestr("../../escape.txt", b"zip slip")
+        # Fixed entry times: the same bytes on every call (a name alone stamps the clock).
+        for name, data in (
+            ("zeros.bin", b"\0" * (64 * 1024 * 1024)),
+            ("../../escape.txt", b"zip slip"),
+        ):
+            entry = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(entry, data)
     return buffer.getvalue()
 
 

@@ -124,3 +124,29 @@ def test_the_profile_language_follows_the_person(sign_in: SignIn, cast: Cast) ->
     page = second.get("/profile")
     second.post("/profile/language", data={"language": "", "csrf_token": csrf_of(page)})
     assert "Dashboard" in sign_in("stake1").get("/dashboard").text
+
+
+def test_a_refusal_from_the_contracts_is_summed_up_in_the_reader_s_language(
+    sign_in: SignIn, cast: Cast
+) -> None:
+    """The contract's reason is ledger text (English); the page leads with a Chinese sentence."""
+    mlops = sign_in("mlops", language="zh-CN")
+    page = mlops.get(f"/projects/{cast.project}")
+    refused = mlops.post(
+        f"/projects/{cast.project}/edit",
+        data={"name": "Renamed", "details": "x", "csrf_token": csrf_of(page)},
+    )
+    assert refused.status_code == 403
+    assert "合约不允许您执行此操作。" in refused.text
+    assert "you are an MLOps engineer" in refused.text  # the recorded reason, as it is
+    in_english = sign_in("mlops")
+    english = in_english.post(
+        f"/projects/{cast.project}/edit",
+        data={
+            "name": "Renamed",
+            "details": "x",
+            "csrf_token": csrf_of(in_english.get(f"/projects/{cast.project}")),
+        },
+    )
+    assert english.status_code == 403 and "you are an MLOps engineer" in english.text
+    assert "error-summary" not in english.text  # English needs no second sentence

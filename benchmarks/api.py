@@ -24,9 +24,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from _server import publish, server_process
 from rich.console import Console
 from rich.table import Table
 
@@ -75,9 +75,7 @@ def serve_forever(out: Path, envelopes: int) -> None:
                 for i in range(envelopes)
             ]
             ready = {"base_url": str(http.base_url), "token": token, "envelopes": signed}
-            out.with_suffix(".tmp").write_text(json.dumps(ready))
-            out.with_suffix(".tmp").rename(out)
-            sys.stdin.read()  # until the benchmark closes our stdin
+            publish(out, ready)
         net.close()
 
 
@@ -125,52 +123,28 @@ def main() -> None:
 
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: run 'make bench' or 'apt-get install wrk'")
-    with tempfile.TemporaryDirectory(prefix="tether-api-bench-") as tmp:
-        ready = Path(tmp) / "ready.json"
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                __file__,
-                "--serve",
-                str(ready),
-                "--envelopes",
-                str(args.envelopes),
-            ],
-            stdin=subprocess.PIPE,
-            cwd=ROOT,
-        )
-        try:
-            deadline = time.monotonic() + 180
-            while not ready.exists():
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit("the API server did not start")
-                time.sleep(0.1)
-            info = json.loads(ready.read_text())
-            base_url, token = info["base_url"], info["token"]
-            bodies = Path(tmp) / "envelopes.jsonl"
-            bodies.write_text("".join(json.dumps(e) + "\n" for e in info["envelopes"]))
-            figures = {
-                "GET /api/v1/ledger": wrk(
-                    f"{base_url}/api/v1/ledger", token, args.clients, args.seconds
-                ),
-                "GET /api/v1/projects": wrk(
-                    f"{base_url}/api/v1/projects", token, args.clients, args.seconds
-                ),
-                "POST /api/v1/envelopes": wrk(
-                    f"{base_url}/api/v1/envelopes",
-                    token,
-                    args.clients,
-                    max(1, args.seconds // 2),
-                    str(bodies),
-                ),
-            }
-        finally:
-            if server.stdin is not None:
-                server.stdin.close()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+    with server_process(__file__, "--envelopes", str(args.envelopes), start_timeout=180) as (
+        info,
+        tmp,
+    ):
+        base_url, token = info["base_url"], info["token"]
+        bodies = tmp / "envelopes.jsonl"
+        bodies.write_text("".join(json.dumps(e) + "\n" for e in info["envelopes"]))
+        figures = {
+            "GET /api/v1/ledger": wrk(
+                f"{base_url}/api/v1/ledger", token, args.clients, args.seconds
+            ),
+            "GET /api/v1/projects": wrk(
+                f"{base_url}/api/v1/projects", token, args.clients, args.seconds
+            ),
+            "POST /api/v1/envelopes": wrk(
+                f"{base_url}/api/v1/envelopes",
+                token,
+                args.clients,
+                max(1, args.seconds // 2),
+                str(bodies),
+            ),
+        }
 
     table = Table(title=f"REST API, {args.clients} concurrent clients, one uvicorn worker")
     for column in ("route", "requests", "req/s", "p50 ms", "p95 ms", "errors"):

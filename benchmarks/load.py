@@ -31,9 +31,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from _server import publish, server_process
 from rich.console import Console
 from rich.table import Table
 
@@ -66,9 +66,7 @@ def serve_forever(out: Path, envelopes: int) -> None:
         with serve(app) as http:
             plan = prepare(app, http, cast, envelopes=envelopes)
             ready = {"base_url": str(http.base_url), "plan": plan.to_json()}
-            out.with_suffix(".tmp").write_text(json.dumps(ready))
-            out.with_suffix(".tmp").rename(out)
-            sys.stdin.read()  # until the benchmark closes our stdin
+            publish(out, ready)
         net.close()
 
 
@@ -124,30 +122,10 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: run 'make bench' or 'apt-get install wrk'")
 
-    with tempfile.TemporaryDirectory(prefix="tether-load-") as tmp:
-        ready = Path(tmp) / "ready.json"
-        server = subprocess.Popen(
-            [sys.executable, __file__, "--serve", str(ready), "--envelopes", str(args.envelopes)],
-            stdin=subprocess.PIPE,
-            cwd=ROOT,
-        )
-        try:
-            deadline = time.monotonic() + 600
-            while not ready.exists():
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit("the server did not start")
-                time.sleep(0.2)
-            info = json.loads(ready.read_text())
-            requests = Path(tmp) / "requests.tsv"
-            requests.write_text(request_lines(info["plan"]))
-            result = wrk(info["base_url"], requests, args.users, args.seconds)
-        finally:
-            if server.stdin is not None:
-                server.stdin.close()
-            try:
-                server.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                server.kill()
+    with server_process(__file__, "--envelopes", str(args.envelopes)) as (info, tmp):
+        requests = tmp / "requests.tsv"
+        requests.write_text(request_lines(info["plan"]))
+        result = wrk(info["base_url"], requests, args.users, args.seconds)
     report(result, args.users)
 
 

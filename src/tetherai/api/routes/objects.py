@@ -51,15 +51,9 @@ async def upload(request: Request, rt: Rt, user: Me) -> dict[str, Any]:
         )
     spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115 - closed below
     try:
-        received = 0
+        # The limits middleware counts the streamed bytes against the same limit (a chunked
+        # body has no Content-Length to check above) and stops the read past it.
         async for chunk in request.stream():
-            received += len(chunk)
-            if received > limit:
-                raise ApiError(
-                    413,
-                    f"the upload is larger than the limit of {limit} bytes",
-                    code="request.too_large",
-                )
             spool.write(chunk)
         spool.seek(0)
         stored = await run_in_threadpool(rt.artifacts.store.put, spool)  # type: ignore[arg-type]

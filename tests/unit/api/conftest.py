@@ -10,8 +10,8 @@ import pytest
 from fastapi import FastAPI
 
 from tests.common.accounts import web_account
-from tests.common.lifecycle import Cast, make_cast
-from tests.common.network import PASSPHRASE, make_network
+from tests.common.lifecycle import Cast
+from tests.common.network import PASSPHRASE
 from tests.common.server import serve
 from tetherai.api.app import create_app
 from tetherai.identity.roles import Role
@@ -20,15 +20,6 @@ from tetherai.services.settings import Settings
 
 FAST_ARGON2 = Argon2Parameters(time_cost=1, memory_cost=1024, parallelism=1)
 ADMIN_PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def cast(tmp_path: Path) -> Iterator[Cast]:
-    net = make_network(tmp_path, max_wait=0.002)
-    try:
-        yield make_cast(net)
-    finally:
-        net.close()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])

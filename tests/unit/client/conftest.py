@@ -14,8 +14,8 @@ import pytest
 from fastapi import FastAPI
 
 from tests.common.accounts import web_account
-from tests.common.lifecycle import Cast, make_cast
-from tests.common.network import PASSPHRASE, make_network
+from tests.common.lifecycle import Cast
+from tests.common.network import PASSPHRASE
 from tests.common.s3_server import S3Server, running_s3_server
 from tests.common.server import serve
 from tetherai.api.app import create_app
@@ -37,15 +37,6 @@ ROLES = {"alice": Role.AI_ENGINEER, "bob": Role.MLOPS_ENGINEER, "carol": Role.ST
 
 def password(name: str) -> str:
     return f"{name}-password-for-tests"
-
-
-@pytest.fixture
-def cast(tmp_path: Path) -> Iterator[Cast]:
-    net = make_network(tmp_path, max_wait=0.002)
-    try:
-        yield make_cast(net)
-    finally:
-        net.close()
 
 
 @pytest.fixture

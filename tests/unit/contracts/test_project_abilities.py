@@ -2,23 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
-from tests.common.lifecycle import Cast, make_cast
-from tests.common.network import make_network
+from tests.common.lifecycle import Cast
 from tetherai.ledger.errors import TxRejected
-
-
-@pytest.fixture
-def cast(tmp_path: Path) -> Iterator[Cast]:
-    net = make_network(tmp_path, max_wait=0.002)
-    try:
-        yield make_cast(net)
-    finally:
-        net.close()
 
 
 @pytest.mark.parametrize(

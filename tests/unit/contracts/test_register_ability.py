@@ -2,22 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
-from tests.common.lifecycle import Cast, make_cast
-from tests.common.network import make_network
-
-
-@pytest.fixture
-def cast(tmp_path: Path) -> Iterator[Cast]:
-    net = make_network(tmp_path, max_wait=0.002)
-    try:
-        yield make_cast(net)
-    finally:
-        net.close()
+from tests.common.lifecycle import Cast
 
 
 @pytest.mark.parametrize("who", ["author", "ai2", "mlops", "stake1", "admin", "outsider"])

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select, update
 
-from tests.common.lifecycle import Cast, make_cast
-from tests.common.network import make_network
+from tests.common.lifecycle import Cast
 from tetherai.services.db import (
     HistoryProjection,
     ProjectProjection,
@@ -20,15 +17,6 @@ from tetherai.services.db import (
     transaction,
 )
 from tetherai.services.projections import Projector
-
-
-@pytest.fixture
-def cast(tmp_path: Path) -> Iterator[Cast]:
-    net = make_network(tmp_path, max_wait=0.002)
-    try:
-        yield make_cast(net)
-    finally:
-        net.close()
 
 
 def projector_for(cast: Cast, tmp_path: Path) -> tuple[Projector, object]:

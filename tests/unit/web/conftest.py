@@ -12,8 +12,8 @@ import pytest
 from fastapi import FastAPI
 
 from tests.common.accounts import web_account
-from tests.common.lifecycle import Cast, make_cast
-from tests.common.network import PASSPHRASE, make_network
+from tests.common.lifecycle import Cast
+from tests.common.network import PASSPHRASE
 from tests.common.server import serve
 from tetherai.identity.roles import Role
 from tetherai.services.custody import Argon2Parameters
@@ -41,15 +41,6 @@ def csrf_of(page: httpx.Response) -> str:
     found = CSRF.search(page.text)
     assert found, f"no CSRF field on {page.url}"
     return found.group(1)
-
-
-@pytest.fixture
-def cast(tmp_path: Path) -> Iterator[Cast]:
-    net = make_network(tmp_path, max_wait=0.002)
-    try:
-        yield make_cast(net)
-    finally:
-        net.close()
 
 
 @pytest.fixture

@@ -100,7 +100,7 @@ def check(home: HomeOption = None, database_url: UrlOption = None) -> None:
     if report.ok:
         console.print("projections match the ledger")
         return
-    for problem in report.problems:
+    for problem in [*([report.behind] if report.behind else []), *report.problems]:
         err_console.print(f"[red]difference:[/] {problem}", highlight=False)
     err_console.print("hint: run 'tether db rebuild' to rebuild them from the ledger")
     raise typer.Exit(EXIT_DIFFERENCE)

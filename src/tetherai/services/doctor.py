@@ -113,6 +113,13 @@ def _projections(store: SqliteLedgerStore, channel: str, database_url: str) -> F
         engine.dispose()
     if report.ok:
         return Finding("projections", "ok", "the service database's projections match the ledger")
+    if not report.problems:  # only behind: derived data not yet caught up, nothing changed
+        return Finding(
+            "projections",
+            "not_checked",
+            f"the projections that exist match the ledger, but {report.behind}",
+            hint="the server catches them up when it starts; or run 'tether db rebuild'",
+        )
     return Finding(
         "projections",
         "problem",

@@ -44,6 +44,10 @@ class ProjectionReport:
     ok: bool
     blocks_applied: int
     problems: tuple[str, ...] = ()
+    """What the projections say that the ledger does not (a changed or lost row)."""
+    behind: str | None = None
+    """Set when the projections stop before the ledger's last block: not a difference (the
+    server's follower catches up when it starts), but not up to date either."""
 
 
 class Projector:
@@ -94,14 +98,13 @@ class Projector:
     def check(self) -> ProjectionReport:
         """Compare the tables with what the ledger says now, naming every difference."""
         problems: list[str] = []
+        behind = None
         with transaction(self._sessions) as session:
             cursor = session.get(ProjectionCursor, self._channel)
             height = self._store.height
             if cursor is None or cursor.last_block != height - 1:
                 seen = "none" if cursor is None else str(cursor.last_block)
-                problems.append(
-                    f"projections stop at block {seen}; the ledger is at block {height - 1}"
-                )
+                behind = f"projections stop at block {seen}; the ledger is at block {height - 1}"
             for row in session.scalars(select(VersionProjection)):
                 status = self._store.get(f"workflow/{row.ref}")
                 if not isinstance(status, dict) or status.get("status") != row.status:
@@ -113,7 +116,7 @@ class Projector:
                 record = self._store.get(f"project/{project.ref}")
                 if not isinstance(record, dict) or record.get("name") != project.name:
                     problems.append(f"project {project.ref}: projection differs from the ledger")
-        return ProjectionReport(not problems, 0, tuple(problems))
+        return ProjectionReport(not problems and behind is None, 0, tuple(problems), behind)
 
     # -- applying one block ---------------------------------------------------------------
 

@@ -114,3 +114,15 @@ def test_an_unreachable_store_is_not_reported_as_tampering(world: tuple[Cast, Pa
     code, out, _ = tether("doctor", "--home", str(home))
     assert code == 0, out
     assert "NOT CHECKED artifacts: 0 artifact(s) match; 2 could not be read" in out
+
+
+def test_projections_not_yet_caught_up_are_not_called_tampering(world: tuple[Cast, Path]) -> None:
+    _, home = world
+    db = sqlite3.connect(home / "service.sqlite")
+    db.execute("DELETE FROM projection_cursors")  # as if the follower had not run yet
+    db.commit()
+    db.close()
+    code, out, _ = tether("doctor", "--home", str(home), "--no-artifacts")
+    assert code == 0, out
+    assert "NOT CHECKED projections: the projections that exist match the ledger" in out
+    assert "the server catches them up when it starts" in out

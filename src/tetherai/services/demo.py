@@ -6,7 +6,7 @@ Idempotent: a second run reuses the home it made the first time.
 from __future__ import annotations
 
 import argparse
-import hashlib
+import io
 import os
 import time
 from datetime import UTC, datetime
@@ -14,6 +14,7 @@ from pathlib import Path
 
 from tetherai.identity.ca import CertificateAuthority
 from tetherai.identity.roles import Role
+from tetherai.services.artifacts import StorageSettings, open_artifacts
 from tetherai.services.auth import AuthService
 from tetherai.services.custody import KeyCustody
 from tetherai.services.db import make_engine, make_session_factory, migrate
@@ -81,7 +82,10 @@ def build_demo(root: Path, passphrase: bytes) -> bool:
                     now_ms(),
                 )
             ).result()
-        digest = hashlib.sha256(b"demo model").hexdigest()
+        # A real object in the store the server uses, so the demo version can be verified.
+        model = open_artifacts(StorageSettings.from_env(os.environ, home=root)).store.put(
+            io.BytesIO(b"demo model")
+        )
         node.orderer.submit(
             alice.sign(
                 "main",
@@ -96,9 +100,9 @@ def build_demo(root: Path, passphrase: bytes) -> bool:
                         {
                             "kind": "model",
                             "name": "model.pkl",
-                            "uri": "demo://model.pkl",
-                            "size": 10,
-                            "sha256": digest,
+                            "uri": model.uri,
+                            "size": model.size,
+                            "sha256": model.sha256,
                         }
                     ],
                     "experiments": [{"name": "final", "metrics": {"test_accuracy": 0.96}}],

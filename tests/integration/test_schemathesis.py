@@ -21,7 +21,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from tests.unit.api.conftest import anonymous, app, cast, client  # noqa: F401 - the API fixtures
+from tests.unit.api.conftest import anonymous, app, client  # noqa: F401 - the API fixtures
 
 pytestmark = pytest.mark.integration
 

@@ -28,7 +28,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from tests.common.lifecycle import Cast
 from tests.common.network import PASSPHRASE
-from tests.unit.api.conftest import anonymous, app, cast  # noqa: F401 - the API fixtures
+from tests.unit.api.conftest import anonymous, app  # noqa: F401 - the API fixtures
 from tetherai.identity.roles import Role
 from tetherai.services.enrolment import web_account_for_participant
 
@@ -146,7 +146,7 @@ def service_database_url(tmp_path: Path) -> str:
 def test_call_sequences_keep_to_the_openapi_document(
     app: Any,  # noqa: F811 - the fixture
     anonymous: httpx.Client,  # noqa: F811
-    cast: Cast,  # noqa: F811
+    cast: Cast,
 ) -> None:
     cast.new_version("v1")
     cast.new_version("v2")

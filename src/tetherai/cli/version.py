@@ -107,7 +107,9 @@ def check_source(source: str) -> None:
 def create(
     version: VersionArg,
     code_repo: Annotated[str, typer.Option(help="Where the training code lives (a git URL).")],
-    commit: Annotated[str, typer.Option(help="The code's commit.")],
+    commit: Annotated[
+        str, typer.Option(help="The code's full git commit id (git rev-parse HEAD), or a tag.")
+    ],
     train_data: Files = None,
     test_data: Files = None,
     model: Files = None,
@@ -137,7 +139,7 @@ def create(
 
     A URI is registered where it is, hashed by streaming it, never uploaded: s3:// objects and prefixes are read with your S3 credentials (TETHER_S3_ACCESS_KEY_ID, TETHER_S3_SECRET_ACCESS_KEY, TETHER_S3_ENDPOINT, or AWS_*), tether-obj: objects through the server.
 
-    Example: tether version create Org1/digits/v1 --code-repo https://git.example/digits --commit 4f2a9c1 --train-data s3://datasets/digits/train.csv --test-data out/test.csv --model out/model.json --log out/train.log --metric test_accuracy=0.97 --submit
+    Example: tether version create Org1/digits/v1 --code-repo https://git.example/digits --commit $(git rev-parse HEAD) --train-data s3://datasets/digits/train.csv --test-data out/test.csv --model out/model.json --log out/train.log --metric test_accuracy=0.97 --submit
     """
     project, name = ref_of(version)
     files: list[tuple[str, str]] = [

@@ -4,11 +4,13 @@ CycloneDX ML-BOM. Built from a verified bundle of the version, like the reports.
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tetherai.contracts.commits import full_git_commit
 from tetherai.crypto.jcs import JSONValue
 from tetherai.services.audit_bundle import AuditError
 from tetherai.services.reports.content import ReportContent, VersionContent
@@ -57,15 +59,32 @@ def _descriptor(artifact: dict[str, Any]) -> dict[str, JSONValue]:
     }
 
 
+_GIT_URL = re.compile(r"(https?|ssh|git|file)://\S+", re.ASCII)
+
+
+def _code(repo: str, commit: str) -> dict[str, JSONValue]:
+    """The code as a resolved dependency: ``git+<url>`` with its commit as a ``gitCommit``
+    digest when the commit is a full git id; any other commit (a tag, an abbreviated id, a
+    tracking-tool reference) is kept as an annotation, never passed off as a digest."""
+    uri = repo if repo.startswith("git+") or not _GIT_URL.fullmatch(repo) else f"git+{repo}"
+    code: dict[str, JSONValue] = {"name": "code", "uri": uri} if uri else {"name": "code"}
+    full = full_git_commit(commit)
+    if full is not None:
+        code["digest"] = {"gitCommit": full}
+    elif commit:
+        code["annotations"] = {
+            "commit": commit,
+            "note": "not a full git commit id (40 or 64 hex digits), so no digest is stated",
+        }
+    return code
+
+
 def intoto_statement(content: ReportContent) -> dict[str, JSONValue]:
     """in-toto Statement v1: the model files as subjects, SLSA provenance v1 as predicate."""
     version = _version(content)
     record = version.record
-    code: dict[str, JSONValue] = {"uri": f"git+{record.get('code_repo', '')}"}
     commit = str(record.get("commit", ""))
-    if commit:
-        code["digest"] = {"gitCommit": commit}
-    dependencies: list[JSONValue] = [code]
+    dependencies: list[JSONValue] = [_code(str(record.get("code_repo", "")), commit)]
     dependencies += [_descriptor(a) for a in version.artifacts if a.get("kind") in DATASET_KINDS]
     checkpoint = content.verdict.checkpoint
     byproducts: list[JSONValue] = [

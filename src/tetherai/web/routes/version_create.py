@@ -24,6 +24,7 @@ from starlette.datastructures import UploadFile
 from tetherai.api.auth import require_project_access
 from tetherai.api.errors import ApiError, status_for
 from tetherai.api.runtime import Runtime
+from tetherai.contracts.commits import check_commit
 from tetherai.contracts.policy import ARTIFACT_KINDS
 from tetherai.errors import TetherError
 from tetherai.services.db import VersionProjection
@@ -195,6 +196,7 @@ def _create(rt: Runtime, form: PageForm, form_data: Any, project: str) -> tuple[
             raise ApiError(
                 422, gettext("Fill in %(field)s.") % {"field": label}, code="request.invalid"
             )
+    commit = check_commit(form.get("commit"))  # before any upload is stored
     rows = _rows(form_data)
     artifacts = _store_rows(rt, rows)
     experiments: list[dict[str, Any]] = []
@@ -208,7 +210,7 @@ def _create(rt: Runtime, form: PageForm, form_data: Any, project: str) -> tuple[
         "project": project,
         "version": version,
         "code_repo": form.get("code_repo"),
-        "commit": form.get("commit"),
+        "commit": commit,
         "notebook_version": form.get("notebook_version"),
         "comment": form.get("comment"),
         "artifacts": artifacts,

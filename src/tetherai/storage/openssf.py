@@ -23,6 +23,9 @@ The tool's rules, followed exactly (model_signing 1.1.1, ``hashing.Config`` defa
   of the model.
 - A single-file model's one resource is named ``.`` (the file relative to itself) and the
   subject is named after the file.
+- Paths the statement lists under ``ignore_paths`` are left out by the verifier too: an MLflow
+  model folder (a top-level ``MLmodel``) lists ``registered_model_meta``, which MLflow adds to
+  the folders it serves through ``models:/`` URIs.
 
 The tool's verifier checks signatures of these statements (tests/unit/storage/test_openssf.py
 signs them and runs it).
@@ -60,6 +63,11 @@ GIT_PATHS = (".git", ".gitattributes", ".github", ".gitignore")
 """Top-level paths of a model folder that model_signing leaves out (its ``ignore_git_paths``)."""
 SINGLE_FILE_RESOURCE = "."
 """The resource name model_signing gives a model that is one file."""
+MLFLOW_MODEL_FILE = "MLmodel"
+MLFLOW_DOWNLOAD_FILES = ("registered_model_meta",)
+"""Files MLflow writes into an MLflow model folder on the *caller's* side when it is downloaded
+through a ``models:/`` URI: not part of the model, so its statement tells the tool to ignore
+them (and a consumer can verify the folder MLflow served)."""
 
 
 def is_git_path(path: str) -> bool:
@@ -118,10 +126,18 @@ def statement_for_entry(
         BadInput: the directory holds nothing but git files.
     """
     name = model_name or Path(entry.name).name or entry.name
+    ignored = list(ignore_paths)
     if entry.files is None:
         resources = [(SINGLE_FILE_RESOURCE, entry.sha256)]
     else:
-        kept = [item for item in entry.files if not is_git_path(item.path)]
+        if any(item.path == MLFLOW_MODEL_FILE for item in entry.files):
+            ignored += MLFLOW_DOWNLOAD_FILES
+        kept = [
+            item
+            for item in entry.files
+            if not is_git_path(item.path)
+            and not any(item.path == path or item.path.startswith(f"{path}/") for path in ignored)
+        ]
         if not kept:
             raise BadInput(f"artifact {entry.name!r} holds only git files, no model")
         ordered = sorted(kept, key=lambda item: _tool_order(item.path))
@@ -130,7 +146,7 @@ def statement_for_entry(
         "method": "files",
         "hash_type": "sha256",
         "allow_symlinks": False,
-        "ignore_paths": _ignore_paths(ignore_paths),
+        "ignore_paths": _ignore_paths(ignored),
     }
     return _statement(name, serialization, resources)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -120,6 +121,14 @@ def create(
             help=f"KIND=PATH or KIND=URI, KIND one of {', '.join(ARTIFACT_KINDS)} (repeatable)."
         ),
     ] = None,
+    experiment_log: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A training log read into an experiment and registered: JSON lines, JSON, CSV, "
+            "or TensorBoard event files or log folder (sub-runs give <run>/<tag> series). "
+            "Repeatable."
+        ),
+    ] = None,
     metric: Annotated[
         list[str] | None, typer.Option(help="A final metric NAME=NUMBER (repeatable).")
     ] = None,
@@ -162,6 +171,9 @@ def create(
         files.append((kind, where))
     for _, source in files:
         check_source(source)
+    for log_path in experiment_log or []:
+        if not Path(log_path).exists():
+            raise fail(f"{log_path} does not exist")
     metrics = metrics_of(metric)
     params = _pairs(param, "--param")
     with open_client(config, passphrase_file) as client:
@@ -181,6 +193,8 @@ def create(
             run.log_metric(metric_name, number)
         for kind, source in files:
             _add(run, kind, source)
+        for log_path in experiment_log or []:
+            call(partial(run.add_experiment_log, log_path))
         answer: dict[str, Any] = call(run.finish)
     found = {
         "version": version,

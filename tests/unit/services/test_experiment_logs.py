@@ -12,7 +12,7 @@ from tensorboard.compat.proto import event_pb2, summary_pb2
 from tensorboard.summary.writer.event_file_writer import EventFileWriter
 from tensorboard.util import tensor_util
 
-from tests.common.tensorboard import write_run
+from tests.common.tensorboard import add_scalars_logs, keras_logs, write_run
 from tetherai.services.experiment_logs import ExperimentLogError, read_experiment_log
 from tetherai.storage import ObjectNotFound
 
@@ -133,11 +133,7 @@ def test_missing_and_broken_tensorboard_logs(tmp_path: Path) -> None:
 
 
 def test_keras_train_and_validation_sub_runs_are_series_named_by_run(tmp_path: Path) -> None:
-    logs = tmp_path / "logs"
-    write_run(logs / "train", {"epoch_loss": [0.9, 0.5], "epoch_accuracy": [0.6, 0.8]}, tf2=True)
-    write_run(
-        logs / "validation", {"epoch_loss": [1.0, 0.7], "epoch_accuracy": [0.5, 0.7]}, tf2=True
-    )
+    logs = keras_logs(tmp_path / "logs")
     record = read_experiment_log(logs)
     expected = {
         "train/epoch_loss": [0.9, 0.5],
@@ -152,12 +148,7 @@ def test_keras_train_and_validation_sub_runs_are_series_named_by_run(tmp_path: P
 
 
 def test_add_scalars_runs_beside_the_top_runs_tags(tmp_path: Path) -> None:
-    # PyTorch's add_scalars("loss", {"train": …, "val": …}) writes runs loss_train/ and
-    # loss_val/ whose tag is "loss", next to the main writer's own scalars.
-    logs = tmp_path / "runs"
-    write_run(logs, {"lr": [0.1, 0.05, 0.01]})
-    write_run(logs / "loss_train", {"loss": [0.8, 0.4, 0.2]})
-    write_run(logs / "loss_val", {"loss": [0.9, 0.6, 0.5]})
+    logs = add_scalars_logs(tmp_path / "runs")
     record = read_experiment_log(logs)
     assert set(record.series) == {"lr", "loss_train/loss", "loss_val/loss"}
     assert record.series["loss_val/loss"] == pytest.approx([0.9, 0.6, 0.5])

@@ -17,7 +17,7 @@ import rfc8785
 
 from tetherai.crypto.errors import CanonicalizationError, NotCanonicalError
 
-__all__ = ["JSONValue", "canonicalize", "loads_canonical"]
+__all__ = ["JSONValue", "canonicalize", "loads_canonical", "loads_stored"]
 
 JSONValue: TypeAlias = bool | int | float | str | list["JSONValue"] | dict[str, "JSONValue"] | None
 """A JSON value as Python holds it: what :func:`loads_canonical` returns."""
@@ -141,6 +141,39 @@ def loads_canonical(data: bytes, *, max_depth: int = 64) -> JSONValue:
                 raise _mismatch(data, expected)
             return value
     return _loads_reference(data, max_depth=max_depth)
+
+
+def loads_stored(data: bytes | str) -> JSONValue:
+    """Parse JSON this system wrote itself, as the value its canonical form denotes.
+
+    For canonical bytes this is what :func:`loads_canonical` returns, without the check (the
+    caller wrote them). Older stores also hold values written by plain ``json.dumps``; those
+    read as their canonical form reads: ``1.0`` and ``-0.0`` as the integers ``1`` and ``0``,
+    integers beyond ±(2**53-1) as floats. So a value reads the same whichever way it was
+    stored, and a contract sees what a replay from the canonical tx bytes would show it.
+
+    Raises:
+        NotCanonicalError: ``data`` is not JSON.
+    """
+    text = data.decode("utf-8") if isinstance(data, bytes) else data
+    return _parse(text, _float_as_canonical, _int_as_canonical)
+
+
+def _float_as_canonical(text: str) -> int | float:
+    # JCS writes an integral double below 1e21 as plain digits, which read back as an
+    # integer when within ±(2**53-1); -0.0 is written "0".
+    number = float(text)
+    if number.is_integer() and -_INT_MAX <= number <= _INT_MAX:
+        return int(number)
+    return number
+
+
+def _int_as_canonical(text: str) -> int | float:
+    if len(text) <= _INT_MAX_CHARS:
+        number = int(text)
+        if -_INT_MAX <= number <= _INT_MAX:
+            return number
+    return float(text)
 
 
 def _loads_reference(data: bytes, *, max_depth: int) -> JSONValue:

@@ -402,6 +402,14 @@ class SqliteLedgerStore:
     def merkle_count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM merkle").fetchone()[0])
 
+    def results_hashes(self, start: int, stop: int) -> list[str]:
+        """Each block's results commitment, for blocks ``start`` to ``stop - 1``, in order."""
+        rows = self._db.execute(
+            "SELECT results_hash FROM blocks WHERE number >= ? AND number < ? ORDER BY number",
+            (start, stop),
+        ).fetchall()
+        return [str(row[0]) for row in rows]
+
     def head_row(self) -> tuple[int, str, bytes, str] | None:
         """The last block's number, hash, header and state root, without its txs."""
         row = self._db.execute(

@@ -63,11 +63,14 @@ def canonicalize(value: object) -> bytes:
 def _canonicalize_fast(value: object) -> bytes | None:
     """The JCS bytes of ``value`` by the C encoder, or ``None`` when only rfc8785 can tell.
 
-    Canonicalization runs for every tx and result, and rfc8785 is pure Python. The C encoder's
-    output is the JCS form exactly when it is ASCII, holds no float and no integer beyond
-    ±(2**53-1) (the same argument as the fast path of :func:`loads_canonical`, below), and
-    parses back to a value equal to ``value`` — which rules out non-string keys that
-    json.dumps would silently turn into strings, and tuples.
+    Canonicalization runs for every tx, result and stored value, and rfc8785 is pure Python.
+    The C encoder's output is the JCS form exactly when it holds no float and no integer beyond
+    ±(2**53-1) (the same argument as the fast path of :func:`loads_canonical`, below), no
+    character above U+D7FF, and parses back to a value equal to ``value`` — which rules out
+    non-string keys that json.dumps would silently turn into strings, and tuples. Both write
+    other characters as themselves (escaping only '"', '\\' and U+0000..U+001F, alike); the
+    bound keeps out lone surrogates and the one place the key orders differ (JCS compares
+    UTF-16 code units, so U+10000 and above sort before U+E000..U+FFFF).
     """
     try:
         text = json.dumps(
@@ -80,7 +83,7 @@ def _canonicalize_fast(value: object) -> bytes | None:
         )
     except (TypeError, ValueError, RecursionError):
         return None
-    if not text.isascii():
+    if text and not text.isascii() and max(text) > "\ud7ff":
         return None
     try:
         parsed = _parse(text, _float_leaves_fast_path, _int_fast)
@@ -88,7 +91,7 @@ def _canonicalize_fast(value: object) -> bytes | None:
         return None
     if parsed != value:
         return None
-    return text.encode("ascii")
+    return text.encode("utf-8")
 
 
 def loads_canonical(data: bytes, *, max_depth: int = 64) -> JSONValue:

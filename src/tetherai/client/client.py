@@ -27,8 +27,8 @@ from tetherai.crypto.digest import sha256_hex
 from tetherai.crypto.signature import PrivateKey
 from tetherai.ledger.transaction import Creator, Envelope, Transaction, new_nonce, sign_transaction
 from tetherai.storage.hashing import hash_file
-from tetherai.storage.manifest import ARTIFACT_KINDS
 from tetherai.storage.progress import ByteProgress
+from tetherai.vocabulary import ARTIFACT_KINDS
 
 if TYPE_CHECKING:
     from tetherai.client.run import Run

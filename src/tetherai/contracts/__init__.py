@@ -15,7 +15,6 @@ from tetherai.contracts.membership import (
     MembershipRules,
 )
 from tetherai.contracts.model_version import (
-    RELATIONS,
     ModelVersion,
     check_artifacts,
     check_can_register,
@@ -24,7 +23,6 @@ from tetherai.contracts.notary import (
     Notary,
 )
 from tetherai.contracts.policy import (
-    ARTIFACT_KINDS,
     DEFAULT_POLICY,
     Criterion,
     Policy,
@@ -39,30 +37,30 @@ from tetherai.contracts.registry import (
     genesis_versions,
 )
 from tetherai.contracts.review import (
-    MONITORING_STATUSES,
     Review,
     action_probes,
 )
-from tetherai.contracts.workflow import (
-    APPROVED,
+from tetherai.contracts.transitions import (
+    ROLLBACK_ROLE,
     RULES,
     Rule,
-    Status,
-    Workflow,
     apply_transition,
-    available_actions,
+    approvals,
     check_transition,
+    create_status,
+    latest_verification,
     project_policy,
     version_status,
 )
+from tetherai.contracts.workflow import (
+    Workflow,
+    available_actions,
+)
 
 __all__ = [
-    "APPROVED",
-    "ARTIFACT_KINDS",
     "CHANNEL_KEY",
     "DEFAULT_POLICY",
-    "MONITORING_STATUSES",
-    "RELATIONS",
+    "ROLLBACK_ROLE",
     "RULES",
     "Conflict",
     "ContractError",
@@ -80,19 +78,21 @@ __all__ = [
     "Quorum",
     "Review",
     "Rule",
-    "Status",
     "Workflow",
     "action_probes",
     "apply_transition",
+    "approvals",
     "available_actions",
     "check_artifacts",
     "check_can_register",
     "check_commit",
     "check_transition",
+    "create_status",
     "default_contracts",
     "default_registry",
     "full_git_commit",
     "genesis_versions",
+    "latest_verification",
     "project_policy",
     "version_status",
 ]

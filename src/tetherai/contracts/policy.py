@@ -24,10 +24,9 @@ from tetherai.contracts.errors import InvalidArgument
 from tetherai.crypto.jcs import JSONValue
 from tetherai.identity.certificate import validate_name
 from tetherai.identity.errors import IdentityError
-from tetherai.identity.roles import Role
-from tetherai.storage.manifest import ARTIFACT_KINDS
+from tetherai.vocabulary import ARTIFACT_KINDS, WRITER_ROLES, Status, or_list
 
-__all__ = ["ARTIFACT_KINDS", "DEFAULT_POLICY", "Criterion", "Policy", "Quorum"]
+__all__ = ["DEFAULT_POLICY", "Criterion", "Policy", "Quorum"]
 
 OPERATORS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge,
@@ -37,6 +36,7 @@ OPERATORS: dict[str, Callable[[float, float], bool]] = {
     "==": operator.eq,
 }
 MAX_CRITERIA = 32
+STATUSES = frozenset(Status)
 
 
 def _is_org_name(value: object) -> bool:
@@ -100,7 +100,7 @@ class Policy:
         }
 
     @classmethod
-    def from_json(cls, value: Any, *, statuses: tuple[str, ...]) -> Policy:
+    def from_json(cls, value: Any) -> Policy:
         """Validate a policy document.
 
         Raises:
@@ -116,7 +116,7 @@ class Policy:
         if not isinstance(raw_approvals, dict):
             raise InvalidArgument("approvals must be an object: {status: {role, count}}")
         for target, quorum in raw_approvals.items():
-            if target not in statuses:
+            if target not in STATUSES:
                 raise InvalidArgument(f"approvals: {target!r} is not a version status")
             if not isinstance(quorum, dict) or not {"role", "count"} <= set(quorum) <= {
                 "role",
@@ -124,10 +124,8 @@ class Policy:
                 "orgs",
             }:
                 raise InvalidArgument(f"approvals.{target} must be {{role, count, orgs?}}")
-            if quorum["role"] not in (Role.AI_ENGINEER, Role.MLOPS_ENGINEER, Role.STAKEHOLDER):
-                raise InvalidArgument(
-                    f"approvals.{target}.role must be ai_engineer, mlops_engineer or stakeholder"
-                )
+            if quorum["role"] not in WRITER_ROLES:
+                raise InvalidArgument(f"approvals.{target}.role must be {or_list(WRITER_ROLES)}")
             count = quorum["count"]
             if type(count) is not int or not 1 <= count <= 100:
                 raise InvalidArgument(

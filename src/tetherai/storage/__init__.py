@@ -49,7 +49,6 @@ from tetherai.storage.local import (
     LocalObjectStore,
 )
 from tetherai.storage.manifest import (
-    ARTIFACT_KINDS,
     ArtifactEntry,
     FileEntry,
     directory_digest,
@@ -113,7 +112,6 @@ from tetherai.storage.verification import (
 )
 
 __all__ = [
-    "ARTIFACT_KINDS",
     "DEFAULT_SHARD_SIZE",
     "GIT_PATHS",
     "IN_TOTO_STATEMENT_TYPE",

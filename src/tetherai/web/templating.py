@@ -7,6 +7,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from tetherai import vocabulary
 from tetherai.web.i18n import gettext, ngettext
 
 __all__ = ["environment"]
@@ -60,3 +61,12 @@ environment.install_gettext_callables(gettext, ngettext, newstyle=True)  # type:
 environment.filters["when"] = _when
 environment.filters["short"] = _short
 environment.filters["size"] = _size
+# The domain's words, so a template lists and tests them rather than spelling them out.
+environment.globals.update(
+    statuses=tuple(vocabulary.Status),
+    may_be_replaced=vocabulary.may_be_replaced,
+    artifact_kinds=vocabulary.ARTIFACT_KINDS,
+    monitoring_statuses=vocabulary.MONITORING_STATUSES,
+    rating_min=vocabulary.RATING_MIN,
+    rating_max=vocabulary.RATING_MAX,
+)

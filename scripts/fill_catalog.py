@@ -1,5 +1,9 @@
-"""Fill empty msgstr entries of the zh catalog from a Python dict file (a helper for
-translators: ``python scripts/fill_catalog.py translations.py``). Keeps everything else."""
+"""Fill empty msgstr entries of the zh catalog from other translations, keeping everything
+else: a Python file defining ``ZH = {msgid: text}`` (plural msgids as tuples), or another
+``.po`` file (e.g. the other side of a merge: ``git show main:<catalog> > theirs.po``).
+
+    .venv/bin/python scripts/fill_catalog.py translations.py|theirs.po
+"""
 
 from __future__ import annotations
 
@@ -12,8 +16,22 @@ from babel.messages.pofile import read_po, write_po
 CATALOG = Path("src/tetherai/web/locale/zh/LC_MESSAGES/messages.po")
 
 
+def _table(source: str) -> dict[object, str]:
+    if not source.endswith(".po"):
+        return dict(runpy.run_path(source)["ZH"])
+    with open(source, "rb") as f:
+        other = read_po(f, locale="zh_Hans")
+    table: dict[object, str] = {}
+    for message in other:
+        key = tuple(message.id) if isinstance(message.id, (list, tuple)) else message.id
+        text = message.string[0] if isinstance(message.string, (list, tuple)) else message.string
+        if message.id and text and not message.fuzzy:
+            table[key] = text
+    return table
+
+
 def main(source: str) -> int:
-    table = runpy.run_path(source)["ZH"]
+    table = _table(source)
     with CATALOG.open("rb") as f:
         catalog = read_po(f, locale="zh_Hans")
     filled = 0

@@ -25,12 +25,14 @@ from playwright.sync_api import (
     FilePayload,
     Page,
     Playwright,
+    expect,
     sync_playwright,
 )
 
 from tests.common.accounts import web_account
 from tests.common.network import PASSPHRASE, Network, make_network
 from tests.common.server import serve
+from tests.common.waiting import PATIENCE
 from tetherai.identity.roles import Role
 from tetherai.services.custody import Argon2Parameters
 from tetherai.services.settings import Settings
@@ -120,6 +122,8 @@ def chromium(playwright: Playwright) -> Iterator[Browser]:
     """Debian's headless Chromium; closed when the test ends, whatever happened."""
     assert CHROMIUM.exists(), "install the Debian package chromium (make test does)"
     browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+    # A busy machine is slow, not wrong: expectations wait as long as every other wait.
+    expect.set_options(timeout=PATIENCE * 1000)
     try:
         yield browser
     finally:
@@ -152,6 +156,7 @@ def shots(request: pytest.FixtureRequest) -> Shots:
 def sign_in(browser: Browser, site: Site, name: str, *, javascript: bool = True) -> BrowserContext:
     """A fresh browser context (own cookies) signed in as ``name`` through the sign-in page."""
     context = browser.new_context(base_url=site.url, java_script_enabled=javascript, locale="en-US")
+    context.set_default_timeout(PATIENCE * 1000)
     page = context.new_page()
     page.goto("/signin")
     page.get_by_label("Username").fill(name)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tests.common.waiting import PATIENCE
 from tetherai.crypto.signature import Algorithm
 from tetherai.identity.ca import CertificateAuthority
 from tetherai.identity.roles import Role
@@ -77,7 +78,7 @@ class Network:
     def submit(
         self, who: ParticipantKey, contract: str, fn: str, args: dict[str, object]
     ) -> TxResult:
-        return self.node.orderer.submit(self.sign(who, contract, fn, args)).result(timeout=30)
+        return self.node.orderer.submit(self.sign(who, contract, fn, args)).result(timeout=PATIENCE)
 
     def notarize(self, who: ParticipantKey, name: str | None = None) -> TxResult:
         number = next(self._counter)

@@ -1,8 +1,8 @@
 """What the CLI commands that talk to a server share: config, client, secrets, errors, output.
 
 These commands are thin: parse, call one SDK method (``tetherai.client``), render. Errors are
-one ``error:`` line (and a ``hint:``) and an exit code: 2 for bad usage or input, 3 for the
-server, network or permissions, 1 only for a verification that found a difference.
+one ``error:`` line (and a ``hint:``) and the exit code the error's class declares
+(:func:`tetherai.errors.exit_code`; for an error relayed from the server, its status's).
 """
 
 from __future__ import annotations
@@ -15,13 +15,10 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from tetherai.cli._common import EXIT_FAILURE, EXIT_USAGE, err_console, print_json
+from tetherai.cli._common import EXIT_USAGE, err_console, handle_errors, print_error, print_json
 from tetherai.client.client import Client
 from tetherai.client.config import KEY_FILE, ClientConfig, default_config_dir, load_config
-from tetherai.client.errors import ClientError, ServerError
 from tetherai.client.objects import S3Access
-from tetherai.errors import TetherError
-from tetherai.storage.errors import BadInput, BucketNotFound, ObjectNotFound
 
 T = TypeVar("T")
 
@@ -48,37 +45,14 @@ def config_dir(option: Path | None) -> Path:
 
 
 def fail(message: str, hint: str = "", code: int = EXIT_USAGE) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
-    if hint:
-        err_console.print(f"[yellow]hint:[/] {hint}", highlight=False)
+    print_error(message, hint)
     return typer.Exit(code)
 
 
-def exit_code(error: TetherError) -> int:
-    """2 when the caller's input is wrong, 3 when the server, network or permissions are.
-
-    A URI or path that names nothing (no such object, key or bucket) is the caller's input; a
-    store that refuses the credentials or cannot be reached is a permission or server error.
-    """
-    if isinstance(error, ServerError):
-        return EXIT_USAGE if error.is_input_error else EXIT_FAILURE
-    if isinstance(error, ClientError | BadInput | ObjectNotFound | BucketNotFound):
-        return EXIT_USAGE
-    if error.code.startswith("identity."):
-        return EXIT_USAGE
-    return EXIT_FAILURE
-
-
 def call(function: Callable[[], T]) -> T:
-    """Run ``function``; a :class:`TetherError` becomes ``error:``/``hint:`` and an exit code."""
-    try:
+    """Run ``function``; a :class:`TetherError` becomes ``error:``/``hint:`` and its exit code."""
+    with handle_errors(os.environ.get("TETHER_DEBUG") == "1"):
         return function()
-    except TetherError as error:
-        if os.environ.get("TETHER_DEBUG") == "1":
-            raise
-        tx_id = error.details.get("tx_id") if isinstance(error, ServerError) else None
-        hint = error.hint + (f" (refused tx {tx_id} is on the ledger)" if tx_id else "")
-        raise fail(error.message, hint.strip(), exit_code(error)) from None
 
 
 def read_secret(file: Path | None, env: str, prompt: str, *, what: str, option: str) -> bytes:

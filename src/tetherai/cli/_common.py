@@ -1,7 +1,8 @@
 """What every ``tether`` command shares: the home option, output, errors and exit codes.
 
 Exit codes scripts can rely on: 0 ok, 1 a verification found a difference, 2 bad usage or
-input, 3 server, network, storage or permission error.
+input, 3 server, network, storage or permission error. An error's exit code is the one its
+class declares (:func:`tetherai.errors.exit_code`); this module only prints it.
 """
 
 from __future__ import annotations
@@ -18,15 +19,32 @@ import typer
 from platformdirs import user_data_dir
 from rich.console import Console
 
-from tetherai.errors import TetherError
-from tetherai.ledger.errors import MalformedTx, TxRejected
+from tetherai.errors import (
+    EXIT_DIFFERENCE,
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_USAGE,
+    TetherError,
+    exit_code,
+)
 
-EXIT_OK = 0
-EXIT_DIFFERENCE = 1
-EXIT_USAGE = 2
-EXIT_FAILURE = 3
-
-_INPUT_ERRORS = (MalformedTx, TxRejected)
+__all__ = [
+    "EXIT_DIFFERENCE",
+    "EXIT_FAILURE",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "HomeOption",
+    "JsonOption",
+    "console",
+    "default_home",
+    "err_console",
+    "exit_code",
+    "handle_errors",
+    "print_error",
+    "print_json",
+    "resolve_home",
+    "run",
+]
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
@@ -58,23 +76,25 @@ def print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, indent=2, sort_keys=True, default=str) + "\n")
 
 
+def print_error(message: str, hint: str = "") -> None:
+    """The ``error:`` line and, when there is one, the ``hint:`` line, on stderr."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    if hint:
+        err_console.print(f"[yellow]hint:[/] {hint}", highlight=False)
+
+
 @contextmanager
 def handle_errors(debug: bool = False) -> Iterator[None]:
-    """Turn a :class:`TetherError` into ``error:``/``hint:`` lines and an exit code."""
+    """Turn a :class:`TetherError` into ``error:``/``hint:`` lines and its exit code."""
     try:
         yield
     except TetherError as error:
         if debug:
             raise
-        err_console.print(f"[bold red]error:[/] {error.message}", highlight=False)
-        if error.hint:
-            err_console.print(f"[yellow]hint:[/] {error.hint}", highlight=False)
-        code = (
-            EXIT_USAGE
-            if isinstance(error, _INPUT_ERRORS) or error.code.startswith("identity.")
-            else EXIT_FAILURE
-        )
-        raise typer.Exit(code) from None
+        tx_id = error.details.get("tx_id") if error.details.get("recorded") else None
+        hint = error.hint + (f" (refused tx {tx_id} is on the ledger)" if tx_id else "")
+        print_error(error.message, hint.strip())
+        raise typer.Exit(exit_code(error)) from None
 
 
 def run(function: Callable[[], T]) -> T:

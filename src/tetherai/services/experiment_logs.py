@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from tetherai.crypto.jcs import JSONValue
-from tetherai.errors import TetherError
+from tetherai.errors import InvalidInput
 from tetherai.storage import hash_file, hash_tree
 
 __all__ = ["ExperimentLogError", "ExperimentRecord", "read_experiment_log"]
@@ -45,7 +45,7 @@ _PARAM_KEYS = ("hyperparameters", "params", "config")
 MAX_LOG_BYTES = 256 * 1024 * 1024
 
 
-class ExperimentLogError(TetherError):
+class ExperimentLogError(InvalidInput):
     """A training log cannot be read as an experiment (format unknown, or malformed)."""
 
     code = "experiments.bad_log"

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from tetherai.contracts.membership import MembershipRules
 from tetherai.contracts.registry import default_registry
 from tetherai.crypto.jcs import JSONValue
+from tetherai.errors import NotFound
 from tetherai.ledger.block import BlockHeader
 from tetherai.ledger.checkpoint import Checkpoint
 from tetherai.ledger.errors import LedgerError
@@ -21,7 +22,9 @@ from tetherai.ledger.verifier import Progress, VerificationReport, verify_ledger
 __all__ = ["block_summaries", "ledger_summary", "tx_detail", "tx_proof", "verify"]
 
 
-class NotFoundError(LedgerError):
+class NotFoundError(NotFound, LedgerError):
+    """No such block or tx on this ledger."""
+
     code = "ledger.not_found"
 
 

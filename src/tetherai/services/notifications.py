@@ -25,7 +25,7 @@ import httpx
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from tetherai.errors import TetherError
+from tetherai.errors import InvalidInput
 from tetherai.ledger.state import StateReader
 from tetherai.services.db import Notification, SessionFactory, User, Webhook, transaction
 from tetherai.services.db.engine import reading
@@ -36,7 +36,7 @@ log = logging.getLogger("tetherai.notifications")
 WEBHOOK_TIMEOUT_S = 5.0
 
 
-class NotificationError(TetherError):
+class NotificationError(InvalidInput):
     code = "notifications.invalid"
 
 

@@ -15,7 +15,15 @@ from tetherai.services.reports.content import ReportContent, VersionContent
 from tetherai.storage.manifest import ArtifactEntry, FileEntry
 from tetherai.storage.openssf import IN_TOTO_STATEMENT_TYPE, statement_for_entry
 
-__all__ = ["FORMATS", "cyclonedx_bom", "export", "intoto_statement", "model_signing_manifest"]
+__all__ = [
+    "FORMATS",
+    "InteropError",
+    "NoModelArtifact",
+    "cyclonedx_bom",
+    "export",
+    "intoto_statement",
+    "model_signing_manifest",
+]
 
 SLSA_PROVENANCE = "https://slsa.dev/provenance/v1"
 BUILD_TYPE = "https://tetherai.dev/model-version/v1"
@@ -25,6 +33,10 @@ FORMATS = ("intoto", "model-signing", "cyclonedx")
 
 class InteropError(AuditError):
     code = "audit.interop"
+
+
+class NoModelArtifact(InteropError):
+    code = "audit.no_model"
 
 
 def _version(content: ReportContent) -> VersionContent:

@@ -1,4 +1,4 @@
-"""Browser tests (issue 6): the real web app under uvicorn, driven by Debian's headless Chromium.
+"""Browser tests: the real web app under uvicorn, driven by Debian's headless Chromium.
 
 - ``site``: a real single-org network with three people of one org — alice (AI engineer),
   bob (MLOps engineer), carol (stakeholder) — and the org admin, each with a web account whose

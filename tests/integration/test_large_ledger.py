@@ -1,4 +1,4 @@
-"""A ledger of 100,000 txs verifies end to end (issue 2, "Done means")."""
+"""A ledger of 100,000 txs verifies end to end."""
 
 from __future__ import annotations
 

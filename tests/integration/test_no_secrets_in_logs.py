@@ -1,4 +1,4 @@
-"""No secret reaches the server's log (issue 10): run ``tether serve`` as a real process with its
+"""No secret reaches the server's log: run ``tether serve`` as a real process with its
 default logging, go through sign-in (right and wrong passwords), an invitation and its one-time
 link, a password reset link and an API token, then search the whole log for each secret."""
 

@@ -1,4 +1,4 @@
-"""Registers the commands of the people who train and ship models (issue 7) on ``tether``.
+"""Registers the commands of the people who train and ship models on ``tether``.
 
 They talk to a server with your API token and sign txs here with your own key: login, whoami,
 key, project, version, verify, review, deploy, rollback, monitor, import.

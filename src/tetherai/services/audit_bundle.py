@@ -1,4 +1,4 @@
-"""Export an audit bundle of a project or a version (issue 8; format in docs/audit-bundle.md).
+"""Export an audit bundle of a project or a version (format in docs/audit-bundle.md).
 
 The bundle is one canonical JSON file: the txs that wrote the scope's records (and the genesis
 tx, which names the checkpoint signers and the CA roots), each with its inclusion proof in the

@@ -1,6 +1,6 @@
 """Custody of web users' ledger keys: sealed at rest, wrapped per browser session.
 
-DESIGN.md §3 ("a key the server keeps for a web user, encrypted at rest") and issue 5: a copy of
+DESIGN.md §3 ("a key the server keeps for a web user, encrypted at rest"): a copy of
 the service database alone must not let anyone sign.
 
 **Sealing.** A key-encryption key (KEK) is derived from the user's password with Argon2id and a

@@ -1,4 +1,4 @@
-"""Tell project members what happened: in-app notifications and org webhooks (issue 5 §8).
+"""Tell project members what happened: in-app notifications and org webhooks.
 
 Events come from committed blocks, through the projector, so a notification exists exactly when
 its tx is on the ledger: when a version changes state and when someone comments, each member of

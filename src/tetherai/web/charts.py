@@ -1,4 +1,4 @@
-"""Per-epoch metric charts as inline SVG, drawn on the server (issue 6, version page).
+"""Per-epoch metric charts as inline SVG, drawn on the server (the version page).
 
 A chart is a pure function of its numbers: no JavaScript, no fonts or files fetched, so it
 shows with scripts disabled and in a saved page. :func:`line_chart` overlays the series of

@@ -27,7 +27,7 @@ PASSWORD = "matrix long passphrase"
 ADMIN_ONLY = {"/api/v1/admin/webhooks"}
 SELF_SERVICE_OR_ADMIN = {"/api/v1/admin/users", "/api/v1/admin/activity"}
 _PROJECT = "/api/v1/projects/{org}/{slug}"
-# Issue 8: bundles, reports and interop exports read like the project's other reads.
+# Audit bundles, reports and interop exports read like the project's other reads.
 AUDIT_ROUTES = {
     f"{scope}/{leaf}"
     for scope in (_PROJECT, f"{_PROJECT}/versions/{{version}}")

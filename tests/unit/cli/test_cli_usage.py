@@ -16,7 +16,7 @@ import typer
 from tetherai.cli._client import run_app
 from tetherai.cli.main import app
 
-ISSUE_7 = {
+CLIENT_COMMANDS = {
     "login",
     "whoami",
     "key",
@@ -51,9 +51,9 @@ def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str,
     return (code if isinstance(code, int) else 0), out, err
 
 
-def test_the_tree_has_every_issue_7_command() -> None:
+def test_the_tree_has_every_client_command() -> None:
     top = {path[0] for path, _ in ALL}
-    assert top >= ISSUE_7
+    assert top >= CLIENT_COMMANDS
     leaves = {" ".join(path) for path, command in ALL if not hasattr(command, "commands")}
     assert {
         "key create",

@@ -1,4 +1,4 @@
-"""The ``tether`` commands of issue 7 against a real server, as alice and bob at their terminals."""
+"""The ``tether`` commands of the people who train and ship models, against a real server, as alice and bob at their terminals."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Audit trails of a version and of a project over HTTP (issue 6, page 5)."""
+"""Audit trails of a version and of a project over HTTP."""
 
 from __future__ import annotations
 

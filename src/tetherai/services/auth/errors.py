@@ -1,4 +1,4 @@
-"""Errors of sign-in and people management (issue 5). Messages never hold a password or token.
+"""Errors of sign-in and people management. Messages never hold a password or token.
 
     TetherError
     └── AuthError                 auth.error

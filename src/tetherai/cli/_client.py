@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 
-from tetherai.cli._common import EXIT_USAGE, err_console, handle_errors, print_error, print_json
+from tetherai.cli._common import EXIT_USAGE, handle_errors, print_error, print_json
 from tetherai.client.client import Client
 from tetherai.client.config import KEY_FILE, ClientConfig, default_config_dir, load_config
 from tetherai.client.objects import S3Access
@@ -105,29 +105,3 @@ def show(value: Any, json_output: bool, render: Callable[[Any], None]) -> None:
 
 def tx_line(answer: dict[str, Any]) -> str:
     return f"tx {answer.get('tx_id')}"
-
-
-def run_app(app: typer.Typer, args: Sequence[str] | None = None) -> None:
-    """Run the CLI; a usage error is one ``error:`` line and exit code 2 (no box, no traceback)."""
-    command = typer.main.get_command(app)
-    try:
-        code = command.main(args=args, prog_name="tether", standalone_mode=False)
-    except typer.Abort:
-        err_console.print("[bold red]error:[/] aborted")
-        sys.exit(EXIT_USAGE)
-    except Exception as error:
-        # Typer vendors click: its ClickException/UsageError are known by their shape here.
-        message = getattr(error, "format_message", None)
-        exit_code = getattr(error, "exit_code", None)
-        if message is None or not isinstance(exit_code, int):
-            raise
-        context = getattr(error, "ctx", None)
-        where = getattr(context, "command_path", "") or "tether"
-        text = " ".join(str(message()).split())
-        if not text:  # a group called alone has shown its help already
-            sys.exit(exit_code)
-        err_console.print(
-            f"[bold red]error:[/] {text} (see '{where} --help')", highlight=False, soft_wrap=True
-        )
-        sys.exit(exit_code)
-    sys.exit(code if isinstance(code, int) else 0)

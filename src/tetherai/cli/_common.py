@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -18,6 +18,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from platformdirs import user_data_dir
 from rich.console import Console
+from rich.markup import escape
 
 from tetherai.errors import (
     EXIT_DIFFERENCE,
@@ -27,6 +28,7 @@ from tetherai.errors import (
     TetherError,
     exit_code,
 )
+from tetherai.extras import missing_extra
 
 __all__ = [
     "EXIT_DIFFERENCE",
@@ -44,6 +46,7 @@ __all__ = [
     "print_json",
     "resolve_home",
     "run",
+    "run_app",
 ]
 
 console = Console()
@@ -77,10 +80,11 @@ def print_json(value: Any) -> None:
 
 
 def print_error(message: str, hint: str = "") -> None:
-    """The ``error:`` line and, when there is one, the ``hint:`` line, on stderr."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    """The ``error:`` line and, when there is one, the ``hint:`` line, on stderr (as text:
+    brackets in them, ``tetherai[server]`` or a server's message, are not markup)."""
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     if hint:
-        err_console.print(f"[yellow]hint:[/] {hint}", highlight=False)
+        err_console.print(f"[yellow]hint:[/] {escape(hint)}", highlight=False)
 
 
 @contextmanager
@@ -100,3 +104,38 @@ def handle_errors(debug: bool = False) -> Iterator[None]:
 def run(function: Callable[[], T]) -> T:
     with handle_errors(os.environ.get("TETHER_DEBUG") == "1"):
         return function()
+
+
+def run_app(app: typer.Typer, args: Sequence[str] | None = None) -> None:
+    """Run the CLI; a usage error is one ``error:`` line and exit code 2 (no box, no traceback)."""
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args=args, prog_name="tether", standalone_mode=False)
+    except TetherError as error:  # raised while loading a command (a missing extra)
+        print_error(error.message, error.hint)
+        sys.exit(exit_code(error))
+    except ModuleNotFoundError as error:
+        missing = missing_extra(error, "this command")
+        if missing is None:
+            raise
+        print_error(missing.message, missing.hint)
+        sys.exit(missing.exit_code)
+    except typer.Abort:
+        err_console.print("[bold red]error:[/] aborted")
+        sys.exit(EXIT_USAGE)
+    except Exception as error:
+        # Typer vendors click: its ClickException/UsageError are known by their shape here.
+        message = getattr(error, "format_message", None)
+        status = getattr(error, "exit_code", None)
+        if message is None or not isinstance(status, int):
+            raise
+        context = getattr(error, "ctx", None)
+        where = getattr(context, "command_path", "") or "tether"
+        text = " ".join(str(message()).split())
+        if not text:  # a group called alone has shown its help already
+            sys.exit(status)
+        err_console.print(
+            f"[bold red]error:[/] {text} (see '{where} --help')", highlight=False, soft_wrap=True
+        )
+        sys.exit(status)
+    sys.exit(code if isinstance(code, int) else 0)

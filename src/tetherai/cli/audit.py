@@ -21,6 +21,7 @@ from tetherai.cli._common import (
     HomeOption,
     JsonOption,
     err_console,
+    print_error,
     print_json,
     resolve_home,
     run,
@@ -54,7 +55,7 @@ def _read_text(path: Path | None, what: str) -> str | None:
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        err_console.print(f"[bold red]error:[/] cannot read {what} {path}: {error}")
+        print_error(f"cannot read {what} {path}: {error}")
         raise typer.Exit(EXIT_USAGE) from None
 
 
@@ -62,13 +63,13 @@ def _verify(bundle: Path, trust: Path | None, since: Path | None) -> Verdict:
     try:
         data = bundle.read_bytes()
     except OSError as error:
-        err_console.print(f"[bold red]error:[/] cannot read the bundle {bundle}: {error}")
+        print_error(f"cannot read the bundle {bundle}: {error}")
         raise typer.Exit(EXIT_USAGE) from None
     trust_text = _read_text(trust, "the trust file")
     try:
         pinned = None if trust_text is None else Trust.from_text(trust_text)
     except ValueError as error:
-        err_console.print(f"[bold red]error:[/] {error}")
+        print_error(str(error))
         raise typer.Exit(EXIT_USAGE) from None
     return verify_bundle(data, trust=pinned, since=_read_text(since, "the checkpoint"))
 
@@ -87,7 +88,7 @@ def export(
 
     Example: tether audit export Org1/credit-scoring --version v1 -o v1.bundle.json
     """
-    from tetherai.services.audit_bundle import AuditError, BundleRequest, export_bundle
+    from tetherai.services.audit_bundle import BundleRequest, export_bundle
     from tetherai.services.home import NetworkHome
     from tetherai.services.network import open_ledger
 
@@ -100,16 +101,7 @@ def export(
         finally:
             store.close()
 
-    def guarded() -> bytes:
-        try:
-            return call()
-        except AuditError as error:  # a wrong name or checkpoint: the caller's input
-            err_console.print(f"[bold red]error:[/] {error.message}", highlight=False)
-            if error.hint:
-                err_console.print(f"[yellow]hint:[/] {error.hint}", highlight=False)
-            raise typer.Exit(EXIT_USAGE) from None
-
-    data = run(guarded)
+    data = run(call)  # a wrong name or checkpoint exits 2, a fork 1, as the error declares
     output.write_bytes(data)
     err_console.print(
         f"wrote {output} ({len(data)} bytes); check it with: tether audit verify {output}"
@@ -214,7 +206,6 @@ def interop(
 
     Example: tether audit interop v1.bundle.json cyclonedx -o v1.cdx.json
     """
-    from tetherai.services.audit_bundle import AuditError
     from tetherai.services.reports import report_content
     from tetherai.services.reports.interop import export as interop_export
 
@@ -222,11 +213,7 @@ def interop(
     if not verdict.ok:
         sys.stdout.write(verdict.text())
         raise typer.Exit(EXIT_DIFFERENCE)
-    try:
-        document = interop_export(report_content(verdict), kind.value)
-    except AuditError as error:
-        err_console.print(f"[bold red]error:[/] {error.message}", highlight=False)
-        raise typer.Exit(EXIT_USAGE) from None
+    document = run(lambda: interop_export(report_content(verdict), kind.value))
     text = json.dumps(document, indent=2, sort_keys=True) + "\n"
     if output is None:
         sys.stdout.write(text)

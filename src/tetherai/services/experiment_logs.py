@@ -36,6 +36,7 @@ from typing import Any
 
 from tetherai.crypto.jcs import JSONValue
 from tetherai.errors import InvalidInput
+from tetherai.extras import require
 from tetherai.storage import hash_file, hash_tree
 
 __all__ = ["ExperimentLogError", "ExperimentRecord", "read_experiment_log"]
@@ -205,8 +206,10 @@ def _read_csv(text: str, collector: _Collector, where: Path, delimiter: str) -> 
 
 def _read_tensorboard(path: Path, collector: _Collector) -> None:
     # Imported here: the reader pulls in protobuf and numpy, which only this format needs.
-    from tensorboard.backend.event_processing import event_accumulator
-    from tensorboard.util import tensor_util
+    event_accumulator = require(
+        "tensorboard.backend.event_processing.event_accumulator", "tensorboard"
+    )
+    tensor_util = require("tensorboard.util.tensor_util", "tensorboard")
 
     accumulator = event_accumulator.EventAccumulator(
         str(path), size_guidance={event_accumulator.SCALARS: 0, event_accumulator.TENSORS: 0}

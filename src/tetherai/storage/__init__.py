@@ -65,9 +65,12 @@ if TYPE_CHECKING:
         parse_tree,
         tree_bytes,
     )
+    from tetherai.storage.model_signature import SIGSTORE_BUNDLE_MEDIA_TYPE, key_hint, signed_bundle
     from tetherai.storage.openssf import (
+        GIT_PATHS,
         IN_TOTO_STATEMENT_TYPE,
         MODEL_SIGNING_PREDICATE_TYPE,
+        is_git_path,
         sharded_statement,
         statement_for_entry,
     )
@@ -119,10 +122,12 @@ if TYPE_CHECKING:
 __all__ = [
     "ARTIFACT_KINDS",
     "DEFAULT_SHARD_SIZE",
+    "GIT_PATHS",
     "IN_TOTO_STATEMENT_TYPE",
     "LOCAL_SCHEME",
     "MAX_TREE_BYTES",
     "MODEL_SIGNING_PREDICATE_TYPE",
+    "SIGSTORE_BUNDLE_MEDIA_TYPE",
     "AccessDenied",
     "ArtifactCheck",
     "ArtifactEntry",
@@ -174,8 +179,10 @@ __all__ = [
     "hash_prefix",
     "hash_shards",
     "hash_tree",
+    "is_git_path",
     "is_prefix",
     "join_prefix",
+    "key_hint",
     "local_object_uri",
     "manifest_from_json",
     "manifest_to_json",
@@ -189,6 +196,7 @@ __all__ = [
     "read_tree",
     "resolve_inside",
     "sharded_statement",
+    "signed_bundle",
     "statement_for_entry",
     "translate_os_error",
     "tree_bytes",

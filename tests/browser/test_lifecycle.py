@@ -206,7 +206,7 @@ def test_the_life_cycle_through_the_pages(chromium: Browser, site: Site, shots: 
     first = rows.first
     first.get_by_role("button", name="Prove").click()
     expect(first.locator(".proof-result[data-state='proved']")).to_contain_text(
-        re.compile(r"proved: #\d+")
+        re.compile(r"Proven: this tx is entry \d+ of \d+")
     )
     shots(page, "audit-trail-v2-proved")
 

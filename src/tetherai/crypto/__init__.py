@@ -26,7 +26,14 @@ if TYPE_CHECKING:
         SignatureError,
         UnsupportedKeyError,
     )
-    from tetherai.crypto.jcs import JSONValue, canonicalize, loads_canonical, loads_stored
+    from tetherai.crypto.jcs import (
+        CanonicalForm,
+        JSONValue,
+        canonical_form,
+        canonicalize,
+        loads_canonical,
+        loads_stored,
+    )
     from tetherai.crypto.signature import (
         Algorithm,
         PrivateKey,
@@ -43,6 +50,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CHUNK_SIZE",
     "Algorithm",
+    "CanonicalForm",
     "CanonicalizationError",
     "CryptoError",
     "FileDigest",
@@ -54,6 +62,7 @@ __all__ = [
     "SignatureError",
     "UnsupportedKeyError",
     "algorithm_of",
+    "canonical_form",
     "canonicalize",
     "generate_private_key",
     "hash_file",

@@ -259,4 +259,5 @@ async def create_version(request: Request, form: Form, org: str, slug: str) -> R
         f"/projects/{project}/versions/{version}",
         flash=gettext("Version %(version)s registered in tx %(tx)s.")
         % {"version": version, "tx": tx_id[:12]},
+        tx=tx_id,
     )

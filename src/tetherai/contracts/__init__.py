@@ -8,9 +8,16 @@ from tetherai.contracts.errors import (
     NotFound,
     NotPermitted,
 )
+from tetherai.contracts.governance import (
+    ChannelGovernance,
+    Tally,
+    tally,
+)
 from tetherai.contracts.membership import (
     CHANNEL_KEY,
     Membership,
+)
+from tetherai.contracts.membership_rules import (
     MembershipRules,
 )
 from tetherai.contracts.model_version import (
@@ -63,6 +70,7 @@ __all__ = [
     "MONITORING_STATUSES",
     "RELATIONS",
     "RULES",
+    "ChannelGovernance",
     "Conflict",
     "ContractError",
     "Criterion",
@@ -80,6 +88,7 @@ __all__ = [
     "Review",
     "Rule",
     "Status",
+    "Tally",
     "Workflow",
     "action_probes",
     "apply_transition",
@@ -91,5 +100,6 @@ __all__ = [
     "default_registry",
     "genesis_versions",
     "project_policy",
+    "tally",
     "version_status",
 ]

@@ -9,6 +9,7 @@ from tetherai.identity.certificate import (
     parse_participant_certificate,
     validate_name,
     verify_issued_by,
+    verify_org_ca,
 )
 from tetherai.identity.errors import CertificateError, IdentityError, KeyFileError
 from tetherai.identity.keys import (
@@ -38,6 +39,7 @@ __all__ = [
     "parse_participant_certificate",
     "validate_name",
     "verify_issued_by",
+    "verify_org_ca",
     "write_certificate",
     "write_private_key",
 ]

@@ -18,7 +18,7 @@ import inspect
 import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -135,13 +135,18 @@ class QueryContext:
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """What a tx function sees. ``block_ts`` is the only clock a contract may read."""
+    """What a tx function sees. ``block_ts`` is the only clock a contract may read.
+
+    ``installed`` is every contract version the code running the tx can run, so a change
+    of the channel can refuse to activate a version its peers do not have.
+    """
 
     tx_id: str
     creator: Identity
     block_number: int
     block_ts: int
     state: ContractStateView
+    installed: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
 
 _KIND = "__tether_kind__"
@@ -212,6 +217,7 @@ class ContractRegistry:
 
     def __init__(self, contracts: Sequence[Contract] = ()) -> None:
         self._functions: dict[tuple[str, str], dict[str, _Function]] = {}
+        self._installed: dict[str, frozenset[str]] | None = None
         for contract in contracts:
             self.register(contract)
 
@@ -228,6 +234,16 @@ class ContractRegistry:
                     contract.writable(), kind, member, _parameters(member)
                 )
         self._functions[key] = functions
+        self._installed = None
+
+    @property
+    def installed(self) -> Mapping[str, frozenset[str]]:
+        """Each contract's registered versions (what a tx's :class:`Context` is told)."""
+        if self._installed is None:
+            self._installed = {
+                name: frozenset(versions) for name, versions in self.versions().items()
+            }
+        return self._installed
 
     def versions(self) -> dict[str, list[str]]:
         result: dict[str, list[str]] = {}

@@ -7,6 +7,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from tetherai.names import NAME_PATTERN
 from tetherai.web.i18n import gettext, ngettext
 
 __all__ = ["environment"]
@@ -60,3 +61,4 @@ environment.install_gettext_callables(gettext, ngettext, newstyle=True)  # type:
 environment.filters["when"] = _when
 environment.filters["short"] = _short
 environment.filters["size"] = _size
+environment.globals["name_pattern"] = NAME_PATTERN  # the one name rule, as an HTML pattern

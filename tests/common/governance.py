@@ -1,0 +1,97 @@
+"""Factories for governance tests: new orgs with their CA and admin, channels of several orgs,
+and contract versions a test registry installs beside the default ones."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from tests.common.network import Network
+from tetherai.contracts.membership import Membership
+from tetherai.contracts.notary import Notary
+from tetherai.contracts.registry import default_contracts
+from tetherai.crypto.signature import Algorithm, generate_private_key
+from tetherai.identity.ca import CertificateAuthority
+from tetherai.identity.certificate import certificate_sha256, certificate_to_pem
+from tetherai.identity.roles import Role
+from tetherai.ledger.contract import ContractRegistry
+from tetherai.ledger.executor import TxResult
+from tetherai.services.network import ParticipantKey
+
+
+class NotaryV2(Notary):
+    """A second notary version, as a later release would install it."""
+
+    version = "2"
+
+
+class MembershipV2(Membership):
+    version = "2"
+
+
+def registry_with_upgrades() -> ContractRegistry:
+    """The default contracts plus notary v2 and membership v2."""
+    return ContractRegistry([*default_contracts(), NotaryV2(), MembershipV2()])
+
+
+@dataclass(frozen=True)
+class NewOrg:
+    """An org that is not on the channel yet: its CA and its first admin."""
+
+    name: str
+    ca: CertificateAuthority
+    admin: ParticipantKey
+
+    @property
+    def add_org_args(self) -> dict[str, Any]:
+        return {
+            "org": self.name,
+            "ca_cert": certificate_to_pem(self.ca.certificate).decode(),
+            "admin": self.admin.certificate_pem,
+        }
+
+
+def new_org(net: Network, name: str, *, ca_org: str | None = None) -> NewOrg:
+    """Make ``name``'s CA (whose subject says ``ca_org``, default the same) and admin, in
+    memory (as the new org would on its own machines)."""
+    now = datetime.fromtimestamp(net.clock() / 1000, tz=UTC)
+    ca = CertificateAuthority.create(ca_org or name, algorithm=Algorithm.ED25519, now=now)
+    key = generate_private_key(Algorithm.ED25519)
+    certificate = ca.issue(
+        participant_id="admin", role=Role.ORG_ADMIN, public_key=key.public_key(), now=now
+    )
+    admin = ParticipantKey(
+        ca.org,
+        "admin",
+        certificate_sha256(certificate),
+        certificate_to_pem(certificate).decode(),
+        key,
+    )
+    return NewOrg(name, ca, admin)
+
+
+def change(net: Network, who: ParticipantKey, fn: str, **args: Any) -> TxResult:
+    """One admin's approval of a change of the channel (the first one proposes it)."""
+    return net.submit(who, "membership", fn, args)
+
+
+def applied(result: TxResult) -> bool:
+    assert result.valid, f"{result.code}: {result.message}"
+    assert isinstance(result.result, dict)
+    return bool(result.result["applied"])
+
+
+def three_orgs(net: Network) -> dict[str, ParticipantKey]:
+    """Grow ``net``'s channel (Org1) to Org1, Org2, Org3; return their admins."""
+    admins = {"Org1": net.admin}
+    org2 = new_org(net, "Org2")
+    # One org: its admin alone is the majority.
+    assert applied(change(net, net.admin, "add_org", **org2.add_org_args))
+    admins["Org2"] = org2.admin
+    org3 = new_org(net, "Org3")
+    # Two orgs: both must approve.
+    assert not applied(change(net, net.admin, "add_org", **org3.add_org_args))
+    assert applied(change(net, org2.admin, "add_org", **org3.add_org_args))
+    admins["Org3"] = org3.admin
+    return admins

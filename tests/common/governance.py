@@ -84,14 +84,40 @@ def applied(result: TxResult) -> bool:
 
 def three_orgs(net: Network) -> dict[str, ParticipantKey]:
     """Grow ``net``'s channel (Org1) to Org1, Org2, Org3; return their admins."""
-    admins = {"Org1": net.admin}
-    org2 = new_org(net, "Org2")
-    # One org: its admin alone is the majority.
-    assert applied(change(net, net.admin, "add_org", **org2.add_org_args))
-    admins["Org2"] = org2.admin
-    org3 = new_org(net, "Org3")
-    # Two orgs: both must approve.
-    assert not applied(change(net, net.admin, "add_org", **org3.add_org_args))
-    assert applied(change(net, org2.admin, "add_org", **org3.add_org_args))
-    admins["Org3"] = org3.admin
-    return admins
+    grown = grow(net, ["Org2", "Org3"])
+    return {"Org1": net.admin} | {name: org.admin for name, org in grown.items()}
+
+
+def grow(net: Network, names: list[str]) -> dict[str, NewOrg]:
+    """Add each org in turn, approved by every org already on the channel."""
+    approvers = [net.admin]
+    grown = {}
+    for name in names:
+        org = new_org(net, name)
+        outcomes = [change(net, admin, "add_org", **org.add_org_args) for admin in approvers]
+        # Only the approval that meets the majority applies it: the last one.
+        assert [applied(outcome) for outcome in outcomes][-1]
+        needed = len(approvers) // 2 + 1
+        assert [applied(o) for o in outcomes].index(True) == needed - 1
+        approvers.append(org.admin)
+        grown[name] = org
+    return grown
+
+
+def enrolled(net: Network, org: NewOrg, who: str, role: Role) -> ParticipantKey:
+    """A participant of ``org`` (not ``net``'s own), enrolled by that org's admin."""
+    key = generate_private_key(Algorithm.ED25519)
+    now = datetime.fromtimestamp(net.clock() / 1000, tz=UTC)
+    certificate = org.ca.issue(participant_id=who, role=role, public_key=key.public_key(), now=now)
+    participant = ParticipantKey(
+        org.name,
+        who,
+        certificate_sha256(certificate),
+        certificate_to_pem(certificate).decode(),
+        key,
+    )
+    done = net.submit(
+        org.admin, "membership", "enroll", {"certificate": participant.certificate_pem}
+    )
+    assert done.valid, done.message
+    return participant

@@ -77,7 +77,8 @@ def test_valid_names(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["", ".hidden", "-rf", "_index", "..", "a/b", "a\\b", "a b", "x" * 65, "é", "a\n", "a:b"]
+    "name",
+    ["", ".hidden", "-rf", "_index", "..", "a/b", "a\\b", "a b", "x" * 65, "é", "a\n", "a:b"],
 )
 def test_invalid_names(name: str) -> None:
     with pytest.raises(IdentityError, match="invalid participant id") as caught:

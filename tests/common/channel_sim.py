@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from tests.common.network import START_MS
 from tetherai.contracts.membership_rules import MembershipRules
+from tetherai.contracts.registry import genesis_versions
 from tetherai.crypto.signature import Algorithm, generate_private_key
 from tetherai.identity.ca import CertificateAuthority
 from tetherai.identity.certificate import certificate_sha256, certificate_to_pem
@@ -111,6 +112,7 @@ def genesis(
     orgs: list[OrgMaterial],
     peers: dict[str, Ed25519PrivateKey],
     orderer: Ed25519PrivateKey,
+    contracts: dict[str, str] | None = None,
 ) -> ChannelSim:
     """A channel of ``orgs`` (their admins enrolled) with these peers and one orderer of the
     first org, bootstrapped by the first org's first admin."""
@@ -123,7 +125,7 @@ def genesis(
             {"name": name, "org": name.rpartition(".")[2], "public_key": raw_public(key)}
             for name, key in peers.items()
         ],
-        "contracts": {name: "1" for name in registry.installed},
+        "contracts": contracts or genesis_versions(),
     }  # fmt: skip
     result = sim.run(
         orgs[0].admins[0],

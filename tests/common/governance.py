@@ -26,13 +26,15 @@ class NotaryV2(Notary):
     version = "2"
 
 
-class MembershipV2(Membership):
-    version = "2"
+class MembershipV3(Membership):
+    """A later membership version (the default ones are 1, legacy, and 2)."""
+
+    version = "3"
 
 
 def registry_with_upgrades() -> ContractRegistry:
-    """The default contracts plus notary v2 and membership v2."""
-    return ContractRegistry([*default_contracts(), NotaryV2(), MembershipV2()])
+    """The default contracts plus notary v2 and membership v3."""
+    return ContractRegistry([*default_contracts(), NotaryV2(), MembershipV3()])
 
 
 @dataclass(frozen=True)

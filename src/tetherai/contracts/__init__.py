@@ -20,6 +20,9 @@ from tetherai.contracts.membership import (
 from tetherai.contracts.membership_rules import (
     MembershipRules,
 )
+from tetherai.contracts.membership_v1 import (
+    MembershipV1,
+)
 from tetherai.contracts.model_version import (
     RELATIONS,
     ModelVersion,
@@ -78,6 +81,7 @@ __all__ = [
     "InvalidTransition",
     "Membership",
     "MembershipRules",
+    "MembershipV1",
     "ModelVersion",
     "NotFound",
     "NotPermitted",

@@ -37,6 +37,7 @@ from tetherai.identity.certificate import (
 from tetherai.identity.errors import IdentityError
 from tetherai.identity.roles import Role
 from tetherai.ledger.contract import Context
+from tetherai.ledger.results import LEDGER_FORMATS
 from tetherai.ledger.state import StateReader
 from tetherai.names import name_problem
 
@@ -44,6 +45,7 @@ __all__ = [
     "APPROVAL_RULES",
     "CHANNEL_KEY",
     "DEFAULT_APPROVAL",
+    "GENESIS_VERSION",
     "LIMITS",
     "MEMBERSHIP",
     "MEMBERSHIP_VERSION",
@@ -76,7 +78,10 @@ __all__ = [
 
 CHANNEL_KEY = "membership/channel"
 MEMBERSHIP = "membership"
-MEMBERSHIP_VERSION = "1"
+MEMBERSHIP_VERSION = "2"
+"""The membership version with channel governance (version 1 is kept for older channels)."""
+GENESIS_VERSION = "1"
+"""The version that runs a genesis tx (every version shares it: ``contracts._genesis``)."""
 
 # How many member orgs' admins must approve a change of the channel (Fabric's implicit-meta
 # rules over the orgs' Admins): one of them, more than half, or all. "Satisfiable" is what
@@ -306,16 +311,28 @@ def new_channel_config(channel: dict[str, Any]) -> dict[str, JSONValue]:
         isinstance(version, str) for version in contracts.values()
     ):
         raise InvalidArgument("contracts must map each contract to its version")
-    approval = channel.get("approval", DEFAULT_APPROVAL)
-    if approval not in APPROVAL_RULES:
-        raise InvalidArgument(f"approval must be one of {', '.join(APPROVAL_RULES)}")
     config: dict[str, JSONValue] = {
         "name": channel["name"],
         "orderers": channel["orderers"],
         "peers": channel["peers"],
         "contracts": contracts,
-        "approval": approval,
+        "max_skew_ms": check_limit(
+            "max_skew_ms", channel.get("max_skew_ms", LIMITS["max_skew_ms"][2])
+        ),
     }
-    for limit, (_, _, default) in LIMITS.items():
-        config[limit] = check_limit(limit, channel.get(limit, default))
+    # What channels made before these settings existed did not name must stay unwritten: their
+    # genesis replays to the same writes. Readers take the default of what is absent.
+    if "approval" in channel:
+        if channel["approval"] not in APPROVAL_RULES:
+            raise InvalidArgument(f"approval must be one of {', '.join(APPROVAL_RULES)}")
+        config["approval"] = channel["approval"]
+    if "proposal_ttl_ms" in channel:
+        config["proposal_ttl_ms"] = check_limit("proposal_ttl_ms", channel["proposal_ttl_ms"])
+    if "ledger_format" in channel:
+        ledger_format = channel["ledger_format"]
+        if type(ledger_format) is not int or ledger_format not in LEDGER_FORMATS:
+            raise InvalidArgument(
+                f"ledger_format must be one of {', '.join(map(str, LEDGER_FORMATS))}"
+            )
+        config["ledger_format"] = ledger_format
     return config

@@ -28,6 +28,7 @@ from typing import Any
 from tetherai.contracts._channel_changes import KINDS, Change, describe
 from tetherai.contracts._common import Record, Result
 from tetherai.contracts._membership_state import (
+    LIMITS,
     actor_of,
     approval_rule,
     channel_limit,
@@ -231,8 +232,10 @@ class ChannelGovernance:
     @query
     def channel(self, ctx: QueryContext) -> Result:
         """The channel configuration: orderers and peers with their keys, contract versions,
-        the approval rule, the limits."""
-        return read_channel(ctx.state)
+        the approval rule and the limits in force (defaults for what the genesis left out)."""
+        config = read_channel(ctx.state)
+        limits = {name: channel_limit(config, name) for name in LIMITS}
+        return config | {"approval": approval_rule(config)} | limits
 
     @query
     def proposals(self, ctx: QueryContext, all: bool = False) -> Result:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from tetherai.contracts._common import Result
+from tetherai.contracts._genesis import genesis
 from tetherai.contracts._membership_state import (
     CHANNEL_KEY,
     MEMBERSHIP,
@@ -23,12 +24,9 @@ from tetherai.contracts._membership_state import (
     cert_key,
     check_issued,
     check_name,
-    check_org_ca,
     enrol,
     invitation_key,
     is_member,
-    new_channel_config,
-    org_key,
     org_record,
     parse_certificate,
     participant_key,
@@ -69,38 +67,8 @@ class Membership(ChannelGovernance, Contract):
         orgs: list[Any],
         participants: list[Any],
     ) -> Result:
-        """Genesis: install the channel configuration, the orgs' CAs and the first participants."""
-        if ctx.block_number != 0 or ctx.state.get(CHANNEL_KEY) is not None:
-            raise Conflict("the channel is already bootstrapped")
-        if ctx.creator.role != Role.ORG_ADMIN:
-            raise NotPermitted("the genesis tx must be signed by an org admin")
-        ctx.state.put(CHANNEL_KEY, new_channel_config(channel))
-        cas: dict[str, str] = {}
-        for entry in orgs:
-            if not isinstance(entry, dict) or set(entry) != {"org", "ca_cert"}:
-                raise InvalidArgument("each org must be {org, ca_cert}")
-            org = check_name(entry["org"], "org")
-            if org in cas:
-                raise InvalidArgument(f"org {org} is listed twice")
-            cas[org] = check_org_ca(org, entry["ca_cert"], ctx.block_ts)
-            ctx.state.put(org_key(org), {"org": org, "ca_cert": cas[org]})
-        for pem in participants:
-            identity = parse_certificate(pem)
-            if identity.org not in cas:
-                raise InvalidArgument(
-                    f"participant {identity.participant_id} is of unknown org {identity.org}"
-                )
-            check_issued(pem, cas[identity.org], ctx.block_ts)
-            enrol(ctx, pem, identity, by=actor_of(ctx))
-        if ctx.state.get(cert_key(ctx.creator.cert_sha256)) is None:
-            raise InvalidArgument("the genesis signer must be one of the participants")
-        without_admin = sorted(set(cas) - set(_admin_orgs(ctx.state)))
-        if without_admin:
-            # An org without an admin could never enrol anyone nor approve a change.
-            raise InvalidArgument(
-                f"each org needs an org admin: none for {', '.join(without_admin)}"
-            )
-        return {"orgs": sorted(cas), "participants": len(participants)}
+        """Genesis (``contracts._genesis``; the membership version before genesis runs it)."""
+        return genesis(ctx, channel, orgs, participants)
 
     @transaction
     def enroll(self, ctx: Context, certificate: str) -> Result:
@@ -241,14 +209,6 @@ def _member_org(state: StateReader, org: str) -> dict[str, Any]:
     if record is None or not is_member(state, org):
         raise NotFound(f"org {org} is not a member of this channel")
     return record
-
-
-def _admin_orgs(state: StateReader) -> set[str]:
-    return {
-        str(value["org"])
-        for _, value in state.scan("membership/cert/")
-        if isinstance(value, dict) and value.get("role") == Role.ORG_ADMIN
-    }
 
 
 def _active_admin_certs(

@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from tetherai.contracts._membership_state import (
     CHANNEL_KEY,
+    GENESIS_VERSION,
     MEMBERSHIP,
-    MEMBERSHIP_VERSION,
     CertificateCache,
     cert_key,
     certificate_record,
@@ -124,7 +124,9 @@ class MembershipRules:
     def contract_version(self, contract: str, state: StateReader) -> str | None:
         config = state.get(CHANNEL_KEY)
         if config is None:
-            return MEMBERSHIP_VERSION if contract == MEMBERSHIP else None
+            # Before genesis: the genesis tx runs with the version channels have always run
+            # it with (every version shares it), so every genesis replays the same.
+            return GENESIS_VERSION if contract == MEMBERSHIP else None
         contracts = config.get("contracts") if isinstance(config, dict) else None
         if not isinstance(contracts, dict):
             return None
@@ -153,3 +155,9 @@ class MembershipRules:
     def max_skew_ms(self, state: StateReader) -> int:
         config = state.get(CHANNEL_KEY)
         return channel_limit(config if isinstance(config, dict) else {}, "max_skew_ms")
+
+    def ledger_format(self, state: StateReader) -> int:
+        # Channels made before ledger formats were chosen have none in their configuration.
+        config = state.get(CHANNEL_KEY)
+        value = config.get("ledger_format") if isinstance(config, dict) else None
+        return value if type(value) is int else 1

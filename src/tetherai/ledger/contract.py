@@ -87,6 +87,10 @@ class ChannelRules(Protocol):
         """How far a tx's ``ts`` may lie from its block's time."""
         ...
 
+    def ledger_format(self, state: StateReader) -> int:
+        """The ledger format the channel's configuration chose (read once, after genesis)."""
+        ...
+
 
 class ContractStateView(BlockState):
     """State as one tx sees it: reads see earlier writes of the block; writes are buffered.
@@ -137,8 +141,9 @@ class QueryContext:
 class Context:
     """What a tx function sees. ``block_ts`` is the only clock a contract may read.
 
-    ``installed`` is every contract version the code running the tx can run, so a change
-    of the channel can refuse to activate a version its peers do not have.
+    ``installed`` is every contract version the code running the tx has and a channel may
+    switch to, so a change of the channel can refuse to activate a version its peers do not
+    have (or one kept only for older channels).
     """
 
     tx_id: str
@@ -168,11 +173,14 @@ class Contract:
     """Base class of contracts: set ``name`` and ``version``; mark functions.
 
     ``namespaces`` lists the key prefixes the contract may write; empty means its own name.
+    ``legacy`` marks a version kept only for the channels that run it already (and for
+    replaying their blocks): no channel may switch to it.
     """
 
     name: ClassVar[str]
     version: ClassVar[str] = "1"
     namespaces: ClassVar[tuple[str, ...]] = ()
+    legacy: ClassVar[bool] = False
 
     @classmethod
     def writable(cls) -> tuple[str, ...]:
@@ -217,6 +225,7 @@ class ContractRegistry:
 
     def __init__(self, contracts: Sequence[Contract] = ()) -> None:
         self._functions: dict[tuple[str, str], dict[str, _Function]] = {}
+        self._legacy: set[tuple[str, str]] = set()
         self._installed: dict[str, frozenset[str]] | None = None
         for contract in contracts:
             self.register(contract)
@@ -234,15 +243,20 @@ class ContractRegistry:
                     contract.writable(), kind, member, _parameters(member)
                 )
         self._functions[key] = functions
+        if contract.legacy:
+            self._legacy.add(key)
         self._installed = None
 
     @property
     def installed(self) -> Mapping[str, frozenset[str]]:
-        """Each contract's registered versions (what a tx's :class:`Context` is told)."""
+        """Each contract's versions a channel may switch to: registered and not legacy (what a
+        tx's :class:`Context` is told)."""
         if self._installed is None:
-            self._installed = {
-                name: frozenset(versions) for name, versions in self.versions().items()
-            }
+            found: dict[str, set[str]] = {}
+            for name, version in self._functions:
+                if (name, version) not in self._legacy:
+                    found.setdefault(name, set()).add(version)
+            self._installed = {name: frozenset(versions) for name, versions in found.items()}
         return self._installed
 
     def versions(self) -> dict[str, list[str]]:

@@ -107,18 +107,24 @@ def test_an_upgrade_waits_for_a_majority_and_only_to_an_installed_version(
     same = change(net, admins["Org3"], "upgrade_contract", contract="notary", version="2")
     assert not same.valid and same.code == "contract.conflict"
 
-    # Membership itself moves to another installed version, and works afterwards.
-    for org in ("Org3", "Org1"):
-        outcome = change(net, admins[org], "upgrade_contract", contract="membership", version="2")
-    assert applied(outcome)
+    # Membership itself moves to another installed version, and works afterwards; the
+    # version kept for channels made before governance is no choice.
     assert active(net, "membership") == "2"
+    legacy = change(net, admins["Org3"], "upgrade_contract", contract="membership", version="1")
+    assert not legacy.valid and "membership v1 is not installed here (installed: 2, 3)" in (
+        legacy.message or ""
+    )
+    for org in ("Org3", "Org1"):
+        outcome = change(net, admins[org], "upgrade_contract", contract="membership", version="3")
+    assert applied(outcome)
+    assert active(net, "membership") == "3"
     assert net.participant("bob").id == "bob"
     back = [
-        change(net, admins[org], "upgrade_contract", contract="membership", version="1")
+        change(net, admins[org], "upgrade_contract", contract="membership", version="2")
         for org in ("Org2", "Org3")
     ]
-    assert applied(back[-1]) and back[-1].contract_version == "2"  # run by v2, activates v1
-    assert active(net, "membership") == "1"
+    assert applied(back[-1]) and back[-1].contract_version == "3"  # run by v3, activates v2
+    assert active(net, "membership") == "2"
     # The whole ledger replays: each block with the versions active at its time.
     report = verify_ledger(
         net.node.peer.store,

@@ -49,9 +49,9 @@ changes: st.SearchStrategy[tuple[str, dict[str, Any]]] = st.one_of(
     st.tuples(st.sampled_from(sorted(NODE_KEYS)), reasons).map(
         lambda t: ("remove_peer", {"name": t[0], "reason": t[1]})
     ),
-    st.tuples(st.sampled_from(["membership", "notary"]), st.sampled_from(["1", "2", "999"])).map(
-        lambda t: ("upgrade_contract", {"contract": t[0], "version": t[1]})
-    ),
+    st.tuples(
+        st.sampled_from(["membership", "notary"]), st.sampled_from(["1", "2", "3", "999"])
+    ).map(lambda t: ("upgrade_contract", {"contract": t[0], "version": t[1]})),
     st.sampled_from(["ANY", "MAJORITY", "ALL", "NONE"]).map(
         lambda rule: ("set_policy", {"approval": rule})
     ),
@@ -176,4 +176,25 @@ def test_no_sequence_of_accepted_txs_leaves_membership_unable_to_change(
     sim = genesis(REGISTRY, ORGS[:3], peers, ORDERER)
     for step in sequence:
         run(sim, step)
+    assert_membership_can_change(sim)
+
+
+def test_a_channel_made_before_governance_runs_membership_v1_until_it_upgrades() -> None:
+    """Its rules stay (one admin alone adds an org), so its blocks replay as they ran; one
+    upgrade to membership v2 (allowed to one admin, as v1 allows it) brings governance."""
+    peers = {"peer0.Org1": NODE_KEYS["peer0.Org1"]}
+    old = {name: "1" for name in REGISTRY.installed} | {"membership": "1"}
+    sim = genesis(REGISTRY, ORGS[:2], peers, ORDERER, contracts=old)
+    org1, org2, org3 = (org.admins[0] for org in ORGS[:3])
+    args = {"org": "Org3", "ca_cert": ORGS[2].ca_pem, "admin": org3.certificate_pem}
+    done = sim.run(org1, "membership", "add_org", args)
+    assert done.valid and done.result == {"org": "Org3", "admin": "admin0@Org3"}
+    upgraded = sim.run(
+        org2, "membership", "upgrade_contract", {"contract": "membership", "version": "2"}
+    )
+    assert upgraded.valid and upgraded.contract_version == "1"
+    args = {"org": "Org4", "ca_cert": ORGS[3].ca_pem, "admin": ORGS[3].admins[0].certificate_pem}
+    pending = sim.run(org1, "membership", "add_org", args)
+    assert pending.valid and pending.contract_version == "2"
+    assert pending.result["applied"] is False  # type: ignore[index]
     assert_membership_can_change(sim)

@@ -25,6 +25,7 @@ from tetherai.identity.keys import DEFAULT_KDF_ROUNDS, write_private_key
 from tetherai.identity.roles import Role
 from tetherai.ledger.block import Block
 from tetherai.ledger.peer import Peer
+from tetherai.ledger.results import LEDGER_FORMAT
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.ordering.batching import cut_block
 from tetherai.ordering.etcd import ChainKeys, append_block, decode_block, encode_block
@@ -170,6 +171,7 @@ def _genesis(
                     for p in config.peers_of(channel)
                 ],
                 "contracts": genesis_versions(),
+                "ledger_format": LEDGER_FORMAT,
             },
             "orgs": [
                 {"org": org, "ca_cert": certificate_to_pem(cas[org].certificate).decode()}

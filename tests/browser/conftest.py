@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from playwright.sync_api import (
     FilePayload,
     Page,
     Playwright,
+    ViewportSize,
     sync_playwright,
 )
 
@@ -76,8 +78,9 @@ class Site:
         return root / "objects" / "sha256" / sha256[:2] / sha256[2:]
 
 
-@pytest.fixture
-def site(tmp_path: Path) -> Iterator[Site]:
+@contextmanager
+def open_site(tmp_path: Path) -> Iterator[Site]:
+    """The network, the web app under uvicorn and the people's web accounts, for a block."""
     net = make_network(tmp_path, max_wait=0.002)
     try:
         keys = {name: net.participant(name, role) for name, role in PEOPLE.items()}
@@ -107,6 +110,31 @@ def site(tmp_path: Path) -> Iterator[Site]:
             yield Site(net, str(http.base_url).rstrip("/"), http, settings)
     finally:
         net.close()
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    with open_site(tmp_path) as opened:
+        yield opened
+
+
+@pytest.fixture(scope="module")
+def shared_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """One site for every test of a module (tests that do not need a fresh ledger)."""
+    with open_site(tmp_path_factory.mktemp("site")) as opened:
+        yield opened
+
+
+@pytest.fixture(scope="module")
+def shared_chromium() -> Iterator[Browser]:
+    """One Chromium for every test of a module (each test opens its own contexts)."""
+    assert CHROMIUM.exists(), "install the Debian package chromium (make test does)"
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 @pytest.fixture
@@ -149,9 +177,27 @@ def shots(request: pytest.FixtureRequest) -> Shots:
     return Shots(folder)
 
 
-def sign_in(browser: Browser, site: Site, name: str, *, javascript: bool = True) -> BrowserContext:
+PHONE: ViewportSize = {"width": 390, "height": 844}
+"""A phone's viewport (the narrow width every page must fit)."""
+LAPTOP: ViewportSize = {"width": 1280, "height": 800}
+
+
+def sign_in(
+    browser: Browser,
+    site: Site,
+    name: str,
+    *,
+    javascript: bool = True,
+    viewport: ViewportSize | None = None,
+    locale: str = "en-US",
+) -> BrowserContext:
     """A fresh browser context (own cookies) signed in as ``name`` through the sign-in page."""
-    context = browser.new_context(base_url=site.url, java_script_enabled=javascript, locale="en-US")
+    context = browser.new_context(
+        base_url=site.url,
+        java_script_enabled=javascript,
+        locale=locale,
+        viewport=viewport or LAPTOP,
+    )
     page = context.new_page()
     page.goto("/signin")
     page.get_by_label("Username").fill(name)

@@ -1,5 +1,6 @@
 """contracts layer (DESIGN.md §5): the domain rules, written once, enforced for every caller."""
 
+from tetherai.contracts.commits import check_commit, full_git_commit
 from tetherai.contracts.errors import (
     Conflict,
     ContractError,
@@ -99,9 +100,11 @@ __all__ = [
     "available_actions",
     "check_artifacts",
     "check_can_register",
+    "check_commit",
     "check_transition",
     "default_contracts",
     "default_registry",
+    "full_git_commit",
     "genesis_versions",
     "project_policy",
     "tally",

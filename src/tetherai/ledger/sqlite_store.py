@@ -466,6 +466,15 @@ class SqliteLedgerStore:
             return None
         return StoredTx(row[0], row[1], row[2], row[3], bytes(row[4]), bool(row[5]), *row[6:])
 
+    def tx_ids_starting_with(self, prefix: str, limit: int) -> list[str]:
+        """Distinct tx ids that start with ``prefix`` (lowercase hex), in id order, at most
+        ``limit`` (a range scan of the id index: ``'g'`` sorts after every hex digit)."""
+        rows = self._db.execute(
+            "SELECT DISTINCT tx_id FROM txs WHERE tx_id >= ? AND tx_id < ? ORDER BY tx_id LIMIT ?",
+            (prefix, prefix + "g", limit),
+        ).fetchall()
+        return [str(row[0]) for row in rows]
+
     def tx_at(self, seq: int) -> StoredTx:
         """The tx at position ``seq`` of the log."""
         row = self._db.execute(

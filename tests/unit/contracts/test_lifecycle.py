@@ -288,6 +288,21 @@ def test_comments_ratings_documents(cast: Cast) -> None:
     assert len(reviews["comment"]) == 2 and reviews["rating"][0]["stars"] == 4
 
 
+def test_the_author_does_not_rate_their_own_version(cast: Cast) -> None:
+    v1 = cast.new_version()
+    own = cast.call("author", "review", "rate", project=cast.project, version=v1, stars=5)
+    assert not own.valid and own.code == "contract.not_permitted"
+    assert "you are the author of version v1" in (own.message or "")
+    # The "actions" query gives the same answer, so no page offers the author a rating form.
+    author = cast["author"]
+    actions = cast.query(
+        "workflow", "actions", project=cast.project, version=v1, org=author.org, id=author.id
+    )
+    rate = next(a for a in actions if a["action"] == "rate")
+    assert not rate["allowed"] and "you are the author" in rate["reason"]
+    cast.ok("stake1", "review", "rate", project=cast.project, version=v1, stars=3)
+
+
 def test_auditors_and_outsiders_cannot_write(cast: Cast) -> None:
     from tetherai.ledger.errors import TxRejected
 

@@ -54,7 +54,8 @@ def test_version_trail_lists_every_tx_oldest_first_with_status_and_digests(
     assert "Review failed" in text and "digest mismatch: train" in text
     assert 'data-role="mismatch"' in text and ("ab" * 6) in text
     assert 'class="prove' in text and "/static/proof.js" in text
-    assert text.count('class="prove') == len(found)
+    assert text.count('class="prove small') == len(found)
+    assert 'id="prove-all"' in text  # one button proves every row
 
 
 def test_project_trail_pages_through_projected_history(sign_in: SignIn, cast: Cast) -> None:

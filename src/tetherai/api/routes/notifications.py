@@ -56,6 +56,12 @@ def mark_read(notification_id: RowId, rt: Rt, user: Me) -> dict[str, Any]:
     return {"read": notification_id}
 
 
+@router.post("/me/notifications/read", summary="Mark all my unread notifications read")
+def mark_all_read(rt: Rt, user: Me, up_to: RowId | None = None) -> dict[str, Any]:
+    """Every unread one, or (``up_to``) those up to the newest one the caller has seen."""
+    return {"marked": rt.notifications.mark_all_read(user.id, up_to=up_to)}
+
+
 @router.post(
     "/admin/webhooks",
     summary="Register a webhook for my org; the HMAC secret is shown once",

@@ -19,7 +19,14 @@ from tetherai.crypto.errors import (
     SignatureError,
     UnsupportedKeyError,
 )
-from tetherai.crypto.jcs import JSONValue, canonicalize, loads_canonical, loads_stored
+from tetherai.crypto.jcs import (
+    CanonicalForm,
+    JSONValue,
+    canonical_form,
+    canonicalize,
+    loads_canonical,
+    loads_stored,
+)
 from tetherai.crypto.signature import (
     Algorithm,
     PrivateKey,
@@ -36,6 +43,7 @@ from tetherai.crypto.signature import (
 __all__ = [
     "CHUNK_SIZE",
     "Algorithm",
+    "CanonicalForm",
     "CanonicalizationError",
     "CryptoError",
     "FileDigest",
@@ -47,6 +55,7 @@ __all__ = [
     "SignatureError",
     "UnsupportedKeyError",
     "algorithm_of",
+    "canonical_form",
     "canonicalize",
     "generate_private_key",
     "hash_file",

@@ -96,6 +96,7 @@ from tetherai.ledger.sqlite_store import (
     StoredBlock,
     StoredTx,
     encode_value,
+    write_text,
 )
 from tetherai.ledger.state import (
     BlockState,
@@ -211,4 +212,5 @@ __all__ = [
     "verify_inclusion",
     "verify_ledger",
     "verify_orderer_signature",
+    "write_text",
 ]

@@ -54,6 +54,8 @@ def test_a_killed_peer_catches_up_and_agrees(cluster: Cluster) -> None:
     statuses = [cluster.status(name) for name in PEERS]
     assert {s["state_root"] for s in statuses} == {orderer.peer.head.state_root}
     assert all(s["accepting_writes"] and s["divergent"] is None for s in statuses)
+    # A cluster's channels are of ledger format 2: the roots they agree on chain per-tx results.
+    assert orderer.peer.store.ledger_format == 2
     # The caught-up peer serves queries and proofs of what was written while it was down.
     url = cluster.config.peer("peer0.Org3").url
     found = httpx.post(

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tests.common.waiting import PATIENCE
 from tetherai.crypto.signature import Algorithm
 from tetherai.identity.ca import CertificateAuthority
 from tetherai.identity.roles import Role
@@ -81,7 +82,7 @@ class Network:
     def submit(
         self, who: ParticipantKey, contract: str, fn: str, args: dict[str, object]
     ) -> TxResult:
-        return self.node.orderer.submit(self.sign(who, contract, fn, args)).result(timeout=30)
+        return self.node.orderer.submit(self.sign(who, contract, fn, args)).result(timeout=PATIENCE)
 
     def together(
         self, calls: list[tuple[ParticipantKey, str, str, dict[str, object]]]

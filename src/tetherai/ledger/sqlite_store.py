@@ -427,6 +427,8 @@ class SqliteLedgerStore:
         return None if row is None else (int(row[0]), str(row[1]), bytes(row[2]), str(row[3]))
 
     def block(self, number: int) -> StoredBlock | None:
+        if number >= self.height:  # also keeps number + 1 within SQLite's 64-bit integers
+            return None
         blocks = list(self.blocks(number, number + 1))
         return blocks[0] if blocks else None
 

@@ -25,7 +25,7 @@ from cryptography import x509
 from tetherai.auditverify import FORMATS, Trust, history_roots
 from tetherai.auditverify.notes import COSIGNATURE, NOTE, NoteKey
 from tetherai.crypto.jcs import JSONValue, canonicalize
-from tetherai.errors import TetherError
+from tetherai.errors import EXIT_USAGE, Conflict, IntegrityFailure, NotFound, TetherError
 from tetherai.ledger.block import GENESIS_STATE_ROOT
 from tetherai.ledger.checkpoint import Checkpoint
 from tetherai.ledger.errors import CheckpointError
@@ -36,11 +36,42 @@ from tetherai.ledger.sqlite_store import SqliteLedgerStore, StoredBlock, StoredT
 from tetherai.ledger.tlog_proof import TlogProof, format_tlog_proof
 from tetherai.ledger.transaction import Envelope
 
-__all__ = ["AuditError", "BundleRequest", "export_bundle", "trust_anchors"]
+__all__ = [
+    "AuditError",
+    "AuditFork",
+    "AuditNotFound",
+    "BadCheckpoint",
+    "BundleRequest",
+    "NoCheckpointYet",
+    "export_bundle",
+    "trust_anchors",
+]
 
 
 class AuditError(TetherError):
+    """An audit bundle or report cannot be made as asked (422, exit 2)."""
+
     code = "audit.bad_request"
+    http_status = 422
+    exit_code = EXIT_USAGE
+
+
+class AuditNotFound(NotFound, AuditError):
+    code = "audit.not_found"
+
+
+class NoCheckpointYet(Conflict, AuditError):
+    code = "audit.no_checkpoint"
+
+
+class BadCheckpoint(AuditError):
+    code = "audit.bad_checkpoint"
+
+
+class AuditFork(IntegrityFailure, AuditError):
+    """The checkpoint the auditor holds is not in this ledger's past: a fork."""
+
+    code = "audit.fork"
 
 
 @dataclass(frozen=True, slots=True)

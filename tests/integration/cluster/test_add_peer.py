@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from tests.common.network import PASSPHRASE, TEST_KDF_ROUNDS
+from tests.common.waiting import PATIENCE
 from tests.integration.cluster.conftest import Cluster
 from tetherai.cli.main import app
 from tetherai.contracts.membership import MembershipRules
@@ -33,7 +34,7 @@ def notarize(orderer: EtcdOrderer, admin: ParticipantKey, name: str) -> None:
     envelope = admin.sign(
         "main", "notary", "notarize", {"name": name, "sha256": "ab" * 32}, int(time.time() * 1000)
     )
-    assert orderer.submit(envelope).result(timeout=30).valid
+    assert orderer.submit(envelope).result(timeout=PATIENCE).valid
 
 
 def compacted(cluster: Cluster) -> int:
@@ -45,7 +46,7 @@ def write_until_compacted_past(
     cluster: Cluster, orderer: EtcdOrderer, admin: ParticipantKey, mark: int, prefix: str
 ) -> None:
     """One-tx blocks until the orderer's own compaction (every 5 appends) passes ``mark``."""
-    stop = time.monotonic() + 15
+    stop = time.monotonic() + PATIENCE
     n = 0
     while compacted(cluster) <= mark:
         assert time.monotonic() < stop, f"not compacted past {mark}: {compacted(cluster)}"
@@ -114,7 +115,7 @@ def test_a_new_orgs_peer_joins_catches_up_cosigns_and_takes_writes(cluster: Clus
     cluster.config = cluster.home.cluster_config()
     cluster.start_peer(NEW)
     height = orderer.peer.head.height
-    cluster.wait_height([*OLD, NEW], height, timeout=20)
+    cluster.wait_height([*OLD, NEW], height)
     statuses = [cluster.status(name) for name in [*OLD, NEW]]
     assert {s["state_root"] for s in statuses} == {orderer.peer.head.state_root}
     assert all(s["divergent"] is None and s["accepting_writes"] for s in statuses)
@@ -122,7 +123,7 @@ def test_a_new_orgs_peer_joins_catches_up_cosigns_and_takes_writes(cluster: Clus
     found = httpx.post(
         f"{url}/query",
         json={"contract": "notary", "fn": "lookup", "args": {"name": "before-0"}},
-        timeout=5,
+        timeout=PATIENCE,
     ).json()
     assert found["result"]["sha256"] == "ab" * 32
 
@@ -132,14 +133,16 @@ def test_a_new_orgs_peer_joins_catches_up_cosigns_and_takes_writes(cluster: Clus
         "main", "notary", "notarize", {"name": "from-org4", "sha256": "cd" * 32},
         int(time.time() * 1000),
     )  # fmt: skip
-    answer: dict[str, Any] = httpx.post(f"{url}/txs", json=envelope.to_json(), timeout=30).json()
+    answer: dict[str, Any] = httpx.post(
+        f"{url}/txs", json=envelope.to_json(), timeout=PATIENCE
+    ).json()
     assert answer["valid"], answer
-    cluster.wait_height([*OLD, NEW], orderer.peer.head.height, timeout=20)
+    cluster.wait_height([*OLD, NEW], orderer.peer.head.height)
     for name in OLD:
         got = httpx.post(
             f"{cluster.config.peer(name).url}/query",
             json={"contract": "notary", "fn": "lookup", "args": {"name": "from-org4"}},
-            timeout=5,
+            timeout=PATIENCE,
         ).json()
         assert got["result"]["sha256"] == "cd" * 32
 
@@ -150,7 +153,7 @@ def test_a_new_orgs_peer_joins_catches_up_cosigns_and_takes_writes(cluster: Clus
         NoteVerifier(o.name, o.public_key) for o in rules.orderers(store)
     ]
     verifiers += [CosignatureVerifier(p.name, p.public_key) for p in rules.peers(store)]
-    stop = time.monotonic() + 10
+    stop = time.monotonic() + PATIENCE
     while (block := latest_note(cluster, NEW)[0]) < orderer.peer.head.height - 1:
         assert time.monotonic() < stop, block
         time.sleep(0.05)

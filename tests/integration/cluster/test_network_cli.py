@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tests.common.waiting import PATIENCE
 from tetherai.cli.main import app
 from tetherai.services.cluster.etcd_members import EtcdCluster, free_port
 
@@ -56,7 +57,7 @@ def test_init_bootstrap_start_status_and_add_an_org(tmp_path: Path, etcd: EtcdCl
         stderr=subprocess.STDOUT,
     )
     try:
-        stop = time.monotonic() + 40
+        stop = time.monotonic() + PATIENCE
         while True:
             code, out, _ = tether("network", "status", "--home", home, "--json")
             status = json.loads(out)

@@ -1,4 +1,4 @@
-"""Register a model version from the browser (issue 6, page 4 "create a version").
+"""Register a model version from the browser (the "create a version" page).
 
 The form works without JavaScript (a multipart POST); with it, ``upload.js`` shows the upload's
 progress. Each artifact row is either a file, hashed while it streams into the object store

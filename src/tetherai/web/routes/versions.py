@@ -1,4 +1,4 @@
-"""The version page and the page that creates a version (issue 6, page 4).
+"""The version page and the page that creates a version.
 
 - ``GET /projects/{org}/{slug}/versions/{version}[?compare=<version>|reproduction]``: metadata,
   the artifact table with each artifact's last verification result, experiments with their

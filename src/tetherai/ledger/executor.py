@@ -221,7 +221,7 @@ def _execute_one(
         function = registry.function(tx.contract, version, tx.fn, "transaction")
         args = function.bind(tx.args)
         view = ContractStateView(state, function.namespaces)
-        context = Context(tx_id, identity, block_number, block_ts, view)
+        context = Context(tx_id, identity, block_number, block_ts, view, registry.installed)
         returned = function.method(context, **args)
     except (TxInvalid, ContractError) as error:
         return _invalid(tx_id, error.code, error.message)

@@ -51,6 +51,8 @@ def _copy(name: str, tmp_path: Path) -> Path:
     """A private copy of a format-1 vector home (tests must not touch the committed file)."""
     target = tmp_path / name
     shutil.copytree(VECTORS / name / "home", target)
+    for key in target.rglob("key.pem"):  # git keeps no file modes but 0644/0755
+        key.chmod(0o600)
     return target / "channels" / "main" / "ledger.sqlite"
 
 

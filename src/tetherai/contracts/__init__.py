@@ -9,10 +9,20 @@ from tetherai.contracts.errors import (
     NotFound,
     NotPermitted,
 )
+from tetherai.contracts.governance import (
+    ChannelGovernance,
+    Tally,
+    tally,
+)
 from tetherai.contracts.membership import (
     CHANNEL_KEY,
     Membership,
+)
+from tetherai.contracts.membership_rules import (
     MembershipRules,
+)
+from tetherai.contracts.membership_v1 import (
+    MembershipV1,
 )
 from tetherai.contracts.model_version import (
     ModelVersion,
@@ -62,6 +72,7 @@ __all__ = [
     "DEFAULT_POLICY",
     "ROLLBACK_ROLE",
     "RULES",
+    "ChannelGovernance",
     "Conflict",
     "ContractError",
     "Criterion",
@@ -69,6 +80,7 @@ __all__ = [
     "InvalidTransition",
     "Membership",
     "MembershipRules",
+    "MembershipV1",
     "ModelVersion",
     "NotFound",
     "NotPermitted",
@@ -78,6 +90,7 @@ __all__ = [
     "Quorum",
     "Review",
     "Rule",
+    "Tally",
     "Workflow",
     "action_probes",
     "apply_transition",
@@ -94,5 +107,6 @@ __all__ = [
     "genesis_versions",
     "latest_verification",
     "project_policy",
+    "tally",
     "version_status",
 ]

@@ -22,8 +22,7 @@ from typing import Any
 
 from tetherai.contracts.errors import InvalidArgument
 from tetherai.crypto.jcs import JSONValue
-from tetherai.identity.certificate import validate_name
-from tetherai.identity.errors import IdentityError
+from tetherai.names import is_name
 from tetherai.vocabulary import ARTIFACT_KINDS, WRITER_ROLES, Status, or_list
 
 __all__ = ["DEFAULT_POLICY", "Criterion", "Policy", "Quorum"]
@@ -37,14 +36,6 @@ OPERATORS: dict[str, Callable[[float, float], bool]] = {
 }
 MAX_CRITERIA = 32
 STATUSES = frozenset(Status)
-
-
-def _is_org_name(value: object) -> bool:
-    try:
-        validate_name(value, "org")  # type: ignore[arg-type]  # any JSON value may come in
-    except IdentityError:
-        return False
-    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +125,7 @@ class Policy:
             orgs = quorum.get("orgs", [])
             if (
                 not isinstance(orgs, list)
-                or not all(_is_org_name(org) for org in orgs)
+                or not all(is_name(org) for org in orgs)
                 or len(set(orgs)) != len(orgs)
                 or len(orgs) > count
             ):

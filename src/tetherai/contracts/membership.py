@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from tetherai.contracts import participants as people
 from tetherai.contracts._common import Result
 from tetherai.contracts.errors import Conflict, InvalidArgument, NotFound, NotPermitted
 from tetherai.crypto.jcs import JSONValue
@@ -31,7 +31,6 @@ from tetherai.identity.certificate import (
     ParticipantIdentity,
     load_certificate_pem,
     parse_participant_certificate,
-    verify_issued_by,
 )
 from tetherai.identity.errors import IdentityError
 from tetherai.identity.roles import Role
@@ -52,26 +51,6 @@ __all__ = ["CHANNEL_KEY", "Membership", "MembershipRules"]
 
 CHANNEL_KEY = "membership/channel"
 DEFAULT_MAX_SKEW_MS = 5 * 60 * 1000
-
-
-def _cert_key(cert_sha256: str) -> str:
-    return f"membership/cert/{cert_sha256}"
-
-
-def _org_key(org: str) -> str:
-    return f"membership/org/{org}"
-
-
-def _invitation_key(org: str, participant_id: str) -> str:
-    return f"membership/invitation/{org}/{participant_id}"
-
-
-def _participant_key(org: str, participant_id: str) -> str:
-    return f"membership/participant/{org}/{participant_id}"
-
-
-def _at(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
 class _CertificateCache:
@@ -112,117 +91,58 @@ class Membership(Contract):
         for entry in orgs:
             if not isinstance(entry, dict) or set(entry) != {"org", "ca_cert"}:
                 raise InvalidArgument("each org must be {org, ca_cert}")
-            ca = _load_pem(entry["ca_cert"], "ca_cert")
+            ca = people.load_pem(entry["ca_cert"], "ca_cert")
             cas[entry["org"]] = ca
             ctx.state.put(
-                _org_key(entry["org"]), {"org": entry["org"], "ca_cert": entry["ca_cert"]}
+                people.org_key(entry["org"]), {"org": entry["org"], "ca_cert": entry["ca_cert"]}
             )
         for pem in participants:
-            identity = _parse(pem)
+            identity = people.parse_certificate(pem)
             if identity.org not in cas:
                 raise InvalidArgument(
                     f"participant {identity.participant_id} is of unknown org {identity.org}"
                 )
-            _check_issued(pem, cas[identity.org], ctx.block_ts)
-            _enrol(ctx, pem, identity, by=f"{ctx.creator.id}@{ctx.creator.org}")
-        if ctx.state.get(_cert_key(ctx.creator.cert_sha256)) is None:
+            people.check_issued(pem, cas[identity.org], ctx.block_ts)
+            people.enrol(
+                ctx, pem, identity, by=f"{ctx.creator.id}@{ctx.creator.org}", via="genesis"
+            )
+        if ctx.state.get(people.cert_key(ctx.creator.cert_sha256)) is None:
             raise InvalidArgument("the genesis signer must be one of the participants")
         return {"orgs": sorted(cas), "participants": len(participants)}
 
     @transaction
     def enroll(self, ctx: Context, certificate: str) -> Result:
-        """An org admin enrols a participant certificate issued by their org's CA."""
-        identity = _parse(certificate)
-        _require_admin_of(ctx, identity.org)
-        org = ctx.state.get(_org_key(identity.org))
-        if not isinstance(org, dict):
-            raise NotFound(f"org {identity.org} is not a member of this channel")
-        _check_issued(certificate, str(org["ca_cert"]), ctx.block_ts)
-        if ctx.state.get(_cert_key(identity.cert_sha256)) is not None:
-            raise Conflict(f"certificate {identity.cert_sha256[:12]} is already enrolled")
-        _enrol(ctx, certificate, identity, by=f"{ctx.creator.id}@{ctx.creator.org}")
-        return {
-            "cert_sha256": identity.cert_sha256,
-            "org": identity.org,
-            "id": identity.participant_id,
-        }
+        """Set-up: an org admin enrols a certificate for someone who holds no active key."""
+        return people.enroll(ctx, certificate)
 
     @transaction
     def invite(self, ctx: Context, org: str, id: str, role: str) -> Result:
-        """An org admin authorizes a new participant to enrol their own key (see accept_invitation)."""
-        _require_admin_of(ctx, org)
-        try:
-            Role(role)
-        except ValueError:
-            raise InvalidArgument(f"{role!r} is not a role") from None
-        current = ctx.state.get(_participant_key(org, id))
-        if isinstance(current, dict):
-            # Re-inviting is how a participant who lost their key gets a new one: only once the
-            # key they had is revoked.
-            record = ctx.state.get(_cert_key(str(current["cert_sha256"])))
-            if not isinstance(record, dict) or record.get("revoked") is None:
-                raise Conflict(
-                    f"{id}@{org} is already a participant; revoke their key first to re-key them"
-                )
-        ctx.state.put(
-            _invitation_key(org, id),
-            {
-                "org": org,
-                "id": id,
-                "role": role,
-                "by": f"{ctx.creator.id}@{ctx.creator.org}",
-                "at": ctx.block_ts,
-            },
-        )
-        return {"invited": f"{id}@{org}", "role": role}
+        """An org admin authorizes a person to enrol their own key (see accept_invitation)."""
+        return people.invite(ctx, org, id, role)
 
     @transaction
     def accept_invitation(self, ctx: Context, certificate: str) -> Result:
-        """The invited participant enrols the certificate of their own new key, signing with it."""
-        identity = _parse(certificate)
-        invitation = ctx.state.get(_invitation_key(identity.org, identity.participant_id))
-        if not isinstance(invitation, dict) or invitation["role"] != identity.role:
-            raise NotPermitted(
-                f"there is no invitation for {identity.participant_id}@{identity.org} "
-                f"as {identity.role}"
-            )
-        org = ctx.state.get(_org_key(identity.org))
-        if not isinstance(org, dict):
-            raise NotFound(f"org {identity.org} is not a member of this channel")
-        _check_issued(certificate, str(org["ca_cert"]), ctx.block_ts)
-        _enrol(ctx, certificate, identity, by=str(invitation["by"]))
-        ctx.state.delete(_invitation_key(identity.org, identity.participant_id))
-        return {
-            "enrolled": f"{identity.participant_id}@{identity.org}",
-            "cert_sha256": identity.cert_sha256,
-        }
+        """The invited person enrols the certificate of their own new key, signing with it."""
+        return people.accept_invitation(ctx, certificate)
 
     @transaction
-    def add_key(self, ctx: Context, certificate: str) -> Result:
-        """A participant enrols another certificate of their own (e.g. for a CLI key they hold).
+    def add_key(self, ctx: Context, certificate: str, proof: str) -> Result:
+        """A person enrols another key of their own, with proof they hold it."""
+        return people.add_key(ctx, certificate, proof)
 
-        Signed with a key they already have; the new certificate must be issued by their org's
-        CA for the same participant id and role. Both keys sign from now on.
-        """
-        identity = _parse(certificate)
-        creator = ctx.creator
-        if (identity.org, identity.participant_id, str(identity.role)) != (
-            creator.org,
-            creator.id,
-            creator.role,
-        ):
-            raise NotPermitted(
-                f"a participant may add only their own keys: this certificate is for "
-                f"{identity.participant_id}@{identity.org} as {identity.role}"
-            )
-        org = ctx.state.get(_org_key(identity.org))
-        if not isinstance(org, dict):
-            raise NotFound(f"org {identity.org} is not a member of this channel")
-        _check_issued(certificate, str(org["ca_cert"]), ctx.block_ts)
-        if ctx.state.get(_cert_key(identity.cert_sha256)) is not None:
-            raise Conflict(f"certificate {identity.cert_sha256[:12]} is already enrolled")
-        _enrol(ctx, certificate, identity, by=f"{creator.id}@{creator.org}")
-        return {"cert_sha256": identity.cert_sha256}
+    @transaction
+    def revoke(self, ctx: Context, cert_sha256: str, reason: str) -> Result:
+        """An org admin, or the key's own holder, revokes a certificate; what it signed before
+        stays valid."""
+        return people.revoke(ctx, cert_sha256, reason)
+
+    @transaction
+    def revoke_participant(
+        self, ctx: Context, org: str, id: str, reason: str, reinvite: bool = False
+    ) -> Result:
+        """An org admin revokes every key of a person of their org; ``reinvite`` lets the
+        person enrol a new key of their own (a password reset, re-enabling)."""
+        return people.revoke_participant(ctx, org, id, reason, reinvite)
 
     @transaction
     def add_org(self, ctx: Context, org: str, ca_cert: str, admin: str | None = None) -> Result:
@@ -233,23 +153,23 @@ class Membership(Contract):
         """
         if ctx.creator.role != Role.ORG_ADMIN:
             raise NotPermitted(f"only an org admin may add an org; you are {ctx.creator.role}")
-        if ctx.state.get(_org_key(org)) is not None:
+        if ctx.state.get(people.org_key(org)) is not None:
             raise Conflict(f"org {org} is already a member of this channel")
         try:
-            ca = load_certificate_pem(_load_pem(ca_cert, "ca_cert").encode())
+            ca = load_certificate_pem(people.load_pem(ca_cert, "ca_cert").encode())
         except IdentityError as error:
             raise InvalidArgument(f"ca_cert refused: {error.message}") from error
         if ca.subject != ca.issuer:
             raise InvalidArgument("ca_cert must be the org's self-signed CA certificate")
         by = f"{ctx.creator.id}@{ctx.creator.org}"
-        ctx.state.put(_org_key(org), {"org": org, "ca_cert": ca_cert, "added_by": by})
+        ctx.state.put(people.org_key(org), {"org": org, "ca_cert": ca_cert, "added_by": by})
         if admin is None:
             return {"org": org}
-        identity = _parse(admin)
+        identity = people.parse_certificate(admin)
         if identity.org != org or identity.role != Role.ORG_ADMIN:
             raise InvalidArgument(f"admin must be a certificate of an org admin of {org}")
-        _check_issued(admin, ca_cert, ctx.block_ts)
-        _enrol(ctx, admin, identity, by=by)
+        people.check_issued(admin, ca_cert, ctx.block_ts)
+        people.enrol(ctx, admin, identity, by=by, via="add_org")
         return {"org": org, "admin": f"{identity.participant_id}@{org}"}
 
     @transaction
@@ -261,8 +181,8 @@ class Membership(Contract):
         them, so a name never suggests another org's node.
         """
         org = ctx.creator.org
-        _require_admin_of(ctx, org)
-        if ctx.state.get(_org_key(org)) is None:
+        people.require_admin_of(ctx, org)
+        if ctx.state.get(people.org_key(org)) is None:
             raise NotFound(f"org {org} is not a member of this channel")
         text_field(name, "name")
         if not name.endswith(f".{org}") or name == f".{org}":
@@ -304,27 +224,6 @@ class Membership(Contract):
         ctx.state.put(CHANNEL_KEY, config | {"contracts": contracts})
         return {"contract": contract, "version": version}
 
-    @transaction
-    def revoke(self, ctx: Context, cert_sha256: str, reason: str) -> Result:
-        """An org admin revokes a certificate of their org; what it signed before stays valid."""
-        record = ctx.state.get(_cert_key(cert_sha256))
-        if not isinstance(record, dict):
-            raise NotFound(f"no enrolled certificate {cert_sha256[:12]}")
-        _require_admin_of(ctx, str(record["org"]))
-        if record.get("revoked") is not None:
-            raise Conflict(f"certificate {cert_sha256[:12]} is already revoked")
-        if not reason.strip() or len(reason) > 500:
-            raise InvalidArgument("give a reason of 1 to 500 characters")
-        record = dict(record)
-        record["revoked"] = {
-            "block": ctx.block_number,
-            "ts": ctx.block_ts,
-            "by": f"{ctx.creator.id}@{ctx.creator.org}",
-            "reason": reason,
-        }
-        ctx.state.put(_cert_key(cert_sha256), record)
-        return {"revoked": cert_sha256}
-
     @query
     def channel(self, ctx: QueryContext) -> Result:
         """The channel configuration: orderers and peers with their keys, contract versions."""
@@ -335,14 +234,24 @@ class Membership(Contract):
 
     @query
     def participant(self, ctx: QueryContext, org: str, id: str) -> Result:
-        current = ctx.state.get(_participant_key(org, id))
+        current = ctx.state.get(people.participant_key(org, id))
         if not isinstance(current, dict):
             raise NotFound(f"no participant {id}@{org}")
-        return ctx.state.get(_cert_key(str(current["cert_sha256"])))
+        return ctx.state.get(people.cert_key(str(current["cert_sha256"])))
 
     @query
     def participants(self, ctx: QueryContext) -> Result:
         return [value for _, value in ctx.state.scan("membership/cert/")]
+
+    @query
+    def keys(self, ctx: QueryContext, org: str, id: str) -> Result:
+        """Every certificate ever enrolled for ``id@org`` (revoked ones say when and why)."""
+        return people.certificates_of(ctx.state, org, id)
+
+    @query
+    def invitation(self, ctx: QueryContext, org: str, id: str) -> Result:
+        """The pending invitation of ``id@org`` to enrol a key, or null."""
+        return ctx.state.get(people.invitation_key(org, id))
 
 
 class MembershipRules:
@@ -353,7 +262,7 @@ class MembershipRules:
 
     def authenticate(self, tx: Transaction, state: StateReader) -> Identity:
         creator = tx.creator
-        record = state.get(_cert_key(creator.cert_sha256))
+        record = state.get(people.cert_key(creator.cert_sha256))
         if record is None and state.get(CHANNEL_KEY) is None:
             record = self._genesis_record(tx)
         elif record is None and tx.contract == Membership.name and tx.fn == "accept_invitation":
@@ -379,12 +288,15 @@ class MembershipRules:
                 hint="ask your org admin for a new certificate",
             )
         identity = self._certificates.parse(str(record["cert"]))
-        if identity.role == Role.AUDITOR:
+        # Auditors only read. The one tx an auditor signs is accepting their invitation: it
+        # enrols the key it is signed with and writes nothing else.
+        enrolling = tx.contract == Membership.name and tx.fn == "accept_invitation"
+        if identity.role == Role.AUDITOR and not enrolling:
             raise TxInvalid(
                 f"{creator.id}@{creator.org} is an auditor; auditors only read the ledger",
                 code="tx.auditor_cannot_write",
             )
-        when = _at(tx.ts)
+        when = people.at(tx.ts)
         if not identity.not_before <= when <= identity.not_after:
             raise TxInvalid(
                 f"certificate of {creator.id}@{creator.org} is not valid at the tx's time",
@@ -398,29 +310,33 @@ class MembershipRules:
         """Before bootstrap, the genesis tx vouches for its signer's certificate itself."""
         if tx.contract != Membership.name or tx.fn != "bootstrap":
             return None
-        participants = tx.args.get("participants")
-        if not isinstance(participants, list):
+        listed = tx.args.get("participants")
+        if not isinstance(listed, list):
             return None
-        for pem in participants:
+        for pem in listed:
             try:
-                identity = _parse(pem)
+                identity = people.parse_certificate(pem)
             except InvalidArgument:
                 continue
             if identity.cert_sha256 == tx.creator.cert_sha256:
-                return _record(str(pem), identity, by="genesis", block_ts=tx.ts)
+                return people.record(
+                    str(pem), identity, by="genesis", block_ts=tx.ts, via="genesis"
+                )
         return None
 
     def _invited_record(self, tx: Transaction, state: StateReader) -> dict[str, JSONValue] | None:
         """An invited participant's first tx vouches for its own certificate, if invited as such."""
         pem = tx.args.get("certificate")
         try:
-            identity = _parse(pem)
+            identity = people.parse_certificate(pem)
         except InvalidArgument:
             return None
-        invitation = state.get(_invitation_key(identity.org, identity.participant_id))
+        invitation = state.get(people.invitation_key(identity.org, identity.participant_id))
         if identity.cert_sha256 != tx.creator.cert_sha256 or not isinstance(invitation, dict):
             return None
-        return _record(str(pem), identity, by=str(invitation["by"]), block_ts=tx.ts)
+        return people.record(
+            str(pem), identity, by=str(invitation["by"]), block_ts=tx.ts, via="invitation"
+        )
 
     def contract_version(self, contract: str, state: StateReader) -> str | None:
         config = state.get(CHANNEL_KEY)
@@ -493,60 +409,3 @@ def text_field(value: str, what: str) -> str:
     if not value or len(value) > 64 or not value.replace(".", "").replace("-", "").isalnum():
         raise InvalidArgument(f"{what} must be 1-64 letters, digits, dots or dashes")
     return value
-
-
-def _load_pem(value: object, what: str) -> str:
-    if not isinstance(value, str) or not value.startswith("-----BEGIN CERTIFICATE-----"):
-        raise InvalidArgument(f"{what} must be a PEM certificate")
-    return value
-
-
-def _parse(pem: object) -> ParticipantIdentity:
-    text = _load_pem(pem, "certificate")
-    try:
-        return parse_participant_certificate(load_certificate_pem(text.encode()))
-    except IdentityError as error:
-        raise InvalidArgument(f"certificate refused: {error.message}") from error
-
-
-def _check_issued(pem: str, ca_pem: str, block_ts: int) -> None:
-    try:
-        verify_issued_by(
-            load_certificate_pem(pem.encode()),
-            load_certificate_pem(ca_pem.encode()),
-            at=_at(block_ts),
-        )
-    except IdentityError as error:
-        raise InvalidArgument(f"certificate refused: {error.message}") from error
-
-
-def _record(
-    pem: str, identity: ParticipantIdentity, *, by: str, block_ts: int
-) -> dict[str, JSONValue]:
-    return {
-        "cert": pem,
-        "cert_sha256": identity.cert_sha256,
-        "org": identity.org,
-        "id": identity.participant_id,
-        "role": str(identity.role),
-        "enrolled_by": by,
-        "enrolled_at": block_ts,
-        "revoked": None,
-    }
-
-
-def _enrol(ctx: Context, pem: str, identity: ParticipantIdentity, *, by: str) -> None:
-    ctx.state.put(
-        _cert_key(identity.cert_sha256), _record(pem, identity, by=by, block_ts=ctx.block_ts)
-    )
-    ctx.state.put(
-        _participant_key(identity.org, identity.participant_id),
-        {"cert_sha256": identity.cert_sha256, "role": str(identity.role)},
-    )
-
-
-def _require_admin_of(ctx: Context, org: str) -> None:
-    if ctx.creator.role != Role.ORG_ADMIN or ctx.creator.org != org:
-        raise NotPermitted(
-            f"only an org admin of {org} may do this; you are {ctx.creator.role} of {ctx.creator.org}"
-        )

@@ -10,7 +10,7 @@ from tetherai.identity.certificate import (
     validate_name,
     verify_issued_by,
 )
-from tetherai.identity.errors import CertificateError, IdentityError, KeyFileError
+from tetherai.identity.errors import CertificateError, IdentityError, KeyFileError, PossessionError
 from tetherai.identity.keys import (
     DEFAULT_KDF_ROUNDS,
     load_certificate,
@@ -18,24 +18,35 @@ from tetherai.identity.keys import (
     write_certificate,
     write_private_key,
 )
+from tetherai.identity.possession import (
+    POSSESSION_PURPOSE,
+    check_possession,
+    possession_statement,
+    prove_possession,
+)
 from tetherai.identity.roles import Role
 
 __all__ = [
     "CA_CERTIFICATE_FILE",
     "CA_KEY_FILE",
     "DEFAULT_KDF_ROUNDS",
+    "POSSESSION_PURPOSE",
     "CertificateAuthority",
     "CertificateError",
     "IdentityError",
     "KeyFileError",
     "ParticipantIdentity",
+    "PossessionError",
     "Role",
     "certificate_sha256",
     "certificate_to_pem",
+    "check_possession",
     "load_certificate",
     "load_certificate_pem",
     "load_private_key",
     "parse_participant_certificate",
+    "possession_statement",
+    "prove_possession",
     "validate_name",
     "verify_issued_by",
     "write_certificate",

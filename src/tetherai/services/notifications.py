@@ -174,6 +174,23 @@ class NotificationService:
                 for n in rows
             ]
 
+    def notify_person(self, user_id: int, kind: str, text: str, tx_id: str) -> None:
+        """Tell one person something about their own account (their keys), tied to the tx
+        that did it; it belongs to no project."""
+        with transaction(self._sessions) as session:
+            session.add(
+                Notification(
+                    user_id=user_id,
+                    created_at=self._clock(),
+                    kind=kind,
+                    project_ref="",
+                    version_ref=None,
+                    tx_id=tx_id,
+                    text=text[:2000],
+                    read_at=None,
+                )
+            )
+
     def mark_read(self, user_id: int, notification_id: int) -> bool:
         with transaction(self._sessions) as session:
             result = session.execute(

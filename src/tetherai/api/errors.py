@@ -121,6 +121,8 @@ _AUTH_CODES = {
     "mail.failed": 503,
     "mail.bad_settings": 503,
     "auth.password_required": 403,
+    "notifications.bad_target": 422,
+    "notifications.invalid": 422,
     "custody.unseal_failed": 401,
     "custody.session_key": 401,
     "custody.no_key": 403,

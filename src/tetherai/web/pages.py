@@ -66,8 +66,9 @@ PAGE_HEADERS = {
     "Referrer-Policy": "same-origin",  # /accept?token=... must not leak to other sites
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "frame-ancestors 'none'",
 }
+"""Headers of every page; the Content-Security-Policy is the site's (``api.security_headers``):
+no inline script or style, nothing from another site."""
 
 
 def runtime_of(request: Request) -> Runtime:

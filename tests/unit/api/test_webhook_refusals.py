@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import httpx
 
-
 INTERNAL = [
     "http://127.0.0.1:8000/api/v1/admin/users",
     "http://localhost/x",

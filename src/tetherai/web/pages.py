@@ -26,6 +26,7 @@ from markupsafe import Markup
 from tetherai.api.auth import SESSION_COOKIE, SIGNING_COOKIE, require_project_access
 from tetherai.api.errors import ApiError, status_for
 from tetherai.api.runtime import Runtime
+from tetherai.api.server_paths import redact
 from tetherai.errors import TetherError
 from tetherai.identity.roles import Role
 from tetherai.ledger.executor import TxResult
@@ -168,8 +169,8 @@ def error_page(
         "error.html",
         http_status=status,
         status_code=status,
-        message=message,
-        hint=hint,
+        message=redact(message),
+        hint=redact(hint),
         code=code,
         back=back,
     )

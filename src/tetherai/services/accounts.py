@@ -106,9 +106,13 @@ class Accounts:
         issued = self._auth.invite(
             by.org, username, role, by, display_name=display_name, email=email
         )
-        tx = self._ledger.act(
-            admin, "membership", "invite", {"org": by.org, "id": username, "role": role.value}
-        )
+        try:
+            tx = self._ledger.act(
+                admin, "membership", "invite", {"org": by.org, "id": username, "role": role.value}
+            )
+        except (TetherError, TxInvalid):
+            self._auth.void_link(issued.token)  # no link to a key the ledger would refuse
+            raise
         sent_to = self._deliver(
             issued.user,
             issued.token,
@@ -162,10 +166,16 @@ class Accounts:
         Raises:
             AuthError (not an admin of their org, disabling oneself), TxRefused.
         """
+        before = self._auth.get_user(user_id)
         user = self._auth.set_enabled(user_id, enabled, by_admin=by)
-        reason = ENABLED_REASON if enabled else DISABLED_REASON
-        tx_id = self._revoke_keys(admin, user, reason, reinvite=enabled)
-        if enabled and tx_id is not None:
+        if not enabled:  # again too: a retry revokes what a failed first try left active
+            if self._active_keys(user):
+                self._revoke_keys(admin, user, DISABLED_REASON, reinvite=False)
+            return user
+        if before.enabled:  # enabling an enabled person changes nothing: keys stay
+            return user
+        tx_id = self._revoke_keys(admin, user, ENABLED_REASON, reinvite=True)
+        if tx_id is not None:
             self._notify(
                 user,
                 tx_id,
@@ -173,6 +183,14 @@ class Accounts:
                 "when you sign in; register your CLI keys again.",
             )
         return user
+
+    def _active_keys(self, user: UserInfo) -> list[object]:
+        found = self._ledger.query("membership", "keys", {"org": user.org, "id": user.username})
+        return (
+            [k for k in found if isinstance(k, dict) and k.get("revoked") is None]
+            if isinstance(found, list)
+            else []
+        )
 
     def _revoke_keys(
         self, admin: Signer, user: UserInfo, reason: str, *, reinvite: bool

@@ -23,7 +23,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from tetherai.contracts import participants as people
+from tetherai.contracts import _participants as people
 from tetherai.contracts._common import Result
 from tetherai.contracts.errors import Conflict, InvalidArgument, NotFound, NotPermitted
 from tetherai.crypto.jcs import JSONValue

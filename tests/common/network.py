@@ -7,17 +7,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tests.common.waiting import PATIENCE
 from tetherai.crypto.signature import Algorithm
 from tetherai.identity.ca import CertificateAuthority
 from tetherai.identity.roles import Role
+from tetherai.ledger.checkpoint import CosignatureSigner, NoteSigner
+from tetherai.ledger.contract import ContractRegistry
 from tetherai.ledger.executor import TxResult
 from tetherai.ledger.transaction import Envelope
+from tetherai.ordering.solo import cut_block
 from tetherai.services.home import NetworkHome
 from tetherai.services.network import (
     Node,
     ParticipantKey,
     init_network,
     issue_participant,
+    load_node_key,
     load_participant,
     open_node,
 )
@@ -77,7 +82,27 @@ class Network:
     def submit(
         self, who: ParticipantKey, contract: str, fn: str, args: dict[str, object]
     ) -> TxResult:
-        return self.node.orderer.submit(self.sign(who, contract, fn, args)).result(timeout=30)
+        return self.node.orderer.submit(self.sign(who, contract, fn, args)).result(timeout=PATIENCE)
+
+    def together(
+        self, calls: list[tuple[ParticipantKey, str, str, dict[str, object]]]
+    ) -> list[TxResult]:
+        """Sign every call and commit them as one block, in this order (with its checkpoint),
+        as the orderer would have cut them had they arrived at once. Call it between other
+        txs (the orderer idle): the peer's lock orders it with the orderer's blocks."""
+        envelopes = [self.sign(who, contract, fn, args) for who, contract, fn, args in calls]
+        config = self.home.config()
+        orderer_key = load_node_key(self.home, config["orderer"], PASSPHRASE)
+        peer_key = load_node_key(self.home, config["peer"], PASSPHRASE)
+        peer = self.node.peer
+        block = cut_block(peer, envelopes, orderer_key, self.clock())
+        results = peer.commit(block)
+        signers = [
+            NoteSigner(config["orderer"], orderer_key),
+            CosignatureSigner(config["peer"], peer_key, timestamp=block.header.ts // 1000),
+        ]
+        peer.store_checkpoint(peer.checkpoint(), signers)
+        return results
 
     def notarize(self, who: ParticipantKey, name: str | None = None) -> TxResult:
         number = next(self._counter)
@@ -89,7 +114,13 @@ class Network:
         self.node.close()
 
 
-def make_network(root: Path, *, max_txs: int = 1000, max_wait: float = 0.01) -> Network:
+def make_network(
+    root: Path,
+    *,
+    max_txs: int = 1000,
+    max_wait: float = 0.01,
+    registry: ContractRegistry | None = None,
+) -> Network:
     clock = FakeClock()
     home = NetworkHome(root / "home")
     init_network(
@@ -101,7 +132,9 @@ def make_network(root: Path, *, max_txs: int = 1000, max_wait: float = 0.01) -> 
         now_ms=clock(),
         kdf_rounds=TEST_KDF_ROUNDS,
     )
-    node = open_node(home, PASSPHRASE, max_txs=max_txs, max_wait=max_wait, clock=clock)
+    node = open_node(
+        home, PASSPHRASE, max_txs=max_txs, max_wait=max_wait, clock=clock, registry=registry
+    )
     admin = load_participant(home, "Org1", "admin", PASSPHRASE)
     ca = CertificateAuthority.load(home.ca_dir("Org1"), PASSPHRASE)
     return Network(home, node, admin, clock, ca)

@@ -22,6 +22,7 @@ from tetherai.api.log_redaction import install_log_redaction
 from tetherai.api.proxies import trust_proxies
 from tetherai.api.routes import (
     auth,
+    channel,
     envelopes,
     keys,
     ledger,
@@ -124,6 +125,7 @@ def create_app(
         auth.router,
         keys.router,
         people.router,
+        channel.router,
         ledger.router,
         envelopes.router,
         projects.router,

@@ -18,6 +18,7 @@ from tetherai.cli._common import (
     JsonOption,
     console,
     err_console,
+    print_error,
     print_json,
     resolve_home,
     run,
@@ -86,6 +87,7 @@ def show(
         ("head block hash", info["head_hash"]),
         ("last block time", _time(info["last_block_ts"])),
         ("genesis hash", info["genesis_hash"]),
+        ("ledger format", info["ledger_format"]),
         (
             "latest checkpoint",
             "-"
@@ -230,7 +232,7 @@ def verify(
         try:
             notes.append(path.read_text())
         except OSError as error:
-            err_console.print(f"[bold red]error:[/] cannot read {path}: {error}")
+            print_error(f"cannot read {path}: {error}")
             raise typer.Exit(EXIT_USAGE) from None
 
     def replay(store: SqliteLedgerStore, name: str) -> VerificationReport:

@@ -8,12 +8,13 @@ peer (and an auditor) can see what was attempted and why it was refused.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from hashlib import sha256
+from typing import cast
 
 from tetherai.crypto.errors import CanonicalizationError
-from tetherai.crypto.jcs import JSONValue, canonicalize
+from tetherai.crypto.jcs import JSONValue, canonical_form, canonicalize
 from tetherai.crypto.signature import PublicKey
 from tetherai.ledger.contract import (
     ChannelRules,
@@ -24,13 +25,25 @@ from tetherai.ledger.contract import (
     StateReader,
 )
 from tetherai.ledger.errors import ContractError, TxInvalid
+from tetherai.ledger.results import results_commitment
 from tetherai.ledger.signatures import PendingChecks
 from tetherai.ledger.state import BlockState
 from tetherai.ledger.transaction import Envelope
 
-__all__ = ["BlockOutcome", "TxResult", "execute_block", "validate_envelope"]
+__all__ = [
+    "CRASHED",
+    "BlockOutcome",
+    "TxResult",
+    "crashed_message",
+    "execute_block",
+    "validate_envelope",
+]
 
 MAX_RESULT_BYTES = 256 * 1024
+CRASHED = "contract.crashed"
+"""The code of a tx whose contract raised something other than a refusal (a contract bug)."""
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +58,9 @@ class TxResult:
     writes: dict[str, JSONValue | None] = field(default_factory=dict)
     result: JSONValue = None
     encoded: bytes = b""  # JCS of to_json(), set once by the executor
+    plain: bool = False
+    """The result holds no float and no character above U+D7FF, so ``json.dumps`` writes each
+    of its values canonically (``crypto.jcs.CanonicalForm.plain``)."""
 
     def to_json(self) -> dict[str, JSONValue]:
         if not self.valid:
@@ -72,8 +88,11 @@ def _invalid_document(tx_id: str, code: str, message: str) -> dict[str, JSONValu
 class BlockOutcome:
     results: list[TxResult]
     writes: dict[str, JSONValue | None]
-    results_hash: str
     keys: dict[str, PublicKey]  # cert_sha256 -> public key of every creator authenticated
+
+    def results_hash(self, ledger_format: int) -> str:
+        """The block's results commitment in ``ledger_format`` (see ``ledger.results``)."""
+        return results_commitment([result.encoded for result in self.results], ledger_format)
 
 
 def validate_envelope(
@@ -162,9 +181,7 @@ def execute_block(
         if result.valid:
             overlay.apply(result.writes)
         results.append(result)
-    # JCS of a list is its elements' JCS joined by commas, so each result is encoded once.
-    encoded = b"[" + b",".join(result.encoded for result in results) + b"]"
-    return BlockOutcome(results, overlay.writes, sha256(encoded).hexdigest(), keys)
+    return BlockOutcome(results, overlay.writes, keys)
 
 
 def _execute_one(
@@ -199,23 +216,42 @@ def _execute_one(
         function = registry.function(tx.contract, version, tx.fn, "transaction")
         args = function.bind(tx.args)
         view = ContractStateView(state, function.namespaces)
-        context = Context(tx_id, identity, block_number, block_ts, view)
+        context = Context(tx_id, identity, block_number, block_ts, view, registry.installed)
         returned = function.method(context, **args)
     except (TxInvalid, ContractError) as error:
         return _invalid(tx_id, error.code, error.message)
-    except Exception as error:  # a bug in contract code: deterministic, so the same everywhere
-        message = f"contract raised {type(error).__name__}: {error}"[:500]
-        return _invalid(tx_id, "contract.crashed", message)
+    except Exception:  # a bug in contract code
+        # The exception's text (and sometimes its type) differs between Python versions, so
+        # it stays in this peer's log: the result, and so the state root, must be the same
+        # on every interpreter that replays this block.
+        _log.warning(
+            "tx %s: %s.%s raised an unexpected error", tx_id, tx.contract, tx.fn, exc_info=True
+        )
+        return _invalid(tx_id, CRASHED, crashed_message(tx.contract, tx.fn))
     try:
-        encoded = canonicalize(_valid_document(tx_id, version, view.writes, returned))
+        form = canonical_form(_valid_document(tx_id, version, view.writes, returned))
     except CanonicalizationError as error:
         return _invalid(
             tx_id, "contract.bad_output", f"contract output is not canonical JSON: {error}"
         )
-    if len(encoded) > MAX_RESULT_BYTES:
-        message = f"contract output is {len(encoded)} bytes; the limit is {MAX_RESULT_BYTES}"
+    if len(form.data) > MAX_RESULT_BYTES:
+        message = f"contract output is {len(form.data)} bytes; the limit is {MAX_RESULT_BYTES}"
         return _invalid(tx_id, "contract.output_too_large", message)
-    return TxResult(tx_id, True, None, None, version, view.writes, returned, encoded)
+    # What peers keep and later txs read is the value the canonical bytes denote (a float
+    # 2.0 a contract computed reads back as 2), the same on a live peer and in a replay.
+    document = cast(dict[str, JSONValue], form.value)
+    writes = cast(dict[str, JSONValue | None], document["writes"])
+    return TxResult(
+        tx_id, True, None, None, version, writes, document["result"], form.data, form.plain
+    )
+
+
+def crashed_message(contract: str, fn: str) -> str:
+    """The recorded reason of a crashed tx: stable, whatever the interpreter said."""
+    return (
+        f"contract {contract} failed in {fn} with an unexpected error (a bug in the contract); "
+        "the tx changed nothing"
+    )
 
 
 def _invalid(tx_id: str, code: str, message: str) -> TxResult:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from tetherai.errors import TetherError
 from tetherai.identity.roles import Role
@@ -144,6 +145,7 @@ class Accounts:
             self._notify(
                 target,
                 tx_id,
+                {"event": "reset", "by": f"{by.username}@{by.org}"},
                 f"{by.username}@{by.org} reset your password: every key of yours is revoked; "
                 "set a new password with the link you were given to get a new one.",
             )
@@ -179,6 +181,7 @@ class Accounts:
             self._notify(
                 user,
                 tx_id,
+                {"event": "enabled", "by": f"{by.username}@{by.org}"},
                 f"{by.username}@{by.org} enabled your account again: a new key is made for you "
                 "when you sign in; register your CLI keys again.",
             )
@@ -233,7 +236,7 @@ class Accounts:
             f"A new key of yours was enrolled after a password reset authorized by {by} "
             f"(tx {tx_id[:12]}). If you did not set a new password, tell another org admin now."
         )
-        self._notify(user, tx_id, text)
+        self._notify(user, tx_id, {"event": "replaced", "by": str(by)}, text)
         if self._mailer is not None and user.email:
             try:
                 self._mailer.send(user.email, "Your tetherai key was replaced", text)
@@ -266,5 +269,5 @@ class Accounts:
             raise
         return masked(user.email)
 
-    def _notify(self, user: UserInfo, tx_id: str, text: str) -> None:
-        self._notifications.notify_person(user.id, "keys_changed", text, tx_id)
+    def _notify(self, user: UserInfo, tx_id: str, detail: dict[str, Any], text: str) -> None:
+        self._notifications.notify_person(user.id, "keys_changed", text, tx_id, detail)

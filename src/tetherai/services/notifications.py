@@ -1,4 +1,4 @@
-"""Tell project members what happened: in-app notifications and org webhooks (issue 5 §8).
+"""Tell project members what happened: in-app notifications and org webhooks.
 
 Events come from committed blocks, through the projector, so a notification exists exactly when
 its tx is on the ledger: when a version changes state and when someone comments, each member of
@@ -24,10 +24,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from tetherai.errors import TetherError
+from tetherai.errors import InvalidInput
 from tetherai.ledger.state import StateReader
 from tetherai.services.db import Notification, SessionFactory, User, Webhook, transaction
 from tetherai.services.db.engine import reading
@@ -44,7 +44,7 @@ __all__ = ["Event", "NotificationService", "deliver_webhooks", "signature"]
 log = logging.getLogger("tetherai.notifications")
 
 
-class NotificationError(TetherError):
+class NotificationError(InvalidInput):
     code = "notifications.invalid"
 
 
@@ -56,6 +56,8 @@ class Event:
     tx_id: str
     text: str
     ts: int
+    detail: dict[str, Any] | None = None
+    """The event as data (who, which move, the comment): see ``Notification.detail``."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -65,6 +67,7 @@ class Event:
             "tx_id": self.tx_id,
             "text": self.text,
             "ts": self.ts,
+            "detail": self.detail,
         }
 
 
@@ -103,6 +106,7 @@ def record_events(
                         tx_id=event.tx_id,
                         text=event.text,
                         read_at=None,
+                        detail=event.detail,
                     )
                 )
         delivered.append((event, orgs))
@@ -191,14 +195,18 @@ class NotificationService:
                     "version": n.version_ref,
                     "tx_id": n.tx_id,
                     "text": n.text,
+                    "detail": n.detail,
                     "read": n.read_at is not None,
                 }
                 for n in rows
             ]
 
-    def notify_person(self, user_id: int, kind: str, text: str, tx_id: str) -> None:
+    def notify_person(
+        self, user_id: int, kind: str, text: str, tx_id: str, detail: dict[str, Any] | None = None
+    ) -> None:
         """Tell one person something about their own account (their keys), tied to the tx
-        that did it; it belongs to no project."""
+        that did it; it belongs to no project. ``text`` is the English record, ``detail`` what
+        the pages word in the reader's language."""
         with transaction(self._sessions) as session:
             session.add(
                 Notification(
@@ -210,8 +218,19 @@ class NotificationService:
                     tx_id=tx_id,
                     text=text[:2000],
                     read_at=None,
+                    detail=detail,
                 )
             )
+
+    def unread_count(self, user_id: int) -> int:
+        """How many of the person's notifications are unread."""
+        with transaction(self._reads) as session:
+            found = session.scalar(
+                select(func.count())
+                .select_from(Notification)
+                .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+            )
+            return int(found or 0)
 
     def mark_read(self, user_id: int, notification_id: int) -> bool:
         with transaction(self._sessions) as session:
@@ -225,6 +244,18 @@ class NotificationService:
                 .values(read_at=self._clock())
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def mark_all_read(self, user_id: int, *, up_to: int | None = None) -> int:
+        """Mark every unread notification of the person read (only those with an id up to
+        ``up_to`` when given: what the person saw, not one that arrived since); return how many."""
+        where = [Notification.user_id == user_id, Notification.read_at.is_(None)]
+        if up_to is not None:
+            where.append(Notification.id <= up_to)
+        with transaction(self._sessions) as session:
+            result = session.execute(
+                update(Notification).where(*where).values(read_at=self._clock())
+            )
+            return int(result.rowcount)  # type: ignore[attr-defined]
 
     def add_webhook(self, org: str, url: str, created_by: int) -> tuple[int, str]:
         """Register an org webhook; returns its id and the HMAC secret (shown once).

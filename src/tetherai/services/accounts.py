@@ -29,7 +29,7 @@ from tetherai.ledger.errors import TxInvalid
 from tetherai.services.auth import AuthService, UserInfo
 from tetherai.services.custody import KeyCustody
 from tetherai.services.keys import LedgerPort, enrol_web_key, pending_invitation
-from tetherai.services.mail import Mailer, MailError, masked
+from tetherai.services.mail import Mailer, MailError, NoAddress, masked
 from tetherai.services.notifications import NotificationService
 from tetherai.services.txs import Signer
 
@@ -99,9 +99,8 @@ class Accounts:
             and no ``email``; ``mail.failed``: the invitation is void), TxRefused.
         """
         if self._mailer is not None and not email:
-            raise MailError(
+            raise NoAddress(
                 "give the person's e-mail address: the invitation link is sent there",
-                code="mail.no_address",
                 hint="This server e-mails one-time links; nobody else sees them.",
             )
         issued = self._auth.invite(
@@ -134,9 +133,8 @@ class Accounts:
         """
         target = self._auth.get_user(user_id)
         if self._mailer is not None and not target.email:
-            raise MailError(
+            raise NoAddress(
                 f"{target.username} has no e-mail address to send the reset link to",
-                code="mail.no_address",
                 hint="The person adds one on their profile; an admin cannot set it for them.",
             )
         issued = self._auth.create_password_reset(target, by_admin=by)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from tetherai import errors
 from tetherai.crypto.errors import CryptoError
 from tetherai.crypto.jcs import JSONValue
 from tetherai.crypto.signature import (
@@ -48,6 +49,8 @@ __all__ = [
     "KeyInfo",
     "KeyRefused",
     "LedgerPort",
+    "NoSuchKey",
+    "WebKey",
     "enrol_web_key",
     "list_keys",
     "pending_invitation",
@@ -57,10 +60,36 @@ __all__ = [
 
 
 class KeyRefused(TetherError):
-    """A key request the service refuses before any tx: ``keys.bad_key`` (422),
-    ``keys.exists`` (409), ``keys.not_found`` (404), ``keys.web_key`` (409)."""
+    """A key request the service refuses before any tx.
+
+    KeyRefused          keys.error
+    ├── BadKey          keys.bad_key     422  not a PEM Ed25519/P-256 key, or a bad name
+    ├── KeyExists       keys.exists      409  registered already
+    ├── NoSuchKey       keys.not_found   404  not a key of this person
+    └── WebKey          keys.web_key     409  the web key is replaced by a reset, not revoked
+    """
 
     code = "keys.error"
+
+
+class BadKey(errors.InvalidInput, KeyRefused):
+    code = "keys.bad_key"
+    hint = "Export the public key as PEM (-----BEGIN PUBLIC KEY-----)."
+
+
+class KeyExists(errors.Conflict, KeyRefused):
+    code = "keys.exists"
+    hint = "Generate a new key pair for a new registration."
+
+
+class NoSuchKey(errors.NotFound, KeyRefused):
+    code = "keys.not_found"
+    hint = "tether key list shows your keys."
+
+
+class WebKey(errors.Conflict, KeyRefused):
+    code = "keys.web_key"
+    hint = "Ask your org admin for a password reset if it may be compromised."
 
 
 class LedgerPort(Protocol):
@@ -164,21 +193,13 @@ def register_key(
     try:
         public_key = load_public_key_pem(public_key_pem.encode("ascii"))
     except (CryptoError, UnicodeEncodeError) as error:
-        raise KeyRefused(
-            "not a PEM Ed25519 or P-256 public key",
-            code="keys.bad_key",
-            hint="Export the public key as PEM (-----BEGIN PUBLIC KEY-----).",
-        ) from error
+        raise BadKey("not a PEM Ed25519 or P-256 public key") from error
     name = name.strip()
     if not 1 <= len(name) <= 100:
-        raise KeyRefused("a key's name must be 1 to 100 characters", code="keys.bad_key")
+        raise BadKey("a key's name must be 1 to 100 characters", hint="Name it after the machine.")
     fingerprint = public_key_fingerprint(public_key)
     if custody.public_key_registered(fingerprint):
-        raise KeyRefused(
-            "this public key is already registered",
-            code="keys.exists",
-            hint="Generate a new key pair for a new registration.",
-        )
+        raise KeyExists("this public key is already registered")
     check_possession(public_key, user.org, user.username, proof)
     certificate = ledger.ca.issue(
         participant_id=user.username, role=user.role, public_key=public_key, now=_now(ledger)
@@ -250,13 +271,9 @@ def revoke_key(
     mine = {k.cert_sha256: k for k in list_keys(ledger, custody, user)}
     key = mine.get(cert_sha256)
     if key is None:
-        raise KeyRefused(f"you have no key {cert_sha256[:12]}", code="keys.not_found")
+        raise NoSuchKey(f"you have no key {cert_sha256[:12]}")
     if key.kind == "web":
-        raise KeyRefused(
-            "this is your web key: the server replaces it when your password is reset",
-            code="keys.web_key",
-            hint="Ask your org admin for a password reset if it may be compromised.",
-        )
+        raise WebKey("this is your web key: the server replaces it when your password is reset")
     result = ledger.act(
         signer, "membership", "revoke", {"cert_sha256": cert_sha256, "reason": reason}
     )

@@ -15,35 +15,59 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Protocol
 
-from tetherai.errors import TetherError
+from tetherai import errors
 
-__all__ = ["MailError", "Mailer", "SmtpMailer", "SmtpSettings", "check_address", "masked"]
+__all__ = [
+    "BadAddress",
+    "MailError",
+    "MailFailed",
+    "Mailer",
+    "NoAddress",
+    "SmtpMailer",
+    "SmtpSettings",
+    "check_address",
+    "masked",
+]
 
 _ADDRESS = re.compile(r"[^@\s<>\"',;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
 MAX_ADDRESS = 254
 
 
-class MailError(TetherError):
-    """``mail.failed`` (the server could not hand the message over: 503), ``mail.bad_address``
-    (422), ``mail.no_address`` (409: the person has no address to send a link to)."""
+class MailError(errors.TetherError):
+    """E-mail could not be sent, or not to that person.
 
+    MailError               mail.error
+    ├── MailFailed          mail.failed       503  the mail server did not take it: retry
+    ├── BadAddress          mail.bad_address  422  not an e-mail address
+    └── NoAddress           mail.no_address   409  the person has no address to send a link to
+    """
+
+    code = "mail.error"
+
+
+class MailFailed(errors.Unavailable, MailError):
     code = "mail.failed"
     hint = "Check the server's SMTP settings and try again."
+
+
+class BadAddress(errors.InvalidInput, MailError):
+    code = "mail.bad_address"
+    hint = "Give an address such as name@example.org."
+
+
+class NoAddress(errors.Conflict, MailError):
+    code = "mail.no_address"
 
 
 def check_address(value: str) -> str:
     """A plausible e-mail address (one ``@``, a host name, no spaces), trimmed.
 
     Raises:
-        MailError: ``mail.bad_address``.
+        BadAddress: it is not one.
     """
     value = value.strip()
     if len(value) > MAX_ADDRESS or not _ADDRESS.fullmatch(value) or "." not in value[-64:]:
-        raise MailError(
-            f"{value[:60]!r} is not an e-mail address",
-            code="mail.bad_address",
-            hint="Give an address such as name@example.org.",
-        )
+        raise BadAddress(f"{value[:60]!r} is not an e-mail address")
     return value
 
 
@@ -58,7 +82,7 @@ class Mailer(Protocol):
         """Hand a plain-text message for ``to`` to the mail server.
 
         Raises:
-            MailError: the server refused it or could not be reached.
+            MailFailed: the server refused it or could not be reached.
         """
         ...
 
@@ -81,10 +105,8 @@ class SmtpMailer:
 
     def __init__(self, settings: SmtpSettings) -> None:
         if settings.security not in ("starttls", "tls", "none"):
-            raise MailError(
-                f"unknown SMTP security {settings.security!r}",
-                code="mail.bad_settings",
-                hint="Use starttls, tls or none.",
+            raise MailFailed(
+                f"unknown SMTP security {settings.security!r}", hint="Use starttls, tls or none."
             )
         self._settings = settings
 
@@ -113,7 +135,7 @@ class SmtpMailer:
                     client.login(settings.username, settings.password)
                 client.send_message(message)
         except (OSError, smtplib.SMTPException) as error:
-            raise MailError(
+            raise MailFailed(
                 f"the mail server {settings.host}:{settings.port} did not take the message "
                 f"({type(error).__name__})"
             ) from error

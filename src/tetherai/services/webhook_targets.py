@@ -19,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from tetherai.errors import TetherError
+from tetherai.errors import InvalidInput
 
 __all__ = [
     "Resolver",
@@ -36,7 +36,7 @@ Resolver = Callable[[str, int], Sequence[str]]
 TIMEOUT_S = 5.0
 
 
-class WebhookTargetRefused(TetherError):
+class WebhookTargetRefused(InvalidInput):
     code = "notifications.bad_target"
     hint = (
         "Point the webhook at a public http(s) address; an internal receiver must be allowed by "

@@ -27,6 +27,7 @@ SELF_SERVICE = {
     "/api/v1/auth/reset",
     "/api/v1/me/email",
     "/api/v1/me/notifications/{notification_id}/read",
+    "/api/v1/me/notifications/read",
     "/api/v1/me/tokens",
     "/api/v1/me/tokens/{token_id}",
     "/api/v1/ledger/verify",
@@ -196,6 +197,9 @@ def _every_write_is_refused(
         ("post", "/api/v1/admin/users/{user_id}/password-reset"): None,
         ("post", "/api/v1/admin/webhooks"): {"url": "https://hooks.example/x"},
         ("delete", "/api/v1/admin/webhooks/{webhook_id}"): None,
+        ("post", "/api/v1/channel/proposals"): {"change": "remove_org", "args": {"org": "Org1"}},
+        ("post", "/api/v1/channel/proposals/{proposal}/approve"): None,
+        ("post", "/api/v1/channel/proposals/{proposal}/withdraw"): None,
         ("post", "/api/v1/envelopes"): sign_transaction(tx, key).to_json(),
         ("post", "/api/v1/me/keys"): {
             "name": "laptop",
@@ -261,6 +265,7 @@ def _every_write_is_refused(
         "member_org": "Org1",
         "member_id": "carol",
         "cert_sha256": me.cert_sha256,
+        "proposal": "ab" * 32,
     }
     count = cast.net.node.peer.store.tx_count
     for (method, path), body in bodies.items():

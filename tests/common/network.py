@@ -12,6 +12,7 @@ from tetherai.crypto.signature import Algorithm
 from tetherai.identity.ca import CertificateAuthority
 from tetherai.identity.roles import Role
 from tetherai.ledger.checkpoint import CosignatureSigner, NoteSigner
+from tetherai.ledger.contract import ContractRegistry
 from tetherai.ledger.executor import TxResult
 from tetherai.ledger.transaction import Envelope
 from tetherai.ordering.solo import cut_block
@@ -113,7 +114,13 @@ class Network:
         self.node.close()
 
 
-def make_network(root: Path, *, max_txs: int = 1000, max_wait: float = 0.01) -> Network:
+def make_network(
+    root: Path,
+    *,
+    max_txs: int = 1000,
+    max_wait: float = 0.01,
+    registry: ContractRegistry | None = None,
+) -> Network:
     clock = FakeClock()
     home = NetworkHome(root / "home")
     init_network(
@@ -125,7 +132,9 @@ def make_network(root: Path, *, max_txs: int = 1000, max_wait: float = 0.01) -> 
         now_ms=clock(),
         kdf_rounds=TEST_KDF_ROUNDS,
     )
-    node = open_node(home, PASSPHRASE, max_txs=max_txs, max_wait=max_wait, clock=clock)
+    node = open_node(
+        home, PASSPHRASE, max_txs=max_txs, max_wait=max_wait, clock=clock, registry=registry
+    )
     admin = load_participant(home, "Org1", "admin", PASSPHRASE)
     ca = CertificateAuthority.load(home.ca_dir("Org1"), PASSPHRASE)
     return Network(home, node, admin, clock, ca)

@@ -9,10 +9,20 @@ from tetherai.contracts.errors import (
     NotFound,
     NotPermitted,
 )
+from tetherai.contracts.governance import (
+    ChannelGovernance,
+    Tally,
+    tally,
+)
 from tetherai.contracts.membership import (
     CHANNEL_KEY,
     Membership,
+)
+from tetherai.contracts.membership_rules import (
     MembershipRules,
+)
+from tetherai.contracts.membership_v1 import (
+    MembershipV1,
 )
 from tetherai.contracts.model_version import (
     RELATIONS,
@@ -64,6 +74,7 @@ __all__ = [
     "MONITORING_STATUSES",
     "RELATIONS",
     "RULES",
+    "ChannelGovernance",
     "Conflict",
     "ContractError",
     "Criterion",
@@ -71,6 +82,7 @@ __all__ = [
     "InvalidTransition",
     "Membership",
     "MembershipRules",
+    "MembershipV1",
     "ModelVersion",
     "NotFound",
     "NotPermitted",
@@ -81,6 +93,7 @@ __all__ = [
     "Review",
     "Rule",
     "Status",
+    "Tally",
     "Workflow",
     "action_probes",
     "apply_transition",
@@ -94,5 +107,6 @@ __all__ = [
     "full_git_commit",
     "genesis_versions",
     "project_policy",
+    "tally",
     "version_status",
 ]

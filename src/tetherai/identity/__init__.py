@@ -16,6 +16,7 @@ if TYPE_CHECKING:
         parse_participant_certificate,
         validate_name,
         verify_issued_by,
+        verify_org_ca,
     )
     from tetherai.identity.errors import CertificateError, IdentityError, KeyFileError
     from tetherai.identity.keys import (
@@ -45,6 +46,7 @@ __all__ = [
     "parse_participant_certificate",
     "validate_name",
     "verify_issued_by",
+    "verify_org_ca",
     "write_certificate",
     "write_private_key",
 ]

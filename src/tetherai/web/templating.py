@@ -10,6 +10,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
+from tetherai.names import NAME_PATTERN
 from tetherai.web import wording
 from tetherai.web.i18n import gettext, ngettext
 
@@ -82,6 +83,7 @@ environment.install_gettext_callables(gettext, ngettext, newstyle=True)  # type:
 environment.filters["when"] = _when
 environment.filters["short"] = _short
 environment.filters["size"] = _size
+environment.globals["name_pattern"] = NAME_PATTERN  # the one name rule, as an HTML pattern
 environment.filters["with_tx_link"] = _with_tx_link
 environment.globals.update(
     describe=wording.describe,

@@ -19,12 +19,14 @@ from tetherai.contracts.membership import MembershipRules
 from tetherai.ledger.checkpoint import CosignatureVerifier, NoteVerifier, open_note
 from tetherai.ordering.etcd import ChainKeys, EtcdOrderer
 from tetherai.services.cluster.etcd_members import free_port
-from tetherai.services.cluster.setup import join_org
+from tetherai.services.cluster.joining import join_org
 from tetherai.services.network import ParticipantKey, load_participant
 
 pytestmark = pytest.mark.integration
 
 OLD = ["peer0.Org1", "peer0.Org2", "peer0.Org3"]
+# Four orgs by then: Org4 proposes its peer, two others approve (3 of 4 is the majority).
+APPROVERS = ["--by", "Org1", "--by", "Org2"]
 NEW = "peer0.Org4"
 
 
@@ -56,7 +58,7 @@ def write_until_compacted_past(
 def add_peer_cli(cluster: Cluster, api: str) -> Result:
     return CliRunner().invoke(
         app,
-        ["network", "add-peer", NEW, "--api", api, "--home", str(cluster.home.root)],
+        ["network", "add-peer", NEW, "--api", api, *APPROVERS, "--home", str(cluster.home.root)],
         env={"TETHER_PASSPHRASE": PASSPHRASE.decode()},
     )
 
@@ -76,20 +78,21 @@ def test_a_new_orgs_peer_joins_catches_up_cosigns_and_takes_writes(cluster: Clus
     for name in OLD:
         cluster.start_peer(name)
     write_until_compacted_past(cluster, orderer, admin, 0, "before")
-    join_org(
+    joined = join_org(
         cluster.home,
         "Org4",
         admin_id="admin",
-        by_org="Org1",
+        by=["Org1", "Org2"],  # two of the three orgs: a majority
         passphrase=PASSPHRASE,
         now_ms=int(time.time() * 1000),
         kdf_rounds=TEST_KDF_ROUNDS,
     )
+    assert joined.applied and joined.approvals == ["Org1", "Org2"]
     api = f"127.0.0.1:{free_port()}"
     toml = cluster.home.cluster_config_path.read_text()
     result = add_peer_cli(cluster, api)
     assert result.exit_code == 0, result.stderr
-    assert f"{NEW} of Org4 joined channels main" in result.stdout
+    assert f"add peer {NEW}: applied in channel main" in result.stdout
     added_at = orderer.peer.head.height - 1  # the block of add_peer
     members = [node.name for node in MembershipRules().peers(orderer.peer.store)]
     assert members == [*OLD, NEW]

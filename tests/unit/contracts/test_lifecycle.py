@@ -513,28 +513,6 @@ def test_the_domain_ledger_replays_to_the_same_state(cast: Cast) -> None:
     assert report.state_root == cast.net.node.peer.head.state_root
 
 
-def test_org_admins_add_orgs_and_upgrade_contracts(cast: Cast) -> None:
-    from datetime import UTC, datetime
-
-    from tetherai.identity.ca import CertificateAuthority
-    from tetherai.identity.certificate import certificate_to_pem
-
-    ca = CertificateAuthority.create(
-        "Org2", now=datetime.fromtimestamp(cast.net.clock() / 1000, tz=UTC)
-    )
-    pem = certificate_to_pem(ca.certificate).decode()
-    refused = cast.call("stake1", "membership", "add_org", org="Org2", ca_cert=pem)
-    assert not refused.valid and "only an org admin" in (refused.message or "")
-    cast.ok("admin", "membership", "add_org", org="Org2", ca_cert=pem)
-    assert not cast.call("admin", "membership", "add_org", org="Org2", ca_cert=pem).valid
-    cast.ok("admin", "membership", "upgrade_contract", contract="notary", version="2")
-    # No peer has notary v2 installed: later notary txs are refused, naming why.
-    from tetherai.ledger.errors import TxRejected
-
-    with pytest.raises(TxRejected, match="not installed here"):
-        cast.net.notarize(cast["author"])
-
-
 def test_invited_participants_enrol_their_own_key(cast: Cast) -> None:
     from datetime import UTC, datetime
 

@@ -27,6 +27,7 @@ from tetherai.api.runtime import Runtime
 from tetherai.contracts.commits import check_commit
 from tetherai.contracts.policy import ARTIFACT_KINDS
 from tetherai.errors import TetherError
+from tetherai.names import is_name
 from tetherai.services.db import VersionProjection
 from tetherai.services.experiment_logs import read_experiment_log
 from tetherai.storage import ArtifactSpec
@@ -37,7 +38,6 @@ from tetherai.web.routes._abilities import may_register
 router = APIRouter()
 
 ARTIFACT_ROWS = 4
-VERSION_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._\-]{0,63}"
 _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]")
 
 
@@ -90,7 +90,6 @@ def new_version_page(
         rows=range(ARTIFACT_ROWS),
         failed=_failed_versions(rt, project),
         replaces=replaces,
-        version_pattern=VERSION_PATTERN,
     )
 
 
@@ -182,7 +181,7 @@ def _experiment(
 
 def _create(rt: Runtime, form: PageForm, form_data: Any, project: str) -> tuple[str, str]:
     version = form.get("version")
-    if not re.fullmatch(VERSION_PATTERN, version):
+    if not is_name(version):
         raise ApiError(
             422,
             gettext(

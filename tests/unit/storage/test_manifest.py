@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from tetherai.storage import (
-    ARTIFACT_KINDS,
     ArtifactEntry,
     FileEntry,
     ManifestError,
@@ -19,6 +18,7 @@ from tetherai.storage import (
     parse_tree,
     tree_bytes,
 )
+from tetherai.vocabulary import ARTIFACT_KINDS
 
 A = "a" * 64
 B = "b" * 64

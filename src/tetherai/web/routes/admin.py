@@ -108,9 +108,8 @@ def _secret(request: Request, form: PageForm, run: Any, kind: str) -> Response:
         sent_to=issued["sent_to"],
         person=issued["user"],
         expires_at=issued["expires_at"],
-        link=None
-        if token is None
-        else f"{runtime_of(request).settings.link_base()}{path}?token={token}",
+        # shown to the admin who asked, on this very site (e-mailed links use TETHER_PUBLIC_URL)
+        link=None if token is None else f"{str(request.base_url).rstrip('/')}{path}?token={token}",
     )
 
 

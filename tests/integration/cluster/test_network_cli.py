@@ -29,7 +29,7 @@ def tether(*args: str) -> tuple[int, str, str]:
 
 def write_config(path: Path, etcd: EtcdCluster) -> None:
     urls = ", ".join(f'"{url}"' for url in etcd.endpoints)
-    lines = ['channel = "main"', f"etcd = [{urls}]"]
+    lines = ['channel = "main"', f"etcd = [{urls}]", f'etcd_ca = "{etcd.tls_dir}"']
     for org in ("Org1", "Org2", "Org3"):
         lines += ["[[orgs]]", f'name = "{org}"', 'admin = "admin"']
         lines += ["[[peers]]", f'name = "peer0.{org}"', f'org = "{org}"']
@@ -103,7 +103,7 @@ def test_init_bootstrap_start_status_and_add_an_org(tmp_path: Path, etcd: EtcdCl
 
 def test_a_bad_config_is_refused_clearly(tmp_path: Path) -> None:
     config = tmp_path / "cluster.toml"
-    config.write_text('channel = "main"\netcd = ["http://127.0.0.1:1"]\n[[orgs]]\nname = "Org1"\n')
+    config.write_text('channel = "main"\netcd = ["https://127.0.0.1:1"]\n[[orgs]]\nname = "Org1"\n')
     code, _, err = tether("network", "init", "--config", str(config), "--home", str(tmp_path / "n"))
     assert code != 0
     assert "cluster config is missing or has a bad field" in err

@@ -12,7 +12,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from tetherai.contracts.membership import MembershipRules
@@ -22,10 +22,10 @@ from tetherai.ledger.peer import Peer
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.ordering.errors import OrderingError
 from tetherai.ordering.etcd import EtcdOrderer
-from tetherai.ordering.etcd_client import EtcdClient
 from tetherai.services.cluster.follower import PeerFollower
 from tetherai.services.cluster.server import serve_orderer, serve_peer
 from tetherai.services.cluster.setup import ClusterHome, node_key
+from tetherai.services.cluster.tls import NodeClients
 
 __all__ = ["close_peer", "main", "open_channel_peer", "run_orderer", "run_peer"]
 
@@ -37,8 +37,9 @@ def _wait_for_signal() -> None:
     stop.wait()
 
 
-# Given the follower of the peer's first channel, start something on it; return its stopper.
-ApiStarter = Callable[[PeerFollower], Callable[[], None]]
+# Given the follower of the peer's first channel and the peer's clients of other nodes, start
+# something on it; return its stopper.
+ApiStarter = Callable[[PeerFollower, NodeClients], Callable[[], None]]
 
 
 def run_peer(
@@ -49,17 +50,22 @@ def run_peer(
     the project's API and pages on the first of them (see ``api_node``)."""
     config = home.cluster_config()
     spec = config.peer(name)
-    client = EtcdClient(config.etcd)
+    client = home.etcd_client(name, passphrase)
     key = node_key(home, name, passphrase)
-    followers = {
-        channel: PeerFollower(home, config, name, channel, key=key, client=client)
-        for channel in config.channels_of(spec.org)
-    }
-    server = serve_peer(followers, [orderer.url for orderer in config.orderers])
+    identity = home.tls_identity(name, passphrase)
+    followers: dict[str, PeerFollower] = {}
+    # Whom it trusts when it calls another node: the member orgs on its own ledger copies.
+    clients = NodeClients(identity, lambda org: member_ca(followers.values(), org))
+    for channel in config.channels_of(spec.org):
+        followers[channel] = PeerFollower(
+            home, config, name, channel, key=key, client=client, clients=clients
+        )
+    server = serve_peer(followers, config.orderers, identity=identity, clients=clients)
     for follower in followers.values():
         follower.start()
     print(f"peer {name} serving channels {', '.join(followers)} on {spec.url}", flush=True)
-    stop_api = serve_api(next(iter(followers.values()))) if serve_api is not None else None
+    first = next(iter(followers.values()))
+    stop_api = serve_api(first, clients) if serve_api is not None else None
     try:
         _wait_for_signal()
     finally:
@@ -69,7 +75,17 @@ def run_peer(
         server.server_close()
         for follower in followers.values():
             follower.close()
+        clients.close()
         client.close()
+
+
+def member_ca(followers: Iterable[PeerFollower], org: str) -> str | None:
+    """``org``'s CA certificate, if it is a member of one of these followers' channels."""
+    for follower in followers:
+        found = MembershipRules().member_cas(follower.store.reader()).get(org)
+        if found is not None:
+            return found
+    return None
 
 
 def open_channel_peer(home: ClusterHome, node: str, channel: str) -> Peer:
@@ -91,15 +107,22 @@ def run_orderer(
     """Order every channel whose leader lease this orderer wins (campaigning for each)."""
     config = home.cluster_config()
     spec = config.orderer(name)
-    client = EtcdClient(config.etcd)
+    client = home.etcd_client(name, passphrase)
     key = node_key(home, name, passphrase)
     leading: dict[str, EtcdOrderer] = {}
+    opened: dict[str, Peer] = {}
     stopping = threading.Event()
-    server = serve_orderer(spec.host_port, lambda: dict(leading))
+    server = serve_orderer(
+        spec.host_port,
+        lambda: dict(leading),
+        identity=home.tls_identity(name, passphrase),
+        ledgers=lambda: {channel: peer.store.reader() for channel, peer in dict(opened).items()},
+    )
     print(f"orderer {name} standing by on {spec.url}", flush=True)
 
     def campaign(channel: str) -> None:
         peer = open_channel_peer(home, name, channel)
+        opened[channel] = peer
         while not stopping.is_set():
             try:
                 orderer = EtcdOrderer(
@@ -117,6 +140,7 @@ def run_orderer(
             leading[channel] = orderer
             print(f"orderer {name} leads channel {channel}", flush=True)
             return
+        opened.pop(channel, None)
         close_peer(peer)
 
     threads = [

@@ -10,8 +10,11 @@ from tetherai.contracts.errors import (
     NotPermitted,
 )
 from tetherai.contracts.governance import (
+    CHANGES,
     ChannelGovernance,
     Tally,
+    check_change,
+    describe,
     tally,
 )
 from tetherai.contracts.membership import (
@@ -69,6 +72,7 @@ from tetherai.contracts.workflow import (
 __all__ = [
     "APPROVED",
     "ARTIFACT_KINDS",
+    "CHANGES",
     "CHANNEL_KEY",
     "DEFAULT_POLICY",
     "MONITORING_STATUSES",
@@ -100,10 +104,12 @@ __all__ = [
     "available_actions",
     "check_artifacts",
     "check_can_register",
+    "check_change",
     "check_commit",
     "check_transition",
     "default_contracts",
     "default_registry",
+    "describe",
     "full_git_commit",
     "genesis_versions",
     "project_policy",

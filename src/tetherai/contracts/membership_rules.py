@@ -161,6 +161,14 @@ class MembershipRules:
             if isinstance(record, dict) and record.get("removed") is None
         }
 
+    def known_orgs(self, state: StateReader) -> set[str]:
+        """Every org the channel ever had, removed ones too."""
+        return {
+            str(record["org"])
+            for _, record in state.scan("membership/org/")
+            if isinstance(record, dict)
+        }
+
     def max_skew_ms(self, state: StateReader) -> int:
         config = state.get(CHANNEL_KEY)
         return channel_limit(config if isinstance(config, dict) else {}, "max_skew_ms")

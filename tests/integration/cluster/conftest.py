@@ -29,6 +29,7 @@ from tetherai.services.cluster.setup import (
     node_key,
 )
 from tetherai.services.cluster.tls import NodeClients
+from tetherai.services.cluster.trust import NodeTrust
 from tetherai.services.network import ParticipantKey, load_participant
 
 pytestmark = pytest.mark.integration
@@ -92,11 +93,17 @@ class Cluster:
         leading[channel] = orderer
         if name not in self.servers:
             address = self.config.orderer(name).host_port
+            trust = NodeTrust(
+                self.home,
+                self.config.orderer(name).org,
+                lambda: {c: o.peer.store.reader() for c, o in dict(leading).items()},
+                [spec.name for spec in self.config.channels],
+            )
             self.servers[name] = serve_orderer(
                 address,
                 lambda: dict(leading),
                 identity=self.home.tls_identity(name, PASSPHRASE),
-                ledgers=lambda: {c: o.peer.store.reader() for c, o in dict(leading).items()},
+                trust=trust,
             )
         return orderer
 

@@ -30,7 +30,8 @@ def node_status(
         )
     except (httpx.HTTPError, ValueError):
         return None
-    return data if "error" not in data else None
+    # A refusal has the error shape; a peer's status has an ``error`` field of its own.
+    return None if isinstance(data.get("error"), dict) else data
 
 
 class Operator:

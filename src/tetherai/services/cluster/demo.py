@@ -2,7 +2,9 @@
 
 Everything runs as real processes on 127.0.0.1 in a temporary directory (or ``--root``):
 Org1's AI engineer creates a project and registers a version, Org2's MLOps engineer verifies
-and deploys it, Org3's stakeholder accepts it; each writes through its own org's peer. The
+and deploys it, Org3's stakeholder accepts it; each writes through its own org's peer (over
+mutual TLS; etcd only with client certificates). A change of the channel proposed by one org's
+admin then waits until a majority of the orgs approved it. The
 demo ends by checking that the three peers hold the same state root and that each cosigned
 the orderer's checkpoint, then prints one ``cluster-demo: ok`` line.
 """
@@ -32,6 +34,7 @@ from tetherai.ledger.checkpoint import (
 from tetherai.services.cluster.client import node_status
 from tetherai.services.cluster.config import ChannelSpec, ClusterConfig, NodeSpec, OrgSpec
 from tetherai.services.cluster.etcd_members import EtcdCluster, free_port
+from tetherai.services.cluster.governance import sign_change
 from tetherai.services.cluster.processes import NodeProcesses
 from tetherai.services.cluster.setup import (
     ClusterHome,
@@ -184,6 +187,23 @@ def channels(
     say("channel credit: Org1 notarized a contract; peer0.Org3 has it, peer0.Org2 holds no copy")
 
 
+def governance(home: ClusterHome, say: Callable[[str], None]) -> None:
+    """A change of channel main waits for a majority of its orgs' admins, then applies."""
+    args = {"max_skew_ms": 120_000}
+    first = sign_change(
+        home, "main", "set_limits", args, by=["Org1"], passphrase=PASSPHRASE, now_ms=_now()
+    )
+    if first.applied:
+        raise DemoFailed("one org's admin changed a channel of three orgs alone")
+    say(f"Org1's admin proposed to {first.change}: it waits ({', '.join(first.approvals)} of 3)")
+    second = sign_change(
+        home, "main", "set_limits", args, by=["Org3"], passphrase=PASSPHRASE, now_ms=_now()
+    )
+    if not second.applied:
+        raise DemoFailed(f"a majority's approval did not apply the change: {second.describe()}")
+    say("Org3's admin approved: a majority of the orgs, so the change applied in that tx")
+
+
 def _wait_same_height(
     config: ClusterConfig, clients: NodeClients, timeout: float = 30
 ) -> list[dict[str, Any]]:
@@ -240,6 +260,7 @@ def run_demo(root: Path, say: Callable[[str], None] = print) -> str:
         say("nodes call each other over mutual TLS with their orgs' certificates")
         project = life_cycle(home, config, say, tools)
         channels(home, config, say, tools)
+        governance(home, say)
         statuses = _wait_same_height(config, tools["Org1"])
         roots = {s["state_root"] for s in statuses}
         if len(roots) != 1 or any(s["divergent"] for s in statuses):

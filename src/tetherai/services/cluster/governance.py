@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tetherai.contracts._channel_changes import describe
+from tetherai.contracts.governance import check_change
+from tetherai.contracts.registry import default_registry
 from tetherai.identity.certificate import load_certificate_pem, parse_participant_certificate
 from tetherai.services.cluster.client import Operator
 from tetherai.services.cluster.config import (
@@ -116,7 +117,9 @@ def sign_change(
     config.channel_spec(channel)
     if not by:
         raise ConfigError("name the org(s) whose admin signs: --by ORG")
-    change = describe(fn, args)
+    # Refused here before anyone signs (an upgrade to a version this code lacks); the
+    # contract checks everything again.
+    change = check_change(fn, args, default_registry().installed)
     outcome = Outcome(channel, change.id, change.summary)
     for org in by:
         _org(config, org)

@@ -12,7 +12,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 
 from tetherai.contracts.membership import MembershipRules
@@ -26,6 +26,7 @@ from tetherai.services.cluster.follower import PeerFollower
 from tetherai.services.cluster.server import serve_orderer, serve_peer
 from tetherai.services.cluster.setup import ClusterHome, node_key
 from tetherai.services.cluster.tls import NodeClients
+from tetherai.services.cluster.trust import NodeTrust
 
 __all__ = ["close_peer", "main", "open_channel_peer", "run_orderer", "run_peer"]
 
@@ -54,13 +55,16 @@ def run_peer(
     key = node_key(home, name, passphrase)
     identity = home.tls_identity(name, passphrase)
     followers: dict[str, PeerFollower] = {}
-    # Whom it trusts when it calls another node: the member orgs on its own ledger copies.
-    clients = NodeClients(identity, lambda org: member_ca(followers.values(), org))
-    for channel in config.channels_of(spec.org):
+    channels = config.channels_of(spec.org)
+    trust = NodeTrust(
+        home, spec.org, lambda: {c: f.store.reader() for c, f in followers.items()}, channels
+    )
+    clients = NodeClients(identity, trust.ca_of)
+    for channel in channels:
         followers[channel] = PeerFollower(
             home, config, name, channel, key=key, client=client, clients=clients
         )
-    server = serve_peer(followers, config.orderers, identity=identity, clients=clients)
+    server = serve_peer(followers, config.orderers, identity=identity, clients=clients, trust=trust)
     for follower in followers.values():
         follower.start()
     print(f"peer {name} serving channels {', '.join(followers)} on {spec.url}", flush=True)
@@ -77,15 +81,6 @@ def run_peer(
             follower.close()
         clients.close()
         client.close()
-
-
-def member_ca(followers: Iterable[PeerFollower], org: str) -> str | None:
-    """``org``'s CA certificate, if it is a member of one of these followers' channels."""
-    for follower in followers:
-        found = MembershipRules().member_cas(follower.store.reader()).get(org)
-        if found is not None:
-            return found
-    return None
 
 
 def open_channel_peer(home: ClusterHome, node: str, channel: str) -> Peer:
@@ -112,12 +107,16 @@ def run_orderer(
     leading: dict[str, EtcdOrderer] = {}
     opened: dict[str, Peer] = {}
     stopping = threading.Event()
-    server = serve_orderer(
-        spec.host_port,
-        lambda: dict(leading),
-        identity=home.tls_identity(name, passphrase),
-        ledgers=lambda: {channel: peer.store.reader() for channel, peer in dict(opened).items()},
+    trust = NodeTrust(
+        home,
+        spec.org,
+        lambda: {channel: peer.store.reader() for channel, peer in dict(opened).items()},
+        [channel.name for channel in config.channels],
     )
+    server = serve_orderer(
+        spec.host_port, lambda: dict(leading), identity=home.tls_identity(name, passphrase),
+        trust=trust,
+    )  # fmt: skip
     print(f"orderer {name} standing by on {spec.url}", flush=True)
 
     def campaign(channel: str) -> None:

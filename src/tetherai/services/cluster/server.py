@@ -17,14 +17,13 @@ from __future__ import annotations
 import json
 import socket
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import httpx
 
-from tetherai.contracts.membership_rules import MembershipRules
 from tetherai.errors import TetherError
 from tetherai.ledger.errors import TxRejected
 from tetherai.ledger.executor import TxResult
@@ -35,12 +34,12 @@ from tetherai.ordering.etcd import EtcdOrderer, encode_block
 from tetherai.services.cluster.config import NodeSpec
 from tetherai.services.cluster.follower import PeerFollower, stored_block
 from tetherai.services.cluster.tls import Caller, ContextCache, NodeClients, TlsIdentity, caller_of
+from tetherai.services.cluster.trust import NodeTrust
 
 __all__ = ["HttpError", "serve_orderer", "serve_peer"]
 
 Handler = Callable[[str, dict[str, list[str]], Any, Caller], tuple[int, Any]]
 HANDSHAKE_TIMEOUT = 10.0
-_RULES = MembershipRules()
 
 
 class HttpError(TetherError):
@@ -153,18 +152,13 @@ def _server(address: tuple[str, int], handle: Handler, tls: ContextCache) -> Thr
     return server
 
 
-def _require_member(store: StateReader, caller: Caller, channel: str) -> None:
-    if caller.org not in _RULES.member_cas(store):
+def _require_member(trust: NodeTrust, store: StateReader, caller: Caller, channel: str) -> None:
+    if not trust.allows(store, caller):
         raise HttpError(
             403,
             f"{caller.name} of {caller.org} is not a node of a member org of channel {channel}",
             code="cluster.not_a_member",
         )
-
-
-def trusted_cas(stores: Iterable[StateReader]) -> list[str]:
-    """The CA certificates of every member org of these ledgers' channels."""
-    return sorted({pem for store in stores for pem in _RULES.member_cas(store).values()})
 
 
 def _not_found(route: str) -> HttpError:
@@ -186,6 +180,7 @@ def serve_peer(
     *,
     identity: TlsIdentity,
     clients: NodeClients,
+    trust: NodeTrust,
 ) -> ThreadingHTTPServer:
     """One endpoint for a peer's channels (a ``channel`` parameter; default: its first)."""
     first = next(iter(followers.values()))
@@ -199,7 +194,7 @@ def serve_peer(
                 code="cluster.no_channel",
                 hint="ask a peer of an org that is a member of that channel",
             )
-        _require_member(found.store.reader(), caller, found.channel)
+        _require_member(trust, found.store.reader(), caller, found.channel)
         return found
 
     def handle(
@@ -211,7 +206,7 @@ def serve_peer(
             status["channels"] = {
                 name: f.status()
                 for name, f in followers.items()
-                if caller.org in _RULES.member_cas(f.store.reader())
+                if trust.allows(f.store.reader(), caller)
             }
             return 200, status
         if route == "GET /blocks":
@@ -247,8 +242,7 @@ def serve_peer(
             return _forward(clients, orderers, body)
         raise _not_found(route)
 
-    tls = ContextCache(identity, lambda: trusted_cas(f.store.reader() for f in followers.values()))
-    return _server(first.spec.host_port, handle, tls)
+    return _server(first.spec.host_port, handle, ContextCache(identity, trust.server_cas))
 
 
 def _forward(clients: NodeClients, orderers: Sequence[NodeSpec], body: Any) -> tuple[int, Any]:
@@ -273,22 +267,21 @@ def serve_orderer(
     orderers: Callable[[], dict[str, EtcdOrderer]],
     *,
     identity: TlsIdentity,
-    ledgers: Callable[[], dict[str, StateReader]],
+    trust: NodeTrust,
     timeout: float = 60,
 ) -> ThreadingHTTPServer:
-    """An orderer process's endpoint: one :class:`EtcdOrderer` per channel it leads;
-    ``ledgers``: its own copy of each channel's ledger (whose member orgs may call it)."""
+    """An orderer process's endpoint: one :class:`EtcdOrderer` per channel it leads; ``trust``
+    reads its own copy of each channel's ledger (whose member orgs may call it)."""
 
     def handle(
         route: str, query: dict[str, list[str]], body: Any, caller: Caller
     ) -> tuple[int, Any]:
         current = orderers()
         if route == "GET /status":
-            known = ledgers()
             channels = {
                 name: {"leader": o.is_leader, "height": o.peer.head.height}
                 for name, o in current.items()
-                if name in known and caller.org in _RULES.member_cas(known[name])
+                if trust.allows(o.peer.store.reader(), caller)
             }
             leader = any(c["leader"] for c in channels.values())
             return 200, {"leader": leader, "channels": channels}
@@ -301,7 +294,7 @@ def serve_orderer(
                     f"this orderer does not lead channel {envelope.tx.channel}",
                     code="cluster.standby",
                 )
-            _require_member(orderer.peer.store.reader(), caller, envelope.tx.channel)
+            _require_member(trust, orderer.peer.store.reader(), caller, envelope.tx.channel)
             result = orderer.submit(envelope).result(timeout=timeout)
             # Which block holds it: a peer's API waits for its own copy of that block.
             stored = orderer.peer.store.reader().tx(result.tx_id)
@@ -310,5 +303,4 @@ def serve_orderer(
             return 200, answer
         raise _not_found(route)
 
-    tls = ContextCache(identity, lambda: trusted_cas(ledgers().values()))
-    return _server(address, handle, tls)
+    return _server(address, handle, ContextCache(identity, trust.server_cas))

@@ -364,6 +364,7 @@ def _replay_blocks(
             registry=registry,
             signatures=pending,
             known_tx_ids=seen.intersection,
+            log_crashes=False,
         )
         if number == 0:
             after = BlockState(replay.state)

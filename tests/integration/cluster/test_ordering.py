@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -198,8 +199,9 @@ def test_a_standby_orderer_takes_over_when_the_leader_dies(cluster: Cluster) -> 
             return bool(channels.get("main", {}).get("leader"))
 
         wait_until(leading, message="the first orderer did not become leader")
+        before: Any = notarize(admin, "before")
         answer = cluster.http(spec.name).post(
-            f"{spec.url}/txs", json=notarize(admin, "before").to_json(), timeout=PATIENCE
+            f"{spec.url}/txs", json=before.to_json(), timeout=PATIENCE
         )
         assert answer.status_code == 200 and answer.json()["valid"], answer.text
         # A standby cannot lead while the first holds the lease.

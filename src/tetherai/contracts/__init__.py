@@ -51,6 +51,7 @@ from tetherai.contracts.registry import (
 from tetherai.contracts.review import (
     MONITORING_STATUSES,
     Review,
+    ReviewV2,
     action_probes,
 )
 from tetherai.contracts.workflow import (
@@ -91,6 +92,7 @@ __all__ = [
     "Project",
     "Quorum",
     "Review",
+    "ReviewV2",
     "Rule",
     "Status",
     "Tally",

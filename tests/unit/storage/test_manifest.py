@@ -8,7 +8,6 @@ import json
 import pytest
 
 from tetherai.storage import (
-    ARTIFACT_KINDS,
     ArtifactEntry,
     FileEntry,
     ManifestError,
@@ -18,6 +17,7 @@ from tetherai.storage import (
     parse_tree,
     tree_bytes,
 )
+from tetherai.vocabulary import ARTIFACT_KINDS
 
 A = "a" * 64
 B = "b" * 64

@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -197,9 +198,8 @@ def test_a_standby_orderer_takes_over_when_the_leader_dies(cluster: Cluster) -> 
             return bool(channels.get("main", {}).get("leader"))
 
         wait_until(leading, message="the first orderer did not become leader")
-        answer = httpx.post(
-            f"{spec.url}/txs", json=notarize(admin, "before").to_json(), timeout=PATIENCE
-        )  # type: ignore[attr-defined]
+        before: Any = notarize(admin, "before")
+        answer = httpx.post(f"{spec.url}/txs", json=before.to_json(), timeout=PATIENCE)
         assert answer.status_code == 200 and answer.json()["valid"], answer.text
         # A standby cannot lead while the first holds the lease.
         with pytest.raises(Exception, match="did not become leader"):

@@ -35,7 +35,7 @@ def test_an_admin_sees_a_proposal_and_its_approval_applies_it(
     # The approval is the admin's own signature on the same change.
     record = cast.net.node.peer.query("membership", "proposal", {"id": proposal})
     stamp = record["approvals"]["Org1"]  # type: ignore[index,call-overload]
-    stored = cast.net.node.peer.store.reader().tx(stamp["tx_id"])
+    stored = cast.net.node.peer.store.reader().tx(str(stamp["tx_id"]))
     assert stored is not None
     tx = Envelope.from_bytes(stored.envelope).tx
     assert (tx.creator.id, tx.fn, dict(tx.args)) == ("admin", "set_policy", {"approval": "ALL"})

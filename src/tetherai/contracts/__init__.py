@@ -51,6 +51,7 @@ from tetherai.contracts.registry import (
 )
 from tetherai.contracts.review import (
     Review,
+    ReviewV2,
     action_probes,
 )
 from tetherai.contracts.transitions import (
@@ -93,6 +94,7 @@ __all__ = [
     "Project",
     "Quorum",
     "Review",
+    "ReviewV2",
     "Rule",
     "Tally",
     "Workflow",

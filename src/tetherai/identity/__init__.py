@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         load_private_key,
         write_certificate,
         write_private_key,
+        write_tls_private_key,
     )
     from tetherai.identity.possession import (
         POSSESSION_PURPOSE,
@@ -71,6 +72,7 @@ __all__ = [
     "verify_org_ca",
     "write_certificate",
     "write_private_key",
+    "write_tls_private_key",
 ]
 
 __getattr__, __dir__ = lazy_exports(__name__, __file__)

@@ -67,8 +67,11 @@ if TYPE_CHECKING:
         NotPermitted,
     )
     from tetherai.contracts.governance import (
+        CHANGES,
         ChannelGovernance,
         Tally,
+        check_change,
+        describe,
         tally,
     )
     from tetherai.contracts.membership import (
@@ -105,6 +108,7 @@ if TYPE_CHECKING:
     )
     from tetherai.contracts.review import (
         Review,
+        ReviewV2,
         action_probes,
     )
     from tetherai.contracts.transitions import (
@@ -125,6 +129,7 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "CHANGES",
     "CHANNEL_KEY",
     "CODE_REPO",
     "COMMENT",
@@ -165,6 +170,7 @@ __all__ = [
     "Project",
     "Quorum",
     "Review",
+    "ReviewV2",
     "Rule",
     "Tally",
     "Text",
@@ -178,6 +184,7 @@ __all__ = [
     "check_artifact_kind",
     "check_artifacts",
     "check_can_register",
+    "check_change",
     "check_changes",
     "check_commit",
     "check_method",
@@ -190,6 +197,7 @@ __all__ = [
     "create_version",
     "default_contracts",
     "default_registry",
+    "describe",
     "full_git_commit",
     "genesis_versions",
     "latest_verification",

@@ -17,9 +17,8 @@ from tetherai.contracts.errors import InvalidArgument
 from tetherai.contracts.model_version import check_artifacts, check_experiments
 from tetherai.contracts.policy import Policy
 from tetherai.contracts.project import FACTSHEET_TEXTS, _factsheet
-from tetherai.contracts.workflow import Status
 from tetherai.crypto.jcs import canonicalize
-from tetherai.vocabulary import ARTIFACT_KINDS
+from tetherai.vocabulary import ARTIFACT_KINDS, Status
 
 MAX_SAFE = 2**53 - 1
 STATUSES = tuple(Status)

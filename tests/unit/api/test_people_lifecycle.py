@@ -85,6 +85,10 @@ def test_a_reset_ends_every_token_session_and_key_and_the_new_key_says_why(
         assert reset.status_code == 201, reset.text
         assert cli.get("/api/v1/auth/me").status_code == 401  # the old token is dead
         assert carol.get("/api/v1/auth/me").status_code == 401  # and the session
+        old_password = client.post(
+            "/api/v1/auth/login", json={"username": "carol", "password": PASSWORD}
+        )
+        assert old_password.status_code == 401  # and the password, until the link is used
         refused = client.post(
             "/api/v1/envelopes", json=envelope(client, "Org1", "carol", cert, key)
         )

@@ -272,8 +272,10 @@ class People(ServiceBase):
     ) -> IssuedPasswordReset:
         """A one-time token with which the user sets a new password (earlier ones stop working).
 
-        Their sessions end and their API tokens are revoked at once: their keys are revoked on
-        the ledger in the same step (``services.accounts.reset_person``).
+        Their password stops working, their sessions end and their API tokens are revoked at
+        once (the account may be in someone else's hands): until the link is used nobody signs
+        in as them. Their keys are revoked on the ledger in the same step
+        (``services.accounts.Accounts.reset``).
 
         Raises:
             NotPermitted: ``by_admin`` is not an enabled org admin of the user's org.
@@ -287,6 +289,7 @@ class People(ServiceBase):
             now = self._now()
             use_up(session, PasswordReset, target.id, now)
             end_credentials(session, target.id, now)
+            target.password_hash, target.updated_at = None, now
             expires = now + timedelta(hours=expires_in_hours)
             session.add(
                 PasswordReset(

@@ -14,7 +14,7 @@ from tetherai.identity.ca import CertificateAuthority
 from tetherai.ledger.executor import TxResult
 from tetherai.ledger.peer import Peer
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
-from tetherai.ordering.solo import SoloOrderer
+from tetherai.ordering.base import Orderer
 from tetherai.services import ledger_info
 from tetherai.services.accounts import Accounts
 from tetherai.services.artifacts import Artifacts
@@ -79,7 +79,7 @@ class Runtime:
         return self.node.peer
 
     @property
-    def orderer(self) -> SoloOrderer:
+    def orderer(self) -> Orderer:
         return self.node.orderer
 
     def act(self, signer: Signer, contract: str, fn: str, args: Mapping[str, Any]) -> TxResult:

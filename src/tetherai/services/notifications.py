@@ -32,7 +32,7 @@ from tetherai.services.db.engine import reading
 
 __all__ = ["Event", "NotificationService", "deliver_webhooks", "signature"]
 
-log = logging.getLogger("tetherai.notifications")
+log = logging.getLogger(__name__)
 WEBHOOK_TIMEOUT_S = 5.0
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tetherai.errors import InvalidInput
+from tetherai.logs import LEVELS
 from tetherai.services.artifacts import StorageSettings
 
 __all__ = ["Settings", "SettingsError"]
@@ -54,6 +55,10 @@ class Settings:
     auth_cache_seconds: float = 2.0
     """How long a resolved session or API token is remembered in memory (0: not at all). A
     revocation in this process takes effect at once, one made by another process within this."""
+    log_json: bool = False
+    """Log as JSON lines (``TETHER_LOG_JSON=1``, ``tether serve --log-json``), else as text."""
+    log_level: str = "info"
+    """``debug``, ``info``, ``warning`` or ``error`` (``TETHER_LOG_LEVEL``)."""
 
     def storage(self) -> StorageSettings:
         """Where artifacts are stored (a local directory by default)."""
@@ -104,7 +109,16 @@ class Settings:
             port=port,
             secure_cookies=env.get("TETHER_SECURE_COOKIES", "0") == "1",
             hsts_seconds=_int(env, "TETHER_HSTS_SECONDS", 0),
+            log_json=env.get("TETHER_LOG_JSON", "0") == "1",
+            log_level=_log_level(env),
         )
+
+
+def _log_level(env: Mapping[str, str]) -> str:
+    level = env.get("TETHER_LOG_LEVEL", "info").lower()
+    if level not in LEVELS:
+        raise SettingsError(f"TETHER_LOG_LEVEL must be one of {', '.join(LEVELS)}")
+    return level
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

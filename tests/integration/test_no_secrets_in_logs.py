@@ -111,8 +111,8 @@ def test_the_server_log_holds_no_secret(tmp_path: Path, log_format: str) -> None
     text = log.read_text()
     if log_format == "json":
         documents = [json.loads(line) for line in text.splitlines() if line]
-        accepted = [d for d in documents if d.get("path", "").startswith("/accept?")]
-        assert [d["path"] for d in accepted] == ["/accept?token=[redacted]"]
+        links = [d for d in documents if d.get("path", "").startswith("/accept?")]
+        assert [d["path"] for d in links] == ["/accept?token=[redacted]"]
         assert any(d["logger"] == "tetherai.api.app" for d in documents)  # the server's own
     else:
         assert "GET /accept?token=[redacted]" in text  # the access log is on, and redacted

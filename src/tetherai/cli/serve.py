@@ -30,6 +30,7 @@ def serve(
     """
     import uvicorn
 
+    from tetherai.api.proxies import SERVER_OPTIONS
     from tetherai.logs import log_config
     from tetherai.web.app import create_web_app
 
@@ -54,4 +55,5 @@ def serve(
         host=settings.host,
         port=settings.port,
         log_config=log_config(json_lines=settings.log_json, level=settings.log_level),
+        **SERVER_OPTIONS,  # forwarded headers only from TETHER_TRUSTED_PROXIES
     )

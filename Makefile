@@ -30,14 +30,9 @@ run: install
 	bash scripts/install-system-deps.sh $(RUN_PACKAGES)
 	bash scripts/run-demo.sh "$(BIN)" "$(DEMO_HOME)"
 
+# Lint, types, layers and the whole suite; ends with the 20 slowest tests and the wall time.
 test: install system-deps
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
-	$(BIN)/lint-imports
-	$(BIN)/mypy
-	$(BIN)/pytest --cov=tetherai --cov-report=term:skip-covered -p no:cacheprovider
-	@echo "coverage of crypto/ and ledger/ (must be at least 90%):"
-	$(BIN)/coverage report --include='*/tetherai/crypto/*,*/tetherai/ledger/*' --fail-under=90 | tail -1
+	bash scripts/run-tests.sh "$(BIN)"
 
 # The exact pins of constraints.txt, from what .venv holds now: after changing a dependency in
 # pyproject.toml, `.venv/bin/pip install -e '.[dev]'` (it may move other packages), then this.

@@ -5,13 +5,12 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.common.s3_server import S3Server, running_s3_server
+from tests.common.s3_server import S3Server
 from tetherai.storage import (
     AccessDenied,
     ArtifactSpec,
@@ -34,9 +33,8 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="session")
-def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
-    with running_s3_server(tmp_path_factory.mktemp("seaweedfs")) as server:
-        yield server
+def s3_server(s3: S3Server) -> S3Server:
+    return s3  # the one SeaweedFS of the run (tests/integration/conftest.py)
 
 
 @pytest.fixture

@@ -19,6 +19,10 @@ def serve(
     create_secret: Annotated[
         bool, typer.Option("--init-secret", help="Create the server secret if missing.")
     ] = False,
+    log_json: Annotated[
+        bool,
+        typer.Option("--log-json", help="Log as JSON lines on stderr (also TETHER_LOG_JSON=1)."),
+    ] = False,
 ) -> None:
     """Run the web pages and the REST API for this network home.
 
@@ -27,6 +31,7 @@ def serve(
     import uvicorn
 
     from tetherai.api.proxies import SERVER_OPTIONS
+    from tetherai.logs import log_config
     from tetherai.web.app import create_web_app
 
     root = resolve_home(home)
@@ -37,15 +42,18 @@ def serve(
         env["TETHER_HOST"] = host
     if port:
         env["TETHER_PORT"] = str(port)
+    if log_json:
+        env["TETHER_LOG_JSON"] = "1"
     settings = run(lambda: Settings.from_env(env, home=root))
-    console.print(
-        f"tetherai serving {root} at [bold]http://{settings.host}:{settings.port}/[/] "
-        f"(sign in there; the API is described at /docs)"
-    )
+    if not settings.log_json:  # JSON logs stay JSON: the server logs where it serves instead
+        console.print(
+            f"tetherai serving {root} at [bold]http://{settings.host}:{settings.port}/[/] "
+            f"(sign in there; the API is described at /docs)"
+        )
     uvicorn.run(
         create_web_app(settings),
         host=settings.host,
         port=settings.port,
-        log_level="info",
+        log_config=log_config(json_lines=settings.log_json, level=settings.log_level),
         **SERVER_OPTIONS,  # forwarded headers only from TETHER_TRUSTED_PROXIES
     )

@@ -42,8 +42,6 @@ from tetherai.services.custody import (
 from tetherai.services.db import SealedKey, make_engine, make_session_factory, transaction
 from tetherai.services.settings import Settings
 
-pytest_plugins = ["tests.common.postgres"]
-
 PASSWORD = "alice's long password"
 NOW = datetime(2026, 9, 21, tzinfo=UTC)
 

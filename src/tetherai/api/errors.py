@@ -103,6 +103,8 @@ _AUTH_CODES = {
     "auth.not_found": 404,
     "auth.conflict": 409,
     "storage.digest_mismatch": 409,
+    # The server's own stored copy is damaged: not the caller's fault (an operator repairs it).
+    "storage.corrupted": 500,
     "storage.not_found": 404,
     "storage.bad_input": 422,
     "storage.bad_manifest": 422,

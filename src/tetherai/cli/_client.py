@@ -15,7 +15,16 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from tetherai.cli._common import EXIT_FAILURE, EXIT_USAGE, err_console, print_json
+from tetherai.cli._common import (
+    EXIT_FAILURE,
+    EXIT_USAGE,
+    json_errors,
+    print_error,
+    print_json,
+)
+from tetherai.cli._common import (
+    JsonOption as JsonOption,  # the commands that talk to a server import it from here
+)
 from tetherai.client.client import Client
 from tetherai.client.config import KEY_FILE, ClientConfig, default_config_dir, load_config
 from tetherai.client.errors import ClientError, ServerError
@@ -40,17 +49,23 @@ PassphraseFileOption = Annotated[
         help="File holding the passphrase of your key (default: $TETHER_PASSPHRASE, or a prompt).",
     ),
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
 def config_dir(option: Path | None) -> Path:
     return option.expanduser() if option is not None else default_config_dir()
 
 
-def fail(message: str, hint: str = "", code: int = EXIT_USAGE) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
-    if hint:
-        err_console.print(f"[yellow]hint:[/] {hint}", highlight=False)
+def fail(
+    message: str,
+    hint: str = "",
+    code: int = EXIT_USAGE,
+    *,
+    error_code: str = "",
+    details: dict[str, Any] | None = None,
+) -> typer.Exit:
+    """Report an error (lines, or JSON with ``--json``); return the exit to raise."""
+    fallback = "cli.bad_input" if code == EXIT_USAGE else "cli.failure"
+    print_error(message, hint=hint, code=error_code or fallback, details=details)
     return typer.Exit(code)
 
 
@@ -83,7 +98,13 @@ def call(function: Callable[[], T]) -> T:
             raise
         tx_id = error.details.get("tx_id") if isinstance(error, ServerError) else None
         hint = error.hint + (f" (refused tx {tx_id} is on the ledger)" if tx_id else "")
-        raise fail(error.message, hint.strip(), exit_code(error)) from None
+        raise fail(
+            error.message,
+            hint.strip(),
+            exit_code(error),
+            error_code=error.code,
+            details=dict(error.details),
+        ) from None
 
 
 def read_secret(file: Path | None, env: str, prompt: str, *, what: str, option: str) -> bytes:
@@ -139,12 +160,16 @@ def tx_line(answer: dict[str, Any]) -> str:
 
 
 def run_app(app: typer.Typer, args: Sequence[str] | None = None) -> None:
-    """Run the CLI; a usage error is one ``error:`` line and exit code 2 (no box, no traceback)."""
+    """Run the CLI; a usage error is one ``error:`` line (a JSON error object with
+    ``--json``) and exit code 2 (no box, no traceback)."""
+    argv = list(sys.argv[1:] if args is None else args)
+    as_json = "--json" in argv
+    json_errors(as_json)
     command = typer.main.get_command(app)
     try:
-        code = command.main(args=args, prog_name="tether", standalone_mode=False)
+        code = command.main(args=argv, prog_name="tether", standalone_mode=False)
     except typer.Abort:
-        err_console.print("[bold red]error:[/] aborted")
+        print_error("aborted", code="cli.aborted", as_json=as_json)
         sys.exit(EXIT_USAGE)
     except Exception as error:
         # Typer vendors click: its ClickException/UsageError are known by their shape here.
@@ -157,8 +182,11 @@ def run_app(app: typer.Typer, args: Sequence[str] | None = None) -> None:
         text = " ".join(str(message()).split())
         if not text:  # a group called alone has shown its help already
             sys.exit(exit_code)
-        err_console.print(
-            f"[bold red]error:[/] {text} (see '{where} --help')", highlight=False, soft_wrap=True
+        print_error(  # one line for people; the JSON object names the help too
+            f"{text} (see '{where} --help')",
+            code="cli.usage",
+            hint=f"see '{where} --help'" if as_json else "",
+            as_json=as_json,
         )
         sys.exit(exit_code)
     sys.exit(code if isinstance(code, int) else 0)

@@ -16,16 +16,20 @@ from tetherai.cli._common import (
     HomeOption,
     JsonOption,
     console,
+    json_errors,
+    print_error,
     print_json,
     resolve_home,
     run,
 )
+from tetherai.cli.admin import app as admin_app
 from tetherai.cli.audit import app as audit_app
 from tetherai.cli.db import app as db_app
 from tetherai.cli.doctor import doctor as doctor_command
 from tetherai.cli.ledger import app as ledger_app
 from tetherai.cli.lifecycle import register as register_lifecycle
 from tetherai.cli.network import app as network_app
+from tetherai.cli.objects import app as objects_app
 from tetherai.cli.serve import serve as serve_command
 from tetherai.crypto.signature import Algorithm
 from tetherai.services.home import NetworkHome
@@ -37,10 +41,20 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _start() -> None:
+    """Each command starts reporting errors as lines; its ``--json`` switches them to JSON."""
+    json_errors(False)
+
+
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(network_app, name="network")
+app.add_typer(admin_app, name="admin")
+app.add_typer(objects_app, name="objects")
 app.command(name="serve")(serve_command)
 app.command(name="doctor")(doctor_command)
 
@@ -51,7 +65,7 @@ def read_passphrase(passphrase_file: Path | None, *, confirm: bool) -> bytes:
         try:
             value = passphrase_file.read_bytes().rstrip(b"\r\n")
         except OSError as error:
-            typer.echo(f"error: cannot read the passphrase file: {error}", err=True)
+            print_error(f"cannot read the passphrase file: {error.strerror}", code="cli.bad_input")
             raise typer.Exit(EXIT_USAGE) from None
     elif "TETHER_PASSPHRASE" in os.environ:
         value = os.environ["TETHER_PASSPHRASE"].encode()
@@ -60,11 +74,14 @@ def read_passphrase(passphrase_file: Path | None, *, confirm: bool) -> bytes:
             "Passphrase for the private keys", hide_input=True, confirmation_prompt=confirm
         ).encode()
     else:
-        typer.echo("error: no passphrase given", err=True)
-        typer.echo("hint: pass --passphrase-file FILE or set TETHER_PASSPHRASE", err=True)
+        print_error(
+            "no passphrase given",
+            hint="pass --passphrase-file FILE or set TETHER_PASSPHRASE",
+            code="cli.bad_input",
+        )
         raise typer.Exit(EXIT_USAGE)
     if not value:
-        typer.echo("error: the passphrase is empty", err=True)
+        print_error("the passphrase is empty", code="cli.bad_input")
         raise typer.Exit(EXIT_USAGE)
     return value
 

@@ -6,7 +6,7 @@ import re
 
 from tetherai.client.errors import ClientError
 
-__all__ = ["parse_project", "parse_version"]
+__all__ = ["parse_project", "parse_ref", "parse_version"]
 
 _PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
@@ -30,3 +30,15 @@ def parse_version(ref: str) -> tuple[str, str]:
             hint="write it as ORG/PROJECT/VERSION, e.g. Org1/digits/v1",
         )
     return f"{parts[0]}/{parts[1]}", parts[2]
+
+
+def parse_ref(ref: str) -> tuple[str, str | None]:
+    """A project or a version: ``"Org1/digits"`` → ``("Org1/digits", None)``,
+    ``"Org1/digits/v1"`` → ``("Org1/digits", "v1")`` (what ``tether audit`` takes)."""
+    parts = ref.split("/")
+    if len(parts) not in (2, 3) or not all(_PART.fullmatch(p) for p in parts):
+        raise ClientError(
+            f"{ref!r} is not a project or version reference",
+            hint="write it as ORG/PROJECT or ORG/PROJECT/VERSION, e.g. Org1/digits/v1",
+        )
+    return f"{parts[0]}/{parts[1]}", parts[2] if len(parts) == 3 else None

@@ -119,7 +119,10 @@ class StoreCorrupted(StorageError):
     """A stored object does not match the digest it is stored under; it is left untouched."""
 
     code = "storage.corrupted"
-    hint = "The object store was altered outside tetherai; restore the object from a backup."
+    hint = (
+        "The server's object store holds a damaged copy: an operator puts the right bytes back "
+        "with 'tether objects repair FILE' on the server (the damaged copy is kept)."
+    )
 
 
 class DigestMismatch(StorageError):

@@ -18,6 +18,7 @@ from tetherai.contracts._common import PROJECT_ROLES
 from tetherai.contracts.policy import DEFAULT_POLICY
 from tetherai.contracts.project import CREATORS, FACTSHEET_TEXTS
 from tetherai.contracts.workflow import Status
+from tetherai.ledger.executor import TxResult
 from tetherai.services.access import readable_projects
 from tetherai.services.auth import UserInfo
 from tetherai.services.db import SessionFactory
@@ -82,9 +83,10 @@ def create_project(request: Request, form: Form) -> Response:
     args = {"name": form.get("name"), "domain": form.get("domain"), "details": form.get("details")}
     created: dict[str, Any] = {}
 
-    def run() -> None:
+    def run() -> TxResult:
         result = form.act("project", "create", args)
         created.update(result.result if isinstance(result.result, dict) else {})
+        return result
 
     response = attempt(
         request, run, done="/projects", message=_("Project created."), back="/projects"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create the project's virtual environment and install tetherai with its pinned dev tools.
+# Create the project's virtual environment and install tetherai with its dev tools, every
+# package at the exact version constraints.txt names (pyproject.toml only gives ranges).
 # Works on a fresh Debian 12 with only python3: installs python3-venv when it is missing.
 set -euo pipefail
 python=${1:-python3}
@@ -22,5 +23,6 @@ fi
 echo "Installing tetherai and its pinned Python packages into $venv (the first time takes a few minutes)..."
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
 # Not --quiet: pip names each package as it downloads and installs it, so the wait is visible.
-"$venv/bin/python" -m pip install --disable-pip-version-check --progress-bar on -e '.[dev]'
+"$venv/bin/python" -m pip install --disable-pip-version-check --progress-bar on \
+  -c constraints.txt -e '.[dev]'
 echo "Installed into $venv."

@@ -1,4 +1,4 @@
-"""Browser tests (issue 6): the real web app under uvicorn, driven by Debian's headless Chromium.
+"""Browser tests: the real web app under uvicorn, driven by Debian's headless Chromium.
 
 - ``site``: a real single-org network with three people of one org — alice (AI engineer),
   bob (MLOps engineer), carol (stakeholder) — and the org admin, each with a web account whose
@@ -27,12 +27,14 @@ from playwright.sync_api import (
     Page,
     Playwright,
     ViewportSize,
+    expect,
     sync_playwright,
 )
 
 from tests.common.accounts import web_account
 from tests.common.network import PASSPHRASE, Network, make_network
 from tests.common.server import serve
+from tests.common.waiting import PATIENCE
 from tetherai.identity.roles import Role
 from tetherai.services.custody import Argon2Parameters
 from tetherai.services.settings import Settings
@@ -148,6 +150,8 @@ def chromium(playwright: Playwright) -> Iterator[Browser]:
     """Debian's headless Chromium; closed when the test ends, whatever happened."""
     assert CHROMIUM.exists(), "install the Debian package chromium (make test does)"
     browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+    # A busy machine is slow, not wrong: expectations wait as long as every other wait.
+    expect.set_options(timeout=PATIENCE * 1000)
     try:
         yield browser
     finally:
@@ -198,6 +202,7 @@ def sign_in(
         locale=locale,
         viewport=viewport or LAPTOP,
     )
+    context.set_default_timeout(PATIENCE * 1000)
     page = context.new_page()
     page.goto("/signin")
     page.get_by_label("Username").fill(name)

@@ -1,4 +1,4 @@
-"""The whole life cycle through the pages, as three people, in Chromium (issue 6 "done means").
+"""The whole life cycle through the pages, as three people, in Chromium.
 
 alice (AI engineer) registers and submits a version by uploading its files; someone changes a
 byte of its model in the object store; bob (MLOps engineer) re-hashes it from the page and the

@@ -1,36 +1,27 @@
 """What the CLI commands that talk to a server share: config, client, secrets, errors, output.
 
 These commands are thin: parse, call one SDK method (``tetherai.client``), render. Errors are
-one ``error:`` line (and a ``hint:``) and an exit code: 2 for bad usage or input, 3 for the
-server, network or permissions, 1 only for a verification that found a difference.
+one ``error:`` line (and a ``hint:``) and the exit code the error's class declares
+(:func:`tetherai.errors.exit_code`; for an error relayed from the server, its status's).
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 
-from tetherai.cli._common import (
-    EXIT_FAILURE,
-    EXIT_USAGE,
-    json_errors,
-    print_error,
-    print_json,
-)
+from tetherai.cli._common import EXIT_USAGE, handle_errors, print_error, print_json
 from tetherai.cli._common import (
     JsonOption as JsonOption,  # the commands that talk to a server import it from here
 )
 from tetherai.client.client import Client
 from tetherai.client.config import KEY_FILE, ClientConfig, default_config_dir, load_config
-from tetherai.client.errors import ClientError, ServerError
 from tetherai.client.objects import S3Access
-from tetherai.errors import TetherError
-from tetherai.storage.errors import BadInput, BucketNotFound, ObjectNotFound
 
 T = TypeVar("T")
 
@@ -56,55 +47,18 @@ def config_dir(option: Path | None) -> Path:
 
 
 def fail(
-    message: str,
-    hint: str = "",
-    code: int = EXIT_USAGE,
-    *,
-    error_code: str = "",
-    details: dict[str, Any] | None = None,
+    message: str, hint: str = "", code: int = EXIT_USAGE, *, error_code: str = ""
 ) -> typer.Exit:
     """Report an error (lines, or JSON with ``--json``); return the exit to raise."""
     fallback = "cli.bad_input" if code == EXIT_USAGE else "cli.failure"
-    print_error(message, hint=hint, code=error_code or fallback, details=details)
+    print_error(message, hint, code=error_code or fallback)
     return typer.Exit(code)
 
 
-def exit_code(error: TetherError) -> int:
-    """2 when the caller's input is wrong, 3 when the server, network or permissions are.
-
-    A URI or path that names nothing (no such object, key or bucket) is the caller's input; a
-    store that refuses the credentials or cannot be reached is a permission or server error.
-    """
-    if isinstance(error, ServerError):
-        return EXIT_USAGE if error.is_input_error else EXIT_FAILURE
-    if isinstance(error, ClientError | BadInput | ObjectNotFound | BucketNotFound):
-        return EXIT_USAGE
-    # A contract's bad_argument raised here, before any tx (the abbreviated-commit check), and
-    # a training log that cannot be read are the caller's input too.
-    if (
-        error.code.startswith(("identity.", "experiments."))
-        or error.code == "contract.bad_argument"
-    ):
-        return EXIT_USAGE
-    return EXIT_FAILURE
-
-
 def call(function: Callable[[], T]) -> T:
-    """Run ``function``; a :class:`TetherError` becomes ``error:``/``hint:`` and an exit code."""
-    try:
+    """Run ``function``; a :class:`TetherError` becomes ``error:``/``hint:`` and its exit code."""
+    with handle_errors(os.environ.get("TETHER_DEBUG") == "1"):
         return function()
-    except TetherError as error:
-        if os.environ.get("TETHER_DEBUG") == "1":
-            raise
-        tx_id = error.details.get("tx_id") if isinstance(error, ServerError) else None
-        hint = error.hint + (f" (refused tx {tx_id} is on the ledger)" if tx_id else "")
-        raise fail(
-            error.message,
-            hint.strip(),
-            exit_code(error),
-            error_code=error.code,
-            details=dict(error.details),
-        ) from None
 
 
 def read_secret(file: Path | None, env: str, prompt: str, *, what: str, option: str) -> bytes:
@@ -157,36 +111,3 @@ def show(value: Any, json_output: bool, render: Callable[[Any], None]) -> None:
 
 def tx_line(answer: dict[str, Any]) -> str:
     return f"tx {answer.get('tx_id')}"
-
-
-def run_app(app: typer.Typer, args: Sequence[str] | None = None) -> None:
-    """Run the CLI; a usage error is one ``error:`` line (a JSON error object with
-    ``--json``) and exit code 2 (no box, no traceback)."""
-    argv = list(sys.argv[1:] if args is None else args)
-    as_json = "--json" in argv
-    json_errors(as_json)
-    command = typer.main.get_command(app)
-    try:
-        code = command.main(args=argv, prog_name="tether", standalone_mode=False)
-    except typer.Abort:
-        print_error("aborted", code="cli.aborted", as_json=as_json)
-        sys.exit(EXIT_USAGE)
-    except Exception as error:
-        # Typer vendors click: its ClickException/UsageError are known by their shape here.
-        message = getattr(error, "format_message", None)
-        exit_code = getattr(error, "exit_code", None)
-        if message is None or not isinstance(exit_code, int):
-            raise
-        context = getattr(error, "ctx", None)
-        where = getattr(context, "command_path", "") or "tether"
-        text = " ".join(str(message()).split())
-        if not text:  # a group called alone has shown its help already
-            sys.exit(exit_code)
-        print_error(  # one line for people; the JSON object names the help too
-            f"{text} (see '{where} --help')",
-            code="cli.usage",
-            hint=f"see '{where} --help'" if as_json else "",
-            as_json=as_json,
-        )
-        sys.exit(exit_code)
-    sys.exit(code if isinstance(code, int) else 0)

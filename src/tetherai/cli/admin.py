@@ -96,7 +96,7 @@ def create_user(
 
     Example: tether admin create-user --home ~/.tetherai --role org_admin --password-file pw.txt
     """
-    from tetherai.cli.main import read_passphrase
+    from tetherai.cli.init import read_passphrase
     from tetherai.services.enrolment import account_services, web_account_of_home
     from tetherai.services.home import NetworkHome
 

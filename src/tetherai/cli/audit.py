@@ -23,7 +23,6 @@ from tetherai.cli._bundles import load_bundle, read_text, verify
 from tetherai.cli._client import ConfigOption, PassphraseFileOption
 from tetherai.cli._common import (
     EXIT_DIFFERENCE,
-    EXIT_USAGE,
     HomeOption,
     JsonOption,
     err_console,
@@ -262,7 +261,6 @@ def interop(
     then, where the model is: model_signing verify key MODEL --signature model.sig --public_key signer.pub
     """
     from tetherai.crypto.signature import public_key_to_pem
-    from tetherai.errors import TetherError
     from tetherai.services.reports import report_content
     from tetherai.services.reports.interop import export as interop_export
     from tetherai.services.reports.interop import model_signing_bundle, signer_certificate
@@ -274,19 +272,16 @@ def interop(
     signer = (
         None if kind is not InteropFormat.sigstore else _signing_key(key, config, passphrase_file)
     )
-    try:
+
+    def make() -> bytes:
         content = report_content(verdict)
         if signer is None:
             document = interop_export(content, kind.value)
-            data = (json.dumps(document, indent=2, sort_keys=True) + "\n").encode()
-        else:
-            found = signer_certificate(bundle.read_bytes(), signer) if certificate else None
-            data = model_signing_bundle(content, signer, certificate=found)
-    except TetherError as error:
-        err_console.print(f"[bold red]error:[/] {error.message}", highlight=False)
-        if error.hint:
-            err_console.print(f"[yellow]hint:[/] {error.hint}", highlight=False)
-        raise typer.Exit(EXIT_USAGE) from None
+            return (json.dumps(document, indent=2, sort_keys=True) + "\n").encode()
+        found = signer_certificate(bundle.read_bytes(), signer) if certificate else None
+        return model_signing_bundle(content, signer, certificate=found)
+
+    data = run(make)  # an error exits with its own code (a bad bundle scope 2, ...)
     if output is None:
         sys.stdout.write(data.decode())
     else:

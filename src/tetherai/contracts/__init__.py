@@ -9,13 +9,22 @@ from tetherai.contracts.errors import (
     NotFound,
     NotPermitted,
 )
+from tetherai.contracts.governance import (
+    ChannelGovernance,
+    Tally,
+    tally,
+)
 from tetherai.contracts.membership import (
     CHANNEL_KEY,
     Membership,
+)
+from tetherai.contracts.membership_rules import (
     MembershipRules,
 )
+from tetherai.contracts.membership_v1 import (
+    MembershipV1,
+)
 from tetherai.contracts.model_version import (
-    RELATIONS,
     ModelVersion,
     check_artifacts,
     check_can_register,
@@ -24,7 +33,6 @@ from tetherai.contracts.notary import (
     Notary,
 )
 from tetherai.contracts.policy import (
-    ARTIFACT_KINDS,
     DEFAULT_POLICY,
     Criterion,
     Policy,
@@ -39,31 +47,32 @@ from tetherai.contracts.registry import (
     genesis_versions,
 )
 from tetherai.contracts.review import (
-    MONITORING_STATUSES,
     Review,
     action_probes,
 )
-from tetherai.contracts.workflow import (
-    APPROVED,
+from tetherai.contracts.transitions import (
+    ROLLBACK_ROLE,
     RULES,
     Rule,
-    Status,
-    Workflow,
     apply_transition,
-    available_actions,
+    approvals,
     check_transition,
+    create_status,
+    latest_verification,
     project_policy,
     version_status,
 )
+from tetherai.contracts.workflow import (
+    Workflow,
+    available_actions,
+)
 
 __all__ = [
-    "APPROVED",
-    "ARTIFACT_KINDS",
     "CHANNEL_KEY",
     "DEFAULT_POLICY",
-    "MONITORING_STATUSES",
-    "RELATIONS",
+    "ROLLBACK_ROLE",
     "RULES",
+    "ChannelGovernance",
     "Conflict",
     "ContractError",
     "Criterion",
@@ -71,6 +80,7 @@ __all__ = [
     "InvalidTransition",
     "Membership",
     "MembershipRules",
+    "MembershipV1",
     "ModelVersion",
     "NotFound",
     "NotPermitted",
@@ -80,19 +90,23 @@ __all__ = [
     "Quorum",
     "Review",
     "Rule",
-    "Status",
+    "Tally",
     "Workflow",
     "action_probes",
     "apply_transition",
+    "approvals",
     "available_actions",
     "check_artifacts",
     "check_can_register",
     "check_commit",
     "check_transition",
+    "create_status",
     "default_contracts",
     "default_registry",
     "full_git_commit",
     "genesis_versions",
+    "latest_verification",
     "project_policy",
+    "tally",
     "version_status",
 ]

@@ -22,12 +22,10 @@ from typing import Any
 
 from tetherai.contracts.errors import InvalidArgument
 from tetherai.crypto.jcs import JSONValue
-from tetherai.identity.certificate import validate_name
-from tetherai.identity.errors import IdentityError
-from tetherai.identity.roles import Role
-from tetherai.storage.manifest import ARTIFACT_KINDS
+from tetherai.names import is_name
+from tetherai.vocabulary import ARTIFACT_KINDS, WRITER_ROLES, Status, or_list
 
-__all__ = ["ARTIFACT_KINDS", "DEFAULT_POLICY", "Criterion", "Policy", "Quorum"]
+__all__ = ["DEFAULT_POLICY", "Criterion", "Policy", "Quorum"]
 
 OPERATORS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge,
@@ -37,14 +35,7 @@ OPERATORS: dict[str, Callable[[float, float], bool]] = {
     "==": operator.eq,
 }
 MAX_CRITERIA = 32
-
-
-def _is_org_name(value: object) -> bool:
-    try:
-        validate_name(value, "org")  # type: ignore[arg-type]  # any JSON value may come in
-    except IdentityError:
-        return False
-    return True
+STATUSES = frozenset(Status)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +91,7 @@ class Policy:
         }
 
     @classmethod
-    def from_json(cls, value: Any, *, statuses: tuple[str, ...]) -> Policy:
+    def from_json(cls, value: Any) -> Policy:
         """Validate a policy document.
 
         Raises:
@@ -116,7 +107,7 @@ class Policy:
         if not isinstance(raw_approvals, dict):
             raise InvalidArgument("approvals must be an object: {status: {role, count}}")
         for target, quorum in raw_approvals.items():
-            if target not in statuses:
+            if target not in STATUSES:
                 raise InvalidArgument(f"approvals: {target!r} is not a version status")
             if not isinstance(quorum, dict) or not {"role", "count"} <= set(quorum) <= {
                 "role",
@@ -124,10 +115,8 @@ class Policy:
                 "orgs",
             }:
                 raise InvalidArgument(f"approvals.{target} must be {{role, count, orgs?}}")
-            if quorum["role"] not in (Role.AI_ENGINEER, Role.MLOPS_ENGINEER, Role.STAKEHOLDER):
-                raise InvalidArgument(
-                    f"approvals.{target}.role must be ai_engineer, mlops_engineer or stakeholder"
-                )
+            if quorum["role"] not in WRITER_ROLES:
+                raise InvalidArgument(f"approvals.{target}.role must be {or_list(WRITER_ROLES)}")
             count = quorum["count"]
             if type(count) is not int or not 1 <= count <= 100:
                 raise InvalidArgument(
@@ -136,7 +125,7 @@ class Policy:
             orgs = quorum.get("orgs", [])
             if (
                 not isinstance(orgs, list)
-                or not all(_is_org_name(org) for org in orgs)
+                or not all(is_name(org) for org in orgs)
                 or len(set(orgs)) != len(orgs)
                 or len(orgs) > count
             ):

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from tetherai.contracts.membership import MembershipRules
 from tetherai.contracts.registry import default_registry
 from tetherai.crypto.jcs import JSONValue
+from tetherai.errors import NotFound
 from tetherai.ledger.block import BlockHeader
 from tetherai.ledger.checkpoint import Checkpoint
 from tetherai.ledger.errors import LedgerError, MalformedTx
@@ -35,7 +36,9 @@ SHORT_ID_LENGTH = 8
 _TX_PREFIX = re.compile(rf"[0-9a-f]{{{SHORT_ID_LENGTH},64}}")
 
 
-class NotFoundError(LedgerError):
+class NotFoundError(NotFound, LedgerError):
+    """No such block or tx on this ledger."""
+
     code = "ledger.not_found"
 
 

@@ -1,4 +1,4 @@
-"""Tell project members what happened: in-app notifications and org webhooks (issue 5 §8).
+"""Tell project members what happened: in-app notifications and org webhooks.
 
 Events come from committed blocks, through the projector, so a notification exists exactly when
 its tx is on the ledger: when a version changes state and when someone comments, each member of
@@ -25,7 +25,7 @@ import httpx
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from tetherai.errors import TetherError
+from tetherai.errors import InvalidInput
 from tetherai.ledger.state import StateReader
 from tetherai.services.db import Notification, SessionFactory, User, Webhook, transaction
 from tetherai.services.db.engine import reading
@@ -36,7 +36,7 @@ log = logging.getLogger("tetherai.notifications")
 WEBHOOK_TIMEOUT_S = 5.0
 
 
-class NotificationError(TetherError):
+class NotificationError(InvalidInput):
     code = "notifications.invalid"
 
 

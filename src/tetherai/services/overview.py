@@ -1,8 +1,8 @@
 """Listings for the pages, read from the projections (services/projections.py), not the ledger.
 
 The projections are indexed by project and status, so a page lists the projects, versions and
-recent changes a person may read without scanning the ledger (issue 6: 300 ms with 10,000
-versions). Who may read what is still decided by :mod:`tetherai.services.access`; callers pass
+recent changes a person may read without scanning the ledger (a page within 300 ms with
+10,000 versions). Who may read what is still decided by :mod:`tetherai.services.access`; callers pass
 the set of readable project references it gives.
 """
 
@@ -24,9 +24,9 @@ from tetherai.services.db import (
     VersionProjection,
     transaction,
 )
+from tetherai.vocabulary import OPEN_STATUSES
 
 __all__ = [
-    "OPEN_STATUSES",
     "ActivityRow",
     "ProjectRow",
     "VersionRow",
@@ -36,18 +36,6 @@ __all__ = [
     "recent_activity",
     "wait_for_projections",
 ]
-
-OPEN_STATUSES = (
-    "draft",
-    "submitted",
-    "reviewing",
-    "review_passed",
-    "deployed",
-    "qa",
-    "production",
-    "monitoring",
-)
-"""Statuses in which a version still waits for someone (the others are final)."""
 
 
 @dataclass(frozen=True, slots=True)

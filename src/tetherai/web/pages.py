@@ -26,7 +26,7 @@ from markupsafe import Markup
 from tetherai.api.auth import SESSION_COOKIE, SIGNING_COOKIE, require_project_access
 from tetherai.api.errors import ApiError, status_for
 from tetherai.api.runtime import Runtime
-from tetherai.errors import TetherError
+from tetherai.errors import TetherError, Unauthenticated
 from tetherai.identity.roles import Role
 from tetherai.ledger.executor import TxResult
 from tetherai.services.auth import SessionInfo, UserInfo
@@ -210,11 +210,11 @@ def attempt(
 # --- who is asking --------------------------------------------------------------------------
 
 
-class SignInRequired(TetherError):
+class SignInRequired(Unauthenticated):
     """Raised by :func:`page_user` when nobody (or an expired session) is signed in."""
 
     def __init__(self, next_url: str) -> None:
-        super().__init__("sign in first", code="auth.required")
+        super().__init__("sign in first")
         self.next_url = next_url
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from typing import Any, cast
 
 import httpx
 import pytest
 
+from tests.common.waiting import PATIENCE
 from tests.integration.cluster.conftest import Cluster
 from tetherai.ledger.errors import TxRejected
 
@@ -15,11 +17,11 @@ pytestmark = pytest.mark.integration
 PEERS = ["peer0.Org1", "peer0.Org2", "peer0.Org3"]
 
 
-def query(cluster: Cluster, peer: str, channel: str, contract: str, fn: str, **args: object):  # type: ignore[no-untyped-def]
+def query(cluster: Cluster, peer: str, channel: str, contract: str, fn: str, **args: object) -> Any:
     return httpx.post(
         f"{cluster.config.peer(peer).url}/query",
         json={"channel": channel, "contract": contract, "fn": fn, "args": args},
-        timeout=10,
+        timeout=PATIENCE,
     )
 
 
@@ -58,9 +60,9 @@ def test_a_project_lives_in_one_channel_held_only_by_its_orgs_peers(cluster: Clu
     )
     assert refused.status_code == 404
     assert not cluster.home.node_ledger("peer0.Org2", "credit").exists()
-    status = cluster.status("peer0.Org2")
-    assert set(status["channels"]) == {"main"}  # type: ignore[arg-type]
-    assert set(cluster.status("peer0.Org3")["channels"]) == {"main", "credit"}  # type: ignore[arg-type]
+    status: Any = cluster.status("peer0.Org2")
+    assert set(status["channels"]) == {"main"}
+    assert set(cast(Any, cluster.status("peer0.Org3"))["channels"]) == {"main", "credit"}
     # Each channel is its own chain: roots are compared among that channel's peers only.
     org1 = cluster.status("peer0.Org1", "credit")
     org3 = cluster.status("peer0.Org3", "credit")

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.common.lifecycle import Cast
-from tetherai.cli._client import run_app
+from tetherai.cli._common import run_app
 from tetherai.cli.main import app
 
 

@@ -22,11 +22,11 @@ from tests.common.lifecycle import ARTIFACT_DIGESTS, Cast, make_cast, manifest
 from tests.common.network import make_network
 from tetherai.contracts.membership import MembershipRules
 from tetherai.contracts.registry import default_contracts, default_registry
-from tetherai.contracts.workflow import Status
 from tetherai.crypto.jcs import canonicalize
 from tetherai.ledger.errors import TxRejected
 from tetherai.ledger.executor import TxResult
 from tetherai.ledger.verifier import verify_ledger
+from tetherai.vocabulary import Status
 
 MAX_SAFE = 2**53 - 1
 FORBIDDEN_CODES = {"contract.crashed", "contract.bad_output"}

@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.common.network import PASSPHRASE, Network, make_network
+from tests.common.waiting import PATIENCE
 from tetherai.contracts.membership import MembershipRules
 from tetherai.contracts.registry import default_registry
 from tetherai.crypto.jcs import canonicalize
@@ -47,7 +48,7 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Network:
                 )
                 for i in range(TXS_PER_BLOCK)
             ]
-            assert all(future.result(timeout=30).valid for future in futures)
+            assert all(future.result(timeout=PATIENCE).valid for future in futures)
             net.clock.advance(1000)
     finally:
         net.close()
@@ -55,7 +56,7 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Network:
 
 
 @pytest.fixture
-def ledger(pristine: Network, tmp_path: Path) -> Iterator[tuple[Network, Path]]:
+def ledger(pristine: Network, tmp_path: Path) -> tuple[Network, Path]:
     """A private copy of the pristine ledger for one test to tamper with."""
     copy = tmp_path / "ledger.sqlite"
     shutil.copyfile(pristine.home.ledger_path("main"), copy)
@@ -76,7 +77,7 @@ def verify(path: Path, trusted: tuple[str, ...] = ()) -> VerificationReport:
         store.close()
 
 
-def tamper(path: Path, action: Callable[[sqlite3.Connection], None]) -> None:
+def tamper(path: Path, action: Callable[[sqlite3.Connection], object]) -> None:
     db = sqlite3.connect(path)
     for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
         db.execute(f"DROP TRIGGER {name}")

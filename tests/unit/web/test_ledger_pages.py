@@ -1,4 +1,4 @@
-"""The ledger explorer over HTTP (issue 6, page 6)."""
+"""The ledger explorer over HTTP."""
 
 from __future__ import annotations
 

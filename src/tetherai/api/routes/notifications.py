@@ -1,4 +1,4 @@
-"""``/api/v1/me/notifications`` and ``/api/v1/admin/webhooks`` (issue 5 "Notifications")."""
+"""``/api/v1/me/notifications`` and ``/api/v1/admin/webhooks``."""
 
 from __future__ import annotations
 

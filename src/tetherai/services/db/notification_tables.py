@@ -1,4 +1,4 @@
-"""Notifications of people and their orgs' webhooks (issue 5 "Notifications")."""
+"""Notifications of people and their orgs' webhooks."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Audit trails of a project and of a version (issue 6, page 5).
+"""Audit trails of a project and of a version.
 
 A chronological table: time, tx id, who, org, action, status before → after, digests; each
 row has a "prove" button (``static/proof.js``: the inclusion proof checked in the page

@@ -1,4 +1,4 @@
-"""The ledger explorer (issue 6, page 6): blocks, a block's txs, a tx, checkpoints.
+"""The ledger explorer: blocks, a block's txs, a tx, checkpoints.
 
 Shows what the API's ledger routes serve (``services.ledger_info``), with the same rule for
 txs: a tx about a project is visible to those who may read the project. Checkpoint

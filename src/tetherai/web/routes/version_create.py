@@ -1,4 +1,4 @@
-"""Register a model version from the browser (issue 6, page 4 "create a version").
+"""Register a model version from the browser (the "create a version" page).
 
 The form works without JavaScript (a multipart POST); with it, ``upload.js`` shows the upload's
 progress. Each artifact row is either a file, hashed while it streams into the object store
@@ -25,19 +25,21 @@ from tetherai.api.auth import require_project_access
 from tetherai.api.errors import ApiError, status_for
 from tetherai.api.runtime import Runtime
 from tetherai.contracts.commits import check_commit
-from tetherai.contracts.policy import ARTIFACT_KINDS
 from tetherai.errors import TetherError
+from tetherai.names import is_name
 from tetherai.services.db import VersionProjection
 from tetherai.services.experiment_logs import read_experiment_log
 from tetherai.storage import ArtifactSpec
+from tetherai.vocabulary import ARTIFACT_KINDS, REPLACEABLE
 from tetherai.web.i18n import gettext
 from tetherai.web.pages import Form, PageForm, PageUser, error_page, redirect, render, runtime_of
 from tetherai.web.routes._abilities import may_register
 
 router = APIRouter()
 
-ARTIFACT_ROWS = 4
-VERSION_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._\-]{0,63}"
+ROW_KINDS = ("model", "train_dataset", "test_dataset", "code")
+"""The kind each row of the form starts with (one row each)."""
+ARTIFACT_ROWS = len(ROW_KINDS)
 _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]")
 
 
@@ -58,7 +60,7 @@ def _failed_versions(rt: Runtime, project: str) -> list[str]:
             select(VersionProjection.version)
             .where(
                 VersionProjection.project_ref == project,
-                VersionProjection.status == "review_failed",
+                VersionProjection.status.in_(REPLACEABLE),
             )
             .order_by(VersionProjection.updated_at.desc())
             .limit(50)
@@ -86,11 +88,9 @@ def new_version_page(
         request,
         "versions/new.html",
         project=project,
-        kinds=ARTIFACT_KINDS,
-        rows=range(ARTIFACT_ROWS),
+        row_kinds=ROW_KINDS,
         failed=_failed_versions(rt, project),
         replaces=replaces,
-        version_pattern=VERSION_PATTERN,
     )
 
 
@@ -182,7 +182,7 @@ def _experiment(
 
 def _create(rt: Runtime, form: PageForm, form_data: Any, project: str) -> tuple[str, str]:
     version = form.get("version")
-    if not re.fullmatch(VERSION_PATTERN, version):
+    if not is_name(version):
         raise ApiError(
             422,
             gettext(

@@ -1,4 +1,4 @@
-"""The version page and the page that creates a version (issue 6, page 4).
+"""The version page and the page that creates a version.
 
 - ``GET /projects/{org}/{slug}/versions/{version}[?compare=<version>|reproduction]``: metadata,
   the artifact table with each artifact's last verification result, experiments with their
@@ -23,7 +23,6 @@ from tetherai.api.auth import require_project_access
 from tetherai.api.errors import ApiError, status_for
 from tetherai.api.runtime import Runtime
 from tetherai.contracts.errors import ContractError
-from tetherai.contracts.review import MONITORING_STATUSES
 from tetherai.errors import TetherError
 from tetherai.services.auth import UserInfo
 from tetherai.services.history import version_history
@@ -159,7 +158,6 @@ def version_page(
         monitoring=reviews.get("monitoring") or [],
         documents=reviews.get("document") or [],
         actions=allowed_actions(_my_actions(rt, user, project, version)),
-        monitoring_statuses=MONITORING_STATUSES,
         may_register=may_register(rt, user, project)[0],
         url=version_url(project, version),
         life=lifecycle(history),

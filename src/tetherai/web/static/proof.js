@@ -1,5 +1,5 @@
 /*
- * In-page proof check of a tx (issue 6, audit trail and ledger pages).
+ * In-page proof check of a tx (audit trail and ledger pages).
  *
  * For a button  <button class="prove" data-tx="TX_ID" hidden>  this script (which un-hides
  * the buttons: without JavaScript they stay hidden and nothing else depends on it) fetches

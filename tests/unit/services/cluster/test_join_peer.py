@@ -4,6 +4,7 @@ itself runs against real etcd and peers in tests/integration/cluster/test_add_pe
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,7 +17,8 @@ from tetherai.services.cluster.config import (
     OrgSpec,
 )
 from tetherai.services.cluster.etcd_members import free_port
-from tetherai.services.cluster.setup import ClusterHome, create_cluster, join_peer
+from tetherai.services.cluster.joining import join_peer
+from tetherai.services.cluster.setup import ClusterHome, create_cluster
 
 
 @pytest.fixture
@@ -35,7 +37,7 @@ def home(tmp_path: Path) -> ClusterHome:
     return made
 
 
-def add(home: ClusterHome, name: str, api: str = "127.0.0.1:7061") -> dict[str, str]:
+def add(home: ClusterHome, name: str, api: str = "127.0.0.1:7061") -> dict[str, Any]:
     return join_peer(
         home, name, api, passphrase=PASSPHRASE, now_ms=START_MS, kdf_rounds=TEST_KDF_ROUNDS
     )

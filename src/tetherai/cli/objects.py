@@ -25,7 +25,7 @@ from tetherai.cli._common import (
 )
 
 app = typer.Typer(
-    help="The server's object store, on the node.\n\n"
+    help="The server's object store, on the node: repair a damaged object.\n\n"
     "Example: tether objects repair model.bin --home ~/.tetherai",
     no_args_is_help=True,
 )

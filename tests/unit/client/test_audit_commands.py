@@ -52,8 +52,8 @@ def test_a_project_one_may_not_read_is_not_found_as_if_it_did_not_exist(
     hidden = cast.ok("admin", "project", "create", name="Board only")["project"]
     carol = terminal("carol")
     carol("login", carol.url, "--username", "carol")
-    secret = carol("audit", "export", hidden, "-o", str(tmp_path / "x.json"), expect=3)
-    missing = carol("audit", "export", "Org1/no-such", "-o", str(tmp_path / "y.json"), expect=3)
+    secret = carol("audit", "export", hidden, "-o", str(tmp_path / "x.json"), expect=2)
+    missing = carol("audit", "export", "Org1/no-such", "-o", str(tmp_path / "y.json"), expect=2)
     assert secret.replace(hidden, "X") == missing.replace("Org1/no-such", "X")
     assert not (tmp_path / "x.json").exists()
 
@@ -65,7 +65,7 @@ def test_json_errors_are_one_object_on_stderr_with_the_usual_exit_codes(
     carol("login", carol.url, "--username", "carol")
     carol._env()
     cases = [
-        (["version", "show", f"{cast.project}/v404"], 3),  # the server: no such version
+        (["version", "show", f"{cast.project}/v404"], 2),  # the server: no such version
         (["version", "show", "not-a-ref"], 2),  # the caller's input
         (["version", "show"], 2),  # usage: a missing argument
         (["audit", "verify", "/no/such/bundle.json"], 2),

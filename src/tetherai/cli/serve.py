@@ -32,6 +32,7 @@ def serve(
     """
     import uvicorn
 
+    from tetherai.api.proxies import SERVER_OPTIONS
     from tetherai.web.app import create_web_app
 
     root = resolve_home(home)
@@ -51,7 +52,13 @@ def serve(
         f"(the REST API is described at /docs; Ctrl-C stops the server)",
         highlight=False,
     )
-    uvicorn.run(create_web_app(settings), host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(
+        create_web_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        **SERVER_OPTIONS,  # forwarded headers only from TETHER_TRUSTED_PROXIES
+    )
 
 
 def _check_free(host: str, port: int) -> None:

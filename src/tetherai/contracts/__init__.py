@@ -10,8 +10,11 @@ from tetherai.contracts.errors import (
     NotPermitted,
 )
 from tetherai.contracts.governance import (
+    CHANGES,
     ChannelGovernance,
     Tally,
+    check_change,
+    describe,
     tally,
 )
 from tetherai.contracts.membership import (
@@ -48,6 +51,7 @@ from tetherai.contracts.registry import (
 )
 from tetherai.contracts.review import (
     Review,
+    ReviewV2,
     action_probes,
 )
 from tetherai.contracts.transitions import (
@@ -68,6 +72,7 @@ from tetherai.contracts.workflow import (
 )
 
 __all__ = [
+    "CHANGES",
     "CHANNEL_KEY",
     "DEFAULT_POLICY",
     "ROLLBACK_ROLE",
@@ -89,6 +94,7 @@ __all__ = [
     "Project",
     "Quorum",
     "Review",
+    "ReviewV2",
     "Rule",
     "Tally",
     "Workflow",
@@ -98,11 +104,13 @@ __all__ = [
     "available_actions",
     "check_artifacts",
     "check_can_register",
+    "check_change",
     "check_commit",
     "check_transition",
     "create_status",
     "default_contracts",
     "default_registry",
+    "describe",
     "full_git_commit",
     "genesis_versions",
     "latest_verification",

@@ -56,7 +56,7 @@ from tetherai.vocabulary import (
     or_list,
 )
 
-__all__ = ["Review", "action_probes"]
+__all__ = ["Review", "ReviewV2", "action_probes"]
 
 WRITERS = WRITER_ROLES
 
@@ -291,7 +291,7 @@ class Review(Contract):
     def rate(self, ctx: Context, project: str, version: str, stars: int, note: str = "") -> Result:
         """Rate a version (``vocabulary.RATING_MIN`` to ``RATING_MAX`` stars); a later rating by
         the same member replaces theirs."""
-        check_can_rate(ctx.state, project, version, ctx.creator)
+        self._check_rater(ctx, project, version)
         if not RATING_MIN <= stars <= RATING_MAX:
             raise InvalidArgument(f"a rating is from {RATING_MIN} to {RATING_MAX} stars")
         key = f"{review_prefix(project, version)}rating/{ctx.creator.org}/{ctx.creator.id}"
@@ -299,6 +299,12 @@ class Review(Contract):
             key, {"stars": stars, "note": check_text(note, "note", limit=2000)} | stamp(ctx)
         )
         return {"version": version_ref(project, version), "stars": stars}
+
+    def _check_rater(self, ctx: Context, project: str, version: str) -> None:
+        # Version 1 let the author rate their own version: the blocks it ran must replay as
+        # they ran, so that rule is version 2's (ReviewV2).
+        require_version(ctx.state, project, version)
+        require_member(ctx.state, project, ctx.creator, doing="rate versions", roles=WRITERS)
 
     @transaction
     def vote(
@@ -480,3 +486,13 @@ def action_probes(
             )
         )
     return probes
+
+
+class ReviewV2(Review):
+    """Version 2: the author does not rate their own version (``check_can_rate``, which the
+    "actions" query asks too). Channels made before keep version 1 until they upgrade."""
+
+    version = "2"
+
+    def _check_rater(self, ctx: Context, project: str, version: str) -> None:
+        check_can_rate(ctx.state, project, version, ctx.creator)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from typing import Any, cast
 
-import httpx
 import pytest
 
 from tests.common.waiting import PATIENCE
@@ -18,7 +17,7 @@ PEERS = ["peer0.Org1", "peer0.Org2", "peer0.Org3"]
 
 
 def query(cluster: Cluster, peer: str, channel: str, contract: str, fn: str, **args: object) -> Any:
-    return httpx.post(
+    return cluster.http(peer).post(
         f"{cluster.config.peer(peer).url}/query",
         json={"channel": channel, "contract": contract, "fn": fn, "args": args},
         timeout=PATIENCE,
@@ -35,7 +34,7 @@ def test_a_project_lives_in_one_channel_held_only_by_its_orgs_peers(cluster: Clu
     create = admin.sign(
         "credit", "project", "create", {"name": "Credit Scoring"}, int(time.time() * 1000)
     )
-    answer = httpx.post(
+    answer = cluster.http("peer0.Org1").post(
         f"{cluster.config.peer('peer0.Org1').url}/txs", json=create.to_json(), timeout=30
     )
     assert answer.status_code == 200 and answer.json()["valid"], answer.text
@@ -55,7 +54,7 @@ def test_a_project_lives_in_one_channel_held_only_by_its_orgs_peers(cluster: Clu
     assert refused.status_code == 404
     assert refused.json()["error"]["code"] == "cluster.no_channel"
     write = admin.sign("credit", "notary", "notarize", {"name": "x", "sha256": "ab" * 32}, 0)
-    refused = httpx.post(
+    refused = cluster.http("peer0.Org2").post(
         f"{cluster.config.peer('peer0.Org2').url}/txs", json=write.to_json(), timeout=10
     )
     assert refused.status_code == 404

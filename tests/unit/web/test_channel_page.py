@@ -85,5 +85,15 @@ def test_the_api_lists_proposes_and_approves(sign_in: SignIn, cast: Cast) -> Non
         "/api/v1/channel/proposals", json={"change": "enroll", "args": {}}, headers=csrf
     )
     assert unknown.status_code == 422
+    # An upgrade to a version this node does not have is refused before anything is signed.
+    height = cast.net.node.peer.head.height
+    missing_version = admin.post(
+        "/api/v1/channel/proposals",
+        json={"change": "upgrade_contract", "args": {"contract": "notary", "version": "999"}},
+        headers=csrf,
+    )
+    assert missing_version.status_code == 422, missing_version.text
+    assert "notary v999 is not installed here" in missing_version.json()["error"]["message"]
+    assert cast.net.node.peer.head.height == height
     missing = admin.post(f"/api/v1/channel/proposals/{'0' * 64}/approve", headers=csrf)
     assert missing.status_code == 404

@@ -16,7 +16,7 @@ from tetherai.services.cluster.config import (
     NodeSpec,
     OrgSpec,
 )
-from tetherai.services.cluster.etcd_members import free_port
+from tetherai.services.cluster.etcd_members import EtcdCluster, free_port
 from tetherai.services.cluster.joining import join_peer
 from tetherai.services.cluster.setup import ClusterHome, create_cluster
 
@@ -24,9 +24,11 @@ from tetherai.services.cluster.setup import ClusterHome, create_cluster
 @pytest.fixture
 def home(tmp_path: Path) -> ClusterHome:
     orgs = ("Org1", "Org2")
+    etcd = EtcdCluster.create(tmp_path / "etcd", 1)  # its CA only: no member runs
     config = ClusterConfig(
         channels=(ChannelSpec("main", orgs),),
-        etcd=("http://127.0.0.1:1",),
+        etcd=("https://127.0.0.1:1",),
+        etcd_ca=str(etcd.tls_dir),
         orgs=tuple(OrgSpec(org, "admin") for org in orgs),
         # Nothing listens there: these peers are not running.
         peers=tuple(NodeSpec(f"peer0.{org}", org, f"127.0.0.1:{free_port()}") for org in orgs),

@@ -9,7 +9,7 @@ CLI call:
 - :meth:`Artifacts.build_manifest` — hash and upload a version's files; returns the
   ``artifacts`` argument of the model_version contract, or raises before anything is returned;
 - :meth:`Artifacts.verify` — re-hash a registered manifest from the object store, a local copy
-  or a reproduction run's outputs; ``report.to_contract_args()`` is the review contract's
+  or a reproduction run's outputs; ``report.recomputed()`` is the review contract's
   verify argument;
 - :meth:`Artifacts.fetch` — download an artifact (a file, or a directory's files), verified
   while it streams, appearing at its destination only when complete and correct;

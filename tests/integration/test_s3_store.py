@@ -232,3 +232,25 @@ def test_settings_are_checked_before_any_request() -> None:
     with pytest.raises(BadInput, match="end with '/'"):
         S3ObjectStore(S3Settings("bucket", "a", "b", endpoint_url="http://127.0.0.1:9", prefix="x"))
     assert "secret" not in repr(S3Settings("bucket", "a", "secret"))
+
+
+def test_repair_overwrites_a_damaged_object_and_keeps_a_copy(
+    s3_server: S3Server, bucket: str
+) -> None:
+    store = S3ObjectStore(settings(s3_server, bucket))
+    data = b"model weights " * 1000
+    stored = store.put(io.BytesIO(data))
+    flip_byte(s3_server, stored.uri, 3)
+    with pytest.raises(BadInput, match="not the object's content"):
+        store.repair(stored.sha256, io.BytesIO(b"something else"))
+    done = store.repair(stored.sha256, io.BytesIO(data))
+    assert done.replaced
+    assert done.kept == f"s3://{bucket}/objects/quarantine/sha256/{stored.sha256}.1"
+    with store.open(stored.uri) as good:
+        assert good.read() == data
+    with store.open(done.kept) as evidence:
+        damaged = evidence.read()
+    assert damaged != data and len(damaged) == len(data)
+    assert not store.repair(stored.sha256, io.BytesIO(data)).replaced  # intact now
+    keys = {o["Key"] for o in raw(s3_server).list_objects_v2(Bucket=bucket)["Contents"]}
+    assert not any("/tmp/" in key for key in keys)  # no staging key left behind

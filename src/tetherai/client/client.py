@@ -21,7 +21,7 @@ from tetherai.client._http import Http
 from tetherai.client.config import KEY_FILE, ClientConfig, default_config_dir, load_config
 from tetherai.client.errors import ClientError, ConfigError
 from tetherai.client.objects import S3Access, S3Buckets, artifact_from_uri, is_uri, uri_label
-from tetherai.client.refs import parse_project
+from tetherai.client.refs import parse_project, parse_ref
 from tetherai.contracts import calls
 from tetherai.contracts.calls import Call
 from tetherai.storage.progress import ByteProgress
@@ -233,6 +233,16 @@ class Client:
     def reviews(self, project: str, version: str) -> Json:
         found: Json = self.http.get(f"{self._version_path(project, version)}/reviews")
         return found
+
+    def audit_bundle(self, ref: str, *, since: str | None = None) -> bytes:
+        """The audit bundle of a project (``ORG/PROJECT``) or a version
+        (``ORG/PROJECT/VERSION``), as the server wrote it (verify it with
+        :func:`tetherai.auditverify.verify_bundle`). ``since``: a checkpoint note held from an
+        earlier bundle, for the consistency proof from it."""
+        project, version = parse_ref(ref)
+        org, slug = parse_project(project)
+        base = f"/projects/{org}/{slug}" + (f"/versions/{version}" if version else "")
+        return self.http.get_bytes(f"{base}/audit-bundle", since=since)
 
     def manifest(self, project: str, version: str) -> list[Json]:
         """The artifacts the version registered (``{kind, name, uri, size, sha256[, files]}``)."""

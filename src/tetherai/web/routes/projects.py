@@ -17,6 +17,7 @@ from tetherai.api.runtime import Runtime
 from tetherai.contracts import calls
 from tetherai.contracts.policy import DEFAULT_POLICY
 from tetherai.contracts.project import CREATORS, FACTSHEET_TEXTS
+from tetherai.ledger.executor import TxResult
 from tetherai.services.access import readable_projects
 from tetherai.services.auth import UserInfo
 from tetherai.services.db import SessionFactory
@@ -83,9 +84,10 @@ def create_project(request: Request, form: Form) -> Response:
     )
     created: dict[str, Any] = {}
 
-    def run() -> None:
+    def run() -> TxResult:
         result = form.act(call)
         created.update(result.result if isinstance(result.result, dict) else {})
+        return result
 
     response = attempt(
         request, run, done="/projects", message=_("Project created."), back="/projects"

@@ -14,6 +14,7 @@ from tetherai.identity.ca import CertificateAuthority
 from tetherai.identity.roles import Role
 from tetherai.ledger.checkpoint import CosignatureSigner, NoteSigner
 from tetherai.ledger.contract import ContractRegistry
+from tetherai.ledger.errors import TxNotEndorsed
 from tetherai.ledger.executor import TxResult
 from tetherai.ledger.transaction import Envelope
 from tetherai.ordering.solo import cut_block
@@ -83,7 +84,16 @@ class Network:
     def submit(
         self, who: ParticipantKey, contract: str, fn: str, args: dict[str, object]
     ) -> TxResult:
-        return self.node.orderer.submit(self.sign(who, contract, fn, args)).result(timeout=PATIENCE)
+        """Order a call and wait for its result. A call its contract refuses is refused at
+        admission (nothing is stored): it comes back as an invalid result on no block, so the
+        contracts' decisions read alike whichever step made them (:meth:`together` records a
+        refusal in a block, as a tx that lost a race would be)."""
+        envelope = self.sign(who, contract, fn, args)
+        try:
+            future = self.node.orderer.submit(envelope)
+        except TxNotEndorsed as refused:
+            return TxResult(envelope.tx_id, False, refused.code, refused.message)
+        return future.result(timeout=PATIENCE)
 
     def together(
         self, calls: list[tuple[ParticipantKey, str, str, dict[str, object]]]

@@ -92,6 +92,7 @@ class Runtime:
             contract=contract,
             fn=fn,
             args=args,
+            check=lambda tx: self.peer.simulate(tx, now_ms=self.orderer.clock()),
         )
 
     def query(self, contract: str, fn: str, args: Mapping[str, JSONValue]) -> JSONValue:

@@ -44,6 +44,20 @@ class EnvelopeIn(BaseModel):
     sig: str = Field(description="base64 signature over JCS(tx)")
 
 
+class SimulationIn(BaseModel):
+    """An unsigned tx (the ``tx`` of an envelope) whose creator is the caller."""
+
+    model_config = ConfigDict(extra="forbid")
+    tx: dict[str, Any]
+
+
+class SimulationOut(BaseModel):
+    """The contracts would accept the tx now; ``result`` is what it would return."""
+
+    valid: bool
+    result: Any = None
+
+
 class TxOutcome(BaseModel):
     tx_id: str
     valid: bool

@@ -29,7 +29,7 @@ from tetherai.storage.progress import ByteProgress
 if TYPE_CHECKING:  # the signing and hashing machinery loads on first use, not at start-up
     from tetherai.client.run import Run
     from tetherai.crypto.signature import PrivateKey
-    from tetherai.ledger.transaction import Envelope
+    from tetherai.ledger.transaction import Envelope, Transaction
     from tetherai.storage.verification import VerificationReport
 
 __all__ = ["Client"]
@@ -163,14 +163,14 @@ class Client:
             self._channel = str(self.http.get("/ledger")["channel"])
         return self._channel
 
-    def sign(self, contract: str, fn: str, args: Mapping[str, Any]) -> Envelope:
-        """Build ``contract.fn(args)`` as a tx of yours and sign it with your key, here."""
+    def transaction(self, contract: str, fn: str, args: Mapping[str, Any]) -> Transaction:
+        """``contract.fn(args)`` as an unsigned tx of yours, stamped now."""
         if not self.org or not self.username:
             me = self.whoami()
             self.org, self.username = str(me["org"]), str(me["username"])
-        from tetherai.ledger.transaction import Creator, Transaction, new_nonce, sign_transaction
+        from tetherai.ledger.transaction import Creator, Transaction, new_nonce
 
-        tx = Transaction(
+        return Transaction(
             channel=self.channel(),
             contract=contract,
             fn=fn,
@@ -179,17 +179,40 @@ class Client:
             nonce=new_nonce(),
             ts=self._clock(),
         )
-        return sign_transaction(tx, self._signing_key())
+
+    def sign(self, contract: str, fn: str, args: Mapping[str, Any]) -> Envelope:
+        """Build ``contract.fn(args)`` as a tx of yours and sign it with your key, here."""
+        from tetherai.ledger.transaction import sign_transaction
+
+        return sign_transaction(self.transaction(contract, fn, args), self._signing_key())
+
+    def check(self, contract: str, fn: str, args: Mapping[str, Any]) -> Json:
+        """What the contracts would make of ``contract.fn(args)`` from you now, run by the
+        server without a signature; nothing is stored.
+
+        Returns ``{valid: true, result}``.
+
+        Raises:
+            ServerError: the contracts would refuse it (their code and reason).
+        """
+        tx = self.transaction(contract, fn, args)
+        found: Json = self.http.post("/simulate", {"tx": tx.to_json()})
+        return found
 
     def act(self, contract: str, fn: str, args: Mapping[str, Any]) -> Json:
-        """Sign and submit a tx; wait until its block is durable.
+        """Check, sign and submit a tx; wait until its block is durable.
+
+        The call is checked first (:meth:`check`): one the contracts refuse raises before
+        your key signs anything, and nothing reaches the ledger.
 
         Returns ``{tx_id, valid, result}``.
 
         Raises:
-            ServerError: refused (a contract's refusal carries ``details["tx_id"]``).
+            ServerError: refused (a tx that lost a race with another and was recorded invalid
+                carries ``details["tx_id"]``).
         """
         self._signing_key()  # fail before touching the network when there is no key
+        self.check(contract, fn, args)
         envelope = self.sign(contract, fn, args)
         # The same envelope and key on every retry: the server answers a repeat with the first
         # answer, so a lost answer never becomes a second tx (or a "tx.replayed" refusal).
@@ -271,6 +294,47 @@ class Client:
             raise ClientError(f"{location} is neither a file nor a directory")
         stored = self._upload_file(location, location.name)
         return {"kind": kind, "name": label} | stored
+
+    def planned_artifact(self, kind: str, path: str | os.PathLike[str], name: str = "") -> Json:
+        """The manifest entry :meth:`upload_artifact` will return for a local file or directory,
+        from hashing it here (nothing is sent): what a registration is checked with before its
+        files are uploaded. Its ``uri`` is the local object store's name for the bytes."""
+        from tetherai.crypto.digest import sha256_hex
+        from tetherai.storage.hashing import hash_file
+        from tetherai.storage.manifest import FileEntry, tree_bytes
+        from tetherai.storage.paths import walk_files
+
+        location = Path(path)
+        label = name or location.name
+        calls.check_artifact_kind(kind, label)
+        if location.is_file():
+            with ByteProgress(f"hashing {label}", total=location.stat().st_size) as progress:
+                digest = hash_file(location, progress=progress)
+            return {
+                "kind": kind,
+                "name": label,
+                "uri": f"tether-obj:sha256/{digest.sha256}",
+                "size": digest.size,
+                "sha256": digest.sha256,
+            }
+        if not location.is_dir():
+            raise ClientError(f"{location} is neither a file nor a directory")
+        files = [
+            FileEntry(item.path, hashed.size, hashed.sha256)
+            for item in walk_files(location)
+            for hashed in [hash_file(Path(item.location))]
+        ]
+        if not files:
+            raise ClientError(f"directory {location} holds no files")
+        digest_hex = sha256_hex(tree_bytes(files))
+        return {
+            "kind": kind,
+            "name": label,
+            "uri": f"tether-obj:sha256/{digest_hex}",
+            "size": sum(f.size for f in files),
+            "sha256": digest_hex,
+            "files": [f.to_json() for f in files],
+        }
 
     def artifact_from_uri(self, kind: str, uri: str, name: str = "") -> Json:
         """Register an object where it is: hash what ``uri`` names by streaming it (an
@@ -365,6 +429,12 @@ class Client:
         if call.project is not None:
             parse_project(call.project)
         return self.act(call.contract, call.fn, call.args)
+
+    def check_call(self, call: Call) -> Json:
+        """What the contracts would make of a use case's call now (see :meth:`check`)."""
+        if call.project is not None:
+            parse_project(call.project)
+        return self.check(call.contract, call.fn, call.args)
 
     def create_project(self, name: str, *, domain: str = "", details: str = "") -> Json:
         return self.send(calls.create_project(name, domain=domain, details=details))

@@ -1,8 +1,10 @@
 """``client.run(project, version)``: collect what a training script makes, register it on exit.
 
 Nothing reaches the server while the script trains. When the ``with`` block ends without an
-exception, every artifact is hashed and uploaded, and one tx registers the version with its
-artifacts and experiments (submitting it for review if asked). A block that raises registers
+exception, every artifact is hashed, the registration is checked by the contracts (before any
+upload: a missing project or a taken version name costs no transfer), the files are uploaded,
+and one tx registers the version with its artifacts and experiments (submitting it for review
+if asked). A block that raises registers
 nothing: a failed training run is not a version.
 
 An artifact given by URI (``s3://bucket/key``, ``s3://bucket/prefix/``, ``tether-obj:sha256/…``)
@@ -181,7 +183,7 @@ class Run:
         )
 
     def finish(self) -> Json:
-        """Hash, upload and register now (the ``with`` block does this on exit)."""
+        """Hash, check, upload and register now (the ``with`` block does this on exit)."""
         if self.result is not None:
             raise ClientError(f"version {self.version} was already registered by this run")
         # URIs first: they are only read, so a bad one fails before anything is uploaded.
@@ -190,23 +192,35 @@ class Run:
             for kind, source, label in self._artifacts
             if isinstance(source, str)
         }
+        # Then the contracts are asked with the local files' digests, before a byte is sent:
+        # a missing project, a taken version name or a role that may not register fails here.
+        planned = entries | {
+            label: self.client.planned_artifact(kind, source, label)
+            for kind, source, label in self._artifacts
+            if isinstance(source, Path)
+        }
+        self.client.check_call(self._call(planned))
         for kind, source, label in self._artifacts:
             if isinstance(source, Path):
                 entries[label] = self.client.upload_artifact(kind, source, label)
         self.artifacts = [entries[label] for _, _, label in self._artifacts]
+        self.result = self.client.send(self._call(entries))
+        return self.result
+
+    def _call(self, entries: dict[str, Json]) -> calls.Call:
+        """The registration of this version with the manifest ``entries``."""
         experiments = [
             self._experiment_json(e, entries)
             for e in [self._main, *self._experiments]
             if not e.is_empty()
         ]
-        self.result = self.client.create_version(
+        return calls.create_version(
             self.project,
             self.version,
-            artifacts=self.artifacts,
+            artifacts=[entries[label] for _, _, label in self._artifacts],
             experiments=experiments,
             **self._options,
         )
-        return self.result
 
     @staticmethod
     def _experiment_json(experiment: _Experiment, entries: dict[str, Json]) -> Json:

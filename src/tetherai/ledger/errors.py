@@ -15,6 +15,7 @@ is the kind (``tetherai.errors``) that gives the HTTP status and exit code.
         ├── StoreError         ledger.store                 Unavailable
         ├── MalformedTx        tx.malformed                 InvalidInput (never stored)
         ├── TxRejected         tx.rejected                  (422, exit 2) admission refused it
+        │   └── TxNotEndorsed  tx.not_endorsed              its contract refused it at admission
         ├── TxInvalid          tx.invalid                   (422, exit 2) marked invalid
         │   ├── tx.bad_args, tx.wrong_channel, tx.clock_skew           InvalidInput
         │   ├── tx.unknown_contract, tx.unknown_function,
@@ -67,6 +68,7 @@ __all__ = [
     "RevokedCertificate",
     "StoreError",
     "TxInvalid",
+    "TxNotEndorsed",
     "TxRejected",
     "UnknownCertificate",
     "UnknownContract",
@@ -132,6 +134,13 @@ class TxRejected(LedgerError):
     hint = ""
     http_status = 422
     exit_code = EXIT_USAGE
+
+
+class TxNotEndorsed(TxRejected):
+    """Admission ran the tx's contract against the current state and it refused; ``code`` and
+    ``message`` are the contract's. Nothing was stored."""
+
+    code = "tx.not_endorsed"
 
 
 class ContractError(LedgerError):

@@ -28,7 +28,7 @@ from tetherai.ledger.errors import ContractError, TxInvalid
 from tetherai.ledger.results import results_commitment
 from tetherai.ledger.signatures import PendingChecks
 from tetherai.ledger.state import BlockState
-from tetherai.ledger.transaction import Envelope
+from tetherai.ledger.transaction import Envelope, Transaction
 
 __all__ = [
     "CRASHED",
@@ -36,6 +36,7 @@ __all__ = [
     "TxResult",
     "crashed_message",
     "execute_block",
+    "run_contract",
     "validate_envelope",
 ]
 
@@ -218,10 +219,42 @@ def _execute_one(
             registry=registry,
             signature_valid=signature_valid,
         )
+    except (TxInvalid, ContractError) as error:
+        return _invalid(tx_id, error.code, error.message)
+    return run_contract(
+        tx,
+        tx_id,
+        identity,
+        version,
+        block_number=block_number,
+        block_ts=block_ts,
+        state=state,
+        registry=registry,
+        log_crashes=log_crashes,
+    )
+
+
+def run_contract(
+    tx: Transaction,
+    tx_id: str,
+    creator: Identity,
+    version: str,
+    *,
+    block_number: int,
+    block_ts: int,
+    state: StateReader,
+    registry: ContractRegistry,
+    log_crashes: bool = True,
+) -> TxResult:
+    """Run the contract function ``tx`` calls, as ``creator`` at contract ``version``, against
+    ``state`` (only read: the writes are in the result). A block runs each of its valid txs
+    through it; admission runs a tx through it once before ordering, so a tx the contracts
+    would refuse now is never ordered (what Fabric calls endorsement)."""
+    try:
         function = registry.function(tx.contract, version, tx.fn, "transaction")
         args = function.bind(tx.args)
         view = ContractStateView(state, function.namespaces)
-        context = Context(tx_id, identity, block_number, block_ts, view, registry.installed)
+        context = Context(tx_id, creator, block_number, block_ts, view, registry.installed)
         returned = function.method(context, **args)
     except (TxInvalid, ContractError) as error:
         return _invalid(tx_id, error.code, error.message)

@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from hashlib import sha256
 
 from tetherai.crypto.errors import SignatureError
 from tetherai.crypto.jcs import JSONValue
@@ -26,16 +27,22 @@ from tetherai.ledger.block import (
     txs_root,
 )
 from tetherai.ledger.checkpoint import CosignatureSigner, NoteSigner, sign_checkpoint
-from tetherai.ledger.contract import ChannelRules, ContractRegistry, QueryContext, StateReader
-from tetherai.ledger.errors import BlockRejected, TxInvalid, TxRejected
-from tetherai.ledger.executor import TxResult, execute_block, validate_envelope
+from tetherai.ledger.contract import (
+    ChannelRules,
+    ContractRegistry,
+    Identity,
+    QueryContext,
+    StateReader,
+)
+from tetherai.ledger.errors import BlockRejected, TxInvalid, TxNotEndorsed, TxRejected
+from tetherai.ledger.executor import TxResult, execute_block, run_contract, validate_envelope
 from tetherai.ledger.merkle import CompactRange, leaf_hash
 from tetherai.ledger.proofs import consistency_proof, inclusion_proof
 from tetherai.ledger.results import LEDGER_FORMATS, chain_state_root
 from tetherai.ledger.signatures import SignatureChecker
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.ledger.state import BlockState
-from tetherai.ledger.transaction import Envelope
+from tetherai.ledger.transaction import Envelope, Transaction
 from tetherai.ledger.tree_head import LedgerCheckpoint
 
 __all__ = ["Head", "Peer", "verify_orderer_signature"]
@@ -119,10 +126,14 @@ class Peer:
     def admit(
         self, envelope: Envelope, *, now_ms: int, pending: set[str] | frozenset[str] = frozenset()
     ) -> None:
-        """Check a tx against the current state before it is ordered.
+        """Check a tx against the current state before it is ordered: every validity check,
+        then its contract run once against the state as it is now (endorsement). A tx the
+        contracts would refuse now is never ordered; only one that loses a race with another
+        tx ordered first can still end up on the ledger marked invalid.
 
         Raises:
-            TxRejected: the tx would be invalid now; nothing is stored.
+            TxRejected: the tx would be invalid now, with the check's or the contract's own
+                code and reason (:class:`TxNotEndorsed`: the contract's); nothing is stored.
         """
         # Admission reads the last committed state through this thread's own read-only
         # connection (WAL lets it run beside a commit), and checks the signature without any
@@ -134,26 +145,59 @@ class Peer:
                 code="tx.replayed",
                 hint="sign a new tx (a fresh nonce) to repeat an action",
             )
+        self._endorse(
+            envelope,
+            now_ms,
+            state,
+            lambda identity: self.signatures.check_now(envelope, identity.public_key),
+        )
+
+    def simulate(self, tx: Transaction, *, now_ms: int) -> TxResult:
+        """Run an unsigned tx as admission would, with every check but its signature: what
+        the contracts would make of it now. Nothing is signed, ordered or stored, so a caller
+        learns a refusal before signing (or uploading anything).
+
+        Raises:
+            TxRejected: as :meth:`admit` (:class:`TxNotEndorsed` when the contract refused).
+        """
+        tx_bytes = tx.canonical_bytes()
+        unsigned = Envelope(tx=tx, tx_bytes=tx_bytes, sig=b"", tx_id=sha256(tx_bytes).hexdigest())
+        return self._endorse(unsigned, now_ms, self.store.reader(), lambda _identity: True)
+
+    def _endorse(
+        self,
+        envelope: Envelope,
+        now_ms: int,
+        state: StateReader,
+        signature_valid: Callable[[Identity], bool],
+    ) -> TxResult:
         try:
-            validate_envelope(
+            identity, version = validate_envelope(
                 envelope,
                 channel=self.channel,
                 block_ts=now_ms,
                 state=state,
                 rules=self.rules,
                 registry=self.registry,
-                signature_valid=lambda identity: self.signatures.check_now(
-                    envelope, identity.public_key
-                ),
+                signature_valid=signature_valid,
             )
-            self.registry.function(
-                envelope.tx.contract,
-                self.rules.contract_version(envelope.tx.contract, state),
-                envelope.tx.fn,
-                "transaction",
-            ).bind(envelope.tx.args)
+            tx = envelope.tx
+            self.registry.function(tx.contract, version, tx.fn, "transaction").bind(tx.args)
         except TxInvalid as error:
             raise TxRejected(error.message, code=error.code, hint=error.hint or None) from error
+        result = run_contract(
+            envelope.tx,
+            envelope.tx_id,
+            identity,
+            version,
+            block_number=self._head.height,
+            block_ts=now_ms,
+            state=BlockState(state),
+            registry=self.registry,
+        )
+        if not result.valid:
+            raise TxNotEndorsed(result.message or "the contract refused the tx", code=result.code)
+        return result
 
     # -- committing -----------------------------------------------------------------------
 

@@ -2,8 +2,9 @@
 
 Every write is a tx signed by the acting person's own key (DESIGN.md §3): a web user's key is
 unsealed for the request by the custody service; a CLI/SDK user signs locally and submits the
-envelope instead. A refusal comes back as the contract's own error, with the tx id, because the
-refused tx is on the ledger too.
+envelope instead. A call the contracts would refuse is refused before it is signed (``check``)
+or ordered (admission), with the contract's own error, and leaves the ledger as it was; only a
+tx that lost a race with one ordered before it is kept on the ledger marked invalid.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ COMMIT_TIMEOUT_S = 30.0
 
 
 class TxRefused(TxInvalid):
-    """The tx is on the ledger, marked invalid; ``code`` and ``message`` are the contract's."""
+    """The tx is on the ledger, marked invalid (it passed admission, then lost a race with a
+    tx ordered before it); ``code`` and ``message`` are the contract's."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +66,13 @@ def act(
     fn: str,
     args: Mapping[str, Any],
     clock: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
+    check: Callable[[Transaction], object] | None = None,
 ) -> TxResult:
-    """Sign ``contract.fn(args)`` as ``signer`` and submit it (see :func:`submit`)."""
+    """Sign ``contract.fn(args)`` as ``signer`` and submit it (see :func:`submit`).
+
+    ``check`` runs the unsigned tx first (``Peer.simulate``): a call the contracts refuse
+    raises its error before the person's key signs anything.
+    """
     tx = Transaction(
         channel=channel,
         contract=contract,
@@ -75,4 +82,6 @@ def act(
         nonce=new_nonce(),
         ts=clock(),
     )
+    if check is not None:
+        check(tx)
     return submit(orderer, sign_transaction(tx, signer.private_key))

@@ -6,7 +6,7 @@ import pytest
 
 from tests.common.network import Network
 from tetherai.identity.roles import Role
-from tetherai.ledger.errors import TxRejected
+from tetherai.ledger.errors import TxNotEndorsed, TxRejected
 from tetherai.ledger.transaction import Creator, Transaction, sign_transaction
 
 
@@ -35,15 +35,49 @@ def test_history_keeps_every_write_and_the_delete(network: Network) -> None:
     ]
 
 
-def test_contract_refusal_keeps_the_tx_in_its_block_marked_invalid(network: Network) -> None:
+def test_a_call_its_contract_refuses_is_refused_at_admission_and_never_ordered(
+    network: Network,
+) -> None:
     alice = network.participant("alice")
     network.notarize(alice, "doc")
-    refused = network.notarize(alice, "doc")
-    assert not refused.valid
-    assert refused.code == "contract.conflict"
-    stored = network.node.peer.store.tx(refused.tx_id)
+    height = network.node.peer.head.height
+    envelope = network.sign(alice, "notary", "notarize", {"name": "doc", "sha256": "ab" * 32})
+    with pytest.raises(TxNotEndorsed, match="already notarized") as refused:
+        network.node.orderer.submit(envelope)
+    assert refused.value.code == "contract.conflict"
+    assert network.node.peer.head.height == height
+    assert network.node.peer.store.tx(envelope.tx_id) is None
+
+
+def test_a_tx_that_loses_a_race_stays_in_its_block_marked_invalid(network: Network) -> None:
+    alice = network.participant("alice")
+    args = {"name": "doc", "sha256": "ab" * 32}
+    first, second = network.together([(alice, "notary", "notarize", args)] * 2)
+    assert first.valid and not second.valid
+    assert second.code == "contract.conflict"
+    stored = network.node.peer.store.tx(second.tx_id)
     assert stored is not None and not stored.valid and stored.code == "contract.conflict"
     assert "already notarized" in (stored.message or "")
+
+
+def test_simulation_runs_the_contract_without_a_signature_and_stores_nothing(
+    network: Network,
+) -> None:
+    alice = network.participant("alice")
+    peer = network.node.peer
+    height = peer.head.height
+    tx = network.sign(alice, "notary", "notarize", {"name": "doc", "sha256": "ab" * 32}).tx
+    result = peer.simulate(tx, now_ms=network.clock())
+    assert result.valid and result.writes
+    assert peer.head.height == height and peer.query("notary", "lookup", {"name": "doc"}) is None
+    network.notarize(alice, "doc")
+    with pytest.raises(TxNotEndorsed, match="already notarized"):
+        peer.simulate(tx, now_ms=network.clock())
+    auditor = network.participant("audrey", Role.AUDITOR)
+    audit_tx = network.sign(auditor, "notary", "notarize", {"name": "x", "sha256": "cd" * 32}).tx
+    with pytest.raises(TxRejected) as error:
+        peer.simulate(audit_tx, now_ms=network.clock())
+    assert error.value.code == "tx.auditor_cannot_write"
 
 
 def test_auditor_cannot_write_anything(network: Network) -> None:

@@ -1,4 +1,9 @@
-"""``POST /api/v1/envelopes``: submit a tx signed elsewhere (CLI, SDK) — the key never leaves its owner."""
+"""Txs signed elsewhere (CLI, SDK) — the key never leaves its owner.
+
+``POST /api/v1/envelopes`` orders a signed tx; ``POST /api/v1/simulate`` runs the same tx
+unsigned against the current state first, so a client learns a refusal before it signs or
+uploads anything.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Response
 
 from tetherai.api.auth import current_user
+from tetherai.api.errors import ApiError
 from tetherai.api.idempotency import Idem
 from tetherai.api.runtime import Runtime, runtime
-from tetherai.api.schemas import ERRORS, EnvelopeIn, TxOutcome
-from tetherai.ledger.transaction import Envelope
+from tetherai.api.schemas import ERRORS, EnvelopeIn, SimulationIn, SimulationOut, TxOutcome
+from tetherai.ledger.transaction import Envelope, Transaction
 from tetherai.services.auth import UserInfo
 from tetherai.services.txs import submit
 
@@ -34,3 +40,25 @@ def submit_envelope(
         return {"tx_id": result.tx_id, "valid": True, "result": result.result}
 
     return idem.respond(f"{user.org}/{user.username}", body.model_dump(), run)
+
+
+@router.post(
+    "/simulate",
+    summary="Run an unsigned tx of yours against the current state (nothing is stored)",
+    response_model=SimulationOut,
+)
+def simulate(
+    body: SimulationIn,
+    rt: Annotated[Runtime, Depends(runtime)],
+    user: Annotated[UserInfo, Depends(current_user)],
+) -> dict[str, Any]:
+    tx = Transaction.from_json(body.tx)
+    if (tx.creator.org, tx.creator.id) != (user.org, user.username):
+        raise ApiError(
+            403,
+            "you may simulate only txs you would sign yourself",
+            code="auth.forbidden",
+            hint=f"set the tx's creator to {user.org}/{user.username}",
+        )
+    result = rt.peer.simulate(tx, now_ms=rt.now_ms())
+    return {"valid": True, "result": result.result}

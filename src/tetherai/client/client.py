@@ -196,6 +196,7 @@ class Client:
             ServerError: the contracts would refuse it (their code and reason).
         """
         tx = self.transaction(contract, fn, args)
+        tx.canonical_bytes()  # what canonical JSON cannot hold is refused here, as when signing
         found: Json = self.http.post("/simulate", {"tx": tx.to_json()})
         return found
 

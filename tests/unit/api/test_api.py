@@ -67,7 +67,10 @@ def test_pre_signed_envelope_is_committed_and_its_proof_verifies(
     assert keys["orderers"][0].startswith("orderer.Org1+")
 
 
-def test_refused_tx_is_recorded_and_explained(client: httpx.Client, cast: Cast) -> None:
+def test_a_refused_envelope_is_explained_and_never_ordered(
+    client: httpx.Client, cast: Cast
+) -> None:
+    height = cast.net.node.peer.head.height
     envelope = cast.net.sign(
         cast["stake1"],
         "model_version",
@@ -82,7 +85,36 @@ def test_refused_tx_is_recorded_and_explained(client: httpx.Client, cast: Cast) 
         f"only an AI engineer of project {cast.project} can register model versions; "
         "you are a stakeholder"
     )
-    assert error["details"] == {"tx_id": envelope.tx_id, "recorded": True}
+    assert error["details"] == {}  # no tx id: nothing was recorded
+    assert cast.net.node.peer.head.height == height
+    assert client.get(f"/api/v1/ledger/txs/{envelope.tx_id}").status_code == 404
+
+
+def test_simulation_answers_as_the_contracts_would_and_stores_nothing(
+    client: httpx.Client, cast: Cast
+) -> None:
+    height = cast.net.node.peer.head.height
+
+    def simulate(who: str, contract: str, fn: str, args: dict[str, object]) -> httpx.Response:
+        tx = cast.net.sign(cast[who], contract, fn, args).tx
+        return client.post("/api/v1/simulate", json={"tx": tx.to_json()})
+
+    accepted = simulate("admin", "project", "create", {"name": "Simulated"})
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json() == {"valid": True, "result": {"project": "Org1/simulated"}}
+    refused = simulate(
+        "admin",
+        "model_version",
+        "create",
+        {"project": cast.project, "version": "x", "code_repo": "r", "commit": "c"},
+    )
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["error"]["code"] == "contract.not_permitted"
+    # Only your own txs: another person's would tell what the ledger allows them.
+    theirs = simulate("stake1", "project", "create", {"name": "Theirs"})
+    assert theirs.status_code == 403 and theirs.json()["error"]["code"] == "auth.forbidden"
+    assert cast.net.node.peer.head.height == height
+    assert client.get("/api/v1/projects/Org1/simulated").status_code == 404
 
 
 @pytest.mark.parametrize(

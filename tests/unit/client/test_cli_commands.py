@@ -70,9 +70,11 @@ def test_register_verify_locally_and_from_the_store_deploy(
     bob("deploy", f"{project}/v6", "--endpoint", "https://models.example/credit")
     history = bob.json("version", "history", f"{project}/v6")
     assert [h["status_after"] for h in history if h["status_after"]][-1] == "deployed"
-    # alice may not deploy: the contract refuses, exit 3 and the refused tx is named.
+    # alice may not deploy: the contract refuses before anything is signed, exit 3.
+    height = cast.net.node.peer.head.height
     text = alice("deploy", f"{project}/v6", "--endpoint", "https://x", expect=3)
-    assert "error:" in text and "refused tx" in text
+    assert text.startswith("error: version v6 is deployed") and "refused tx" not in text
+    assert cast.net.node.peer.head.height == height
     # The ledger with the CLI's txs replays, signatures and all; alice's tx names her CLI key.
     home = str(cast.net.home.root)
     alice("ledger", "verify", "--home", home)  # exit 0: every block and signature replays
@@ -205,9 +207,10 @@ def test_factsheet_rating_documents_and_monitoring_reports(
     assert done["result"]["status"] == "data_drift"
     [monitoring] = carol.json("review", "show", version)["monitoring"]
     assert (monitoring["status"], monitoring["metrics"]) == ("data_drift", {"auc": 0.81})
-    # Only MLOps engineers report on monitoring: alice is refused by the contract (exit 3).
+    # Only MLOps engineers report on monitoring: alice is refused by the contract (exit 3),
+    # before her key signs anything.
     refused = alice("monitor", "report", version, "--status", "active", expect=3)
-    assert refused.startswith("error:") and "refused tx" in refused
+    assert refused.startswith("error: only an MLOps engineer") and "refused tx" not in refused
     # 'other' needs its description: the contract's refusal of the input is exit 2.
     unexplained = bob("monitor", "report", version, "--status", "other", expect=2)
     assert unexplained.startswith("error:")

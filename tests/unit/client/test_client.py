@@ -115,13 +115,17 @@ def test_an_abbreviated_commit_is_refused_before_training_starts(
     assert full["valid"]
 
 
-def test_a_contract_refusal_is_a_server_error_with_the_tx_id(person: Person, cast: Cast) -> None:
+def test_a_contract_refusal_is_a_server_error_and_nothing_is_signed(
+    person: Person, cast: Cast
+) -> None:
     carol = person("carol")  # a stakeholder may not register versions
+    height = cast.net.node.peer.head.height
     with pytest.raises(ServerError) as refused:
         carol.create_version(cast.project, "v-nope", code_repo="r", commit="c")
-    assert refused.value.status in (403, 409)
-    assert len(str(refused.value.details["tx_id"])) == 64
+    assert refused.value.status == 403 and refused.value.code == "contract.not_permitted"
+    assert "tx_id" not in refused.value.details  # checked before signing: no tx exists
     assert not refused.value.is_input_error
+    assert cast.net.node.peer.head.height == height
 
 
 def test_verification_from_store_local_and_rerun(

@@ -20,7 +20,8 @@ KEY_PASSPHRASE = b"my own key passphrase"  # as in conftest.py
 
 
 class LosesFirstAnswers(httpx.HTTPTransport):
-    """Forwards every request; the answers to the first ``lose`` POSTs become read timeouts."""
+    """Forwards every request; the answers to the first ``lose`` envelopes POSTed become read
+    timeouts (the check before signing is answered)."""
 
     def __init__(self, lose: int) -> None:
         super().__init__()
@@ -30,7 +31,7 @@ class LosesFirstAnswers(httpx.HTTPTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         response = super().handle_request(request)
-        if request.method != "POST":
+        if request.method != "POST" or request.url.path != "/api/v1/envelopes":
             return response
         response.read()
         self.posts.append(

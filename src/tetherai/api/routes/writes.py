@@ -2,8 +2,9 @@
 
 The route only passes the person's input to the use case's call builder
 (:mod:`tetherai.contracts.calls`, which the pages and the SDK use too); the contracts decide
-whether it is allowed, and their refusal comes back in the one error shape (with the id of the
-refused tx, which stays on the ledger).
+whether it is allowed: the call is run against the current state before the person's key signs
+it, so a refusal comes back in the one error shape and nothing reaches the ledger (only a tx
+that lost a race with another is recorded invalid, and its refusal names it).
 """
 
 from __future__ import annotations

@@ -1,5 +1,11 @@
 """contracts layer (DESIGN.md §5): the domain rules, written once, enforced for every caller."""
 
+from tetherai.contracts.access import (
+    confidential,
+    may_read_project,
+    readable_project_refs,
+    require_readable,
+)
 from tetherai.contracts.errors import (
     Conflict,
     ContractError,
@@ -16,6 +22,7 @@ from tetherai.contracts.membership import (
 from tetherai.contracts.model_version import (
     RELATIONS,
     ModelVersion,
+    ModelVersionV2,
     check_artifacts,
     check_can_register,
 )
@@ -31,6 +38,7 @@ from tetherai.contracts.policy import (
 )
 from tetherai.contracts.project import (
     Project,
+    ProjectV2,
 )
 from tetherai.contracts.registry import (
     default_contracts,
@@ -40,6 +48,7 @@ from tetherai.contracts.registry import (
 from tetherai.contracts.review import (
     MONITORING_STATUSES,
     Review,
+    ReviewV2,
     action_probes,
 )
 from tetherai.contracts.workflow import (
@@ -48,6 +57,7 @@ from tetherai.contracts.workflow import (
     Rule,
     Status,
     Workflow,
+    WorkflowV2,
     apply_transition,
     available_actions,
     check_transition,
@@ -71,25 +81,33 @@ __all__ = [
     "Membership",
     "MembershipRules",
     "ModelVersion",
+    "ModelVersionV2",
     "NotFound",
     "NotPermitted",
     "Notary",
     "Policy",
     "Project",
+    "ProjectV2",
     "Quorum",
     "Review",
+    "ReviewV2",
     "Rule",
     "Status",
     "Workflow",
+    "WorkflowV2",
     "action_probes",
     "apply_transition",
     "available_actions",
     "check_artifacts",
     "check_can_register",
     "check_transition",
+    "confidential",
     "default_contracts",
     "default_registry",
     "genesis_versions",
+    "may_read_project",
     "project_policy",
+    "readable_project_refs",
+    "require_readable",
     "version_status",
 ]

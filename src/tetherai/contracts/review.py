@@ -25,6 +25,7 @@ from tetherai.contracts._common import (
     version_ref,
 )
 from tetherai.contracts._common import text as check_text
+from tetherai.contracts.access import confidential
 from tetherai.contracts.errors import Conflict, ContractError, InvalidArgument, InvalidTransition
 from tetherai.contracts.model_version import final_metrics
 from tetherai.contracts.workflow import (
@@ -42,7 +43,7 @@ from tetherai.identity.roles import Role
 from tetherai.ledger.contract import Context, Contract, Identity, QueryContext, query, transaction
 from tetherai.ledger.state import StateReader
 
-__all__ = ["MONITORING_STATUSES", "Review", "action_probes"]
+__all__ = ["MONITORING_STATUSES", "Review", "ReviewV2", "action_probes"]
 
 MONITORING_STATUSES = (
     "active",
@@ -465,3 +466,11 @@ def action_probes(
             )
         )
     return probes
+
+
+@confidential
+class ReviewV2(Review):
+    """Version 2: confidential (``contracts.access``): a tx naming a project its creator may
+    not read is refused exactly as one naming a project that does not exist."""
+
+    version = "2"

@@ -41,6 +41,7 @@ from tetherai.contracts._common import (
     text,
     version_ref,
 )
+from tetherai.contracts.access import confidential
 from tetherai.contracts.errors import (
     ContractError,
     InvalidArgument,
@@ -60,6 +61,7 @@ __all__ = [
     "Rule",
     "Status",
     "Workflow",
+    "WorkflowV2",
     "apply_transition",
     "available_actions",
     "check_transition",
@@ -457,3 +459,11 @@ def _rollback_probe(project: str, who: Actor) -> Any:
         )
 
     return probe
+
+
+@confidential
+class WorkflowV2(Workflow):
+    """Version 2: confidential (``contracts.access``): a tx naming a project its creator may
+    not read is refused exactly as one naming a project that does not exist."""
+
+    version = "2"

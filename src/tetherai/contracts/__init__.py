@@ -1,10 +1,12 @@
 """contracts layer (DESIGN.md §5): the domain rules, written once, enforced for every caller."""
 
 from tetherai.contracts.access import (
+    CHANNEL_CONTRACTS,
     confidential,
     may_read_project,
     readable_project_refs,
     require_readable,
+    tx_project,
 )
 from tetherai.contracts.errors import (
     Conflict,
@@ -68,6 +70,7 @@ from tetherai.contracts.workflow import (
 __all__ = [
     "APPROVED",
     "ARTIFACT_KINDS",
+    "CHANNEL_CONTRACTS",
     "CHANNEL_KEY",
     "DEFAULT_POLICY",
     "MONITORING_STATUSES",
@@ -109,5 +112,6 @@ __all__ = [
     "project_policy",
     "readable_project_refs",
     "require_readable",
+    "tx_project",
     "version_status",
 ]

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from tetherai.contracts._common import (
@@ -30,14 +30,26 @@ from tetherai.contracts._common import (
     member_key,
     no_such_project,
     project_key,
+    slugify,
     split_project,
 )
-from tetherai.contracts.errors import NotFound
+from tetherai.contracts.errors import InvalidArgument, NotFound
 from tetherai.identity.roles import Role
 from tetherai.ledger.contract import Context, Contract, Identity, function_kind
 from tetherai.ledger.state import StateReader
 
-__all__ = ["confidential", "may_read_project", "readable_project_refs", "require_readable"]
+__all__ = [
+    "CHANNEL_CONTRACTS",
+    "confidential",
+    "may_read_project",
+    "readable_project_refs",
+    "require_readable",
+    "tx_project",
+]
+
+CHANNEL_CONTRACTS = frozenset({"membership", "notary"})
+"""Contracts whose txs concern the channel as a whole (orgs, participants, notarized digests),
+not one project: every participant of the channel may see them."""
 
 C = TypeVar("C", bound=type[Contract])
 
@@ -66,6 +78,27 @@ def readable_project_refs(state: StateReader, who: Actor | Identity) -> set[str]
         key.removeprefix("project/") for key, _ in state.scan("project/") if key.count("/") == 2
     }
     return {ref for ref in refs if may_read_project(state, ref, who)}
+
+
+def tx_project(contract: str, fn: str, args: Mapping[str, Any], creator_org: str) -> str | None:
+    """The project a tx of a domain contract concerns, or ``None`` when it names none.
+
+    Its ``project`` argument; for ``project.create``, the project it creates (the creator's
+    org and the slug of the name), whether or not the tx was valid. ``None`` for a malformed
+    reference or name: such a tx concerns no project anyone else may read.
+    """
+    if contract == "project" and fn == "create":
+        name = args.get("name")
+        if not isinstance(name, str):
+            return None
+        try:
+            ref = f"{creator_org}/{slugify(name)}"
+        except InvalidArgument:
+            return None
+    else:
+        project = args.get("project")
+        ref = project if isinstance(project, str) else ""
+    return ref if _well_formed(ref) else None
 
 
 def require_readable(state: StateReader, project: str, who: Actor | Identity) -> None:

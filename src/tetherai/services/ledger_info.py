@@ -18,11 +18,26 @@ from tetherai.ledger.tlog_proof import TlogProof
 from tetherai.ledger.transaction import Envelope
 from tetherai.ledger.verifier import Progress, VerificationReport, verify_ledger
 
-__all__ = ["block_summaries", "ledger_summary", "tx_detail", "tx_proof", "verify"]
+__all__ = [
+    "NotFoundError",
+    "block_summaries",
+    "ledger_summary",
+    "missing_tx",
+    "tx_detail",
+    "tx_proof",
+    "verify",
+]
 
 
 class NotFoundError(LedgerError):
     code = "ledger.not_found"
+
+
+def missing_tx(tx_id: str) -> NotFoundError:
+    """The answer for a tx that is not on the ledger (or that the asker may not see)."""
+    return NotFoundError(
+        f"no tx {tx_id} on this ledger", hint="list txs with 'tether ledger blocks'"
+    )
 
 
 def ledger_summary(store: SqliteLedgerStore, channel: str) -> dict[str, JSONValue]:
@@ -70,9 +85,7 @@ def tx_detail(store: SqliteLedgerStore, tx_id: str) -> dict[str, JSONValue]:
     """A tx as stored: its fields, where it is, whether it was valid and what it wrote."""
     stored = store.tx(tx_id)
     if stored is None:
-        raise NotFoundError(
-            f"no tx {tx_id} on this ledger", hint="list txs with 'tether ledger blocks'"
-        )
+        raise missing_tx(tx_id)
     envelope = Envelope.from_bytes(stored.envelope)
     block = store.block(stored.block)
     assert block is not None
@@ -104,7 +117,7 @@ def tx_proof(store: SqliteLedgerStore, tx_id: str) -> TlogProof:
     """The inclusion proof of a tx against the latest stored checkpoint."""
     stored = store.tx(tx_id)
     if stored is None:
-        raise NotFoundError(f"no tx {tx_id} on this ledger")
+        raise missing_tx(tx_id)
     latest = store.latest_checkpoint()
     if latest is None or latest[0] <= stored.seq:
         raise NotFoundError(

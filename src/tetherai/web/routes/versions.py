@@ -23,6 +23,7 @@ from tetherai.api.runtime import Runtime
 from tetherai.contracts.errors import ContractError
 from tetherai.contracts.review import MONITORING_STATUSES
 from tetherai.errors import TetherError
+from tetherai.services.access import Visibility, filter_version, viewer_of
 from tetherai.services.auth import UserInfo
 from tetherai.web.i18n import gettext
 from tetherai.web.pages import Form, PageForm, PageUser, error_page, redirect, render, runtime_of
@@ -122,7 +123,8 @@ def version_page(
     rt = runtime_of(request)
     project = f"{org}/{slug}"
     require_project_access(rt, user, project)
-    got = _get(rt, project, version)
+    # Shown: references to other projects' versions only where the person may read them.
+    got = filter_version(_get(rt, project, version), Visibility(rt.reader(), viewer_of(user)))
     record = got.get("version") or {}
     status = got.get("status") or {}
     verification = got.get("verification")

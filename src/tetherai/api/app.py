@@ -32,6 +32,7 @@ from tetherai.services.db import make_engine, make_session_factory, migrate
 from tetherai.services.home import NetworkHome
 from tetherai.services.network import Node, open_node
 from tetherai.services.notifications import NotificationService
+from tetherai.services.possession import InPlaceAllowList, ObjectHolders, Possession
 from tetherai.services.projection_follower import ProjectionFollower
 from tetherai.services.projections import Projector
 from tetherai.services.settings import Settings
@@ -70,6 +71,7 @@ def create_app(
             ca,
             open_artifacts(settings.storage()),
             NotificationService(sessions, clock=clock),
+            Possession(ObjectHolders(sessions, clock=clock), InPlaceAllowList(settings.in_place)),
             projections=make_session_factory(engine, for_writes=False),
         )
         # The follower reads the ledger through a connection of its own (one per thread).

@@ -103,6 +103,8 @@ _AUTH_CODES = {
     "auth.not_found": 404,
     "auth.conflict": 409,
     "storage.digest_mismatch": 409,
+    "objects.not_held": 403,
+    "objects.not_read_here": 403,
     "storage.not_found": 404,
     "storage.bad_input": 422,
     "storage.bad_manifest": 422,

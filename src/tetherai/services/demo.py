@@ -21,6 +21,7 @@ from tetherai.services.db import make_engine, make_session_factory, migrate
 from tetherai.services.enrolment import web_account_for_participant
 from tetherai.services.home import NetworkHome
 from tetherai.services.network import init_network, issue_participant, load_participant, open_node
+from tetherai.services.possession import ObjectHolders
 from tetherai.services.settings import Settings
 
 DEMO_PEOPLE = [
@@ -121,6 +122,10 @@ def build_demo(root: Path, passphrase: bytes) -> bool:
     engine = make_engine(settings.database_url)
     migrate(engine)
     sessions = make_session_factory(engine)
+    # alice uploaded the demo model: she holds its bytes, so the version's readers get them.
+    ObjectHolders(sessions, clock=lambda: datetime.now(tz=UTC)).record(
+        model.sha256, "Org1", "alice", "uploaded"
+    )
     auth = AuthService(sessions, clock=lambda: datetime.now(tz=UTC), settings=settings)
     custody = KeyCustody(sessions, clock=lambda: datetime.now(tz=UTC), settings=settings)
     accounts = [("admin", Role.ORG_ADMIN, "Org admin"), *DEMO_PEOPLE]

@@ -3,8 +3,11 @@
 Events come from committed blocks, through the projector, so a notification exists exactly when
 its tx is on the ledger: when a version changes state and when someone comments, each member of
 the project who has an account here gets a notification (written in the same database
-transaction as the projection of that block), and each enabled webhook of the members' orgs
+transaction as the projection of that block), and each enabled webhook of the orgs whose admins
+may read the project (``services.access.reader_orgs``: its own org and its members' orgs)
 receives the event as JSON with an ``X-Tether-Signature: sha256=<HMAC of the body>`` header.
+A person's notifications are listed only for projects they may read now (a removed member no
+longer sees the project's).
 Webhooks are delivered after the block's transaction commits, with a short timeout; a failed
 delivery is logged, never retried into the past (the notifications in the API are the record).
 """
@@ -16,7 +19,7 @@ import hmac
 import json
 import logging
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from tetherai.errors import TetherError
 from tetherai.ledger.state import StateReader
+from tetherai.services.access import reader_orgs
 from tetherai.services.db import Notification, SessionFactory, User, Webhook, transaction
 from tetherai.services.db.engine import reading
 
@@ -79,7 +83,7 @@ def record_events(
     delivered: list[tuple[Event, set[str]]] = []
     for event in events:
         members = members_of(state, event.project_ref)
-        orgs = {org for org, _ in members}
+        orgs = reader_orgs(state, event.project_ref)
         for org, participant in members:
             user_id = session.scalars(
                 select(User.id).where(User.org_id == org, User.username == participant)
@@ -151,9 +155,18 @@ class NotificationService:
         self._clock = clock
 
     def notifications(
-        self, user_id: int, *, limit: int = 50, before: int | None = None, unread_only: bool = False
+        self,
+        user_id: int,
+        readable: Collection[str],
+        *,
+        limit: int = 50,
+        before: int | None = None,
+        unread_only: bool = False,
     ) -> list[dict[str, Any]]:
-        query = select(Notification).where(Notification.user_id == user_id)
+        """The person's notifications of the projects in ``readable``, newest first."""
+        query = select(Notification).where(
+            Notification.user_id == user_id, Notification.project_ref.in_(list(readable))
+        )
         if before is not None:
             query = query.where(Notification.id < before)
         if unread_only:

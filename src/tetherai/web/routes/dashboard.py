@@ -64,7 +64,7 @@ def dashboard(request: Request, user: PageUser) -> Response:
         verification=rt.last_verification,
         can_verify=user.role in ("org_admin", "auditor"),
         notifications=rt.notifications.notifications(
-            user.id, limit=NOTIFICATIONS, unread_only=True
+            user.id, visible, limit=NOTIFICATIONS, unread_only=True
         ),
     )
 

@@ -212,8 +212,9 @@ def _args_for(
         args |= {"approve": form.get("approve") == "yes", "comment": form.get("comment")}
     elif name == "verify":
         # Re-hash every artifact from the object store; the contract compares the digests.
-        report = rt.artifacts.verify(
-            [a for a in record.get("artifacts") or [] if isinstance(a, dict)]
+        report = rt.rehash(
+            f"{record.get('project')}/{record.get('version')}",
+            [a for a in record.get("artifacts") or [] if isinstance(a, dict)],
         )
         args |= {"method": "store"} | report.to_contract_args()
     return contract, fn, args

@@ -207,10 +207,11 @@ def _build(world: World, app: Any) -> None:
     world.own["admin2"] = dict(world.own["mallory"])
 
     # The private project, each of its txs ordered together with a stranger's own tx.
-    created = world.ok(
+    created = world.submit(
         "alice", "project", "create", {"name": PRIVATE_NAME, "details": "xqz acquisition plan"}
     )
-    assert created["project"] == PRIVATE
+    assert created.valid and created.result == {"project": PRIVATE}
+    world.private_txs.append(created.tx_id)  # project.create names no project argument
     for member in ("bob", "audrey"):
         world.ok(
             "alice", "project", "add_member", {"project": PRIVATE, "org": "Org1", "id": member}
@@ -256,7 +257,7 @@ def _build(world: World, app: Any) -> None:
         world.private_txs.append(private.tx_id)
         own.setdefault("txs", []).append(theirs.tx_id)
     store = net.node.peer.store
-    for tx_id in world.private_txs:
+    for tx_id in world.private_txs[1:]:
         stored = store.tx(tx_id)
         assert stored is not None
         block = store.block(stored.block)

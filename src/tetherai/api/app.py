@@ -25,14 +25,14 @@ from tetherai.api.runtime import Runtime
 from tetherai.api.security_headers import SecurityHeaders
 from tetherai.identity.ca import CertificateAuthority
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
-from tetherai.services.artifacts import open_artifacts
+from tetherai.services.artifacts import InPlaceAllowList, open_artifacts
 from tetherai.services.auth import AuthService
 from tetherai.services.custody import DEFAULT_ARGON2, Argon2Parameters, KeyCustody
 from tetherai.services.db import make_engine, make_session_factory, migrate
 from tetherai.services.home import NetworkHome
 from tetherai.services.network import Node, open_node
 from tetherai.services.notifications import NotificationService
-from tetherai.services.possession import InPlaceAllowList, ObjectHolders, Possession
+from tetherai.services.possession import ObjectHolders, Possession
 from tetherai.services.projection_follower import ProjectionFollower
 from tetherai.services.projections import Projector
 from tetherai.services.settings import Settings

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tetherai.contracts._common import Actor, no_such_project
 from tetherai.contracts.access import (
@@ -34,7 +34,9 @@ from tetherai.contracts.access import (
 from tetherai.contracts.errors import NotFound
 from tetherai.ledger.state import StateReader
 from tetherai.ledger.transaction import Transaction
-from tetherai.services.auth import UserInfo
+
+if TYPE_CHECKING:
+    from tetherai.services.auth import UserInfo
 
 __all__ = [
     "Viewer",

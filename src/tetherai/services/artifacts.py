@@ -41,6 +41,7 @@ from tetherai.storage import (
     S3Settings,
     StorageError,
     StoreSource,
+    UnsupportedURI,
     VerificationReport,
     build_manifest,
     content_uri,
@@ -55,7 +56,7 @@ from tetherai.storage import (
     verify_artifacts,
 )
 
-__all__ = ["Artifacts", "StorageSettings", "open_artifacts", "parse_in_place"]
+__all__ = ["Artifacts", "InPlaceAllowList", "StorageSettings", "open_artifacts", "parse_in_place"]
 
 
 def parse_in_place(text: str) -> tuple[tuple[str, str], ...]:
@@ -124,6 +125,36 @@ class StorageSettings:
         )
 
 
+@dataclass(frozen=True)
+class InPlaceAllowList:
+    """Locations outside the store the server may read for an org's people."""
+
+    entries: tuple[tuple[str, str], ...] = ()
+
+    def file_roots(self) -> tuple[Path, ...]:
+        """The directories of the ``file://`` entries (the file reader reads only under them)."""
+        return tuple(
+            parse_file_uri(prefix) for _, prefix in self.entries if prefix.startswith("file://")
+        )
+
+    def allows(self, uri: str, org: str) -> bool:
+        """Whether ``uri`` lies under a prefix allow-listed for ``org``."""
+        for allowed_org, prefix in self.entries:
+            if allowed_org != org:
+                continue
+            if prefix.startswith("file://") and uri.startswith("file://"):
+                try:
+                    path = parse_file_uri(uri).resolve()
+                    root = parse_file_uri(prefix).resolve()
+                except UnsupportedURI:
+                    return False
+                if path == root or root in path.parents:
+                    return True
+            elif uri.startswith(prefix) and ".." not in uri[len(prefix) :].split("/"):
+                return True
+        return False
+
+
 def _object_store(settings: StorageSettings) -> ObjectStore:
     if settings.objects.startswith("s3://"):
         location = parse_s3_uri(settings.objects)
@@ -155,9 +186,7 @@ def open_artifacts(settings: StorageSettings, *, workers: int | None = None) -> 
     """
     store = _object_store(settings)
     readers: list[ObjectReader] = [store]
-    roots = settings.file_roots + tuple(
-        parse_file_uri(prefix) for _, prefix in settings.in_place if prefix.startswith("file://")
-    )
+    roots = settings.file_roots + InPlaceAllowList(settings.in_place).file_roots()
     if roots:
         readers.append(LocalFileReader(roots=roots))
     return Artifacts(store, Resolver(readers), workers=workers)

@@ -21,7 +21,14 @@ from tetherai.ledger.transaction import Envelope
 from tetherai.services.access import Viewer, Visibility, require_readable_project
 from tetherai.services.ledger_info import NotFoundError, missing_tx, tx_detail, tx_proof
 
-__all__ = ["block_summaries", "block_view", "key_history", "visible_tx", "visible_tx_proof"]
+__all__ = [
+    "block_summaries",
+    "block_view",
+    "key_history",
+    "verification_view",
+    "visible_tx",
+    "visible_tx_proof",
+]
 
 _PROJECT_NAMESPACES = ("project", "model_version", "workflow", "review")
 
@@ -129,3 +136,22 @@ def key_history(store: SqliteLedgerStore, key: str, who: Viewer) -> list[dict[st
             "and notary keys",
         )
     return store.history(key)
+
+
+def verification_view(
+    report: dict[str, Any] | None, store: SqliteLedgerStore, who: Viewer
+) -> dict[str, Any] | None:
+    """The last full verification's report as ``who`` may see it: a difference found in a tx
+    they may not see is named by its block only (its message and the expected and found
+    values may quote that tx's records)."""
+    problem = report.get("problem") if isinstance(report, dict) else None
+    if not isinstance(report, dict) or not isinstance(problem, dict):
+        return report
+    tx_id = problem.get("tx_id")
+    stored = store.tx(str(tx_id)) if isinstance(tx_id, str) else None
+    if tx_id is None or (
+        stored is not None and Visibility(store, who).tx(Envelope.from_bytes(stored.envelope).tx)
+    ):
+        return report
+    kept = {key: problem[key] for key in ("code", "block") if key in problem}
+    return report | {"problem": kept | {"message": "a difference in a tx you may not see"}}

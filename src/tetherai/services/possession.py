@@ -25,9 +25,7 @@ people with their own credentials (``tether verify --from-store``), never by the
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any, BinaryIO
 
 from sqlalchemy import select
@@ -36,15 +34,15 @@ from sqlalchemy.exc import IntegrityError
 from tetherai.errors import TetherError
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.services.access import Viewer, Visibility
+from tetherai.services.artifacts import InPlaceAllowList
 from tetherai.services.db import ObjectHolder, SessionFactory, transaction
 from tetherai.services.db.engine import reading
 from tetherai.storage.base import ListedObject, ObjectReader
 from tetherai.storage.errors import StorageError, UnsupportedURI
-from tetherai.storage.uri import content_uri, digest_of_content_uri, is_prefix, parse_file_uri
+from tetherai.storage.uri import content_uri, digest_of_content_uri, is_prefix
 
 __all__ = [
     "GuardedReader",
-    "InPlaceAllowList",
     "NotHeld",
     "NotReadHere",
     "ObjectHolders",
@@ -59,36 +57,6 @@ class NotHeld(TetherError):
     """A registration names an object of this server's store its registrant never had here."""
 
     code = "objects.not_held"
-
-
-@dataclass(frozen=True)
-class InPlaceAllowList:
-    """Locations outside the store the server may read for an org's people."""
-
-    entries: tuple[tuple[str, str], ...] = ()
-
-    def file_roots(self) -> tuple[Path, ...]:
-        """The directories of the ``file://`` entries (the file reader reads only under them)."""
-        return tuple(
-            parse_file_uri(prefix) for _, prefix in self.entries if prefix.startswith("file://")
-        )
-
-    def allows(self, uri: str, org: str) -> bool:
-        """Whether ``uri`` lies under a prefix allow-listed for ``org``."""
-        for allowed_org, prefix in self.entries:
-            if allowed_org != org:
-                continue
-            if prefix.startswith("file://") and uri.startswith("file://"):
-                try:
-                    path = parse_file_uri(uri).resolve()
-                    root = parse_file_uri(prefix).resolve()
-                except UnsupportedURI:
-                    return False
-                if path == root or root in path.parents:
-                    return True
-            elif uri.startswith(prefix) and ".." not in uri[len(prefix) :].split("/"):
-                return True
-        return False
 
 
 class ObjectHolders:

@@ -148,10 +148,11 @@ def verify_now(rt: Rt, user: Me) -> dict[str, Any]:
         report = ledger_info.verify(store, rt.node.channel)
     finally:
         store.close()
-    rt.last_verification = report.to_json()
-    return rt.last_verification
+    rt.last_verification = found = report.to_json()
+    shown = ledger_views.verification_view(found, rt.reader(), viewer_of(user))
+    return found if shown is None else shown
 
 
 @router.get("/verify", summary="The result of the last full verification (null if none ran yet)")
-def verification_status(rt: Rt) -> dict[str, Any] | None:
-    return rt.last_verification
+def verification_status(rt: Rt, user: Me) -> dict[str, Any] | None:
+    return ledger_views.verification_view(rt.last_verification, rt.reader(), viewer_of(user))

@@ -55,7 +55,9 @@ def ledger_page(
         blocks=blocks,
         older=f"/ledger?before={start}" if start > 0 else None,
         newer=f"/ledger?before={min(height, end + BLOCKS_PER_PAGE)}" if end < height else None,
-        verification=rt.last_verification,
+        verification=ledger_views.verification_view(
+            rt.last_verification, rt.reader(), viewer_of(user)
+        ),
     )
 
 

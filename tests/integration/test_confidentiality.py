@@ -214,6 +214,17 @@ def _signed(
     return probe
 
 
+def _with_a_member_s_etag(template: str) -> Probe:
+    """The stranger replays the ETag a member got for the private resource: no 304 for them."""
+
+    def probe(person: Person, world: World, p: dict[str, str]) -> httpx.Response:
+        private = template.format(P=PRIVATE, V=PRIVATE_VERSION)
+        etag = world["audrey"].http.get(private).headers["etag"]
+        return person.http.get(template.format(**p), headers={"If-None-Match": etag})
+
+    return probe
+
+
 def _own_version(world: World, who: str, suffix: str) -> dict[str, Any]:
     own = world.own[who]
     return {
@@ -239,6 +250,7 @@ PROBES: dict[str, Probe] = {
     "pdf report": _get("/api/v1/projects/{P}/versions/{V}/audit-report.pdf"),
     "in-toto export": _get("/api/v1/projects/{P}/versions/{V}/exports/intoto"),
     "cyclonedx export": _get("/api/v1/projects/{P}/versions/{V}/exports/cyclonedx"),
+    "version with a member's ETag": _with_a_member_s_etag("/api/v1/projects/{P}/versions/{V}"),
     "key history": _get("/api/v1/ledger/state/history?key=review/{P}/{V}"),
     "tx": _get("/api/v1/ledger/txs/{T}"),
     "tx proof": _get("/api/v1/ledger/txs/{T}/proof"),

@@ -1,19 +1,28 @@
-"""REST API benchmark: requests/s and latency of read routes and a write route, 50 clients.
+"""REST API benchmark: read and write routes under 50 clients, each next to its limit measured
+in the same run.
 
 A server process builds a demo-like network (an org, its admin, engineers, stakeholders and a
 project with its members), starts the app under one uvicorn worker on 127.0.0.1, gives the org
 admin an API token and signs the write txs beforehand (as the CLI/SDK would). The load comes
-from ``wrk`` (Debian's package; ``make bench`` installs it) with one thread and 50 keep-alive
-connections, so the clients cost the 2 cores little and the figures are the server's:
+from ``wrk`` (Debian's package; ``make bench`` installs it) with one thread and keep-alive
+connections, so the clients cost the 2 cores little and the figures are the server's. Each run:
 
-- read:  ``GET /api/v1/ledger`` (the ledger summary) and ``GET /api/v1/projects`` (a list from
-  the service database, filtered by who may read), ``--seconds`` each;
-- write: ``POST /api/v1/envelopes`` with pre-signed txs (``--envelopes`` of them, each sent
-  once) for ``--seconds`` / 2; each answer waits until its block is durable.
+- ``GET /api/v1/ledger`` (the ledger summary) and ``GET /api/v1/projects`` (a list from the
+  service database, filtered by who may read), next to a **bare FastAPI route** (one async GET
+  returning a small JSON object, same uvicorn stack, its own process) with as many clients:
+  ``api_ledger_vs_bare`` is their req/s ratio;
+- ``POST /api/v1/envelopes`` with pre-signed notary txs, each sent once, ``--clients``
+  connections (every answer waits until its block is durable), next to the **in-process commit
+  rate** of the same kind of txs (a ledger of the same code in this process, 2 threads
+  submitting as fast as the orderer takes them): ``api_write_vs_ledger`` (target ≥ 0.5);
+- one client writing alone: its p50 latency next to one **durable SQLite commit** measured in
+  the same run (target: p50 < 10 ms + one commit).
 
-    .venv/bin/python benchmarks/api.py [--clients 50] [--seconds 10] [--envelopes 6000]
+Server CPU per request comes from /proc (the server's process). ``--runs`` repeats it all.
 
-Prints a table, then one figure per line: ``name: value unit``.
+    .venv/bin/python benchmarks/api.py [--clients 50] [--seconds 10] [--runs 3]
+
+Prints a table (min / median / max), then one figure per line: ``name: value unit``.
 """
 
 from __future__ import annotations
@@ -21,20 +30,32 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import subprocess
 import sys
 import tempfile
+import threading
+import time
+from concurrent.futures import Future
 from pathlib import Path
 
+from _harness import (
+    Figures,
+    HttpFigures,
+    add_run_options,
+    bare_route_server,
+    sqlite_commit_ms,
+    timed,
+    wrk,
+)
 from _server import publish, server_process
-from rich.console import Console
-from rich.table import Table
 
 ROOT = Path(__file__).resolve().parent.parent
+WRITE_RATE_GUESS = 2500  # txs a write run may take per second (envelopes are made for it)
 
 
 def serve_forever(out: Path, envelopes: int) -> None:
-    """The server process: network, app, API token and signed txs written to ``out``."""
+    """The server process: network, app, API token and signed txs (files) written to ``out``."""
+    import os
+
     sys.path.insert(0, str(ROOT))
     from tests.common.lifecycle import make_cast
     from tests.common.network import PASSPHRASE, make_network
@@ -70,42 +91,137 @@ def serve_forever(out: Path, envelopes: int) -> None:
                 password="benchmark password",
             )
             token = rt.auth.issue_api_token(admin, "benchmark").token
-            signed = [
-                net.sign(cast["author"], "project", "create", {"name": f"Bench {i}"}).to_json()
-                for i in range(envelopes)
-            ]
-            ready = {"base_url": str(http.base_url), "token": token, "envelopes": signed}
+            bodies = work / "envelopes.jsonl"
+            with bodies.open("w") as file:
+                for i in range(envelopes):
+                    envelope = net.sign(
+                        cast["author"],
+                        "notary",
+                        "notarize",
+                        {"name": f"bench/{i}", "sha256": f"{i:064x}"},
+                    )
+                    file.write(json.dumps(envelope.to_json()) + "\n")
+            ready = {
+                "base_url": str(http.base_url),
+                "token": token,
+                "envelopes": str(bodies),
+                "pid": os.getpid(),
+            }
             publish(out, ready)
         net.close()
 
 
-LUA = Path(__file__).with_name("api_load.lua")
+def in_process_commit_rate(work: Path, count: int) -> tuple[float, float]:
+    """(tx/s, CPU µs per tx) committing ``count`` pre-signed notary txs in this process: the
+    same code as the server's ledger, without HTTP."""
+    sys.path.insert(0, str(ROOT))
+    from tests.common.lifecycle import make_cast
+    from tests.common.network import make_network
+
+    from tetherai.ledger.executor import TxResult
+
+    net = make_network(work, max_wait=0.005)
+    try:
+        author = make_cast(net)["author"]
+        envelopes = [
+            net.sign(author, "notary", "notarize", {"name": f"d/{i}", "sha256": f"{i:064x}"})
+            for i in range(count)
+        ]
+        futures: list[Future[TxResult]] = []
+
+        def client(share: list[object]) -> None:
+            for envelope in share:
+                futures.append(net.node.orderer.submit(envelope))  # type: ignore[arg-type]
+
+        with timed() as timing:
+            threads = [threading.Thread(target=client, args=(envelopes[n::2],)) for n in (0, 1)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert all(future.result(timeout=120).valid for future in futures)
+        return count / timing.wall, timing.cpu / count * 1e6
+    finally:
+        net.close()
 
 
-def wrk(url: str, token: str, clients: int, seconds: int, *script_args: str) -> dict[str, float]:
-    """One wrk run; its Lua ``done`` prints the figures as JSON (latencies in µs)."""
-    command = [
-        "wrk",
-        "-t1",
-        f"-c{clients}",
-        f"-d{seconds}s",
-        "--timeout=60s",
-        "-H",
-        f"Authorization: Bearer {token}",
-        "-s",
-        str(LUA),
-        url,
-        *(["--", *script_args] if script_args else []),
-    ]
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    result = json.loads(next(line[7:] for line in out.splitlines() if line.startswith("RESULT ")))
-    return {
-        "requests": result["requests"],
-        "req_per_s": result["requests"] / (result["duration_us"] / 1e6),
-        "p50_ms": result["p50_us"] / 1000,
-        "p95_ms": result["p95_us"] / 1000,
-        "errors": result["errors"],
-    }
+def take(lines: list[str], count: int, into: Path) -> Path:
+    """Move the next ``count`` envelopes (each is sent once) into a file for wrk."""
+    taken, lines[:] = lines[:count], lines[count:]
+    if len(taken) < count:
+        raise SystemExit("out of pre-signed envelopes: raise --envelopes")
+    into.write_text("".join(line + "\n" for line in taken))
+    return into
+
+
+def one_run(
+    number: int,
+    args: argparse.Namespace,
+    info: dict[str, object],
+    bare: tuple[str, int],
+    envelopes: list[str],
+    tmp: Path,
+    figures: Figures,
+) -> None:
+    base_url, pid = str(info["base_url"]), int(info["pid"])  # type: ignore[call-overload]
+    auth = {"Authorization": f"Bearer {info['token']}"}
+    clients, seconds = args.clients, args.seconds
+
+    def get(url: str, server: int, headers: dict[str, str] | None = None) -> HttpFigures:
+        return wrk(url, clients=clients, seconds=seconds, headers=headers, server_pid=server)
+
+    bare_figures = get(bare[0], bare[1])
+    ledger = get(f"{base_url}/api/v1/ledger", pid, auth)
+    projects = get(f"{base_url}/api/v1/projects", pid, auth)
+    with tempfile.TemporaryDirectory(dir=tmp) as work:
+        in_process, in_process_cpu = in_process_commit_rate(Path(work), args.in_process_txs)
+    write_seconds = max(1, seconds // 2)
+    bodies = take(envelopes, WRITE_RATE_GUESS * write_seconds, tmp / f"write-{number}.jsonl")
+    write = wrk(
+        f"{base_url}/api/v1/envelopes",
+        clients=clients,
+        seconds=write_seconds,
+        headers=auth,
+        script_args=(str(bodies),),
+        server_pid=pid,
+    )
+    lone_bodies = take(envelopes, 400 * write_seconds, tmp / f"lone-{number}.jsonl")
+    lone = wrk(
+        f"{base_url}/api/v1/envelopes",
+        clients=1,
+        seconds=write_seconds,
+        headers=auth,
+        script_args=(str(lone_bodies),),
+        server_pid=pid,
+    )
+    commit_ms = sqlite_commit_ms(tmp)
+
+    add = figures.add
+    add("bare_route_req_per_s", bare_figures.req_per_s, "req/s", note="bare FastAPI route")
+    add("bare_route_cpu_us", bare_figures.cpu_us_per_request, "µs CPU", note="server CPU / req")
+    add("api_read_req_per_s", ledger.req_per_s, "req/s", note="GET /api/v1/ledger")
+    add("api_read_p95_ms", ledger.p95_ms, "ms", note="GET /api/v1/ledger")
+    add("api_read_cpu_us", ledger.cpu_us_per_request, "µs CPU", note="server CPU / req")
+    add("api_ledger_vs_bare", ledger.req_per_s / bare_figures.req_per_s, "x",
+        note="GET /api/v1/ledger req/s ÷ bare route req/s")  # fmt: skip
+    add("api_read_projects_req_per_s", projects.req_per_s, "req/s", note="GET /api/v1/projects")
+    add("api_read_projects_p95_ms", projects.p95_ms, "ms", note="GET /api/v1/projects")
+    add("api_projects_vs_bare", projects.req_per_s / bare_figures.req_per_s, "x",
+        note="GET /api/v1/projects req/s ÷ bare route req/s")  # fmt: skip
+    add("in_process_commit_tx_per_s", in_process, "tx/s",
+        note="the same txs committed in process, no HTTP")  # fmt: skip
+    add("in_process_commit_cpu_us", in_process_cpu, "µs CPU", note="per tx, in process")
+    add("api_write_req_per_s", write.req_per_s, "req/s",
+        note=f"POST /api/v1/envelopes, {clients} clients")  # fmt: skip
+    add("api_write_p95_ms", write.p95_ms, "ms", note="each answer waits for a durable block")
+    add("api_write_cpu_us", write.cpu_us_per_request, "µs CPU", note="server CPU / write")
+    add("api_write_errors", write.errors, "", note="must be 0")
+    add("api_write_vs_ledger", write.req_per_s / in_process, "x",
+        note="API writes/s ÷ in-process commits/s (target ≥ 0.5)")  # fmt: skip
+    add("api_lone_write_p50_ms", lone.p50_ms, "ms", note="one client writing alone")
+    add("limit_sqlite_durable_commit_ms", commit_ms, "ms", note="one durable SQLite commit")
+    add("api_lone_write_over_commit_ms", lone.p50_ms - commit_ms, "ms",
+        note="lone p50 − one durable commit (target < 10)")  # fmt: skip
 
 
 def main() -> None:
@@ -113,9 +229,11 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=int, default=10, help="length of each read run")
     parser.add_argument(
-        "--envelopes", type=int, default=6000, help="pre-signed txs for the write run"
+        "--in-process-txs", type=int, default=10_000, help="txs of the in-process commit rate"
     )
+    parser.add_argument("--envelopes", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
+    add_run_options(parser)
     args = parser.parse_args()
     if args.serve:
         serve_forever(args.serve, args.envelopes)
@@ -123,50 +241,21 @@ def main() -> None:
 
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: run 'make bench' or 'apt-get install wrk'")
-    with server_process(__file__, "--envelopes", str(args.envelopes), start_timeout=180) as (
-        info,
-        tmp,
+    write_seconds = max(1, args.seconds // 2)
+    envelopes = args.runs * (WRITE_RATE_GUESS + 400) * write_seconds
+    figures = Figures(
+        f"REST API, {args.clients} concurrent clients, one uvicorn worker, {args.seconds} s reads"
+    )
+    with (
+        server_process(__file__, "--envelopes", str(envelopes), start_timeout=600) as (info, tmp),
+        bare_route_server() as bare,
     ):
-        base_url, token = info["base_url"], info["token"]
-        bodies = tmp / "envelopes.jsonl"
-        bodies.write_text("".join(json.dumps(e) + "\n" for e in info["envelopes"]))
-        figures = {
-            "GET /api/v1/ledger": wrk(
-                f"{base_url}/api/v1/ledger", token, args.clients, args.seconds
-            ),
-            "GET /api/v1/projects": wrk(
-                f"{base_url}/api/v1/projects", token, args.clients, args.seconds
-            ),
-            "POST /api/v1/envelopes": wrk(
-                f"{base_url}/api/v1/envelopes",
-                token,
-                args.clients,
-                max(1, args.seconds // 2),
-                str(bodies),
-            ),
-        }
-
-    table = Table(title=f"REST API, {args.clients} concurrent clients, one uvicorn worker")
-    for column in ("route", "requests", "req/s", "p50 ms", "p95 ms", "errors"):
-        table.add_column(column, justify="left" if column == "route" else "right")
-    for name, figure in figures.items():
-        table.add_row(
-            name,
-            f"{figure['requests']:.0f}",
-            f"{figure['req_per_s']:.0f}",
-            f"{figure['p50_ms']:.1f}",
-            f"{figure['p95_ms']:.1f}",
-            f"{figure['errors']:.0f}",
-        )
-    Console().print(table)
-    read, projects = figures["GET /api/v1/ledger"], figures["GET /api/v1/projects"]
-    write = figures["POST /api/v1/envelopes"]
-    print(f"api_read_p95_ms: {read['p95_ms']:.1f} ms")
-    print(f"api_read_req_per_s: {read['req_per_s']:.0f} req/s")
-    print(f"api_read_projects_p95_ms: {projects['p95_ms']:.1f} ms")
-    print(f"api_read_projects_req_per_s: {projects['req_per_s']:.0f} req/s")
-    print(f"api_write_p95_ms: {write['p95_ms']:.1f} ms")
-    print(f"api_write_req_per_s: {write['req_per_s']:.0f} req/s")
+        lines = Path(info["envelopes"]).read_text().splitlines()
+        for number in range(args.runs):
+            started = time.monotonic()
+            one_run(number, args, info, bare, lines, tmp, figures)
+            print(f"run {number + 1} of {args.runs}: {time.monotonic() - started:.0f} s")
+    figures.print()
 
 
 if __name__ == "__main__":

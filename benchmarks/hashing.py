@@ -1,37 +1,35 @@
-"""Hashing benchmark (issue 4, DESIGN.md §6): MB/s of tetherai's hashing next to its limits.
+"""Hashing benchmark (DESIGN.md §6): MB/s of tetherai's hashing next to its limits.
 
-Measured in one run, on files in a temp dir (deleted at the end):
+Measured in each run, on files in a temp dir (deleted at the end):
 
-- one 2 GiB file, against ``openssl speed -evp sha256`` (one core's SHA-256 limit);
+- one 2 GiB file, against ``openssl speed -elapsed -evp sha256`` (one core's SHA-256 limit, in
+  wall time as ours: without ``-elapsed`` openssl reports MB per *CPU* second, which on a busy
+  machine is far above what any wall-clock rate can reach);
 - 1,000 small files (64 KiB each);
 - a 4 GiB directory of 8 files, on one thread and on all cores, and hashed by the OpenSSF
   ``model_signing`` package (its default: SHA-256 per file, a thread pool) in the same run.
 
-Each figure is the best of ``--repeat`` runs on a warm page cache (disk speed is not what is
-measured). Run it with one command::
+Files are hashed from a warm page cache (disk speed is not what is measured). Each figure is
+printed as min / median / max of ``--runs`` runs, wall MB/s and CPU seconds per GB::
 
-    .venv/bin/python benchmarks/hashing.py [--repeat 3] [--quick] [--dir /tmp]
+    .venv/bin/python benchmarks/hashing.py [--runs 3] [--quick] [--dir /tmp]
 
-Prints a table, then one figure per line: ``name: value unit``; the last three are the ratios
-``hash_bigfile_vs_openssl``, ``hash_dir_vs_one_core`` and ``hash_dir_vs_model_signing``
-(R > 1 means faster).
+The last lines are the ratios ``hash_bigfile_vs_openssl``, ``hash_dir_vs_one_core`` and
+``hash_dir_vs_model_signing`` (R > 1 means faster).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
-import subprocess
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
+from _harness import Figures, add_run_options, openssl_sha256_mb_per_s, timed
 from model_signing import hashing as model_signing_hashing
 from rich.console import Console
-from rich.table import Table
 
 from tetherai.storage import default_workers, hash_file, hash_tree
 
@@ -74,39 +72,22 @@ def tree_size(path: Path) -> int:
     return sum(item.stat().st_size for item in path.rglob("*") if item.is_file())
 
 
-def best_rate(function: Callable[[], object], size: int, repeat: int) -> float:
-    """The best MB/s (10**6 bytes) over ``repeat`` runs."""
-    best = 0.0
-    for _ in range(repeat):
-        start = time.perf_counter()
+def rate(function: Callable[[], object], size: int) -> tuple[float, float]:
+    """(MB/s of wall time, CPU seconds per GB) of one call (10**6 and 10**9 bytes)."""
+    with timed() as timing:
         function()
-        elapsed = time.perf_counter() - start
-        best = max(best, size / elapsed / 1e6)
-    return best
-
-
-def openssl_rate(seconds: int) -> float:
-    """``openssl speed -evp sha256`` on 16 KiB blocks, in MB/s (its 'k' is 1000 bytes)."""
-    output = subprocess.run(
-        ["openssl", "speed", "-evp", "sha256", "-bytes", "16384", "-seconds", str(seconds)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    match = re.search(r"^sha256\s+([\d.]+)k\s*$", output, re.MULTILINE)
-    if match is None:
-        raise RuntimeError(f"cannot read the output of openssl speed:\n{output}")
-    return float(match.group(1)) * 1000 / 1e6
+    return size / timing.wall / 1e6, timing.cpu / size * 1e9
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeat", type=int, default=3, help="runs per figure (best is kept)")
+    add_run_options(parser)
     parser.add_argument("--quick", action="store_true", help="small files, for a smoke test")
     parser.add_argument("--dir", default=None, help="where to put the temp files")
     args = parser.parse_args()
     console = Console()
     workers = default_workers()
+    figures = Figures(f"SHA-256 hashing, MB/s of wall time ({workers} cores)")
     workdir = Path(tempfile.mkdtemp(prefix="tether-hash-bench-", dir=args.dir))
     try:
         console.print(f"writing test files in {workdir} …")
@@ -114,46 +95,32 @@ def main() -> None:
         sizes = {name: tree_size(path) for name, path in data.items()}
         for path in data.values():  # warm the page cache: measure hashing, not the disk
             hash_tree(path) if path.is_dir() else hash_file(path)
-        openssl = openssl_rate(1 if args.quick else 3)
-        big = best_rate(lambda: hash_file(data["big"]), sizes["big"], args.repeat)
-        small = best_rate(lambda: hash_tree(data["small"]), sizes["small"], args.repeat)
-        one_core = best_rate(lambda: hash_tree(data["dir"], workers=1), sizes["dir"], args.repeat)
-        all_cores = best_rate(lambda: hash_tree(data["dir"]), sizes["dir"], args.repeat)
-        theirs = best_rate(
-            lambda: model_signing_hashing.Config().hash(data["dir"]), sizes["dir"], args.repeat
-        )
+        mib = {name: f"{size / MIB:,.0f} MiB" for name, size in sizes.items()}
+        for _ in range(args.runs):
+            openssl = openssl_sha256_mb_per_s(1 if args.quick else 3)
+            big, big_cpu = rate(lambda: hash_file(data["big"]), sizes["big"])
+            small, _ = rate(lambda: hash_tree(data["small"]), sizes["small"])
+            one_core, _ = rate(lambda: hash_tree(data["dir"], workers=1), sizes["dir"])
+            all_cores, dir_cpu = rate(lambda: hash_tree(data["dir"]), sizes["dir"])
+            theirs, _ = rate(lambda: model_signing_hashing.Config().hash(data["dir"]), sizes["dir"])
+            add = figures.add
+            add("openssl_sha256_mb_per_s", openssl, "MB/s",
+                note="openssl speed -elapsed -evp sha256, 16 KiB blocks (one core)")  # fmt: skip
+            add("hash_bigfile_mb_per_s", big, "MB/s", note=f"one big file ({mib['big']})")
+            add("hash_bigfile_cpu_s_per_gb", big_cpu, "s CPU/GB", note="one big file")
+            add("hash_small_files_mb_per_s", small, "MB/s", note="1,000 files of 64 KiB")
+            add("hash_small_files_per_s", small * 1e6 / (64 * 1024), "files/s")
+            add("hash_dir_one_core_mb_per_s", one_core, "MB/s",
+                note=f"directory of 8 files ({mib['dir']}), 1 thread")  # fmt: skip
+            add("hash_dir_mb_per_s", all_cores, "MB/s", note=f"same directory, {workers} threads")
+            add("hash_dir_cpu_s_per_gb", dir_cpu, "s CPU/GB", note=f"{workers} threads")
+            add("model_signing_dir_mb_per_s", theirs, "MB/s", note="model_signing, same directory")
+            add("hash_bigfile_vs_openssl", big / openssl, "x", note="one big file ÷ openssl")
+            add("hash_dir_vs_one_core", all_cores / one_core, "x", note=f"{workers} threads ÷ 1")
+            add("hash_dir_vs_model_signing", all_cores / theirs, "x", note="ours ÷ model_signing")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-
-    table = Table(title=f"SHA-256 hashing, MB/s (best of {args.repeat}, {workers} cores)")
-    table.add_column("what")
-    table.add_column("data", justify="right")
-    table.add_column("MB/s", justify="right")
-    rows = [
-        ("openssl speed -evp sha256 (one core)", "16 KiB blocks", openssl),
-        ("tetherai: one big file", f"{sizes['big'] / MIB:.0f} MiB", big),
-        ("tetherai: 1,000 small files", f"{sizes['small'] / MIB:.1f} MiB", small),
-        ("tetherai: directory of 8 files, 1 thread", f"{sizes['dir'] / MIB:.0f} MiB", one_core),
-        (
-            f"tetherai: directory of 8 files, {workers} threads",
-            f"{sizes['dir'] / MIB:.0f} MiB",
-            all_cores,
-        ),
-        ("model_signing: same directory", f"{sizes['dir'] / MIB:.0f} MiB", theirs),
-    ]
-    for what, size, rate in rows:
-        table.add_row(what, size, f"{rate:,.0f}")
-    console.print(table)
-    print(f"openssl_sha256_mb_per_s: {openssl:.0f} MB/s")
-    print(f"hash_bigfile_mb_per_s: {big:.0f} MB/s")
-    print(f"hash_small_files_mb_per_s: {small:.0f} MB/s")
-    print(f"hash_small_files_per_s: {small * 1e6 / (64 * 1024):.0f} files/s")
-    print(f"hash_dir_one_core_mb_per_s: {one_core:.0f} MB/s")
-    print(f"hash_dir_mb_per_s: {all_cores:.0f} MB/s")
-    print(f"model_signing_dir_mb_per_s: {theirs:.0f} MB/s")
-    print(f"hash_bigfile_vs_openssl: {big / openssl:.2f} x")
-    print(f"hash_dir_vs_one_core: {all_cores / one_core:.2f} x")
-    print(f"hash_dir_vs_model_signing: {all_cores / theirs:.2f} x")
+    figures.print(console)
 
 
 if __name__ == "__main__":

@@ -1,29 +1,43 @@
-"""Ledger benchmark: signed txs committed per second, and full-ledger verification speed.
+"""Ledger benchmark: signed txs committed per second, and full-ledger verification, each next to
+its floor measured in the same run.
 
 Clients sign every tx beforehand. The timed commit phase is what a node does for each: admit
 it (parse, check membership, verify the signature), order it into blocks, execute the notary
 contract, append to the Merkle log and commit each block durably (SQLite WAL,
 synchronous=FULL) — then the verifier replays the whole ledger from block 0.
 
-    .venv/bin/python benchmarks/ledger.py [--txs 50000] [--clients 2] [--block 1000]
+The **floor** is what no implementation can skip, timed on the same envelopes in the same run:
 
-Prints a table, then one figure per line: ``name: value unit``.
+- commit: parse the envelope (``json.loads``), verify its Ed25519 signature, hash its tx id,
+  and write it as one row of an indexed table, committed durably once per block;
+- verify: read the row back, parse it, verify the signature, hash the leaf.
+
+``commit_vs_floor`` = floor CPU / commit CPU per tx (1.0 would be the floor itself; the target
+is ≥ 0.5), and likewise ``verify_vs_floor``. CPU time is the whole process's (every thread), so
+the ratios hold on a busy machine where wall-clock rates do not.
+
+    .venv/bin/python benchmarks/ledger.py [--txs 50000] [--clients 2] [--block 1000] [--runs 3]
+
+Prints a table (min / median / max over the runs), then one ``name: value unit`` line per figure.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import json
+import sqlite3
 import tempfile
 import threading
 import time
 from concurrent.futures import Future
 from datetime import UTC, datetime
+from hashlib import sha256
 from pathlib import Path
 
-from rich.console import Console
-from rich.table import Table
+from _harness import Figures, add_run_options, limits_in_same_run, timed
 
-from tetherai.crypto.signature import Algorithm
+from tetherai.crypto.signature import Algorithm, PublicKey, verify
 from tetherai.identity.ca import CertificateAuthority
 from tetherai.identity.roles import Role
 from tetherai.ledger.executor import TxResult
@@ -45,21 +59,19 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def run(
-    txs: int, clients: int, block: int, algorithm: Algorithm, workdir: Path
-) -> dict[str, float]:
+def one_run(args: argparse.Namespace, workdir: Path, figures: Figures) -> None:
     home = NetworkHome(workdir / "home")
     init_network(
         home, org="Org1", admin_id="admin", channel="main", passphrase=PASSPHRASE, now_ms=now_ms()
     )
-    node = open_node(home, PASSPHRASE, max_txs=block, max_wait=0.05)
+    node = open_node(home, PASSPHRASE, max_txs=args.block, max_wait=0.05)
     admin = load_participant(home, "Org1", "admin", PASSPHRASE)
     ca = CertificateAuthority.load(home.ca_dir("Org1"), PASSPHRASE)
     now = datetime.now(tz=UTC)
     signers = []
     for index in range(8):
         key = issue_participant(
-            home, ca, f"client{index}", Role.AI_ENGINEER, PASSPHRASE, now, algorithm
+            home, ca, f"client{index}", Role.AI_ENGINEER, PASSPHRASE, now, args.algorithm
         )
         envelope = admin.sign(
             "main", "membership", "enroll", {"certificate": key.certificate_pem}, now_ms()
@@ -67,51 +79,94 @@ def run(
         assert node.orderer.submit(envelope).result().valid
         signers.append(key)
 
-    started = time.perf_counter()
     envelopes = [
         signers[i % len(signers)].sign(
             "main", "notary", "notarize", {"name": f"bench/{i}", "sha256": f"{i:064x}"}, now_ms()
         )
-        for i in range(txs)
+        for i in range(args.txs)
     ]
-    sign_seconds = time.perf_counter() - started
-
-    futures: list[list[Future[TxResult]]] = [[] for _ in range(clients)]
+    futures: list[list[Future[TxResult]]] = [[] for _ in range(args.clients)]
 
     def client(number: int, share: list[Envelope]) -> None:
         for envelope in share:
             futures[number].append(node.orderer.submit(envelope))
 
-    started = time.perf_counter()
-    threads = [
-        threading.Thread(target=client, args=(n, envelopes[n::clients])) for n in range(clients)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    results = [future.result() for share in futures for future in share]
-    commit_seconds = time.perf_counter() - started
+    with timed() as commit:
+        threads = [
+            threading.Thread(target=client, args=(n, envelopes[n :: args.clients]))
+            for n in range(args.clients)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        results = [future.result() for share in futures for future in share]
     node.close()
     invalid = sum(1 for result in results if not result.valid)
     assert invalid == 0, f"{invalid} benchmark txs were invalid"
 
     store, channel = open_ledger(home)
-    started = time.perf_counter()
-    report = ledger_info.verify(store, channel)
-    verify_seconds = time.perf_counter() - started
+    with timed() as verify:
+        report = ledger_info.verify(store, channel)
     store.close()
     assert report.ok, report.problem
-    size = (home.ledger_path("main")).stat().st_size
-    return {
-        "txs": txs,
-        "blocks": report.blocks,
-        "sign_s": sign_seconds,
-        "commit_s": commit_seconds,
-        "verify_s": verify_seconds,
-        "ledger_txs": report.txs,
-        "db_mb": size / 1e6,
-    }
+
+    keys = {signer.cert_sha256: signer.private_key.public_key() for signer in signers}
+    floor_commit, floor_verify = floors(envelopes, keys, args.block, workdir)
+    commit_cpu = commit.cpu / args.txs * 1e6
+    verify_cpu = verify.cpu / report.txs * 1e6
+    figures.add("ledger_commit_tx_per_s", args.txs / commit.wall, "tx/s",
+                note="admit + order + execute + durable commit (wall)")  # fmt: skip
+    figures.add("commit_cpu_us_per_tx", commit_cpu, "µs CPU",
+                note="CPU of every thread per committed tx")  # fmt: skip
+    figures.add("commit_floor_us_per_tx", floor_commit, "µs CPU",
+                note="parse + Ed25519 verify + tx id + one durable row")  # fmt: skip
+    figures.add("commit_vs_floor", floor_commit / commit_cpu, "x",
+                note="floor / commit CPU (target ≥ 0.5)")  # fmt: skip
+    figures.add("ledger_verify_tx_per_s", report.txs / verify.wall, "tx/s",
+                note=f"replay the whole ledger ({report.blocks} blocks, wall)")  # fmt: skip
+    figures.add("verify_cpu_us_per_tx", verify_cpu, "µs CPU",
+                note="CPU per verified tx")  # fmt: skip
+    figures.add("verify_floor_us_per_tx", floor_verify, "µs CPU",
+                note="read + parse + Ed25519 verify + leaf hash")  # fmt: skip
+    figures.add("verify_vs_floor", floor_verify / verify_cpu, "x",
+                note="floor / verify CPU (target ≥ 0.5)")  # fmt: skip
+    figures.add("ledger_file_mb", home.ledger_path("main").stat().st_size / 1e6, "MB")
+
+
+def floors(
+    envelopes: list[Envelope], keys: dict[str, PublicKey], block: int, workdir: Path
+) -> tuple[float, float]:
+    """CPU µs per tx of the commit floor and of the verify floor (see the module docstring)."""
+    leaves = [envelope.leaf_data for envelope in envelopes]
+    db = sqlite3.connect(workdir / "floor.sqlite", isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("CREATE TABLE txs (seq INTEGER PRIMARY KEY, tx_id TEXT NOT NULL, envelope BLOB)")
+    db.execute("CREATE INDEX txs_by_id ON txs (tx_id)")
+    with timed() as commit:
+        for start in range(0, len(leaves), block):
+            rows = []
+            for seq in range(start, min(start + block, len(leaves))):
+                rows.append((seq, _check(leaves[seq], keys), leaves[seq]))
+            db.execute("BEGIN IMMEDIATE")
+            db.executemany("INSERT INTO txs VALUES (?, ?, ?)", rows)
+            db.execute("COMMIT")
+    with timed() as verify:
+        for (data,) in db.execute("SELECT envelope FROM txs ORDER BY seq"):
+            _check(data, keys)
+            sha256(b"\x00" + data).digest()  # the RFC 6962 leaf hash
+    db.close()
+    return commit.cpu / len(leaves) * 1e6, verify.cpu / len(leaves) * 1e6
+
+
+def _check(data: bytes, keys: dict[str, PublicKey]) -> str:
+    """Parse an envelope, verify its signature over the tx's bytes; return the tx id."""
+    value = json.loads(data)
+    start = len(b'{"sig":"') + len(value["sig"]) + len(b'","tx":')
+    tx_bytes = data[start:-1]  # canonical: the tx's bytes sit between the sig and the last "}"
+    verify(keys[value["tx"]["creator"]["cert_sha256"]], base64.b64decode(value["sig"]), tx_bytes)
+    return sha256(tx_bytes).hexdigest()
 
 
 def main() -> None:
@@ -120,35 +175,17 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=2)
     parser.add_argument("--block", type=int, default=1000, help="max txs per block")
     parser.add_argument("--algorithm", type=Algorithm, default=Algorithm.ED25519)
+    add_run_options(parser)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="tether-bench-") as tmp:
-        figures = run(args.txs, args.clients, args.block, args.algorithm, Path(tmp))
-    commit_rate = figures["txs"] / figures["commit_s"]
-    verify_rate = figures["ledger_txs"] / figures["verify_s"]
-    table = Table(
-        title=f"ledger: {args.txs:,} notary txs, {args.algorithm.value}, {args.clients} clients"
+    figures = Figures(
+        f"ledger: {args.txs:,} notary txs, {args.algorithm.value}, {args.clients} clients, "
+        f"blocks of {args.block}"
     )
-    table.add_column("phase")
-    table.add_column("seconds", justify="right")
-    table.add_column("tx/s", justify="right")
-    table.add_row(
-        "clients sign (not timed as ledger work)",
-        f"{figures['sign_s']:.2f}",
-        f"{figures['txs'] / figures['sign_s']:,.0f}",
-    )
-    table.add_row(
-        "admit + order + execute + commit", f"{figures['commit_s']:.2f}", f"{commit_rate:,.0f}"
-    )
-    table.add_row(
-        f"verify whole ledger ({figures['blocks']} blocks)",
-        f"{figures['verify_s']:.2f}",
-        f"{verify_rate:,.0f}",
-    )
-    console = Console()
-    console.print(table)
-    console.print(f"ledger file: {figures['db_mb']:.1f} MB")
-    print(f"ledger_commit_tx_per_s: {commit_rate:.0f} tx/s")
-    print(f"ledger_verify_tx_per_s: {verify_rate:.0f} tx/s")
+    for _ in range(args.runs):
+        with tempfile.TemporaryDirectory(prefix="tether-bench-") as tmp:
+            limits_in_same_run(figures, Path(tmp))
+            one_run(args, Path(tmp), figures)
+    figures.print()
 
 
 if __name__ == "__main__":

@@ -16,26 +16,28 @@ and pre-signs envelopes (``tests/common/load.py`` holds the mix). The load comes
   each sent once; when they run out, a session comment takes the slot.
 
 Every write waits until its block is durable. An answer that is not 2xx (a redirect to the
-sign-in page too) or a socket error counts as an error; there must be none.
+sign-in page too) or a socket error counts as an error; there must be none. Each run (``--runs``,
+3 by default, against the same server, each with its own pre-signed envelopes) is set beside a
+bare FastAPI route under the same uvicorn stack with as many connections (``load_vs_bare``), and
+the server's CPU per request is read from /proc.
 
-    .venv/bin/python benchmarks/load.py [--users 100] [--seconds 60] [--envelopes 3000]
+    .venv/bin/python benchmarks/load.py [--users 100] [--seconds 60] [--envelopes 3000] [--runs 3]
 
-Prints a table, then ``load_errors: N``, ``load_req_per_s: N req/s``, ``load_p95_ms: N ms``.
+Prints a table (min / median / max), then ``load_errors: N``, ``load_req_per_s: N req/s``,
+``load_p95_ms: N ms`` and the rest, one a line.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from _harness import Figures, HttpFigures, add_run_options, bare_route_server, wrk
 from _server import publish, server_process
-from rich.console import Console
-from rich.table import Table
 
 ROOT = Path(__file__).resolve().parent.parent
 LUA = Path(__file__).with_name("load.lua")
@@ -65,13 +67,14 @@ def serve_forever(out: Path, envelopes: int) -> None:
         app = create_web_app(settings, node=net.node)  # the real password-hashing cost
         with serve(app) as http:
             plan = prepare(app, http, cast, envelopes=envelopes)
-            ready = {"base_url": str(http.base_url), "plan": plan.to_json()}
+            ready = {"base_url": str(http.base_url), "plan": plan.to_json(), "pid": os.getpid()}
             publish(out, ready)
         net.close()
 
 
-def request_lines(plan: dict[str, list[dict[str, object]]]) -> str:
-    """The mix as wrk's script reads it: slot, method, path, headers, body; tab-separated."""
+def request_lines(plan: dict[str, list[dict[str, object]]], run: int, runs: int) -> str:
+    """The mix as wrk's script reads it: slot, method, path, headers, body; tab-separated.
+    Run ``run`` of ``runs`` gets its own share of the pre-signed envelopes (each is sent once)."""
     slots = {
         "reads": "read",
         "session_writes": "session",
@@ -80,7 +83,10 @@ def request_lines(plan: dict[str, list[dict[str, object]]]) -> str:
     }
     lines = []
     for pool, slot in slots.items():
-        for call in plan[pool]:
+        calls = plan[pool]
+        if pool.startswith("envelope_"):
+            calls = calls[run::runs]
+        for call in calls:
             headers = "\x1f".join(f"{k}: {v}" for k, v in dict(call["headers"]).items())  # type: ignore[call-overload]
             body = str(call["body"])
             assert "\t" not in body and "\n" not in body  # JSON escapes both inside strings
@@ -88,33 +94,18 @@ def request_lines(plan: dict[str, list[dict[str, object]]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def wrk(base_url: str, requests: Path, users: int, seconds: int) -> dict[str, object]:
-    command = [
-        "wrk",
-        "-t1",
-        f"-c{users}",
-        f"-d{seconds}s",
-        "--timeout=60s",
-        "-s",
-        str(LUA),
-        base_url,
-        "--",
-        str(requests),
-    ]
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    line = next(line[7:] for line in out.splitlines() if line.startswith("RESULT "))
-    result: dict[str, object] = json.loads(line)
-    return result
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=100, help="concurrent users (connections)")
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument(
-        "--envelopes", type=int, default=3000, help="pre-signed comments (and as many versions)"
+        "--envelopes",
+        type=int,
+        default=3000,
+        help="pre-signed comments (and as many versions) per run",
     )
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
+    add_run_options(parser)
     args = parser.parse_args()
     if args.serve:
         serve_forever(args.serve, args.envelopes)
@@ -122,46 +113,52 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: run 'make bench' or 'apt-get install wrk'")
 
-    with server_process(__file__, "--envelopes", str(args.envelopes)) as (info, tmp):
-        requests = tmp / "requests.tsv"
-        requests.write_text(request_lines(info["plan"]))
-        result = wrk(info["base_url"], requests, args.users, args.seconds)
-    report(result, args.users)
+    figures = Figures(f"Realistic mix, {args.users} concurrent users, {args.seconds} s, one worker")
+    envelopes = str(args.envelopes * args.runs)
+    with (
+        server_process(__file__, "--envelopes", envelopes) as (info, tmp),
+        bare_route_server() as (
+            bare_url,
+            bare_pid,
+        ),
+    ):
+        pid = int(info["pid"])
+        for run in range(args.runs):
+            bare = wrk(bare_url, clients=args.users, seconds=args.seconds / 4, server_pid=bare_pid)
+            requests = tmp / f"requests-{run}.tsv"
+            requests.write_text(request_lines(info["plan"], run, args.runs))
+            result = wrk(
+                info["base_url"],
+                clients=args.users,
+                seconds=args.seconds,
+                script=LUA,
+                script_args=(str(requests),),
+                server_pid=pid,
+            )
+            record(figures, result, bare)
+    figures.print()
 
 
-def report(result: dict[str, object], users: int) -> None:
-    def number(name: str) -> float:
-        return float(result[name])  # type: ignore[arg-type]
-
-    seconds = number("duration_us") / 1e6
-    requests = number("requests")
+def record(figures: Figures, run: HttpFigures, bare: HttpFigures) -> None:
+    result = run.extra
     # Socket errors, and every answer that is not 2xx (the Lua script counts them by status;
     # wrk's own status count leaves out redirects).
-    bad = {str(k): int(v) for k, v in dict(result["bad"]).items()}  # type: ignore[call-overload]
-    errors = sum(number(k) for k in ("connect", "read", "write", "timeout")) + sum(bad.values())
-    table = Table(title=f"Realistic mix, {users} concurrent users, {seconds:.0f} s, one worker")
-    for column in ("figure", "value"):
-        table.add_column(column, justify="left" if column == "figure" else "right")
-    sent = dict(result["sent"])  # type: ignore[call-overload]
-    rows = [
-        ("requests", f"{requests:.0f}"),
-        ("req/s", f"{requests / seconds:.0f}"),
-        ("reads", str(sent.get("read", 0))),
-        ("session comments", str(sent.get("session", 0))),
-        ("pre-signed comments", str(sent.get("comment", 0))),
-        ("pre-signed versions", str(sent.get("version", 0))),
-        *((f"p{p} ms", f"{number(f'p{p}_us') / 1000:.1f}") for p in (50, 90, 95, 99)),
-        ("max ms", f"{number('max_us') / 1000:.1f}"),
-        ("errors", f"{errors:.0f}"),
-    ]
-    for row in rows:
-        table.add_row(*row)
-    Console().print(table)
+    bad = {str(k): int(v) for k, v in dict(result["bad"]).items()}
+    errors = run.errors + sum(bad.values())
     if errors:
         print(f"errors by status: {bad}; first: {result['first_bad']}")
-    print(f"load_errors: {errors:.0f}")
-    print(f"load_req_per_s: {requests / seconds:.0f} req/s")
-    print(f"load_p95_ms: {number('p95_us') / 1000:.1f} ms")
+    sent = dict(result["sent"])
+    add = figures.add
+    add("load_errors", errors, "", note="socket errors + answers not 2xx (must be 0)")
+    add("load_req_per_s", run.req_per_s, "req/s", note="target ≥ 500")
+    add("load_p50_ms", run.p50_ms, "ms")
+    add("load_p95_ms", run.p95_ms, "ms", note="target < 300")
+    add("load_p99_ms", result["p99_us"] / 1000, "ms")
+    add("load_cpu_us_per_request", run.cpu_us_per_request, "µs CPU", note="server CPU / request")
+    add("bare_route_req_per_s", bare.req_per_s, "req/s", note="bare FastAPI route, same users")
+    add("load_vs_bare", run.req_per_s / bare.req_per_s, "x", note="mix req/s ÷ bare route req/s")
+    add("load_writes", sum(sent.get(k, 0) for k in ("session", "comment", "version")), "",
+        note="writes answered (each waited for its durable block)")  # fmt: skip
 
 
 if __name__ == "__main__":

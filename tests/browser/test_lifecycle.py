@@ -88,7 +88,7 @@ def register(
         files=upload("train.csv", b"x,y\n1,0\n2,1\n", "text/csv")
     )
     page.get_by_label("Experiment name").fill("baseline")
-    page.get_by_label("Log file (JSON lines, JSON, CSV)").set_input_files(
+    page.get_by_label("Log file (JSON lines, JSON, CSV, TensorBoard events)").set_input_files(
         files=upload("train.jsonl", training_log(quality), "application/json")
     )
     page.get_by_label("Submit it for review now").check()

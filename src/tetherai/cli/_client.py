@@ -64,7 +64,12 @@ def exit_code(error: TetherError) -> int:
         return EXIT_USAGE if error.is_input_error else EXIT_FAILURE
     if isinstance(error, ClientError | BadInput | ObjectNotFound | BucketNotFound):
         return EXIT_USAGE
-    if error.code.startswith("identity."):
+    # A contract's bad_argument raised here, before any tx (the abbreviated-commit check), and
+    # a training log that cannot be read are the caller's input too.
+    if (
+        error.code.startswith(("identity.", "experiments."))
+        or error.code == "contract.bad_argument"
+    ):
         return EXIT_USAGE
     return EXIT_FAILURE
 

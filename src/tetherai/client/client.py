@@ -22,6 +22,7 @@ from tetherai.client.config import KEY_FILE, ClientConfig, default_config_dir, l
 from tetherai.client.errors import ClientError, ConfigError
 from tetherai.client.objects import S3Access, S3Buckets, artifact_from_uri, is_uri, uri_label
 from tetherai.client.refs import parse_project
+from tetherai.contracts.commits import check_commit
 from tetherai.crypto.digest import sha256_hex
 from tetherai.crypto.signature import PrivateKey
 from tetherai.ledger.transaction import Creator, Envelope, Transaction, new_nonce, sign_transaction
@@ -50,7 +51,7 @@ class Client:
 
         client = tetherai.Client.from_config()
         with client.run("Org1/digits", "v1", code_repo="https://git.example/digits",
-                        commit="4f2a9c1") as run:
+                        commit="4f2a9c1e8b7d6a5f4e3d2c1b0a9f8e7d6c5b4a39") as run:
             run.log_metric("test_accuracy", 0.97)
             run.add_artifact("model", "out/model.json")
     """
@@ -379,13 +380,17 @@ class Client:
         replaces: str | None = None,
         submit: bool = False,
     ) -> Json:
-        """Register a version (a draft, or submitted for review when ``submit``)."""
+        """Register a version (a draft, or submitted for review when ``submit``).
+
+        Raises:
+            InvalidArgument: ``commit`` is an abbreviated git commit id (give the full one).
+        """
         parse_project(project)
         args = {
             "project": project,
             "version": version,
             "code_repo": code_repo,
-            "commit": commit,
+            "commit": check_commit(commit),
             "notebook_version": notebook_version,
             "comment": comment,
             "artifacts": [dict(a) for a in artifacts],
@@ -515,7 +520,12 @@ class Client:
         experiment: str = "run",
     ) -> Run:
         """A version being trained: log metrics and artifacts; on exit it is hashed, uploaded
-        and registered (and submitted for review when ``submit``)."""
+        and registered (and submitted for review when ``submit``).
+
+        Raises:
+            InvalidArgument: ``commit`` is an abbreviated git commit id: refused before the
+                training starts rather than when it ends.
+        """
         from tetherai.client.run import Run
 
         parse_project(project)
@@ -524,7 +534,7 @@ class Client:
             project,
             version,
             code_repo=code_repo,
-            commit=commit,
+            commit=check_commit(commit),
             submit=submit,
             comment=comment,
             notebook_version=notebook_version,

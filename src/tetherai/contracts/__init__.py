@@ -8,6 +8,7 @@ from tetherai.contracts.access import (
     require_readable,
     tx_project,
 )
+from tetherai.contracts.commits import check_commit, full_git_commit
 from tetherai.contracts.errors import (
     Conflict,
     ContractError,
@@ -103,10 +104,12 @@ __all__ = [
     "available_actions",
     "check_artifacts",
     "check_can_register",
+    "check_commit",
     "check_transition",
     "confidential",
     "default_contracts",
     "default_registry",
+    "full_git_commit",
     "genesis_versions",
     "may_read_project",
     "project_policy",

@@ -58,9 +58,12 @@ from tetherai.storage.manifest import (
     parse_tree,
     tree_bytes,
 )
+from tetherai.storage.model_signature import SIGSTORE_BUNDLE_MEDIA_TYPE, key_hint, signed_bundle
 from tetherai.storage.openssf import (
+    GIT_PATHS,
     IN_TOTO_STATEMENT_TYPE,
     MODEL_SIGNING_PREDICATE_TYPE,
+    is_git_path,
     sharded_statement,
     statement_for_entry,
 )
@@ -112,10 +115,12 @@ from tetherai.storage.verification import (
 __all__ = [
     "ARTIFACT_KINDS",
     "DEFAULT_SHARD_SIZE",
+    "GIT_PATHS",
     "IN_TOTO_STATEMENT_TYPE",
     "LOCAL_SCHEME",
     "MAX_TREE_BYTES",
     "MODEL_SIGNING_PREDICATE_TYPE",
+    "SIGSTORE_BUNDLE_MEDIA_TYPE",
     "AccessDenied",
     "ArtifactCheck",
     "ArtifactEntry",
@@ -167,8 +172,10 @@ __all__ = [
     "hash_prefix",
     "hash_shards",
     "hash_tree",
+    "is_git_path",
     "is_prefix",
     "join_prefix",
+    "key_hint",
     "local_object_uri",
     "manifest_from_json",
     "manifest_to_json",
@@ -182,6 +189,7 @@ __all__ = [
     "read_tree",
     "resolve_inside",
     "sharded_statement",
+    "signed_bundle",
     "statement_for_entry",
     "translate_os_error",
     "tree_bytes",

@@ -112,7 +112,7 @@ def test_tether_import_mlflow_model_version(
         "--submit",
     )
     assert found["run_id"] == mlflow_run["run_id"]
-    assert sorted(a["name"] for a in found["artifacts"]) == ["model/model.json", "train.log"]
+    assert sorted(a["name"] for a in found["artifacts"]) == ["model", "train.log"]
     shown = alice.json("version", "show", f"{cast.project}/v-ml")
     assert shown["status"]["status"] == "submitted"
     assert shown["version"]["experiments"][0]["name"] == "mlflow:lr-seed-7"

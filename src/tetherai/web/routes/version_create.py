@@ -24,6 +24,7 @@ from starlette.datastructures import UploadFile
 from tetherai.api.auth import require_project_access
 from tetherai.api.errors import ApiError, status_for
 from tetherai.api.runtime import Runtime
+from tetherai.contracts.commits import check_commit
 from tetherai.contracts.policy import ARTIFACT_KINDS
 from tetherai.errors import TetherError
 from tetherai.services.auth import UserInfo
@@ -38,7 +39,7 @@ router = APIRouter()
 
 ARTIFACT_ROWS = 4
 VERSION_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._\-]{0,63}"
-_SAFE_SUFFIX = re.compile(r"(\.[A-Za-z0-9]{1,10}){1,2}$")
+_UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]")
 
 
 @dataclass(frozen=True)
@@ -157,10 +158,12 @@ def _experiment(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The experiment record of an uploaded training log, and the log as an artifact."""
     filename = upload.filename or "log.jsonl"
-    match = _SAFE_SUFFIX.search(filename)
-    suffix = match.group(0) if match else ".jsonl"
+    # Saved under its own name, made safe (the reader tells formats by name or content, and
+    # names the log in its messages): no folders, no leading dot, nothing but [A-Za-z0-9._-].
+    base = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    safe = _UNSAFE_NAME_CHARS.sub("_", base).lstrip(".")[-200:] or "log"
     with tempfile.TemporaryDirectory(prefix="tether-log-") as folder:
-        path = Path(folder) / ("log" + suffix)
+        path = Path(folder) / safe
         upload.file.seek(0)
         with path.open("wb") as out:
             while chunk := upload.file.read(1024 * 1024):
@@ -196,6 +199,7 @@ def _create(rt: Runtime, form: PageForm, form_data: Any, project: str) -> tuple[
             raise ApiError(
                 422, gettext("Fill in %(field)s.") % {"field": label}, code="request.invalid"
             )
+    commit = check_commit(form.get("commit"))  # before any upload is stored
     rows = _rows(form_data)
     artifacts = _store_rows(rt, form.user, rows)
     experiments: list[dict[str, Any]] = []
@@ -209,7 +213,7 @@ def _create(rt: Runtime, form: PageForm, form_data: Any, project: str) -> tuple[
         "project": project,
         "version": version,
         "code_repo": form.get("code_repo"),
-        "commit": form.get("commit"),
+        "commit": commit,
         "notebook_version": form.get("notebook_version"),
         "comment": form.get("comment"),
         "artifacts": artifacts,

@@ -155,11 +155,6 @@ def test_what_a_stranger_may_ask_holds_no_private_marker(world: World, who: str)
     assert not leaks, leaks
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="format-1 bundles carry every result of each block they touch; the per-tx results "
-    "tree (ledger format 2) removes them — drop this mark when it is on main",
-)
 @pytest.mark.parametrize("who", SIGNED_IN)
 def test_bundles_of_their_own_project_carry_no_other_project(world: World, who: str) -> None:
     """The chain's first step: a stranger's own bundle holds no private marker or digest."""

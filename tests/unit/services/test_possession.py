@@ -32,7 +32,7 @@ def possession(tmp_path: Path) -> Possession:
     return Possession(holders, InPlaceAllowList((("Org1", "s3://org1-data/"),)))
 
 
-def _entry(sha: str, name: str, **more: Any) -> dict[str, Any]:
+def _entry(sha: str, name: str) -> dict[str, Any]:
     return {"kind": "model", "name": name, "uri": local_object_uri(sha), "size": 1, "sha256": sha}
 
 
@@ -129,3 +129,47 @@ def test_the_server_reads_in_place_only_under_the_registrant_s_org_prefixes(tmp_
     assert allow.allows(f"file://{root}/models/m.bin", "Org1")
     assert not allow.allows(f"file://{root}/models/escape/m.bin", "Org1")  # a symlink out
     assert allow.file_roots() == (root,)
+
+
+def test_a_version_s_in_place_files_are_re_hashed_only_under_its_org_s_prefixes(
+    cast: Cast, tmp_path: Path
+) -> None:
+    import hashlib
+
+    from tetherai.services.artifacts import StorageSettings, open_artifacts
+    from tetherai.services.possession import NotReadHere
+    from tetherai.storage.uri import file_uri
+
+    listed, unlisted = tmp_path / "org1-data", tmp_path / "elsewhere"
+    for folder in (listed, unlisted):
+        folder.mkdir()
+        (folder / "model.bin").write_bytes(b"weights in place")
+    sha = hashlib.sha256(b"weights in place").hexdigest()
+    settings = StorageSettings(
+        objects=str(tmp_path / "objects"), in_place=(("Org1", file_uri(listed) + "/"),)
+    )
+    artifacts = open_artifacts(settings)
+    engine = make_engine(f"sqlite:///{tmp_path / 's.sqlite'}")
+    migrate(engine)
+    possession = Possession(
+        ObjectHolders(make_session_factory(engine), clock=lambda: datetime.now(tz=UTC)),
+        InPlaceAllowList(settings.in_place),
+    )
+    store = cast.net.node.peer.store
+    for version, folder in (("v1", listed), ("v2", unlisted)):
+        entry = {
+            "kind": "model",
+            "name": "m",
+            "uri": file_uri(folder / "model.bin"),
+            "size": 16,
+            "sha256": sha,
+        }
+        _register(cast, "author", version, [entry])
+        reader = possession.reader_for_version(
+            store, f"{cast.project}/{version}", [entry], artifacts.reader, artifacts.store.uri_for
+        )
+        if folder is listed:
+            assert artifacts.verify([entry], reader=reader).ok
+        else:
+            with pytest.raises(NotReadHere):
+                artifacts.verify([entry], reader=reader)

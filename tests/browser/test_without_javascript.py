@@ -1,4 +1,4 @@
-"""Every page works with JavaScript disabled (issue 6): forms post, redirect and show their
+"""Every page works with JavaScript disabled: forms post, redirect and show their
 message; charts are server-drawn SVG, so they show too; only the in-page proof check needs
 JavaScript, and its buttons stay hidden (a link to the proof's JSON is offered instead)."""
 

@@ -22,6 +22,7 @@ from tetherai.cli._common import (
     HomeOption,
     JsonOption,
     err_console,
+    print_error,
     print_json,
     resolve_home,
     run,
@@ -55,7 +56,7 @@ def _read_text(path: Path | None, what: str) -> str | None:
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        err_console.print(f"[bold red]error:[/] cannot read {what} {path}: {error}")
+        print_error(f"cannot read {what} {path}: {error}")
         raise typer.Exit(EXIT_USAGE) from None
 
 
@@ -63,13 +64,13 @@ def _verify(bundle: Path, trust: Path | None, since: Path | None) -> Verdict:
     try:
         data = bundle.read_bytes()
     except OSError as error:
-        err_console.print(f"[bold red]error:[/] cannot read the bundle {bundle}: {error}")
+        print_error(f"cannot read the bundle {bundle}: {error}")
         raise typer.Exit(EXIT_USAGE) from None
     trust_text = _read_text(trust, "the trust file")
     try:
         pinned = None if trust_text is None else Trust.from_text(trust_text)
     except ValueError as error:
-        err_console.print(f"[bold red]error:[/] {error}")
+        print_error(str(error))
         raise typer.Exit(EXIT_USAGE) from None
     return verify_bundle(data, trust=pinned, since=_read_text(since, "the checkpoint"))
 
@@ -88,7 +89,7 @@ def export(
 
     Example: tether audit export Org1/credit-scoring --version v1 -o v1.bundle.json
     """
-    from tetherai.services.audit_bundle import AuditError, BundleRequest, export_bundle
+    from tetherai.services.audit_bundle import BundleRequest, export_bundle
     from tetherai.services.home import NetworkHome
     from tetherai.services.network import open_ledger
 
@@ -101,16 +102,7 @@ def export(
         finally:
             store.close()
 
-    def guarded() -> bytes:
-        try:
-            return call()
-        except AuditError as error:  # a wrong name or checkpoint: the caller's input
-            err_console.print(f"[bold red]error:[/] {error.message}", highlight=False)
-            if error.hint:
-                err_console.print(f"[yellow]hint:[/] {error.hint}", highlight=False)
-            raise typer.Exit(EXIT_USAGE) from None
-
-    data = run(guarded)
+    data = run(call)  # a wrong name or checkpoint exits 2, a fork 1, as the error declares
     output.write_bytes(data)
     err_console.print(
         f"wrote {output} ({len(data)} bytes); check it with: tether audit verify {output}"
@@ -262,7 +254,6 @@ def interop(
     then, where the model is: model_signing verify key MODEL --signature model.sig --public_key signer.pub
     """
     from tetherai.crypto.signature import public_key_to_pem
-    from tetherai.errors import TetherError
     from tetherai.services.reports import report_content
     from tetherai.services.reports.interop import export as interop_export
     from tetherai.services.reports.interop import model_signing_bundle, signer_certificate
@@ -274,19 +265,16 @@ def interop(
     signer = (
         None if kind is not InteropFormat.sigstore else _signing_key(key, config, passphrase_file)
     )
-    try:
+
+    def make() -> bytes:
         content = report_content(verdict)
         if signer is None:
             document = interop_export(content, kind.value)
-            data = (json.dumps(document, indent=2, sort_keys=True) + "\n").encode()
-        else:
-            found = signer_certificate(bundle.read_bytes(), signer) if certificate else None
-            data = model_signing_bundle(content, signer, certificate=found)
-    except TetherError as error:
-        err_console.print(f"[bold red]error:[/] {error.message}", highlight=False)
-        if error.hint:
-            err_console.print(f"[yellow]hint:[/] {error.hint}", highlight=False)
-        raise typer.Exit(EXIT_USAGE) from None
+            return (json.dumps(document, indent=2, sort_keys=True) + "\n").encode()
+        found = signer_certificate(bundle.read_bytes(), signer) if certificate else None
+        return model_signing_bundle(content, signer, certificate=found)
+
+    data = run(make)  # an error exits with its own code (a bad bundle scope 2, ...)
     if output is None:
         sys.stdout.write(data.decode())
     else:

@@ -22,16 +22,13 @@ from tetherai.client.config import KEY_FILE, ClientConfig, default_config_dir, l
 from tetherai.client.errors import ClientError, ConfigError
 from tetherai.client.objects import S3Access, S3Buckets, artifact_from_uri, is_uri, uri_label
 from tetherai.client.refs import parse_project
-from tetherai.contracts.commits import check_commit
-from tetherai.crypto.digest import sha256_hex
-from tetherai.crypto.signature import PrivateKey
-from tetherai.ledger.transaction import Creator, Envelope, Transaction, new_nonce, sign_transaction
-from tetherai.storage.hashing import hash_file
 from tetherai.storage.manifest import ARTIFACT_KINDS
 from tetherai.storage.progress import ByteProgress
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the signing and hashing machinery loads on first use, not at start-up
     from tetherai.client.run import Run
+    from tetherai.crypto.signature import PrivateKey
+    from tetherai.ledger.transaction import Envelope
     from tetherai.storage.verification import VerificationReport
 
 __all__ = ["Client"]
@@ -170,6 +167,8 @@ class Client:
         if not self.org or not self.username:
             me = self.whoami()
             self.org, self.username = str(me["org"]), str(me["username"])
+        from tetherai.ledger.transaction import Creator, Transaction, new_nonce, sign_transaction
+
         tx = Transaction(
             channel=self.channel(),
             contract=contract,
@@ -299,6 +298,8 @@ class Client:
         return {"name": entry["name"], "sha256": entry["sha256"], "uri": entry["uri"]}
 
     def _upload_file(self, location: Path, label: str) -> Json:
+        from tetherai.storage.hashing import hash_file
+
         size = location.stat().st_size
         with ByteProgress(f"hashing {label}", total=size) as progress:
             local = hash_file(location, progress=progress)
@@ -311,6 +312,7 @@ class Client:
         return {"uri": str(stored["uri"]), "size": int(stored["size"]), "sha256": local.sha256}
 
     def _upload_directory(self, kind: str, location: Path, label: str) -> Json:
+        from tetherai.crypto.digest import sha256_hex
         from tetherai.storage.manifest import FileEntry, tree_bytes
         from tetherai.storage.paths import walk_files
 
@@ -385,6 +387,8 @@ class Client:
         Raises:
             InvalidArgument: ``commit`` is an abbreviated git commit id (give the full one).
         """
+        from tetherai.contracts.commits import check_commit  # the contracts load on use
+
         parse_project(project)
         args = {
             "project": project,
@@ -527,6 +531,7 @@ class Client:
                 training starts rather than when it ends.
         """
         from tetherai.client.run import Run
+        from tetherai.contracts.commits import check_commit
 
         parse_project(project)
         return Run(

@@ -113,16 +113,18 @@ def _store_access(tracking_uri: str) -> Iterator[None]:
             os.environ["MLFLOW_ALLOW_FILE_STORE"] = before
 
 
-def _mlflow_client(tracking_uri: str) -> Any:
+def _mlflow() -> tuple[Any, type[Exception]]:
+    """MLflow's client class and its exception base (or how to install MLflow)."""
     try:
         with _quiet():
+            from mlflow.exceptions import MlflowException
             from mlflow.tracking import MlflowClient
     except ImportError as error:
         raise ClientError(
             "the mlflow package is not installed",
             hint="pip install 'tetherai[mlflow]' (or mlflow-skinny)",
         ) from error
-    return MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    return MlflowClient, MlflowException
 
 
 def _without_credentials(uri: str) -> str:
@@ -173,12 +175,13 @@ def _import(
     submit: bool,
     scratch: Path,
 ) -> dict[str, Any]:
+    client_class, mlflow_error = _mlflow()
     with _store_access(source.tracking_uri):
-        mlflow = _mlflow_client(source.tracking_uri)  # may raise: inside the store's opt-in
-        from mlflow.exceptions import MlflowException
-
         try:
             with _quiet():
+                # Built inside the handling: a store MLflow cannot open fails right here.
+                uri = source.tracking_uri
+                mlflow = client_class(tracking_uri=uri, registry_uri=uri)
                 plan = _plan(mlflow, source)
                 run = mlflow.get_run(plan.run_id)
                 series = {
@@ -187,8 +190,9 @@ def _import(
                 }
                 run_files = Path(mlflow.download_artifacts(plan.run_id, "", str(scratch / "run")))
                 models = _download_logged_models(source.tracking_uri, plan, scratch / "models")
-        except MlflowException as error:
-            raise ClientError(f"MLflow: {error.message}", code="client.mlflow") from error
+        except mlflow_error as error:
+            message = getattr(error, "message", None) or str(error)
+            raise ClientError(f"MLflow: {message}", code="client.mlflow") from error
     tags = dict(run.data.tags)
     hyperparameters: dict[str, Any] = dict(sorted(run.data.params.items()))
     metrics = {key: float(value) for key, value in sorted(run.data.metrics.items())}

@@ -17,10 +17,20 @@ from tetherai.contracts.errors import (
     NotFound,
     NotPermitted,
 )
+from tetherai.contracts.governance import (
+    ChannelGovernance,
+    Tally,
+    tally,
+)
 from tetherai.contracts.membership import (
     CHANNEL_KEY,
     Membership,
+)
+from tetherai.contracts.membership_rules import (
     MembershipRules,
+)
+from tetherai.contracts.membership_v1 import (
+    MembershipV1,
 )
 from tetherai.contracts.model_version import (
     RELATIONS,
@@ -77,6 +87,7 @@ __all__ = [
     "MONITORING_STATUSES",
     "RELATIONS",
     "RULES",
+    "ChannelGovernance",
     "Conflict",
     "ContractError",
     "Criterion",
@@ -84,6 +95,7 @@ __all__ = [
     "InvalidTransition",
     "Membership",
     "MembershipRules",
+    "MembershipV1",
     "ModelVersion",
     "ModelVersionV2",
     "NotFound",
@@ -97,6 +109,7 @@ __all__ = [
     "ReviewV2",
     "Rule",
     "Status",
+    "Tally",
     "Workflow",
     "WorkflowV2",
     "action_probes",
@@ -115,6 +128,7 @@ __all__ = [
     "project_policy",
     "readable_project_refs",
     "require_readable",
+    "tally",
     "tx_project",
     "version_status",
 ]

@@ -24,7 +24,6 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from tetherai.contracts._common import (
-    ORG,
     SLUG,
     Actor,
     member_key,
@@ -37,6 +36,7 @@ from tetherai.contracts.errors import InvalidArgument, NotFound
 from tetherai.identity.roles import Role
 from tetherai.ledger.contract import Context, Contract, Identity, function_kind
 from tetherai.ledger.state import StateReader
+from tetherai.names import is_name
 
 __all__ = [
     "CHANNEL_CONTRACTS",
@@ -56,7 +56,7 @@ C = TypeVar("C", bound=type[Contract])
 
 def _well_formed(project: str) -> bool:
     org, _, slug = project.partition("/")
-    return bool(ORG.fullmatch(org) and SLUG.fullmatch(slug))
+    return is_name(org) and bool(SLUG.fullmatch(slug))
 
 
 def may_read_project(state: StateReader, project: str, who: Actor | Identity) -> bool:

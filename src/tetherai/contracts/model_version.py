@@ -290,6 +290,7 @@ def check_can_register(state: StateReader, project: str, who: Actor | Identity) 
 class ModelVersion(Contract):
     name = "model_version"
     version = "1"
+    legacy = True  # channels on it keep it; none may switch back to it from version 2
     namespaces = ("model_version", "workflow")
     confidential: ClassVar[bool] = False
 
@@ -493,3 +494,4 @@ class ModelVersionV2(ModelVersion):
     answers as one that does not exist, and reuse and parents need a readable source."""
 
     version = "2"
+    legacy = False

@@ -145,6 +145,7 @@ def _factsheet(value: Any) -> dict[str, JSONValue]:
 class Project(Contract):
     name = "project"
     version = "1"
+    legacy = True  # channels on it keep it; none may switch back to it from version 2
 
     @transaction
     def create(self, ctx: Context, name: str, domain: str = "", details: str = "") -> Result:
@@ -291,3 +292,4 @@ class ProjectV2(Project):
     not read is refused exactly as one naming a project that does not exist."""
 
     version = "2"
+    legacy = False

@@ -9,6 +9,7 @@ existing channel moves to it with ``membership.upgrade_contract``.
 from __future__ import annotations
 
 from tetherai.contracts.membership import Membership
+from tetherai.contracts.membership_v1 import MembershipV1
 from tetherai.contracts.model_version import ModelVersion, ModelVersionV2
 from tetherai.contracts.notary import Notary
 from tetherai.contracts.project import Project, ProjectV2
@@ -22,6 +23,7 @@ __all__ = ["default_contracts", "default_registry", "genesis_versions"]
 def default_contracts() -> list[Contract]:
     """Every installed contract version, oldest first for each name."""
     return [
+        MembershipV1(),
         Membership(),
         Notary(),
         Project(),
@@ -40,10 +42,10 @@ def default_registry() -> ContractRegistry:
 
 
 def genesis_versions() -> dict[str, str]:
-    """The contract versions a new channel starts with (the newest of each)."""
+    """The contract versions a new channel starts with (the newest of each; never a legacy
+    one)."""
     newest: dict[str, str] = {}
     for contract in default_contracts():
-        current = newest.get(contract.name)
-        if current is None or int(contract.version) > int(current):
+        if not contract.legacy and int(contract.version) > int(newest.get(contract.name, "0")):
             newest[contract.name] = contract.version
     return newest

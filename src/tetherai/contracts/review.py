@@ -26,7 +26,13 @@ from tetherai.contracts._common import (
 )
 from tetherai.contracts._common import text as check_text
 from tetherai.contracts.access import confidential
-from tetherai.contracts.errors import Conflict, ContractError, InvalidArgument, InvalidTransition
+from tetherai.contracts.errors import (
+    Conflict,
+    ContractError,
+    InvalidArgument,
+    InvalidTransition,
+    NotPermitted,
+)
 from tetherai.contracts.model_version import final_metrics
 from tetherai.contracts.workflow import (
     LIVE,
@@ -142,6 +148,15 @@ def check_can_monitor(
         )
 
 
+def check_can_rate(state: StateReader, project: str, version: str, who: Actor | Identity) -> None:
+    """Who may rate a version: a writing member other than its author (a rating is someone
+    else's judgement of the work; the tx and the "actions" query both ask this)."""
+    record = require_version(state, project, version)
+    require_member(state, project, who, doing="rate versions", roles=WRITERS)
+    if record.get("author") == f"{who.id}@{who.org}":
+        raise NotPermitted(f"you are the author of version {version}; others rate it")
+
+
 def check_can_vote(
     state: StateReader, project: str, version: str, who: Actor | Identity, target: Status
 ) -> str:
@@ -172,6 +187,7 @@ def check_can_vote(
 class Review(Contract):
     name = "review"
     version = "1"
+    legacy = True  # channels on it keep it; none may switch back to it from version 2
     namespaces = ("review", "workflow")
 
     @transaction
@@ -279,8 +295,7 @@ class Review(Contract):
     @transaction
     def rate(self, ctx: Context, project: str, version: str, stars: int, note: str = "") -> Result:
         """Rate a version from 1 to 5 stars; a later rating by the same member replaces theirs."""
-        require_version(ctx.state, project, version)
-        require_member(ctx.state, project, ctx.creator, doing="rate versions", roles=WRITERS)
+        check_can_rate(ctx.state, project, version, ctx.creator)
         if not 1 <= stars <= 5:
             raise InvalidArgument("a rating is from 1 to 5 stars")
         key = f"{review_prefix(project, version)}rating/{ctx.creator.org}/{ctx.creator.id}"
@@ -428,6 +443,9 @@ def action_probes(
     def verify_probe(state: StateReader, project: str, version: str) -> None:
         check_can_verify(state, project, version, who)
 
+    def rate_probe(state: StateReader, project: str, version: str) -> None:
+        check_can_rate(state, project, version, who)
+
     def monitor_probe(state: StateReader, project: str, version: str) -> None:
         check_can_monitor(state, project, version, who)
 
@@ -435,7 +453,7 @@ def action_probes(
     probes: list[tuple[str, str, str, dict[str, JSONValue], Probe]] = [
         ("verify", "review", "verify", args, verify_probe),
         ("comment", "review", "comment", args, member_of(WRITERS, "comment")),
-        ("rate", "review", "rate", args, member_of(WRITERS, "rate versions")),
+        ("rate", "review", "rate", args, rate_probe),
         (
             "attach_document",
             "review",
@@ -474,3 +492,4 @@ class ReviewV2(Review):
     not read is refused exactly as one naming a project that does not exist."""
 
     version = "2"
+    legacy = False

@@ -293,6 +293,7 @@ class Workflow(Contract):
 
     name = "workflow"
     version = "1"
+    legacy = True  # channels on it keep it; none may switch back to it from version 2
 
     @transaction
     def transition(
@@ -467,3 +468,4 @@ class WorkflowV2(Workflow):
     not read is refused exactly as one naming a project that does not exist."""
 
     version = "2"
+    legacy = False

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from tetherai.crypto.errors import CanonicalizationError
-from tetherai.crypto.jcs import JSONValue, canonicalize, loads_stored
+from tetherai.crypto.jcs import JSONValue, canonical_form, canonicalize
 from tetherai.crypto.signature import PublicKey
 from tetherai.ledger.contract import (
     ChannelRules,
@@ -58,6 +58,9 @@ class TxResult:
     writes: dict[str, JSONValue | None] = field(default_factory=dict)
     result: JSONValue = None
     encoded: bytes = b""  # JCS of to_json(), set once by the executor
+    plain: bool = False
+    """The result holds no float and no character above U+D7FF, so ``json.dumps`` writes each
+    of its values canonically (``crypto.jcs.CanonicalForm.plain``)."""
 
     def to_json(self) -> dict[str, JSONValue]:
         if not self.valid:
@@ -145,11 +148,14 @@ def execute_block(
     registry: ContractRegistry,
     signatures: PendingChecks,
     known_tx_ids: Callable[[Iterable[str]], set[str]],
+    log_crashes: bool = True,
 ) -> BlockOutcome:
     """Run a block's envelopes in order against ``state`` (which is not modified).
 
     ``known_tx_ids`` answers which of the given ids are already on the ledger, so a replayed
-    envelope is refused; duplicates inside the block are caught here.
+    envelope is refused; duplicates inside the block are caught here. ``log_crashes``: log the
+    exception of a crashing contract (a replay of an old block leaves it out: it was logged
+    when the block was first executed).
     """
     overlay = BlockState(state)
     seen = known_tx_ids([envelope.tx_id for envelope in envelopes])
@@ -174,6 +180,7 @@ def execute_block(
             registry,
             signatures,
             keys,
+            log_crashes,
         )
         if result.valid:
             overlay.apply(result.writes)
@@ -192,6 +199,7 @@ def _execute_one(
     registry: ContractRegistry,
     signatures: PendingChecks,
     keys: dict[str, PublicKey],
+    log_crashes: bool,
 ) -> TxResult:
     tx = envelope.tx
     tx_id = envelope.tx_id
@@ -213,7 +221,7 @@ def _execute_one(
         function = registry.function(tx.contract, version, tx.fn, "transaction")
         args = function.bind(tx.args)
         view = ContractStateView(state, function.namespaces)
-        context = Context(tx_id, identity, block_number, block_ts, view)
+        context = Context(tx_id, identity, block_number, block_ts, view, registry.installed)
         returned = function.method(context, **args)
     except (TxInvalid, ContractError) as error:
         return _invalid(tx_id, error.code, error.message)
@@ -221,24 +229,27 @@ def _execute_one(
         # The exception's text (and sometimes its type) differs between Python versions, so
         # it stays in this peer's log: the result, and so the state root, must be the same
         # on every interpreter that replays this block.
-        _log.warning(
-            "tx %s: %s.%s raised an unexpected error", tx_id, tx.contract, tx.fn, exc_info=True
-        )
+        if log_crashes:
+            _log.warning(
+                "tx %s: %s.%s raised an unexpected error", tx_id, tx.contract, tx.fn, exc_info=True
+            )
         return _invalid(tx_id, CRASHED, crashed_message(tx.contract, tx.fn))
     try:
-        encoded = canonicalize(_valid_document(tx_id, version, view.writes, returned))
+        form = canonical_form(_valid_document(tx_id, version, view.writes, returned))
     except CanonicalizationError as error:
         return _invalid(
             tx_id, "contract.bad_output", f"contract output is not canonical JSON: {error}"
         )
-    if len(encoded) > MAX_RESULT_BYTES:
-        message = f"contract output is {len(encoded)} bytes; the limit is {MAX_RESULT_BYTES}"
+    if len(form.data) > MAX_RESULT_BYTES:
+        message = f"contract output is {len(form.data)} bytes; the limit is {MAX_RESULT_BYTES}"
         return _invalid(tx_id, "contract.output_too_large", message)
     # What peers keep and later txs read is the value the canonical bytes denote (a float
     # 2.0 a contract computed reads back as 2), the same on a live peer and in a replay.
-    document = cast(dict[str, JSONValue], loads_stored(encoded))
+    document = cast(dict[str, JSONValue], form.value)
     writes = cast(dict[str, JSONValue | None], document["writes"])
-    return TxResult(tx_id, True, None, None, version, writes, document["result"], encoded)
+    return TxResult(
+        tx_id, True, None, None, version, writes, document["result"], form.data, form.plain
+    )
 
 
 def crashed_message(contract: str, fn: str) -> str:

@@ -39,7 +39,8 @@ from pathlib import Path
 from typing import Any
 
 from tetherai.crypto.jcs import JSONValue
-from tetherai.errors import TetherError
+from tetherai.errors import InvalidInput
+from tetherai.extras import require
 from tetherai.storage import hash_file, hash_tree
 
 __all__ = ["ExperimentLogError", "ExperimentRecord", "read_experiment_log"]
@@ -50,7 +51,7 @@ _PARAM_KEYS = ("hyperparameters", "params", "config")
 MAX_LOG_BYTES = 256 * 1024 * 1024
 
 
-class ExperimentLogError(TetherError):
+class ExperimentLogError(InvalidInput):
     """A training log cannot be read as an experiment (format unknown, or malformed)."""
 
     code = "experiments.bad_log"
@@ -233,14 +234,14 @@ def _scalar(value: Any, tensor_util: Any) -> float | None:
 
 def _read_tensorboard(path: Path, collector: _Collector, label: str) -> None:
     # Imported here: the reader pulls in protobuf and numpy, which only this format needs.
-    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
-    from tensorboard.util import tensor_util
+    loader = require("tensorboard.backend.event_processing.event_file_loader", "tensorboard")
+    tensor_util = require("tensorboard.util.tensor_util", "tensorboard")
 
     by_step: dict[int, dict[str, float]] = {}
     for run, files in _event_files(path).items():
         for events in files:
             try:
-                loaded = list(EventFileLoader(str(events)).Load())
+                loaded = list(loader.EventFileLoader(str(events)).Load())
             except Exception as error:  # the reader raises a variety of protobuf and I/O errors
                 reason = str(error).replace(str(events), events.name)
                 raise ExperimentLogError(

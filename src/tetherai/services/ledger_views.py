@@ -19,11 +19,18 @@ from tetherai.ledger.sqlite_store import SqliteLedgerStore, StoredBlock
 from tetherai.ledger.tlog_proof import TlogProof
 from tetherai.ledger.transaction import Envelope
 from tetherai.services.access import Viewer, Visibility, require_readable_project
-from tetherai.services.ledger_info import NotFoundError, missing_tx, tx_detail, tx_proof
+from tetherai.services.ledger_info import (
+    NotFoundError,
+    find_tx_ids,
+    missing_tx,
+    tx_detail,
+    tx_proof,
+)
 
 __all__ = [
     "block_summaries",
     "block_view",
+    "find_visible_txs",
     "key_history",
     "verification_view",
     "visible_tx",
@@ -72,6 +79,32 @@ def _tx_rows(stored: StoredBlock, visible: Visibility) -> list[dict[str, Any]]:
         else:
             rows.append({"tx_id": tx.tx_id, "seq": tx.seq, "hidden": True})
     return rows
+
+
+SCAN_LIMIT = 1000
+"""How many matches of a short tx id a search looks through (a start of 8+ hex digits rarely
+matches more than one)."""
+
+
+def find_visible_txs(
+    store: SqliteLedgerStore, text: str, who: Viewer, *, limit: int
+) -> tuple[list[dict[str, JSONValue]], bool]:
+    """The txs ``who`` may see whose id starts with ``text`` (``ledger_info.find_tx_ids``), at
+    most ``limit``, and whether more of them match. Txs they may not see are not counted, so a
+    short id never tells that one exists.
+
+    Raises:
+        BadTxId: ``text`` is not a tx id or a start of one.
+    """
+    visible = Visibility(store, who)
+    found: list[dict[str, JSONValue]] = []
+    for tx_id in find_tx_ids(store, text, limit=SCAN_LIMIT):
+        stored = store.tx(tx_id)
+        if stored is not None and visible.tx(Envelope.from_bytes(stored.envelope).tx):
+            found.append(tx_detail(store, tx_id))
+            if len(found) > limit:
+                break
+    return found[:limit], len(found) > limit
 
 
 def block_view(store: SqliteLedgerStore, number: int, who: Viewer) -> dict[str, Any] | None:

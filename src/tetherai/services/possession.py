@@ -31,7 +31,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from tetherai.errors import TetherError
+from tetherai.errors import PermissionDenied, TetherError
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.services.access import Viewer, Visibility
 from tetherai.services.artifacts import InPlaceAllowList
@@ -53,7 +53,7 @@ MAX_REUSE_DEPTH = 32
 """How many reuse hops a grounding may follow (each hop is a version reusing an older one)."""
 
 
-class NotHeld(TetherError):
+class NotHeld(PermissionDenied, TetherError):
     """A registration names an object of this server's store its registrant never had here."""
 
     code = "objects.not_held"
@@ -280,7 +280,7 @@ class Possession:
         return GuardedReader(reader, allows)
 
 
-class NotReadHere(StorageError):
+class NotReadHere(PermissionDenied, StorageError):
     """The server does not read this location for the person asking."""
 
     code = "objects.not_read_here"

@@ -39,6 +39,12 @@ def _parts(key: str) -> tuple[str, list[str]]:
     return namespace, rest.split("/")
 
 
+def _who(envelope: Envelope) -> dict[str, Any]:
+    """Who made a tx and what it called, for a notification's ``detail``."""
+    tx = envelope.tx
+    return {"by": tx.creator.id, "org": tx.creator.org, "action": f"{tx.contract}.{tx.fn}"}
+
+
 @dataclass(frozen=True, slots=True)
 class ProjectionReport:
     ok: bool
@@ -188,9 +194,20 @@ class Projector:
                         text = f"{project}/{version} moved from {value['previous']} to {value['status']}"
                         if value.get("reason"):
                             text += f": {value['reason']}"
+                        detail = _who(envelope) | {
+                            "before": value["previous"],
+                            "after": value["status"],
+                            "reason": value.get("reason") or None,
+                        }
                         events.append(
                             Event(
-                                "status_changed", project, f"{project}/{version}", tx_id, text, ts
+                                "status_changed",
+                                project,
+                                f"{project}/{version}",
+                                tx_id,
+                                text,
+                                ts,
+                                detail,
                             )
                         )
                 if (
@@ -200,9 +217,14 @@ class Projector:
                     and isinstance(value, dict)
                 ):
                     who = "the contract" if value.get("system") else str(value.get("by"))
-                    text = f"{who} commented on {project}/{version}: {str(value.get('text', ''))[:200]}"
+                    comment = str(value.get("text", ""))[:200]
+                    text = f"{who} commented on {project}/{version}: {comment}"
+                    detail = _who(envelope) | {
+                        "system": bool(value.get("system")),
+                        "comment": comment,
+                    }
                     events.append(
-                        Event("commented", project, f"{project}/{version}", tx_id, text, ts)
+                        Event("commented", project, f"{project}/{version}", tx_id, text, ts, detail)
                     )
         tx = envelope.tx
         for (project_ref, version_name), entry in touched.items():

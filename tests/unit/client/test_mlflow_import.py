@@ -178,3 +178,5 @@ def test_a_mlruns_folder_store_is_read_and_bad_stores_are_clear_errors(
     assert not (tmp_path / "typo").exists()
     with pytest.raises(ClientError, match="MLflow"):
         import_mlflow(alice, MlflowSource(str(store), run_id="0" * 32), cast.project, "v-none")
+    with pytest.raises(ClientError, match=r"MLflow: .*unsupported URI 'nosuch://store'"):
+        import_mlflow(alice, MlflowSource("nosuch://store", run_id="0" * 32), cast.project, "v-y")

@@ -10,11 +10,14 @@ they ran replay to the same roots.
 from __future__ import annotations
 
 import typing
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.common.lifecycle import ARTIFACT_DIGESTS, Cast
+from tests.common.contract_versions import switchable_to_version_1
+from tests.common.lifecycle import ARTIFACT_DIGESTS, Cast, make_cast
+from tests.common.network import make_network
 from tests.common.orgs import add_org
 from tetherai.contracts.registry import default_contracts, default_registry, genesis_versions
 from tetherai.identity.roles import Role
@@ -152,28 +155,35 @@ def test_a_member_of_both_projects_reuses_and_names_the_source(cast: Cast) -> No
     assert got[0]["reused_from"] == f"{cast.project}/base"
 
 
-def test_a_channel_on_version_1_keeps_its_answers_and_replays(cast: Cast) -> None:
+def test_no_channel_switches_back_to_version_1(cast: Cast) -> None:
+    refused = cast.call("admin", "membership", "upgrade_contract", contract="workflow", version="1")
+    assert not refused.valid and "workflow v1 is not installed here" in (refused.message or "")
+
+
+def test_a_channel_on_version_1_keeps_its_answers_and_replays(tmp_path: Path) -> None:
+    """Blocks version 1 ran replay with it (a channel made before version 2 existed)."""
     from tetherai.contracts.membership import MembershipRules
-    from tetherai.contracts.registry import default_registry
     from tetherai.ledger.verifier import verify_ledger
 
-    v1 = cast.new_version()
-    cast.walk(v1, "submitted")
-    before = cast.call(
-        "outsider", "workflow", "transition", project=cast.project, version=v1, to="reviewing"
-    )
-    assert before.message == f"there is no project {cast.project}"
-    cast.ok("admin", "membership", "upgrade_contract", contract="workflow", version="1")
-    after = cast.call(
-        "outsider", "workflow", "transition", project=cast.project, version=v1, to="reviewing"
-    )
-    assert after.code == "contract.not_permitted" and "you are not a member" in (
-        after.message or ""
-    )
-    report = verify_ledger(
-        cast.net.node.peer.store,
-        channel="main",
-        registry=default_registry(),
-        rules=MembershipRules(),
-    )
-    assert report.ok, report.problem
+    registry = switchable_to_version_1("workflow")
+    net = make_network(tmp_path, max_wait=0.002, registry=registry)
+    try:
+        cast = make_cast(net)
+        v1 = cast.new_version()
+        cast.walk(v1, "submitted")
+        before = cast.call(
+            "outsider", "workflow", "transition", project=cast.project, version=v1, to="reviewing"
+        )
+        assert before.message == f"there is no project {cast.project}"
+        cast.ok("admin", "membership", "upgrade_contract", contract="workflow", version="1")
+        after = cast.call(
+            "outsider", "workflow", "transition", project=cast.project, version=v1, to="reviewing"
+        )
+        assert after.code == "contract.not_permitted"
+        assert "you are not a member" in (after.message or "")
+        report = verify_ledger(
+            net.node.peer.store, channel="main", registry=registry, rules=MembershipRules()
+        )
+        assert report.ok, report.problem
+    finally:
+        net.close()

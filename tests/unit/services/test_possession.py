@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 
-from tests.common.lifecycle import Cast
+from tests.common.contract_versions import switchable_to_version_1
+from tests.common.lifecycle import Cast, make_cast
+from tests.common.network import make_network
 from tetherai.services.access import viewer
 from tetherai.services.artifacts import InPlaceAllowList
 from tetherai.services.db import make_engine, make_session_factory, migrate
@@ -80,15 +82,20 @@ def test_reuse_grounds_along_the_chain_the_contract_checked(
 
 
 def test_a_reuse_source_written_by_hand_under_version_1_grounds_nothing(
-    cast: Cast, possession: Possession
+    tmp_path: Path, possession: Possession
 ) -> None:
-    store = cast.net.node.peer.store
-    possession.holders.record(WEIGHTS, "Org1", "alice", "uploaded")
-    _register(cast, "author", "v1", [_entry(WEIGHTS, "w")], submit=True)
-    cast.ok("admin", "membership", "upgrade_contract", contract="model_version", version="1")
-    forged = _entry(WEIGHTS, "w") | {"reused_from": f"{cast.project}/v1"}
-    _register(cast, "ai2", "v2", [forged])  # version 1 accepted the field as given
-    assert not possession.grounded(store, f"{cast.project}/v2", WEIGHTS)
+    net = make_network(tmp_path, max_wait=0.002, registry=switchable_to_version_1("model_version"))
+    try:
+        cast = make_cast(net)
+        store = net.node.peer.store
+        possession.holders.record(WEIGHTS, "Org1", "alice", "uploaded")
+        _register(cast, "author", "v1", [_entry(WEIGHTS, "w")], submit=True)
+        cast.ok("admin", "membership", "upgrade_contract", contract="model_version", version="1")
+        forged = _entry(WEIGHTS, "w") | {"reused_from": f"{cast.project}/v1"}
+        _register(cast, "ai2", "v2", [forged])  # version 1 accepted the field as given
+        assert not possession.grounded(store, f"{cast.project}/v2", WEIGHTS)
+    finally:
+        net.close()
 
 
 def test_registering_an_object_one_never_had_is_refused_alike(

@@ -1,4 +1,4 @@
-"""The version page and the create-version page over HTTP (issue 6, page 4)."""
+"""The version page and the create-version page over HTTP."""
 
 from __future__ import annotations
 

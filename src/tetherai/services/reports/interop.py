@@ -24,6 +24,8 @@ from tetherai.storage.openssf import IN_TOTO_STATEMENT_TYPE, statement_for_entry
 
 __all__ = [
     "FORMATS",
+    "InteropError",
+    "NoModelArtifact",
     "cyclonedx_bom",
     "export",
     "intoto_statement",
@@ -40,6 +42,10 @@ FORMATS = ("intoto", "model-signing", "cyclonedx")
 
 class InteropError(AuditError):
     code = "audit.interop"
+
+
+class NoModelArtifact(InteropError):
+    code = "audit.no_model"
 
 
 def _version(content: ReportContent) -> VersionContent:

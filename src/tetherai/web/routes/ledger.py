@@ -1,4 +1,4 @@
-"""The ledger explorer (issue 6, page 6): blocks, a block's txs, a tx, checkpoints.
+"""The ledger explorer: blocks, a block's txs, a tx, checkpoints.
 
 Shows what the API's ledger routes serve, through the same visibility rule
 (``services.ledger_views``): a tx the person may not see is "not found", and in a block it
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 from typing import Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -20,7 +19,7 @@ from tetherai.api.errors import ApiError
 from tetherai.api.runtime import Runtime
 from tetherai.ledger.checkpoint import CosignatureVerifier, NoteVerifier, open_note
 from tetherai.ledger.errors import LedgerError
-from tetherai.services import ledger_views
+from tetherai.services import ledger_info, ledger_views
 from tetherai.services.access import viewer_of
 from tetherai.services.auth import UserInfo
 from tetherai.services.ledger_info import NotFoundError
@@ -31,6 +30,8 @@ router = APIRouter()
 
 BLOCKS_PER_PAGE = 20
 CHECKPOINTS_SHOWN = 10
+FIND_LIMIT = 20
+"""Txs listed when a short id matches several."""
 _MAX_INT = 2**63 - 1
 
 
@@ -85,16 +86,39 @@ def block_page(request: Request, user: PageUser, number: int = Path(ge=0, le=_MA
 
 @router.get("/ledger/txs")
 def find_tx(request: Request, user: PageUser, tx: str = "") -> Response:
-    """The search form's target: a tx id (any case, spaces trimmed) leads to its page."""
-    wanted = tx.strip().lower()
-    if not re.fullmatch(r"[0-9a-f]{64}", wanted):
+    """The search form's target: a whole tx id, or a unique start of at least 8 hex digits
+    (any case, spaces trimmed), leads to its page; several matches are listed. Only txs the
+    person may read count (a short id never hints at another project's tx)."""
+    rt = runtime_of(request)
+    try:
+        readable, more = ledger_views.find_visible_txs(
+            rt.reader(), tx, viewer_of(user), limit=FIND_LIMIT
+        )
+    except ledger_info.BadTxId:
         raise ApiError(
             422,
-            gettext("A tx id is 64 hexadecimal characters."),
+            gettext("Enter a tx id, or at least its first %(n)d characters (0-9, a-f).")
+            % {"n": ledger_info.SHORT_ID_LENGTH},
             code="request.invalid",
-            hint=gettext("Copy it from an audit trail or a block."),
+            hint=gettext("Copy it from an audit trail, a block or a message of this site."),
+        ) from None
+    prefix = tx.strip().lower()
+    if not readable:
+        raise ApiError(
+            404,
+            gettext("No tx on this ledger starts with %(prefix)s.") % {"prefix": prefix},
+            code="ledger.not_found",
+            hint=gettext("Check the characters, or find the tx in an audit trail."),
         )
-    return redirect(request, f"/ledger/txs/{wanted}")
+    if len(readable) == 1:
+        return redirect(request, f"/ledger/txs/{readable[0]['tx_id']}")
+    return render(
+        request,
+        "ledger/found.html",
+        prefix=prefix,
+        txs=readable,
+        more=more,
+    )
 
 
 def _readable_tx(rt: Runtime, user: UserInfo, tx_id: str) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Register a model version from the browser (issue 6, page 4 "create a version").
+"""Register a model version from the browser (the "create a version" page).
 
 The form works without JavaScript (a multipart POST); with it, ``upload.js`` shows the upload's
 progress. Each artifact row is either a file, hashed while it streams into the object store
@@ -27,6 +27,7 @@ from tetherai.api.runtime import Runtime
 from tetherai.contracts.commits import check_commit
 from tetherai.contracts.policy import ARTIFACT_KINDS
 from tetherai.errors import TetherError
+from tetherai.names import is_name
 from tetherai.services.auth import UserInfo
 from tetherai.services.db import VersionProjection
 from tetherai.services.experiment_logs import read_experiment_log
@@ -38,7 +39,6 @@ from tetherai.web.routes._abilities import may_register
 router = APIRouter()
 
 ARTIFACT_ROWS = 4
-VERSION_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._\-]{0,63}"
 _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]")
 
 
@@ -91,7 +91,6 @@ def new_version_page(
         rows=range(ARTIFACT_ROWS),
         failed=_failed_versions(rt, project),
         replaces=replaces,
-        version_pattern=VERSION_PATTERN,
     )
 
 
@@ -183,7 +182,7 @@ def _experiment(
 
 def _create(rt: Runtime, form: PageForm, form_data: Any, project: str) -> tuple[str, str]:
     version = form.get("version")
-    if not re.fullmatch(VERSION_PATTERN, version):
+    if not is_name(version):
         raise ApiError(
             422,
             gettext(
@@ -260,4 +259,5 @@ async def create_version(request: Request, form: Form, org: str, slug: str) -> R
         f"/projects/{project}/versions/{version}",
         flash=gettext("Version %(version)s registered in tx %(tx)s.")
         % {"version": version, "tx": tx_id[:12]},
+        tx=tx_id,
     )

@@ -314,6 +314,9 @@ PROBES: dict[str, Probe] = {
     "project audit page": _get("/projects/{P}/audit"),
     "version audit page": _get("/projects/{P}/versions/{V}/audit"),
     "tx page": _get("/ledger/txs/{T}"),
+    "tx search by a short id": lambda person, world, p: person.http.get(
+        "/ledger/txs", params={"tx": p["T"][:10]}
+    ),
 }
 
 
@@ -340,6 +343,7 @@ def _names(private: dict[str, str], missing: dict[str, str]) -> dict[str, str]:
     for key in ("P", "V", "T", "D"):
         names[private[key]] = f"<{key}>"
         names[missing[key]] = f"<{key}>"
+    names[private["T"][:10]] = names[missing["T"][:10]] = "<T10>"
     for ref in (PRIVATE, MISSING):
         names[ref.split("/")[1]] = "<slug>"
     return names

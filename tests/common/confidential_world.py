@@ -198,10 +198,10 @@ def _build(world: World, app: Any) -> None:
     world.ok("eve", "project", "add_member", {"project": eve_lab, "org": "Org1", "id": "dora"})
     heist = world.ok("mallory", "project", "create", {"name": "Heist"})["project"]
     owned = {"eve": (eve_lab, "e1"), "mallory": (heist, "h1")}
-    for name, (project, version) in owned.items():
+    for name, (project, own_version) in owned.items():
         stored = upload(world[name], f"{name}'s own model".encode())
-        world.own[name] = {"project": project, "version": version, "digest": stored["sha256"]}
-        args = {"project": project, "version": version, "code_repo": "r", "commit": "c"}
+        world.own[name] = {"project": project, "version": own_version, "digest": stored["sha256"]}
+        args = {"project": project, "version": own_version, "code_repo": "r", "commit": "c"}
         world.ok(name, "model_version", "create", args | {"artifacts": [_artifact(stored, "m")]})
     world.own["dora"] = dict(world.own["eve"])
     world.own["admin2"] = dict(world.own["mallory"])
@@ -219,7 +219,7 @@ def _build(world: World, app: Any) -> None:
     weights = upload(world["alice"], b"xqz private weights " + secrets.token_bytes(16))
     data = upload(world["alice"], b"xqz private data " + secrets.token_bytes(16))
     world.private_digests += [weights["sha256"], data["sha256"]]
-    version = {"project": PRIVATE, "version": PRIVATE_VERSION}
+    version: dict[str, Any] = {"project": PRIVATE, "version": PRIVATE_VERSION}
     private_calls: list[tuple[str, str, str, dict[str, Any]]] = [
         (
             "alice",
@@ -258,13 +258,13 @@ def _build(world: World, app: Any) -> None:
         own.setdefault("txs", []).append(theirs.tx_id)
     store = net.node.peer.store
     for tx_id in world.private_txs[1:]:
-        stored = store.tx(tx_id)
-        assert stored is not None
-        block = store.block(stored.block)
+        row = store.tx(tx_id)
+        assert row is not None
+        block = store.block(row.block)
         assert block is not None
         ids = {tx.tx_id for tx in block.txs}
         if any(set(o.get("txs", [])) & ids for o in world.own.values()):
-            world.shared_blocks.add(stored.block)
+            world.shared_blocks.add(row.block)
     assert world.shared_blocks, "no block holds both private and strangers' txs"
     rt = app.state.runtime
     head = net.node.peer.head.height - 1

@@ -14,6 +14,7 @@ import pytest
 from tests.common.lifecycle import Cast
 from tetherai.contracts.access import CHANNEL_CONTRACTS, tx_project
 from tetherai.contracts.registry import default_contracts
+from tetherai.crypto.jcs import JSONValue
 from tetherai.ledger.contract import function_kind
 from tetherai.ledger.transaction import Creator, Transaction
 from tetherai.services.access import Visibility, viewer
@@ -29,13 +30,13 @@ TX_FUNCTIONS = sorted(
 )
 
 
-def _tx(contract: str, fn: str, args: dict[str, object], creator: str = "alice") -> Transaction:
+def _tx(contract: str, fn: str, args: dict[str, JSONValue], creator: str = "alice") -> Transaction:
     return Transaction("main", contract, fn, args, Creator("Org1", creator, "0" * 64), "n", 0)
 
 
 @pytest.mark.parametrize(("contract", "fn"), TX_FUNCTIONS)
 def test_every_tx_kind_maps_to_a_project_or_the_channel(cast: Cast, contract: str, fn: str) -> None:
-    args: dict[str, object] = (
+    args: dict[str, JSONValue] = (
         {"name": "Credit Scoring"}
         if (contract, fn) == ("project", "create")
         else {"project": cast.project}
@@ -57,12 +58,13 @@ def test_every_tx_kind_maps_to_a_project_or_the_channel(cast: Cast, contract: st
 def test_a_tx_naming_no_project_is_its_creator_s_alone(cast: Cast) -> None:
     state = cast.net.node.peer.store
     admin = Visibility(state, viewer("Org1", "admin", "org_admin"))
-    for contract, fn, args in (
+    cases: list[tuple[str, str, dict[str, JSONValue]]] = [
         ("project", "create", {"name": "!!!"}),
         ("review", "comment", {"project": "not a ref"}),
         ("review", "comment", {}),
         ("unknown", "call", {"project": cast.project + "x"}),
-    ):
+    ]
+    for contract, fn, args in cases:
         assert not admin.tx(_tx(contract, fn, args)), (contract, args)
 
 

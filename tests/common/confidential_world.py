@@ -1,7 +1,7 @@
 """A busy private project and the people who must learn nothing of it, on a real server.
 
-Org1's alice runs the private project "Orion Merger XQZ" (every private name, text and file
-carries the marker ``xqz``) with bob (MLOps) and audrey (an auditor on the project). Its txs
+Org1's alice runs the private project "Orion Merger QZMARKJW" (every private name, text and file
+carries the marker ``qzmarkjw``) with bob (MLOps) and audrey (an auditor on the project). Its txs
 are ordered in the same blocks as the strangers' own work:
 
 - eve, an AI engineer of Org1 who is not a member (she runs "Eve Lab", with dora);
@@ -43,10 +43,12 @@ from tetherai.web.pages import CSRF_COOKIE
 
 _CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 FAST_ARGON2 = Argon2Parameters(time_cost=1, memory_cost=1024, parallelism=1)
-MARKER = "xqz"
-PRIVATE_NAME = "Orion Merger XQZ"
-PRIVATE = "Org1/orion-merger-xqz"
-PRIVATE_VERSION = "xqzv1"
+MARKER = "qzmarkjw"
+"""In every private name and text: long enough that no base64 signature or certificate in an
+answer holds it by chance (three letters did, about every other bundle)."""
+PRIVATE_NAME = "Orion Merger QZMARKJW"
+PRIVATE = "Org1/orion-merger-qzmarkjw"
+PRIVATE_VERSION = "qzmarkjwv1"
 MISSING = "Org1/absent-project-abc"
 MISSING_VERSION = "abcv1"
 STRANGERS = ("eve", "dora", "mallory", "admin2", "anonymous")
@@ -208,7 +210,7 @@ def _build(world: World, app: Any) -> None:
 
     # The private project, each of its txs ordered together with a stranger's own tx.
     created = world.submit(
-        "alice", "project", "create", {"name": PRIVATE_NAME, "details": "xqz acquisition plan"}
+        "alice", "project", "create", {"name": PRIVATE_NAME, "details": "qzmarkjw acquisition plan"}
     )
     assert created.valid and created.result == {"project": PRIVATE}
     world.private_txs.append(created.tx_id)  # project.create names no project argument
@@ -216,8 +218,8 @@ def _build(world: World, app: Any) -> None:
         world.ok(
             "alice", "project", "add_member", {"project": PRIVATE, "org": "Org1", "id": member}
         )
-    weights = upload(world["alice"], b"xqz private weights " + secrets.token_bytes(16))
-    data = upload(world["alice"], b"xqz private data " + secrets.token_bytes(16))
+    weights = upload(world["alice"], b"qzmarkjw private weights " + secrets.token_bytes(16))
+    data = upload(world["alice"], b"qzmarkjw private data " + secrets.token_bytes(16))
     world.private_digests += [weights["sha256"], data["sha256"]]
     version: dict[str, Any] = {"project": PRIVATE, "version": PRIVATE_VERSION}
     private_calls: list[tuple[str, str, str, dict[str, Any]]] = [
@@ -227,17 +229,17 @@ def _build(world: World, app: Any) -> None:
             "create",
             version
             | {
-                "code_repo": "https://git.example/xqz-secret",
-                "commit": "xqz0001",
+                "code_repo": "https://git.example/qzmarkjw-secret",
+                "commit": "qzmarkjw0001",
                 "artifacts": [
-                    _artifact(weights, "xqz-weights.bin"),
-                    _artifact(data, "xqz-train.csv") | {"kind": "train_dataset"},
+                    _artifact(weights, "qzmarkjw-weights.bin"),
+                    _artifact(data, "qzmarkjw-train.csv") | {"kind": "train_dataset"},
                 ],
                 "submit": True,
             },
         ),
         ("bob", "workflow", "transition", version | {"to": "reviewing"}),
-        ("bob", "review", "comment", version | {"text": "xqz numbers look off"}),
+        ("bob", "review", "comment", version | {"text": "qzmarkjw numbers look off"}),
         # A refusal whose message names the private project and version.
         ("alice", "model_version", "create", version | {"code_repo": "r", "commit": "c"}),
     ]

@@ -377,7 +377,7 @@ def test_a_reader_gets_the_private_answers(world: World) -> None:
     for probe in ("project", "version", "lineage", "tx", "tx proof", "version page"):
         assert PROBES[probe](audrey, world, private).status_code == 200, probe
     got = alice.http.get(f"/api/v1/objects/{world.private_digests[0]}")
-    assert got.status_code == 200 and got.content.startswith(b"xqz private weights")
+    assert got.status_code == 200 and got.content.startswith(b"qzmarkjw private weights")
     through = audrey.http.get(
         f"/api/v1/objects/{world.private_digests[0]}?version={PRIVATE}/{PRIVATE_VERSION}"
     )
@@ -425,9 +425,9 @@ def test_the_chain_digest_reuse_download_fails_at_every_step(world: World, who: 
         f"/api/v1/objects/{stolen}?version={own['project']}/{version['version']}",
     ):
         got = thief.http.get(url)
-        assert got.status_code == 404 and b"xqz" not in got.content, url
+        assert got.status_code == 404 and b"qzmarkjw" not in got.content, url
     rehash = thief.post(f"/api/v1/projects/{own['project']}/versions/{version['version']}/rehash")
-    assert b"xqz" not in rehash.content
+    assert b"qzmarkjw" not in rehash.content
     assert rehash.status_code == 403 and rehash.json()["error"]["code"] == "objects.not_read_here"
 
 
@@ -444,7 +444,7 @@ def test_webhooks_and_notifications_hear_only_of_readable_projects(
     heist = world.own["mallory"]
     private = {"project": PRIVATE, "version": PRIVATE_VERSION}
     world.together(
-        ("bob", "review", "comment", private | {"text": "xqz again"}),
+        ("bob", "review", "comment", private | {"text": "qzmarkjw again"}),
         (
             "mallory",
             "review",

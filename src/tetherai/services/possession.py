@@ -28,7 +28,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, BinaryIO
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from tetherai.errors import PermissionDenied, TetherError
@@ -85,16 +84,6 @@ class ObjectHolders:
         with transaction(self._reads) as session:
             found = session.get(ObjectHolder, (sha256, org, participant))
             return found is not None
-
-    def holders(self, sha256: str) -> set[tuple[str, str]]:
-        """Every ``(org, participant)`` that had object ``sha256`` here."""
-        with transaction(self._reads) as session:
-            rows = session.execute(
-                select(ObjectHolder.org, ObjectHolder.participant).where(
-                    ObjectHolder.sha256 == sha256
-                )
-            )
-            return {(org, participant) for org, participant in rows}
 
 
 def _digests(artifact: Mapping[str, Any]) -> set[str]:

@@ -13,6 +13,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from tests.common.waiting import PATIENCE
+from tetherai.api.proxies import SERVER_OPTIONS
 
 
 def free_port() -> int:
@@ -25,7 +26,9 @@ def free_port() -> int:
 def serve(app: FastAPI) -> Iterator[httpx.Client]:
     """Start uvicorn in a thread, yield an httpx client for it, stop it afterwards."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **SERVER_OPTIONS
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)
     thread.start()

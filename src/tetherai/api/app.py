@@ -19,13 +19,16 @@ from tetherai.api.errors import install_error_handlers
 from tetherai.api.idempotency import IdempotencyStore
 from tetherai.api.limits import RequestLimits
 from tetherai.api.log_redaction import install_log_redaction
+from tetherai.api.proxies import trust_proxies
 from tetherai.api.routes import (
     auth,
     channel,
     envelopes,
+    keys,
     ledger,
     notifications,
     objects,
+    people,
     projects,
     writes,
 )
@@ -79,14 +82,20 @@ def create_app(
             KeyCustody(sessions, clock=clock, settings=settings, kdf=argon2),
             ca,
             open_artifacts(settings.storage()),
-            NotificationService(sessions, clock=clock),
+            NotificationService(sessions, clock=clock, webhook_allow=settings.webhook_allow),
             Possession(ObjectHolders(sessions, clock=clock), InPlaceAllowList(settings.in_place)),
             projections=make_session_factory(engine, for_writes=False),
         )
         # The follower reads the ledger through a connection of its own (one per thread).
         follower_store = SqliteLedgerStore(opened.peer.store.path, readonly=True)
         follower = ProjectionFollower(
-            Projector(make_session_factory(engine), follower_store, opened.channel, notify=True),
+            Projector(
+                make_session_factory(engine),
+                follower_store,
+                opened.channel,
+                notify=True,
+                webhook_allow=settings.webhook_allow,
+            ),
             lambda: opened.peer.head.height,
         )
         follower.start()
@@ -110,11 +119,14 @@ def create_app(
     app.add_middleware(RequestLimits, max_upload_bytes=settings.max_upload_bytes)  # api/limits.py
     install_docs(app)
     app.add_middleware(SecurityHeaders, hsts_seconds=settings.hsts_seconds)
+    trust_proxies(app, settings.trusted_proxies)  # outermost: every layer sees the real client
     install_error_handlers(app)
     app.state.idempotency = IdempotencyStore()
     routers = (
         audit_router,
         auth.router,
+        keys.router,
+        people.router,
         channel.router,
         ledger.router,
         envelopes.router,

@@ -18,10 +18,12 @@ from tetherai.ledger.transaction import Envelope
 from tetherai.ordering.solo import SoloOrderer
 from tetherai.services import ledger_info
 from tetherai.services.access import viewer
+from tetherai.services.accounts import Accounts
 from tetherai.services.artifacts import Artifacts
 from tetherai.services.auth import AuthService
 from tetherai.services.custody import KeyCustody
 from tetherai.services.db import SessionFactory
+from tetherai.services.mail import SmtpMailer
 from tetherai.services.network import Node
 from tetherai.services.notifications import NotificationService
 from tetherai.services.possession import Possession
@@ -46,6 +48,8 @@ class Runtime:
     """Who had which object's bytes here, and the rule for serving and registering them."""
     signin_attempts: SlidingWindow = field(init=False)
     """Sign-in attempts per client address (the API's and the pages' sign-in)."""
+    accounts: Accounts = field(init=False)
+    """People's accounts with their keys on the ledger (invite, reset, disable, keys)."""
     last_verification: dict[str, Any] | None = None
     """The report of the last full verification run through the API."""
     projections: SessionFactory | None = None
@@ -66,6 +70,15 @@ class Runtime:
 
     def __post_init__(self) -> None:
         self.signin_attempts = SlidingWindow(self.settings.signin_attempts_per_minute, 60)
+        smtp = self.settings.smtp
+        self.accounts = Accounts(
+            self.auth,
+            self.custody,
+            self,
+            self.notifications,
+            mailer=None if smtp is None else SmtpMailer(smtp),
+            link_base=self.settings.link_base(),
+        )
 
     @property
     def peer(self) -> Peer:
@@ -140,6 +153,14 @@ class Runtime:
         tx = envelope.tx
         self.check_possession(tx.creator.org, tx.creator.id, tx.contract, tx.fn, tx.args)
         return submit(self.orderer, envelope)
+
+    def query(self, contract: str, fn: str, args: Mapping[str, JSONValue]) -> JSONValue:
+        """A contract query against the latest state."""
+        return self.peer.query(contract, fn, dict(args))
+
+    def now_ms(self) -> int:
+        """The node's clock (the one txs are stamped with)."""
+        return self.orderer.clock()
 
     def reader(self) -> SqliteLedgerStore:
         """A read-only view of the ledger for the calling thread."""

@@ -62,7 +62,9 @@ COMMANDS: dict[str, Entry] = {
         "Who the server says you are, and whether you have a key to sign with.",
     ),
     "key": Entry(
-        _CLI + "key", "app", "Your signing key: create it here, register its public part."
+        _CLI + "key",
+        "app",
+        "Your signing keys: create one here, register its public part, list and revoke them.",
     ),
     "project": Entry(
         _CLI + "project", "app", "Projects: create, list, show, members, policy, factsheet."

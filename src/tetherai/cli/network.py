@@ -241,6 +241,7 @@ def _api_starter(
     def start(follower: PeerFollower, clients: NodeClients) -> Callable[[], None]:
         import uvicorn
 
+        from tetherai.api.proxies import SERVER_OPTIONS
         from tetherai.services.cluster.api_node import RemoteOrderer, api_home, cluster_node
         from tetherai.services.settings import Settings
         from tetherai.web.app import create_web_app
@@ -253,7 +254,9 @@ def _api_starter(
         orderer = RemoteOrderer(follower, config.orderers, clients)
         web = create_web_app(settings, node=cluster_node(root, follower, orderer))
         server = uvicorn.Server(
-            uvicorn.Config(web, host=settings.host, port=port, log_level="warning")
+            uvicorn.Config(
+                web, host=settings.host, port=port, log_level="warning", **SERVER_OPTIONS
+            )
         )
         threading.Thread(target=server.run, name="tether-api", daemon=True).start()
         typer.echo(f"peer {name}: API and pages on http://{settings.host}:{port}")

@@ -26,6 +26,7 @@ def serve(
     """
     import uvicorn
 
+    from tetherai.api.proxies import SERVER_OPTIONS
     from tetherai.web.app import create_web_app
 
     root = resolve_home(home)
@@ -41,4 +42,10 @@ def serve(
         f"tetherai serving {root} at [bold]http://{settings.host}:{settings.port}/[/] "
         f"(sign in there; the API is described at /docs)"
     )
-    uvicorn.run(create_web_app(settings), host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(
+        create_web_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        **SERVER_OPTIONS,  # forwarded headers only from TETHER_TRUSTED_PROXIES
+    )

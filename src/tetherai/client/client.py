@@ -204,6 +204,15 @@ class Client:
     def projects(self) -> list[Json]:
         return self.http.pages("/projects")
 
+    def keys(self) -> list[Json]:
+        """Every key enrolled for you (web, CLI/SDK), as the ledger records them."""
+        return self.http.pages("/me/keys")
+
+    def revoke_key(self, cert_sha256: str, reason: str) -> Json:
+        """Revoke one of your keys with a tx signed here by your registered key (which may be
+        the one revoked: a key revokes itself, not your last one)."""
+        return self.act("membership", "revoke", {"cert_sha256": cert_sha256, "reason": reason})
+
     def project(self, project: str) -> Json:
         org, slug = parse_project(project)
         found: Json = self.http.get(f"/projects/{org}/{slug}")

@@ -57,7 +57,7 @@ from argon2.low_level import Type, hash_secret_raw
 from cryptography.exceptions import InvalidTag, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, update
 
 from tetherai.crypto.errors import CryptoError
 from tetherai.crypto.signature import (
@@ -563,7 +563,8 @@ class KeyCustody:
         name: str,
         certificate_pem: str | None = None,
     ) -> RegisteredKeyInfo:
-        """Register a CLI/SDK user's public key (they keep the private key and sign locally).
+        """Register a CLI/SDK user's public key (they keep the private key and sign locally),
+        once its certificate is enrolled; the person's web key (``User.cert_sha256``) stays.
 
         Raises:
             CustodyError: no such user, the key is not a PEM Ed25519/P-256 public key, the
@@ -613,11 +614,46 @@ class KeyCustody:
                 retired_at=None,
             )
             session.add(row)
-            if cert_sha256 is not None:
-                user.cert_sha256 = cert_sha256
-                user.updated_at = now
             session.flush()
             return _registered_info(row)
+
+    def public_key_registered(self, fingerprint: str) -> bool:
+        """Whether any person registered the public key with this fingerprint here."""
+        with transaction(self._sessions) as session:
+            found = session.scalar(
+                select(RegisteredKey.id).where(RegisteredKey.fingerprint == fingerprint)
+            )
+            return found is not None
+
+    def key_names(self, user_id: int) -> dict[str, tuple[str, str]]:
+        """``cert_sha256 -> (kind, name)`` of the person's keys known here: ``web`` for the
+        keys sealed by this server, ``cli`` for the public keys they registered."""
+        with transaction(self._sessions) as session:
+            found = {
+                row.cert_sha256: ("web", "web")
+                for row in session.scalars(select(SealedKey).where(SealedKey.user_id == user_id))
+            }
+            for key in session.scalars(
+                select(RegisteredKey).where(RegisteredKey.user_id == user_id)
+            ):
+                if key.cert_sha256 is not None:
+                    found[key.cert_sha256] = ("cli", key.name)
+            return found
+
+    def retire_certificate(self, cert_sha256: str) -> None:
+        """Mark the registered or sealed key of a revoked certificate retired."""
+        with transaction(self._sessions) as session:
+            now = self._clock()
+            session.execute(
+                update(RegisteredKey)
+                .where(RegisteredKey.cert_sha256 == cert_sha256, RegisteredKey.retired_at.is_(None))
+                .values(retired_at=now)
+            )
+            session.execute(
+                update(SealedKey)
+                .where(SealedKey.cert_sha256 == cert_sha256, SealedKey.retired_at.is_(None))
+                .values(retired_at=now)
+            )
 
     def list_public_keys(
         self, user_id: int, *, include_retired: bool = False

@@ -28,6 +28,7 @@ DEMO_PEOPLE = [
     ("alice", Role.AI_ENGINEER, "Alice (AI engineer)"),
     ("bob", Role.MLOPS_ENGINEER, "Bob (MLOps engineer)"),
     ("carol", Role.STAKEHOLDER, "Carol (stakeholder)"),
+    ("dave", Role.AUDITOR, "Dave (auditor)"),
 ]
 
 
@@ -61,7 +62,7 @@ def build_demo(root: Path, passphrase: bytes) -> bool:
                     "main", "membership", "enroll", {"certificate": key.certificate_pem}, now_ms()
                 )
             ).result()
-        alice, bob, carol = people
+        alice, bob, carol, dave = people
         project = node.orderer.submit(
             alice.sign(
                 "main",
@@ -73,7 +74,7 @@ def build_demo(root: Path, passphrase: bytes) -> bool:
         ).result()
         assert project.valid, project.message
         ref = "Org1/credit-scoring"
-        for person in (bob, carol):
+        for person in (bob, carol, dave):  # dave audits it: a read-only member
             node.orderer.submit(
                 alice.sign(
                     "main",

@@ -67,9 +67,12 @@ class Projector:
         channel: str,
         *,
         notify: bool = False,
+        webhook_allow: tuple[str, ...] = (),
     ) -> None:
-        """``notify``: also notify project members (and webhooks) of status changes and comments."""
+        """``notify``: also notify project members (and webhooks) of status changes and comments;
+        ``webhook_allow``: the non-public hosts webhooks may reach (``Settings.webhook_allow``)."""
         self._sessions = sessions
+        self._webhook_allow = webhook_allow
         self._store = store
         self._channel = channel
         self._notify = notify
@@ -84,7 +87,7 @@ class Projector:
             with transaction(self._sessions) as session:
                 events = self._apply(session, stored)
                 delivered = record_events(session, self._store, events) if self._notify else []
-            deliver_webhooks(self._sessions, delivered)
+            deliver_webhooks(self._sessions, delivered, allow=self._webhook_allow)
             applied += 1
         return applied
 

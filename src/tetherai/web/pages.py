@@ -26,6 +26,7 @@ from markupsafe import Markup
 from tetherai.api.auth import SESSION_COOKIE, SIGNING_COOKIE, require_project_access
 from tetherai.api.errors import ApiError, status_for
 from tetherai.api.runtime import Runtime
+from tetherai.api.server_paths import redact
 from tetherai.errors import TetherError, Unauthenticated
 from tetherai.identity.roles import Role
 from tetherai.ledger.executor import TxResult
@@ -66,8 +67,9 @@ PAGE_HEADERS = {
     "Referrer-Policy": "same-origin",  # /accept?token=... must not leak to other sites
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "frame-ancestors 'none'",
 }
+"""Headers of every page; the Content-Security-Policy is the site's (``api.security_headers``):
+no inline script or style, nothing from another site."""
 
 
 def runtime_of(request: Request) -> Runtime:
@@ -174,8 +176,8 @@ def error_page(
         "error.html",
         http_status=status,
         status_code=status,
-        message=message,
-        hint=hint,
+        message=redact(message),
+        hint=redact(hint),
         code=code,
         back=back,
     )

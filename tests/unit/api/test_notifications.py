@@ -10,12 +10,17 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any, ClassVar
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from tests.common.accounts import web_account
 from tests.common.lifecycle import Cast
+from tests.common.network import PASSPHRASE
 from tests.common.waiting import wait_until
+from tests.unit.api.conftest import FAST_ARGON2
+from tetherai.api.app import create_app
 from tetherai.identity.roles import Role
+from tetherai.services.settings import Settings
 
 PASSWORD = "carols long passphrase"
 
@@ -31,6 +36,19 @@ class _Receiver(BaseHTTPRequestHandler):
 
     def log_message(self, *args: Any) -> None:
         return
+
+
+@pytest.fixture
+def app(cast: Cast, service_database_url: str) -> FastAPI:
+    """The API, whose operator allows webhooks to this machine (the test's receiver)."""
+    settings = Settings(
+        home=cast.net.home.root,
+        database_url=service_database_url,
+        secret_key=b"x" * 32,
+        passphrase=PASSPHRASE,
+        webhook_allow=("127.0.0.1",),
+    )
+    return create_app(settings, node=cast.net.node, argon2=FAST_ARGON2)
 
 
 def test_members_are_notified_and_webhooks_signed(

@@ -24,7 +24,7 @@ from tetherai.cli.main import app as cli_app
 from tetherai.client import Client, ClientConfig, save_config
 from tetherai.client.accounts import create_api_token, register_public_key
 from tetherai.client.config import KEY_FILE
-from tetherai.crypto.signature import generate_private_key, public_key_to_pem
+from tetherai.crypto.signature import generate_private_key
 from tetherai.identity.keys import write_private_key
 from tetherai.identity.roles import Role
 from tetherai.services.custody import Argon2Parameters
@@ -73,7 +73,7 @@ def person(server: httpx.Client, tmp_path: Path, cast: Cast) -> Iterator[Callabl
             url,
             name,
             password(name),
-            public_key_pem=public_key_to_pem(key.public_key()).decode(),
+            private_key=key,
             name="laptop",
         )
         config = ClientConfig(

@@ -290,7 +290,9 @@ def test_register_public_keys_for_cli_users(
         alice.id, pem, name=" laptop ", certificate_pem=certificate
     )
     assert registered.name == "laptop" and registered.algorithm == "ed25519"
-    assert registered.cert_sha256 == auth.get_user(alice).cert_sha256
+    assert registered.cert_sha256 is not None
+    assert auth.get_user(alice).cert_sha256 is None  # the web key's certificate is not repointed
+    assert custody.key_names(alice.id) == {registered.cert_sha256: ("cli", "laptop")}
     assert custody.list_public_keys(alice.id) == [registered]
     with pytest.raises(CustodyError) as raised:
         custody.register_public_key(alice.id, pem, name="again")

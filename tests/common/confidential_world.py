@@ -164,6 +164,7 @@ def confidential_world(root: Path) -> Iterator[World]:
         database_url=f"sqlite:///{root / 'service.sqlite'}",
         secret_key=b"s" * 32,
         passphrase=PASSPHRASE,
+        webhook_allow=("127.0.0.1",),  # the tests' webhook receiver
     )
     app = create_web_app(settings, node=net.node, argon2=FAST_ARGON2)
     try:

@@ -7,6 +7,7 @@ at shutdown; a test builds an app with its own settings.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -50,6 +51,8 @@ from tetherai.services.projections import Projector
 from tetherai.services.settings import Settings
 
 __all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
 
 
 def _now() -> datetime:
@@ -99,9 +102,19 @@ def create_app(
             lambda: opened.peer.head.height,
         )
         follower.start()
+        log.info(
+            "serving the network home %s: channel %s at block %d, %s service database",
+            settings.home,
+            opened.channel,
+            opened.peer.head.height - 1,
+            engine.dialect.name,
+        )
         try:
             yield
         finally:
+            log.info(
+                "stopping: channel %s at block %d", opened.channel, opened.peer.head.height - 1
+            )
             follower.stop()
             follower_store.close()
             if node is None:

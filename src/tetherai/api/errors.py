@@ -21,7 +21,7 @@ from tetherai.errors import TetherError, http_status
 
 __all__ = ["ApiError", "error_body", "install_error_handlers", "status_for"]
 
-log = logging.getLogger("tetherai.api")
+log = logging.getLogger(__name__)
 
 
 class ApiError(TetherError):

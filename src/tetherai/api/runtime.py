@@ -15,7 +15,7 @@ from tetherai.ledger.executor import TxResult
 from tetherai.ledger.peer import Peer
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.ledger.transaction import Envelope
-from tetherai.ordering.solo import SoloOrderer
+from tetherai.ordering.base import Orderer
 from tetherai.services import ledger_info
 from tetherai.services.access import viewer
 from tetherai.services.accounts import Accounts
@@ -85,7 +85,7 @@ class Runtime:
         return self.node.peer
 
     @property
-    def orderer(self) -> SoloOrderer:
+    def orderer(self) -> Orderer:
         return self.node.orderer
 
     def check_possession(

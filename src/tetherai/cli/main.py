@@ -16,7 +16,7 @@ import typer
 from typer import _click
 from typer.core import TyperCommand, TyperGroup
 
-from tetherai.cli._common import run_app
+from tetherai.cli._common import json_errors, run_app
 
 __all__ = ["COMMANDS", "LazyGroup", "app", "load_command", "main"]
 
@@ -51,6 +51,14 @@ COMMANDS: dict[str, Entry] = {
     "audit": Entry(_CLI + "audit", "app", "Audit bundles anyone can verify offline, and reports."),
     "network": Entry(
         _CLI + "network", "app", "Cluster mode: several orgs' peers, ordering on an etcd cluster."
+    ),
+    "admin": Entry(
+        _CLI + "admin",
+        "app",
+        "Server administration on a node: web accounts for the home's participants.",
+    ),
+    "objects": Entry(
+        _CLI + "objects", "app", "The server's object store, on the node: repair a damaged object."
     ),
     # The people who train and ship models: a server, your API token, your own key.
     "login": Entry(
@@ -156,6 +164,7 @@ def _tether() -> None:
 
     Example: tether version show Org1/digits/v1 --json
     """
+    json_errors(False)  # each command starts with lines for people; its --json switches
 
 
 def main() -> None:

@@ -227,8 +227,10 @@ def peer(
 
     Example: tether network peer --name peer0.Org1 --api-port 8000 --home ./net
     """
+    from tetherai.logs import configure_from_env
     from tetherai.services.cluster.run import run_peer
 
+    configure_from_env(os.environ)  # this process is the node: its log goes to stderr
     target = cluster_home(home)
     secret = passphrase(passphrase_file)
     starter = None if api_port is None else _api_starter(target, name, secret, api_port)

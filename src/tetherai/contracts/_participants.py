@@ -92,6 +92,8 @@ def _ca_of(state: StateReader, org: str) -> str:
 def certificates_of(state: StateReader, org: str, participant_id: str) -> list[Record]:
     """Every certificate enrolled for ``participant_id@org``, oldest first."""
     shas = [key.rsplit("/", 1)[1] for key, _ in state.scan(_index_key(org, participant_id))]
+    if not shas and state.get(participant_key(org, participant_id)) is None:
+        return []  # nobody enrolled yet (no scan for a newcomer)
     if not shas:  # enrolled by a genesis, add_org or membership version 1: not indexed yet
         shas = [
             str(value["cert_sha256"])

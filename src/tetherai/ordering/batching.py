@@ -9,6 +9,7 @@ resolved only after that, so an acknowledged tx survives a crash.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -27,6 +28,7 @@ from tetherai.ordering.errors import OrdererBusy, OrdererClosed
 __all__ = ["BatchingOrderer", "Clock", "cut_block", "wall_clock_ms"]
 
 Clock = Callable[[], int]
+log = logging.getLogger(__name__)
 
 
 def wall_clock_ms() -> int:
@@ -146,6 +148,12 @@ class BatchingOrderer:
             try:
                 results = self._order(envelopes)
             except BaseException as error:  # the block was refused or not stored: tell every caller
+                log.error(
+                    "a block of %d txs was not ordered: %s",
+                    len(envelopes),
+                    error,
+                    exc_info=not isinstance(error, OrdererClosed),
+                )
                 for _, future in batch:
                     future.set_exception(error)
             else:

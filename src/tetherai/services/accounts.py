@@ -35,7 +35,7 @@ from tetherai.services.txs import Signer
 
 __all__ = ["Accounts", "LinkIssued"]
 
-log = logging.getLogger("tetherai.accounts")
+log = logging.getLogger(__name__)
 RESET_REASON = "password reset"
 DISABLED_REASON = "account disabled"
 ENABLED_REASON = "account enabled again"

@@ -198,7 +198,7 @@ def register_key(
     if not 1 <= len(name) <= 100:
         raise BadKey("a key's name must be 1 to 100 characters", hint="Name it after the machine.")
     fingerprint = public_key_fingerprint(public_key)
-    if custody.public_key_registered(fingerprint):
+    if custody.registered.public_key_registered(fingerprint):
         raise KeyExists("this public key is already registered")
     check_possession(public_key, user.org, user.username, proof)
     certificate = ledger.ca.issue(
@@ -206,7 +206,7 @@ def register_key(
     )
     pem = certificate_to_pem(certificate).decode()
     result = ledger.act(signer, "membership", "add_key", {"certificate": pem, "proof": proof})
-    custody.register_public_key(user.id, public_key_pem, name=name, certificate_pem=pem)
+    custody.registered.register_public_key(user.id, public_key_pem, name=name, certificate_pem=pem)
     sha = certificate_sha256(certificate)
     (found,) = [k for k in list_keys(ledger, custody, user) if k.cert_sha256 == sha]
     return found, pem, result.tx_id

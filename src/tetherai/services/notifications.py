@@ -45,7 +45,7 @@ from tetherai.services.webhook_targets import (
 
 __all__ = ["Event", "NotificationService", "deliver_webhooks", "signature"]
 
-log = logging.getLogger("tetherai.notifications")
+log = logging.getLogger(__name__)
 
 
 class NotificationError(InvalidInput):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tetherai.errors import InvalidInput, TetherError
+from tetherai.logs import LEVELS
 from tetherai.services.artifacts import StorageSettings
 from tetherai.services.mail import SmtpSettings
 
@@ -70,6 +71,10 @@ class Settings:
     webhook_allow: tuple[str, ...] = ()
     """Host names, addresses or networks a webhook may reach although they are loopback,
     private or link-local (an internal receiver); every other such address is refused."""
+    log_json: bool = False
+    """Log as JSON lines (``TETHER_LOG_JSON=1``, ``tether serve --log-json``), else as text."""
+    log_level: str = "info"
+    """``debug``, ``info``, ``warning`` or ``error`` (``TETHER_LOG_LEVEL``)."""
 
     def link_base(self) -> str:
         """The server's public address, without a trailing slash."""
@@ -134,7 +139,16 @@ class Settings:
             smtp=_smtp(env),
             trusted_proxies=_list(env, "TETHER_TRUSTED_PROXIES"),
             webhook_allow=_list(env, "TETHER_WEBHOOK_ALLOW"),
+            log_json=env.get("TETHER_LOG_JSON", "0") == "1",
+            log_level=_log_level(env),
         )
+
+
+def _log_level(env: Mapping[str, str]) -> str:
+    level = env.get("TETHER_LOG_LEVEL", "info").lower()
+    if level not in LEVELS:
+        raise SettingsError(f"TETHER_LOG_LEVEL must be one of {', '.join(LEVELS)}")
+    return level
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

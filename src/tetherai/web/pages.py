@@ -27,6 +27,7 @@ from tetherai.api.auth import SESSION_COOKIE, SIGNING_COOKIE, require_project_ac
 from tetherai.api.errors import ApiError, status_for
 from tetherai.api.runtime import Runtime
 from tetherai.api.server_paths import redact
+from tetherai.contracts.calls import Call
 from tetherai.errors import TetherError, Unauthenticated
 from tetherai.identity.roles import Role
 from tetherai.ledger.executor import TxResult
@@ -307,14 +308,14 @@ class PageForm:
         key = rt.auth.session_signing_key(self.session, signing)
         return Signer(org=user.org, id=user.username, cert_sha256=user.cert_sha256, private_key=key)
 
-    def act(self, contract: str, fn: str, args: dict[str, Any]) -> TxResult:
-        """Sign ``contract.fn(args)`` with the person's key, as the API's writes do: first the
-        project access check (a non-member learns nothing), then the contracts decide."""
+    def act(self, call: Call) -> TxResult:
+        """Sign a use case's call (built by :mod:`tetherai.contracts.calls`, as the API's writes
+        are) with the person's key: first the project access check (a non-member learns
+        nothing), then the contracts decide."""
         rt = runtime_of(self.request)
-        project = args.get("project")
-        if isinstance(project, str):
-            require_project_access(rt, self.user, project)
-        result = rt.act(self.signer(), contract, fn, args)
+        if call.project is not None:
+            require_project_access(rt, self.user, call.project)
+        result = rt.act(self.signer(), call.contract, call.fn, call.args)
         if rt.projections is not None:  # the next page lists what was just written
             wait_for_projections(rt.projections, rt.node.channel, rt.peer.head.height - 1)
         return result

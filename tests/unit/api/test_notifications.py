@@ -75,12 +75,9 @@ def test_members_are_notified_and_webhooks_signed(
             version=v1,
             text="Looks reproducible.",
         )
-        assert (
-            browser.post(
-                "/api/v1/auth/login", json={"username": "carol", "password": PASSWORD}
-            ).status_code
-            == 200
-        )
+        login = browser.post("/api/v1/auth/login", json={"username": "carol", "password": PASSWORD})
+        assert login.status_code == 200
+        login_csrf = login.json()["csrf_token"]
 
         def texts() -> list[str]:
             return [n["text"] for n in browser.get("/api/v1/me/notifications").json()["items"]]
@@ -96,6 +93,23 @@ def test_members_are_notified_and_webhooks_signed(
             ).status_code
             == 403
         )  # CSRF still applies
+        # Each notification carries its event as data (who, which move, the comment) …
+        items = browser.get("/api/v1/me/notifications").json()["items"]
+        moved = next(n for n in items if n["kind"] == "status_changed")
+        assert moved["detail"] == {
+            "by": cast["author"].id, "org": "Org1", "action": "model_version.submit",
+            "before": "draft", "after": "submitted", "reason": None,
+        }  # fmt: skip
+        # … and all of them are marked read at once (those up to the newest seen).
+        marked = browser.post(
+            "/api/v1/me/notifications/read",
+            params={"up_to": items[0]["id"]},
+            headers={"X-CSRF-Token": login_csrf},
+        )
+        assert marked.status_code == 200 and marked.json() == {"marked": len(items)}
+        assert (
+            browser.get("/api/v1/me/notifications", params={"unread": True}).json()["items"] == []
+        )
         wait_until(lambda: len(_Receiver.received) >= 2)
         headers, body = _Receiver.received[-1]
         expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()

@@ -35,8 +35,6 @@ from tetherai.services.auth import (
 from tetherai.services.custody import KeyCustody, NoSigningKey, UnsealFailed
 from tetherai.services.db import ActivityLogEntry, SessionFactory, transaction
 
-pytest_plugins = ["tests.common.postgres"]
-
 
 def test_orgs(auth: AuthService) -> None:
     org = auth.create_org("Org1", "Org One")

@@ -24,8 +24,6 @@ from tetherai.services.auth import (
 from tetherai.services.custody import NoSigningKey, SessionKeyInvalid
 from tetherai.services.db import ApiToken, BrowserSession, SessionFactory, transaction
 
-pytest_plugins = ["tests.common.postgres"]
-
 
 def _rows(factory: SessionFactory) -> list[BrowserSession]:
     with transaction(factory) as session:

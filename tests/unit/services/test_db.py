@@ -31,8 +31,6 @@ from tetherai.services.db import (
     transaction,
 )
 
-pytest_plugins = ["tests.common.postgres"]
-
 NOW = datetime(2026, 9, 21, tzinfo=UTC)
 
 

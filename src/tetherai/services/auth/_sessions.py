@@ -45,7 +45,7 @@ from tetherai.services.db.engine import SessionFactory, transaction
 from tetherai.services.db.errors import DatabaseUnavailable
 from tetherai.services.db.people import ApiToken, BrowserSession
 
-_logger = logging.getLogger("tetherai.auth")
+_logger = logging.getLogger(__name__)
 
 API_TOKEN_PREFIX = "tth_"  # noqa: S105  (a public prefix, not a secret)
 """Every personal API token starts with this, so it is recognizable (and scannable) as ours."""

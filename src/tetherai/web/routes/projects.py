@@ -14,8 +14,10 @@ from fastapi import APIRouter, Request, Response
 from tetherai.api.auth import require_project_access
 from tetherai.api.errors import ApiError
 from tetherai.api.runtime import Runtime
+from tetherai.contracts import calls
 from tetherai.contracts.policy import DEFAULT_POLICY
 from tetherai.contracts.project import CREATORS, FACTSHEET_TEXTS
+from tetherai.ledger.executor import TxResult
 from tetherai.services.access import readable_projects, viewer_of
 from tetherai.services.auth import UserInfo
 from tetherai.services.db import SessionFactory
@@ -77,12 +79,15 @@ def project_list(
 
 @router.post("/projects")
 def create_project(request: Request, form: Form) -> Response:
-    args = {"name": form.get("name"), "domain": form.get("domain"), "details": form.get("details")}
+    call = calls.create_project(
+        form.get("name"), domain=form.get("domain"), details=form.get("details")
+    )
     created: dict[str, Any] = {}
 
-    def run() -> None:
-        result = form.act("project", "create", args)
+    def run() -> TxResult:
+        result = form.act(call)
         created.update(result.result if isinstance(result.result, dict) else {})
+        return result
 
     response = attempt(
         request, run, done="/projects", message=_("Project created."), back="/projects"
@@ -173,16 +178,16 @@ def project_page(
 
 @router.post("/projects/{org}/{slug}/edit")
 def edit_project(request: Request, form: Form, org: str, slug: str) -> Response:
-    args = {
-        "project": _ref(org, slug),
-        "name": form.get("name"),
-        "domain": form.get("domain"),
-        "details": form.get("details"),
-    }
+    call = calls.update_project(
+        _ref(org, slug),
+        name=form.get("name"),
+        domain=form.get("domain"),
+        details=form.get("details"),
+    )
     url = _url(org, slug)
     return attempt(
         request,
-        lambda: form.act("project", "update", args),
+        lambda: form.act(call),
         done=url,
         message=_("Project changed."),
         back=url,
@@ -195,11 +200,11 @@ def add_member(request: Request, form: Form, org: str, slug: str) -> Response:
     member_org, _sep, member_id = (
         member.partition("/") if member else (form.get("org"), "", form.get("id"))
     )
-    args = {"project": _ref(org, slug), "org": member_org, "id": member_id}
+    call = calls.add_member(_ref(org, slug), member_org, member_id)
     url = _url(org, slug)
     return attempt(
         request,
-        lambda: form.act("project", "add_member", args),
+        lambda: form.act(call),
         done=url + "#members",
         message=_("Member added."),
         back=url,
@@ -208,16 +213,11 @@ def add_member(request: Request, form: Form, org: str, slug: str) -> Response:
 
 @router.post("/projects/{org}/{slug}/members/remove")
 def remove_member(request: Request, form: Form, org: str, slug: str) -> Response:
-    args = {
-        "project": _ref(org, slug),
-        "org": form.get("org"),
-        "id": form.get("id"),
-        "reason": form.get("reason"),
-    }
+    call = calls.remove_member(_ref(org, slug), form.get("org"), form.get("id"), form.get("reason"))
     url = _url(org, slug)
     return attempt(
         request,
-        lambda: form.act("project", "remove_member", args),
+        lambda: form.act(call),
         done=url + "#members",
         message=_("Member removed."),
         back=url,
@@ -240,7 +240,7 @@ def set_factsheet(request: Request, form: Form, org: str, slug: str) -> Response
             {k: v for k, v in found.items() if k in kept} if isinstance(found, dict) else {}
         )
         sheet.update({name: form.get(name) for name in FACTSHEET_TEXTS})
-        form.act("project", "set_factsheet", {"project": ref, "factsheet": sheet})
+        form.act(calls.set_factsheet(ref, sheet))
 
     return attempt(request, run, done=url + "#factsheet", message=_("Factsheet saved."), back=url)
 
@@ -251,9 +251,7 @@ def set_policy(request: Request, form: Form, org: str, slug: str) -> Response:
     url = _url(org, slug)
     return attempt(
         request,
-        lambda: form.act(
-            "project", "set_policy", {"project": ref, "policy": policy_from_form(form)}
-        ),
+        lambda: form.act(calls.set_policy(ref, policy_from_form(form))),
         done=url + "#policy",
         message=_("Policy saved."),
         back=url + "#policy",

@@ -24,6 +24,7 @@ from starlette.datastructures import UploadFile
 from tetherai.api.auth import require_project_access
 from tetherai.api.errors import ApiError, status_for
 from tetherai.api.runtime import Runtime
+from tetherai.contracts import calls
 from tetherai.contracts.commits import check_commit
 from tetherai.errors import TetherError
 from tetherai.names import is_name
@@ -31,7 +32,7 @@ from tetherai.services.auth import UserInfo
 from tetherai.services.db import VersionProjection
 from tetherai.services.experiment_logs import read_experiment_log
 from tetherai.storage import ArtifactSpec
-from tetherai.vocabulary import ARTIFACT_KINDS, REPLACEABLE
+from tetherai.vocabulary import REPLACEABLE
 from tetherai.web.i18n import gettext
 from tetherai.web.pages import Form, PageForm, PageUser, error_page, redirect, render, runtime_of
 from tetherai.web.routes._abilities import may_register
@@ -113,18 +114,13 @@ def _rows(form_data: Any) -> list[_Row]:
                 % {"row": index + 1},
                 code="request.invalid",
             )
-        if kind not in ARTIFACT_KINDS:
-            raise ApiError(
-                422,
-                gettext("Choose the kind of artifact %(row)d.") % {"row": index + 1},
-                code="request.invalid",
-            )
         if not name:
             name = (
                 upload.filename
                 if upload is not None and upload.filename
                 else uri.rstrip("/").rsplit("/", 1)[-1]
             )
+        calls.check_artifact_kind(kind, name)  # before anything is uploaded
         rows.append(_Row(kind, name, upload, uri))
     return rows
 
@@ -189,7 +185,7 @@ def _create(rt: Runtime, form: PageForm, form_data: Any, project: str) -> tuple[
             gettext(
                 "A version name is 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit."
             ),
-            code="request.invalid",
+            code="contract.bad_argument",  # as the contract would refuse it, before any upload
         )
     for field, label in (
         ("code_repo", gettext("the code repository")),
@@ -197,7 +193,7 @@ def _create(rt: Runtime, form: PageForm, form_data: Any, project: str) -> tuple[
     ):
         if not form.get(field):
             raise ApiError(
-                422, gettext("Fill in %(field)s.") % {"field": label}, code="request.invalid"
+                422, gettext("Fill in %(field)s.") % {"field": label}, code="contract.bad_argument"
             )
     commit = check_commit(form.get("commit"))  # before any upload is stored
     rows = _rows(form_data)
@@ -209,20 +205,19 @@ def _create(rt: Runtime, form: PageForm, form_data: Any, project: str) -> tuple[
         experiments.append(experiment)
         if all(a["name"] != log["name"] for a in artifacts):
             artifacts.append(log)
-    args: dict[str, Any] = {
-        "project": project,
-        "version": version,
-        "code_repo": form.get("code_repo"),
-        "commit": commit,
-        "notebook_version": form.get("notebook_version"),
-        "comment": form.get("comment"),
-        "artifacts": artifacts,
-        "experiments": experiments,
-        "submit": form.get("submit") == "yes",
-    }
-    if form.get("replaces"):
-        args["replaces"] = form.get("replaces")
-    result = rt.act(form.signer(), "model_version", "create", args)
+    call = calls.create_version(
+        project,
+        version,
+        code_repo=form.get("code_repo"),
+        commit=commit,
+        notebook_version=form.get("notebook_version"),
+        comment=form.get("comment"),
+        artifacts=artifacts,
+        experiments=experiments,
+        replaces=form.get("replaces") or None,
+        submit=form.get("submit") == "yes",
+    )
+    result = rt.act(form.signer(), call.contract, call.fn, call.args)
     return version, result.tx_id
 
 

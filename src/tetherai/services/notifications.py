@@ -189,9 +189,10 @@ class NotificationService:
         before: int | None = None,
         unread_only: bool = False,
     ) -> list[dict[str, Any]]:
-        """The person's notifications of the projects in ``readable``, newest first."""
+        """The person's notifications of the projects in ``readable`` and those about their
+        own account (:meth:`notify_person`, of no project), newest first."""
         query = select(Notification).where(
-            Notification.user_id == user_id, Notification.project_ref.in_(list(readable))
+            Notification.user_id == user_id, Notification.project_ref.in_([*readable, ""])
         )
         if before is not None:
             query = query.where(Notification.id < before)

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from tetherai.errors import InvalidInput
@@ -159,6 +159,12 @@ def deliver_webhooks(
     return sent
 
 
+def _of_person(user_id: int, readable: Collection[str]) -> tuple[ColumnElement[bool], ...]:
+    """The person's notifications a reader of ``readable`` sees: those of these projects and
+    those about their own account (of no project); a removed member no longer counts theirs."""
+    return (Notification.user_id == user_id, Notification.project_ref.in_([*readable, ""]))
+
+
 class NotificationService:
     """People's notifications and their orgs' webhooks, for the API."""
 
@@ -191,9 +197,7 @@ class NotificationService:
     ) -> list[dict[str, Any]]:
         """The person's notifications of the projects in ``readable`` and those about their
         own account (:meth:`notify_person`, of no project), newest first."""
-        query = select(Notification).where(
-            Notification.user_id == user_id, Notification.project_ref.in_([*readable, ""])
-        )
+        query = select(Notification).where(*_of_person(user_id, readable))
         if before is not None:
             query = query.where(Notification.id < before)
         if unread_only:
@@ -236,13 +240,13 @@ class NotificationService:
                 )
             )
 
-    def unread_count(self, user_id: int) -> int:
-        """How many of the person's notifications are unread."""
+    def unread_count(self, user_id: int, readable: Collection[str]) -> int:
+        """How many of the notifications :meth:`notifications` lists are unread."""
         with transaction(self._reads) as session:
             found = session.scalar(
                 select(func.count())
                 .select_from(Notification)
-                .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+                .where(*_of_person(user_id, readable), Notification.read_at.is_(None))
             )
             return int(found or 0)
 

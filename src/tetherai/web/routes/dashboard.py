@@ -71,7 +71,7 @@ def dashboard(request: Request, user: PageUser) -> Response:
         notifications=rt.notifications.notifications(
             user.id, visible, limit=NOTIFICATIONS, unread_only=True
         ),
-        unread=rt.notifications.unread_count(user.id),
+        unread=rt.notifications.unread_count(user.id, visible),
     )
 
 

@@ -18,7 +18,6 @@ from tetherai.api.runtime import Runtime, runtime
 from tetherai.api.schemas import ERRORS, EnvelopeIn, SimulationIn, SimulationOut, TxOutcome
 from tetherai.ledger.transaction import Envelope, Transaction
 from tetherai.services.auth import UserInfo
-from tetherai.services.txs import submit
 
 router = APIRouter(prefix="/api/v1", tags=["txs"], responses=ERRORS)
 
@@ -36,7 +35,7 @@ def submit_envelope(
 ) -> dict[str, Any] | Response:
     def run() -> dict[str, Any]:
         envelope = Envelope.from_json(body.model_dump())
-        result = submit(rt.orderer, envelope)
+        result = rt.submit(envelope)
         return {"tx_id": result.tx_id, "valid": True, "result": result.result}
 
     return idem.respond(f"{user.org}/{user.username}", body.model_dump(), run)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What `make test` runs: lint, formatting, import layers, types, then the whole suite with
-# coverage. Prints the 20 slowest tests, then the wall time and the machine's load, so a slow
-# run on a busy machine can be told from a slow test.
+# coverage on every core. Prints the 20 slowest tests, then the wall time and the machine's
+# load, so a slow run on a busy machine can be told from a slow test.
 # Usage: run-tests.sh BIN_DIR [pytest arguments...]
 set -euo pipefail
 bin=${1:-.venv/bin}
@@ -11,7 +11,9 @@ start=$(date +%s)
 "$bin/ruff" format --check src tests benchmarks
 "$bin/lint-imports"
 "$bin/mypy"
-"$bin/pytest" -p no:cacheprovider --durations=20 \
+# One worker per core (TEST_WORKERS=0: none), each taking whole test files, so a module's
+# servers and databases start once.
+"$bin/pytest" -p no:cacheprovider --durations=20 -n "${TEST_WORKERS:-auto}" --dist loadfile \
   --cov=tetherai --cov-report=term:skip-covered "$@"
 echo "coverage of crypto/ and ledger/ (must be at least 90%):"
 "$bin/coverage" report --include='*/tetherai/crypto/*,*/tetherai/ledger/*' --fail-under=90 | tail -1

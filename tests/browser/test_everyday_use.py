@@ -312,6 +312,37 @@ def test_a_big_registration_says_it_is_registering(
     expect(page.locator("#artifacts")).to_contain_text(digest[:16])
 
 
+@WIDTHS
+def test_a_refused_registration_keeps_the_form_and_its_files(
+    browser: Browser, lived: Lived, contexts: list[BrowserContext], viewport: ViewportSize
+) -> None:
+    """The contracts refuse a taken version name: the reason shows above the form, which keeps
+    what was typed and the file picked; corrected, the same form registers the version."""
+    page = open_as(browser, lived, contexts, "alice", viewport)
+    page.goto(f"/projects/{lived.site.project}/versions/new")
+    height = lived.site.net.node.peer.head.height
+    page.get_by_label("Version", exact=True).fill("v1")  # taken
+    page.get_by_label("Code repository").fill("https://git.example/credit")
+    page.get_by_label("Commit").fill("7" * 40)
+    model = b"kept across a refusal" * 1000
+    page.get_by_label("File of artifact 1").set_input_files(upload("model.bin", model))
+    page.get_by_role("button", name="Register the version").click()
+    refusal = page.locator("#refusal")
+    expect(refusal).to_be_visible()
+    expect(refusal).to_contain_text("already has a version v1")
+    assert lived.site.net.node.peer.head.height == height  # nothing was signed or ordered
+    assert page.get_by_label("Commit").input_value() == "7" * 40
+    assert page.get_by_label("File of artifact 1").evaluate("input => input.files.length") == 1
+    expect(page.get_by_role("button", name="Register the version")).to_be_enabled()
+    fits(page, viewport)
+    version = "v-kept-" + str(viewport["width"])
+    page.get_by_label("Version", exact=True).fill(version)
+    page.get_by_role("button", name="Register the version").click()
+    expect(page.locator("#refusal")).to_be_hidden(timeout=60_000)
+    expect(page.locator("h1")).to_contain_text(f"Version {version}", timeout=60_000)
+    expect(page.locator("#artifacts")).to_contain_text(hashlib.sha256(model).hexdigest()[:16])
+
+
 def test_charts_answer_the_pointer_and_overlay_two_versions(
     browser: Browser, lived: Lived, contexts: list[BrowserContext]
 ) -> None:

@@ -40,7 +40,7 @@ def test_invite_accept_and_run_a_project(chromium: Browser, site: Site, shots: S
     erin.get_by_label("Domain").fill("payments")
     erin.get_by_role("button", name="Create", exact=True).click()
     erin.wait_for_url("**/projects/Org1/fraud-watch")
-    expect(erin.locator(".flash.success")).to_have_text("Project created.")
+    expect(erin.locator(".flash.success")).to_contain_text("Project created.")
     erin.get_by_text("Edit the factsheet").click()
     erin.get_by_label("Purpose", exact=True).fill("Flag fraudulent payments")
     erin.get_by_role("button", name="Save the factsheet").click()

@@ -101,7 +101,11 @@ class Network:
         """Sign every call and commit them as one block, in this order (with its checkpoint),
         as the orderer would have cut them had they arrived at once. Call it between other
         txs (the orderer idle): the peer's lock orders it with the orderer's blocks."""
-        envelopes = [self.sign(who, contract, fn, args) for who, contract, fn, args in calls]
+        return self.record([self.sign(who, c, fn, args) for who, c, fn, args in calls])
+
+    def record(self, envelopes: list[Envelope]) -> list[TxResult]:
+        """Commit signed envelopes as one block, past admission (see :meth:`together`): how
+        txs that raced end up on the ledger, refused ones marked invalid."""
         config = self.home.config()
         orderer_key = load_node_key(self.home, config["orderer"], PASSPHRASE)
         peer_key = load_node_key(self.home, config["peer"], PASSPHRASE)

@@ -289,6 +289,12 @@ class PageForm:
     def get(self, name: str, default: str = "") -> str:
         return self.fields.get(name, default).strip()
 
+    def optional(self, name: str) -> str | None:
+        """The field's value, or ``None`` when the form did not send it (``""`` is a value:
+        a field the person emptied)."""
+        found = self.fields.get(name)
+        return None if found is None else found.strip()
+
     def get_all(self, name: str) -> list[str]:
         return [value.strip() for value in self.repeated.get(name, [])]
 

@@ -51,7 +51,7 @@ def test_a_call_its_contract_refuses_is_refused_at_admission_and_never_ordered(
 
 def test_a_tx_that_loses_a_race_stays_in_its_block_marked_invalid(network: Network) -> None:
     alice = network.participant("alice")
-    args = {"name": "doc", "sha256": "ab" * 32}
+    args: dict[str, object] = {"name": "doc", "sha256": "ab" * 32}
     first, second = network.together([(alice, "notary", "notarize", args)] * 2)
     assert first.valid and not second.valid
     assert second.code == "contract.conflict"

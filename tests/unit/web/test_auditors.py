@@ -206,6 +206,7 @@ def _every_write_is_refused(
         ("post", "/api/v1/channel/proposals/{proposal}/approve"): None,
         ("post", "/api/v1/channel/proposals/{proposal}/withdraw"): None,
         ("post", "/api/v1/envelopes"): sign_transaction(tx, key).to_json(),
+        ("post", "/api/v1/simulate"): {"tx": tx.to_json()},
         ("post", "/api/v1/me/keys"): {
             "name": "laptop",
             "public_key_pem": public_key_to_pem(new_key.public_key()).decode(),

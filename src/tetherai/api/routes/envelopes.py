@@ -44,6 +44,11 @@ def submit_envelope(
 @router.post(
     "/simulate",
     summary="Run an unsigned tx of yours against the current state (nothing is stored)",
+    description=(
+        "What the contracts would make of the tx now, without a signature: 200 with its result, "
+        "or the refusal it would get. The server's own checks of the files a tx names run when "
+        "the signed tx is submitted (a client checks before it uploads them)."
+    ),
     response_model=SimulationOut,
 )
 def simulate(

@@ -180,9 +180,9 @@ def project_page(
 def edit_project(request: Request, form: Form, org: str, slug: str) -> Response:
     call = calls.update_project(
         _ref(org, slug),
-        name=form.get("name"),
-        domain=form.get("domain"),
-        details=form.get("details"),
+        name=form.optional("name"),
+        domain=form.optional("domain"),
+        details=form.optional("details"),
     )
     url = _url(org, slug)
     return attempt(

@@ -1,8 +1,9 @@
 /*
  * Upload progress for the "register a version" form. Without JavaScript the form is an
  * ordinary multipart POST; with it, the same request goes through XMLHttpRequest so its
- * upload progress can be shown, and the answer (the version page after the redirect, or the
- * error page) replaces the current page, at the answer's URL.
+ * upload progress can be shown. Success (the version page after the redirect) replaces the
+ * current page, at the answer's URL; a refusal is shown above the form, which keeps everything
+ * typed and every file picked, so the person corrects it and sends it again.
  */
 (function () {
   "use strict";
@@ -35,8 +36,12 @@
       status.textContent = form.dataset.registering || "registering…";
     });
     xhr.addEventListener("load", function () {
-      // The answer is the page the redirect led to (it carries the one-time flash message),
-      // or the error page: show it as a normal navigation would.
+      if (xhr.status >= 400) {
+        refused(xhr.responseText);
+        return;
+      }
+      // The answer is the page the redirect led to (it carries the one-time flash message):
+      // show it as a normal navigation would.
       if (xhr.responseURL && xhr.responseURL !== window.location.href) {
         window.history.pushState(null, "", xhr.responseURL);
       }
@@ -53,4 +58,32 @@
     });
     xhr.send(new FormData(form));
   });
+
+  // The error page's reason (and its hint and summary), shown above the form; the form is
+  // live again with what it held.
+  function refused(html) {
+    var answer = new DOMParser().parseFromString(html, "text/html");
+    var reason = answer.querySelector(".error-page");
+    var box = document.getElementById("refusal");
+    box.replaceChildren();
+    ["h1", ".error-summary", ".error-message", ".hint", ".technical"].forEach(function (sel) {
+      var found = reason && reason.querySelector(sel);
+      if (!found) return;
+      var copy = document.importNode(found, true);
+      if (sel === "h1") {  // the page keeps its own title
+        copy = document.createElement("h2");
+        copy.textContent = found.textContent;
+      }
+      box.appendChild(copy);
+    });
+    if (!box.childNodes.length) box.textContent = form.dataset.failed || "refused";
+    box.hidden = false;
+    bar.hidden = true;
+    status.textContent = "";
+    form.removeAttribute("aria-busy");
+    form.dataset.state = "refused";
+    if (button) button.disabled = false;
+    box.scrollIntoView({block: "nearest"});
+    box.focus();
+  }
 })();

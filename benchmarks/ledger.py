@@ -64,7 +64,7 @@ def one_run(args: argparse.Namespace, workdir: Path, figures: Figures) -> None:
     init_network(
         home, org="Org1", admin_id="admin", channel="main", passphrase=PASSPHRASE, now_ms=now_ms()
     )
-    node = open_node(home, PASSPHRASE, max_txs=args.block, max_wait=0.05)
+    node = open_node(home, PASSPHRASE, max_txs=args.block)
     admin = load_participant(home, "Org1", "admin", PASSPHRASE)
     ca = CertificateAuthority.load(home.ca_dir("Org1"), PASSPHRASE)
     now = datetime.now(tz=UTC)

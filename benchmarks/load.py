@@ -56,7 +56,7 @@ def serve_forever(out: Path, envelopes: int) -> None:
 
     with tempfile.TemporaryDirectory(prefix="tether-load-") as tmp:
         work = Path(tmp)
-        net = make_network(work, max_wait=0.005)
+        net = make_network(work, max_wait=0.0)
         cast = make_cast(net)
         settings = Settings(
             home=net.home.root,

@@ -78,6 +78,7 @@ def create_app(
             Projector(make_session_factory(engine), follower_store, opened.channel, notify=True),
             lambda: opened.peer.head.height,
         )
+        app.state.runtime.follower = follower
         follower.start()
         try:
             yield

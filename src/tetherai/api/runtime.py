@@ -22,8 +22,9 @@ from tetherai.services.custody import KeyCustody
 from tetherai.services.db import SessionFactory
 from tetherai.services.network import Node
 from tetherai.services.notifications import NotificationService
+from tetherai.services.projection_follower import ProjectionFollower
 from tetherai.services.settings import Settings
-from tetherai.services.txs import Signer, act
+from tetherai.services.txs import Signer, act, act_async
 
 __all__ = ["Runtime", "runtime"]
 
@@ -44,6 +45,8 @@ class Runtime:
     """The report of the last full verification run through the API."""
     projections: SessionFactory | None = None
     """Read-only sessions of the service database (projections of the ledger, for listings)."""
+    follower: ProjectionFollower | None = None
+    """Keeps the projections current (set by the app once started)."""
     _summary: tuple[int, dict[str, JSONValue]] | None = None
 
     def ledger_summary(self) -> dict[str, JSONValue]:
@@ -80,6 +83,27 @@ class Runtime:
             fn=fn,
             args=args,
         )
+
+    async def act_async(
+        self, signer: Signer, contract: str, fn: str, args: Mapping[str, Any]
+    ) -> TxResult:
+        """:meth:`act` for async routes: the wait for the block holds no worker thread."""
+        return await act_async(
+            self.orderer,
+            signer,
+            channel=self.node.channel,
+            clock=self.orderer.clock,
+            contract=contract,
+            fn=fn,
+            args=args,
+        )
+
+    async def projected(self, *, timeout: float = 3.0) -> bool:
+        """Wait (bounded, holding no thread) until the projections include every committed
+        block, so a page shown right after a write lists it; False if they did not in time."""
+        if self.follower is None:
+            return True
+        return await self.follower.reached(self.peer.head.height, timeout=timeout)
 
     def reader(self) -> SqliteLedgerStore:
         """A read-only view of the ledger for the calling thread."""

@@ -34,7 +34,7 @@ class SoloOrderer(BatchingOrderer):
         checkpoint_signers: CheckpointSigners | None = None,
         clock: Clock = wall_clock_ms,
         max_txs: int = 1000,
-        max_wait: float = 0.05,
+        max_wait: float = 0.0,
         max_pending: int = 50_000,
     ) -> None:
         super().__init__(

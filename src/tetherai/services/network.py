@@ -248,7 +248,7 @@ def open_node(
     *,
     registry: ContractRegistry | None = None,
     max_txs: int = 1000,
-    max_wait: float = 0.05,
+    max_wait: float = 0.0,
     clock: Clock | None = None,
 ) -> Node:
     """Open the home's peer and start its solo orderer."""

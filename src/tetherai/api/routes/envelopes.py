@@ -12,7 +12,7 @@ from tetherai.api.runtime import Runtime, runtime
 from tetherai.api.schemas import ERRORS, EnvelopeIn, TxOutcome
 from tetherai.ledger.transaction import Envelope
 from tetherai.services.auth import UserInfo
-from tetherai.services.txs import submit
+from tetherai.services.txs import submit_async
 
 router = APIRouter(prefix="/api/v1", tags=["txs"], responses=ERRORS)
 
@@ -22,15 +22,16 @@ router = APIRouter(prefix="/api/v1", tags=["txs"], responses=ERRORS)
     summary="Submit a pre-signed tx and wait until its block is durable",
     response_model=TxOutcome,
 )
-def submit_envelope(
+async def submit_envelope(
     body: EnvelopeIn,
     rt: Annotated[Runtime, Depends(runtime)],
     user: Annotated[UserInfo, Depends(current_user)],
     idem: Idem,
 ) -> dict[str, Any] | Response:
-    def run() -> dict[str, Any]:
+    # Async: the wait for the block holds no worker thread (services.txs.submit_async).
+    async def run() -> dict[str, Any]:
         envelope = Envelope.from_json(body.model_dump())
-        result = submit(rt.orderer, envelope)
+        result = await submit_async(rt.orderer, envelope)
         return {"tx_id": result.tx_id, "valid": True, "result": result.result}
 
-    return idem.respond(f"{user.org}/{user.username}", body.model_dump(), run)
+    return await idem.respond(f"{user.org}/{user.username}", body.model_dump(), run)

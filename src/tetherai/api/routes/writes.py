@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from tetherai.api.auth import acting_signer, require_project_access
 from tetherai.api.idempotency import Idem, Idempotency
@@ -32,7 +33,7 @@ class _Acting:
     idem: Idempotency
 
 
-def _acting(signer: Annotated[Signer, Depends(acting_signer)], idem: Idem) -> _Acting:
+async def _acting(signer: Annotated[Signer, Depends(acting_signer)], idem: Idem) -> _Acting:
     return _Acting(signer, idem)
 
 
@@ -133,18 +134,24 @@ class RollbackIn(_In):
     reason: str = Field(min_length=1, max_length=2000)
 
 
-def _do(rt: Runtime, me: _Acting, contract: str, fn: str, args: dict[str, Any]) -> Outcome:
+def _require_access(rt: Runtime, username: str, project: str) -> None:
+    # Someone who may not read a project must not learn from a refusal that it exists.
+    require_project_access(rt, rt.auth.get_user_by_username(username), project)
+
+
+async def _do(rt: Runtime, me: _Acting, contract: str, fn: str, args: dict[str, Any]) -> Outcome:
+    """The write: access check (database reads, in the thread pool), then the tx, whose wait
+    for its block holds no worker thread (the routes are async for that)."""
     project = args.get("project")
     if isinstance(project, str):
-        # Someone who may not read a project must not learn from a refusal that it exists.
-        require_project_access(rt, rt.auth.get_user_by_username(me.signer.id), project)
+        await run_in_threadpool(_require_access, rt, me.signer.id, project)
 
-    def run() -> dict[str, Any]:
-        result = rt.act(me.signer, contract, fn, args)
+    async def run() -> dict[str, Any]:
+        result = await rt.act_async(me.signer, contract, fn, args)
         return {"tx_id": result.tx_id, "valid": True, "result": result.result}
 
     who = f"{me.signer.org}/{me.signer.id}"
-    return me.idem.respond(who, {"contract": contract, "fn": fn, "args": args}, run)
+    return await me.idem.respond(who, {"contract": contract, "fn": fn, "args": args}, run)
 
 
 def _project(org: str, slug: str) -> str:
@@ -152,8 +159,8 @@ def _project(org: str, slug: str) -> str:
 
 
 @router.post("/projects", summary="Create a project", status_code=201, response_model=TxOutcome)
-def create_project(body: ProjectIn, rt: Rt, me: Me) -> Outcome:
-    return _do(rt, me, "project", "create", body.model_dump())
+async def create_project(body: ProjectIn, rt: Rt, me: Me) -> Outcome:
+    return await _do(rt, me, "project", "create", body.model_dump())
 
 
 @router.patch(
@@ -161,13 +168,15 @@ def create_project(body: ProjectIn, rt: Rt, me: Me) -> Outcome:
     summary="Change a project's name, domain or details",
     response_model=TxOutcome,
 )
-def update_project(org: str, slug: str, body: ProjectChange, rt: Rt, me: Me) -> Outcome:
-    return _do(rt, me, "project", "update", {"project": _project(org, slug)} | body.model_dump())
+async def update_project(org: str, slug: str, body: ProjectChange, rt: Rt, me: Me) -> Outcome:
+    return await _do(
+        rt, me, "project", "update", {"project": _project(org, slug)} | body.model_dump()
+    )
 
 
 @router.post("/projects/{org}/{slug}/members", summary="Add a member", response_model=TxOutcome)
-def add_member(org: str, slug: str, body: MemberIn, rt: Rt, me: Me) -> Outcome:
-    return _do(
+async def add_member(org: str, slug: str, body: MemberIn, rt: Rt, me: Me) -> Outcome:
+    return await _do(
         rt, me, "project", "add_member", {"project": _project(org, slug)} | body.model_dump()
     )
 
@@ -177,7 +186,7 @@ def add_member(org: str, slug: str, body: MemberIn, rt: Rt, me: Me) -> Outcome:
     summary="Remove a member",
     response_model=TxOutcome,
 )
-def remove_member(
+async def remove_member(
     org: str, slug: str, member_org: str, member_id: str, body: Reason, rt: Rt, me: Me
 ) -> Outcome:
     args = {
@@ -186,7 +195,7 @@ def remove_member(
         "id": member_id,
         "reason": body.reason,
     }
-    return _do(rt, me, "project", "remove_member", args)
+    return await _do(rt, me, "project", "remove_member", args)
 
 
 @router.put(
@@ -194,8 +203,8 @@ def remove_member(
     summary="Set the purpose and AI factsheet",
     response_model=TxOutcome,
 )
-def set_factsheet(org: str, slug: str, body: dict[str, Any], rt: Rt, me: Me) -> Outcome:
-    return _do(
+async def set_factsheet(org: str, slug: str, body: dict[str, Any], rt: Rt, me: Me) -> Outcome:
+    return await _do(
         rt, me, "project", "set_factsheet", {"project": _project(org, slug), "factsheet": body}
     )
 
@@ -203,8 +212,10 @@ def set_factsheet(org: str, slug: str, body: dict[str, Any], rt: Rt, me: Me) -> 
 @router.put(
     "/projects/{org}/{slug}/policy", summary="Set the workflow policy", response_model=TxOutcome
 )
-def set_policy(org: str, slug: str, body: dict[str, Any], rt: Rt, me: Me) -> Outcome:
-    return _do(rt, me, "project", "set_policy", {"project": _project(org, slug), "policy": body})
+async def set_policy(org: str, slug: str, body: dict[str, Any], rt: Rt, me: Me) -> Outcome:
+    return await _do(
+        rt, me, "project", "set_policy", {"project": _project(org, slug), "policy": body}
+    )
 
 
 @router.post(
@@ -213,8 +224,8 @@ def set_policy(org: str, slug: str, body: dict[str, Any], rt: Rt, me: Me) -> Out
     status_code=201,
     response_model=TxOutcome,
 )
-def create_version(org: str, slug: str, body: VersionIn, rt: Rt, me: Me) -> Outcome:
-    return _do(
+async def create_version(org: str, slug: str, body: VersionIn, rt: Rt, me: Me) -> Outcome:
+    return await _do(
         rt, me, "model_version", "create", {"project": _project(org, slug)} | body.model_dump()
     )
 
@@ -222,11 +233,11 @@ def create_version(org: str, slug: str, body: VersionIn, rt: Rt, me: Me) -> Outc
 @router.patch(
     "/projects/{org}/{slug}/versions/{version}", summary="Change a draft", response_model=TxOutcome
 )
-def update_version(
+async def update_version(
     org: str, slug: str, version: str, body: VersionChange, rt: Rt, me: Me
 ) -> Outcome:
     args = {"project": _project(org, slug), "version": version} | body.model_dump()
-    return _do(rt, me, "model_version", "update", args)
+    return await _do(rt, me, "model_version", "update", args)
 
 
 @router.post(
@@ -234,8 +245,8 @@ def update_version(
     summary="Submit a draft for review",
     response_model=TxOutcome,
 )
-def submit_version(org: str, slug: str, version: str, rt: Rt, me: Me) -> Outcome:
-    return _do(
+async def submit_version(org: str, slug: str, version: str, rt: Rt, me: Me) -> Outcome:
+    return await _do(
         rt, me, "model_version", "submit", {"project": _project(org, slug), "version": version}
     )
 
@@ -245,9 +256,11 @@ def submit_version(org: str, slug: str, version: str, rt: Rt, me: Me) -> Outcome
     summary="Move a version: start_review, pass, fail, deploy, QA, production, …",
     response_model=TxOutcome,
 )
-def transition(org: str, slug: str, version: str, body: TransitionIn, rt: Rt, me: Me) -> Outcome:
+async def transition(
+    org: str, slug: str, version: str, body: TransitionIn, rt: Rt, me: Me
+) -> Outcome:
     args = {"project": _project(org, slug), "version": version} | body.model_dump()
-    return _do(rt, me, "workflow", "transition", args)
+    return await _do(rt, me, "workflow", "transition", args)
 
 
 @router.post(
@@ -255,15 +268,17 @@ def transition(org: str, slug: str, version: str, body: TransitionIn, rt: Rt, me
     summary="Put an earlier approved version back into production",
     response_model=TxOutcome,
 )
-def rollback(org: str, slug: str, body: RollbackIn, rt: Rt, me: Me) -> Outcome:
-    return _do(rt, me, "workflow", "rollback", {"project": _project(org, slug)} | body.model_dump())
+async def rollback(org: str, slug: str, body: RollbackIn, rt: Rt, me: Me) -> Outcome:
+    return await _do(
+        rt, me, "workflow", "rollback", {"project": _project(org, slug)} | body.model_dump()
+    )
 
 
-def _review(
+async def _review(
     rt: Runtime, me: _Acting, fn: str, org: str, slug: str, version: str, body: _In
 ) -> Outcome:
     args = {"project": _project(org, slug), "version": version} | body.model_dump()
-    return _do(rt, me, "review", fn, args)
+    return await _do(rt, me, "review", fn, args)
 
 
 _VERSION = "/projects/{org}/{slug}/versions/{version}"
@@ -274,20 +289,22 @@ _VERSION = "/projects/{org}/{slug}/versions/{version}"
     summary="Record recomputed digests; a mismatch fails the review",
     response_model=TxOutcome,
 )
-def verify(org: str, slug: str, version: str, body: VerificationIn, rt: Rt, me: Me) -> Outcome:
-    return _review(rt, me, "verify", org, slug, version, body)
+async def verify(
+    org: str, slug: str, version: str, body: VerificationIn, rt: Rt, me: Me
+) -> Outcome:
+    return await _review(rt, me, "verify", org, slug, version, body)
 
 
 @router.post(
     f"{_VERSION}/comments", summary="Comment, or answer a comment", response_model=TxOutcome
 )
-def comment(org: str, slug: str, version: str, body: CommentIn, rt: Rt, me: Me) -> Outcome:
-    return _review(rt, me, "comment", org, slug, version, body)
+async def comment(org: str, slug: str, version: str, body: CommentIn, rt: Rt, me: Me) -> Outcome:
+    return await _review(rt, me, "comment", org, slug, version, body)
 
 
 @router.post(f"{_VERSION}/ratings", summary="Rate a version from 1 to 5", response_model=TxOutcome)
-def rate(org: str, slug: str, version: str, body: RatingIn, rt: Rt, me: Me) -> Outcome:
-    return _review(rt, me, "rate", org, slug, version, body)
+async def rate(org: str, slug: str, version: str, body: RatingIn, rt: Rt, me: Me) -> Outcome:
+    return await _review(rt, me, "rate", org, slug, version, body)
 
 
 @router.post(
@@ -295,8 +312,8 @@ def rate(org: str, slug: str, version: str, body: RatingIn, rt: Rt, me: Me) -> O
     summary="Vote on a transition the policy puts to a vote",
     response_model=TxOutcome,
 )
-def vote(org: str, slug: str, version: str, body: VoteIn, rt: Rt, me: Me) -> Outcome:
-    return _review(rt, me, "vote", org, slug, version, body)
+async def vote(org: str, slug: str, version: str, body: VoteIn, rt: Rt, me: Me) -> Outcome:
+    return await _review(rt, me, "vote", org, slug, version, body)
 
 
 @router.post(
@@ -304,10 +321,12 @@ def vote(org: str, slug: str, version: str, body: VoteIn, rt: Rt, me: Me) -> Out
     summary="Attach a review document by its digest",
     response_model=TxOutcome,
 )
-def attach_document(org: str, slug: str, version: str, body: DocumentIn, rt: Rt, me: Me) -> Outcome:
-    return _review(rt, me, "attach_document", org, slug, version, body)
+async def attach_document(
+    org: str, slug: str, version: str, body: DocumentIn, rt: Rt, me: Me
+) -> Outcome:
+    return await _review(rt, me, "attach_document", org, slug, version, body)
 
 
 @router.post(f"{_VERSION}/monitoring", summary="Report on a live version", response_model=TxOutcome)
-def monitor(org: str, slug: str, version: str, body: MonitoringIn, rt: Rt, me: Me) -> Outcome:
-    return _review(rt, me, "monitor", org, slug, version, body)
+async def monitor(org: str, slug: str, version: str, body: MonitoringIn, rt: Rt, me: Me) -> Outcome:
+    return await _review(rt, me, "monitor", org, slug, version, body)

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from tetherai.api.auth import require_project_access
 from tetherai.api.errors import ApiError
@@ -23,7 +24,7 @@ from tetherai.services.auth import UserInfo
 from tetherai.services.db import SessionFactory
 from tetherai.services.overview import project_rows, project_versions
 from tetherai.web.i18n import gettext as _
-from tetherai.web.pages import Form, PageUser, attempt, render, runtime_of
+from tetherai.web.pages import Form, PageUser, attempt_write, render, runtime_of
 from tetherai.web.policy_form import policy_from_form, policy_rows
 
 router = APIRouter()
@@ -78,15 +79,15 @@ def project_list(
 
 
 @router.post("/projects")
-def create_project(request: Request, form: Form) -> Response:
+async def create_project(request: Request, form: Form) -> Response:
     args = {"name": form.get("name"), "domain": form.get("domain"), "details": form.get("details")}
     created: dict[str, Any] = {}
 
-    def run() -> None:
-        result = form.act("project", "create", args)
+    async def run() -> None:
+        result = await form.act("project", "create", args)
         created.update(result.result if isinstance(result.result, dict) else {})
 
-    response = attempt(
+    response = await attempt_write(
         request, run, done="/projects", message=_("Project created."), back="/projects"
     )
     ref = created.get("project")
@@ -175,7 +176,7 @@ def project_page(
 
 
 @router.post("/projects/{org}/{slug}/edit")
-def edit_project(request: Request, form: Form, org: str, slug: str) -> Response:
+async def edit_project(request: Request, form: Form, org: str, slug: str) -> Response:
     args = {
         "project": _ref(org, slug),
         "name": form.get("name"),
@@ -183,7 +184,7 @@ def edit_project(request: Request, form: Form, org: str, slug: str) -> Response:
         "details": form.get("details"),
     }
     url = _url(org, slug)
-    return attempt(
+    return await attempt_write(
         request,
         lambda: form.act("project", "update", args),
         done=url,
@@ -193,14 +194,14 @@ def edit_project(request: Request, form: Form, org: str, slug: str) -> Response:
 
 
 @router.post("/projects/{org}/{slug}/members")
-def add_member(request: Request, form: Form, org: str, slug: str) -> Response:
+async def add_member(request: Request, form: Form, org: str, slug: str) -> Response:
     member = form.get("member")  # "<org>/<id>" from the list, or the two fields
     member_org, _sep, member_id = (
         member.partition("/") if member else (form.get("org"), "", form.get("id"))
     )
     args = {"project": _ref(org, slug), "org": member_org, "id": member_id}
     url = _url(org, slug)
-    return attempt(
+    return await attempt_write(
         request,
         lambda: form.act("project", "add_member", args),
         done=url + "#members",
@@ -210,7 +211,7 @@ def add_member(request: Request, form: Form, org: str, slug: str) -> Response:
 
 
 @router.post("/projects/{org}/{slug}/members/remove")
-def remove_member(request: Request, form: Form, org: str, slug: str) -> Response:
+async def remove_member(request: Request, form: Form, org: str, slug: str) -> Response:
     args = {
         "project": _ref(org, slug),
         "org": form.get("org"),
@@ -218,7 +219,7 @@ def remove_member(request: Request, form: Form, org: str, slug: str) -> Response
         "reason": form.get("reason"),
     }
     url = _url(org, slug)
-    return attempt(
+    return await attempt_write(
         request,
         lambda: form.act("project", "remove_member", args),
         done=url + "#members",
@@ -228,12 +229,12 @@ def remove_member(request: Request, form: Form, org: str, slug: str) -> Response
 
 
 @router.post("/projects/{org}/{slug}/factsheet")
-def set_factsheet(request: Request, form: Form, org: str, slug: str) -> Response:
+async def set_factsheet(request: Request, form: Form, org: str, slug: str) -> Response:
     rt = runtime_of(request)
     ref = _ref(org, slug)
     url = _url(org, slug)
 
-    def run() -> None:
+    def factsheet() -> dict[str, Any]:
         # Contacts and documents are kept as they are: this form edits the texts.
         require_project_access(rt, form.user, ref)
         current = rt.peer.query("project", "get", {"project": ref})
@@ -243,16 +244,22 @@ def set_factsheet(request: Request, form: Form, org: str, slug: str) -> Response
             {k: v for k, v in found.items() if k in kept} if isinstance(found, dict) else {}
         )
         sheet.update({name: form.get(name) for name in FACTSHEET_TEXTS})
-        form.act("project", "set_factsheet", {"project": ref, "factsheet": sheet})
+        return sheet
 
-    return attempt(request, run, done=url + "#factsheet", message=_("Factsheet saved."), back=url)
+    async def run() -> None:
+        sheet = await run_in_threadpool(factsheet)
+        await form.act("project", "set_factsheet", {"project": ref, "factsheet": sheet})
+
+    return await attempt_write(
+        request, run, done=url + "#factsheet", message=_("Factsheet saved."), back=url
+    )
 
 
 @router.post("/projects/{org}/{slug}/policy")
-def set_policy(request: Request, form: Form, org: str, slug: str) -> Response:
+async def set_policy(request: Request, form: Form, org: str, slug: str) -> Response:
     ref = _ref(org, slug)
     url = _url(org, slug)
-    return attempt(
+    return await attempt_write(
         request,
         lambda: form.act(
             "project", "set_policy", {"project": ref, "policy": policy_from_form(form)}

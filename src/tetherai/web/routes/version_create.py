@@ -28,6 +28,7 @@ from tetherai.contracts.policy import ARTIFACT_KINDS
 from tetherai.errors import TetherError
 from tetherai.services.db import VersionProjection
 from tetherai.services.experiment_logs import read_experiment_log
+from tetherai.services.txs import Signer
 from tetherai.storage import ArtifactSpec
 from tetherai.web.i18n import gettext
 from tetherai.web.pages import Form, PageForm, PageUser, error_page, redirect, render, runtime_of
@@ -177,7 +178,10 @@ def _experiment(
     return dict(record.to_json()), log
 
 
-def _create(rt: Runtime, form: PageForm, form_data: Any, project: str) -> tuple[str, str]:
+def _prepare(
+    rt: Runtime, form: PageForm, form_data: Any, project: str
+) -> tuple[Signer, dict[str, Any]]:
+    """The checks and uploads before the tx: the person's key and the tx's arguments."""
     version = form.get("version")
     if not re.fullmatch(VERSION_PATTERN, version):
         raise ApiError(
@@ -217,8 +221,7 @@ def _create(rt: Runtime, form: PageForm, form_data: Any, project: str) -> tuple[
     }
     if form.get("replaces"):
         args["replaces"] = form.get("replaces")
-    result = rt.act(form.signer(), "model_version", "create", args)
-    return version, result.tx_id
+    return form.signer(), args
 
 
 def upload_limit(request: Request) -> None:
@@ -243,7 +246,10 @@ async def create_version(request: Request, form: Form, org: str, slug: str) -> R
     form_data = await request.form()  # parsed once by the CSRF check; files included
     try:
         require_project_access(rt, form.user, project)
-        version, tx_id = await run_in_threadpool(_create, rt, form, form_data, project)
+        signer, args = await run_in_threadpool(_prepare, rt, form, form_data, project)
+        # The wait for the block holds no worker thread.
+        result = await rt.act_async(signer, "model_version", "create", args)
+        version, tx_id = str(args["version"]), result.tx_id
     except TetherError as error:
         return error_page(
             request, status_for(error), error.message, hint=error.hint, code=error.code, back=back

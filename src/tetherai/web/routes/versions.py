@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from tetherai.api.auth import require_project_access
 from tetherai.api.errors import ApiError, status_for
@@ -24,6 +25,7 @@ from tetherai.contracts.errors import ContractError
 from tetherai.contracts.review import MONITORING_STATUSES
 from tetherai.errors import TetherError
 from tetherai.services.auth import UserInfo
+from tetherai.services.txs import Signer
 from tetherai.web.i18n import gettext
 from tetherai.web.pages import Form, PageForm, PageUser, error_page, redirect, render, runtime_of
 from tetherai.web.routes._abilities import may_register
@@ -231,33 +233,22 @@ def _done_message(name: str, tx_id: str, result: Any) -> str:
 
 
 @router.post("/projects/{org}/{slug}/versions/{version}/actions")
-def act_on_version(request: Request, form: Form, org: str, slug: str, version: str) -> Response:
+async def act_on_version(
+    request: Request, form: Form, org: str, slug: str, version: str
+) -> Response:
+    # Async: the checks (ledger queries, re-hashing for "verify") run in the thread pool and
+    # the wait for the block holds no worker thread.
     rt = runtime_of(request)
     project = f"{org}/{slug}"
-    user = form.user
-    require_project_access(rt, user, project)
     url = version_url(project, version)
     name = form.get("action")
-    listed = {str(a.get("action")): a for a in _my_actions(rt, user, project, version)}
-    action = listed.get(name)
-    if action is None or not action.get("allowed"):
-        reason = (
-            str(action.get("reason"))
-            if action is not None
-            else gettext("there is no action %(action)s on this version now") % {"action": name}
-        )
-        return error_page(
-            request,
-            403 if action is not None else 409,
-            gettext("This action is not allowed: %(reason)s") % {"reason": reason},
-            hint=gettext("The page shows only the actions you may take now; reload it."),
-            code="workflow.not_allowed",
-            back=url,
-        )
+    await run_in_threadpool(require_project_access, rt, form.user, project)
     try:
-        record = _get(rt, project, version).get("version") or {}
-        contract, fn, args = _args_for(rt, form, action, record)
-        result = rt.act(form.signer(), contract, fn, args)
+        prepared = await run_in_threadpool(_prepare, rt, form, project, version, name)
+        if isinstance(prepared, Response):
+            return prepared
+        signer, (contract, fn, args) = prepared
+        result = await rt.act_async(signer, contract, fn, args)
     except TetherError as error:
         return error_page(
             request, status_for(error), error.message, hint=error.hint, code=error.code, back=url
@@ -269,3 +260,30 @@ def act_on_version(request: Request, form: Form, org: str, slug: str, version: s
         flash=_done_message(name, result.tx_id, result.result),
         kind="error" if failed else "success",  # recorded, but the review failed: say it loudly
     )
+
+
+def _prepare(
+    rt: Runtime, form: PageForm, project: str, version: str, name: str
+) -> Response | tuple[Signer, tuple[str, str, dict[str, Any]]]:
+    """The checks before the tx: the action allowed now (else its refusal page), the tx's
+    arguments and the person's key."""
+    user = form.user
+    url = version_url(project, version)
+    listed = {str(a.get("action")): a for a in _my_actions(rt, user, project, version)}
+    action = listed.get(name)
+    if action is None or not action.get("allowed"):
+        reason = (
+            str(action.get("reason"))
+            if action is not None
+            else gettext("there is no action %(action)s on this version now") % {"action": name}
+        )
+        return error_page(
+            form.request,
+            403 if action is not None else 409,
+            gettext("This action is not allowed: %(reason)s") % {"reason": reason},
+            hint=gettext("The page shows only the actions you may take now; reload it."),
+            code="workflow.not_allowed",
+            back=url,
+        )
+    record = _get(rt, project, version).get("version") or {}
+    return form.signer(), _args_for(rt, form, action, record)

@@ -6,13 +6,14 @@ anyone can copy this package and check a bundle without our server, database or 
 verify``). Exit status 0: verified; 1: verification failed; 2: usage.
 """
 
-from .scope import FORMAT, history_roots, in_scope
+from .scope import FORMAT, FORMATS, history_roots, in_scope
 from .trust import Trust
 from .verdict import BundleTx, Problem, Transition, Verdict
 from .verify import verify_bundle
 
 __all__ = [
     "FORMAT",
+    "FORMATS",
     "BundleTx",
     "Problem",
     "Transition",

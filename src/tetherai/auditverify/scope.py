@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-__all__ = ["FORMAT", "history_roots", "in_scope"]
+__all__ = ["FORMAT", "FORMATS", "history_roots", "in_scope"]
 
-FORMAT = "tetherai-audit-bundle/v1"
+FORMAT = "tetherai-audit-bundle/v2"
+"""Bundles of format-2 ledgers: each result proven alone, by inclusion in its block's results."""
+
+FORMATS = {"tetherai-audit-bundle/v1": 1, FORMAT: 2}
+"""Each bundle format and the ledger format it is exported from."""
 
 
 def history_roots(project: str, version: str | None) -> tuple[str, ...]:

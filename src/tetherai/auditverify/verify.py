@@ -4,15 +4,13 @@ Checks, in order: the bundle's shape; the checkpoint's signature and every cosig
 trusted keys; each tx's envelope (canonical, its id), its inclusion proof against the
 checkpoint, its creator's certificate (bound by SHA-256, issued by the org's CA, in force) and
 its signature; each tx's result (valid or refused, and what it wrote) through the state-root
-chain the checkpoint signs; that no tx of the bundled blocks that wrote a record in scope is
-missing; the consistency proof from an earlier checkpoint; and every version's status history
+chain the checkpoint signs (``results.py``); the consistency proof from an earlier checkpoint; and every version's status history
 replayed through the workflow rules. Every problem found is reported, not only the first.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from typing import Any
 
 from cryptography import x509
@@ -20,13 +18,12 @@ from cryptography import x509
 from . import jcs, merkle, notes
 from .certs import CertFailure, load_pem, org_of, participant, sha256_of, verify_tx_signature
 from .replay import WorkflowReplay
-from .scope import FORMAT, in_scope
+from .results import prove_results
+from .scope import FORMATS
 from .trust import Trust
 from .verdict import BundleTx, Problem, Verdict
 
 __all__ = ["verify_bundle"]
-
-_HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 class _Stop(Exception):
@@ -39,6 +36,9 @@ class _Verifier:
         self.pinned = trust
         self.since = since
         self.verdict = Verdict()
+        self.ledger_format = 0
+        self.entries: dict[int, dict[str, Any]] = {}
+        """Each parsed tx's entry in the bundle, by ``id()`` of its :class:`BundleTx`."""
         self.added_by: list[BundleTx] = []
         """The add_org txs whose CA certificates were taken as roots (unless roots are pinned)."""
 
@@ -52,7 +52,7 @@ class _Verifier:
             keys, roots = self._anchors(txs)
             self._checkpoint(keys)
             self._each_tx(txs, roots)
-            self._results(txs)
+            self._results(txs, keys)
             self._added_orgs()
             self._consistency(keys)
             self._workflow(txs)
@@ -71,9 +71,12 @@ class _Verifier:
 
     def _shape(self) -> None:
         b = self.bundle
-        if not isinstance(b, dict) or b.get("format") != FORMAT:
-            self.fail("bundle.format", f"not a {FORMAT} bundle")
+        if not isinstance(b, dict) or b.get("format") not in FORMATS:
+            self.fail(
+                "bundle.format", f"not a bundle of a format known here ({', '.join(FORMATS)})"
+            )
             raise _Stop
+        self.ledger_format = FORMATS[b["format"]]
         scope = self._field(b, "scope", dict)
         self.verdict.project = str(self._field(scope, "project", str))
         version = scope.get("version")
@@ -141,6 +144,7 @@ class _Verifier:
                 continue
             item = BundleTx(seq, block, tx_id, tx, str(creator.get("org")), str(creator.get("id")))
             parsed.append((item, proof, tx_bytes, signature))
+            self.entries[id(item)] = entry
             self.verdict.txs.append(item)
         if not parsed:
             self.fail("bundle.empty", "the bundle holds no readable tx")
@@ -168,11 +172,19 @@ class _Verifier:
                 for p in channel.get("peers", [])
             ]
             declared = [load_pem(str(o["ca_cert"]), f"the CA of {o['org']}") for o in orgs]
+            ledger_format = channel.get("ledger_format", 1)
         except (KeyError, TypeError, AttributeError, notes.NoteFailure, CertFailure) as error:
             self.fail(
                 "bundle.genesis", f"the genesis tx's channel configuration is unreadable: {error}"
             )
             raise _Stop from error
+        if ledger_format != self.ledger_format:
+            self.fail(
+                "bundle.format",
+                f"the bundle is of format {self.bundle['format']}, but the ledger's genesis "
+                f"sets ledger format {ledger_format}",
+            )
+            raise _Stop
         for item, _, _, _ in txs[1:]:
             args = item.tx.get("args", {})
             if item.action == "membership.add_org" and isinstance(args, dict):
@@ -303,108 +315,23 @@ class _Verifier:
 
     # -- results through the state-root chain ---------------------------------------------------
 
-    def _results(self, txs: list[tuple[BundleTx, notes.TlogProof, bytes, bytes]]) -> None:
+    def _results(
+        self,
+        txs: list[tuple[BundleTx, notes.TlogProof, bytes, bytes]],
+        keys: list[notes.NoteKey],
+    ) -> None:
         checkpoint = self.verdict.checkpoint
         assert checkpoint is not None
-        chain = self.bundle["state_chain"]
-        start = chain.get("from_block")
-        state = chain.get("start")
-        hashes = chain.get("results_hashes")
-        if (
-            not isinstance(start, int)
-            or not isinstance(state, str)
-            or not _HEX64.fullmatch(state)
-            or not isinstance(hashes, list)
-            or not all(isinstance(h, str) and _HEX64.fullmatch(h) for h in hashes)
-        ):
-            self.fail("results.malformed", "the state-root chain is malformed")
-            return
-        ok = True
-        if start + len(hashes) - 1 != checkpoint.block:
-            self.fail(
-                "results.chain",
-                f"the state-root chain covers blocks {start}..{start + len(hashes) - 1}, but the "
-                f"checkpoint is at block {checkpoint.block}",
-            )
-            ok = False
-        root = state
-        for results_hash in hashes:
-            root = hashlib.sha256(bytes.fromhex(root) + bytes.fromhex(results_hash)).hexdigest()
-        if root != checkpoint.state_root:
-            self.fail(
-                "results.chain",
-                f"the state-root chain ends in {root[:16]}…, not the checkpoint's state root "
-                f"{checkpoint.state_root[:16]}… (a result or block hash was altered)",
-            )
-            ok = False
-        # By (block, tx id): a replayed envelope has the same id, and its refusal sits in a
-        # later block (or later in the same one, where the first, valid result is kept).
-        documents: dict[tuple[int, str], dict[str, Any]] = {}
-        for entry in self.bundle["blocks"]:
-            number = entry.get("number") if isinstance(entry, dict) else None
-            results = entry.get("results") if isinstance(entry, dict) else None
-            if not isinstance(number, int) or not isinstance(results, list):
-                self.fail("results.malformed", "a block's results are malformed")
-                ok = False
-                continue
-            encoded = ("[" + ",".join(str(r) for r in results) + "]").encode()
-            if (
-                not 0 <= number - start < len(hashes)
-                or hashlib.sha256(encoded).hexdigest() != hashes[number - start]
-            ):
-                self.fail(
-                    "results.block",
-                    f"the results of block {number} do not hash to that block's entry in the "
-                    "state-root chain (a result was altered, added or removed)",
-                )
-                ok = False
-                continue
-            for text in results:
-                try:
-                    document = jcs.loads_canonical(str(text).encode())
-                except jcs.CanonicalError as error:
-                    self.fail("results.malformed", f"a result of block {number}: {error}")
-                    ok = False
-                    continue
-                if isinstance(document, dict):
-                    documents.setdefault((number, str(document.get("tx_id"))), document)
-        bundled = {item.tx_id for item, _, _, _ in txs}
-        for item, _, _, _ in txs:
-            found = documents.get((item.block, item.tx_id))
-            if found is None and item.seq == 0 and item.block < start:
-                item.valid = True  # the genesis block: a ledger exists only if it was valid
-                continue
-            if found is None:
-                self.fail(
-                    "results.missing",
-                    f"tx {item.tx_id[:16]}…: its result is not among the results of block {item.block}",
-                )
-                ok = False
-                continue
-            document = found
-            item.valid = document.get("valid") is True
-            item.code = document.get("code")
-            item.message = document.get("message")
-            item.writes = (document.get("writes") or {}) if item.valid else {}
-            item.result = document.get("result")
-        project, version = self.verdict.project, self.verdict.version
-        for (number, tx_id), document in documents.items():
-            writes = document.get("writes") or {}
-            touched = [key for key in writes if in_scope(key, project, version)]
-            if document.get("valid") is True and touched and tx_id not in bundled:
-                self.fail(
-                    "bundle.missing_tx",
-                    f"tx {tx_id[:16]}… of block {number} wrote {touched[0]} (in scope) but is "
-                    "missing from the bundle",
-                )
-                ok = False
-        if ok:
-            self.verdict.checks.append(
-                f"tx results proven by the state-root chain of blocks {start}..{checkpoint.block}"
-            )
-        else:
-            for item, _, _, _ in txs:
-                item.valid = None  # unproven: the workflow replay will not use them
+        check = prove_results(
+            self.bundle,
+            [(item, self.entries[id(item)]) for item, _, _, _ in txs],
+            checkpoint,
+            keys,
+            self.ledger_format,
+            self.fail,
+        )
+        if check is not None:
+            self.verdict.checks.append(check)
 
     def _added_orgs(self) -> None:
         pinned = self.pinned is not None and bool(self.pinned.roots)

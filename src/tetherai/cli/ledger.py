@@ -86,6 +86,7 @@ def show(
         ("head block hash", info["head_hash"]),
         ("last block time", _time(info["last_block_ts"])),
         ("genesis hash", info["genesis_hash"]),
+        ("ledger format", info["ledger_format"]),
         (
             "latest checkpoint",
             "-"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -69,9 +70,12 @@ def _pairs(values: list[str] | None, what: str) -> dict[str, str]:
 
 def _number(name: str, value: str) -> float:
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
         raise fail(f"metric {name} must be a number, not {value!r}") from None
+    if not math.isfinite(number):  # JSON has no NaN or infinity
+        raise fail(f"metric {name} must be a finite number, not {value!r}")
+    return number
 
 
 def metrics_of(values: list[str] | None) -> dict[str, float]:

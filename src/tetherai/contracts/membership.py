@@ -46,6 +46,7 @@ from tetherai.ledger.contract import (
     transaction,
 )
 from tetherai.ledger.errors import TxInvalid
+from tetherai.ledger.results import LEDGER_FORMATS
 from tetherai.ledger.transaction import Transaction
 
 __all__ = ["CHANNEL_KEY", "Membership", "MembershipRules"]
@@ -456,6 +457,12 @@ class MembershipRules:
             return int(config["max_skew_ms"])  # type: ignore[arg-type]
         return DEFAULT_MAX_SKEW_MS
 
+    def ledger_format(self, state: StateReader) -> int:
+        # Channels made before ledger formats were chosen have none in their configuration.
+        config = state.get(CHANNEL_KEY)
+        value = config.get("ledger_format") if isinstance(config, dict) else None
+        return value if type(value) is int else 1
+
 
 def _channel_config(channel: dict[str, Any]) -> dict[str, JSONValue]:
     required = {"name", "orderers", "peers", "contracts"}
@@ -468,13 +475,23 @@ def _channel_config(channel: dict[str, Any]) -> dict[str, JSONValue]:
     skew = channel.get("max_skew_ms", DEFAULT_MAX_SKEW_MS)
     if type(skew) is not int or not 1000 <= skew <= 24 * 3600 * 1000:
         raise InvalidArgument("max_skew_ms must be an integer between 1 s and 24 h")
-    return {
+    config: dict[str, JSONValue] = {
         "name": channel["name"],
         "orderers": channel["orderers"],
         "peers": channel["peers"],
         "contracts": channel["contracts"],
         "max_skew_ms": skew,
     }
+    # Absent in the genesis of channels made before ledger format 2, which must replay to
+    # the same writes: only a channel that names its format records one.
+    if "ledger_format" in channel:
+        ledger_format = channel["ledger_format"]
+        if type(ledger_format) is not int or ledger_format not in LEDGER_FORMATS:
+            raise InvalidArgument(
+                f"ledger_format must be one of {', '.join(map(str, LEDGER_FORMATS))}"
+            )
+        config["ledger_format"] = ledger_format
+    return config
 
 
 def _decode_node_key(value: object, name: str) -> bytes:

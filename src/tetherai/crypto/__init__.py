@@ -19,7 +19,7 @@ from tetherai.crypto.errors import (
     SignatureError,
     UnsupportedKeyError,
 )
-from tetherai.crypto.jcs import JSONValue, canonicalize, loads_canonical
+from tetherai.crypto.jcs import JSONValue, canonicalize, loads_canonical, loads_stored
 from tetherai.crypto.signature import (
     Algorithm,
     PrivateKey,
@@ -54,6 +54,7 @@ __all__ = [
     "is_sha256_hex",
     "load_public_key_pem",
     "loads_canonical",
+    "loads_stored",
     "public_key_fingerprint",
     "public_key_to_pem",
     "sha256_hex",

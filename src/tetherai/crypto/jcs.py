@@ -17,7 +17,7 @@ import rfc8785
 
 from tetherai.crypto.errors import CanonicalizationError, NotCanonicalError
 
-__all__ = ["JSONValue", "canonicalize", "loads_canonical"]
+__all__ = ["JSONValue", "canonicalize", "loads_canonical", "loads_stored"]
 
 JSONValue: TypeAlias = bool | int | float | str | list["JSONValue"] | dict[str, "JSONValue"] | None
 """A JSON value as Python holds it: what :func:`loads_canonical` returns."""
@@ -63,11 +63,14 @@ def canonicalize(value: object) -> bytes:
 def _canonicalize_fast(value: object) -> bytes | None:
     """The JCS bytes of ``value`` by the C encoder, or ``None`` when only rfc8785 can tell.
 
-    Canonicalization runs for every tx and result, and rfc8785 is pure Python. The C encoder's
-    output is the JCS form exactly when it is ASCII, holds no float and no integer beyond
-    ±(2**53-1) (the same argument as the fast path of :func:`loads_canonical`, below), and
-    parses back to a value equal to ``value`` — which rules out non-string keys that
-    json.dumps would silently turn into strings, and tuples.
+    Canonicalization runs for every tx, result and stored value, and rfc8785 is pure Python.
+    The C encoder's output is the JCS form exactly when it holds no float and no integer beyond
+    ±(2**53-1) (the same argument as the fast path of :func:`loads_canonical`, below), no
+    character above U+D7FF, and parses back to a value equal to ``value`` — which rules out
+    non-string keys that json.dumps would silently turn into strings, and tuples. Both write
+    other characters as themselves (escaping only '"', '\\' and U+0000..U+001F, alike); the
+    bound keeps out lone surrogates and the one place the key orders differ (JCS compares
+    UTF-16 code units, so U+10000 and above sort before U+E000..U+FFFF).
     """
     try:
         text = json.dumps(
@@ -80,7 +83,7 @@ def _canonicalize_fast(value: object) -> bytes | None:
         )
     except (TypeError, ValueError, RecursionError):
         return None
-    if not text.isascii():
+    if text and not text.isascii() and max(text) > "\ud7ff":
         return None
     try:
         parsed = _parse(text, _float_leaves_fast_path, _int_fast)
@@ -88,7 +91,7 @@ def _canonicalize_fast(value: object) -> bytes | None:
         return None
     if parsed != value:
         return None
-    return text.encode("ascii")
+    return text.encode("utf-8")
 
 
 def loads_canonical(data: bytes, *, max_depth: int = 64) -> JSONValue:
@@ -141,6 +144,39 @@ def loads_canonical(data: bytes, *, max_depth: int = 64) -> JSONValue:
                 raise _mismatch(data, expected)
             return value
     return _loads_reference(data, max_depth=max_depth)
+
+
+def loads_stored(data: bytes | str) -> JSONValue:
+    """Parse JSON this system wrote itself, as the value its canonical form denotes.
+
+    For canonical bytes this is what :func:`loads_canonical` returns, without the check (the
+    caller wrote them). Older stores also hold values written by plain ``json.dumps``; those
+    read as their canonical form reads: ``1.0`` and ``-0.0`` as the integers ``1`` and ``0``,
+    integers beyond ±(2**53-1) as floats. So a value reads the same whichever way it was
+    stored, and a contract sees what a replay from the canonical tx bytes would show it.
+
+    Raises:
+        NotCanonicalError: ``data`` is not JSON.
+    """
+    text = data.decode("utf-8") if isinstance(data, bytes) else data
+    return _parse(text, _float_as_canonical, _int_as_canonical)
+
+
+def _float_as_canonical(text: str) -> int | float:
+    # JCS writes an integral double below 1e21 as plain digits, which read back as an
+    # integer when within ±(2**53-1); -0.0 is written "0".
+    number = float(text)
+    if number.is_integer() and -_INT_MAX <= number <= _INT_MAX:
+        return int(number)
+    return number
+
+
+def _int_as_canonical(text: str) -> int | float:
+    if len(text) <= _INT_MAX_CHARS:
+        number = int(text)
+        if -_INT_MAX <= number <= _INT_MAX:
+            return number
+    return float(text)
 
 
 def _loads_reference(data: bytes, *, max_depth: int) -> JSONValue:

@@ -47,10 +47,16 @@ from tetherai.ledger.errors import (
     VerificationFailed,
 )
 from tetherai.ledger.executor import (
+    CRASHED,
     BlockOutcome,
     TxResult,
+    crashed_message,
     execute_block,
     validate_envelope,
+)
+from tetherai.ledger.legacy import (
+    same_legacy_value,
+    v1_crashed_result,
 )
 from tetherai.ledger.merkle import (
     EMPTY_ROOT,
@@ -72,6 +78,14 @@ from tetherai.ledger.proofs import (
     inclusion_proof,
     verify_consistency,
     verify_inclusion,
+)
+from tetherai.ledger.results import (
+    LEDGER_FORMAT,
+    LEDGER_FORMATS,
+    chain_state_root,
+    result_hashes,
+    results_commitment,
+    results_proof,
 )
 from tetherai.ledger.signatures import (
     PendingChecks,
@@ -111,9 +125,12 @@ from tetherai.ledger.verifier import (
 )
 
 __all__ = [
+    "CRASHED",
     "EMPTY_ROOT",
     "GENESIS_PREV_HASH",
     "HASH_SIZE",
+    "LEDGER_FORMAT",
+    "LEDGER_FORMATS",
     "TX_VERSION",
     "Block",
     "BlockCommit",
@@ -162,7 +179,9 @@ __all__ = [
     "TxResult",
     "VerificationFailed",
     "VerificationReport",
+    "chain_state_root",
     "consistency_proof",
+    "crashed_message",
     "encode_value",
     "execute_block",
     "format_tlog_proof",
@@ -175,13 +194,18 @@ __all__ = [
     "origin_for",
     "parse_tlog_proof",
     "query",
+    "result_hashes",
+    "results_commitment",
+    "results_proof",
     "root_at",
+    "same_legacy_value",
     "sign_checkpoint",
     "sign_note",
     "sign_transaction",
     "subtree_hash",
     "transaction",
     "txs_root",
+    "v1_crashed_result",
     "validate_envelope",
     "verify_consistency",
     "verify_inclusion",

@@ -78,12 +78,12 @@ class Block:
 
 @dataclass(frozen=True, slots=True)
 class BlockCommit:
-    """The outcome of executing a block: results digest and the chained state root.
+    """The outcome of executing a block: its results commitment and the chained state root.
 
-    ``state_root(n) = sha256(state_root(n-1) || results_hash(n))`` where ``results_hash`` is
-    the SHA-256 of the JCS list of per-tx results (validity, reason, writes, return value).
-    Folding validity in, not only the writes, means a flipped valid/invalid flag changes the
-    root even for a tx that wrote nothing.
+    ``state_root(n) = sha256(state_root(n-1) || results_hash(n))``; ``results_hash`` is the
+    commitment of :mod:`tetherai.ledger.results` for the channel's format (format 2: the
+    Merkle root over the per-tx results). Folding validity in, not only the writes, means a
+    flipped valid/invalid flag changes the root even for a tx that wrote nothing.
     """
 
     number: int
@@ -97,10 +97,6 @@ def txs_root(envelopes: Sequence[Envelope]) -> str:
     for envelope in envelopes:
         tree.append(leaf_hash(envelope.leaf_data))
     return tree.root().hex()
-
-
-def chain_state_root(previous: str, results_hash: str) -> str:
-    return sha256(bytes.fromhex(previous) + bytes.fromhex(results_hash)).hexdigest()
 
 
 def _int(value: JSONValue) -> int:

@@ -87,6 +87,10 @@ class ChannelRules(Protocol):
         """How far a tx's ``ts`` may lie from its block's time."""
         ...
 
+    def ledger_format(self, state: StateReader) -> int:
+        """The ledger format the channel's configuration chose (read once, after genesis)."""
+        ...
+
 
 class ContractStateView(BlockState):
     """State as one tx sees it: reads see earlier writes of the block; writes are buffered.

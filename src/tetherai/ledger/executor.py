@@ -8,12 +8,13 @@ peer (and an auditor) can see what was attempted and why it was refused.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from hashlib import sha256
+from typing import cast
 
 from tetherai.crypto.errors import CanonicalizationError
-from tetherai.crypto.jcs import JSONValue, canonicalize
+from tetherai.crypto.jcs import JSONValue, canonicalize, loads_stored
 from tetherai.crypto.signature import PublicKey
 from tetherai.ledger.contract import (
     ChannelRules,
@@ -24,13 +25,25 @@ from tetherai.ledger.contract import (
     StateReader,
 )
 from tetherai.ledger.errors import ContractError, TxInvalid
+from tetherai.ledger.results import results_commitment
 from tetherai.ledger.signatures import PendingChecks
 from tetherai.ledger.state import BlockState
 from tetherai.ledger.transaction import Envelope
 
-__all__ = ["BlockOutcome", "TxResult", "execute_block", "validate_envelope"]
+__all__ = [
+    "CRASHED",
+    "BlockOutcome",
+    "TxResult",
+    "crashed_message",
+    "execute_block",
+    "validate_envelope",
+]
 
 MAX_RESULT_BYTES = 256 * 1024
+CRASHED = "contract.crashed"
+"""The code of a tx whose contract raised something other than a refusal (a contract bug)."""
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +85,11 @@ def _invalid_document(tx_id: str, code: str, message: str) -> dict[str, JSONValu
 class BlockOutcome:
     results: list[TxResult]
     writes: dict[str, JSONValue | None]
-    results_hash: str
     keys: dict[str, PublicKey]  # cert_sha256 -> public key of every creator authenticated
+
+    def results_hash(self, ledger_format: int) -> str:
+        """The block's results commitment in ``ledger_format`` (see ``ledger.results``)."""
+        return results_commitment([result.encoded for result in self.results], ledger_format)
 
 
 def validate_envelope(
@@ -162,9 +178,7 @@ def execute_block(
         if result.valid:
             overlay.apply(result.writes)
         results.append(result)
-    # JCS of a list is its elements' JCS joined by commas, so each result is encoded once.
-    encoded = b"[" + b",".join(result.encoded for result in results) + b"]"
-    return BlockOutcome(results, overlay.writes, sha256(encoded).hexdigest(), keys)
+    return BlockOutcome(results, overlay.writes, keys)
 
 
 def _execute_one(
@@ -203,9 +217,14 @@ def _execute_one(
         returned = function.method(context, **args)
     except (TxInvalid, ContractError) as error:
         return _invalid(tx_id, error.code, error.message)
-    except Exception as error:  # a bug in contract code: deterministic, so the same everywhere
-        message = f"contract raised {type(error).__name__}: {error}"[:500]
-        return _invalid(tx_id, "contract.crashed", message)
+    except Exception:  # a bug in contract code
+        # The exception's text (and sometimes its type) differs between Python versions, so
+        # it stays in this peer's log: the result, and so the state root, must be the same
+        # on every interpreter that replays this block.
+        _log.warning(
+            "tx %s: %s.%s raised an unexpected error", tx_id, tx.contract, tx.fn, exc_info=True
+        )
+        return _invalid(tx_id, CRASHED, crashed_message(tx.contract, tx.fn))
     try:
         encoded = canonicalize(_valid_document(tx_id, version, view.writes, returned))
     except CanonicalizationError as error:
@@ -215,7 +234,19 @@ def _execute_one(
     if len(encoded) > MAX_RESULT_BYTES:
         message = f"contract output is {len(encoded)} bytes; the limit is {MAX_RESULT_BYTES}"
         return _invalid(tx_id, "contract.output_too_large", message)
-    return TxResult(tx_id, True, None, None, version, view.writes, returned, encoded)
+    # What peers keep and later txs read is the value the canonical bytes denote (a float
+    # 2.0 a contract computed reads back as 2), the same on a live peer and in a replay.
+    document = cast(dict[str, JSONValue], loads_stored(encoded))
+    writes = cast(dict[str, JSONValue | None], document["writes"])
+    return TxResult(tx_id, True, None, None, version, writes, document["result"], encoded)
+
+
+def crashed_message(contract: str, fn: str) -> str:
+    """The recorded reason of a crashed tx: stable, whatever the interpreter said."""
+    return (
+        f"contract {contract} failed in {fn} with an unexpected error (a bug in the contract); "
+        "the tx changed nothing"
+    )
 
 
 def _invalid(tx_id: str, code: str, message: str) -> TxResult:

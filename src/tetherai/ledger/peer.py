@@ -22,7 +22,6 @@ from tetherai.ledger.block import (
     Block,
     BlockCommit,
     BlockHeader,
-    chain_state_root,
     txs_root,
 )
 from tetherai.ledger.checkpoint import CosignatureSigner, NoteSigner, sign_checkpoint
@@ -31,6 +30,7 @@ from tetherai.ledger.errors import BlockRejected, TxInvalid, TxRejected
 from tetherai.ledger.executor import TxResult, execute_block, validate_envelope
 from tetherai.ledger.merkle import CompactRange, leaf_hash
 from tetherai.ledger.proofs import consistency_proof, inclusion_proof
+from tetherai.ledger.results import LEDGER_FORMATS, chain_state_root
 from tetherai.ledger.signatures import SignatureChecker
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.ledger.state import BlockState
@@ -196,20 +196,35 @@ class Peer:
             signatures=self.signatures.start(block.envelopes, self._keys.get),
             known_tx_ids=self.store.known_tx_ids,
         )
+        ledger_format = self.store.ledger_format
         if header.number == 0:
-            # The genesis block installs the orderer's key, so it is checked against its own result.
+            # The genesis block installs the orderer's key, so it is checked against its own
+            # result; its configuration also fixes the channel's ledger format.
             after = BlockState(self.store)
             after.apply(outcome.writes)
             if not verify_orderer_signature(
                 header, block.orderer_sig, [o.public_key for o in self.rules.orderers(after)]
             ):
                 raise BlockRejected("the genesis block is not signed by the orderer it names")
+            ledger_format = self.rules.ledger_format(after)
+            if ledger_format not in LEDGER_FORMATS:
+                raise BlockRejected(
+                    f"the genesis block sets ledger format {ledger_format}; this peer reads "
+                    f"formats {', '.join(map(str, LEDGER_FORMATS))}"
+                )
+        results_hash = outcome.results_hash(ledger_format)
         commit = BlockCommit(
-            header.number,
-            outcome.results_hash,
-            chain_state_root(head.state_root, outcome.results_hash),
+            header.number, results_hash, chain_state_root(head.state_root, results_hash)
         )
-        self.store.append_block(header, block.orderer_sig, leaves, outcome, commit, nodes)
+        self.store.append_block(
+            header,
+            block.orderer_sig,
+            leaves,
+            outcome,
+            commit,
+            nodes,
+            meta={"ledger_format": str(ledger_format)} if header.number == 0 else None,
+        )
         self._tree = tree
         self._keys.update(outcome.keys)
         self._head = Head(

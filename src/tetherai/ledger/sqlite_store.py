@@ -13,11 +13,11 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tetherai.crypto.jcs import JSONValue
+from tetherai.crypto.jcs import JSONValue, canonicalize, loads_stored
 from tetherai.ledger.block import BlockCommit, BlockHeader
 from tetherai.ledger.errors import StoreError
 from tetherai.ledger.executor import BlockOutcome
@@ -76,8 +76,13 @@ _APPEND_ONLY = ("blocks", "txs", "history", "merkle", "checkpoints")
 
 
 def encode_value(value: JSONValue) -> str:
-    """Storage form of a state value: compact JSON with sorted keys (exact float repr)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """Storage form of a state or history value: its canonical JSON (RFC 8785).
+
+    Stores made before ledger format 2 may also hold plain ``json.dumps`` text (``1.0``);
+    values are read with :func:`~tetherai.crypto.jcs.loads_stored`, which reads both forms as
+    the canonical one.
+    """
+    return canonicalize(value).decode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +121,7 @@ class SqliteLedgerStore:
         self._cache: dict[str, str | object | None] = {}
         self._readers: list[SqliteLedgerStore] = []
         self._readers_lock = threading.Lock()
+        self._ledger_format: int | None = None
         self.version = 0
         """Bumped after every committed write through this store (blocks, checkpoints), so a
         cache of something derived from the ledger can tell whether it is still current."""
@@ -142,6 +148,12 @@ class SqliteLedgerStore:
                 self._db.execute(
                     "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
                     (str(SCHEMA_VERSION),),
+                )
+                # Ledgers made before format 2 say nothing of their format: it is 1.
+                self._db.execute(
+                    "INSERT INTO meta SELECT 'ledger_format', '1' WHERE EXISTS "
+                    "(SELECT 1 FROM blocks) AND NOT EXISTS "
+                    "(SELECT 1 FROM meta WHERE key = 'ledger_format')"
                 )
             self._db.execute("PRAGMA foreign_keys=OFF")
             version = self._meta("schema_version")
@@ -187,8 +199,10 @@ class SqliteLedgerStore:
         outcome: BlockOutcome,
         commit: BlockCommit,
         merkle_nodes: Iterable[tuple[int, int, bytes]],
+        *,
+        meta: Mapping[str, str] | None = None,
     ) -> None:
-        """Write one executed block durably, all or nothing."""
+        """Write one executed block durably, all or nothing (with ``meta`` entries, if any)."""
         first_seq = header.log_size - header.tx_count
         tx_rows = []
         history_rows = []
@@ -241,6 +255,7 @@ class SqliteLedgerStore:
             db.executemany("INSERT OR REPLACE INTO state VALUES (?, ?, ?)", state_rows)
             db.executemany("DELETE FROM state WHERE key = ?", deleted)
             db.executemany("INSERT INTO merkle VALUES (?, ?, ?)", merkle_nodes)
+            db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", (meta or {}).items())
             db.execute("COMMIT")
         except sqlite3.Error as error:
             if db.in_transaction:
@@ -274,6 +289,18 @@ class SqliteLedgerStore:
         return self._meta(key)
 
     @property
+    def ledger_format(self) -> int:
+        """The channel's ledger format, recorded when its genesis block was stored (see
+        ``ledger.results``); 1 for a ledger made before formats were recorded."""
+        if self._ledger_format is not None:
+            return self._ledger_format
+        value = self._meta("ledger_format")
+        if value is None:
+            return 1
+        self._ledger_format = int(value)
+        return self._ledger_format
+
+    @property
     def height(self) -> int:
         """Number of blocks (the next block's number)."""
         row = self._db.execute("SELECT MAX(number) FROM blocks").fetchone()
@@ -294,7 +321,7 @@ class SqliteLedgerStore:
                 if len(self._cache) >= _CACHE_ENTRIES:
                     self._cache.clear()
                 self._cache[key] = text
-        return None if text is None else json.loads(text)  # type: ignore[arg-type]
+        return None if text is None else loads_stored(text)  # type: ignore[arg-type]
 
     def scan(self, prefix: str) -> Iterator[tuple[str, JSONValue]]:
         rows = self._db.execute(
@@ -302,7 +329,7 @@ class SqliteLedgerStore:
             (prefix, prefix + "\U0010ffff"),
         ).fetchall()
         for key, value in rows:
-            yield key, json.loads(value)
+            yield key, loads_stored(value)
 
     def state_rows(self) -> Iterator[tuple[str, str, int]]:
         """Every state row (key, stored value text, seq of the last write), in key order."""
@@ -340,7 +367,7 @@ class SqliteLedgerStore:
                 "block": block,
                 "ts": json.loads(header)["ts"],
                 "deleted": value is None,
-                "value": None if value is None else json.loads(value),
+                "value": None if value is None else loads_stored(value),
             }
             for seq, value, tx_id, block, header in rows
         ]
@@ -374,6 +401,14 @@ class SqliteLedgerStore:
 
     def merkle_count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM merkle").fetchone()[0])
+
+    def results_hashes(self, start: int, stop: int) -> list[str]:
+        """Each block's results commitment, for blocks ``start`` to ``stop - 1``, in order."""
+        rows = self._db.execute(
+            "SELECT results_hash FROM blocks WHERE number >= ? AND number < ? ORDER BY number",
+            (start, stop),
+        ).fetchall()
+        return [str(row[0]) for row in rows]
 
     def head_row(self) -> tuple[int, str, bytes, str] | None:
         """The last block's number, hash, header and state root, without its txs."""

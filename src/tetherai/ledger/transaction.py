@@ -17,12 +17,12 @@ import binascii
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from hashlib import sha256
-from typing import Any
+from typing import Any, cast
 
 from tetherai.crypto.errors import NotCanonicalError
-from tetherai.crypto.jcs import JSONValue, canonicalize, loads_canonical
+from tetherai.crypto.jcs import JSONValue, canonicalize, loads_canonical, loads_stored
 from tetherai.crypto.signature import PrivateKey, sign
 from tetherai.ledger.errors import MalformedTx
 
@@ -200,7 +200,7 @@ class Envelope:
         except Exception as error:  # CanonicalizationError, with its own message
             raise MalformedTx(f"tx cannot be canonicalized: {error}") from error
         envelope = cls(
-            tx=tx,
+            tx=_as_signed(tx, tx_bytes),
             tx_bytes=tx_bytes,
             sig=_decode_sig(value["sig"]),
             tx_id=sha256(tx_bytes).hexdigest(),
@@ -219,11 +219,21 @@ def sign_transaction(tx: Transaction, private_key: PrivateKey) -> Envelope:
     """Sign ``JCS(tx)`` with the creator's own key and wrap it in an envelope."""
     tx_bytes = tx.canonical_bytes()
     return Envelope(
-        tx=tx,
+        tx=_as_signed(tx, tx_bytes),
         tx_bytes=tx_bytes,
         sig=sign(private_key, tx_bytes),
         tx_id=sha256(tx_bytes).hexdigest(),
     )
+
+
+def _as_signed(tx: Transaction, tx_bytes: bytes) -> Transaction:
+    """``tx`` with the arguments its canonical bytes denote (``1.0`` becomes ``1``).
+
+    The signed bytes are what every peer and every later replay sees, so the contract must
+    get exactly those values here too, not the caller's Python objects.
+    """
+    args = cast(dict[str, JSONValue], loads_stored(tx_bytes))["args"]
+    return replace(tx, args=cast(dict[str, JSONValue], args))
 
 
 def new_nonce() -> str:

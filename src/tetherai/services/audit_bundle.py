@@ -1,12 +1,18 @@
-"""Export an audit bundle of a project or a version (issue 8; format in docs/audit-bundle.md).
+"""Export an audit bundle of a project or a version (format in docs/audit-bundle.md).
 
 The bundle is one canonical JSON file: the txs that wrote the scope's records (and the genesis
 tx, which names the checkpoint signers and the CA roots), each with its inclusion proof in the
 C2SP ``tlog-proof`` format against the latest checkpoint; that checkpoint with its signature and
-cosignatures; the results of the blocks holding those txs with the state-root chain that binds
-them to the checkpoint; the creators' certificates and their orgs' CA roots; and, when the
-auditor names a checkpoint they hold, the consistency proof from it. ``tetherai.auditverify``
-checks it with no server and none of this code.
+cosignatures; each tx's result with the state-root chain that binds it to the checkpoint; the
+creators' certificates and their orgs' CA roots; and, when the auditor names a checkpoint they
+hold, the consistency proof from it. ``tetherai.auditverify`` checks it with no server and none
+of this code.
+
+On a format-2 ledger each result is proven alone, by its inclusion proof in its block's results
+tree (whose size and position the orderer-signed block header gives), so the bundle holds no
+other tx's envelope, arguments or result: only hashes. A format-1 ledger's state root chains
+the hash of each block's whole list of results, so its bundles (format v1) carry every result
+of the blocks they touch.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from dataclasses import dataclass
 
 from cryptography import x509
 
-from tetherai.auditverify import FORMAT, Trust, history_roots
+from tetherai.auditverify import FORMATS, Trust, history_roots
 from tetherai.auditverify.notes import COSIGNATURE, NOTE, NoteKey
 from tetherai.crypto.jcs import JSONValue, canonicalize
 from tetherai.errors import TetherError
@@ -25,7 +31,8 @@ from tetherai.ledger.checkpoint import Checkpoint
 from tetherai.ledger.errors import CheckpointError
 from tetherai.ledger.merkle import root_at
 from tetherai.ledger.proofs import consistency_proof, inclusion_proof
-from tetherai.ledger.sqlite_store import SqliteLedgerStore
+from tetherai.ledger.results import result_hashes, results_proof
+from tetherai.ledger.sqlite_store import SqliteLedgerStore, StoredBlock, StoredTx
 from tetherai.ledger.tlog_proof import TlogProof, format_tlog_proof
 from tetherai.ledger.transaction import Envelope
 
@@ -80,31 +87,70 @@ def export_bundle(store: SqliteLedgerStore, channel: str, request: BundleRequest
     # The genesis tx is bundled for its trust anchors; its block joins the state-root chain
     # only when the scope has a tx there too, so a bundle does not hash the whole ledger.
     blocks = sorted({tx.block for tx in stored if tx.seq != 0} or {0})
+    ledger_format = store.ledger_format
+    txs = [_tx_entry(store, tx, size, note) for tx in stored]
     bundle: dict[str, JSONValue] = {
-        "format": FORMAT,
+        "format": next(name for name, number in FORMATS.items() if number == ledger_format),
         "scope": {"project": request.project, "version": request.version},
         "channel": channel,
         "checkpoint": note,
-        "txs": [
-            {
-                "seq": tx.seq,
-                "block": tx.block,
-                "tx_id": tx.tx_id,
-                "proof": format_tlog_proof(
-                    TlogProof(
-                        tx.seq, tuple(inclusion_proof(tx.seq, size, store.node)), note, tx.envelope
-                    )
-                ),
-            }
-            for tx in stored
-        ],
-        "blocks": [_block_results(store, number) for number in blocks],
-        "state_chain": _state_chain(store, blocks[0], checkpoint_block),
+        "txs": txs,  # type: ignore[dict-item]
+        "state_chain": _state_chain(store, blocks[0], checkpoint_block, ledger_format),
         "certificates": _certificates(store, {creator.cert_sha256 for creator in creators}),
         "ca_roots": [_ca_root(store, org) for org in orgs],
         "consistency": None if request.since is None else _consistency(store, size, request.since),
     }
+    if ledger_format == 1:
+        bundle["blocks"] = [_block_results(store, number) for number in blocks]
+    else:
+        _prove_results(store, stored, txs, blocks[0])
+        bundle["blocks"] = [_block_header(store, number) for number in blocks]
     return canonicalize(bundle)
+
+
+def _tx_entry(store: SqliteLedgerStore, tx: StoredTx, size: int, note: str) -> dict[str, JSONValue]:
+    proof = TlogProof(tx.seq, tuple(inclusion_proof(tx.seq, size, store.node)), note, tx.envelope)
+    return {
+        "seq": tx.seq,
+        "block": tx.block,
+        "tx_id": tx.tx_id,
+        "proof": format_tlog_proof(proof),
+    }
+
+
+def _prove_results(
+    store: SqliteLedgerStore,
+    stored: list[StoredTx],
+    entries: list[dict[str, JSONValue]],
+    first_block: int,
+) -> None:
+    """Give each tx whose block is in the chain its result and that result's inclusion proof."""
+    leaves: dict[int, list[bytes]] = {}
+    for tx, entry in zip(stored, entries, strict=True):
+        if tx.block < first_block:  # the genesis tx, when the scope starts later
+            entry["result"] = None
+            entry["result_proof"] = []
+            continue
+        if tx.block not in leaves:
+            block = store.block(tx.block)
+            assert block is not None  # it holds a tx we read
+            leaves[tx.block] = result_hashes([(item.result or "").encode() for item in block.txs])
+        entry["result"] = tx.result
+        entry["result_proof"] = [
+            base64.b64encode(node).decode() for node in results_proof(leaves[tx.block], tx.index)
+        ]
+
+
+def _block_header(store: SqliteLedgerStore, number: int) -> dict[str, JSONValue]:
+    """The orderer-signed header: it places the block's txs in the log (``log_size``,
+    ``tx_count``), so a tx's position in its block's results tree is proven too."""
+    block: StoredBlock | None = store.block(number)
+    assert block is not None  # it holds a tx we read
+    return {
+        "number": number,
+        "header": block.header.decode(),
+        "orderer_sig": base64.b64encode(block.orderer_sig).decode(),
+    }
 
 
 def _seqs_in_scope(
@@ -122,14 +168,17 @@ def _block_results(store: SqliteLedgerStore, number: int) -> dict[str, JSONValue
     return {"number": number, "results": [tx.result or "" for tx in block.txs]}
 
 
-def _state_chain(store: SqliteLedgerStore, first: int, last: int) -> dict[str, JSONValue]:
+def _state_chain(
+    store: SqliteLedgerStore, first: int, last: int, ledger_format: int
+) -> dict[str, JSONValue]:
     start = GENESIS_STATE_ROOT
     if first > 0:
         previous = store.block(first - 1)
         assert previous is not None
         start = previous.state_root
-    hashes: list[JSONValue] = [block.results_hash for block in store.blocks(first, last + 1)]
-    return {"from_block": first, "start": start, "results_hashes": hashes}
+    hashes: list[JSONValue] = list(store.results_hashes(first, last + 1))
+    name = "results_hashes" if ledger_format == 1 else "results_roots"
+    return {"from_block": first, "start": start, name: hashes}
 
 
 def _certificates(store: SqliteLedgerStore, digests: set[str]) -> dict[str, JSONValue]:

@@ -40,6 +40,7 @@ def ledger_summary(store: SqliteLedgerStore, channel: str) -> dict[str, JSONValu
         "head_hash": None if last is None else last[1],
         "last_block_ts": None if header is None else header["ts"],
         "genesis_hash": store.meta("genesis_hash"),
+        "ledger_format": store.ledger_format if height else None,
         "latest_checkpoint": None
         if checkpoint is None
         else {"block": checkpoint[1], "size": checkpoint[0], "note": checkpoint[2]},

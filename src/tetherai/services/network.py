@@ -35,6 +35,7 @@ from tetherai.identity.roles import Role
 from tetherai.ledger.checkpoint import CosignatureSigner, NoteSigner
 from tetherai.ledger.contract import ContractRegistry
 from tetherai.ledger.peer import Peer
+from tetherai.ledger.results import LEDGER_FORMAT
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.ledger.transaction import Creator, Envelope, Transaction, new_nonce, sign_transaction
 from tetherai.ordering.solo import SoloOrderer, cut_block
@@ -144,6 +145,7 @@ def init_network(
                 "orderers": [{"name": orderer_name, "public_key": _ed25519_raw(orderer_key)}],
                 "peers": [{"name": peer_name, "org": org, "public_key": _ed25519_raw(peer_key)}],
                 "contracts": genesis_versions(),
+                "ledger_format": LEDGER_FORMAT,
             },
             "orgs": [{"org": org, "ca_cert": certificate_to_pem(ca.certificate).decode()}],
             "participants": [admin.certificate_pem],

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.common.lifecycle import Cast, make_cast
+from tests.common.lifecycle import Cast, make_cast, manifest
 from tests.common.network import Network, make_network
 from tetherai.services.audit_bundle import BundleRequest, export_bundle, trust_anchors
+
+OTHER_MARKER = "OTHER-PROJECT-PRIVATE-MARKER"
 
 
 @dataclass
@@ -20,6 +22,8 @@ class AuditLedger:
     cast: Cast
     early_checkpoint: str
     """A checkpoint from the middle of the history, as an auditor would have kept it."""
+    other_txs: list[str]
+    """Ids of another project's txs that share a block with this project's."""
 
     @property
     def project(self) -> str:
@@ -81,6 +85,46 @@ def ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuditLedger]:
             status="active",
             metrics={"auc": 0.91, "drift": 0.03},
         )
-        yield AuditLedger(net, cast, early[2])
+        # Another project's txs share a block with two of this one's: a bundle must prove
+        # this project's results without showing anything of the other's.
+        other = cast.ok("ai2", "project", "create", name="Other Team", details=OTHER_MARKER)
+        people = cast.people
+        results = net.together(
+            [
+                (
+                    people["ai2"],
+                    "project",
+                    "set_factsheet",
+                    {"project": other["project"], "factsheet": {"purpose": OTHER_MARKER}},
+                ),
+                (
+                    people["stake1"],
+                    "review",
+                    "comment",
+                    {"project": project, "version": v1, "text": "Monitoring reviewed"},
+                ),
+                (
+                    people["ai2"],
+                    "model_version",
+                    "create",
+                    {
+                        "project": other["project"],
+                        "version": "v1",
+                        "code_repo": f"https://git.example/{OTHER_MARKER}",
+                        "commit": "ab" * 20,
+                        "artifacts": manifest(model="99" * 32),
+                        "experiments": [{"name": OTHER_MARKER, "metrics": {"auc": 0.5}}],
+                    },
+                ),
+                (
+                    people["stake2"],
+                    "review",
+                    "comment",
+                    {"project": project, "version": v1, "text": "Agreed"},
+                ),
+            ]
+        )
+        assert all(result.valid for result in results), results
+        yield AuditLedger(net, cast, early[2], [r.tx_id for r in results[::2]])
     finally:
         net.close()

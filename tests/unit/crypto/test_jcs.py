@@ -17,7 +17,7 @@ from tetherai.crypto import (
     canonicalize,
     loads_canonical,
 )
-from tetherai.crypto.jcs import JSONValue, _dumps_fast, _loads_reference
+from tetherai.crypto.jcs import JSONValue, _canonicalize_fast, _dumps_fast, _loads_reference
 
 MAX_SAFE = 2**53 - 1
 
@@ -457,3 +457,18 @@ def canonical_outcome(function: Callable[[object], bytes], value: object) -> tup
 def test_canonicalize_fast_path_agrees_with_rfc8785_even_on_odd_input(value: object) -> None:
     """Non-string keys, big integers and tuples must not slip through the C encoder's path."""
     assert canonical_outcome(canonicalize, value) == canonical_outcome(rfc8785.dumps, value)  # type: ignore[arg-type]
+
+
+def test_non_ascii_text_takes_the_fast_path_only_where_it_is_jcs() -> None:
+    """Text below U+D800 (accents, CJK) is written alike by both; keys at U+E000 and above may
+    sort differently (JCS orders UTF-16 code units), so they go to rfc8785."""
+    for value in (
+        {"名": "模型", "é": "naïve", "z": "\u2028\x7f\x1f"},
+        {"\ue000": 1, "\U0001f600": 2},
+        ["\U0001d11e", "\uffff"],
+    ):
+        assert canonicalize(value) == rfc8785.dumps(value)
+    assert _canonicalize_fast({"名": "模型", "é": "naïve"}) == rfc8785.dumps(
+        {"名": "模型", "é": "naïve"}
+    )
+    assert _canonicalize_fast({"\ue000": 1, "\U0001f600": 2}) is None

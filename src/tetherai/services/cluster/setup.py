@@ -28,6 +28,7 @@ from tetherai.identity.keys import DEFAULT_KDF_ROUNDS, write_private_key
 from tetherai.identity.roles import Role
 from tetherai.ledger.block import Block
 from tetherai.ledger.peer import Peer
+from tetherai.ledger.results import LEDGER_FORMAT
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.ledger.transaction import Envelope
 from tetherai.ordering.batching import cut_block
@@ -180,6 +181,7 @@ def _genesis(
                     for p in config.peers_of(channel)
                 ],
                 "contracts": genesis_versions(),
+                "ledger_format": LEDGER_FORMAT,
             },
             "orgs": [
                 {"org": org, "ca_cert": certificate_to_pem(cas[org].certificate).decode()}

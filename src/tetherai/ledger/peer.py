@@ -154,16 +154,26 @@ class Peer:
 
     # -- committing -----------------------------------------------------------------------
 
-    def commit(self, block: Block) -> list[TxResult]:
+    def commit(
+        self,
+        block: Block,
+        *,
+        checkpoint_signers: Sequence[NoteSigner | CosignatureSigner] = (),
+    ) -> list[TxResult]:
         """Check, execute and durably store the next block; return each tx's result.
+
+        With ``checkpoint_signers``, the checkpoint after the block is signed and stored in
+        the block's own store transaction (one durable write per block, not two).
 
         Raises:
             BlockRejected: the block does not follow the chain or is not the orderer's.
         """
         with self._lock:
-            return self._commit(block)
+            return self._commit(block, checkpoint_signers)
 
-    def _commit(self, block: Block) -> list[TxResult]:
+    def _commit(
+        self, block: Block, checkpoint_signers: Sequence[NoteSigner | CosignatureSigner] = ()
+    ) -> list[TxResult]:
         header = block.header
         head = self._head
         if header.number != head.height:
@@ -216,6 +226,13 @@ class Peer:
         commit = BlockCommit(
             header.number, results_hash, chain_state_root(head.state_root, results_hash)
         )
+        checkpoint = None
+        if checkpoint_signers:
+            signed = LedgerCheckpoint(
+                self.channel, header.number, tree.size, tree.root(), commit.state_root
+            )
+            note = sign_checkpoint(signed.to_checkpoint(), checkpoint_signers)
+            checkpoint = (tree.size, header.number, note)
         self.store.append_block(
             header,
             block.orderer_sig,
@@ -224,6 +241,7 @@ class Peer:
             commit,
             nodes,
             meta={"ledger_format": str(ledger_format)} if header.number == 0 else None,
+            checkpoint=checkpoint,
         )
         self._tree = tree
         self._keys.update(outcome.keys)

@@ -68,11 +68,23 @@ CREATE TABLE IF NOT EXISTS merkle (
 CREATE TABLE IF NOT EXISTS checkpoints (
     size INTEGER NOT NULL, block INTEGER PRIMARY KEY, note TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS block_counts (
+    number INTEGER PRIMARY KEY, txs INTEGER NOT NULL, invalid INTEGER NOT NULL
+);
+"""
+# Each block's tx counts, written with the block, so a list of blocks reads no txs. Ledgers
+# made before this table get the counts of their existing blocks when first opened to write.
+_FILL_COUNTS = """
+INSERT INTO block_counts
+SELECT b.number, COUNT(t.seq), COALESCE(SUM(t.valid = 0), 0)
+FROM blocks b LEFT JOIN txs t ON t.block = b.number
+WHERE b.number > (SELECT COALESCE(MAX(number), -1) FROM block_counts)
+GROUP BY b.number
 """
 
 _MISSING = object()
 _CACHE_ENTRIES = 100_000
-_APPEND_ONLY = ("blocks", "txs", "history", "merkle", "checkpoints")
+_APPEND_ONLY = ("blocks", "txs", "history", "merkle", "checkpoints", "block_counts")
 
 
 def encode_value(value: JSONValue) -> str:
@@ -122,6 +134,7 @@ class SqliteLedgerStore:
         self._readers: list[SqliteLedgerStore] = []
         self._readers_lock = threading.Lock()
         self._ledger_format: int | None = None
+        self._counts: bool | None = None  # whether the file has the block_counts table
         self.version = 0
         """Bumped after every committed write through this store (blocks, checkpoints), so a
         cache of something derived from the ledger can tell whether it is still current."""
@@ -149,6 +162,7 @@ class SqliteLedgerStore:
                     "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
                     (str(SCHEMA_VERSION),),
                 )
+                self._db.execute(_FILL_COUNTS)
                 # Ledgers made before format 2 say nothing of their format: it is 1.
                 self._db.execute(
                     "INSERT INTO meta SELECT 'ledger_format', '1' WHERE EXISTS "
@@ -201,8 +215,10 @@ class SqliteLedgerStore:
         merkle_nodes: Iterable[tuple[int, int, bytes]],
         *,
         meta: Mapping[str, str] | None = None,
+        checkpoint: tuple[int, int, str] | None = None,
     ) -> None:
-        """Write one executed block durably, all or nothing (with ``meta`` entries, if any)."""
+        """Write one executed block durably, all or nothing (with ``meta`` entries and the
+        signed ``(size, block, note)`` checkpoint after it, if any)."""
         first_seq = header.log_size - header.tx_count
         tx_rows = []
         history_rows = []
@@ -251,11 +267,17 @@ class SqliteLedgerStore:
                 ),
             )
             db.executemany("INSERT INTO txs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", tx_rows)
+            invalid = sum(1 for result in outcome.results if not result.valid)
+            db.execute(
+                "INSERT INTO block_counts VALUES (?, ?, ?)", (header.number, len(tx_rows), invalid)
+            )
             db.executemany("INSERT INTO history VALUES (?, ?, ?)", history_rows)
             db.executemany("INSERT OR REPLACE INTO state VALUES (?, ?, ?)", state_rows)
             db.executemany("DELETE FROM state WHERE key = ?", deleted)
             db.executemany("INSERT INTO merkle VALUES (?, ?, ?)", merkle_nodes)
             db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", (meta or {}).items())
+            if checkpoint is not None:
+                db.execute("INSERT OR IGNORE INTO checkpoints VALUES (?, ?, ?)", checkpoint)
             db.execute("COMMIT")
         except sqlite3.Error as error:
             if db.in_transaction:
@@ -416,6 +438,49 @@ class SqliteLedgerStore:
             "SELECT number, hash, header, state_root FROM blocks ORDER BY number DESC LIMIT 1"
         ).fetchone()
         return None if row is None else (int(row[0]), str(row[1]), bytes(row[2]), str(row[3]))
+
+    def block_rows(self, start: int, stop: int) -> list[tuple[int, str, bytes, str, int, int]]:
+        """Blocks ``start`` to ``stop - 1`` without their txs: number, hash, header, state
+        root, tx count and invalid tx count (a read-only view of a ledger that predates the
+        stored counts counts them)."""
+        counts = (
+            "block_counts"
+            if self._has_counts()
+            else "(SELECT NULL AS number, NULL AS txs, NULL AS invalid)"
+        )
+        rows = self._db.execute(
+            "SELECT b.number, b.hash, b.header, b.state_root, c.txs, c.invalid FROM blocks b "  # noqa: S608 - a fixed table name
+            f"LEFT JOIN {counts} c ON c.number = b.number "
+            "WHERE b.number >= ? AND b.number < ? ORDER BY b.number",
+            (start, stop),
+        ).fetchall()
+        found = []
+        for number, block_hash, header, state_root, txs, invalid in rows:
+            if txs is None:
+                txs, invalid = self._db.execute(
+                    "SELECT COUNT(*), COALESCE(SUM(valid = 0), 0) FROM txs WHERE block = ?",
+                    (number,),
+                ).fetchone()
+            found.append(
+                (
+                    int(number),
+                    str(block_hash),
+                    bytes(header),
+                    str(state_root),
+                    int(txs),
+                    int(invalid),
+                )
+            )
+        return found
+
+    def _has_counts(self) -> bool:
+        if self._counts is None:
+            self._counts = bool(
+                self._db.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'block_counts'"
+                ).fetchone()
+            )
+        return self._counts
 
     def block(self, number: int) -> StoredBlock | None:
         blocks = list(self.blocks(number, number + 1))

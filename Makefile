@@ -14,9 +14,10 @@ RUN_PACKAGES ?= libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk
 # mode's ordering).
 SYSTEM_PACKAGES ?= $(RUN_PACKAGES) postgresql chromium chromium-driver poppler-utils etcd-server
 
-.PHONY: run test install system-deps lint typecheck bench clean audit-deps example cluster-demo
+.PHONY: run test install system-deps lint typecheck bench clean audit-deps example cluster-demo \
+	constraints
 
-$(STAMP): pyproject.toml scripts/bootstrap.sh
+$(STAMP): pyproject.toml constraints.txt scripts/bootstrap.sh
 	bash scripts/bootstrap.sh "$(PYTHON)" "$(VENV)"
 	touch $(STAMP)
 
@@ -31,11 +32,18 @@ run: install
 
 test: install system-deps
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/pytest --cov=tetherai --cov-report=term:skip-covered -p no:cacheprovider
 	@echo "coverage of crypto/ and ledger/ (must be at least 90%):"
 	$(BIN)/coverage report --include='*/tetherai/crypto/*,*/tetherai/ledger/*' --fail-under=90 | tail -1
+
+# The exact pins of constraints.txt, from what .venv holds now: after changing a dependency in
+# pyproject.toml, `.venv/bin/pip install -e '.[dev]'` (it may move other packages), then this.
+constraints:
+	{ sed -n '/^#/p' constraints.txt; $(BIN)/pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
 
 # Known vulnerabilities in the pinned dependencies (needs PyPI's JSON API or OSV: see SECURITY.md).
 audit-deps: install
@@ -43,6 +51,7 @@ audit-deps: install
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/lint-imports
 
 typecheck: install

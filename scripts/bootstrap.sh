@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create the project's virtual environment and install tetherai with its pinned dev tools.
+# Create the project's virtual environment and install tetherai with its dev tools, every
+# package at the exact version constraints.txt names (pyproject.toml only gives ranges).
 # Works on a fresh Debian 12 with only python3: installs python3-venv when it is missing.
 set -euo pipefail
 python=${1:-python3}
@@ -20,4 +21,5 @@ if [ ! -x "$venv/bin/python" ]; then
   "$python" -m venv "$venv"
 fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+  -c constraints.txt -e '.[dev]'

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # System packages the test suite needs, installed only when missing (a no-op otherwise).
 # Usage: install-system-deps.sh PACKAGE...   (the Makefile's SYSTEM_PACKAGES)
-# Issue 2 (the ledger core) needs none beyond Python; the service (issue 5) needs PostgreSQL
+# The ledger core needs none beyond Python; the service needs PostgreSQL
 # (Debian 12's `postgresql` is 15: the tests run its initdb/pg_ctl as a throw-away server);
 # later capabilities add theirs (chromium, poppler-utils, etcd-server: see the Makefile), so a
 # fresh machine gets everything here.

@@ -1,4 +1,4 @@
-"""Browser tests (issue 6): the real web app under uvicorn, driven by Debian's headless Chromium.
+"""Browser tests: the real web app under uvicorn, driven by Debian's headless Chromium.
 
 - ``site``: a real single-org network with three people of one org — alice (AI engineer),
   bob (MLOps engineer), carol (stakeholder) — and the org admin, each with a web account whose
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,12 +26,15 @@ from playwright.sync_api import (
     FilePayload,
     Page,
     Playwright,
+    ViewportSize,
+    expect,
     sync_playwright,
 )
 
 from tests.common.accounts import web_account
 from tests.common.network import PASSPHRASE, Network, make_network
 from tests.common.server import serve
+from tests.common.waiting import PATIENCE
 from tetherai.identity.roles import Role
 from tetherai.services.custody import Argon2Parameters
 from tetherai.services.settings import Settings
@@ -76,8 +80,9 @@ class Site:
         return root / "objects" / "sha256" / sha256[:2] / sha256[2:]
 
 
-@pytest.fixture
-def site(tmp_path: Path) -> Iterator[Site]:
+@contextmanager
+def open_site(tmp_path: Path) -> Iterator[Site]:
+    """The network, the web app under uvicorn and the people's web accounts, for a block."""
     net = make_network(tmp_path, max_wait=0.002)
     try:
         keys = {name: net.participant(name, role) for name, role in PEOPLE.items()}
@@ -110,6 +115,31 @@ def site(tmp_path: Path) -> Iterator[Site]:
 
 
 @pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    with open_site(tmp_path) as opened:
+        yield opened
+
+
+@pytest.fixture(scope="module")
+def shared_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """One site for every test of a module (tests that do not need a fresh ledger)."""
+    with open_site(tmp_path_factory.mktemp("site")) as opened:
+        yield opened
+
+
+@pytest.fixture(scope="module")
+def shared_chromium() -> Iterator[Browser]:
+    """One Chromium for every test of a module (each test opens its own contexts)."""
+    assert CHROMIUM.exists(), "install the Debian package chromium (make test does)"
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
@@ -120,6 +150,8 @@ def chromium(playwright: Playwright) -> Iterator[Browser]:
     """Debian's headless Chromium; closed when the test ends, whatever happened."""
     assert CHROMIUM.exists(), "install the Debian package chromium (make test does)"
     browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+    # A busy machine is slow, not wrong: expectations wait as long as every other wait.
+    expect.set_options(timeout=PATIENCE * 1000)
     try:
         yield browser
     finally:
@@ -149,9 +181,28 @@ def shots(request: pytest.FixtureRequest) -> Shots:
     return Shots(folder)
 
 
-def sign_in(browser: Browser, site: Site, name: str, *, javascript: bool = True) -> BrowserContext:
+PHONE: ViewportSize = {"width": 390, "height": 844}
+"""A phone's viewport (the narrow width every page must fit)."""
+LAPTOP: ViewportSize = {"width": 1280, "height": 800}
+
+
+def sign_in(
+    browser: Browser,
+    site: Site,
+    name: str,
+    *,
+    javascript: bool = True,
+    viewport: ViewportSize | None = None,
+    locale: str = "en-US",
+) -> BrowserContext:
     """A fresh browser context (own cookies) signed in as ``name`` through the sign-in page."""
-    context = browser.new_context(base_url=site.url, java_script_enabled=javascript, locale="en-US")
+    context = browser.new_context(
+        base_url=site.url,
+        java_script_enabled=javascript,
+        locale=locale,
+        viewport=viewport or LAPTOP,
+    )
+    context.set_default_timeout(PATIENCE * 1000)
     page = context.new_page()
     page.goto("/signin")
     page.get_by_label("Username").fill(name)

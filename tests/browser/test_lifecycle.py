@@ -1,4 +1,4 @@
-"""The whole life cycle through the pages, as three people, in Chromium (issue 6 "done means").
+"""The whole life cycle through the pages, as three people, in Chromium.
 
 alice (AI engineer) registers and submits a version by uploading its files; someone changes a
 byte of its model in the object store; bob (MLOps engineer) re-hashes it from the page and the
@@ -88,7 +88,7 @@ def register(
         files=upload("train.csv", b"x,y\n1,0\n2,1\n", "text/csv")
     )
     page.get_by_label("Experiment name").fill("baseline")
-    page.get_by_label("Log file (JSON lines, JSON, CSV)").set_input_files(
+    page.get_by_label("Log file (JSON lines, JSON, CSV, TensorBoard events)").set_input_files(
         files=upload("train.jsonl", training_log(quality), "application/json")
     )
     page.get_by_label("Submit it for review now").check()
@@ -206,7 +206,7 @@ def test_the_life_cycle_through_the_pages(chromium: Browser, site: Site, shots: 
     first = rows.first
     first.get_by_role("button", name="Prove").click()
     expect(first.locator(".proof-result[data-state='proved']")).to_contain_text(
-        re.compile(r"proved: #\d+")
+        re.compile(r"Proven: this tx is entry \d+ of \d+")
     )
     shots(page, "audit-trail-v2-proved")
 

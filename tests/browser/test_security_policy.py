@@ -8,6 +8,7 @@ from playwright.sync_api import Browser, ConsoleMessage
 
 from tests.browser.conftest import Site, sign_in
 from tests.browser.test_proof import _prove, _register
+from tests.common.waiting import PATIENCE
 
 
 def test_no_page_breaks_the_security_policy(chromium: Browser, site: Site) -> None:
@@ -38,7 +39,7 @@ def test_no_page_breaks_the_security_policy(chromium: Browser, site: Site) -> No
     state, text = _prove(page, tx_id)  # proof.js: fetch + WebCrypto allowed by 'self'
     assert state == "proved", text
     page.goto("/docs")
-    page.wait_for_selector(".swagger-ui .info .title", timeout=15_000)
+    page.wait_for_selector(".swagger-ui .info .title", timeout=PATIENCE * 1000)
     assert "tetherai" in page.locator(".swagger-ui .info .title").inner_text()
     assert not refused, refused
     context.close()

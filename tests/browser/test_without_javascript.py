@@ -1,4 +1,4 @@
-"""Every page works with JavaScript disabled (issue 6): forms post, redirect and show their
+"""Every page works with JavaScript disabled: forms post, redirect and show their
 message; charts are server-drawn SVG, so they show too; only the in-page proof check needs
 JavaScript, and its buttons stay hidden (a link to the proof's JSON is offered instead)."""
 
@@ -33,7 +33,7 @@ def test_key_pages_and_forms_without_javascript(
     page.locator("input[name='file_0']").set_input_files(
         files=upload("model.bin", b"m" * 5000, "application/octet-stream")
     )
-    page.get_by_label("Log file (JSON lines, JSON, CSV)").set_input_files(
+    page.get_by_label("Log file (JSON lines, JSON, CSV, TensorBoard events)").set_input_files(
         files=upload("train.jsonl", LOG, "application/json")
     )
     page.get_by_label("Submit it for review now").check()

@@ -25,6 +25,7 @@ from fastapi import FastAPI
 
 from tests.common.lifecycle import Cast, manifest
 from tests.common.network import PASSPHRASE
+from tests.common.waiting import PATIENCE
 from tetherai.identity.roles import Role
 from tetherai.services.enrolment import web_account_for_participant
 
@@ -104,7 +105,7 @@ def build_history(cast: Cast) -> list[str]:
 def page_session(http: httpx.Client, username: str, password: str) -> str:
     """A ``Cookie`` header of a session started on the sign-in page (the pages need its CSRF
     cookie; a JSON sign-in counts as signed out there)."""
-    with httpx.Client(base_url=http.base_url, timeout=60) as browser:
+    with httpx.Client(base_url=http.base_url, timeout=PATIENCE) as browser:
         form = browser.get("/signin")
         token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
         assert token is not None, "no CSRF field on the sign-in page"
@@ -228,12 +229,12 @@ class Tally:
     tx_ids: list[str] = field(default_factory=list)
 
 
-def run_users(base_url: str, plan: Plan, *, users: int, seconds: float) -> Tally:
-    """``users`` threads, each its own keep-alive connection, replaying the mix for
-    ``seconds``. A pre-signed envelope is sent once; when they run out, a session write
-    takes its slot. For the suite (correctness under concurrency), not for figures."""
+def run_users(base_url: str, plan: Plan, *, users: int, calls: int) -> Tally:
+    """``users`` threads, each its own keep-alive connection, sharing ``calls`` requests of
+    the mix (a count, not a duration: the same work whatever the machine's speed). A
+    pre-signed envelope is sent once; when they run out, a session write takes its slot. For
+    the suite (correctness under concurrency), not for figures."""
     import threading
-    import time
 
     lock = threading.Lock()
     slots = plan.mixed()
@@ -241,10 +242,12 @@ def run_users(base_url: str, plan: Plan, *, users: int, seconds: float) -> Tally
     sessions = itertools.cycle(plan.session_writes)
     unused = {"comment": list(plan.envelope_comments), "version": list(plan.envelope_versions)}
     tally = Tally()
-    deadline = time.monotonic() + seconds
+    left = iter(range(calls))
 
-    def next_call() -> Call:
+    def next_call() -> Call | None:
         with lock:
+            if next(left, None) is None:
+                return None
             slot = next(slots)
             if slot == "read":
                 return next(reads)
@@ -253,9 +256,8 @@ def run_users(base_url: str, plan: Plan, *, users: int, seconds: float) -> Tally
             return next(sessions)
 
     def user() -> None:
-        with httpx.Client(base_url=base_url, timeout=60) as http:
-            while time.monotonic() < deadline:
-                call = next_call()
+        with httpx.Client(base_url=base_url, timeout=PATIENCE) as http:
+            while (call := next_call()) is not None:
                 try:
                     response = http.request(
                         call.method, call.path, headers=call.headers, content=call.body or None

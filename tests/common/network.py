@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tests.common.waiting import PATIENCE
 from tetherai.crypto.signature import Algorithm
 from tetherai.identity.ca import CertificateAuthority
 from tetherai.identity.roles import Role
 from tetherai.ledger.checkpoint import CosignatureSigner, NoteSigner
+from tetherai.ledger.contract import ContractRegistry
 from tetherai.ledger.executor import TxResult
 from tetherai.ledger.transaction import Envelope
 from tetherai.ordering.solo import cut_block
@@ -80,7 +82,7 @@ class Network:
     def submit(
         self, who: ParticipantKey, contract: str, fn: str, args: dict[str, object]
     ) -> TxResult:
-        return self.node.orderer.submit(self.sign(who, contract, fn, args)).result(timeout=30)
+        return self.node.orderer.submit(self.sign(who, contract, fn, args)).result(timeout=PATIENCE)
 
     def together(
         self, calls: list[tuple[ParticipantKey, str, str, dict[str, object]]]
@@ -112,7 +114,13 @@ class Network:
         self.node.close()
 
 
-def make_network(root: Path, *, max_txs: int = 1000, max_wait: float = 0.01) -> Network:
+def make_network(
+    root: Path,
+    *,
+    max_txs: int = 1000,
+    max_wait: float = 0.01,
+    registry: ContractRegistry | None = None,
+) -> Network:
     clock = FakeClock()
     home = NetworkHome(root / "home")
     init_network(
@@ -124,7 +132,9 @@ def make_network(root: Path, *, max_txs: int = 1000, max_wait: float = 0.01) -> 
         now_ms=clock(),
         kdf_rounds=TEST_KDF_ROUNDS,
     )
-    node = open_node(home, PASSPHRASE, max_txs=max_txs, max_wait=max_wait, clock=clock)
+    node = open_node(
+        home, PASSPHRASE, max_txs=max_txs, max_wait=max_wait, clock=clock, registry=registry
+    )
     admin = load_participant(home, "Org1", "admin", PASSPHRASE)
     ca = CertificateAuthority.load(home.ca_dir("Org1"), PASSPHRASE)
     return Network(home, node, admin, clock, ca)

@@ -14,6 +14,8 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
+from tests.common.waiting import PATIENCE
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -38,13 +40,13 @@ def serve(app: FastAPI, *, worker_threads: int | None = None) -> Iterator[httpx.
     target = server.run if worker_threads is None else lambda: asyncio.run(limited())
     thread = threading.Thread(target=target, name="uvicorn-test", daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + PATIENCE
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.01)
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=PATIENCE) as client:
             yield client
     finally:
         server.should_exit = True

@@ -14,6 +14,7 @@ from tests.common.accounts import web_account
 from tests.common.lifecycle import make_cast
 from tests.common.network import PASSPHRASE, make_network
 from tests.common.server import serve
+from tests.common.waiting import PATIENCE
 from tetherai.api.app import create_app
 from tetherai.identity.roles import Role
 from tetherai.services.custody import Argon2Parameters
@@ -48,7 +49,7 @@ def test_web_flow_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
                 headers={"X-CSRF-Token": csrf},
             )
             assert invited.status_code == 201, invited.text
-            with httpx.Client(base_url=http.base_url, timeout=30) as erin:
+            with httpx.Client(base_url=http.base_url, timeout=PATIENCE) as erin:
                 accepted = erin.post(
                     "/api/v1/auth/accept",
                     json={"token": invited.json()["token"], "password": "erin's passphrase"},
@@ -73,7 +74,7 @@ def test_web_flow_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
                     headers={"X-CSRF-Token": erin_csrf},
                     json={"text": "first!"},
                 )
-                deadline = time.monotonic() + 10
+                deadline = time.monotonic() + PATIENCE
                 items: list[dict[str, object]] = []
                 while time.monotonic() < deadline and not items:
                     items = erin.get("/api/v1/me/notifications").json()["items"]

@@ -1,4 +1,4 @@
-"""The digits example end to end (issue 7): a server started here, three people with their own
+"""The digits example end to end: a server started here, three people with their own
 CLI keys, the AI engineer's SDK script, the MLOps engineer's re-run, the ledger replayed."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A ledger of 100,000 txs verifies end to end (issue 2, "Done means")."""
+"""A ledger of 100,000 txs verifies end to end."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.common.network import make_network
+from tests.common.waiting import PATIENCE
 from tetherai.contracts.membership import MembershipRules
 from tetherai.contracts.registry import default_registry
 from tetherai.ledger.executor import TxResult
@@ -40,7 +41,7 @@ def test_hundred_thousand_tx_ledger_verifies(tmp_path: Path) -> None:
             thread.start()
         for thread in threads:
             thread.join()
-        assert all(f.result(timeout=120).valid for share in futures for f in share)
+        assert all(f.result(timeout=PATIENCE).valid for share in futures for f in share)
     finally:
         net.close()
     store = SqliteLedgerStore(net.home.ledger_path("main"), readonly=True)

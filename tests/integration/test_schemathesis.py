@@ -1,13 +1,13 @@
 """schemathesis against the app's own OpenAPI document, on the real app under uvicorn.
 
-Every GET route and every POST route gets a bounded number of generated requests (signed in
-with the org admin's API token, as the API tests are); no answer may be a server error (5xx)
-and every answer must match what the document says about it.
+Every GET route and every POST route gets a fixed number of generated requests (derandomized,
+so every run sends the same ones; signed in with the org admin's API token, as the API tests
+are); no answer may be a server error (5xx) and every answer must match what the document says
+about it.
 """
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -33,7 +33,6 @@ def service_database_url(tmp_path: Path) -> str:
 
 
 EXAMPLES_PER_OPERATION = 25
-BUDGET_SECONDS = 45.0
 
 # Operations left out, and why.
 EXCLUDED = {
@@ -62,24 +61,20 @@ def test_the_api_keeps_to_its_openapi_document(
     assert len(selected) > 20
     failures: list[str] = []
     statuses: list[int] = []
-    started = time.monotonic()
-    per_operation = BUDGET_SECONDS / len(selected)
-
     for operation in selected:
         try:
-            checker(operation, base_url, headers, time.monotonic() + per_operation, statuses)()
+            checker(operation, base_url, headers, statuses)()
         except (Exception, BaseExceptionGroup) as error:
             failures.append(f"{operation.method.upper()} {operation.path}: {error}")
-    assert time.monotonic() - started < 60
     print(f"{len(statuses)} requests:", dict(Counter(statuses)))
     assert len(statuses) >= 3 * len(selected)
     assert not failures, "\n\n".join(failures)
 
 
 def checker(
-    operation: Any, base_url: str, headers: dict[str, str], deadline: float, statuses: list[int]
+    operation: Any, base_url: str, headers: dict[str, str], statuses: list[int]
 ) -> Callable[[], None]:
-    """A hypothesis test of one operation: bounded examples, stopped at the deadline."""
+    """A hypothesis test of one operation: a fixed number of derandomized examples."""
 
     @settings(
         max_examples=EXAMPLES_PER_OPERATION,
@@ -91,8 +86,6 @@ def checker(
     )
     @given(case=operation.as_strategy())
     def run(case: Any) -> None:
-        if time.monotonic() > deadline:
-            return
         response = case.call(base_url=base_url, headers=headers, timeout=30)
         statuses.append(response.status_code)
         case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])

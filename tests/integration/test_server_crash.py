@@ -23,6 +23,7 @@ import pytest
 
 from tests.common.network import PASSPHRASE, make_network
 from tests.common.server import free_port
+from tests.common.waiting import PATIENCE, wait_until
 from tetherai.identity.roles import Role
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.services.auth import AuthService
@@ -77,17 +78,15 @@ def _start(home: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
 
 
 def _wait_ready(http: httpx.Client, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    def ready() -> bool:
         if process.poll() is not None:
             raise AssertionError(f"the server exited:\n{log.read_text()[-3000:]}")
         try:
-            if http.get("/api/v1/ledger").status_code == 200:
-                return
+            return http.get("/api/v1/ledger").status_code == 200
         except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    raise AssertionError(f"the server did not start:\n{log.read_text()[-3000:]}")
+            return False
+
+    wait_until(ready, message=lambda: f"the server did not start:\n{log.read_text()[-3000:]}")
 
 
 @pytest.mark.integration
@@ -127,19 +126,28 @@ def test_sigkill_the_server_during_writes(tmp_path: Path) -> None:
                     acknowledged.add(envelope.tx_id)
 
     headers = {"Authorization": f"Bearer {token}"}
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=10) as http:
+    with httpx.Client(
+        base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=PATIENCE
+    ) as http:
         for _ in range(KILLS):
             process = _start(home, port, log)
             _wait_ready(http, process, log)
             before = len(acknowledged)
             stop = threading.Event()
             clients = [
-                httpx.Client(base_url=http.base_url, headers=headers, timeout=10) for _ in range(4)
+                httpx.Client(base_url=http.base_url, headers=headers, timeout=PATIENCE)
+                for _ in range(4)
             ]
             threads = [threading.Thread(target=writer, args=(c, stop)) for c in clients]
             for thread in threads:
                 thread.start()
-            time.sleep(rng.uniform(0.3, 1.0))
+            # Kill after a random number of acknowledgements in this round (an event, whatever
+            # the machine's speed): the writers are still sending, so some writes are cut.
+            target = before + rng.randint(1, 40)
+            wait_until(
+                lambda: len(acknowledged) >= target or process.poll() is not None,  # noqa: B023
+                message=lambda: log.read_text()[-3000:],
+            )
             process.send_signal(signal.SIGKILL)
             process.wait(timeout=30)
             stop.set()
@@ -158,10 +166,10 @@ def test_sigkill_the_server_during_writes(tmp_path: Path) -> None:
                 engine = make_engine(url)
                 try:
                     projector = Projector(make_session_factory(engine), store, "main")
-                    deadline = time.monotonic() + 30
-                    while not (report := projector.check()).ok:
-                        assert time.monotonic() < deadline, report.problems
-                        time.sleep(0.1)
+                    wait_until(
+                        lambda: projector.check().ok,
+                        message=lambda: str(projector.check().problems),
+                    )
                 finally:
                     engine.dispose()
             finally:

@@ -6,8 +6,9 @@ crashing contracts), by running ``python -m tests.vectors.make_v1_ledgers`` ther
 it would make format-2 ledgers, so never regenerate them: they stand for the ledgers people
 already have, which must keep verifying.
 
-- ``ledger-v1/home``: a network home (network.json and the channel's SQLite ledger; no keys)
-  with two projects, Org1/alpha (alice) and Org1/beta (bob), whose txs share blocks; alpha's
+- ``ledger-v1/home``: a network home (network.json, the channel's SQLite ledger, and the test
+  keys of its CA, node and participants, encrypted with tests.common.network.PASSPHRASE, so a
+  test can write to the channel as an upgraded node would) with two projects, Org1/alpha (alice) and Org1/beta (bob), whose txs share blocks; alpha's
   version v1 holds experiment values such as ``1.0``, ``-0.0``, ``1e21`` and ``5e-324``, signed
   in process (so the store kept ``1.0`` where the canonical form says ``1``).
 - ``ledger-v1-crash/home``: the same kind of home where the ``crashing`` contract of
@@ -168,10 +169,8 @@ def make_crash(root: Path) -> None:
         net.close()
 
 
-def _keep_ledger_only(root: Path) -> None:
-    """Drop keys and CA material: verifying and exporting need only the config and ledger."""
-    for name in ("orgs", "nodes"):
-        shutil.rmtree(root / name, ignore_errors=True)
+def _one_file(root: Path) -> None:
+    """Fold each ledger's write-ahead log into its file, so the file alone is the ledger."""
     for path in (root / "channels").rglob("ledger.sqlite"):
         with sqlite3.connect(path) as db:
             db.execute("PRAGMA journal_mode=DELETE")
@@ -183,7 +182,7 @@ def main(target: Path) -> None:
         root = target / name / "home"
         shutil.rmtree(root.parent, ignore_errors=True)
         make(root)
-        _keep_ledger_only(root)
+        _one_file(root)
 
 
 if __name__ == "__main__":

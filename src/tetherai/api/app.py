@@ -19,7 +19,16 @@ from tetherai.api.errors import install_error_handlers
 from tetherai.api.idempotency import IdempotencyStore
 from tetherai.api.limits import RequestLimits
 from tetherai.api.log_redaction import install_log_redaction
-from tetherai.api.routes import auth, envelopes, ledger, notifications, objects, projects, writes
+from tetherai.api.routes import (
+    auth,
+    channel,
+    envelopes,
+    ledger,
+    notifications,
+    objects,
+    projects,
+    writes,
+)
 from tetherai.api.routes.audit import router as audit_router
 from tetherai.api.runtime import Runtime
 from tetherai.api.security_headers import SecurityHeaders
@@ -105,6 +114,7 @@ def create_app(
     routers = (
         audit_router,
         auth.router,
+        channel.router,
         ledger.router,
         envelopes.router,
         projects.router,

@@ -1,9 +1,9 @@
-"""One error shape for the whole API, and the one place where errors become HTTP statuses.
+"""One error shape for the whole API.
 
-Body: ``{"error": {"code", "message", "hint", "details"}}`` (STYLE.md "Errors"). Contract
-refusals, ledger rejections and bad input map to 4xx by their class; FastAPI's own validation
-errors are reshaped; anything unexpected is a 500 with a request id, its traceback only in the
-server log.
+Body: ``{"error": {"code", "message", "hint", "details"}}`` (STYLE.md "Errors"). The status of
+a :class:`TetherError` is the one its class declares (:func:`tetherai.errors.http_status`);
+FastAPI's own validation errors are reshaped; anything unexpected is a 500 with a request id,
+its traceback only in the server log.
 """
 
 from __future__ import annotations
@@ -16,24 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from tetherai.contracts.errors import (
-    Conflict,
-    InvalidArgument,
-    InvalidTransition,
-    NotFound,
-    NotPermitted,
-)
-from tetherai.errors import TetherError
-from tetherai.ledger.errors import (
-    ContractError,
-    MalformedTx,
-    ProofError,
-    StoreError,
-    TxInvalid,
-    TxRejected,
-)
-from tetherai.ordering.errors import OrdererBusy, OrdererClosed
-from tetherai.services.txs import TxRefused
+from tetherai.errors import TetherError, http_status
 
 __all__ = ["ApiError", "error_body", "install_error_handlers", "status_for"]
 
@@ -54,89 +37,12 @@ class ApiError(TetherError):
     ) -> None:
         super().__init__(message, code=code, hint=hint, details=details)
         self.status = status
-
-
-# Most specific first: the first class that matches decides the status.
-_STATUS: tuple[tuple[type[TetherError], int], ...] = (
-    (MalformedTx, 422),
-    (InvalidArgument, 422),
-    (NotPermitted, 403),
-    (NotFound, 404),
-    (InvalidTransition, 409),
-    (Conflict, 409),
-    (ContractError, 409),
-    (OrdererBusy, 503),
-    (OrdererClosed, 503),
-    (StoreError, 503),
-    (ProofError, 409),
-)
-_REFUSAL_CODES = {
-    "contract.not_permitted": 403,
-    "contract.not_found": 404,
-    "contract.bad_argument": 422,
-    "contract.bad_output": 422,
-    "tx.bad_args": 422,
-}
-_TX_CODES = {
-    "tx.unknown_certificate": 403,
-    "tx.revoked_certificate": 403,
-    "tx.expired_certificate": 403,
-    "tx.creator_mismatch": 403,
-    "tx.bad_signature": 403,
-    "tx.auditor_cannot_write": 403,
-    "tx.replayed": 409,
-    "tx.unknown_contract": 404,
-    "tx.unknown_function": 404,
-}
-
-
-_AUTH_CODES = {
-    "auth.bad_credentials": 401,
-    "auth.token_invalid": 401,
-    "auth.token_expired": 401,
-    "auth.locked": 423,
-    "auth.disabled": 403,
-    "auth.csrf": 403,
-    "auth.not_permitted": 403,
-    "auth.weak_password": 422,
-    "auth.invalid": 422,
-    "auth.not_found": 404,
-    "auth.conflict": 409,
-    "storage.digest_mismatch": 409,
-    "storage.not_found": 404,
-    "storage.bad_input": 422,
-    "storage.bad_manifest": 422,
-    "storage.unsupported_uri": 422,
-    "storage.path_escapes_root": 422,
-    "storage.access_denied": 503,
-    "storage.unavailable": 503,
-    "storage.bucket_not_found": 503,
-    "db.unavailable": 503,  # locked past the busy timeout or unreachable: retry, not "bad request"
-    "custody.unseal_failed": 401,
-    "custody.session_key": 401,
-    "custody.no_key": 403,
-}
+        self.http_status = status
 
 
 def status_for(error: TetherError) -> int:
-    if isinstance(error, ApiError):
-        return error.status
-    if error.code in _AUTH_CODES:
-        return _AUTH_CODES[error.code]
-    if isinstance(error, TxRefused):  # on the ledger, marked invalid: the contract's reason decides
-        return (
-            _REFUSAL_CODES.get(error.code)
-            or _TX_CODES.get(error.code)
-            or (409 if error.code.startswith(("contract.", "workflow.")) else 422)
-        )
-    if isinstance(error, (TxRejected, TxInvalid)):
-        return _TX_CODES.get(error.code, 422)
-    if error.code.endswith(".not_found"):
-        return 404
-    for cls, status in _STATUS:
-        if isinstance(error, cls):
-            return status
-    return 400
+    """The HTTP status of ``error``: the error table of :mod:`tetherai.errors`, nothing else."""
+    return http_status(error)
 
 
 def error_body(

@@ -1,4 +1,4 @@
-"""Keep secrets out of the access log (issue 10).
+"""Keep secrets out of the access log.
 
 One-time links carry their token in the query string (``/accept?token=…``), and uvicorn's
 access log prints each request's path with its query. This filter rewrites the logged path,

@@ -1,4 +1,4 @@
-"""Sign-in attempts per client address (issue 10).
+"""Sign-in attempts per client address.
 
 The account lockout (services/auth) stops guessing one person's password; this stops one
 address from trying many usernames. A sliding window in memory: per process, which is what a

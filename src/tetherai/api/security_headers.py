@@ -1,4 +1,4 @@
-"""Security headers on every response (issue 10): what a browser may load, frame or send.
+"""Security headers on every response: what a browser may load, frame or send.
 
 A plain ASGI middleware (no per-request task or body buffering): it adds the headers to the
 response start, leaving any the route set itself. The pages load only their own scripts and

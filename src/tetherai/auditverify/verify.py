@@ -336,11 +336,19 @@ class _Verifier:
     def _added_orgs(self) -> None:
         pinned = self.pinned is not None and bool(self.pinned.roots)
         for item in self.added_by:
+            org = item.tx.get("args", {}).get("org")
             if not pinned and item.valid is False:
                 self.fail(
                     "cert.root",
-                    f"tx {item.tx_id[:16]}… declared the CA of org "
-                    f"{item.tx.get('args', {}).get('org')}, but the ledger refused it",
+                    f"tx {item.tx_id[:16]}… declared the CA of org {org}, but the ledger refused it",
+                )
+            elif not pinned and item.valid and f"membership/org/{org}" not in item.writes:
+                # An add_org tx is an approval; only the one that met the channel's approval
+                # rule added the org (its result wrote the org's record).
+                self.fail(
+                    "cert.root",
+                    f"tx {item.tx_id[:16]}… approved adding org {org} but did not add it "
+                    "(the change was still waiting for approvals)",
                 )
 
     # -- consistency --------------------------------------------------------------------------

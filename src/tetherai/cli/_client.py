@@ -1,27 +1,24 @@
 """What the CLI commands that talk to a server share: config, client, secrets, errors, output.
 
 These commands are thin: parse, call one SDK method (``tetherai.client``), render. Errors are
-one ``error:`` line (and a ``hint:``) and an exit code: 2 for bad usage or input, 3 for the
-server, network or permissions, 1 only for a verification that found a difference.
+one ``error:`` line (and a ``hint:``) and the exit code the error's class declares
+(:func:`tetherai.errors.exit_code`; for an error relayed from the server, its status's).
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 
-from tetherai.cli._common import EXIT_FAILURE, EXIT_USAGE, err_console, print_json
+from tetherai.cli._common import EXIT_USAGE, handle_errors, print_error, print_json
 from tetherai.client.client import Client
 from tetherai.client.config import KEY_FILE, ClientConfig, default_config_dir, load_config
-from tetherai.client.errors import ClientError, ServerError
 from tetherai.client.objects import S3Access
-from tetherai.errors import TetherError
-from tetherai.storage.errors import BadInput, BucketNotFound, ObjectNotFound
 
 T = TypeVar("T")
 
@@ -48,37 +45,14 @@ def config_dir(option: Path | None) -> Path:
 
 
 def fail(message: str, hint: str = "", code: int = EXIT_USAGE) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
-    if hint:
-        err_console.print(f"[yellow]hint:[/] {hint}", highlight=False)
+    print_error(message, hint)
     return typer.Exit(code)
 
 
-def exit_code(error: TetherError) -> int:
-    """2 when the caller's input is wrong, 3 when the server, network or permissions are.
-
-    A URI or path that names nothing (no such object, key or bucket) is the caller's input; a
-    store that refuses the credentials or cannot be reached is a permission or server error.
-    """
-    if isinstance(error, ServerError):
-        return EXIT_USAGE if error.is_input_error else EXIT_FAILURE
-    if isinstance(error, ClientError | BadInput | ObjectNotFound | BucketNotFound):
-        return EXIT_USAGE
-    if error.code.startswith("identity."):
-        return EXIT_USAGE
-    return EXIT_FAILURE
-
-
 def call(function: Callable[[], T]) -> T:
-    """Run ``function``; a :class:`TetherError` becomes ``error:``/``hint:`` and an exit code."""
-    try:
+    """Run ``function``; a :class:`TetherError` becomes ``error:``/``hint:`` and its exit code."""
+    with handle_errors(os.environ.get("TETHER_DEBUG") == "1"):
         return function()
-    except TetherError as error:
-        if os.environ.get("TETHER_DEBUG") == "1":
-            raise
-        tx_id = error.details.get("tx_id") if isinstance(error, ServerError) else None
-        hint = error.hint + (f" (refused tx {tx_id} is on the ledger)" if tx_id else "")
-        raise fail(error.message, hint.strip(), exit_code(error)) from None
 
 
 def read_secret(file: Path | None, env: str, prompt: str, *, what: str, option: str) -> bytes:
@@ -131,29 +105,3 @@ def show(value: Any, json_output: bool, render: Callable[[Any], None]) -> None:
 
 def tx_line(answer: dict[str, Any]) -> str:
     return f"tx {answer.get('tx_id')}"
-
-
-def run_app(app: typer.Typer, args: Sequence[str] | None = None) -> None:
-    """Run the CLI; a usage error is one ``error:`` line and exit code 2 (no box, no traceback)."""
-    command = typer.main.get_command(app)
-    try:
-        code = command.main(args=args, prog_name="tether", standalone_mode=False)
-    except typer.Abort:
-        err_console.print("[bold red]error:[/] aborted")
-        sys.exit(EXIT_USAGE)
-    except Exception as error:
-        # Typer vendors click: its ClickException/UsageError are known by their shape here.
-        message = getattr(error, "format_message", None)
-        exit_code = getattr(error, "exit_code", None)
-        if message is None or not isinstance(exit_code, int):
-            raise
-        context = getattr(error, "ctx", None)
-        where = getattr(context, "command_path", "") or "tether"
-        text = " ".join(str(message()).split())
-        if not text:  # a group called alone has shown its help already
-            sys.exit(exit_code)
-        err_console.print(
-            f"[bold red]error:[/] {text} (see '{where} --help')", highlight=False, soft_wrap=True
-        )
-        sys.exit(exit_code)
-    sys.exit(code if isinstance(code, int) else 0)

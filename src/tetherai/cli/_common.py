@@ -1,7 +1,8 @@
 """What every ``tether`` command shares: the home option, output, errors and exit codes.
 
 Exit codes scripts can rely on: 0 ok, 1 a verification found a difference, 2 bad usage or
-input, 3 server, network, storage or permission error.
+input, 3 server, network, storage or permission error. An error's exit code is the one its
+class declares (:func:`tetherai.errors.exit_code`); this module only prints it.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -17,16 +18,36 @@ from typing import Annotated, Any, TypeVar
 import typer
 from platformdirs import user_data_dir
 from rich.console import Console
+from rich.markup import escape
 
-from tetherai.errors import TetherError
-from tetherai.ledger.errors import MalformedTx, TxRejected
+from tetherai.errors import (
+    EXIT_DIFFERENCE,
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_USAGE,
+    TetherError,
+    exit_code,
+)
+from tetherai.extras import missing_extra
 
-EXIT_OK = 0
-EXIT_DIFFERENCE = 1
-EXIT_USAGE = 2
-EXIT_FAILURE = 3
-
-_INPUT_ERRORS = (MalformedTx, TxRejected)
+__all__ = [
+    "EXIT_DIFFERENCE",
+    "EXIT_FAILURE",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "HomeOption",
+    "JsonOption",
+    "console",
+    "default_home",
+    "err_console",
+    "exit_code",
+    "handle_errors",
+    "print_error",
+    "print_json",
+    "resolve_home",
+    "run",
+    "run_app",
+]
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
@@ -58,25 +79,63 @@ def print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, indent=2, sort_keys=True, default=str) + "\n")
 
 
+def print_error(message: str, hint: str = "") -> None:
+    """The ``error:`` line and, when there is one, the ``hint:`` line, on stderr (as text:
+    brackets in them, ``tetherai[server]`` or a server's message, are not markup)."""
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+    if hint:
+        err_console.print(f"[yellow]hint:[/] {escape(hint)}", highlight=False)
+
+
 @contextmanager
 def handle_errors(debug: bool = False) -> Iterator[None]:
-    """Turn a :class:`TetherError` into ``error:``/``hint:`` lines and an exit code."""
+    """Turn a :class:`TetherError` into ``error:``/``hint:`` lines and its exit code."""
     try:
         yield
     except TetherError as error:
         if debug:
             raise
-        err_console.print(f"[bold red]error:[/] {error.message}", highlight=False)
-        if error.hint:
-            err_console.print(f"[yellow]hint:[/] {error.hint}", highlight=False)
-        code = (
-            EXIT_USAGE
-            if isinstance(error, _INPUT_ERRORS) or error.code.startswith("identity.")
-            else EXIT_FAILURE
-        )
-        raise typer.Exit(code) from None
+        tx_id = error.details.get("tx_id") if error.details.get("recorded") else None
+        hint = error.hint + (f" (refused tx {tx_id} is on the ledger)" if tx_id else "")
+        print_error(error.message, hint.strip())
+        raise typer.Exit(exit_code(error)) from None
 
 
 def run(function: Callable[[], T]) -> T:
     with handle_errors(os.environ.get("TETHER_DEBUG") == "1"):
         return function()
+
+
+def run_app(app: typer.Typer, args: Sequence[str] | None = None) -> None:
+    """Run the CLI; a usage error is one ``error:`` line and exit code 2 (no box, no traceback)."""
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args=args, prog_name="tether", standalone_mode=False)
+    except TetherError as error:  # raised while loading a command (a missing extra)
+        print_error(error.message, error.hint)
+        sys.exit(exit_code(error))
+    except ModuleNotFoundError as error:
+        missing = missing_extra(error, "this command")
+        if missing is None:
+            raise
+        print_error(missing.message, missing.hint)
+        sys.exit(missing.exit_code)
+    except typer.Abort:
+        err_console.print("[bold red]error:[/] aborted")
+        sys.exit(EXIT_USAGE)
+    except Exception as error:
+        # Typer vendors click: its ClickException/UsageError are known by their shape here.
+        message = getattr(error, "format_message", None)
+        status = getattr(error, "exit_code", None)
+        if message is None or not isinstance(status, int):
+            raise
+        context = getattr(error, "ctx", None)
+        where = getattr(context, "command_path", "") or "tether"
+        text = " ".join(str(message()).split())
+        if not text:  # a group called alone has shown its help already
+            sys.exit(status)
+        err_console.print(
+            f"[bold red]error:[/] {text} (see '{where} --help')", highlight=False, soft_wrap=True
+        )
+        sys.exit(status)
+    sys.exit(code if isinstance(code, int) else 0)

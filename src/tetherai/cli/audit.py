@@ -10,17 +10,19 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from tetherai.auditverify import Trust, Verdict, verify_bundle
+from tetherai.cli._client import ConfigOption, PassphraseFileOption
 from tetherai.cli._common import (
     EXIT_DIFFERENCE,
     EXIT_USAGE,
     HomeOption,
     JsonOption,
     err_console,
+    print_error,
     print_json,
     resolve_home,
     run,
@@ -54,7 +56,7 @@ def _read_text(path: Path | None, what: str) -> str | None:
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        err_console.print(f"[bold red]error:[/] cannot read {what} {path}: {error}")
+        print_error(f"cannot read {what} {path}: {error}")
         raise typer.Exit(EXIT_USAGE) from None
 
 
@@ -62,13 +64,13 @@ def _verify(bundle: Path, trust: Path | None, since: Path | None) -> Verdict:
     try:
         data = bundle.read_bytes()
     except OSError as error:
-        err_console.print(f"[bold red]error:[/] cannot read the bundle {bundle}: {error}")
+        print_error(f"cannot read the bundle {bundle}: {error}")
         raise typer.Exit(EXIT_USAGE) from None
     trust_text = _read_text(trust, "the trust file")
     try:
         pinned = None if trust_text is None else Trust.from_text(trust_text)
     except ValueError as error:
-        err_console.print(f"[bold red]error:[/] {error}")
+        print_error(str(error))
         raise typer.Exit(EXIT_USAGE) from None
     return verify_bundle(data, trust=pinned, since=_read_text(since, "the checkpoint"))
 
@@ -87,7 +89,7 @@ def export(
 
     Example: tether audit export Org1/credit-scoring --version v1 -o v1.bundle.json
     """
-    from tetherai.services.audit_bundle import AuditError, BundleRequest, export_bundle
+    from tetherai.services.audit_bundle import BundleRequest, export_bundle
     from tetherai.services.home import NetworkHome
     from tetherai.services.network import open_ledger
 
@@ -100,16 +102,7 @@ def export(
         finally:
             store.close()
 
-    def guarded() -> bytes:
-        try:
-            return call()
-        except AuditError as error:  # a wrong name or checkpoint: the caller's input
-            err_console.print(f"[bold red]error:[/] {error.message}", highlight=False)
-            if error.hint:
-                err_console.print(f"[yellow]hint:[/] {error.hint}", highlight=False)
-            raise typer.Exit(EXIT_USAGE) from None
-
-    data = run(guarded)
+    data = run(call)  # a wrong name or checkpoint exits 2, a fork 1, as the error declares
     output.write_bytes(data)
     err_console.print(
         f"wrote {output} ({len(data)} bytes); check it with: tether audit verify {output}"
@@ -199,36 +192,92 @@ class InteropFormat(StrEnum):
     intoto = "intoto"
     model_signing = "model-signing"
     cyclonedx = "cyclonedx"
+    sigstore = "sigstore"
+
+
+def _signing_key(key_file: Path | None, config: Path | None, passphrase_file: Path | None) -> Any:
+    """The key that signs a Sigstore bundle: ``--key``, else your own tether key."""
+    from tetherai.cli._client import config_dir, read_secret
+    from tetherai.client.config import KEY_FILE
+    from tetherai.identity.keys import load_private_key
+
+    path = key_file or config_dir(config) / KEY_FILE
+    passphrase = read_secret(
+        passphrase_file,
+        "TETHER_PASSPHRASE",
+        f"Passphrase of {path.name}",
+        what="passphrase of the signing key",
+        option="--passphrase-file",
+    )
+    return run(lambda: load_private_key(path, passphrase))
 
 
 @app.command()
 def interop(
     bundle: Annotated[Path, typer.Argument(help="A version's bundle file.")],
     kind: Annotated[
-        InteropFormat, typer.Argument(help="in-toto, OpenSSF model-signing, CycloneDX")
+        InteropFormat,
+        typer.Argument(
+            help="intoto (in-toto + SLSA), model-signing (the statement), cyclonedx, or sigstore "
+            "(the statement signed: a model_signing signature file)"
+        ),
     ],
     output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
     trust: TrustOption = None,
+    key: Annotated[
+        Path | None,
+        typer.Option(
+            "--key",
+            help="sigstore: the ECDSA P-256 key file to sign with (default: your own tether key).",
+        ),
+    ] = None,
+    certificate: Annotated[
+        bool,
+        typer.Option(
+            "--certificate",
+            help="sigstore: carry the signer's certificate from the bundle, for "
+            "`model_signing verify certificate` against the org's CA (default: a key hint, "
+            "for `model_signing verify key`).",
+        ),
+    ] = False,
+    public_key: Annotated[
+        Path | None,
+        typer.Option("--public-key", help="sigstore: also write the signer's public key here."),
+    ] = None,
+    passphrase_file: PassphraseFileOption = None,
+    config: ConfigOption = None,
 ) -> None:
-    """Verify a version's bundle, then write it as an in-toto, model-signing or CycloneDX file.
+    """Verify a version's bundle, then write it as an in-toto, model-signing or CycloneDX file,
+    or as a model_signing signature of its model (sigstore).
 
-    Example: tether audit interop v1.bundle.json cyclonedx -o v1.cdx.json
+    Example: tether audit interop v1.bundle.json sigstore -o model.sig --public-key signer.pub
+    then, where the model is: model_signing verify key MODEL --signature model.sig --public_key signer.pub
     """
-    from tetherai.services.audit_bundle import AuditError
+    from tetherai.crypto.signature import public_key_to_pem
     from tetherai.services.reports import report_content
     from tetherai.services.reports.interop import export as interop_export
+    from tetherai.services.reports.interop import model_signing_bundle, signer_certificate
 
     verdict = _verify(bundle, trust, None)
     if not verdict.ok:
         sys.stdout.write(verdict.text())
         raise typer.Exit(EXIT_DIFFERENCE)
-    try:
-        document = interop_export(report_content(verdict), kind.value)
-    except AuditError as error:
-        err_console.print(f"[bold red]error:[/] {error.message}", highlight=False)
-        raise typer.Exit(EXIT_USAGE) from None
-    text = json.dumps(document, indent=2, sort_keys=True) + "\n"
+    signer = (
+        None if kind is not InteropFormat.sigstore else _signing_key(key, config, passphrase_file)
+    )
+
+    def make() -> bytes:
+        content = report_content(verdict)
+        if signer is None:
+            document = interop_export(content, kind.value)
+            return (json.dumps(document, indent=2, sort_keys=True) + "\n").encode()
+        found = signer_certificate(bundle.read_bytes(), signer) if certificate else None
+        return model_signing_bundle(content, signer, certificate=found)
+
+    data = run(make)  # an error exits with its own code (a bad bundle scope 2, ...)
     if output is None:
-        sys.stdout.write(text)
+        sys.stdout.write(data.decode())
     else:
-        output.write_text(text)
+        output.write_bytes(data)
+    if signer is not None and public_key is not None:
+        public_key.write_bytes(public_key_to_pem(signer.public_key()))

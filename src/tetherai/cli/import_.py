@@ -44,7 +44,11 @@ def mlflow(
     ] = "sqlite:///mlflow.db",
     code_repo: Annotated[str, typer.Option(help="Code repository (default: the run's tag).")] = "",
     commit: Annotated[
-        str, typer.Option(help="Commit (default: the run's git tag, or its id).")
+        str,
+        typer.Option(
+            help="The code's full git commit (default: the run's git commit tag; without one, "
+            "mlflow-run:<run id>)."
+        ),
     ] = "",
     submit: Annotated[bool, typer.Option("--submit", help="Submit it for review now.")] = False,
     passphrase_file: PassphraseFileOption = None,
@@ -53,7 +57,7 @@ def mlflow(
 ) -> None:
     """Import an MLflow run (or a registered model version's run) as VERSION.
 
-    Its artifacts are downloaded, hashed and uploaded; its params and metrics become the version's experiment, which names the MLflow run.
+    Its artifacts are downloaded, hashed and uploaded: each MLflow model (an MLflow 3 logged model, or a run folder holding an MLmodel file) as one folder artifact; its params and metrics become the version's experiment, which names the MLflow run. The tracking store may be a server, sqlite:///mlflow.db or an mlruns folder (read only).
 
     Example: tether import mlflow Org1/digits/v3 --run 8a0548c2a258 --tracking-uri sqlite:///mlflow.db
     """

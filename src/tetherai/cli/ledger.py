@@ -18,6 +18,7 @@ from tetherai.cli._common import (
     JsonOption,
     console,
     err_console,
+    print_error,
     print_json,
     resolve_home,
     run,
@@ -231,7 +232,7 @@ def verify(
         try:
             notes.append(path.read_text())
         except OSError as error:
-            err_console.print(f"[bold red]error:[/] cannot read {path}: {error}")
+            print_error(f"cannot read {path}: {error}")
             raise typer.Exit(EXIT_USAGE) from None
 
     def replay(store: SqliteLedgerStore, name: str) -> VerificationReport:

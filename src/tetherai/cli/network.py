@@ -7,23 +7,29 @@ import shutil
 import signal
 import tempfile
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tetherai.cli._client import PassphraseFileOption, read_secret
+from tetherai.cli._client import PassphraseFileOption
 from tetherai.cli._common import (
     EXIT_DIFFERENCE,
     HomeOption,
     JsonOption,
     console,
     print_json,
-    resolve_home,
     run,
 )
+from tetherai.cli._network_common import (
+    ByOption,
+    ChannelOption,
+    cluster_home,
+    now_ms,
+    passphrase,
+)
+from tetherai.cli.network_governance import register
 
 if TYPE_CHECKING:
     from tetherai.services.cluster.follower import PeerFollower
@@ -39,22 +45,6 @@ ConfigFileOption = Annotated[
     Path,
     typer.Option("--config", help="cluster.toml: orgs, peers, orderers, etcd endpoints, channel."),
 ]
-
-
-def _passphrase(file: Path | None) -> bytes:
-    return read_secret(
-        file,
-        "TETHER_PASSPHRASE",
-        "Passphrase for the network's private keys",
-        what="passphrase",
-        option="--passphrase-file",
-    )
-
-
-def _home(home: Path | None) -> ClusterHome:
-    from tetherai.services.cluster.setup import ClusterHome
-
-    return ClusterHome(resolve_home(home))
 
 
 def _wait_for_signal() -> None:
@@ -77,12 +67,10 @@ def init(
     from tetherai.services.cluster.config import ClusterConfig
     from tetherai.services.cluster.setup import create_cluster
 
-    target = _home(home)
+    target = cluster_home(home)
     parsed = run(lambda: ClusterConfig.load(config))
-    secret = _passphrase(passphrase_file)
-    blocks = run(
-        lambda: create_cluster(target, parsed, passphrase=secret, now_ms=time.time_ns() // 10**6)
-    )
+    secret = passphrase(passphrase_file)
+    blocks = run(lambda: create_cluster(target, parsed, passphrase=secret, now_ms=now_ms()))
     console.print(f"created the network at {target.root}")
     for channel, block in blocks.items():
         console.print(f"channel {channel}: genesis {block.header.hash}")
@@ -92,60 +80,62 @@ def init(
 @app.command(name="add-org")
 def add_org(
     org: Annotated[str, typer.Argument(help="The new org's name.")],
-    by: Annotated[str, typer.Option("--by", help="The member org whose admin adds it.")],
+    by: ByOption,
     admin: Annotated[str, typer.Option("--admin", help="The new org's first admin.")] = "admin",
-    channel: Annotated[
-        str | None, typer.Option("--channel", help="The channel it joins (default: the first).")
-    ] = None,
+    channel: ChannelOption = None,
     home: HomeOption = None,
     passphrase_file: PassphraseFileOption = None,
 ) -> None:
-    """Join an org: make its CA and admin, and have a member org's admin add it to the channel.
+    """Propose a new org (its CA and first admin are made here) and collect approvals.
 
-    Example: tether network add-org Org4 --by Org1 --home ./net
+    Example: tether network add-org Org4 --by Org1 --by Org2 --home ./net
     """
-    from tetherai.services.cluster.setup import join_org
+    from tetherai.services.cluster.joining import join_org
 
-    target = _home(home)
-    secret = _passphrase(passphrase_file)
-    done = run(
+    target = cluster_home(home)
+    secret = passphrase(passphrase_file)
+    outcome = run(
         lambda: join_org(
             target,
             org,
             admin_id=admin,
-            by_org=by,
+            by=by,
             channel=channel,
             passphrase=secret,
-            now_ms=time.time_ns() // 10**6,
+            now_ms=now_ms(),
         )
     )
-    console.print(
-        f"{org} joined channel {done['channel']} (tx {done['tx_id']}); its admin is {done['admin']}"
-    )
+    console.print(outcome.describe())
+    if outcome.applied:
+        console.print(f"{org} joined channel {outcome.channel}; its admin is {admin}@{org}")
 
 
 @app.command(name="add-peer")
 def add_peer(
     name: Annotated[str, typer.Argument(help="The peer, <node>.<org>, e.g. peer0.Org4.")],
     api: Annotated[str, typer.Option("--api", help="host:port its HTTP endpoint listens on.")],
+    by: Annotated[
+        list[str] | None,
+        typer.Option("--by", help="Other orgs whose admins approve (its own org proposes)."),
+    ] = None,
     home: HomeOption = None,
     passphrase_file: PassphraseFileOption = None,
 ) -> None:
-    """Add a peer of a member org: its node key, the ledger tx (by the org's admin), cluster.toml.
+    """Add a peer of a member org: its node key, cluster.toml, the change in each of its
+    org's channels (proposed by the org's admin, approved by the orgs --by).
 
-    Example: tether network add-peer peer0.Org4 --api 127.0.0.1:7061 --home ./net
+    Example: tether network add-peer peer0.Org4 --api 127.0.0.1:7061 --by Org1 --home ./net
     """
-    from tetherai.services.cluster.setup import join_peer
+    from tetherai.services.cluster.joining import join_peer
 
-    target = _home(home)
-    secret = _passphrase(passphrase_file)
-    done = run(
-        lambda: join_peer(target, name, api, passphrase=secret, now_ms=time.time_ns() // 10**6)
+    target = cluster_home(home)
+    secret = passphrase(passphrase_file)
+    outcomes = run(
+        lambda: join_peer(target, name, api, by=by or [], passphrase=secret, now_ms=now_ms())
     )
-    console.print(
-        f"{name} of {done['org']} joined channels {done['channels']}; "
-        f"start it: tether network start --node {name}"
-    )
+    for outcome in outcomes.values():
+        console.print(outcome.describe())
+    console.print(f"start it: tether network start --node {name}")
 
 
 @app.command()
@@ -157,7 +147,7 @@ def bootstrap(home: HomeOption = None) -> None:
     from tetherai.ordering.etcd_client import EtcdClient
     from tetherai.services.cluster.setup import bootstrap_chain
 
-    target = _home(home)
+    target = cluster_home(home)
     config = run(target.cluster_config)
     client = EtcdClient(config.etcd)
     try:
@@ -202,9 +192,9 @@ def start(
     """
     from tetherai.services.cluster.processes import NodeProcesses
 
-    target = _home(home)
+    target = cluster_home(home)
     config = run(target.cluster_config)
-    processes = NodeProcesses(target, _passphrase(passphrase_file))
+    processes = NodeProcesses(target, passphrase(passphrase_file))
     try:
         if node:
             for name in node:
@@ -235,8 +225,8 @@ def peer(
     """
     from tetherai.services.cluster.run import run_peer
 
-    target = _home(home)
-    secret = _passphrase(passphrase_file)
+    target = cluster_home(home)
+    secret = passphrase(passphrase_file)
     starter = None if api_port is None else _api_starter(target, name, secret, api_port)
     run(lambda: run_peer(target, name, secret, serve_api=starter))
 
@@ -281,7 +271,7 @@ def status(home: HomeOption = None, json_output: JsonOption = False) -> None:
     """
     from tetherai.services.cluster.processes import peer_status
 
-    target = _home(home)
+    target = cluster_home(home)
     config = run(target.cluster_config)
     peers = {p.name: peer_status(p.url) for p in config.peers}
     orderers = {o.name: peer_status(o.url) for o in config.orderers}
@@ -335,3 +325,6 @@ def demo(
         if keep is None:
             shutil.rmtree(root, ignore_errors=True)
     typer.echo(line)  # one unwrapped line, for scripts to match
+
+
+register(app)

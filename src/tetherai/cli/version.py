@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -111,7 +112,9 @@ def check_source(source: str) -> None:
 def create(
     version: VersionArg,
     code_repo: Annotated[str, typer.Option(help="Where the training code lives (a git URL).")],
-    commit: Annotated[str, typer.Option(help="The code's commit.")],
+    commit: Annotated[
+        str, typer.Option(help="The code's full git commit id (git rev-parse HEAD), or a tag.")
+    ],
     train_data: Files = None,
     test_data: Files = None,
     model: Files = None,
@@ -120,6 +123,14 @@ def create(
         list[str] | None,
         typer.Option(
             help=f"KIND=PATH or KIND=URI, KIND one of {', '.join(ARTIFACT_KINDS)} (repeatable)."
+        ),
+    ] = None,
+    experiment_log: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A training log read into an experiment and registered: JSON lines, JSON, CSV, "
+            "or TensorBoard event files or log folder (sub-runs give <run>/<tag> series). "
+            "Repeatable."
         ),
     ] = None,
     metric: Annotated[
@@ -141,7 +152,7 @@ def create(
 
     A URI is registered where it is, hashed by streaming it, never uploaded: s3:// objects and prefixes are read with your S3 credentials (TETHER_S3_ACCESS_KEY_ID, TETHER_S3_SECRET_ACCESS_KEY, TETHER_S3_ENDPOINT, or AWS_*), tether-obj: objects through the server.
 
-    Example: tether version create Org1/digits/v1 --code-repo https://git.example/digits --commit 4f2a9c1 --train-data s3://datasets/digits/train.csv --test-data out/test.csv --model out/model.json --log out/train.log --metric test_accuracy=0.97 --submit
+    Example: tether version create Org1/digits/v1 --code-repo https://git.example/digits --commit $(git rev-parse HEAD) --train-data s3://datasets/digits/train.csv --test-data out/test.csv --model out/model.json --log out/train.log --metric test_accuracy=0.97 --submit
     """
     project, name = ref_of(version)
     files: list[tuple[str, str]] = [
@@ -164,6 +175,9 @@ def create(
         files.append((kind, where))
     for _, source in files:
         check_source(source)
+    for log_path in experiment_log or []:
+        if not Path(log_path).exists():
+            raise fail(f"{log_path} does not exist")
     metrics = metrics_of(metric)
     params = _pairs(param, "--param")
     with open_client(config, passphrase_file) as client:
@@ -183,6 +197,8 @@ def create(
             run.log_metric(metric_name, number)
         for kind, source in files:
             _add(run, kind, source)
+        for log_path in experiment_log or []:
+            call(partial(run.add_experiment_log, log_path))
         answer: dict[str, Any] = call(run.finish)
     found = {
         "version": version,

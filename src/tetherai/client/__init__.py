@@ -4,11 +4,18 @@ Reads use the REST API with a personal API token; writes are txs signed here wit
 key and posted as envelopes, so the server never holds the key.
 """
 
-from tetherai.client.client import Client
-from tetherai.client.config import ClientConfig, default_config_dir, load_config, save_config
-from tetherai.client.errors import ClientError, ConfigError, ServerError
-from tetherai.client.refs import parse_project, parse_version
-from tetherai.client.run import Run
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tetherai._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from tetherai.client.client import Client
+    from tetherai.client.config import ClientConfig, default_config_dir, load_config, save_config
+    from tetherai.client.errors import ClientError, ConfigError, ServerError
+    from tetherai.client.refs import parse_project, parse_version
+    from tetherai.client.run import Run
 
 __all__ = [
     "Client",
@@ -23,3 +30,5 @@ __all__ = [
     "parse_version",
     "save_config",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, __file__)

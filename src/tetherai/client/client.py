@@ -22,15 +22,13 @@ from tetherai.client.config import KEY_FILE, ClientConfig, default_config_dir, l
 from tetherai.client.errors import ClientError, ConfigError
 from tetherai.client.objects import S3Access, S3Buckets, artifact_from_uri, is_uri, uri_label
 from tetherai.client.refs import parse_project
-from tetherai.crypto.digest import sha256_hex
-from tetherai.crypto.signature import PrivateKey
-from tetherai.ledger.transaction import Creator, Envelope, Transaction, new_nonce, sign_transaction
-from tetherai.storage.hashing import hash_file
 from tetherai.storage.manifest import ARTIFACT_KINDS
 from tetherai.storage.progress import ByteProgress
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the signing and hashing machinery loads on first use, not at start-up
     from tetherai.client.run import Run
+    from tetherai.crypto.signature import PrivateKey
+    from tetherai.ledger.transaction import Envelope
     from tetherai.storage.verification import VerificationReport
 
 __all__ = ["Client"]
@@ -50,7 +48,7 @@ class Client:
 
         client = tetherai.Client.from_config()
         with client.run("Org1/digits", "v1", code_repo="https://git.example/digits",
-                        commit="4f2a9c1") as run:
+                        commit="4f2a9c1e8b7d6a5f4e3d2c1b0a9f8e7d6c5b4a39") as run:
             run.log_metric("test_accuracy", 0.97)
             run.add_artifact("model", "out/model.json")
     """
@@ -169,6 +167,8 @@ class Client:
         if not self.org or not self.username:
             me = self.whoami()
             self.org, self.username = str(me["org"]), str(me["username"])
+        from tetherai.ledger.transaction import Creator, Transaction, new_nonce, sign_transaction
+
         tx = Transaction(
             channel=self.channel(),
             contract=contract,
@@ -298,6 +298,8 @@ class Client:
         return {"name": entry["name"], "sha256": entry["sha256"], "uri": entry["uri"]}
 
     def _upload_file(self, location: Path, label: str) -> Json:
+        from tetherai.storage.hashing import hash_file
+
         size = location.stat().st_size
         with ByteProgress(f"hashing {label}", total=size) as progress:
             local = hash_file(location, progress=progress)
@@ -310,6 +312,7 @@ class Client:
         return {"uri": str(stored["uri"]), "size": int(stored["size"]), "sha256": local.sha256}
 
     def _upload_directory(self, kind: str, location: Path, label: str) -> Json:
+        from tetherai.crypto.digest import sha256_hex
         from tetherai.storage.manifest import FileEntry, tree_bytes
         from tetherai.storage.paths import walk_files
 
@@ -379,13 +382,19 @@ class Client:
         replaces: str | None = None,
         submit: bool = False,
     ) -> Json:
-        """Register a version (a draft, or submitted for review when ``submit``)."""
+        """Register a version (a draft, or submitted for review when ``submit``).
+
+        Raises:
+            InvalidArgument: ``commit`` is an abbreviated git commit id (give the full one).
+        """
+        from tetherai.contracts.commits import check_commit  # the contracts load on use
+
         parse_project(project)
         args = {
             "project": project,
             "version": version,
             "code_repo": code_repo,
-            "commit": commit,
+            "commit": check_commit(commit),
             "notebook_version": notebook_version,
             "comment": comment,
             "artifacts": [dict(a) for a in artifacts],
@@ -515,8 +524,14 @@ class Client:
         experiment: str = "run",
     ) -> Run:
         """A version being trained: log metrics and artifacts; on exit it is hashed, uploaded
-        and registered (and submitted for review when ``submit``)."""
+        and registered (and submitted for review when ``submit``).
+
+        Raises:
+            InvalidArgument: ``commit`` is an abbreviated git commit id: refused before the
+                training starts rather than when it ends.
+        """
         from tetherai.client.run import Run
+        from tetherai.contracts.commits import check_commit
 
         parse_project(project)
         return Run(
@@ -524,7 +539,7 @@ class Client:
             project,
             version,
             code_repo=code_repo,
-            commit=commit,
+            commit=check_commit(commit),
             submit=submit,
             comment=comment,
             notebook_version=notebook_version,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from tetherai.errors import TetherError
+from tetherai.errors import IntegrityFailure, InvalidInput, TetherError
 
 __all__ = ["ClientError", "ConfigError", "ServerError", "VerificationMismatch"]
 
 
-class ClientError(TetherError):
+class ClientError(InvalidInput):
     """Something the caller gave is wrong (bad reference, missing file, no key yet)."""
 
     code = "client.invalid"
@@ -39,6 +39,7 @@ class ServerError(TetherError):
     ) -> None:
         super().__init__(message, code=code, hint=hint, details=details)
         self.status = status
+        self.http_status = status  # its exit code follows from it (0: no answer, exit 3)
 
     @property
     def is_input_error(self) -> bool:
@@ -46,7 +47,7 @@ class ServerError(TetherError):
         return self.status in (400, 413, 422)
 
 
-class VerificationMismatch(TetherError):
+class VerificationMismatch(IntegrityFailure):
     """A recomputed digest differs from the registered one (raised only when asked to)."""
 
     code = "client.verification_mismatch"

@@ -28,21 +28,19 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import httpx
 
 from tetherai.client._http import Http
 from tetherai.client.errors import ConfigError, ServerError
 from tetherai.storage.base import ListedObject, ProgressCallback
-from tetherai.storage.builder import ArtifactSpec, build_entry
 from tetherai.storage.errors import (
     DigestMismatch,
     ObjectNotFound,
     Unreadable,
     UnsupportedURI,
 )
-from tetherai.storage.s3 import S3ObjectStore, S3Settings
 from tetherai.storage.uri import (
     LOCAL_SCHEME,
     parse_file_uri,
@@ -50,6 +48,9 @@ from tetherai.storage.uri import (
     parse_s3_uri,
     uri_scheme,
 )
+
+if TYPE_CHECKING:  # loaded when a URI is registered: the CLI starts without them
+    from tetherai.storage.s3 import S3ObjectStore
 
 __all__ = [
     "NO_CREDENTIALS_HINT",
@@ -148,6 +149,8 @@ class S3Buckets:
                 raise ConfigError(f"no S3 credentials to read {uri}", hint=NO_CREDENTIALS_HINT)
             store = self._stores.get(bucket)
             if store is None:
+                from tetherai.storage.s3 import S3ObjectStore, S3Settings
+
                 store = self._stores[bucket] = S3ObjectStore(
                     S3Settings(
                         bucket=bucket,
@@ -172,6 +175,8 @@ class S3Buckets:
 
 def is_uri(source: str | os.PathLike[str]) -> bool:
     """Whether an artifact source is a URI (the storage layer's one rule) rather than a path."""
+    from tetherai.storage.builder import ArtifactSpec
+
     return ArtifactSpec("model", "source", source).is_uri
 
 
@@ -230,6 +235,8 @@ def artifact_from_uri(
         return {"kind": kind, "name": name, "uri": uri, "size": size, "sha256": sha256}
     if scheme != "s3":
         raise UnsupportedURI(f"{uri!r} is a local file: give its path, it is uploaded")
+    from tetherai.storage.builder import ArtifactSpec, build_entry
+
     entry = build_entry(ArtifactSpec(kind, name, uri), reader=buckets, progress=progress)
     return entry.to_json()
 

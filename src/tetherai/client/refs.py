@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import re
-
 from tetherai.client.errors import ClientError
+from tetherai.names import is_name
 
 __all__ = ["parse_project", "parse_version"]
-
-_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 def parse_project(ref: str) -> tuple[str, str]:
     """``"Org1/digits"`` → ``("Org1", "digits")``."""
     parts = ref.split("/")
-    if len(parts) != 2 or not all(_PART.fullmatch(p) for p in parts):
+    if len(parts) != 2 or not all(is_name(p) for p in parts):
         raise ClientError(
             f"{ref!r} is not a project reference", hint="write it as ORG/PROJECT, e.g. Org1/digits"
         )
@@ -24,7 +21,7 @@ def parse_project(ref: str) -> tuple[str, str]:
 def parse_version(ref: str) -> tuple[str, str]:
     """``"Org1/digits/v1"`` → ``("Org1/digits", "v1")``."""
     parts = ref.split("/")
-    if len(parts) != 3 or not all(_PART.fullmatch(p) for p in parts):
+    if len(parts) != 3 or not all(is_name(p) for p in parts):
         raise ClientError(
             f"{ref!r} is not a version reference",
             hint="write it as ORG/PROJECT/VERSION, e.g. Org1/digits/v1",

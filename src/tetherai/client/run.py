@@ -151,6 +151,37 @@ class Run:
             _Experiment(name, dict(hyperparameters or {}), checked, curves, log_name)
         )
 
+    def add_experiment_log(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        name: str | None = None,
+        hyperparameters: dict[str, Any] | None = None,
+    ) -> None:
+        """An experiment read from its training log, which is registered as a ``log`` artifact
+        and linked by digest: JSON lines, JSON, CSV, or TensorBoard event files (a file, or a
+        log folder whose sub-runs — Keras' ``train/`` and ``validation/``, ``add_scalars`` —
+        give series named ``<run>/<tag>``).
+
+        Raises:
+            ExperimentLogError: the log's format is unknown or it holds no numbers.
+            StorageError: the log is missing or unreadable.
+        """
+        # Imported here: reading logs pulls in TensorBoard's reader, which only this needs.
+        from tetherai.services.experiment_logs import read_experiment_log
+
+        record = read_experiment_log(path, name=name, hyperparameters=hyperparameters)
+        self.add_artifact("log", path)
+        self._experiments.append(
+            _Experiment(
+                record.name,
+                dict(record.hyperparameters),
+                dict(record.metrics),
+                {key: list(values) for key, values in record.series.items()},
+                self._artifacts[-1][2],
+            )
+        )
+
     def finish(self) -> Json:
         """Hash, upload and register now (the ``with`` block does this on exit)."""
         if self.result is not None:

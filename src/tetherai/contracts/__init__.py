@@ -1,5 +1,6 @@
 """contracts layer (DESIGN.md §5): the domain rules, written once, enforced for every caller."""
 
+from tetherai.contracts.commits import check_commit, full_git_commit
 from tetherai.contracts.errors import (
     Conflict,
     ContractError,
@@ -8,10 +9,20 @@ from tetherai.contracts.errors import (
     NotFound,
     NotPermitted,
 )
+from tetherai.contracts.governance import (
+    ChannelGovernance,
+    Tally,
+    tally,
+)
 from tetherai.contracts.membership import (
     CHANNEL_KEY,
     Membership,
+)
+from tetherai.contracts.membership_rules import (
     MembershipRules,
+)
+from tetherai.contracts.membership_v1 import (
+    MembershipV1,
 )
 from tetherai.contracts.model_version import (
     RELATIONS,
@@ -63,6 +74,7 @@ __all__ = [
     "MONITORING_STATUSES",
     "RELATIONS",
     "RULES",
+    "ChannelGovernance",
     "Conflict",
     "ContractError",
     "Criterion",
@@ -70,6 +82,7 @@ __all__ = [
     "InvalidTransition",
     "Membership",
     "MembershipRules",
+    "MembershipV1",
     "ModelVersion",
     "NotFound",
     "NotPermitted",
@@ -80,16 +93,20 @@ __all__ = [
     "Review",
     "Rule",
     "Status",
+    "Tally",
     "Workflow",
     "action_probes",
     "apply_transition",
     "available_actions",
     "check_artifacts",
     "check_can_register",
+    "check_commit",
     "check_transition",
     "default_contracts",
     "default_registry",
+    "full_git_commit",
     "genesis_versions",
     "project_policy",
+    "tally",
     "version_status",
 ]

@@ -26,10 +26,9 @@ from tetherai.contracts.errors import InvalidArgument, NotFound, NotPermitted
 from tetherai.identity.roles import Role
 from tetherai.ledger.contract import Context, Identity
 from tetherai.ledger.state import StateReader
+from tetherai.names import NAME_RULE, is_name
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
-VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-ORG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 SHA256 = re.compile(r"[0-9a-f]{64}")
 
 ROLE_NAMES = {
@@ -95,15 +94,15 @@ def slugify(name: str) -> str:
 
 def split_project(ref: str) -> tuple[str, str]:
     org, _, slug = ref.partition("/")
-    if not ORG.fullmatch(org) or not SLUG.fullmatch(slug):
+    if not is_name(org) or not SLUG.fullmatch(slug):
         raise InvalidArgument(f"{ref!r} is not a project reference (<org>/<project>)")
     return org, slug
 
 
 def version_ref(project: str, version: str) -> str:
     split_project(project)
-    if not VERSION.fullmatch(version):
-        raise InvalidArgument(f"{version!r} is not a version name (letters, digits, . _ -)")
+    if not is_name(version):
+        raise InvalidArgument(f"{version!r:.80} is not a version name: use {NAME_RULE}")
     return f"{project}/{version}"
 
 

@@ -1,18 +1,20 @@
 """Errors contracts raise to refuse a call (DESIGN.md §5).
 
 Each is a :class:`~tetherai.ledger.errors.ContractError`: inside a tx it becomes the tx's
-invalid reason (``code`` + ``message``) in its block; front ends map them to HTTP statuses.
+invalid reason (``code`` + ``message``) in its block. Each is also of one kind of
+:mod:`tetherai.errors`, which gives its HTTP status and exit code.
 
     ContractError
-    ├── NotPermitted       contract.not_permitted   (this participant may not do this)
-    ├── InvalidArgument    contract.bad_argument    (an argument is out of range or malformed)
-    ├── NotFound           contract.not_found       (the thing named does not exist)
-    ├── Conflict           contract.conflict        (it exists already / the state forbids it now)
-    └── InvalidTransition  workflow.invalid_transition (the version's state does not allow it)
+    ├── NotPermitted       contract.not_permitted   PermissionDenied (this participant may not)
+    ├── InvalidArgument    contract.bad_argument    InvalidInput (out of range or malformed)
+    ├── NotFound           contract.not_found       NotFound (the thing named does not exist)
+    ├── Conflict           contract.conflict        Conflict (exists already / forbidden now)
+    └── InvalidTransition  workflow.invalid_transition  Conflict (the version's state forbids it)
 """
 
 from __future__ import annotations
 
+from tetherai import errors
 from tetherai.ledger.errors import ContractError
 
 __all__ = [
@@ -25,22 +27,22 @@ __all__ = [
 ]
 
 
-class NotPermitted(ContractError):
+class NotPermitted(errors.PermissionDenied, ContractError):
     code = "contract.not_permitted"
     hint = "Ask an org admin for the role this action needs."
 
 
-class InvalidArgument(ContractError):
+class InvalidArgument(errors.InvalidInput, ContractError):
     code = "contract.bad_argument"
 
 
-class NotFound(ContractError):
+class NotFound(errors.NotFound, ContractError):
     code = "contract.not_found"
 
 
-class Conflict(ContractError):
+class Conflict(errors.Conflict, ContractError):
     code = "contract.conflict"
 
 
-class InvalidTransition(ContractError):
+class InvalidTransition(errors.Conflict, ContractError):
     code = "workflow.invalid_transition"

@@ -22,9 +22,8 @@ from typing import Any
 
 from tetherai.contracts.errors import InvalidArgument
 from tetherai.crypto.jcs import JSONValue
-from tetherai.identity.certificate import validate_name
-from tetherai.identity.errors import IdentityError
 from tetherai.identity.roles import Role
+from tetherai.names import is_name
 from tetherai.storage.manifest import ARTIFACT_KINDS
 
 __all__ = ["ARTIFACT_KINDS", "DEFAULT_POLICY", "Criterion", "Policy", "Quorum"]
@@ -37,14 +36,6 @@ OPERATORS: dict[str, Callable[[float, float], bool]] = {
     "==": operator.eq,
 }
 MAX_CRITERIA = 32
-
-
-def _is_org_name(value: object) -> bool:
-    try:
-        validate_name(value, "org")  # type: ignore[arg-type]  # any JSON value may come in
-    except IdentityError:
-        return False
-    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +127,7 @@ class Policy:
             orgs = quorum.get("orgs", [])
             if (
                 not isinstance(orgs, list)
-                or not all(_is_org_name(org) for org in orgs)
+                or not all(is_name(org) for org in orgs)
                 or len(set(orgs)) != len(orgs)
                 or len(orgs) > count
             ):

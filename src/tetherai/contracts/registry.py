@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tetherai.contracts.membership import Membership
+from tetherai.contracts.membership_v1 import MembershipV1
 from tetherai.contracts.model_version import ModelVersion
 from tetherai.contracts.notary import Notary
 from tetherai.contracts.project import Project
@@ -14,7 +15,15 @@ __all__ = ["default_contracts", "default_registry", "genesis_versions"]
 
 
 def default_contracts() -> list[Contract]:
-    return [Membership(), Notary(), Project(), ModelVersion(), Review(), Workflow()]
+    return [
+        MembershipV1(),
+        Membership(),
+        Notary(),
+        Project(),
+        ModelVersion(),
+        Review(),
+        Workflow(),
+    ]
 
 
 def default_registry() -> ContractRegistry:
@@ -22,5 +31,10 @@ def default_registry() -> ContractRegistry:
 
 
 def genesis_versions() -> dict[str, str]:
-    """The contract versions a new channel starts with (the newest of each)."""
-    return {contract.name: contract.version for contract in default_contracts()}
+    """The contract versions a new channel starts with (the newest of each; never a legacy
+    one)."""
+    newest: dict[str, str] = {}
+    for contract in default_contracts():
+        if not contract.legacy and int(contract.version) > int(newest.get(contract.name, "0")):
+            newest[contract.name] = contract.version
+    return newest

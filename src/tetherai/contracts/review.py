@@ -25,7 +25,13 @@ from tetherai.contracts._common import (
     version_ref,
 )
 from tetherai.contracts._common import text as check_text
-from tetherai.contracts.errors import Conflict, ContractError, InvalidArgument, InvalidTransition
+from tetherai.contracts.errors import (
+    Conflict,
+    ContractError,
+    InvalidArgument,
+    InvalidTransition,
+    NotPermitted,
+)
 from tetherai.contracts.model_version import final_metrics
 from tetherai.contracts.workflow import (
     LIVE,
@@ -139,6 +145,15 @@ def check_can_monitor(
         raise InvalidTransition(
             f"version {version} is {current.value}; only a live version is monitored"
         )
+
+
+def check_can_rate(state: StateReader, project: str, version: str, who: Actor | Identity) -> None:
+    """Who may rate a version: a writing member other than its author (a rating is someone
+    else's judgement of the work; the tx and the "actions" query both ask this)."""
+    record = require_version(state, project, version)
+    require_member(state, project, who, doing="rate versions", roles=WRITERS)
+    if record.get("author") == f"{who.id}@{who.org}":
+        raise NotPermitted(f"you are the author of version {version}; others rate it")
 
 
 def check_can_vote(
@@ -278,8 +293,7 @@ class Review(Contract):
     @transaction
     def rate(self, ctx: Context, project: str, version: str, stars: int, note: str = "") -> Result:
         """Rate a version from 1 to 5 stars; a later rating by the same member replaces theirs."""
-        require_version(ctx.state, project, version)
-        require_member(ctx.state, project, ctx.creator, doing="rate versions", roles=WRITERS)
+        check_can_rate(ctx.state, project, version, ctx.creator)
         if not 1 <= stars <= 5:
             raise InvalidArgument("a rating is from 1 to 5 stars")
         key = f"{review_prefix(project, version)}rating/{ctx.creator.org}/{ctx.creator.id}"
@@ -427,6 +441,9 @@ def action_probes(
     def verify_probe(state: StateReader, project: str, version: str) -> None:
         check_can_verify(state, project, version, who)
 
+    def rate_probe(state: StateReader, project: str, version: str) -> None:
+        check_can_rate(state, project, version, who)
+
     def monitor_probe(state: StateReader, project: str, version: str) -> None:
         check_can_monitor(state, project, version, who)
 
@@ -434,7 +451,7 @@ def action_probes(
     probes: list[tuple[str, str, str, dict[str, JSONValue], Probe]] = [
         ("verify", "review", "verify", args, verify_probe),
         ("comment", "review", "comment", args, member_of(WRITERS, "comment")),
-        ("rate", "review", "rate", args, member_of(WRITERS, "rate versions")),
+        ("rate", "review", "rate", args, rate_probe),
         (
             "attach_document",
             "review",

@@ -3,39 +3,54 @@
 The bottom layer: it imports nothing else of tetherai but :mod:`tetherai.errors`.
 """
 
-from tetherai.crypto.digest import (
-    CHUNK_SIZE,
-    FileDigest,
-    HashingReader,
-    hash_file,
-    hash_stream,
-    is_sha256_hex,
-    sha256_hex,
-)
-from tetherai.crypto.errors import (
-    CanonicalizationError,
-    CryptoError,
-    NotCanonicalError,
-    SignatureError,
-    UnsupportedKeyError,
-)
-from tetherai.crypto.jcs import JSONValue, canonicalize, loads_canonical, loads_stored
-from tetherai.crypto.signature import (
-    Algorithm,
-    PrivateKey,
-    PublicKey,
-    algorithm_of,
-    generate_private_key,
-    load_public_key_pem,
-    public_key_fingerprint,
-    public_key_to_pem,
-    sign,
-    verify,
-)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tetherai._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from tetherai.crypto.digest import (
+        CHUNK_SIZE,
+        FileDigest,
+        HashingReader,
+        hash_file,
+        hash_stream,
+        is_sha256_hex,
+        sha256_hex,
+    )
+    from tetherai.crypto.errors import (
+        CanonicalizationError,
+        CryptoError,
+        NotCanonicalError,
+        SignatureError,
+        UnsupportedKeyError,
+    )
+    from tetherai.crypto.jcs import (
+        CanonicalForm,
+        JSONValue,
+        canonical_form,
+        canonicalize,
+        loads_canonical,
+        loads_stored,
+    )
+    from tetherai.crypto.signature import (
+        Algorithm,
+        PrivateKey,
+        PublicKey,
+        algorithm_of,
+        generate_private_key,
+        load_public_key_pem,
+        public_key_fingerprint,
+        public_key_to_pem,
+        sign,
+        verify,
+    )
 
 __all__ = [
     "CHUNK_SIZE",
     "Algorithm",
+    "CanonicalForm",
     "CanonicalizationError",
     "CryptoError",
     "FileDigest",
@@ -47,6 +62,7 @@ __all__ = [
     "SignatureError",
     "UnsupportedKeyError",
     "algorithm_of",
+    "canonical_form",
     "canonicalize",
     "generate_private_key",
     "hash_file",
@@ -61,3 +77,5 @@ __all__ = [
     "sign",
     "verify",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, __file__)

@@ -1,11 +1,11 @@
 """Errors of the crypto layer: canonical JSON, digests and signatures (DESIGN.md §3).
 
     TetherError
-    └── CryptoError                     crypto.error
-        ├── CanonicalizationError       crypto.not_canonicalizable
-        │   └── NotCanonicalError       crypto.not_canonical
-        ├── SignatureError              crypto.bad_signature
-        └── UnsupportedKeyError         crypto.unsupported_key
+    └── CryptoError                     crypto.error                  (500, exit 3)
+        ├── CanonicalizationError       crypto.not_canonicalizable    InvalidInput
+        │   └── NotCanonicalError       crypto.not_canonical          InvalidInput
+        ├── SignatureError              crypto.bad_signature          IntegrityFailure
+        └── UnsupportedKeyError         crypto.unsupported_key        InvalidInput
 
 Foreign exceptions (``rfc8785``, ``json``, ``cryptography``) are translated into these in the
 module that calls the library, chained with ``from``.
@@ -13,7 +13,7 @@ module that calls the library, chained with ``from``.
 
 from __future__ import annotations
 
-from tetherai.errors import TetherError
+from tetherai.errors import IntegrityFailure, InvalidInput, TetherError
 
 __all__ = [
     "CanonicalizationError",
@@ -31,7 +31,7 @@ class CryptoError(TetherError):
     hint = "This is a cryptographic failure; check the inputs and keys involved."
 
 
-class CanonicalizationError(CryptoError):
+class CanonicalizationError(InvalidInput, CryptoError):
     """A value cannot be serialized with RFC 8785 (JCS)."""
 
     code = "crypto.not_canonicalizable"
@@ -52,7 +52,7 @@ class NotCanonicalError(CanonicalizationError):
     )
 
 
-class SignatureError(CryptoError):
+class SignatureError(IntegrityFailure, CryptoError):
     """A signature does not verify (wrong key, altered data, or a malformed signature)."""
 
     code = "crypto.bad_signature"
@@ -62,7 +62,7 @@ class SignatureError(CryptoError):
     )
 
 
-class UnsupportedKeyError(CryptoError):
+class UnsupportedKeyError(InvalidInput, CryptoError):
     """A key is not of a supported type (Ed25519 or ECDSA P-256) or cannot be read."""
 
     code = "crypto.unsupported_key"

@@ -11,13 +11,21 @@ from __future__ import annotations
 import json
 import math
 import re
+from dataclasses import dataclass
 from typing import TypeAlias, cast
 
 import rfc8785
 
 from tetherai.crypto.errors import CanonicalizationError, NotCanonicalError
 
-__all__ = ["JSONValue", "canonicalize", "loads_canonical", "loads_stored"]
+__all__ = [
+    "CanonicalForm",
+    "JSONValue",
+    "canonical_form",
+    "canonicalize",
+    "loads_canonical",
+    "loads_stored",
+]
 
 JSONValue: TypeAlias = bool | int | float | str | list["JSONValue"] | dict[str, "JSONValue"] | None
 """A JSON value as Python holds it: what :func:`loads_canonical` returns."""
@@ -48,7 +56,37 @@ def canonicalize(value: object) -> bytes:
     """
     fast = _canonicalize_fast(value)
     if fast is not None:
-        return fast
+        return fast[0]
+    return _canonicalize_reference(value)
+
+
+@dataclass(frozen=True, slots=True)
+class CanonicalForm:
+    """A value's canonical bytes, and the value those bytes denote."""
+
+    data: bytes
+    value: JSONValue
+    """What ``data`` reads back as (:func:`loads_stored`): ``1.0`` became ``1``."""
+    plain: bool
+    """No float and no character above U+D7FF anywhere: the C encoder (``json.dumps`` with
+    sorted keys, compact separators, ``ensure_ascii=False``) writes every part of ``value`` in
+    its canonical form, so a part's bytes need no second canonicalization."""
+
+
+def canonical_form(value: object) -> CanonicalForm:
+    """:func:`canonicalize` ``value`` and say what the bytes denote, parsing at most once.
+
+    Raises:
+        CanonicalizationError: as :func:`canonicalize`.
+    """
+    fast = _canonicalize_fast(value)
+    if fast is not None:
+        return CanonicalForm(fast[0], fast[1], True)
+    data = _canonicalize_reference(value)
+    return CanonicalForm(data, loads_stored(data), False)
+
+
+def _canonicalize_reference(value: object) -> bytes:
     try:
         # rfc8785 checks the types itself at run time; its errors are translated below.
         return rfc8785.dumps(value)  # type: ignore[arg-type]
@@ -60,8 +98,9 @@ def canonicalize(value: object) -> bytes:
         raise CanonicalizationError(message) from error
 
 
-def _canonicalize_fast(value: object) -> bytes | None:
-    """The JCS bytes of ``value`` by the C encoder, or ``None`` when only rfc8785 can tell.
+def _canonicalize_fast(value: object) -> tuple[bytes, JSONValue] | None:
+    """The JCS bytes of ``value`` by the C encoder (and the value they parse back to), or
+    ``None`` when only rfc8785 can tell.
 
     Canonicalization runs for every tx, result and stored value, and rfc8785 is pure Python.
     The C encoder's output is the JCS form exactly when it holds no float and no integer beyond
@@ -91,7 +130,7 @@ def _canonicalize_fast(value: object) -> bytes | None:
         return None
     if parsed != value:
         return None
-    return text.encode("utf-8")
+    return text.encode("utf-8"), parsed
 
 
 def loads_canonical(data: bytes, *, max_depth: int = 64) -> JSONValue:

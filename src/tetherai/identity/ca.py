@@ -8,6 +8,8 @@ library never reads the clock.
 
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -36,8 +38,10 @@ from tetherai.identity.keys import (
 )
 from tetherai.identity.roles import Role
 
-__all__ = ["CA_CERTIFICATE_FILE", "CA_KEY_FILE", "CertificateAuthority"]
+__all__ = ["CA_CERTIFICATE_FILE", "CA_KEY_FILE", "NODE_UNIT", "CertificateAuthority"]
 
+NODE_UNIT = "node"
+"""The ``OU`` of a node's TLS certificate (a role never has this value)."""
 CA_CERTIFICATE_FILE = "ca.pem"
 """File name of the CA certificate in a CA directory (PEM, mode 0644)."""
 CA_KEY_FILE = "ca.key"
@@ -212,6 +216,72 @@ class CertificateAuthority:
             )
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        )
+        return _sign(builder, self._private_key)
+
+    def issue_node_tls(
+        self,
+        *,
+        name: str,
+        public_key: PublicKey,
+        hosts: Sequence[str],
+        now: datetime,
+        valid_days: int = 825,
+    ) -> x509.Certificate:
+        """Issue a node's TLS certificate (``O=<org>, OU=node, CN=<name>``) for mutual TLS.
+
+        ``OU=node`` is not a role, so the certificate can never sign a tx as a participant;
+        a participant's certificate is, conversely, not a node's. It is valid for both ends
+        of a connection (server and client authentication) and names ``hosts`` (IP
+        addresses or DNS names) as where the node listens.
+
+        Raises:
+            IdentityError: ``name`` is not a valid name.
+            CertificateError: the key is not supported, or the CA is not valid at ``now``.
+            ValueError: ``now`` is naive, ``valid_days`` is not positive, or no host is given.
+        """
+        validate_name(name, "node name")
+        require_aware(now, "now")
+        _require_positive(valid_days)
+        if not hosts:
+            raise ValueError("a node's TLS certificate names at least one host")
+        subject = x509.Name(
+            [
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, self._org),
+                x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, NODE_UNIT),
+                x509.NameAttribute(NameOID.COMMON_NAME, name),
+            ]
+        )
+        names: list[x509.GeneralName] = []
+        for host in hosts:
+            try:
+                names.append(x509.IPAddress(ipaddress.ip_address(host)))
+            except ValueError:
+                names.append(x509.DNSName(host))
+        ca_key_id = x509.SubjectKeyIdentifier.from_public_key(self._private_key.public_key())
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(self._certificate.subject)
+            .public_key(public_key)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now)
+            .not_valid_after(
+                min(now + timedelta(days=valid_days), self._certificate.not_valid_after_utc)
+            )
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(_key_usage(certificate_signing=False), critical=True)
+            .add_extension(
+                x509.ExtendedKeyUsage(
+                    [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
+                ),
+                critical=False,
+            )
+            .add_extension(x509.SubjectAlternativeName(names), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_key_id),
+                critical=False,
+            )
         )
         return _sign(builder, self._private_key)
 

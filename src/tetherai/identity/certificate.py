@@ -10,7 +10,6 @@ certificate by :func:`certificate_sha256`.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,6 +25,7 @@ from tetherai.crypto.signature import PublicKey, algorithm_of
 from tetherai.identity._x509 import extension, is_ca, require_aware, single_attribute
 from tetherai.identity.errors import CertificateError, IdentityError
 from tetherai.identity.roles import Role
+from tetherai.names import name_problem
 
 __all__ = [
     "ParticipantIdentity",
@@ -35,10 +35,8 @@ __all__ = [
     "parse_participant_certificate",
     "validate_name",
     "verify_issued_by",
+    "verify_org_ca",
 ]
-
-# Org and participant ids end up in file paths and ledger keys: a small safe alphabet.
-_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -55,7 +53,7 @@ class ParticipantIdentity:
 
 
 def validate_name(value: str, what: str) -> str:
-    """Check an org or participant id: 1 to 64 of ``[A-Za-z0-9._-]``, not starting with . or -.
+    """Check an org or participant id by the one name rule (:mod:`tetherai.names`).
 
     Args:
         value: the name to check.
@@ -65,14 +63,13 @@ def validate_name(value: str, what: str) -> str:
         ``value``, unchanged.
 
     Raises:
-        IdentityError: (code ``identity.bad_name``) the name is empty, too long, or has
-            another character.
+        IdentityError: (code ``identity.bad_name``) the name breaks the rule.
     """
-    if isinstance(value, str) and _NAME.fullmatch(value):
+    problem = name_problem(value, what)
+    if problem is None:
         return value
     raise IdentityError(
-        f"invalid {what} {value!r}: use 1 to 64 letters, digits, '.', '_' or '-', "
-        "not starting with '.' or '-'",
+        problem,
         code="identity.bad_name",
         hint=f"Choose another {what}, such as 'Org1' or 'alice'.",
         details={"value": str(value), "what": what},
@@ -206,6 +203,46 @@ def verify_issued_by(
                 hint="Issue a new certificate for the participant.",
                 details={"at": at.isoformat(), **period},
             )
+
+
+def verify_org_ca(certificate: x509.Certificate, org: str, *, at: datetime) -> None:
+    """Check that ``certificate`` is a CA certificate of ``org`` valid at ``at``.
+
+    That is: self-issued and signed by its own key, a CA (BasicConstraints ``ca=True`` and, if
+    it has a KeyUsage, ``keyCertSign``), with exactly one ``O`` in its subject, equal to
+    ``org`` (so a CA can never speak for another org), valid at ``at``.
+
+    Raises:
+        CertificateError: one of the checks failed; the message says which.
+        ValueError: ``at`` is a naive datetime.
+    """
+    require_aware(at, "at")
+    name = certificate.subject.rfc4514_string()
+    if certificate.issuer != certificate.subject:
+        raise CertificateError(f"{name} is not self-signed: an org's CA certificate must be")
+    if not is_ca(certificate):
+        raise CertificateError(f"{name} is not a CA certificate (BasicConstraints ca=True)")
+    key_usage = extension(certificate, x509.KeyUsage)
+    if key_usage is not None and not key_usage.key_cert_sign:
+        raise CertificateError(f"CA certificate {name} may not sign certificates (KeyUsage)")
+    subject_org = single_attribute(certificate.subject, NameOID.ORGANIZATION_NAME, "org (O)")
+    if subject_org != org:
+        raise CertificateError(
+            f"the CA certificate is {subject_org}'s (O={subject_org}), not {org}'s",
+            hint=f"Give the CA certificate of {org}, whose subject has O={org}.",
+        )
+    try:
+        certificate.verify_directly_issued_by(certificate)
+    except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm) as error:
+        raise CertificateError(
+            f"the self-signature of CA certificate {name} does not verify"
+        ) from error
+    if not certificate.not_valid_before_utc <= at <= certificate.not_valid_after_utc:
+        raise CertificateError(
+            f"CA certificate {name} is not valid at {at.isoformat()} (valid "
+            f"{certificate.not_valid_before_utc.isoformat()} to "
+            f"{certificate.not_valid_after_utc.isoformat()})"
+        )
 
 
 def _supported_public_key(certificate: x509.Certificate) -> PublicKey:

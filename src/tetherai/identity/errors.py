@@ -5,18 +5,21 @@
         ├── CertificateError       identity.bad_certificate
         └── KeyFileError           identity.key_file
 
+All are :class:`~tetherai.errors.InvalidInput` (422, exit 2): a name, certificate or key file
+the caller gave cannot be used.
+
 ``cryptography`` and OS errors are translated into these in the module that meets them,
 chained with ``from``.
 """
 
 from __future__ import annotations
 
-from tetherai.errors import TetherError
+from tetherai.errors import InvalidInput
 
 __all__ = ["CertificateError", "IdentityError", "KeyFileError"]
 
 
-class IdentityError(TetherError):
+class IdentityError(InvalidInput):
     """Base of the identity layer's errors; also raised for an invalid org or participant id."""
 
     code = "identity.error"

@@ -18,7 +18,7 @@ import inspect
 import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -139,13 +139,19 @@ class QueryContext:
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """What a tx function sees. ``block_ts`` is the only clock a contract may read."""
+    """What a tx function sees. ``block_ts`` is the only clock a contract may read.
+
+    ``installed`` is every contract version the code running the tx has and a channel may
+    switch to, so a change of the channel can refuse to activate a version its peers do not
+    have (or one kept only for older channels).
+    """
 
     tx_id: str
     creator: Identity
     block_number: int
     block_ts: int
     state: ContractStateView
+    installed: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
 
 _KIND = "__tether_kind__"
@@ -167,11 +173,14 @@ class Contract:
     """Base class of contracts: set ``name`` and ``version``; mark functions.
 
     ``namespaces`` lists the key prefixes the contract may write; empty means its own name.
+    ``legacy`` marks a version kept only for the channels that run it already (and for
+    replaying their blocks): no channel may switch to it.
     """
 
     name: ClassVar[str]
     version: ClassVar[str] = "1"
     namespaces: ClassVar[tuple[str, ...]] = ()
+    legacy: ClassVar[bool] = False
 
     @classmethod
     def writable(cls) -> tuple[str, ...]:
@@ -216,6 +225,8 @@ class ContractRegistry:
 
     def __init__(self, contracts: Sequence[Contract] = ()) -> None:
         self._functions: dict[tuple[str, str], dict[str, _Function]] = {}
+        self._legacy: set[tuple[str, str]] = set()
+        self._installed: dict[str, frozenset[str]] | None = None
         for contract in contracts:
             self.register(contract)
 
@@ -232,6 +243,21 @@ class ContractRegistry:
                     contract.writable(), kind, member, _parameters(member)
                 )
         self._functions[key] = functions
+        if contract.legacy:
+            self._legacy.add(key)
+        self._installed = None
+
+    @property
+    def installed(self) -> Mapping[str, frozenset[str]]:
+        """Each contract's versions a channel may switch to: registered and not legacy (what a
+        tx's :class:`Context` is told)."""
+        if self._installed is None:
+            found: dict[str, set[str]] = {}
+            for name, version in self._functions:
+                if (name, version) not in self._legacy:
+                    found.setdefault(name, set()).add(version)
+            self._installed = {name: frozenset(versions) for name, versions in found.items()}
+        return self._installed
 
     def versions(self) -> dict[str, list[str]]:
         result: dict[str, list[str]] = {}

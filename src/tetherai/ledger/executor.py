@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from tetherai.crypto.errors import CanonicalizationError
-from tetherai.crypto.jcs import JSONValue, canonicalize, loads_stored
+from tetherai.crypto.jcs import JSONValue, canonical_form, canonicalize
 from tetherai.crypto.signature import PublicKey
 from tetherai.ledger.contract import (
     ChannelRules,
@@ -58,6 +58,9 @@ class TxResult:
     writes: dict[str, JSONValue | None] = field(default_factory=dict)
     result: JSONValue = None
     encoded: bytes = b""  # JCS of to_json(), set once by the executor
+    plain: bool = False
+    """The result holds no float and no character above U+D7FF, so ``json.dumps`` writes each
+    of its values canonically (``crypto.jcs.CanonicalForm.plain``)."""
 
     def to_json(self) -> dict[str, JSONValue]:
         if not self.valid:
@@ -213,7 +216,7 @@ def _execute_one(
         function = registry.function(tx.contract, version, tx.fn, "transaction")
         args = function.bind(tx.args)
         view = ContractStateView(state, function.namespaces)
-        context = Context(tx_id, identity, block_number, block_ts, view)
+        context = Context(tx_id, identity, block_number, block_ts, view, registry.installed)
         returned = function.method(context, **args)
     except (TxInvalid, ContractError) as error:
         return _invalid(tx_id, error.code, error.message)
@@ -226,19 +229,21 @@ def _execute_one(
         )
         return _invalid(tx_id, CRASHED, crashed_message(tx.contract, tx.fn))
     try:
-        encoded = canonicalize(_valid_document(tx_id, version, view.writes, returned))
+        form = canonical_form(_valid_document(tx_id, version, view.writes, returned))
     except CanonicalizationError as error:
         return _invalid(
             tx_id, "contract.bad_output", f"contract output is not canonical JSON: {error}"
         )
-    if len(encoded) > MAX_RESULT_BYTES:
-        message = f"contract output is {len(encoded)} bytes; the limit is {MAX_RESULT_BYTES}"
+    if len(form.data) > MAX_RESULT_BYTES:
+        message = f"contract output is {len(form.data)} bytes; the limit is {MAX_RESULT_BYTES}"
         return _invalid(tx_id, "contract.output_too_large", message)
     # What peers keep and later txs read is the value the canonical bytes denote (a float
     # 2.0 a contract computed reads back as 2), the same on a live peer and in a replay.
-    document = cast(dict[str, JSONValue], loads_stored(encoded))
+    document = cast(dict[str, JSONValue], form.value)
     writes = cast(dict[str, JSONValue | None], document["writes"])
-    return TxResult(tx_id, True, None, None, version, writes, document["result"], encoded)
+    return TxResult(
+        tx_id, True, None, None, version, writes, document["result"], form.data, form.plain
+    )
 
 
 def crashed_message(contract: str, fn: str) -> str:

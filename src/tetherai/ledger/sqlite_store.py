@@ -20,9 +20,9 @@ from pathlib import Path
 from tetherai.crypto.jcs import JSONValue, canonicalize, loads_stored
 from tetherai.ledger.block import BlockCommit, BlockHeader
 from tetherai.ledger.errors import StoreError
-from tetherai.ledger.executor import BlockOutcome
+from tetherai.ledger.executor import BlockOutcome, TxResult
 
-__all__ = ["SqliteLedgerStore", "StoredBlock", "StoredTx", "encode_value"]
+__all__ = ["SqliteLedgerStore", "StoredBlock", "StoredTx", "encode_value", "write_text"]
 
 SCHEMA_VERSION = 1
 
@@ -95,6 +95,14 @@ def encode_value(value: JSONValue) -> str:
     the canonical one.
     """
     return canonicalize(value).decode()
+
+
+def write_text(result: TxResult, value: JSONValue) -> str:
+    """:func:`encode_value` of one of ``result``'s writes, without a second canonicalization
+    when the result is plain (the C encoder then writes every value of it canonically)."""
+    if result.plain:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return encode_value(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,7 +247,8 @@ class SqliteLedgerStore:
                 )
             )
             for key, value in result.writes.items():
-                history_rows.append((key, seq, None if value is None else encode_value(value)))
+                text = None if value is None else write_text(result, value)
+                history_rows.append((key, seq, text))
         # The last write of each key in the block is its new state (history is in tx order).
         last: dict[str, tuple[int, str | None]] = {
             key: (seq, text) for key, seq, text in history_rows
@@ -483,6 +492,8 @@ class SqliteLedgerStore:
         return self._counts
 
     def block(self, number: int) -> StoredBlock | None:
+        if number >= self.height:  # also keeps number + 1 within SQLite's 64-bit integers
+            return None
         blocks = list(self.blocks(number, number + 1))
         return blocks[0] if blocks else None
 
@@ -530,6 +541,15 @@ class SqliteLedgerStore:
         if row is None:
             return None
         return StoredTx(row[0], row[1], row[2], row[3], bytes(row[4]), bool(row[5]), *row[6:])
+
+    def tx_ids_starting_with(self, prefix: str, limit: int) -> list[str]:
+        """Distinct tx ids that start with ``prefix`` (lowercase hex), in id order, at most
+        ``limit`` (a range scan of the id index: ``'g'`` sorts after every hex digit)."""
+        rows = self._db.execute(
+            "SELECT DISTINCT tx_id FROM txs WHERE tx_id >= ? AND tx_id < ? ORDER BY tx_id LIMIT ?",
+            (prefix, prefix + "g", limit),
+        ).fetchall()
+        return [str(row[0]) for row in rows]
 
     def tx_at(self, seq: int) -> StoredTx:
         """The tx at position ``seq`` of the log."""

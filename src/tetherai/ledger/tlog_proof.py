@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -58,6 +59,9 @@ class TlogProof:
         return LedgerCheckpoint.from_checkpoint(checkpoint)
 
 
+_INDEX = re.compile(r"0|[1-9][0-9]{0,19}", re.ASCII)
+
+
 def format_tlog_proof(proof: TlogProof) -> str:
     lines = [HEADER]
     if proof.extra is not None:
@@ -85,7 +89,12 @@ def parse_tlog_proof(text: str) -> TlogProof:
             position += 1
         if not lines[position].startswith("index "):
             raise ProofError("the proof lacks its 'index' line")
-        index = int(lines[position].removeprefix("index "))
+        index_text = lines[position].removeprefix("index ")
+        # tlog-proof@v1: ASCII decimal without leading zeroes; int() would also take "005",
+        # "+5", "0_5" and non-ASCII digits.
+        if not _INDEX.fullmatch(index_text):
+            raise ProofError(f"the proof index {index_text[:40]!r} is not a decimal number")
+        index = int(index_text)
         hashes = tuple(base64.b64decode(line, validate=True) for line in lines[position + 1 :])
     except (IndexError, ValueError, binascii.Error) as error:
         raise ProofError(f"malformed {HEADER} proof: {error}") from error

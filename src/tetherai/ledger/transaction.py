@@ -25,6 +25,7 @@ from tetherai.crypto.errors import NotCanonicalError
 from tetherai.crypto.jcs import JSONValue, canonicalize, loads_canonical, loads_stored
 from tetherai.crypto.signature import PrivateKey, sign
 from tetherai.ledger.errors import MalformedTx
+from tetherai.names import NAME_PATTERN
 
 __all__ = [
     "TX_VERSION",
@@ -38,7 +39,7 @@ __all__ = [
 TX_VERSION = 1
 MAX_ENVELOPE_BYTES = 1024 * 1024
 
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_NAME = re.compile(NAME_PATTERN)
 _IDENT = re.compile(r"[a-z_][a-z0-9_]{0,63}")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _NONCE = re.compile(r"[0-9a-f]{16,64}")

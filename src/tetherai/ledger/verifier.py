@@ -32,7 +32,7 @@ from tetherai.ledger.merkle import CompactRange, leaf_hash
 from tetherai.ledger.peer import verify_orderer_signature
 from tetherai.ledger.results import LEDGER_FORMATS, chain_state_root, results_commitment
 from tetherai.ledger.signatures import PendingChecks, SignatureChecker
-from tetherai.ledger.sqlite_store import SqliteLedgerStore, StoredBlock, encode_value
+from tetherai.ledger.sqlite_store import SqliteLedgerStore, StoredBlock, encode_value, write_text
 from tetherai.ledger.state import BlockState, MemoryState
 from tetherai.ledger.transaction import Envelope
 from tetherai.ledger.tree_head import LedgerCheckpoint, origin_for
@@ -473,7 +473,7 @@ def _compare_history(
     for index, result in enumerate(results):
         seq = stored.first_seq + index
         for key, value in result.writes.items():
-            expected.append((key, seq, None if value is None else encode_value(value)))
+            expected.append((key, seq, None if value is None else write_text(result, value)))
             replay.last_seq[key] = seq
     expected.sort(key=lambda row: (row[1], row[0]))
     if not results:

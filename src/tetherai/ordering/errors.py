@@ -1,13 +1,22 @@
-"""Errors of the ordering layer."""
+"""Errors of the ordering layer: all :class:`~tetherai.errors.Unavailable` (503 with
+Retry-After, exit 3): the ordering service is busy, closing or cannot order now.
+
+    TetherError
+    └── OrderingError          ordering.error
+        ├── OrdererBusy        ordering.busy
+        ├── OrdererClosed      ordering.closed
+        ├── etcd_client.EtcdUnavailable
+        └── etcd.BlocksCompacted
+"""
 
 from __future__ import annotations
 
-from tetherai.errors import TetherError
+from tetherai.errors import Unavailable
 
 __all__ = ["CommitTimeout", "OrdererBusy", "OrdererClosed", "OrderingError"]
 
 
-class OrderingError(TetherError):
+class OrderingError(Unavailable):
     code = "ordering.error"
 
 

@@ -1,4 +1,4 @@
-"""Who may read what (issue 5 "Confidentiality"), decided from the ledger's own records.
+"""Who may read what (confidentiality), decided from the ledger's own records.
 
 A project's versions, artifacts, reviews and history are visible to its members (auditors are
 granted access by being added as members), and to the org admins of the project's org and of

@@ -25,7 +25,7 @@ from cryptography import x509
 from tetherai.auditverify import FORMATS, Trust, history_roots
 from tetherai.auditverify.notes import COSIGNATURE, NOTE, NoteKey
 from tetherai.crypto.jcs import JSONValue, canonicalize
-from tetherai.errors import TetherError
+from tetherai.errors import EXIT_USAGE, Conflict, IntegrityFailure, NotFound, TetherError
 from tetherai.ledger.block import GENESIS_STATE_ROOT
 from tetherai.ledger.checkpoint import Checkpoint
 from tetherai.ledger.errors import CheckpointError
@@ -36,11 +36,42 @@ from tetherai.ledger.sqlite_store import SqliteLedgerStore, StoredBlock, StoredT
 from tetherai.ledger.tlog_proof import TlogProof, format_tlog_proof
 from tetherai.ledger.transaction import Envelope
 
-__all__ = ["AuditError", "BundleRequest", "export_bundle", "trust_anchors"]
+__all__ = [
+    "AuditError",
+    "AuditFork",
+    "AuditNotFound",
+    "BadCheckpoint",
+    "BundleRequest",
+    "NoCheckpointYet",
+    "export_bundle",
+    "trust_anchors",
+]
 
 
 class AuditError(TetherError):
+    """An audit bundle or report cannot be made as asked (422, exit 2)."""
+
     code = "audit.bad_request"
+    http_status = 422
+    exit_code = EXIT_USAGE
+
+
+class AuditNotFound(NotFound, AuditError):
+    code = "audit.not_found"
+
+
+class NoCheckpointYet(Conflict, AuditError):
+    code = "audit.no_checkpoint"
+
+
+class BadCheckpoint(AuditError):
+    code = "audit.bad_checkpoint"
+
+
+class AuditFork(IntegrityFailure, AuditError):
+    """The checkpoint the auditor holds is not in this ledger's past: a fork."""
+
+    code = "audit.fork"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,13 +106,21 @@ def export_bundle(store: SqliteLedgerStore, channel: str, request: BundleRequest
     seqs = _seqs_in_scope(store, request.project, request.version, size)
     stored = [store.tx_at(seq) for seq in seqs]
     creators = [Envelope.from_bytes(tx.envelope).tx.creator for tx in stored]
-    orgs = sorted({creator.org for creator in creators})
-    # Orgs added after genesis: bundle the tx that declared their CA, so it is proven too.
-    for org in orgs:
+    # Orgs added after genesis: bundle the tx that added them (the approval that met the
+    # channel's rule, carrying their CA), so it is proven too; its signer's org in turn.
+    waiting = sorted({creator.org for creator in creators})
+    orgs: set[str] = set()
+    while waiting:
+        org = waiting.pop()
+        if org in orgs:
+            continue
+        orgs.add(org)
         first = store.history_under(f"membership/org/{org}")
         if first and first[0][1] != 0 and first[0][1] < size and first[0][1] not in seqs:
             seqs.append(first[0][1])
             stored.append(store.tx_at(first[0][1]))
+            creators.append(Envelope.from_bytes(stored[-1].envelope).tx.creator)
+            waiting.append(creators[-1].org)
     order = sorted(range(len(seqs)), key=lambda position: seqs[position])
     stored = [stored[position] for position in order]
     # The genesis tx is bundled for its trust anchors; its block joins the state-root chain
@@ -97,7 +136,7 @@ def export_bundle(store: SqliteLedgerStore, channel: str, request: BundleRequest
         "txs": txs,  # type: ignore[dict-item]
         "state_chain": _state_chain(store, blocks[0], checkpoint_block, ledger_format),
         "certificates": _certificates(store, {creator.cert_sha256 for creator in creators}),
-        "ca_roots": [_ca_root(store, org) for org in orgs],
+        "ca_roots": [_ca_root(store, org) for org in sorted(orgs)],
         "consistency": None if request.since is None else _consistency(store, size, request.since),
     }
     if ledger_format == 1:

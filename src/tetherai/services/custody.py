@@ -1,6 +1,6 @@
 """Custody of web users' ledger keys: sealed at rest, wrapped per browser session.
 
-DESIGN.md §3 ("a key the server keeps for a web user, encrypted at rest") and issue 5: a copy of
+DESIGN.md §3 ("a key the server keeps for a web user, encrypted at rest"): a copy of
 the service database alone must not let anyone sign.
 
 **Sealing.** A key-encryption key (KEK) is derived from the user's password with Argon2id and a
@@ -28,11 +28,16 @@ each request that signs brings the session key back. Wrapped blob, version 1::
 Errors::
 
     TetherError
-    └── CustodyError              custody.error (custody.wrong_password, custody.bad_key)
-        ├── UnsealFailed          custody.unseal_failed   wrong password or server secret
+    └── CustodyError              custody.error           (500, exit 3)
+        ├── UnsealFailed          custody.unseal_failed   Unauthenticated: wrong password or secret
         ├── MalformedBlob         custody.bad_blob        not a sealed/wrapped key of a known version
-        ├── SessionKeyInvalid     custody.session_key     the session's key does not open the blob
-        └── NoSigningKey          custody.no_key          the user has no active sealed key
+        ├── SessionKeyInvalid     custody.session_key     Unauthenticated: the session's key does
+        │                                                 not open the blob
+        ├── NoSigningKey          custody.no_key          PermissionDenied: no active sealed key
+        ├── WrongPassword         custody.wrong_password  Unauthenticated
+        ├── BadKey                custody.bad_key         InvalidInput: not a usable key/certificate
+        ├── KeyExists             custody.key_exists      Conflict
+        └── KeyNotFound           custody.not_found       NotFound
 """
 
 from __future__ import annotations
@@ -62,7 +67,14 @@ from tetherai.crypto.signature import (
     public_key_fingerprint,
     public_key_to_pem,
 )
-from tetherai.errors import TetherError
+from tetherai.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    TetherError,
+    Unauthenticated,
+)
 from tetherai.identity.certificate import certificate_sha256, load_certificate_pem
 from tetherai.identity.errors import CertificateError
 from tetherai.services.db.engine import SessionFactory, transaction
@@ -73,15 +85,19 @@ from tetherai.services.settings import Settings
 __all__ = [
     "DEFAULT_ARGON2",
     "Argon2Parameters",
+    "BadKey",
     "Clock",
     "CustodyError",
     "KeyCustody",
+    "KeyExists",
+    "KeyNotFound",
     "MalformedBlob",
     "NoSigningKey",
     "RegisteredKeyInfo",
     "SealedKeyInfo",
     "SessionKeyInvalid",
     "UnsealFailed",
+    "WrongPassword",
     "reseal",
     "seal",
     "unseal",
@@ -109,7 +125,7 @@ class CustodyError(TetherError):
     hint = "Sign in again; if the problem persists, ask your org admin."
 
 
-class UnsealFailed(CustodyError):
+class UnsealFailed(Unauthenticated, CustodyError):
     code = "custody.unseal_failed"
     hint = "Check your password. If it was reset, your org admin must issue you a new key."
 
@@ -119,14 +135,30 @@ class MalformedBlob(CustodyError):
     hint = "The stored key is damaged or from an unknown version; ask your org admin."
 
 
-class SessionKeyInvalid(CustodyError):
+class SessionKeyInvalid(Unauthenticated, CustodyError):
     code = "custody.session_key"
     hint = "Sign in again to unlock your signing key for this session."
 
 
-class NoSigningKey(CustodyError):
+class NoSigningKey(PermissionDenied, CustodyError):
     code = "custody.no_key"
     hint = "Ask your org admin to enrol you, or register a public key and sign locally."
+
+
+class WrongPassword(Unauthenticated, CustodyError):
+    code = "custody.wrong_password"
+
+
+class BadKey(InvalidInput, CustodyError):
+    code = "custody.bad_key"
+
+
+class KeyExists(Conflict, CustodyError):
+    code = "custody.key_exists"
+
+
+class KeyNotFound(NotFound, CustodyError):
+    code = "custody.not_found"
 
 
 @dataclass(frozen=True, slots=True)

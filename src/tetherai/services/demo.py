@@ -95,7 +95,7 @@ def build_demo(root: Path, passphrase: bytes) -> bool:
                     "project": ref,
                     "version": "v1",
                     "code_repo": "https://git.example/credit",
-                    "commit": "a1b2c3d",
+                    "commit": "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678",
                     "artifacts": [
                         {
                             "kind": "model",

@@ -1,4 +1,4 @@
-"""``tether doctor``: is everything tetherai keeps still what it recorded? (issue 10)
+"""``tether doctor``: is everything tetherai keeps still what it recorded?
 
 Three independent checks, each a tool that already exists, run together and explained:
 

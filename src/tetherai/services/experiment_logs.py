@@ -11,8 +11,11 @@ that record, so pages can chart the series. Formats, chosen by file name:
   as ``{name: [numbers]}`` (Keras ``history`` style, also under ``history``/``series``), and
   final values under ``metrics``/``test``.
 - **CSV** (``.csv``, ``.tsv``): a header row; numeric columns become series.
-- **TensorBoard** event files (``events.out.tfevents.*``, or a run directory holding them),
-  read with the ``tensorboard`` package's reader: every scalar tag becomes a series.
+- **TensorBoard** event files (named ``…tfevents…`` as TensorBoard names them, or any file
+  whose content is one), or a log folder holding them, read with the ``tensorboard`` package's
+  event reader: every scalar becomes a series. Sub-runs — folders with event files under the log
+  folder, as Keras (``train/``, ``validation/``) and ``add_scalars`` write them — give series
+  named ``<run>/<tag>`` (``validation/epoch_loss``); the top folder's keep their tag.
 
 Rules: ``epoch``, ``step``, ``iteration``, ``time``, ``timestamp`` and ``wall_time`` order the
 rows and are not metrics. Rows are sorted by epoch/step when they carry one. The final
@@ -29,23 +32,26 @@ import io
 import json
 import math
 import os
+import struct
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tetherai.crypto.jcs import JSONValue
-from tetherai.errors import TetherError
+from tetherai.errors import InvalidInput
+from tetherai.extras import require
 from tetherai.storage import hash_file, hash_tree
 
 __all__ = ["ExperimentLogError", "ExperimentRecord", "read_experiment_log"]
 
 _INDEX_KEYS = ("epoch", "step", "iteration", "time", "timestamp", "wall_time")
+_TFEVENTS = "tfevents"
 _PARAM_KEYS = ("hyperparameters", "params", "config")
 MAX_LOG_BYTES = 256 * 1024 * 1024
 
 
-class ExperimentLogError(TetherError):
+class ExperimentLogError(InvalidInput):
     """A training log cannot be read as an experiment (format unknown, or malformed)."""
 
     code = "experiments.bad_log"
@@ -134,7 +140,7 @@ def _loads(text: str, where: str) -> Any:
         raise ExperimentLogError(f"{where}: JSON nested too deeply") from error
 
 
-def _read_json_lines(text: str, collector: _Collector, where: Path) -> None:
+def _read_json_lines(text: str, collector: _Collector, where: str) -> None:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -147,9 +153,9 @@ def _read_json_lines(text: str, collector: _Collector, where: Path) -> None:
         collector.add_row(row)
 
 
-def _read_json(text: str, collector: _Collector, where: Path) -> None:
+def _read_json(text: str, collector: _Collector, where: str) -> None:
     try:
-        value = _loads(text, str(where))
+        value = _loads(text, where)
     except json.JSONDecodeError as error:
         raise ExperimentLogError(
             f"{where} is not JSON: {error.msg} (line {error.lineno})"
@@ -187,7 +193,7 @@ def _read_json(text: str, collector: _Collector, where: Path) -> None:
         collector.add_row({"step": index, **row})
 
 
-def _read_csv(text: str, collector: _Collector, where: Path, delimiter: str) -> None:
+def _read_csv(text: str, collector: _Collector, where: str, delimiter: str) -> None:
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     if not reader.fieldnames:
         raise ExperimentLogError(f"{where}: a CSV log needs a header row")
@@ -203,31 +209,54 @@ def _read_csv(text: str, collector: _Collector, where: Path, delimiter: str) -> 
         )
 
 
-def _read_tensorboard(path: Path, collector: _Collector) -> None:
-    # Imported here: the reader pulls in protobuf and numpy, which only this format needs.
-    from tensorboard.backend.event_processing import event_accumulator
-    from tensorboard.util import tensor_util
+def _event_files(path: Path) -> dict[str, list[Path]]:
+    """Event files by run, as TensorBoard groups them: a run is a folder holding event files
+    (named ``…tfevents…``), named by its path from the log folder (``.`` for the top); a single
+    file is run ``.``."""
+    if path.is_file():
+        return {".": [path]}
+    runs: dict[str, list[Path]] = {}
+    for item in sorted(path.rglob("*")):
+        if item.is_file() and _TFEVENTS in item.name:
+            runs.setdefault(item.parent.relative_to(path).as_posix(), []).append(item)
+    return runs
 
-    accumulator = event_accumulator.EventAccumulator(
-        str(path), size_guidance={event_accumulator.SCALARS: 0, event_accumulator.TENSORS: 0}
-    )
-    try:
-        accumulator.Reload()
-    except Exception as error:  # the reader raises a variety of protobuf and I/O errors
-        raise ExperimentLogError(f"{path}: cannot read TensorBoard events ({error})") from error
+
+def _scalar(value: Any, tensor_util: Any) -> float | None:
+    if value.HasField("simple_value"):
+        return _number(value.simple_value)
+    if value.HasField("tensor"):  # TF2 and migrated summaries: scalars are rank-0 tensors
+        array = tensor_util.make_ndarray(value.tensor)
+        if array.shape == () and array.dtype.kind in "iuf":
+            return _number(array.item())
+    return None
+
+
+def _read_tensorboard(path: Path, collector: _Collector, label: str) -> None:
+    # Imported here: the reader pulls in protobuf and numpy, which only this format needs.
+    loader = require("tensorboard.backend.event_processing.event_file_loader", "tensorboard")
+    tensor_util = require("tensorboard.util.tensor_util", "tensorboard")
+
     by_step: dict[int, dict[str, float]] = {}
-    tags = accumulator.Tags()
-    for tag in tags.get("scalars", []):
-        for event in accumulator.Scalars(tag):
-            if (number := _number(event.value)) is not None:
-                by_step.setdefault(int(event.step), {})[tag] = number
-    for tag in tags.get("tensors", []):  # TF2 writes scalars as rank-0 tensors
-        for event in accumulator.Tensors(tag):
-            array = tensor_util.make_ndarray(event.tensor_proto)
-            if array.shape == () and (number := _number(array.item())) is not None:
-                by_step.setdefault(int(event.step), {})[tag] = number
+    for run, files in _event_files(path).items():
+        for events in files:
+            try:
+                loaded = list(loader.EventFileLoader(str(events)).Load())
+            except Exception as error:  # the reader raises a variety of protobuf and I/O errors
+                reason = str(error).replace(str(events), events.name)
+                raise ExperimentLogError(
+                    f"{label}: cannot read TensorBoard events ({reason})"
+                ) from error
+            for event in loaded:
+                for value in event.summary.value:
+                    number = _scalar(value, tensor_util)
+                    if number is not None:
+                        # A sub-run's series is named run/tag (train/epoch_loss), as TensorBoard
+                        # shows it; the top run's keeps its tag.
+                        name = value.tag if run == "." else f"{run}/{value.tag}"
+                        by_step.setdefault(int(event.step), {})[name] = number
     if not by_step:
-        raise ExperimentLogError(f"{path}: no scalar values in the TensorBoard events")
+        raise ExperimentLogError(f"{label}: no scalar values in the TensorBoard events")
     for step in sorted(by_step):
         collector.add_row({"step": step, **by_step[step]})
 
@@ -247,10 +276,37 @@ def _thin(series: dict[str, list[float]], max_points: int) -> dict[str, list[flo
     return thinned
 
 
+def _is_event_file(path: Path) -> bool:
+    """A TensorBoard event file by name (``…tfevents…``, TensorBoard's own rule) or, renamed,
+    by content: TFRecord framing whose length header checks against its CRC-32C and whose
+    first record is an ``Event`` naming the ``brain.Event`` file version."""
+    if _TFEVENTS in path.name:
+        return True
+    try:
+        with path.open("rb") as source:
+            header = source.read(12)
+            if len(header) < 12:
+                return False
+            (length,) = struct.unpack("<Q", header[:8])
+            if not 0 < length <= 1 << 20:
+                return False
+            from tensorboard.compat.proto import event_pb2
+            from tensorboard.compat.tensorflow_stub.pywrap_tensorflow import masked_crc32c
+
+            if masked_crc32c(header[:8]) != struct.unpack("<I", header[8:])[0]:
+                return False
+            event = event_pb2.Event.FromString(source.read(length))
+    except (OSError, ValueError, struct.error):
+        return False
+    except Exception:  # protobuf's DecodeError: not an event
+        return False
+    return str(event.file_version).startswith("brain.Event:")
+
+
 def _is_tensorboard(path: Path) -> bool:
     if path.is_dir():
-        return any(item.name.startswith("events.out.tfevents") for item in path.rglob("*"))
-    return path.name.startswith("events.out.tfevents")
+        return any(item.is_file() and _TFEVENTS in item.name for item in path.rglob("*"))
+    return _is_event_file(path)
 
 
 def read_experiment_log(
@@ -273,29 +329,32 @@ def read_experiment_log(
         StorageError: the log is missing or unreadable.
     """
     location = Path(path)
+    # Messages name the log by its file name only: a server reads uploads from a temporary
+    # folder whose path is nobody's business.
+    label = location.name or str(location)
     log_sha256 = hash_tree(location).sha256 if location.is_dir() else hash_file(location).sha256
     collector = _Collector()
     if _is_tensorboard(location):
-        _read_tensorboard(location, collector)
+        _read_tensorboard(location, collector, label)
     else:
         suffix = location.suffix.lower()
         if location.stat().st_size > MAX_LOG_BYTES:
-            raise ExperimentLogError(f"{location} is larger than {MAX_LOG_BYTES} bytes")
+            raise ExperimentLogError(f"{label} is larger than {MAX_LOG_BYTES} bytes")
         text = location.read_text(encoding="utf-8", errors="replace")
         if suffix in (".jsonl", ".ndjson", ".log", ".txt"):
-            _read_json_lines(text, collector, location)
+            _read_json_lines(text, collector, label)
         elif suffix == ".json":
-            _read_json(text, collector, location)
+            _read_json(text, collector, label)
         elif suffix in (".csv", ".tsv"):
-            _read_csv(text, collector, location, "\t" if suffix == ".tsv" else ",")
+            _read_csv(text, collector, label, "\t" if suffix == ".tsv" else ",")
         else:
             raise ExperimentLogError(
-                f"{location}: unknown log format {suffix or '(no extension)'!r}; "
+                f"{label}: unknown log format {suffix or '(no extension)'!r}; "
                 "use .jsonl, .json, .csv or TensorBoard event files"
             )
     series = collector.series()
     if not series and not collector.final:
-        raise ExperimentLogError(f"{location} holds no numeric metrics")
+        raise ExperimentLogError(f"{label} holds no numeric metrics")
     tests = [key for key in series if key.lower().startswith("test")]
     metrics = {key: series[key][-1] for key in (tests or list(series))}
     metrics.update(collector.final)

@@ -35,6 +35,8 @@ class HistoryEntry:
     status_after: str | None = None
     reason: str | None = None
     digests: tuple[dict[str, JSONValue], ...] = field(default=())
+    details: dict[str, JSONValue] | None = None
+    """What the move recorded besides its reason (a deployment's ``endpoint``)."""
 
     def to_json(self) -> dict[str, JSONValue]:
         return {
@@ -50,6 +52,7 @@ class HistoryEntry:
             "status_after": self.status_after,
             "reason": self.reason,
             "digests": list(self.digests),
+            "details": self.details,
         }
 
 
@@ -80,7 +83,7 @@ def _entries(
         envelope = Envelope.from_bytes(stored.envelope)
         tx = envelope.tx
         writes = dict(by_seq[seq])
-        before = after = reason = None
+        before = after = reason = details = None
         if status_key is not None and writes.get(status_key):
             status = json.loads(writes[status_key])  # type: ignore[arg-type]
             before, after, reason = (
@@ -88,6 +91,7 @@ def _entries(
                 status["status"],
                 status.get("reason") or None,
             )
+            details = status.get("details") if isinstance(status.get("details"), dict) else None
         entries.append(
             HistoryEntry(
                 seq=seq,
@@ -102,6 +106,7 @@ def _entries(
                 status_after=after,
                 reason=reason,
                 digests=tuple(tx_digests(dict(tx.args), stored.result)),
+                details=details,
             )
         )
     return entries

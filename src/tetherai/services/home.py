@@ -17,16 +17,26 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from tetherai.errors import TetherError
+from tetherai.errors import EXIT_USAGE, Conflict, TetherError
 
-__all__ = ["HomeError", "NetworkHome"]
+__all__ = ["HomeError", "HomeExists", "NetworkHome"]
 
 CONFIG_FILE = "network.json"
 CONFIG_VERSION = 1
 
 
 class HomeError(TetherError):
+    """A network home is missing or unreadable (422, exit 2: point --home elsewhere)."""
+
     code = "home.error"
+    http_status = 422
+    exit_code = EXIT_USAGE
+
+
+class HomeExists(Conflict, HomeError):
+    """The directory already holds a network."""
+
+    code = "home.exists"
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 
 from tetherai.contracts.membership import MembershipRules
 from tetherai.contracts.registry import default_registry
 from tetherai.crypto.jcs import JSONValue
+from tetherai.errors import NotFound
 from tetherai.ledger.checkpoint import Checkpoint
 from tetherai.ledger.errors import LedgerError
 from tetherai.ledger.merkle import root_at
@@ -17,10 +19,24 @@ from tetherai.ledger.tlog_proof import TlogProof
 from tetherai.ledger.transaction import Envelope
 from tetherai.ledger.verifier import Progress, VerificationReport, verify_ledger
 
-__all__ = ["block_summaries", "ledger_summary", "tx_detail", "tx_proof", "verify"]
+__all__ = [
+    "SHORT_ID_LENGTH",
+    "block_summaries",
+    "find_tx_ids",
+    "ledger_summary",
+    "tx_detail",
+    "tx_proof",
+    "verify",
+]
+
+SHORT_ID_LENGTH = 8
+"""The fewest leading hex digits of a tx id that :func:`find_tx_ids` looks up."""
+_TX_PREFIX = re.compile(rf"[0-9a-f]{{{SHORT_ID_LENGTH},64}}")
 
 
-class NotFoundError(LedgerError):
+class NotFoundError(NotFound, LedgerError):
+    """No such block or tx on this ledger."""
+
     code = "ledger.not_found"
 
 
@@ -74,7 +90,8 @@ def tx_detail(store: SqliteLedgerStore, tx_id: str) -> dict[str, JSONValue]:
     stored = store.tx(tx_id)
     if stored is None:
         raise NotFoundError(
-            f"no tx {tx_id} on this ledger", hint="list txs with 'tether ledger blocks'"
+            f"no tx {tx_id} on this ledger",
+            hint="check the id: it is in the audit trail or the block that holds the tx",
         )
     envelope = Envelope.from_bytes(stored.envelope)
     writes: list[JSONValue] = [
@@ -99,6 +116,26 @@ def tx_detail(store: SqliteLedgerStore, tx_id: str) -> dict[str, JSONValue]:
         "tx": envelope.tx.to_json(),
         "writes": writes,
     }
+
+
+class BadTxId(LedgerError):
+    code = "ledger.bad_tx_id"
+
+
+def find_tx_ids(store: SqliteLedgerStore, text: str, *, limit: int = 20) -> list[str]:
+    """The tx ids that start with ``text`` (a whole id or a unique start of at least
+    :data:`SHORT_ID_LENGTH` hex digits; any case, spaces around it ignored), at most ``limit``.
+
+    Callers show only those the person may read (``services.access``): a short id must not
+    tell anyone that a tx they may not see exists.
+    """
+    prefix = text.strip().lower()
+    if not _TX_PREFIX.fullmatch(prefix):
+        raise BadTxId(
+            f"{text.strip()[:80]!r} is not a tx id",
+            hint=f"give the tx id, or its first {SHORT_ID_LENGTH} or more characters (0-9, a-f)",
+        )
+    return store.tx_ids_starting_with(prefix, limit)
 
 
 def tx_proof(store: SqliteLedgerStore, tx_id: str) -> TlogProof:

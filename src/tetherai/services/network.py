@@ -39,7 +39,7 @@ from tetherai.ledger.results import LEDGER_FORMAT
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.ledger.transaction import Creator, Envelope, Transaction, new_nonce, sign_transaction
 from tetherai.ordering.solo import SoloOrderer, cut_block
-from tetherai.services.home import CONFIG_VERSION, HomeError, NetworkHome
+from tetherai.services.home import CONFIG_VERSION, HomeError, HomeExists, NetworkHome
 
 __all__ = [
     "Node",
@@ -114,13 +114,13 @@ def init_network(
     """Create a network home with one org, its admin, the node keys and the genesis block.
 
     Raises:
-        HomeError: the home already holds a network.
+        HomeExists: the home already holds a network.
         IdentityError: a name is not valid, or the passphrase is empty.
     """
     for value, what in ((org, "org"), (admin_id, "participant id"), (channel, "channel")):
         validate_name(value, what)
     if home.exists():
-        raise HomeError(
+        raise HomeExists(
             f"{home.root} already holds a network", hint="use another --home, or remove it first"
         )
     now = datetime.fromtimestamp(now_ms / 1000, tz=UTC)

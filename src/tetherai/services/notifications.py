@@ -1,4 +1,4 @@
-"""Tell project members what happened: in-app notifications and org webhooks (issue 5 §8).
+"""Tell project members what happened: in-app notifications and org webhooks.
 
 Events come from committed blocks, through the projector, so a notification exists exactly when
 its tx is on the ledger: when a version changes state and when someone comments, each member of
@@ -22,10 +22,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from tetherai.errors import TetherError
+from tetherai.errors import InvalidInput
 from tetherai.ledger.state import StateReader
 from tetherai.services.db import Notification, SessionFactory, User, Webhook, transaction
 from tetherai.services.db.engine import reading
@@ -36,7 +36,7 @@ log = logging.getLogger("tetherai.notifications")
 WEBHOOK_TIMEOUT_S = 5.0
 
 
-class NotificationError(TetherError):
+class NotificationError(InvalidInput):
     code = "notifications.invalid"
 
 
@@ -48,6 +48,8 @@ class Event:
     tx_id: str
     text: str
     ts: int
+    detail: dict[str, Any] | None = None
+    """The event as data (who, which move, the comment): see ``Notification.detail``."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -57,6 +59,7 @@ class Event:
             "tx_id": self.tx_id,
             "text": self.text,
             "ts": self.ts,
+            "detail": self.detail,
         }
 
 
@@ -111,6 +114,7 @@ def record_events(
                         "tx_id": event.tx_id,
                         "text": event.text,
                         "read_at": None,
+                        "detail": event.detail,
                     }
                 )
         delivered.append((event, {org for org, _ in found}))
@@ -188,10 +192,21 @@ class NotificationService:
                     "version": n.version_ref,
                     "tx_id": n.tx_id,
                     "text": n.text,
+                    "detail": n.detail,
                     "read": n.read_at is not None,
                 }
                 for n in rows
             ]
+
+    def unread_count(self, user_id: int) -> int:
+        """How many of the person's notifications are unread."""
+        with transaction(self._reads) as session:
+            found = session.scalar(
+                select(func.count())
+                .select_from(Notification)
+                .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+            )
+            return int(found or 0)
 
     def mark_read(self, user_id: int, notification_id: int) -> bool:
         with transaction(self._sessions) as session:
@@ -205,6 +220,18 @@ class NotificationService:
                 .values(read_at=self._clock())
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def mark_all_read(self, user_id: int, *, up_to: int | None = None) -> int:
+        """Mark every unread notification of the person read (only those with an id up to
+        ``up_to`` when given: what the person saw, not one that arrived since); return how many."""
+        where = [Notification.user_id == user_id, Notification.read_at.is_(None)]
+        if up_to is not None:
+            where.append(Notification.id <= up_to)
+        with transaction(self._sessions) as session:
+            result = session.execute(
+                update(Notification).where(*where).values(read_at=self._clock())
+            )
+            return int(result.rowcount)  # type: ignore[attr-defined]
 
     def add_webhook(self, org: str, url: str, created_by: int) -> tuple[int, str]:
         """Register an org webhook; returns its id and the HMAC secret (shown once)."""

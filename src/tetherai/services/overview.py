@@ -1,8 +1,8 @@
 """Listings for the pages, read from the projections (services/projections.py), not the ledger.
 
 The projections are indexed by project and status, so a page lists the projects, versions and
-recent changes a person may read without scanning the ledger (issue 6: 300 ms with 10,000
-versions). Who may read what is still decided by :mod:`tetherai.services.access`; callers pass
+recent changes a person may read without scanning the ledger (a page within 300 ms with
+10,000 versions). Who may read what is still decided by :mod:`tetherai.services.access`; callers pass
 the set of readable project references it gives.
 """
 

@@ -137,6 +137,27 @@ class _Batch:
             self.session.connection().execute(insert(_table(HistoryProjection)), self.history)
 
 
+class _Call:
+    """A tx's creator and call, read from its stored envelope when first asked for (the
+    envelope was checked when its block was committed: only its fields are read)."""
+
+    def __init__(self, envelope: bytes) -> None:
+        self._envelope = envelope
+        self._who: dict[str, Any] | None = None
+
+    def who(self) -> dict[str, Any]:
+        """Who made the tx and what it called (a notification's ``detail`` starts with it)."""
+        if self._who is None:
+            tx = json.loads(self._envelope)["tx"]
+            creator = tx["creator"]
+            self._who = {
+                "by": creator["id"],
+                "org": creator["org"],
+                "action": f"{tx['contract']}.{tx['fn']}",
+            }
+        return dict(self._who)
+
+
 def _table(model: type[Base]) -> Table:
     table = model.__table__
     assert isinstance(table, Table)
@@ -281,6 +302,7 @@ class Projector:
     ) -> None:
         touched: dict[tuple[str, str | None], dict[str, Any]] = {}
         events = batch.events
+        call = _Call(envelope)
         for key, value in writes.items():
             namespace, parts = _parts(key)
             if namespace == "project" and len(parts) >= 2:
@@ -307,9 +329,20 @@ class Projector:
                         text = f"{project}/{version} moved from {value['previous']} to {value['status']}"
                         if value.get("reason"):
                             text += f": {value['reason']}"
+                        detail = call.who() | {
+                            "before": value["previous"],
+                            "after": value["status"],
+                            "reason": value.get("reason") or None,
+                        }
                         events.append(
                             Event(
-                                "status_changed", project, f"{project}/{version}", tx_id, text, ts
+                                "status_changed",
+                                project,
+                                f"{project}/{version}",
+                                tx_id,
+                                text,
+                                ts,
+                                detail,
                             )
                         )
                 if (
@@ -319,15 +352,18 @@ class Projector:
                     and isinstance(value, dict)
                 ):
                     who = "the contract" if value.get("system") else str(value.get("by"))
-                    text = f"{who} commented on {project}/{version}: {str(value.get('text', ''))[:200]}"
+                    comment = str(value.get("text", ""))[:200]
+                    text = f"{who} commented on {project}/{version}: {comment}"
+                    detail = call.who() | {
+                        "system": bool(value.get("system")),
+                        "comment": comment,
+                    }
                     events.append(
-                        Event("commented", project, f"{project}/{version}", tx_id, text, ts)
+                        Event("commented", project, f"{project}/{version}", tx_id, text, ts, detail)
                     )
         if not touched:
             return
-        # The envelope was checked when its block was committed: only its fields are read.
-        tx = json.loads(envelope)["tx"]
-        creator = tx["creator"]
+        creator = call.who()
         for (project_ref, version_name), entry in touched.items():
             batch.history.append(
                 {
@@ -335,9 +371,9 @@ class Projector:
                     "tx_id": tx_id,
                     "block": block,
                     "ts": ts,
-                    "participant": creator["id"],
+                    "participant": creator["by"],
                     "org": creator["org"],
-                    "action": f"{tx['contract']}.{tx['fn']}",
+                    "action": creator["action"],
                     "project_ref": project_ref,
                     "version_ref": None
                     if version_name is None

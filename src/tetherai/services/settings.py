@@ -11,13 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tetherai.errors import TetherError
+from tetherai.errors import InvalidInput
 from tetherai.services.artifacts import StorageSettings
 
 __all__ = ["Settings", "SettingsError"]
 
 
-class SettingsError(TetherError):
+class SettingsError(InvalidInput):
     code = "settings.invalid"
 
 

@@ -1,27 +1,34 @@
 """Errors of the storage layer: objects, artifact paths, manifests, digests (DESIGN.md §6).
 
     TetherError
-    └── StorageError                    storage.error
-        ├── BadInput                    storage.bad_input       (a path or value the caller gave)
+    └── StorageError                    storage.error           (500, exit 3)
+        ├── BadInput                    storage.bad_input       InvalidInput (a path or value given)
         │   ├── PathEscapesRoot         storage.path_escapes_root
         │   ├── UnsupportedURI          storage.unsupported_uri
         │   └── ManifestError           storage.bad_manifest
-        ├── ObjectNotFound              storage.not_found       (missing file, key or object)
-        ├── Unreadable                  storage.unreadable      (exists, cannot be read)
-        ├── BucketNotFound              storage.bucket_not_found
-        ├── AccessDenied                storage.access_denied   (wrong credentials, no permission)
-        ├── StorageUnavailable          storage.unavailable     (network error, server down)
-        ├── StoreCorrupted              storage.corrupted       (an object differs from its address)
-        └── DigestMismatch              storage.digest_mismatch (content is not what was registered)
+        ├── ObjectNotFound              storage.not_found       NotFound (missing file, key, object)
+        ├── BucketNotFound              storage.bucket_not_found  NotFound
+        ├── Unreadable                  storage.unreadable      Unavailable (exists, cannot be read)
+        ├── AccessDenied                storage.access_denied   Unavailable (the store refused *our*
+        │                                                       credentials: not the caller's fault)
+        ├── StorageUnavailable          storage.unavailable     Unavailable (network error, down)
+        ├── StoreCorrupted              storage.corrupted       IntegrityFailure (differs from address)
+        └── DigestMismatch              storage.digest_mismatch IntegrityFailure (not as registered)
 
 ``OSError`` is translated where files are opened; ``botocore`` errors once, in
 :mod:`tetherai.storage.s3`; both are chained with ``from``. ``DigestMismatch`` is its own type
-so that tampering never looks like a bad argument: front ends map it to exit code 1.
+so that tampering never looks like a bad argument: it exits with code 1.
 """
 
 from __future__ import annotations
 
-from tetherai.errors import TetherError
+from tetherai.errors import (
+    IntegrityFailure,
+    InvalidInput,
+    NotFound,
+    TetherError,
+    Unavailable,
+)
 
 __all__ = [
     "AccessDenied",
@@ -46,7 +53,7 @@ class StorageError(TetherError):
     hint = "Check the object store settings and the files involved."
 
 
-class BadInput(StorageError):
+class BadInput(InvalidInput, StorageError):
     """A path, URI or value given by the caller cannot be used (a symlink, a special file, ...)."""
 
     code = "storage.bad_input"
@@ -80,49 +87,49 @@ class ManifestError(BadInput):
     )
 
 
-class ObjectNotFound(StorageError):
+class ObjectNotFound(NotFound, StorageError):
     """A file, object or key does not exist."""
 
     code = "storage.not_found"
     hint = "Check the path or URI; the object may have been deleted or never uploaded."
 
 
-class Unreadable(StorageError):
+class Unreadable(Unavailable, StorageError):
     """A file or object exists but cannot be read (permissions, I/O error)."""
 
     code = "storage.unreadable"
     hint = "Check the file's permissions and the disk."
 
 
-class BucketNotFound(StorageError):
+class BucketNotFound(NotFound, StorageError):
     """An S3 bucket does not exist."""
 
     code = "storage.bucket_not_found"
     hint = "Create the bucket, or fix the bucket name in the storage settings."
 
 
-class AccessDenied(StorageError):
+class AccessDenied(Unavailable, StorageError):
     """The object store refused the credentials or the operation."""
 
     code = "storage.access_denied"
     hint = "Check the access key id and secret key in the storage settings, and their permissions."
 
 
-class StorageUnavailable(StorageError):
+class StorageUnavailable(Unavailable, StorageError):
     """The object store cannot be reached or failed (connection refused, timeout, 5xx)."""
 
     code = "storage.unavailable"
     hint = "Check the endpoint URL and that the object store is running; then retry."
 
 
-class StoreCorrupted(StorageError):
+class StoreCorrupted(IntegrityFailure, StorageError):
     """A stored object does not match the digest it is stored under; it is left untouched."""
 
     code = "storage.corrupted"
     hint = "The object store was altered outside tetherai; restore the object from a backup."
 
 
-class DigestMismatch(StorageError):
+class DigestMismatch(IntegrityFailure, StorageError):
     """Content read back is not what was registered: tampering or corruption.
 
     ``details`` holds ``object``, ``expected`` and ``found`` (and ``path`` for a file inside a

@@ -13,14 +13,29 @@ Resources are in the tool's order — by path *components* (``a/b`` before ``a-c
 plain string order) — and the root digest is the SHA-256 of the concatenated raw resource
 digests in that order. :func:`statement_for_entry` builds it from a directory artifact's file
 list without reading any file; :func:`sharded_statement` hashes a directory as shards in
-parallel for the tool's ``shards`` serialization. The tool's own manifest comparison accepts
-both (tests/unit/storage/test_openssf.py checks it against the installed tool).
+parallel for the tool's ``shards`` serialization.
+
+The tool's rules, followed exactly (model_signing 1.1.1, ``hashing.Config`` defaults):
+
+- In a folder, the top-level ``.git/``, ``.github/``, ``.gitattributes`` and ``.gitignore`` are
+  not part of the model (a Hugging Face checkout has them) and are listed under the
+  serialization's ``ignore_paths``; the same names deeper down (``sub/.gitignore``) are files
+  of the model.
+- A single-file model's one resource is named ``.`` (the file relative to itself) and the
+  subject is named after the file.
+- Paths the statement lists under ``ignore_paths`` are left out by the verifier too: an MLflow
+  model folder (a top-level ``MLmodel``) lists ``registered_model_meta``, which MLflow adds to
+  the folders it serves through ``models:/`` URIs.
+
+The tool's verifier checks signatures of these statements (tests/unit/storage/test_openssf.py
+signs them and runs it).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -30,18 +45,40 @@ from tetherai.storage._parallel import run_parallel
 from tetherai.storage.base import ProgressCallback
 from tetherai.storage.errors import BadInput
 from tetherai.storage.hashing import DEFAULT_SHARD_SIZE
-from tetherai.storage.manifest import ArtifactEntry, FileEntry
-from tetherai.storage.paths import walk_files
+from tetherai.storage.manifest import ArtifactEntry
+from tetherai.storage.paths import WalkedFile, translate_os_error, walk_files
 
 __all__ = [
+    "GIT_PATHS",
     "IN_TOTO_STATEMENT_TYPE",
     "MODEL_SIGNING_PREDICATE_TYPE",
+    "is_git_path",
     "sharded_statement",
     "statement_for_entry",
 ]
 
 IN_TOTO_STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 MODEL_SIGNING_PREDICATE_TYPE = "https://model_signing/signature/v1.0"
+GIT_PATHS = (".git", ".gitattributes", ".github", ".gitignore")
+"""Top-level paths of a model folder that model_signing leaves out (its ``ignore_git_paths``)."""
+SINGLE_FILE_RESOURCE = "."
+"""The resource name model_signing gives a model that is one file."""
+MLFLOW_MODEL_FILE = "MLmodel"
+MLFLOW_DOWNLOAD_FILES = ("registered_model_meta",)
+"""Files MLflow writes into an MLflow model folder on the *caller's* side when it is downloaded
+through a ``models:/`` URI: not part of the model, so its statement tells the tool to ignore
+them (and a consumer can verify the folder MLflow served)."""
+
+
+def is_git_path(path: str) -> bool:
+    """Whether model_signing leaves ``path`` (relative to the model folder) out of the model."""
+    return path.split("/", 1)[0] in GIT_PATHS
+
+
+def _ignore_paths(extra: Iterable[str]) -> list[JSONValue]:
+    # The tool records the git paths it ignored (and any the signer added); sorted here so
+    # the statement has one form (the tool's order comes from a set).
+    return [str(path) for path in sorted({*GIT_PATHS, *extra})]
 
 
 def _statement(
@@ -77,26 +114,58 @@ def statement_for_entry(
 ) -> dict[str, JSONValue]:
     """The model-signing v1.0 statement (``files`` serialization) of an artifact.
 
-    A single-file artifact becomes a model of one resource named after the artifact.
+    A directory's top-level git files are left out, as the tool leaves them out; a single-file
+    artifact is a model of one resource, ``.``, as the tool hashes a model that is a file.
 
     Args:
         entry: the artifact (its recorded digests are used; nothing is read).
-        model_name: the subject's name (default: the artifact's name).
-        ignore_paths: paths recorded as ignored in the serialization, as the tool records them.
+        model_name: the subject's name (default: the artifact's last path component).
+        ignore_paths: more paths the signer left out, recorded in the serialization.
+
+    Raises:
+        BadInput: the directory holds nothing but git files.
     """
-    files = entry.files or (FileEntry(Path(entry.name).name or "model", entry.size, entry.sha256),)
-    ordered = sorted(files, key=lambda item: _tool_order(item.path))
+    name = model_name or Path(entry.name).name or entry.name
+    ignored = list(ignore_paths)
+    if entry.files is None:
+        resources = [(SINGLE_FILE_RESOURCE, entry.sha256)]
+    else:
+        if any(item.path == MLFLOW_MODEL_FILE for item in entry.files):
+            ignored += MLFLOW_DOWNLOAD_FILES
+        kept = [
+            item
+            for item in entry.files
+            if not is_git_path(item.path)
+            and not any(item.path == path or item.path.startswith(f"{path}/") for path in ignored)
+        ]
+        if not kept:
+            raise BadInput(f"artifact {entry.name!r} holds only git files, no model")
+        ordered = sorted(kept, key=lambda item: _tool_order(item.path))
+        resources = [(item.path, item.sha256) for item in ordered]
     serialization: dict[str, JSONValue] = {
         "method": "files",
         "hash_type": "sha256",
         "allow_symlinks": False,
+        "ignore_paths": _ignore_paths(ignored),
     }
-    ignored = list(ignore_paths)
-    if ignored:
-        serialization["ignore_paths"] = list(ignored)
-    return _statement(
-        model_name or entry.name, serialization, [(item.path, item.sha256) for item in ordered]
-    )
+    return _statement(name, serialization, resources)
+
+
+def _model_files(root: Path, ignore: Iterable[str]) -> list[WalkedFile]:
+    """The files of a model as the tool walks it: a file alone (named ``.``), or a folder's
+    files less its top-level git paths."""
+    try:
+        info = root.stat()
+    except OSError as error:
+        raise translate_os_error(error, f"model {root.name!r}") from error
+    if stat.S_ISREG(info.st_mode):
+        if root.is_symlink():
+            raise BadInput(f"model {root.name!r} is a symlink; symlinks are refused")
+        return [WalkedFile(SINGLE_FILE_RESOURCE, root, info.st_size)]
+    found = [item for item in walk_files(root, ignore=ignore) if not is_git_path(item.path)]
+    if not found:
+        raise BadInput(f"directory {root.name!r} holds no model files to hash")
+    return found
 
 
 def sharded_statement(
@@ -108,21 +177,23 @@ def sharded_statement(
     workers: int | None = None,
     progress: ProgressCallback | None = None,
 ) -> dict[str, JSONValue]:
-    """Hash a directory as shards of ``shard_size`` bytes, all in parallel, into a statement.
+    """Hash a model folder (or a model file) as shards of ``shard_size`` bytes, all in
+    parallel, into a statement of the tool's ``shards`` serialization.
 
     Every file is cut into ``[start, end)`` shards named ``path:start:end`` (an empty file has
     none, as in the tool) and every shard of every file is hashed on the thread pool, so one huge
-    file spreads over all cores.
+    file spreads over all cores. The folder's top-level git paths are left out, and a model that
+    is one file has shards ``.:start:end``, as the tool names them.
 
     Raises:
         ValueError: ``shard_size`` is not positive.
+        BadInput: nothing to hash (an empty folder, or only git files).
         StorageError: as :func:`tetherai.storage.paths.walk_files` and hashing.
     """
     if shard_size <= 0:
         raise ValueError(f"shard_size must be positive, not {shard_size}")
-    found = walk_files(root, ignore=ignore)
-    if not found:
-        raise BadInput(f"directory {root} holds no files to hash")
+    location = Path(root)
+    found = _model_files(location, ignore)
     shards: list[tuple[Path, str, int, int]] = []
     for item in found:
         bounds = [
@@ -154,9 +225,10 @@ def sharded_statement(
         "hash_type": "sha256",
         "shard_size": shard_size,
         "allow_symlinks": False,
+        "ignore_paths": _ignore_paths(()),
     }
     return _statement(
-        model_name or Path(root).name,
+        model_name or location.resolve().name,
         serialization,
         [(f"{path}:{start}:{end}", digest) for path, start, end, digest in resources],
         # The tool names a shard digest's algorithm with the shard size, which changes it.

@@ -30,13 +30,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-import boto3
-import boto3.exceptions
-import botocore.exceptions
-from boto3.s3.transfer import TransferConfig
-from botocore.config import Config
-
 from tetherai.crypto.digest import HashingReader, is_sha256_hex
+from tetherai.extras import require
 from tetherai.storage.base import ListedObject, ProgressCallback, StoredObject
 from tetherai.storage.errors import (
     AccessDenied,
@@ -70,15 +65,24 @@ _AUTH_CODES = frozenset(
 )
 _MISSING_CODES = frozenset({"NoSuchKey", "NotFound", "404"})
 _UNAVAILABLE_CODES = frozenset({"InternalError", "ServiceUnavailable", "SlowDown", "503", "500"})
-_NETWORK_ERRORS = (
-    botocore.exceptions.EndpointConnectionError,
-    botocore.exceptions.ConnectionError,
-    botocore.exceptions.HTTPClientError,
-    botocore.exceptions.ReadTimeoutError,
-    botocore.exceptions.ConnectTimeoutError,
-    botocore.exceptions.IncompleteReadError,
-    botocore.exceptions.ResponseStreamingError,
-)
+
+
+def _botocore() -> Any:
+    """``botocore.exceptions``, loaded on first use (boto3 is the ``[s3]`` extra)."""
+    return require("botocore.exceptions", "s3")
+
+
+def _network_errors() -> tuple[type[Exception], ...]:
+    exceptions = _botocore()
+    return (
+        exceptions.EndpointConnectionError,
+        exceptions.ConnectionError,
+        exceptions.HTTPClientError,
+        exceptions.ReadTimeoutError,
+        exceptions.ConnectTimeoutError,
+        exceptions.IncompleteReadError,
+        exceptions.ResponseStreamingError,
+    )
 
 
 @dataclass(frozen=True)
@@ -108,10 +112,11 @@ def _walk_causes(error: BaseException) -> Iterator[BaseException]:
 
 def _translate(error: Exception, *, what: str, endpoint: str, bucket: str) -> StorageError:
     """The storage error that explains a ``botocore``/``boto3`` error met on ``what``."""
+    botocore_exceptions = _botocore()
     for cause in _walk_causes(error):
         if isinstance(cause, StorageError):
             return cause
-        if isinstance(cause, botocore.exceptions.ClientError):
+        if isinstance(cause, botocore_exceptions.ClientError):
             info = cause.response.get("Error", {})
             code = str(info.get("Code", ""))
             message = str(info.get("Message", "")) or code
@@ -132,12 +137,12 @@ def _translate(error: Exception, *, what: str, endpoint: str, bucket: str) -> St
             )
         if isinstance(
             cause,
-            botocore.exceptions.NoCredentialsError | botocore.exceptions.PartialCredentialsError,
+            botocore_exceptions.NoCredentialsError | botocore_exceptions.PartialCredentialsError,
         ):
             return AccessDenied(f"no usable S3 credentials for {endpoint}")
-        if isinstance(cause, _NETWORK_ERRORS):
+        if isinstance(cause, _network_errors()):
             return StorageUnavailable(f"cannot reach the object store at {endpoint}: {cause}")
-        if isinstance(cause, botocore.exceptions.ParamValidationError):
+        if isinstance(cause, botocore_exceptions.ParamValidationError):
             return BadInput(f"invalid S3 request for {what}: {cause}")
     return StorageError(f"the object store at {endpoint} failed on {what}: {error}")
 
@@ -186,12 +191,15 @@ class S3ObjectStore:
             )
         self.settings = settings
         self._endpoint = settings.endpoint_url or f"AWS S3 ({settings.region})"
+        boto3 = require("boto3", "s3")
+        botocore_config = require("botocore.config", "s3")
+        transfer = require("boto3.s3.transfer", "s3")
         session = boto3.session.Session(
             aws_access_key_id=settings.access_key_id,
             aws_secret_access_key=settings.secret_access_key,
             region_name=settings.region,
         )
-        config = Config(
+        config = botocore_config.Config(
             connect_timeout=settings.connect_timeout,
             read_timeout=settings.read_timeout,
             retries={"max_attempts": settings.max_attempts, "mode": "standard"},
@@ -204,7 +212,7 @@ class S3ObjectStore:
         self._client: S3Client = session.client(
             "s3", endpoint_url=settings.endpoint_url, config=config
         )
-        self._transfer = TransferConfig(
+        self._transfer = transfer.TransferConfig(
             multipart_threshold=_PART_SIZE,
             multipart_chunksize=_PART_SIZE,
             max_concurrency=settings.upload_concurrency,
@@ -245,7 +253,7 @@ class S3ObjectStore:
         """The size of ``key``, or ``None`` if it does not exist (a missing bucket raises)."""
         try:
             return int(self._client.head_object(Bucket=bucket, Key=key)["ContentLength"])
-        except botocore.exceptions.ClientError as error:
+        except _botocore().ClientError as error:
             code = str(error.response.get("Error", {}).get("Code", ""))
             if code not in _MISSING_CODES:
                 raise self._error(error, uri, bucket) from error
@@ -255,7 +263,7 @@ class S3ObjectStore:
         with self._translated(f"bucket {bucket!r}", bucket):
             try:
                 self._client.head_bucket(Bucket=bucket)
-            except botocore.exceptions.ClientError as error:
+            except _botocore().ClientError as error:
                 code = str(error.response.get("Error", {}).get("Code", ""))
                 if code in _MISSING_CODES or code == "NoSuchBucket":
                     raise BucketNotFound(

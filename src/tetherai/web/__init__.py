@@ -1,1 +1,1 @@
-"""The web pages (issue 6): server-rendered HTML on top of the API app. See README.md here."""
+"""The web pages: server-rendered HTML on top of the API app. See README.md here."""

@@ -1,4 +1,4 @@
-"""``create_web_app``: the API app plus the pages and their static files (issue 6)."""
+"""``create_web_app``: the API app plus the pages and their static files."""
 
 from __future__ import annotations
 

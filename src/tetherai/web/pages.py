@@ -27,7 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from tetherai.api.auth import SESSION_COOKIE, SIGNING_COOKIE, require_project_access
 from tetherai.api.errors import ApiError, status_for
 from tetherai.api.runtime import Runtime
-from tetherai.errors import TetherError
+from tetherai.errors import TetherError, Unauthenticated
 from tetherai.identity.roles import Role
 from tetherai.ledger.executor import TxResult
 from tetherai.services.auth import SessionInfo, UserInfo
@@ -83,22 +83,23 @@ def _sign(rt: Runtime, payload: bytes) -> str:
     return hmac.new(rt.settings.secret_key, b"flash:" + payload, hashlib.sha256).hexdigest()[:32]
 
 
-def _set_flash(response: Response, rt: Runtime, kind: str, message: str) -> None:
-    payload = base64.urlsafe_b64encode(json.dumps([kind, message]).encode())
+def _set_flash(response: Response, rt: Runtime, kind: str, message: str, tx: str | None) -> None:
+    payload = base64.urlsafe_b64encode(json.dumps([kind, message, tx]).encode())
     value = payload.decode() + "." + _sign(rt, payload)
     response.set_cookie(FLASH_COOKIE, value, httponly=True, samesite="lax", path="/", max_age=300)
 
 
-def _read_flash(request: Request) -> tuple[str, str] | None:
+def _read_flash(request: Request) -> tuple[str, str, str | None] | None:
+    """(kind, message, the tx the message is about or None)."""
     raw = request.cookies.get(FLASH_COOKIE, "")
     payload, _, mac = raw.rpartition(".")
     if not payload or not hmac.compare_digest(mac, _sign(runtime_of(request), payload.encode())):
         return None
     try:
-        kind, message = json.loads(base64.urlsafe_b64decode(payload))
+        kind, message, tx = json.loads(base64.urlsafe_b64decode(payload))
     except (ValueError, TypeError):
         return None
-    return str(kind), str(message)
+    return str(kind), str(message), tx if isinstance(tx, str) else None
 
 
 # --- rendering ------------------------------------------------------------------------------
@@ -148,12 +149,18 @@ def render(
 
 
 def redirect(
-    request: Request, url: str, *, flash: str | None = None, kind: str = "success"
+    request: Request,
+    url: str,
+    *,
+    flash: str | None = None,
+    kind: str = "success",
+    tx: str | None = None,
 ) -> RedirectResponse:
-    """A 303 to ``url`` (post/redirect/get), with a message for the next page."""
+    """A 303 to ``url`` (post/redirect/get), with a message for the next page; ``tx``: the tx
+    the message is about, linked on the next page."""
     response = RedirectResponse(url, status_code=303)
     if flash:
-        _set_flash(response, runtime_of(request), kind, flash)
+        _set_flash(response, runtime_of(request), kind, flash, tx)
     return response
 
 
@@ -183,13 +190,15 @@ def attempt(
     message: str,
     back: str,
 ) -> Response:
-    """Run a form's action: on success redirect to ``done`` with ``message``; a refusal (bad
-    input, the contracts saying no) answers its HTTP status with the reason and a way back."""
+    """Run a form's action: on success redirect to ``done`` with ``message`` (and a link to the
+    tx when the action returned one); a refusal (bad input, the contracts saying no) answers
+    its HTTP status with the reason and a way back."""
     try:
-        action()
+        outcome = action()
     except TetherError as error:
         return _refused(request, error, back)
-    return redirect(request, done, flash=message)
+    tx = outcome.tx_id if isinstance(outcome, TxResult) else None
+    return redirect(request, done, flash=message, tx=tx)
 
 
 async def attempt_write(
@@ -200,13 +209,15 @@ async def attempt_write(
     message: str,
     back: str,
 ) -> Response:
-    """:func:`attempt` for a form whose action writes to the ledger (:meth:`PageForm.act`):
-    the route is async, so the wait for the block holds no worker thread."""
+    """:func:`attempt` for a form whose action writes to the ledger (:meth:`PageForm.act`;
+    the redirect links the tx it returns): the route is async, so the wait for the block
+    holds no worker thread."""
     try:
-        await action()
+        outcome = await action()
     except TetherError as error:
         return _refused(request, error, back)
-    return redirect(request, done, flash=message)
+    tx = outcome.tx_id if isinstance(outcome, TxResult) else None
+    return redirect(request, done, flash=message, tx=tx)
 
 
 def _refused(request: Request, error: TetherError, back: str) -> HTMLResponse:
@@ -218,11 +229,11 @@ def _refused(request: Request, error: TetherError, back: str) -> HTMLResponse:
 # --- who is asking --------------------------------------------------------------------------
 
 
-class SignInRequired(TetherError):
+class SignInRequired(Unauthenticated):
     """Raised by :func:`page_user` when nobody (or an expired session) is signed in."""
 
     def __init__(self, next_url: str) -> None:
-        super().__init__("sign in first", code="auth.required")
+        super().__init__("sign in first")
         self.next_url = next_url
 
 

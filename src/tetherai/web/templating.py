@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
+from tetherai.names import NAME_PATTERN
+from tetherai.web import wording
 from tetherai.web.i18n import gettext, ngettext
 
 __all__ = ["environment"]
@@ -48,6 +53,24 @@ def _size(value: Any) -> str:
     return f"{size:.1f} TiB"
 
 
+_TX_ID = re.compile(r"[0-9a-f]{64}")
+
+
+def _with_tx_link(message: str, tx: str | None) -> Markup:
+    """A flash message with its tx linked: the short id in the text becomes the link, or the
+    link follows the text when the message does not name it."""
+    text = escape(message)
+    if not tx or not _TX_ID.fullmatch(tx):
+        return text
+    short = tx[:12]
+    link = Markup(
+        '<a href="/ledger/txs/{}" class="tx-link"><code translate="no">{}</code></a>'
+    ).format(tx, short)
+    if short in text:
+        return text.replace(short, link, 1)
+    return Markup("{} {}").format(text, escape(gettext("tx %(tx)s")) % {"tx": link})
+
+
 environment = Environment(
     loader=PackageLoader("tetherai.web", "templates"),
     autoescape=select_autoescape(["html", "xml"], default_for_string=True),
@@ -60,3 +83,17 @@ environment.install_gettext_callables(gettext, ngettext, newstyle=True)  # type:
 environment.filters["when"] = _when
 environment.filters["short"] = _short
 environment.filters["size"] = _size
+environment.globals["name_pattern"] = NAME_PATTERN  # the one name rule, as an HTML pattern
+environment.filters["with_tx_link"] = _with_tx_link
+environment.globals.update(
+    describe=wording.describe,
+    describe_tx=wording.describe_tx,
+    label=wording.label,
+    digest_role=partial(wording.label, "digest"),
+    status_text=wording.status_text,
+    role_text=wording.role_text,
+    name=wording.name,
+    quoted=wording.quoted,
+    contract_detail=wording.contract_detail,
+    notification_text=wording.notification_text,
+)

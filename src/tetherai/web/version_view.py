@@ -20,11 +20,13 @@ __all__ = [
     "ACTION_ORDER",
     "ArtifactRow",
     "Comparison",
+    "Lifecycle",
     "allowed_actions",
     "artifact_rows",
     "comment_threads",
     "compare_runs",
     "final_metrics",
+    "lifecycle",
 ]
 
 # The order action forms appear in: the step forward first, then the review's own records.
@@ -175,3 +177,44 @@ def allowed_actions(actions: Sequence[Mapping[str, Any]]) -> list[Mapping[str, A
         return (ACTION_ORDER.index(name) if name in ACTION_ORDER else len(ACTION_ORDER), name)
 
     return sorted(allowed, key=rank)
+
+
+_REVIEW_OUTCOMES = ("review_passed", "review_failed")
+
+
+@dataclass(frozen=True, slots=True)
+class Lifecycle:
+    """The version's life so far, from its audit history (``HistoryEntry.to_json()`` rows).
+
+    ``steps``: every tx that moved it or verified its artifacts, oldest first; ``review``: the
+    tx that decided the review (passed or failed), else the one that started it; ``deployment``:
+    the tx that deployed it, whose endpoint stays known whatever happened since.
+    """
+
+    steps: list[Mapping[str, Any]]
+    review: Mapping[str, Any] | None
+    deployment: Mapping[str, Any] | None
+    entries: int
+
+    @property
+    def endpoint(self) -> str:
+        details = (self.deployment or {}).get("details") or {}
+        return str(details.get("endpoint") or "")
+
+
+def lifecycle(entries: Sequence[Mapping[str, Any]]) -> Lifecycle:
+    """Pick the timeline, the review's outcome and the deployment out of a version's history."""
+    steps = [
+        e
+        for e in entries
+        if (e.get("status_after") and e.get("status_after") != e.get("status_before"))
+        or e.get("action") == "review.verify"
+    ]
+    moves = [e for e in steps if e.get("status_after") != e.get("status_before")]
+    decided = [e for e in moves if e.get("status_after") in _REVIEW_OUTCOMES]
+    started = [e for e in moves if e.get("status_after") == "reviewing"]
+    deployed = [e for e in moves if e.get("status_after") == "deployed"]
+    review = decided[-1] if decided else (started[-1] if started else None)
+    if review is not None and decided and started and started[-1]["seq"] > decided[-1]["seq"]:
+        review = started[-1]  # reviewed again since (a new review started after the outcome)
+    return Lifecycle(steps, review, deployed[-1] if deployed else None, len(entries))

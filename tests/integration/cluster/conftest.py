@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
@@ -15,6 +14,7 @@ import httpx
 import pytest
 
 from tests.common.network import PASSPHRASE, START_MS, TEST_KDF_ROUNDS
+from tests.common.waiting import PATIENCE, wait_until
 from tetherai.ordering.etcd import EtcdOrderer
 from tetherai.ordering.etcd_client import EtcdClient
 from tetherai.services.cluster.config import ChannelSpec, ClusterConfig, NodeSpec, OrgSpec
@@ -107,14 +107,15 @@ class Cluster:
         )
         log.close()
         url = self.config.peer(name).url
-        stop = time.monotonic() + 20
-        while time.monotonic() < stop:
+
+        def answering() -> bool:
             try:
-                httpx.get(f"{url}/status", timeout=1)
-                return
+                httpx.get(f"{url}/status", timeout=PATIENCE)
             except httpx.HTTPError:
-                time.sleep(0.05)
-        raise AssertionError(f"peer {name} did not start: {self.log(name)}")
+                return False
+            return True
+
+        wait_until(answering, message=lambda: f"peer {name} did not start: {self.log(name)}")
 
     def log(self, name: str) -> str:
         return (self.home.root / f"{name}.log").read_text()
@@ -131,21 +132,18 @@ class Cluster:
 
     def status(self, name: str, channel: str = "main") -> dict[str, object]:
         url = f"{self.config.peer(name).url}/status"
-        response = httpx.get(url, params={"channel": channel}, timeout=5)
+        response = httpx.get(url, params={"channel": channel}, timeout=PATIENCE)
         data: dict[str, object] = response.json()
         return data
 
-    def wait_height(
-        self, names: list[str], height: int, timeout: float = 30, channel: str = "main"
-    ) -> None:
-        stop = time.monotonic() + timeout
-        while True:
-            heights = {name: self.status(name, channel)["height"] for name in names}
-            if all(isinstance(h, int) and h >= height for h in heights.values()):
-                return
-            if time.monotonic() > stop:
-                raise AssertionError(f"peers did not reach height {height}: {heights}")
-            time.sleep(0.05)
+    def wait_height(self, names: list[str], height: int, channel: str = "main") -> None:
+        heights: dict[str, object] = {}
+
+        def reached() -> bool:
+            heights.update({name: self.status(name, channel)["height"] for name in names})
+            return all(isinstance(h, int) and h >= height for h in heights.values())
+
+        wait_until(reached, message=lambda: f"peers did not reach height {height}: {heights}")
 
     def close(self) -> None:
         for orderer in list(self.orderers):

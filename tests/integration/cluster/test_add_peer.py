@@ -12,18 +12,21 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from tests.common.network import PASSPHRASE, TEST_KDF_ROUNDS
+from tests.common.waiting import PATIENCE
 from tests.integration.cluster.conftest import Cluster
 from tetherai.cli.main import app
 from tetherai.contracts.membership import MembershipRules
 from tetherai.ledger.checkpoint import CosignatureVerifier, NoteVerifier, open_note
 from tetherai.ordering.etcd import ChainKeys, EtcdOrderer
 from tetherai.services.cluster.etcd_members import free_port
-from tetherai.services.cluster.setup import join_org
+from tetherai.services.cluster.joining import join_org
 from tetherai.services.network import ParticipantKey, load_participant
 
 pytestmark = pytest.mark.integration
 
 OLD = ["peer0.Org1", "peer0.Org2", "peer0.Org3"]
+# Four orgs by then: Org4 proposes its peer, two others approve (3 of 4 is the majority).
+APPROVERS = ["--by", "Org1", "--by", "Org2"]
 NEW = "peer0.Org4"
 
 
@@ -31,7 +34,7 @@ def notarize(orderer: EtcdOrderer, admin: ParticipantKey, name: str) -> None:
     envelope = admin.sign(
         "main", "notary", "notarize", {"name": name, "sha256": "ab" * 32}, int(time.time() * 1000)
     )
-    assert orderer.submit(envelope).result(timeout=30).valid
+    assert orderer.submit(envelope).result(timeout=PATIENCE).valid
 
 
 def compacted(cluster: Cluster) -> int:
@@ -43,7 +46,7 @@ def write_until_compacted_past(
     cluster: Cluster, orderer: EtcdOrderer, admin: ParticipantKey, mark: int, prefix: str
 ) -> None:
     """One-tx blocks until the orderer's own compaction (every 5 appends) passes ``mark``."""
-    stop = time.monotonic() + 15
+    stop = time.monotonic() + PATIENCE
     n = 0
     while compacted(cluster) <= mark:
         assert time.monotonic() < stop, f"not compacted past {mark}: {compacted(cluster)}"
@@ -55,7 +58,7 @@ def write_until_compacted_past(
 def add_peer_cli(cluster: Cluster, api: str) -> Result:
     return CliRunner().invoke(
         app,
-        ["network", "add-peer", NEW, "--api", api, "--home", str(cluster.home.root)],
+        ["network", "add-peer", NEW, "--api", api, *APPROVERS, "--home", str(cluster.home.root)],
         env={"TETHER_PASSPHRASE": PASSPHRASE.decode()},
     )
 
@@ -75,20 +78,21 @@ def test_a_new_orgs_peer_joins_catches_up_cosigns_and_takes_writes(cluster: Clus
     for name in OLD:
         cluster.start_peer(name)
     write_until_compacted_past(cluster, orderer, admin, 0, "before")
-    join_org(
+    joined = join_org(
         cluster.home,
         "Org4",
         admin_id="admin",
-        by_org="Org1",
+        by=["Org1", "Org2"],  # two of the three orgs: a majority
         passphrase=PASSPHRASE,
         now_ms=int(time.time() * 1000),
         kdf_rounds=TEST_KDF_ROUNDS,
     )
+    assert joined.applied and joined.approvals == ["Org1", "Org2"]
     api = f"127.0.0.1:{free_port()}"
     toml = cluster.home.cluster_config_path.read_text()
     result = add_peer_cli(cluster, api)
     assert result.exit_code == 0, result.stderr
-    assert f"{NEW} of Org4 joined channels main" in result.stdout
+    assert f"add peer {NEW}: applied in channel main" in result.stdout
     added_at = orderer.peer.head.height - 1  # the block of add_peer
     members = [node.name for node in MembershipRules().peers(orderer.peer.store)]
     assert members == [*OLD, NEW]
@@ -111,7 +115,7 @@ def test_a_new_orgs_peer_joins_catches_up_cosigns_and_takes_writes(cluster: Clus
     cluster.config = cluster.home.cluster_config()
     cluster.start_peer(NEW)
     height = orderer.peer.head.height
-    cluster.wait_height([*OLD, NEW], height, timeout=20)
+    cluster.wait_height([*OLD, NEW], height)
     statuses = [cluster.status(name) for name in [*OLD, NEW]]
     assert {s["state_root"] for s in statuses} == {orderer.peer.head.state_root}
     assert all(s["divergent"] is None and s["accepting_writes"] for s in statuses)
@@ -119,7 +123,7 @@ def test_a_new_orgs_peer_joins_catches_up_cosigns_and_takes_writes(cluster: Clus
     found = httpx.post(
         f"{url}/query",
         json={"contract": "notary", "fn": "lookup", "args": {"name": "before-0"}},
-        timeout=5,
+        timeout=PATIENCE,
     ).json()
     assert found["result"]["sha256"] == "ab" * 32
 
@@ -129,14 +133,16 @@ def test_a_new_orgs_peer_joins_catches_up_cosigns_and_takes_writes(cluster: Clus
         "main", "notary", "notarize", {"name": "from-org4", "sha256": "cd" * 32},
         int(time.time() * 1000),
     )  # fmt: skip
-    answer: dict[str, Any] = httpx.post(f"{url}/txs", json=envelope.to_json(), timeout=30).json()
+    answer: dict[str, Any] = httpx.post(
+        f"{url}/txs", json=envelope.to_json(), timeout=PATIENCE
+    ).json()
     assert answer["valid"], answer
-    cluster.wait_height([*OLD, NEW], orderer.peer.head.height, timeout=20)
+    cluster.wait_height([*OLD, NEW], orderer.peer.head.height)
     for name in OLD:
         got = httpx.post(
             f"{cluster.config.peer(name).url}/query",
             json={"contract": "notary", "fn": "lookup", "args": {"name": "from-org4"}},
-            timeout=5,
+            timeout=PATIENCE,
         ).json()
         assert got["result"]["sha256"] == "cd" * 32
 
@@ -147,7 +153,7 @@ def test_a_new_orgs_peer_joins_catches_up_cosigns_and_takes_writes(cluster: Clus
         NoteVerifier(o.name, o.public_key) for o in rules.orderers(store)
     ]
     verifiers += [CosignatureVerifier(p.name, p.public_key) for p in rules.peers(store)]
-    stop = time.monotonic() + 10
+    stop = time.monotonic() + PATIENCE
     while (block := latest_note(cluster, NEW)[0]) < orderer.peer.head.height - 1:
         assert time.monotonic() < stop, block
         time.sleep(0.05)

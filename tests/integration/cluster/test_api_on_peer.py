@@ -14,6 +14,7 @@ import pytest
 
 from tests.common.network import PASSPHRASE
 from tests.common.server import serve
+from tests.common.waiting import PATIENCE
 from tests.integration.cluster.conftest import Cluster
 from tetherai.api.app import create_app
 from tetherai.identity.roles import Role
@@ -92,7 +93,7 @@ def test_the_api_serves_and_writes_through_a_cluster_peer(cluster: Cluster, tmp_
             assert again.status_code in (409, 422), again.text
             assert again.json()["error"]["code"] == "tx.replayed"
             # An inclusion proof against a checkpoint the orderer signed and this peer cosigned.
-            stop = time.monotonic() + 10
+            stop = time.monotonic() + PATIENCE
             while (proof := http.get(f"/api/v1/ledger/txs/{tx_id}/proof")).status_code != 200:
                 assert time.monotonic() < stop, proof.text
                 time.sleep(0.05)
@@ -104,7 +105,7 @@ def test_the_api_serves_and_writes_through_a_cluster_peer(cluster: Cluster, tmp_
         found = httpx.post(
             f"{cluster.config.peer('peer0.Org3').url}/query",
             json={"contract": "notary", "fn": "lookup", "args": {"name": "via-api"}},
-            timeout=10,
+            timeout=PATIENCE,
         ).json()["result"]
         assert found["sha256"] == "ef" * 32
         assert cluster.status("peer0.Org3")["state_root"] == follower.peer.head.state_root
@@ -126,10 +127,10 @@ def test_a_peer_process_serves_the_api_with_tether_network_peer(cluster: Cluster
     )  # fmt: skip
     log.close()
     try:
-        stop = time.monotonic() + 30
+        stop = time.monotonic() + PATIENCE
         while True:
             try:
-                answer = httpx.get(f"http://127.0.0.1:{port}/api/v1/ledger", timeout=2)
+                answer = httpx.get(f"http://127.0.0.1:{port}/api/v1/ledger", timeout=PATIENCE)
                 break
             except httpx.HTTPError:
                 assert process.poll() is None, (cluster.home.root / "api-peer.log").read_text()

@@ -7,6 +7,7 @@ import time
 import httpx
 import pytest
 
+from tests.common.waiting import PATIENCE
 from tests.integration.cluster.conftest import Cluster
 from tetherai.ledger.errors import TxRejected
 
@@ -19,7 +20,7 @@ def query(cluster: Cluster, peer: str, channel: str, contract: str, fn: str, **a
     return httpx.post(
         f"{cluster.config.peer(peer).url}/query",
         json={"channel": channel, "contract": contract, "fn": fn, "args": args},
-        timeout=10,
+        timeout=PATIENCE,
     )
 
 

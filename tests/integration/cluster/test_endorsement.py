@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.common.network import PASSPHRASE, TEST_KDF_ROUNDS
+from tests.common.waiting import PATIENCE
 from tests.integration.cluster.conftest import Cluster
 from tetherai.identity.ca import CertificateAuthority
 from tetherai.identity.roles import Role
@@ -27,7 +28,7 @@ class Writer:
 
     def send(self, contract: str, fn: str, **args: Any) -> dict[str, Any]:
         envelope = self.key.sign("main", contract, fn, args, int(time.time() * 1000))
-        answer = httpx.post(f"{self.url}/txs", json=envelope.to_json(), timeout=30)
+        answer = httpx.post(f"{self.url}/txs", json=envelope.to_json(), timeout=PATIENCE)
         assert answer.status_code == 200, answer.text
         body: dict[str, Any] = answer.json()
         return body
@@ -100,7 +101,7 @@ def test_stakeholders_of_two_orgs_approve_production(cluster: Cluster) -> None:
                 "fn": "status",
                 "args": {"project": project, "version": "v1"},
             },
-            timeout=10,
+            timeout=PATIENCE,
         ).json()["result"]
         assert status["status"] == "production"
     # Each approval is on the ledger under its voter's org, signed with that org's certificate.

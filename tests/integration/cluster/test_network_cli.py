@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tests.common.waiting import PATIENCE
 from tetherai.cli.main import app
 from tetherai.services.cluster.etcd_members import EtcdCluster, free_port
 
@@ -56,7 +57,7 @@ def test_init_bootstrap_start_status_and_add_an_org(tmp_path: Path, etcd: EtcdCl
         stderr=subprocess.STDOUT,
     )
     try:
-        stop = time.monotonic() + 40
+        stop = time.monotonic() + PATIENCE
         while True:
             code, out, _ = tether("network", "status", "--home", home, "--json")
             status = json.loads(out)
@@ -66,17 +67,35 @@ def test_init_bootstrap_start_status_and_add_an_org(tmp_path: Path, etcd: EtcdCl
             assert start.poll() is None, start.stdout.read() if start.stdout else ""
             assert time.monotonic() < stop, status
             time.sleep(0.2)
+        # One org's admin proposes: in a channel of three orgs it waits for a second.
         code, out, err = tether("network", "add-org", "Org4", "--by", "Org2", "--home", home)
         assert code == 0, err
-        assert "Org4 joined channel main" in out
+        assert "add org Org4: proposal" in out and "needs 1 more (MAJORITY" in out
+        assert 'name = "Org4"' not in (tmp_path / "net" / "cluster.toml").read_text()
+        code, out, err = tether("network", "proposals", "--home", home, "--json")
+        (proposal,) = json.loads(out)
+        assert proposal["summary"] == "add org Org4"
+        assert list(proposal["approvals"]) == ["Org2"]
+        assert proposal["tally"]["may_approve"] == ["Org1", "Org3"]
+        code, out, err = tether("network", "proposals", "--home", home)
+        assert f"{proposal['id'][:16]}  pending    add org Org4" in out
+        assert "approved by Org2 (admin@Org2); needs 1 more (MAJORITY) from Org1, Org3" in out
+        # Another org's admin approves: that approval applies it.
+        code, out, err = tether(
+            "network", "approve", proposal["id"][:16], "--by", "Org3", "--home", home
+        )
+        assert code == 0, err
+        assert "add org Org4: applied in channel main" in out
         assert 'name = "Org4"' in (tmp_path / "net" / "cluster.toml").read_text()
+        code, out, _ = tether("network", "proposals", "--home", home)
+        assert "no open proposal" in out
         # Adding it twice is refused with a clear error, nothing changed.
         code, _, err = tether("network", "add-org", "Org4", "--by", "Org2", "--home", home)
         assert code != 0 and "already" in err
         code, out, _ = tether("network", "status", "--home", home)
         assert code == 0
         assert "orderer0.Org1: leads main" in out
-        assert out.count("in main: height 2") == 3
+        assert out.count("in main: height 3") == 3
     finally:
         start.terminate()
         start.communicate(timeout=30)  # also closes its output pipe

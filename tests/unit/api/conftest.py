@@ -13,6 +13,7 @@ from tests.common.accounts import web_account
 from tests.common.lifecycle import Cast
 from tests.common.network import PASSPHRASE
 from tests.common.server import serve
+from tests.common.waiting import PATIENCE
 from tetherai.api.app import create_app
 from tetherai.identity.roles import Role
 from tetherai.services.custody import Argon2Parameters
@@ -60,5 +61,5 @@ def client(app: FastAPI, anonymous: httpx.Client, cast: Cast) -> httpx.Client:
 @pytest.fixture
 def browser(anonymous: httpx.Client) -> Iterator[httpx.Client]:
     """Another client of the same server, with its own cookie jar."""
-    with httpx.Client(base_url=anonymous.base_url, timeout=30) as http:
+    with httpx.Client(base_url=anonymous.base_url, timeout=PATIENCE) as http:
         yield http

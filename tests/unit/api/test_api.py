@@ -9,6 +9,7 @@ import pytest
 from fastapi import FastAPI
 
 from tests.common.lifecycle import ARTIFACT_DIGESTS, Cast
+from tests.common.waiting import PATIENCE
 
 
 def test_ledger_summary_blocks_and_a_block(client: httpx.Client, cast: Cast) -> None:
@@ -173,7 +174,7 @@ def test_projections_follow_the_ledger_while_serving(
     assert client.post("/api/v1/envelopes", json=envelope.to_json()).status_code == 200
     engine = make_engine(app.state.runtime.settings.database_url)
     try:
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + PATIENCE
         refs: list[str] = []
         while time.monotonic() < deadline and "Org1/followed" not in refs:
             with transaction(make_session_factory(engine, for_writes=False)) as session:

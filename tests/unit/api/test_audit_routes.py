@@ -1,4 +1,4 @@
-"""Audit bundles, reports and exports over HTTP (issue 8); access is in the authorization matrix."""
+"""Audit bundles, reports and exports over HTTP; access is in the authorization matrix."""
 
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from tests.common.accounts import web_account
 from tests.common.lifecycle import Cast
+from tests.common.waiting import PATIENCE
 from tetherai.identity.roles import Role
 
 PEOPLE = {
@@ -26,7 +27,7 @@ PASSWORD = "matrix long passphrase"
 ADMIN_ONLY = {"/api/v1/admin/webhooks"}
 SELF_SERVICE_OR_ADMIN = {"/api/v1/admin/users", "/api/v1/admin/activity"}
 _PROJECT = "/api/v1/projects/{org}/{slug}"
-# Issue 8: bundles, reports and interop exports read like the project's other reads.
+# Audit bundles, reports and interop exports read like the project's other reads.
 AUDIT_ROUTES = {
     f"{scope}/{leaf}"
     for scope in (_PROJECT, f"{_PROJECT}/versions/{{version}}")
@@ -38,7 +39,7 @@ AUDIT_ROUTES = {
 
 
 def _sign_in(base: httpx.URL, username: str, password: str) -> httpx.Client:
-    http = httpx.Client(base_url=base, timeout=30)
+    http = httpx.Client(base_url=base, timeout=PATIENCE)
     response = http.post("/api/v1/auth/login", json={"username": username, "password": password})
     assert response.status_code == 200, (username, response.text)
     return http

@@ -1,4 +1,4 @@
-"""A project's records are visible only to its members and their org admins (issue 5 §7)."""
+"""A project's records are visible only to its members and their org admins."""
 
 from __future__ import annotations
 

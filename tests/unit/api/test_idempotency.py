@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.common.lifecycle import Cast
+from tests.common.waiting import PATIENCE
 from tests.unit.api.conftest import ADMIN_PASSWORD
 from tetherai.api.errors import ApiError
 from tetherai.api.idempotency import IdempotencyStore
@@ -59,7 +60,7 @@ def test_concurrent_repeats_run_once(client: httpx.Client, cast: Cast) -> None:
     base_url, headers = client.base_url, dict(client.headers) | {"Idempotency-Key": "race"}
 
     def post(_: int) -> httpx.Response:
-        with httpx.Client(base_url=base_url, headers=headers, timeout=30) as http:
+        with httpx.Client(base_url=base_url, headers=headers, timeout=PATIENCE) as http:
             return http.post("/api/v1/envelopes", json=envelope.to_json())
 
     with ThreadPoolExecutor(8) as pool:

@@ -6,7 +6,6 @@ import hashlib
 import hmac
 import json
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any, ClassVar
 
@@ -15,6 +14,7 @@ from fastapi import FastAPI
 
 from tests.common.accounts import web_account
 from tests.common.lifecycle import Cast
+from tests.common.waiting import wait_until
 from tetherai.identity.roles import Role
 
 PASSWORD = "carols long passphrase"
@@ -31,13 +31,6 @@ class _Receiver(BaseHTTPRequestHandler):
 
     def log_message(self, *args: Any) -> None:
         return
-
-
-def wait_for(predicate: Any, seconds: float = 10) -> None:
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def test_members_are_notified_and_webhooks_signed(
@@ -74,7 +67,7 @@ def test_members_are_notified_and_webhooks_signed(
         def texts() -> list[str]:
             return [n["text"] for n in browser.get("/api/v1/me/notifications").json()["items"]]
 
-        wait_for(lambda: any("commented" in t for t in texts()))
+        wait_until(lambda: any("commented" in t for t in texts()))
         found = texts()
         assert any(f"{cast.project}/v1 moved from draft to submitted" in t for t in found)
         assert any("bob@Org1 commented" in t and "Looks reproducible." in t for t in found)
@@ -85,7 +78,7 @@ def test_members_are_notified_and_webhooks_signed(
             ).status_code
             == 403
         )  # CSRF still applies
-        wait_for(lambda: len(_Receiver.received) >= 2)
+        wait_until(lambda: len(_Receiver.received) >= 2)
         headers, body = _Receiver.received[-1]
         expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
         assert headers["X-Tether-Signature"] == expected

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from tests.common.lifecycle import Cast
+from tests.common.waiting import PATIENCE
 from tests.unit.api.conftest import ADMIN_PASSWORD
 
 PASSWORD = "a long enough passphrase"
@@ -25,7 +26,7 @@ def test_invite_accept_sign_in_and_act_with_own_key(
     client: httpx.Client, browser: httpx.Client
 ) -> None:
     del client  # makes the admin's web account
-    with httpx.Client(base_url=browser.base_url, timeout=30) as admin:
+    with httpx.Client(base_url=browser.base_url, timeout=PATIENCE) as admin:
         csrf = login(admin, "admin", ADMIN_PASSWORD)
         no_csrf = admin.post(
             "/api/v1/admin/invitations", json={"username": "erin", "role": "ai_engineer"}
@@ -38,7 +39,7 @@ def test_invite_accept_sign_in_and_act_with_own_key(
         )
         assert invited.status_code == 201, invited.text
         token = invited.json()["token"]
-    with httpx.Client(base_url=browser.base_url, timeout=30) as erin:
+    with httpx.Client(base_url=browser.base_url, timeout=PATIENCE) as erin:
         weak = erin.post("/api/v1/auth/accept", json={"token": token, "password": "short"})
         assert weak.status_code == 422 and weak.json()["error"]["code"] == "auth.weak_password"
         accepted = erin.post("/api/v1/auth/accept", json={"token": token, "password": PASSWORD})
@@ -133,7 +134,7 @@ def test_password_reset_gives_a_new_key_and_revokes_the_lost_one(
     client: httpx.Client, browser: httpx.Client, cast: Cast
 ) -> None:
     del client
-    with httpx.Client(base_url=browser.base_url, timeout=30) as admin:
+    with httpx.Client(base_url=browser.base_url, timeout=PATIENCE) as admin:
         csrf = login(admin, "admin", ADMIN_PASSWORD)
         token = admin.post(
             "/api/v1/admin/invitations",

@@ -20,6 +20,7 @@ from fastapi import FastAPI
 
 from tests.common.accounts import web_account
 from tests.common.lifecycle import ARTIFACT_DIGESTS, Cast, manifest
+from tests.common.waiting import PATIENCE
 from tests.unit.api.conftest import ADMIN_PASSWORD
 from tetherai.identity.roles import Role
 
@@ -42,7 +43,7 @@ WALK = [  # (status, who moves it on, action)
 class Person:
     def __init__(self, base: httpx.URL, username: str, password: str) -> None:
         self.name = username
-        self.http = httpx.Client(base_url=base, timeout=30)
+        self.http = httpx.Client(base_url=base, timeout=PATIENCE)
         login = self.http.post(
             "/api/v1/auth/login", json={"username": username, "password": password}
         )

@@ -90,10 +90,11 @@ def test_show_blocks_and_tx(home: str) -> None:
 
 
 def test_unknown_tx_and_missing_home_are_clear_errors(home: str, tmp_path: Path) -> None:
+    # Naming what does not exist is the caller's input: exit 2, as for the client commands.
     code, _, err = tether("ledger", "tx", "ab" * 32, "--home", home)
-    assert code == 3 and "no tx" in err
+    assert code == 2 and "no tx" in err
     code, _, err = tether("ledger", "show", "--home", str(tmp_path / "nowhere"))
-    assert code == 3 and "tether init" in err
+    assert code == 2 and "tether init" in err
 
 
 def test_proof_verifies_offline(tmp_path: Path) -> None:

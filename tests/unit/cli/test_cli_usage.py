@@ -11,12 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import typer
 
-from tetherai.cli._client import run_app
-from tetherai.cli.main import app
+from tetherai.cli._common import run_app
+from tetherai.cli.main import COMMANDS, app, load_command
 
-ISSUE_7 = {
+CLIENT_COMMANDS = {
     "login",
     "whoami",
     "key",
@@ -39,7 +38,13 @@ def _commands(group: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[st
         yield path, group
 
 
-ALL = list(_commands(typer.main.get_command(app)))
+def _tree() -> Iterator[tuple[tuple[str, ...], Any]]:
+    """Every command, the top-level ones loaded from their modules as ``tether NAME`` would."""
+    for name in sorted(COMMANDS):
+        yield from _commands(load_command(name), (name,))
+
+
+ALL = list(_tree())
 IDS = [" ".join(path) for path, _ in ALL]
 
 
@@ -51,9 +56,32 @@ def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str,
     return (code if isinstance(code, int) else 0), out, err
 
 
-def test_the_tree_has_every_issue_7_command() -> None:
+def test_the_top_level_help_lines_are_the_commands_own() -> None:
+    """``tether --help`` lists commands from a table without loading them: each line there is
+    the first paragraph of the command's own help."""
+    for name, entry in COMMANDS.items():
+        command = load_command(name)
+        own = " ".join((command.help or "").split("\n\n")[0].split())
+        assert entry.help == own, name
+
+
+def test_tether_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(["--help"], capsys)
+    assert code == 0
+    listed = {
+        line.split()[1] for line in out.splitlines() if line.startswith("│ ") and line[2] != " "
+    }
+    assert listed >= set(COMMANDS)
+
+
+def test_a_mistyped_command_suggests_the_right_one(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(["verfy"], capsys)
+    assert code == 2 and "Did you mean 'verify'?" in err
+
+
+def test_the_tree_has_every_client_command() -> None:
     top = {path[0] for path, _ in ALL}
-    assert top >= ISSUE_7
+    assert top >= CLIENT_COMMANDS
     leaves = {" ".join(path) for path, command in ALL if not hasattr(command, "commands")}
     assert {
         "key create",

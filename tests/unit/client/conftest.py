@@ -19,7 +19,7 @@ from tests.common.network import PASSPHRASE
 from tests.common.s3_server import S3Server, running_s3_server
 from tests.common.server import serve
 from tetherai.api.app import create_app
-from tetherai.cli._client import run_app
+from tetherai.cli._common import run_app
 from tetherai.cli.main import app as cli_app
 from tetherai.client import Client, ClientConfig, save_config
 from tetherai.client.accounts import create_api_token, register_public_key

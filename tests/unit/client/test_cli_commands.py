@@ -1,4 +1,4 @@
-"""The ``tether`` commands of issue 7 against a real server, as alice and bob at their terminals."""
+"""The ``tether`` commands of the people who train and ship models, against a real server, as alice and bob at their terminals."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.common.lifecycle import Cast
-from tetherai.cli._client import run_app
+from tetherai.cli._common import run_app
 from tetherai.cli.main import app
 
 
@@ -112,7 +112,7 @@ def test_tether_import_mlflow_model_version(
         "--submit",
     )
     assert found["run_id"] == mlflow_run["run_id"]
-    assert sorted(a["name"] for a in found["artifacts"]) == ["model/model.json", "train.log"]
+    assert sorted(a["name"] for a in found["artifacts"]) == ["model", "train.log"]
     shown = alice.json("version", "show", f"{cast.project}/v-ml")
     assert shown["status"]["status"] == "submitted"
     assert shown["version"]["experiments"][0]["name"] == "mlflow:lr-seed-7"

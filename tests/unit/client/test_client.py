@@ -14,6 +14,7 @@ import pytest
 from tests.common.lifecycle import Cast
 from tetherai.client import Client, ClientConfig, ConfigError, ServerError, load_config, save_config
 from tetherai.client.verify import verify_from_store, verify_local, verify_rerun
+from tetherai.contracts.errors import InvalidArgument
 from tetherai.crypto.signature import verify
 from tetherai.ledger.transaction import Envelope
 
@@ -98,6 +99,19 @@ def test_a_run_that_raises_registers_nothing(person: Person, cast: Cast, tmp_pat
     with pytest.raises(ServerError) as refused:
         alice.version(cast.project, "v-crash")
     assert refused.value.status == 404
+
+
+def test_an_abbreviated_commit_is_refused_before_training_starts(
+    person: Person, cast: Cast
+) -> None:
+    alice = person("alice")
+    with pytest.raises(InvalidArgument, match="abbreviated git commit id") as refused:
+        alice.run(cast.project, "v-short", code_repo="r", commit="4f2a9c1")
+    assert "git rev-parse HEAD" in refused.value.hint
+    with pytest.raises(InvalidArgument):
+        alice.create_version(cast.project, "v-short", code_repo="r", commit="4f2a9c1e8b7")
+    full = alice.create_version(cast.project, "v-full", code_repo="r", commit="4F2A9C1E" * 5)
+    assert full["valid"]
 
 
 def test_a_contract_refusal_is_a_server_error_with_the_tx_id(person: Person, cast: Cast) -> None:

@@ -1,4 +1,4 @@
-"""Artifacts registered by URI (issue 7): S3 objects and prefixes in a real SeaweedFS that checks
+"""Artifacts registered by URI: S3 objects and prefixes in a real SeaweedFS that checks
 signatures, and objects of the server's own store — hashed by streaming, never uploaded; bad
 URIs are one error line and register nothing; ``verify --from-store`` reads S3 directly."""
 

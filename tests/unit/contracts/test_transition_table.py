@@ -33,7 +33,7 @@ STATES = [
 ]
 ROLES = ["author", "ai2", "mlops", "stake1", "auditor", "outsider", "admin"]
 
-# Written out by hand from DESIGN.md §5 and issue 3, not derived from contracts.workflow.RULES.
+# Written out by hand from DESIGN.md §5, not derived from contracts.workflow.RULES.
 ALLOWED = {
     ("draft", "submitted", "author"),
     ("submitted", "reviewing", "mlops"),

@@ -17,7 +17,14 @@ from tetherai.crypto import (
     canonicalize,
     loads_canonical,
 )
-from tetherai.crypto.jcs import JSONValue, _canonicalize_fast, _dumps_fast, _loads_reference
+from tetherai.crypto.jcs import (
+    JSONValue,
+    _canonicalize_fast,
+    _dumps_fast,
+    _loads_reference,
+    canonical_form,
+    loads_stored,
+)
 
 MAX_SAFE = 2**53 - 1
 
@@ -468,7 +475,16 @@ def test_non_ascii_text_takes_the_fast_path_only_where_it_is_jcs() -> None:
         ["\U0001d11e", "\uffff"],
     ):
         assert canonicalize(value) == rfc8785.dumps(value)
-    assert _canonicalize_fast({"名": "模型", "é": "naïve"}) == rfc8785.dumps(
-        {"名": "模型", "é": "naïve"}
-    )
+    fast = _canonicalize_fast({"名": "模型", "é": "naïve"})
+    assert fast is not None and fast[0] == rfc8785.dumps({"名": "模型", "é": "naïve"})
     assert _canonicalize_fast({"\ue000": 1, "\U0001f600": 2}) is None
+
+
+@given(json_values)
+def test_canonical_form_says_what_the_bytes_denote(value: JSONValue) -> None:
+    form = canonical_form(value)
+    assert form.data == rfc8785.dumps(value)
+    assert canonicalize(form.value) == form.data
+    assert form.value == loads_stored(form.data)
+    if form.plain:  # then the C encoder writes every part canonically
+        assert _dumps_fast(form.value) == form.data

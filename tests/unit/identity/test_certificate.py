@@ -71,13 +71,14 @@ ORG, ID, ROLE = NameOID.ORGANIZATION_NAME, NameOID.COMMON_NAME, NameOID.ORGANIZA
 # --- names ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["Org1", "alice", "peer0.Org1", "a_b-c.d", "_x", "0", "x" * 64])
+@pytest.mark.parametrize("name", ["Org1", "alice", "peer0.Org1", "a_b-c.d", "x_", "0", "x" * 64])
 def test_valid_names(name: str) -> None:
     assert validate_name(name, "org") == name
 
 
 @pytest.mark.parametrize(
-    "name", ["", ".hidden", "-rf", "..", "a/b", "a\\b", "a b", "x" * 65, "é", "a\n", "a:b"]
+    "name",
+    ["", ".hidden", "-rf", "_index", "..", "a/b", "a\\b", "a b", "x" * 65, "é", "a\n", "a:b"],
 )
 def test_invalid_names(name: str) -> None:
     with pytest.raises(IdentityError, match="invalid participant id") as caught:

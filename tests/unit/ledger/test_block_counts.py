@@ -57,7 +57,9 @@ def test_a_ledger_made_before_the_counts_gets_them(tmp_path: Path) -> None:
     shutil.copytree(VECTOR, home)
     path = home / "channels" / "main" / "ledger.sqlite"
     expected = counted(path)
-    assert any(invalid for _, _, invalid in expected)  # the vector holds invalid txs (crashed contracts)
+    assert any(
+        invalid for _, _, invalid in expected
+    )  # the vector holds invalid txs (crashed contracts)
     readonly = SqliteLedgerStore(path, readonly=True)
     try:
         assert rows_of(readonly) == expected  # counted on the fly: the file is not changed

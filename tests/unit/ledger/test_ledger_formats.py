@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.common.crashing_contract import Crashing
-from tests.common.network import PASSPHRASE, Network, make_network
+from tests.common.network import PASSPHRASE, FakeClock, Network, make_network
+from tetherai.auditverify import verify_bundle
 from tetherai.contracts.membership import MembershipRules
 from tetherai.contracts.registry import default_contracts, default_registry
 from tetherai.crypto.jcs import canonicalize
@@ -25,7 +26,9 @@ from tetherai.ledger.merkle import CompactRange, leaf_hash
 from tetherai.ledger.results import LEDGER_FORMAT, results_proof
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.ledger.verifier import VerificationReport, verify_ledger
-from tetherai.services.network import open_node
+from tetherai.services.audit_bundle import BundleRequest, export_bundle
+from tetherai.services.home import NetworkHome
+from tetherai.services.network import load_participant, open_node
 
 VECTORS = Path(__file__).parents[2] / "vectors"
 
@@ -47,6 +50,8 @@ def _copy(name: str, tmp_path: Path) -> Path:
     """A private copy of a format-1 vector home (tests must not touch the committed file)."""
     target = tmp_path / name
     shutil.copytree(VECTORS / name / "home", target)
+    for key in target.rglob("key.pem"):  # git keeps no file modes but 0644/0755
+        key.chmod(0o600)
     return target / "channels" / "main" / "ledger.sqlite"
 
 
@@ -294,3 +299,43 @@ def test_a_format_1_crash_result_edited_into_something_else_is_caught(tmp_path: 
     report = _verify(path, registry)
     assert not report.ok and report.problem is not None
     assert report.problem.code == "ledger.tx_result"
+
+
+def test_an_upgraded_node_keeps_writing_a_format_1_channel_in_format_1(tmp_path: Path) -> None:
+    path = _copy("ledger-v1", tmp_path)
+    home = NetworkHome(path.parents[2])
+    before = SqliteLedgerStore(path, readonly=True)
+    try:
+        clock = FakeClock(before.block_ts(before.height - 1) + 60_000)
+    finally:
+        before.close()
+    node = open_node(home, PASSPHRASE, clock=clock)
+    try:
+        alice = load_participant(home, "Org1", "alice", PASSPHRASE)
+        envelope = alice.sign(
+            "main",
+            "review",
+            "comment",
+            {"project": "Org1/alpha", "version": "v1", "text": "after the upgrade"},
+            clock(),
+        )
+        assert node.orderer.submit(envelope).result(timeout=30).valid
+        store = node.peer.store
+        assert store.ledger_format == 1
+        last = store.block(store.height - 1)
+        assert last is not None
+        listed = b"[" + b",".join((tx.result or "").encode() for tx in last.txs) + b"]"
+        assert last.results_hash == hashlib.sha256(listed).hexdigest()
+    finally:
+        node.close()
+    report = _verify(path)
+    assert report.ok, report.problem
+    store = SqliteLedgerStore(path, readonly=True)
+    try:
+        bundle = export_bundle(store, "main", BundleRequest("Org1/alpha", "v1"))
+    finally:
+        store.close()
+    assert json.loads(bundle)["format"] == "tetherai-audit-bundle/v1"
+    verdict = verify_bundle(bundle)
+    assert verdict.ok, verdict.text()
+    assert any(item.tx.get("args", {}).get("text") == "after the upgrade" for item in verdict.txs)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -246,3 +247,19 @@ def test_a_huge_index_or_hash_line_is_refused() -> None:
             refused_cleanly(error)
         else:  # pragma: no cover - the assertion explains
             raise AssertionError(f"accepted {body[:30]!r}")
+
+
+@pytest.mark.parametrize("index", ["005", "+5", "0_5", " 5", "5 ", "٥", "0x5", "1e3"])
+def test_an_index_that_is_not_plain_decimal_is_refused_by_both_parsers(index: str) -> None:
+    """tlog-proof@v1: "ASCII decimal with no leading zeroes"; Python's int() takes all these."""
+    from tetherai.auditverify.notes import NoteFailure
+    from tetherai.auditverify.notes import parse_tlog_proof as offline_parse
+    from tetherai.ledger.errors import ProofError
+
+    extra = base64.b64encode(b"{}").decode()
+    text = f"c2sp.org/tlog-proof@v1\nextra {extra}\nindex {index}\n\nnote\n"
+    with pytest.raises(ProofError, match="not a decimal number"):
+        parse_tlog_proof(text)
+    with pytest.raises(NoteFailure, match="not a number"):
+        offline_parse(text)
+    assert parse_tlog_proof(text.replace(f"index {index}", "index 5")).index == 5

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.common.network import PASSPHRASE, Network, make_network
+from tests.common.waiting import PATIENCE
 from tetherai.contracts.membership import MembershipRules
 from tetherai.contracts.registry import default_registry
 from tetherai.crypto.jcs import canonicalize
@@ -47,7 +48,7 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Network:
                 )
                 for i in range(TXS_PER_BLOCK)
             ]
-            assert all(future.result(timeout=30).valid for future in futures)
+            assert all(future.result(timeout=PATIENCE).valid for future in futures)
             net.clock.advance(1000)
     finally:
         net.close()

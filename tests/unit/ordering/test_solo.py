@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.common.network import make_network
+from tests.common.waiting import PATIENCE
 from tetherai.ordering.errors import OrdererBusy, OrdererClosed
 
 
@@ -31,7 +32,7 @@ def test_blocks_are_cut_by_size_then_by_time(tmp_path: Path) -> None:
             )
             for i in range(7)
         ]
-        results = [future.result(timeout=10) for future in futures]
+        results = [future.result(timeout=PATIENCE) for future in futures]
         assert all(result.valid for result in results)
     finally:
         net.close()
@@ -76,7 +77,7 @@ def test_a_full_queue_says_busy_and_a_closed_orderer_says_closed(tmp_path: Path)
     with pytest.raises(OrdererBusy, match="waiting to be ordered"):
         orderer.submit(envelopes[2])
     orderer.close()  # cuts what is pending before it stops
-    assert all(future.result(timeout=10).valid for future in first)
+    assert all(future.result(timeout=PATIENCE).valid for future in first)
     with pytest.raises(OrdererClosed):
         orderer.submit(envelopes[2])
     net.node.peer.close()

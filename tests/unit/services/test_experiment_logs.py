@@ -12,6 +12,7 @@ from tensorboard.compat.proto import event_pb2, summary_pb2
 from tensorboard.summary.writer.event_file_writer import EventFileWriter
 from tensorboard.util import tensor_util
 
+from tests.common.tensorboard import add_scalars_logs, keras_logs, write_run
 from tetherai.services.experiment_logs import ExperimentLogError, read_experiment_log
 from tetherai.storage import ObjectNotFound
 
@@ -129,3 +130,44 @@ def test_missing_and_broken_tensorboard_logs(tmp_path: Path) -> None:
     (tmp_path / "events.out.tfevents.1.host").write_bytes(b"\x00" * 64)
     with pytest.raises(ExperimentLogError):
         read_experiment_log(tmp_path / "events.out.tfevents.1.host")
+
+
+def test_keras_train_and_validation_sub_runs_are_series_named_by_run(tmp_path: Path) -> None:
+    logs = keras_logs(tmp_path / "logs")
+    record = read_experiment_log(logs)
+    expected = {
+        "train/epoch_loss": [0.9, 0.5],
+        "train/epoch_accuracy": [0.6, 0.8],
+        "validation/epoch_loss": [1.0, 0.7],
+        "validation/epoch_accuracy": [0.5, 0.7],
+    }
+    assert set(record.series) == set(expected)
+    for name, values in expected.items():
+        assert record.series[name] == pytest.approx(values)
+    assert record.metrics["validation/epoch_accuracy"] == pytest.approx(0.7)
+
+
+def test_add_scalars_runs_beside_the_top_runs_tags(tmp_path: Path) -> None:
+    logs = add_scalars_logs(tmp_path / "runs")
+    record = read_experiment_log(logs)
+    assert set(record.series) == {"lr", "loss_train/loss", "loss_val/loss"}
+    assert record.series["loss_val/loss"] == pytest.approx([0.9, 0.6, 0.5])
+
+
+def test_an_event_file_is_known_by_its_content_and_errors_show_no_folder(tmp_path: Path) -> None:
+    written = write_run(tmp_path / "w", {"test_auc": [0.7, 0.8]})
+    renamed = tmp_path / "upload.vm"  # what a browser upload may be called
+    renamed.write_bytes(written.read_bytes())
+    assert read_experiment_log(renamed).metrics == pytest.approx({"test_auc": 0.8})
+    hostname = tmp_path / "events.out.tfevents.1700000000.gpu-7.vm"
+    hostname.write_bytes(written.read_bytes())
+    assert read_experiment_log(hostname).series == {"test_auc": pytest.approx([0.7, 0.8])}
+    (tmp_path / "notes.vm").write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00 not an event file")
+    with pytest.raises(ExperimentLogError) as refused:
+        read_experiment_log(tmp_path / "notes.vm")
+    assert "notes.vm: unknown log format '.vm'" in refused.value.message
+    assert str(tmp_path) not in refused.value.message
+    (tmp_path / "events.out.tfevents.2.host").write_bytes(b"\x00" * 64)
+    with pytest.raises(ExperimentLogError) as broken:
+        read_experiment_log(tmp_path / "events.out.tfevents.2.host")
+    assert str(tmp_path) not in broken.value.message

@@ -15,6 +15,7 @@ from tests.common.accounts import web_account
 from tests.common.lifecycle import Cast
 from tests.common.network import PASSPHRASE
 from tests.common.server import serve
+from tests.common.waiting import PATIENCE
 from tetherai.identity.roles import Role
 from tetherai.services.custody import Argon2Parameters
 from tetherai.services.overview import wait_for_projections
@@ -109,6 +110,6 @@ def settle(app: FastAPI, cast: Cast) -> Callable[[], None]:
     def wait() -> None:
         rt = app.state.runtime
         head = cast.net.node.peer.head.height - 1
-        assert wait_for_projections(rt.projections, rt.node.channel, head, timeout=10)
+        assert wait_for_projections(rt.projections, rt.node.channel, head, timeout=PATIENCE)
 
     return wait

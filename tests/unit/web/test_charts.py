@@ -35,7 +35,9 @@ def test_two_series_share_one_scale() -> None:
     assert points(mine)[0] == points(other)[0]  # same value, same place
     assert points(mine)[1][1] < points(other)[1][1]  # 1.0 above 0.75
     assert mine.attrib["stroke"] != other.attrib["stroke"]
-    legend = [t.text for t in svg.iter(f"{SVG}text") if t.text and "(last" in t.text]
+    legend = [
+        "".join(t.itertext()) for t in svg.iter(f"{SVG}text") if "(last" in "".join(t.itertext())
+    ]
     assert legend == ["mine (last 1)", "other (last 0.75)"]
 
 
@@ -71,3 +73,27 @@ def test_metric_deltas_line_up_both_runs() -> None:
     assert by_name["acc"].delta == pytest.approx(0.02)
     assert by_name["f1"].mine is None and by_name["f1"].delta is None
     assert by_name["flag"].other is None  # a boolean is not a metric value
+
+
+def test_axes_have_round_ticks_and_a_flat_series_reads_its_value() -> None:
+    """Ticks at round numbers on both axes; a flat series is drawn on an axis around its
+    value with distinct labels (never "0.01–0.01")."""
+    svg = ET.fromstring(str(line_chart("loss", {"run": [0.9, 0.5, 0.31, 0.2]})))
+    ys = [t.text for t in svg.iter(f"{SVG}text") if t.get("class") == "y-tick"]
+    assert ys == ["0.2", "0.4", "0.6", "0.8", "1"]
+    xs = [t.text for t in svg.iter(f"{SVG}text") if t.get("class") == "x-tick"]
+    assert xs == ["1", "2", "3", "4"]
+    flat = ET.fromstring(str(line_chart("gap", {"run": [0.01, 0.01, 0.01]})))
+    labels = [t.text for t in flat.iter(f"{SVG}text") if t.get("class") == "y-tick"]
+    assert len(labels) == len(set(labels)) >= 3 and "0.01" in labels
+    (line,) = flat.iter(f"{SVG}polyline")
+    assert len({y for _, y in points(line)}) == 1  # drawn level, inside the plot
+
+
+def test_series_carry_their_points_for_the_hover_script() -> None:
+    svg = ET.fromstring(str(line_chart("acc", {"v1": [0.5, 0.7], "v2": [0.6]})))
+    assert svg.get("data-plot") and svg.get("data-x") == "1.0 2.0"
+    found = {
+        s.get("data-series"): s.get("data-points") for s in svg.iter() if s.get("class") == "series"
+    }
+    assert found == {"v1": "[[1,0.5],[2,0.7]]", "v2": "[[1,0.6]]"}

@@ -30,7 +30,8 @@ def test_open_work_follows_the_actions_query(
     assert "Nothing is waiting for you." in stake.get("/dashboard").text
     # Activity of my projects, newest first, with the status change.
     activity = page.text.split("Recent activity in my projects")[1]
-    assert "submit" in activity
+    assert "submitted it for review" in activity  # in words; the contract call as a detail
+    assert ">model_version.submit</code>" in activity
     assert "status-submitted" in activity
     # An outsider sees neither the work nor the activity of a project they may not read.
     outsider = sign_in("outsider").get("/dashboard").text
@@ -42,7 +43,7 @@ def test_ledger_health_and_verification(sign_in: SignIn, cast: Cast) -> None:
     page = admin.get("/dashboard")
     height = cast.net.node.peer.head.height
     assert f"{height} blocks" in page.text
-    assert "Not verified since the server started" in page.text
+    assert "Not checked yet" in page.text and "replays the whole ledger" in page.text
     done = admin.post("/dashboard/verify", data={"csrf_token": csrf_of(page)})
     assert done.status_code == 303
     page = admin.get("/dashboard")
@@ -66,12 +67,39 @@ def test_unread_notifications_and_mark_read(
     settle()
     page = mlops.get("/dashboard")
     notes = page.text.split('id="notifications"')[1].split("</section>")[0]
-    assert "Status changed" in notes
     assert f'href="/projects/{cast.project}/versions/v1"' in notes
-    assert "moved from draft to submitted" in notes
+    author = cast["author"].id
+    assert f">{author}</span> submitted it for review" in notes  # who did what, in words
+    assert 'class="tx-link"' in notes
     read = re.search(r'action="(/dashboard/notifications/\d+/read)"', notes)
     assert read
     done = mlops.post(read.group(1), data={"csrf_token": csrf_of(page)})
     assert done.status_code == 303
     notes = mlops.get("/dashboard").text.split('id="notifications"')[1].split("</section>")[0]
     assert "No unread notifications." in notes
+
+
+def test_mark_all_read_marks_what_the_page_showed(
+    sign_in: SignIn, cast: Cast, settle: Callable[[], None]
+) -> None:
+    mlops = sign_in("mlops")
+    for name in ("v1", "v2", "v3"):
+        cast.new_version(name)
+        cast.walk(name, "submitted")
+    settle()
+    page = mlops.get("/dashboard")
+    assert page.text.count("data-notification=") == 3
+    up_to = re.search(r'name="up_to" value="(\d+)"', page.text)
+    assert up_to
+    # One that arrives after the page was shown stays unread.
+    cast.ok("mlops", "workflow", "transition", project=cast.project, version="v1", to="reviewing")
+    settle()
+    done = mlops.post(
+        "/dashboard/notifications/read",
+        data={"csrf_token": csrf_of(page), "up_to": up_to.group(1)},
+    )
+    assert done.status_code == 303
+    after = mlops.get("/dashboard")
+    assert "3 notifications marked as read." in after.text
+    assert after.text.count("data-notification=") == 1
+    assert "started the review" in after.text.split('id="notifications"')[1]

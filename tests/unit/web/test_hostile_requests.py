@@ -20,6 +20,7 @@ from fastapi import FastAPI
 
 from tests.common.lifecycle import Cast
 from tests.common.network import PASSPHRASE
+from tests.common.waiting import PATIENCE
 from tests.unit.web.conftest import FAST_ARGON2, SignIn, csrf_of, password_of
 from tetherai.api.limits import MAX_BODY_BYTES, MAX_JSON_DEPTH
 from tetherai.ledger.transaction import MAX_ENVELOPE_BYTES
@@ -45,7 +46,7 @@ def app(cast: Cast, tmp_path: Path) -> FastAPI:
 @pytest.fixture
 def author(anonymous: httpx.Client, cast: Cast) -> Iterator[httpx.Client]:
     """The author, signed in through the JSON API (session cookies + X-CSRF-Token)."""
-    with httpx.Client(base_url=anonymous.base_url, timeout=60) as http:
+    with httpx.Client(base_url=anonymous.base_url, timeout=PATIENCE) as http:
         signed_in = http.post(
             "/api/v1/auth/login",
             json={"username": cast["author"].id, "password": password_of("author")},
@@ -153,7 +154,7 @@ def test_bytes_that_are_not_utf8_in_paths_queries_headers_and_cookies(
         ("POST", "/api/v1/auth/login?next=%ff", {"Content-Type": "application/json"}),
     ]
     for method, path, headers in raw:
-        with httpx.Client(base_url=base, timeout=30, cookies=author.cookies) as http:
+        with httpx.Client(base_url=base, timeout=PATIENCE, cookies=author.cookies) as http:
             encoded = {
                 name.encode(): v if isinstance(v, bytes) else v.encode()
                 for name, v in headers.items()

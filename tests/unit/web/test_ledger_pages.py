@@ -1,10 +1,11 @@
-"""The ledger explorer over HTTP (issue 6, page 6)."""
+"""The ledger explorer over HTTP."""
 
 from __future__ import annotations
 
 import re
 
 from tests.common.lifecycle import Cast
+from tests.common.short_ids import Call, sharing_prefix
 from tests.unit.web.conftest import SignIn
 
 
@@ -79,5 +80,51 @@ def test_find_a_tx_by_its_id(sign_in: SignIn, cast: Cast) -> None:
     found = http.get("/ledger/txs", params={"tx": f"  {created.tx_id.upper()} "})
     assert found.status_code == 303 and found.headers["location"] == f"/ledger/txs/{created.tx_id}"
     bad = http.get("/ledger/txs", params={"tx": "1234"})
-    assert bad.status_code == 422 and "64 hexadecimal characters" in bad.text
+    assert bad.status_code == 422 and "at least its first 8 characters" in bad.text
     assert http.get(f"/ledger/txs/{'0' * 64}").status_code == 404
+    # A unique start of 8 or more hex digits leads to the tx too.
+    short = http.get("/ledger/txs", params={"tx": created.tx_id[:8]})
+    assert short.status_code == 303 and short.headers["location"] == f"/ledger/txs/{created.tx_id}"
+    missing = http.get("/ledger/txs", params={"tx": _absent_prefix(cast)})
+    assert missing.status_code == 404 and "No tx on this ledger starts with" in missing.text
+    assert "tether ledger" not in missing.text  # no command-line hints on a page
+
+
+def _absent_prefix(cast: Cast) -> str:
+    ids = cast.net.node.peer.store.tx_ids_starting_with("", 10**6)
+    return next(
+        p for p in (f"{n:08x}" for n in range(10**6)) if not any(i.startswith(p) for i in ids)
+    )
+
+
+def test_a_short_id_matching_several_txs_lists_only_those_the_person_may_read(
+    sign_in: SignIn, cast: Cast
+) -> None:
+    """Two of the author's txs share their first 8 hex digits: the short id lists both. A tx
+    about a project the author may not read shares them with a third: the author's short id
+    leads straight to the author's tx, as if the other did not exist (the org admin, who may
+    read both, gets both)."""
+    theirs = cast.ok("admin", "project", "create", name="Board only")["project"]
+    net = cast.net
+    note = Call(cast["author"], "notary", "notarize", {"name": "short ids", "sha256": "ab" * 32})
+    hidden = Call(
+        cast["outsider"],
+        "project",
+        "set_factsheet",
+        {"project": theirs, "factsheet": {"purpose": "x"}},
+    )
+    (a1, a2), (a3, h1) = sharing_prefix([note, hidden], [(0, 0), (0, 1)], net.channel, net.clock())
+    for envelope in (a1, a2, a3, h1):
+        net.node.orderer.submit(envelope).result(timeout=30)
+    author = sign_in("author")
+    listed = author.get("/ledger/txs", params={"tx": a1.tx_id[:8]})
+    assert listed.status_code == 200
+    rows = re.findall(r'<tr data-tx="([0-9a-f]{64})">', listed.text)
+    assert sorted(rows) == sorted([a1.tx_id, a2.tx_id])
+    assert "notarized a digest" in listed.text
+    unique = author.get("/ledger/txs", params={"tx": a3.tx_id[:8]})
+    assert unique.status_code == 303 and unique.headers["location"] == f"/ledger/txs/{a3.tx_id}"
+    admin = sign_in("admin")
+    both = admin.get("/ledger/txs", params={"tx": h1.tx_id[:8]})
+    assert both.status_code == 200 and h1.tx_id in both.text and a3.tx_id in both.text
+    assert author.get(f"/ledger/txs/{h1.tx_id}").status_code == 404

@@ -1,4 +1,4 @@
-"""The version page and the create-version page over HTTP (issue 6, page 4)."""
+"""The version page and the create-version page over HTTP."""
 
 from __future__ import annotations
 
@@ -237,6 +237,13 @@ def test_create_refuses_bad_input_with_a_message(sign_in: SignIn, cast: Cast) ->
         files={"file_0": ("m.bin", b"x")},
     )
     assert both.status_code == 422 and "both a file and a URI" in both.text
+    short = author.post(
+        f"/projects/{cast.project}/versions/new",
+        data={"csrf_token": csrf_of(form), "version": "v1", "code_repo": "r", "commit": "4f2a9c1"},
+        files={"file_0": ("m.bin", b"x")},
+    )
+    assert short.status_code == 422 and "abbreviated git commit id" in short.text
+    assert "git rev-parse HEAD" in short.text
     mlops = sign_in("mlops")
     page = mlops.get(f"/projects/{cast.project}/versions/new")
     assert page.status_code == 403 and "only an AI engineer" in page.text

@@ -1,4 +1,4 @@
-"""Audit bundles, reports and interop exports of a project or a version (issue 8).
+"""Audit bundles, reports and interop exports of a project or a version.
 
 Same access rule as the project's other reads (a project the caller may not read answers 404).
 The bundle is what an auditor verifies offline; the reports and exports are built from that

@@ -1,4 +1,4 @@
-"""``/api/v1/me/notifications`` and ``/api/v1/admin/webhooks`` (issue 5 "Notifications")."""
+"""``/api/v1/me/notifications`` and ``/api/v1/admin/webhooks``."""
 
 from __future__ import annotations
 
@@ -54,6 +54,12 @@ def mark_read(notification_id: RowId, rt: Rt, user: Me) -> dict[str, Any]:
             404, f"no unread notification {notification_id}", code="notifications.not_found"
         )
     return {"read": notification_id}
+
+
+@router.post("/me/notifications/read", summary="Mark all my unread notifications read")
+def mark_all_read(rt: Rt, user: Me, up_to: RowId | None = None) -> dict[str, Any]:
+    """Every unread one, or (``up_to``) those up to the newest one the caller has seen."""
+    return {"marked": rt.notifications.mark_all_read(user.id, up_to=up_to)}
 
 
 @router.post(

@@ -1,4 +1,4 @@
-"""Sign-in and people (issue 5): :class:`AuthService`, its results and its errors."""
+"""Sign-in and people: :class:`AuthService`, its results and its errors."""
 
 from tetherai.services.auth.errors import (
     AccountDisabled,

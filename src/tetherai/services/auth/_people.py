@@ -1,4 +1,4 @@
-"""Orgs, users, enabling and disabling, and the activity log (issue 5 "people")."""
+"""Orgs, users, enabling and disabling, and the activity log."""
 
 from __future__ import annotations
 

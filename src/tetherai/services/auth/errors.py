@@ -1,25 +1,27 @@
-"""Errors of sign-in and people management (issue 5). Messages never hold a password or token.
+"""Errors of sign-in and people management. Messages never hold a password or token.
 
     TetherError
     └── AuthError                 auth.error
-        ├── BadCredentials        auth.bad_credentials   unknown user or wrong password (one answer)
-        ├── AccountLocked         auth.locked            too many failures; details["locked_until"]
-        ├── AccountDisabled       auth.disabled          an org admin disabled the account
-        ├── TokenInvalid          auth.token_invalid     unknown, revoked or already used token
-        ├── TokenExpired          auth.token_expired     details["kind"]: session, api_token, ...
-        ├── CsrfFailed            auth.csrf              the form's CSRF token does not match
-        ├── WeakPassword          auth.weak_password     the password policy refused it
-        ├── NotPermitted          auth.not_permitted     only an org admin of the same org may
-        ├── NotFound              auth.not_found
-        ├── Conflict              auth.conflict          the username or org exists already
-        └── InvalidInput          auth.invalid           a name, role or number out of range
+        ├── BadCredentials        auth.bad_credentials   Unauthenticated: unknown user or wrong
+        │                                                password (one answer for both)
+        ├── AccountLocked         auth.locked            Unauthenticated, 423: too many failures;
+        │                                                details["locked_until"]
+        ├── AccountDisabled       auth.disabled          PermissionDenied: an org admin disabled it
+        ├── TokenInvalid          auth.token_invalid     Unauthenticated: unknown, revoked or used
+        ├── TokenExpired          auth.token_expired     Unauthenticated; details["kind"]
+        ├── CsrfFailed            auth.csrf              PermissionDenied: the form's CSRF token
+        ├── WeakPassword          auth.weak_password     InvalidInput: the password policy refused it
+        ├── NotPermitted          auth.not_permitted     PermissionDenied: only an org admin may
+        ├── NotFound              auth.not_found         NotFound
+        ├── Conflict              auth.conflict          Conflict: the username or org exists
+        └── InvalidInput          auth.invalid           InvalidInput: a name, role or number
 
-Front ends map them: 401 (bad credentials, tokens, locked, disabled), 403 (CSRF, not
-permitted), 404, 409, 422.
+The kinds (:mod:`tetherai.errors`) give the HTTP status and exit code.
 """
 
 from __future__ import annotations
 
+from tetherai import errors
 from tetherai.errors import TetherError
 
 __all__ = [
@@ -42,53 +44,54 @@ class AuthError(TetherError):
     code = "auth.error"
 
 
-class BadCredentials(AuthError):
+class BadCredentials(errors.Unauthenticated, AuthError):
     code = "auth.bad_credentials"
     hint = "Check the username and password; after repeated failures the account is locked for a while."
 
 
-class AccountLocked(AuthError):
+class AccountLocked(errors.Unauthenticated, AuthError):
     code = "auth.locked"
+    http_status = 423
     hint = "Wait until the lock ends, or ask your org admin to re-enable the account."
 
 
-class AccountDisabled(AuthError):
+class AccountDisabled(errors.PermissionDenied, AuthError):
     code = "auth.disabled"
     hint = "Ask your org admin to enable your account."
 
 
-class TokenInvalid(AuthError):
+class TokenInvalid(errors.Unauthenticated, AuthError):
     code = "auth.token_invalid"
     hint = "Sign in again, or ask for a new token or link."
 
 
-class TokenExpired(AuthError):
+class TokenExpired(errors.Unauthenticated, AuthError):
     code = "auth.token_expired"
     hint = "Sign in again, or ask for a new token or link."
 
 
-class CsrfFailed(AuthError):
+class CsrfFailed(errors.PermissionDenied, AuthError):
     code = "auth.csrf"
     hint = "Reload the page and submit the form again."
 
 
-class WeakPassword(AuthError):
+class WeakPassword(errors.InvalidInput, AuthError):
     code = "auth.weak_password"
     hint = "Use at least 12 characters, different from the username; a passphrase of several words works well."
 
 
-class NotPermitted(AuthError):
+class NotPermitted(errors.PermissionDenied, AuthError):
     code = "auth.not_permitted"
     hint = "Ask an org admin of that org."
 
 
-class NotFound(AuthError):
+class NotFound(errors.NotFound, AuthError):
     code = "auth.not_found"
 
 
-class Conflict(AuthError):
+class Conflict(errors.Conflict, AuthError):
     code = "auth.conflict"
 
 
-class InvalidInput(AuthError):
+class InvalidInput(errors.InvalidInput, AuthError):
     code = "auth.invalid"

@@ -1,4 +1,4 @@
-"""The auth service: people and sign-in over the service database (issue 5).
+"""The auth service: people and sign-in over the service database.
 
 :class:`AuthService` is one object with four parts, each in its own module:
 

@@ -37,13 +37,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tetherai.errors import TetherError
+from tetherai.errors import InvalidInput
 from tetherai.identity.certificate import validate_name
 
 __all__ = ["ChannelSpec", "ClusterConfig", "ConfigError", "NodeSpec", "OrgSpec", "parse_node"]
 
 
-class ConfigError(TetherError):
+class ConfigError(InvalidInput):
     code = "cluster.config"
     hint = "see docs/cluster.md for the format of cluster.toml"
 

@@ -36,9 +36,9 @@ class HttpError(TetherError):
     code = "cluster.http"
 
     def __init__(self, status: int, message: str, *, code: str, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
+        super().__init__(message, hint=hint, code=code)
         self.status = status
-        self.code = code
+        self.http_status = status
 
 
 def error_body(error: TetherError) -> dict[str, Any]:

@@ -10,12 +10,9 @@ directory here is what a demo or a test on one machine needs, with the same layo
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
@@ -23,31 +20,25 @@ from tetherai.contracts.membership import MembershipRules
 from tetherai.contracts.registry import default_registry, genesis_versions
 from tetherai.crypto.signature import Algorithm
 from tetherai.identity.ca import CertificateAuthority
-from tetherai.identity.certificate import certificate_to_pem, validate_name
+from tetherai.identity.certificate import certificate_to_pem
 from tetherai.identity.keys import DEFAULT_KDF_ROUNDS, write_private_key
 from tetherai.identity.roles import Role
 from tetherai.ledger.block import Block
 from tetherai.ledger.peer import Peer
 from tetherai.ledger.results import LEDGER_FORMAT
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
-from tetherai.ledger.transaction import Envelope
 from tetherai.ordering.batching import cut_block
 from tetherai.ordering.etcd import ChainKeys, append_block, decode_block, encode_block
 from tetherai.ordering.etcd_client import EtcdClient
 from tetherai.services.cluster.config import (
-    ChannelSpec,
     ClusterConfig,
     ConfigError,
-    NodeSpec,
-    OrgSpec,
-    parse_node,
 )
 from tetherai.services.home import NetworkHome
 from tetherai.services.network import (
     ParticipantKey,
     issue_participant,
     load_node_key,
-    load_participant,
 )
 
 __all__ = [
@@ -55,9 +46,8 @@ __all__ = [
     "add_org_ca",
     "bootstrap_chain",
     "create_cluster",
-    "join_org",
-    "join_peer",
     "node_key",
+    "raw_public",
 ]
 
 CONFIG_FILE = "cluster.toml"
@@ -88,7 +78,7 @@ class ClusterHome(NetworkHome):
         return decode_block(self.genesis_path(channel).read_bytes())
 
 
-def _raw_public(key: Ed25519PrivateKey) -> str:
+def raw_public(key: Ed25519PrivateKey) -> str:
     return base64.b64encode(key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)).decode()
 
 
@@ -141,7 +131,7 @@ def create_cluster(
         write_private_key(
             home.node_dir(node.name) / "key.pem", key, passphrase, kdf_rounds=kdf_rounds
         )
-        (home.node_dir(node.name) / "key.pub").write_text(_raw_public(key) + "\n")
+        (home.node_dir(node.name) / "key.pub").write_text(raw_public(key) + "\n")
         keys[node.name] = key
     blocks = {
         channel.name: _genesis(home, config, channel.name, cas, admins, keys, now_ms)
@@ -173,11 +163,11 @@ def _genesis(
             "channel": {
                 "name": channel,
                 "orderers": [
-                    {"name": o.name, "public_key": _raw_public(keys[o.name])}
+                    {"name": o.name, "public_key": raw_public(keys[o.name])}
                     for o in config.orderers
                 ],
                 "peers": [
-                    {"name": p.name, "org": p.org, "public_key": _raw_public(keys[p.name])}
+                    {"name": p.name, "org": p.org, "public_key": raw_public(keys[p.name])}
                     for p in config.peers_of(channel)
                 ],
                 "contracts": genesis_versions(),
@@ -230,180 +220,3 @@ def bootstrap_chain(home: ClusterHome, client: EtcdClient) -> dict[str, str]:
 
 def node_key(home: ClusterHome, node: str, passphrase: bytes) -> Ed25519PrivateKey:
     return load_node_key(home, node, passphrase)
-
-
-def join_org(
-    home: ClusterHome,
-    org: str,
-    *,
-    admin_id: str,
-    by_org: str,
-    passphrase: bytes,
-    now_ms: int,
-    channel: str | None = None,
-    kdf_rounds: int = DEFAULT_KDF_ROUNDS,
-) -> dict[str, str]:
-    """Bring a new org into a channel (default: the first): its CA and admin, then
-    ``membership.add_org`` in that channel.
-
-    The tx is signed by ``by_org``'s admin and sent through ``by_org``'s peer; it also enrols
-    the new org's admin, who can then add the org's peer (:func:`join_peer`). The org is
-    added to ``cluster.toml`` once the ledger accepted it.
-
-    Raises:
-        ConfigError: the org exists, ``by_org`` has no peer, or the ledger refused the tx.
-    """
-    config = home.cluster_config()
-    target = config.channel_spec(channel or config.channel)
-    if any(spec.name == org for spec in config.orgs):
-        raise ConfigError(f"org {org} is already in {home.cluster_config_path}")
-    validate_name(org, "org")
-    sponsor = next((spec for spec in config.orgs if spec.name == by_org), None)
-    peer = next((p for p in config.peers_of(target.name) if p.org == by_org), None)
-    if sponsor is None or peer is None:
-        raise ConfigError(f"org {by_org} has no peer in channel {target.name}")
-    now = datetime.fromtimestamp(now_ms / 1000, tz=UTC)
-    ca, new_admin = add_org_ca(home, org, admin_id, passphrase, now, kdf_rounds=kdf_rounds)
-    admin = load_participant(home, by_org, sponsor.admin, passphrase)
-    envelope = admin.sign(
-        target.name,
-        "membership",
-        "add_org",
-        {
-            "org": org,
-            "ca_cert": certificate_to_pem(ca.certificate).decode(),
-            "admin": new_admin.certificate_pem,
-        },
-        now_ms,
-    )
-    tx_id = _submit([peer], envelope, f"add {org}")
-    channels = tuple(
-        ChannelSpec(c.name, (*c.orgs, org)) if c.name == target.name else c for c in config.channels
-    )
-    updated = ClusterConfig(
-        channels,
-        config.etcd,
-        (*config.orgs, OrgSpec(org, admin_id)),
-        config.peers,
-        config.orderers,
-    )
-    home.cluster_config_path.write_text(updated.to_toml())
-    return {
-        "org": org,
-        "admin": f"{admin_id}@{org}",
-        "channel": target.name,
-        "tx_id": tx_id,
-    }
-
-
-def join_peer(
-    home: ClusterHome,
-    name: str,
-    api: str,
-    *,
-    passphrase: bytes,
-    now_ms: int,
-    kdf_rounds: int = DEFAULT_KDF_ROUNDS,
-) -> dict[str, str]:
-    """Add a peer ``<node>.<org>`` for a member org: its node key, then ``membership.add_peer``
-    in every channel of its org (signed by the org's admin, sent through a running peer of
-    the channel), then the peer in ``cluster.toml`` so ``tether network start``/``peer`` run
-    it. It catches up like any restarted peer (from etcd, or other peers' ``/blocks``).
-
-    Running it again after a failure reuses the node key already written and skips the
-    channels whose configuration already lists this peer with that key.
-
-    Raises:
-        ConfigError: the name is taken or not ``<node>.<org>`` of a member org, the org is in
-            no channel, no peer of a channel answered, or the ledger refused the tx.
-    """
-    config = home.cluster_config()
-    node_part, _, org = name.rpartition(".")
-    spec = next((o for o in config.orgs if o.name == org), None)
-    if spec is None or not node_part:
-        raise ConfigError(
-            f"a peer is named <node>.<org> of a member org, e.g. peer1.{config.orgs[0].name}",
-            hint="add the org first: tether network add-org",
-        )
-    if any(node.name == name for node in (*config.peers, *config.orderers)):
-        raise ConfigError(f"{name} is already in {home.cluster_config_path}")
-    node = parse_node({"name": name, "org": org, "api": api})
-    channels = config.channels_of(org)
-    if not channels:
-        raise ConfigError(f"org {org} is a member of no channel")
-    key_path = home.node_dir(name) / "key.pem"
-    if key_path.exists():
-        key = load_node_key(home, name, passphrase)
-    else:
-        key = Ed25519PrivateKey.generate()
-        write_private_key(key_path, key, passphrase, kdf_rounds=kdf_rounds)
-        (home.node_dir(name) / "key.pub").write_text(_raw_public(key) + "\n")
-    admin = load_participant(home, org, spec.admin, passphrase)
-    txs = {}
-    for channel in channels:
-        peers = config.peers_of(channel)
-        listed = _channel_config(peers, channel).get("peers")
-        same = [p for p in listed if p.get("name") == name] if isinstance(listed, list) else []
-        if same and same[0].get("public_key") == _raw_public(key):
-            txs[channel] = "already on the ledger"
-            continue
-        if same:
-            raise ConfigError(f"{name} is already a peer of channel {channel}, with another key")
-        envelope = admin.sign(
-            channel,
-            "membership",
-            "add_peer",
-            {"name": name, "public_key": _raw_public(key)},
-            now_ms,
-        )
-        txs[channel] = _submit(peers, envelope, f"add {name}")
-    updated = ClusterConfig(
-        config.channels, config.etcd, config.orgs, (*config.peers, node), config.orderers
-    )
-    home.cluster_config_path.write_text(updated.to_toml())
-    return {
-        "peer": name,
-        "org": org,
-        "api": node.api,
-        "channels": ", ".join(txs),
-        "tx_ids": ", ".join(txs.values()),
-    }
-
-
-def _submit(peers: Sequence[NodeSpec], envelope: Envelope, what: str) -> str:
-    """Send a tx through the first of ``peers`` that answers; return its id once committed."""
-    status, body = _ask(peers, "/txs", envelope.to_json())
-    if status != 200 or not body.get("valid"):
-        refusal = body.get("error") or body
-        raise ConfigError(f"the ledger refused to {what}: {refusal.get('message')}")
-    return str(body["tx_id"])
-
-
-def _channel_config(peers: Sequence[NodeSpec], channel: str) -> dict[str, Any]:
-    """The channel configuration on a running peer's ledger (``membership.channel``)."""
-    query = {"channel": channel, "contract": "membership", "fn": "channel", "args": {}}
-    status, body = _ask(peers, "/query", query)
-    if status != 200 or not isinstance(body.get("result"), dict):
-        refusal = body.get("error") or {}
-        raise ConfigError(
-            f"cannot read channel {channel}'s configuration: {refusal.get('message', status)}"
-        )
-    found: dict[str, Any] = body["result"]
-    return found
-
-
-def _ask(peers: Sequence[NodeSpec], path: str, payload: object) -> tuple[int, dict[str, Any]]:
-    """POST to the first of ``peers`` that answers."""
-    errors = []
-    for peer in peers:
-        try:
-            answer = httpx.post(f"{peer.url}{path}", json=payload, timeout=60)
-            body = answer.json()
-        except (httpx.HTTPError, ValueError) as error:
-            errors.append(f"{peer.name}: {error}")
-            continue
-        return answer.status_code, body if isinstance(body, dict) else {"error": body}
-    raise ConfigError(
-        f"no peer answered ({'; '.join(errors) or 'none in the channel'})",
-        hint="start the network",
-    )

@@ -1,10 +1,10 @@
 """Errors of the service database (DESIGN.md §6).
 
     TetherError
-    └── DatabaseError              db.error
-        ├── UnsupportedDatabase    db.unsupported_url   (neither SQLite nor PostgreSQL)
-        ├── DatabaseUnavailable    db.unavailable       (cannot connect, locked for too long)
-        └── SchemaOutdated         db.schema_outdated   (migrations not applied)
+    └── DatabaseError              db.error             (500, exit 3)
+        ├── UnsupportedDatabase    db.unsupported_url   InvalidInput (neither SQLite nor PostgreSQL)
+        ├── DatabaseUnavailable    db.unavailable       Unavailable (cannot connect, locked too long)
+        └── SchemaOutdated         db.schema_outdated   Unavailable (migrations not applied)
 
 SQLAlchemy's and the drivers' exceptions are translated here, in the package that imports
 them, chained with ``from``.
@@ -12,7 +12,7 @@ them, chained with ``from``.
 
 from __future__ import annotations
 
-from tetherai.errors import TetherError
+from tetherai.errors import InvalidInput, TetherError, Unavailable
 
 __all__ = ["DatabaseError", "DatabaseUnavailable", "SchemaOutdated", "UnsupportedDatabase"]
 
@@ -24,21 +24,21 @@ class DatabaseError(TetherError):
     hint = "Check TETHER_DATABASE_URL and that the database server is running."
 
 
-class UnsupportedDatabase(DatabaseError):
+class UnsupportedDatabase(InvalidInput, DatabaseError):
     """The database URL names neither SQLite nor PostgreSQL."""
 
     code = "db.unsupported_url"
     hint = "Use sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST:PORT/NAME."
 
 
-class DatabaseUnavailable(DatabaseError):
+class DatabaseUnavailable(Unavailable, DatabaseError):
     """The database could not be reached, or stayed locked for too long."""
 
     code = "db.unavailable"
     hint = "Try again in a moment; if it persists, check the database server."
 
 
-class SchemaOutdated(DatabaseError):
+class SchemaOutdated(Unavailable, DatabaseError):
     """The database's schema is not at the revision this code needs."""
 
     code = "db.schema_outdated"

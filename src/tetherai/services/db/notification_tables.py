@@ -1,10 +1,11 @@
-"""Notifications of people and their orgs' webhooks (issue 5 "Notifications")."""
+"""Notifications of people and their orgs' webhooks."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tetherai.services.db.base import Base
@@ -26,7 +27,12 @@ class Notification(Base):
     version_ref: Mapped[str | None] = mapped_column(String(300))
     tx_id: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
+    """The event in English (as webhooks receive it)."""
     read_at: Mapped[datetime | None]
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    """The event as data — ``by``, ``org``, ``action`` (contract.fn), ``before``/``after``
+    statuses, ``reason``, a comment's ``comment`` — so a page words it in its reader's
+    language (``None`` on rows written before it existed)."""
 
 
 class Webhook(Base):

@@ -1,4 +1,4 @@
-"""Audit reports (HTML and PDF) and interop exports of a project or version (issue 8).
+"""Audit reports (HTML and PDF) and interop exports of a project or version.
 
 Everything here is built from a verified audit bundle (``tetherai.auditverify``), never from
 the server's own read models: what a report shows is what anyone can check offline.

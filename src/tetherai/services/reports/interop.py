@@ -4,18 +4,35 @@ CycloneDX ML-BOM. Built from a verified bundle of the version, like the reports.
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cryptography import x509
+
+from tetherai.contracts.commits import full_git_commit
 from tetherai.crypto.jcs import JSONValue
+from tetherai.crypto.signature import PrivateKey
 from tetherai.services.audit_bundle import AuditError
 from tetherai.services.reports.content import ReportContent, VersionContent
 from tetherai.storage.manifest import ArtifactEntry, FileEntry
+from tetherai.storage.model_signature import signed_bundle
 from tetherai.storage.openssf import IN_TOTO_STATEMENT_TYPE, statement_for_entry
 
-__all__ = ["FORMATS", "cyclonedx_bom", "export", "intoto_statement", "model_signing_manifest"]
+__all__ = [
+    "FORMATS",
+    "InteropError",
+    "NoModelArtifact",
+    "cyclonedx_bom",
+    "export",
+    "intoto_statement",
+    "model_signing_bundle",
+    "model_signing_manifest",
+    "signer_certificate",
+]
 
 SLSA_PROVENANCE = "https://slsa.dev/provenance/v1"
 BUILD_TYPE = "https://tetherai.dev/model-version/v1"
@@ -25,6 +42,10 @@ FORMATS = ("intoto", "model-signing", "cyclonedx")
 
 class InteropError(AuditError):
     code = "audit.interop"
+
+
+class NoModelArtifact(InteropError):
+    code = "audit.no_model"
 
 
 def _version(content: ReportContent) -> VersionContent:
@@ -57,15 +78,32 @@ def _descriptor(artifact: dict[str, Any]) -> dict[str, JSONValue]:
     }
 
 
+_GIT_URL = re.compile(r"(https?|ssh|git|file)://\S+", re.ASCII)
+
+
+def _code(repo: str, commit: str) -> dict[str, JSONValue]:
+    """The code as a resolved dependency: ``git+<url>`` with its commit as a ``gitCommit``
+    digest when the commit is a full git id; any other commit (a tag, an abbreviated id, a
+    tracking-tool reference) is kept as an annotation, never passed off as a digest."""
+    uri = repo if repo.startswith("git+") or not _GIT_URL.fullmatch(repo) else f"git+{repo}"
+    code: dict[str, JSONValue] = {"name": "code", "uri": uri} if uri else {"name": "code"}
+    full = full_git_commit(commit)
+    if full is not None:
+        code["digest"] = {"gitCommit": full}
+    elif commit:
+        code["annotations"] = {
+            "commit": commit,
+            "note": "not a full git commit id (40 or 64 hex digits), so no digest is stated",
+        }
+    return code
+
+
 def intoto_statement(content: ReportContent) -> dict[str, JSONValue]:
     """in-toto Statement v1: the model files as subjects, SLSA provenance v1 as predicate."""
     version = _version(content)
     record = version.record
-    code: dict[str, JSONValue] = {"uri": f"git+{record.get('code_repo', '')}"}
     commit = str(record.get("commit", ""))
-    if commit:
-        code["digest"] = {"gitCommit": commit}
-    dependencies: list[JSONValue] = [code]
+    dependencies: list[JSONValue] = [_code(str(record.get("code_repo", "")), commit)]
     dependencies += [_descriptor(a) for a in version.artifacts if a.get("kind") in DATASET_KINDS]
     checkpoint = content.verdict.checkpoint
     byproducts: list[JSONValue] = [
@@ -135,6 +173,43 @@ def model_signing_manifest(content: ReportContent) -> dict[str, JSONValue]:
         else tuple(FileEntry(str(f["path"]), int(f["size"]), str(f["sha256"])) for f in files),
     )
     return statement_for_entry(entry, model_name=Path(str(model["name"])).name or version.name)
+
+
+def model_signing_bundle(
+    content: ReportContent, key: PrivateKey, *, certificate: x509.Certificate | None = None
+) -> bytes:
+    """The version's model-signing statement signed with ``key``: a Sigstore bundle that
+    ``model_signing verify key`` (or ``verify certificate``, with ``certificate``) accepts.
+
+    Raises:
+        InteropError: the version has no model.
+        BadInput: the key is not ECDSA P-256 (model_signing verifies ECDSA only).
+    """
+    return signed_bundle(model_signing_manifest(content), key, certificate=certificate)
+
+
+def signer_certificate(bundle: bytes, key: PrivateKey) -> x509.Certificate:
+    """The certificate of ``key`` among those an audit bundle carries (its txs' signers'),
+    so the signature can name a participant whose org CA the consumer pins.
+
+    Raises:
+        InteropError: no certificate in the bundle is this key's.
+    """
+    public = key.public_key()
+    try:
+        pems = json.loads(bundle).get("certificates") or {}
+        for pem in pems.values():
+            certificate = x509.load_pem_x509_certificate(str(pem).encode())
+            if certificate.public_key() == public:
+                return certificate
+    except (ValueError, AttributeError) as error:
+        raise InteropError(f"the bundle's certificates cannot be read: {error}") from error
+    raise InteropError(
+        "no certificate in this bundle is the signing key's",
+        hint="Sign with the key of a participant whose txs are in the bundle (the version's "
+        "author), or leave out --certificate to name the key by its hint.",
+        code="audit.no_signer_certificate",
+    )
 
 
 def cyclonedx_bom(content: ReportContent) -> dict[str, JSONValue]:

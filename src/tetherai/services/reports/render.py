@@ -7,6 +7,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from tetherai.extras import require
 from tetherai.services.reports.charts import bar_chart, line_chart
 from tetherai.services.reports.content import ReportContent, utc
 
@@ -35,7 +36,7 @@ def render_html(content: ReportContent) -> str:
 
 
 def render_pdf(content: ReportContent) -> bytes:
-    from weasyprint import HTML  # imported here: it loads pango, which a CLI verify never needs
-
-    pdf: bytes = HTML(string=render_html(content)).write_pdf()
+    # Imported here: it loads pango, which a CLI verify never needs (the [reports] extra).
+    weasyprint = require("weasyprint", "reports")
+    pdf: bytes = weasyprint.HTML(string=render_html(content)).write_pdf()
     return pdf

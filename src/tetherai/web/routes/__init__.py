@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from tetherai.web.routes.account import router as account_pages
 from tetherai.web.routes.admin import router as admin_pages
 from tetherai.web.routes.audit import router as audit_pages
+from tetherai.web.routes.channel import router as channel_pages
 from tetherai.web.routes.dashboard import router as dashboard_pages
 from tetherai.web.routes.ledger import router as ledger_pages
 from tetherai.web.routes.profile import router as profile_pages
@@ -18,6 +19,7 @@ PAGE_ROUTERS: list[APIRouter] = [
     dashboard_pages,
     project_pages,
     admin_pages,
+    channel_pages,
     profile_pages,
     version_pages,
     audit_pages,

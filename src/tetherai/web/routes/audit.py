@@ -1,4 +1,4 @@
-"""Audit trails of a project and of a version (issue 6, page 5).
+"""Audit trails of a project and of a version.
 
 A chronological table: time, tx id, who, org, action, status before → after, digests; each
 row has a "prove" button (``static/proof.js``: the inclusion proof checked in the page
@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
+from markupsafe import escape
 from sqlalchemy import select
 from starlette.routing import Match
 
@@ -27,6 +28,7 @@ from tetherai.services.db import HistoryProjection, ProjectionCursor
 from tetherai.services.history import tx_digests, version_history
 from tetherai.web.i18n import gettext
 from tetherai.web.pages import PageUser, render, runtime_of
+from tetherai.web.wording import name
 
 router = APIRouter()
 
@@ -86,7 +88,7 @@ def version_audit(
     return render(
         request,
         "audit/trail.html",
-        title=gettext("Audit trail of version %(version)s") % {"version": version},
+        title=escape(gettext("Audit trail of version %(version)s")) % {"version": name(version)},
         project=project,
         version=version,
         rows=page,
@@ -155,7 +157,7 @@ def project_audit(
     return render(
         request,
         "audit/trail.html",
-        title=gettext("Audit trail of project %(project)s") % {"project": project},
+        title=escape(gettext("Audit trail of project %(project)s")) % {"project": name(project)},
         project=project,
         version=None,
         rows=rows,

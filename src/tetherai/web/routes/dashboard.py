@@ -13,6 +13,7 @@ from tetherai.services.auth import UserInfo
 from tetherai.services.ledger_info import ledger_summary
 from tetherai.services.overview import open_versions, recent_activity
 from tetherai.web.i18n import gettext as _
+from tetherai.web.i18n import ngettext
 from tetherai.web.pages import Form, PageUser, attempt, redirect, render, runtime_of
 from tetherai.web.routes.projects import projections, readable
 
@@ -66,6 +67,7 @@ def dashboard(request: Request, user: PageUser) -> Response:
         notifications=rt.notifications.notifications(
             user.id, limit=NOTIFICATIONS, unread_only=True
         ),
+        unread=rt.notifications.unread_count(user.id),
     )
 
 
@@ -73,6 +75,23 @@ def dashboard(request: Request, user: PageUser) -> Response:
 def mark_read(request: Request, form: Form, notification_id: RowId) -> Response:
     runtime_of(request).notifications.mark_read(form.user.id, notification_id)
     return redirect(request, "/dashboard#notifications")
+
+
+@router.post("/dashboard/notifications/read")
+def mark_all_read(request: Request, form: Form) -> Response:
+    """Every unread notification up to the newest the page showed (not one that came since)."""
+    up_to = form.get("up_to")
+    marked = runtime_of(request).notifications.mark_all_read(
+        form.user.id, up_to=int(up_to) if up_to.isdigit() and len(up_to) < 19 else None
+    )
+    return redirect(
+        request,
+        "/dashboard#notifications",
+        flash=ngettext(
+            "%(num)d notification marked as read.", "%(num)d notifications marked as read.", marked
+        )
+        % {"num": marked},
+    )
 
 
 @router.post("/dashboard/verify")

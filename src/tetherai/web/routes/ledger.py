@@ -1,4 +1,4 @@
-"""The ledger explorer (issue 6, page 6): blocks, a block's txs, a tx, checkpoints.
+"""The ledger explorer: blocks, a block's txs, a tx, checkpoints.
 
 Shows what the API's ledger routes serve (``services.ledger_info``), with the same rule for
 txs: a tx about a project is visible to those who may read the project. Checkpoint
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 from typing import Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -29,6 +28,8 @@ router = APIRouter()
 
 BLOCKS_PER_PAGE = 20
 CHECKPOINTS_SHOWN = 10
+FIND_LIMIT = 20
+"""Txs listed when a short id matches several."""
 _MAX_INT = 2**63 - 1
 
 
@@ -79,16 +80,43 @@ def block_page(request: Request, user: PageUser, number: int = Path(ge=0, le=_MA
 
 @router.get("/ledger/txs")
 def find_tx(request: Request, user: PageUser, tx: str = "") -> Response:
-    """The search form's target: a tx id (any case, spaces trimmed) leads to its page."""
-    wanted = tx.strip().lower()
-    if not re.fullmatch(r"[0-9a-f]{64}", wanted):
+    """The search form's target: a whole tx id, or a unique start of at least 8 hex digits
+    (any case, spaces trimmed), leads to its page; several matches are listed. Only txs the
+    person may read count (a short id never hints at another project's tx)."""
+    rt = runtime_of(request)
+    try:
+        found = ledger_info.find_tx_ids(rt.reader(), tx, limit=FIND_LIMIT + 1)
+    except ledger_info.BadTxId:
         raise ApiError(
             422,
-            gettext("A tx id is 64 hexadecimal characters."),
+            gettext("Enter a tx id, or at least its first %(n)d characters (0-9, a-f).")
+            % {"n": ledger_info.SHORT_ID_LENGTH},
             code="request.invalid",
-            hint=gettext("Copy it from an audit trail or a block."),
+            hint=gettext("Copy it from an audit trail, a block or a message of this site."),
+        ) from None
+    readable = []
+    for tx_id in found[:FIND_LIMIT]:
+        try:
+            readable.append(_readable_tx(rt, user, tx_id))
+        except ApiError:
+            continue
+    prefix = tx.strip().lower()
+    if not readable:
+        raise ApiError(
+            404,
+            gettext("No tx on this ledger starts with %(prefix)s.") % {"prefix": prefix},
+            code="ledger.not_found",
+            hint=gettext("Check the characters, or find the tx in an audit trail."),
         )
-    return redirect(request, f"/ledger/txs/{wanted}")
+    if len(readable) == 1:
+        return redirect(request, f"/ledger/txs/{readable[0]['tx_id']}")
+    return render(
+        request,
+        "ledger/found.html",
+        prefix=prefix,
+        txs=readable,
+        more=len(found) > FIND_LIMIT,
+    )
 
 
 def _readable_tx(rt: Runtime, user: UserInfo, tx_id: str) -> dict[str, Any]:

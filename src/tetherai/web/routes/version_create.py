@@ -1,4 +1,4 @@
-"""Register a model version from the browser (issue 6, page 4 "create a version").
+"""Register a model version from the browser (the "create a version" page).
 
 The form works without JavaScript (a multipart POST); with it, ``upload.js`` shows the upload's
 progress. Each artifact row is either a file, hashed while it streams into the object store
@@ -24,8 +24,10 @@ from starlette.datastructures import UploadFile
 from tetherai.api.auth import require_project_access
 from tetherai.api.errors import ApiError, status_for
 from tetherai.api.runtime import Runtime
+from tetherai.contracts.commits import check_commit
 from tetherai.contracts.policy import ARTIFACT_KINDS
 from tetherai.errors import TetherError
+from tetherai.names import is_name
 from tetherai.services.db import VersionProjection
 from tetherai.services.experiment_logs import read_experiment_log
 from tetherai.services.txs import Signer
@@ -37,8 +39,7 @@ from tetherai.web.routes._abilities import may_register
 router = APIRouter()
 
 ARTIFACT_ROWS = 4
-VERSION_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._\-]{0,63}"
-_SAFE_SUFFIX = re.compile(r"(\.[A-Za-z0-9]{1,10}){1,2}$")
+_UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]")
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,6 @@ def new_version_page(
         rows=range(ARTIFACT_ROWS),
         failed=_failed_versions(rt, project),
         replaces=replaces,
-        version_pattern=VERSION_PATTERN,
     )
 
 
@@ -157,10 +157,12 @@ def _experiment(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The experiment record of an uploaded training log, and the log as an artifact."""
     filename = upload.filename or "log.jsonl"
-    match = _SAFE_SUFFIX.search(filename)
-    suffix = match.group(0) if match else ".jsonl"
+    # Saved under its own name, made safe (the reader tells formats by name or content, and
+    # names the log in its messages): no folders, no leading dot, nothing but [A-Za-z0-9._-].
+    base = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    safe = _UNSAFE_NAME_CHARS.sub("_", base).lstrip(".")[-200:] or "log"
     with tempfile.TemporaryDirectory(prefix="tether-log-") as folder:
-        path = Path(folder) / ("log" + suffix)
+        path = Path(folder) / safe
         upload.file.seek(0)
         with path.open("wb") as out:
             while chunk := upload.file.read(1024 * 1024):
@@ -183,7 +185,7 @@ def _prepare(
 ) -> tuple[Signer, dict[str, Any]]:
     """The checks and uploads before the tx: the person's key and the tx's arguments."""
     version = form.get("version")
-    if not re.fullmatch(VERSION_PATTERN, version):
+    if not is_name(version):
         raise ApiError(
             422,
             gettext(
@@ -199,6 +201,7 @@ def _prepare(
             raise ApiError(
                 422, gettext("Fill in %(field)s.") % {"field": label}, code="request.invalid"
             )
+    commit = check_commit(form.get("commit"))  # before any upload is stored
     rows = _rows(form_data)
     artifacts = _store_rows(rt, rows)
     experiments: list[dict[str, Any]] = []
@@ -212,7 +215,7 @@ def _prepare(
         "project": project,
         "version": version,
         "code_repo": form.get("code_repo"),
-        "commit": form.get("commit"),
+        "commit": commit,
         "notebook_version": form.get("notebook_version"),
         "comment": form.get("comment"),
         "artifacts": artifacts,
@@ -261,4 +264,5 @@ async def create_version(request: Request, form: Form, org: str, slug: str) -> R
         f"/projects/{project}/versions/{version}",
         flash=gettext("Version %(version)s registered in tx %(tx)s.")
         % {"version": version, "tx": tx_id[:12]},
+        tx=tx_id,
     )

@@ -1,4 +1,4 @@
-"""The version page and the page that creates a version (issue 6, page 4).
+"""The version page and the page that creates a version.
 
 - ``GET /projects/{org}/{slug}/versions/{version}[?compare=<version>|reproduction]``: metadata,
   the artifact table with each artifact's last verification result, experiments with their
@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
-from starlette.concurrency import run_in_threadpool
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from tetherai.api.auth import require_project_access
 from tetherai.api.errors import ApiError, status_for
@@ -25,17 +26,20 @@ from tetherai.contracts.errors import ContractError
 from tetherai.contracts.review import MONITORING_STATUSES
 from tetherai.errors import TetherError
 from tetherai.services.auth import UserInfo
+from tetherai.services.history import version_history
 from tetherai.services.txs import Signer
 from tetherai.web.i18n import gettext
 from tetherai.web.pages import Form, PageForm, PageUser, error_page, redirect, render, runtime_of
 from tetherai.web.routes._abilities import may_register
 from tetherai.web.routes.version_create import router as create_router
+from tetherai.web.routes.version_create import upload_limit
 from tetherai.web.version_view import (
     Comparison,
     allowed_actions,
     artifact_rows,
     comment_threads,
     compare_runs,
+    lifecycle,
 )
 
 router = APIRouter()
@@ -133,6 +137,7 @@ def version_page(
     comparison, compare_notice = _comparison(rt, project, version, record, compare, got)
     project_record = rt.peer.query("project", "get", {"project": project})
     project_name = project_record.get("name") if isinstance(project_record, dict) else None
+    history = [e.to_json() for e in version_history(rt.reader(), project, version)]
     return render(
         request,
         "versions/version.html",
@@ -158,6 +163,7 @@ def version_page(
         monitoring_statuses=MONITORING_STATUSES,
         may_register=may_register(rt, user, project)[0],
         url=version_url(project, version),
+        life=lifecycle(history),
     )
 
 
@@ -196,12 +202,6 @@ def _args_for(
         if not stars.isdigit() or not 1 <= int(stars) <= 5:
             raise ApiError(422, gettext("A rating is from 1 to 5 stars."), code="request.invalid")
         args |= {"stars": int(stars), "note": form.get("note")}
-    elif name == "attach_document":
-        args |= {
-            "name": _required(form, "name", gettext("the document's name")),
-            "sha256": _required(form, "sha256", gettext("the document's SHA-256")),
-            "uri": form.get("uri"),
-        }
     elif name == "monitor":
         args |= {
             "status": _required(form, "status", gettext("the monitoring status")),
@@ -232,6 +232,31 @@ def _done_message(name: str, tx_id: str, result: Any) -> str:
     return gettext("Recorded on the ledger in tx %(tx)s.") % {"tx": tx_id[:12]}
 
 
+def _allowed(
+    request: Request, user: UserInfo, project: str, version: str, name: str
+) -> dict[str, Any] | Response:
+    """The action ``name`` if the contracts allow it to the person now, else the page saying
+    why (a forged or stale form never reaches the ledger)."""
+    rt = runtime_of(request)
+    listed = {str(a.get("action")): a for a in _my_actions(rt, user, project, version)}
+    action = listed.get(name)
+    if action is not None and action.get("allowed"):
+        return action
+    reason = (
+        str(action.get("reason"))
+        if action is not None
+        else gettext("there is no action %(action)s on this version now") % {"action": name}
+    )
+    return error_page(
+        request,
+        403 if action is not None else 409,
+        gettext("This action is not allowed: %(reason)s") % {"reason": reason},
+        hint=gettext("The page shows only the actions you may take now; reload it."),
+        code="workflow.not_allowed",
+        back=version_url(project, version),
+    )
+
+
 @router.post("/projects/{org}/{slug}/versions/{version}/actions")
 async def act_on_version(
     request: Request, form: Form, org: str, slug: str, version: str
@@ -240,14 +265,17 @@ async def act_on_version(
     # the wait for the block holds no worker thread.
     rt = runtime_of(request)
     project = f"{org}/{slug}"
+    user = form.user
+    await run_in_threadpool(require_project_access, rt, user, project)
     url = version_url(project, version)
     name = form.get("action")
-    await run_in_threadpool(require_project_access, rt, form.user, project)
+    action = await run_in_threadpool(_allowed, request, user, project, version, name)
+    if isinstance(action, Response):
+        return action
     try:
-        prepared = await run_in_threadpool(_prepare, rt, form, project, version, name)
-        if isinstance(prepared, Response):
-            return prepared
-        signer, (contract, fn, args) = prepared
+        signer, (contract, fn, args) = await run_in_threadpool(
+            _prepare, rt, form, project, version, action
+        )
         result = await rt.act_async(signer, contract, fn, args)
     except TetherError as error:
         return error_page(
@@ -259,31 +287,72 @@ async def act_on_version(
         url,
         flash=_done_message(name, result.tx_id, result.result),
         kind="error" if failed else "success",  # recorded, but the review failed: say it loudly
+        tx=result.tx_id,
     )
 
 
 def _prepare(
-    rt: Runtime, form: PageForm, project: str, version: str, name: str
-) -> Response | tuple[Signer, tuple[str, str, dict[str, Any]]]:
-    """The checks before the tx: the action allowed now (else its refusal page), the tx's
-    arguments and the person's key."""
-    user = form.user
-    url = version_url(project, version)
-    listed = {str(a.get("action")): a for a in _my_actions(rt, user, project, version)}
-    action = listed.get(name)
-    if action is None or not action.get("allowed"):
-        reason = (
-            str(action.get("reason"))
-            if action is not None
-            else gettext("there is no action %(action)s on this version now") % {"action": name}
-        )
-        return error_page(
-            form.request,
-            403 if action is not None else 409,
-            gettext("This action is not allowed: %(reason)s") % {"reason": reason},
-            hint=gettext("The page shows only the actions you may take now; reload it."),
-            code="workflow.not_allowed",
-            back=url,
-        )
+    rt: Runtime, form: PageForm, project: str, version: str, action: dict[str, Any]
+) -> tuple[Signer, tuple[str, str, dict[str, Any]]]:
+    """The person's key and the tx of an allowed action (``verify`` re-hashes the artifacts)."""
     record = _get(rt, project, version).get("version") or {}
     return form.signer(), _args_for(rt, form, action, record)
+
+
+def _document_args(rt: Runtime, form: PageForm, upload: Any) -> dict[str, Any]:
+    """A review document: an uploaded file (stored and hashed here), or a digest and URI of
+    a file kept elsewhere."""
+    if isinstance(upload, UploadFile) and upload.filename:
+        upload.file.seek(0)
+        stored = rt.artifacts.store.put(upload.file)
+        return {
+            "name": form.get("name") or upload.filename,
+            "sha256": stored.sha256,
+            "uri": stored.uri,
+        }
+    if not form.get("sha256"):
+        raise ApiError(
+            422,
+            gettext("Choose the document's file (or give the SHA-256 of a file stored elsewhere)."),
+            code="request.invalid",
+        )
+    return {
+        "name": _required(form, "name", gettext("the document's name")),
+        "sha256": form.get("sha256").lower(),
+        "uri": form.get("uri"),
+    }
+
+
+@router.post(
+    "/projects/{org}/{slug}/versions/{version}/documents", dependencies=[Depends(upload_limit)]
+)
+async def attach_document(
+    request: Request, form: Form, org: str, slug: str, version: str
+) -> Response:
+    """Attach a review document by uploading it (or by the digest of a file kept elsewhere)."""
+    rt = runtime_of(request)
+    project = f"{org}/{slug}"
+    url = version_url(project, version)
+    form_data = await request.form()  # parsed once by the CSRF check; the file included
+    try:
+        require_project_access(rt, form.user, project)
+        action = _allowed(request, form.user, project, version, "attach_document")
+        if isinstance(action, Response):
+            return action
+        args = dict(action.get("args") or {}) | await run_in_threadpool(
+            _document_args, rt, form, form_data.get("file")
+        )
+        result = await rt.act_async(form.signer(), "review", "attach_document", args)
+    except TetherError as error:
+        return error_page(
+            request, status_for(error), error.message, hint=error.hint, code=error.code, back=url
+        )
+    finally:
+        await form_data.close()
+    return redirect(
+        request,
+        url + "#documents",
+        flash=gettext("Document %(name)s attached in tx %(tx)s.")
+        % {"name": args["name"], "tx": result.tx_id[:12]},
+        tx=result.tx_id,
+    )

@@ -1,5 +1,5 @@
 /*
- * In-page proof check of a tx (issue 6, audit trail and ledger pages).
+ * In-page proof check of a tx (audit trail and ledger pages).
  *
  * For a button  <button class="prove" data-tx="TX_ID" hidden>  this script (which un-hides
  * the buttons: without JavaScript they stay hidden and nothing else depends on it) fetches
@@ -28,6 +28,9 @@
   var DEFAULTS = {
     checking: "checking…",
     proved: "proved",
+    provedDetail: "Proven: this tx is entry {index} of {size} in the ledger log, under a checkpoint whose signatures verify.",
+    provedAll: "{ok} of {total} proven",
+    failedSome: "{ok} of {total} proven, {failed} not",
     failed: "not proved",
     leaf: "the proof's leaf is not this tx",
     path: "the audit path does not lead to the checkpoint's root",
@@ -255,13 +258,54 @@
   function onClick(event) {
     var button = event.currentTarget;
     button.disabled = true;
+    return check(button).then(function () { button.disabled = false; });
+  }
+
+  // One tx: its result next to its button, in words; the technical detail (log position,
+  // root, signers) in the result's title for auditors. Resolves to whether it was proven.
+  function check(button) {
     show(button, true, message("checking"));
-    proveTx(button.dataset.tx).then(function (r) {
-      show(button, true, message("proved") + ": #" + r.index + " / " + r.size + ", root " +
-        r.root.slice(0, 16) + "…, " + r.signers.join(", "));
+    return proveTx(button.dataset.tx).then(function (r) {
+      show(button, true, fill(message("provedDetail"), { index: r.index + 1, size: r.size }));
+      button.parentNode.querySelector(".proof-result").title =
+        "#" + r.index + " / " + r.size + ", root " + r.root + ", " + r.signers.join(", ");
+      return true;
     }, function (error) {
       show(button, false, message("failed") + ": " + (error.proofStep ? error.message : message("fetch") + " (" + error.message + ")"));
-    }).then(function () { button.disabled = false; });
+      return false;
+    });
+  }
+
+  function fill(text, values) {
+    return text.replace(/\{(\w+)\}/g, function (whole, key) {
+      return Object.prototype.hasOwnProperty.call(values, key) ? String(values[key]) : whole;
+    });
+  }
+
+  // "Prove all": every row's proof, one after the other (they share the keys fetched once).
+  function onProveAll(event) {
+    var all = event.currentTarget;
+    var out = document.getElementById("prove-all-result");
+    var buttons = Array.prototype.slice.call(document.querySelectorAll("button.prove[data-tx]"));
+    var ok = 0, failed = 0;
+    all.disabled = true;
+    buttons.forEach(function (b) { b.disabled = true; });
+    var chain = Promise.resolve();
+    buttons.forEach(function (b) {
+      chain = chain.then(function () { return check(b); }).then(function (proven) {
+        if (proven) ok++; else failed++;
+        if (out) out.textContent = fill(message("provedAll"), { ok: ok, total: buttons.length });
+      });
+    });
+    return chain.then(function () {
+      if (out) {
+        out.dataset.state = failed ? "failed" : "proved";
+        out.textContent = fill(message(failed ? "failedSome" : "provedAll"),
+          { ok: ok, total: buttons.length, failed: failed });
+      }
+      all.disabled = false;
+      buttons.forEach(function (b) { b.disabled = false; });
+    });
   }
 
   function init() {
@@ -269,6 +313,11 @@
     for (var i = 0; i < buttons.length; i++) {
       buttons[i].hidden = false;
       buttons[i].addEventListener("click", onClick);
+    }
+    var all = document.getElementById("prove-all");
+    if (all && buttons.length) {
+      all.hidden = false;
+      all.addEventListener("click", onProveAll);
     }
   }
 

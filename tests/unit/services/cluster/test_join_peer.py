@@ -16,7 +16,8 @@ from tetherai.services.cluster.config import (
     OrgSpec,
 )
 from tetherai.services.cluster.etcd_members import free_port
-from tetherai.services.cluster.setup import ClusterHome, create_cluster, join_peer
+from tetherai.services.cluster.joining import join_peer
+from tetherai.services.cluster.setup import ClusterHome, create_cluster
 
 
 @pytest.fixture

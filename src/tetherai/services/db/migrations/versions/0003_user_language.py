@@ -1,4 +1,4 @@
-"""A person's language for the web pages (issue 6).
+"""A person's language for the web pages.
 
 Revision ID: 0003
 Revises: 0002

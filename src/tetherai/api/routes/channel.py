@@ -1,0 +1,88 @@
+"""The channel's configuration and governance, for org admins: read it, propose a change,
+approve or withdraw from an open proposal (each one a tx signed by the admin's own key)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path
+from pydantic import BaseModel, ConfigDict, Field
+
+from tetherai.api.auth import acting_signer, current_user
+from tetherai.api.errors import ApiError
+from tetherai.api.runtime import Runtime, runtime
+from tetherai.api.schemas import ERRORS
+from tetherai.identity.roles import Role
+from tetherai.ledger.executor import TxResult
+from tetherai.services import governance
+from tetherai.services.auth import UserInfo
+from tetherai.services.txs import Signer
+
+__all__ = ["ProposalId", "require_org_admin", "router", "tx_answer"]
+
+router = APIRouter(prefix="/api/v1", tags=["channel"], responses=ERRORS)
+Rt = Annotated[Runtime, Depends(runtime)]
+ProposalId = Annotated[str, Path(pattern="^[0-9a-f]{64}$", description="the proposal's id")]
+
+
+def require_org_admin(user: Annotated[UserInfo, Depends(current_user)]) -> UserInfo:
+    if user.role != Role.ORG_ADMIN:
+        raise ApiError(
+            403,
+            "only org admins see and change the channel's configuration",
+            code="auth.forbidden",
+            hint="ask an org admin of your org",
+        )
+    return user
+
+
+Admin = Annotated[UserInfo, Depends(require_org_admin)]
+AdminSigner = Annotated[Signer, Depends(acting_signer)]
+
+
+class ProposeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    change: Literal[
+        "add_org",
+        "remove_org",
+        "add_peer",
+        "remove_peer",
+        "upgrade_contract",
+        "set_policy",
+        "set_limits",
+    ] = Field(description="the change of the channel")
+    args: dict[str, Any] = Field(description="its arguments, e.g. {contract, version}")
+
+
+def tx_answer(result: TxResult) -> dict[str, Any]:
+    return {"tx_id": result.tx_id, "result": result.result}
+
+
+@router.get("/channel", summary="The channel: orgs, nodes, contract versions, rules, proposals")
+def channel(rt: Rt, admin: Admin) -> dict[str, Any]:
+    return governance.channel_view(rt.peer)
+
+
+@router.post(
+    "/channel/proposals",
+    summary="Propose a change of the channel (your org's approval is its first)",
+    status_code=201,
+)
+def propose(body: ProposeIn, rt: Rt, admin: Admin, signer: AdminSigner) -> dict[str, Any]:
+    return tx_answer(governance.propose(rt.act, signer, body.change, body.args))
+
+
+@router.post(
+    "/channel/proposals/{proposal}/approve",
+    summary="Approve an open proposal: sign its change (it applies if that meets the rule)",
+)
+def approve(proposal: ProposalId, rt: Rt, admin: Admin, signer: AdminSigner) -> dict[str, Any]:
+    return tx_answer(governance.approve(rt.act, rt.peer, signer, proposal))
+
+
+@router.post(
+    "/channel/proposals/{proposal}/withdraw",
+    summary="Take back your org's approval of an open proposal",
+)
+def withdraw(proposal: ProposalId, rt: Rt, admin: Admin, signer: AdminSigner) -> dict[str, Any]:
+    return tx_answer(governance.withdraw(rt.act, rt.peer, signer, proposal))

@@ -1,0 +1,97 @@
+"""The channel's configuration and its open proposals for org admins (API and admin pages).
+
+Changes of the channel are proposals that the member orgs' admins approve
+(``contracts.governance``). An admin approves by signing the proposed change itself; this
+module reads what a proposal proposes from the ledger and has the admin sign exactly that, so
+the API and the pages can offer "approve" with one click and no way to approve something else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from tetherai.contracts._channel_changes import KINDS
+from tetherai.contracts.errors import Conflict, InvalidArgument
+from tetherai.crypto.jcs import JSONValue
+from tetherai.ledger.executor import TxResult
+from tetherai.ledger.peer import Peer
+from tetherai.services.txs import Signer
+
+__all__ = ["CHANGES", "approve", "channel_view", "propose", "withdraw"]
+
+CHANGES = tuple(KINDS)
+"""The functions that change the channel (each one a proposal)."""
+
+Act = Callable[[Signer, str, str, Mapping[str, Any]], TxResult]
+
+
+def channel_view(peer: Peer) -> dict[str, JSONValue]:
+    """The channel's orgs, nodes, contract versions, approval rule, limits and open proposals."""
+    config = peer.query("membership", "channel", {})
+    assert isinstance(config, dict)
+    orgs: list[JSONValue] = []
+    for _, record in peer.store.reader().scan("membership/org/"):
+        if isinstance(record, dict):
+            removed = record.get("removed")
+            orgs.append({"org": record["org"], "removed": removed})
+    return {
+        "name": config["name"],
+        "approval": config.get("approval", "MAJORITY"),
+        "limits": {name: config.get(name) for name in ("max_skew_ms", "proposal_ttl_ms")},
+        "contracts": config["contracts"],
+        "orgs": orgs,
+        "orderers": [_node(node) for node in config["orderers"]],  # type: ignore[union-attr]
+        "peers": [_node(node) for node in config["peers"]],  # type: ignore[union-attr]
+        "retired_peers": [
+            _node(node) | {"removed": node["removed"]}  # type: ignore[index,call-overload]
+            for node in config.get("retired_peers") or []  # type: ignore[union-attr]
+        ],
+        "proposals": peer.query("membership", "proposals", {}),
+    }
+
+
+def _node(entry: Any) -> dict[str, JSONValue]:
+    return {"name": entry["name"], "org": entry.get("org") or entry["name"].rpartition(".")[2]}
+
+
+def _open(peer: Peer, proposal: str) -> dict[str, Any]:
+    found = peer.query("membership", "proposal", {"id": proposal})
+    assert isinstance(found, dict)
+    if found["status"] != "pending":
+        raise Conflict(
+            f"proposal {proposal[:16]} is {found['status']}: there is nothing to approve"
+        )
+    return found
+
+
+def approve(act: Act, peer: Peer, signer: Signer, proposal: str) -> TxResult:
+    """``signer`` (an org admin) approves an open proposal by signing its change.
+
+    Raises:
+        NotFound: there is no such proposal.
+        Conflict: it is not open any more.
+        TxRefused: the ledger refused the approval (already approved by the org, the change
+            is no longer possible, the signer is not an org admin).
+    """
+    found = _open(peer, proposal)
+    return act(signer, "membership", str(found["fn"]), found["args"])
+
+
+def withdraw(act: Act, peer: Peer, signer: Signer, proposal: str) -> TxResult:
+    """``signer`` takes back their org's approval of an open proposal."""
+    _open(peer, proposal)
+    return act(signer, "membership", "withdraw", {"proposal": proposal})
+
+
+def propose(act: Act, signer: Signer, change: str, args: Mapping[str, Any]) -> TxResult:
+    """``signer`` proposes (or approves, if it is open already) a change of the channel.
+
+    Raises:
+        InvalidArgument: ``change`` is not a change of the channel.
+    """
+    if change not in KINDS:
+        raise InvalidArgument(
+            f"{change!r:.40} is not a change of the channel: {', '.join(CHANGES)}"
+        )
+    return act(signer, "membership", change, args)

@@ -1,0 +1,270 @@
+"""What happened, in words people read: "bob passed the review", not ``workflow.transition``.
+
+One home for the plain-language names the pages give to version statuses, roles and the txs
+of the ledger (activity lists, audit trails, the version's timeline, notifications). Every
+sentence is in the translation catalog; names of people, versions and contract functions are
+marked ``translate="no"`` so a reader (and the test that looks for untranslated text) can tell
+them from prose. The contract function itself stays on the page as a secondary detail for
+auditors (``contract_detail``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from markupsafe import Markup, escape
+
+from tetherai.web.i18n import gettext as _
+
+__all__ = [
+    "contract_detail",
+    "describe",
+    "describe_tx",
+    "label",
+    "name",
+    "notification_text",
+    "quoted",
+    "role_text",
+    "status_text",
+]
+
+
+def _statuses() -> dict[str, str]:
+    return {
+        "draft": _("Draft"),
+        "submitted": _("Submitted"),
+        "reviewing": _("In review"),
+        "review_passed": _("Review passed"),
+        "review_failed": _("Review failed"),
+        "deployed": _("Deployed"),
+        "qa": _("QA"),
+        "production": _("Production"),
+        "monitoring": _("Monitoring"),
+        "complete": _("Complete"),
+        "declined": _("Declined"),
+        "rolled_back": _("Rolled back"),
+    }
+
+
+def _roles() -> dict[str, str]:
+    return {
+        "org_admin": _("Org admin"),
+        "ai_engineer": _("AI engineer"),
+        "mlops_engineer": _("MLOps engineer"),
+        "stakeholder": _("Stakeholder"),
+        "auditor": _("Auditor"),
+        "operator": _("Operator"),
+    }
+
+
+def _labels() -> dict[str, dict[str, str]]:
+    return {
+        "kind": {
+            "train_dataset": _("training data"),
+            "test_dataset": _("test data"),
+            "model": _("model"),
+            "log": _("log"),
+            "code": _("code"),
+            "report": _("report"),
+            "other": _("other"),
+        },
+        "digest": {
+            "registered": _("registered"),
+            "recomputed": _("recomputed"),
+            "reproduced": _("reproduced"),
+            "document": _("document"),
+            "mismatch": _("differs"),
+        },
+        "monitoring": {
+            "active": _("active"),
+            "degraded_accuracy": _("degraded accuracy"),
+            "data_drift": _("data drift"),
+            "bias_detected": _("bias detected"),
+            "outage": _("outage"),
+            "overfitting": _("overfitting"),
+            "underfitting": _("underfitting"),
+            "no_longer_used": _("no longer used"),
+            "other": _("other"),
+        },
+        "method": {
+            "store": _("re-hashed from the object store"),
+            "local": _("re-hashed from a local copy"),
+            "rerun": _("re-run and compared"),
+        },
+        "relation": {
+            "replaces": _("replaces"),
+            "fine_tuned_from": _("fine-tuned from"),
+            "derived_from": _("derived from"),
+            "reproduces": _("reproduces"),
+        },
+    }
+
+
+def label(group: str, value: object) -> str:
+    """A word of a fixed list as people say it: ``label("kind", "train_dataset")`` is
+    "training data" (groups: kind, digest, monitoring, method, relation); unknown values
+    are shown as they are."""
+    return _labels().get(group, {}).get(str(value), str(value or "").replace("_", " "))
+
+
+def status_text(status: str | None) -> str:
+    """A version status as people say it ("In review"); an unknown one as it is."""
+    return _statuses().get(str(status), str(status or ""))
+
+
+def role_text(role: str | None) -> str:
+    return _roles().get(str(role), str(role or ""))
+
+
+def name(value: object, *, title: str = "") -> Markup:
+    """A name (a person, a version, a project): shown as it is, never translated."""
+    extra = Markup(' title="{}"').format(title) if title else Markup("")
+    return Markup('<span class="name" translate="no"{}>{}</span>').format(extra, value)
+
+
+def quoted(text: object) -> Markup:
+    """Words someone wrote (a comment, a reason the ledger recorded): quoted as they are."""
+    return Markup('<q class="said" translate="no">{}</q>').format(text)
+
+
+def contract_detail(action: str) -> Markup:
+    """The contract function behind a sentence, for auditors (e.g. ``workflow.transition``)."""
+    return Markup('<code class="contract" translate="no">{}</code>').format(action)
+
+
+# Sentences for a move to each status, whichever tx made it (a transition, a verification
+# that failed the review, the vote that reached the quorum, a rollback).
+def _moves() -> dict[str, str]:
+    return {
+        "submitted": _("%(who)s submitted it for review"),
+        "reviewing": _("%(who)s started the review"),
+        "review_passed": _("%(who)s passed the review"),
+        "review_failed": _("%(who)s failed the review"),
+        "deployed": _("%(who)s deployed it"),
+        "qa": _("%(who)s moved it to QA"),
+        "production": _("%(who)s put it into production"),
+        "monitoring": _("%(who)s started monitoring it"),
+        "complete": _("%(who)s completed it"),
+        "declined": _("%(who)s declined it"),
+        "rolled_back": _("%(who)s rolled it back"),
+    }
+
+
+def _actions() -> dict[str, str]:
+    return {
+        "model_version.create": _("%(who)s registered it"),
+        "model_version.update": _("%(who)s changed the draft"),
+        "model_version.submit": _("%(who)s submitted it for review"),
+        "review.verify": _("%(who)s verified the artifacts"),
+        "review.comment": _("%(who)s commented"),
+        "review.rate": _("%(who)s rated it"),
+        "review.vote": _("%(who)s voted"),
+        "review.attach_document": _("%(who)s attached a document"),
+        "review.monitor": _("%(who)s reported on monitoring"),
+        "workflow.rollback": _("%(who)s rolled back production"),
+        "project.create": _("%(who)s created the project"),
+        "project.update": _("%(who)s changed the project's details"),
+        "project.add_member": _("%(who)s added a member"),
+        "project.remove_member": _("%(who)s removed a member"),
+        "project.set_factsheet": _("%(who)s updated the factsheet"),
+        "project.set_policy": _("%(who)s changed the policy"),
+        "membership.bootstrap": _("%(who)s set up the network"),
+        "membership.invite": _("%(who)s invited someone"),
+        "membership.accept_invitation": _("%(who)s accepted an invitation and joined"),
+        "membership.enroll": _("%(who)s enrolled a participant"),
+        "membership.add_key": _("%(who)s added a signing key"),
+        "membership.revoke": _("%(who)s revoked a certificate"),
+        "membership.add_org": _("%(who)s added an organisation"),
+        "membership.add_peer": _("%(who)s added a peer"),
+        "membership.upgrade_contract": _("%(who)s upgraded a contract"),
+        "notary.notarize": _("%(who)s notarized a digest"),
+    }
+
+
+# A tx that moved the version as a consequence of something else says both.
+def _consequences() -> dict[tuple[str, str], str]:
+    return {
+        ("model_version.create", "submitted"): _(
+            "%(who)s registered it and submitted it for review"
+        ),
+        ("review.verify", "review_failed"): _(
+            "%(who)s verified the artifacts: they differ, so the review failed"
+        ),
+        ("review.verify", "review_passed"): _(
+            "%(who)s verified the artifacts and the review passed by itself"
+        ),
+        ("workflow.rollback", "production"): _("%(who)s put it back into production in a rollback"),
+    }
+
+
+def describe(
+    action: str,
+    who: object,
+    *,
+    org: str = "",
+    before: str | None = None,
+    after: str | None = None,
+) -> Markup:
+    """One tx in words: ``describe("workflow.transition", "bob", after="review_passed")`` is
+    "bob passed the review". ``before``/``after`` are the version's statuses around the tx
+    (``after`` None when it did not move the version)."""
+    person = name(who, title=f"{who}@{org}" if org else "")
+    template = None
+    if after and after != before:
+        template = _consequences().get((action, after))
+        if template is None and action == "review.vote":
+            template = _("%(who)s voted, and the votes moved it to %(status)s")
+            return escape(template) % {"who": person, "status": status_text(after)}
+        if template is None:
+            template = _moves().get(after)
+    if template is None:
+        template = _actions().get(action)
+    if template is None:
+        return escape(_("%(who)s called %(function)s")) % {
+            "who": person,
+            "function": contract_detail(action),
+        }
+    return escape(template) % {"who": person}
+
+
+def describe_tx(tx: Mapping[str, object]) -> Markup:
+    """A tx as signed (``{contract, fn, args, creator}``), in words, when only the tx is at
+    hand (not the statuses it moved): a transition says where it moved to."""
+    action = f"{tx.get('contract')}.{tx.get('fn')}"
+    args = tx.get("args") if isinstance(tx.get("args"), Mapping) else {}
+    creator = tx.get("creator") if isinstance(tx.get("creator"), Mapping) else {}
+    assert isinstance(args, Mapping) and isinstance(creator, Mapping)
+    after = None
+    if action == "workflow.transition":
+        after = str(args.get("to") or "") or None
+    elif action == "model_version.create" and args.get("submit"):
+        after = "submitted"
+    return describe(action, creator.get("id", ""), org=str(creator.get("org", "")), after=after)
+
+
+def notification_text(kind: str, detail: Mapping[str, object] | None, fallback: str) -> Markup:
+    """A notification in the reader's language, from its ``detail`` (older rows without one
+    keep the English text they were stored with)."""
+    if not detail:
+        return Markup('<span lang="en">{}</span>').format(fallback)
+    who = detail.get("by") or ""
+    org = str(detail.get("org") or "")
+    if kind == "commented":
+        if detail.get("system"):
+            said = escape(_("The ledger noted on it"))
+        else:
+            said = escape(_("%(who)s commented")) % {"who": name(who, title=f"{who}@{org}")}
+        return Markup("{}: {}").format(said, quoted(detail.get("comment") or ""))
+    before = detail.get("before")
+    after = detail.get("after")
+    sentence = describe(
+        str(detail.get("action") or ""),
+        who,
+        org=org,
+        before=None if before is None else str(before),
+        after=None if after is None else str(after),
+    )
+    reason = detail.get("reason")
+    if reason:
+        return Markup("{} — {}").format(sentence, quoted(reason))
+    return sentence

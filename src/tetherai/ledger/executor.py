@@ -27,7 +27,7 @@ from tetherai.ledger.contract import (
 from tetherai.ledger.errors import ContractError, TxInvalid
 from tetherai.ledger.results import results_commitment
 from tetherai.ledger.signatures import PendingChecks
-from tetherai.ledger.state import BlockState
+from tetherai.ledger.state import BlockState, CachedReads
 from tetherai.ledger.transaction import Envelope
 
 __all__ = [
@@ -155,6 +155,9 @@ def execute_block(
     envelope is refused; duplicates inside the block are caught here.
     """
     overlay = BlockState(state)
+    # The rules read the same membership records for every tx: decoded once per block (and
+    # again only after a tx of the block wrote them).
+    rules_view = CachedReads(overlay)
     seen = known_tx_ids([envelope.tx_id for envelope in envelopes])
     results: list[TxResult] = []
     keys: dict[str, PublicKey] = {}
@@ -173,6 +176,7 @@ def execute_block(
             block_ts,
             channel,
             overlay,
+            rules_view,
             rules,
             registry,
             signatures,
@@ -180,6 +184,7 @@ def execute_block(
         )
         if result.valid:
             overlay.apply(result.writes)
+            rules_view.forget(result.writes)
         results.append(result)
     return BlockOutcome(results, overlay.writes, keys)
 
@@ -191,6 +196,7 @@ def _execute_one(
     block_ts: int,
     channel: str,
     state: BlockState,
+    rules_view: StateReader,
     rules: ChannelRules,
     registry: ContractRegistry,
     signatures: PendingChecks,
@@ -208,7 +214,7 @@ def _execute_one(
             envelope,
             channel=channel,
             block_ts=block_ts,
-            state=state,
+            state=rules_view,
             rules=rules,
             registry=registry,
             signature_valid=signature_valid,

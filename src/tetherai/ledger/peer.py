@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from tetherai.crypto.errors import SignatureError
@@ -28,12 +28,13 @@ from tetherai.ledger.checkpoint import CosignatureSigner, NoteSigner, sign_check
 from tetherai.ledger.contract import ChannelRules, ContractRegistry, QueryContext, StateReader
 from tetherai.ledger.errors import BlockRejected, TxInvalid, TxRejected
 from tetherai.ledger.executor import TxResult, execute_block, validate_envelope
-from tetherai.ledger.merkle import CompactRange, leaf_hash
+from tetherai.ledger.merkle import CompactRange
 from tetherai.ledger.proofs import consistency_proof, inclusion_proof
+from tetherai.ledger.replays import SeenTxIds
 from tetherai.ledger.results import LEDGER_FORMATS, chain_state_root
 from tetherai.ledger.signatures import SignatureChecker
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
-from tetherai.ledger.state import BlockState
+from tetherai.ledger.state import BlockState, CachedReads
 from tetherai.ledger.transaction import Envelope
 from tetherai.ledger.tree_head import LedgerCheckpoint
 
@@ -83,6 +84,8 @@ class Peer:
         self.signatures = signatures or SignatureChecker()
         self._lock = threading.RLock()
         self._keys: dict[str, PublicKey] = {}
+        self._admission = threading.local()
+        self._seen = SeenTxIds(store.tx_ids())
         self._tree = CompactRange.from_reader(store.tx_count, store.node)
         last = store.block(store.height - 1) if store.height else None
         if last is None:
@@ -125,18 +128,18 @@ class Peer:
         # connection (WAL lets it run beside a commit), and checks the signature without any
         # lock, so admissions use every core while the orderer commits.
         state = self.store.reader()
-        if envelope.tx_id in pending or state.known_tx_ids([envelope.tx_id]):
+        if envelope.tx_id in pending or self._known(state, envelope):
             raise TxRejected(
                 f"tx {envelope.tx_id} is already on the ledger or waiting to be ordered",
                 code="tx.replayed",
                 hint="sign a new tx (a fresh nonce) to repeat an action",
             )
         try:
-            validate_envelope(
+            _, version = validate_envelope(
                 envelope,
                 channel=self.channel,
                 block_ts=now_ms,
-                state=state,
+                state=self._admission_reads(state),
                 rules=self.rules,
                 registry=self.registry,
                 signature_valid=lambda identity: self.signatures.check_now(
@@ -144,13 +147,28 @@ class Peer:
                 ),
             )
             self.registry.function(
-                envelope.tx.contract,
-                self.rules.contract_version(envelope.tx.contract, state),
-                envelope.tx.fn,
-                "transaction",
+                envelope.tx.contract, version, envelope.tx.fn, "transaction"
             ).bind(envelope.tx.args)
         except TxInvalid as error:
             raise TxRejected(error.message, code=error.code, hint=error.hint or None) from error
+
+    def _known(self, state: SqliteLedgerStore, envelope: Envelope) -> bool:
+        """Whether the tx is on the ledger: in memory, unless the filter says "maybe"."""
+        return self._seen.maybe(envelope.tx_id) and bool(state.known_tx_ids([envelope.tx_id]))
+
+    def _known_ids(self, tx_ids: Iterable[str]) -> set[str]:
+        maybe = [tx_id for tx_id in tx_ids if self._seen.maybe(tx_id)]
+        return self.store.known_tx_ids(maybe) if maybe else set()
+
+    def _admission_reads(self, state: SqliteLedgerStore) -> CachedReads:
+        """This thread's decoded reads of the committed state, kept until the next commit
+        (what admission's rules read is the same few membership records for every tx)."""
+        version = self.store.version
+        found: tuple[int, CachedReads] | None = getattr(self._admission, "reads", None)
+        if found is None or found[0] != version:
+            found = (version, CachedReads(state))
+            self._admission.reads = found
+        return found[1]
 
     # -- committing -----------------------------------------------------------------------
 
@@ -191,8 +209,8 @@ class Peer:
         tree = copy_tree(self._tree)
         nodes: list[tuple[int, int, bytes]] = []
         leaves = [envelope.leaf_data for envelope in block.envelopes]
-        for data in leaves:
-            nodes.extend(tree.append(leaf_hash(data)))
+        for envelope in block.envelopes:
+            nodes.extend(tree.append(envelope.leaf_hash))
         if header.log_size != tree.size or header.log_root != tree.root().hex():
             raise BlockRejected(f"block {header.number}: log_root does not match the log")
         outcome = execute_block(
@@ -204,7 +222,7 @@ class Peer:
             rules=self.rules,
             registry=self.registry,
             signatures=self.signatures.start(block.envelopes, self._keys.get),
-            known_tx_ids=self.store.known_tx_ids,
+            known_tx_ids=self._known_ids,
         )
         ledger_format = self.store.ledger_format
         if header.number == 0:
@@ -243,6 +261,7 @@ class Peer:
             meta={"ledger_format": str(ledger_format)} if header.number == 0 else None,
             checkpoint=checkpoint,
         )
+        self._seen.add_all(envelope.tx_id for envelope in block.envelopes)
         self._tree = tree
         self._keys.update(outcome.keys)
         self._head = Head(

@@ -403,6 +403,11 @@ class SqliteLedgerStore:
             for seq, value, tx_id, block, header in rows
         ]
 
+    def tx_ids(self) -> Iterator[str]:
+        """Every tx id on the ledger, in log order."""
+        for (tx_id,) in self._db.execute("SELECT tx_id FROM txs ORDER BY seq"):
+            yield str(tx_id)
+
     def known_tx_ids(self, tx_ids: Iterable[str]) -> set[str]:
         ids = list(tx_ids)
         found: set[str] = set()

@@ -8,12 +8,12 @@ memory) only once the whole block has run.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Protocol
 
 from tetherai.crypto.jcs import JSONValue
 
-__all__ = ["BlockState", "MemoryState", "StateReader"]
+__all__ = ["BlockState", "CachedReads", "MemoryState", "StateReader"]
 
 
 class StateReader(Protocol):
@@ -88,3 +88,27 @@ class BlockState:
 
     def apply(self, writes: Mapping[str, JSONValue | None]) -> None:
         self.writes.update(writes)
+
+
+class CachedReads:
+    """A read-only view of ``base`` that decodes each key once: for code that never changes
+    what it reads (the channel rules, which read the same few membership records for every
+    tx). :meth:`forget` drops keys that were written since; scans are not cached."""
+
+    def __init__(self, base: StateReader) -> None:
+        self._base = base
+        self._values: dict[str, JSONValue | None] = {}
+
+    def get(self, key: str) -> JSONValue | None:
+        try:
+            return self._values[key]
+        except KeyError:
+            value = self._values[key] = self._base.get(key)
+            return value
+
+    def scan(self, prefix: str) -> Iterator[tuple[str, JSONValue]]:
+        return self._base.scan(prefix)
+
+    def forget(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            self._values.pop(key, None)

@@ -28,7 +28,7 @@ from tetherai.ledger.checkpoint import CosignatureVerifier, NoteVerifier, open_c
 from tetherai.ledger.contract import ChannelRules, ContractRegistry, NodeKey
 from tetherai.ledger.executor import TxResult, execute_block
 from tetherai.ledger.legacy import same_legacy_value, v1_crashed_result
-from tetherai.ledger.merkle import CompactRange, leaf_hash
+from tetherai.ledger.merkle import CompactRange
 from tetherai.ledger.peer import verify_orderer_signature
 from tetherai.ledger.results import LEDGER_FORMATS, chain_state_root, results_commitment
 from tetherai.ledger.signatures import PendingChecks, SignatureChecker
@@ -342,7 +342,7 @@ def _replay_blocks(
                 block=number,
             )
         for envelope in envelopes:
-            for level, index, node in replay.tree.append(leaf_hash(envelope.leaf_data)):
+            for level, index, node in replay.tree.append(envelope.leaf_hash):
                 _remember_node(replay, level, index, node)
         log_root = replay.tree.root().hex()
         if header.log_size != replay.tree.size or header.log_root != log_root:

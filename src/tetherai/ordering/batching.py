@@ -25,7 +25,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from tetherai.ledger.block import Block, BlockHeader, txs_root
 from tetherai.ledger.errors import TxRejected
 from tetherai.ledger.executor import TxResult
-from tetherai.ledger.merkle import leaf_hash
 from tetherai.ledger.peer import Peer, copy_tree
 from tetherai.ledger.transaction import Envelope
 from tetherai.ordering.errors import OrdererBusy, OrdererClosed
@@ -44,7 +43,7 @@ def cut_block(peer: Peer, envelopes: Sequence[Envelope], key: Ed25519PrivateKey,
     head = peer.head
     tree = copy_tree(peer.tree)
     for envelope in envelopes:
-        tree.append(leaf_hash(envelope.leaf_data))
+        tree.append(envelope.leaf_hash)
     header = BlockHeader(
         number=head.height,
         prev_hash=head.block_hash,

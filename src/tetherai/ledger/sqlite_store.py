@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,6 +84,7 @@ GROUP BY b.number
 
 _MISSING = object()
 _CACHE_ENTRIES = 100_000
+_BATCH_TXS = 4096
 _APPEND_ONLY = ("blocks", "txs", "history", "merkle", "checkpoints", "block_counts")
 
 
@@ -380,8 +381,70 @@ class SqliteLedgerStore:
             (key, key + "/", key + "/\U0010ffff"),
         ).fetchall()
 
-    def history_count(self) -> int:
-        return int(self._db.execute("SELECT COUNT(*) FROM history").fetchone()[0])
+    def history_count(self, from_seq: int = 0) -> int:
+        """How many history rows there are from log position ``from_seq`` on."""
+        row = self._db.execute("SELECT COUNT(*) FROM history WHERE seq >= ?", (from_seq,))
+        return int(row.fetchone()[0])
+
+    def value_before(self, key: str, below: int) -> str | None:
+        """The stored text of the last write of ``key`` by a tx before position ``below``
+        (``None``: never written, or deleted)."""
+        row = self._db.execute(
+            "SELECT value FROM history WHERE key = ? AND seq < ? ORDER BY seq DESC LIMIT 1",
+            (key, below),
+        ).fetchone()
+        return None if row is None or row[0] is None else str(row[0])
+
+    def values_before(self, prefix: str, below: int) -> Iterator[tuple[str, str]]:
+        """Every key under ``prefix`` with the text of its last write before ``below``, in key
+        order, leaving out deleted keys."""
+        # SQLite takes the bare column (value) from the row where MAX(seq) is found.
+        for key, _, value in self._db.execute(
+            "SELECT key, MAX(seq), value FROM history WHERE key >= ? AND key < ? AND seq < ? "
+            "GROUP BY key ORDER BY key",
+            (prefix, prefix + "\U0010ffff", below),
+        ):
+            if value is not None:
+                yield str(key), str(value)
+
+    def last_writes(self) -> Iterator[tuple[str, int, str | None]]:
+        """Every key ever written, in key order, with the position and text of its last write
+        (``None`` text: deleted)."""
+        for key, seq, value in self._db.execute(
+            "SELECT key, MAX(seq), value FROM history GROUP BY key ORDER BY key"
+        ):
+            yield str(key), int(seq), None if value is None else str(value)
+
+    def merkle_range(self, level: int, first: int, last: int) -> list[tuple[int, bytes]]:
+        """Stored Merkle nodes ``(index, hash)`` of ``level`` from index ``first`` to ``last``."""
+        rows = self._db.execute(
+            "SELECT idx, hash FROM merkle WHERE level = ? AND idx BETWEEN ? AND ? ORDER BY idx",
+            (level, first, last),
+        )
+        return [(int(index), bytes(node)) for index, node in rows]
+
+    def checkpoints_after(self, block: int) -> Generator[tuple[int, int, str], None, None]:
+        """(size, block, note) of each stored checkpoint after ``block``, oldest first, read
+        as the caller goes (a ledger holds one per block)."""
+        for size, number, note in self._db.execute(
+            "SELECT size, block, note FROM checkpoints WHERE block > ? ORDER BY block", (block,)
+        ):
+            yield int(size), int(number), str(note)
+
+    def tx_ids_before(self, seq: int) -> Iterator[str]:
+        """The ids of the txs before log position ``seq``."""
+        for (tx_id,) in self._db.execute("SELECT tx_id FROM txs WHERE seq < ?", (seq,)):
+            yield str(tx_id)
+
+    def known_before(self, tx_ids: Iterable[str], seq: int) -> set[str]:
+        """Which of ``tx_ids`` a tx before log position ``seq`` already has."""
+        return {
+            tx_id
+            for tx_id in tx_ids
+            if self._db.execute(
+                "SELECT 1 FROM txs WHERE tx_id = ? AND seq < ? LIMIT 1", (tx_id, seq)
+            ).fetchone()
+        }
 
     def history(self, key: str) -> list[dict[str, JSONValue]]:
         """``GetHistoryForKey``: every write of ``key`` with its tx, block and time, oldest first."""
@@ -503,16 +566,26 @@ class SqliteLedgerStore:
         return blocks[0] if blocks else None
 
     def blocks(self, start: int = 0, stop: int | None = None) -> Iterator[StoredBlock]:
-        """Stored blocks with their txs, in order, read in batches."""
+        """Stored blocks with their txs, in order, read in batches of up to 64 blocks and
+        about ``_BATCH_TXS`` txs (a reader of a long ledger holds one batch at a time)."""
         end = self.height if stop is None else stop
         cursor = start
         while cursor < end:
-            batch_end = min(cursor + 64, end)
             block_rows = self._db.execute(
                 "SELECT number, hash, header, orderer_sig, first_seq, results_hash, state_root "
                 "FROM blocks WHERE number >= ? AND number < ? ORDER BY number",
-                (cursor, batch_end),
+                (cursor, min(cursor + 64, end)),
             ).fetchall()
+            if not block_rows:
+                return
+            # Cut the batch where it reaches _BATCH_TXS txs (always keep its first block).
+            first = block_rows[0][4]
+            kept = [block_rows[0]]
+            for row in block_rows[1:]:
+                if row[4] - first >= _BATCH_TXS:
+                    break
+                kept.append(row)
+            batch_end = kept[-1][0] + 1
             tx_rows: dict[int, list[StoredTx]] = {}
             for row in self._db.execute(
                 "SELECT seq, tx_id, block, idx, envelope, valid, code, message, contract_version, "
@@ -522,7 +595,7 @@ class SqliteLedgerStore:
                 tx_rows.setdefault(row[2], []).append(
                     StoredTx(row[0], row[1], row[2], row[3], bytes(row[4]), bool(row[5]), *row[6:])
                 )
-            for number, block_hash, header, sig, first_seq, results_hash, state_root in block_rows:
+            for number, block_hash, header, sig, first_seq, results_hash, state_root in kept:
                 yield StoredBlock(
                     number,
                     block_hash,
@@ -533,8 +606,6 @@ class SqliteLedgerStore:
                     state_root,
                     tx_rows.get(number, []),
                 )
-            if not block_rows:
-                return
             cursor = batch_end
 
     def tx(self, tx_id: str) -> StoredTx | None:

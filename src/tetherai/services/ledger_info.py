@@ -163,13 +163,17 @@ def verify(
     channel: str,
     *,
     trusted_checkpoints: Sequence[str] = (),
+    resume_from: str | None = None,
     progress: Progress | None = None,
 ) -> VerificationReport:
+    """Replay the ledger (after ``resume_from``, a checkpoint a previous run verified, if
+    given) and compare everything stored with the replay."""
     return verify_ledger(
         store,
         channel=channel,
         registry=default_registry(),
         rules=MembershipRules(),
         trusted_checkpoints=trusted_checkpoints,
+        resume_from=resume_from,
         progress=progress,
     )

@@ -38,11 +38,12 @@ from _harness import Figures, add_run_options, cpu_seconds, limits_in_same_run, 
 from tetherai.ledger.executor import TxResult
 from tetherai.ledger.transaction import Envelope
 from tetherai.ordering.etcd import ChainKeys, EtcdOrderer
-from tetherai.ordering.etcd_client import EtcdClient, prefix_end
+from tetherai.ordering.etcd_client import prefix_end
 from tetherai.services.cluster.config import ChannelSpec, ClusterConfig, NodeSpec, OrgSpec
 from tetherai.services.cluster.etcd_members import EtcdCluster, free_port
 from tetherai.services.cluster.run import close_peer, open_channel_peer
 from tetherai.services.cluster.setup import ClusterHome, bootstrap_chain, create_cluster, node_key
+from tetherai.services.cluster.tls import NodeClients
 from tetherai.services.network import load_participant
 
 PASSPHRASE = b"benchmark"
@@ -81,13 +82,15 @@ def run(root: Path, args: argparse.Namespace, figures: Figures) -> None:
         config = ClusterConfig(
             channels=(ChannelSpec("main", ORGS),),
             etcd=tuple(etcd.endpoints),
+            etcd_ca=str(etcd.tls_dir),
             orgs=tuple(OrgSpec(org, "admin") for org in ORGS),
             peers=tuple(NodeSpec(f"peer0.{o}", o, f"127.0.0.1:{free_port()}") for o in ORGS),
             orderers=(NodeSpec("orderer0.Org1", "Org1", f"127.0.0.1:{free_port()}"),),
         )
         home = ClusterHome(root / "cluster")
         create_cluster(home, config, passphrase=PASSPHRASE, now_ms=int(time.time() * 1000))
-        client = EtcdClient(etcd.endpoints)
+        client = home.etcd_client("orderer0.Org1", PASSPHRASE)
+        tools = home.tools_clients("Org1", PASSPHRASE)
         bootstrap_chain(home, client)
         for peer_spec in config.peers:
             log = (root / f"{peer_spec.name}.log").open("ab")
@@ -127,7 +130,7 @@ def run(root: Path, args: argparse.Namespace, figures: Figures) -> None:
             admin.sign("main", "notary", "notarize", {"name": f"d{i}", "sha256": f"{i:064x}"}, now)
             for i in range(count)
         ]
-        wait_peers(config, 1)
+        wait_peers(config, tools, 1)
         peers_cpu = sum(cpu_seconds(p.pid) for p in processes)
         with timed() as orderer_cpu:
             report(config, orderer, envelopes, args.rate, figures)
@@ -139,6 +142,7 @@ def run(root: Path, args: argparse.Namespace, figures: Figures) -> None:
         orderer.close()
         close_peer(peer)
         client.close()
+        tools.close()
     finally:
         for process in processes:
             process.terminate()
@@ -147,20 +151,21 @@ def run(root: Path, args: argparse.Namespace, figures: Figures) -> None:
         etcd.stop()
 
 
-def wait_peers(config: ClusterConfig, height: int) -> None:
+def wait_peers(config: ClusterConfig, tools: NodeClients, height: int) -> None:
     stop = time.monotonic() + 30
-    while min(peer_heights(config)) < height:
+    while min(peer_heights(config, tools)) < height:
         if time.monotonic() > stop:
             raise SystemExit("the peers did not start")
         time.sleep(0.05)
 
 
-def peer_heights(config: ClusterConfig, http: httpx.Client | None = None) -> list[int]:
+def peer_heights(config: ClusterConfig, tools: NodeClients) -> list[int]:
+    """Each peer's height (over mutual TLS, with Org1's tools certificate)."""
     heights = []
     for spec in config.peers:
         try:
-            get = http.get if http is not None else httpx.get
-            heights.append(int(get(f"{spec.url}/status", timeout=2).json()["height"]))
+            status = tools.client(spec.org).get(f"{spec.url}/status", timeout=2)
+            heights.append(int(status.json()["height"]))
         except (httpx.HTTPError, ValueError, KeyError):
             heights.append(-1)
     return heights

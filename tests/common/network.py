@@ -97,7 +97,7 @@ class Network:
         peer = self.node.peer
         block = cut_block(peer, envelopes, orderer_key, self.clock())
         results = peer.commit(block)
-        signers = [
+        signers: list[NoteSigner | CosignatureSigner] = [
             NoteSigner(config["orderer"], orderer_key),
             CosignatureSigner(config["peer"], peer_key, timestamp=block.header.ts // 1000),
         ]

@@ -160,9 +160,9 @@ def test_codes_given_at_raise_sites_keep_their_meaning() -> None:
             status = call_node.args[0]
             assert isinstance(status, ast.Constant), where
             if declared is not None and declared.http_status != status.value:
-                problems.append(f"{where}: {name}({status.value}, code={code!r}) but {declared}")
+                problems.append(f"{where}: {name}({status.value!r}, code={code!r}) but {declared}")
             if code.endswith("not_found") and status.value != 404:
-                problems.append(f"{where}: {code} answered {status.value}")
+                problems.append(f"{where}: {code} answered {status.value!r}")
             continue
         for cls in by_name[name]:
             error = _instance(cls)

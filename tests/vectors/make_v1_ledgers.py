@@ -10,7 +10,8 @@ already have, which must keep verifying.
   keys of its CA, node and participants, encrypted with tests.common.network.PASSPHRASE, so a
   test can write to the channel as an upgraded node would) with two projects, Org1/alpha (alice) and Org1/beta (bob), whose txs share blocks; alpha's
   version v1 holds experiment values such as ``1.0``, ``-0.0``, ``1e21`` and ``5e-324``, signed
-  in process (so the store kept ``1.0`` where the canonical form says ``1``).
+  in process (so the store kept ``1.0`` where the canonical form says ``1``); its author rated it
+  (allowed then), carol moved it to review and verified its artifacts.
 - ``ledger-v1-crash/home``: the same kind of home where the ``crashing`` contract of
   tests/common/crashing_contract.py was activated and its txs failed with Python's built-in
   exceptions, whose text the results kept.
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.common.crashing_contract import Crashing
-from tests.common.lifecycle import manifest
+from tests.common.lifecycle import ARTIFACT_DIGESTS, manifest
 from tests.common.network import PASSPHRASE, TEST_KDF_ROUNDS, FakeClock, Network
 
 from tetherai.contracts.registry import default_contracts
@@ -129,6 +130,8 @@ def make_main(root: Path) -> None:
                     "comment",
                     {"project": beta, "version": "v1", "text": f"{BETA_MARKER} comment"},
                 ),
+                # The author rating their own version: allowed then (a later rule forbids it).
+                (alice, "review", "rate", {"project": alpha, "version": "v1", "stars": 5}),
                 (alice, "model_version", "submit", {"project": alpha, "version": "v1"}),
                 (bob, "model_version", "submit", {"project": beta, "version": "v1"}),
                 (
@@ -136,6 +139,32 @@ def make_main(root: Path) -> None:
                     "review",
                     "comment",
                     {"project": alpha, "version": "v1", "text": f"{ALPHA_MARKER} comment"},
+                ),
+            ],
+        )
+        purpose = {"purpose": f"{ALPHA_MARKER} purpose", "risks": "naïve ✓"}
+        _together(
+            net,
+            [
+                (alice, "project", "set_factsheet", {"project": alpha, "factsheet": purpose}),
+                (
+                    carol,
+                    "workflow",
+                    "transition",
+                    {"project": alpha, "version": "v1", "to": "reviewing"},
+                ),
+                (bob, "review", "rate", {"project": beta, "version": "v1", "stars": 2}),
+            ],
+        )
+        digests = [{"name": n, "sha256": d} for n, d in ARTIFACT_DIGESTS.items()]
+        _together(
+            net,
+            [
+                (
+                    carol,
+                    "review",
+                    "verify",
+                    {"project": alpha, "version": "v1", "artifacts": digests},
                 ),
             ],
         )

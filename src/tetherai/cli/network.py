@@ -34,6 +34,7 @@ from tetherai.cli.network_governance import register
 if TYPE_CHECKING:
     from tetherai.services.cluster.follower import PeerFollower
     from tetherai.services.cluster.setup import ClusterHome
+    from tetherai.services.cluster.tls import NodeClients
 
 app = typer.Typer(
     help="Cluster mode: several orgs' peers, ordering on an etcd cluster.\n\n"
@@ -139,17 +140,17 @@ def add_peer(
 
 
 @app.command()
-def bootstrap(home: HomeOption = None) -> None:
+def bootstrap(home: HomeOption = None, passphrase_file: PassphraseFileOption = None) -> None:
     """Put the genesis block in etcd (once; again is a no-op for the same network).
 
     Example: tether network bootstrap --home ./net
     """
-    from tetherai.ordering.etcd_client import EtcdClient
-    from tetherai.services.cluster.setup import bootstrap_chain
+    from tetherai.services.cluster.setup import Tools, bootstrap_chain
 
     target = cluster_home(home)
     config = run(target.cluster_config)
-    client = EtcdClient(config.etcd)
+    secret = passphrase(passphrase_file)
+    client = run(lambda: target.etcd_client(Tools(config.orgs[0].name), secret))
     try:
         hashes = run(lambda: bootstrap_chain(target, client))
     finally:
@@ -172,6 +173,9 @@ def etcd(
     cluster = run(lambda: EtcdCluster.create(directory, members))
     run(cluster.start)
     console.print("etcd endpoints: " + ", ".join(cluster.endpoints))
+    console.print(
+        f'TLS with client certificates only; in cluster.toml: etcd_ca = "{cluster.tls_dir}"'
+    )
     try:
         _wait_for_signal()
     finally:
@@ -233,8 +237,8 @@ def peer(
 
 def _api_starter(
     home: ClusterHome, name: str, passphrase: bytes, port: int
-) -> Callable[[PeerFollower], Callable[[], None]]:
-    def start(follower: PeerFollower) -> Callable[[], None]:
+) -> Callable[[PeerFollower, NodeClients], Callable[[], None]]:
+    def start(follower: PeerFollower, clients: NodeClients) -> Callable[[], None]:
         import uvicorn
 
         from tetherai.services.cluster.api_node import RemoteOrderer, api_home, cluster_node
@@ -246,7 +250,7 @@ def _api_starter(
         root.ensure_server_secret()
         env = {**os.environ, "TETHER_PORT": str(port), "TETHER_PASSPHRASE": passphrase.decode()}
         settings = Settings.from_env(env, home=root.root)
-        orderer = RemoteOrderer(follower, [o.url for o in config.orderers])
+        orderer = RemoteOrderer(follower, config.orderers, clients)
         web = create_web_app(settings, node=cluster_node(root, follower, orderer))
         server = uvicorn.Server(
             uvicorn.Config(web, host=settings.host, port=port, log_level="warning")
@@ -264,17 +268,32 @@ def _api_starter(
 
 
 @app.command()
-def status(home: HomeOption = None, json_output: JsonOption = False) -> None:
-    """Each peer's height, state root and divergence; which orderer leads.
+def status(
+    home: HomeOption = None,
+    json_output: JsonOption = False,
+    passphrase_file: PassphraseFileOption = None,
+) -> None:
+    """Each peer's height, state root and divergence; which orderer leads (each node asked
+    with its own org's tools certificate where this home has it, else the first org's).
 
     Example: tether network status --home ./net --json
     """
-    from tetherai.services.cluster.processes import peer_status
+    from tetherai.services.cluster.client import node_status
 
     target = cluster_home(home)
     config = run(target.cluster_config)
-    peers = {p.name: peer_status(p.url) for p in config.peers}
-    orderers = {o.name: peer_status(o.url) for o in config.orderers}
+    secret = passphrase(passphrase_file)
+    orgs = [o.name for o in config.orgs if (target.tools_dir(o.name) / "tls.pem").exists()]
+    if not orgs:
+        raise typer.BadParameter(f"{target.root} holds no org's tools certificate")
+    clients = {org: target.tools_clients(org, secret) for org in orgs}
+    try:
+        ask = {org: clients.get(org, clients[orgs[0]]) for org in [o.name for o in config.orgs]}
+        peers = {p.name: node_status(ask[p.org], p) for p in config.peers}
+        orderers = {o.name: node_status(ask[o.org], o) for o in config.orderers}
+    finally:
+        for each in clients.values():
+            each.close()
     if json_output:
         print_json({"peers": peers, "orderers": orderers})
     else:

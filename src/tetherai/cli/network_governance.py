@@ -68,7 +68,12 @@ def register(app: typer.Typer) -> None:
         all_: Annotated[
             bool, typer.Option("--all", help="Also applied, withdrawn and expired ones.")
         ] = False,
+        as_org: Annotated[
+            str | None,
+            typer.Option("--org", help="Ask with this org's tools (default: the channel's first)."),
+        ] = None,
         home: HomeOption = None,
+        passphrase_file: PassphraseFileOption = None,
         json_output: JsonOption = False,
     ) -> None:
         """The channel's open proposals: the change, who approved it, what it still needs.
@@ -79,7 +84,10 @@ def register(app: typer.Typer) -> None:
 
         target = cluster_home(home)
         name = channel or run(target.cluster_config).channel
-        found = run(lambda: read(target, name, include_closed=all_))
+        secret = passphrase(passphrase_file)
+        found = run(
+            lambda: read(target, name, as_org=as_org, passphrase=secret, include_closed=all_)
+        )
         if json_output:
             print_json(found)
             return

@@ -23,6 +23,7 @@ from tetherai.cli._client import (
 from tetherai.cli._common import console
 from tetherai.cli.version import check_source
 from tetherai.client.client import Client
+from tetherai.client.refs import parse_participant
 
 app = typer.Typer(
     help="Projects: create, list, show, members, policy, factsheet.\n\n"
@@ -60,9 +61,7 @@ def create(
 
     Example: tether project create "Digits" --domain vision --member Org1/bob --member Org1/carol
     """
-    members = [m.split("/") for m in member or []]
-    if any(len(m) != 2 or not all(m) for m in members):
-        raise fail("--member takes ORG/ID, e.g. Org1/bob")
+    members = call(lambda: [parse_participant(m) for m in member or []])
     with open_client(config, passphrase_file) as client:
         answer: dict[str, Any] = call(
             lambda: client.create_project(name, domain=domain, details=details)
@@ -135,11 +134,9 @@ def add_member(
 
     Example: tether project add-member Org1/digits Org1/bob
     """
-    parts = member.split("/")
-    if len(parts) != 2 or not all(parts):
-        raise fail(f"{member!r} is not ORG/ID", "e.g. Org1/bob")
+    org, person = call(lambda: parse_participant(member))
     with open_client(config, passphrase_file) as client:
-        answer = call(lambda: client.add_member(project, parts[0], parts[1]))
+        answer = call(lambda: client.add_member(project, org, person))
     show(answer, json_output, lambda a: console.print(f"[green]Added[/] {member} ({tx_line(a)})"))
 
 

@@ -26,7 +26,7 @@ from tetherai.cli._common import console
 from tetherai.client.objects import check_uri, is_uri, local_path
 from tetherai.client.refs import parse_version
 from tetherai.client.run import Run
-from tetherai.storage.manifest import ARTIFACT_KINDS
+from tetherai.vocabulary import ARTIFACT_KINDS
 
 app = typer.Typer(
     help="Model versions: create, submit, show, history, list, move. Alone: print tetherai's "

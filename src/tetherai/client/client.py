@@ -22,8 +22,8 @@ from tetherai.client.config import KEY_FILE, ClientConfig, default_config_dir, l
 from tetherai.client.errors import ClientError, ConfigError
 from tetherai.client.objects import S3Access, S3Buckets, artifact_from_uri, is_uri, uri_label
 from tetherai.client.refs import parse_project
-from tetherai.storage.manifest import ARTIFACT_KINDS
 from tetherai.storage.progress import ByteProgress
+from tetherai.vocabulary import ARTIFACT_KINDS
 
 if TYPE_CHECKING:  # the signing and hashing machinery loads on first use, not at start-up
     from tetherai.client.run import Run

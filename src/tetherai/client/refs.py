@@ -5,7 +5,7 @@ from __future__ import annotations
 from tetherai.client.errors import ClientError
 from tetherai.names import is_name
 
-__all__ = ["parse_project", "parse_version"]
+__all__ = ["parse_participant", "parse_project", "parse_version"]
 
 
 def parse_project(ref: str) -> tuple[str, str]:
@@ -15,6 +15,14 @@ def parse_project(ref: str) -> tuple[str, str]:
         raise ClientError(
             f"{ref!r} is not a project reference", hint="write it as ORG/PROJECT, e.g. Org1/digits"
         )
+    return parts[0], parts[1]
+
+
+def parse_participant(ref: str) -> tuple[str, str]:
+    """``"Org1/bob"`` → ``("Org1", "bob")``: a person, by the one name rule."""
+    parts = ref.split("/")
+    if len(parts) != 2 or not all(is_name(p) for p in parts):
+        raise ClientError(f"{ref!r} is not a person", hint="write it as ORG/ID, e.g. Org1/bob")
     return parts[0], parts[1]
 
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from tetherai.client.errors import ClientError
 from tetherai.client.objects import check_uri, is_uri, local_path, uri_label
-from tetherai.storage.manifest import ARTIFACT_KINDS
+from tetherai.vocabulary import ARTIFACT_KINDS
 
 if TYPE_CHECKING:
     from tetherai.client.client import Client

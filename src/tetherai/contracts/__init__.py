@@ -10,8 +10,11 @@ from tetherai.contracts.errors import (
     NotPermitted,
 )
 from tetherai.contracts.governance import (
+    CHANGES,
     ChannelGovernance,
     Tally,
+    check_change,
+    describe,
     tally,
 )
 from tetherai.contracts.membership import (
@@ -25,7 +28,6 @@ from tetherai.contracts.membership_v1 import (
     MembershipV1,
 )
 from tetherai.contracts.model_version import (
-    RELATIONS,
     ModelVersion,
     check_artifacts,
     check_can_register,
@@ -34,7 +36,6 @@ from tetherai.contracts.notary import (
     Notary,
 )
 from tetherai.contracts.policy import (
-    ARTIFACT_KINDS,
     DEFAULT_POLICY,
     Criterion,
     Policy,
@@ -49,30 +50,32 @@ from tetherai.contracts.registry import (
     genesis_versions,
 )
 from tetherai.contracts.review import (
-    MONITORING_STATUSES,
     Review,
+    ReviewV2,
     action_probes,
 )
-from tetherai.contracts.workflow import (
-    APPROVED,
+from tetherai.contracts.transitions import (
+    ROLLBACK_ROLE,
     RULES,
     Rule,
-    Status,
-    Workflow,
     apply_transition,
-    available_actions,
+    approvals,
     check_transition,
+    create_status,
+    latest_verification,
     project_policy,
     version_status,
 )
+from tetherai.contracts.workflow import (
+    Workflow,
+    available_actions,
+)
 
 __all__ = [
-    "APPROVED",
-    "ARTIFACT_KINDS",
+    "CHANGES",
     "CHANNEL_KEY",
     "DEFAULT_POLICY",
-    "MONITORING_STATUSES",
-    "RELATIONS",
+    "ROLLBACK_ROLE",
     "RULES",
     "ChannelGovernance",
     "Conflict",
@@ -91,21 +94,26 @@ __all__ = [
     "Project",
     "Quorum",
     "Review",
+    "ReviewV2",
     "Rule",
-    "Status",
     "Tally",
     "Workflow",
     "action_probes",
     "apply_transition",
+    "approvals",
     "available_actions",
     "check_artifacts",
     "check_can_register",
+    "check_change",
     "check_commit",
     "check_transition",
+    "create_status",
     "default_contracts",
     "default_registry",
+    "describe",
     "full_git_commit",
     "genesis_versions",
+    "latest_verification",
     "project_policy",
     "tally",
     "version_status",

@@ -46,7 +46,7 @@ from tetherai.identity.roles import Role
 from tetherai.ledger.contract import Context
 from tetherai.ledger.state import StateReader
 
-__all__ = ["KINDS", "Change", "ChangeKind", "describe"]
+__all__ = ["KINDS", "Change", "ChangeKind", "check_installed", "describe"]
 
 MAX_REASON = 500
 
@@ -277,17 +277,30 @@ def _describe_upgrade(args: dict[str, JSONValue]) -> Change:
     return Change("upgrade_contract", args, f"run {args.get('contract')} v{args.get('version')}")
 
 
-def _check_upgrade(ctx: Context, args: dict[str, JSONValue]) -> None:
-    contract, version = args.get("contract"), check_name(args.get("version"), "version")
-    installed = ctx.installed.get(str(contract))
-    if not isinstance(contract, str) or installed is None:
+def check_installed(
+    contract: object, version: object, installed: Mapping[str, frozenset[str]]
+) -> None:
+    """``version`` of ``contract`` is one a channel may switch to in this code.
+
+    Raises:
+        NotFound: no such contract is installed.
+        InvalidArgument: not a version name, or that version is not installed (or legacy).
+    """
+    version = check_name(version, "version")
+    versions = installed.get(str(contract))
+    if not isinstance(contract, str) or versions is None:
         raise NotFound(f"no contract named {contract!r:.80} is installed")
-    if version not in installed:
-        known = ", ".join(sorted(installed))
+    if version not in versions:
+        known = ", ".join(sorted(versions))
         raise InvalidArgument(
             f"{contract} v{version} is not installed here (installed: {known})",
             hint="install the release that has it on every peer first, then propose the upgrade",
         )
+
+
+def _check_upgrade(ctx: Context, args: dict[str, JSONValue]) -> None:
+    contract, version = args.get("contract"), args.get("version")
+    check_installed(contract, version, ctx.installed)
     contracts = _config(ctx.state).get("contracts")
     if isinstance(contracts, dict) and contracts.get(contract) == version:
         raise Conflict(f"{contract} v{version} is already active")

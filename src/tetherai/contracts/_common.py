@@ -39,7 +39,6 @@ ROLE_NAMES = {
     Role.ORG_ADMIN: "an org admin",
     Role.OPERATOR: "an operator",
 }
-PROJECT_ROLES = (Role.AI_ENGINEER, Role.MLOPS_ENGINEER, Role.STAKEHOLDER, Role.AUDITOR)
 
 
 ROLE_PLURALS = {

@@ -22,10 +22,11 @@ peer ``<node>.<org>`` is proposed by its own org.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tetherai.contracts._channel_changes import KINDS, Change, describe
+from tetherai.contracts._channel_changes import KINDS, Change, check_installed, describe
 from tetherai.contracts._common import Record, Result
 from tetherai.contracts._membership_state import (
     LIMITS,
@@ -36,13 +37,23 @@ from tetherai.contracts._membership_state import (
     proposal_key,
     read_channel,
 )
-from tetherai.contracts.errors import Conflict, NotFound, NotPermitted
+from tetherai.contracts.errors import Conflict, InvalidArgument, NotFound, NotPermitted
 from tetherai.crypto.jcs import JSONValue
 from tetherai.identity.roles import Role
 from tetherai.ledger.contract import Context, QueryContext, query, transaction
 from tetherai.ledger.state import StateReader
 
-__all__ = ["ChannelGovernance", "Tally", "tally"]
+__all__ = [
+    "CHANGES",
+    "ChannelGovernance",
+    "Tally",
+    "check_change",
+    "describe",
+    "tally",
+]
+
+CHANGES = tuple(KINDS)
+"""The functions that change a channel (each one a proposal)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +92,23 @@ def tally(state: StateReader, change: Change, approvals: dict[str, Any]) -> Tall
         max(required - len(counted), 0),
         tuple(org for org in eligible if org not in approvals),
     )
+
+
+def check_change(
+    fn: str, args: Mapping[str, JSONValue], installed: Mapping[str, frozenset[str]]
+) -> Change:
+    """What front ends check before an admin signs a change (the contract checks it all again
+    in the tx): it is a change of the channel, and an upgrade names an installed version.
+
+    Raises:
+        InvalidArgument: ``fn`` is not a change of the channel, or the version is not installed.
+        NotFound: an upgrade names no installed contract.
+    """
+    if fn not in KINDS:
+        raise InvalidArgument(f"{fn!r:.40} is not a change of the channel: {', '.join(CHANGES)}")
+    if fn == "upgrade_contract":
+        check_installed(args.get("contract"), args.get("version"), installed)
+    return describe(fn, args)
 
 
 def _open(record: object, now: int) -> bool:

@@ -152,6 +152,23 @@ class MembershipRules:
                 nodes.append(NodeKey(str(entry["name"]), Ed25519PublicKey.from_public_bytes(raw)))
         return nodes
 
+    def member_cas(self, state: StateReader) -> dict[str, str]:
+        """The current member orgs' CA certificates (PEM), by org: whom a node of this
+        channel trusts at the transport (orgs removed are not there)."""
+        return {
+            str(record["org"]): str(record["ca_cert"])
+            for _, record in state.scan("membership/org/")
+            if isinstance(record, dict) and record.get("removed") is None
+        }
+
+    def known_orgs(self, state: StateReader) -> set[str]:
+        """Every org the channel ever had, removed ones too."""
+        return {
+            str(record["org"])
+            for _, record in state.scan("membership/org/")
+            if isinstance(record, dict)
+        }
+
     def max_skew_ms(self, state: StateReader) -> int:
         config = state.get(CHANNEL_KEY)
         return channel_limit(config if isinstance(config, dict) else {}, "max_skew_ms")

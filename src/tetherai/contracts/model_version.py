@@ -26,9 +26,7 @@ from tetherai.contracts._common import (
     version_ref,
 )
 from tetherai.contracts.errors import Conflict, InvalidArgument, NotPermitted
-from tetherai.contracts.policy import ARTIFACT_KINDS
-from tetherai.contracts.workflow import (
-    Status,
+from tetherai.contracts.transitions import (
     apply_transition,
     check_transition,
     create_status,
@@ -39,10 +37,10 @@ from tetherai.crypto.jcs import JSONValue
 from tetherai.identity.roles import Role
 from tetherai.ledger.contract import Context, Contract, Identity, QueryContext, query, transaction
 from tetherai.ledger.state import StateReader
+from tetherai.vocabulary import RELATIONS, Status, kind_problem, may_be_replaced
 
-__all__ = ["RELATIONS", "ModelVersion", "check_artifacts", "check_can_register"]
+__all__ = ["ModelVersion", "check_artifacts", "check_can_register"]
 
-RELATIONS = ("fine_tuned_from", "reproduces", "replaces", "derived_from")
 MAX_ARTIFACTS = 200
 ARTIFACT_FIELDS = frozenset({"kind", "name", "uri", "size", "sha256"})
 ARTIFACT_OPTIONAL = ARTIFACT_FIELDS | {"files", "reused_from"}
@@ -66,10 +64,9 @@ def check_artifacts(value: Any) -> list[dict[str, JSONValue]]:
         if name in names:
             raise InvalidArgument(f"two artifacts are named {name!r}")
         names.add(name)
-        if entry["kind"] not in ARTIFACT_KINDS:
-            raise InvalidArgument(
-                f"artifact {name!r} has kind {entry['kind']!r}; kinds are {', '.join(ARTIFACT_KINDS)}"
-            )
+        problem = kind_problem(entry["kind"], name)
+        if problem is not None:
+            raise InvalidArgument(problem)
         size = entry["size"]
         if type(size) is not int or size < 0:
             raise InvalidArgument(f"the size of artifact {name!r} must be a whole number of bytes")
@@ -267,7 +264,7 @@ class ModelVersion(Contract):
             raise Conflict(f"project {project} already has a version {version}")
         lineage = _check_parents(ctx.state, parents or [])
         if replaces is not None:
-            if version_status(ctx.state, project, replaces) is not Status.REVIEW_FAILED:
+            if not may_be_replaced(version_status(ctx.state, project, replaces)):
                 raise InvalidArgument(
                     f"version {replaces} did not fail its review; only a failed version is replaced"
                 )

@@ -22,11 +22,10 @@ from typing import Any
 
 from tetherai.contracts.errors import InvalidArgument
 from tetherai.crypto.jcs import JSONValue
-from tetherai.identity.roles import Role
 from tetherai.names import is_name
-from tetherai.storage.manifest import ARTIFACT_KINDS
+from tetherai.vocabulary import ARTIFACT_KINDS, WRITER_ROLES, Status, or_list
 
-__all__ = ["ARTIFACT_KINDS", "DEFAULT_POLICY", "Criterion", "Policy", "Quorum"]
+__all__ = ["DEFAULT_POLICY", "Criterion", "Policy", "Quorum"]
 
 OPERATORS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge,
@@ -36,6 +35,7 @@ OPERATORS: dict[str, Callable[[float, float], bool]] = {
     "==": operator.eq,
 }
 MAX_CRITERIA = 32
+STATUSES = frozenset(Status)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +91,7 @@ class Policy:
         }
 
     @classmethod
-    def from_json(cls, value: Any, *, statuses: tuple[str, ...]) -> Policy:
+    def from_json(cls, value: Any) -> Policy:
         """Validate a policy document.
 
         Raises:
@@ -107,7 +107,7 @@ class Policy:
         if not isinstance(raw_approvals, dict):
             raise InvalidArgument("approvals must be an object: {status: {role, count}}")
         for target, quorum in raw_approvals.items():
-            if target not in statuses:
+            if target not in STATUSES:
                 raise InvalidArgument(f"approvals: {target!r} is not a version status")
             if not isinstance(quorum, dict) or not {"role", "count"} <= set(quorum) <= {
                 "role",
@@ -115,10 +115,8 @@ class Policy:
                 "orgs",
             }:
                 raise InvalidArgument(f"approvals.{target} must be {{role, count, orgs?}}")
-            if quorum["role"] not in (Role.AI_ENGINEER, Role.MLOPS_ENGINEER, Role.STAKEHOLDER):
-                raise InvalidArgument(
-                    f"approvals.{target}.role must be ai_engineer, mlops_engineer or stakeholder"
-                )
+            if quorum["role"] not in WRITER_ROLES:
+                raise InvalidArgument(f"approvals.{target}.role must be {or_list(WRITER_ROLES)}")
             count = quorum["count"]
             if type(count) is not int or not 1 <= count <= 100:
                 raise InvalidArgument(

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any
 
 from tetherai.contracts._common import (
-    PROJECT_ROLES,
     Actor,
     Result,
     digest,
@@ -30,7 +29,6 @@ from tetherai.contracts._common import (
 from tetherai.contracts.errors import Conflict, InvalidArgument, NotFound, NotPermitted
 from tetherai.contracts.model_version import check_can_register
 from tetherai.contracts.policy import Policy
-from tetherai.contracts.workflow import Status
 from tetherai.crypto.jcs import JSONValue
 from tetherai.identity.roles import Role
 from tetherai.ledger.contract import (
@@ -42,6 +40,7 @@ from tetherai.ledger.contract import (
     transaction,
 )
 from tetherai.ledger.state import StateReader
+from tetherai.vocabulary import PROJECT_ROLES
 
 __all__ = ["Project"]
 
@@ -240,7 +239,7 @@ class Project(Contract):
         """Set the workflow policy: approvals, required artifacts, acceptance criteria, auto-pass."""
         record = require_project(ctx.state, project)
         _require_manager(ctx, project, record, "set the project's policy")
-        checked = Policy.from_json(policy, statuses=tuple(Status))
+        checked = Policy.from_json(policy)
         ctx.state.put(policy_key(project), checked.to_json() | stamp(ctx))
         return {"project": project, "policy": checked.to_json()}
 

@@ -7,7 +7,7 @@ from tetherai.contracts.membership_v1 import MembershipV1
 from tetherai.contracts.model_version import ModelVersion
 from tetherai.contracts.notary import Notary
 from tetherai.contracts.project import Project
-from tetherai.contracts.review import Review
+from tetherai.contracts.review import Review, ReviewV2
 from tetherai.contracts.workflow import Workflow
 from tetherai.ledger.contract import Contract, ContractRegistry
 
@@ -22,6 +22,7 @@ def default_contracts() -> list[Contract]:
         Project(),
         ModelVersion(),
         Review(),
+        ReviewV2(),
         Workflow(),
     ]
 

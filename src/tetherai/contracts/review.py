@@ -33,10 +33,8 @@ from tetherai.contracts.errors import (
     NotPermitted,
 )
 from tetherai.contracts.model_version import final_metrics
-from tetherai.contracts.workflow import (
-    LIVE,
+from tetherai.contracts.transitions import (
     RULES,
-    Status,
     apply_transition,
     approvals,
     check_transition,
@@ -47,21 +45,20 @@ from tetherai.crypto.jcs import JSONValue
 from tetherai.identity.roles import Role
 from tetherai.ledger.contract import Context, Contract, Identity, QueryContext, query, transaction
 from tetherai.ledger.state import StateReader
-
-__all__ = ["MONITORING_STATUSES", "Review", "action_probes"]
-
-MONITORING_STATUSES = (
-    "active",
-    "degraded_accuracy",
-    "data_drift",
-    "bias_detected",
-    "outage",
-    "overfitting",
-    "underfitting",
-    "no_longer_used",
-    "other",
+from tetherai.vocabulary import (
+    LIVE,
+    MONITORING_STATUSES,
+    RATING_MAX,
+    RATING_MIN,
+    VERIFICATION_METHODS,
+    WRITER_ROLES,
+    Status,
+    or_list,
 )
-WRITERS = (Role.AI_ENGINEER, Role.MLOPS_ENGINEER, Role.STAKEHOLDER)
+
+__all__ = ["Review", "ReviewV2", "action_probes"]
+
+WRITERS = WRITER_ROLES
 
 
 def _digests(value: Any, what: str) -> dict[str, str | None]:
@@ -202,8 +199,8 @@ class Review(Contract):
         """Record the digests an MLOps engineer recomputed; judge them and the criteria."""
         record = require_version(ctx.state, project, version)
         check_can_verify(ctx.state, project, version, ctx.creator)
-        if method not in ("store", "local", "rerun"):
-            raise InvalidArgument("method must be store, local or rerun")
+        if method not in VERIFICATION_METHODS:
+            raise InvalidArgument(f"method must be {or_list(VERIFICATION_METHODS)}")
         registered = {str(a["name"]): str(a["sha256"]) for a in record["artifacts"]}
         mismatches = _compare(registered, _digests(artifacts, "artifacts"), "artifacts")
         if reproduction is not None:
@@ -292,15 +289,22 @@ class Review(Contract):
 
     @transaction
     def rate(self, ctx: Context, project: str, version: str, stars: int, note: str = "") -> Result:
-        """Rate a version from 1 to 5 stars; a later rating by the same member replaces theirs."""
-        check_can_rate(ctx.state, project, version, ctx.creator)
-        if not 1 <= stars <= 5:
-            raise InvalidArgument("a rating is from 1 to 5 stars")
+        """Rate a version (``vocabulary.RATING_MIN`` to ``RATING_MAX`` stars); a later rating by
+        the same member replaces theirs."""
+        self._check_rater(ctx, project, version)
+        if not RATING_MIN <= stars <= RATING_MAX:
+            raise InvalidArgument(f"a rating is from {RATING_MIN} to {RATING_MAX} stars")
         key = f"{review_prefix(project, version)}rating/{ctx.creator.org}/{ctx.creator.id}"
         ctx.state.put(
             key, {"stars": stars, "note": check_text(note, "note", limit=2000)} | stamp(ctx)
         )
         return {"version": version_ref(project, version), "stars": stars}
+
+    def _check_rater(self, ctx: Context, project: str, version: str) -> None:
+        # Version 1 let the author rate their own version: the blocks it ran must replay as
+        # they ran, so that rule is version 2's (ReviewV2).
+        require_version(ctx.state, project, version)
+        require_member(ctx.state, project, ctx.creator, doing="rate versions", roles=WRITERS)
 
     @transaction
     def vote(
@@ -482,3 +486,13 @@ def action_probes(
             )
         )
     return probes
+
+
+class ReviewV2(Review):
+    """Version 2: the author does not rate their own version (``check_can_rate``, which the
+    "actions" query asks too). Channels made before keep version 1 until they upgrade."""
+
+    version = "2"
+
+    def _check_rater(self, ctx: Context, project: str, version: str) -> None:
+        check_can_rate(ctx.state, project, version, ctx.creator)

@@ -7,7 +7,12 @@ from typing import TYPE_CHECKING
 from tetherai._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from tetherai.identity.ca import CA_CERTIFICATE_FILE, CA_KEY_FILE, CertificateAuthority
+    from tetherai.identity.ca import (
+        CA_CERTIFICATE_FILE,
+        CA_KEY_FILE,
+        NODE_UNIT,
+        CertificateAuthority,
+    )
     from tetherai.identity.certificate import (
         ParticipantIdentity,
         certificate_sha256,
@@ -25,6 +30,7 @@ if TYPE_CHECKING:
         load_private_key,
         write_certificate,
         write_private_key,
+        write_tls_private_key,
     )
     from tetherai.identity.roles import Role
 
@@ -32,6 +38,7 @@ __all__ = [
     "CA_CERTIFICATE_FILE",
     "CA_KEY_FILE",
     "DEFAULT_KDF_ROUNDS",
+    "NODE_UNIT",
     "CertificateAuthority",
     "CertificateError",
     "IdentityError",
@@ -49,6 +56,7 @@ __all__ = [
     "verify_org_ca",
     "write_certificate",
     "write_private_key",
+    "write_tls_private_key",
 ]
 
 __getattr__, __dir__ = lazy_exports(__name__, __file__)

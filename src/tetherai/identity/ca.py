@@ -224,8 +224,8 @@ class CertificateAuthority:
         *,
         name: str,
         public_key: PublicKey,
-        hosts: Sequence[str],
         now: datetime,
+        hosts: Sequence[str] = (),
         valid_days: int = 825,
     ) -> x509.Certificate:
         """Issue a node's TLS certificate (``O=<org>, OU=node, CN=<name>``) for mutual TLS.
@@ -233,18 +233,16 @@ class CertificateAuthority:
         ``OU=node`` is not a role, so the certificate can never sign a tx as a participant;
         a participant's certificate is, conversely, not a node's. It is valid for both ends
         of a connection (server and client authentication) and names ``hosts`` (IP
-        addresses or DNS names) as where the node listens.
+        addresses or DNS names) as where the node listens (none: a client only).
 
         Raises:
             IdentityError: ``name`` is not a valid name.
             CertificateError: the key is not supported, or the CA is not valid at ``now``.
-            ValueError: ``now`` is naive, ``valid_days`` is not positive, or no host is given.
+            ValueError: ``now`` is naive or ``valid_days`` is not positive.
         """
         validate_name(name, "node name")
         require_aware(now, "now")
         _require_positive(valid_days)
-        if not hosts:
-            raise ValueError("a node's TLS certificate names at least one host")
         subject = x509.Name(
             [
                 x509.NameAttribute(NameOID.ORGANIZATION_NAME, self._org),
@@ -277,12 +275,13 @@ class CertificateAuthority:
                 ),
                 critical=False,
             )
-            .add_extension(x509.SubjectAlternativeName(names), critical=False)
             .add_extension(
                 x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_key_id),
                 critical=False,
             )
         )
+        if names:
+            builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
         return _sign(builder, self._private_key)
 
     def save(

@@ -35,6 +35,7 @@ __all__ = [
     "load_private_key",
     "write_certificate",
     "write_private_key",
+    "write_tls_private_key",
 ]
 
 _PRIVATE_MODE = 0o600
@@ -83,6 +84,27 @@ def write_private_key(
         .build(passphrase)
     )
     data = pkcs12.serialize_key_and_certificates(b"tetherai", key, None, None, encryption)
+    _write_file(path, data, _PRIVATE_MODE, overwrite=overwrite, error=KeyFileError)
+
+
+def write_tls_private_key(
+    path: Path, key: PrivateKey, password: bytes | None, *, overwrite: bool = False
+) -> None:
+    """Write a TLS key as PKCS#8 PEM, mode 0600, atomically: what TLS libraries read (they do
+    not read PKCS#12). Encrypted with ``password`` if given; servers that cannot read an
+    encrypted key (etcd) get it in the clear, protected by the file's mode alone.
+
+    Raises:
+        KeyFileError: the file exists (and not ``overwrite``), or the OS refused to write.
+    """
+    encryption: serialization.KeySerializationEncryption = (
+        serialization.BestAvailableEncryption(password)
+        if password
+        else serialization.NoEncryption()
+    )
+    data = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+    )
     _write_file(path, data, _PRIVATE_MODE, overwrite=overwrite, error=KeyFileError)
 
 

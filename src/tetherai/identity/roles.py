@@ -1,18 +1,10 @@
-"""Participant roles (DESIGN.md §1, §4): what a certificate's OU says a participant may do."""
+"""Participant roles (DESIGN.md §1, §4): what a certificate's OU says a participant may do.
+
+The words themselves are in :mod:`tetherai.vocabulary`, with the rest of the domain's words.
+"""
 
 from __future__ import annotations
 
-import enum
+from tetherai.vocabulary import Role
 
 __all__ = ["Role"]
-
-
-class Role(enum.StrEnum):
-    """A participant's role; the value is written in the certificate's OU and on the ledger."""
-
-    AI_ENGINEER = "ai_engineer"
-    MLOPS_ENGINEER = "mlops_engineer"
-    STAKEHOLDER = "stakeholder"
-    AUDITOR = "auditor"
-    ORG_ADMIN = "org_admin"
-    OPERATOR = "operator"

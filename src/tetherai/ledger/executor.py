@@ -148,11 +148,14 @@ def execute_block(
     registry: ContractRegistry,
     signatures: PendingChecks,
     known_tx_ids: Callable[[Iterable[str]], set[str]],
+    log_crashes: bool = True,
 ) -> BlockOutcome:
     """Run a block's envelopes in order against ``state`` (which is not modified).
 
     ``known_tx_ids`` answers which of the given ids are already on the ledger, so a replayed
-    envelope is refused; duplicates inside the block are caught here.
+    envelope is refused; duplicates inside the block are caught here. ``log_crashes``: log the
+    exception of a crashing contract (a replay of an old block leaves it out: it was logged
+    when the block was first executed).
     """
     overlay = BlockState(state)
     # The rules read the same membership records for every tx: decoded once per block (and
@@ -181,6 +184,7 @@ def execute_block(
             registry,
             signatures,
             keys,
+            log_crashes,
         )
         if result.valid:
             overlay.apply(result.writes)
@@ -201,6 +205,7 @@ def _execute_one(
     registry: ContractRegistry,
     signatures: PendingChecks,
     keys: dict[str, PublicKey],
+    log_crashes: bool,
 ) -> TxResult:
     tx = envelope.tx
     tx_id = envelope.tx_id
@@ -230,9 +235,10 @@ def _execute_one(
         # The exception's text (and sometimes its type) differs between Python versions, so
         # it stays in this peer's log: the result, and so the state root, must be the same
         # on every interpreter that replays this block.
-        _log.warning(
-            "tx %s: %s.%s raised an unexpected error", tx_id, tx.contract, tx.fn, exc_info=True
-        )
+        if log_crashes:
+            _log.warning(
+                "tx %s: %s.%s raised an unexpected error", tx_id, tx.contract, tx.fn, exc_info=True
+            )
         return _invalid(tx_id, CRASHED, crashed_message(tx.contract, tx.fn))
     try:
         form = canonical_form(_valid_document(tx_id, version, view.writes, returned))

@@ -391,6 +391,7 @@ def _replay_blocks(
             registry=registry,
             signatures=pending,
             known_tx_ids=functools.partial(_known, store, replay.seen, first_seq),
+            log_crashes=False,
         )
         if number == 0:
             after = BlockState(replay.state)

@@ -11,6 +11,7 @@ make their writes idempotent (the orderer's append compares what is stored, see
 from __future__ import annotations
 
 import base64
+import ssl
 import threading
 import time
 from collections.abc import Sequence
@@ -67,15 +68,22 @@ class EtcdClient:
     """Thread-safe; one httpx connection pool, endpoints tried in turn."""
 
     def __init__(
-        self, endpoints: Sequence[str], *, timeout: float = 2.0, deadline: float = 30.0
+        self,
+        endpoints: Sequence[str],
+        *,
+        tls: ssl.SSLContext | None = None,
+        timeout: float = 2.0,
+        deadline: float = 30.0,
     ) -> None:
+        """``tls``: the client context (its certificate and the etcd CA) for ``https://``
+        endpoints, whose members accept only clients with a certificate."""
         if not endpoints:
             raise OrderingError("no etcd endpoints were given", hint="list at least one URL")
         self.endpoints = [endpoint.rstrip("/") for endpoint in endpoints]
         self._current = 0
         self._lock = threading.Lock()
         self._deadline = deadline
-        self._http = httpx.Client(timeout=timeout)
+        self._http = httpx.Client(timeout=timeout, verify=tls if tls is not None else True)
 
     def close(self) -> None:
         self._http.close()

@@ -11,17 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from tetherai.contracts._channel_changes import KINDS
-from tetherai.contracts.errors import Conflict, InvalidArgument
+from tetherai.contracts.errors import Conflict
+from tetherai.contracts.governance import CHANGES, check_change
 from tetherai.crypto.jcs import JSONValue
 from tetherai.ledger.executor import TxResult
 from tetherai.ledger.peer import Peer
 from tetherai.services.txs import Signer
 
 __all__ = ["CHANGES", "approve", "channel_view", "propose", "withdraw"]
-
-CHANGES = tuple(KINDS)
-"""The functions that change the channel (each one a proposal)."""
 
 Act = Callable[[Signer, str, str, Mapping[str, Any]], TxResult]
 
@@ -75,6 +72,7 @@ def approve(act: Act, peer: Peer, signer: Signer, proposal: str) -> TxResult:
             is no longer possible, the signer is not an org admin).
     """
     found = _open(peer, proposal)
+    check_change(str(found["fn"]), found["args"], peer.registry.installed)
     return act(signer, "membership", str(found["fn"]), found["args"])
 
 
@@ -84,14 +82,12 @@ def withdraw(act: Act, peer: Peer, signer: Signer, proposal: str) -> TxResult:
     return act(signer, "membership", "withdraw", {"proposal": proposal})
 
 
-def propose(act: Act, signer: Signer, change: str, args: Mapping[str, Any]) -> TxResult:
+def propose(act: Act, peer: Peer, signer: Signer, change: str, args: Mapping[str, Any]) -> TxResult:
     """``signer`` proposes (or approves, if it is open already) a change of the channel.
 
     Raises:
-        InvalidArgument: ``change`` is not a change of the channel.
+        InvalidArgument: ``change`` is not a change of the channel, or it upgrades to a
+            version this node does not have (refused before anything is signed).
     """
-    if change not in KINDS:
-        raise InvalidArgument(
-            f"{change!r:.40} is not a change of the channel: {', '.join(CHANGES)}"
-        )
+    check_change(change, args, peer.registry.installed)
     return act(signer, "membership", change, args)

@@ -142,7 +142,9 @@ def init_network(
         {
             "channel": {
                 "name": channel,
-                "orderers": [{"name": orderer_name, "public_key": _ed25519_raw(orderer_key)}],
+                "orderers": [
+                    {"name": orderer_name, "org": org, "public_key": _ed25519_raw(orderer_key)}
+                ],
                 "peers": [{"name": peer_name, "org": org, "public_key": _ed25519_raw(peer_key)}],
                 "contracts": genesis_versions(),
                 "ledger_format": LEDGER_FORMAT,

@@ -24,9 +24,9 @@ from tetherai.services.db import (
     VersionProjection,
     transaction,
 )
+from tetherai.vocabulary import OPEN_STATUSES
 
 __all__ = [
-    "OPEN_STATUSES",
     "ActivityRow",
     "ProjectRow",
     "VersionRow",
@@ -36,18 +36,6 @@ __all__ = [
     "recent_activity",
     "wait_for_projections",
 ]
-
-OPEN_STATUSES = (
-    "draft",
-    "submitted",
-    "reviewing",
-    "review_passed",
-    "deployed",
-    "qa",
-    "production",
-    "monitoring",
-)
-"""Statuses in which a version still waits for someone (the others are final)."""
 
 
 @dataclass(frozen=True, slots=True)

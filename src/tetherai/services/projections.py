@@ -34,6 +34,7 @@ from tetherai.services.db import (
     transaction,
 )
 from tetherai.services.notifications import Event, deliver_webhooks, record_events
+from tetherai.vocabulary import Status
 
 __all__ = ["ProjectionReport", "Projector"]
 
@@ -419,7 +420,7 @@ class Projector:
                     "project_ref": project,
                     "version": version,
                     "author": value["author"],
-                    "status": "draft",
+                    "status": Status.DRAFT.value,
                     "updated_at": _when(ts),
                     "last_tx": tx_id,
                 }

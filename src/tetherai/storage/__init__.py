@@ -56,7 +56,6 @@ if TYPE_CHECKING:
         LocalObjectStore,
     )
     from tetherai.storage.manifest import (
-        ARTIFACT_KINDS,
         ArtifactEntry,
         FileEntry,
         directory_digest,
@@ -120,7 +119,6 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
-    "ARTIFACT_KINDS",
     "DEFAULT_SHARD_SIZE",
     "GIT_PATHS",
     "IN_TOTO_STATEMENT_TYPE",

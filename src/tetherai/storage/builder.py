@@ -22,10 +22,11 @@ from pathlib import Path
 from tetherai.storage.base import ObjectReader, ObjectStore, ProgressCallback
 from tetherai.storage.errors import BadInput, ManifestError
 from tetherai.storage.hashing import hash_file, hash_object, hash_prefix, hash_tree
-from tetherai.storage.manifest import ARTIFACT_KINDS, ArtifactEntry
+from tetherai.storage.manifest import ArtifactEntry
 from tetherai.storage.paths import translate_os_error
 from tetherai.storage.transfer import put_directory, put_file
 from tetherai.storage.uri import file_uri, is_prefix, uri_scheme
+from tetherai.vocabulary import kind_problem
 
 __all__ = ["ArtifactSpec", "build_entry", "build_manifest"]
 
@@ -144,10 +145,9 @@ def _entry_from_uri(
 
 
 def _check_spec(spec: ArtifactSpec) -> None:
-    if spec.kind not in ARTIFACT_KINDS:
-        raise ManifestError(
-            f"artifact {spec.name!r} has kind {spec.kind!r}; kinds are {', '.join(ARTIFACT_KINDS)}"
-        )
+    problem = kind_problem(spec.kind, spec.name)
+    if problem is not None:
+        raise ManifestError(problem)
     if not isinstance(spec.name, str) or not spec.name.strip() or len(spec.name) > 200:
         raise ManifestError(f"an artifact name must be 1 to 200 characters, not {spec.name!r}")
 

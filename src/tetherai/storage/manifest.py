@@ -27,9 +27,9 @@ from tetherai.crypto.errors import CanonicalizationError
 from tetherai.crypto.jcs import JSONValue, canonicalize, loads_canonical
 from tetherai.storage.errors import BadInput, ManifestError
 from tetherai.storage.paths import check_relative_path
+from tetherai.vocabulary import kind_problem
 
 __all__ = [
-    "ARTIFACT_KINDS",
     "ArtifactEntry",
     "FileEntry",
     "directory_digest",
@@ -39,8 +39,6 @@ __all__ = [
     "tree_bytes",
 ]
 
-ARTIFACT_KINDS = ("train_dataset", "test_dataset", "model", "log", "code", "report", "other")
-"""The kinds of artifact a model version registers (DESIGN.md §5)."""
 
 MAX_NAME_CHARS = 200
 MAX_URI_CHARS = 2048
@@ -170,10 +168,9 @@ class ArtifactEntry:
     def __post_init__(self) -> None:
         """Validate the entry; raise :class:`ManifestError` naming the artifact and field."""
         name = _check_text(self.name, "an artifact name", MAX_NAME_CHARS)
-        if self.kind not in ARTIFACT_KINDS:
-            raise ManifestError(
-                f"artifact {name!r} has kind {self.kind!r}; kinds are {', '.join(ARTIFACT_KINDS)}"
-            )
+        problem = kind_problem(self.kind, name)
+        if problem is not None:
+            raise ManifestError(problem)
         _check_text(self.uri, f"the URI of artifact {name!r}", MAX_URI_CHARS)
         _check_size(self.size, f"the size of artifact {name!r}")
         _check_digest(self.sha256, f"the digest of artifact {name!r}")

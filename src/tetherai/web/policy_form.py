@@ -10,9 +10,10 @@ import math
 from typing import Any
 
 from tetherai.api.errors import ApiError
-from tetherai.contracts.policy import ARTIFACT_KINDS, OPERATORS
-from tetherai.contracts.workflow import RULES
+from tetherai.contracts.policy import OPERATORS
+from tetherai.contracts.transitions import RULES
 from tetherai.identity.roles import Role
+from tetherai.vocabulary import ARTIFACT_KINDS
 from tetherai.web.i18n import gettext as _
 from tetherai.web.pages import PageForm
 

@@ -10,6 +10,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
+from tetherai import vocabulary
 from tetherai.names import NAME_PATTERN
 from tetherai.web import wording
 from tetherai.web.i18n import gettext, ngettext
@@ -83,6 +84,15 @@ environment.install_gettext_callables(gettext, ngettext, newstyle=True)  # type:
 environment.filters["when"] = _when
 environment.filters["short"] = _short
 environment.filters["size"] = _size
+# The domain's words, so a template lists and tests them rather than spelling them out.
+environment.globals.update(
+    statuses=tuple(vocabulary.Status),
+    may_be_replaced=vocabulary.may_be_replaced,
+    artifact_kinds=vocabulary.ARTIFACT_KINDS,
+    monitoring_statuses=vocabulary.MONITORING_STATUSES,
+    rating_min=vocabulary.RATING_MIN,
+    rating_max=vocabulary.RATING_MAX,
+)
 environment.globals["name_pattern"] = NAME_PATTERN  # the one name rule, as an HTML pattern
 environment.filters["with_tx_link"] = _with_tx_link
 environment.globals.update(

@@ -21,7 +21,15 @@ from tetherai.services.cluster.config import ChannelSpec, ClusterConfig, NodeSpe
 from tetherai.services.cluster.etcd_members import EtcdCluster, free_port
 from tetherai.services.cluster.run import close_peer, open_channel_peer
 from tetherai.services.cluster.server import serve_orderer
-from tetherai.services.cluster.setup import ClusterHome, bootstrap_chain, create_cluster, node_key
+from tetherai.services.cluster.setup import (
+    ClusterHome,
+    Tools,
+    bootstrap_chain,
+    create_cluster,
+    node_key,
+)
+from tetherai.services.cluster.tls import NodeClients
+from tetherai.services.cluster.trust import NodeTrust
 from tetherai.services.network import ParticipantKey, load_participant
 
 pytestmark = pytest.mark.integration
@@ -50,8 +58,19 @@ class Cluster:
     servers: dict[str, ThreadingHTTPServer] = field(default_factory=dict)
     leading: dict[str, dict[str, EtcdOrderer]] = field(default_factory=dict)
 
+    tools: dict[str, NodeClients] = field(default_factory=dict)
+
     def admin(self, org: str = "Org1") -> ParticipantKey:
         return load_participant(self.home, org, "admin", PASSPHRASE)
+
+    def http(self, node: str, *, as_org: str | None = None) -> httpx.Client:
+        """A client of ``node`` (mutual TLS), showing the tools certificate of ``as_org``
+        (default: the node's own org)."""
+        spec = next(n for n in (*self.config.peers, *self.config.orderers) if n.name == node)
+        org = as_org or spec.org
+        if org not in self.tools:
+            self.tools[org] = self.home.tools_clients(org, PASSPHRASE)
+        return self.tools[org].client(spec.org)
 
     def open_orderer(
         self, name: str = "orderer0.Org1", channel: str = "main", **options: object
@@ -74,7 +93,18 @@ class Cluster:
         leading[channel] = orderer
         if name not in self.servers:
             address = self.config.orderer(name).host_port
-            self.servers[name] = serve_orderer(address, lambda: dict(leading))
+            trust = NodeTrust(
+                self.home,
+                self.config.orderer(name).org,
+                lambda: {c: o.peer.store.reader() for c, o in dict(leading).items()},
+                [spec.name for spec in self.config.channels],
+            )
+            self.servers[name] = serve_orderer(
+                address,
+                lambda: dict(leading),
+                identity=self.home.tls_identity(name, PASSPHRASE),
+                trust=trust,
+            )
         return orderer
 
     def close_orderer(self, orderer: EtcdOrderer) -> None:
@@ -109,8 +139,8 @@ class Cluster:
         url = self.config.peer(name).url
 
         def answering() -> bool:
-            try:
-                httpx.get(f"{url}/status", timeout=PATIENCE)
+            try:  # it answers once it has executed genesis (and so trusts the member orgs)
+                self.http(name).get(f"{url}/status", timeout=PATIENCE)
             except httpx.HTTPError:
                 return False
             return True
@@ -132,7 +162,7 @@ class Cluster:
 
     def status(self, name: str, channel: str = "main") -> dict[str, object]:
         url = f"{self.config.peer(name).url}/status"
-        response = httpx.get(url, params={"channel": channel}, timeout=PATIENCE)
+        response = self.http(name).get(url, params={"channel": channel}, timeout=PATIENCE)
         data: dict[str, object] = response.json()
         return data
 
@@ -150,6 +180,8 @@ class Cluster:
             self.close_orderer(orderer)
         for name in list(self.processes):
             self.stop_peer(name)
+        for clients in self.tools.values():
+            clients.close()
         self.client.close()
 
 
@@ -158,6 +190,7 @@ def make_cluster(root: Path, etcd: EtcdCluster) -> Cluster:
         # Channel credit: only Org1 and Org3 are members (Org2's peer keeps no copy).
         channels=(ChannelSpec("main", ORGS), ChannelSpec("credit", ("Org1", "Org3"))),
         etcd=tuple(etcd.endpoints),
+        etcd_ca=str(etcd.tls_dir),
         orgs=tuple(OrgSpec(org, "admin") for org in ORGS),
         peers=tuple(NodeSpec(f"peer0.{org}", org, f"127.0.0.1:{free_port()}") for org in ORGS),
         orderers=(
@@ -167,7 +200,7 @@ def make_cluster(root: Path, etcd: EtcdCluster) -> Cluster:
     )
     home = ClusterHome(root / "cluster")
     create_cluster(home, config, passphrase=PASSPHRASE, now_ms=START_MS, kdf_rounds=TEST_KDF_ROUNDS)
-    client = EtcdClient(etcd.endpoints, timeout=1.0, deadline=30)
+    client = home.etcd_client(Tools("Org1"), PASSPHRASE, timeout=1.0, deadline=30)
     bootstrap_chain(home, client)
     return Cluster(home, config, etcd, client)
 

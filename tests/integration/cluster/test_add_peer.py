@@ -7,7 +7,6 @@ import sqlite3
 import time
 from typing import Any
 
-import httpx
 import pytest
 from typer.testing import CliRunner, Result
 
@@ -120,11 +119,15 @@ def test_a_new_orgs_peer_joins_catches_up_cosigns_and_takes_writes(cluster: Clus
     assert {s["state_root"] for s in statuses} == {orderer.peer.head.state_root}
     assert all(s["divergent"] is None and s["accepting_writes"] for s in statuses)
     url = cluster.config.peer(NEW).url
-    found = httpx.post(
-        f"{url}/query",
-        json={"contract": "notary", "fn": "lookup", "args": {"name": "before-0"}},
-        timeout=PATIENCE,
-    ).json()
+    found = (
+        cluster.http(NEW)
+        .post(
+            f"{url}/query",
+            json={"contract": "notary", "fn": "lookup", "args": {"name": "before-0"}},
+            timeout=PATIENCE,
+        )
+        .json()
+    )
     assert found["result"]["sha256"] == "ab" * 32
 
     # A write through the new peer, signed by Org4's admin, is committed everywhere.
@@ -133,17 +136,21 @@ def test_a_new_orgs_peer_joins_catches_up_cosigns_and_takes_writes(cluster: Clus
         "main", "notary", "notarize", {"name": "from-org4", "sha256": "cd" * 32},
         int(time.time() * 1000),
     )  # fmt: skip
-    answer: dict[str, Any] = httpx.post(
-        f"{url}/txs", json=envelope.to_json(), timeout=PATIENCE
-    ).json()
+    answer: dict[str, Any] = (
+        cluster.http(NEW).post(f"{url}/txs", json=envelope.to_json(), timeout=PATIENCE).json()
+    )
     assert answer["valid"], answer
     cluster.wait_height([*OLD, NEW], orderer.peer.head.height)
     for name in OLD:
-        got = httpx.post(
-            f"{cluster.config.peer(name).url}/query",
-            json={"contract": "notary", "fn": "lookup", "args": {"name": "from-org4"}},
-            timeout=PATIENCE,
-        ).json()
+        got = (
+            cluster.http(name)
+            .post(
+                f"{cluster.config.peer(name).url}/query",
+                json={"contract": "notary", "fn": "lookup", "args": {"name": "from-org4"}},
+                timeout=PATIENCE,
+            )
+            .json()
+        )
         assert got["result"]["sha256"] == "cd" * 32
 
     # Its cosignature is on a checkpoint after it joined, verified with the keys on the ledger.

@@ -19,11 +19,11 @@ from tests.integration.cluster.conftest import Cluster
 from tetherai.api.app import create_app
 from tetherai.identity.roles import Role
 from tetherai.ledger.tlog_proof import parse_tlog_proof
-from tetherai.ordering.etcd_client import EtcdClient
 from tetherai.services.cluster.api_node import RemoteOrderer, api_home, cluster_node
 from tetherai.services.cluster.etcd_members import free_port
 from tetherai.services.cluster.follower import PeerFollower
 from tetherai.services.cluster.setup import node_key
+from tetherai.services.cluster.tls import NodeClients
 from tetherai.services.custody import Argon2Parameters
 from tetherai.services.enrolment import web_account_for_participant
 from tetherai.services.settings import Settings
@@ -37,7 +37,9 @@ def test_the_api_serves_and_writes_through_a_cluster_peer(cluster: Cluster, tmp_
     orderer = cluster.open_orderer(max_wait=0.01)
     for name in ("peer0.Org2", "peer0.Org3"):
         cluster.start_peer(name)
-    client = EtcdClient(cluster.config.etcd)
+    client = cluster.home.etcd_client("peer0.Org1", PASSPHRASE)
+    # The API node's calls to the orderer show the peer's own TLS certificate.
+    clients = NodeClients(cluster.home.tls_identity("peer0.Org1", PASSPHRASE), cluster.home.org_ca)
     follower = PeerFollower(
         cluster.home,
         cluster.config,
@@ -45,9 +47,10 @@ def test_the_api_serves_and_writes_through_a_cluster_peer(cluster: Cluster, tmp_
         "main",
         key=node_key(cluster.home, "peer0.Org1", PASSPHRASE),
         client=client,
+        clients=clients,
     )
     follower.start()
-    remote = RemoteOrderer(follower, [o.url for o in cluster.config.orderers])
+    remote = RemoteOrderer(follower, cluster.config.orderers, clients)
     home = api_home(cluster.home, cluster.config, "peer0.Org1")
     settings = Settings(
         home=home.root,
@@ -102,16 +105,21 @@ def test_the_api_serves_and_writes_through_a_cluster_peer(cluster: Cluster, tmp_
             assert "peer0.Org1" in proof.json()["checkpoint"]
         # The other orgs' peers executed the same write and agree.
         cluster.wait_height(["peer0.Org2", "peer0.Org3"], orderer.peer.head.height)
-        found = httpx.post(
-            f"{cluster.config.peer('peer0.Org3').url}/query",
-            json={"contract": "notary", "fn": "lookup", "args": {"name": "via-api"}},
-            timeout=PATIENCE,
-        ).json()["result"]
+        found = (
+            cluster.http("peer0.Org3")
+            .post(
+                f"{cluster.config.peer('peer0.Org3').url}/query",
+                json={"contract": "notary", "fn": "lookup", "args": {"name": "via-api"}},
+                timeout=PATIENCE,
+            )
+            .json()["result"]
+        )
         assert found["sha256"] == "ef" * 32
         assert cluster.status("peer0.Org3")["state_root"] == follower.peer.head.state_root
     finally:
         remote.close()
         follower.close()
+        clients.close()
         client.close()
 
 

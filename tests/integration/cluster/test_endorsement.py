@@ -7,7 +7,6 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.common.network import PASSPHRASE, TEST_KDF_ROUNDS
@@ -23,12 +22,15 @@ DIGEST = "33" * 32
 
 
 class Writer:
-    def __init__(self, key: ParticipantKey, url: str) -> None:
-        self.key, self.url = key, url
+    """Someone who writes through their own org's peer (carried by the org's tools)."""
+
+    def __init__(self, key: ParticipantKey, cluster: Cluster, peer: str) -> None:
+        self.key, self.url = key, cluster.config.peer(peer).url
+        self.http = cluster.http(peer)
 
     def send(self, contract: str, fn: str, **args: Any) -> dict[str, Any]:
         envelope = self.key.sign("main", contract, fn, args, int(time.time() * 1000))
-        answer = httpx.post(f"{self.url}/txs", json=envelope.to_json(), timeout=PATIENCE)
+        answer = self.http.post(f"{self.url}/txs", json=envelope.to_json(), timeout=PATIENCE)
         assert answer.status_code == 200, answer.text
         body: dict[str, Any] = answer.json()
         return body
@@ -44,9 +46,11 @@ def person(cluster: Cluster, org: str, name: str, role: Role) -> Writer:
     key = issue_participant(
         cluster.home, ca, name, role, PASSPHRASE, datetime.now(tz=UTC), kdf_rounds=TEST_KDF_ROUNDS
     )
-    url = cluster.config.peer(f"peer0.{org}").url
-    Writer(cluster.admin(org), url).ok("membership", "enroll", certificate=key.certificate_pem)
-    return Writer(key, url)
+    peer = f"peer0.{org}"
+    Writer(cluster.admin(org), cluster, peer).ok(
+        "membership", "enroll", certificate=key.certificate_pem
+    )
+    return Writer(key, cluster, peer)
 
 
 def test_stakeholders_of_two_orgs_approve_production(cluster: Cluster) -> None:
@@ -94,15 +98,19 @@ def test_stakeholders_of_two_orgs_approve_production(cluster: Cluster) -> None:
     assert second["approvals"] == 2 and "transition" in second
     cluster.wait_height(["peer0.Org1", "peer0.Org2", "peer0.Org3"], orderer.peer.head.height)
     for org in ("Org1", "Org2", "Org3"):
-        status = httpx.post(
-            f"{cluster.config.peer(f'peer0.{org}').url}/query",
-            json={
-                "contract": "workflow",
-                "fn": "status",
-                "args": {"project": project, "version": "v1"},
-            },
-            timeout=PATIENCE,
-        ).json()["result"]
+        status = (
+            cluster.http(f"peer0.{org}")
+            .post(
+                f"{cluster.config.peer(f'peer0.{org}').url}/query",
+                json={
+                    "contract": "workflow",
+                    "fn": "status",
+                    "args": {"project": project, "version": "v1"},
+                },
+                timeout=PATIENCE,
+            )
+            .json()["result"]
+        )
         assert status["status"] == "production"
     # Each approval is on the ledger under its voter's org, signed with that org's certificate.
     votes = [

@@ -29,7 +29,7 @@ def tether(*args: str) -> tuple[int, str, str]:
 
 def write_config(path: Path, etcd: EtcdCluster) -> None:
     urls = ", ".join(f'"{url}"' for url in etcd.endpoints)
-    lines = ['channel = "main"', f"etcd = [{urls}]"]
+    lines = ['channel = "main"', f"etcd = [{urls}]", f'etcd_ca = "{etcd.tls_dir}"']
     for org in ("Org1", "Org2", "Org3"):
         lines += ["[[orgs]]", f'name = "{org}"', 'admin = "admin"']
         lines += ["[[peers]]", f'name = "peer0.{org}"', f'org = "{org}"']
@@ -96,6 +96,27 @@ def test_init_bootstrap_start_status_and_add_an_org(tmp_path: Path, etcd: EtcdCl
         assert code == 0
         assert "orderer0.Org1: leads main" in out
         assert out.count("in main: height 3") == 3
+
+        # An upgrade to a version no peer has is refused before anything is signed.
+        code, _, err = tether("network", "upgrade", "notary", "999", "--by", "Org1", "--home", home)
+        assert code != 0 and "notary v999 is not installed here" in err
+        # A proposal can be withdrawn by the org that approved it: it closes.
+        code, out, err = tether("network", "policy", "ALL", "--by", "Org1", "--home", home)
+        assert code == 0 and "needs 2 more (MAJORITY" in out, err  # four orgs now: 3 of 4
+        code, out, _ = tether("network", "proposals", "--home", home, "--json")
+        (policy,) = json.loads(out)
+        code, out, err = tether(
+            "network", "withdraw", policy["id"][:16], "--by", "Org1", "--home", home
+        )
+        assert code == 0 and "the proposal is closed" in out, err
+        code, out, _ = tether("network", "proposals", "--home", home, "--all", "--json")
+        assert [p["status"] for p in json.loads(out)] == ["applied", "withdrawn"]
+        # Three of the four orgs' admins, one command: the limit changes.
+        code, out, err = tether(
+            "network", "limits", "--max-skew-ms", "60000",
+            "--by", "Org1", "--by", "Org2", "--by", "Org3", "--home", home,
+        )  # fmt: skip
+        assert code == 0 and "set max_skew_ms = 60000: applied in channel main" in out, err
     finally:
         start.terminate()
         start.communicate(timeout=30)  # also closes its output pipe
@@ -103,7 +124,7 @@ def test_init_bootstrap_start_status_and_add_an_org(tmp_path: Path, etcd: EtcdCl
 
 def test_a_bad_config_is_refused_clearly(tmp_path: Path) -> None:
     config = tmp_path / "cluster.toml"
-    config.write_text('channel = "main"\netcd = ["http://127.0.0.1:1"]\n[[orgs]]\nname = "Org1"\n')
+    config.write_text('channel = "main"\netcd = ["https://127.0.0.1:1"]\n[[orgs]]\nname = "Org1"\n')
     code, _, err = tether("network", "init", "--config", str(config), "--home", str(tmp_path / "n"))
     assert code != 0
     assert "cluster config is missing or has a bad field" in err

@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -191,15 +192,17 @@ def test_a_standby_orderer_takes_over_when_the_leader_dies(cluster: Cluster) -> 
 
         def leading() -> bool:
             try:
-                channels = httpx.get(f"{spec.url}/status", timeout=PATIENCE).json()["channels"]
+                status = cluster.http(spec.name).get(f"{spec.url}/status", timeout=PATIENCE)
+                channels = status.json()["channels"]
             except httpx.HTTPError:
                 return False
             return bool(channels.get("main", {}).get("leader"))
 
         wait_until(leading, message="the first orderer did not become leader")
-        answer = httpx.post(
-            f"{spec.url}/txs", json=notarize(admin, "before").to_json(), timeout=PATIENCE
-        )  # type: ignore[attr-defined]
+        before: Any = notarize(admin, "before")
+        answer = cluster.http(spec.name).post(
+            f"{spec.url}/txs", json=before.to_json(), timeout=PATIENCE
+        )
         assert answer.status_code == 200 and answer.json()["valid"], answer.text
         # A standby cannot lead while the first holds the lease.
         with pytest.raises(Exception, match="did not become leader"):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 import time
 
-import httpx
 import pytest
 
 from tests.common.waiting import PATIENCE
@@ -59,13 +58,14 @@ def test_a_killed_peer_catches_up_and_agrees(cluster: Cluster) -> None:
     assert orderer.peer.store.ledger_format == 2
     # The caught-up peer serves queries and proofs of what was written while it was down.
     url = cluster.config.peer("peer0.Org3").url
-    found = httpx.post(
+    org3 = cluster.http("peer0.Org3")
+    found = org3.post(
         f"{url}/query",
         json={"contract": "notary", "fn": "lookup", "args": {"name": "while-down-999"}},
         timeout=PATIENCE,
     ).json()
     assert found["result"]["sha256"] == f"{999:064x}"
-    proof = httpx.get(f"{url}/proof/inclusion", params={"seq": 5}, timeout=PATIENCE).json()["proof"]
+    proof = org3.get(f"{url}/proof/inclusion", params={"seq": 5}, timeout=PATIENCE).json()["proof"]
     assert proof == [node.hex() for node in orderer.peer.inclusion_proof(5)]
     # It cosigned the orderer's checkpoint of its head: both signatures verify.
     store = orderer.peer.store
@@ -155,7 +155,9 @@ def test_a_tampered_peer_is_reported_and_the_others_keep_serving(cluster: Cluste
     # The admin withdraws that record: valid on the honest peers, refused on the tampered one.
     withdraw = admin.sign("main", "notary", "withdraw", {"name": "doc-3"}, int(time.time() * 1000))
     honest = cluster.config.peer("peer0.Org1").url
-    answer = httpx.post(f"{honest}/txs", json=withdraw.to_json(), timeout=PATIENCE)
+    answer = cluster.http("peer0.Org1").post(
+        f"{honest}/txs", json=withdraw.to_json(), timeout=PATIENCE
+    )
     assert answer.status_code == 200 and answer.json()["valid"], answer.text
     diverged_at = orderer.peer.head.height - 1
     stop = time.monotonic() + PATIENCE
@@ -166,7 +168,7 @@ def test_a_tampered_peer_is_reported_and_the_others_keep_serving(cluster: Cluste
     assert status["divergent"]["block"] == diverged_at  # type: ignore[index]
     assert status["divergent"]["majority"] == orderer.peer.head.state_root  # type: ignore[index]
     # It refuses writes, in the one error shape.
-    refused = httpx.post(
+    refused = cluster.http("peer0.Org3").post(
         f"{cluster.config.peer('peer0.Org3').url}/txs",
         json=admin.sign(
             "main", "notary", "withdraw", {"name": "doc-4"}, int(time.time() * 1000)
@@ -178,7 +180,7 @@ def test_a_tampered_peer_is_reported_and_the_others_keep_serving(cluster: Cluste
     assert str(diverged_at) in refused.json()["error"]["message"]
     # The others agree with each other, keep taking writes and serving queries.
     more = admin.sign("main", "notary", "withdraw", {"name": "doc-5"}, int(time.time() * 1000))
-    answer = httpx.post(
+    answer = cluster.http("peer0.Org2").post(
         f"{cluster.config.peer('peer0.Org2').url}/txs", json=more.to_json(), timeout=30
     )
     assert answer.status_code == 200 and answer.json()["valid"], answer.text
@@ -186,9 +188,13 @@ def test_a_tampered_peer_is_reported_and_the_others_keep_serving(cluster: Cluste
     for name in PEERS[:2]:
         status = cluster.status(name)
         assert status["divergent"] is None and status["state_root"] == orderer.peer.head.state_root
-        found = httpx.post(
-            f"{cluster.config.peer(name).url}/query",
-            json={"contract": "notary", "fn": "lookup", "args": {"name": "doc-3"}},
-            timeout=PATIENCE,
-        ).json()
+        found = (
+            cluster.http(name)
+            .post(
+                f"{cluster.config.peer(name).url}/query",
+                json={"contract": "notary", "fn": "lookup", "args": {"name": "doc-3"}},
+                timeout=PATIENCE,
+            )
+            .json()
+        )
         assert found["result"] is None

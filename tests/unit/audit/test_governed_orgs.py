@@ -21,7 +21,7 @@ def test_a_bundle_proves_the_approval_that_added_its_org(tmp_path: Path) -> None
         engineer = enrolled(net, orgs["Org3"], "erin", Role.AI_ENGINEER)
         done = net.submit(engineer, "project", "create", {"name": "Scoring", "domain": "finance"})
         assert done.valid, done.message
-        project = done.result["project"]  # type: ignore[index]
+        project = str(done.result["project"])
         net.notarize(net.admin)  # a later checkpoint
         store = net.node.peer.store
         data = export_bundle(store, "main", BundleRequest(project, None, None))

@@ -58,14 +58,12 @@ def check_digests(descriptor: dict[str, Any]) -> None:
             assert len(bytes.fromhex(value)) in DIGEST_BYTES[algorithm], (algorithm, value)
 
 
-def validate_intoto(document: dict[str, Any]) -> provenance_pb2.Provenance:  # type: ignore[name-defined]
+def validate_intoto(document: dict[str, Any]) -> provenance_pb2.Provenance:
     """Every judge we can run: the in-toto library, the SLSA v1 protobuf (unknown fields do
     not parse), sigstore-python's SLSA v1 model, and the DigestSet rule."""
-    statement = Statement.copy_from_pb(
-        json_format.ParseDict(document, statement_pb2.Statement())  # type: ignore[attr-defined]
-    )
+    statement = Statement.copy_from_pb(json_format.ParseDict(document, statement_pb2.Statement()))
     statement.validate()
-    provenance = json_format.ParseDict(document["predicate"], provenance_pb2.Provenance())  # type: ignore[attr-defined]
+    provenance = json_format.ParseDict(document["predicate"], provenance_pb2.Provenance())
     for dependency in provenance.build_definition.resolved_dependencies:
         ResourceDescriptor.copy_from_pb(dependency).validate()
     for byproduct in provenance.run_details.byproducts:
@@ -82,13 +80,13 @@ def validate_intoto(document: dict[str, Any]) -> provenance_pb2.Provenance:  # t
 
 
 def test_intoto_statement_with_slsa_provenance(content: ReportContent) -> None:
-    document = export(content, "intoto")
+    document: Any = export(content, "intoto")
     validate_intoto(document)
     assert document["predicateType"] == "https://slsa.dev/provenance/v1"
     assert document["subject"] == [
         {"name": "model", "digest": {"sha256": ARTIFACT_DIGESTS["model"]}}
     ]
-    provenance = json_format.ParseDict(document["predicate"], provenance_pb2.Provenance())  # type: ignore[attr-defined]
+    provenance = json_format.ParseDict(document["predicate"], provenance_pb2.Provenance())
     dependencies = provenance.build_definition.resolved_dependencies
     by_name = {d.name: d for d in dependencies}
     assert by_name["train"].digest["sha256"] == ARTIFACT_DIGESTS["train"]
@@ -133,7 +131,7 @@ def test_every_recorded_commit_exports_a_valid_statement(
     repo, commit, digest = COMMITS[name]
     verdict = verify_bundle(commit_versions[name])
     assert verdict.ok, verdict.text()
-    document = export(report_content(verdict), "intoto")
+    document: Any = export(report_content(verdict), "intoto")
     validate_intoto(document)
     code = document["predicate"]["buildDefinition"]["resolvedDependencies"][0]
     assert code["name"] == "code"
@@ -147,14 +145,14 @@ def test_every_recorded_commit_exports_a_valid_statement(
 
 
 def test_model_signing_manifest_is_read_by_the_openssf_tool(content: ReportContent) -> None:
-    document = export(content, "model-signing")
+    document: Any = export(content, "model-signing")
     manifest = ms_signing.dsse_payload_to_manifest(document)  # checks the subject digest too
     digests = [d.digest.digest_hex for d in manifest.resource_descriptors()]
     assert digests == [ARTIFACT_DIGESTS["model"]]
 
 
 def test_cyclonedx_ml_bom_is_valid_against_the_1_6_schema(content: ReportContent) -> None:
-    document = export(content, "cyclonedx")
+    document: Any = export(content, "cyclonedx")
     error = JsonStrictValidator(SchemaVersion.V1_6).validate_str(json.dumps(document))
     assert error is None, getattr(getattr(error, "data", None), "message", error)
     model = document["components"][0]

@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 from tests.common import independent_proofs as reference
 from tests.unit.audit.conftest import AuditLedger
-from tetherai import auditverify
+from tetherai import auditverify, vocabulary
 from tetherai.auditverify import jcs, merkle, workflow_table
-from tetherai.contracts import workflow
+from tetherai.contracts import transitions
 from tetherai.crypto.jcs import canonicalize
 
 PACKAGE = Path(auditverify.__file__).parent
@@ -39,14 +39,18 @@ def test_it_imports_only_the_standard_library_and_cryptography() -> None:
 
 
 def test_its_workflow_table_is_the_contracts_table() -> None:
+    """The verifier's copy of the workflow words is the vocabulary's and the contracts' table."""
     contract = tuple(
         (r.source.value, r.target.value, r.role.value, r.action, r.author_only)
-        for r in workflow.RULES
+        for r in transitions.RULES
     )
     assert contract == workflow_table.RULES
-    assert {s.value for s in workflow.LIVE} == workflow_table.LIVE
-    assert {s.value for s in workflow.APPROVED} == workflow_table.APPROVED
-    assert {s.value for s in workflow.NEEDS_REASON} == workflow_table.NEEDS_REASON
+    assert {s.value for s in vocabulary.LIVE} == workflow_table.LIVE
+    assert {s.value for s in vocabulary.APPROVED} == workflow_table.APPROVED
+    assert {s.value for s in vocabulary.NEEDS_REASON} == workflow_table.NEEDS_REASON
+    assert workflow_table.ROLLBACK_ROLE == transitions.ROLLBACK_ROLE
+    named = {s for rule in workflow_table.RULES for s in rule[:2]}
+    assert named | workflow_table.APPROVED | {"rolled_back"} <= set(vocabulary.Status)
 
 
 JSON = st.recursive(

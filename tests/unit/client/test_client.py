@@ -7,6 +7,7 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -30,7 +31,7 @@ def _files(folder: Path, **contents: str) -> dict[str, Path]:
     return paths
 
 
-def _register(alice: Client, cast: Cast, folder: Path, version: str = "v9", **extra: bool) -> dict:
+def _register(alice: Client, cast: Cast, folder: Path, version: str = "v9", **extra: Any) -> dict:
     files = _files(folder, train="1,2\n3,4\n", model="weights 0.5\n")
     with alice.run(
         cast.project, version, code_repo="https://git.example/x", commit="abc", **extra

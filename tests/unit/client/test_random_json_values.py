@@ -28,7 +28,7 @@ from tetherai.identity.roles import Role
 
 SAFE = 2**53 - 1
 SPECIAL = [1.0, -0.0, 1e21, 5e-324, 1e-07, 2.0**53, 1e20, 0.1, 1.7976931348623157e308, -1.5e-300]
-TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=12)
 NUMBERS = st.one_of(
     st.sampled_from(SPECIAL),
     st.floats(allow_nan=False, allow_infinity=False),

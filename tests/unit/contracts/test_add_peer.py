@@ -68,7 +68,7 @@ def join(net: Network, org: str) -> ParticipantKey:
 
 def add_peer(net: Network, who: ParticipantKey, name: str, public_key: str) -> TxResult:
     """``who`` proposes the peer; with two orgs on the channel, Org1's admin approves too."""
-    args = {"name": name, "public_key": public_key}
+    args: dict[str, object] = {"name": name, "public_key": public_key}
     proposed = net.submit(who, "membership", "add_peer", args)
     if not proposed.valid or proposed.result["applied"]:  # type: ignore[index]
         return proposed

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.common.lifecycle import ARTIFACT_DIGESTS, Cast, manifest
@@ -558,7 +560,7 @@ def test_a_quorum_can_require_approvals_from_several_orgs(cast: Cast) -> None:
         }
     }
     cast.ok("stake1", "project", "set_policy", project=cast.project, policy=policy)
-    stored = cast.net.node.peer.query("project", "get", {"project": cast.project})
+    stored: Any = cast.net.node.peer.query("project", "get", {"project": cast.project})
     assert isinstance(stored, dict) and stored["policy"]["approvals"]["production"]["orgs"] == [
         "Org1",
         "Regulator",

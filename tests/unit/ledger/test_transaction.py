@@ -49,7 +49,7 @@ def test_tx_id_is_sha256_of_canonical_tx() -> None:
 
 def envelope_json(**tx_changes: object) -> dict[str, object]:
     value = sign_transaction(make_tx(), generate_private_key()).to_json()
-    tx = dict(value["tx"])  # type: ignore[arg-type]
+    tx: dict[str, object] = dict(value["tx"])  # type: ignore[arg-type]
     for key, item in tx_changes.items():
         if item is KeyError:
             del tx[key]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -56,7 +56,7 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Network:
 
 
 @pytest.fixture
-def ledger(pristine: Network, tmp_path: Path) -> Iterator[tuple[Network, Path]]:
+def ledger(pristine: Network, tmp_path: Path) -> tuple[Network, Path]:
     """A private copy of the pristine ledger for one test to tamper with."""
     copy = tmp_path / "ledger.sqlite"
     shutil.copyfile(pristine.home.ledger_path("main"), copy)
@@ -77,7 +77,7 @@ def verify(path: Path, trusted: tuple[str, ...] = ()) -> VerificationReport:
         store.close()
 
 
-def tamper(path: Path, action: Callable[[sqlite3.Connection], None]) -> None:
+def tamper(path: Path, action: Callable[[sqlite3.Connection], object]) -> None:
     db = sqlite3.connect(path)
     for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
         db.execute(f"DROP TRIGGER {name}")

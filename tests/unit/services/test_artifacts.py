@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -65,16 +66,16 @@ def test_settings_pick_the_back_end(tmp_path: Path) -> None:
 def test_register_verify_fetch_and_export(tmp_path: Path) -> None:
     artifacts = open_artifacts(StorageSettings(objects=str(tmp_path / "objects")), workers=2)
     src = version_files(tmp_path)
-    manifest = artifacts.build_manifest(specs(src))
-    assert [entry["name"] for entry in manifest] == ["model", "test.csv"]  # type: ignore[index]
-    report = artifacts.verify(manifest)  # type: ignore[arg-type]
+    manifest: Any = artifacts.build_manifest(specs(src))
+    assert [entry["name"] for entry in manifest] == ["model", "test.csv"]
+    report = artifacts.verify(manifest)
     assert report.ok
     # A reproduction run re-created only the model, in a folder of its own name.
     run = tmp_path / "run"
     shutil.copytree(src / "model", run / "out")
-    rerun = artifacts.verify(manifest, local_copy=run, paths={"model": "out"}, names=["model"])  # type: ignore[arg-type]
+    rerun = artifacts.verify(manifest, local_copy=run, paths={"model": "out"}, names=["model"])
     assert rerun.ok and rerun.to_contract_args() == {
-        "artifacts": [{"name": "model", "sha256": manifest[0]["sha256"]}]  # type: ignore[index]
+        "artifacts": [{"name": "model", "sha256": manifest[0]["sha256"]}]
     }
     model = ArtifactEntry.from_json(manifest[0])
     fetched = artifacts.fetch(model, tmp_path / "fetched")
@@ -105,9 +106,9 @@ def test_a_tampered_file_fails_the_fetch_and_leaves_nothing(tmp_path: Path) -> N
 def test_in_place_registration_reads_only_the_configured_roots(tmp_path: Path) -> None:
     src = version_files(tmp_path)
     allowed = open_artifacts(StorageSettings(objects=str(tmp_path / "o"), file_roots=(src,)))
-    manifest = allowed.build_manifest(specs(src), upload=False)
-    assert str(manifest[1]["uri"]) == file_uri(src / "test.csv")  # type: ignore[index]
-    assert allowed.verify(manifest).ok  # type: ignore[arg-type]
+    manifest: Any = allowed.build_manifest(specs(src), upload=False)
+    assert str(manifest[1]["uri"]) == file_uri(src / "test.csv")
+    assert allowed.verify(manifest).ok
     closed = open_artifacts(StorageSettings(objects=str(tmp_path / "o")))
     with pytest.raises(UnsupportedURI, match="no configured object store"):
-        closed.verify(manifest)  # type: ignore[arg-type]
+        closed.verify(manifest)

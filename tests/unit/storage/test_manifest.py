@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 import pytest
 
 from tetherai.storage import (
-    ARTIFACT_KINDS,
     ArtifactEntry,
     FileEntry,
     ManifestError,
@@ -18,6 +18,7 @@ from tetherai.storage import (
     parse_tree,
     tree_bytes,
 )
+from tetherai.vocabulary import ARTIFACT_KINDS
 
 A = "a" * 64
 B = "b" * 64
@@ -64,10 +65,10 @@ def test_readme_example_digest() -> None:
 def test_round_trip_file_and_directory_entries() -> None:
     single = ArtifactEntry("train_dataset", "train.csv", "s3://bucket/train.csv", 3, A)
     entries = (single, directory_entry())
-    value = manifest_to_json(entries)
+    value: Any = manifest_to_json(entries)
     assert json.loads(json.dumps(value)) == value
     assert manifest_from_json(value) == entries
-    assert "files" not in value[0] and value[1]["files"][0]["path"] == "config.json"  # type: ignore[index]
+    assert "files" not in value[0] and value[1]["files"][0]["path"] == "config.json"
     assert directory_entry().is_directory and not single.is_directory
 
 

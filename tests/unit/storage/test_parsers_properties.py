@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 
 from tetherai.storage.errors import StorageError
 from tetherai.storage.manifest import (
-    ARTIFACT_KINDS,
     FileEntry,
     manifest_from_json,
     manifest_to_json,
@@ -33,6 +32,7 @@ from tetherai.storage.uri import (
     parse_s3_uri,
     uri_scheme,
 )
+from tetherai.vocabulary import ARTIFACT_KINDS
 
 MAX_SAFE = 2**53 - 1
 digests = st.from_regex(r"[0-9a-f]{64}", fullmatch=True)

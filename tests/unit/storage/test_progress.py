@@ -23,9 +23,12 @@ def test_long_work_draws_a_bar_and_counts_every_thread() -> None:
     output = io.StringIO()
     console = Console(file=output, force_terminal=True, width=100)
     with ByteProgress("uploading model", total=8 * 1000, delay=0, console=console) as progress:
-        threads = [
-            threading.Thread(target=lambda: [progress(1) for _ in range(1000)]) for _ in range(8)
-        ]
+
+        def work() -> None:
+            for _ in range(1000):
+                progress(1)
+
+        threads = [threading.Thread(target=work) for _ in range(8)]
         for thread in threads:
             thread.start()
         for thread in threads:

@@ -35,7 +35,7 @@ def test_an_admin_sees_a_proposal_and_its_approval_applies_it(
     # The approval is the admin's own signature on the same change.
     record = cast.net.node.peer.query("membership", "proposal", {"id": proposal})
     stamp = record["approvals"]["Org1"]  # type: ignore[index,call-overload]
-    stored = cast.net.node.peer.store.reader().tx(stamp["tx_id"])
+    stored = cast.net.node.peer.store.reader().tx(str(stamp["tx_id"]))
     assert stored is not None
     tx = Envelope.from_bytes(stored.envelope).tx
     assert (tx.creator.id, tx.fn, dict(tx.args)) == ("admin", "set_policy", {"approval": "ALL"})
@@ -85,5 +85,15 @@ def test_the_api_lists_proposes_and_approves(sign_in: SignIn, cast: Cast) -> Non
         "/api/v1/channel/proposals", json={"change": "enroll", "args": {}}, headers=csrf
     )
     assert unknown.status_code == 422
+    # An upgrade to a version this node does not have is refused before anything is signed.
+    height = cast.net.node.peer.head.height
+    missing_version = admin.post(
+        "/api/v1/channel/proposals",
+        json={"change": "upgrade_contract", "args": {"contract": "notary", "version": "999"}},
+        headers=csrf,
+    )
+    assert missing_version.status_code == 422, missing_version.text
+    assert "notary v999 is not installed here" in missing_version.json()["error"]["message"]
+    assert cast.net.node.peer.head.height == height
     missing = admin.post(f"/api/v1/channel/proposals/{'0' * 64}/approve", headers=csrf)
     assert missing.status_code == 404

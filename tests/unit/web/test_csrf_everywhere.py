@@ -14,12 +14,12 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def _form_routes(app: FastAPI) -> list[tuple[str, str]]:
-    found = []
+    found: list[tuple[str, str]] = []
     for route in app.router.routes:
         contexts = getattr(route, "effective_route_contexts", None)
         for context in contexts() if contexts else [route]:
             methods = getattr(context, "methods", None) or set()
-            path = getattr(context, "path_format", None) or getattr(context, "path", "")
+            path = str(getattr(context, "path_format", None) or getattr(context, "path", ""))
             if methods & UNSAFE and not path.startswith("/api/"):
                 found.extend((method, path) for method in sorted(methods & UNSAFE))
     return sorted(set(found))

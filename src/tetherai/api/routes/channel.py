@@ -69,7 +69,7 @@ def channel(rt: Rt, admin: Admin) -> dict[str, Any]:
     status_code=201,
 )
 def propose(body: ProposeIn, rt: Rt, admin: Admin, signer: AdminSigner) -> dict[str, Any]:
-    return tx_answer(governance.propose(rt.act, signer, body.change, body.args))
+    return tx_answer(governance.propose(rt.act, rt.peer, signer, body.change, body.args))
 
 
 @router.post(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from concurrent.futures import Future
 from typing import Any, cast
 
@@ -26,9 +27,10 @@ from tetherai.ledger.transaction import Envelope
 from tetherai.ordering.batching import Clock, wall_clock_ms
 from tetherai.ordering.errors import OrdererBusy, OrderingError
 from tetherai.ordering.solo import SoloOrderer
-from tetherai.services.cluster.config import ClusterConfig
+from tetherai.services.cluster.config import ClusterConfig, NodeSpec
 from tetherai.services.cluster.follower import PeerFollower
 from tetherai.services.cluster.setup import ClusterHome
+from tetherai.services.cluster.tls import NodeClients
 from tetherai.services.home import CONFIG_VERSION, NetworkHome
 from tetherai.services.network import Node
 
@@ -41,16 +43,18 @@ class RemoteOrderer:
     def __init__(
         self,
         follower: PeerFollower,
-        orderer_urls: list[str],
+        orderers: Sequence[NodeSpec],
+        clients: NodeClients,
         *,
         clock: Clock = wall_clock_ms,
         timeout: float = 60.0,
     ) -> None:
+        """``clients``: the peer's own clients of other nodes (mutual TLS, its certificate)."""
         self._follower = follower
-        self._urls = orderer_urls
+        self._orderers = orderers
+        self._clients = clients
         self._clock = clock
         self._timeout = timeout
-        self._http = httpx.Client(timeout=timeout)
 
     @property
     def clock(self) -> Clock:
@@ -84,12 +88,13 @@ class RemoteOrderer:
 
     def _send(self, document: Any) -> dict[str, Any]:
         last = "no orderer is configured"
-        for url in self._urls:
+        for orderer in self._orderers:
             try:
-                answer = self._http.post(f"{url}/txs", json=document)
+                client = self._clients.client(orderer.org)
+                answer = client.post(f"{orderer.url}/txs", json=document, timeout=self._timeout)
                 body: dict[str, Any] = answer.json()
             except (httpx.HTTPError, ValueError) as error:
-                last = f"{url}: {error}"
+                last = f"{orderer.name}: {error}"
                 continue
             if answer.status_code == 200:
                 return body
@@ -100,11 +105,11 @@ class RemoteOrderer:
                     code=str(error_doc.get("code")),
                     hint=error_doc.get("hint"),
                 )
-            last = f"{url}: {error_doc.get('message')}"
+            last = f"{orderer.name}: {error_doc.get('message')}"
         raise OrdererBusy(f"no orderer took the tx ({last})")
 
     def close(self) -> None:
-        self._http.close()
+        return  # the clients are the peer's, closed with it
 
 
 def api_home(home: ClusterHome, config: ClusterConfig, peer: str) -> NetworkHome:

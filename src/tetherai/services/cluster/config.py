@@ -2,7 +2,8 @@
 
 ::
 
-    etcd = ["http://127.0.0.1:2379", "http://127.0.0.1:22379", "http://127.0.0.1:32379"]
+    etcd = ["https://127.0.0.1:2379", "https://127.0.0.1:22379", "https://127.0.0.1:32379"]
+    etcd_ca = "../etcd/tls"      # the etcd cluster's CA (tether network etcd makes it)
 
     [[channels]]                 # each channel: its own member orgs and its own ledger
     name = "main"
@@ -27,7 +28,10 @@
     api = "127.0.0.1:7050"
 
 A file with ``channel = "main"`` instead of ``[[channels]]`` has that one channel, of every
-org. Every orderer orders every channel; a peer keeps only its org's channels.
+org. Every orderer orders every channel; a peer keeps only its org's channels. etcd is reached
+over TLS only (``https://``), with client certificates its CA issues; ``etcd_ca`` (relative to
+the file) is where that CA is, to admit the network's nodes (``tether network init``,
+``add-peer``).
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from tetherai.errors import InvalidInput
-from tetherai.identity.certificate import validate_name
+from tetherai.names import name_problem
 
 __all__ = ["ChannelSpec", "ClusterConfig", "ConfigError", "NodeSpec", "OrgSpec", "parse_node"]
 
@@ -68,7 +72,11 @@ class NodeSpec:
 
     @property
     def url(self) -> str:
-        return f"http://{self.api}"
+        return f"https://{self.api}"
+
+    @property
+    def host(self) -> str:
+        return self.api.rpartition(":")[0]
 
     @property
     def host_port(self) -> tuple[str, int]:
@@ -83,6 +91,8 @@ class ClusterConfig:
     orgs: tuple[OrgSpec, ...]
     peers: tuple[NodeSpec, ...]
     orderers: tuple[NodeSpec, ...]
+    etcd_ca: str = ""
+    """Where the etcd cluster's CA is (to issue the nodes' etcd client certificates)."""
 
     @property
     def channel(self) -> str:
@@ -124,6 +134,8 @@ class ClusterConfig:
             data = tomllib.loads(path.read_text())
         except (OSError, tomllib.TOMLDecodeError) as error:
             raise ConfigError(f"cannot read {path}: {error}") from error
+        if isinstance(data.get("etcd_ca"), str) and data["etcd_ca"]:
+            data["etcd_ca"] = str((path.parent / data["etcd_ca"]).resolve())
         return cls.from_dict(data)
 
     @classmethod
@@ -142,13 +154,20 @@ class ClusterConfig:
                 )
             else:
                 channels = (ChannelSpec(str(data["channel"]), tuple(o.name for o in orgs)),)
+            etcd_ca = str(data.get("etcd_ca", ""))
         except (KeyError, TypeError, ValueError) as error:
             raise ConfigError(f"cluster config is missing or has a bad field: {error}") from error
+        plain = [url for url in etcd if not url.startswith("https://")]
+        if plain:
+            raise ConfigError(
+                f"etcd is reached over TLS only: {plain[0]} is not an https:// URL",
+                hint="run etcd with TLS and client certificates (tether network etcd does)",
+            )
         names = {org.name for org in orgs}
         if len({channel.name for channel in channels}) != len(channels):
             raise ConfigError("two channels have the same name")
         for channel in channels:
-            validate_name(channel.name, "channel")
+            _name(channel.name, "channel")
             unknown = set(channel.orgs) - names
             if unknown or not channel.orgs:
                 raise ConfigError(
@@ -156,7 +175,7 @@ class ClusterConfig:
                     + (f"; unknown: {', '.join(sorted(unknown))}" if unknown else "")
                 )
         for org in orgs:
-            validate_name(org.name, "org")
+            _name(org.name, "org")
         for node in (*peers, *orderers):
             if node.org not in names:
                 raise ConfigError(f"{node.name} belongs to unknown org {node.org}")
@@ -164,7 +183,9 @@ class ClusterConfig:
             raise ConfigError(
                 "a cluster needs etcd endpoints, orgs, channels, peers and an orderer"
             )
-        config = cls(channels, etcd, orgs, peers, orderers)
+        for node in (*peers, *orderers):
+            _name(node.name, "node name")
+        config = cls(channels, etcd, orgs, peers, orderers, etcd_ca)
         for channel in channels:
             if not config.peers_of(channel.name):
                 raise ConfigError(f"channel {channel.name} has no peer of its orgs")
@@ -172,6 +193,8 @@ class ClusterConfig:
 
     def to_toml(self) -> str:
         lines = ["etcd = [" + ", ".join(f'"{url}"' for url in self.etcd) + "]"]
+        if self.etcd_ca:
+            lines.append(f'etcd_ca = "{self.etcd_ca}"')
         for channel in self.channels:
             orgs = ", ".join(f'"{org}"' for org in channel.orgs)
             lines += ["", "[[channels]]", f'name = "{channel.name}"', f"orgs = [{orgs}]"]
@@ -182,6 +205,12 @@ class ClusterConfig:
                 lines += ["", f"[[{kind}]]", f'name = "{node.name}"', f'org = "{node.org}"']
                 lines.append(f'api = "{node.api}"')
         return "\n".join(lines) + "\n"
+
+
+def _name(value: str, what: str) -> None:
+    problem = name_problem(value, what)
+    if problem is not None:
+        raise ConfigError(problem)
 
 
 def parse_node(item: dict[str, Any]) -> NodeSpec:

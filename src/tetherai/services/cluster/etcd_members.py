@@ -3,22 +3,42 @@
 Used by ``tether network etcd``, ``make cluster-demo``, the cluster tests and the benchmark:
 each member gets its own data directory and two free ports, and :meth:`EtcdCluster.kill`
 stops one member the hard way (SIGKILL), as a crash would.
+
+The members speak TLS only, to clients and to each other, and accept only clients showing a
+certificate of the cluster's own CA (``<root>/tls``: ``ca.pem``, ``ca.key``), which
+:func:`issue_etcd_client` uses to admit a node (``tether network init``/``add-peer``). The
+operator of the etcd cluster holds that CA; its keys, as etcd's own, are files readable by
+their owner only (etcd cannot read an encrypted key).
 """
 
 from __future__ import annotations
 
 import shutil
 import socket
+import ssl
 import subprocess
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from cryptography.hazmat.primitives import serialization
 
+from tetherai.crypto.signature import Algorithm
 from tetherai.errors import TetherError
+from tetherai.identity.ca import CertificateAuthority
+from tetherai.identity.certificate import load_certificate_pem
+from tetherai.identity.keys import write_certificate, write_tls_private_key
+from tetherai.services.cluster.tls import TlsIdentity, issue_tls_identity
 
-__all__ = ["EtcdCluster", "EtcdMember", "free_port"]
+__all__ = [
+    "EtcdCluster",
+    "EtcdMember",
+    "etcd_authority",
+    "free_port",
+    "issue_etcd_client",
+]
 
 ETCD = "/usr/bin/etcd"
 
@@ -45,11 +65,11 @@ class EtcdMember:
 
     @property
     def client_url(self) -> str:
-        return f"http://127.0.0.1:{self.client_port}"
+        return f"https://127.0.0.1:{self.client_port}"
 
     @property
     def peer_url(self) -> str:
-        return f"http://127.0.0.1:{self.peer_port}"
+        return f"https://127.0.0.1:{self.peer_port}"
 
     @property
     def running(self) -> bool:
@@ -64,16 +84,42 @@ class EtcdCluster:
 
     @classmethod
     def create(cls, root: Path, size: int = 3) -> EtcdCluster:
+        """Members on free ports, and (unless ``root`` has them) the cluster's CA and the
+        members' certificates under ``<root>/tls``."""
         if shutil.which(ETCD) is None:
             raise EtcdError(f"{ETCD} is not installed")
         members = [
             EtcdMember(f"etcd{i}", free_port(), free_port(), root / f"etcd{i}") for i in range(size)
         ]
-        return cls(root, members, cluster_token=f"tether-{root.name}")
+        made = cls(root, members, cluster_token=f"tether-{root.name}")
+        authority = _authority_at(made.tls_dir)
+        now = datetime.now(tz=UTC)
+        for member in [m.name for m in members] + ["client"]:
+            if not (made.tls_dir / f"{member}.pem").exists():
+                issue_tls_identity(
+                    authority,
+                    made.tls_dir,
+                    member,
+                    name=member,
+                    hosts=["127.0.0.1", "localhost"],
+                    password=None,
+                    now=now,
+                )
+        return made
+
+    @property
+    def tls_dir(self) -> Path:
+        """The cluster's CA (``ca.pem``, ``ca.key``) and the members' certificates."""
+        return self.root / "tls"
 
     @property
     def endpoints(self) -> list[str]:
         return [member.client_url for member in self.members]
+
+    def client_context(self) -> ssl.SSLContext:
+        """A client context of the operator's own (health checks, tests)."""
+        identity = TlsIdentity(self.tls_dir / "client.pem", self.tls_dir / "client.key", None)
+        return identity.client_context([(self.tls_dir / "ca.pem").read_text()])
 
     def start(self, timeout: float = 30.0) -> None:
         initial = ",".join(f"{m.name}={m.peer_url}" for m in self.members)
@@ -85,9 +131,18 @@ class EtcdCluster:
     def _launch(self, member: EtcdMember, initial: str) -> None:
         member.data_dir.mkdir(parents=True, exist_ok=True)
         log = (self.root / f"{member.name}.log").open("ab")
+        tls = self.tls_dir
+        certificates = [f"--{side}{kind}-file={tls / name}" for side in ("", "peer-")
+                        for kind, name in (("cert", f"{member.name}.pem"),
+                                           ("key", f"{member.name}.key"),
+                                           ("trusted-ca", "ca.pem"))]  # fmt: skip
         member.process = subprocess.Popen(  # noqa: S603 - fixed binary, our own arguments
             [
                 ETCD,
+                *certificates,
+                # Only clients (and members) with a certificate of the cluster's CA.
+                "--client-cert-auth",
+                "--peer-client-cert-auth",
                 "--name",
                 member.name,
                 "--data-dir",
@@ -152,7 +207,10 @@ class EtcdCluster:
                 continue
             try:
                 status = httpx.post(
-                    f"{member.client_url}/v3/maintenance/status", json={}, timeout=1
+                    f"{member.client_url}/v3/maintenance/status",
+                    json={},
+                    timeout=1,
+                    verify=self.client_context(),
                 )
                 data = status.json()
             except (httpx.HTTPError, ValueError):
@@ -183,3 +241,47 @@ class EtcdCluster:
                 except subprocess.TimeoutExpired:
                     member.process.kill()
                     member.process.wait()
+
+
+def _authority_at(directory: Path) -> CertificateAuthority:
+    """The etcd cluster's CA in ``directory`` (made there, P-256, if it is not yet)."""
+    if not (directory / "ca.pem").exists():
+        authority = CertificateAuthority.create(
+            "etcd", algorithm=Algorithm.ECDSA_P256, now=datetime.now(tz=UTC)
+        )
+        write_tls_private_key(directory / "ca.key", authority.private_key, None)
+        write_certificate(directory / "ca.pem", authority.certificate)
+        return authority
+    return etcd_authority(directory)
+
+
+def etcd_authority(directory: Path) -> CertificateAuthority:
+    """Load the etcd cluster's CA from ``directory`` (``ca.pem``, ``ca.key``).
+
+    Raises:
+        EtcdError: it is not there, or unreadable.
+    """
+    try:
+        certificate = load_certificate_pem((directory / "ca.pem").read_bytes())
+        key = serialization.load_pem_private_key((directory / "ca.key").read_bytes(), None)
+    except (OSError, ValueError, TetherError) as error:
+        raise EtcdError(
+            f"no readable etcd CA in {directory}: {error}",
+            hint="give the tls directory that tether network etcd made (etcd_ca in cluster.toml)",
+        ) from error
+    return CertificateAuthority(certificate, key)  # type: ignore[arg-type]
+
+
+def issue_etcd_client(
+    authority: CertificateAuthority,
+    directory: Path,
+    name: str,
+    *,
+    password: bytes,
+    now: datetime,
+) -> TlsIdentity:
+    """Admit ``name`` (a node, or an org's tools) to etcd: ``etcd.pem``/``etcd.key`` in
+    ``directory``, the key encrypted with ``password``."""
+    return issue_tls_identity(
+        authority, directory, "etcd", name=name, hosts=[], password=password, now=now
+    )

@@ -45,6 +45,7 @@ from tetherai.ordering.etcd import BlocksCompacted, ChainKeys, decode_block, rea
 from tetherai.ordering.etcd_client import EtcdClient, prefix_end
 from tetherai.services.cluster.config import ClusterConfig, ConfigError
 from tetherai.services.cluster.setup import ClusterHome
+from tetherai.services.cluster.tls import NodeClients
 
 __all__ = ["Divergence", "PeerFollower", "stored_block"]
 
@@ -85,13 +86,16 @@ class PeerFollower:
         *,
         key: Any,
         client: EtcdClient,
+        clients: NodeClients,
         idle_sleep: float = 0.02,
     ) -> None:
+        """``client``: etcd; ``clients``: the other nodes (over mutual TLS)."""
         self.home = home
         self.config = config
         self.spec = config.peer(name)
         self.name = name
         self.client = client
+        self.clients = clients
         self.channel = channel
         self.channel_peers = config.peers_of(channel)
         if self.spec not in self.channel_peers:
@@ -264,7 +268,7 @@ class PeerFollower:
             if other.name == self.name:
                 continue
             try:
-                response = httpx.get(
+                response = self.clients.client(other.org).get(
                     f"{other.url}/blocks",
                     params={"channel": self.channel, "start": start, "limit": _BATCH},
                     timeout=10,

@@ -12,13 +12,15 @@ ledger says stays what counts.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tetherai.contracts._channel_changes import describe
+from tetherai.contracts.governance import check_change
+from tetherai.contracts.registry import default_registry
 from tetherai.identity.certificate import load_certificate_pem, parse_participant_certificate
-from tetherai.services.cluster.client import query, submit
+from tetherai.services.cluster.client import Operator
 from tetherai.services.cluster.config import (
     ChannelSpec,
     ClusterConfig,
@@ -84,9 +86,11 @@ def _org(config: ClusterConfig, org: str) -> OrgSpec:
     raise ConfigError(f"no org named {org!r} in cluster.toml (known: {known})")
 
 
-def _open_proposal(peers: Sequence[NodeSpec], channel: str, proposal: str) -> dict[str, Any] | None:
+def _open_proposal(
+    operator: Operator, peers: Sequence[NodeSpec], channel: str, proposal: str
+) -> dict[str, Any] | None:
     try:
-        found = query(peers, channel, "proposal", {"id": proposal})
+        found = operator.query(peers, channel, "proposal", {"id": proposal})
     except ConfigError as error:
         if "there is no proposal" in error.message:
             return None
@@ -113,9 +117,14 @@ def sign_change(
     config.channel_spec(channel)
     if not by:
         raise ConfigError("name the org(s) whose admin signs: --by ORG")
-    change = describe(fn, args)
+    # Refused here before anyone signs (an upgrade to a version this code lacks); the
+    # contract checks everything again.
+    change = check_change(fn, args, default_registry().installed)
     outcome = Outcome(channel, change.id, change.summary)
-    found = _open_proposal(_peers_of(config, channel), channel, change.id)
+    for org in by:
+        _org(config, org)
+    with Operator(home, by[0], passphrase) as first:
+        found = _open_proposal(first, _peers_of(config, channel), channel, change.id)
     if found is not None:
         outcome.approvals = sorted(found["approvals"])
         outcome.tally = found.get("tally")
@@ -124,30 +133,45 @@ def sign_change(
             continue
         admin = load_participant(home, org, _org(config, org).admin, passphrase)
         envelope = admin.sign(channel, "membership", fn, dict(change.args), now_ms)
-        body = submit(_peers_of(config, channel, org), envelope, change.summary)
-        result = body.get("result") or {}
-        outcome.tx_ids.append(str(body["tx_id"]))
-        outcome.approvals = list(result.get("approvals", outcome.approvals))
-        outcome.tally = result.get("tally")
-        outcome.result = result
-        if result.get("applied"):
-            outcome.applied = True
-            _follow(home, channel, fn, change.args)
-            break
+        with Operator(home, org, passphrase) as operator:
+            body = operator.submit(_peers_of(config, channel, org), envelope, change.summary)
+            result = body.get("result") or {}
+            outcome.tx_ids.append(str(body["tx_id"]))
+            outcome.approvals = list(result.get("approvals", outcome.approvals))
+            outcome.tally = result.get("tally")
+            outcome.result = result
+            if result.get("applied"):
+                outcome.applied = True
+                _follow(home, operator, channel, fn, change.args)
+                break
     return outcome
 
 
-def proposals(home: ClusterHome, channel: str, *, include_closed: bool = False) -> list[Any]:
-    """The channel's proposals (open ones, or all), as a running peer's ledger has them."""
+def proposals(
+    home: ClusterHome,
+    channel: str,
+    *,
+    as_org: str | None = None,
+    passphrase: bytes,
+    include_closed: bool = False,
+) -> list[Any]:
+    """The channel's proposals (open ones, or all), as a running peer's ledger has them, asked
+    with ``as_org``'s tools (default: the channel's first org)."""
     config = home.cluster_config()
-    config.channel_spec(channel)
-    found = query(_peers_of(config, channel), channel, "proposals", {"all": include_closed})
+    org = as_org or config.channel_spec(channel).orgs[0]
+    with Operator(home, org, passphrase) as operator:
+        found = operator.query(
+            _peers_of(config, channel, org), channel, "proposals", {"all": include_closed}
+        )
     return list(found)
 
 
-def _resolve(home: ClusterHome, channel: str, proposal: str) -> dict[str, Any]:
+def _resolve(
+    home: ClusterHome, channel: str, proposal: str, org: str, passphrase: bytes
+) -> dict[str, Any]:
     """The open proposal whose id starts with ``proposal`` (16 characters are shown)."""
-    matches = [p for p in proposals(home, channel) if str(p["id"]).startswith(proposal)]
+    found_all = proposals(home, channel, as_org=org, passphrase=passphrase)
+    matches = [p for p in found_all if str(p["id"]).startswith(proposal)]
     if len(matches) != 1 or len(proposal) < 8:
         what = "several open proposals start" if matches else "no open proposal starts"
         raise ConfigError(
@@ -168,7 +192,9 @@ def approve(
     now_ms: int,
 ) -> Outcome:
     """Approve an open proposal: each org of ``by`` signs its change (see :func:`sign_change`)."""
-    found = _resolve(home, channel, proposal)
+    if not by:
+        raise ConfigError("name the org(s) whose admin approves: --by ORG")
+    found = _resolve(home, channel, proposal, by[0], passphrase)
     return sign_change(
         home, channel, str(found["fn"]), found["args"], by=by, passphrase=passphrase, now_ms=now_ms
     )
@@ -179,14 +205,17 @@ def withdraw(
 ) -> dict[str, Any]:
     """Take back ``by``'s approval of an open proposal."""
     config = home.cluster_config()
-    found = _resolve(home, channel, proposal)
+    found = _resolve(home, channel, proposal, by, passphrase)
     admin = load_participant(home, by, _org(config, by).admin, passphrase)
     envelope = admin.sign(channel, "membership", "withdraw", {"proposal": found["id"]}, now_ms)
-    body = submit(_peers_of(config, channel, by), envelope, "withdraw the approval")
+    with Operator(home, by, passphrase) as operator:
+        body = operator.submit(_peers_of(config, channel, by), envelope, "withdraw the approval")
     return dict(body.get("result") or {})
 
 
-def _follow(home: ClusterHome, channel: str, fn: str, args: dict[str, Any]) -> None:
+def _follow(
+    home: ClusterHome, operator: Operator, channel: str, fn: str, args: dict[str, Any]
+) -> None:
     """Make ``cluster.toml`` say what the applied change did (who is where)."""
     config = home.cluster_config()
     orgs = list(config.orgs)
@@ -210,21 +239,17 @@ def _follow(home: ClusterHome, channel: str, fn: str, args: dict[str, Any]) -> N
     elif fn == "remove_peer":
         name = str(args["name"])
         spec = next((peer for peer in peers if peer.name == name), None)
-        still = [
-            channel_name
-            for channel_name in config.channels_of(spec.org if spec else "")
-            if channel_name != channel
-            and name
-            in [
-                p["name"]
-                for p in query(_peers_of(config, channel_name), channel_name, "channel")["peers"]
-            ]
-        ]
+        still = []
+        for other in config.channels_of(spec.org if spec else ""):
+            if other != channel:
+                listed = operator.query(_peers_of(config, other), other, "channel")["peers"]
+                if name in [peer["name"] for peer in listed]:
+                    still.append(other)
         if spec is not None and not still:
             peers.remove(spec)
     else:
         return
-    updated = ClusterConfig(
-        tuple(channels), config.etcd, tuple(orgs), tuple(peers), config.orderers
+    updated = dataclasses.replace(
+        config, channels=tuple(channels), orgs=tuple(orgs), peers=tuple(peers)
     )
     home.cluster_config_path.write_text(updated.to_toml())

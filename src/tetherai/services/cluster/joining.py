@@ -8,6 +8,7 @@ same change, so it must be made of the same certificates and keys.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -16,10 +17,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from tetherai.identity.ca import CertificateAuthority
 from tetherai.identity.certificate import certificate_to_pem, validate_name
 from tetherai.identity.keys import DEFAULT_KDF_ROUNDS, write_private_key
-from tetherai.services.cluster.client import query
-from tetherai.services.cluster.config import ClusterConfig, ConfigError, parse_node
+from tetherai.services.cluster.client import Operator
+from tetherai.services.cluster.config import ConfigError, parse_node
 from tetherai.services.cluster.governance import Outcome, sign_change
-from tetherai.services.cluster.setup import ClusterHome, add_org_ca, raw_public
+from tetherai.services.cluster.setup import (
+    ClusterHome,
+    Tools,
+    add_org_ca,
+    etcd_ca_of,
+    issue_transport_identities,
+    raw_public,
+)
 from tetherai.services.network import load_node_key, load_participant
 
 __all__ = ["join_org", "join_peer"]
@@ -54,12 +62,17 @@ def join_org(
     for sponsor in by:
         if sponsor not in target.orgs:
             raise ConfigError(f"org {sponsor} is not a member of channel {target.name}")
+    now = datetime.fromtimestamp(now_ms / 1000, tz=UTC)
     if (home.ca_dir(org) / "ca.pem").exists():  # made by an earlier run: the same change
         ca = CertificateAuthority.load(home.ca_dir(org), passphrase)
         admin = load_participant(home, org, admin_id, passphrase)
     else:
-        now = datetime.fromtimestamp(now_ms / 1000, tz=UTC)
         ca, admin = add_org_ca(home, org, admin_id, passphrase, now, kdf_rounds=kdf_rounds)
+    # Its tools' certificates: to reach its peers (once it is a member) and etcd.
+    issue_transport_identities(
+        home, Tools(org), ca=ca, etcd=etcd_ca_of(config), hosts=[],
+        passphrase=passphrase, now=now,
+    )  # fmt: skip
     args = {
         "org": org,
         "ca_cert": certificate_to_pem(ca.certificate).decode(),
@@ -109,6 +122,11 @@ def join_peer(
     channels = config.channels_of(org)
     if not channels:
         raise ConfigError(f"org {org} is a member of no channel")
+    now = datetime.fromtimestamp(now_ms / 1000, tz=UTC)
+    issue_transport_identities(
+        home, name, ca=CertificateAuthority.load(home.ca_dir(org), passphrase),
+        etcd=etcd_ca_of(config), hosts=[node.host], passphrase=passphrase, now=now,
+    )  # fmt: skip
     key_path = home.node_dir(name) / "key.pem"
     if key_path.exists():
         key = load_node_key(home, name, passphrase)
@@ -120,7 +138,8 @@ def join_peer(
     outcomes = {}
     for channel in channels:
         peers = config.peers_of(channel)
-        listed = query(peers, channel, "channel").get("peers")
+        with Operator(home, org, passphrase) as operator:
+            listed = operator.query(peers, channel, "channel").get("peers")
         same = [p for p in listed if p.get("name") == name] if isinstance(listed, list) else []
         if same and same[0].get("public_key") != raw_public(key):
             raise ConfigError(f"{name} is already a peer of channel {channel}, with another key")
@@ -133,8 +152,6 @@ def join_peer(
     if known is not None and not outcomes:
         raise ConfigError(f"{name} is already a peer of every channel of {org}")
     if known is None:
-        updated = ClusterConfig(
-            config.channels, config.etcd, config.orgs, (*config.peers, node), config.orderers
-        )
+        updated = dataclasses.replace(config, peers=(*config.peers, node))
         home.cluster_config_path.write_text(updated.to_toml())
     return outcomes

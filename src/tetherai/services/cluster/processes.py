@@ -7,26 +7,17 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Any
-
-import httpx
 
 from tetherai.errors import TetherError
+from tetherai.services.cluster.client import node_status
 from tetherai.services.cluster.setup import ClusterHome
+from tetherai.services.cluster.tls import NodeClients
 
-__all__ = ["NodeProcesses", "peer_status"]
+__all__ = ["NodeProcesses"]
 
 
 class NodeStartError(TetherError):
     code = "cluster.start"
-
-
-def peer_status(url: str, timeout: float = 2.0) -> dict[str, Any] | None:
-    try:
-        data: dict[str, Any] = httpx.get(f"{url}/status", timeout=timeout).json()
-    except (httpx.HTTPError, ValueError):
-        return None
-    return data
 
 
 @dataclass
@@ -67,9 +58,17 @@ class NodeProcesses:
         for peer in config.peers:
             self.start("peer", peer.name)
         stop = time.monotonic() + timeout
+        clients = self.home.tools_clients(config.orgs[0].name, self.passphrase)
+        try:
+            self._wait_started(clients, stop)
+        finally:
+            clients.close()
+
+    def _wait_started(self, clients: NodeClients, stop: float) -> None:
+        config = self.home.cluster_config()
         while True:
-            leaders = [peer_status(o.url) or {} for o in config.orderers]
-            peers = [peer_status(p.url) for p in config.peers]
+            leaders = [node_status(clients, o) or {} for o in config.orderers]
+            peers = [node_status(clients, p) for p in config.peers]
             if any(s.get("leader") for s in leaders) and all(peers):
                 return
             for name, process in self.running.items():

@@ -22,10 +22,11 @@ from tetherai.ledger.peer import Peer
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.ordering.errors import OrderingError
 from tetherai.ordering.etcd import EtcdOrderer
-from tetherai.ordering.etcd_client import EtcdClient
 from tetherai.services.cluster.follower import PeerFollower
 from tetherai.services.cluster.server import serve_orderer, serve_peer
 from tetherai.services.cluster.setup import ClusterHome, node_key
+from tetherai.services.cluster.tls import NodeClients
+from tetherai.services.cluster.trust import NodeTrust
 
 __all__ = ["close_peer", "main", "open_channel_peer", "run_orderer", "run_peer"]
 
@@ -37,8 +38,9 @@ def _wait_for_signal() -> None:
     stop.wait()
 
 
-# Given the follower of the peer's first channel, start something on it; return its stopper.
-ApiStarter = Callable[[PeerFollower], Callable[[], None]]
+# Given the follower of the peer's first channel and the peer's clients of other nodes, start
+# something on it; return its stopper.
+ApiStarter = Callable[[PeerFollower, NodeClients], Callable[[], None]]
 
 
 def run_peer(
@@ -49,17 +51,25 @@ def run_peer(
     the project's API and pages on the first of them (see ``api_node``)."""
     config = home.cluster_config()
     spec = config.peer(name)
-    client = EtcdClient(config.etcd)
+    client = home.etcd_client(name, passphrase)
     key = node_key(home, name, passphrase)
-    followers = {
-        channel: PeerFollower(home, config, name, channel, key=key, client=client)
-        for channel in config.channels_of(spec.org)
-    }
-    server = serve_peer(followers, [orderer.url for orderer in config.orderers])
+    identity = home.tls_identity(name, passphrase)
+    followers: dict[str, PeerFollower] = {}
+    channels = config.channels_of(spec.org)
+    trust = NodeTrust(
+        home, spec.org, lambda: {c: f.store.reader() for c, f in followers.items()}, channels
+    )
+    clients = NodeClients(identity, trust.ca_of)
+    for channel in channels:
+        followers[channel] = PeerFollower(
+            home, config, name, channel, key=key, client=client, clients=clients
+        )
+    server = serve_peer(followers, config.orderers, identity=identity, clients=clients, trust=trust)
     for follower in followers.values():
         follower.start()
     print(f"peer {name} serving channels {', '.join(followers)} on {spec.url}", flush=True)
-    stop_api = serve_api(next(iter(followers.values()))) if serve_api is not None else None
+    first = next(iter(followers.values()))
+    stop_api = serve_api(first, clients) if serve_api is not None else None
     try:
         _wait_for_signal()
     finally:
@@ -69,6 +79,7 @@ def run_peer(
         server.server_close()
         for follower in followers.values():
             follower.close()
+        clients.close()
         client.close()
 
 
@@ -91,15 +102,26 @@ def run_orderer(
     """Order every channel whose leader lease this orderer wins (campaigning for each)."""
     config = home.cluster_config()
     spec = config.orderer(name)
-    client = EtcdClient(config.etcd)
+    client = home.etcd_client(name, passphrase)
     key = node_key(home, name, passphrase)
     leading: dict[str, EtcdOrderer] = {}
+    opened: dict[str, Peer] = {}
     stopping = threading.Event()
-    server = serve_orderer(spec.host_port, lambda: dict(leading))
+    trust = NodeTrust(
+        home,
+        spec.org,
+        lambda: {channel: peer.store.reader() for channel, peer in dict(opened).items()},
+        [channel.name for channel in config.channels],
+    )
+    server = serve_orderer(
+        spec.host_port, lambda: dict(leading), identity=home.tls_identity(name, passphrase),
+        trust=trust,
+    )  # fmt: skip
     print(f"orderer {name} standing by on {spec.url}", flush=True)
 
     def campaign(channel: str) -> None:
         peer = open_channel_peer(home, name, channel)
+        opened[channel] = peer
         while not stopping.is_set():
             try:
                 orderer = EtcdOrderer(
@@ -117,6 +139,7 @@ def run_orderer(
             leading[channel] = orderer
             print(f"orderer {name} leads channel {channel}", flush=True)
             return
+        opened.pop(channel, None)
         close_peer(peer)
 
     threads = [

@@ -1,4 +1,4 @@
-"""The node-to-node HTTP endpoints of cluster peers and orderers (standard library only).
+"""The node-to-node HTTPS endpoints of cluster peers and orderers (standard library only).
 
 A peer serves ``GET /status``, ``GET /blocks?start=&limit=`` (for peers catching up after
 compaction), ``POST /query``, ``GET /proof/inclusion?seq=&size=`` and ``POST /txs`` (forwarded
@@ -6,13 +6,18 @@ to the orderer; refused with 409 once the peer has diverged). An orderer serves 
 and ``POST /txs`` (the answer comes once the tx's block is stored in etcd). Errors use the
 project's one shape ``{"error": {"code", "message", "hint", "details"}}``. The user-facing API
 (``tether serve``) stays the FastAPI app; these endpoints are the cluster's plumbing.
+
+Both speak mutual TLS only (``tls``): a caller shows a node certificate of a member org of
+one of the node's channels, and each request is held to the channel it names (403
+``cluster.not_a_member`` for another org's node).
 """
 
 from __future__ import annotations
 
 import json
+import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -22,14 +27,19 @@ import httpx
 from tetherai.errors import TetherError
 from tetherai.ledger.errors import TxRejected
 from tetherai.ledger.executor import TxResult
+from tetherai.ledger.state import StateReader
 from tetherai.ledger.transaction import Envelope
 from tetherai.ordering.errors import OrdererBusy, OrdererClosed
 from tetherai.ordering.etcd import EtcdOrderer, encode_block
+from tetherai.services.cluster.config import NodeSpec
 from tetherai.services.cluster.follower import PeerFollower, stored_block
+from tetherai.services.cluster.tls import Caller, ContextCache, NodeClients, TlsIdentity, caller_of
+from tetherai.services.cluster.trust import NodeTrust
 
 __all__ = ["HttpError", "serve_orderer", "serve_peer"]
 
-Handler = Callable[[str, dict[str, list[str]], Any], tuple[int, Any]]
+Handler = Callable[[str, dict[str, list[str]], Any, Caller], tuple[int, Any]]
+HANDSHAKE_TIMEOUT = 10.0
 
 
 class HttpError(TetherError):
@@ -62,9 +72,18 @@ def result_json(result: TxResult) -> dict[str, Any]:
     }
 
 
-def _server(address: tuple[str, int], handle: Handler) -> ThreadingHTTPServer:
+def _server(address: tuple[str, int], handle: Handler, tls: ContextCache) -> ThreadingHTTPServer:
     class RequestHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            # The handshake runs here, in the connection's own thread, so a slow or silent
+            # client never holds up the others.
+            self.request.settimeout(HANDSHAKE_TIMEOUT)
+            self.request.do_handshake()
+            self.request.settimeout(None)
+            self.caller = caller_of(self.request.getpeercert())
+            super().setup()
 
         def log_message(self, format: str, *args: Any) -> None:
             return  # quiet: the node's own log says what matters
@@ -73,10 +92,20 @@ def _server(address: tuple[str, int], handle: Handler) -> ThreadingHTTPServer:
             url = urlparse(self.path)
             body: Any = None
             try:
+                if self.caller is None:
+                    self.close_connection = True  # its body is not read: no request follows
+                    raise HttpError(
+                        403,
+                        "only a node of a member org may call a node; this certificate is not "
+                        "a node's (OU=node, issued by its own org's CA)",
+                        code="cluster.not_a_node",
+                        hint="people use the API; nodes show their TLS certificate",
+                    )
                 length = int(self.headers.get("Content-Length") or 0)
                 if length:
                     body = json.loads(self.rfile.read(length))
-                status, payload = handle(f"{method} {url.path}", parse_qs(url.query), body)
+                route = f"{method} {url.path}"
+                status, payload = handle(route, parse_qs(url.query), body, self.caller)
             except HttpError as error:
                 status, payload = error.status, error_body(error)
             except TxRejected as error:
@@ -104,10 +133,32 @@ def _server(address: tuple[str, int], handle: Handler) -> ThreadingHTTPServer:
         def do_POST(self) -> None:
             self._answer("POST")
 
-    server = ThreadingHTTPServer(address, RequestHandler)
-    server.daemon_threads = True
+    class TlsServer(ThreadingHTTPServer):
+        daemon_threads = True
+
+        def get_request(self) -> tuple[socket.socket, Any]:
+            connection, address = super().get_request()
+            # The member orgs (whose CAs are trusted) are read for each new connection.
+            wrapped = tls.current().wrap_socket(
+                connection, server_side=True, do_handshake_on_connect=False
+            )
+            return wrapped, address
+
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            return  # a refused handshake or a dropped connection: nothing to report
+
+    server = TlsServer(address, RequestHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+def _require_member(trust: NodeTrust, store: StateReader, caller: Caller, channel: str) -> None:
+    if not trust.allows(store, caller):
+        raise HttpError(
+            403,
+            f"{caller.name} of {caller.org} is not a node of a member org of channel {channel}",
+            code="cluster.not_a_member",
+        )
 
 
 def _not_found(route: str) -> HttpError:
@@ -123,15 +174,19 @@ def _int(query: dict[str, list[str]], name: str, default: int | None = None) -> 
     return int(values[0])
 
 
-def serve_peer(followers: dict[str, PeerFollower], orderer_urls: list[str]) -> ThreadingHTTPServer:
+def serve_peer(
+    followers: dict[str, PeerFollower],
+    orderers: Sequence[NodeSpec],
+    *,
+    identity: TlsIdentity,
+    clients: NodeClients,
+    trust: NodeTrust,
+) -> ThreadingHTTPServer:
     """One endpoint for a peer's channels (a ``channel`` parameter; default: its first)."""
-    http = httpx.Client(timeout=60)
     first = next(iter(followers.values()))
 
-    def follower_of(channel: str | None) -> PeerFollower:
-        if channel is None:
-            return first
-        found = followers.get(channel)
+    def follower_of(channel: str | None, caller: Caller) -> PeerFollower:
+        found = first if channel is None else followers.get(channel)
         if found is None:
             raise HttpError(
                 404,
@@ -139,16 +194,23 @@ def serve_peer(followers: dict[str, PeerFollower], orderer_urls: list[str]) -> T
                 code="cluster.no_channel",
                 hint="ask a peer of an org that is a member of that channel",
             )
+        _require_member(trust, found.store.reader(), caller, found.channel)
         return found
 
-    def handle(route: str, query: dict[str, list[str]], body: Any) -> tuple[int, Any]:
+    def handle(
+        route: str, query: dict[str, list[str]], body: Any, caller: Caller
+    ) -> tuple[int, Any]:
         channel = query["channel"][0] if "channel" in query else None
         if route == "GET /status":
-            status = follower_of(channel).status()
-            status["channels"] = {name: f.status() for name, f in followers.items()}
+            status = follower_of(channel, caller).status()
+            status["channels"] = {
+                name: f.status()
+                for name, f in followers.items()
+                if trust.allows(f.store.reader(), caller)
+            }
             return 200, status
         if route == "GET /blocks":
-            follower = follower_of(channel)
+            follower = follower_of(channel, caller)
             start = _int(query, "start")
             limit = min(_int(query, "limit", 64), 256)
             blocks = []
@@ -158,17 +220,17 @@ def serve_peer(followers: dict[str, PeerFollower], orderer_urls: list[str]) -> T
                     blocks.append(json.loads(encode_block(block)))
             return 200, {"blocks": blocks}
         if route == "POST /query":
-            follower = follower_of(body.get("channel", channel))
+            follower = follower_of(body.get("channel", channel), caller)
             result = follower.peer.query(body["contract"], body["fn"], body.get("args") or {})
             return 200, {"result": result, "height": follower.peer.head.height}
         if route == "GET /proof/inclusion":
-            follower = follower_of(channel)
+            follower = follower_of(channel, caller)
             size = _int(query, "size", 0) or None
             proof = follower.peer.inclusion_proof(_int(query, "seq"), size)
             return 200, {"proof": [node.hex() for node in proof]}
         if route == "POST /txs":
             envelope = Envelope.from_json(body)  # refuse garbage here, not at the orderer
-            follower = follower_of(envelope.tx.channel)
+            follower = follower_of(envelope.tx.channel, caller)
             if follower.divergence is not None:
                 raise HttpError(
                     409,
@@ -177,17 +239,17 @@ def serve_peer(followers: dict[str, PeerFollower], orderer_urls: list[str]) -> T
                     code="cluster.divergent",
                     hint="send writes to another peer; rebuild this peer's ledger from the others",
                 )
-            return _forward(http, orderer_urls, body)
+            return _forward(clients, orderers, body)
         raise _not_found(route)
 
-    return _server(first.spec.host_port, handle)
+    return _server(first.spec.host_port, handle, ContextCache(identity, trust.server_cas))
 
 
-def _forward(http: httpx.Client, urls: list[str], body: Any) -> tuple[int, Any]:
+def _forward(clients: NodeClients, orderers: Sequence[NodeSpec], body: Any) -> tuple[int, Any]:
     last: Exception | None = None
-    for url in urls:
+    for orderer in orderers:
         try:
-            response = http.post(f"{url}/txs", json=body)
+            response = clients.client(orderer.org).post(f"{orderer.url}/txs", json=body)
         except httpx.HTTPError as error:
             last = error
             continue
@@ -203,16 +265,23 @@ def _forward(http: httpx.Client, urls: list[str], body: Any) -> tuple[int, Any]:
 def serve_orderer(
     address: tuple[str, int],
     orderers: Callable[[], dict[str, EtcdOrderer]],
+    *,
+    identity: TlsIdentity,
+    trust: NodeTrust,
     timeout: float = 60,
 ) -> ThreadingHTTPServer:
-    """An orderer process's endpoint: one :class:`EtcdOrderer` per channel it leads."""
+    """An orderer process's endpoint: one :class:`EtcdOrderer` per channel it leads; ``trust``
+    reads its own copy of each channel's ledger (whose member orgs may call it)."""
 
-    def handle(route: str, query: dict[str, list[str]], body: Any) -> tuple[int, Any]:
+    def handle(
+        route: str, query: dict[str, list[str]], body: Any, caller: Caller
+    ) -> tuple[int, Any]:
         current = orderers()
         if route == "GET /status":
             channels = {
                 name: {"leader": o.is_leader, "height": o.peer.head.height}
                 for name, o in current.items()
+                if trust.allows(o.peer.store.reader(), caller)
             }
             leader = any(c["leader"] for c in channels.values())
             return 200, {"leader": leader, "channels": channels}
@@ -225,6 +294,7 @@ def serve_orderer(
                     f"this orderer does not lead channel {envelope.tx.channel}",
                     code="cluster.standby",
                 )
+            _require_member(trust, orderer.peer.store.reader(), caller, envelope.tx.channel)
             result = orderer.submit(envelope).result(timeout=timeout)
             # Which block holds it: a peer's API waits for its own copy of that block.
             stored = orderer.peer.store.reader().tx(result.tx_id)
@@ -233,4 +303,4 @@ def serve_orderer(
             return 200, answer
         raise _not_found(route)
 
-    return _server(address, handle)
+    return _server(address, handle, ContextCache(identity, trust.server_cas))

@@ -2,7 +2,11 @@
 
 A cluster home holds ``cluster.toml``, each org's CA and admin, each orderer's and peer's
 Ed25519 key, each node's own ledger per channel (``nodes/<node>/channels/<channel>/ledger.sqlite``)
-and each channel's ``genesis/<channel>.block``.
+and each channel's ``genesis/<channel>.block``. For the transport (``tls``): each node's TLS
+certificate from its org's CA (``nodes/<node>/tls.pem``) and etcd client certificate
+(``etcd.pem``), the same two for each org's tools (``orgs/<org>/tools/``: what ``tether
+network`` shows when it calls a node or etcd), and the etcd CA's certificate
+(``tls/etcd-ca.pem``).
 In a real consortium each org keeps its own CA key and node keys on its own machines; one
 directory here is what a demo or a test on one machine needs, with the same layout per org.
 """
@@ -10,6 +14,7 @@ directory here is what a demo or a test on one machine needs, with the same layo
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,7 +26,7 @@ from tetherai.contracts.registry import default_registry, genesis_versions
 from tetherai.crypto.signature import Algorithm
 from tetherai.identity.ca import CertificateAuthority
 from tetherai.identity.certificate import certificate_to_pem
-from tetherai.identity.keys import DEFAULT_KDF_ROUNDS, write_private_key
+from tetherai.identity.keys import DEFAULT_KDF_ROUNDS, write_certificate, write_private_key
 from tetherai.identity.roles import Role
 from tetherai.ledger.block import Block
 from tetherai.ledger.peer import Peer
@@ -34,6 +39,8 @@ from tetherai.services.cluster.config import (
     ClusterConfig,
     ConfigError,
 )
+from tetherai.services.cluster.etcd_members import etcd_authority, issue_etcd_client
+from tetherai.services.cluster.tls import NodeClients, TlsIdentity, issue_tls_identity
 from tetherai.services.home import NetworkHome
 from tetherai.services.network import (
     ParticipantKey,
@@ -43,9 +50,12 @@ from tetherai.services.network import (
 
 __all__ = [
     "ClusterHome",
+    "Tools",
     "add_org_ca",
     "bootstrap_chain",
     "create_cluster",
+    "etcd_ca_of",
+    "issue_transport_identities",
     "node_key",
     "raw_public",
 ]
@@ -76,6 +86,85 @@ class ClusterHome(NetworkHome):
 
     def genesis(self, channel: str) -> Block:
         return decode_block(self.genesis_path(channel).read_bytes())
+
+    # -- transport identities ------------------------------------------------------------------
+
+    def tools_dir(self, org: str) -> Path:
+        return self.root / "orgs" / org / "tools"
+
+    def identity_dir(self, who: str | Tools) -> Path:
+        return self.tools_dir(who.org) if isinstance(who, Tools) else self.node_dir(who)
+
+    def tls_identity(self, who: str | Tools, passphrase: bytes) -> TlsIdentity:
+        """The TLS certificate a node (or an org's tools) shows to other nodes."""
+        directory = self.identity_dir(who)
+        return TlsIdentity(directory / "tls.pem", directory / "tls.key", passphrase)
+
+    def etcd_identity(self, who: str | Tools, passphrase: bytes) -> TlsIdentity:
+        directory = self.identity_dir(who)
+        return TlsIdentity(directory / "etcd.pem", directory / "etcd.key", passphrase)
+
+    @property
+    def etcd_ca_path(self) -> Path:
+        return self.root / "tls" / "etcd-ca.pem"
+
+    def etcd_client(self, who: str | Tools, passphrase: bytes, **options: float) -> EtcdClient:
+        """A client of the network's etcd, showing ``who``'s etcd certificate."""
+        identity = self.etcd_identity(who, passphrase)
+        context = identity.client_context([self.etcd_ca_path.read_text()])
+        return EtcdClient(self.cluster_config().etcd, tls=context, **options)
+
+    def org_ca(self, org: str) -> str | None:
+        """An org's CA certificate as this home has it (the tools' trust in that org's nodes)."""
+        path = self.ca_dir(org) / "ca.pem"
+        return path.read_text() if path.exists() else None
+
+    def tools_clients(self, org: str, passphrase: bytes) -> NodeClients:
+        """HTTPS clients to the network's nodes, showing ``org``'s tools certificate."""
+        return NodeClients(self.tls_identity(Tools(org), passphrase), self.org_ca)
+
+
+@dataclass(frozen=True, slots=True)
+class Tools:
+    """An org's operator tools (``tether network``) as a TLS client of nodes and etcd."""
+
+    org: str
+
+    @property
+    def name(self) -> str:
+        return f"tools.{self.org}"
+
+
+def issue_transport_identities(
+    home: ClusterHome,
+    who: str | Tools,
+    *,
+    ca: CertificateAuthority,
+    etcd: CertificateAuthority,
+    hosts: list[str],
+    passphrase: bytes,
+    now: datetime,
+) -> None:
+    """Give a node (or an org's tools) its TLS certificate from its org's CA and its etcd
+    client certificate from the etcd CA; made once (kept when they exist)."""
+    directory = home.identity_dir(who)
+    name = who.name if isinstance(who, Tools) else who
+    if not (directory / "tls.pem").exists():
+        issue_tls_identity(
+            ca, directory, "tls", name=name, hosts=hosts, password=passphrase, now=now
+        )
+    if not (directory / "etcd.pem").exists():
+        issue_etcd_client(etcd, directory, name, password=passphrase, now=now)
+
+
+def etcd_ca_of(config: ClusterConfig) -> CertificateAuthority:
+    """The etcd cluster's CA named by ``etcd_ca`` in ``cluster.toml`` (to admit nodes)."""
+    if not config.etcd_ca:
+        raise ConfigError(
+            "cluster.toml does not say where the etcd cluster's CA is (etcd_ca)",
+            hint="set etcd_ca to the tls directory tether network etcd made",
+        )
+    return etcd_authority(Path(config.etcd_ca))
 
 
 def raw_public(key: Ed25519PrivateKey) -> str:
@@ -117,6 +206,7 @@ def create_cluster(
     """
     if home.cluster_config_path.exists():
         raise ConfigError(f"{home.root} already holds a cluster network")
+    etcd = etcd_ca_of(config)
     home.root.mkdir(parents=True, exist_ok=True, mode=0o700)
     now = datetime.fromtimestamp(now_ms / 1000, tz=UTC)
     cas: dict[str, CertificateAuthority] = {}
@@ -133,6 +223,16 @@ def create_cluster(
         )
         (home.node_dir(node.name) / "key.pub").write_text(raw_public(key) + "\n")
         keys[node.name] = key
+        issue_transport_identities(
+            home, node.name, ca=cas[node.org], etcd=etcd, hosts=[node.host],
+            passphrase=passphrase, now=now,
+        )  # fmt: skip
+    for org in config.orgs:
+        issue_transport_identities(
+            home, Tools(org.name), ca=cas[org.name], etcd=etcd, hosts=[],
+            passphrase=passphrase, now=now,
+        )  # fmt: skip
+    write_certificate(home.etcd_ca_path, etcd.certificate)
     blocks = {
         channel.name: _genesis(home, config, channel.name, cas, admins, keys, now_ms)
         for channel in config.channels
@@ -163,7 +263,7 @@ def _genesis(
             "channel": {
                 "name": channel,
                 "orderers": [
-                    {"name": o.name, "public_key": raw_public(keys[o.name])}
+                    {"name": o.name, "org": o.org, "public_key": raw_public(keys[o.name])}
                     for o in config.orderers
                 ],
                 "peers": [

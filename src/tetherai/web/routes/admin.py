@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from tetherai.api.errors import status_for
 from tetherai.api.limits import RowId
 from tetherai.api.routes.auth import InviteIn, disable, enable, invite, password_reset
-from tetherai.contracts.workflow import RULES
+from tetherai.contracts.transitions import RULES
 from tetherai.errors import TetherError
 from tetherai.identity.roles import Role
 from tetherai.web.i18n import gettext as _

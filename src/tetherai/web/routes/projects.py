@@ -15,14 +15,13 @@ from starlette.concurrency import run_in_threadpool
 from tetherai.api.auth import require_project_access
 from tetherai.api.errors import ApiError
 from tetherai.api.runtime import Runtime
-from tetherai.contracts._common import PROJECT_ROLES
 from tetherai.contracts.policy import DEFAULT_POLICY
 from tetherai.contracts.project import CREATORS, FACTSHEET_TEXTS
-from tetherai.contracts.workflow import Status
 from tetherai.services.access import readable_projects
 from tetherai.services.auth import UserInfo
 from tetherai.services.db import SessionFactory
 from tetherai.services.overview import project_rows, project_versions
+from tetherai.vocabulary import PROJECT_ROLES, Status
 from tetherai.web.i18n import gettext as _
 from tetherai.web.pages import Form, PageUser, attempt_write, render, runtime_of
 from tetherai.web.policy_form import policy_from_form, policy_rows
@@ -72,7 +71,6 @@ def project_list(
         "projects/list.html",
         projects=rows,
         orgs=orgs,
-        statuses=[s.value for s in Status],
         filters={"org": org, "status": status, "q": q},
         can_create=user.role in CREATORS,
     )
@@ -166,7 +164,6 @@ def project_page(
         pages=max(1, -(-total // PAGE_SIZE)),
         page_url=page_url,
         status=chosen,
-        statuses=[s.value for s in Status],
         can_manage=abilities.get("manage", False),
         can_edit_factsheet=abilities.get("set_factsheet", False),
         can_create_version=bool(me and me.get("role") == "ai_engineer"),

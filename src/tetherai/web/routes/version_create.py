@@ -25,20 +25,22 @@ from tetherai.api.auth import require_project_access
 from tetherai.api.errors import ApiError, status_for
 from tetherai.api.runtime import Runtime
 from tetherai.contracts.commits import check_commit
-from tetherai.contracts.policy import ARTIFACT_KINDS
 from tetherai.errors import TetherError
 from tetherai.names import is_name
 from tetherai.services.db import VersionProjection
 from tetherai.services.experiment_logs import read_experiment_log
 from tetherai.services.txs import Signer
 from tetherai.storage import ArtifactSpec
+from tetherai.vocabulary import ARTIFACT_KINDS, REPLACEABLE
 from tetherai.web.i18n import gettext
 from tetherai.web.pages import Form, PageForm, PageUser, error_page, redirect, render, runtime_of
 from tetherai.web.routes._abilities import may_register
 
 router = APIRouter()
 
-ARTIFACT_ROWS = 4
+ROW_KINDS = ("model", "train_dataset", "test_dataset", "code")
+"""The kind each row of the form starts with (one row each)."""
+ARTIFACT_ROWS = len(ROW_KINDS)
 _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]")
 
 
@@ -59,7 +61,7 @@ def _failed_versions(rt: Runtime, project: str) -> list[str]:
             select(VersionProjection.version)
             .where(
                 VersionProjection.project_ref == project,
-                VersionProjection.status == "review_failed",
+                VersionProjection.status.in_(REPLACEABLE),
             )
             .order_by(VersionProjection.updated_at.desc())
             .limit(50)
@@ -87,8 +89,7 @@ def new_version_page(
         request,
         "versions/new.html",
         project=project,
-        kinds=ARTIFACT_KINDS,
-        rows=range(ARTIFACT_ROWS),
+        row_kinds=ROW_KINDS,
         failed=_failed_versions(rt, project),
         replaces=replaces,
     )

@@ -23,7 +23,6 @@ from tetherai.api.auth import require_project_access
 from tetherai.api.errors import ApiError, status_for
 from tetherai.api.runtime import Runtime
 from tetherai.contracts.errors import ContractError
-from tetherai.contracts.review import MONITORING_STATUSES
 from tetherai.errors import TetherError
 from tetherai.services.auth import UserInfo
 from tetherai.services.history import version_history
@@ -160,7 +159,6 @@ def version_page(
         monitoring=reviews.get("monitoring") or [],
         documents=reviews.get("document") or [],
         actions=allowed_actions(_my_actions(rt, user, project, version)),
-        monitoring_statuses=MONITORING_STATUSES,
         may_register=may_register(rt, user, project)[0],
         url=version_url(project, version),
         life=lifecycle(history),

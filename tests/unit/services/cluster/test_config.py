@@ -9,7 +9,7 @@ import pytest
 from tetherai.services.cluster.config import ChannelSpec, ClusterConfig, ConfigError
 
 BASE = """
-etcd = ["http://127.0.0.1:2379"]
+etcd = ["https://127.0.0.1:2379"]
 [[orgs]]
 name = "Org1"
 [[orgs]]
@@ -43,13 +43,16 @@ def test_one_channel_of_every_org_when_only_channel_is_named(tmp_path: Path) -> 
 
 
 def test_channels_have_their_own_orgs_and_round_trip(tmp_path: Path) -> None:
-    text = BASE + '[[channels]]\nname = "main"\norgs = ["Org1", "Org2"]\n'
+    text = (
+        'etcd_ca = "etcd/tls"\n' + BASE + '[[channels]]\nname = "main"\norgs = ["Org1", "Org2"]\n'
+    )
     text += '[[channels]]\nname = "private"\norgs = ["Org2"]\n'
     config = load(tmp_path, text)
     assert config.channel == "main"
     assert [p.name for p in config.peers_of("private")] == ["peer0.Org2"]
     assert config.channels_of("Org1") == ("main",)
     assert config.channels_of("Org2") == ("main", "private")
+    assert config.etcd_ca == str(tmp_path / "etcd" / "tls")  # relative to the file
     assert load(tmp_path, config.to_toml()) == config
 
 
@@ -66,6 +69,11 @@ def test_channels_have_their_own_orgs_and_round_trip(tmp_path: Path) -> None:
             + '[[channels]]\nname = "c"\norgs = ["Org1"]\n[[channels]]\nname = "c"\norgs = ["Org2"]\n',
             "same name",
         ),
+        (
+            'channel = "main"\n' + BASE.replace("https://127.0.0.1:2379", "http://127.0.0.1:2379"),
+            "etcd is reached over TLS only: http://127.0.0.1:2379 is not an https:// URL",
+        ),
+        ('channel = "main"\n' + BASE.replace('"peer0.Org1"', '"_peer"'), "invalid node name"),
     ],
 )
 def test_a_bad_config_says_what_is_wrong(tmp_path: Path, text: str, message: str) -> None:

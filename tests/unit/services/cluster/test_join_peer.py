@@ -4,6 +4,7 @@ itself runs against real etcd and peers in tests/integration/cluster/test_add_pe
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,7 @@ from tetherai.services.cluster.config import (
     NodeSpec,
     OrgSpec,
 )
-from tetherai.services.cluster.etcd_members import free_port
+from tetherai.services.cluster.etcd_members import EtcdCluster, free_port
 from tetherai.services.cluster.joining import join_peer
 from tetherai.services.cluster.setup import ClusterHome, create_cluster
 
@@ -23,9 +24,11 @@ from tetherai.services.cluster.setup import ClusterHome, create_cluster
 @pytest.fixture
 def home(tmp_path: Path) -> ClusterHome:
     orgs = ("Org1", "Org2")
+    etcd = EtcdCluster.create(tmp_path / "etcd", 1)  # its CA only: no member runs
     config = ClusterConfig(
         channels=(ChannelSpec("main", orgs),),
-        etcd=("http://127.0.0.1:1",),
+        etcd=("https://127.0.0.1:1",),
+        etcd_ca=str(etcd.tls_dir),
         orgs=tuple(OrgSpec(org, "admin") for org in orgs),
         # Nothing listens there: these peers are not running.
         peers=tuple(NodeSpec(f"peer0.{org}", org, f"127.0.0.1:{free_port()}") for org in orgs),
@@ -36,7 +39,7 @@ def home(tmp_path: Path) -> ClusterHome:
     return made
 
 
-def add(home: ClusterHome, name: str, api: str = "127.0.0.1:7061") -> dict[str, str]:
+def add(home: ClusterHome, name: str, api: str = "127.0.0.1:7061") -> dict[str, Any]:
     return join_peer(
         home, name, api, passphrase=PASSPHRASE, now_ms=START_MS, kdf_rounds=TEST_KDF_ROUNDS
     )

@@ -6,6 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_HOME ?= .demo
+# Where `make run` serves the demo: `make run PORT=8001` (HOST=0.0.0.0 to reach it from elsewhere).
+PORT ?= 8000
+HOST ?= 127.0.0.1
 # Debian packages the server needs at run time: Pango (WeasyPrint renders the PDF audit reports
 # with it) and CJK fonts (Chinese pages and reports).
 RUN_PACKAGES ?= libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk
@@ -15,7 +18,7 @@ RUN_PACKAGES ?= libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk
 SYSTEM_PACKAGES ?= $(RUN_PACKAGES) postgresql chromium chromium-driver poppler-utils etcd-server
 
 .PHONY: run test install system-deps lint typecheck bench clean audit-deps example cluster-demo \
-	constraints
+	constraints screenshots
 
 $(STAMP): pyproject.toml constraints.txt scripts/bootstrap.sh
 	bash scripts/bootstrap.sh "$(PYTHON)" "$(VENV)"
@@ -28,22 +31,21 @@ system-deps:
 
 run: install
 	bash scripts/install-system-deps.sh $(RUN_PACKAGES)
-	bash scripts/run-demo.sh "$(BIN)" "$(DEMO_HOME)"
+	bash scripts/run-demo.sh "$(BIN)" "$(DEMO_HOME)" "$(PORT)" "$(HOST)"
 
+# Lint, types, layers and the whole suite; ends with the 20 slowest tests and the wall time.
 test: install system-deps
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
-	$(BIN)/lint-imports
-	$(BIN)/mypy
-	$(BIN)/pytest --cov=tetherai --cov-report=term:skip-covered -p no:cacheprovider
-	@echo "coverage of crypto/ and ledger/ (must be at least 90%):"
-	$(BIN)/coverage report --include='*/tetherai/crypto/*,*/tetherai/ledger/*' --fail-under=90 | tail -1
+	bash scripts/run-tests.sh "$(BIN)"
 
 # The exact pins of constraints.txt, from what .venv holds now: after changing a dependency in
 # pyproject.toml, `.venv/bin/pip install -e '.[dev]'` (it may move other packages), then this.
 constraints:
 	{ sed -n '/^#/p' constraints.txt; $(BIN)/pip freeze --exclude-editable; } > constraints.txt.new
 	mv constraints.txt.new constraints.txt
+
+# docs/screenshots/: the main pages at 1280 and 390 px, from a demo server in headless Chromium.
+screenshots: install system-deps
+	$(BIN)/python scripts/screenshots.py docs/screenshots
 
 # Known vulnerabilities in the pinned dependencies (needs PyPI's JSON API or OSV: see SECURITY.md).
 audit-deps: install

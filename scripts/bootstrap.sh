@@ -20,6 +20,9 @@ fi
 if [ ! -x "$venv/bin/python" ]; then
   "$python" -m venv "$venv"
 fi
+echo "Installing tetherai and its pinned Python packages into $venv (the first time takes a few minutes)..."
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+# Not --quiet: pip names each package as it downloads and installs it, so the wait is visible.
+"$venv/bin/python" -m pip install --disable-pip-version-check --progress-bar on \
   -c constraints.txt -e '.[dev]'
+echo "Installed into $venv."

@@ -33,7 +33,8 @@ The layers' own classes, in each layer's ``errors.py``:
     │   ├── BadInput (PathEscapesRoot, UnsupportedURI, ManifestError)   InvalidInput
     │   ├── ObjectNotFound, BucketNotFound                              NotFound
     │   ├── Unreadable, AccessDenied, StorageUnavailable                Unavailable
-    │   └── StoreCorrupted, DigestMismatch                              IntegrityFailure
+    │   ├── StoreCorrupted (the server's own stored copy is damaged)     500 3
+    │   └── DigestMismatch                                              IntegrityFailure
     ├── ledger.errors.LedgerError             500 3
     │   ├── ProofError, CheckpointError, BlockRejected, VerificationFailed   IntegrityFailure
     │   ├── MalformedTx                                   InvalidInput

@@ -34,7 +34,14 @@ def test_no_page_breaks_the_security_policy(chromium: Browser, site: Site) -> No
     ):
         answer = page.goto(path)
         assert answer is not None and answer.ok, (path, answer and answer.status)
-        assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+        policy = answer.headers["content-security-policy"]
+        for directive in ("script-src 'self';", "style-src 'self';", "frame-ancestors 'none'"):
+            assert directive in policy, (path, policy)
+    # The HTML audit report: its one inline style allowed by its hash, and applied.
+    answer = page.goto(f"/api/v1/projects/{site.project}/audit-report.html")
+    assert answer is not None and answer.ok
+    assert "style-src 'self' 'sha256-" in answer.headers["content-security-policy"]
+    assert page.evaluate("getComputedStyle(document.querySelector('h1')).fontSize") == "24px"
     page.goto(f"/projects/{site.project}/versions/v1/audit")
     state, text = _prove(page, tx_id)  # proof.js: fetch + WebCrypto allowed by 'self'
     assert state == "proved", text

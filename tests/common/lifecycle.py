@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from tests.common.network import Network
+from tests.common.network import PASSPHRASE, Network, copy_network
 from tetherai.identity.roles import Role
 from tetherai.ledger.executor import TxResult
-from tetherai.services.network import ParticipantKey
+from tetherai.services.network import ParticipantKey, load_participant
 
 ARTIFACT_DIGESTS = {"train": "11" * 32, "test": "22" * 32, "model": "33" * 32, "log": "44" * 32}
 
@@ -144,19 +145,24 @@ class Cast:
         assert self.status(version) == to, f"could not walk {version} to {to}"
 
 
+# The cast: who plays each part, and their participant id and role on the ledger.
+PARTS = {
+    "author": ("alice", Role.AI_ENGINEER),
+    "ai2": ("aaron", Role.AI_ENGINEER),
+    "mlops": ("bob", Role.MLOPS_ENGINEER),
+    "mlops2": ("bella", Role.MLOPS_ENGINEER),
+    "stake1": ("carol", Role.STAKEHOLDER),
+    "stake2": ("cathy", Role.STAKEHOLDER),
+    "stake3": ("cyril", Role.STAKEHOLDER),
+    "auditor": ("dora", Role.AUDITOR),
+    "outsider": ("oscar", Role.MLOPS_ENGINEER),
+}
+PROJECT = "Org1/credit-scoring"
+
+
 def make_cast(net: Network) -> Cast:
-    people = {
-        "author": net.participant("alice", Role.AI_ENGINEER),
-        "ai2": net.participant("aaron", Role.AI_ENGINEER),
-        "mlops": net.participant("bob", Role.MLOPS_ENGINEER),
-        "mlops2": net.participant("bella", Role.MLOPS_ENGINEER),
-        "stake1": net.participant("carol", Role.STAKEHOLDER),
-        "stake2": net.participant("cathy", Role.STAKEHOLDER),
-        "stake3": net.participant("cyril", Role.STAKEHOLDER),
-        "auditor": net.participant("dora", Role.AUDITOR),
-        "outsider": net.participant("oscar", Role.MLOPS_ENGINEER),
-        "admin": net.admin,
-    }
+    people = {part: net.participant(name, role) for part, (name, role) in PARTS.items()}
+    people["admin"] = net.admin
     cast = Cast(net, "", people)
     created = cast.ok("author", "project", "create", name="Credit Scoring", domain="finance")
     cast.project = created["project"]
@@ -164,3 +170,15 @@ def make_cast(net: Network) -> Cast:
         key = people[name]
         cast.ok("author", "project", "add_member", project=cast.project, org=key.org, id=key.id)
     return cast
+
+
+def copy_cast(template: Path, root: Path, *, max_wait: float = 0.01) -> Cast:
+    """The cast on a copy of ``template`` (the home of a closed network :func:`make_cast` set
+    up): the same people, keys and project, opened in a few milliseconds."""
+    net = copy_network(template, root, max_wait=max_wait)
+    people = {
+        part: load_participant(net.home, "Org1", name, PASSPHRASE)
+        for part, (name, _) in PARTS.items()
+    }
+    people["admin"] = net.admin
+    return Cast(net, PROJECT, people)

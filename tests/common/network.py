@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -132,6 +133,27 @@ def make_network(
         now_ms=clock(),
         kdf_rounds=TEST_KDF_ROUNDS,
     )
+    node = open_node(
+        home, PASSPHRASE, max_txs=max_txs, max_wait=max_wait, clock=clock, registry=registry
+    )
+    admin = load_participant(home, "Org1", "admin", PASSPHRASE)
+    ca = CertificateAuthority.load(home.ca_dir("Org1"), PASSPHRASE)
+    return Network(home, node, admin, clock, ca)
+
+
+def copy_network(
+    template: Path,
+    root: Path,
+    *,
+    max_txs: int = 1000,
+    max_wait: float = 0.01,
+    registry: ContractRegistry | None = None,
+) -> Network:
+    """A network opened on a copy of ``template`` (a closed network's home): the same keys,
+    ledger and clock as when it was made, without making them again for every test."""
+    home = NetworkHome(root / "home")
+    shutil.copytree(template, home.root)
+    clock = FakeClock()
     node = open_node(
         home, PASSPHRASE, max_txs=max_txs, max_wait=max_wait, clock=clock, registry=registry
     )

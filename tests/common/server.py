@@ -15,6 +15,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from tests.common.waiting import PATIENCE
+from tetherai.api.proxies import SERVER_OPTIONS
 
 
 def free_port() -> int:
@@ -30,7 +31,9 @@ def serve(app: FastAPI, *, worker_threads: int | None = None) -> Iterator[httpx.
     ``worker_threads`` sets the size of the server's thread pool (AnyIO's default is 40), so
     a test can show that waiting requests do not hold its threads."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **SERVER_OPTIONS
+    )
     server = uvicorn.Server(config)
 
     async def limited() -> None:

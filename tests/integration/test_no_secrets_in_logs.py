@@ -1,9 +1,11 @@
-"""No secret reaches the server's log: run ``tether serve`` as a real process with its
-default logging, go through sign-in (right and wrong passwords), an invitation and its one-time
-link, a password reset link and an API token, then search the whole log for each secret."""
+"""No secret reaches the server's log: run ``tether serve`` as a real process, logging text
+(the default) or JSON lines (``--log-json``), go through sign-in (right and wrong passwords), an
+invitation and its one-time link, a password reset link and an API token, then search the whole
+log for each secret. In JSON, every line of the log is one JSON object."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -30,7 +32,8 @@ def test_redact_rewrites_only_secret_parameters() -> None:
 
 
 @pytest.mark.integration
-def test_the_server_log_holds_no_secret(tmp_path: Path) -> None:
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_the_server_log_holds_no_secret(tmp_path: Path, log_format: str) -> None:
     net = make_network(tmp_path)
     net.close()
     home = net.home.root
@@ -42,7 +45,11 @@ def test_the_server_log_holds_no_secret(tmp_path: Path) -> None:
     env = os.environ | {"TETHER_PASSPHRASE": PASSPHRASE.decode(), "TETHER_PORT": str(port)}
     with log.open("wb") as sink:
         server = subprocess.Popen(
-            [str(TETHER), "serve", "--home", str(home)], env=env, stdout=sink, stderr=sink
+            [str(TETHER), "serve", "--home", str(home)]
+            + (["--log-json"] if log_format == "json" else []),
+            env=env,
+            stdout=sink,
+            stderr=sink,
         )
     secrets: list[str] = [token, PASSPHRASE.decode(), "crash test admin password"]
     try:
@@ -102,6 +109,13 @@ def test_the_server_log_holds_no_secret(tmp_path: Path) -> None:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
     text = log.read_text()
-    assert "GET /accept?token=[redacted]" in text  # the access log is on, and redacted
+    if log_format == "json":
+        documents = [json.loads(line) for line in text.splitlines() if line]
+        links = [d for d in documents if d.get("path", "").startswith("/accept?")]
+        assert [d["path"] for d in links] == ["/accept?token=[redacted]"]
+        assert any(d["logger"] == "tetherai.api.app" for d in documents)  # the server's own
+    else:
+        assert "GET /accept?token=[redacted]" in text  # the access log is on, and redacted
+        assert "tetherai.api.app: serving the network home" in text
     leaked = [secret for secret in secrets if secret and secret in text]
     assert not leaked, f"{len(leaked)} secret(s) in the server log"

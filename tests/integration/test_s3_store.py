@@ -5,13 +5,12 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.common.s3_server import S3Server, running_s3_server
+from tests.common.s3_server import S3Server
 from tetherai.storage import (
     AccessDenied,
     ArtifactSpec,
@@ -34,9 +33,8 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="session")
-def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
-    with running_s3_server(tmp_path_factory.mktemp("seaweedfs")) as server:
-        yield server
+def s3_server(s3: S3Server) -> S3Server:
+    return s3  # the one SeaweedFS of the run (tests/integration/conftest.py)
 
 
 @pytest.fixture
@@ -143,8 +141,7 @@ def test_directories_and_re_hash_verification_name_the_tampered_file(
     report = verify_artifacts(list(manifest), StoreSource(store))
     assert [check.name for check in report.mismatches] == ["model", "train.csv"]
     assert report.artifacts[0].differing == ("weights/0.bin",)
-    args: Any = report.to_contract_args()
-    assert args["artifacts"][1]["sha256"] == hashlib.sha256(b"`,b\n1,2\n").hexdigest()
+    assert report.recomputed()[1]["sha256"] == hashlib.sha256(b"`,b\n1,2\n").hexdigest()
 
 
 def test_prefixes_are_directory_artifacts(s3_server: S3Server, bucket: str, tmp_path: Path) -> None:
@@ -235,3 +232,25 @@ def test_settings_are_checked_before_any_request() -> None:
     with pytest.raises(BadInput, match="end with '/'"):
         S3ObjectStore(S3Settings("bucket", "a", "b", endpoint_url="http://127.0.0.1:9", prefix="x"))
     assert "secret" not in repr(S3Settings("bucket", "a", "secret"))
+
+
+def test_repair_overwrites_a_damaged_object_and_keeps_a_copy(
+    s3_server: S3Server, bucket: str
+) -> None:
+    store = S3ObjectStore(settings(s3_server, bucket))
+    data = b"model weights " * 1000
+    stored = store.put(io.BytesIO(data))
+    flip_byte(s3_server, stored.uri, 3)
+    with pytest.raises(BadInput, match="not the object's content"):
+        store.repair(stored.sha256, io.BytesIO(b"something else"))
+    done = store.repair(stored.sha256, io.BytesIO(data))
+    assert done.replaced
+    assert done.kept == f"s3://{bucket}/objects/quarantine/sha256/{stored.sha256}.1"
+    with store.open(stored.uri) as good:
+        assert good.read() == data
+    with store.open(done.kept) as evidence:
+        damaged = evidence.read()
+    assert damaged != data and len(damaged) == len(data)
+    assert not store.repair(stored.sha256, io.BytesIO(data)).replaced  # intact now
+    keys = {o["Key"] for o in raw(s3_server).list_objects_v2(Bucket=bucket)["Contents"]}
+    assert not any("/tmp/" in key for key in keys)  # no staging key left behind

@@ -7,6 +7,7 @@ at shutdown; a test builds an app with its own settings.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -19,13 +20,16 @@ from tetherai.api.errors import install_error_handlers
 from tetherai.api.idempotency import IdempotencyStore
 from tetherai.api.limits import RequestLimits
 from tetherai.api.log_redaction import install_log_redaction
+from tetherai.api.proxies import trust_proxies
 from tetherai.api.routes import (
     auth,
     channel,
     envelopes,
+    keys,
     ledger,
     notifications,
     objects,
+    people,
     projects,
     writes,
 )
@@ -46,6 +50,8 @@ from tetherai.services.projections import Projector
 from tetherai.services.settings import Settings
 
 __all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
 
 
 def _now() -> datetime:
@@ -78,20 +84,36 @@ def create_app(
             KeyCustody(sessions, clock=clock, settings=settings, kdf=argon2),
             ca,
             open_artifacts(settings.storage()),
-            NotificationService(sessions, clock=clock),
+            NotificationService(sessions, clock=clock, webhook_allow=settings.webhook_allow),
             projections=make_session_factory(engine, for_writes=False),
         )
         # The follower reads the ledger through a connection of its own (one per thread).
         follower_store = SqliteLedgerStore(opened.peer.store.path, readonly=True)
         follower = ProjectionFollower(
-            Projector(make_session_factory(engine), follower_store, opened.channel, notify=True),
+            Projector(
+                make_session_factory(engine),
+                follower_store,
+                opened.channel,
+                notify=True,
+                webhook_allow=settings.webhook_allow,
+            ),
             lambda: opened.peer.head.height,
         )
         app.state.runtime.follower = follower
         follower.start()
+        log.info(
+            "serving the network home %s: channel %s at block %d, %s service database",
+            settings.home,
+            opened.channel,
+            opened.peer.head.height - 1,
+            engine.dialect.name,
+        )
         try:
             yield
         finally:
+            log.info(
+                "stopping: channel %s at block %d", opened.channel, opened.peer.head.height - 1
+            )
             follower.stop()
             follower_store.close()
             if node is None:
@@ -109,11 +131,14 @@ def create_app(
     app.add_middleware(RequestLimits, max_upload_bytes=settings.max_upload_bytes)  # api/limits.py
     install_docs(app)
     app.add_middleware(SecurityHeaders, hsts_seconds=settings.hsts_seconds)
+    trust_proxies(app, settings.trusted_proxies)  # outermost: every layer sees the real client
     install_error_handlers(app)
     app.state.idempotency = IdempotencyStore()
     routers = (
         audit_router,
         auth.router,
+        keys.router,
+        people.router,
         channel.router,
         ledger.router,
         envelopes.router,

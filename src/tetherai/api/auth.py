@@ -25,6 +25,7 @@ __all__ = [
     "acting_signer",
     "current_session",
     "current_user",
+    "password_session",
     "require_project_access",
 ]
 
@@ -81,9 +82,26 @@ async def current_user(request: Request, rt: Rt) -> UserInfo:
     raise _unauthenticated()
 
 
+def _bearer(request: Request) -> bool:
+    return request.headers.get("authorization", "").lower().startswith("bearer ")
+
+
+def password_session(request: Request, rt: Rt) -> SessionInfo:
+    """A browser session, which only a password sign-in makes: what changes credentials (a
+    new API token, an e-mail address) needs one, so an API token never makes another."""
+    if _bearer(request):
+        raise ApiError(
+            403,
+            "an API token cannot do this: sign in with your password",
+            code="auth.password_required",
+            hint="tether login (or POST /api/v1/auth/login) makes a session that may",
+        )
+    return current_session(request, rt)
+
+
 def acting_signer(request: Request, rt: Rt) -> Signer:
     """The signed-in person, able to sign with their own key for this request."""
-    if request.headers.get("authorization", "").lower().startswith("bearer "):
+    if _bearer(request):
         raise ApiError(
             403,
             "API tokens do not sign txs on the server",
@@ -98,7 +116,7 @@ def acting_signer(request: Request, rt: Rt) -> Signer:
             403,
             f"{user.username} has no signing key on this server",
             code="auth.no_signing_key",
-            hint="auditors only read; others accept their invitation to get a key",
+            hint="if your password was reset, set the new one with the link you were given",
         )
     key = rt.auth.session_signing_key(session, signing)
     return Signer(org=user.org, id=user.username, cert_sha256=user.cert_sha256, private_key=key)

@@ -7,9 +7,6 @@ SHA-256 in the page's own Content-Security-Policy (the strict site-wide policy s
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import re
 from importlib.resources import files
 
 from fastapi import FastAPI
@@ -17,16 +14,11 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from tetherai.api.security_headers import inline_hashes
+
 __all__ = ["install_docs"]
 
 _ASSETS = "/docs/assets"
-
-
-def _script_hashes(page: bytes) -> str:
-    return " ".join(
-        "'sha256-" + base64.b64encode(hashlib.sha256(script).digest()).decode() + "'"
-        for script in re.findall(rb"<script>(.*?)</script>", page, re.DOTALL)
-    )
 
 
 def install_docs(app: FastAPI) -> None:
@@ -44,7 +36,7 @@ def install_docs(app: FastAPI) -> None:
     policy = "; ".join(
         (
             "default-src 'self'",
-            f"script-src 'self' {_script_hashes(page)}",
+            f"script-src 'self' {inline_hashes(page, 'script')}",
             "style-src 'self' 'unsafe-inline'",  # Swagger UI styles its own elements
             "img-src 'self' data:",
             "object-src 'none'",

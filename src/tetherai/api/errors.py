@@ -16,11 +16,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from tetherai.api.server_paths import redact, redact_json
 from tetherai.errors import TetherError, http_status
 
 __all__ = ["ApiError", "error_body", "install_error_handlers", "status_for"]
 
-log = logging.getLogger("tetherai.api")
+log = logging.getLogger(__name__)
 
 
 class ApiError(TetherError):
@@ -48,7 +49,15 @@ def status_for(error: TetherError) -> int:
 def error_body(
     code: str, message: str, hint: str = "", details: dict[str, object] | None = None
 ) -> dict[str, object]:
-    return {"error": {"code": code, "message": message, "hint": hint, "details": details or {}}}
+    """The one error shape; no server path survives in it (``api.server_paths``)."""
+    return {
+        "error": {
+            "code": code,
+            "message": redact(message),
+            "hint": redact(hint),
+            "details": redact_json(details or {}),
+        }
+    }
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -14,12 +14,14 @@ from tetherai.identity.ca import CertificateAuthority
 from tetherai.ledger.executor import TxResult
 from tetherai.ledger.peer import Peer
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
-from tetherai.ordering.solo import SoloOrderer
+from tetherai.ordering.base import Orderer
 from tetherai.services import ledger_info
+from tetherai.services.accounts import Accounts
 from tetherai.services.artifacts import Artifacts
 from tetherai.services.auth import AuthService
 from tetherai.services.custody import KeyCustody
 from tetherai.services.db import SessionFactory
+from tetherai.services.mail import SmtpMailer
 from tetherai.services.network import Node
 from tetherai.services.notifications import NotificationService
 from tetherai.services.projection_follower import ProjectionFollower
@@ -41,6 +43,8 @@ class Runtime:
     notifications: NotificationService
     signin_attempts: SlidingWindow = field(init=False)
     """Sign-in attempts per client address (the API's and the pages' sign-in)."""
+    accounts: Accounts = field(init=False)
+    """People's accounts with their keys on the ledger (invite, reset, disable, keys)."""
     last_verification: dict[str, Any] | None = None
     """The report of the last full verification run through the API."""
     projections: SessionFactory | None = None
@@ -63,13 +67,22 @@ class Runtime:
 
     def __post_init__(self) -> None:
         self.signin_attempts = SlidingWindow(self.settings.signin_attempts_per_minute, 60)
+        smtp = self.settings.smtp
+        self.accounts = Accounts(
+            self.auth,
+            self.custody,
+            self,
+            self.notifications,
+            mailer=None if smtp is None else SmtpMailer(smtp),
+            link_base=self.settings.link_base(),
+        )
 
     @property
     def peer(self) -> Peer:
         return self.node.peer
 
     @property
-    def orderer(self) -> SoloOrderer:
+    def orderer(self) -> Orderer:
         return self.node.orderer
 
     def act(self, signer: Signer, contract: str, fn: str, args: Mapping[str, Any]) -> TxResult:
@@ -104,6 +117,14 @@ class Runtime:
         if self.follower is None:
             return True
         return await self.follower.reached(self.peer.head.height, timeout=timeout)
+
+    def query(self, contract: str, fn: str, args: Mapping[str, JSONValue]) -> JSONValue:
+        """A contract query against the latest state."""
+        return self.peer.query(contract, fn, dict(args))
+
+    def now_ms(self) -> int:
+        """The node's clock (the one txs are stamped with)."""
+        return self.orderer.clock()
 
     def reader(self) -> SqliteLedgerStore:
         """A read-only view of the ledger for the calling thread."""

@@ -16,6 +16,9 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from tetherai.cli._common import EXIT_USAGE, handle_errors, print_error, print_json
+from tetherai.cli._common import (
+    JsonOption as JsonOption,  # the commands that talk to a server import it from here
+)
 from tetherai.client.client import Client
 from tetherai.client.config import KEY_FILE, ClientConfig, default_config_dir, load_config
 from tetherai.client.objects import S3Access
@@ -37,15 +40,18 @@ PassphraseFileOption = Annotated[
         help="File holding the passphrase of your key (default: $TETHER_PASSPHRASE, or a prompt).",
     ),
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
 def config_dir(option: Path | None) -> Path:
     return option.expanduser() if option is not None else default_config_dir()
 
 
-def fail(message: str, hint: str = "", code: int = EXIT_USAGE) -> typer.Exit:
-    print_error(message, hint)
+def fail(
+    message: str, hint: str = "", code: int = EXIT_USAGE, *, error_code: str = ""
+) -> typer.Exit:
+    """Report an error (lines, or JSON with ``--json``); return the exit to raise."""
+    fallback = "cli.bad_input" if code == EXIT_USAGE else "cli.failure"
+    print_error(message, hint, code=error_code or fallback)
     return typer.Exit(code)
 
 

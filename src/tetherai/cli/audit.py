@@ -1,7 +1,11 @@
 """``tether audit``: export a bundle, verify it offline, turn it into a report or interop files.
 
-``verify`` and ``report`` need nothing but the bundle (no home, no server, no database).
-Exit codes: 0 verified, 1 verification failed, 2 usage or unreadable input, 3 ledger errors.
+Bundles come from the server you are logged in to (``ORG/PROJECT/VERSION``, like every
+client command), from a file, or on a node from its ledger (``--home``): ``cli/_bundles.py``.
+``verify`` and ``report`` of a file need nothing but the bundle (no home, no server, no
+database). Exit codes: 0 verified against pinned roots (``--trust``), 4 verified against the
+bundle's own roots only, 1 verification failed, 2 usage or unreadable input, 3 server or
+ledger errors.
 """
 
 from __future__ import annotations
@@ -14,15 +18,14 @@ from typing import Annotated, Any
 
 import typer
 
-from tetherai.auditverify import Trust, Verdict, verify_bundle
+from tetherai.auditverify import Verdict
+from tetherai.cli._bundles import load_bundle, read_text, verify
 from tetherai.cli._client import ConfigOption, PassphraseFileOption
 from tetherai.cli._common import (
     EXIT_DIFFERENCE,
-    EXIT_USAGE,
     HomeOption,
     JsonOption,
     err_console,
-    print_error,
     print_json,
     resolve_home,
     run,
@@ -42,7 +45,6 @@ SinceOption = Annotated[
     Path | None,
     typer.Option("--since", help="A checkpoint note you already hold (from an earlier bundle)."),
 ]
-VersionOption = Annotated[str | None, typer.Option("--version", help="One version only.")]
 
 
 class ReportFormat(StrEnum):
@@ -50,62 +52,56 @@ class ReportFormat(StrEnum):
     pdf = "pdf"
 
 
-def _read_text(path: Path | None, what: str) -> str | None:
-    if path is None:
-        return None
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        print_error(f"cannot read {what} {path}: {error}")
-        raise typer.Exit(EXIT_USAGE) from None
-
-
 def _verify(bundle: Path, trust: Path | None, since: Path | None) -> Verdict:
-    try:
-        data = bundle.read_bytes()
-    except OSError as error:
-        print_error(f"cannot read the bundle {bundle}: {error}")
-        raise typer.Exit(EXIT_USAGE) from None
-    trust_text = _read_text(trust, "the trust file")
-    try:
-        pinned = None if trust_text is None else Trust.from_text(trust_text)
-    except ValueError as error:
-        print_error(str(error))
-        raise typer.Exit(EXIT_USAGE) from None
-    return verify_bundle(data, trust=pinned, since=_read_text(since, "the checkpoint"))
+    """The verdict on a bundle file (kept for callers that take a path)."""
+    held = read_text(since, "the checkpoint")
+    return verify(load_bundle(str(bundle)), trust, held).verdict
+
+
+SourceArgument = Annotated[
+    str,
+    typer.Argument(
+        help="A bundle file, or ORG/PROJECT/VERSION (ORG/PROJECT for a project) to fetch from "
+        "the server you are logged in to."
+    ),
+]
 
 
 @app.command()
 def export(
-    project: Annotated[str, typer.Argument(help="The project, <org>/<slug>.")],
-    version: VersionOption = None,
+    ref: Annotated[
+        str, typer.Argument(help="The project or version, ORG/PROJECT or ORG/PROJECT/VERSION.")
+    ],
+    version: Annotated[
+        str | None, typer.Option("--version", hidden=True, help="Older form of ORG/PROJECT/V.")
+    ] = None,
     since: SinceOption = None,
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Where to write the bundle.")
     ] = Path("audit-bundle.json"),
-    home: HomeOption = None,
+    config: ConfigOption = None,
+    home: Annotated[
+        Path | None,
+        typer.Option(
+            "--home",
+            help="On a node: read its ledger directly instead of asking the server.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Write the audit bundle of a project or a version (read-only, no keys needed).
+    """Write the audit bundle of a project or a version, fetched from the server you are
+    logged in to (read-only: no key needed; the same access as its pages).
 
-    Example: tether audit export Org1/credit-scoring --version v1 -o v1.bundle.json
+    Example: tether audit export Org1/credit-scoring/v1 -o v1.bundle.json
     """
-    from tetherai.services.audit_bundle import BundleRequest, export_bundle
-    from tetherai.services.home import NetworkHome
-    from tetherai.services.network import open_ledger
-
-    held = _read_text(since, "the checkpoint")
-
-    def call() -> bytes:
-        store, channel = open_ledger(NetworkHome(resolve_home(home)))
-        try:
-            return export_bundle(store, channel, BundleRequest(project, version, held))
-        finally:
-            store.close()
-
-    data = run(call)  # a wrong name or checkpoint exits 2, a fork 1, as the error declares
+    if version is not None:
+        ref = f"{ref}/{version}"
+    held = read_text(since, "the checkpoint")
+    data = load_bundle(ref, since=held, config=config, home=home)
     output.write_bytes(data)
     err_console.print(
-        f"wrote {output} ({len(data)} bytes); check it with: tether audit verify {output}"
+        f"wrote {output} ({len(data)} bytes); check it with: "
+        f"tether audit verify {output} --trust trust.txt"
     )
 
 
@@ -136,56 +132,67 @@ def trust(
         output.write_text(text)
 
 
-@app.command()
-def verify(
-    bundle: Annotated[Path, typer.Argument(help="The bundle file.")],
+@app.command(name="verify")
+def verify_command(
+    source: SourceArgument,
     trust: TrustOption = None,
     since: SinceOption = None,
     keep_checkpoint: Annotated[
         Path | None,
         typer.Option("--keep-checkpoint", help="Once verified, save its checkpoint for --since."),
     ] = None,
+    config: ConfigOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Verify a bundle offline: signatures, proofs, checkpoint, workflow. Exit 1 if it fails.
+    """Verify a bundle offline: signatures, proofs, checkpoint, workflow.
+
+    Exit 0 VERIFIED (against the keys and CA roots --trust pins), 4 VERIFIED-UNPINNED (no
+    --trust: consistent, but checked only against the roots the bundle carries itself),
+    1 VERIFICATION FAILED.
 
     Example: tether audit verify v1.bundle.json --trust trust.txt --since held-checkpoint.txt
     """
-    verdict = _verify(bundle, trust, since)
-    if verdict.ok and keep_checkpoint is not None:
-        keep_checkpoint.write_text(verdict.note)
+    held = read_text(since, "the checkpoint")
+    outcome = verify(load_bundle(source, since=held, config=config), trust, held)
+    if outcome.verdict.ok and keep_checkpoint is not None:
+        keep_checkpoint.write_text(outcome.verdict.note)
     if json_output:
-        print_json(verdict.to_json())
+        print_json(outcome.to_json())
     else:
-        sys.stdout.write(verdict.text())
-    if not verdict.ok:
-        raise typer.Exit(EXIT_DIFFERENCE)
+        sys.stdout.write(outcome.text())
+    raise typer.Exit(outcome.exit_code)
 
 
 @app.command()
 def report(
-    bundle: Annotated[Path, typer.Argument(help="The bundle file.")],
+    source: SourceArgument,
     output: Annotated[Path, typer.Option("--output", "-o", help="The report file.")],
     format_: Annotated[ReportFormat, typer.Option("--format")] = ReportFormat.pdf,
     trust: TrustOption = None,
     since: SinceOption = None,
+    config: ConfigOption = None,
 ) -> None:
-    """Verify a bundle, then write its HTML or PDF report (which states the result).
+    """Verify a bundle here, then write its HTML or PDF report (which states the result).
+    Exit codes as 'tether audit verify'.
 
-    Example: tether audit report v1.bundle.json --trust trust.txt -o v1-report.pdf
+    Example: tether audit report Org1/credit-scoring/v1 --trust trust.txt -o v1-report.pdf
     """
     from tetherai.services.reports import render_html, render_pdf, report_content
 
-    verdict = _verify(bundle, trust, since)
-    content = report_content(verdict)
+    held = read_text(since, "the checkpoint")
+    outcome = verify(load_bundle(source, since=held, config=config), trust, held)
+    content = report_content(outcome.verdict)
     if format_ is ReportFormat.pdf:
         output.write_bytes(render_pdf(content))
     else:
         output.write_text(render_html(content), encoding="utf-8")
-    state = "verified" if verdict.ok else "VERIFICATION FAILED"
-    err_console.print(f"wrote {output} ({state})")
-    if not verdict.ok:
-        raise typer.Exit(EXIT_DIFFERENCE)
+    err_console.print(f"wrote {output} ({outcome.label})")
+    if outcome.verdict.ok and not outcome.pinned:
+        err_console.print(
+            "hint: checked only against the bundle's own keys and CA roots; pin them with "
+            "--trust trust.txt"
+        )
+    raise typer.Exit(outcome.exit_code)
 
 
 class InteropFormat(StrEnum):

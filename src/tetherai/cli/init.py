@@ -15,6 +15,7 @@ from tetherai.cli._common import (
     HomeOption,
     JsonOption,
     console,
+    print_error,
     print_json,
     resolve_home,
     run,
@@ -30,7 +31,7 @@ def read_passphrase(passphrase_file: Path | None, *, confirm: bool) -> bytes:
         try:
             value = passphrase_file.read_bytes().rstrip(b"\r\n")
         except OSError as error:
-            typer.echo(f"error: cannot read the passphrase file: {error}", err=True)
+            print_error(f"cannot read the passphrase file: {error.strerror}", code="cli.bad_input")
             raise typer.Exit(EXIT_USAGE) from None
     elif "TETHER_PASSPHRASE" in os.environ:
         value = os.environ["TETHER_PASSPHRASE"].encode()
@@ -39,11 +40,14 @@ def read_passphrase(passphrase_file: Path | None, *, confirm: bool) -> bytes:
             "Passphrase for the private keys", hide_input=True, confirmation_prompt=confirm
         ).encode()
     else:
-        typer.echo("error: no passphrase given", err=True)
-        typer.echo("hint: pass --passphrase-file FILE or set TETHER_PASSPHRASE", err=True)
+        print_error(
+            "no passphrase given",
+            "pass --passphrase-file FILE or set TETHER_PASSPHRASE",
+            code="cli.bad_input",
+        )
         raise typer.Exit(EXIT_USAGE)
     if not value:
-        typer.echo("error: the passphrase is empty", err=True)
+        print_error("the passphrase is empty", code="cli.bad_input")
         raise typer.Exit(EXIT_USAGE)
     return value
 

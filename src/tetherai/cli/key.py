@@ -15,8 +15,10 @@ from tetherai.cli._client import (
     call,
     config_dir,
     fail,
+    open_client,
     read_secret,
     show,
+    tx_line,
 )
 from tetherai.cli._common import console
 from tetherai.client.accounts import register_public_key
@@ -31,8 +33,8 @@ from tetherai.crypto.signature import (
 )
 
 app = typer.Typer(
-    help="Your signing key: create it here, register its public part.\n\n"
-    "Example: tether key create && tether key register --name laptop"
+    help="Your signing keys: create one here, register its public part, list and revoke them.\n\n"
+    "Example: tether key create && tether key register --name laptop && tether key list"
 )
 
 
@@ -103,15 +105,19 @@ def register(
 ) -> None:
     """Register your key's public part: the org CA certifies it and you enrol it on the ledger.
 
-    Needs your password once (--password-file, $TETHER_PASSWORD or a prompt): the enrolment is a tx signed with your web key. Only the public key is sent.
+    Needs your password once (--password-file, $TETHER_PASSWORD or a prompt): the enrolment is a tx signed with your web key. The key signs a proof that you hold it; only the public key and that proof are sent. Your other keys (web, other machines) keep working.
 
     Example: tether key register --name laptop
     """
+    from tetherai.identity.keys import load_private_key
+
     directory = config_dir(config)
     settings = call(lambda: load_config(directory))
     if not settings.username:
         raise fail("the config names no user", "run 'tether login' first")
-    public = _public(directory, _passphrase(passphrase_file))
+    secret = _passphrase(passphrase_file)
+    public = _public(directory, secret)
+    private_key = call(lambda: load_private_key(directory / KEY_FILE, secret))
     password = read_secret(
         password_file,
         "TETHER_PASSWORD",
@@ -124,7 +130,7 @@ def register(
             settings.server,
             settings.username,
             password,
-            public_key_pem=str(public["public_key_pem"]),
+            private_key=private_key,
             name=name or socket.gethostname()[:100] or "cli",
         )
     )
@@ -168,4 +174,78 @@ def show_key(
             f"{k['algorithm']} key {k['fingerprint']} ({k['path']})\n"
             f"certificate: {k['cert_sha256'] or 'not registered'}\n{k['public_key_pem']}"
         ),
+    )
+
+
+@app.command(name="list")
+def list_keys(config: ConfigOption = None, json_output: JsonOption = False) -> None:
+    """Every key enrolled for you on the ledger: your web key and each CLI/SDK key, active or
+    revoked (and why); '*' marks the key of this config.
+
+    Example: tether key list --json
+    """
+    directory = config_dir(config)
+    mine = call(lambda: load_config(directory)).cert_sha256
+    with open_client(config) as client:
+        found = call(client.keys)
+
+    def render(keys: list[dict[str, Any]]) -> None:
+        if not keys:
+            console.print("no keys enrolled for you yet")
+        for key in keys:
+            state = f"revoked: {key['revoked']['reason']}" if key["revoked"] else "active"
+            here = "*" if key["cert_sha256"] == mine else " "
+            label = key["name"] if key["kind"] == "cli" else key["kind"]
+            console.print(
+                f"{here} {key['cert_sha256'][:16]}  {label:<16} {key['algorithm']:<10} {state}",
+                highlight=False,
+            )
+
+    show(found, json_output, render)
+
+
+@app.command()
+def revoke(
+    cert_sha256: Annotated[
+        str, typer.Argument(help="The key's certificate digest (tether key list).")
+    ],
+    reason: Annotated[
+        str, typer.Option(help="Why (recorded on the ledger).")
+    ] = "revoked by its holder",
+    passphrase_file: PassphraseFileOption = None,
+    config: ConfigOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Revoke one of your keys (e.g. a lost laptop's): a tx signed here with this config's key.
+    Your other keys keep working; your last key cannot be revoked, and your web key is
+    replaced by a password reset instead.
+
+    Example: tether key revoke 3f2a… --reason "laptop lost"
+    """
+    directory = config_dir(config)
+    settings = call(lambda: load_config(directory))
+    with open_client(config, passphrase_file) as client:
+        known = {key["cert_sha256"]: key for key in call(client.keys)}
+        key = known.get(cert_sha256) or next(
+            (
+                k
+                for sha, k in known.items()
+                if len(cert_sha256) >= 8 and sha.startswith(cert_sha256)
+            ),
+            None,
+        )
+        if key is None:
+            raise fail(f"you have no key {cert_sha256}", "see tether key list")
+        if key["kind"] == "web":
+            raise fail(
+                "that is your web key: the server replaces it when your password is reset",
+                "ask your org admin for a password reset if it may be compromised",
+            )
+        answer = call(lambda: client.revoke_key(key["cert_sha256"], reason))
+    if key["cert_sha256"] == settings.cert_sha256:
+        save_config(directory, settings.with_changes(cert_sha256=""))
+    show(
+        answer | {"revoked": key["cert_sha256"]},
+        json_output,
+        lambda a: console.print(f"[green]Revoked[/] {a['revoked'][:16]}: {tx_line(a)}"),
     )

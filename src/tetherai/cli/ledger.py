@@ -138,7 +138,9 @@ def blocks(
 
 @app.command()
 def tx(
-    tx_id: Annotated[str, typer.Argument(help="The tx id (64 hex characters).")],
+    tx_id: Annotated[
+        str, typer.Argument(help="The tx id, or a unique start of it (8 or more hex digits).")
+    ],
     home: HomeOption = None,
     channel: ChannelOption = None,
     json_output: JsonOption = False,
@@ -148,7 +150,11 @@ def tx(
     Example: tether ledger tx TX_ID --json
     """
 
-    info = _read(home, channel, lambda store, _: ledger_info.tx_detail(store, tx_id))
+    info = _read(
+        home,
+        channel,
+        lambda store, _: ledger_info.tx_detail(store, ledger_info.resolve_tx_id(store, tx_id)),
+    )
     if json_output:
         print_json(info)
         return
@@ -179,7 +185,9 @@ def tx(
 
 @app.command()
 def proof(
-    tx_id: Annotated[str, typer.Argument(help="The tx id to prove.")],
+    tx_id: Annotated[
+        str, typer.Argument(help="The tx id to prove, or a unique start of it (8+ hex digits).")
+    ],
     home: HomeOption = None,
     channel: ChannelOption = None,
     output: Annotated[
@@ -192,6 +200,7 @@ def proof(
     Example: tether ledger proof TX_ID --output tx.tlog-proof
     """
 
+    tx_id = _read(home, channel, lambda store, _: ledger_info.resolve_tx_id(store, tx_id))
     tlog = _read(home, channel, lambda store, _: ledger_info.tx_proof(store, tx_id))
     text = format_tlog_proof(tlog)
     if json_output:
@@ -215,7 +224,7 @@ def _read_note(path: Path) -> str:
     try:
         return path.read_text()
     except OSError as error:
-        print_error(f"cannot read {path}: {error}")
+        print_error(f"cannot read {path}: {error.strerror}", code="cli.bad_input")
         raise typer.Exit(EXIT_USAGE) from None
 
 
@@ -282,7 +291,7 @@ def verify(
         try:
             save_checkpoint.write_text(report.last_checkpoint)
         except OSError as error:
-            print_error(f"cannot write {save_checkpoint}: {error}")
+            print_error(f"cannot write {save_checkpoint}: {error.strerror}", code="cli.bad_input")
             raise typer.Exit(EXIT_USAGE) from None
     if json_output:
         print_json(report.to_json())

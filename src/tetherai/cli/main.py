@@ -16,7 +16,7 @@ import typer
 from typer import _click
 from typer.core import TyperCommand, TyperGroup
 
-from tetherai.cli._common import run_app
+from tetherai.cli._common import json_errors, run_app
 
 __all__ = ["COMMANDS", "LazyGroup", "app", "load_command", "main"]
 
@@ -52,6 +52,14 @@ COMMANDS: dict[str, Entry] = {
     "network": Entry(
         _CLI + "network", "app", "Cluster mode: several orgs' peers, ordering on an etcd cluster."
     ),
+    "admin": Entry(
+        _CLI + "admin",
+        "app",
+        "Server administration on a node: web accounts for the home's participants.",
+    ),
+    "objects": Entry(
+        _CLI + "objects", "app", "The server's object store, on the node: repair a damaged object."
+    ),
     # The people who train and ship models: a server, your API token, your own key.
     "login": Entry(
         _CLI + "login", "login", "Log in to a server: store its URL and your API token (mode 0600)."
@@ -62,7 +70,9 @@ COMMANDS: dict[str, Entry] = {
         "Who the server says you are, and whether you have a key to sign with.",
     ),
     "key": Entry(
-        _CLI + "key", "app", "Your signing key: create it here, register its public part."
+        _CLI + "key",
+        "app",
+        "Your signing keys: create one here, register its public part, list and revoke them.",
     ),
     "project": Entry(
         _CLI + "project", "app", "Projects: create, list, show, members, policy, factsheet."
@@ -154,6 +164,7 @@ def _tether() -> None:
 
     Example: tether version show Org1/digits/v1 --json
     """
+    json_errors(False)  # each command starts with lines for people; its --json switches
 
 
 def main() -> None:

@@ -227,8 +227,10 @@ def peer(
 
     Example: tether network peer --name peer0.Org1 --api-port 8000 --home ./net
     """
+    from tetherai.logs import configure_from_env
     from tetherai.services.cluster.run import run_peer
 
+    configure_from_env(os.environ)  # this process is the node: its log goes to stderr
     target = cluster_home(home)
     secret = passphrase(passphrase_file)
     starter = None if api_port is None else _api_starter(target, name, secret, api_port)
@@ -241,6 +243,7 @@ def _api_starter(
     def start(follower: PeerFollower, clients: NodeClients) -> Callable[[], None]:
         import uvicorn
 
+        from tetherai.api.proxies import SERVER_OPTIONS
         from tetherai.services.cluster.api_node import RemoteOrderer, api_home, cluster_node
         from tetherai.services.settings import Settings
         from tetherai.web.app import create_web_app
@@ -253,7 +256,9 @@ def _api_starter(
         orderer = RemoteOrderer(follower, config.orderers, clients)
         web = create_web_app(settings, node=cluster_node(root, follower, orderer))
         server = uvicorn.Server(
-            uvicorn.Config(web, host=settings.host, port=port, log_level="warning")
+            uvicorn.Config(
+                web, host=settings.host, port=port, log_level="warning", **SERVER_OPTIONS
+            )
         )
         threading.Thread(target=server.run, name="tether-api", daemon=True).start()
         typer.echo(f"peer {name}: API and pages on http://{settings.host}:{port}")

@@ -19,6 +19,7 @@ from tetherai.cli._client import (
 )
 from tetherai.cli._common import console
 from tetherai.cli.version import VersionArg, check_source, ref_of
+from tetherai.vocabulary import RATING_MAX, RATING_MIN, Status
 
 app = typer.Typer(
     help="Reviews: start, comment, rate, vote, attach documents, pass, fail, show.\n\n"
@@ -47,7 +48,7 @@ def start(
 
     Example: tether review start Org1/digits/v1
     """
-    _move(version, "reviewing", "", config, passphrase_file, json_output)
+    _move(version, Status.REVIEWING, "", config, passphrase_file, json_output)
 
 
 @app.command(name="pass")
@@ -62,7 +63,7 @@ def pass_(
 
     Example: tether review pass Org1/digits/v1
     """
-    _move(version, "review_passed", reason, config, passphrase_file, json_output)
+    _move(version, Status.REVIEW_PASSED, reason, config, passphrase_file, json_output)
 
 
 @app.command()
@@ -77,7 +78,7 @@ def fail(
 
     Example: tether review fail Org1/digits/v1 --reason "accuracy below the bar"
     """
-    _move(version, "review_failed", reason, config, passphrase_file, json_output)
+    _move(version, Status.REVIEW_FAILED, reason, config, passphrase_file, json_output)
 
 
 @app.command()
@@ -138,20 +139,24 @@ def show_reviews(
 @app.command()
 def rate(
     version: VersionArg,
-    stars: Annotated[int, typer.Argument(min=1, max=5, help="1 to 5 stars.")],
+    stars: Annotated[int, typer.Argument(help=f"{RATING_MIN} to {RATING_MAX} stars.")],
     note: Annotated[str, typer.Option(help="Why.")] = "",
     passphrase_file: PassphraseFileOption = None,
     config: ConfigOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Rate a version from 1 to 5 stars; rating again replaces your rating.
+    """Rate a version (1 to 5 stars); rating again replaces your rating.
 
     Example: tether review rate Org1/digits/v1 4 --note "good, but test it on scanned forms"
     """
     project, name = ref_of(version)
     with open_client(config, passphrase_file) as client:
         answer = call(lambda: client.rate(project, name, stars, note=note))
-    show(answer, json_output, lambda a: console.print(f"[green]Rated[/] {stars}/5 ({tx_line(a)})"))
+    show(
+        answer,
+        json_output,
+        lambda a: console.print(f"[green]Rated[/] {stars}/{RATING_MAX} ({tx_line(a)})"),
+    )
 
 
 @app.command()

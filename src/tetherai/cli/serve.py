@@ -3,21 +3,31 @@
 from __future__ import annotations
 
 import os
+import socket
 from typing import Annotated
 
 import typer
 
-from tetherai.cli._common import HomeOption, console, resolve_home, run
+from tetherai.cli._common import EXIT_FAILURE, HomeOption, console, print_error, resolve_home, run
 from tetherai.services.home import NetworkHome
 from tetherai.services.settings import Settings
 
 
 def serve(
     home: HomeOption = None,
-    host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
+    host: Annotated[
+        str | None,
+        typer.Option(help="Address to listen on (default 127.0.0.1, this machine only)."),
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port (default 8000; also $TETHER_PORT).", min=1, max=65535)
+    ] = None,
     create_secret: Annotated[
         bool, typer.Option("--init-secret", help="Create the server secret if missing.")
+    ] = False,
+    log_json: Annotated[
+        bool,
+        typer.Option("--log-json", help="Log as JSON lines on stderr (also TETHER_LOG_JSON=1)."),
     ] = False,
 ) -> None:
     """Run the web pages and the REST API for this network home.
@@ -26,6 +36,8 @@ def serve(
     """
     import uvicorn
 
+    from tetherai.api.proxies import SERVER_OPTIONS
+    from tetherai.logs import log_config
     from tetherai.web.app import create_web_app
 
     root = resolve_home(home)
@@ -36,9 +48,39 @@ def serve(
         env["TETHER_HOST"] = host
     if port:
         env["TETHER_PORT"] = str(port)
+    if log_json:
+        env["TETHER_LOG_JSON"] = "1"
     settings = run(lambda: Settings.from_env(env, home=root))
-    console.print(
-        f"tetherai serving {root} at [bold]http://{settings.host}:{settings.port}/[/] "
-        f"(sign in there; the API is described at /docs)"
+    _check_free(settings.host, settings.port)
+    if not settings.log_json:  # JSON logs stay JSON: the server logs where it serves instead
+        shown = f"[{settings.host}]" if ":" in settings.host else settings.host
+        console.print(
+            f"tetherai serving {root}\n"
+            f"  open [bold]http://{shown}:{settings.port}/[/] and sign in "
+            f"(the REST API is described at /docs; Ctrl-C stops the server)",
+            highlight=False,
+        )
+    uvicorn.run(
+        create_web_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=log_config(json_lines=settings.log_json, level=settings.log_level),
+        **SERVER_OPTIONS,  # forwarded headers only from TETHER_TRUSTED_PROXIES
     )
-    uvicorn.run(create_web_app(settings), host=settings.host, port=settings.port, log_level="info")
+
+
+def _check_free(host: str, port: int) -> None:
+    """Say clearly when the address is taken (uvicorn would log a bare errno and stop)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            print_error(
+                f"cannot listen on {host} port {port}: {error.strerror}",
+                hint=f"choose another port: tether serve --port {port + 1} "
+                f"(make run PORT={port + 1})",
+                code="cli.address_in_use",
+            )
+            raise typer.Exit(EXIT_FAILURE) from None

@@ -26,7 +26,7 @@ from tetherai.cli._common import console
 from tetherai.client.objects import check_uri, is_uri, local_path
 from tetherai.client.refs import parse_version
 from tetherai.client.run import Run
-from tetherai.vocabulary import ARTIFACT_KINDS
+from tetherai.vocabulary import ARTIFACT_KINDS, Status
 
 app = typer.Typer(
     help="Model versions: create, submit, show, history, list, move. Alone: print tetherai's "
@@ -167,7 +167,7 @@ def create(
     ]
     for value in artifact or []:
         kind, _, where = value.partition("=")
-        if kind not in ARTIFACT_KINDS or not where:
+        if not kind or not where:  # the kind itself is judged with the others' (Run.add_artifact)
             raise fail(
                 f"--artifact takes KIND=PATH, not {value!r}",
                 f"KIND is one of {', '.join(ARTIFACT_KINDS)}",
@@ -208,7 +208,7 @@ def create(
     }
 
     def render(f: dict[str, Any]) -> None:
-        status = (f["result"] or {}).get("status", "draft")
+        status = (f["result"] or {}).get("status", Status.DRAFT)
         console.print(f"[green]Registered[/] {version} ({status}), tx {f['tx_id']}")
         for a in f["artifacts"]:
             console.print(f"  {a['kind']:14} {a['name']}  sha256 {a['sha256']}  {a['size']} bytes")

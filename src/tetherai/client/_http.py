@@ -112,6 +112,16 @@ class Http:
             time.sleep(self.backoff * 2**attempt)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
+    def get_bytes(self, path: str, **params: Any) -> bytes:
+        """GET ``/api/v1<path>`` and return the answer's bytes as sent (a file to keep)."""
+        query = {k: v for k, v in params.items() if v is not None}
+        try:
+            response = self._http.get(f"/api/v1{path}", params=query)
+        except httpx.HTTPError as error:
+            raise self._unreachable(error) from error
+        raise_for_error(response)
+        return response.content
+
     def get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params={k: v for k, v in params.items() if v is not None})
 

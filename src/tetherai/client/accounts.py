@@ -15,6 +15,8 @@ import httpx
 
 from tetherai.client._http import new_session, raise_for_error
 from tetherai.client.errors import ServerError
+from tetherai.crypto.signature import PrivateKey, public_key_to_pem
+from tetherai.identity.possession import prove_possession
 
 __all__ = ["create_api_token", "register_public_key"]
 
@@ -65,17 +67,25 @@ def register_public_key(
     username: str,
     password: str,
     *,
-    public_key_pem: str,
+    private_key: PrivateKey,
     name: str,
     transport: httpx.BaseTransport | None = None,
 ) -> dict[str, Any]:
-    """Have the org CA certify ``public_key_pem``; your web key enrols it on the ledger.
+    """Have the org CA certify your key's public part; your web key enrols it on the ledger.
 
-    Returns ``{id, name, cert_sha256, certificate_pem, enrolled_tx}``.
+    The private key never leaves this machine: it signs the proof of possession here
+    (:func:`tetherai.identity.possession.prove_possession`), and only the public key and that
+    signature are sent. Your other keys are untouched.
+
+    Returns the key as ``GET /me/keys`` lists it, with ``certificate_pem`` and ``enrolled_tx``.
     """
-    with _signed_in(server, username, password, transport) as (http, _):
+    public_key_pem = public_key_to_pem(private_key.public_key()).decode()
+    with _signed_in(server, username, password, transport) as (http, answer):
+        user = answer["user"]
+        proof = prove_possession(private_key, str(user["org"]), str(user["username"]))
         response = http.post(
-            "/api/v1/me/keys", json={"name": name, "public_key_pem": public_key_pem}
+            "/api/v1/me/keys",
+            json={"name": name, "public_key_pem": public_key_pem, "proof": proof},
         )
         raise_for_error(response)
         found: dict[str, Any] = response.json()

@@ -21,9 +21,10 @@ from tetherai.client._http import Http
 from tetherai.client.config import KEY_FILE, ClientConfig, default_config_dir, load_config
 from tetherai.client.errors import ClientError, ConfigError
 from tetherai.client.objects import S3Access, S3Buckets, artifact_from_uri, is_uri, uri_label
-from tetherai.client.refs import parse_project
+from tetherai.client.refs import parse_project, parse_ref
+from tetherai.contracts import calls
+from tetherai.contracts.calls import Call
 from tetherai.storage.progress import ByteProgress
-from tetherai.vocabulary import ARTIFACT_KINDS
 
 if TYPE_CHECKING:  # the signing and hashing machinery loads on first use, not at start-up
     from tetherai.client.run import Run
@@ -204,6 +205,15 @@ class Client:
     def projects(self) -> list[Json]:
         return self.http.pages("/projects")
 
+    def keys(self) -> list[Json]:
+        """Every key enrolled for you (web, CLI/SDK), as the ledger records them."""
+        return self.http.pages("/me/keys")
+
+    def revoke_key(self, cert_sha256: str, reason: str) -> Json:
+        """Revoke one of your keys with a tx signed here by your registered key (which may be
+        the one revoked: a key revokes itself, not your last one)."""
+        return self.act("membership", "revoke", {"cert_sha256": cert_sha256, "reason": reason})
+
     def project(self, project: str) -> Json:
         org, slug = parse_project(project)
         found: Json = self.http.get(f"/projects/{org}/{slug}")
@@ -224,6 +234,16 @@ class Client:
         found: Json = self.http.get(f"{self._version_path(project, version)}/reviews")
         return found
 
+    def audit_bundle(self, ref: str, *, since: str | None = None) -> bytes:
+        """The audit bundle of a project (``ORG/PROJECT``) or a version
+        (``ORG/PROJECT/VERSION``), as the server wrote it (verify it with
+        :func:`tetherai.auditverify.verify_bundle`). ``since``: a checkpoint note held from an
+        earlier bundle, for the consistency proof from it."""
+        project, version = parse_ref(ref)
+        org, slug = parse_project(project)
+        base = f"/projects/{org}/{slug}" + (f"/versions/{version}" if version else "")
+        return self.http.get_bytes(f"{base}/audit-bundle", since=since)
+
     def manifest(self, project: str, version: str) -> list[Json]:
         """The artifacts the version registered (``{kind, name, uri, size, sha256[, files]}``)."""
         content = self.version(project, version).get("version") or {}
@@ -243,11 +263,8 @@ class Client:
         Returns the manifest entry ``{kind, name, uri, size, sha256[, files]}``.
         """
         location = Path(path)
-        if kind not in ARTIFACT_KINDS:
-            raise ClientError(
-                f"{kind!r} is not an artifact kind", hint=f"use one of {', '.join(ARTIFACT_KINDS)}"
-            )
         label = name or location.name
+        calls.check_artifact_kind(kind, label)
         if location.is_dir():
             return self._upload_directory(kind, location, label)
         if not location.is_file():
@@ -261,17 +278,14 @@ class Client:
         API); nothing is uploaded. Returns the manifest entry.
 
         Raises:
-            ClientError: an unknown artifact kind.
+            InvalidArgument: an unknown artifact kind (before anything is read).
             UnsupportedURI: an unknown scheme or a malformed URI (``file://``: give the path).
             ObjectNotFound, BucketNotFound: nothing is there.
             ConfigError: an ``s3://`` URI and no S3 credentials.
             AccessDenied, StorageUnavailable, ServerError: the store refused or failed.
         """
-        if kind not in ARTIFACT_KINDS:
-            raise ClientError(
-                f"{kind!r} is not an artifact kind", hint=f"use one of {', '.join(ARTIFACT_KINDS)}"
-            )
         label = name or uri_label(kind, uri)
+        calls.check_artifact_kind(kind, label)
         with ByteProgress(f"hashing {uri}") as progress:
             return artifact_from_uri(self.http, self.buckets, kind, uri, label, progress)
 
@@ -344,28 +358,27 @@ class Client:
                 f"{local_sha256} here (did it change while it was uploaded?)"
             )
 
-    # -- writes (one tx each, signed here) -----------------------------------------------------
+    # -- writes (one tx each, signed here; built by contracts.calls, as the server builds them) --
+
+    def send(self, call: Call) -> Json:
+        """Sign and submit a use case's call (see :meth:`act`)."""
+        if call.project is not None:
+            parse_project(call.project)
+        return self.act(call.contract, call.fn, call.args)
 
     def create_project(self, name: str, *, domain: str = "", details: str = "") -> Json:
-        return self.act("project", "create", {"name": name, "domain": domain, "details": details})
+        return self.send(calls.create_project(name, domain=domain, details=details))
 
     def add_member(self, project: str, org: str, participant: str) -> Json:
-        parse_project(project)
-        return self.act(
-            "project", "add_member", {"project": project, "org": org, "id": participant}
-        )
+        return self.send(calls.add_member(project, org, participant))
 
     def set_factsheet(self, project: str, factsheet: Mapping[str, Any]) -> Json:
         """Set the project's purpose and AI factsheet (purpose, intended_use, out_of_scope_uses,
         risks, key_contacts [{name, role, contact?}], documents [{name, sha256, uri?}])."""
-        parse_project(project)
-        return self.act(
-            "project", "set_factsheet", {"project": project, "factsheet": dict(factsheet)}
-        )
+        return self.send(calls.set_factsheet(project, factsheet))
 
     def set_policy(self, project: str, policy: Mapping[str, Any]) -> Json:
-        parse_project(project)
-        return self.act("project", "set_policy", {"project": project, "policy": dict(policy)})
+        return self.send(calls.set_policy(project, policy))
 
     def create_version(
         self,
@@ -387,27 +400,25 @@ class Client:
         Raises:
             InvalidArgument: ``commit`` is an abbreviated git commit id (give the full one).
         """
-        from tetherai.contracts.commits import check_commit  # the contracts load on use
-
         parse_project(project)
-        args = {
-            "project": project,
-            "version": version,
-            "code_repo": code_repo,
-            "commit": check_commit(commit),
-            "notebook_version": notebook_version,
-            "comment": comment,
-            "artifacts": [dict(a) for a in artifacts],
-            "experiments": [dict(e) for e in experiments],
-            "parents": [dict(p) for p in parents],
-            "replaces": replaces,
-            "submit": submit,
-        }
-        return self.act("model_version", "create", args)
+        return self.send(
+            calls.create_version(
+                project,
+                version,
+                code_repo=code_repo,
+                commit=commit,
+                notebook_version=notebook_version,
+                comment=comment,
+                artifacts=artifacts,
+                experiments=experiments,
+                parents=parents,
+                replaces=replaces,
+                submit=submit,
+            )
+        )
 
     def submit_version(self, project: str, version: str) -> Json:
-        parse_project(project)
-        return self.act("model_version", "submit", {"project": project, "version": version})
+        return self.send(calls.submit_version(project, version))
 
     def transition(
         self,
@@ -419,22 +430,11 @@ class Client:
         details: Mapping[str, Any] | None = None,
     ) -> Json:
         """Move a version: ``reviewing``, ``review_passed``, ``deployed``, ``production``, …"""
-        parse_project(project)
-        args = {
-            "project": project,
-            "version": version,
-            "to": to,
-            "reason": reason,
-            "details": dict(details) if details is not None else None,
-        }
-        return self.act("workflow", "transition", args)
+        return self.send(calls.transition(project, version, to, reason=reason, details=details))
 
     def rollback(self, project: str, version: str, reason: str) -> Json:
         """Put the earlier approved ``version`` back into production."""
-        parse_project(project)
-        return self.act(
-            "workflow", "rollback", {"project": project, "version": version, "reason": reason}
-        )
+        return self.send(calls.rollback(project, version, reason))
 
     def record_verification(
         self,
@@ -447,41 +447,36 @@ class Client:
         metrics: Mapping[str, float] | None = None,
     ) -> Json:
         """Record recomputed digests (``review.verify``); a mismatch fails the review."""
-        parse_project(project)
-        args = {
-            "project": project,
-            "version": version,
-            "artifacts": report.to_contract_args()["artifacts"],
-            "reproduction": None
-            if reproduction is None
-            else reproduction.to_contract_args()["artifacts"],
-            "metrics": dict(metrics) if metrics is not None else None,
-            "method": method,
-        }
-        return self.act("review", "verify", args)
+        reproduced = None if reproduction is None else reproduction.recomputed()
+        return self.send(
+            calls.verify(
+                project,
+                version,
+                report.recomputed(),
+                reproduction=reproduced,
+                metrics=metrics,
+                method=method,
+            )
+        )
 
     def comment(
         self, project: str, version: str, text: str, *, reply_to: str | None = None
     ) -> Json:
-        return self._review("comment", project, version, {"text": text, "reply_to": reply_to})
+        return self.send(calls.comment(project, version, text, reply_to=reply_to))
 
     def vote(
         self, project: str, version: str, to: str, *, approve: bool, comment: str = ""
     ) -> Json:
-        return self._review(
-            "vote", project, version, {"to": to, "approve": approve, "comment": comment}
-        )
+        return self.send(calls.vote(project, version, to, approve=approve, comment=comment))
 
     def rate(self, project: str, version: str, stars: int, *, note: str = "") -> Json:
-        return self._review("rate", project, version, {"stars": stars, "note": note})
+        return self.send(calls.rate(project, version, stars, note=note))
 
     def attach_document(
         self, project: str, version: str, name: str, sha256: str, *, uri: str = ""
     ) -> Json:
         """Attach a review document to a version by its digest (see :meth:`document`)."""
-        return self._review(
-            "attach_document", project, version, {"name": name, "sha256": sha256, "uri": uri}
-        )
+        return self.send(calls.attach_document(project, version, name, sha256, uri=uri))
 
     def monitor(
         self,
@@ -493,20 +488,11 @@ class Client:
         note: str = "",
         other: str = "",
     ) -> Json:
-        """Report on a live version (MLOps engineers): ``status`` is one of active,
-        degraded_accuracy, data_drift, bias_detected, outage, overfitting, underfitting,
-        no_longer_used, other (described by ``other``)."""
-        args = {
-            "status": status,
-            "metrics": dict(metrics) if metrics is not None else None,
-            "note": note,
-            "other": other,
-        }
-        return self._review("monitor", project, version, args)
-
-    def _review(self, fn: str, project: str, version: str, args: Mapping[str, Any]) -> Json:
-        parse_project(project)
-        return self.act("review", fn, {"project": project, "version": version} | dict(args))
+        """Report on a live version (MLOps engineers): ``status`` is a word of
+        ``tetherai.vocabulary.MONITORING_STATUSES`` (``other`` is described by ``other``)."""
+        return self.send(
+            calls.monitor(project, version, status, metrics=metrics, note=note, other=other)
+        )
 
     # -- training scripts ----------------------------------------------------------------------
 

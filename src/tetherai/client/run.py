@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from tetherai.client.errors import ClientError
 from tetherai.client.objects import check_uri, is_uri, local_path, uri_label
-from tetherai.vocabulary import ARTIFACT_KINDS
+from tetherai.contracts import calls
 
 if TYPE_CHECKING:
     from tetherai.client.client import Client
@@ -111,13 +111,10 @@ class Run:
         a local file or directory (uploaded), or a URI (registered in place, not uploaded).
 
         Raises:
-            ClientError: an unknown kind, or a name this run already has.
+            InvalidArgument: an unknown kind (before anything is uploaded).
+            ClientError: a name this run already has.
             UnsupportedURI: a URI with an unknown scheme or malformed for its scheme.
         """
-        if kind not in ARTIFACT_KINDS:
-            raise ClientError(
-                f"{kind!r} is not an artifact kind", hint=f"use one of {', '.join(ARTIFACT_KINDS)}"
-            )
         source: Path | str
         if is_uri(path):
             uri = str(path)
@@ -126,6 +123,7 @@ class Run:
         else:
             source = Path(path)
         label = name or (source.name if isinstance(source, Path) else uri_label(kind, source))
+        calls.check_artifact_kind(kind, label)
         if any(label == known for _, _, known in self._artifacts):
             raise ClientError(f"this run already has an artifact named {label!r}")
         self._artifacts.append((kind, source, label))

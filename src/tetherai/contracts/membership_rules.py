@@ -78,7 +78,7 @@ class MembershipRules:
                 hint="ask your org admin for a new certificate",
             )
         identity = self._certificates.parse(str(record["cert"]))
-        if identity.role == Role.AUDITOR:
+        if identity.role == Role.AUDITOR and not self._auditor_enrolling(tx, state):
             raise TxInvalid(
                 f"{creator.id}@{creator.org} is an auditor; auditors only read the ledger",
                 code="tx.auditor_cannot_write",
@@ -91,6 +91,16 @@ class MembershipRules:
             )
         return Identity(
             creator.org, creator.id, str(identity.role), creator.cert_sha256, identity.public_key
+        )
+
+    def _auditor_enrolling(self, tx: Transaction, state: StateReader) -> bool:
+        """Auditors only read. Since membership version 2 the one tx an auditor signs is
+        accepting their invitation, which enrols the very key it is signed with and writes
+        nothing else (version 1 channels replay as they ran)."""
+        return (
+            tx.contract == MEMBERSHIP
+            and tx.fn == "accept_invitation"
+            and self.contract_version(MEMBERSHIP, state) not in (None, "1")
         )
 
     def _genesis_record(self, tx: Transaction) -> dict[str, JSONValue] | None:

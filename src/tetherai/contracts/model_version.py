@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from tetherai.contracts import arguments
 from tetherai.contracts._common import (
     Actor,
     Result,
@@ -278,10 +279,10 @@ class ModelVersion(Contract):
             "version": version,
             "author": f"{ctx.creator.id}@{ctx.creator.org}",
             "created_at": ctx.block_ts,
-            "code_repo": text(code_repo, "code_repo", limit=2000, required=True),
-            "commit": text(commit, "commit", limit=200, required=True),
-            "notebook_version": text(notebook_version, "notebook_version", limit=200),
-            "comment": text(comment, "comment", limit=10000),
+            "code_repo": arguments.CODE_REPO.check(code_repo),
+            "commit": arguments.COMMIT.check(commit),
+            "notebook_version": arguments.NOTEBOOK_VERSION.check(notebook_version),
+            "comment": arguments.VERSION_COMMENT.check(comment),
             "artifacts": check_artifacts(resolve_reuse(ctx.state, artifacts or [])),  # type: ignore[dict-item]
             "experiments": check_experiments(experiments or []),  # type: ignore[dict-item]
             "parents": lineage,  # type: ignore[dict-item]
@@ -323,17 +324,15 @@ class ModelVersion(Contract):
             raise Conflict(
                 f"version {version} is {status.value}; a submitted version cannot change — register a new one"
             )
-        changes: dict[str, JSONValue] = {}
-        for field, value, limit in (
-            ("code_repo", code_repo, 2000),
-            ("commit", commit, 200),
-            ("notebook_version", notebook_version, 200),
-            ("comment", comment, 10000),
-        ):
-            if value is not None:
-                changes[field] = text(
-                    value, field, limit=limit, required=field in {"code_repo", "commit"}
-                )
+        given = {
+            "code_repo": code_repo,
+            "commit": commit,
+            "notebook_version": notebook_version,
+            "comment": comment,
+        }
+        changes: dict[str, JSONValue] = dict(
+            arguments.check_changes(arguments.VERSION_CHANGES, given)
+        )
         if artifacts is not None:
             changes["artifacts"] = check_artifacts(resolve_reuse(ctx.state, artifacts))  # type: ignore[assignment]
         if experiments is not None:

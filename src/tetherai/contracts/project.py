@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from tetherai.contracts import arguments
 from tetherai.contracts._common import (
     Actor,
     Result,
@@ -152,7 +153,7 @@ class Project(Contract):
             raise NotPermitted(
                 f"only AI engineers, stakeholders and org admins can create projects; you are {role_name(creator.role)}"
             )
-        text(name, "the project name", limit=200, required=True)
+        arguments.PROJECT_NAME.check(name)
         ref = f"{creator.org}/{slugify(name)}"
         if ctx.state.get(project_key(ref)) is not None:
             raise Conflict(f"org {creator.org} already has a project named like {name!r} ({ref})")
@@ -160,8 +161,8 @@ class Project(Contract):
             "ref": ref,
             "org": creator.org,
             "name": name,
-            "domain": text(domain, "domain", limit=200),
-            "details": text(details, "details", limit=10000),
+            "domain": arguments.PROJECT_DOMAIN.check(domain),
+            "details": arguments.PROJECT_DETAILS.check(details),
             "created_by": f"{creator.id}@{creator.org}",
             "created_at": ctx.block_ts,
         }
@@ -185,14 +186,8 @@ class Project(Contract):
         """Change a project's display name, domain or details (its reference stays)."""
         record = require_project(ctx.state, project)
         _require_manager(ctx, project, record, "change the project")
-        changed = {}
-        for field, value, limit in (
-            ("name", name, 200),
-            ("domain", domain, 200),
-            ("details", details, 10000),
-        ):
-            if value is not None:
-                changed[field] = text(value, field, limit=limit, required=field == "name")
+        given = {"name": name, "domain": domain, "details": details}
+        changed = arguments.check_changes(arguments.PROJECT_CHANGES, given)
         if not changed:
             raise InvalidArgument("nothing to change: give name, domain or details")
         ctx.state.put(project_key(project), record | changed | stamp(ctx))
@@ -220,7 +215,7 @@ class Project(Contract):
     def remove_member(self, ctx: Context, project: str, org: str, id: str, reason: str) -> Result:
         record = require_project(ctx.state, project)
         _require_manager(ctx, project, record, "remove members")
-        text(reason, "reason", limit=2000, required=True)
+        arguments.MEMBER_REMOVAL_REASON.check(reason)
         if ctx.state.get(member_key(project, org, id)) is None:
             raise NotFound(f"{id}@{org} is not a member of project {project}")
         ctx.state.delete(member_key(project, org, id))

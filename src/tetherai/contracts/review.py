@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from tetherai.contracts import arguments, calls
 from tetherai.contracts._common import (
     Actor,
     Record,
@@ -47,13 +48,8 @@ from tetherai.ledger.contract import Context, Contract, Identity, QueryContext, 
 from tetherai.ledger.state import StateReader
 from tetherai.vocabulary import (
     LIVE,
-    MONITORING_STATUSES,
-    RATING_MAX,
-    RATING_MIN,
-    VERIFICATION_METHODS,
     WRITER_ROLES,
     Status,
-    or_list,
 )
 
 __all__ = ["Review", "ReviewV2", "action_probes"]
@@ -199,8 +195,7 @@ class Review(Contract):
         """Record the digests an MLOps engineer recomputed; judge them and the criteria."""
         record = require_version(ctx.state, project, version)
         check_can_verify(ctx.state, project, version, ctx.creator)
-        if method not in VERIFICATION_METHODS:
-            raise InvalidArgument(f"method must be {or_list(VERIFICATION_METHODS)}")
+        arguments.check_method(method)
         registered = {str(a["name"]): str(a["sha256"]) for a in record["artifacts"]}
         mismatches = _compare(registered, _digests(artifacts, "artifacts"), "artifacts")
         if reproduction is not None:
@@ -273,7 +268,7 @@ class Review(Contract):
         """Comment on a version, or answer a comment (threads)."""
         require_version(ctx.state, project, version)
         require_member(ctx.state, project, ctx.creator, doing="comment", roles=WRITERS)
-        body = check_text(text, "a comment", limit=10000, required=True)
+        body = arguments.COMMENT.check(text)
         thread = ctx.tx_id
         if reply_to is not None:
             parent = ctx.state.get(f"{review_prefix(project, version)}comment/{reply_to}")
@@ -292,12 +287,9 @@ class Review(Contract):
         """Rate a version (``vocabulary.RATING_MIN`` to ``RATING_MAX`` stars); a later rating by
         the same member replaces theirs."""
         self._check_rater(ctx, project, version)
-        if not RATING_MIN <= stars <= RATING_MAX:
-            raise InvalidArgument(f"a rating is from {RATING_MIN} to {RATING_MAX} stars")
+        arguments.check_stars(stars)
         key = f"{review_prefix(project, version)}rating/{ctx.creator.org}/{ctx.creator.id}"
-        ctx.state.put(
-            key, {"stars": stars, "note": check_text(note, "note", limit=2000)} | stamp(ctx)
-        )
+        ctx.state.put(key, {"stars": stars, "note": arguments.RATING_NOTE.check(note)} | stamp(ctx))
         return {"version": version_ref(project, version), "stars": stars}
 
     def _check_rater(self, ctx: Context, project: str, version: str) -> None:
@@ -312,10 +304,7 @@ class Review(Contract):
     ) -> Result:
         """Vote on moving a version to ``to``; the vote that completes the quorum moves it."""
         require_version(ctx.state, project, version)
-        try:
-            target = Status(to)
-        except ValueError:
-            raise InvalidArgument(f"{to!r} is not a version status") from None
+        target = arguments.status_named(to)
         key = check_can_vote(ctx.state, project, version, ctx.creator, target)
         quorum = project_policy(ctx.state, project).approvals[target.value]
         ctx.state.put(
@@ -323,7 +312,7 @@ class Review(Contract):
             {
                 "approve": approve,
                 "to": target.value,
-                "comment": check_text(comment, "comment", limit=2000),
+                "comment": arguments.VOTE_COMMENT.check(comment),
             }
             | stamp(ctx),
         )
@@ -373,9 +362,9 @@ class Review(Contract):
         ctx.state.put(
             key,
             {
-                "name": check_text(name, "name", limit=200, required=True),
+                "name": arguments.DOCUMENT_NAME.check(name),
                 "sha256": sha256,
-                "uri": check_text(uri, "uri", limit=2000),
+                "uri": arguments.DOCUMENT_URI.check(uri),
             }
             | stamp(ctx),
         )
@@ -395,10 +384,7 @@ class Review(Contract):
         """A monitoring report on a live version: a status from a fixed list, metrics and a note."""
         require_version(ctx.state, project, version)
         check_can_monitor(ctx.state, project, version, ctx.creator)
-        if status not in MONITORING_STATUSES:
-            raise InvalidArgument(f"a monitoring status is one of {', '.join(MONITORING_STATUSES)}")
-        if status == "other":
-            check_text(other, "the description of 'other'", limit=500, required=True)
+        arguments.check_monitoring(status, other)
         numbers = metrics or {}
         if not isinstance(numbers, dict) or any(
             isinstance(v, bool) or not isinstance(v, (int, float)) for v in numbers.values()
@@ -410,7 +396,7 @@ class Review(Contract):
                 "status": status,
                 "other": other,
                 "metrics": numbers,
-                "note": check_text(note, "note", limit=5000),
+                "note": arguments.MONITORING_NOTE.check(note),
             }
             | stamp(ctx),
         )
@@ -433,7 +419,7 @@ Probe = Callable[[StateReader, str, str], None]
 
 def action_probes(
     state: StateReader, project: str, version: str, who: Actor, current: Status
-) -> list[tuple[str, str, str, dict[str, JSONValue], Probe]]:
+) -> list[tuple[str, calls.Call, Probe]]:
     """The review actions with checks mirroring the functions above, for "what may P do now?"."""
 
     def member_of(roles: tuple[str, ...], doing: str) -> Probe:
@@ -451,19 +437,18 @@ def action_probes(
     def monitor_probe(state: StateReader, project: str, version: str) -> None:
         check_can_monitor(state, project, version, who)
 
+    # Each action's call as far as it is known before the person fills in its form.
     args: dict[str, JSONValue] = {"project": project, "version": version}
-    probes: list[tuple[str, str, str, dict[str, JSONValue], Probe]] = [
-        ("verify", "review", "verify", args, verify_probe),
-        ("comment", "review", "comment", args, member_of(WRITERS, "comment")),
-        ("rate", "review", "rate", args, rate_probe),
+    probes: list[tuple[str, calls.Call, Probe]] = [
+        ("verify", calls.Call("review", "verify", args), verify_probe),
+        ("comment", calls.Call("review", "comment", args), member_of(WRITERS, "comment")),
+        ("rate", calls.Call("review", "rate", args), rate_probe),
         (
             "attach_document",
-            "review",
-            "attach_document",
-            args,
+            calls.Call("review", "attach_document", args),
             member_of(WRITERS, "attach documents"),
         ),
-        ("monitor", "review", "monitor", args, monitor_probe),
+        ("monitor", calls.Call("review", "monitor", args), monitor_probe),
     ]
     policy = project_policy(state, project)
     for rule in RULES:
@@ -479,9 +464,7 @@ def action_probes(
         probes.append(
             (
                 f"vote:{rule.target.value}",
-                "review",
-                "vote",
-                args | {"to": rule.target.value},
+                calls.Call("review", "vote", args | {"to": rule.target.value}),
                 vote_probe,
             )
         )

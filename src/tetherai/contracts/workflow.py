@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tetherai.contracts import review
+from tetherai.contracts import arguments, calls, review
 from tetherai.contracts._common import (
     Actor,
     Record,
@@ -18,7 +18,6 @@ from tetherai.contracts._common import (
     require_member,
     require_project,
     status_key,
-    text,
 )
 from tetherai.contracts.errors import (
     ContractError,
@@ -59,15 +58,12 @@ class Workflow(Contract):
         details: dict[str, Any] | None = None,
     ) -> Result:
         """Move a version to status ``to`` as the rules and the project's policy allow."""
-        try:
-            target = Status(to)
-        except ValueError:
-            raise InvalidArgument(f"{to!r} is not a version status") from None
+        target = arguments.status_named(to)
         if target is Status.SUBMITTED:
             raise InvalidArgument(
                 "a version is submitted with model_version.submit, which freezes and indexes it"
             )
-        text(reason, "reason", limit=2000)
+        arguments.TRANSITION_REASON.check(reason)
         check_transition(
             ctx.state,
             project,
@@ -82,7 +78,7 @@ class Workflow(Contract):
     @transaction
     def rollback(self, ctx: Context, project: str, version: str, reason: str) -> Result:
         """Put an earlier approved ``version`` back into production; the live one is rolled back."""
-        text(reason, "reason", limit=2000, required=True)
+        arguments.ROLLBACK_REASON.check(reason)
         require_project(ctx.state, project)
         require_member(
             ctx.state,
@@ -129,60 +125,48 @@ class Workflow(Contract):
 def available_actions(
     state: StateReader, project: str, version: str, org: str, id: str
 ) -> list[dict[str, JSONValue]]:
-    """Every action on a version with whether ``id@org`` may take it now (and if not, why)."""
+    """Every action on a version with whether ``id@org`` may take it now (and if not, why).
+
+    Each entry: ``{action, contract, fn, args, allowed, reason, code[, to]}`` — the call as far
+    as it is known before the person's input, the refusal's sentence and code when not allowed,
+    and for a step of the workflow the status it leads to."""
     participant = state.get(f"membership/participant/{org}/{id}")
     if not isinstance(participant, dict):
         raise NotFound(f"there is no participant {id}@{org}")
     who = Actor(org, id, str(participant["role"]))
     current = version_status(state, project, version)
-    candidates: list[tuple[str, str, str, dict[str, JSONValue], Any]] = []
-    for rule in RULES:
-        if rule.source == current:
-            args: dict[str, JSONValue] = {
-                "project": project,
-                "version": version,
-                "to": rule.target.value,
-            }
-            candidates.append(
-                (rule.action, "workflow", "transition", args, _transition_probe(rule, who))
-            )
-    candidates.extend(review.action_probes(state, project, version, who, current))
-    if current in LIVE:
-        candidates.append(
-            (
-                "rollback",
-                "workflow",
-                "rollback",
-                {"project": project},
-                _rollback_probe(project, who),
-            )
+    # Each action's call as far as it is known before the person fills in its form (the
+    # builders of contracts.calls: a draft's "submit" is model_version.submit).
+    candidates: list[tuple[str, calls.Call, Any, Status | None]] = [
+        (
+            rule.action,
+            calls.transition(project, version, rule.target),
+            _transition_probe(rule, who),
+            rule.target,
         )
+        for rule in RULES
+        if rule.source == current
+    ]
+    candidates.extend(
+        (action, call, probe, None)
+        for action, call, probe in review.action_probes(state, project, version, who, current)
+    )
+    if current in LIVE:
+        rollback = calls.Call("workflow", "rollback", {"project": project})
+        candidates.append(("rollback", rollback, _rollback_probe(project, who), None))
     result: list[Record] = []
-    for action, contract, fn, args, probe in candidates:
+    for action, call, probe, target in candidates:
+        entry: Record = {"action": action} | call.to_json()
+        if target is not None:
+            entry["to"] = target.value
         try:
             probe(state, project, version)
         except ContractError as error:
-            result.append(
-                {
-                    "action": action,
-                    "contract": contract,
-                    "fn": fn,
-                    "args": args,
-                    "allowed": False,
-                    "reason": error.message,
-                }
-            )
+            # The refusal the tx would get: its sentence and its code.
+            entry |= {"allowed": False, "reason": error.message, "code": error.code}
         else:
-            result.append(
-                {
-                    "action": action,
-                    "contract": contract,
-                    "fn": fn,
-                    "args": args,
-                    "allowed": True,
-                    "reason": None,
-                }
-            )
+            entry |= {"allowed": True, "reason": None, "code": None}
+        result.append(entry)
     return result
 
 

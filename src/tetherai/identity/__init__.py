@@ -23,7 +23,12 @@ if TYPE_CHECKING:
         verify_issued_by,
         verify_org_ca,
     )
-    from tetherai.identity.errors import CertificateError, IdentityError, KeyFileError
+    from tetherai.identity.errors import (
+        CertificateError,
+        IdentityError,
+        KeyFileError,
+        PossessionError,
+    )
     from tetherai.identity.keys import (
         DEFAULT_KDF_ROUNDS,
         load_certificate,
@@ -32,6 +37,12 @@ if TYPE_CHECKING:
         write_private_key,
         write_tls_private_key,
     )
+    from tetherai.identity.possession import (
+        POSSESSION_PURPOSE,
+        check_possession,
+        possession_statement,
+        prove_possession,
+    )
     from tetherai.identity.roles import Role
 
 __all__ = [
@@ -39,18 +50,23 @@ __all__ = [
     "CA_KEY_FILE",
     "DEFAULT_KDF_ROUNDS",
     "NODE_UNIT",
+    "POSSESSION_PURPOSE",
     "CertificateAuthority",
     "CertificateError",
     "IdentityError",
     "KeyFileError",
     "ParticipantIdentity",
+    "PossessionError",
     "Role",
     "certificate_sha256",
     "certificate_to_pem",
+    "check_possession",
     "load_certificate",
     "load_certificate_pem",
     "load_private_key",
     "parse_participant_certificate",
+    "possession_statement",
+    "prove_possession",
     "validate_name",
     "verify_issued_by",
     "verify_org_ca",

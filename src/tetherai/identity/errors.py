@@ -3,7 +3,8 @@
     TetherError
     └── IdentityError              identity.error (identity.bad_name for an invalid name)
         ├── CertificateError       identity.bad_certificate
-        └── KeyFileError           identity.key_file
+        ├── KeyFileError           identity.key_file
+        └── PossessionError        identity.no_possession   a key registered without proof it is held
 
 All are :class:`~tetherai.errors.InvalidInput` (422, exit 2): a name, certificate or key file
 the caller gave cannot be used.
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from tetherai.errors import InvalidInput
 
-__all__ = ["CertificateError", "IdentityError", "KeyFileError"]
+__all__ = ["CertificateError", "IdentityError", "KeyFileError", "PossessionError"]
 
 
 class IdentityError(InvalidInput):
@@ -41,3 +42,10 @@ class KeyFileError(IdentityError):
 
     code = "identity.key_file"
     hint = "Check the key file's path, its permissions (0600) and the passphrase."
+
+
+class PossessionError(IdentityError):
+    """A public key was offered without proof that its holder is the person registering it."""
+
+    code = "identity.no_possession"
+    hint = "Sign the registration with the private key you register (tether key register does)."

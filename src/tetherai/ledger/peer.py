@@ -9,6 +9,7 @@ checks for the solo orderer, queries, proofs and history.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -39,6 +40,8 @@ from tetherai.ledger.transaction import Envelope
 from tetherai.ledger.tree_head import LedgerCheckpoint
 
 __all__ = ["Head", "Peer", "verify_orderer_signature"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,6 +270,16 @@ class Peer:
         self._head = Head(
             header.number + 1, header.hash, header.ts, tree.size, tree.root(), commit.state_root
         )
+        if log.isEnabledFor(logging.DEBUG):
+            invalid = sum(1 for result in outcome.results if not result.valid)
+            log.debug(
+                "%s: block %d committed, %d txs (%d invalid), state root %s",
+                self.channel,
+                header.number,
+                len(outcome.results),
+                invalid,
+                commit.state_root,
+            )
         return outcome.results
 
     # -- checkpoints, proofs, queries ------------------------------------------------------

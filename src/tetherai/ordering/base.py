@@ -6,6 +6,7 @@ clusters, an etcd-backed orderer. Callers depend on this protocol only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Protocol
 
@@ -16,6 +17,12 @@ __all__ = ["Orderer"]
 
 
 class Orderer(Protocol):
+    @property
+    def clock(self) -> Callable[[], int]:
+        """The time (ms since the epoch) the orderer stamps blocks with; a tx signed for it
+        must be within the channel's clock skew of it."""
+        ...
+
     def submit(self, envelope: Envelope) -> Future[TxResult]:
         """Admit an envelope and order it.
 

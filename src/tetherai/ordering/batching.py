@@ -15,6 +15,7 @@ back end where each append costs much, or for tests that want several txs in one
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -32,6 +33,7 @@ from tetherai.ordering.errors import OrdererBusy, OrdererClosed
 __all__ = ["BatchingOrderer", "Clock", "cut_block", "wall_clock_ms"]
 
 Clock = Callable[[], int]
+log = logging.getLogger(__name__)
 
 
 def wall_clock_ms() -> int:
@@ -160,6 +162,12 @@ class BatchingOrderer:
             try:
                 results = self._order(envelopes)
             except BaseException as error:  # the block was refused or not stored: tell every caller
+                log.error(
+                    "a block of %d txs was not ordered: %s",
+                    len(envelopes),
+                    error,
+                    exc_info=not isinstance(error, OrdererClosed),
+                )
                 for _, future in batch:
                     if not future.cancelled():
                         future.set_exception(error)

@@ -29,6 +29,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import logging
 import threading
 import time
 from collections.abc import Sequence
@@ -59,6 +60,8 @@ __all__ = [
     "read_head",
     "sync_peer",
 ]
+
+log = logging.getLogger(__name__)
 
 
 class BlocksCompacted(OrderingError):
@@ -339,6 +342,7 @@ class EtcdOrderer(BatchingOrderer):
                 self._lease = lease
                 self._keeper = threading.Thread(target=self._keep, daemon=True)
                 self._keeper.start()
+                log.info("orderer %s leads channel %s", self.name, self.keys.channel)
                 return
             if stop is not None and time.monotonic() > stop:
                 self.client.revoke(lease)
@@ -359,6 +363,11 @@ class EtcdOrderer(BatchingOrderer):
             if not alive:
                 # The lease is gone: another orderer may lead now. Appends stay safe (the
                 # compare-and-swap), but this one stops taking txs.
+                log.warning(
+                    "orderer %s lost the lease of channel %s: it takes no more txs",
+                    self.name,
+                    self.keys.channel,
+                )
                 self._lease = 0
                 with self._condition:
                     self._closed = True
@@ -383,6 +392,11 @@ class EtcdOrderer(BatchingOrderer):
                 self._publish_checkpoint(block.header.number)
                 break
             # Another orderer appended first: catch up, and keep only what it did not order.
+            log.info(
+                "orderer %s: block %d was appended by another orderer; catching up",
+                self.name,
+                block.header.number,
+            )
             self.conflicts += 1
             sync_peer(self._peer, self.client, self.keys)
             known = self._peer.store.known_tx_ids([e.tx_id for e in todo])
@@ -405,12 +419,21 @@ class EtcdOrderer(BatchingOrderer):
         the block may have landed; only a closing orderer gives up (the answer is then
         "unknown": a client that sends the same envelope again learns ``tx.replayed``).
         """
+        warned = False
         while True:
             try:
                 return append_block(self.client, self.keys, block)
-            except EtcdUnavailable:
+            except EtcdUnavailable as error:
                 if self._closed or self._stop.is_set():
                     raise
+                if not warned:  # once per outage: the retries are as many as it lasts
+                    log.warning(
+                        "orderer %s: appending block %d: %s; retrying until etcd answers",
+                        self.name,
+                        block.header.number,
+                        error.message,
+                    )
+                    warned = True
 
     def _publish_checkpoint(self, number: int) -> None:
         note = self._peer.store_checkpoint(self._peer.checkpoint(), [self._note_signer])

@@ -9,7 +9,7 @@ CLI call:
 - :meth:`Artifacts.build_manifest` — hash and upload a version's files; returns the
   ``artifacts`` argument of the model_version contract, or raises before anything is returned;
 - :meth:`Artifacts.verify` — re-hash a registered manifest from the object store, a local copy
-  or a reproduction run's outputs; ``report.to_contract_args()`` is the review contract's
+  or a reproduction run's outputs; ``report.recomputed()`` is the review contract's
   verify argument;
 - :meth:`Artifacts.fetch` — download an artifact (a file, or a directory's files), verified
   while it streams, appearing at its destination only when complete and correct;
@@ -24,6 +24,7 @@ import tempfile
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from tetherai.crypto.jcs import JSONValue
 from tetherai.storage import (
@@ -36,6 +37,7 @@ from tetherai.storage import (
     ObjectReader,
     ObjectStore,
     ProgressCallback,
+    Repair,
     Resolver,
     S3ObjectStore,
     S3Settings,
@@ -54,7 +56,7 @@ from tetherai.storage import (
     verify_artifacts,
 )
 
-__all__ = ["Artifacts", "StorageSettings", "open_artifacts"]
+__all__ = ["Artifacts", "StorageSettings", "open_artifacts", "repair_object"]
 
 
 @dataclass(frozen=True)
@@ -251,3 +253,16 @@ class Artifacts:
     ) -> dict[str, JSONValue]:
         """The OpenSSF model-signing v1.0 in-toto statement of an artifact (nothing is read)."""
         return statement_for_entry(entry, model_name=model_name)
+
+
+def repair_object(settings: StorageSettings, sha256: str, source: BinaryIO) -> Repair:
+    """Put back object ``sha256`` of the server's store from ``source`` (bytes with that
+    digest); a damaged copy is kept aside as evidence (the back end's ``repair``).
+
+    Raises:
+        BadInput: ``source`` does not hash to ``sha256`` (nothing was changed), or the store
+            settings are malformed.
+    """
+    store = _object_store(settings)
+    assert isinstance(store, LocalObjectStore | S3ObjectStore)  # what _object_store makes
+    return store.repair(sha256, source)

@@ -15,18 +15,15 @@ from pathlib import Path
 from tetherai.identity.ca import CertificateAuthority
 from tetherai.identity.roles import Role
 from tetherai.services.artifacts import StorageSettings, open_artifacts
-from tetherai.services.auth import AuthService
-from tetherai.services.custody import KeyCustody
-from tetherai.services.db import make_engine, make_session_factory, migrate
-from tetherai.services.enrolment import web_account_for_participant
+from tetherai.services.enrolment import account_services, web_account_of_home
 from tetherai.services.home import NetworkHome
 from tetherai.services.network import init_network, issue_participant, load_participant, open_node
-from tetherai.services.settings import Settings
 
 DEMO_PEOPLE = [
     ("alice", Role.AI_ENGINEER, "Alice (AI engineer)"),
     ("bob", Role.MLOPS_ENGINEER, "Bob (MLOps engineer)"),
     ("carol", Role.STAKEHOLDER, "Carol (stakeholder)"),
+    ("dave", Role.AUDITOR, "Dave (auditor)"),
 ]
 
 
@@ -60,7 +57,7 @@ def build_demo(root: Path, passphrase: bytes) -> bool:
                     "main", "membership", "enroll", {"certificate": key.certificate_pem}, now_ms()
                 )
             ).result()
-        alice, bob, carol = people
+        alice, bob, carol, dave = people
         project = node.orderer.submit(
             alice.sign(
                 "main",
@@ -72,7 +69,7 @@ def build_demo(root: Path, passphrase: bytes) -> bool:
         ).result()
         assert project.valid, project.message
         ref = "Org1/credit-scoring"
-        for person in (bob, carol):
+        for person in (bob, carol, dave):  # dave audits it: a read-only member
             node.orderer.submit(
                 alice.sign(
                     "main",
@@ -105,7 +102,17 @@ def build_demo(root: Path, passphrase: bytes) -> bool:
                             "sha256": model.sha256,
                         }
                     ],
-                    "experiments": [{"name": "final", "metrics": {"test_accuracy": 0.96}}],
+                    "experiments": [
+                        {
+                            "name": "final",
+                            "hyperparameters": {"C": 0.05, "max_iter": 200},
+                            "metrics": {"test_accuracy": 0.96},
+                            "series": {  # per epoch: the version page charts them
+                                "loss": [0.92, 0.61, 0.44, 0.35, 0.31, 0.29],
+                                "test_accuracy": [0.81, 0.88, 0.92, 0.94, 0.955, 0.96],
+                            },
+                        }
+                    ],
                     "submit": True,
                 },
                 now_ms(),
@@ -113,29 +120,19 @@ def build_demo(root: Path, passphrase: bytes) -> bool:
         ).result()
     finally:
         node.close()
-    secret_path = home.ensure_server_secret()
-    settings = Settings.from_env(
-        {"TETHER_PASSPHRASE": passphrase.decode(), "TETHER_SECRET_KEY_FILE": str(secret_path)},
-        home=root,
-    )
-    engine = make_engine(settings.database_url)
-    migrate(engine)
-    sessions = make_session_factory(engine)
-    auth = AuthService(sessions, clock=lambda: datetime.now(tz=UTC), settings=settings)
-    custody = KeyCustody(sessions, clock=lambda: datetime.now(tz=UTC), settings=settings)
     accounts = [("admin", Role.ORG_ADMIN, "Org admin"), *DEMO_PEOPLE]
-    for name, role, display in accounts:
-        web_account_for_participant(
-            auth,
-            custody,
-            home,
-            passphrase=passphrase,
-            participant_id=name,
-            role=role,
-            password=demo_password(name),
-            display_name=display,
-        )
-    engine.dispose()
+    with account_services(home, {"TETHER_PASSPHRASE": passphrase.decode()}) as (auth, custody):
+        for name, role, display in accounts:
+            web_account_of_home(
+                auth,
+                custody,
+                home,
+                passphrase=passphrase,
+                participant_id=name,
+                role=role,
+                password=demo_password(name),
+                display_name=display,
+            )
     return True
 
 

@@ -155,8 +155,9 @@ def _artifacts(store: SqliteLedgerStore, artifacts: Artifacts) -> Finding:
             "problem",
             f"{len(problems)} artifact(s) differ from what was registered",
             tuple(problems + unreadable),
-            "the object store was changed: restore the objects from a backup; the ledger "
-            "keeps the registered digests, so a restored copy can be checked again",
+            "the object store was changed: put each good copy back with 'tether objects repair "
+            "FILE' (the damaged copy is kept aside); the ledger keeps the registered digests, so "
+            "a restored copy is checked again",
         )
     if unreadable:
         return Finding(

@@ -1,21 +1,99 @@
 """Give a participant of the network home a web account whose key the server keeps sealed.
 
-Used once per deployment for the first org admin (whose key ``tether init`` made), and by the
-demo for its people. Everyone later joins by invitation (``POST /api/v1/admin/invitations``)
-and enrols a key made for them at acceptance.
+Used once per deployment for the first org admin (whose key ``tether init`` made:
+``tether admin create-user``), and by the demo for its people. Everyone later joins by
+invitation (``POST /api/v1/admin/invitations``) and enrols a key made for them at acceptance.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 
+from tetherai.errors import TetherError
+from tetherai.identity.certificate import load_certificate_pem, parse_participant_certificate
 from tetherai.identity.roles import Role
 from tetherai.services.auth import AuthService, Conflict, UserInfo
 from tetherai.services.custody import KeyCustody
+from tetherai.services.db import make_engine, make_session_factory, migrate
 from tetherai.services.home import NetworkHome
 from tetherai.services.network import load_participant
+from tetherai.services.settings import Settings
 
-__all__ = ["web_account_for_participant"]
+__all__ = ["account_services", "web_account_for_participant", "web_account_of_home"]
+
+
+class RoleMismatch(TetherError):
+    """The role asked for is not the one the participant's certificate carries."""
+
+    code = "enrolment.role_mismatch"
+
+
+@contextlib.contextmanager
+def account_services(
+    home: NetworkHome, env: Mapping[str, str]
+) -> Iterator[tuple[AuthService, KeyCustody]]:
+    """The people and key-custody services of a home's server, for work done on the node
+    before or beside the server (its service database migrated, its secret made if missing).
+
+    ``env``: the server's ``TETHER_*`` settings (``TETHER_PASSPHRASE``, optionally
+    ``TETHER_DATABASE_URL``), as ``tether serve`` would read them.
+    """
+    secret = home.ensure_server_secret()
+    settings = Settings.from_env(
+        {"TETHER_SECRET_KEY_FILE": str(secret)} | dict(env), home=home.root
+    )
+    engine = make_engine(settings.database_url)
+    try:
+        migrate(engine)
+        sessions = make_session_factory(engine)
+        yield (
+            AuthService(sessions, clock=lambda: datetime.now(tz=UTC), settings=settings),
+            KeyCustody(sessions, clock=lambda: datetime.now(tz=UTC), settings=settings),
+        )
+    finally:
+        engine.dispose()
+
+
+def web_account_of_home(
+    auth: AuthService,
+    custody: KeyCustody,
+    home: NetworkHome,
+    *,
+    passphrase: bytes,
+    participant_id: str,
+    password: str,
+    role: Role | None = None,
+    display_name: str | None = None,
+) -> UserInfo:
+    """A web account for a participant whose key is in the home, with the role its
+    certificate carries (``role``, when given, must be that role).
+
+    Raises:
+        RoleMismatch: the certificate says another role.
+        AuthError: the username is taken, or the password is too weak.
+        KeyFileError: the participant's key cannot be read with ``passphrase``.
+    """
+    participant = load_participant(home, home.config()["org"], participant_id, passphrase)
+    certified = parse_participant_certificate(
+        load_certificate_pem(participant.certificate_pem.encode())
+    ).role
+    if role is not None and role != certified:
+        raise RoleMismatch(
+            f"{participant_id} is certified as {certified.value}, not {role.value}",
+            hint=f"leave out --role, or give --role {certified.value}",
+        )
+    return web_account_for_participant(
+        auth,
+        custody,
+        home,
+        passphrase=passphrase,
+        participant_id=participant_id,
+        role=certified,
+        password=password,
+        display_name=display_name,
+    )
 
 
 def web_account_for_participant(

@@ -11,7 +11,7 @@ from tetherai.contracts.registry import default_registry
 from tetherai.crypto.jcs import JSONValue
 from tetherai.errors import NotFound
 from tetherai.ledger.checkpoint import Checkpoint
-from tetherai.ledger.errors import LedgerError
+from tetherai.ledger.errors import LedgerError, MalformedTx
 from tetherai.ledger.merkle import root_at
 from tetherai.ledger.proofs import inclusion_proof
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
@@ -24,6 +24,7 @@ __all__ = [
     "block_summaries",
     "find_tx_ids",
     "ledger_summary",
+    "resolve_tx_id",
     "tx_detail",
     "tx_proof",
     "verify",
@@ -118,7 +119,9 @@ def tx_detail(store: SqliteLedgerStore, tx_id: str) -> dict[str, JSONValue]:
     }
 
 
-class BadTxId(LedgerError):
+class BadTxId(MalformedTx):
+    """What was given as a tx id is not one (nor the start of one): the caller's input."""
+
     code = "ledger.bad_tx_id"
 
 
@@ -136,6 +139,27 @@ def find_tx_ids(store: SqliteLedgerStore, text: str, *, limit: int = 20) -> list
             hint=f"give the tx id, or its first {SHORT_ID_LENGTH} or more characters (0-9, a-f)",
         )
     return store.tx_ids_starting_with(prefix, limit)
+
+
+def resolve_tx_id(store: SqliteLedgerStore, text: str) -> str:
+    """The one tx id that ``text`` (an id or a unique start of 8+ hex digits) names, for
+    those who may read the whole ledger (the node's operator).
+
+    Raises:
+        BadTxId: ``text`` is not hex of 8 to 64 digits.
+        NotFoundError: no tx id starts with it, or several do (they are in ``details``).
+    """
+    found = find_tx_ids(store, text, limit=11)
+    if len(found) == 1:
+        return found[0]
+    prefix = text.strip().lower()
+    if not found:
+        raise NotFoundError(f"no tx on this ledger starts with {prefix}")
+    raise NotFoundError(
+        f"{len(found) if len(found) <= 10 else 'more than 10'} txs start with {prefix}",
+        hint="give more characters of the id: " + ", ".join(t[:16] + "…" for t in found[:10]),
+        details={"candidates": found[:10]},
+    )
 
 
 def tx_proof(store: SqliteLedgerStore, tx_id: str) -> TlogProof:

@@ -38,6 +38,7 @@ from tetherai.ledger.peer import Peer
 from tetherai.ledger.results import LEDGER_FORMAT
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.ledger.transaction import Creator, Envelope, Transaction, new_nonce, sign_transaction
+from tetherai.ordering.base import Orderer
 from tetherai.ordering.solo import SoloOrderer, cut_block
 from tetherai.services.home import CONFIG_VERSION, HomeError, HomeExists, NetworkHome
 
@@ -87,7 +88,7 @@ class Node:
     home: NetworkHome
     channel: str
     peer: Peer
-    orderer: SoloOrderer
+    orderer: Orderer
 
     def close(self) -> None:
         self.orderer.close()

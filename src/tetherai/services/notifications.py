@@ -7,6 +7,8 @@ transaction as the projection of its block), and each enabled webhook of the mem
 receives the event as JSON with an ``X-Tether-Signature: sha256=<HMAC of the body>`` header.
 Webhooks are delivered after the block's transaction commits, with a short timeout; a failed
 delivery is logged, never retried into the past (the notifications in the API are the record).
+A webhook reaches only public addresses unless the operator allows more
+(:mod:`tetherai.services.webhook_targets`), checked when it is added and at every delivery.
 """
 
 from __future__ import annotations
@@ -29,11 +31,17 @@ from tetherai.errors import InvalidInput
 from tetherai.ledger.state import StateReader
 from tetherai.services.db import Notification, SessionFactory, User, Webhook, transaction
 from tetherai.services.db.engine import reading
+from tetherai.services.webhook_targets import (
+    Resolver,
+    WebhookTargetRefused,
+    check_target,
+    post_checked,
+    system_resolver,
+)
 
 __all__ = ["Event", "NotificationService", "deliver_webhooks", "signature"]
 
-log = logging.getLogger("tetherai.notifications")
-WEBHOOK_TIMEOUT_S = 5.0
+log = logging.getLogger(__name__)
 
 
 class NotificationError(InvalidInput):
@@ -127,8 +135,13 @@ def deliver_webhooks(
     sessions: SessionFactory,
     events: Sequence[tuple[Event, set[str]]],
     post: Callable[[str, bytes, dict[str, str]], None] | None = None,
+    *,
+    allow: Sequence[str] = (),
 ) -> int:
-    """POST each event to the enabled webhooks of its orgs; return how many deliveries succeeded."""
+    """POST each event to the enabled webhooks of its orgs; return how many deliveries succeeded.
+
+    ``allow``: the non-public hosts and networks a webhook may reach (``Settings.webhook_allow``).
+    """
     if not events:
         return 0
     with transaction(sessions) as session:
@@ -149,25 +162,34 @@ def deliver_webhooks(
                 "X-Tether-Signature": signature(secret, body),
             }
             try:
-                (post or _post)(url, body, headers)
+                if post is None:
+                    post_checked(url, body, headers, allow=allow)
+                else:
+                    post(url, body, headers)
                 sent += 1
-            except httpx.HTTPError as error:
+            except (httpx.HTTPError, WebhookTargetRefused) as error:
                 log.warning(
                     "webhook %s failed for tx %s: %s", url, event.tx_id, type(error).__name__
                 )
     return sent
 
 
-def _post(url: str, body: bytes, headers: dict[str, str]) -> None:
-    response = httpx.post(url, content=body, headers=headers, timeout=WEBHOOK_TIMEOUT_S)
-    response.raise_for_status()
-
-
 class NotificationService:
     """People's notifications and their orgs' webhooks, for the API."""
 
-    def __init__(self, sessions: SessionFactory, *, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        *,
+        clock: Callable[[], datetime],
+        webhook_allow: Sequence[str] = (),
+        resolve: Resolver = system_resolver,
+    ) -> None:
+        """``webhook_allow``: non-public hosts and networks webhooks may reach; ``resolve``
+        turns a host name into its addresses (the system's resolver)."""
         self._sessions = sessions
+        self._allow = tuple(webhook_allow)
+        self._resolve = resolve
         # Listing only reads: on SQLite a write session's BEGIN IMMEDIATE would queue every
         # page view behind the projection follower's writes (db.unavailable under load).
         self._reads = reading(sessions)
@@ -197,6 +219,27 @@ class NotificationService:
                 }
                 for n in rows
             ]
+
+    def notify_person(
+        self, user_id: int, kind: str, text: str, tx_id: str, detail: dict[str, Any] | None = None
+    ) -> None:
+        """Tell one person something about their own account (their keys), tied to the tx
+        that did it; it belongs to no project. ``text`` is the English record, ``detail`` what
+        the pages word in the reader's language."""
+        with transaction(self._sessions) as session:
+            session.add(
+                Notification(
+                    user_id=user_id,
+                    created_at=self._clock(),
+                    kind=kind,
+                    project_ref="",
+                    version_ref=None,
+                    tx_id=tx_id,
+                    text=text[:2000],
+                    read_at=None,
+                    detail=detail,
+                )
+            )
 
     def unread_count(self, user_id: int) -> int:
         """How many of the person's notifications are unread."""
@@ -234,11 +277,15 @@ class NotificationService:
             return int(result.rowcount)  # type: ignore[attr-defined]
 
     def add_webhook(self, org: str, url: str, created_by: int) -> tuple[int, str]:
-        """Register an org webhook; returns its id and the HMAC secret (shown once)."""
-        if not url.startswith(("https://", "http://")) or len(url) > 2000:
-            raise NotificationError(
-                "a webhook URL must be an http(s) URL of at most 2000 characters"
-            )
+        """Register an org webhook; returns its id and the HMAC secret (shown once).
+
+        Raises:
+            NotificationError: the URL is too long.
+            WebhookTargetRefused: not http(s), or it leads to a non-public address.
+        """
+        if len(url) > 2000:
+            raise NotificationError("a webhook URL must be at most 2000 characters")
+        check_target(url, self._allow, self._resolve)
         secret = secrets.token_urlsafe(32)
         with transaction(self._sessions) as session:
             hook = Webhook(

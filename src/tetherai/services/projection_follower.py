@@ -14,12 +14,11 @@ import logging
 import threading
 from collections.abc import Callable
 
-from tetherai.errors import TetherError
 from tetherai.services.projections import Projector
 
 __all__ = ["ProjectionFollower"]
 
-log = logging.getLogger("tetherai.projections")
+log = logging.getLogger(__name__)
 
 
 class ProjectionFollower:
@@ -90,7 +89,7 @@ class ProjectionFollower:
                     self._projector.catch_up()
                     self._seen = height
                     self._advance(height)
-                except TetherError:
+                except Exception:  # a TetherError or a bug: logged, retried, never a silent stop
                     log.exception("could not bring the projections up to block %s", height - 1)
             self._wake.wait(self._interval)
 

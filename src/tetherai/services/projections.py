@@ -186,9 +186,12 @@ class Projector:
         channel: str,
         *,
         notify: bool = False,
+        webhook_allow: tuple[str, ...] = (),
     ) -> None:
-        """``notify``: also notify project members (and webhooks) of status changes and comments."""
+        """``notify``: also notify project members (and webhooks) of status changes and comments;
+        ``webhook_allow``: the non-public hosts webhooks may reach (``Settings.webhook_allow``)."""
         self._sessions = sessions
+        self._webhook_allow = webhook_allow
         self._store = store
         self._channel = channel
         self._notify = notify
@@ -219,7 +222,7 @@ class Projector:
                 delivered = (
                     record_events(session, self._store, batch.events) if self._notify else []
                 )
-            deliver_webhooks(self._sessions, delivered)
+            deliver_webhooks(self._sessions, delivered, allow=self._webhook_allow)
             applied += len(blocks)
         return applied
 

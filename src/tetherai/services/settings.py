@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tetherai.errors import InvalidInput
+from tetherai.logs import LEVELS
 from tetherai.services.artifacts import StorageSettings
+from tetherai.services.mail import SmtpSettings
 
 __all__ = ["Settings", "SettingsError"]
 
@@ -51,9 +53,29 @@ class Settings:
     signin_attempts_per_minute: int = 30
     """Sign-in attempts one client address may make per minute (any usernames)."""
     api_token_days: int = 90
+    """The longest (and default) lifetime of a personal API token."""
     auth_cache_seconds: float = 2.0
     """How long a resolved session or API token is remembered in memory (0: not at all). A
     revocation in this process takes effect at once, one made by another process within this."""
+    public_url: str = ""
+    """Where people reach the server (links in e-mails); default ``http://<host>:<port>``."""
+    smtp: SmtpSettings | None = None
+    """The mail server for invitations, password resets and key notices (``None``: no e-mail;
+    one-time links are then shown to the org admin who made them)."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses or networks of reverse proxies whose ``X-Forwarded-For`` / ``-Proto`` headers
+    are believed; from anyone else they are ignored (the sign-in limit counts the real peer)."""
+    webhook_allow: tuple[str, ...] = ()
+    """Host names, addresses or networks a webhook may reach although they are loopback,
+    private or link-local (an internal receiver); every other such address is refused."""
+    log_json: bool = False
+    """Log as JSON lines (``TETHER_LOG_JSON=1``, ``tether serve --log-json``), else as text."""
+    log_level: str = "info"
+    """``debug``, ``info``, ``warning`` or ``error`` (``TETHER_LOG_LEVEL``)."""
+
+    def link_base(self) -> str:
+        """The server's public address, without a trailing slash."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     def storage(self) -> StorageSettings:
         """Where artifacts are stored (a local directory by default)."""
@@ -104,7 +126,21 @@ class Settings:
             port=port,
             secure_cookies=env.get("TETHER_SECURE_COOKIES", "0") == "1",
             hsts_seconds=_int(env, "TETHER_HSTS_SECONDS", 0),
+            api_token_days=_days(env),
+            public_url=env.get("TETHER_PUBLIC_URL", ""),
+            smtp=_smtp(env),
+            trusted_proxies=_list(env, "TETHER_TRUSTED_PROXIES"),
+            webhook_allow=_list(env, "TETHER_WEBHOOK_ALLOW"),
+            log_json=env.get("TETHER_LOG_JSON", "0") == "1",
+            log_level=_log_level(env),
         )
+
+
+def _log_level(env: Mapping[str, str]) -> str:
+    level = env.get("TETHER_LOG_LEVEL", "info").lower()
+    if level not in LEVELS:
+        raise SettingsError(f"TETHER_LOG_LEVEL must be one of {', '.join(LEVELS)}")
+    return level
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -115,3 +151,40 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     if value < 0:
         raise SettingsError(f"{name} must not be negative")
     return value
+
+
+def _days(env: Mapping[str, str]) -> int:
+    days = _int(env, "TETHER_API_TOKEN_DAYS", 90)
+    if not 1 <= days <= 3650:
+        raise SettingsError("TETHER_API_TOKEN_DAYS must be 1 to 3650")
+    return days
+
+
+def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in env.get(name, "").split(",") if part.strip())
+
+
+def _smtp(env: Mapping[str, str]) -> SmtpSettings | None:
+    host = env.get("TETHER_SMTP_HOST", "")
+    if not host:
+        return None
+    security = env.get("TETHER_SMTP_SECURITY", "starttls")
+    if security not in ("starttls", "tls", "none"):
+        raise SettingsError("TETHER_SMTP_SECURITY must be starttls, tls or none")
+    password = env.get("TETHER_SMTP_PASSWORD", "")
+    password_file = env.get("TETHER_SMTP_PASSWORD_FILE")
+    if password_file:
+        try:
+            password = Path(password_file).read_text(encoding="utf-8").strip()
+        except OSError as error:
+            raise SettingsError(
+                f"cannot read TETHER_SMTP_PASSWORD_FILE: {error.strerror}"
+            ) from error
+    return SmtpSettings(
+        host=host,
+        port=_int(env, "TETHER_SMTP_PORT", 465 if security == "tls" else 587),
+        sender=env.get("TETHER_SMTP_FROM", f"tetherai@{host}"),
+        username=env.get("TETHER_SMTP_USERNAME", ""),
+        password=password,
+        security=security,
+    )

@@ -26,6 +26,7 @@ __all__ = [
     "ObjectReader",
     "ObjectStore",
     "ProgressCallback",
+    "Repair",
     "Resolver",
     "StoredObject",
     "VerifyingReader",
@@ -42,6 +43,16 @@ class StoredObject:
     uri: str
     sha256: str
     size: int
+
+
+@dataclass(frozen=True)
+class Repair:
+    """What a store's ``repair`` did: the object now stored, whether a copy was replaced, and
+    where the damaged copy was kept as evidence (a path under the store's root, or a URI)."""
+
+    stored: StoredObject
+    replaced: bool
+    kept: str | None
 
 
 @dataclass(frozen=True)

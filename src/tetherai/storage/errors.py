@@ -12,7 +12,7 @@
         ├── AccessDenied                storage.access_denied   Unavailable (the store refused *our*
         │                                                       credentials: not the caller's fault)
         ├── StorageUnavailable          storage.unavailable     Unavailable (network error, down)
-        ├── StoreCorrupted              storage.corrupted       IntegrityFailure (differs from address)
+        ├── StoreCorrupted              storage.corrupted       500/3 (the server's stored copy differs from its address)
         └── DigestMismatch              storage.digest_mismatch IntegrityFailure (not as registered)
 
 ``OSError`` is translated where files are opened; ``botocore`` errors once, in
@@ -122,11 +122,17 @@ class StorageUnavailable(Unavailable, StorageError):
     hint = "Check the endpoint URL and that the object store is running; then retry."
 
 
-class StoreCorrupted(IntegrityFailure, StorageError):
-    """A stored object does not match the digest it is stored under; it is left untouched."""
+class StoreCorrupted(StorageError):
+    """A stored object does not match the digest it is stored under; it is left untouched.
+
+    The server's own problem (500, exit 3), not the caller's: an upload of the right bytes is
+    refused only because the stored copy is damaged, until an operator repairs it."""
 
     code = "storage.corrupted"
-    hint = "The object store was altered outside tetherai; restore the object from a backup."
+    hint = (
+        "The server's object store holds a damaged copy: an operator puts the right bytes back "
+        "with 'tether objects repair FILE' on the server (the damaged copy is kept)."
+    )
 
 
 class DigestMismatch(IntegrityFailure, StorageError):

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from tetherai.crypto.digest import CHUNK_SIZE, HashingReader, is_sha256_hex
-from tetherai.storage.base import ListedObject, ProgressCallback, StoredObject
+from tetherai.storage.base import ListedObject, ProgressCallback, Repair, StoredObject
 from tetherai.storage.errors import (
     BadInput,
     ObjectNotFound,
@@ -133,9 +133,69 @@ class LocalObjectStore:
 
         Raises:
             StoreCorrupted: an object is already at this address with other content (it is
-                left as it is).
+                left as it is; :meth:`repair` puts the right bytes back).
             Unreadable: ``source`` failed while read, or the store cannot be written.
         """
+        temp, stored = self._receive(source, progress)
+        try:
+            self._publish(temp, stored)
+            return stored
+        finally:
+            temp.unlink(missing_ok=True)
+
+    def repair(self, sha256: str, source: BinaryIO) -> Repair:
+        """Put back the object ``sha256`` from ``source``, whose bytes must have that digest.
+
+        A damaged copy at the address is not deleted: it is moved aside to
+        ``<root>/quarantine/sha256/<hex>.<n>`` as evidence, and the good bytes take its place in
+        one rename (readers see the old file or the new one, never a gap). An intact object is
+        left as it is.
+
+        Raises:
+            BadInput: ``source`` does not hash to ``sha256``; nothing was changed.
+            Unreadable: ``source`` failed while read, or the store cannot be written.
+        """
+        final = self.path_of(sha256)
+        temp, stored = self._receive(source, None)
+        try:
+            if stored.sha256 != sha256:
+                raise BadInput(
+                    f"the file given has SHA-256 {stored.sha256}, not {sha256}: it is not "
+                    "the object's content; nothing was changed",
+                    hint="give a good copy of the object (its SHA-256 is the object's address)",
+                )
+            if final.is_file() and hash_file(final).sha256 == sha256:
+                return Repair(stored, replaced=False, kept=None)
+            kept = None
+            try:
+                os.chmod(temp, self._file_mode)
+                final.parent.mkdir(parents=True, exist_ok=True)
+                if final.exists():
+                    kept = self._quarantine(final, sha256)
+                os.replace(temp, final)
+            except OSError as error:
+                raise translate_os_error(error, "the object store") from error
+            _fsync_directory(final.parent)
+            return Repair(stored, replaced=True, kept=kept)
+        finally:
+            temp.unlink(missing_ok=True)
+
+    def _quarantine(self, final: Path, sha256: str) -> str:
+        """Keep a second link to the damaged copy under ``quarantine/``; its path there."""
+        folder = self.root / "quarantine" / "sha256"
+        folder.mkdir(parents=True, exist_ok=True)
+        number = 1
+        while (folder / f"{sha256}.{number}").exists():
+            number += 1
+        evidence = folder / f"{sha256}.{number}"
+        os.link(final, evidence)
+        _fsync_directory(folder)
+        return str(evidence.relative_to(self.root))
+
+    def _receive(
+        self, source: BinaryIO, progress: ProgressCallback | None
+    ) -> tuple[Path, StoredObject]:
+        """Stream ``source`` into a temp file of the store (fsynced), hashing it on the way."""
         try:
             self._tmp.mkdir(parents=True, exist_ok=True)
             fd, temp_name = tempfile.mkstemp(dir=self._tmp, prefix="put-", suffix=".part")
@@ -156,11 +216,10 @@ class LocalObjectStore:
                     os.fsync(out.fileno())
             except OSError as error:
                 raise translate_os_error(error, "the upload") from error
-            stored = StoredObject(local_object_uri(reader.sha256), reader.sha256, reader.size)
-            self._publish(temp, stored)
-            return stored
-        finally:
+        except BaseException:
             temp.unlink(missing_ok=True)
+            raise
+        return temp, StoredObject(local_object_uri(reader.sha256), reader.sha256, reader.size)
 
     def _publish(self, temp: Path, stored: StoredObject) -> None:
         final = self.path_of(stored.sha256)
@@ -171,14 +230,15 @@ class LocalObjectStore:
         except FileExistsError:
             # The same content is there already, unless someone altered the stored copy: then
             # say so (it stays as evidence) rather than report a success that serves bad bytes.
+            # The message names the object, never where the server keeps it.
             existing = final.stat().st_size
             found = stored.sha256 if existing != stored.size else hash_file(final).sha256
             if existing != stored.size or found != stored.sha256:
                 what = f"{existing} bytes" if existing != stored.size else f"SHA-256 {found}"
                 raise StoreCorrupted(
-                    f"object {stored.uri} in {self.root} has {what}, not what its address "
-                    "says: the stored copy was altered; it was left untouched",
-                    details={"object": stored.uri, "path": str(final)},
+                    f"the stored copy of object {stored.uri} has {what}, not what its address "
+                    "says: it was altered; it was left untouched",
+                    details={"object": stored.uri},
                 ) from None
             return
         except OSError as error:

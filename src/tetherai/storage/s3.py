@@ -30,9 +30,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from tetherai.crypto.digest import HashingReader, is_sha256_hex
+from tetherai.crypto.digest import HashingReader, hash_stream, is_sha256_hex
 from tetherai.extras import require
-from tetherai.storage.base import ListedObject, ProgressCallback, StoredObject
+from tetherai.storage.base import ListedObject, ProgressCallback, Repair, StoredObject
 from tetherai.storage.errors import (
     AccessDenied,
     BadInput,
@@ -357,5 +357,57 @@ class S3ObjectStore:
             return stored
         finally:
             # Best effort: if this fails too, the upload's own error is the one to report.
+            with contextlib.suppress(Exception):
+                self._client.delete_object(Bucket=bucket, Key=staging)
+
+    def repair(self, sha256: str, source: BinaryIO) -> Repair:
+        """Put back the object ``sha256`` from ``source``, whose bytes must have that digest
+        (as :meth:`LocalObjectStore.repair`): a damaged copy is first copied to
+        ``<prefix>quarantine/sha256/<hex>.<n>`` as evidence, then the address is overwritten.
+
+        Raises:
+            BadInput: ``source`` does not hash to ``sha256``; nothing was changed.
+            AccessDenied, BucketNotFound, StorageUnavailable: the store refused or failed.
+        """
+        bucket, key = self.settings.bucket, self._key_for(sha256)
+        uri = self.uri_for(sha256)
+        staging = f"{self.settings.prefix}tmp/{uuid.uuid4().hex}"
+        reader = HashingReader(source)
+        try:
+            with self._translated(f"an upload to bucket {bucket!r}"):
+                self._client.upload_fileobj(reader, bucket, staging, Config=self._transfer)  # type: ignore[arg-type]
+            stored = StoredObject(uri, reader.sha256, reader.size)
+            if reader.sha256 != sha256:
+                raise BadInput(
+                    f"the file given has SHA-256 {reader.sha256}, not {sha256}: it is not "
+                    "the object's content; nothing was changed",
+                    hint="give a good copy of the object (its SHA-256 is the object's address)",
+                )
+            kept = None
+            if self._head(bucket, key, uri) is not None:
+                with self.open(uri) as current:
+                    if hash_stream(current).sha256 == sha256:
+                        return Repair(stored, replaced=False, kept=None)
+                number = 1
+                while (
+                    self._head(
+                        bucket, f"{self.settings.prefix}quarantine/sha256/{sha256}.{number}", uri
+                    )
+                    is not None
+                ):
+                    number += 1
+                kept = f"{self.settings.prefix}quarantine/sha256/{sha256}.{number}"
+                with self._translated(uri):
+                    self._client.copy(
+                        {"Bucket": bucket, "Key": key}, bucket, kept, Config=self._transfer
+                    )
+            with self._translated(uri):
+                self._client.copy(
+                    {"Bucket": bucket, "Key": staging}, bucket, key, Config=self._transfer
+                )
+            return Repair(
+                stored, replaced=True, kept=None if kept is None else f"s3://{bucket}/{kept}"
+            )
+        finally:
             with contextlib.suppress(Exception):
                 self._client.delete_object(Bucket=bucket, Key=staging)

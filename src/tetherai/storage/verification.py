@@ -10,7 +10,7 @@ against a *source*:
 
 The :class:`VerificationReport` lists, per artifact, the registered and recomputed digests
 and whether they are equal; for a directory, which files differ, are missing or are extra.
-``to_contract_args()`` is the ``artifacts`` argument of the review contract's verify tx.
+``recomputed()`` is the ``artifacts`` argument of the review contract's verify tx.
 
 An artifact that is missing or unreadable *in the source* is reported (recomputed ``None``,
 with the reason). A failure that says nothing about the artifacts — refused credentials, a
@@ -109,13 +109,10 @@ class VerificationReport:
         """The artifacts that differ or could not be read."""
         return tuple(check for check in self.artifacts if not check.equal)
 
-    def to_contract_args(self) -> dict[str, JSONValue]:
-        """``{"artifacts": [{"name", "sha256"}, ...]}``: the review contract's verify argument."""
-        return {
-            "artifacts": [
-                {"name": check.name, "sha256": check.recomputed_sha256} for check in self.artifacts
-            ]
-        }
+    def recomputed(self) -> list[dict[str, str | None]]:
+        """``[{"name", "sha256"}, ...]``, the digests recomputed (``None``: unreadable): the
+        ``artifacts`` argument of the review contract's verify (``contracts.calls.verify``)."""
+        return [{"name": check.name, "sha256": check.recomputed_sha256} for check in self.artifacts]
 
     def to_json(self) -> dict[str, JSONValue]:
         """The whole report as JSON."""

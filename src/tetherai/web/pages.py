@@ -27,6 +27,8 @@ from starlette.concurrency import run_in_threadpool
 from tetherai.api.auth import SESSION_COOKIE, SIGNING_COOKIE, require_project_access
 from tetherai.api.errors import ApiError, status_for
 from tetherai.api.runtime import Runtime
+from tetherai.api.server_paths import redact
+from tetherai.contracts.calls import Call
 from tetherai.errors import TetherError, Unauthenticated
 from tetherai.identity.roles import Role
 from tetherai.ledger.executor import TxResult
@@ -67,8 +69,9 @@ PAGE_HEADERS = {
     "Referrer-Policy": "same-origin",  # /accept?token=... must not leak to other sites
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "frame-ancestors 'none'",
 }
+"""Headers of every page; the Content-Security-Policy is the site's (``api.security_headers``):
+no inline script or style, nothing from another site."""
 
 
 def runtime_of(request: Request) -> Runtime:
@@ -175,8 +178,8 @@ def error_page(
         "error.html",
         http_status=status,
         status_code=status,
-        message=message,
-        hint=hint,
+        message=redact(message),
+        hint=redact(hint),
         code=code,
         back=back,
     )
@@ -324,21 +327,22 @@ class PageForm:
         key = rt.auth.session_signing_key(self.session, signing)
         return Signer(org=user.org, id=user.username, cert_sha256=user.cert_sha256, private_key=key)
 
-    async def act(self, contract: str, fn: str, args: dict[str, Any]) -> TxResult:
-        """Sign ``contract.fn(args)`` with the person's key, as the API's writes do: first the
-        project access check (a non-member learns nothing), then the contracts decide.
+    async def act(self, call: Call) -> TxResult:
+        """Sign a use case's call (built by :mod:`tetherai.contracts.calls`, as the API's writes
+        are) with the person's key: first the project access check (a non-member learns
+        nothing), then the contracts decide.
 
         The checks run in the thread pool (database reads); the waits for the block and for
         the projections (the next page lists what was just written) hold no thread."""
         rt = runtime_of(self.request)
-        project = args.get("project")
 
         def check() -> Signer:
-            if isinstance(project, str):
-                require_project_access(rt, self.user, project)
+            if call.project is not None:
+                require_project_access(rt, self.user, call.project)
             return self.signer()
 
-        result = await rt.act_async(await run_in_threadpool(check), contract, fn, args)
+        signer = await run_in_threadpool(check)
+        result = await rt.act_async(signer, call.contract, call.fn, call.args)
         await rt.projected()
         return result
 

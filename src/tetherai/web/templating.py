@@ -89,6 +89,7 @@ environment.filters["size"] = _size
 environment.globals.update(
     statuses=tuple(vocabulary.Status),
     may_be_replaced=vocabulary.may_be_replaced,
+    needs_reason=vocabulary.NEEDS_REASON,
     artifact_kinds=vocabulary.ARTIFACT_KINDS,
     monitoring_statuses=vocabulary.MONITORING_STATUSES,
     rating_min=vocabulary.RATING_MIN,

@@ -245,6 +245,8 @@ def describe_tx(tx: Mapping[str, object]) -> Markup:
 def notification_text(kind: str, detail: Mapping[str, object] | None, fallback: str) -> Markup:
     """A notification in the reader's language, from its ``detail`` (older rows without one
     keep the English text they were stored with)."""
+    if kind == "keys_changed":  # about the reader's own keys (``services.accounts``)
+        return keys_changed_text(detail, fallback)
     if not detail:
         return Markup('<span lang="en">{}</span>').format(fallback)
     who = detail.get("by") or ""
@@ -268,3 +270,27 @@ def notification_text(kind: str, detail: Mapping[str, object] | None, fallback: 
     if reason:
         return Markup("{} — {}").format(sentence, quoted(reason))
     return sentence
+
+
+def keys_changed_text(detail: Mapping[str, object] | None, fallback: str) -> Markup:
+    """A notice about the reader's own keys (replaced after a reset, revoked, re-enabled)."""
+    event = (detail or {}).get("event")
+    by = str((detail or {}).get("by") or "")
+    texts = {
+        "reset": _(
+            "%(who)s reset your password: every key of yours is revoked; set a new password "
+            "with the link you were given to get a new one."
+        ),
+        "replaced": _(
+            "A new key of yours was enrolled after a password reset authorized by %(who)s. If "
+            "you did not set a new password, tell another org admin now."
+        ),
+        "enabled": _(
+            "%(who)s enabled your account again: a new key is made for you when you sign in; "
+            "register your CLI keys again."
+        ),
+    }
+    text = texts.get(str(event))
+    if text is None:
+        return Markup('<span lang="en">{}</span>').format(fallback)
+    return escape(text) % {"who": name(by, title=by)}

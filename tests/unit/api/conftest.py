@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -23,13 +22,11 @@ FAST_ARGON2 = Argon2Parameters(time_cost=1, memory_cost=1024, parallelism=1)
 ADMIN_PASSWORD = "correct horse battery"
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
-def service_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Every API test runs on both service databases: a SQLite file and a real PostgreSQL 15."""
-    if request.param == "postgresql":
-        url: str = request.getfixturevalue("migrated_postgres_url")
-        return url
-    return f"sqlite:///{tmp_path / 's.sqlite'}"
+@pytest.fixture
+def service_database_url(sqlite_url: str) -> str:
+    """A SQLite service database; tests/integration/postgresql runs these tests again on a real
+    PostgreSQL 15 by overriding this fixture."""
+    return sqlite_url
 
 
 @pytest.fixture

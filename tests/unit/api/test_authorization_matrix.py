@@ -24,8 +24,8 @@ PEOPLE = {
     "oscar": Role.MLOPS_ENGINEER,
 }  # oscar is no member of the project
 PASSWORD = "matrix long passphrase"
-ADMIN_ONLY = {"/api/v1/admin/webhooks", "/api/v1/channel"}
-SELF_SERVICE_OR_ADMIN = {"/api/v1/admin/users", "/api/v1/admin/activity"}
+ADMIN_ONLY = {"/api/v1/admin/webhooks", "/api/v1/admin/users", "/api/v1/channel"}
+SELF_SERVICE_OR_ADMIN = {"/api/v1/admin/activity"}
 _PROJECT = "/api/v1/projects/{org}/{slug}"
 # Audit bundles, reports and interop exports read like the project's other reads.
 AUDIT_ROUTES = {

@@ -10,12 +10,17 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any, ClassVar
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from tests.common.accounts import web_account
 from tests.common.lifecycle import Cast
+from tests.common.network import PASSPHRASE
 from tests.common.waiting import wait_until
+from tests.unit.api.conftest import FAST_ARGON2
+from tetherai.api.app import create_app
 from tetherai.identity.roles import Role
+from tetherai.services.settings import Settings
 
 PASSWORD = "carols long passphrase"
 
@@ -31,6 +36,19 @@ class _Receiver(BaseHTTPRequestHandler):
 
     def log_message(self, *args: Any) -> None:
         return
+
+
+@pytest.fixture
+def app(cast: Cast, service_database_url: str) -> FastAPI:
+    """The API, whose operator allows webhooks to this machine (the test's receiver)."""
+    settings = Settings(
+        home=cast.net.home.root,
+        database_url=service_database_url,
+        secret_key=b"x" * 32,
+        passphrase=PASSPHRASE,
+        webhook_allow=("127.0.0.1",),
+    )
+    return create_app(settings, node=cast.net.node, argon2=FAST_ARGON2)
 
 
 def test_members_are_notified_and_webhooks_signed(
@@ -57,12 +75,9 @@ def test_members_are_notified_and_webhooks_signed(
             version=v1,
             text="Looks reproducible.",
         )
-        assert (
-            browser.post(
-                "/api/v1/auth/login", json={"username": "carol", "password": PASSWORD}
-            ).status_code
-            == 200
-        )
+        login = browser.post("/api/v1/auth/login", json={"username": "carol", "password": PASSWORD})
+        assert login.status_code == 200
+        login_csrf = login.json()["csrf_token"]
 
         def texts() -> list[str]:
             return [n["text"] for n in browser.get("/api/v1/me/notifications").json()["items"]]
@@ -78,6 +93,23 @@ def test_members_are_notified_and_webhooks_signed(
             ).status_code
             == 403
         )  # CSRF still applies
+        # Each notification carries its event as data (who, which move, the comment) …
+        items = browser.get("/api/v1/me/notifications").json()["items"]
+        moved = next(n for n in items if n["kind"] == "status_changed")
+        assert moved["detail"] == {
+            "by": cast["author"].id, "org": "Org1", "action": "model_version.submit",
+            "before": "draft", "after": "submitted", "reason": None,
+        }  # fmt: skip
+        # … and all of them are marked read at once (those up to the newest seen).
+        marked = browser.post(
+            "/api/v1/me/notifications/read",
+            params={"up_to": items[0]["id"]},
+            headers={"X-CSRF-Token": login_csrf},
+        )
+        assert marked.status_code == 200 and marked.json() == {"marked": len(items)}
+        assert (
+            browser.get("/api/v1/me/notifications", params={"unread": True}).json()["items"] == []
+        )
         wait_until(lambda: len(_Receiver.received) >= 2)
         headers, body = _Receiver.received[-1]
         expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()

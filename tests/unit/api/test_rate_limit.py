@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.common.lifecycle import Cast
@@ -58,3 +59,36 @@ def test_one_address_cannot_try_many_usernames(cast: Cast, tmp_path: Path) -> No
         assert codes[5].json()["error"]["code"] == "auth.rate_limited"
         assert 1 <= int(codes[5].headers["retry-after"]) <= 60
         assert "try again in" in codes[5].json()["error"]["message"]
+
+
+def _limited(cast: Cast, tmp_path: Path, trusted: tuple[str, ...]) -> Settings:
+    return Settings(
+        home=cast.net.home.root,
+        database_url=f"sqlite:///{tmp_path / f'proxy{len(trusted)}.sqlite'}",
+        secret_key=b"x" * 32,
+        passphrase=PASSPHRASE,
+        signin_attempts_per_minute=3,
+        trusted_proxies=trusted,
+    )
+
+
+def test_forwarded_addresses_count_only_from_a_configured_proxy(cast: Cast, tmp_path: Path) -> None:
+    def attempts(http: httpx.Client) -> list[int]:
+        return [
+            http.post(
+                "/api/v1/auth/login",
+                json={"username": "nobody", "password": "guess guess"},
+                headers={"X-Forwarded-For": f"198.51.100.{i}"},
+            ).status_code
+            for i in range(4)
+        ]
+
+    # No proxy configured: the header is anyone's to send, so the real peer is counted.
+    with serve(
+        create_app(_limited(cast, tmp_path, ()), node=cast.net.node, argon2=FAST_ARGON2)
+    ) as http:
+        assert attempts(http) == [401, 401, 401, 429]
+    # Behind a configured proxy (here: loopback), each forwarded client is counted apart.
+    settings = _limited(cast, tmp_path, ("127.0.0.1",))
+    with serve(create_app(settings, node=cast.net.node, argon2=FAST_ARGON2)) as http:
+        assert attempts(http) == [401, 401, 401, 401]

@@ -60,3 +60,17 @@ def test_docs_need_nothing_from_the_internet(client: httpx.Client) -> None:
     digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
     policy = page.headers["content-security-policy"]
     assert f"'sha256-{digest}'" in policy and "'unsafe-eval'" not in policy
+
+
+def test_the_html_audit_report_allows_only_its_own_inline_style(
+    client: httpx.Client, cast: Cast
+) -> None:
+    report = client.get(f"/api/v1/projects/{cast.project}/audit-report.html")
+    assert report.status_code == 200, report.text
+    (style,) = re.findall(r"<style>(.*?)</style>", report.text, re.DOTALL)
+    digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+    expected = CONTENT_SECURITY_POLICY.replace(
+        "style-src 'self'", f"style-src 'self' 'sha256-{digest}'"
+    )
+    assert report.headers["content-security-policy"] == expected
+    assert "<script" not in report.text and " style=" not in report.text

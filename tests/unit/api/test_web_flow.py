@@ -87,27 +87,43 @@ def test_api_tokens_read_but_do_not_sign(client: httpx.Client) -> None:
 
 
 def test_cli_key_registered_then_signing_locally(
-    client: httpx.Client, browser: httpx.Client
+    client: httpx.Client, browser: httpx.Client, cast: Cast
 ) -> None:
-    """A person registers a key they hold; txs they sign with it locally are accepted as theirs."""
+    """A person registers a key they hold (proving it); txs they sign with it locally are
+    accepted as theirs, and their web key keeps signing on the pages' behalf."""
     from tetherai.crypto.signature import generate_private_key, public_key_to_pem
+    from tetherai.identity.possession import prove_possession
     from tetherai.ledger.transaction import Creator, Transaction, new_nonce, sign_transaction
 
     token = client.headers["Authorization"]
     del client.headers["Authorization"]
     csrf = login(browser, "admin", ADMIN_PASSWORD)
     local_key = generate_private_key()
-    registered = browser.post(
+    body = {
+        "name": "laptop",
+        "public_key_pem": public_key_to_pem(local_key.public_key()).decode(),
+        "proof": prove_possession(local_key, "Org1", "admin"),
+    }
+    unproved = browser.post(
         "/api/v1/me/keys",
         headers={"X-CSRF-Token": csrf},
-        json={
-            "name": "laptop",
-            "public_key_pem": public_key_to_pem(local_key.public_key()).decode(),
-        },
+        json=body | {"proof": prove_possession(generate_private_key(), "Org1", "admin")},
     )
+    assert (
+        unproved.status_code == 422 and unproved.json()["error"]["code"] == "identity.no_possession"
+    )
+    registered = browser.post("/api/v1/me/keys", headers={"X-CSRF-Token": csrf}, json=body)
     assert registered.status_code == 201, registered.text
     cert_sha256 = registered.json()["cert_sha256"]
-    assert browser.get("/api/v1/me/keys").json()["items"][0]["name"] == "laptop"
+    again = browser.post("/api/v1/me/keys", headers={"X-CSRF-Token": csrf}, json=body)
+    assert again.status_code == 409, again.text
+    listed = {k["cert_sha256"]: k for k in browser.get("/api/v1/me/keys").json()["items"]}
+    assert listed[cert_sha256]["name"] == "laptop" and listed[cert_sha256]["kind"] == "cli"
+    # The web key still signs: registering a key disturbs no other.
+    web = browser.post(
+        "/api/v1/projects", json={"name": "Still from the web"}, headers={"X-CSRF-Token": csrf}
+    )
+    assert web.status_code == 201, web.text
     ledger_time = browser.get("/api/v1/ledger").json()["last_block_ts"]
     tx = Transaction(
         "main",
@@ -125,9 +141,25 @@ def test_cli_key_registered_then_signing_locally(
     bad = browser.post(
         "/api/v1/me/keys",
         headers={"X-CSRF-Token": csrf},
-        json={"name": "x", "public_key_pem": "not a key"},
+        json={"name": "x", "public_key_pem": "not a key", "proof": "eA=="},
     )
     assert bad.status_code == 422
+    # A key the ledger refuses (the admin's own set-up key: enrolled once, ever) leaves
+    # nothing registered here.
+    setup_key = cast.net.admin.private_key
+    refused = browser.post(
+        "/api/v1/me/keys",
+        headers={"X-CSRF-Token": csrf},
+        json={
+            "name": "again",
+            "public_key_pem": public_key_to_pem(setup_key.public_key()).decode(),
+            "proof": prove_possession(setup_key, "Org1", "admin"),
+        },
+    )
+    assert refused.status_code == 409, refused.text
+    assert "already enrolled" in refused.json()["error"]["message"]
+    names = [k["name"] for k in browser.get("/api/v1/me/keys").json()["items"]]
+    assert "again" not in names and "laptop" in names
 
 
 def test_password_reset_gives_a_new_key_and_revokes_the_lost_one(

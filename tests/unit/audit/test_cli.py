@@ -26,7 +26,7 @@ def test_export_then_verify_and_report_offline(ledger: AuditLedger, tmp_path: Pa
     held.write_text(ledger.early_checkpoint)
     bundle, trust = tmp_path / "b.json", tmp_path / "trust.txt"
     code, _, err = tether(
-        "audit", "export", ledger.project, "--version", "v1", "--since", str(held),
+        "audit", "export", f"{ledger.project}/v1", "--since", str(held),
         "--home", home, "-o", str(bundle),
     )  # fmt: skip
     assert code == 0, err
@@ -47,20 +47,23 @@ def test_export_then_verify_and_report_offline(ledger: AuditLedger, tmp_path: Pa
 
     kept = tmp_path / "kept.txt"
     code, out, _ = tether("audit", "verify", str(bundle), "--json", "--keep-checkpoint", str(kept))
-    assert code == 0 and json.loads(out)["ok"] is True
+    assert code == 4  # verified, but only against the bundle's own roots: no --trust
+    assert json.loads(out)["ok"] is True and json.loads(out)["verdict"] == "VERIFIED-UNPINNED"
     # The kept checkpoint is what the next export and verification start from.
     code, _, err = tether(
         "audit", "export", ledger.project, "--since", str(kept), "--home", home, "-o", str(bundle)
     )
     assert code == 0, err
-    assert tether("audit", "verify", str(bundle), "--since", str(kept))[0] == 0
+    assert (
+        tether("audit", "verify", str(bundle), "--since", str(kept), "--trust", str(trust))[0] == 0
+    )
 
     report = tmp_path / "report.pdf"
     code, _, err = tether("audit", "report", str(bundle), "-o", str(report), "--trust", str(trust))
     assert code == 0, err
     assert report.read_bytes().startswith(b"%PDF")
     html = tmp_path / "report.html"
-    assert tether("audit", "report", str(bundle), "-o", str(html), "--format", "html")[0] == 0
+    assert tether("audit", "report", str(bundle), "-o", str(html), "--format", "html")[0] == 4
     assert "Verification result: VERIFIED" in html.read_text()
 
 
@@ -87,6 +90,9 @@ def test_verify_exit_codes(ledger: AuditLedger, tmp_path: Path) -> None:
 
 def test_export_errors_are_clear(ledger: AuditLedger, tmp_path: Path) -> None:
     home = str(ledger.net.home.root)
+    code, _, err = tether("audit", "export", f"{ledger.project}/v9", "--home", home)
+    assert code == 2 and "records nothing about Org1/credit-scoring/v9" in err
+    # The older form (PROJECT --version V) still works.
     code, _, err = tether("audit", "export", ledger.project, "--version", "v9", "--home", home)
     assert code == 2 and "records nothing about Org1/credit-scoring/v9" in err
     bad = tmp_path / "bad.txt"

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -252,7 +253,11 @@ def test_bad_values_are_one_error_and_exit_2(
     monkeypatch.setenv("TETHER_CONFIG", str(tmp_path / "config"))
     code, out, err = _run(args, capsys)
     assert code == 2, out + err
-    assert err.startswith("error: ") and "Traceback" not in err + out
+    assert "Traceback" not in err + out
+    if "--json" in args:  # the same error as one JSON object
+        assert json.loads(err)["error"]["message"], err
+    else:
+        assert err.startswith("error: "), err
 
 
 def test_commands_that_need_a_login_say_so(
@@ -272,9 +277,13 @@ def test_a_server_that_is_not_there_is_exit_3(
 
     save_config(tmp_path, ClientConfig(server=f"http://127.0.0.1:{free_port()}", token="tth_x"))
     monkeypatch.setenv("TETHER_CONFIG", str(tmp_path))
-    code, _, err = _run(["project", "list", "--json"], capsys)
+    code, _, err = _run(["project", "list"], capsys)
     assert code == 3
     assert err.startswith("error: cannot reach")
+    code, out, err = _run(["project", "list", "--json"], capsys)
+    assert code == 3 and out == ""
+    error = json.loads(err)["error"]
+    assert error["code"] == "client.unreachable" and error["message"].startswith("cannot reach")
 
 
 def test_version_alone_still_prints_tetherais_version(capsys: pytest.CaptureFixture[str]) -> None:

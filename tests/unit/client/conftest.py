@@ -16,7 +16,6 @@ from fastapi import FastAPI
 from tests.common.accounts import web_account
 from tests.common.lifecycle import Cast
 from tests.common.network import PASSPHRASE
-from tests.common.s3_server import S3Server, running_s3_server
 from tests.common.server import serve
 from tetherai.api.app import create_app
 from tetherai.cli._common import run_app
@@ -24,7 +23,7 @@ from tetherai.cli.main import app as cli_app
 from tetherai.client import Client, ClientConfig, save_config
 from tetherai.client.accounts import create_api_token, register_public_key
 from tetherai.client.config import KEY_FILE
-from tetherai.crypto.signature import generate_private_key, public_key_to_pem
+from tetherai.crypto.signature import generate_private_key
 from tetherai.identity.keys import write_private_key
 from tetherai.identity.roles import Role
 from tetherai.services.custody import Argon2Parameters
@@ -40,10 +39,10 @@ def password(name: str) -> str:
 
 
 @pytest.fixture
-def app(cast: Cast, tmp_path: Path) -> FastAPI:
+def app(cast: Cast, sqlite_url: str) -> FastAPI:
     settings = Settings(
         home=cast.net.home.root,
-        database_url=f"sqlite:///{tmp_path / 's.sqlite'}",
+        database_url=sqlite_url,
         secret_key=b"x" * 32,
         passphrase=PASSPHRASE,
     )
@@ -73,7 +72,7 @@ def person(server: httpx.Client, tmp_path: Path, cast: Cast) -> Iterator[Callabl
             url,
             name,
             password(name),
-            public_key_pem=public_key_to_pem(key.public_key()).decode(),
+            private_key=key,
             name="laptop",
         )
         config = ClientConfig(
@@ -185,21 +184,3 @@ def terminal(
     return lambda name: Terminal(
         name, tmp_path / "people", str(server.base_url), monkeypatch, capsys
     )
-
-
-@pytest.fixture(scope="session")
-def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
-    """A real S3 server (SeaweedFS, signatures checked), started once for the session."""
-    with running_s3_server(tmp_path_factory.mktemp("seaweedfs")) as found:
-        yield found
-
-
-@pytest.fixture
-def s3_env(s3: S3Server, monkeypatch: pytest.MonkeyPatch) -> S3Server:
-    """The people at their terminals have S3 credentials (``TETHER_S3_*``)."""
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("TETHER_S3_ENDPOINT", s3.endpoint_url)
-    monkeypatch.setenv("TETHER_S3_ACCESS_KEY_ID", s3.access_key_id)
-    monkeypatch.setenv("TETHER_S3_SECRET_ACCESS_KEY", s3.secret_access_key)
-    return s3

@@ -211,3 +211,42 @@ def test_factsheet_rating_documents_and_monitoring_reports(
     # 'other' needs its description: the contract's refusal of the input is exit 2.
     unexplained = bob("monitor", "report", version, "--status", "other", expect=2)
     assert unexplained.startswith("error:")
+
+
+def test_several_cli_keys_beside_the_web_key_each_revoked_on_its_own(
+    terminal: Any, server: httpx.Client, cast: Cast, tmp_path: Path
+) -> None:
+    """After ``tether key register`` the person's web writes still succeed; a second machine
+    registers its own key; revoking one key leaves the others signing."""
+    laptop = terminal("alice")
+    laptop_key = laptop.onboard()
+    with httpx.Client(base_url=server.base_url, timeout=30) as web:
+        signed_in = web.post(
+            "/api/v1/auth/login",
+            json={"username": "alice", "password": "alice-password-for-tests"},
+        )
+        wrote = web.post(
+            "/api/v1/projects",
+            json={"name": "From the web after tether key register"},
+            headers={"X-CSRF-Token": signed_in.json()["csrf_token"]},
+        )
+        assert wrote.status_code == 201, wrote.text
+    desktop = terminal("alice")
+    desktop.config = tmp_path / "people" / "alice-desktop"
+    desktop_key = desktop.onboard()
+    keys = {k["cert_sha256"]: k for k in desktop.json("key", "list")}
+    assert {k["kind"] for k in keys.values()} == {"web", "cli"}
+    assert keys[laptop_key["cert_sha256"]]["revoked"] is None
+    listed = desktop("key", "list")
+    assert "* " + desktop_key["cert_sha256"][:16] in listed  # this machine's key is marked
+    web_cert = next(sha for sha, k in keys.items() if k["kind"] == "web")
+    refused = desktop("key", "revoke", web_cert, expect=2)
+    assert "web key" in refused
+    desktop("key", "revoke", laptop_key["cert_sha256"], "--reason", "laptop lost")
+    denied = laptop("project", "create", "From the lost laptop", expect=3)
+    assert "revoked" in denied and "laptop lost" in denied
+    made = desktop.json("project", "create", "From the desktop")
+    assert made["project"] == "Org1/from-the-desktop"
+    keys = {k["cert_sha256"]: k for k in desktop.json("key", "list")}
+    assert keys[laptop_key["cert_sha256"]]["revoked"]["reason"] == "laptop lost"
+    assert keys[desktop_key["cert_sha256"]]["revoked"] is None

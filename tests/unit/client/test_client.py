@@ -83,7 +83,7 @@ def test_an_envelope_signed_here_verifies_with_the_registered_public_key(
     assert base64.b64decode(envelope.to_json()["sig"]) == envelope.sig  # type: ignore[arg-type]
     # …and the server holds that same public key, certified (GET /me/keys lists its digest).
     listed = alice.http.pages("/me/keys")
-    assert [k["cert_sha256"] for k in listed] == [alice.cert_sha256]
+    assert [k["cert_sha256"] for k in listed if k["kind"] == "cli"] == [alice.cert_sha256]
 
 
 def test_a_run_that_raises_registers_nothing(person: Person, cast: Cast, tmp_path: Path) -> None:

@@ -74,6 +74,7 @@ def scenarios(draw: st.DrawFn) -> list[tuple[Any, ...]]:
         st.tuples(st.just("revoke"), signers, st.integers(0, 1)),
         st.tuples(st.just("revoke"), signers, st.integers(0, 1)),
         st.tuples(st.just("revoke"), signers, signers),
+        st.tuples(st.just("revoke_person"), signers, signers),
         st.tuples(st.just("withdraw"), signers, st.integers(0, 5)),
         st.tuples(st.just("wait"), signers, st.integers(1, TTL_HIGH)),
     )
@@ -101,6 +102,10 @@ def run(sim: ChannelSim, step: tuple[Any, ...]) -> None:
             BY_NAME[org].admins[what] if isinstance(what, int) else BY_NAME[what[0]].admins[what[1]]
         )
         sim.run(who, "membership", "revoke", {"cert_sha256": target.cert_sha256, "reason": "gone"})
+    elif action == "revoke_person":  # every key of a person (disabled, re-keyed)
+        target = BY_NAME[what[0]].admins[what[1]]
+        args = {"org": target.org, "id": target.id, "reason": "gone", "reinvite": False}
+        sim.run(who, "membership", "revoke_participant", args)
     elif action == "enroll":
         target = BY_NAME[what[0]].admins[what[1]]
         sim.run(who, "membership", "enroll", {"certificate": target.certificate_pem})
@@ -157,6 +162,7 @@ def assert_membership_can_change(sim: ChannelSim) -> None:
     [("round", ("Org1", 0), ("upgrade_contract", {"contract": "membership", "version": "999"}))]
 )
 @example([("revoke", ("Org2", 0), 1), ("revoke", ("Org2", 0), 0)])
+@example([("revoke_person", ("Org2", 0), ("Org2", 1)), ("revoke_person", ("Org2", 1), ("Org2", 0))])
 @example(
     [
         ("round", ("Org1", 0), ("remove_org", {"org": org, "reason": "left"}))

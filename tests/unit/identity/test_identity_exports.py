@@ -6,9 +6,9 @@ import importlib
 
 import tetherai.identity
 from tetherai.errors import TetherError
-from tetherai.identity import CertificateError, IdentityError, KeyFileError, Role
+from tetherai.identity import CertificateError, IdentityError, KeyFileError, PossessionError, Role
 
-MODULES = ["ca", "certificate", "errors", "keys", "roles"]
+MODULES = ["ca", "certificate", "errors", "keys", "possession", "roles"]
 
 
 def test_package_exports_every_public_name_of_its_modules() -> None:
@@ -27,6 +27,7 @@ def test_error_codes_and_tree() -> None:
         IdentityError: ("identity.error", TetherError),
         CertificateError: ("identity.bad_certificate", IdentityError),
         KeyFileError: ("identity.key_file", IdentityError),
+        PossessionError: ("identity.no_possession", IdentityError),
     }
     for cls, (code, parent) in expected.items():
         error = cls("boom")

@@ -30,7 +30,7 @@ from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.ledger.verifier import VerificationReport, verify_ledger
 from tetherai.services.audit_bundle import BundleRequest, export_bundle
 from tetherai.services.home import NetworkHome
-from tetherai.services.network import load_participant, open_node
+from tetherai.services.network import ParticipantKey, load_participant, open_node
 
 VECTORS = Path(__file__).parents[2] / "vectors"
 
@@ -81,13 +81,10 @@ def test_a_new_channel_is_format_2_and_its_state_root_chains_merkle_roots_of_res
     network: Network,
 ) -> None:
     alice = network.participant("alice")
-    futures = [
-        network.node.orderer.submit(
-            network.sign(alice, "notary", "notarize", {"name": f"n{i}", "sha256": f"{i:064x}"})
-        )
-        for i in range(3)
+    calls: list[tuple[ParticipantKey, str, str, dict[str, object]]] = [
+        (alice, "notary", "notarize", {"name": f"n{i}", "sha256": f"{i:064x}"}) for i in range(3)
     ]
-    assert all(future.result(timeout=30).valid for future in futures)
+    assert all(result.valid for result in network.together(calls))  # one block of three
     store = network.node.peer.store
     assert LEDGER_FORMAT == 2
     assert store.ledger_format == 2 and store.meta("ledger_format") == "2"

@@ -1,9 +1,7 @@
-"""Fixtures of the service tests: a real database of each backend, a manual clock, cheap Argon2.
+"""Fixtures of the service tests: a real database, a manual clock, cheap Argon2.
 
-``db_url`` is parametrized over SQLite (a file in ``tmp_path``) and PostgreSQL (a real server,
-see ``tests/common/postgres.py``; those cases are marked ``integration``). A test module that
-uses it declares ``pytest_plugins = ["tests.common.postgres"]``, which registers the
-PostgreSQL fixtures once for the whole run.
+``db_url`` is a SQLite file in ``tmp_path`` here; ``tests/integration/postgresql`` runs the same
+tests on a real PostgreSQL 15 (``tests/common/postgres.py``) by overriding it.
 """
 
 from __future__ import annotations
@@ -18,7 +16,7 @@ from sqlalchemy import Engine
 
 from tetherai.services.auth import AuthService, UserInfo
 from tetherai.services.custody import Argon2Parameters, KeyCustody
-from tetherai.services.db import SessionFactory, make_engine, make_session_factory, migrate
+from tetherai.services.db import SessionFactory, make_engine, make_session_factory
 from tetherai.services.settings import Settings
 
 FAST_ARGON2 = Argon2Parameters(time_cost=1, memory_cost=1024, parallelism=1)
@@ -39,17 +37,11 @@ class ManualClock:
         self.now += timedelta(**delta)
 
 
-@pytest.fixture(
-    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)],
-)
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A database at the newest schema, of each backend."""
-    if request.param == "postgresql":
-        url: str = request.getfixturevalue("migrated_postgres_url")
-        return url
-    url = f"sqlite:///{tmp_path / 'service.sqlite'}"
-    migrate(url)
-    return url
+@pytest.fixture
+def db_url(sqlite_url: str) -> str:
+    """A SQLite database at the newest schema; tests/integration/postgresql runs these tests
+    again on a real PostgreSQL 15 by overriding this fixture."""
+    return sqlite_url
 
 
 @pytest.fixture

@@ -74,9 +74,7 @@ def test_register_verify_fetch_and_export(tmp_path: Path) -> None:
     run = tmp_path / "run"
     shutil.copytree(src / "model", run / "out")
     rerun = artifacts.verify(manifest, local_copy=run, paths={"model": "out"}, names=["model"])
-    assert rerun.ok and rerun.to_contract_args() == {
-        "artifacts": [{"name": "model", "sha256": manifest[0]["sha256"]}]
-    }
+    assert rerun.ok and rerun.recomputed() == [{"name": "model", "sha256": manifest[0]["sha256"]}]
     model = ArtifactEntry.from_json(manifest[0])
     fetched = artifacts.fetch(model, tmp_path / "fetched")
     assert sorted(p.name for p in fetched.iterdir()) == ["a.bin", "b.json"]

@@ -22,8 +22,6 @@ from tetherai.services.auth import (
 from tetherai.services.db import SessionFactory
 from tetherai.services.settings import Settings
 
-pytest_plugins = ["tests.common.postgres"]
-
 
 @pytest.fixture
 def other_process(

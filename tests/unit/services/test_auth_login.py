@@ -38,8 +38,6 @@ from tetherai.services.db import (
 )
 from tetherai.services.settings import Settings
 
-pytest_plugins = ["tests.common.postgres"]
-
 
 def _attempt(auth: AuthService, username: str, password: str) -> str:
     try:

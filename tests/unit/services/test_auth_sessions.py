@@ -24,8 +24,6 @@ from tetherai.services.auth import (
 from tetherai.services.custody import NoSigningKey, SessionKeyInvalid
 from tetherai.services.db import ApiToken, BrowserSession, SessionFactory, transaction
 
-pytest_plugins = ["tests.common.postgres"]
-
 
 def _rows(factory: SessionFactory) -> list[BrowserSession]:
     with transaction(factory) as session:
@@ -179,17 +177,42 @@ def test_revoking_api_tokens(auth: AuthService, admin: UserInfo) -> None:
     assert events == ["token.revoked", "token.revoked"]
 
 
-def test_a_disabled_users_tokens_are_refused(auth: AuthService, admin: UserInfo) -> None:
+def test_a_disabled_users_tokens_are_revoked(auth: AuthService, admin: UserInfo) -> None:
     alice, _ = add_user(auth, admin, "alice")
     issued = auth.issue_api_token(alice, "cli")
     auth.set_enabled(alice, False, by_admin=admin)
-    with pytest.raises(AccountDisabled):
+    with pytest.raises(TokenInvalid):
         auth.resolve_api_token(issued.token)
     with pytest.raises(AccountDisabled):
         auth.issue_api_token(alice, "another")
+    auth.set_enabled(alice, True, by_admin=admin)
+    with pytest.raises(TokenInvalid):  # enabling brings no old credential back
+        auth.resolve_api_token(issued.token)
 
 
-@pytest.mark.parametrize(("name", "days"), [("", None), ("x" * 101, None), ("ok", 0), ("ok", 3651)])
+def test_a_password_change_or_reset_revokes_every_token(auth: AuthService, admin: UserInfo) -> None:
+    alice, password = add_user(auth, admin, "alice")
+    tokens = [auth.issue_api_token(alice, name).token for name in ("laptop", "ci")]
+    auth.change_password(alice, password, "alice's second long password")
+    for token in tokens:
+        with pytest.raises(TokenInvalid):
+            auth.resolve_api_token(token)
+    later = auth.issue_api_token(alice, "after").token
+    reset = auth.create_password_reset(alice, by_admin=admin)
+    with pytest.raises(TokenInvalid):  # ended when the reset began
+        auth.resolve_api_token(later)
+    auth.reset_password(reset.token, "alice's third long password")
+    assert all(t.revoked_at is not None for t in auth.list_api_tokens(alice))
+
+
+def test_a_token_lives_at_most_the_servers_limit(auth: AuthService, admin: UserInfo) -> None:
+    issued = auth.issue_api_token(admin, "default")
+    assert issued.info.expires_at - issued.info.created_at == timedelta(days=90)
+    with pytest.raises(InvalidInput, match="1 to 90 days"):
+        auth.issue_api_token(admin, "long", expires_in_days=91)
+
+
+@pytest.mark.parametrize(("name", "days"), [("", None), ("x" * 101, None), ("ok", 0), ("ok", 91)])
 def test_api_token_names_and_lifetimes_are_checked(
     auth: AuthService, admin: UserInfo, name: str, days: int | None
 ) -> None:

@@ -42,8 +42,6 @@ from tetherai.services.custody import (
 from tetherai.services.db import SealedKey, make_engine, make_session_factory, transaction
 from tetherai.services.settings import Settings
 
-pytest_plugins = ["tests.common.postgres"]
-
 PASSWORD = "alice's long password"
 NOW = datetime(2026, 9, 21, tzinfo=UTC)
 
@@ -286,25 +284,27 @@ def test_register_public_keys_for_cli_users(
     key = generate_private_key(Algorithm.ED25519)
     pem = public_key_to_pem(key.public_key()).decode()
     certificate = _certificate(key)
-    registered = custody.register_public_key(
+    registered = custody.registered.register_public_key(
         alice.id, pem, name=" laptop ", certificate_pem=certificate
     )
     assert registered.name == "laptop" and registered.algorithm == "ed25519"
-    assert registered.cert_sha256 == auth.get_user(alice).cert_sha256
-    assert custody.list_public_keys(alice.id) == [registered]
+    assert registered.cert_sha256 is not None
+    assert auth.get_user(alice).cert_sha256 is None  # the web key's certificate is not repointed
+    assert custody.key_names(alice.id) == {registered.cert_sha256: ("cli", "laptop")}
+    assert custody.registered.list_public_keys(alice.id) == [registered]
     with pytest.raises(CustodyError) as raised:
-        custody.register_public_key(alice.id, pem, name="again")
+        custody.registered.register_public_key(alice.id, pem, name="again")
     assert raised.value.code == "custody.key_exists"
     for bad in ("not a key", "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"):
         with pytest.raises(CustodyError) as raised:
-            custody.register_public_key(alice.id, bad, name="bad")
+            custody.registered.register_public_key(alice.id, bad, name="bad")
         assert raised.value.code == "custody.bad_key"
-    retired = custody.retire_public_key(alice.id, registered.id)
+    retired = custody.registered.retire_public_key(alice.id, registered.id)
     assert retired.retired_at is not None
-    assert custody.list_public_keys(alice.id) == []
-    assert custody.list_public_keys(alice.id, include_retired=True) == [retired]
+    assert custody.registered.list_public_keys(alice.id) == []
+    assert custody.registered.list_public_keys(alice.id, include_retired=True) == [retired]
     with pytest.raises(CustodyError) as raised:
-        custody.retire_public_key(alice.id + 1000, registered.id)
+        custody.registered.retire_public_key(alice.id + 1000, registered.id)
     assert raised.value.code == "custody.not_found"
 
 

@@ -31,8 +31,6 @@ from tetherai.services.db import (
     transaction,
 )
 
-pytest_plugins = ["tests.common.postgres"]
-
 NOW = datetime(2026, 9, 21, tzinfo=UTC)
 
 
@@ -44,7 +42,7 @@ def test_the_migrated_schema_is_exactly_the_models(engine: Engine) -> None:
 
 
 def test_a_migrated_database_is_at_the_head_revision(engine: Engine) -> None:
-    assert current_revision(engine) == head_revision() == "0004"
+    assert current_revision(engine) == head_revision() == "0005"
     require_current_schema(engine)
     migrate(engine)  # upgrading again changes nothing
     assert current_revision(engine) == head_revision()

@@ -211,3 +211,36 @@ def test_file_reader_and_resolver(tmp_path: Path) -> None:
         resolver.open("s3://bucket/key")
     with pytest.raises(UnsupportedURI, match="scheme 'ftp'"):
         resolver.open("ftp://host/file")
+
+
+def test_repair_puts_good_bytes_back_and_keeps_the_damaged_copy(tmp_path: Path) -> None:
+    store = LocalObjectStore(tmp_path / "store")
+    stored = store.put(io.BytesIO(b"original"))
+    path = store.path_of(stored.sha256)
+    os.chmod(path, 0o600)
+    path.write_bytes(b"0riginal")
+    with pytest.raises(StoreCorrupted) as refused:
+        store.put(io.BytesIO(b"original"))
+    assert str(tmp_path) not in refused.value.message + str(refused.value.details)
+    assert "tether objects repair" in refused.value.hint
+    # Bytes of another digest are refused and nothing moves.
+    with pytest.raises(BadInput, match="not the object's content"):
+        store.repair(stored.sha256, io.BytesIO(b"not it"))
+    assert path.read_bytes() == b"0riginal"
+    assert not (tmp_path / "store" / "quarantine").exists()
+    done = store.repair(stored.sha256, io.BytesIO(b"original"))
+    assert done.replaced and done.kept == f"quarantine/sha256/{stored.sha256}.1"
+    assert (tmp_path / "store" / done.kept).read_bytes() == b"0riginal"  # the evidence
+    with store.open(stored.uri) as good:
+        assert good.read() == b"original"
+    assert oct(path.stat().st_mode & 0o777) == oct(0o640)
+    again = store.repair(stored.sha256, io.BytesIO(b"original"))
+    assert not again.replaced and again.kept is None  # intact: nothing to do
+    assert store.put(io.BytesIO(b"original")).sha256 == stored.sha256  # uploads work again
+    assert list((tmp_path / "store" / "tmp").iterdir()) == []
+    # A missing object is simply stored; a second damage is kept beside the first.
+    path.unlink()
+    assert store.repair(stored.sha256, io.BytesIO(b"original")).kept is None
+    os.chmod(path, 0o600)
+    path.write_bytes(b"broken twice")
+    assert store.repair(stored.sha256, io.BytesIO(b"original")).kept.endswith(".2")  # type: ignore[union-attr]

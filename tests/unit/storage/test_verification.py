@@ -66,9 +66,7 @@ def test_store_round_trip_and_contract_args(tmp_path: Path) -> None:
     ]
     report = verify_artifacts(manifest_to_json(manifest), StoreSource(store))  # type: ignore[arg-type]
     assert report.ok and report.mismatches == ()
-    assert report.to_contract_args() == {
-        "artifacts": [{"name": e.name, "sha256": e.sha256} for e in manifest]
-    }
+    assert report.recomputed() == [{"name": e.name, "sha256": e.sha256} for e in manifest]
     assert report.to_json()["ok"] is True and report.source == "object store"
 
 
@@ -86,8 +84,8 @@ def test_a_tampered_byte_in_any_artifact_is_named_with_its_file(tmp_path: Path) 
     assert checks["model"].differing == ("weights/0.bin",)
     assert checks["model"].reason == "files differ: weights/0.bin"
     assert checks["train.log"].equal
-    args = report.to_contract_args()["artifacts"]
-    assert args[1] == {"name": "model", "sha256": checks["model"].recomputed_sha256}  # type: ignore[index]
+    args = report.recomputed()
+    assert args[1] == {"name": "model", "sha256": checks["model"].recomputed_sha256}
 
 
 def test_missing_objects_are_reported_not_raised(tmp_path: Path) -> None:
@@ -100,7 +98,7 @@ def test_missing_objects_are_reported_not_raised(tmp_path: Path) -> None:
     log = report.artifacts[2]
     assert log.recomputed_sha256 is None and log.reason and "does not exist" in log.reason
     assert report.artifacts[1].recomputed_sha256 is None
-    assert report.to_contract_args()["artifacts"][2] == {"name": "train.log", "sha256": None}  # type: ignore[index]
+    assert report.recomputed()[2] == {"name": "train.log", "sha256": None}
 
 
 def test_a_local_copy_and_a_reproduction_run(tmp_path: Path) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -45,10 +44,10 @@ def csrf_of(page: httpx.Response) -> str:
 
 
 @pytest.fixture
-def app(cast: Cast, tmp_path: Path) -> FastAPI:
+def app(cast: Cast, sqlite_url: str) -> FastAPI:
     settings = Settings(
         home=cast.net.home.root,
-        database_url=f"sqlite:///{tmp_path / 's.sqlite'}",
+        database_url=sqlite_url,
         secret_key=b"x" * 32,
         passphrase=PASSPHRASE,
     )

@@ -156,9 +156,19 @@ def test_password_reset_by_the_admin(sign_in: SignIn, anonymous: httpx.Client, c
         "/signin", data={"username": "bob", "password": new, "csrf_token": csrf_of(signin)}
     )
     assert ok.status_code == 303
-    # A new key: its fingerprint differs from the revoked one.
+    # A new key replaced the revoked one, and the ledger says after what and on whose word.
     old_fingerprint = public_key_fingerprint(cast["mlops"].private_key.public_key())
-    assert old_fingerprint not in anonymous.get("/profile").text
+    keys = cast.query("membership", "keys", org="Org1", id="bob")
+    (old,) = [k for k in keys if k["cert_sha256"] == cast["mlops"].cert_sha256]
+    (new_key,) = [k for k in keys if k["revoked"] is None]
+    assert old["revoked"]["reason"] == "password reset" and old["revoked"]["by"] == "admin@Org1"
+    assert (new_key["via"], new_key["after"], new_key["enrolled_by"]) == (
+        "invitation",
+        "password reset",
+        "admin@Org1",
+    )
+    profile = anonymous.get("/profile").text
+    assert old_fingerprint[:16] in profile and "web key" in profile
 
 
 def _user_id(html: str, username: str) -> str:

@@ -16,6 +16,7 @@ from tetherai.api.auth import current_user, require_project_access
 from tetherai.api.errors import ApiError
 from tetherai.api.runtime import Runtime, runtime
 from tetherai.api.schemas import ERRORS
+from tetherai.api.security_headers import document_policy
 from tetherai.auditverify import Verdict, verify_bundle
 from tetherai.services.audit_bundle import AuditError, BundleRequest, export_bundle
 from tetherai.services.auth import UserInfo
@@ -87,7 +88,7 @@ def version_bundle(
     "/audit-report.html", summary="The project's audit report (HTML)", response_class=HTMLResponse
 )
 def project_report_html(rt: Rt, user: Me, org: str, slug: str) -> Response:
-    return HTMLResponse(render_html(report_content(_verified(rt, user, org, slug, None))))
+    return _report(render_html(report_content(_verified(rt, user, org, slug, None))))
 
 
 @router.get("/audit-report.pdf", summary="The project's audit report (PDF)")
@@ -102,7 +103,13 @@ def project_report_pdf(rt: Rt, user: Me, org: str, slug: str) -> Response:
     response_class=HTMLResponse,
 )
 def version_report_html(rt: Rt, user: Me, org: str, slug: str, version: str) -> Response:
-    return HTMLResponse(render_html(report_content(_verified(rt, user, org, slug, version))))
+    return _report(render_html(report_content(_verified(rt, user, org, slug, version))))
+
+
+def _report(html: str) -> HTMLResponse:
+    """The report as a page: the site's policy, with the report's own inline style allowed by
+    its hash (the report is one self-contained file, also when saved)."""
+    return HTMLResponse(html, headers={"Content-Security-Policy": document_policy(html.encode())})
 
 
 @router.get("/versions/{version}/audit-report.pdf", summary="A version's audit report (PDF)")

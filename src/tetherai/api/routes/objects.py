@@ -20,6 +20,7 @@ from tetherai.api.auth import acting_signer, current_user, require_project_acces
 from tetherai.api.errors import ApiError
 from tetherai.api.runtime import Runtime, runtime
 from tetherai.api.schemas import ERRORS
+from tetherai.contracts import calls
 from tetherai.crypto.digest import is_sha256_hex
 from tetherai.identity.roles import Role
 from tetherai.services.access import can_read_project
@@ -145,11 +146,7 @@ def rehash(
     report = rt.artifacts.verify([entry for entry in manifest if isinstance(entry, dict)])
     answer: dict[str, Any] = {"report": report.to_json()}
     if record:
-        args = {
-            "project": project,
-            "version": version,
-            "method": "store",
-        } | report.to_contract_args()
-        result = rt.act(me, "review", "verify", args)
+        call = calls.verify(project, version, report.recomputed(), method="store")
+        result = rt.act(me, call.contract, call.fn, call.args)
         answer["verification"] = {"tx_id": result.tx_id, "result": result.result}
     return answer

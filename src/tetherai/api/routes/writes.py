@@ -1,6 +1,7 @@
 """Use-case routes that write: each one is a tx signed with the signed-in person's own key.
 
-The route only names the contract function and passes the person's input; the contracts decide
+The route only passes the person's input to the use case's call builder
+(:mod:`tetherai.contracts.calls`, which the pages and the SDK use too); the contracts decide
 whether it is allowed, and their refusal comes back in the one error shape (with the id of the
 refused tx, which stays on the ledger).
 """
@@ -18,7 +19,10 @@ from tetherai.api.auth import acting_signer, require_project_access
 from tetherai.api.idempotency import Idem, Idempotency
 from tetherai.api.runtime import Runtime, runtime
 from tetherai.api.schemas import ERRORS, TxOutcome
+from tetherai.contracts import calls
+from tetherai.contracts.calls import Call
 from tetherai.services.txs import Signer
+from tetherai.vocabulary import MONITORING_STATUSES, RATING_MAX, RATING_MIN, VERIFICATION_METHODS
 
 router = APIRouter(prefix="/api/v1", tags=["actions"], responses=ERRORS)
 Rt = Annotated[Runtime, Depends(runtime)]
@@ -44,8 +48,14 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _documented(**schema: Any) -> Any:
+    """Bounds shown in the OpenAPI schema but left to the contracts to judge, so a refusal is
+    the same whether it comes through the API, the pages or the SDK."""
+    return Field(json_schema_extra=schema)
+
+
 class ProjectIn(_In):
-    name: str = Field(min_length=1, max_length=200)
+    name: str = _documented(minLength=1, maxLength=200)
     domain: str = ""
     details: str = ""
 
@@ -62,7 +72,7 @@ class MemberIn(_In):
 
 
 class Reason(_In):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: str = _documented(minLength=1, maxLength=2000)
 
 
 class VersionIn(_In):
@@ -97,16 +107,16 @@ class VerificationIn(_In):
     artifacts: list[dict[str, Any]]
     reproduction: list[dict[str, Any]] | None = None
     metrics: dict[str, Any] | None = None
-    method: str = "store"
+    method: str = Field("store", json_schema_extra={"enum": list(VERIFICATION_METHODS)})
 
 
 class CommentIn(_In):
-    text: str = Field(min_length=1, max_length=10000)
+    text: str = _documented(minLength=1, maxLength=10000)
     reply_to: str | None = None
 
 
 class RatingIn(_In):
-    stars: int = Field(ge=1, le=5)
+    stars: int = _documented(minimum=RATING_MIN, maximum=RATING_MAX)
     note: str = ""
 
 
@@ -123,7 +133,7 @@ class DocumentIn(_In):
 
 
 class MonitoringIn(_In):
-    status: str
+    status: str = _documented(enum=list(MONITORING_STATUSES))
     metrics: dict[str, float] | None = None
     note: str = ""
     other: str = ""
@@ -131,7 +141,7 @@ class MonitoringIn(_In):
 
 class RollbackIn(_In):
     version: str
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: str = _documented(minLength=1, maxLength=2000)
 
 
 def _require_access(rt: Runtime, username: str, project: str) -> None:
@@ -139,19 +149,18 @@ def _require_access(rt: Runtime, username: str, project: str) -> None:
     require_project_access(rt, rt.auth.get_user_by_username(username), project)
 
 
-async def _do(rt: Runtime, me: _Acting, contract: str, fn: str, args: dict[str, Any]) -> Outcome:
+async def _do(rt: Runtime, me: _Acting, call: Call) -> Outcome:
     """The write: access check (database reads, in the thread pool), then the tx, whose wait
     for its block holds no worker thread (the routes are async for that)."""
-    project = args.get("project")
-    if isinstance(project, str):
-        await run_in_threadpool(_require_access, rt, me.signer.id, project)
+    if call.project is not None:
+        await run_in_threadpool(_require_access, rt, me.signer.id, call.project)
 
     async def run() -> dict[str, Any]:
-        result = await rt.act_async(me.signer, contract, fn, args)
+        result = await rt.act_async(me.signer, call.contract, call.fn, call.args)
         return {"tx_id": result.tx_id, "valid": True, "result": result.result}
 
     who = f"{me.signer.org}/{me.signer.id}"
-    return await me.idem.respond(who, {"contract": contract, "fn": fn, "args": args}, run)
+    return await me.idem.respond(who, call.to_json(), run)
 
 
 def _project(org: str, slug: str) -> str:
@@ -160,7 +169,8 @@ def _project(org: str, slug: str) -> str:
 
 @router.post("/projects", summary="Create a project", status_code=201, response_model=TxOutcome)
 async def create_project(body: ProjectIn, rt: Rt, me: Me) -> Outcome:
-    return await _do(rt, me, "project", "create", body.model_dump())
+    call = calls.create_project(body.name, domain=body.domain, details=body.details)
+    return await _do(rt, me, call)
 
 
 @router.patch(
@@ -169,16 +179,12 @@ async def create_project(body: ProjectIn, rt: Rt, me: Me) -> Outcome:
     response_model=TxOutcome,
 )
 async def update_project(org: str, slug: str, body: ProjectChange, rt: Rt, me: Me) -> Outcome:
-    return await _do(
-        rt, me, "project", "update", {"project": _project(org, slug)} | body.model_dump()
-    )
+    return await _do(rt, me, calls.update_project(_project(org, slug), **body.model_dump()))
 
 
 @router.post("/projects/{org}/{slug}/members", summary="Add a member", response_model=TxOutcome)
 async def add_member(org: str, slug: str, body: MemberIn, rt: Rt, me: Me) -> Outcome:
-    return await _do(
-        rt, me, "project", "add_member", {"project": _project(org, slug)} | body.model_dump()
-    )
+    return await _do(rt, me, calls.add_member(_project(org, slug), body.org, body.id))
 
 
 @router.post(
@@ -189,13 +195,8 @@ async def add_member(org: str, slug: str, body: MemberIn, rt: Rt, me: Me) -> Out
 async def remove_member(
     org: str, slug: str, member_org: str, member_id: str, body: Reason, rt: Rt, me: Me
 ) -> Outcome:
-    args = {
-        "project": _project(org, slug),
-        "org": member_org,
-        "id": member_id,
-        "reason": body.reason,
-    }
-    return await _do(rt, me, "project", "remove_member", args)
+    call = calls.remove_member(_project(org, slug), member_org, member_id, body.reason)
+    return await _do(rt, me, call)
 
 
 @router.put(
@@ -204,18 +205,14 @@ async def remove_member(
     response_model=TxOutcome,
 )
 async def set_factsheet(org: str, slug: str, body: dict[str, Any], rt: Rt, me: Me) -> Outcome:
-    return await _do(
-        rt, me, "project", "set_factsheet", {"project": _project(org, slug), "factsheet": body}
-    )
+    return await _do(rt, me, calls.set_factsheet(_project(org, slug), body))
 
 
 @router.put(
     "/projects/{org}/{slug}/policy", summary="Set the workflow policy", response_model=TxOutcome
 )
 async def set_policy(org: str, slug: str, body: dict[str, Any], rt: Rt, me: Me) -> Outcome:
-    return await _do(
-        rt, me, "project", "set_policy", {"project": _project(org, slug), "policy": body}
-    )
+    return await _do(rt, me, calls.set_policy(_project(org, slug), body))
 
 
 @router.post(
@@ -225,9 +222,7 @@ async def set_policy(org: str, slug: str, body: dict[str, Any], rt: Rt, me: Me) 
     response_model=TxOutcome,
 )
 async def create_version(org: str, slug: str, body: VersionIn, rt: Rt, me: Me) -> Outcome:
-    return await _do(
-        rt, me, "model_version", "create", {"project": _project(org, slug)} | body.model_dump()
-    )
+    return await _do(rt, me, calls.create_version(_project(org, slug), **body.model_dump()))
 
 
 @router.patch(
@@ -236,8 +231,9 @@ async def create_version(org: str, slug: str, body: VersionIn, rt: Rt, me: Me) -
 async def update_version(
     org: str, slug: str, version: str, body: VersionChange, rt: Rt, me: Me
 ) -> Outcome:
-    args = {"project": _project(org, slug), "version": version} | body.model_dump()
-    return await _do(rt, me, "model_version", "update", args)
+    return await _do(
+        rt, me, calls.update_version(_project(org, slug), version, **body.model_dump())
+    )
 
 
 @router.post(
@@ -246,21 +242,18 @@ async def update_version(
     response_model=TxOutcome,
 )
 async def submit_version(org: str, slug: str, version: str, rt: Rt, me: Me) -> Outcome:
-    return await _do(
-        rt, me, "model_version", "submit", {"project": _project(org, slug), "version": version}
-    )
+    return await _do(rt, me, calls.submit_version(_project(org, slug), version))
 
 
 @router.post(
     "/projects/{org}/{slug}/versions/{version}/transitions",
-    summary="Move a version: start_review, pass, fail, deploy, QA, production, …",
+    summary="Move a version: submit, start_review, pass, fail, deploy, QA, production, …",
     response_model=TxOutcome,
 )
 async def transition(
     org: str, slug: str, version: str, body: TransitionIn, rt: Rt, me: Me
 ) -> Outcome:
-    args = {"project": _project(org, slug), "version": version} | body.model_dump()
-    return await _do(rt, me, "workflow", "transition", args)
+    return await _do(rt, me, calls.transition(_project(org, slug), version, **body.model_dump()))
 
 
 @router.post(
@@ -269,16 +262,7 @@ async def transition(
     response_model=TxOutcome,
 )
 async def rollback(org: str, slug: str, body: RollbackIn, rt: Rt, me: Me) -> Outcome:
-    return await _do(
-        rt, me, "workflow", "rollback", {"project": _project(org, slug)} | body.model_dump()
-    )
-
-
-async def _review(
-    rt: Runtime, me: _Acting, fn: str, org: str, slug: str, version: str, body: _In
-) -> Outcome:
-    args = {"project": _project(org, slug), "version": version} | body.model_dump()
-    return await _do(rt, me, "review", fn, args)
+    return await _do(rt, me, calls.rollback(_project(org, slug), body.version, body.reason))
 
 
 _VERSION = "/projects/{org}/{slug}/versions/{version}"
@@ -292,19 +276,23 @@ _VERSION = "/projects/{org}/{slug}/versions/{version}"
 async def verify(
     org: str, slug: str, version: str, body: VerificationIn, rt: Rt, me: Me
 ) -> Outcome:
-    return await _review(rt, me, "verify", org, slug, version, body)
+    return await _do(rt, me, calls.verify(_project(org, slug), version, **body.model_dump()))
 
 
 @router.post(
     f"{_VERSION}/comments", summary="Comment, or answer a comment", response_model=TxOutcome
 )
 async def comment(org: str, slug: str, version: str, body: CommentIn, rt: Rt, me: Me) -> Outcome:
-    return await _review(rt, me, "comment", org, slug, version, body)
+    return await _do(rt, me, calls.comment(_project(org, slug), version, **body.model_dump()))
 
 
-@router.post(f"{_VERSION}/ratings", summary="Rate a version from 1 to 5", response_model=TxOutcome)
+@router.post(
+    f"{_VERSION}/ratings",
+    summary=f"Rate a version from {RATING_MIN} to {RATING_MAX} stars",
+    response_model=TxOutcome,
+)
 async def rate(org: str, slug: str, version: str, body: RatingIn, rt: Rt, me: Me) -> Outcome:
-    return await _review(rt, me, "rate", org, slug, version, body)
+    return await _do(rt, me, calls.rate(_project(org, slug), version, **body.model_dump()))
 
 
 @router.post(
@@ -313,7 +301,7 @@ async def rate(org: str, slug: str, version: str, body: RatingIn, rt: Rt, me: Me
     response_model=TxOutcome,
 )
 async def vote(org: str, slug: str, version: str, body: VoteIn, rt: Rt, me: Me) -> Outcome:
-    return await _review(rt, me, "vote", org, slug, version, body)
+    return await _do(rt, me, calls.vote(_project(org, slug), version, **body.model_dump()))
 
 
 @router.post(
@@ -324,9 +312,11 @@ async def vote(org: str, slug: str, version: str, body: VoteIn, rt: Rt, me: Me) 
 async def attach_document(
     org: str, slug: str, version: str, body: DocumentIn, rt: Rt, me: Me
 ) -> Outcome:
-    return await _review(rt, me, "attach_document", org, slug, version, body)
+    return await _do(
+        rt, me, calls.attach_document(_project(org, slug), version, **body.model_dump())
+    )
 
 
 @router.post(f"{_VERSION}/monitoring", summary="Report on a live version", response_model=TxOutcome)
 async def monitor(org: str, slug: str, version: str, body: MonitoringIn, rt: Rt, me: Me) -> Outcome:
-    return await _review(rt, me, "monitor", org, slug, version, body)
+    return await _do(rt, me, calls.monitor(_project(org, slug), version, **body.model_dump()))

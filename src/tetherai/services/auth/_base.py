@@ -31,6 +31,7 @@ from tetherai.services.db.keys import SealedKey
 from tetherai.services.db.people import (
     USER_ROLES,
     ActivityLogEntry,
+    ApiToken,
     BrowserSession,
     Invitation,
     LoginThrottle,
@@ -201,6 +202,19 @@ def end_sessions(session: Session, user_id: int, now: datetime) -> None:
         .where(BrowserSession.user_id == user_id, BrowserSession.revoked_at.is_(None))
         .values(revoked_at=now, wrapped_key=None)
     )
+
+
+def end_credentials(session: Session, user_id: int, now: datetime) -> int:
+    """End every browser session and revoke every API token of a user (a password change or
+    reset, disabling): nothing made with the old password outlives it. Returns how many
+    tokens were revoked."""
+    end_sessions(session, user_id, now)
+    result = session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def use_up(

@@ -22,7 +22,7 @@ from tetherai.services.auth._base import (
     ServiceBase,
     active_sealed_keys,
     disabled,
-    end_sessions,
+    end_credentials,
     load_user,
     log,
     sha256_hex,
@@ -36,6 +36,7 @@ from tetherai.services.auth.records import PasswordResetDone, UserInfo, UserRef
 from tetherai.services.custody import reseal
 from tetherai.services.db.engine import transaction
 from tetherai.services.db.people import Invitation, LoginThrottle, PasswordReset, User
+from tetherai.services.mail import check_address
 
 _OneTime = TypeVar("_OneTime", Invitation, PasswordReset)
 
@@ -133,7 +134,8 @@ class Logins(ServiceBase):
         self, user: UserRef, old_password: str, new_password: str, *, ip: str | None = None
     ) -> UserInfo:
         """Change a password, knowing the old one. The user's sealed signing key is re-sealed
-        under the new password, and every browser session of the user ends (sign in again).
+        under the new password; every browser session ends (sign in again) and every API
+        token is revoked (make new ones): nothing made with the old password outlives it.
 
         A wrong old password counts as a failed login (so a stolen session cannot be used to
         guess the password), and a locked account cannot change it.
@@ -184,12 +186,39 @@ class Logins(ServiceBase):
                     key.sealed = resealed[key.id]
                 row.password_hash = new_hash
                 row.failed_logins, row.updated_at = 0, now
-                end_sessions(session, row.id, now)
-                log(session, now, "password.changed", user=row, ip=ip)
+                tokens = end_credentials(session, row.id, now)
+                log(session, now, "password.changed", user=row, ip=ip, detail={"tokens": tokens})
                 outcome = UserInfo.of(row)
         if isinstance(outcome, _Failure):
             raise outcome.error
         return outcome
+
+    def set_email(self, user: UserRef, email: str | None, password: str) -> UserInfo:
+        """The person sets (or, with ``None``, removes) their own address; their password
+        confirms it is them, so a borrowed session cannot redirect their password resets.
+
+        Raises:
+            BadCredentials: wrong password (counted as a failed login). MailError: not an
+            address. AccountLocked. AccountDisabled.
+        """
+        address = None if email is None else check_address(email)
+        with transaction(self._read_sessions) as session:
+            seen_hash = load_user(session, user).password_hash
+        if not self._passwords.verify(seen_hash, password):
+            with transaction(self._sessions) as session:
+                row = load_user(session, user, for_update=True)
+                error = self._count_failure(
+                    session, row, row, row.username, None, self._now(), "email.change_refused"
+                )
+            raise error
+        with transaction(self._sessions) as session:
+            row = load_user(session, user, for_update=True)
+            if not row.enabled:
+                raise disabled()
+            now = self._now()
+            row.email, row.updated_at = address, now
+            log(session, now, "email.changed", user=row)
+            return UserInfo.of(row)
 
     def accept_invitation(self, token: str, password: str, *, ip: str | None = None) -> UserInfo:
         """Set an invited user's password with their one-time token.
@@ -213,11 +242,13 @@ class Logins(ServiceBase):
     def reset_password(
         self, token: str, new_password: str, *, ip: str | None = None
     ) -> PasswordResetDone:
-        """Set a new password with a reset token; lifts a lockout and ends every session.
+        """Set a new password with a reset token; lifts a lockout, ends every session and
+        revokes every API token.
 
         The user's sealed signing key cannot be opened without the old password, so it is
-        retired (``signing_key_retired``) and the user's ``cert_sha256`` cleared: the org admin
-        must issue them a new certificate (and revoke the old one on the ledger).
+        retired (``signing_key_retired``) and the user's ``cert_sha256`` cleared: the org
+        admin's reset revoked their keys on the ledger and invited a new one, which the
+        caller enrols with the new password (``services.keys.enrol_web_key``).
 
         Raises:
             TokenInvalid (unknown or used), TokenExpired, WeakPassword, AccountDisabled.
@@ -235,10 +266,9 @@ class Logins(ServiceBase):
             retired = False
             for key in session.scalars(active_sealed_keys(user.id)):
                 key.retired_at, retired = now, True
-                if user.cert_sha256 == key.cert_sha256:
-                    user.cert_sha256 = None
-            end_sessions(session, user.id, now)
-            detail: dict[str, JSONValue] = {"signing_key_retired": retired}
+            user.cert_sha256 = None
+            tokens = end_credentials(session, user.id, now)
+            detail: dict[str, JSONValue] = {"signing_key_retired": retired, "tokens": tokens}
             log(session, now, "password.reset", user=user, ip=ip, detail=detail)
             return PasswordResetDone(UserInfo.of(user), retired)
 

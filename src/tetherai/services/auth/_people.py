@@ -6,7 +6,7 @@ import re
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tetherai.crypto.jcs import JSONValue
@@ -14,12 +14,13 @@ from tetherai.identity.roles import Role
 from tetherai.services.auth._base import (
     ServiceBase,
     disabled,
-    end_sessions,
+    end_credentials,
     load_user,
     log,
     require_admin,
     sha256_hex,
     use_up,
+    user_id_of,
     valid_hours,
     valid_name,
     valid_page,
@@ -38,6 +39,7 @@ from tetherai.services.auth.records import (
 )
 from tetherai.services.db.engine import transaction
 from tetherai.services.db.people import ActivityLogEntry, Invitation, Org, PasswordReset, User
+from tetherai.services.mail import check_address as valid_email
 
 
 class People(ServiceBase):
@@ -145,17 +147,16 @@ class People(ServiceBase):
     def list_users(
         self, org: str, *, viewer: UserRef, limit: int = 50, offset: int = 0
     ) -> list[UserInfo]:
-        """The users of ``org`` by username; any enabled user of that org may list them.
+        """The users of ``org`` by username, for its org admins (others see only themselves,
+        through :meth:`get_user`: who works where is not everyone's business).
 
         Raises:
-            NotPermitted: ``viewer`` is not an enabled user of ``org``.
+            NotPermitted: ``viewer`` is not an enabled org admin of ``org``.
             InvalidInput: ``limit`` not in 1..500 or a negative ``offset``.
         """
         valid_page(limit, offset)
         with transaction(self._read_sessions) as session:
-            member = load_user(session, viewer)
-            if not member.enabled or member.org_id != org:
-                raise NotPermitted(f"only users of {org} may list its users")
+            require_admin(session, viewer, org)
             rows = session.scalars(
                 select(User)
                 .where(User.org_id == org)
@@ -166,8 +167,9 @@ class People(ServiceBase):
             return [UserInfo.of(row) for row in rows]
 
     def set_enabled(self, user: UserRef, enabled: bool, *, by_admin: UserRef) -> UserInfo:
-        """Enable or disable a user. Disabling ends their browser sessions (their API tokens
-        are refused while disabled); enabling also lifts a lockout.
+        """Enable or disable a user. Disabling ends their browser sessions and revokes their
+        API tokens (enabling brings none back); enabling also lifts a lockout. Their keys on
+        the ledger are the caller's to revoke (``services.accounts``).
 
         Raises:
             NotPermitted: ``by_admin`` is not an enabled org admin of the user's org, or tries
@@ -186,7 +188,7 @@ class People(ServiceBase):
             if enabled:
                 target.failed_logins, target.locked_until = 0, None
             else:
-                end_sessions(session, target.id, now)
+                end_credentials(session, target.id, now)
             event = "user.enabled" if enabled else "user.disabled"
             log(session, now, event, user=target, actor=admin)
             return UserInfo.of(target)
@@ -216,9 +218,13 @@ class People(ServiceBase):
         by_admin: UserRef,
         *,
         display_name: str | None = None,
+        email: str | None = None,
         expires_in_hours: int = 72,
     ) -> IssuedInvitation:
         """Create a user without a password, and a one-time token with which they set it.
+
+        ``email`` is where the link may be sent (and later password resets): the person
+        changes it themselves afterwards.
 
         Inviting a username again while its invitation is pending (same org) replaces the
         earlier token and takes the new role.
@@ -230,6 +236,7 @@ class People(ServiceBase):
         role = valid_role(role)
         valid_name(username, "username")
         valid_hours(expires_in_hours)
+        address = None if email is None else valid_email(email)
         token = secrets.token_urlsafe(32)
         with transaction(self._sessions) as session:
             admin = require_admin(session, by_admin, org)
@@ -237,9 +244,11 @@ class People(ServiceBase):
             user = session.scalars(select(User).where(User.username == username)).first()
             if user is None:
                 user = self._new_user(session, org, username, role, display_name)
+                user.email = address
                 session.flush()
             elif user.password_hash is None and user.org_id == org:
                 user.role, user.updated_at = role.value, now
+                user.email = address or user.email
                 use_up(session, Invitation, user.id, now)
             else:
                 raise Conflict(f"the username {username} is taken", hint="Choose another username.")
@@ -263,6 +272,11 @@ class People(ServiceBase):
     ) -> IssuedPasswordReset:
         """A one-time token with which the user sets a new password (earlier ones stop working).
 
+        Their password stops working, their sessions end and their API tokens are revoked at
+        once (the account may be in someone else's hands): until the link is used nobody signs
+        in as them. Their keys are revoked on the ledger in the same step
+        (``services.accounts.Accounts.reset``).
+
         Raises:
             NotPermitted: ``by_admin`` is not an enabled org admin of the user's org.
             NotFound. InvalidInput.
@@ -274,6 +288,8 @@ class People(ServiceBase):
             admin = require_admin(session, by_admin, target.org_id)
             now = self._now()
             use_up(session, PasswordReset, target.id, now)
+            end_credentials(session, target.id, now)
+            target.password_hash, target.updated_at = None, now
             expires = now + timedelta(hours=expires_in_hours)
             session.add(
                 PasswordReset(
@@ -287,6 +303,35 @@ class People(ServiceBase):
             )
             log(session, now, "password.reset_created", user=target, actor=admin)
             return IssuedPasswordReset(token, UserInfo.of(target), expires)
+
+    def reset_pending(self, user: UserRef) -> bool:
+        """Whether an unused, unexpired password reset waits for the user."""
+        with transaction(self._read_sessions) as session:
+            found = session.scalars(
+                select(PasswordReset.id).where(
+                    PasswordReset.user_id == user_id_of(user),
+                    PasswordReset.used_at.is_(None),
+                    PasswordReset.expires_at > self._now(),
+                )
+            ).first()
+            return found is not None
+
+    def void_link(self, token: str) -> None:
+        """Make an invitation or reset token unusable (its e-mail could not be sent)."""
+        digest = sha256_hex(token)
+        with transaction(self._sessions) as session:
+            now = self._now()
+            use = {"used_at": now}
+            session.execute(
+                update(Invitation)
+                .where(Invitation.token_sha256 == digest, Invitation.used_at.is_(None))
+                .values(use)
+            )
+            session.execute(
+                update(PasswordReset)
+                .where(PasswordReset.token_sha256 == digest, PasswordReset.used_at.is_(None))
+                .values(use)
+            )
 
     def record(
         self,

@@ -45,7 +45,7 @@ from tetherai.services.db.engine import SessionFactory, transaction
 from tetherai.services.db.errors import DatabaseUnavailable
 from tetherai.services.db.people import ApiToken, BrowserSession
 
-_logger = logging.getLogger("tetherai.auth")
+_logger = logging.getLogger(__name__)
 
 API_TOKEN_PREFIX = "tth_"  # noqa: S105  (a public prefix, not a secret)
 """Every personal API token starts with this, so it is recognizable (and scannable) as ours."""
@@ -189,8 +189,12 @@ class Sessions(ServiceBase):
     ) -> IssuedApiToken:
         """Create a personal API token; its plaintext is in the result, and nowhere else.
 
+        Only a browser session made with the password may ask (the routes see to it): a token
+        never makes another. A password change or reset, or disabling the person, revokes it.
+
         Args:
-            expires_in_days: 1..3650; ``settings.api_token_days`` by default.
+            expires_in_days: 1 to ``settings.api_token_days`` (90 by default), which is also
+                the default.
 
         Raises:
             InvalidInput: bad name or duration. AccountDisabled. NotFound.
@@ -198,9 +202,13 @@ class Sessions(ServiceBase):
         name = name.strip()
         if not 1 <= len(name) <= 100:
             raise InvalidInput("a token's name must be 1 to 100 characters")
-        days = self._settings.api_token_days if expires_in_days is None else expires_in_days
-        if not 1 <= days <= 3650:
-            raise InvalidInput("a token must expire in 1 to 3650 days")
+        longest = self._settings.api_token_days
+        days = longest if expires_in_days is None else expires_in_days
+        if not 1 <= days <= longest:
+            raise InvalidInput(
+                f"a token must expire in 1 to {longest} days (this server's limit)",
+                details={"max_days": longest},
+            )
         token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
         with transaction(self._sessions) as session:
             row = load_user(session, user)

@@ -55,6 +55,7 @@ class UserInfo:
     updated_at: datetime
     language: str | None = None
     """The language chosen for the web pages (``None``: the browser's)."""
+    email: str | None = None
 
     @property
     def participant_id(self) -> str:
@@ -76,6 +77,7 @@ class UserInfo:
             created_at=row.created_at,
             updated_at=row.updated_at,
             language=row.language,
+            email=row.email,
         )
 
 

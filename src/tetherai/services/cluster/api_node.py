@@ -17,7 +17,7 @@ import json
 import os
 from collections.abc import Sequence
 from concurrent.futures import Future
-from typing import Any, cast
+from typing import Any
 
 import httpx
 
@@ -26,7 +26,6 @@ from tetherai.ledger.executor import TxResult
 from tetherai.ledger.transaction import Envelope
 from tetherai.ordering.batching import Clock, wall_clock_ms
 from tetherai.ordering.errors import OrdererBusy, OrderingError
-from tetherai.ordering.solo import SoloOrderer
 from tetherai.services.cluster.config import ClusterConfig, NodeSpec
 from tetherai.services.cluster.follower import PeerFollower
 from tetherai.services.cluster.setup import ClusterHome
@@ -136,5 +135,4 @@ def api_home(home: ClusterHome, config: ClusterConfig, peer: str) -> NetworkHome
 
 def cluster_node(home: NetworkHome, follower: PeerFollower, orderer: RemoteOrderer) -> Node:
     """A node for ``create_app``: the follower's peer, and the cluster's orderer."""
-    # The app uses only submit() and clock of its orderer, which RemoteOrderer provides.
-    return Node(home, follower.channel, follower.peer, cast(SoloOrderer, orderer))
+    return Node(home, follower.channel, follower.peer, orderer)

@@ -26,8 +26,10 @@ same :meth:`Peer.commit` (orderer signature, hash links, Merkle log).
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +37,7 @@ import httpx
 
 from tetherai.contracts.membership import MembershipRules
 from tetherai.contracts.registry import default_registry
+from tetherai.errors import IntegrityFailure
 from tetherai.ledger.block import Block, BlockHeader
 from tetherai.ledger.checkpoint import CosignatureSigner, sign_checkpoint
 from tetherai.ledger.peer import Peer
@@ -47,9 +50,54 @@ from tetherai.services.cluster.config import ClusterConfig, ConfigError
 from tetherai.services.cluster.setup import ClusterHome
 from tetherai.services.cluster.tls import NodeClients
 
-__all__ = ["Divergence", "PeerFollower", "stored_block"]
+__all__ = ["Divergence", "PeerFollower", "follow", "stored_block"]
 
 _BATCH = 64
+_MAX_BACKOFF = 5.0
+log = logging.getLogger(__name__)
+
+
+def follow(
+    step: Callable[[], int],
+    stop: threading.Event,
+    *,
+    idle: float,
+    report: Callable[[str | None], None],
+    what: str,
+) -> None:
+    """Run ``step`` until ``stop`` is set; between steps that found nothing, wait ``idle``.
+
+    Every failure is reported (``report``) and logged: the ordering service out of reach as a
+    warning once per outage, anything unexpected with its traceback, then retried after a
+    backoff that grows to 5 s. Only a block that fails its checks (an :class:`IntegrityFailure`:
+    not the orderer's, not linked, not matching its roots) stops the loop, logged as an error:
+    following past it would build on a chain this peer cannot trust.
+    """
+    failures = 0
+    while not stop.is_set():
+        try:
+            found = step()
+        except IntegrityFailure as error:
+            report(f"{type(error).__name__}: {error}")
+            log.error("%s stopped: %s", what, error, exc_info=True)
+            return
+        except OrderingError as error:  # etcd out of reach: keep trying, say why
+            if failures == 0:
+                log.warning("%s: %s; retrying", what, error.message)
+            report(error.message)
+            failures += 1
+        except Exception as error:  # a bug or an unexpected failure: never a silent stop
+            report(f"{type(error).__name__}: {error}")
+            log.exception("%s failed (attempt %d); retrying", what, failures + 1)
+            failures += 1
+        else:
+            if failures:
+                log.info("%s: following again", what)
+                report(None)
+            failures = 0
+            if found:
+                continue
+        stop.wait(min(idle * 2**failures, _MAX_BACKOFF) if failures else idle)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,16 +201,17 @@ class PeerFollower:
     # -- following --------------------------------------------------------------------------
 
     def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                if self.divergence is None and self.step():
-                    continue
-            except OrderingError as error:  # etcd unreachable: keep trying, say why
-                self.error = error.message
-            except Exception as error:  # a block refused: stop and report it
-                self.error = f"{type(error).__name__}: {error}"
-                return
-            self._stop.wait(self._idle)
+        what = f"peer {self.name}, channel {self.channel}"
+        log.info("%s: following from block %d", what, self.peer.head.height)
+
+        def step() -> int:
+            return self.step() if self.divergence is None else 0
+
+        def report(error: str | None) -> None:
+            self.error = error
+
+        follow(step, self._stop, idle=self._idle, report=report, what=what)
+        log.info("%s: stopped at block %d", what, self.peer.head.height - 1)
 
     def step(self) -> int:
         """Fetch and commit the next blocks; publish and compare roots. Return how many."""
@@ -244,6 +293,15 @@ class PeerFollower:
             self._checked = last
             return
         self.divergence = self._first_divergent(self._checked + 1, last)
+        log.error(
+            "peer %s, channel %s: state root differs from the majority's from block %d "
+            "(ours %s, majority %s); accepting no writes",
+            self.name,
+            self.channel,
+            self.divergence.block,
+            self.divergence.ours,
+            self.divergence.majority,
+        )
 
     def _first_divergent(self, low: int, high: int) -> Divergence:
         """Binary search: roots chain, so once they differ they differ ever after."""

@@ -1,16 +1,17 @@
 """Run one cluster node as a process: ``python -m tetherai.services.cluster peer|orderer``.
 
-The passphrase of the node's key comes from ``TETHER_PASSPHRASE``. A node stops cleanly on
-SIGTERM or SIGINT; SIGKILL is a crash, which it survives (every block is durable before it
-is acknowledged).
+The passphrase of the node's key comes from ``TETHER_PASSPHRASE``. A node logs to stderr, as
+text or, with ``TETHER_LOG_JSON=1``, JSON lines (``TETHER_LOG_LEVEL``: debug, info, warning,
+error). It stops cleanly on SIGTERM or SIGINT; SIGKILL is a crash, which it survives (every
+block is durable before it is acknowledged).
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
-import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +21,7 @@ from tetherai.contracts.registry import default_registry
 from tetherai.errors import TetherError
 from tetherai.ledger.peer import Peer
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
+from tetherai.logs import configure_from_env
 from tetherai.ordering.errors import OrderingError
 from tetherai.ordering.etcd import EtcdOrderer
 from tetherai.services.cluster.follower import PeerFollower
@@ -29,6 +31,8 @@ from tetherai.services.cluster.tls import NodeClients
 from tetherai.services.cluster.trust import NodeTrust
 
 __all__ = ["close_peer", "main", "open_channel_peer", "run_orderer", "run_peer"]
+
+log = logging.getLogger(__name__)
 
 
 def _wait_for_signal() -> None:
@@ -67,7 +71,7 @@ def run_peer(
     server = serve_peer(followers, config.orderers, identity=identity, clients=clients, trust=trust)
     for follower in followers.values():
         follower.start()
-    print(f"peer {name} serving channels {', '.join(followers)} on {spec.url}", flush=True)
+    log.info("peer %s serving channels %s on %s", name, ", ".join(followers), spec.url)
     first = next(iter(followers.values()))
     stop_api = serve_api(first, clients) if serve_api is not None else None
     try:
@@ -117,7 +121,7 @@ def run_orderer(
         spec.host_port, lambda: dict(leading), identity=home.tls_identity(name, passphrase),
         trust=trust,
     )  # fmt: skip
-    print(f"orderer {name} standing by on {spec.url}", flush=True)
+    log.info("orderer %s standing by on %s", name, spec.url)
 
     def campaign(channel: str) -> None:
         peer = open_channel_peer(home, name, channel)
@@ -136,8 +140,7 @@ def run_orderer(
                 )
             except OrderingError:  # another orderer leads this channel: try again
                 continue
-            leading[channel] = orderer
-            print(f"orderer {name} leads channel {channel}", flush=True)
+            leading[channel] = orderer  # the orderer logs that it leads
             return
         opened.pop(channel, None)
         close_peer(peer)
@@ -170,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-txs", type=int, default=1000)
     parser.add_argument("--max-wait", type=float, default=0.05)
     args = parser.parse_args(argv)
+    configure_from_env(os.environ)
     passphrase = os.environ.get("TETHER_PASSPHRASE", "").encode()
     home = ClusterHome(args.home)
     try:
@@ -178,8 +182,6 @@ def main(argv: list[str] | None = None) -> int:
         else:
             run_orderer(home, args.name, passphrase, max_txs=args.max_txs, max_wait=args.max_wait)
     except TetherError as error:
-        print(
-            f"error: {error.message}" + (f" ({error.hint})" if error.hint else ""), file=sys.stderr
-        )
+        log.error("%s%s", error.message, f" ({error.hint})" if error.hint else "")
         return 1
     return 0

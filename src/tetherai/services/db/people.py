@@ -73,6 +73,9 @@ class User(Base):
     updated_at: Mapped[datetime]
     language: Mapped[str | None] = mapped_column(String(16))
     """The language the person chose for the web pages (``None``: their browser's)."""
+    email: Mapped[str | None] = mapped_column(String(254))
+    """Where one-time links and notices go. Given at invitation, changed only by the person
+    (with their password): an org admin cannot redirect a person's password reset."""
 
     @property
     def participant_id(self) -> str:

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from tetherai.api.errors import status_for
 from tetherai.api.limits import RowId
-from tetherai.api.routes.auth import InviteIn, disable, enable, invite, password_reset
+from tetherai.api.routes.people import InviteIn, disable, enable, invite, password_reset
 from tetherai.contracts.transitions import RULES
 from tetherai.errors import TetherError
 from tetherai.identity.roles import Role
@@ -84,7 +84,7 @@ def _secret(request: Request, form: PageForm, run: Any, kind: str) -> Response:
         return error_page(
             request,
             422,
-            _("Give a username (1-64 characters) and one of the roles."),
+            _("Give a username (1-64 characters), one of the roles and an e-mail address."),
             code="request.invalid",
             back="/admin#invite",
         )
@@ -98,15 +98,18 @@ def _secret(request: Request, form: PageForm, run: Any, kind: str) -> Response:
             back="/admin",
         )
     path = "/accept" if kind == "invitation" else "/reset"
+    token = issued["token"]
     return render(
         request,
         "admin/token.html",
         http_status=201,
         kind=kind,
-        token=issued["token"],
+        token=token,
+        sent_to=issued["sent_to"],
         person=issued["user"],
         expires_at=issued["expires_at"],
-        link=f"{str(request.base_url).rstrip('/')}{path}?token={issued['token']}",
+        # shown to the admin who asked, on this very site (e-mailed links use TETHER_PUBLIC_URL)
+        link=None if token is None else f"{str(request.base_url).rstrip('/')}{path}?token={token}",
     )
 
 
@@ -118,6 +121,7 @@ def invite_person(request: Request, form: AdminForm) -> Response:
                 "username": form.get("username"),
                 "role": form.get("role"),
                 "display_name": form.get("display_name") or None,
+                "email": form.get("email") or None,
             }
         )
         return invite(body, runtime_of(request), form.signer(), form.session)
@@ -139,9 +143,9 @@ def reset_person(request: Request, form: AdminForm, user_id: RowId) -> Response:
 def disable_person(request: Request, form: AdminForm, user_id: RowId) -> Response:
     return attempt(
         request,
-        lambda: disable(user_id, runtime_of(request), form.session),
+        lambda: disable(user_id, runtime_of(request), form.signer(), form.session),
         done="/admin#people",
-        message=_("Account disabled; its sessions ended."),
+        message=_("Account disabled: its sessions and tokens ended and its keys are revoked."),
         back="/admin#people",
     )
 
@@ -150,8 +154,8 @@ def disable_person(request: Request, form: AdminForm, user_id: RowId) -> Respons
 def enable_person(request: Request, form: AdminForm, user_id: RowId) -> Response:
     return attempt(
         request,
-        lambda: enable(user_id, runtime_of(request), form.session),
+        lambda: enable(user_id, runtime_of(request), form.signer(), form.session),
         done="/admin#people",
-        message=_("Account enabled."),
+        message=_("Account enabled: a new key is made when the person signs in."),
         back="/admin#people",
     )

@@ -1,4 +1,5 @@
-"""My profile: who I am, my signing key's fingerprint, my API tokens, my language."""
+"""My profile: who I am, my keys (the web key and my CLI/SDK keys, as the ledger records
+them), my API tokens, my e-mail address, my language."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from pydantic import ValidationError
 from tetherai.api.errors import status_for
 from tetherai.api.limits import RowId
 from tetherai.api.routes.auth import TokenIn, create_token, revoke_token
-from tetherai.crypto.signature import load_public_key_pem, public_key_fingerprint
 from tetherai.errors import TetherError
+from tetherai.services import keys
 from tetherai.services.auth import MIN_PASSWORD_LENGTH, UserInfo
 from tetherai.web.i18n import LANGUAGES, language_for, use_language
 from tetherai.web.i18n import gettext as _
@@ -23,26 +24,15 @@ router = APIRouter()
 
 def _profile(request: Request, user: UserInfo, *, status: int = 200, **extra: Any) -> Response:
     rt = runtime_of(request)
-    sealed = rt.custody.active_key(user.id)
-    key = None
-    if sealed is not None:
-        key = {
-            "algorithm": sealed.algorithm,
-            "fingerprint": public_key_fingerprint(
-                load_public_key_pem(sealed.public_key_pem.encode())
-            ),
-            "cert_sha256": sealed.cert_sha256,
-            "created_at": sealed.created_at,
-        }
     return render(
         request,
         "account/profile.html",
         http_status=status,
-        key=key,
-        cli_keys=rt.custody.list_public_keys(user.id),
+        keys=keys.list_keys(rt, rt.custody, user),
         tokens=rt.auth.list_api_tokens(user),
         new_token=extra.get("new_token"),
         min_length=MIN_PASSWORD_LENGTH,
+        max_token_days=rt.settings.api_token_days,
     )
 
 
@@ -57,12 +47,12 @@ def new_token(request: Request, form: Form) -> Response:
     days = form.get("expires_in_days")
     try:
         body = TokenIn(name=form.get("name"), expires_in_days=int(days) if days else None)
-        issued = create_token(body, form.user, runtime_of(request))
+        issued = create_token(body, form.session, runtime_of(request))
     except (ValidationError, ValueError):
         return error_page(
             request,
             422,
-            _("Give the token a name (1-100 characters) and a lifetime of 1 to 3650 days."),
+            _("Give the token a name (1-100 characters) and a lifetime in days."),
             code="request.invalid",
             back="/profile#tokens",
         )
@@ -113,4 +103,33 @@ def change_password(request: Request, form: Form) -> Response:
         done="/signin",
         message=_("Your password is changed: sign in with the new one."),
         back="/profile#password",
+    )
+
+
+@router.post("/profile/keys/{cert_sha256}/revoke")
+def revoke_key(request: Request, form: Form, cert_sha256: str) -> Response:
+    """Revoke one of my CLI/SDK keys (signed with my web key); my other keys keep working."""
+    rt = runtime_of(request)
+    reason = form.get("reason") or "revoked by its holder"
+    return attempt(
+        request,
+        lambda: keys.revoke_key(rt, rt.custody, form.signer(), form.user, cert_sha256, reason),
+        done="/profile#keys",
+        message=_("Key revoked."),
+        back="/profile#keys",
+    )
+
+
+@router.post("/profile/email")
+def save_email(request: Request, form: Form) -> Response:
+    """Set my e-mail address (password resets go there), confirmed with my password."""
+    rt = runtime_of(request)
+    return attempt(
+        request,
+        lambda: rt.auth.set_email(
+            form.user, form.get("email") or None, form.fields.get("password", "")
+        ),
+        done="/profile",
+        message=_("E-mail address saved."),
+        back="/profile#email",
     )

@@ -15,8 +15,10 @@ from starlette.concurrency import run_in_threadpool
 from tetherai.api.auth import require_project_access
 from tetherai.api.errors import ApiError
 from tetherai.api.runtime import Runtime
+from tetherai.contracts import calls
 from tetherai.contracts.policy import DEFAULT_POLICY
 from tetherai.contracts.project import CREATORS, FACTSHEET_TEXTS
+from tetherai.ledger.executor import TxResult
 from tetherai.services.access import readable_projects
 from tetherai.services.auth import UserInfo
 from tetherai.services.db import SessionFactory
@@ -78,12 +80,15 @@ def project_list(
 
 @router.post("/projects")
 async def create_project(request: Request, form: Form) -> Response:
-    args = {"name": form.get("name"), "domain": form.get("domain"), "details": form.get("details")}
+    call = calls.create_project(
+        form.get("name"), domain=form.get("domain"), details=form.get("details")
+    )
     created: dict[str, Any] = {}
 
-    async def run() -> None:
-        result = await form.act("project", "create", args)
+    async def run() -> TxResult:
+        result = await form.act(call)
         created.update(result.result if isinstance(result.result, dict) else {})
+        return result
 
     response = await attempt_write(
         request, run, done="/projects", message=_("Project created."), back="/projects"
@@ -174,16 +179,16 @@ def project_page(
 
 @router.post("/projects/{org}/{slug}/edit")
 async def edit_project(request: Request, form: Form, org: str, slug: str) -> Response:
-    args = {
-        "project": _ref(org, slug),
-        "name": form.get("name"),
-        "domain": form.get("domain"),
-        "details": form.get("details"),
-    }
+    call = calls.update_project(
+        _ref(org, slug),
+        name=form.get("name"),
+        domain=form.get("domain"),
+        details=form.get("details"),
+    )
     url = _url(org, slug)
     return await attempt_write(
         request,
-        lambda: form.act("project", "update", args),
+        lambda: form.act(call),
         done=url,
         message=_("Project changed."),
         back=url,
@@ -196,11 +201,11 @@ async def add_member(request: Request, form: Form, org: str, slug: str) -> Respo
     member_org, _sep, member_id = (
         member.partition("/") if member else (form.get("org"), "", form.get("id"))
     )
-    args = {"project": _ref(org, slug), "org": member_org, "id": member_id}
+    call = calls.add_member(_ref(org, slug), member_org, member_id)
     url = _url(org, slug)
     return await attempt_write(
         request,
-        lambda: form.act("project", "add_member", args),
+        lambda: form.act(call),
         done=url + "#members",
         message=_("Member added."),
         back=url,
@@ -209,16 +214,11 @@ async def add_member(request: Request, form: Form, org: str, slug: str) -> Respo
 
 @router.post("/projects/{org}/{slug}/members/remove")
 async def remove_member(request: Request, form: Form, org: str, slug: str) -> Response:
-    args = {
-        "project": _ref(org, slug),
-        "org": form.get("org"),
-        "id": form.get("id"),
-        "reason": form.get("reason"),
-    }
+    call = calls.remove_member(_ref(org, slug), form.get("org"), form.get("id"), form.get("reason"))
     url = _url(org, slug)
     return await attempt_write(
         request,
-        lambda: form.act("project", "remove_member", args),
+        lambda: form.act(call),
         done=url + "#members",
         message=_("Member removed."),
         back=url,
@@ -243,9 +243,9 @@ async def set_factsheet(request: Request, form: Form, org: str, slug: str) -> Re
         sheet.update({name: form.get(name) for name in FACTSHEET_TEXTS})
         return sheet
 
-    async def run() -> None:
+    async def run() -> TxResult:
         sheet = await run_in_threadpool(factsheet)
-        await form.act("project", "set_factsheet", {"project": ref, "factsheet": sheet})
+        return await form.act(calls.set_factsheet(ref, sheet))
 
     return await attempt_write(
         request, run, done=url + "#factsheet", message=_("Factsheet saved."), back=url
@@ -258,9 +258,7 @@ async def set_policy(request: Request, form: Form, org: str, slug: str) -> Respo
     url = _url(org, slug)
     return await attempt_write(
         request,
-        lambda: form.act(
-            "project", "set_policy", {"project": ref, "policy": policy_from_form(form)}
-        ),
+        lambda: form.act(calls.set_policy(ref, policy_from_form(form))),
         done=url + "#policy",
         message=_("Policy saved."),
         back=url + "#policy",

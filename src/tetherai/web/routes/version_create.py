@@ -24,6 +24,8 @@ from starlette.datastructures import UploadFile
 from tetherai.api.auth import require_project_access
 from tetherai.api.errors import ApiError, status_for
 from tetherai.api.runtime import Runtime
+from tetherai.contracts import calls
+from tetherai.contracts.calls import Call
 from tetherai.contracts.commits import check_commit
 from tetherai.errors import TetherError
 from tetherai.names import is_name
@@ -31,7 +33,7 @@ from tetherai.services.db import VersionProjection
 from tetherai.services.experiment_logs import read_experiment_log
 from tetherai.services.txs import Signer
 from tetherai.storage import ArtifactSpec
-from tetherai.vocabulary import ARTIFACT_KINDS, REPLACEABLE
+from tetherai.vocabulary import REPLACEABLE
 from tetherai.web.i18n import gettext
 from tetherai.web.pages import Form, PageForm, PageUser, error_page, redirect, render, runtime_of
 from tetherai.web.routes._abilities import may_register
@@ -113,18 +115,13 @@ def _rows(form_data: Any) -> list[_Row]:
                 % {"row": index + 1},
                 code="request.invalid",
             )
-        if kind not in ARTIFACT_KINDS:
-            raise ApiError(
-                422,
-                gettext("Choose the kind of artifact %(row)d.") % {"row": index + 1},
-                code="request.invalid",
-            )
         if not name:
             name = (
                 upload.filename
                 if upload is not None and upload.filename
                 else uri.rstrip("/").rsplit("/", 1)[-1]
             )
+        calls.check_artifact_kind(kind, name)  # before anything is uploaded
         rows.append(_Row(kind, name, upload, uri))
     return rows
 
@@ -181,10 +178,8 @@ def _experiment(
     return dict(record.to_json()), log
 
 
-def _prepare(
-    rt: Runtime, form: PageForm, form_data: Any, project: str
-) -> tuple[Signer, dict[str, Any]]:
-    """The checks and uploads before the tx: the person's key and the tx's arguments."""
+def _prepare(rt: Runtime, form: PageForm, form_data: Any, project: str) -> tuple[Signer, Call]:
+    """The checks and uploads before the tx: the person's key and the tx's call."""
     version = form.get("version")
     if not is_name(version):
         raise ApiError(
@@ -192,7 +187,7 @@ def _prepare(
             gettext(
                 "A version name is 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit."
             ),
-            code="request.invalid",
+            code="contract.bad_argument",  # as the contract would refuse it, before any upload
         )
     for field, label in (
         ("code_repo", gettext("the code repository")),
@@ -200,7 +195,7 @@ def _prepare(
     ):
         if not form.get(field):
             raise ApiError(
-                422, gettext("Fill in %(field)s.") % {"field": label}, code="request.invalid"
+                422, gettext("Fill in %(field)s.") % {"field": label}, code="contract.bad_argument"
             )
     commit = check_commit(form.get("commit"))  # before any upload is stored
     rows = _rows(form_data)
@@ -212,20 +207,19 @@ def _prepare(
         experiments.append(experiment)
         if all(a["name"] != log["name"] for a in artifacts):
             artifacts.append(log)
-    args: dict[str, Any] = {
-        "project": project,
-        "version": version,
-        "code_repo": form.get("code_repo"),
-        "commit": commit,
-        "notebook_version": form.get("notebook_version"),
-        "comment": form.get("comment"),
-        "artifacts": artifacts,
-        "experiments": experiments,
-        "submit": form.get("submit") == "yes",
-    }
-    if form.get("replaces"):
-        args["replaces"] = form.get("replaces")
-    return form.signer(), args
+    call = calls.create_version(
+        project,
+        version,
+        code_repo=form.get("code_repo"),
+        commit=commit,
+        notebook_version=form.get("notebook_version"),
+        comment=form.get("comment"),
+        artifacts=artifacts,
+        experiments=experiments,
+        replaces=form.get("replaces") or None,
+        submit=form.get("submit") == "yes",
+    )
+    return form.signer(), call
 
 
 def upload_limit(request: Request) -> None:
@@ -250,10 +244,10 @@ async def create_version(request: Request, form: Form, org: str, slug: str) -> R
     form_data = await request.form()  # parsed once by the CSRF check; files included
     try:
         require_project_access(rt, form.user, project)
-        signer, args = await run_in_threadpool(_prepare, rt, form, form_data, project)
+        signer, call = await run_in_threadpool(_prepare, rt, form, form_data, project)
         # The wait for the block holds no worker thread.
-        result = await rt.act_async(signer, "model_version", "create", args)
-        version, tx_id = str(args["version"]), result.tx_id
+        result = await rt.act_async(signer, call.contract, call.fn, call.args)
+        version, tx_id = str(call.args["version"]), result.tx_id
     except TetherError as error:
         return error_page(
             request, status_for(error), error.message, hint=error.hint, code=error.code, back=back

@@ -22,11 +22,13 @@ from starlette.datastructures import UploadFile
 from tetherai.api.auth import require_project_access
 from tetherai.api.errors import ApiError, status_for
 from tetherai.api.runtime import Runtime
-from tetherai.contracts.errors import ContractError
+from tetherai.contracts import calls
+from tetherai.contracts.errors import ContractError, InvalidTransition
 from tetherai.errors import TetherError
 from tetherai.services.auth import UserInfo
 from tetherai.services.history import version_history
 from tetherai.services.txs import Signer
+from tetherai.vocabulary import NEEDS_REASON, RATING_MAX, RATING_MIN, Status
 from tetherai.web.i18n import gettext
 from tetherai.web.pages import Form, PageForm, PageUser, error_page, redirect, render, runtime_of
 from tetherai.web.routes._abilities import may_register
@@ -177,44 +179,49 @@ def _required(form: PageForm, name: str, label: str) -> str:
     return value
 
 
-def _args_for(
-    rt: Runtime, form: PageForm, action: dict[str, Any], record: dict[str, Any]
-) -> tuple[str, str, dict[str, Any]]:
-    """The contract call of an allowed action, with what the person typed into its form."""
+def _call_for(
+    rt: Runtime,
+    form: PageForm,
+    action: dict[str, Any],
+    record: dict[str, Any],
+    project: str,
+    version: str,
+) -> calls.Call:
+    """The call of an allowed action with what the person typed into its form, built as the
+    API and the SDK build it; the contracts judge what was typed."""
     name = str(action["action"])
-    contract, fn = str(action["contract"]), str(action["fn"])
-    args: dict[str, Any] = dict(action.get("args") or {})
-    if name in ("fail_review", "decline"):
-        args["reason"] = _required(form, "reason", gettext("the reason"))
-    elif name == "deploy":
-        args["details"] = {"endpoint": _required(form, "endpoint", gettext("the endpoint"))}
-    elif name == "rollback":
-        args["version"] = _required(form, "restore", gettext("the version to put back"))
-        args["reason"] = _required(form, "reason", gettext("the reason"))
-    elif name == "comment":
-        args["text"] = _required(form, "text", gettext("the comment"))
-        if form.get("reply_to"):
-            args["reply_to"] = form.get("reply_to")
-    elif name == "rate":
+    if name == "rollback":
+        return calls.rollback(project, form.get("restore"), form.get("reason"))
+    if name == "comment":
+        reply_to = form.get("reply_to") or None
+        return calls.comment(project, version, form.get("text"), reply_to=reply_to)
+    if name == "rate":
         stars = form.get("stars")
-        if not stars.isdigit() or not 1 <= int(stars) <= 5:
-            raise ApiError(422, gettext("A rating is from 1 to 5 stars."), code="request.invalid")
-        args |= {"stars": int(stars), "note": form.get("note")}
-    elif name == "monitor":
-        args |= {
-            "status": _required(form, "status", gettext("the monitoring status")),
-            "note": form.get("note"),
-            "other": form.get("other"),
-        }
-    elif name.startswith("vote:"):
-        args |= {"approve": form.get("approve") == "yes", "comment": form.get("comment")}
-    elif name == "verify":
-        # Re-hash every artifact from the object store; the contract compares the digests.
-        report = rt.artifacts.verify(
-            [a for a in record.get("artifacts") or [] if isinstance(a, dict)]
+        if not stars.isdigit():  # a number the contract then judges, as the API's body is
+            raise ApiError(
+                422,
+                gettext("A rating is from %(low)d to %(high)d stars.")
+                % {"low": RATING_MIN, "high": RATING_MAX},
+                code="request.invalid",
+            )
+        return calls.rate(project, version, int(stars), note=form.get("note"))
+    if name == "monitor":
+        return calls.monitor(
+            project, version, form.get("status"), note=form.get("note"), other=form.get("other")
         )
-        args |= {"method": "store"} | report.to_contract_args()
-    return contract, fn, args
+    if name.startswith("vote:"):
+        approve = form.get("approve") == "yes"
+        return calls.vote(project, version, name[5:], approve=approve, comment=form.get("comment"))
+    if name == "verify":
+        # Re-hash every artifact from the object store; the contract compares the digests.
+        manifest = [a for a in record.get("artifacts") or [] if isinstance(a, dict)]
+        report = rt.artifacts.verify(manifest)
+        return calls.verify(project, version, report.recomputed(), method="store")
+    # A step of the workflow (submit, start_review, …, decline): the query names its status.
+    to = str(action.get("to") or "")
+    details = {"endpoint": form.get("endpoint")} if to == Status.DEPLOYED else None
+    reason = form.get("reason") if to in NEEDS_REASON else None
+    return calls.transition(project, version, to, reason=reason, details=details)
 
 
 def _done_message(name: str, tx_id: str, result: Any) -> str:
@@ -240,17 +247,20 @@ def _allowed(
     action = listed.get(name)
     if action is not None and action.get("allowed"):
         return action
-    reason = (
-        str(action.get("reason"))
-        if action is not None
-        else gettext("there is no action %(action)s on this version now") % {"action": name}
-    )
+    if action is not None:  # refused as the tx would be: the contract's sentence and code
+        refusal = TetherError(str(action.get("reason")), code=str(action.get("code")))
+        reason = refusal.message
+    else:
+        refusal = InvalidTransition(
+            gettext("there is no action %(action)s on this version now") % {"action": name}
+        )
+        reason = refusal.message
     return error_page(
         request,
-        403 if action is not None else 409,
+        status_for(refusal),
         gettext("This action is not allowed: %(reason)s") % {"reason": reason},
         hint=gettext("The page shows only the actions you may take now; reload it."),
-        code="workflow.not_allowed",
+        code=refusal.code,
         back=version_url(project, version),
     )
 
@@ -271,10 +281,8 @@ async def act_on_version(
     if isinstance(action, Response):
         return action
     try:
-        signer, (contract, fn, args) = await run_in_threadpool(
-            _prepare, rt, form, project, version, action
-        )
-        result = await rt.act_async(signer, contract, fn, args)
+        signer, call = await run_in_threadpool(_prepare, rt, form, project, version, action)
+        result = await rt.act_async(signer, call.contract, call.fn, call.args)
     except TetherError as error:
         return error_page(
             request, status_for(error), error.message, hint=error.hint, code=error.code, back=url
@@ -291,10 +299,10 @@ async def act_on_version(
 
 def _prepare(
     rt: Runtime, form: PageForm, project: str, version: str, action: dict[str, Any]
-) -> tuple[Signer, tuple[str, str, dict[str, Any]]]:
-    """The person's key and the tx of an allowed action (``verify`` re-hashes the artifacts)."""
+) -> tuple[Signer, calls.Call]:
+    """The person's key and the call of an allowed action (``verify`` re-hashes the artifacts)."""
     record = _get(rt, project, version).get("version") or {}
-    return form.signer(), _args_for(rt, form, action, record)
+    return form.signer(), _call_for(rt, form, action, record, project, version)
 
 
 def _document_args(rt: Runtime, form: PageForm, upload: Any) -> dict[str, Any]:
@@ -337,10 +345,11 @@ async def attach_document(
         action = _allowed(request, form.user, project, version, "attach_document")
         if isinstance(action, Response):
             return action
-        args = dict(action.get("args") or {}) | await run_in_threadpool(
-            _document_args, rt, form, form_data.get("file")
+        document = await run_in_threadpool(_document_args, rt, form, form_data.get("file"))
+        call = calls.attach_document(
+            project, version, document["name"], document["sha256"], uri=document["uri"]
         )
-        result = await rt.act_async(form.signer(), "review", "attach_document", args)
+        result = await rt.act_async(form.signer(), call.contract, call.fn, call.args)
     except TetherError as error:
         return error_page(
             request, status_for(error), error.message, hint=error.hint, code=error.code, back=url
@@ -351,6 +360,6 @@ async def attach_document(
         request,
         url + "#documents",
         flash=gettext("Document %(name)s attached in tx %(tx)s.")
-        % {"name": args["name"], "tx": result.tx_id[:12]},
+        % {"name": document["name"], "tx": result.tx_id[:12]},
         tx=result.tx_id,
     )

@@ -1,0 +1,3 @@
+"""tests/unit/api/test_authorization_matrix.py on PostgreSQL (see conftest.py)."""
+
+from tests.unit.api.test_authorization_matrix import *  # noqa: F403 - the tests themselves

@@ -47,7 +47,9 @@ PEOPLE = {
     "outsider": Role.MLOPS_ENGINEER,
 }
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-ERROR_CODE = re.compile(r'<p class="muted"><code>([a-z_.]+)</code></p>')
+ERROR_CODE = re.compile(
+    r'<details class="muted technical">.*?<code translate="no">([a-z_.]+)</code>', re.S
+)
 ERROR_MESSAGE = re.compile(r'<p class="error-message" role="alert">(.*?)</p>', re.S)
 
 
@@ -405,6 +407,7 @@ class Pages:
 
 Case = Callable[[World, FrontEnd], Outcome]
 _counter = iter(range(10_000))
+_TX_ID = re.compile(r"\b[0-9a-f]{64}\b")
 _SUBJECT = re.compile(r"\b(t|sdk|api|pages|cli)[0-9]+\b")  # the versions the cases make
 
 
@@ -488,19 +491,7 @@ CASES: dict[str, tuple[Case, str | None]] = {
 }
 
 
-# Until the confidential contract versions are active, a tx sent as an envelope (the SDK's
-# way) is judged by the contract's member check, which names the project; the API and the
-# pages already answer as if it did not exist.
-_PENDING = {
-    "a non-member comments": pytest.mark.xfail(
-        strict=True, reason="the envelope path tells a non-member that the project exists"
-    )
-}
-
-
-@pytest.mark.parametrize(
-    "case", [pytest.param(case, marks=_PENDING.get(case, ())) for case in CASES]
-)
+@pytest.mark.parametrize("case", list(CASES))
 def test_the_front_ends_accept_and_refuse_alike(
     case: str,
     world: World,
@@ -523,3 +514,21 @@ def test_the_front_ends_accept_and_refuse_alike(
         declared = errors.declared_class(expected)
         assert declared is not None and cli.exit_code == declared.exit_code, cli
         assert messages.pop() in _SUBJECT.sub("<version>", cli.message), (cli, outcomes)
+
+
+def test_a_non_member_is_answered_as_for_a_missing_project(
+    world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Whichever way they write (the SDK's signed envelope, the CLI's, the API, a page), a
+    non-member commenting on a project gets the answer a project that does not exist gets:
+    the same code, exit code and sentence but for the name they typed (and the id of the
+    refused tx the CLI names: both refusals are recorded on the ledger alike)."""
+    missing = f"{world.cast.project}-does-not-exist"
+    version = _draft(world)
+    for front in (Sdk(world), Api(world), Pages(world), Cli(world, monkeypatch, capsys)):
+        hidden = front.comment("outsider", world.cast.project, version, "hello")
+        absent = front.comment("outsider", missing, version, "hello")
+        assert not hidden.accepted and hidden.code in (None, "contract.not_found"), hidden
+        assert (hidden.code, hidden.exit_code) == (absent.code, absent.exit_code), front.name
+        said = [_TX_ID.sub("<tx>", o.message) for o in (hidden, absent)]
+        assert said[0] == said[1].replace(missing, world.cast.project), front.name

@@ -38,13 +38,14 @@ from tetherai.api.runtime import Runtime
 from tetherai.api.security_headers import SecurityHeaders
 from tetherai.identity.ca import CertificateAuthority
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
-from tetherai.services.artifacts import open_artifacts
+from tetherai.services.artifacts import InPlaceAllowList, open_artifacts
 from tetherai.services.auth import AuthService
 from tetherai.services.custody import DEFAULT_ARGON2, Argon2Parameters, KeyCustody
 from tetherai.services.db import make_engine, make_session_factory, migrate
 from tetherai.services.home import NetworkHome
 from tetherai.services.network import Node, open_node
 from tetherai.services.notifications import NotificationService
+from tetherai.services.possession import ObjectHolders, Possession
 from tetherai.services.projection_follower import ProjectionFollower
 from tetherai.services.projections import Projector
 from tetherai.services.settings import Settings
@@ -85,6 +86,7 @@ def create_app(
             ca,
             open_artifacts(settings.storage()),
             NotificationService(sessions, clock=clock, webhook_allow=settings.webhook_allow),
+            Possession(ObjectHolders(sessions, clock=clock), InPlaceAllowList(settings.in_place)),
             projections=make_session_factory(engine, for_writes=False),
         )
         # The follower reads the ledger through a connection of its own (one per thread).

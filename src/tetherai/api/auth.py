@@ -124,14 +124,6 @@ def acting_signer(request: Request, rt: Rt) -> Signer:
 
 def require_project_access(rt: Runtime, user: UserInfo, project: str) -> None:
     """Refuse (as "not found", so nothing leaks) a project the user may not read."""
-    from tetherai.services.access import can_read_project
+    from tetherai.services.access import require_readable_project, viewer_of
 
-    if not can_read_project(
-        rt.reader(), project, org=user.org, participant=user.username, role=user.role
-    ):
-        raise ApiError(
-            404,
-            f"there is no project {project}",
-            code="contract.not_found",
-            hint="a project is visible to its members and their org admins",
-        )
+    require_readable_project(rt.reader(), project, viewer_of(user))

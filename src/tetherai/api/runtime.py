@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 from fastapi import Request
 
@@ -14,8 +15,10 @@ from tetherai.identity.ca import CertificateAuthority
 from tetherai.ledger.executor import TxResult
 from tetherai.ledger.peer import Peer
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
+from tetherai.ledger.transaction import Envelope
 from tetherai.ordering.base import Orderer
 from tetherai.services import ledger_info
+from tetherai.services.access import viewer
 from tetherai.services.accounts import Accounts
 from tetherai.services.artifacts import Artifacts
 from tetherai.services.auth import AuthService
@@ -24,9 +27,11 @@ from tetherai.services.db import SessionFactory
 from tetherai.services.mail import SmtpMailer
 from tetherai.services.network import Node
 from tetherai.services.notifications import NotificationService
+from tetherai.services.possession import Possession
 from tetherai.services.projection_follower import ProjectionFollower
 from tetherai.services.settings import Settings
-from tetherai.services.txs import Signer, act, act_async
+from tetherai.services.txs import Signer, act, act_async, submit, submit_async
+from tetherai.storage import ArtifactSpec, StoredObject, VerificationReport
 
 __all__ = ["Runtime", "runtime"]
 
@@ -41,6 +46,8 @@ class Runtime:
     """The org's CA: issues the certificates of web users' keys."""
     artifacts: Artifacts
     notifications: NotificationService
+    possession: Possession
+    """Who had which object's bytes here, and the rule for serving and registering them."""
     signin_attempts: SlidingWindow = field(init=False)
     """Sign-in attempts per client address (the API's and the pages' sign-in)."""
     accounts: Accounts = field(init=False)
@@ -85,8 +92,23 @@ class Runtime:
     def orderer(self) -> Orderer:
         return self.node.orderer
 
+    def check_possession(
+        self, org: str, participant: str, contract: str, fn: str, args: Mapping[str, Any]
+    ) -> None:
+        """Refuse a registration naming objects of the store its registrant never had here
+        (``services.possession``); every write through this server passes here first."""
+        self.possession.check_registration(
+            self.reader(),
+            viewer(org, participant, ""),
+            contract,
+            fn,
+            args,
+            self.artifacts.store.uri_for,
+        )
+
     def act(self, signer: Signer, contract: str, fn: str, args: Mapping[str, Any]) -> TxResult:
         """Sign ``contract.fn(args)`` as ``signer`` with the node's clock and wait for its block."""
+        self.check_possession(signer.org, signer.id, contract, fn, args)
         return act(
             self.orderer,
             signer,
@@ -97,10 +119,60 @@ class Runtime:
             args=args,
         )
 
+    def upload(self, source: BinaryIO, org: str, participant: str) -> StoredObject:
+        """Store an upload and remember that ``participant@org`` holds its bytes."""
+        stored = self.artifacts.store.put(source)
+        self.possession.holders.record(stored.sha256, org, participant, "uploaded")
+        return stored
+
+    def hash_in_place(
+        self, specs: Sequence[ArtifactSpec], org: str, participant: str
+    ) -> list[JSONValue]:
+        """Hash locations ``participant@org`` registers in place, reading only what the server
+        may read for them (``Possession.reader_for_person``)."""
+        reader = self.possession.reader_for_person(
+            self.reader(),
+            viewer(org, participant, ""),
+            self.artifacts.reader,
+            self.artifacts.store.uri_for,
+        )
+        return self.artifacts.build_manifest(specs, upload=False, reader=reader)
+
+    def rehash(self, version_ref: str, manifest: Sequence[Mapping[str, Any]]) -> VerificationReport:
+        """Re-hash a version's artifacts for a reader of it, reading only what the server may
+        read for them (``Possession.reader_for_version``).
+
+        Raises:
+            NotReadHere: an artifact lies where the server does not read for them.
+        """
+        entries = [entry for entry in manifest if isinstance(entry, Mapping)]
+        reader = self.possession.reader_for_version(
+            self.reader(), version_ref, entries, self.artifacts.reader, self.artifacts.store.uri_for
+        )
+        return self.artifacts.verify(entries, reader=reader)
+
+    def submit(self, envelope: Envelope) -> TxResult:
+        """Submit an envelope signed elsewhere and wait for its block (after the same
+        possession check as :meth:`act`, for its creator)."""
+        tx = envelope.tx
+        self.check_possession(tx.creator.org, tx.creator.id, tx.contract, tx.fn, tx.args)
+        return submit(self.orderer, envelope)
+
+    async def submit_async(self, envelope: Envelope) -> TxResult:
+        """:meth:`submit` for async routes: the checks run in a worker thread, the wait for the
+        block holds none."""
+        tx = envelope.tx
+        await asyncio.to_thread(
+            self.check_possession, tx.creator.org, tx.creator.id, tx.contract, tx.fn, tx.args
+        )
+        return await submit_async(self.orderer, envelope)
+
     async def act_async(
         self, signer: Signer, contract: str, fn: str, args: Mapping[str, Any]
     ) -> TxResult:
-        """:meth:`act` for async routes: the wait for the block holds no worker thread."""
+        """:meth:`act` for async routes: the checks run in a worker thread, the wait for the
+        block holds none."""
+        await asyncio.to_thread(self.check_possession, signer.org, signer.id, contract, fn, args)
         return await act_async(
             self.orderer,
             signer,

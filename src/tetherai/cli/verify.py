@@ -87,7 +87,11 @@ def verify(
                 method = "rerun" if rerun is not None else "store"
                 report = call(
                     lambda: verify_from_store(
-                        client.http, manifest, progress, buckets=client.buckets
+                        client.http,
+                        manifest,
+                        progress,
+                        buckets=client.buckets,
+                        version=f"{project}/{name}",
                     )
                 )
         answer: dict[str, Any] | None = None

@@ -155,9 +155,16 @@ class Http:
         )
 
     def download_digest(
-        self, sha256: str, progress: Callable[[int], None] | None = None
+        self,
+        sha256: str,
+        progress: Callable[[int], None] | None = None,
+        *,
+        version: str | None = None,
     ) -> tuple[str, int]:
         """Stream ``GET /objects/{sha256}`` through SHA-256; answer (digest, size) of the bytes.
+
+        ``version`` (``<org>/<project>/<version>``) is the version through which the caller
+        may have the object (the server serves bytes only to those who may have them).
 
         Raises:
             ServerError: the server refused (404 when there is no such object).
@@ -166,7 +173,8 @@ class Http:
         """
         hasher = hashlib.sha256()
         size = 0
-        with self._http.stream("GET", f"/api/v1/objects/{sha256}") as response:
+        params = {"version": version} if version else None
+        with self._http.stream("GET", f"/api/v1/objects/{sha256}", params=params) as response:
             if not response.is_success:
                 response.read()
                 raise_for_error(response)
@@ -177,9 +185,10 @@ class Http:
                     progress(len(chunk))
         return hasher.hexdigest(), size
 
-    def download_bytes(self, sha256: str) -> bytes:
+    def download_bytes(self, sha256: str, *, version: str | None = None) -> bytes:
+        params = {"version": version} if version else None
         try:
-            response = self._http.get(f"/api/v1/objects/{sha256}")
+            response = self._http.get(f"/api/v1/objects/{sha256}", params=params)
         except httpx.HTTPError as error:
             raise ServerError(
                 f"cannot download {sha256}: {error}", status=0, code="client.unreachable"

@@ -242,9 +242,16 @@ def artifact_from_uri(
 
 
 def api_digest(
-    http: Http, sha256: str, what: str, progress: ProgressCallback | None
+    http: Http,
+    sha256: str,
+    what: str,
+    progress: ProgressCallback | None,
+    *,
+    version: str | None = None,
 ) -> tuple[str, int]:
     """Stream the server's object ``sha256`` through SHA-256; answer (digest, size).
+
+    ``version``: the version through which the caller may have it (see ``Http.download_digest``).
 
     Raises:
         ObjectNotFound: the server's store has no such object.
@@ -254,7 +261,7 @@ def api_digest(
             failed (a timeout, a refused connection).
     """
     try:
-        return http.download_digest(sha256, progress)
+        return http.download_digest(sha256, progress, version=version)
     except ServerError as error:
         if error.status == 404:
             raise ObjectNotFound(f"the object store has no {what}") from error

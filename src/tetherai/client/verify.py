@@ -48,16 +48,19 @@ OUT_PLACEHOLDER = "{out}"
 
 
 class ApiStoreSource:
-    """Re-reads artifacts from the server's object store, by digest, through the API."""
+    """Re-reads artifacts from the server's object store, by digest, through the API
+    (through ``version``, the version they belong to: the server serves bytes only to those
+    who may have them)."""
 
-    def __init__(self, http: Http) -> None:
+    def __init__(self, http: Http, version: str | None = None) -> None:
         self._http = http
+        self._version = version
 
     def describe(self) -> str:
         return f"object store of {self._http.server}"
 
     def _digest(self, sha256: str, what: str, progress: ProgressCallback | None) -> tuple[str, int]:
-        return api_digest(self._http, sha256, what, progress)
+        return api_digest(self._http, sha256, what, progress, version=self._version)
 
     def hash_file_artifact(
         self, entry: ArtifactEntry, progress: ProgressCallback | None
@@ -69,7 +72,7 @@ class ApiStoreSource:
     ) -> DirectoryDigest:
         """Fetch the tree object by the registered digest, then re-hash each file it lists."""
         try:
-            tree = parse_tree(self._http.download_bytes(entry.sha256))
+            tree = parse_tree(self._http.download_bytes(entry.sha256, version=self._version))
         except ServerError as error:
             if error.status == 404:
                 raise ObjectNotFound(
@@ -96,8 +99,8 @@ class StoresSource:
     is a :class:`ConfigError` — the reviewer's setup, never a recorded mismatch.
     """
 
-    def __init__(self, http: Http, buckets: S3Buckets) -> None:
-        self._api = ApiStoreSource(http)
+    def __init__(self, http: Http, buckets: S3Buckets, version: str | None = None) -> None:
+        self._api = ApiStoreSource(http, version)
         self._buckets = buckets
         self._direct = StoreSource(buckets)
 
@@ -134,6 +137,7 @@ def verify_from_store(
     progress: ProgressCallback | None = None,
     *,
     buckets: S3Buckets | None = None,
+    version: str | None = None,
 ) -> VerificationReport:
     """Re-hash every artifact where it is stored (see :class:`StoresSource`).
 
@@ -142,7 +146,7 @@ def verify_from_store(
         AccessDenied, BucketNotFound, StorageUnavailable, ServerError: a store cannot be read
             at all (nothing is reported as a mismatch then).
     """
-    source = StoresSource(http, buckets or S3Buckets(None))
+    source = StoresSource(http, buckets or S3Buckets(None), version)
     return verify_artifacts(manifest, source, progress=progress)
 
 

@@ -10,6 +10,14 @@ from typing import TYPE_CHECKING
 from tetherai._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from tetherai.contracts.access import (
+        CHANNEL_CONTRACTS,
+        confidential,
+        may_read_project,
+        readable_project_refs,
+        require_readable,
+        tx_project,
+    )
     from tetherai.contracts.arguments import (
         CODE_REPO,
         COMMENT,
@@ -86,6 +94,7 @@ if TYPE_CHECKING:
     )
     from tetherai.contracts.model_version import (
         ModelVersion,
+        ModelVersionV2,
         check_artifacts,
         check_can_register,
     )
@@ -100,6 +109,7 @@ if TYPE_CHECKING:
     )
     from tetherai.contracts.project import (
         Project,
+        ProjectV2,
     )
     from tetherai.contracts.registry import (
         default_contracts,
@@ -125,11 +135,13 @@ if TYPE_CHECKING:
     )
     from tetherai.contracts.workflow import (
         Workflow,
+        WorkflowV2,
         available_actions,
     )
 
 __all__ = [
     "CHANGES",
+    "CHANNEL_CONTRACTS",
     "CHANNEL_KEY",
     "CODE_REPO",
     "COMMENT",
@@ -163,11 +175,13 @@ __all__ = [
     "MembershipRules",
     "MembershipV1",
     "ModelVersion",
+    "ModelVersionV2",
     "NotFound",
     "NotPermitted",
     "Notary",
     "Policy",
     "Project",
+    "ProjectV2",
     "Quorum",
     "Review",
     "ReviewV2",
@@ -175,6 +189,7 @@ __all__ = [
     "Tally",
     "Text",
     "Workflow",
+    "WorkflowV2",
     "action_probes",
     "add_member",
     "apply_transition",
@@ -192,6 +207,7 @@ __all__ = [
     "check_stars",
     "check_transition",
     "comment",
+    "confidential",
     "create_project",
     "create_status",
     "create_version",
@@ -201,10 +217,13 @@ __all__ = [
     "full_git_commit",
     "genesis_versions",
     "latest_verification",
+    "may_read_project",
     "monitor",
     "project_policy",
     "rate",
+    "readable_project_refs",
     "remove_member",
+    "require_readable",
     "rollback",
     "set_factsheet",
     "set_policy",
@@ -212,6 +231,7 @@ __all__ = [
     "submit_version",
     "tally",
     "transition",
+    "tx_project",
     "update_project",
     "update_version",
     "verify",

@@ -147,11 +147,16 @@ Record = dict[str, Any]
 Result = Record | list[Any] | str | int | float | bool | None
 
 
+def no_such_project(project: str) -> str:
+    """The refusal for a project that does not exist (or that the caller may not read)."""
+    return f"there is no project {project}"
+
+
 def require_project(state: StateReader, project: str) -> Record:
     split_project(project)
     record = state.get(project_key(project))
     if not isinstance(record, dict):
-        raise NotFound(f"there is no project {project}")
+        raise NotFound(no_such_project(project))
     return record
 
 

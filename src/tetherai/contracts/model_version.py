@@ -9,13 +9,14 @@ by digest) and what was built from it (``used_by``) — and who first contribute
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 from tetherai.contracts import arguments
 from tetherai.contracts._common import (
     Actor,
     Result,
     digest,
+    no_such_project,
     require_member,
     require_project,
     require_version,
@@ -26,7 +27,8 @@ from tetherai.contracts._common import (
     version_key,
     version_ref,
 )
-from tetherai.contracts.errors import Conflict, InvalidArgument, NotPermitted
+from tetherai.contracts.access import confidential, may_read_project
+from tetherai.contracts.errors import Conflict, InvalidArgument, NotFound, NotPermitted
 from tetherai.contracts.transitions import (
     apply_transition,
     check_transition,
@@ -40,7 +42,7 @@ from tetherai.ledger.contract import Context, Contract, Identity, QueryContext, 
 from tetherai.ledger.state import StateReader
 from tetherai.vocabulary import RELATIONS, Status, kind_problem, may_be_replaced
 
-__all__ = ["ModelVersion", "check_artifacts", "check_can_register"]
+__all__ = ["ModelVersion", "ModelVersionV2", "check_artifacts", "check_can_register"]
 
 MAX_ARTIFACTS = 200
 ARTIFACT_FIELDS = frozenset({"kind", "name", "uri", "size", "sha256"})
@@ -88,37 +90,72 @@ def check_artifacts(value: Any) -> list[dict[str, JSONValue]]:
     return checked
 
 
-def resolve_reuse(state: StateReader, value: Any) -> Any:
-    """Expand ``{"name", "reuse": sha256}`` entries into the artifact first registered with it.
+def resolve_reuse(state: StateReader, value: Any, reader: Identity | None = None) -> Any:
+    """Expand ``{"name", "reuse": sha256}`` entries into an artifact registered before with it.
 
     Reusing by digest keeps the original uri, size, kind and per-file list, and records where
     the artifact came from, so the provenance graph shows the reuse.
+
+    With ``reader`` (confidential versions), reuse is possession, not knowledge: the source is
+    the first submitted version ``reader`` may read that registered the digest (or the one
+    named by ``from``), a digest no such version registered is refused with the same words
+    whether or not an unreadable one did, and ``reused_from`` is only ever written here.
+    Without it (version 1), the source is the version that registered the digest first.
     """
     if not isinstance(value, list):
         return value
     resolved = []
     for entry in value:
         if isinstance(entry, dict) and "reuse" in entry:
-            if set(entry) - {"name", "reuse"}:
+            allowed = {"name", "reuse"} | ({"from"} if reader is not None else set())
+            if set(entry) - allowed:
                 raise InvalidArgument(
-                    "a reused artifact is {name, reuse: <sha256 of an artifact registered before>}"
+                    "a reused artifact is {name, reuse: <sha256 of an artifact registered before>"
+                    + (", from?: <org>/<project>/<version>}" if reader is not None else "}")
                 )
             sha = digest(entry["reuse"], "reuse")
-            first = state.get(f"model_version/_artifact/{sha}")
-            if not isinstance(first, dict):
-                raise InvalidArgument(
-                    f"no submitted version registered an artifact with digest {sha[:12]}…"
-                )
-            source_project, source_version = split_version_ref(str(first["version"]))
+            source_ref, source_name = _reuse_source(state, sha, entry.get("from"), reader)
+            source_project, source_version = split_version_ref(source_ref)
             source = require_version(state, source_project, source_version)
-            original = next(a for a in source["artifacts"] if a["name"] == first["name"])
+            original = next(a for a in source["artifacts"] if a["name"] == source_name)
             resolved.append(
-                original
-                | {"name": entry.get("name", original["name"]), "reused_from": first["version"]}
+                original | {"name": entry.get("name", original["name"]), "reused_from": source_ref}
             )
         else:
+            if reader is not None and isinstance(entry, dict) and "reused_from" in entry:
+                raise InvalidArgument(
+                    "reused_from is recorded by the contract: reuse an artifact as "
+                    "{name, reuse: <sha256>}, do not name its source yourself"
+                )
             resolved.append(entry)
     return resolved
+
+
+def _reuse_source(
+    state: StateReader, sha: str, wanted: Any, reader: Identity | None
+) -> tuple[str, str]:
+    """The version (and artifact name) a reuse of ``sha`` copies."""
+    if reader is None:
+        first = state.get(f"model_version/_artifact/{sha}")
+        if not isinstance(first, dict):
+            raise InvalidArgument(
+                f"no submitted version registered an artifact with digest {sha[:12]}…"
+            )
+        return str(first["version"]), str(first["name"])
+    if wanted is not None:
+        text(wanted, "from", limit=300, required=True)
+    for _, use in state.scan(f"model_version/_digest/{sha}/"):
+        if not isinstance(use, dict):
+            continue
+        ref = str(use["version"])
+        if wanted is not None and ref != wanted:
+            continue
+        if may_read_project(state, ref.rpartition("/")[0], reader):
+            return ref, str(use["name"])
+    raise NotFound(
+        f"no submitted version you may read registered an artifact with digest {sha[:12]}…"
+        + (f" in {wanted}" if wanted is not None else "")
+    )
 
 
 def _check_files(value: Any, artifact: str) -> list[JSONValue]:
@@ -214,7 +251,11 @@ def final_metrics(record: dict[str, JSONValue]) -> dict[str, JSONValue]:
     return metrics
 
 
-def _check_parents(state: StateReader, value: Any) -> list[dict[str, JSONValue]]:
+def _check_parents(
+    state: StateReader, value: Any, reader: Identity | None = None
+) -> list[dict[str, JSONValue]]:
+    """Parent versions; with ``reader`` (confidential versions) only ones ``reader`` may read,
+    an unreadable one refused exactly as one that does not exist."""
     if not isinstance(value, list) or len(value) > 20:
         raise InvalidArgument("parents must be a list of at most 20 {ref, relation}")
     parents: list[dict[str, JSONValue]] = []
@@ -226,6 +267,8 @@ def _check_parents(state: StateReader, value: Any) -> list[dict[str, JSONValue]]
         if entry["relation"] not in RELATIONS:
             raise InvalidArgument(f"a parent's relation must be one of {', '.join(RELATIONS)}")
         project, version = split_version_ref(str(entry["ref"]))
+        if reader is not None and not may_read_project(state, project, reader):
+            raise NotFound(no_such_project(project))
         require_version(state, project, version)
         parents.append({"ref": str(entry["ref"]), "relation": entry["relation"]})
     return parents
@@ -239,7 +282,13 @@ def check_can_register(state: StateReader, project: str, who: Actor | Identity) 
 class ModelVersion(Contract):
     name = "model_version"
     version = "1"
+    legacy = True  # channels on it keep it; none may switch back to it from version 2
     namespaces = ("model_version", "workflow")
+    confidential: ClassVar[bool] = False
+
+    def _reader(self, ctx: Context) -> Identity | None:
+        """Whose reading rights reuse and parents are checked against (confidential versions)."""
+        return ctx.creator if self.confidential else None
 
     @transaction
     def create(
@@ -263,7 +312,7 @@ class ModelVersion(Contract):
         check_can_register(ctx.state, project, ctx.creator)
         if ctx.state.get(version_key(project, version)) is not None:
             raise Conflict(f"project {project} already has a version {version}")
-        lineage = _check_parents(ctx.state, parents or [])
+        lineage = _check_parents(ctx.state, parents or [], self._reader(ctx))
         if replaces is not None:
             if not may_be_replaced(version_status(ctx.state, project, replaces)):
                 raise InvalidArgument(
@@ -283,7 +332,9 @@ class ModelVersion(Contract):
             "commit": arguments.COMMIT.check(commit),
             "notebook_version": arguments.NOTEBOOK_VERSION.check(notebook_version),
             "comment": arguments.VERSION_COMMENT.check(comment),
-            "artifacts": check_artifacts(resolve_reuse(ctx.state, artifacts or [])),  # type: ignore[dict-item]
+            "artifacts": check_artifacts(  # type: ignore[dict-item]
+                resolve_reuse(ctx.state, artifacts or [], self._reader(ctx))
+            ),
             "experiments": check_experiments(experiments or []),  # type: ignore[dict-item]
             "parents": lineage,  # type: ignore[dict-item]
             "replaces": replaces,
@@ -334,7 +385,9 @@ class ModelVersion(Contract):
             arguments.check_changes(arguments.VERSION_CHANGES, given)
         )
         if artifacts is not None:
-            changes["artifacts"] = check_artifacts(resolve_reuse(ctx.state, artifacts))  # type: ignore[assignment]
+            changes["artifacts"] = check_artifacts(  # type: ignore[assignment]
+                resolve_reuse(ctx.state, artifacts, self._reader(ctx))
+            )
         if experiments is not None:
             changes["experiments"] = check_experiments(experiments)  # type: ignore[assignment]
         if not changes:
@@ -423,3 +476,12 @@ class ModelVersion(Contract):
             "first_registered": ctx.state.get(f"model_version/_artifact/{sha256}"),
             "uses": [value for _, value in ctx.state.scan(f"model_version/_digest/{sha256}/")],
         }
+
+
+@confidential
+class ModelVersionV2(ModelVersion):
+    """Version 2: confidential (``contracts.access``): a project the creator may not read
+    answers as one that does not exist, and reuse and parents need a readable source."""
+
+    version = "2"
+    legacy = False

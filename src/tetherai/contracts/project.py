@@ -27,6 +27,7 @@ from tetherai.contracts._common import (
     stamp,
     text,
 )
+from tetherai.contracts.access import confidential
 from tetherai.contracts.errors import Conflict, InvalidArgument, NotFound, NotPermitted
 from tetherai.contracts.model_version import check_can_register
 from tetherai.contracts.policy import Policy
@@ -43,7 +44,7 @@ from tetherai.ledger.contract import (
 from tetherai.ledger.state import StateReader
 from tetherai.vocabulary import PROJECT_ROLES
 
-__all__ = ["Project"]
+__all__ = ["Project", "ProjectV2"]
 
 CREATORS = (Role.AI_ENGINEER, Role.STAKEHOLDER, Role.ORG_ADMIN)
 FACTSHEET_TEXTS = {"purpose": 5000, "intended_use": 5000, "out_of_scope_uses": 5000, "risks": 10000}
@@ -144,6 +145,7 @@ def _factsheet(value: Any) -> dict[str, JSONValue]:
 class Project(Contract):
     name = "project"
     version = "1"
+    legacy = True  # channels on it keep it; none may switch back to it from version 2
 
     @transaction
     def create(self, ctx: Context, name: str, domain: str = "", details: str = "") -> Result:
@@ -276,3 +278,12 @@ class Project(Contract):
         """Projects (of one org, or all), without their sub-records."""
         prefix = f"project/{org}/" if org else "project/"
         return [value for key, value in ctx.state.scan(prefix) if key.count("/") == 2]
+
+
+@confidential
+class ProjectV2(Project):
+    """Version 2: confidential (``contracts.access``): a tx naming a project its creator may
+    not read is refused exactly as one naming a project that does not exist."""
+
+    version = "2"
+    legacy = False

@@ -26,6 +26,7 @@ from tetherai.contracts._common import (
     version_ref,
 )
 from tetherai.contracts._common import text as check_text
+from tetherai.contracts.access import confidential
 from tetherai.contracts.errors import (
     Conflict,
     ContractError,
@@ -179,6 +180,7 @@ def check_can_vote(
 class Review(Contract):
     name = "review"
     version = "1"
+    legacy = True  # channels on it keep it; none may switch back to it from version 2
     namespaces = ("review", "workflow")
 
     @transaction
@@ -471,11 +473,15 @@ def action_probes(
     return probes
 
 
+@confidential
 class ReviewV2(Review):
-    """Version 2: the author does not rate their own version (``check_can_rate``, which the
-    "actions" query asks too). Channels made before keep version 1 until they upgrade."""
+    """Version 2: confidential (``contracts.access``: a tx naming a project its creator may
+    not read is refused exactly as one naming a project that does not exist), and the author
+    does not rate their own version (``check_can_rate``, which the "actions" query asks too).
+    Channels made before keep version 1."""
 
     version = "2"
+    legacy = False
 
     def _check_rater(self, ctx: Context, project: str, version: str) -> None:
         check_can_rate(ctx.state, project, version, ctx.creator)

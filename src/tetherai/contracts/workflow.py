@@ -19,6 +19,7 @@ from tetherai.contracts._common import (
     require_project,
     status_key,
 )
+from tetherai.contracts.access import confidential
 from tetherai.contracts.errors import (
     ContractError,
     InvalidArgument,
@@ -38,7 +39,7 @@ from tetherai.ledger.contract import Context, Contract, QueryContext, query, tra
 from tetherai.ledger.state import StateReader
 from tetherai.vocabulary import APPROVED, LIVE, Status
 
-__all__ = ["Workflow", "available_actions"]
+__all__ = ["Workflow", "WorkflowV2", "available_actions"]
 
 
 class Workflow(Contract):
@@ -46,6 +47,7 @@ class Workflow(Contract):
 
     name = "workflow"
     version = "1"
+    legacy = True  # channels on it keep it; none may switch back to it from version 2
 
     @transaction
     def transition(
@@ -191,3 +193,12 @@ def _rollback_probe(project: str, who: Actor) -> Any:
         require_member(state, project, who, doing="roll back production", roles=(ROLLBACK_ROLE,))
 
     return probe
+
+
+@confidential
+class WorkflowV2(Workflow):
+    """Version 2: confidential (``contracts.access``): a tx naming a project its creator may
+    not read is refused exactly as one naming a project that does not exist."""
+
+    version = "2"
+    legacy = False

@@ -31,6 +31,7 @@ from tetherai.ledger.contract import (
     NodeKey,
     QueryContext,
     StateReader,
+    function_kind,
     query,
     transaction,
 )
@@ -220,6 +221,7 @@ __all__ = [
     "encode_value",
     "execute_block",
     "format_tlog_proof",
+    "function_kind",
     "inclusion_proof",
     "leaf_hash",
     "new_nonce",

@@ -38,6 +38,7 @@ __all__ = [
     "NodeKey",
     "QueryContext",
     "StateReader",
+    "function_kind",
     "query",
     "transaction",
 ]
@@ -167,6 +168,12 @@ def query(function: F) -> F:
     """Mark a contract method as a read-only query: ``def fn(self, ctx: QueryContext, **args)``."""
     setattr(function, _KIND, "query")
     return function
+
+
+def function_kind(function: object) -> str | None:
+    """``"transaction"`` or ``"query"`` for a marked contract function, else ``None``."""
+    kind = getattr(function, _KIND, None)
+    return kind if isinstance(kind, str) else None
 
 
 class Contract:

@@ -43,6 +43,7 @@ from tetherai.storage import (
     S3Settings,
     StorageError,
     StoreSource,
+    UnsupportedURI,
     VerificationReport,
     build_manifest,
     content_uri,
@@ -50,13 +51,45 @@ from tetherai.storage import (
     is_prefix,
     join_prefix,
     manifest_to_json,
+    parse_file_uri,
     parse_s3_uri,
     resolve_inside,
     statement_for_entry,
     verify_artifacts,
 )
 
-__all__ = ["Artifacts", "StorageSettings", "open_artifacts", "repair_object"]
+__all__ = [
+    "Artifacts",
+    "InPlaceAllowList",
+    "StorageSettings",
+    "open_artifacts",
+    "parse_in_place",
+    "repair_object",
+]
+
+
+def parse_in_place(text: str) -> tuple[tuple[str, str], ...]:
+    """``"Org1=s3://bucket/data/,Org1=file:///srv/data/"`` → ``(("Org1", "s3://bucket/data/"), …)``.
+
+    Raises:
+        ValueError: an entry is not ``ORG=PREFIX`` with a prefix ending in ``/``.
+    """
+    entries = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        org, sep, prefix = item.partition("=")
+        org, prefix = org.strip(), prefix.strip()
+        if not sep or not org or not prefix.endswith("/") or "://" not in prefix:
+            raise ValueError(
+                f"TETHER_IN_PLACE entry {item!r} must be ORG=s3://bucket/prefix/ or "
+                "ORG=file:///directory/ (ending in '/')"
+            )
+        if prefix.startswith("file://"):
+            try:
+                parse_file_uri(prefix)  # an absolute path without '..'
+            except BadInput as error:
+                raise ValueError(f"TETHER_IN_PLACE entry {item!r}: {error.message}") from error
+        entries.append((org, prefix))
+    return tuple(entries)
 
 
 @dataclass(frozen=True)
@@ -66,7 +99,9 @@ class StorageSettings:
     ``objects`` is a local directory (the content-addressed store's root) or
     ``s3://bucket/prefix/`` (then the ``s3_*`` fields are required). ``file_roots`` are the
     directories whose ``file://`` URIs may be read (none by default: a server should not read
-    arbitrary local files named in manifests).
+    arbitrary local files named in manifests). ``in_place`` lists ``(org, prefix)``: the
+    locations outside the store the server may read for that org's people
+    (``TETHER_IN_PLACE``, see ``services.possession``); its ``file://`` prefixes are read too.
     """
 
     objects: str
@@ -75,17 +110,58 @@ class StorageSettings:
     s3_secret_access_key: str = field(default="", repr=False)
     s3_region: str = "us-east-1"
     file_roots: tuple[Path, ...] = ()
+    in_place: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, home: Path) -> StorageSettings:
-        """``TETHER_OBJECTS`` (default ``<home>/objects``) and ``TETHER_S3_*``."""
+        """``TETHER_OBJECTS`` (default ``<home>/objects``), ``TETHER_S3_*`` and
+        ``TETHER_IN_PLACE`` (``ORG=PREFIX,…``).
+
+        Raises:
+            BadInput: a malformed ``TETHER_IN_PLACE`` entry.
+        """
+        try:
+            in_place = parse_in_place(env.get("TETHER_IN_PLACE", ""))
+        except ValueError as error:
+            raise BadInput(str(error)) from error
         return cls(
             objects=env.get("TETHER_OBJECTS") or str(home / "objects"),
             s3_endpoint_url=env.get("TETHER_S3_ENDPOINT") or None,
             s3_access_key_id=env.get("TETHER_S3_ACCESS_KEY_ID", ""),
             s3_secret_access_key=env.get("TETHER_S3_SECRET_ACCESS_KEY", ""),
             s3_region=env.get("TETHER_S3_REGION", "us-east-1"),
+            in_place=in_place,
         )
+
+
+@dataclass(frozen=True)
+class InPlaceAllowList:
+    """Locations outside the store the server may read for an org's people."""
+
+    entries: tuple[tuple[str, str], ...] = ()
+
+    def file_roots(self) -> tuple[Path, ...]:
+        """The directories of the ``file://`` entries (the file reader reads only under them)."""
+        return tuple(
+            parse_file_uri(prefix) for _, prefix in self.entries if prefix.startswith("file://")
+        )
+
+    def allows(self, uri: str, org: str) -> bool:
+        """Whether ``uri`` lies under a prefix allow-listed for ``org``."""
+        for allowed_org, prefix in self.entries:
+            if allowed_org != org:
+                continue
+            if prefix.startswith("file://") and uri.startswith("file://"):
+                try:
+                    path = parse_file_uri(uri).resolve()
+                    root = parse_file_uri(prefix).resolve()
+                except UnsupportedURI:
+                    return False
+                if path == root or root in path.parents:
+                    return True
+            elif uri.startswith(prefix) and ".." not in uri[len(prefix) :].split("/"):
+                return True
+        return False
 
 
 def _object_store(settings: StorageSettings) -> ObjectStore:
@@ -119,8 +195,9 @@ def open_artifacts(settings: StorageSettings, *, workers: int | None = None) -> 
     """
     store = _object_store(settings)
     readers: list[ObjectReader] = [store]
-    if settings.file_roots:
-        readers.append(LocalFileReader(roots=settings.file_roots))
+    roots = settings.file_roots + InPlaceAllowList(settings.in_place).file_roots()
+    if roots:
+        readers.append(LocalFileReader(roots=roots))
     return Artifacts(store, Resolver(readers), workers=workers)
 
 
@@ -141,8 +218,10 @@ class Artifacts:
         *,
         upload: bool = True,
         progress: ProgressCallback | None = None,
+        reader: ObjectReader | None = None,
     ) -> list[JSONValue]:
-        """Hash (and upload local paths, unless ``upload`` is false) a version's artifacts.
+        """Hash (and upload local paths, unless ``upload`` is false) a version's artifacts;
+        URIs are read through ``reader`` if given (else the service's).
 
         Returns:
             The manifest as the model_version contract takes it.
@@ -154,7 +233,7 @@ class Artifacts:
         entries = build_manifest(
             specs,
             store=self.store if upload else None,
-            reader=self.reader,
+            reader=reader or self.reader,
             workers=self._workers,
             progress=progress,
         )
@@ -168,6 +247,7 @@ class Artifacts:
         paths: Mapping[str, str | os.PathLike[str]] | None = None,
         names: Collection[str] | None = None,
         progress: ProgressCallback | None = None,
+        reader: ObjectReader | None = None,
     ) -> VerificationReport:
         """Re-hash a registered manifest.
 
@@ -179,6 +259,8 @@ class Artifacts:
             paths: where some artifacts are inside ``local_copy``.
             names: only these artifacts (e.g. those a reproduction run re-creates).
             progress: told of bytes hashed.
+            reader: read the URIs through this one instead of the service's (e.g. one limited
+                to what a person may have read for them).
 
         Raises:
             ManifestError: the manifest is malformed, or ``names`` names an unknown artifact.
@@ -186,7 +268,9 @@ class Artifacts:
                 cannot be read at all (never reported as a mismatch).
         """
         if local_copy is None:
-            source: StoreSource | DirectorySource = StoreSource(self.reader, workers=self._workers)
+            source: StoreSource | DirectorySource = StoreSource(
+                reader or self.reader, workers=self._workers
+            )
         else:
             source = DirectorySource(local_copy, paths=paths, workers=self._workers)
         return verify_artifacts(manifest, source, names=names, progress=progress)

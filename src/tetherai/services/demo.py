@@ -15,9 +15,14 @@ from pathlib import Path
 from tetherai.identity.ca import CertificateAuthority
 from tetherai.identity.roles import Role
 from tetherai.services.artifacts import StorageSettings, open_artifacts
-from tetherai.services.enrolment import account_services, web_account_of_home
+from tetherai.services.enrolment import (
+    account_services,
+    service_sessions,
+    web_account_of_home,
+)
 from tetherai.services.home import NetworkHome
 from tetherai.services.network import init_network, issue_participant, load_participant, open_node
+from tetherai.services.possession import ObjectHolders
 
 DEMO_PEOPLE = [
     ("alice", Role.AI_ENGINEER, "Alice (AI engineer)"),
@@ -120,8 +125,14 @@ def build_demo(root: Path, passphrase: bytes) -> bool:
         ).result()
     finally:
         node.close()
+    env = {"TETHER_PASSPHRASE": passphrase.decode()}
+    with service_sessions(home, env) as (_, sessions):
+        # alice uploaded the demo model: she holds its bytes, so the version's readers get them.
+        ObjectHolders(sessions, clock=lambda: datetime.now(tz=UTC)).record(
+            model.sha256, "Org1", "alice", "uploaded"
+        )
     accounts = [("admin", Role.ORG_ADMIN, "Org admin"), *DEMO_PEOPLE]
-    with account_services(home, {"TETHER_PASSPHRASE": passphrase.decode()}) as (auth, custody):
+    with account_services(home, env) as (auth, custody):
         for name, role, display in accounts:
             web_account_of_home(
                 auth,

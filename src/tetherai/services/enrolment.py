@@ -11,6 +11,8 @@ import contextlib
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from tetherai.errors import TetherError
 from tetherai.identity.certificate import load_certificate_pem, parse_participant_certificate
 from tetherai.identity.roles import Role
@@ -21,7 +23,12 @@ from tetherai.services.home import NetworkHome
 from tetherai.services.network import load_participant
 from tetherai.services.settings import Settings
 
-__all__ = ["account_services", "web_account_for_participant", "web_account_of_home"]
+__all__ = [
+    "account_services",
+    "service_sessions",
+    "web_account_for_participant",
+    "web_account_of_home",
+]
 
 
 class RoleMismatch(TetherError):
@@ -31,11 +38,11 @@ class RoleMismatch(TetherError):
 
 
 @contextlib.contextmanager
-def account_services(
+def service_sessions(
     home: NetworkHome, env: Mapping[str, str]
-) -> Iterator[tuple[AuthService, KeyCustody]]:
-    """The people and key-custody services of a home's server, for work done on the node
-    before or beside the server (its service database migrated, its secret made if missing).
+) -> Iterator[tuple[Settings, sessionmaker[Session]]]:
+    """The settings and service-database sessions of a home's server, for work done on the
+    node before or beside the server (its database migrated, its secret made if missing).
 
     ``env``: the server's ``TETHER_*`` settings (``TETHER_PASSPHRASE``, optionally
     ``TETHER_DATABASE_URL``), as ``tether serve`` would read them.
@@ -47,13 +54,21 @@ def account_services(
     engine = make_engine(settings.database_url)
     try:
         migrate(engine)
-        sessions = make_session_factory(engine)
+        yield settings, make_session_factory(engine)
+    finally:
+        engine.dispose()
+
+
+@contextlib.contextmanager
+def account_services(
+    home: NetworkHome, env: Mapping[str, str]
+) -> Iterator[tuple[AuthService, KeyCustody]]:
+    """The people and key-custody services of a home's server (see :func:`service_sessions`)."""
+    with service_sessions(home, env) as (settings, sessions):
         yield (
             AuthService(sessions, clock=lambda: datetime.now(tz=UTC), settings=settings),
             KeyCustody(sessions, clock=lambda: datetime.now(tz=UTC), settings=settings),
         )
-    finally:
-        engine.dispose()
 
 
 def web_account_of_home(

@@ -21,9 +21,11 @@ from tetherai.ledger.verifier import Progress, VerificationReport, verify_ledger
 
 __all__ = [
     "SHORT_ID_LENGTH",
+    "NotFoundError",
     "block_summaries",
     "find_tx_ids",
     "ledger_summary",
+    "missing_tx",
     "resolve_tx_id",
     "tx_detail",
     "tx_proof",
@@ -39,6 +41,13 @@ class NotFoundError(NotFound, LedgerError):
     """No such block or tx on this ledger."""
 
     code = "ledger.not_found"
+
+
+def missing_tx(tx_id: str) -> NotFoundError:
+    """The answer for a tx that is not on the ledger (or that the asker may not see)."""
+    return NotFoundError(
+        f"no tx {tx_id} on this ledger", hint="list txs with 'tether ledger blocks'"
+    )
 
 
 def ledger_summary(store: SqliteLedgerStore, channel: str) -> dict[str, JSONValue]:
@@ -90,10 +99,7 @@ def tx_detail(store: SqliteLedgerStore, tx_id: str) -> dict[str, JSONValue]:
     """A tx as stored: its fields, where it is, whether it was valid and what it wrote."""
     stored = store.tx(tx_id)
     if stored is None:
-        raise NotFoundError(
-            f"no tx {tx_id} on this ledger",
-            hint="check the id: it is in the audit trail or the block that holds the tx",
-        )
+        raise missing_tx(tx_id)
     envelope = Envelope.from_bytes(stored.envelope)
     writes: list[JSONValue] = [
         {
@@ -166,7 +172,7 @@ def tx_proof(store: SqliteLedgerStore, tx_id: str) -> TlogProof:
     """The inclusion proof of a tx against the latest stored checkpoint."""
     stored = store.tx(tx_id)
     if stored is None:
-        raise NotFoundError(f"no tx {tx_id} on this ledger")
+        raise missing_tx(tx_id)
     latest = store.latest_checkpoint()
     if latest is None or latest[0] <= stored.seq:
         raise NotFoundError(

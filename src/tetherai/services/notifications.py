@@ -3,8 +3,11 @@
 Events come from committed blocks, through the projector, so a notification exists exactly when
 its tx is on the ledger: when a version changes state and when someone comments, each member of
 the project who has an account here gets a notification (written in the same database
-transaction as the projection of its block), and each enabled webhook of the members' orgs
+transaction as the projection of its block), and each enabled webhook of the orgs whose admins
+may read the project (``services.access.reader_orgs``: its own org and its members' orgs)
 receives the event as JSON with an ``X-Tether-Signature: sha256=<HMAC of the body>`` header.
+A person's notifications are listed only for projects they may read now (a removed member no
+longer sees the project's).
 Webhooks are delivered after the block's transaction commits, with a short timeout; a failed
 delivery is logged, never retried into the past (the notifications in the API are the record).
 A webhook reaches only public addresses unless the operator allows more
@@ -18,17 +21,18 @@ import hmac
 import json
 import logging
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy import ColumnElement, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from tetherai.errors import InvalidInput
 from tetherai.ledger.state import StateReader
+from tetherai.services.access import reader_orgs
 from tetherai.services.db import Notification, SessionFactory, User, Webhook, transaction
 from tetherai.services.db.engine import reading
 from tetherai.services.webhook_targets import (
@@ -88,13 +92,15 @@ def record_events(
 ) -> list[tuple[Event, set[str]]]:
     """Add one notification per member account per event; return each event with its members' orgs.
 
-    Each project's members are read once and the accounts found in one query, however many
+    Each project's members and reader orgs are read once and the accounts found in one query, however many
     events there are (a projection catching up passes many blocks' events at once).
     """
     members: dict[str, list[tuple[str, str]]] = {}
+    orgs: dict[str, set[str]] = {}
     for event in events:
         if event.project_ref not in members:
             members[event.project_ref] = members_of(state, event.project_ref)
+            orgs[event.project_ref] = reader_orgs(state, event.project_ref)
     people = {person for found in members.values() for person in found}
     accounts: dict[tuple[str, str], int] = {}
     if people:
@@ -125,7 +131,7 @@ def record_events(
                         "detail": event.detail,
                     }
                 )
-        delivered.append((event, {org for org, _ in found}))
+        delivered.append((event, orgs[event.project_ref]))
     if notifications:
         session.execute(insert(Notification), notifications)
     return delivered
@@ -174,6 +180,12 @@ def deliver_webhooks(
     return sent
 
 
+def _of_person(user_id: int, readable: Collection[str]) -> tuple[ColumnElement[bool], ...]:
+    """The person's notifications a reader of ``readable`` sees: those of these projects and
+    those about their own account (of no project); a removed member no longer counts theirs."""
+    return (Notification.user_id == user_id, Notification.project_ref.in_([*readable, ""]))
+
+
 class NotificationService:
     """People's notifications and their orgs' webhooks, for the API."""
 
@@ -196,9 +208,17 @@ class NotificationService:
         self._clock = clock
 
     def notifications(
-        self, user_id: int, *, limit: int = 50, before: int | None = None, unread_only: bool = False
+        self,
+        user_id: int,
+        readable: Collection[str],
+        *,
+        limit: int = 50,
+        before: int | None = None,
+        unread_only: bool = False,
     ) -> list[dict[str, Any]]:
-        query = select(Notification).where(Notification.user_id == user_id)
+        """The person's notifications of the projects in ``readable`` and those about their
+        own account (:meth:`notify_person`, of no project), newest first."""
+        query = select(Notification).where(*_of_person(user_id, readable))
         if before is not None:
             query = query.where(Notification.id < before)
         if unread_only:
@@ -241,13 +261,13 @@ class NotificationService:
                 )
             )
 
-    def unread_count(self, user_id: int) -> int:
-        """How many of the person's notifications are unread."""
+    def unread_count(self, user_id: int, readable: Collection[str]) -> int:
+        """How many of the notifications :meth:`notifications` lists are unread."""
         with transaction(self._reads) as session:
             found = session.scalar(
                 select(func.count())
                 .select_from(Notification)
-                .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+                .where(*_of_person(user_id, readable), Notification.read_at.is_(None))
             )
             return int(found or 0)
 

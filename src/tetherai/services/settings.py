@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tetherai.errors import InvalidInput
+from tetherai.errors import InvalidInput, TetherError
 from tetherai.logs import LEVELS
 from tetherai.services.artifacts import StorageSettings
 from tetherai.services.mail import SmtpSettings
@@ -39,6 +39,9 @@ class Settings:
     s3_access_key_id: str = ""
     s3_secret_access_key: str = field(default="", repr=False)
     s3_region: str = "us-east-1"
+    in_place: tuple[tuple[str, str], ...] = ()
+    """``(org, prefix)``: locations outside the store the server may read for that org's
+    people (``TETHER_IN_PLACE=Org1=s3://bucket/data/,…``); none by default."""
     max_upload_bytes: int = 10 * 1024**3
     """The largest object one upload may carry."""
     host: str = "127.0.0.1"
@@ -85,6 +88,7 @@ class Settings:
             s3_access_key_id=self.s3_access_key_id,
             s3_secret_access_key=self.s3_secret_access_key,
             s3_region=self.s3_region,
+            in_place=self.in_place,
         )
 
     @classmethod
@@ -111,7 +115,10 @@ class Settings:
                 "TETHER_PASSPHRASE is not set", hint="it unlocks the node keys and the org CA"
             )
         port = _int(env, "TETHER_PORT", 8000)
-        storage = StorageSettings.from_env(env, home=home)
+        try:
+            storage = StorageSettings.from_env(env, home=home)
+        except TetherError as error:
+            raise SettingsError(error.message) from error
         return cls(
             home=home,
             database_url=env.get("TETHER_DATABASE_URL", f"sqlite:///{home / 'service.sqlite'}"),
@@ -122,6 +129,7 @@ class Settings:
             s3_access_key_id=storage.s3_access_key_id,
             s3_secret_access_key=storage.s3_secret_access_key,
             s3_region=storage.s3_region,
+            in_place=storage.in_place,
             host=env.get("TETHER_HOST", "127.0.0.1"),
             port=port,
             secure_cookies=env.get("TETHER_SECURE_COOKIES", "0") == "1",

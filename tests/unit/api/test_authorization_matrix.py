@@ -42,6 +42,7 @@ def _sign_in(base: httpx.URL, username: str, password: str) -> httpx.Client:
     http = httpx.Client(base_url=base, timeout=PATIENCE)
     response = http.post("/api/v1/auth/login", json={"username": username, "password": password})
     assert response.status_code == 200, (username, response.text)
+    http.headers["X-CSRF-Token"] = response.json()["csrf_token"]
     return http
 
 
@@ -50,9 +51,15 @@ def test_read_routes_by_caller(
 ) -> None:
     from tests.unit.api.conftest import ADMIN_PASSWORD
 
+    for name, role in PEOPLE.items():
+        web_account(app, cast.net.home, name, role, PASSWORD)
+    callers = {name: _sign_in(anonymous.base_url, name, PASSWORD) for name in PEOPLE}
+    callers["admin"] = _sign_in(anonymous.base_url, "admin", ADMIN_PASSWORD)
+    # alice, the version's author, uploads its files: the readers get them through her version.
     kinds = {"model": "model", "train": "train_dataset", "test": "test_dataset", "log": "log"}
     stored = {
-        name: client.post("/api/v1/objects", content=name.encode() * 100).json() for name in kinds
+        name: callers["alice"].post("/api/v1/objects", content=name.encode() * 100).json()
+        for name in kinds
     }
     manifest = [
         {"kind": kinds[n], "name": n, "uri": s["uri"], "size": s["size"], "sha256": s["sha256"]}
@@ -62,8 +69,6 @@ def test_read_routes_by_caller(
     cast.walk(v1, "reviewing")
     model_sha = stored["model"]["sha256"]
     tx_id = cast.net.node.peer.store.tx_at(cast.net.node.peer.store.tx_count - 1).tx_id
-    for name, role in PEOPLE.items():
-        web_account(app, cast.net.home, name, role, PASSWORD)
     org, slug = cast.project.split("/")
     values = {
         "org": org,
@@ -81,8 +86,6 @@ def test_read_routes_by_caller(
     routes = sorted(path for path, ops in spec["paths"].items() if "get" in ops)
     assert len(routes) >= 20
     assert AUDIT_ROUTES.issubset(routes)
-    callers = {name: _sign_in(anonymous.base_url, name, PASSWORD) for name in PEOPLE}
-    callers["admin"] = _sign_in(anonymous.base_url, "admin", ADMIN_PASSWORD)
     try:
         for path in routes:
             url = path.format(**values)

@@ -56,8 +56,13 @@ def test_mlops_rehashes_a_version_from_the_store_and_records_it(
     from tetherai.identity.roles import Role
 
     files = {"model": b"the model", "train": b"train rows", "test": b"test rows", "log": b"epoch 1"}
+    # alice uploads the files she registers: the version's readers get them through her.
+    web_account(app, cast.net.home, "alice", Role.AI_ENGINEER, PASSWORD)
+    alice = browser.post("/api/v1/auth/login", json={"username": "alice", "password": PASSWORD})
+    headers = {"X-CSRF-Token": alice.json()["csrf_token"]}
     stored = {
-        name: client.post("/api/v1/objects", content=data).json() for name, data in files.items()
+        name: browser.post("/api/v1/objects", content=data, headers=headers).json()
+        for name, data in files.items()
     }
     kinds = {"model": "model", "train": "train_dataset", "test": "test_dataset", "log": "log"}
     manifest = [

@@ -18,7 +18,7 @@ from tetherai.identity.possession import prove_possession
 from tetherai.identity.roles import Role
 from tetherai.ledger.errors import TxRejected
 from tetherai.ledger.executor import TxResult
-from tetherai.services.access import can_read_project
+from tetherai.services.access import can_read_project, viewer
 from tetherai.services.network import ParticipantKey, issue_participant
 
 
@@ -260,8 +260,8 @@ def test_an_audit_firm_is_its_own_org_whose_auditors_are_granted_per_project(net
     )
     assert granted.valid, granted.message
     state = net.node.peer.store.reader()
-    who = {"org": "AuditCo", "participant": "ivy", "role": "auditor"}
-    assert can_read_project(state, audited, **who)
-    assert not can_read_project(state, private, **who)
+    who = viewer("AuditCo", "ivy", "auditor")
+    assert can_read_project(state, audited, who)
+    assert not can_read_project(state, private, who)
     with pytest.raises(TxRejected, match="auditors only read"):
         net.submit(ivy, "project", "create", {"name": "Firm project"})

@@ -22,5 +22,7 @@ def test_register_version_ability_agrees_with_the_create_tx(cast: Cast, who: str
         commit="c1",
     )
     assert done.valid is ability["allowed"] is (who in ("author", "ai2"))
-    if not done.valid:
+    if who == "outsider":  # not a reader: the tx is refused as if the project did not exist
+        assert done.message == f"there is no project {cast.project}"
+    elif not done.valid:
         assert done.message == ability["reason"]

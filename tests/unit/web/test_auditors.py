@@ -119,11 +119,14 @@ def test_auditors_invited_both_ways_read_their_project_and_write_nothing(
     ]
     version = cast.new_version("v1", artifacts=artifacts)
     cast.walk(version, "reviewing")
+    store = cast.net.node.peer.store
+    tx_id = store.tx_at(store.tx_count - 1).tx_id  # the audited project's last tx
     other = cast.ok("author", "project", "create", name="Not Audited")["project"]
+    other_tx = store.tx_at(store.tx_count - 1).tx_id
     dana = page_sign_in(anonymous.base_url, "dana", PASSWORD)
     ivan = page_sign_in(anonymous.base_url, "ivan", PASSWORD)
     try:
-        _reads_everything_of_the_project(dana, cast, version, other)
+        _reads_everything_of_the_project(dana, cast, version, tx_id, other, other_tx)
         _every_write_is_refused(app, dana, cast, version, "dana")
         # Invited through the API, the same: reads the project, and the ledger refuses a write.
         assert ivan.get(f"/projects/{cast.project}/versions/{version}").status_code == 200
@@ -140,10 +143,9 @@ def test_auditors_invited_both_ways_read_their_project_and_write_nothing(
 
 
 def _reads_everything_of_the_project(
-    http: httpx.Client, cast: Cast, version: str, other: str
+    http: httpx.Client, cast: Cast, version: str, tx_id: str, other: str, other_tx: str
 ) -> None:
     org, slug = cast.project.split("/")
-    tx_id = cast.net.node.peer.store.tx_at(cast.net.node.peer.store.tx_count - 1).tx_id
     spec = http.get("/openapi.json").json()
     scoped = sorted(p for p, ops in spec["paths"].items() if "get" in ops and "{slug}" in p)
     assert len(scoped) >= 15
@@ -169,6 +171,9 @@ def _reads_everything_of_the_project(
     assert "Credit Scoring" in http.get("/projects").text
     assert "Not Audited" not in http.get("/projects").text
     assert http.get(f"/projects/{other}").status_code == 404
+    # The other project's creation is not the auditor's to see, on the page or through the API.
+    assert http.get(f"/ledger/txs/{other_tx}").status_code == 404
+    assert http.get(f"/api/v1/ledger/txs/{other_tx}").status_code == 404
     assert http.get(f"/api/v1/projects/{cast.project}/versions/{version}/audit-bundle").json()
 
 

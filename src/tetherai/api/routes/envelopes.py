@@ -12,7 +12,6 @@ from tetherai.api.runtime import Runtime, runtime
 from tetherai.api.schemas import ERRORS, EnvelopeIn, TxOutcome
 from tetherai.ledger.transaction import Envelope
 from tetherai.services.auth import UserInfo
-from tetherai.services.txs import submit_async
 
 router = APIRouter(prefix="/api/v1", tags=["txs"], responses=ERRORS)
 
@@ -31,7 +30,7 @@ async def submit_envelope(
     # Async: the wait for the block holds no worker thread (services.txs.submit_async).
     async def run() -> dict[str, Any]:
         envelope = Envelope.from_json(body.model_dump())
-        result = await submit_async(rt.orderer, envelope)
+        result = await rt.submit_async(envelope)
         return {"tx_id": result.tx_id, "valid": True, "result": result.result}
 
     return await idem.respond(f"{user.org}/{user.username}", body.model_dump(), run)

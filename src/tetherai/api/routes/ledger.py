@@ -1,20 +1,24 @@
-"""``/api/v1/ledger``: summary, blocks, txs, proofs and checkpoints (read-only)."""
+"""``/api/v1/ledger``: summary, blocks, txs, proofs and checkpoints (read-only).
+
+Txs, blocks, proofs and key history go through ``services.ledger_views``: the one visibility
+rule decides what the caller sees, and a tx they may not see answers as one that is not there.
+"""
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from tetherai.api._http import cached_json
-from tetherai.api.auth import current_user, require_project_access
+from tetherai.api.auth import current_user
 from tetherai.api.errors import ApiError
 from tetherai.api.runtime import Runtime, runtime
 from tetherai.api.schemas import ERRORS
 from tetherai.ledger.tlog_proof import format_tlog_proof
-from tetherai.services import ledger_info
+from tetherai.services import ledger_info, ledger_views
+from tetherai.services.access import viewer_of
 from tetherai.services.auth import UserInfo
 
 router = APIRouter(
@@ -36,6 +40,7 @@ async def summary(request: Request, rt: Rt) -> Response:
 def blocks(
     request: Request,
     rt: Rt,
+    user: Me,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     before: Annotated[
         int | None, Query(ge=0, description="list blocks numbered below this")
@@ -44,58 +49,29 @@ def blocks(
     store = rt.reader()
     end = store.height if before is None else min(before, store.height)
     start = max(0, end - limit)
-    items = list(reversed(ledger_info.block_summaries(store, start, end - start)))
+    items = list(reversed(ledger_views.block_summaries(store, start, end - start, viewer_of(user))))
     body: dict[str, Any] = {"items": items, "next": str(start) if start > 0 else None}
     return cached_json(request, body)
 
 
-@router.get("/blocks/{number}", summary="One block: header, orderer signature and its txs")
-def block(request: Request, rt: Rt, number: Annotated[int, Path(ge=0, le=_MAX_INT)]) -> Response:
-    stored = rt.reader().block(number)
-    if stored is None:
+@router.get(
+    "/blocks/{number}",
+    summary="One block: header, orderer signature and its txs (others' as their hash only)",
+)
+def block(
+    request: Request, rt: Rt, user: Me, number: Annotated[int, Path(ge=0, le=_MAX_INT)]
+) -> Response:
+    found = ledger_views.block_view(rt.reader(), number, viewer_of(user))
+    if found is None:
         raise ApiError(404, f"there is no block {number}", code="ledger.not_found")
-    return cached_json(
-        request,
-        {
-            "number": stored.number,
-            "hash": stored.hash,
-            "header": json.loads(stored.header),
-            "orderer_sig": stored.orderer_sig.hex(),
-            "state_root": stored.state_root,
-            "results_hash": stored.results_hash,
-            "txs": [
-                {
-                    "tx_id": tx.tx_id,
-                    "seq": tx.seq,
-                    "valid": tx.valid,
-                    "code": tx.code,
-                    "message": tx.message,
-                }
-                for tx in stored.txs
-            ],
-        },
-    )
-
-
-def _check_tx_access(rt: Runtime, user: UserInfo, tx_id: str) -> None:
-    """A tx about a project is visible to those who may read that project."""
-    detail = ledger_info.tx_detail(rt.reader(), tx_id)
-    body = detail.get("tx")
-    args = body.get("args") if isinstance(body, dict) else None
-    project = args.get("project") if isinstance(args, dict) else None
-    if isinstance(project, str):
-        try:
-            require_project_access(rt, user, project)
-        except ApiError:
-            raise ApiError(404, f"no tx {tx_id} on this ledger", code="ledger.not_found") from None
+    return cached_json(request, found)
 
 
 @router.get(
     "/txs/{tx_id}", summary="One tx: who called what, where it is, valid or why not, its writes"
 )
 def tx(request: Request, rt: Rt, user: Me, tx_id: str) -> Response:
-    _check_tx_access(rt, user, tx_id)
-    return cached_json(request, ledger_info.tx_detail(rt.reader(), tx_id))
+    return cached_json(request, ledger_views.visible_tx(rt.reader(), tx_id, viewer_of(user)))
 
 
 @router.get(
@@ -103,8 +79,7 @@ def tx(request: Request, rt: Rt, user: Me, tx_id: str) -> Response:
     summary="Inclusion proof against the latest signed checkpoint (C2SP tlog-proof)",
 )
 def proof(rt: Rt, user: Me, tx_id: str) -> dict[str, Any]:
-    _check_tx_access(rt, user, tx_id)
-    tlog = ledger_info.tx_proof(rt.reader(), tx_id)
+    tlog = ledger_views.visible_tx_proof(rt.reader(), tx_id, viewer_of(user))
     return {
         "tx_id": tx_id,
         "index": tlog.index,
@@ -142,9 +117,6 @@ def keys(request: Request, rt: Rt) -> Response:
     )
 
 
-_PROJECT_NAMESPACES = ("project", "model_version", "workflow", "review")
-
-
 @router.get(
     "/state/history",
     summary="GetHistoryForKey: every write of one state key, with tx, block and time",
@@ -157,18 +129,8 @@ def key_history(
         str, Query(min_length=1, max_length=512, description="a state key, e.g. workflow/Org1/p/v1")
     ],
 ) -> Response:
-    namespace, _, rest = key.partition("/")
-    parts = rest.split("/")
-    if namespace in _PROJECT_NAMESPACES and len(parts) >= 2 and not parts[0].startswith("_"):
-        require_project_access(rt, user, "/".join(parts[:2]))
-    elif namespace != "membership" and namespace != "notary":
-        raise ApiError(
-            404,
-            f"no readable state key {key!r}",
-            code="ledger.not_found",
-            hint="history is kept for project, model_version, workflow, review, membership and notary keys",
-        )
-    return cached_json(request, {"key": key, "history": rt.reader().history(key)})
+    history = ledger_views.key_history(rt.reader(), key, viewer_of(user))
+    return cached_json(request, {"key": key, "history": history})
 
 
 @router.post("/verify", summary="Replay the whole ledger now and report (org admins and auditors)")
@@ -186,10 +148,11 @@ def verify_now(rt: Rt, user: Me) -> dict[str, Any]:
         report = ledger_info.verify(store, rt.node.channel)
     finally:
         store.close()
-    rt.last_verification = report.to_json()
-    return rt.last_verification
+    rt.last_verification = found = report.to_json()
+    shown = ledger_views.verification_view(found, rt.reader(), viewer_of(user))
+    return found if shown is None else shown
 
 
 @router.get("/verify", summary="The result of the last full verification (null if none ran yet)")
-def verification_status(rt: Rt) -> dict[str, Any] | None:
-    return rt.last_verification
+def verification_status(rt: Rt, user: Me) -> dict[str, Any] | None:
+    return ledger_views.verification_view(rt.last_verification, rt.reader(), viewer_of(user))

@@ -14,6 +14,7 @@ from tetherai.api.limits import RowId
 from tetherai.api.runtime import Runtime, runtime
 from tetherai.api.schemas import ERRORS
 from tetherai.identity.roles import Role
+from tetherai.services.access import readable_projects, viewer_of
 from tetherai.services.auth import UserInfo
 
 router = APIRouter(prefix="/api/v1", tags=["notifications"], responses=ERRORS)
@@ -43,7 +44,10 @@ def notifications(
     before: RowId | None = None,
     unread: bool = False,
 ) -> dict[str, Any]:
-    items = rt.notifications.notifications(user.id, limit=limit, before=before, unread_only=unread)
+    visible = readable_projects(rt.reader(), viewer_of(user))
+    items = rt.notifications.notifications(
+        user.id, visible, limit=limit, before=before, unread_only=unread
+    )
     return {"items": items, "next": str(items[-1]["id"]) if len(items) == limit else None}
 
 

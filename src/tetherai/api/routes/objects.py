@@ -4,6 +4,10 @@ Files never go on the ledger: an upload is hashed while it streams into the obje
 answers with the pointer and digest a manifest entry needs; a download is checked against its
 digest while it streams, and the connection is cut rather than finished when the content does
 not match.
+
+Possession, not knowledge (``services.possession``): an upload records that its uploader holds
+the bytes; a download is served only to a holder or to a reader of a version grounded on them,
+and anyone else — whether or not the object exists — gets the same "no object" answer.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from tetherai.api.schemas import ERRORS
 from tetherai.contracts import calls
 from tetherai.crypto.digest import is_sha256_hex
 from tetherai.identity.roles import Role
-from tetherai.services.access import can_read_project
+from tetherai.services.access import viewer_of
 from tetherai.services.auth import UserInfo
 from tetherai.services.txs import Signer
 from tetherai.storage import ObjectNotFound, VerifyingReader
@@ -57,7 +61,7 @@ async def upload(request: Request, rt: Rt, user: Me) -> dict[str, Any]:
         async for chunk in request.stream():
             spool.write(chunk)
         spool.seek(0)
-        stored = await run_in_threadpool(rt.artifacts.store.put, spool)  # type: ignore[arg-type]
+        stored = await run_in_threadpool(rt.upload, spool, user.org, user.username)  # type: ignore[arg-type]
     finally:
         spool.close()
     return {"uri": stored.uri, "sha256": stored.sha256, "size": stored.size}
@@ -66,20 +70,31 @@ async def upload(request: Request, rt: Rt, user: Me) -> dict[str, Any]:
 @router.get(
     "/objects/{sha256}", summary="Download an object, checked against its digest as it streams"
 )
-def download(sha256: str, rt: Rt, user: Me) -> StreamingResponse:
+def download(
+    sha256: str,
+    rt: Rt,
+    user: Me,
+    version: Annotated[
+        str | None,
+        Query(
+            max_length=300,
+            description="the version (<org>/<project>/<version>) that lists the object, "
+            "e.g. a draft or a folder artifact's file",
+        ),
+    ] = None,
+) -> StreamingResponse:
     if not is_sha256_hex(sha256):
         raise ApiError(
             422, "give the object's SHA-256 as 64 lowercase hex characters", code="request.invalid"
         )
-    _check_object_access(rt, user, sha256)
+    if not rt.possession.fetch(rt.reader(), viewer_of(user), sha256, version):
+        raise _no_object(sha256)
     uri = rt.artifacts.store.uri_for(sha256)
     try:
         size = rt.artifacts.store.size(uri)
         stream = rt.artifacts.store.open(uri)
     except ObjectNotFound:  # its message names where the store is on the server: not for clients
-        raise ApiError(
-            404, f"no object {sha256} in the object store", code="storage.not_found"
-        ) from None
+        raise _no_object(sha256) from None
     reader = VerifyingReader(stream, expected_sha256=sha256, expected_size=size, what=uri)
 
     def chunks() -> Iterator[bytes]:
@@ -100,24 +115,14 @@ def download(sha256: str, rt: Rt, user: Me) -> StreamingResponse:
     return StreamingResponse(chunks(), media_type="application/octet-stream", headers=headers)
 
 
-def _check_object_access(rt: Runtime, user: UserInfo, sha256: str) -> None:
-    """A registered artifact is readable by those who may read a project that registered it.
-
-    An object no submitted version names yet is readable by any signed-in non-auditor who
-    knows its digest (the uploader, before registering it).
-    """
-    state = rt.reader()
-    uses = [key.split("/")[3:5] for key, _ in state.scan(f"model_version/_digest/{sha256}/")]
-    if not uses:
-        if user.role == Role.AUDITOR:
-            raise ApiError(404, f"no object {sha256}", code="storage.not_found")
-        return
-    for org, slug in uses:
-        if can_read_project(
-            state, f"{org}/{slug}", org=user.org, participant=user.username, role=user.role
-        ):
-            return
-    raise ApiError(404, f"no object {sha256}", code="storage.not_found")
+def _no_object(sha256: str) -> ApiError:
+    """The one answer for an object that is not there and one the caller may not have."""
+    return ApiError(
+        404,
+        f"no object {sha256} you may read",
+        code="storage.not_found",
+        hint="upload it, or download it through a version you may read (?version=…)",
+    )
 
 
 @router.post(
@@ -143,7 +148,7 @@ def rehash(
         raise ApiError(
             404, f"project {project} has no version {version}", code="contract.not_found"
         )
-    report = rt.artifacts.verify([entry for entry in manifest if isinstance(entry, dict)])
+    report = rt.rehash(f"{project}/{version}", [e for e in manifest if isinstance(e, dict)])
     answer: dict[str, Any] = {"report": report.to_json()}
     if record:
         call = calls.verify(project, version, report.recomputed(), method="store")

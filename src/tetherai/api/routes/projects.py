@@ -1,7 +1,8 @@
 """``/api/v1/projects``: projects, versions, reviews, lineage, history and allowed actions (reads).
 
 Every route checks that the caller may read the project (``services.access``); a project they
-may not read answers as if it did not exist.
+may not read answers as if it did not exist. Answers that reach into other projects (lineage,
+reuse provenance, where a digest is used) show only versions the caller may read.
 """
 
 from __future__ import annotations
@@ -14,7 +15,14 @@ from tetherai.api._http import Cursor, Limit, cached_json, offset_page
 from tetherai.api.auth import current_user, require_project_access
 from tetherai.api.runtime import Runtime, runtime
 from tetherai.api.schemas import ERRORS
-from tetherai.services.access import readable_projects
+from tetherai.services.access import (
+    Visibility,
+    filter_lineage,
+    filter_uses,
+    filter_version,
+    readable_projects,
+    viewer_of,
+)
 from tetherai.services.auth import UserInfo
 from tetherai.services.history import project_history, version_history
 
@@ -23,6 +31,10 @@ router = APIRouter(
 )
 Rt = Annotated[Runtime, Depends(runtime)]
 Me = Annotated[UserInfo, Depends(current_user)]
+
+
+def _visibility(rt: Runtime, user: UserInfo) -> Visibility:
+    return Visibility(rt.reader(), viewer_of(user))
 
 
 def _project(rt: Runtime, user: UserInfo, org: str, slug: str) -> str:
@@ -35,9 +47,7 @@ def _project(rt: Runtime, user: UserInfo, org: str, slug: str) -> str:
 def projects(
     request: Request, rt: Rt, user: Me, org: str = "", limit: Limit = 50, cursor: Cursor = None
 ) -> Response:
-    visible = readable_projects(
-        rt.reader(), org=user.org, participant=user.username, role=user.role
-    )
+    visible = readable_projects(rt.reader(), viewer_of(user))
     found = rt.peer.query("project", "list_projects", {"org": org})
     items = (
         [p for p in found if isinstance(p, dict) and p.get("ref") in visible]
@@ -82,9 +92,9 @@ def versions(
     items = rt.peer.query(
         "model_version", "list_versions", {"project": _project(rt, user, org, slug)}
     )
-    return cached_json(
-        request, offset_page(items if isinstance(items, list) else [], limit, cursor)
-    )
+    visible = _visibility(rt, user)
+    shown = [filter_version(item, visible) for item in items] if isinstance(items, list) else []
+    return cached_json(request, offset_page(shown, limit, cursor))
 
 
 @router.get(
@@ -92,7 +102,8 @@ def versions(
 )
 def version(request: Request, rt: Rt, user: Me, org: str, slug: str, version: str) -> Response:
     args = {"project": _project(rt, user, org, slug), "version": version}
-    return cached_json(request, rt.peer.query("model_version", "get", args))
+    found = rt.peer.query("model_version", "get", args)
+    return cached_json(request, filter_version(found, _visibility(rt, user)))
 
 
 @router.get(
@@ -110,7 +121,8 @@ def reviews(request: Request, rt: Rt, user: Me, org: str, slug: str, version: st
 )
 def lineage(request: Request, rt: Rt, user: Me, org: str, slug: str, version: str) -> Response:
     args = {"project": _project(rt, user, org, slug), "version": version}
-    return cached_json(request, rt.peer.query("model_version", "lineage", args))
+    found = rt.peer.query("model_version", "lineage", args)
+    return cached_json(request, filter_lineage(found, _visibility(rt, user)))
 
 
 @router.get(
@@ -161,17 +173,4 @@ def actions(
 @router.get("/artifacts/{sha256}/uses", summary="Versions I may read that registered this digest")
 def uses(request: Request, rt: Rt, user: Me, sha256: str) -> Response:
     found = rt.peer.query("model_version", "used_by", {"sha256": sha256})
-    visible = readable_projects(
-        rt.reader(), org=user.org, participant=user.username, role=user.role
-    )
-    listed = found.get("uses") if isinstance(found, dict) else None
-    uses_ = listed if isinstance(listed, list) else []
-    allowed = [
-        u
-        for u in uses_
-        if isinstance(u, dict) and str(u.get("version", "")).rsplit("/", 1)[0] in visible
-    ]
-    first = found.get("first_registered") if isinstance(found, dict) else None
-    if isinstance(first, dict) and str(first.get("version", "")).rsplit("/", 1)[0] not in visible:
-        first = None
-    return cached_json(request, {"first_registered": first, "uses": allowed})
+    return cached_json(request, filter_uses(found, _visibility(rt, user)))

@@ -9,6 +9,8 @@ from fastapi import APIRouter, Request, Response
 from tetherai.api.limits import RowId
 from tetherai.api.routes.ledger import verify_now
 from tetherai.api.runtime import Runtime
+from tetherai.services import ledger_views
+from tetherai.services.access import viewer_of
 from tetherai.services.auth import UserInfo
 from tetherai.services.ledger_info import ledger_summary
 from tetherai.services.overview import open_versions, recent_activity
@@ -62,12 +64,14 @@ def dashboard(request: Request, user: PageUser) -> Response:
         work_scan=OPEN_WORK_SCAN,
         activity=recent_activity(projections(rt), visible, limit=15),
         ledger=ledger_summary(rt.reader(), rt.node.channel),
-        verification=rt.last_verification,
+        verification=ledger_views.verification_view(
+            rt.last_verification, rt.reader(), viewer_of(user)
+        ),
         can_verify=user.role in ("org_admin", "auditor"),
         notifications=rt.notifications.notifications(
-            user.id, limit=NOTIFICATIONS, unread_only=True
+            user.id, visible, limit=NOTIFICATIONS, unread_only=True
         ),
-        unread=rt.notifications.unread_count(user.id),
+        unread=rt.notifications.unread_count(user.id, visible),
     )
 
 

@@ -1,7 +1,8 @@
 """The ledger explorer: blocks, a block's txs, a tx, checkpoints.
 
-Shows what the API's ledger routes serve (``services.ledger_info``), with the same rule for
-txs: a tx about a project is visible to those who may read the project. Checkpoint
+Shows what the API's ledger routes serve, through the same visibility rule
+(``services.ledger_views``): a tx the person may not see is "not found", and in a block it
+shows as its hash only. Checkpoint
 signatures are verified here against the channel's orderer and peer keys
 (``ledger.checkpoint.open_note``), and each tx page has the in-page "prove" button.
 """
@@ -14,13 +15,14 @@ from typing import Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from tetherai.api.auth import require_project_access
 from tetherai.api.errors import ApiError
 from tetherai.api.runtime import Runtime
 from tetherai.ledger.checkpoint import CosignatureVerifier, NoteVerifier, open_note
 from tetherai.ledger.errors import LedgerError
-from tetherai.services import ledger_info
+from tetherai.services import ledger_info, ledger_views
+from tetherai.services.access import viewer_of
 from tetherai.services.auth import UserInfo
+from tetherai.services.ledger_info import NotFoundError
 from tetherai.web.i18n import gettext
 from tetherai.web.pages import PageUser, redirect, render, runtime_of
 
@@ -44,7 +46,9 @@ def ledger_page(
     height = store.height
     end = height if before is None else min(before, height)
     start = max(0, end - BLOCKS_PER_PAGE)
-    blocks = list(reversed(ledger_info.block_summaries(store, start, end - start)))
+    blocks = list(
+        reversed(ledger_views.block_summaries(store, start, end - start, viewer_of(user)))
+    )
     return render(
         request,
         "ledger/blocks.html",
@@ -52,27 +56,29 @@ def ledger_page(
         blocks=blocks,
         older=f"/ledger?before={start}" if start > 0 else None,
         newer=f"/ledger?before={min(height, end + BLOCKS_PER_PAGE)}" if end < height else None,
-        verification=rt.last_verification,
+        verification=ledger_views.verification_view(
+            rt.last_verification, rt.reader(), viewer_of(user)
+        ),
     )
 
 
 @router.get("/ledger/blocks/{number}")
 def block_page(request: Request, user: PageUser, number: int = Path(ge=0, le=_MAX_INT)) -> Response:
     rt = runtime_of(request)
-    stored = rt.reader().block(number)
-    if stored is None:
+    found = ledger_views.block_view(rt.reader(), number, viewer_of(user))
+    if found is None:
         raise ApiError(
             404, gettext("There is no block %(n)d.") % {"n": number}, code="ledger.not_found"
         )
     return render(
         request,
         "ledger/block.html",
-        number=stored.number,
-        hash=stored.hash,
-        header=json.loads(stored.header),
-        orderer_sig=stored.orderer_sig.hex(),
-        state_root=stored.state_root,
-        txs=stored.txs,
+        number=found["number"],
+        hash=found["hash"],
+        header=found["header"],
+        orderer_sig=found["orderer_sig"],
+        state_root=found["state_root"],
+        txs=found["txs"],
         previous=number - 1 if number > 0 else None,
         following=number + 1 if number + 1 < rt.reader().height else None,
     )
@@ -85,7 +91,9 @@ def find_tx(request: Request, user: PageUser, tx: str = "") -> Response:
     person may read count (a short id never hints at another project's tx)."""
     rt = runtime_of(request)
     try:
-        found = ledger_info.find_tx_ids(rt.reader(), tx, limit=FIND_LIMIT + 1)
+        readable, more = ledger_views.find_visible_txs(
+            rt.reader(), tx, viewer_of(user), limit=FIND_LIMIT
+        )
     except ledger_info.BadTxId:
         raise ApiError(
             422,
@@ -94,12 +102,6 @@ def find_tx(request: Request, user: PageUser, tx: str = "") -> Response:
             code="request.invalid",
             hint=gettext("Copy it from an audit trail, a block or a message of this site."),
         ) from None
-    readable = []
-    for tx_id in found[:FIND_LIMIT]:
-        try:
-            readable.append(_readable_tx(rt, user, tx_id))
-        except ApiError:
-            continue
     prefix = tx.strip().lower()
     if not readable:
         raise ApiError(
@@ -115,26 +117,20 @@ def find_tx(request: Request, user: PageUser, tx: str = "") -> Response:
         "ledger/found.html",
         prefix=prefix,
         txs=readable,
-        more=len(found) > FIND_LIMIT,
+        more=more,
     )
 
 
 def _readable_tx(rt: Runtime, user: UserInfo, tx_id: str) -> dict[str, Any]:
-    """The tx, or "not found" when it is about a project the person may not read (as the API)."""
-    detail = ledger_info.tx_detail(rt.reader(), tx_id)
-    body = detail.get("tx")
-    args = body.get("args") if isinstance(body, dict) else None
-    project = args.get("project") if isinstance(args, dict) else None
-    if isinstance(project, str):
-        try:
-            require_project_access(rt, user, project)
-        except ApiError:
-            raise ApiError(
-                404,
-                gettext("There is no tx %(tx)s on this ledger.") % {"tx": tx_id},
-                code="ledger.not_found",
-            ) from None
-    return detail
+    """The tx, or "not found" when the person may not see it (the API's rule and answer)."""
+    try:
+        return ledger_views.visible_tx(rt.reader(), tx_id, viewer_of(user))
+    except NotFoundError:
+        raise ApiError(
+            404,
+            gettext("There is no tx %(tx)s on this ledger.") % {"tx": tx_id},
+            code="ledger.not_found",
+        ) from None
 
 
 @router.get("/ledger/txs/{tx_id}")

@@ -19,7 +19,7 @@ from tetherai.contracts import calls
 from tetherai.contracts.policy import DEFAULT_POLICY
 from tetherai.contracts.project import CREATORS, FACTSHEET_TEXTS
 from tetherai.ledger.executor import TxResult
-from tetherai.services.access import readable_projects
+from tetherai.services.access import readable_projects, viewer_of
 from tetherai.services.auth import UserInfo
 from tetherai.services.db import SessionFactory
 from tetherai.services.overview import project_rows, project_versions
@@ -39,7 +39,7 @@ def projections(rt: Runtime) -> SessionFactory:
 
 
 def readable(rt: Runtime, user: UserInfo) -> set[str]:
-    return readable_projects(rt.reader(), org=user.org, participant=user.username, role=user.role)
+    return readable_projects(rt.reader(), viewer_of(user))
 
 
 def _ref(org: str, slug: str) -> str:

@@ -29,6 +29,7 @@ from tetherai.contracts.calls import Call
 from tetherai.contracts.commits import check_commit
 from tetherai.errors import TetherError
 from tetherai.names import is_name
+from tetherai.services.auth import UserInfo
 from tetherai.services.db import VersionProjection
 from tetherai.services.experiment_logs import read_experiment_log
 from tetherai.services.txs import Signer
@@ -126,13 +127,13 @@ def _rows(form_data: Any) -> list[_Row]:
     return rows
 
 
-def _store_rows(rt: Runtime, rows: list[_Row]) -> list[dict[str, Any]]:
+def _store_rows(rt: Runtime, user: UserInfo, rows: list[_Row]) -> list[dict[str, Any]]:
     """Hash (and store) every artifact; raises before anything is registered."""
     manifest: list[dict[str, Any]] = []
     for row in rows:
         if row.upload is not None:
             row.upload.file.seek(0)
-            stored = rt.artifacts.store.put(row.upload.file)
+            stored = rt.upload(row.upload.file, user.org, user.username)
             manifest.append(
                 {
                     "kind": row.kind,
@@ -143,15 +144,15 @@ def _store_rows(rt: Runtime, rows: list[_Row]) -> list[dict[str, Any]]:
                 }
             )
         else:
-            built = rt.artifacts.build_manifest(
-                [ArtifactSpec(row.kind, row.name, row.uri)], upload=False
+            built = rt.hash_in_place(
+                [ArtifactSpec(row.kind, row.name, row.uri)], user.org, user.username
             )
             manifest.extend(entry for entry in built if isinstance(entry, dict))
     return manifest
 
 
 def _experiment(
-    rt: Runtime, upload: UploadFile, name: str
+    rt: Runtime, user: UserInfo, upload: UploadFile, name: str
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The experiment record of an uploaded training log, and the log as an artifact."""
     filename = upload.filename or "log.jsonl"
@@ -167,7 +168,7 @@ def _experiment(
                 out.write(chunk)
         record = read_experiment_log(path, name=name or Path(filename).stem)
         with path.open("rb") as source:
-            stored = rt.artifacts.store.put(source)
+            stored = rt.upload(source, user.org, user.username)
     log = {
         "kind": "log",
         "name": filename,
@@ -199,11 +200,11 @@ def _prepare(rt: Runtime, form: PageForm, form_data: Any, project: str) -> tuple
             )
     commit = check_commit(form.get("commit"))  # before any upload is stored
     rows = _rows(form_data)
-    artifacts = _store_rows(rt, rows)
+    artifacts = _store_rows(rt, form.user, rows)
     experiments: list[dict[str, Any]] = []
     log_upload = form_data.get("experiment_log")
     if isinstance(log_upload, UploadFile) and log_upload.filename:
-        experiment, log = _experiment(rt, log_upload, form.get("experiment_name"))
+        experiment, log = _experiment(rt, form.user, log_upload, form.get("experiment_name"))
         experiments.append(experiment)
         if all(a["name"] != log["name"] for a in artifacts):
             artifacts.append(log)

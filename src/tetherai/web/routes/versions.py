@@ -25,6 +25,7 @@ from tetherai.api.runtime import Runtime
 from tetherai.contracts import calls
 from tetherai.contracts.errors import ContractError, InvalidTransition
 from tetherai.errors import TetherError
+from tetherai.services.access import Visibility, filter_version, viewer_of
 from tetherai.services.auth import UserInfo
 from tetherai.services.history import version_history
 from tetherai.services.txs import Signer
@@ -129,7 +130,8 @@ def version_page(
     rt = runtime_of(request)
     project = f"{org}/{slug}"
     require_project_access(rt, user, project)
-    got = _get(rt, project, version)
+    # Shown: references to other projects' versions only where the person may read them.
+    got = filter_version(_get(rt, project, version), Visibility(rt.reader(), viewer_of(user)))
     record = got.get("version") or {}
     status = got.get("status") or {}
     verification = got.get("verification")
@@ -215,7 +217,7 @@ def _call_for(
     if name == "verify":
         # Re-hash every artifact from the object store; the contract compares the digests.
         manifest = [a for a in record.get("artifacts") or [] if isinstance(a, dict)]
-        report = rt.artifacts.verify(manifest)
+        report = rt.rehash(f"{project}/{version}", manifest)
         return calls.verify(project, version, report.recomputed(), method="store")
     # A step of the workflow (submit, start_review, …, decline): the query names its status.
     to = str(action.get("to") or "")

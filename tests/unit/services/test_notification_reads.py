@@ -1,0 +1,40 @@
+"""Which of a person's notifications they are shown: those of projects they may read now and
+those about their own account; the unread count counts exactly what the list shows."""
+
+from __future__ import annotations
+
+from tests.unit.services.conftest import ManualClock, add_user
+from tetherai.services.auth import AuthService, UserInfo
+from tetherai.services.db import Notification, SessionFactory, transaction
+from tetherai.services.notifications import NotificationService
+
+
+def _note(sessions: SessionFactory, clock: ManualClock, user_id: int, project: str) -> None:
+    with transaction(sessions) as session:
+        session.add(
+            Notification(
+                user_id=user_id,
+                created_at=clock(),
+                kind="comment",
+                project_ref=project,
+                version_ref=f"{project}/v1",
+                tx_id="ab" * 32,
+                text=f"a comment on {project}/v1",
+                read_at=None,
+            )
+        )
+
+
+def test_a_person_sees_and_counts_only_readable_projects_and_their_own_account(
+    session_factory: SessionFactory, clock: ManualClock, auth: AuthService, admin: UserInfo
+) -> None:
+    carol, _ = add_user(auth, admin, "carol")
+    notes = NotificationService(session_factory, clock=clock)
+    _note(session_factory, clock, carol.id, "Org1/kept")
+    _note(session_factory, clock, carol.id, "Org1/left")  # a project carol was removed from
+    notes.notify_person(carol.id, "keys_changed", "your key was revoked", "cd" * 32)
+    listed = notes.notifications(carol.id, {"Org1/kept"})
+    assert sorted(n["project"] for n in listed) == ["", "Org1/kept"]
+    assert notes.unread_count(carol.id, {"Org1/kept"}) == 2
+    assert [n["kind"] for n in notes.notifications(carol.id, set())] == ["keys_changed"]
+    assert notes.unread_count(carol.id, set()) == 1

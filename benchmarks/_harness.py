@@ -55,14 +55,7 @@ def cpu_seconds(pid: int | None = None) -> float:
     that are still running (uvicorn's workers under their manager)."""
     if pid is None:
         return time.process_time()
-    total = 0.0
-    for child in [pid, *_descendants(pid)]:
-        try:
-            fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS  # utime, stime
-    return total
+    return sum(_cpu_of(child) or 0.0 for child in [pid, *_descendants(pid)])
 
 
 def _descendants(pid: int) -> list[int]:
@@ -100,6 +93,53 @@ def timed(pid: int | None = None) -> Iterator[Timing]:
     finally:
         timing.wall = time.perf_counter() - wall
         timing.cpu = cpu_seconds(pid) - cpu
+
+
+@contextmanager
+def timed_tree(pid: int | None = None, every: float = 0.05) -> Iterator[Timing]:
+    """:func:`timed` counting the CPU of the whole process tree, children that come and go
+    included (a verifier's signature workers): the tree is sampled every ``every`` seconds
+    and each process's last reading kept, so a worker that exits still counts."""
+    import threading
+
+    root = pid if pid is not None else os.getpid()
+    seen: dict[int, float] = {}
+    start = {p: _cpu_of(p) for p in [root, *_descendants(root)]}
+    stop = threading.Event()
+
+    def sample() -> None:
+        while True:
+            for child in [root, *_descendants(root)]:
+                value = _cpu_of(child)
+                if value is not None:
+                    seen[child] = value
+            if stop.wait(every):
+                return
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    timing = Timing()
+    wall = time.perf_counter()
+    sampler.start()
+    try:
+        yield timing
+    finally:
+        stop.set()
+        sampler.join()
+        for child in [root, *_descendants(root)]:
+            value = _cpu_of(child)
+            if value is not None:
+                seen[child] = value
+        timing.wall = time.perf_counter() - wall
+        timing.cpu = sum(v - (start.get(p) or 0.0) for p, v in seen.items())
+
+
+def _cpu_of(pid: int) -> float | None:
+    """utime + stime of one process, in seconds (None once it has gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
 
 
 # -- limits measured in the same run ----------------------------------------------------

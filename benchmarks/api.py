@@ -69,7 +69,7 @@ def serve_forever(out: Path, envelopes: int) -> None:
 
     with tempfile.TemporaryDirectory(prefix="tether-api-bench-") as tmp:
         work = Path(tmp)
-        net = make_network(work, max_wait=0.005)
+        net = make_network(work, max_wait=0.0)
         cast = make_cast(net)
         settings = Settings(
             home=net.home.root,
@@ -120,7 +120,7 @@ def in_process_commit_rate(work: Path, count: int) -> tuple[float, float]:
 
     from tetherai.ledger.executor import TxResult
 
-    net = make_network(work, max_wait=0.005)
+    net = make_network(work, max_wait=0.0)
     try:
         author = make_cast(net)["author"]
         envelopes = [

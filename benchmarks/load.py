@@ -19,7 +19,8 @@ Every write waits until its block is durable. An answer that is not 2xx (a redir
 sign-in page too) or a socket error counts as an error; there must be none. Each run (``--runs``,
 3 by default, against the same server, each with its own pre-signed envelopes) is set beside a
 bare FastAPI route under the same uvicorn stack with as many connections (``load_vs_bare``), and
-the server's CPU per request is read from /proc.
+the server's CPU per request is read from /proc. A 5-second warm-up (reads and session
+comments) comes first and is not counted.
 
     .venv/bin/python benchmarks/load.py [--users 100] [--seconds 60] [--envelopes 3000] [--runs 3]
 
@@ -56,7 +57,7 @@ def serve_forever(out: Path, envelopes: int) -> None:
 
     with tempfile.TemporaryDirectory(prefix="tether-load-") as tmp:
         work = Path(tmp)
-        net = make_network(work, max_wait=0.005)
+        net = make_network(work, max_wait=0.0)
         cast = make_cast(net)
         settings = Settings(
             home=net.home.root,
@@ -123,6 +124,13 @@ def main() -> None:
         ),
     ):
         pid = int(info["pid"])
+        # A short warm-up first (not counted): a fresh server's first requests fill its caches
+        # and start its worker threads; the figures are for a server that has been running.
+        warm = tmp / "warm-up.tsv"
+        warm.write_text(
+            request_lines(info["plan"] | {"envelope_comments": [], "envelope_versions": []}, 0, 1)
+        )
+        wrk(info["base_url"], clients=args.users, seconds=5, script=LUA, script_args=(str(warm),))
         for run in range(args.runs):
             bare = wrk(bare_url, clients=args.users, seconds=args.seconds / 4, server_pid=bare_pid)
             requests = tmp / f"requests-{run}.tsv"

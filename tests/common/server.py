@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import anyio.to_thread
 import httpx
 import uvicorn
 from fastapi import FastAPI
@@ -23,14 +25,23 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(app: FastAPI) -> Iterator[httpx.Client]:
-    """Start uvicorn in a thread, yield an httpx client for it, stop it afterwards."""
+def serve(app: FastAPI, *, worker_threads: int | None = None) -> Iterator[httpx.Client]:
+    """Start uvicorn in a thread, yield an httpx client for it, stop it afterwards.
+
+    ``worker_threads`` sets the size of the server's thread pool (AnyIO's default is 40), so
+    a test can show that waiting requests do not hold its threads."""
     port = free_port()
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **SERVER_OPTIONS
     )
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)
+
+    async def limited() -> None:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = worker_threads or 40
+        await server.serve()
+
+    target = server.run if worker_threads is None else lambda: asyncio.run(limited())
+    thread = threading.Thread(target=target, name="uvicorn-test", daemon=True)
     thread.start()
     deadline = time.monotonic() + PATIENCE
     while not server.started:

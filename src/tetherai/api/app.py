@@ -101,6 +101,7 @@ def create_app(
             ),
             lambda: opened.peer.head.height,
         )
+        app.state.runtime.follower = follower
         follower.start()
         log.info(
             "serving the network home %s: channel %s at block %d, %s service database",

@@ -5,7 +5,8 @@ A client that may retry a write (a timeout, a dropped connection) sends a key of
 JSON body, an error included) is remembered per (user, key). A repeat with the same key and the
 same request answers the remembered response, marked ``Idempotent-Replayed: true``, without
 submitting a second tx; the same key with a different request is refused with 422
-``request.idempotency_conflict``. Concurrent repeats wait on a per-key lock, so only one runs.
+``request.idempotency_conflict``. Concurrent repeats wait on a per-key lock, so only one runs;
+they wait in the event loop (the routes are async), holding no worker thread.
 
 Server errors (5xx: the orderer busy or closed) are not remembered: a retry runs again.
 
@@ -16,12 +17,13 @@ workers or servers would need a shared store (the service database) instead.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -61,7 +63,7 @@ class Remembered:
 
 @dataclass
 class _Slot:
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     users: int = 0
 
 
@@ -105,8 +107,12 @@ class IdempotencyStore:
                     break
                 del self._entries[oldest_key]
 
-    def run(
-        self, user: str, key: str, fingerprint: str, action: Callable[[], tuple[int, Any]]
+    async def run(
+        self,
+        user: str,
+        key: str,
+        fingerprint: str,
+        action: Callable[[], Awaitable[tuple[int, Any]]],
     ) -> tuple[int, Any, bool]:
         """``(status, body, replayed)``: the remembered response, or ``action()``'s, remembered.
 
@@ -118,7 +124,7 @@ class IdempotencyStore:
             slot = self._slots.setdefault(slot_key, _Slot())
             slot.users += 1
         try:
-            with slot.lock:
+            async with slot.lock:
                 found = self._lookup(slot_key)
                 if found is not None:
                     if found.fingerprint != fingerprint:
@@ -130,7 +136,7 @@ class IdempotencyStore:
                         )
                     return found.status, found.body, True
                 try:
-                    status, body = action()
+                    status, body = await action()
                 except TetherError as error:
                     status = status_for(error)
                     if status < 500:
@@ -161,17 +167,17 @@ class Idempotency:
     status: int
     """The route's success status (200, or 201 for a creation)."""
 
-    def respond(
-        self, user: str, request: Any, action: Callable[[], dict[str, Any]]
+    async def respond(
+        self, user: str, request: Any, action: Callable[[], Awaitable[dict[str, Any]]]
     ) -> dict[str, Any] | Response:
         """Run ``action`` once per key: without a key, just run it."""
         if self.key is None:
-            return action()
+            return await action()
 
-        def run() -> tuple[int, Any]:
-            return self.status, action()
+        async def run() -> tuple[int, Any]:
+            return self.status, await action()
 
-        status, body, replayed = self.store.run(user, self.key, fingerprint_of(request), run)
+        status, body, replayed = await self.store.run(user, self.key, fingerprint_of(request), run)
         headers = {REPLAYED_HEADER: "true"} if replayed else None
         return JSONResponse(body, status, headers=headers)
 
@@ -190,7 +196,7 @@ def store_of(request: Request) -> IdempotencyStore:
     return found
 
 
-def idempotency(
+async def idempotency(
     request: Request,
     key: Annotated[
         str | None,

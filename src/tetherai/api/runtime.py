@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -14,7 +15,7 @@ from tetherai.identity.ca import CertificateAuthority
 from tetherai.ledger.executor import TxResult
 from tetherai.ledger.peer import Peer
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
-from tetherai.ledger.transaction import Envelope
+from tetherai.ledger.transaction import Envelope, Transaction
 from tetherai.ordering.base import Orderer
 from tetherai.services import ledger_info
 from tetherai.services.access import viewer
@@ -27,8 +28,9 @@ from tetherai.services.mail import SmtpMailer
 from tetherai.services.network import Node
 from tetherai.services.notifications import NotificationService
 from tetherai.services.possession import Possession
+from tetherai.services.projection_follower import ProjectionFollower
 from tetherai.services.settings import Settings
-from tetherai.services.txs import Signer, act, submit
+from tetherai.services.txs import Signer, act, act_async, submit, submit_async
 from tetherai.storage import ArtifactSpec, StoredObject, VerificationReport
 
 __all__ = ["Runtime", "runtime"]
@@ -54,6 +56,8 @@ class Runtime:
     """The report of the last full verification run through the API."""
     projections: SessionFactory | None = None
     """Read-only sessions of the service database (projections of the ledger, for listings)."""
+    follower: ProjectionFollower | None = None
+    """Keeps the projections current (set by the app once started)."""
     _summary: tuple[int, dict[str, JSONValue]] | None = None
 
     def ledger_summary(self) -> dict[str, JSONValue]:
@@ -113,8 +117,13 @@ class Runtime:
             contract=contract,
             fn=fn,
             args=args,
-            check=lambda tx: self.peer.simulate(tx, now_ms=self.orderer.clock()),
+            check=self.simulate,
         )
+
+    def simulate(self, tx: Transaction) -> TxResult:
+        """What the contracts would make of an unsigned tx now (``Peer.simulate``): the check
+        every write through this server passes before the person's key signs it."""
+        return self.peer.simulate(tx, now_ms=self.orderer.clock())
 
     def upload(self, source: BinaryIO, org: str, participant: str) -> StoredObject:
         """Store an upload and remember that ``participant@org`` holds its bytes."""
@@ -154,6 +163,39 @@ class Runtime:
         tx = envelope.tx
         self.check_possession(tx.creator.org, tx.creator.id, tx.contract, tx.fn, tx.args)
         return submit(self.orderer, envelope)
+
+    async def submit_async(self, envelope: Envelope) -> TxResult:
+        """:meth:`submit` for async routes: the checks run in a worker thread, the wait for the
+        block holds none."""
+        tx = envelope.tx
+        await asyncio.to_thread(
+            self.check_possession, tx.creator.org, tx.creator.id, tx.contract, tx.fn, tx.args
+        )
+        return await submit_async(self.orderer, envelope)
+
+    async def act_async(
+        self, signer: Signer, contract: str, fn: str, args: Mapping[str, Any]
+    ) -> TxResult:
+        """:meth:`act` for async routes: the checks run in a worker thread, the wait for the
+        block holds none."""
+        await asyncio.to_thread(self.check_possession, signer.org, signer.id, contract, fn, args)
+        return await act_async(
+            self.orderer,
+            signer,
+            channel=self.node.channel,
+            clock=self.orderer.clock,
+            contract=contract,
+            fn=fn,
+            args=args,
+            check=self.simulate,
+        )
+
+    async def projected(self, *, timeout: float = 3.0) -> bool:
+        """Wait (bounded, holding no thread) until the projections include every committed
+        block, so a page shown right after a write lists it; False if they did not in time."""
+        if self.follower is None:
+            return True
+        return await self.follower.reached(self.peer.head.height, timeout=timeout)
 
     def query(self, contract: str, fn: str, args: Mapping[str, JSONValue]) -> JSONValue:
         """A contract query against the latest state."""

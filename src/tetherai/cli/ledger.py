@@ -220,6 +220,14 @@ def proof(
         typer.echo(text, nl=False)
 
 
+def _read_note(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError as error:
+        print_error(f"cannot read {path}: {error.strerror}", code="cli.bad_input")
+        raise typer.Exit(EXIT_USAGE) from None
+
+
 @app.command()
 def verify(
     home: HomeOption = None,
@@ -230,23 +238,37 @@ def verify(
             "--checkpoint", help="A signed checkpoint you kept; the ledger must contain it."
         ),
     ] = None,
+    from_checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-checkpoint",
+            help="Verify only what came after this checkpoint (one a previous verify saved).",
+        ),
+    ] = None,
+    save_checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            "--save-checkpoint",
+            help="When the ledger verifies, write its newest checkpoint here (for next time).",
+        ),
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Replay the whole ledger; exit 0 when intact, 1 naming the first difference.
+    """Replay the ledger; exit 0 when intact, 1 naming the first difference.
 
     Example: tether ledger verify --checkpoint kept-checkpoint.txt
+
+    Example (then only new blocks): tether ledger verify --save-checkpoint verified.txt;
+    later tether ledger verify --from-checkpoint verified.txt --save-checkpoint verified.txt
     """
-    notes = []
-    for path in checkpoint or []:
-        try:
-            notes.append(path.read_text())
-        except OSError as error:
-            print_error(f"cannot read {path}: {error.strerror}", code="cli.bad_input")
-            raise typer.Exit(EXIT_USAGE) from None
+    notes = [_read_note(path) for path in checkpoint or []]
+    resume_from = None if from_checkpoint is None else _read_note(from_checkpoint)
 
     def replay(store: SqliteLedgerStore, name: str) -> VerificationReport:
         if json_output or not console.is_terminal:
-            return ledger_info.verify(store, name, trusted_checkpoints=notes)
+            return ledger_info.verify(
+                store, name, trusted_checkpoints=notes, resume_from=resume_from
+            )
         with Progress(
             "[progress.description]{task.description}",
             BarColumn(),
@@ -260,16 +282,24 @@ def verify(
                 store,
                 name,
                 trusted_checkpoints=notes,
+                resume_from=resume_from,
                 progress=lambda done, total: bar.update(task, completed=done),
             )
 
     report = _read(home, channel, replay)
+    if save_checkpoint is not None and report.ok and report.last_checkpoint is not None:
+        try:
+            save_checkpoint.write_text(report.last_checkpoint)
+        except OSError as error:
+            print_error(f"cannot write {save_checkpoint}: {error.strerror}", code="cli.bad_input")
+            raise typer.Exit(EXIT_USAGE) from None
     if json_output:
         print_json(report.to_json())
     elif report.problem is None:
         rate = report.txs / report.seconds if report.seconds else 0
+        since = "" if resume_from is None else " after the checkpoint"
         console.print(
-            f"[bold green]OK[/] ledger verified: {report.blocks} blocks, {report.txs} txs "
+            f"[bold green]OK[/] ledger verified{since}: {report.blocks} blocks, {report.txs} txs "
             f"({report.valid_txs} valid), tree size {report.tree_size}, {report.checkpoints} checkpoints"
         )
         console.print(f"   root {report.root}\n   state root {report.state_root}")

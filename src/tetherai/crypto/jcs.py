@@ -16,6 +16,7 @@ from typing import TypeAlias, cast
 
 import rfc8785
 
+from tetherai.crypto import _jcs_numbers
 from tetherai.crypto.errors import CanonicalizationError, NotCanonicalError
 
 __all__ = [
@@ -57,7 +58,10 @@ def canonicalize(value: object) -> bytes:
     fast = _canonicalize_fast(value)
     if fast is not None:
         return fast[0]
-    return _canonicalize_reference(value)
+    try:
+        return _jcs_numbers.dumps(value)
+    except _jcs_numbers.Unsupported:
+        return _canonicalize_reference(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +72,10 @@ class CanonicalForm:
     value: JSONValue
     """What ``data`` reads back as (:func:`loads_stored`): ``1.0`` became ``1``."""
     plain: bool
-    """No float and no character above U+D7FF anywhere: the C encoder (``json.dumps`` with
-    sorted keys, compact separators, ``ensure_ascii=False``) writes every part of ``value`` in
-    its canonical form, so a part's bytes need no second canonicalization."""
+    """No integral or exponent-form float and no character above U+D7FF anywhere: the C
+    encoder (``json.dumps`` with sorted keys, compact separators, ``ensure_ascii=False``)
+    writes every part of ``value`` in its canonical form, so a part's bytes need no second
+    canonicalization."""
 
 
 def canonical_form(value: object) -> CanonicalForm:
@@ -82,7 +87,10 @@ def canonical_form(value: object) -> CanonicalForm:
     fast = _canonicalize_fast(value)
     if fast is not None:
         return CanonicalForm(fast[0], fast[1], True)
-    data = _canonicalize_reference(value)
+    try:
+        data = _jcs_numbers.dumps(value)
+    except _jcs_numbers.Unsupported:
+        data = _canonicalize_reference(value)
     return CanonicalForm(data, loads_stored(data), False)
 
 
@@ -103,9 +111,10 @@ def _canonicalize_fast(value: object) -> tuple[bytes, JSONValue] | None:
     ``None`` when only rfc8785 can tell.
 
     Canonicalization runs for every tx, result and stored value, and rfc8785 is pure Python.
-    The C encoder's output is the JCS form exactly when it holds no float and no integer beyond
-    ±(2**53-1) (the same argument as the fast path of :func:`loads_canonical`, below), no
-    character above U+D7FF, and parses back to a value equal to ``value`` — which rules out
+    The C encoder's output is the JCS form exactly when it holds no integer beyond ±(2**53-1)
+    and no float written differently by ``repr`` and ECMAScript (see :func:`_float_fast`; the
+    same argument as the fast path of :func:`loads_canonical`, below), no character above
+    U+D7FF, and parses back to a value equal to ``value`` — which rules out
     non-string keys that json.dumps would silently turn into strings, and tuples. Both write
     other characters as themselves (escaping only '"', '\\' and U+0000..U+001F, alike); the
     bound keeps out lone surrogates and the one place the key orders differ (JCS compares
@@ -125,7 +134,7 @@ def _canonicalize_fast(value: object) -> tuple[bytes, JSONValue] | None:
     if text and not text.isascii() and max(text) > "\ud7ff":
         return None
     try:
-        parsed = _parse(text, _float_leaves_fast_path, _int_fast)
+        parsed = _parse(text, _float_fast, _int_fast)
     except (_SlowPath, NotCanonicalError):
         return None
     if parsed != value:
@@ -154,17 +163,18 @@ def loads_canonical(data: bytes, *, max_depth: int = 64) -> JSONValue:
     if data.isascii():
         text = data.decode("ascii")
         try:
-            value = _parse(text, _float_leaves_fast_path, _int_fast)
+            value = _parse(text, _float_fast, _int_fast)
         except _SlowPath:
             pass
         else:
             _check_depth(data, value, max_depth)
             # Fast path, equivalent to comparing with canonicalize(value): here ``data`` is
-            # ASCII, and ``value`` holds no float and only integers within ±(2**53-1).
+            # ASCII, and ``value`` holds only floats that repr() writes as ECMAScript does
+            # (see _float_fast) and integers within ±(2**53-1).
             # * If every string in ``value`` (keys included) is ASCII, json.dumps below emits
             #   exactly the JCS bytes: JCS sorts keys by UTF-16 code units, which for BMP (so
             #   ASCII) keys is the code-point order sort_keys uses; integers are plain
-            #   decimal in both (only float formatting differs, and there are none); both
+            #   decimal in both, and so are the floats let through; both
             #   escape only '"', '\\' and U+0000..U+001F, as \b \f \n \r \t or lowercase
             #   \u00xx, and write everything else literally; literals and separators agree.
             # * If some string holds a non-ASCII character (written as a \u escape in
@@ -251,8 +261,16 @@ class _SlowPath(Exception):
     """Raised from a parse hook to leave the fast path (a float or a big integer was seen)."""
 
 
-def _float_leaves_fast_path(text: str) -> float:
-    raise _SlowPath
+def _float_fast(text: str) -> float:
+    # The C encoder writes a float as repr() does; that is its ECMAScript form too, except
+    # for integral values ("1.0": JS writes "1") and exponent forms (repr switches to them
+    # below 1e-4 and from 1e16, ECMAScript below 1e-7 and from 1e21, and spells the exponent
+    # "1e-07" where ECMAScript writes "1e-7"). Those leave the fast path, and so does any
+    # text that is not what repr() writes (canonical "0.000001" is repr's "1e-06").
+    number = float(text)
+    if "e" in text or "E" in text or text.endswith(".0") or repr(number) != text:
+        raise _SlowPath
+    return number
 
 
 def _int_fast(text: str) -> int:

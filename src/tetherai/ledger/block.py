@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from hashlib import sha256
 
 from tetherai.crypto.jcs import JSONValue, canonicalize
-from tetherai.ledger.merkle import CompactRange, leaf_hash
+from tetherai.ledger.merkle import CompactRange
 from tetherai.ledger.transaction import Envelope
 
 __all__ = ["GENESIS_PREV_HASH", "Block", "BlockCommit", "BlockHeader", "txs_root"]
@@ -95,7 +95,7 @@ def txs_root(envelopes: Sequence[Envelope]) -> str:
     """RFC 6962 root over this block's envelopes alone (verifiable without the whole log)."""
     tree = CompactRange()
     for envelope in envelopes:
-        tree.append(leaf_hash(envelope.leaf_data))
+        tree.append(envelope.leaf_hash)
     return tree.root().hex()
 
 

@@ -27,7 +27,7 @@ from tetherai.ledger.contract import (
 from tetherai.ledger.errors import ContractError, TxInvalid
 from tetherai.ledger.results import results_commitment
 from tetherai.ledger.signatures import PendingChecks
-from tetherai.ledger.state import BlockState
+from tetherai.ledger.state import BlockState, CachedReads
 from tetherai.ledger.transaction import Envelope, Transaction
 
 __all__ = [
@@ -159,6 +159,9 @@ def execute_block(
     when the block was first executed).
     """
     overlay = BlockState(state)
+    # The rules read the same membership records for every tx: decoded once per block (and
+    # again only after a tx of the block wrote them).
+    rules_view = CachedReads(overlay)
     seen = known_tx_ids([envelope.tx_id for envelope in envelopes])
     results: list[TxResult] = []
     keys: dict[str, PublicKey] = {}
@@ -177,6 +180,7 @@ def execute_block(
             block_ts,
             channel,
             overlay,
+            rules_view,
             rules,
             registry,
             signatures,
@@ -185,6 +189,7 @@ def execute_block(
         )
         if result.valid:
             overlay.apply(result.writes)
+            rules_view.forget(result.writes)
         results.append(result)
     return BlockOutcome(results, overlay.writes, keys)
 
@@ -196,6 +201,7 @@ def _execute_one(
     block_ts: int,
     channel: str,
     state: BlockState,
+    rules_view: StateReader,
     rules: ChannelRules,
     registry: ContractRegistry,
     signatures: PendingChecks,
@@ -214,7 +220,7 @@ def _execute_one(
             envelope,
             channel=channel,
             block_ts=block_ts,
-            state=state,
+            state=rules_view,
             rules=rules,
             registry=registry,
             signature_valid=signature_valid,

@@ -30,6 +30,7 @@ __all__ = [
     "CompactRange",
     "NodeReader",
     "leaf_hash",
+    "node_count",
     "node_hash",
     "root_at",
     "subtree_hash",
@@ -64,6 +65,16 @@ def leaf_hash(data: bytes) -> bytes:
 def node_hash(left: bytes, right: bytes) -> bytes:
     """Return the RFC 9162 §2.1.1 interior node hash ``SHA-256(0x01 || left || right)``."""
     return sha256(_NODE_PREFIX + left + right).digest()
+
+
+def node_count(size: int) -> int:
+    """How many nodes (leaves included) a tree of ``size`` leaves stores: every perfect
+    subtree, so ``size // 2**level`` at each level."""
+    count = 0
+    while size:
+        count += size
+        size >>= 1
+    return count
 
 
 def _check_size(size: int, what: str = "size") -> None:

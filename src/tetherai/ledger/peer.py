@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from hashlib import sha256
 
@@ -36,12 +36,13 @@ from tetherai.ledger.contract import (
 )
 from tetherai.ledger.errors import BlockRejected, TxInvalid, TxNotEndorsed, TxRejected
 from tetherai.ledger.executor import TxResult, execute_block, run_contract, validate_envelope
-from tetherai.ledger.merkle import CompactRange, leaf_hash
+from tetherai.ledger.merkle import CompactRange
 from tetherai.ledger.proofs import consistency_proof, inclusion_proof
+from tetherai.ledger.replays import SeenTxIds
 from tetherai.ledger.results import LEDGER_FORMATS, chain_state_root
 from tetherai.ledger.signatures import SignatureChecker
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
-from tetherai.ledger.state import BlockState
+from tetherai.ledger.state import BlockState, CachedReads
 from tetherai.ledger.transaction import Envelope, Transaction
 from tetherai.ledger.tree_head import LedgerCheckpoint
 
@@ -93,6 +94,8 @@ class Peer:
         self.signatures = signatures or SignatureChecker()
         self._lock = threading.RLock()
         self._keys: dict[str, PublicKey] = {}
+        self._admission = threading.local()
+        self._seen = SeenTxIds(store.tx_ids())
         self._tree = CompactRange.from_reader(store.tx_count, store.node)
         last = store.block(store.height - 1) if store.height else None
         if last is None:
@@ -139,7 +142,7 @@ class Peer:
         # connection (WAL lets it run beside a commit), and checks the signature without any
         # lock, so admissions use every core while the orderer commits.
         state = self.store.reader()
-        if envelope.tx_id in pending or state.known_tx_ids([envelope.tx_id]):
+        if envelope.tx_id in pending or self._known(state, envelope):
             raise TxRejected(
                 f"tx {envelope.tx_id} is already on the ledger or waiting to be ordered",
                 code="tx.replayed",
@@ -168,7 +171,7 @@ class Peer:
         self,
         envelope: Envelope,
         now_ms: int,
-        state: StateReader,
+        state: SqliteLedgerStore,
         signature_valid: Callable[[Identity], bool],
     ) -> TxResult:
         try:
@@ -176,7 +179,7 @@ class Peer:
                 envelope,
                 channel=self.channel,
                 block_ts=now_ms,
-                state=state,
+                state=self._admission_reads(state),
                 rules=self.rules,
                 registry=self.registry,
                 signature_valid=signature_valid,
@@ -199,18 +202,46 @@ class Peer:
             raise TxNotEndorsed(result.message or "the contract refused the tx", code=result.code)
         return result
 
+    def _known(self, state: SqliteLedgerStore, envelope: Envelope) -> bool:
+        """Whether the tx is on the ledger: in memory, unless the filter says "maybe"."""
+        return self._seen.maybe(envelope.tx_id) and bool(state.known_tx_ids([envelope.tx_id]))
+
+    def _known_ids(self, tx_ids: Iterable[str]) -> set[str]:
+        maybe = [tx_id for tx_id in tx_ids if self._seen.maybe(tx_id)]
+        return self.store.known_tx_ids(maybe) if maybe else set()
+
+    def _admission_reads(self, state: SqliteLedgerStore) -> CachedReads:
+        """This thread's decoded reads of the committed state, kept until the next commit
+        (what admission's rules read is the same few membership records for every tx)."""
+        version = self.store.version
+        found: tuple[int, CachedReads] | None = getattr(self._admission, "reads", None)
+        if found is None or found[0] != version:
+            found = (version, CachedReads(state))
+            self._admission.reads = found
+        return found[1]
+
     # -- committing -----------------------------------------------------------------------
 
-    def commit(self, block: Block) -> list[TxResult]:
+    def commit(
+        self,
+        block: Block,
+        *,
+        checkpoint_signers: Sequence[NoteSigner | CosignatureSigner] = (),
+    ) -> list[TxResult]:
         """Check, execute and durably store the next block; return each tx's result.
+
+        With ``checkpoint_signers``, the checkpoint after the block is signed and stored in
+        the block's own store transaction (one durable write per block, not two).
 
         Raises:
             BlockRejected: the block does not follow the chain or is not the orderer's.
         """
         with self._lock:
-            return self._commit(block)
+            return self._commit(block, checkpoint_signers)
 
-    def _commit(self, block: Block) -> list[TxResult]:
+    def _commit(
+        self, block: Block, checkpoint_signers: Sequence[NoteSigner | CosignatureSigner] = ()
+    ) -> list[TxResult]:
         header = block.header
         head = self._head
         if header.number != head.height:
@@ -228,8 +259,8 @@ class Peer:
         tree = copy_tree(self._tree)
         nodes: list[tuple[int, int, bytes]] = []
         leaves = [envelope.leaf_data for envelope in block.envelopes]
-        for data in leaves:
-            nodes.extend(tree.append(leaf_hash(data)))
+        for envelope in block.envelopes:
+            nodes.extend(tree.append(envelope.leaf_hash))
         if header.log_size != tree.size or header.log_root != tree.root().hex():
             raise BlockRejected(f"block {header.number}: log_root does not match the log")
         outcome = execute_block(
@@ -241,7 +272,7 @@ class Peer:
             rules=self.rules,
             registry=self.registry,
             signatures=self.signatures.start(block.envelopes, self._keys.get),
-            known_tx_ids=self.store.known_tx_ids,
+            known_tx_ids=self._known_ids,
         )
         ledger_format = self.store.ledger_format
         if header.number == 0:
@@ -263,6 +294,13 @@ class Peer:
         commit = BlockCommit(
             header.number, results_hash, chain_state_root(head.state_root, results_hash)
         )
+        checkpoint = None
+        if checkpoint_signers:
+            signed = LedgerCheckpoint(
+                self.channel, header.number, tree.size, tree.root(), commit.state_root
+            )
+            note = sign_checkpoint(signed.to_checkpoint(), checkpoint_signers)
+            checkpoint = (tree.size, header.number, note)
         self.store.append_block(
             header,
             block.orderer_sig,
@@ -271,7 +309,9 @@ class Peer:
             commit,
             nodes,
             meta={"ledger_format": str(ledger_format)} if header.number == 0 else None,
+            checkpoint=checkpoint,
         )
+        self._seen.add_all(envelope.tx_id for envelope in block.envelopes)
         self._tree = tree
         self._keys.update(outcome.keys)
         self._head = Head(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,11 +68,24 @@ CREATE TABLE IF NOT EXISTS merkle (
 CREATE TABLE IF NOT EXISTS checkpoints (
     size INTEGER NOT NULL, block INTEGER PRIMARY KEY, note TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS block_counts (
+    number INTEGER PRIMARY KEY, txs INTEGER NOT NULL, invalid INTEGER NOT NULL
+);
+"""
+# Each block's tx counts, written with the block, so a list of blocks reads no txs. Ledgers
+# made before this table get the counts of their existing blocks when first opened to write.
+_FILL_COUNTS = """
+INSERT INTO block_counts
+SELECT b.number, COUNT(t.seq), COALESCE(SUM(t.valid = 0), 0)
+FROM blocks b LEFT JOIN txs t ON t.block = b.number
+WHERE b.number > (SELECT COALESCE(MAX(number), -1) FROM block_counts)
+GROUP BY b.number
 """
 
 _MISSING = object()
 _CACHE_ENTRIES = 100_000
-_APPEND_ONLY = ("blocks", "txs", "history", "merkle", "checkpoints")
+_BATCH_TXS = 4096
+_APPEND_ONLY = ("blocks", "txs", "history", "merkle", "checkpoints", "block_counts")
 
 
 def encode_value(value: JSONValue) -> str:
@@ -130,6 +143,7 @@ class SqliteLedgerStore:
         self._readers: list[SqliteLedgerStore] = []
         self._readers_lock = threading.Lock()
         self._ledger_format: int | None = None
+        self._counts: bool | None = None  # whether the file has the block_counts table
         self.version = 0
         """Bumped after every committed write through this store (blocks, checkpoints), so a
         cache of something derived from the ledger can tell whether it is still current."""
@@ -157,6 +171,7 @@ class SqliteLedgerStore:
                     "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
                     (str(SCHEMA_VERSION),),
                 )
+                self._db.execute(_FILL_COUNTS)
                 # Ledgers made before format 2 say nothing of their format: it is 1.
                 self._db.execute(
                     "INSERT INTO meta SELECT 'ledger_format', '1' WHERE EXISTS "
@@ -209,8 +224,10 @@ class SqliteLedgerStore:
         merkle_nodes: Iterable[tuple[int, int, bytes]],
         *,
         meta: Mapping[str, str] | None = None,
+        checkpoint: tuple[int, int, str] | None = None,
     ) -> None:
-        """Write one executed block durably, all or nothing (with ``meta`` entries, if any)."""
+        """Write one executed block durably, all or nothing (with ``meta`` entries and the
+        signed ``(size, block, note)`` checkpoint after it, if any)."""
         first_seq = header.log_size - header.tx_count
         tx_rows = []
         history_rows = []
@@ -260,11 +277,17 @@ class SqliteLedgerStore:
                 ),
             )
             db.executemany("INSERT INTO txs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", tx_rows)
+            invalid = sum(1 for result in outcome.results if not result.valid)
+            db.execute(
+                "INSERT INTO block_counts VALUES (?, ?, ?)", (header.number, len(tx_rows), invalid)
+            )
             db.executemany("INSERT INTO history VALUES (?, ?, ?)", history_rows)
             db.executemany("INSERT OR REPLACE INTO state VALUES (?, ?, ?)", state_rows)
             db.executemany("DELETE FROM state WHERE key = ?", deleted)
             db.executemany("INSERT INTO merkle VALUES (?, ?, ?)", merkle_nodes)
             db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", (meta or {}).items())
+            if checkpoint is not None:
+                db.execute("INSERT OR IGNORE INTO checkpoints VALUES (?, ?, ?)", checkpoint)
             db.execute("COMMIT")
         except sqlite3.Error as error:
             if db.in_transaction:
@@ -358,8 +381,70 @@ class SqliteLedgerStore:
             (key, key + "/", key + "/\U0010ffff"),
         ).fetchall()
 
-    def history_count(self) -> int:
-        return int(self._db.execute("SELECT COUNT(*) FROM history").fetchone()[0])
+    def history_count(self, from_seq: int = 0) -> int:
+        """How many history rows there are from log position ``from_seq`` on."""
+        row = self._db.execute("SELECT COUNT(*) FROM history WHERE seq >= ?", (from_seq,))
+        return int(row.fetchone()[0])
+
+    def value_before(self, key: str, below: int) -> str | None:
+        """The stored text of the last write of ``key`` by a tx before position ``below``
+        (``None``: never written, or deleted)."""
+        row = self._db.execute(
+            "SELECT value FROM history WHERE key = ? AND seq < ? ORDER BY seq DESC LIMIT 1",
+            (key, below),
+        ).fetchone()
+        return None if row is None or row[0] is None else str(row[0])
+
+    def values_before(self, prefix: str, below: int) -> Iterator[tuple[str, str]]:
+        """Every key under ``prefix`` with the text of its last write before ``below``, in key
+        order, leaving out deleted keys."""
+        # SQLite takes the bare column (value) from the row where MAX(seq) is found.
+        for key, _, value in self._db.execute(
+            "SELECT key, MAX(seq), value FROM history WHERE key >= ? AND key < ? AND seq < ? "
+            "GROUP BY key ORDER BY key",
+            (prefix, prefix + "\U0010ffff", below),
+        ):
+            if value is not None:
+                yield str(key), str(value)
+
+    def last_writes(self) -> Iterator[tuple[str, int, str | None]]:
+        """Every key ever written, in key order, with the position and text of its last write
+        (``None`` text: deleted)."""
+        for key, seq, value in self._db.execute(
+            "SELECT key, MAX(seq), value FROM history GROUP BY key ORDER BY key"
+        ):
+            yield str(key), int(seq), None if value is None else str(value)
+
+    def merkle_range(self, level: int, first: int, last: int) -> list[tuple[int, bytes]]:
+        """Stored Merkle nodes ``(index, hash)`` of ``level`` from index ``first`` to ``last``."""
+        rows = self._db.execute(
+            "SELECT idx, hash FROM merkle WHERE level = ? AND idx BETWEEN ? AND ? ORDER BY idx",
+            (level, first, last),
+        )
+        return [(int(index), bytes(node)) for index, node in rows]
+
+    def checkpoints_after(self, block: int) -> Generator[tuple[int, int, str], None, None]:
+        """(size, block, note) of each stored checkpoint after ``block``, oldest first, read
+        as the caller goes (a ledger holds one per block)."""
+        for size, number, note in self._db.execute(
+            "SELECT size, block, note FROM checkpoints WHERE block > ? ORDER BY block", (block,)
+        ):
+            yield int(size), int(number), str(note)
+
+    def tx_ids_before(self, seq: int) -> Iterator[str]:
+        """The ids of the txs before log position ``seq``."""
+        for (tx_id,) in self._db.execute("SELECT tx_id FROM txs WHERE seq < ?", (seq,)):
+            yield str(tx_id)
+
+    def known_before(self, tx_ids: Iterable[str], seq: int) -> set[str]:
+        """Which of ``tx_ids`` a tx before log position ``seq`` already has."""
+        return {
+            tx_id
+            for tx_id in tx_ids
+            if self._db.execute(
+                "SELECT 1 FROM txs WHERE tx_id = ? AND seq < ? LIMIT 1", (tx_id, seq)
+            ).fetchone()
+        }
 
     def history(self, key: str) -> list[dict[str, JSONValue]]:
         """``GetHistoryForKey``: every write of ``key`` with its tx, block and time, oldest first."""
@@ -380,6 +465,11 @@ class SqliteLedgerStore:
             }
             for seq, value, tx_id, block, header in rows
         ]
+
+    def tx_ids(self) -> Iterator[str]:
+        """Every tx id on the ledger, in log order."""
+        for (tx_id,) in self._db.execute("SELECT tx_id FROM txs ORDER BY seq"):
+            yield str(tx_id)
 
     def known_tx_ids(self, tx_ids: Iterable[str]) -> set[str]:
         ids = list(tx_ids)
@@ -426,6 +516,49 @@ class SqliteLedgerStore:
         ).fetchone()
         return None if row is None else (int(row[0]), str(row[1]), bytes(row[2]), str(row[3]))
 
+    def block_rows(self, start: int, stop: int) -> list[tuple[int, str, bytes, str, int, int]]:
+        """Blocks ``start`` to ``stop - 1`` without their txs: number, hash, header, state
+        root, tx count and invalid tx count (a read-only view of a ledger that predates the
+        stored counts counts them)."""
+        counts = (
+            "block_counts"
+            if self._has_counts()
+            else "(SELECT NULL AS number, NULL AS txs, NULL AS invalid)"
+        )
+        rows = self._db.execute(
+            "SELECT b.number, b.hash, b.header, b.state_root, c.txs, c.invalid FROM blocks b "  # noqa: S608 - a fixed table name
+            f"LEFT JOIN {counts} c ON c.number = b.number "
+            "WHERE b.number >= ? AND b.number < ? ORDER BY b.number",
+            (start, stop),
+        ).fetchall()
+        found = []
+        for number, block_hash, header, state_root, txs, invalid in rows:
+            if txs is None:
+                txs, invalid = self._db.execute(
+                    "SELECT COUNT(*), COALESCE(SUM(valid = 0), 0) FROM txs WHERE block = ?",
+                    (number,),
+                ).fetchone()
+            found.append(
+                (
+                    int(number),
+                    str(block_hash),
+                    bytes(header),
+                    str(state_root),
+                    int(txs),
+                    int(invalid),
+                )
+            )
+        return found
+
+    def _has_counts(self) -> bool:
+        if self._counts is None:
+            self._counts = bool(
+                self._db.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'block_counts'"
+                ).fetchone()
+            )
+        return self._counts
+
     def block(self, number: int) -> StoredBlock | None:
         if number >= self.height:  # also keeps number + 1 within SQLite's 64-bit integers
             return None
@@ -433,16 +566,26 @@ class SqliteLedgerStore:
         return blocks[0] if blocks else None
 
     def blocks(self, start: int = 0, stop: int | None = None) -> Iterator[StoredBlock]:
-        """Stored blocks with their txs, in order, read in batches."""
+        """Stored blocks with their txs, in order, read in batches of up to 64 blocks and
+        about ``_BATCH_TXS`` txs (a reader of a long ledger holds one batch at a time)."""
         end = self.height if stop is None else stop
         cursor = start
         while cursor < end:
-            batch_end = min(cursor + 64, end)
             block_rows = self._db.execute(
                 "SELECT number, hash, header, orderer_sig, first_seq, results_hash, state_root "
                 "FROM blocks WHERE number >= ? AND number < ? ORDER BY number",
-                (cursor, batch_end),
+                (cursor, min(cursor + 64, end)),
             ).fetchall()
+            if not block_rows:
+                return
+            # Cut the batch where it reaches _BATCH_TXS txs (always keep its first block).
+            first = block_rows[0][4]
+            kept = [block_rows[0]]
+            for row in block_rows[1:]:
+                if row[4] - first >= _BATCH_TXS:
+                    break
+                kept.append(row)
+            batch_end = kept[-1][0] + 1
             tx_rows: dict[int, list[StoredTx]] = {}
             for row in self._db.execute(
                 "SELECT seq, tx_id, block, idx, envelope, valid, code, message, contract_version, "
@@ -452,7 +595,7 @@ class SqliteLedgerStore:
                 tx_rows.setdefault(row[2], []).append(
                     StoredTx(row[0], row[1], row[2], row[3], bytes(row[4]), bool(row[5]), *row[6:])
                 )
-            for number, block_hash, header, sig, first_seq, results_hash, state_root in block_rows:
+            for number, block_hash, header, sig, first_seq, results_hash, state_root in kept:
                 yield StoredBlock(
                     number,
                     block_hash,
@@ -463,8 +606,6 @@ class SqliteLedgerStore:
                     state_root,
                     tx_rows.get(number, []),
                 )
-            if not block_rows:
-                return
             cursor = batch_end
 
     def tx(self, tx_id: str) -> StoredTx | None:

@@ -1,19 +1,20 @@
 """World state (DESIGN.md §3): key → JSON value, with each key's full history in the store.
 
-:class:`MemoryState` is the state the verifier rebuilds while replaying; :class:`BlockState`
-is the overlay a block executes against, so its writes reach the store (or the verifier's
-memory) only once the whole block has run.
+:class:`MemoryState` is a world state held in memory (tests, small replays); the verifier reads
+the store's verified history instead (:mod:`tetherai.ledger.verified_state`). :class:`BlockState`
+is the overlay a block executes against, so its writes reach the store only once the whole
+block has run.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Protocol
 
 from tetherai.crypto.jcs import JSONValue
 
-__all__ = ["BlockState", "MemoryState", "StateReader"]
+__all__ = ["BlockState", "CachedReads", "MemoryState", "StateReader"]
 
 
 class StateReader(Protocol):
@@ -27,18 +28,30 @@ class StateReader(Protocol):
 
 
 class MemoryState:
-    """An in-memory world state with ordered prefix scans."""
+    """An in-memory world state with ordered prefix scans.
+
+    Keys are sorted only when a scan needs them (once per batch of writes), so applying
+    writes costs a dict update per key, not an insertion into a sorted list.
+    """
 
     def __init__(self) -> None:
         self._values: dict[str, JSONValue] = {}
         self._keys: list[str] = []
+        self._sorted = True
 
     def get(self, key: str) -> JSONValue | None:
         return self._values.get(key)
 
+    def _ordered(self) -> list[str]:
+        if not self._sorted:
+            self._keys = sorted(self._values)
+            self._sorted = True
+        return self._keys
+
     def scan(self, prefix: str) -> Iterator[tuple[str, JSONValue]]:
-        start = bisect.bisect_left(self._keys, prefix)
-        for key in self._keys[start:]:
+        keys = self._ordered()
+        start = bisect.bisect_left(keys, prefix)
+        for key in keys[start:]:
             if not key.startswith(prefix):
                 break
             yield key, self._values[key]
@@ -47,15 +60,15 @@ class MemoryState:
         for key, value in writes.items():
             if value is None:
                 if self._values.pop(key, None) is not None:
-                    del self._keys[bisect.bisect_left(self._keys, key)]
+                    self._sorted = False
             else:
                 if key not in self._values:
-                    bisect.insort(self._keys, key)
+                    self._sorted = False
                 self._values[key] = value
 
     def items(self) -> Iterator[tuple[str, JSONValue]]:
         """All entries in key order."""
-        for key in self._keys:
+        for key in self._ordered():
             yield key, self._values[key]
 
     def __len__(self) -> int:
@@ -88,3 +101,27 @@ class BlockState:
 
     def apply(self, writes: Mapping[str, JSONValue | None]) -> None:
         self.writes.update(writes)
+
+
+class CachedReads:
+    """A read-only view of ``base`` that decodes each key once: for code that never changes
+    what it reads (the channel rules, which read the same few membership records for every
+    tx). :meth:`forget` drops keys that were written since; scans are not cached."""
+
+    def __init__(self, base: StateReader) -> None:
+        self._base = base
+        self._values: dict[str, JSONValue | None] = {}
+
+    def get(self, key: str) -> JSONValue | None:
+        try:
+            return self._values[key]
+        except KeyError:
+            value = self._values[key] = self._base.get(key)
+            return value
+
+    def scan(self, prefix: str) -> Iterator[tuple[str, JSONValue]]:
+        return self._base.scan(prefix)
+
+    def forget(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            self._values.pop(key, None)

@@ -17,7 +17,7 @@ import binascii
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from hashlib import sha256
 from typing import Any, cast
 
@@ -25,6 +25,7 @@ from tetherai.crypto.errors import NotCanonicalError
 from tetherai.crypto.jcs import JSONValue, canonicalize, loads_canonical, loads_stored
 from tetherai.crypto.signature import PrivateKey, sign
 from tetherai.ledger.errors import MalformedTx
+from tetherai.ledger.merkle import leaf_hash
 from tetherai.names import NAME_PATTERN
 
 __all__ = [
@@ -140,6 +141,10 @@ class Envelope:
     tx_bytes: bytes
     sig: bytes
     tx_id: str
+    # Derived once, on first use (an envelope goes through ordering, the block's txs_root,
+    # the log and the store: each used to rebuild these).
+    _leaf_data: bytes | None = field(default=None, init=False, repr=False, compare=False)
+    _leaf_hash: bytes | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def leaf_data(self) -> bytes:
@@ -148,15 +153,28 @@ class Envelope:
         Keys sort as ``sig`` < ``tx`` and ``tx_bytes`` is already canonical, so the
         envelope's canonical form is a concatenation; no second canonicalization.
         """
-        return b"".join(
-            (
-                _ENVELOPE_PREFIX,
-                base64.b64encode(self.sig),
-                _ENVELOPE_MIDDLE,
-                self.tx_bytes,
-                b"}",
+        if self._leaf_data is None:
+            data = b"".join(
+                (
+                    _ENVELOPE_PREFIX,
+                    base64.b64encode(self.sig),
+                    _ENVELOPE_MIDDLE,
+                    self.tx_bytes,
+                    b"}",
+                )
             )
-        )
+            object.__setattr__(self, "_leaf_data", data)
+            return data
+        return self._leaf_data
+
+    @property
+    def leaf_hash(self) -> bytes:
+        """The RFC 9162 leaf hash of :attr:`leaf_data`, computed once."""
+        if self._leaf_hash is None:
+            digest = leaf_hash(self.leaf_data)
+            object.__setattr__(self, "_leaf_hash", digest)
+            return digest
+        return self._leaf_hash
 
     def to_json(self) -> dict[str, JSONValue]:
         return {"tx": self.tx.to_json(), "sig": base64.b64encode(self.sig).decode()}

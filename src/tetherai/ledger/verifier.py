@@ -6,13 +6,21 @@ orderer signatures, Merkle roots, every tx's validity and writes, the state-root
 the same executor the peers use, then compares the stored results, state, history, Merkle
 nodes and signed checkpoints with what the replay produced. It stops at the first difference
 and reports it with evidence (expected vs found), like tessera's ``fsck``.
+
+It streams: each block is compared (its history, Merkle nodes and checkpoint) before the next
+is read, and the state it replays against is the part of the store's history already compared
+(:mod:`tetherai.ledger.verified_state`), so memory stays flat whatever the ledger's length.
+Given a checkpoint the caller trusts (one a previous run verified), it resumes after that
+checkpoint's block and verifies only what came since: the Merkle frontier, the state root and
+the block hash are taken from the store where the checkpoint vouches for them.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from tetherai.crypto.jcs import JSONValue
@@ -24,18 +32,25 @@ from tetherai.ledger.block import (
     BlockHeader,
     txs_root,
 )
-from tetherai.ledger.checkpoint import CosignatureVerifier, NoteVerifier, open_checkpoint
+from tetherai.ledger.checkpoint import (
+    Checkpoint,
+    CosignatureVerifier,
+    NoteVerifier,
+    open_checkpoint,
+)
 from tetherai.ledger.contract import ChannelRules, ContractRegistry, NodeKey
 from tetherai.ledger.executor import TxResult, execute_block
 from tetherai.ledger.legacy import same_legacy_value, v1_crashed_result
-from tetherai.ledger.merkle import CompactRange, leaf_hash
+from tetherai.ledger.merkle import CompactRange, node_count
 from tetherai.ledger.peer import verify_orderer_signature
+from tetherai.ledger.replays import SeenTxIds
 from tetherai.ledger.results import LEDGER_FORMATS, chain_state_root, results_commitment
 from tetherai.ledger.signatures import PendingChecks, SignatureChecker
-from tetherai.ledger.sqlite_store import SqliteLedgerStore, StoredBlock, encode_value, write_text
-from tetherai.ledger.state import BlockState, MemoryState
+from tetherai.ledger.sqlite_store import SqliteLedgerStore, StoredBlock, write_text
+from tetherai.ledger.state import BlockState
 from tetherai.ledger.transaction import Envelope
 from tetherai.ledger.tree_head import LedgerCheckpoint, origin_for
+from tetherai.ledger.verified_state import VerifiedHistory, compare_state
 
 __all__ = ["Problem", "VerificationReport", "verify_ledger"]
 
@@ -73,6 +88,9 @@ class VerificationReport:
     seconds: float
     problem: Problem | None = None
     notes: tuple[str, ...] = field(default=())
+    last_checkpoint: str | None = None
+    """The signed note of the newest checkpoint that matched the replay: keep it to verify
+    only what comes after it next time (``resume_from``)."""
 
     def to_json(self) -> dict[str, JSONValue]:
         return {
@@ -87,6 +105,7 @@ class VerificationReport:
             "seconds": round(self.seconds, 3),
             "problem": None if self.problem is None else self.problem.to_json(),
             "notes": list(self.notes),
+            "last_checkpoint": self.last_checkpoint,
         }
 
 
@@ -102,23 +121,22 @@ def _fail(code: str, message: str, **evidence: object) -> _Found:
 
 @dataclass
 class _Replay:
-    state: MemoryState = field(default_factory=MemoryState)
+    state: VerifiedHistory
     tree: CompactRange = field(default_factory=CompactRange)
-    levels: list[bytearray] = field(default_factory=list)
-    seen: set[str] = field(default_factory=set)
+    seen: SeenTxIds = field(default_factory=SeenTxIds)
     keys: dict[str, PublicKey] = field(default_factory=dict)
-    heads: dict[int, tuple[int, bytes, str]] = field(
-        default_factory=dict
-    )  # block -> size, root, state
     prev_hash: str = GENESIS_PREV_HASH
     prev_ts: int = 0
     state_root: str = GENESIS_STATE_ROOT
     ledger_format: int = 1  # fixed by the genesis block's configuration
-    last_seq: dict[str, int] = field(default_factory=dict)
+    first_block: int = 0  # 0, or the block after a trusted checkpoint to resume from
+    first_seq: int = 0
     blocks: int = 0
     txs: int = 0
     valid: int = 0
     history_rows: int = 0
+    checkpoints: int = 0
+    last_checkpoint: str | None = None
 
 
 def verify_ledger(
@@ -128,6 +146,7 @@ def verify_ledger(
     registry: ContractRegistry,
     rules: ChannelRules,
     trusted_checkpoints: Sequence[str] = (),
+    resume_from: str | None = None,
     workers: int = 2,
     progress: Progress | None = None,
 ) -> VerificationReport:
@@ -135,26 +154,33 @@ def verify_ledger(
 
     ``trusted_checkpoints`` are signed checkpoint notes held outside the store (e.g. by an
     auditor); they catch a tail cut even when the store's own checkpoints were removed too.
+    ``resume_from`` is a signed checkpoint note the caller trusts (a previous verification
+    covered it): the replay starts after its block, so only what came since is verified; the
+    report's figures count those blocks and txs.
     """
     started = time.perf_counter()
-    replay = _Replay()
+    replay = _Replay(VerifiedHistory(store))
     # A process pool pays for its start-up only on a large ledger (see ledger.signatures).
     checker = SignatureChecker(workers=workers, processes=store.tx_count >= PROCESS_POOL_FROM_TXS)
+    checkpoints: _Checkpoints | None = None
     try:
-        _replay_blocks(store, replay, channel, registry, rules, checker, progress)
+        if resume_from is not None:
+            _resume(store, replay, channel, rules, resume_from)
+        checkpoints = _Checkpoints(store, replay, channel, rules, trusted_checkpoints)
+        _replay_blocks(store, replay, channel, registry, rules, checker, checkpoints, progress)
+        checkpoints.finish()
         _compare_state(store, replay)
-        _compare_merkle(store, replay)
-        checkpoints = _check_checkpoints(store, replay, channel, rules, trusted_checkpoints)
+        _compare_merkle_count(store, replay)
     except _Found as found:
-        return _report(replay, started, found.problem, 0)
+        return _report(replay, started, found.problem)
     finally:
         checker.close()
-    return _report(replay, started, None, checkpoints)
+        if checkpoints is not None:
+            checkpoints.close()
+    return _report(replay, started, None)
 
 
-def _report(
-    replay: _Replay, started: float, problem: Problem | None, checkpoints: int
-) -> VerificationReport:
+def _report(replay: _Replay, started: float, problem: Problem | None) -> VerificationReport:
     return VerificationReport(
         ok=problem is None,
         blocks=replay.blocks,
@@ -163,9 +189,10 @@ def _report(
         tree_size=replay.tree.size,
         root=replay.tree.root().hex(),
         state_root=replay.state_root,
-        checkpoints=checkpoints,
+        checkpoints=replay.checkpoints,
         seconds=time.perf_counter() - started,
         problem=problem,
+        last_checkpoint=replay.last_checkpoint if problem is None else None,
     )
 
 
@@ -181,8 +208,8 @@ def _parsed_blocks(
     report still names the first bad block.
     """
     ahead: tuple[StoredBlock, BlockHeader, list[Envelope], PendingChecks] | _Found | None = None
-    expected_number = expected_seq = 0
-    for stored in store.blocks():
+    expected_number, expected_seq = replay.first_block, replay.first_seq
+    for stored in store.blocks(replay.first_block):
         try:
             header, envelopes = _parse_block(stored, expected_number, expected_seq)
             current: tuple[StoredBlock, BlockHeader, list[Envelope], PendingChecks] | _Found = (
@@ -296,11 +323,13 @@ def _replay_blocks(
     registry: ContractRegistry,
     rules: ChannelRules,
     checker: SignatureChecker,
+    checkpoints: _Checkpoints,
     progress: Progress | None,
 ) -> None:
     total = store.height
     if total == 0:
         raise _fail("ledger.empty", "the ledger has no blocks", block=0)
+    total -= replay.first_block
     for stored, header, envelopes, pending in _parsed_blocks(store, replay, checker):
         number = stored.number
         if header.hash != stored.hash:
@@ -341,9 +370,7 @@ def _replay_blocks(
                 f"block {number}: the orderer's signature does not verify",
                 block=number,
             )
-        for envelope in envelopes:
-            for level, index, node in replay.tree.append(leaf_hash(envelope.leaf_data)):
-                _remember_node(replay, level, index, node)
+        nodes = [node for e in envelopes for node in replay.tree.append(e.leaf_hash)]
         log_root = replay.tree.root().hex()
         if header.log_size != replay.tree.size or header.log_root != log_root:
             raise _fail(
@@ -353,7 +380,7 @@ def _replay_blocks(
                 expected=f"{header.log_size} {header.log_root}",
                 found=f"{replay.tree.size} {log_root}",
             )
-        seen = replay.seen
+        first_seq = stored.first_seq
         outcome = execute_block(
             envelopes,
             channel=channel,
@@ -363,7 +390,7 @@ def _replay_blocks(
             rules=rules,
             registry=registry,
             signatures=pending,
-            known_tx_ids=seen.intersection,
+            known_tx_ids=functools.partial(_known, store, replay.seen, first_seq),
             log_crashes=False,
         )
         if number == 0:
@@ -390,13 +417,14 @@ def _replay_blocks(
                 found=stored.state_root,
             )
         _compare_history(store, stored, outcome.results, replay)
-        replay.state.apply(outcome.writes)
+        _compare_nodes(store, nodes)
+        replay.state.advance(first_seq + len(envelopes), outcome.writes)
         replay.keys.update(outcome.keys)
-        seen.update(envelope.tx_id for envelope in envelopes)
+        replay.seen.add_all(envelope.tx_id for envelope in envelopes)
         replay.state_root = state_root
         replay.prev_hash = header.hash
         replay.prev_ts = header.ts
-        replay.heads[number] = (replay.tree.size, replay.tree.root(), state_root)
+        checkpoints.at(number, replay.tree.size, replay.tree.root(), state_root)
         replay.blocks += 1
         replay.txs += len(envelopes)
         replay.valid += sum(1 for result in outcome.results if result.valid)
@@ -404,14 +432,35 @@ def _replay_blocks(
             progress(replay.blocks, total)
 
 
+def _known(
+    store: SqliteLedgerStore, seen: SeenTxIds, first_seq: int, tx_ids: Iterable[str]
+) -> set[str]:
+    """Which ids an earlier tx already has: in memory, unless the filter says "maybe"."""
+    maybe = [tx_id for tx_id in tx_ids if seen.maybe(tx_id)]
+    return store.known_before(maybe, first_seq) if maybe else set()
+
+
 def _keys(nodes: Sequence[NodeKey]) -> list[PublicKey]:
     return [node.public_key for node in nodes]
 
 
-def _remember_node(replay: _Replay, level: int, index: int, node: bytes) -> None:
-    while len(replay.levels) <= level:
-        replay.levels.append(bytearray())
-    replay.levels[level] += node
+def _compare_nodes(store: SqliteLedgerStore, nodes: list[tuple[int, int, bytes]]) -> None:
+    """The Merkle nodes a block's leaves completed must be stored, each with its hash."""
+    by_level: dict[int, list[tuple[int, bytes]]] = {}
+    for level, index, node in nodes:
+        by_level.setdefault(level, []).append((index, node))
+    for level, expected in by_level.items():
+        found = store.merkle_range(level, expected[0][0], expected[-1][0])
+        if found != expected:
+            for want, got in zip([*expected, None], [*found, None], strict=False):
+                if want != got:
+                    index = (want or got)[0]  # type: ignore[index]
+                    raise _fail(
+                        "ledger.merkle_node",
+                        f"stored Merkle node ({level}, {index}) differs from the replay",
+                        expected=None if want is None else want[1].hex(),
+                        found=None if got is None else got[1].hex(),
+                    )
 
 
 def _ledger_format(store: SqliteLedgerStore, chosen: int) -> int:
@@ -475,7 +524,6 @@ def _compare_history(
         seq = stored.first_seq + index
         for key, value in result.writes.items():
             expected.append((key, seq, None if value is None else write_text(result, value)))
-            replay.last_seq[key] = seq
     expected.sort(key=lambda row: (row[1], row[0]))
     if not results:
         return
@@ -505,95 +553,113 @@ def _compare_history(
 
 
 def _compare_state(store: SqliteLedgerStore, replay: _Replay) -> None:
-    stored_rows = store.state_rows()
-    for key, value in replay.state.items():
-        row = next(stored_rows, None)
-        encoded = encode_value(value)
-        if (
-            row is None
-            or row[0] != key
-            or row[2] != replay.last_seq[key]
-            or (
-                row[1] != encoded
-                and not (replay.ledger_format == 1 and same_legacy_value(encoded, row[1]))
-            )
-        ):
-            found_key = None if row is None else row[0]
-            if found_key is not None and found_key < key:
-                raise _fail(
-                    "ledger.state",
-                    f"state holds key {found_key!r} that no tx wrote",
-                    found=found_key,
-                )
-            raise _fail(
-                "ledger.state",
-                f"state of key {key!r} differs from the replay (last written by tx {replay.last_seq[key]})",
-                expected=encoded[:200],
-                found=None if row is None or row[0] != key else row[1][:200],
-            )
-    extra = next(stored_rows, None)
-    if extra is not None:
-        raise _fail(
-            "ledger.state", f"state holds key {extra[0]!r} that no tx wrote", found=extra[0]
+    """The state table must hold each key's last write, the history no row no tx wrote."""
+
+    def same(history: str, state: str) -> bool:
+        return replay.ledger_format == 1 and same_legacy_value(history, state)
+
+    def mismatch(key: str, expected: str | None, found: str | None, seq: int | None) -> Exception:
+        if expected is None:
+            return _fail("ledger.state", f"state holds key {key!r} that no tx wrote", found=key)
+        return _fail(
+            "ledger.state",
+            f"state of key {key!r} differs from the replay (last written by tx {seq})",
+            expected=expected[:200],
+            found=None if found is None else found[:200],
         )
-    if store.history_count() != replay.history_rows:
+
+    compare_state(store, same_text=same, mismatch=mismatch)
+    stored_rows = store.history_count(replay.first_seq)
+    if stored_rows != replay.history_rows:
         raise _fail(
             "ledger.history",
             "the history table holds rows no tx wrote",
             expected=str(replay.history_rows),
-            found=str(store.history_count()),
+            found=str(stored_rows),
         )
 
 
-def _compare_merkle(store: SqliteLedgerStore, replay: _Replay) -> None:
-    count = 0
-    for level, index, node in store.merkle_rows():
-        count += 1
-        known = replay.levels[level] if level < len(replay.levels) else b""
-        if known[index * 32 : index * 32 + 32] != bytes(node):
-            raise _fail(
-                "ledger.merkle_node",
-                f"stored Merkle node ({level}, {index}) differs from the replay",
-                expected=known[index * 32 : index * 32 + 32].hex() or None,
-                found=bytes(node).hex(),
-            )
-    expected = sum(len(level) // 32 for level in replay.levels)
-    if count != expected:
+def _compare_merkle_count(store: SqliteLedgerStore, replay: _Replay) -> None:
+    """Each node was compared as its block was replayed; none may be missing or extra."""
+    expected, found = node_count(replay.tree.size), store.merkle_count()
+    if found != expected:
         raise _fail(
             "ledger.merkle_node",
-            "Merkle nodes are missing from the store",
+            "Merkle nodes are missing from the store"
+            if found < expected
+            else "the store holds Merkle nodes no tx made",
             expected=str(expected),
-            found=str(count),
+            found=str(found),
         )
 
 
-def _check_checkpoints(
-    store: SqliteLedgerStore,
-    replay: _Replay,
-    channel: str,
-    rules: ChannelRules,
-    trusted: Sequence[str],
-) -> int:
-    orderers = rules.orderers(replay.state)
-    verifiers: list[NoteVerifier | CosignatureVerifier] = [
-        NoteVerifier(o.name, o.public_key) for o in orderers
-    ]
-    verifiers += [CosignatureVerifier(p.name, p.public_key) for p in rules.peers(replay.state)]
-    orderer_names = {orderer.name for orderer in orderers}
-    notes = [
-        (f"stored checkpoint of block {block}", note) for _, block, note in store.checkpoints()
-    ]
-    notes += [(f"trusted checkpoint {n + 1}", note) for n, note in enumerate(trusted)]
-    last_block = replay.blocks - 1
-    for label, note in notes:
-        try:
-            checkpoint, opened = open_checkpoint(note, verifiers, origin=origin_for(channel))
-            head = LedgerCheckpoint.from_checkpoint(checkpoint)
-        except TetherError as error:
-            raise _fail("ledger.checkpoint", f"{label}: {error.message}") from error
-        if not orderer_names & set(opened.verified):
-            raise _fail("ledger.checkpoint", f"{label} is not signed by the channel's orderer")
-        if head.block > last_block:
+class _Checkpoints:
+    """Each checkpoint (the store's, one per block, and the caller's) checked when the replay
+    reaches its block; those of blocks the ledger no longer has mean a cut tail."""
+
+    def __init__(
+        self,
+        store: SqliteLedgerStore,
+        replay: _Replay,
+        channel: str,
+        rules: ChannelRules,
+        trusted: Sequence[str],
+    ) -> None:
+        self._replay = replay
+        self._origin = origin_for(channel)
+        self._rules = rules
+        self._stored: Generator[tuple[int, int, str], None, None] = store.checkpoints_after(
+            replay.first_block - 1
+        )
+        self._next_stored = next(self._stored, None)
+        self._trusted: dict[int, list[tuple[str, str]]] = {}
+        self._unreadable: list[tuple[str, str]] = []
+        for number, note in enumerate(trusted):
+            label = f"trusted checkpoint {number + 1}"
+            try:
+                block = LedgerCheckpoint.from_checkpoint(Checkpoint.parse(_body(note))).block
+            except TetherError:
+                self._unreadable.append((label, note))
+                continue
+            if block >= replay.first_block:
+                self._trusted.setdefault(block, []).append((label, note))
+        self._verifiers: tuple[tuple[object, ...], list[NoteVerifier | CosignatureVerifier]]
+        self._verifiers = ((), [])
+
+    def at(self, block: int, size: int, root: bytes, state_root: str) -> None:
+        """Check every checkpoint of ``block``, the replay's head being (size, root, state)."""
+        notes = list(self._trusted.pop(block, []))
+        while self._next_stored is not None and self._next_stored[1] <= block:
+            _, number, note = self._next_stored
+            notes.insert(0, (f"stored checkpoint of block {number}", note))
+            self._next_stored = next(self._stored, None)
+        for label, note in notes:
+            head = self._open(label, note)
+            if head.block != block or (head.size, head.root_hash, head.state_root) != (
+                size,
+                root,
+                state_root,
+            ):
+                raise _fail(
+                    "ledger.checkpoint",
+                    f"{label} disagrees with the replayed ledger at block {head.block}",
+                    block=head.block,
+                    expected=f"{size} {root.hex()} {state_root}",
+                    found=f"{head.size} {head.root_hash.hex()} {head.state_root}",
+                )
+            self._replay.checkpoints += 1
+            self._replay.last_checkpoint = note
+
+    def finish(self) -> None:
+        """After the last block: a checkpoint of a later block means the tail was cut."""
+        for label, note in self._unreadable:
+            self._open(label, note)  # raises: it is not a checkpoint this channel signed
+        later = [(f"stored checkpoint of block {s[1]}", s[2]) for s in self._rest()]
+        later += [entry for block in sorted(self._trusted) for entry in self._trusted[block]]
+        replay = self._replay
+        last_block = replay.first_block + replay.blocks - 1
+        for label, note in later:
+            head = self._open(label, note)
             raise _fail(
                 "ledger.tail_missing",
                 f"{label} covers block {head.block} ({head.size} txs) but the ledger ends at block "
@@ -602,13 +668,96 @@ def _check_checkpoints(
                 expected=str(head.size),
                 found=str(replay.tree.size),
             )
-        size, root, state_root = replay.heads[head.block]
-        if (head.size, head.root_hash, head.state_root) != (size, root, state_root):
-            raise _fail(
-                "ledger.checkpoint",
-                f"{label} disagrees with the replayed ledger at block {head.block}",
-                block=head.block,
-                expected=f"{size} {root.hex()} {state_root}",
-                found=f"{head.size} {head.root_hash.hex()} {head.state_root}",
-            )
-    return len(notes)
+
+    def close(self) -> None:
+        """Stop reading the store's checkpoints (a run that stopped early leaves some)."""
+        self._stored.close()
+
+    def _rest(self) -> Iterator[tuple[int, int, str]]:
+        if self._next_stored is not None:
+            yield self._next_stored
+        yield from self._stored
+
+    def _open(self, label: str, note: str) -> LedgerCheckpoint:
+        """The checkpoint of a note the channel's orderer signed (its nodes as of now)."""
+        try:
+            checkpoint, opened = open_checkpoint(note, self._current(), origin=self._origin)
+            head = LedgerCheckpoint.from_checkpoint(checkpoint)
+        except TetherError as error:
+            raise _fail("ledger.checkpoint", f"{label}: {error.message}") from error
+        orderer_names = {o.name for o in self._rules.orderers(self._replay.state)}
+        if not orderer_names & set(opened.verified):
+            raise _fail("ledger.checkpoint", f"{label} is not signed by the channel's orderer")
+        return head
+
+    def _current(self) -> list[NoteVerifier | CosignatureVerifier]:
+        """Verifiers of the channel's orderers and peers after the replayed blocks (rebuilt
+        only when those change)."""
+        state = self._replay.state
+        orderers, peers = self._rules.orderers(state), self._rules.peers(state)
+        key = tuple(
+            tuple((n.name, n.public_key.public_bytes_raw()) for n in nodes)
+            for nodes in (orderers, peers)
+        )
+        if key != self._verifiers[0]:
+            verifiers: list[NoteVerifier | CosignatureVerifier] = [
+                NoteVerifier(o.name, o.public_key) for o in orderers
+            ]
+            verifiers += [CosignatureVerifier(p.name, p.public_key) for p in peers]
+            self._verifiers = (key, verifiers)
+        return self._verifiers[1]
+
+
+def _body(note: str) -> str:
+    """A signed note's text before its signatures (what :class:`Checkpoint` parses)."""
+    return note.partition("\n\n")[0] + "\n"
+
+
+# -- resuming from a trusted checkpoint ----------------------------------------------------
+
+
+def _resume(
+    store: SqliteLedgerStore, replay: _Replay, channel: str, rules: ChannelRules, note: str
+) -> None:
+    """Set the replay up as it stood after the checkpoint's block, from what the store holds
+    where the checkpoint vouches for it."""
+    try:
+        head = LedgerCheckpoint.from_checkpoint(Checkpoint.parse(_body(note)))
+    except TetherError as error:
+        raise _fail("ledger.checkpoint", f"checkpoint to resume from: {error.message}") from error
+    stored = store.block(head.block) if head.block < store.height else None
+    if stored is None:
+        raise _fail(
+            "ledger.tail_missing",
+            f"the checkpoint to resume from covers block {head.block}, which the ledger does "
+            "not hold: blocks were removed from the tail",
+            block=head.block,
+        )
+    header = _parse_header(stored)
+    size = stored.first_seq + len(stored.txs)
+    replay.state = VerifiedHistory(store, verified_below=size)
+    try:
+        tree = CompactRange.from_reader(size, store.node)
+    except TetherError as error:
+        raise _fail("ledger.merkle_node", f"block {head.block}: {error.message}") from error
+    if (
+        (header.log_size, bytes.fromhex(header.log_root), stored.state_root)
+        != (size, head.root_hash, head.state_root)
+        or tree.root() != head.root_hash
+        or head.size != size
+        or header.hash != stored.hash
+    ):
+        raise _fail(
+            "ledger.checkpoint",
+            f"the checkpoint to resume from disagrees with the ledger at block {head.block}",
+            block=head.block,
+            expected=f"{head.size} {head.root_hash.hex()} {head.state_root}",
+            found=f"{size} {tree.root().hex()} {stored.state_root}",
+        )
+    replay.tree = tree
+    replay.prev_hash, replay.prev_ts = header.hash, header.ts
+    replay.state_root = head.state_root
+    replay.ledger_format = store.ledger_format
+    replay.first_block, replay.first_seq = head.block + 1, size
+    replay.seen = SeenTxIds(store.tx_ids_before(size))
+    _Checkpoints(store, replay, channel, rules, ())._open("checkpoint to resume from", note)

@@ -1,10 +1,16 @@
 """Block cutting shared by every orderer (DESIGN.md §3, §7).
 
-Envelopes are admitted (checked against current state by a peer), queued, and cut into a
-block when ``max_txs`` are waiting or the oldest has waited ``max_wait`` seconds. One thread
-hands each batch to :meth:`BatchingOrderer._order`, which makes the block durable (a local
-store for solo, the etcd cluster for etcd) and returns each tx's result; every tx's future is
-resolved only after that, so an acknowledged tx survives a crash.
+Envelopes are admitted (checked against current state by a peer), queued, and cut into
+blocks by one thread, which hands each batch to :meth:`BatchingOrderer._order`; that makes the
+block durable (a local store for solo, the etcd cluster for etcd) and returns each tx's result.
+Every tx's future is resolved only after that, so an acknowledged tx survives a crash.
+
+**Group commit** (``max_wait=0``, the default): a block is cut as soon as the cutter is idle
+and something is waiting, or ``max_txs`` are waiting. While one block commits, arrivals queue
+and form the next one, so blocks grow with the load by themselves: a lone writer waits one
+commit, many writers share each commit. A positive ``max_wait`` makes the cutter linger up to
+that long for more txs before cutting a block that is not full (fewer, larger blocks for a
+back end where each append costs much, or for tests that want several txs in one block).
 """
 
 from __future__ import annotations
@@ -20,7 +26,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from tetherai.ledger.block import Block, BlockHeader, txs_root
 from tetherai.ledger.errors import TxRejected
 from tetherai.ledger.executor import TxResult
-from tetherai.ledger.merkle import leaf_hash
 from tetherai.ledger.peer import Peer, copy_tree
 from tetherai.ledger.transaction import Envelope
 from tetherai.ordering.errors import OrdererBusy, OrdererClosed
@@ -40,7 +45,7 @@ def cut_block(peer: Peer, envelopes: Sequence[Envelope], key: Ed25519PrivateKey,
     head = peer.head
     tree = copy_tree(peer.tree)
     for envelope in envelopes:
-        tree.append(leaf_hash(envelope.leaf_data))
+        tree.append(envelope.leaf_hash)
     header = BlockHeader(
         number=head.height,
         prev_hash=head.block_hash,
@@ -62,7 +67,7 @@ class BatchingOrderer:
         *,
         clock: Clock = wall_clock_ms,
         max_txs: int = 1000,
-        max_wait: float = 0.05,
+        max_wait: float = 0.0,
         max_pending: int = 50_000,
         thread_name: str = "tether-orderer",
     ) -> None:
@@ -86,6 +91,12 @@ class BatchingOrderer:
     def clock(self) -> Clock:
         """The orderer's clock: what a tx signed for this node should carry as its time."""
         return self._clock
+
+    @property
+    def in_flight(self) -> int:
+        """Txs admitted whose block is not durable yet (queued, or in the block committing)."""
+        with self._condition:
+            return len(self._pending_ids)
 
     def submit(self, envelope: Envelope) -> Future[TxResult]:
         with self._condition:
@@ -135,6 +146,9 @@ class BatchingOrderer:
                         batch = self._pending[: self._max_txs]
                         del self._pending[: self._max_txs]
                         self._oldest = time.monotonic()
+                        for _, future in batch:
+                            # From here on a caller's cancel() fails: the tx is being ordered.
+                            future.set_running_or_notify_cancel()
                         return batch
                     self._condition.wait(self._max_wait - waited)
                 elif self._closed:
@@ -155,10 +169,12 @@ class BatchingOrderer:
                     exc_info=not isinstance(error, OrdererClosed),
                 )
                 for _, future in batch:
-                    future.set_exception(error)
+                    if not future.cancelled():
+                        future.set_exception(error)
             else:
                 for (_, future), result in zip(batch, results, strict=True):
-                    future.set_result(result)
+                    if not future.cancelled():  # cancelled before its block was cut
+                        future.set_result(result)
             finally:
                 with self._condition:
                     for envelope in envelopes:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from tetherai.errors import Unavailable
 
-__all__ = ["OrdererBusy", "OrdererClosed", "OrderingError"]
+__all__ = ["CommitTimeout", "OrdererBusy", "OrdererClosed", "OrderingError"]
 
 
 class OrderingError(Unavailable):
@@ -30,3 +30,10 @@ class OrdererBusy(OrderingError):
 class OrdererClosed(OrderingError):
     code = "ordering.closed"
     hint = "the node is shutting down; retry once it is back"
+
+
+class CommitTimeout(OrdererBusy):
+    """A tx was admitted but its block was not durable in time; it may still be committed."""
+
+    code = "ordering.commit_timeout"
+    hint = "the tx may still be committed: look it up by its id before signing it again"

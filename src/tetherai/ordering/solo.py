@@ -1,8 +1,8 @@
 """The in-process ("solo") orderer, the embedded default (DESIGN.md §3).
 
 Batching and admission are :class:`~tetherai.ordering.batching.BatchingOrderer`'s; solo makes
-each block durable by committing it to its one peer's store, then signs a checkpoint with the
-orderer's key, cosigned by the peer.
+each block durable by committing it to its one peer's store, together with the checkpoint after
+it, signed with the orderer's key and cosigned by the peer.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class SoloOrderer(BatchingOrderer):
         checkpoint_signers: CheckpointSigners | None = None,
         clock: Clock = wall_clock_ms,
         max_txs: int = 1000,
-        max_wait: float = 0.05,
+        max_wait: float = 0.0,
         max_pending: int = 50_000,
     ) -> None:
         super().__init__(
@@ -46,8 +46,6 @@ class SoloOrderer(BatchingOrderer):
 
     def _order(self, envelopes: list[Envelope]) -> list[TxResult]:
         block = cut_block(self._peer, envelopes, self._key, self._clock())
-        results = self._peer.commit(block)
-        if self._checkpoint_signers is not None:
-            signers = self._checkpoint_signers(block.header.ts)
-            self._peer.store_checkpoint(self._peer.checkpoint(), signers)
-        return results
+        signers = self._checkpoint_signers(block.header.ts) if self._checkpoint_signers else ()
+        # The checkpoint goes into the block's own store transaction: one durable write.
+        return self._peer.commit(block, checkpoint_signers=signers)

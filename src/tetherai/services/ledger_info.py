@@ -10,12 +10,11 @@ from tetherai.contracts.membership import MembershipRules
 from tetherai.contracts.registry import default_registry
 from tetherai.crypto.jcs import JSONValue
 from tetherai.errors import NotFound
-from tetherai.ledger.block import BlockHeader
 from tetherai.ledger.checkpoint import Checkpoint
 from tetherai.ledger.errors import LedgerError, MalformedTx
 from tetherai.ledger.merkle import root_at
 from tetherai.ledger.proofs import inclusion_proof
-from tetherai.ledger.sqlite_store import SqliteLedgerStore, StoredBlock
+from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.ledger.tlog_proof import TlogProof
 from tetherai.ledger.transaction import Envelope
 from tetherai.ledger.verifier import Progress, VerificationReport, verify_ledger
@@ -73,24 +72,27 @@ def ledger_summary(store: SqliteLedgerStore, channel: str) -> dict[str, JSONValu
     }
 
 
-def _block_summary(stored: StoredBlock) -> dict[str, JSONValue]:
-    header = BlockHeader.from_json(json.loads(stored.header))
-    return {
-        "number": stored.number,
-        "hash": stored.hash,
-        "ts": header.ts,
-        "txs": len(stored.txs),
-        "valid": sum(1 for tx in stored.txs if tx.valid),
-        "invalid": sum(1 for tx in stored.txs if not tx.valid),
-        "log_size": header.log_size,
-        "state_root": stored.state_root,
-    }
-
-
 def block_summaries(store: SqliteLedgerStore, start: int, limit: int) -> list[dict[str, JSONValue]]:
-    return [
-        _block_summary(stored) for stored in store.blocks(start, min(start + limit, store.height))
-    ]
+    """Blocks ``start`` to ``start + limit - 1`` (those that exist): their header fields and
+    tx counts, read without loading any tx (the counts are stored with each block)."""
+    summaries: list[dict[str, JSONValue]] = []
+    for number, block_hash, header, state_root, txs, invalid in store.block_rows(
+        start, min(start + limit, store.height)
+    ):
+        fields = json.loads(header)
+        summaries.append(
+            {
+                "number": number,
+                "hash": block_hash,
+                "ts": fields["ts"],
+                "txs": txs,
+                "valid": txs - invalid,
+                "invalid": invalid,
+                "log_size": fields["log_size"],
+                "state_root": state_root,
+            }
+        )
+    return summaries
 
 
 def tx_detail(store: SqliteLedgerStore, tx_id: str) -> dict[str, JSONValue]:
@@ -99,9 +101,7 @@ def tx_detail(store: SqliteLedgerStore, tx_id: str) -> dict[str, JSONValue]:
     if stored is None:
         raise missing_tx(tx_id)
     envelope = Envelope.from_bytes(stored.envelope)
-    block = store.block(stored.block)
-    assert block is not None
-    writes = [
+    writes: list[JSONValue] = [
         {
             "key": key,
             "deleted": value is None,
@@ -114,7 +114,7 @@ def tx_detail(store: SqliteLedgerStore, tx_id: str) -> dict[str, JSONValue]:
         "seq": stored.seq,
         "block": stored.block,
         "index": stored.index,
-        "block_ts": json.loads(block.header)["ts"],
+        "block_ts": store.block_ts(stored.block),  # the header only, not the whole block
         "valid": stored.valid,
         "code": stored.code,
         "message": stored.message,
@@ -193,13 +193,17 @@ def verify(
     channel: str,
     *,
     trusted_checkpoints: Sequence[str] = (),
+    resume_from: str | None = None,
     progress: Progress | None = None,
 ) -> VerificationReport:
+    """Replay the ledger (after ``resume_from``, a checkpoint a previous run verified, if
+    given) and compare everything stored with the replay."""
     return verify_ledger(
         store,
         channel=channel,
         registry=default_registry(),
         rules=MembershipRules(),
         trusted_checkpoints=trusted_checkpoints,
+        resume_from=resume_from,
         progress=progress,
     )

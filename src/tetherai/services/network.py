@@ -232,9 +232,16 @@ def _checkpoint_signers(
     orderer_name: str, orderer_key: Ed25519PrivateKey, peer_name: str, peer_key: Ed25519PrivateKey
 ) -> Callable[[int], Sequence[NoteSigner | CosignatureSigner]]:
     note_signer = NoteSigner(orderer_name, orderer_key)
+    cosigners: dict[int, CosignatureSigner] = {}
 
     def signers(block_ts_ms: int) -> Sequence[NoteSigner | CosignatureSigner]:
-        return [note_signer, CosignatureSigner(peer_name, peer_key, timestamp=block_ts_ms // 1000)]
+        # A cosignature carries the time in seconds: one signer per second, not per block.
+        second = block_ts_ms // 1000
+        cosigner = cosigners.get(second)
+        if cosigner is None:
+            cosigners.clear()
+            cosigner = cosigners[second] = CosignatureSigner(peer_name, peer_key, timestamp=second)
+        return [note_signer, cosigner]
 
     return signers
 
@@ -253,7 +260,7 @@ def open_node(
     *,
     registry: ContractRegistry | None = None,
     max_txs: int = 1000,
-    max_wait: float = 0.05,
+    max_wait: float = 0.0,
     clock: Clock | None = None,
 ) -> Node:
     """Open the home's peer and start its solo orderer."""

@@ -3,7 +3,7 @@
 Events come from committed blocks, through the projector, so a notification exists exactly when
 its tx is on the ledger: when a version changes state and when someone comments, each member of
 the project who has an account here gets a notification (written in the same database
-transaction as the projection of that block), and each enabled webhook of the orgs whose admins
+transaction as the projection of its block), and each enabled webhook of the orgs whose admins
 may read the project (``services.access.reader_orgs``: its own org and its members' orgs)
 receives the event as JSON with an ``X-Tether-Signature: sha256=<HMAC of the body>`` header.
 A person's notifications are listed only for projects they may read now (a removed member no
@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from tetherai.errors import InvalidInput
@@ -90,30 +90,50 @@ def members_of(state: StateReader, project: str) -> list[tuple[str, str]]:
 def record_events(
     session: Session, state: StateReader, events: Sequence[Event]
 ) -> list[tuple[Event, set[str]]]:
-    """Add one notification per member account per event; return each event with its members' orgs."""
-    delivered: list[tuple[Event, set[str]]] = []
+    """Add one notification per member account per event; return each event with its members' orgs.
+
+    Each project's members and reader orgs are read once and the accounts found in one query, however many
+    events there are (a projection catching up passes many blocks' events at once).
+    """
+    members: dict[str, list[tuple[str, str]]] = {}
+    orgs: dict[str, set[str]] = {}
     for event in events:
-        members = members_of(state, event.project_ref)
-        orgs = reader_orgs(state, event.project_ref)
-        for org, participant in members:
-            user_id = session.scalars(
-                select(User.id).where(User.org_id == org, User.username == participant)
-            ).first()
+        if event.project_ref not in members:
+            members[event.project_ref] = members_of(state, event.project_ref)
+            orgs[event.project_ref] = reader_orgs(state, event.project_ref)
+    people = {person for found in members.values() for person in found}
+    accounts: dict[tuple[str, str], int] = {}
+    if people:
+        rows = session.execute(
+            select(User.id, User.org_id, User.username).where(
+                tuple_(User.org_id, User.username).in_(sorted(people))
+            )
+        )
+        accounts = {(org, username): user_id for user_id, org, username in rows}
+    delivered: list[tuple[Event, set[str]]] = []
+    notifications = []
+    for event in events:
+        found = members[event.project_ref]
+        created_at = datetime.fromtimestamp(event.ts / 1000, tz=UTC)
+        for person in found:
+            user_id = accounts.get(person)
             if user_id is not None:
-                session.add(
-                    Notification(
-                        user_id=user_id,
-                        created_at=datetime.fromtimestamp(event.ts / 1000, tz=UTC),
-                        kind=event.kind,
-                        project_ref=event.project_ref,
-                        version_ref=event.version_ref,
-                        tx_id=event.tx_id,
-                        text=event.text,
-                        read_at=None,
-                        detail=event.detail,
-                    )
+                notifications.append(
+                    {
+                        "user_id": user_id,
+                        "created_at": created_at,
+                        "kind": event.kind,
+                        "project_ref": event.project_ref,
+                        "version_ref": event.version_ref,
+                        "tx_id": event.tx_id,
+                        "text": event.text,
+                        "read_at": None,
+                        "detail": event.detail,
+                    }
                 )
-        delivered.append((event, orgs))
+        delivered.append((event, orgs[event.project_ref]))
+    if notifications:
+        session.execute(insert(Notification), notifications)
     return delivered
 
 
@@ -137,10 +157,11 @@ def deliver_webhooks(
         ]
     sent = 0
     for event, orgs in events:
+        targets = [(url, secret) for org, url, secret in hooks if org in orgs]
+        if not targets:
+            continue
         body = json.dumps(event.to_json(), sort_keys=True).encode()
-        for org, url, secret in hooks:
-            if org not in orgs:
-                continue
+        for url, secret in targets:
             headers = {
                 "Content-Type": "application/json",
                 "X-Tether-Event": event.kind,

@@ -4,25 +4,46 @@ Every write is a tx signed by the acting person's own key (DESIGN.md §3): a web
 unsealed for the request by the custody service; a CLI/SDK user signs locally and submits the
 envelope instead. A call the contracts would refuse is refused before it is signed (``check``)
 or ordered (admission), with the contract's own error, and leaves the ledger as it was; only a
-tx that lost a race with one ordered before it is kept on the ledger marked invalid.
+tx that lost a race with one ordered before it is kept on the ledger marked invalid (its error
+names it).
+
+Two ways to wait for the block. :func:`submit` and :func:`act` block the calling thread (the
+CLI, scripts, tests). :func:`submit_async` and :func:`act_async` are the server's: signing and
+admission (signature and state checks, a fraction of a millisecond) run in a worker thread, and
+the wait for the block holds no thread at all — the orderer's commit callback resolves a future
+in the event loop. (A sync route parks one of the server's 40 worker threads per write in
+flight, so writes through HTTP were capped at 40 per block cycle while the ledger commits far
+more.)
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from tetherai.crypto.signature import PrivateKey
 from tetherai.ledger.errors import TxInvalid
 from tetherai.ledger.executor import TxResult
 from tetherai.ledger.transaction import Creator, Envelope, Transaction, new_nonce, sign_transaction
 from tetherai.ordering.base import Orderer
+from tetherai.ordering.errors import CommitTimeout
 
-__all__ = ["Signer", "TxRefused", "act", "submit"]
+__all__ = ["Signer", "TxRefused", "act", "act_async", "committed", "submit", "submit_async"]
 
 COMMIT_TIMEOUT_S = 30.0
+Clock = Callable[[], int]
+Check = Callable[[Transaction], object]
+"""Runs an unsigned tx against the current state, raising the refusal (``Peer.simulate``)."""
+T = TypeVar("T")
+
+
+def _wall_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
 
 
 class TxRefused(TxInvalid):
@@ -41,20 +62,26 @@ class Signer:
 
 
 def submit(orderer: Orderer, envelope: Envelope) -> TxResult:
-    """Order a signed envelope and wait until its block is durable.
+    """Order a signed envelope and wait (blocking this thread) until its block is durable.
 
     Raises:
         TxRejected: admission refused it (nothing stored).
         TxRefused: it was ordered but is invalid (it stays on the ledger, marked so).
+        CommitTimeout: its block was not durable within 30 s (it may still be).
     """
-    result = orderer.submit(envelope).result(timeout=COMMIT_TIMEOUT_S)
-    if not result.valid:
-        raise TxRefused(
-            result.message or "the tx is invalid",
-            code=result.code or "tx.invalid",
-            details={"tx_id": result.tx_id, "recorded": True},
-        )
-    return result
+    future = orderer.submit(envelope)
+    try:
+        result = future.result(timeout=COMMIT_TIMEOUT_S)
+    except TimeoutError as error:
+        raise _timed_out(envelope) from error
+    return _outcome(result)
+
+
+async def submit_async(orderer: Orderer, envelope: Envelope) -> TxResult:
+    """:func:`submit` for the event loop: admission in a worker thread, then the wait for the
+    block without any thread. Raises as :func:`submit`."""
+    future = await asyncio.to_thread(orderer.submit, envelope)
+    return _outcome(await committed(future, envelope))
 
 
 def act(
@@ -65,14 +92,99 @@ def act(
     contract: str,
     fn: str,
     args: Mapping[str, Any],
-    clock: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
-    check: Callable[[Transaction], object] | None = None,
+    clock: Clock = _wall_clock_ms,
+    check: Check | None = None,
 ) -> TxResult:
     """Sign ``contract.fn(args)`` as ``signer`` and submit it (see :func:`submit`).
 
     ``check`` runs the unsigned tx first (``Peer.simulate``): a call the contracts refuse
-    raises its error before the person's key signs anything.
+    raises their error before the person's key signs anything.
     """
+    return submit(orderer, _signed(signer, channel, contract, fn, args, clock, check))
+
+
+async def act_async(
+    orderer: Orderer,
+    signer: Signer,
+    *,
+    channel: str,
+    contract: str,
+    fn: str,
+    args: Mapping[str, Any],
+    clock: Clock = _wall_clock_ms,
+    check: Check | None = None,
+) -> TxResult:
+    """:func:`act` for the event loop: signing and admission in one trip to a worker thread,
+    then the wait for the block without any thread (see :func:`submit_async`)."""
+
+    def sign_and_admit() -> tuple[Envelope, Future[TxResult]]:
+        envelope = _signed(signer, channel, contract, fn, args, clock, check)
+        return envelope, orderer.submit(envelope)
+
+    envelope, future = await asyncio.to_thread(sign_and_admit)
+    return _outcome(await committed(future, envelope))
+
+
+async def committed(future: Future[T], envelope: Envelope | None = None) -> T:
+    """Await an orderer's future from the event loop, holding no thread.
+
+    The orderer's thread resolves ``future``; its done-callback hands the outcome to the loop.
+    Giving up (the timeout, or the request being cancelled) never cancels ``future`` itself:
+    the orderer owns it and still resolves it when the block is durable.
+
+    Raises:
+        CommitTimeout: not resolved within 30 s.
+    """
+    loop = asyncio.get_running_loop()
+    waiter: asyncio.Future[T] = loop.create_future()
+
+    def settle(done: Future[T]) -> None:
+        if waiter.done():  # the waiter gave up already
+            return
+        error = done.exception()
+        if error is not None:
+            waiter.set_exception(error)
+        else:
+            waiter.set_result(done.result())
+
+    def hand_over(done: Future[T]) -> None:
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
+            loop.call_soon_threadsafe(settle, done)
+
+    future.add_done_callback(hand_over)
+    try:
+        return await asyncio.wait_for(waiter, COMMIT_TIMEOUT_S)
+    except TimeoutError as error:
+        raise _timed_out(envelope) from error
+
+
+def _outcome(result: TxResult) -> TxResult:
+    if not result.valid:
+        raise TxRefused(
+            result.message or "the tx is invalid",
+            code=result.code or "tx.invalid",
+            details={"tx_id": result.tx_id, "recorded": True},
+        )
+    return result
+
+
+def _timed_out(envelope: Envelope | None) -> CommitTimeout:
+    tx_id = envelope.tx_id if envelope is not None else "?"
+    return CommitTimeout(
+        f"tx {tx_id} was admitted but its block was not durable within {COMMIT_TIMEOUT_S:.0f} s",
+        details={"tx_id": tx_id},
+    )
+
+
+def _signed(
+    signer: Signer,
+    channel: str,
+    contract: str,
+    fn: str,
+    args: Mapping[str, Any],
+    clock: Clock,
+    check: Check | None,
+) -> Envelope:
     tx = Transaction(
         channel=channel,
         contract=contract,
@@ -84,4 +196,4 @@ def act(
     )
     if check is not None:
         check(tx)
-    return submit(orderer, sign_transaction(tx, signer.private_key))
+    return sign_transaction(tx, signer.private_key)

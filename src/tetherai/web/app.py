@@ -15,6 +15,7 @@ from tetherai.services.settings import Settings
 from tetherai.web.errors import install_page_error_handlers
 from tetherai.web.i18n import LANGUAGE_COOKIE, language_for, use_language
 from tetherai.web.routes import PAGE_ROUTERS
+from tetherai.web.templating import compile_templates
 
 __all__ = ["create_web_app"]
 
@@ -49,6 +50,7 @@ def create_web_app(
 ) -> FastAPI:
     """The API app (:func:`tetherai.api.app.create_app`) with the pages on top."""
     app = create_app(settings, node=node, argon2=argon2)
+    compile_templates()
     install_page_error_handlers(app)
     for router in PAGE_ROUTERS:
         app.include_router(router, include_in_schema=False)

@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -22,6 +22,7 @@ from urllib.parse import quote
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 
 from tetherai.api.auth import SESSION_COOKIE, SIGNING_COOKIE, require_project_access
 from tetherai.api.errors import ApiError, status_for
@@ -32,7 +33,6 @@ from tetherai.errors import TetherError, Unauthenticated
 from tetherai.identity.roles import Role
 from tetherai.ledger.executor import TxResult
 from tetherai.services.auth import SessionInfo, UserInfo
-from tetherai.services.overview import wait_for_projections
 from tetherai.services.txs import Signer
 from tetherai.web.i18n import LANGUAGES, current_language, gettext
 from tetherai.web.templating import environment
@@ -50,6 +50,7 @@ __all__ = [
     "PageUser",
     "SignInRequired",
     "attempt",
+    "attempt_write",
     "error_page",
     "redirect",
     "render",
@@ -198,16 +199,34 @@ def attempt(
     try:
         outcome = action()
     except TetherError as error:
-        return error_page(
-            request,
-            status_for(error),
-            error.message,
-            hint=error.hint,
-            code=error.code,
-            back=back,
-        )
+        return _refused(request, error, back)
     tx = outcome.tx_id if isinstance(outcome, TxResult) else None
     return redirect(request, done, flash=message, tx=tx)
+
+
+async def attempt_write(
+    request: Request,
+    action: Callable[[], Awaitable[object]],
+    *,
+    done: str,
+    message: str,
+    back: str,
+) -> Response:
+    """:func:`attempt` for a form whose action writes to the ledger (:meth:`PageForm.act`;
+    the redirect links the tx it returns): the route is async, so the wait for the block
+    holds no worker thread."""
+    try:
+        outcome = await action()
+    except TetherError as error:
+        return _refused(request, error, back)
+    tx = outcome.tx_id if isinstance(outcome, TxResult) else None
+    return redirect(request, done, flash=message, tx=tx)
+
+
+def _refused(request: Request, error: TetherError, back: str) -> HTMLResponse:
+    return error_page(
+        request, status_for(error), error.message, hint=error.hint, code=error.code, back=back
+    )
 
 
 # --- who is asking --------------------------------------------------------------------------
@@ -314,16 +333,23 @@ class PageForm:
         key = rt.auth.session_signing_key(self.session, signing)
         return Signer(org=user.org, id=user.username, cert_sha256=user.cert_sha256, private_key=key)
 
-    def act(self, call: Call) -> TxResult:
+    async def act(self, call: Call) -> TxResult:
         """Sign a use case's call (built by :mod:`tetherai.contracts.calls`, as the API's writes
         are) with the person's key: first the project access check (a non-member learns
-        nothing), then the contracts decide."""
+        nothing), then the contracts decide.
+
+        The checks run in the thread pool (database reads); the waits for the block and for
+        the projections (the next page lists what was just written) hold no thread."""
         rt = runtime_of(self.request)
-        if call.project is not None:
-            require_project_access(rt, self.user, call.project)
-        result = rt.act(self.signer(), call.contract, call.fn, call.args)
-        if rt.projections is not None:  # the next page lists what was just written
-            wait_for_projections(rt.projections, rt.node.channel, rt.peer.head.height - 1)
+
+        def check() -> Signer:
+            if call.project is not None:
+                require_project_access(rt, self.user, call.project)
+            return self.signer()
+
+        signer = await run_in_threadpool(check)
+        result = await rt.act_async(signer, call.contract, call.fn, call.args)
+        await rt.projected()
         return result
 
 

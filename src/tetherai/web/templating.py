@@ -15,7 +15,7 @@ from tetherai.names import NAME_PATTERN
 from tetherai.web import wording
 from tetherai.web.i18n import gettext, ngettext
 
-__all__ = ["environment"]
+__all__ = ["compile_templates", "environment"]
 
 
 def _when(value: Any) -> str:
@@ -79,6 +79,7 @@ environment = Environment(
     extensions=["jinja2.ext.i18n"],
     trim_blocks=True,
     lstrip_blocks=True,
+    auto_reload=False,  # packaged templates do not change while the server runs: no stat per page
 )
 environment.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
 environment.filters["when"] = _when
@@ -108,3 +109,10 @@ environment.globals.update(
     contract_detail=wording.contract_detail,
     notification_text=wording.notification_text,
 )
+
+
+def compile_templates() -> None:
+    """Compile every template now (once per process; later calls find them cached), so the
+    first burst of requests does not compile the same template in every worker thread."""
+    for name in environment.list_templates(extensions=["html"]):
+        environment.get_template(name)

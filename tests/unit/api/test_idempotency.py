@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -127,38 +128,49 @@ class Clock:
 
 
 def test_the_store_forgets_after_its_ttl_and_beyond_its_size() -> None:
+    asyncio.run(_forgets())
+
+
+async def _forgets() -> None:
     clock = Clock()
     store = IdempotencyStore(ttl_seconds=10, max_entries=2, clock=clock)
     runs: list[int] = []
 
     def action(n: int) -> Any:
-        def run() -> tuple[int, Any]:
+        async def run() -> tuple[int, Any]:
             runs.append(n)
             return 200, {"n": n}
 
         return run
 
-    assert store.run("u", "a", "f", action(1)) == (200, {"n": 1}, False)
-    assert store.run("u", "a", "f", action(2)) == (200, {"n": 1}, True)
-    assert store.run("v", "a", "f", action(3)) == (200, {"n": 3}, False)  # per user
-    store.run("u", "b", "f", action(4))
+    assert await store.run("u", "a", "f", action(1)) == (200, {"n": 1}, False)
+    assert await store.run("u", "a", "f", action(2)) == (200, {"n": 1}, True)
+    assert await store.run("v", "a", "f", action(3)) == (200, {"n": 3}, False)  # per user
+    await store.run("u", "b", "f", action(4))
     assert len(store) == 2  # ("u", "a") went first
-    assert store.run("u", "a", "f", action(5))[2] is False
+    assert (await store.run("u", "a", "f", action(5)))[2] is False
     clock.now = 11
-    assert store.run("u", "a", "f", action(6))[2] is False
+    assert (await store.run("u", "a", "f", action(6)))[2] is False
     assert runs == [1, 3, 4, 5, 6]
     with pytest.raises(ApiError) as refused:
-        store.run("u", "a", "g", action(7))
+        await store.run("u", "a", "g", action(7))
     assert refused.value.code == "request.idempotency_conflict" and refused.value.status == 422
 
 
 def test_server_errors_are_not_remembered() -> None:
+    asyncio.run(_not_remembered())
+
+
+async def _not_remembered() -> None:
     store = IdempotencyStore()
 
-    def busy() -> tuple[int, Any]:
+    async def busy() -> tuple[int, Any]:
         raise OrdererBusy("busy")
 
+    async def created() -> tuple[int, Any]:
+        return 201, {"ok": True}
+
     with pytest.raises(OrdererBusy):
-        store.run("u", "k", "f", busy)
+        await store.run("u", "k", "f", busy)
     assert len(store) == 0
-    assert store.run("u", "k", "f", lambda: (201, {"ok": True})) == (201, {"ok": True}, False)
+    assert await store.run("u", "k", "f", created) == (201, {"ok": True}, False)

@@ -289,7 +289,7 @@ def _every_write_is_refused(
     csrf = csrf_of(page)
     for url, data in [
         ("/projects", {"name": "Auditor's page project"}),
-        (f"/projects/{cast.project}/edit", {"details": "x"}),
+        (f"/projects/{cast.project}/edit", {"name": "x", "details": "x"}),
         (f"/projects/{cast.project}/members", {"member": "Org1/oscar"}),
         (f"/projects/{cast.project}/factsheet", {"purpose": "x"}),
         (

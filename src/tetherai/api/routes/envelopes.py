@@ -27,18 +27,19 @@ router = APIRouter(prefix="/api/v1", tags=["txs"], responses=ERRORS)
     summary="Submit a pre-signed tx and wait until its block is durable",
     response_model=TxOutcome,
 )
-def submit_envelope(
+async def submit_envelope(
     body: EnvelopeIn,
     rt: Annotated[Runtime, Depends(runtime)],
     user: Annotated[UserInfo, Depends(current_user)],
     idem: Idem,
 ) -> dict[str, Any] | Response:
-    def run() -> dict[str, Any]:
+    # Async: the wait for the block holds no worker thread (services.txs.submit_async).
+    async def run() -> dict[str, Any]:
         envelope = Envelope.from_json(body.model_dump())
-        result = rt.submit(envelope)
+        result = await rt.submit_async(envelope)
         return {"tx_id": result.tx_id, "valid": True, "result": result.result}
 
-    return idem.respond(f"{user.org}/{user.username}", body.model_dump(), run)
+    return await idem.respond(f"{user.org}/{user.username}", body.model_dump(), run)
 
 
 @router.post(
@@ -64,5 +65,5 @@ def simulate(
             code="auth.forbidden",
             hint=f"set the tx's creator to {user.org}/{user.username}",
         )
-    result = rt.peer.simulate(tx, now_ms=rt.now_ms())
+    result = rt.simulate(tx)
     return {"valid": True, "result": result.result}

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from tetherai.api.auth import acting_signer, require_project_access
 from tetherai.api.idempotency import Idem, Idempotency
@@ -37,7 +38,7 @@ class _Acting:
     idem: Idempotency
 
 
-def _acting(signer: Annotated[Signer, Depends(acting_signer)], idem: Idem) -> _Acting:
+async def _acting(signer: Annotated[Signer, Depends(acting_signer)], idem: Idem) -> _Acting:
     return _Acting(signer, idem)
 
 
@@ -144,17 +145,23 @@ class RollbackIn(_In):
     reason: str = _documented(minLength=1, maxLength=2000)
 
 
-def _do(rt: Runtime, me: _Acting, call: Call) -> Outcome:
-    if call.project is not None:
-        # Someone who may not read a project must not learn from a refusal that it exists.
-        require_project_access(rt, rt.auth.get_user_by_username(me.signer.id), call.project)
+def _require_access(rt: Runtime, username: str, project: str) -> None:
+    # Someone who may not read a project must not learn from a refusal that it exists.
+    require_project_access(rt, rt.auth.get_user_by_username(username), project)
 
-    def run() -> dict[str, Any]:
-        result = rt.act(me.signer, call.contract, call.fn, call.args)
+
+async def _do(rt: Runtime, me: _Acting, call: Call) -> Outcome:
+    """The write: access check (database reads, in the thread pool), then the tx, whose wait
+    for its block holds no worker thread (the routes are async for that)."""
+    if call.project is not None:
+        await run_in_threadpool(_require_access, rt, me.signer.id, call.project)
+
+    async def run() -> dict[str, Any]:
+        result = await rt.act_async(me.signer, call.contract, call.fn, call.args)
         return {"tx_id": result.tx_id, "valid": True, "result": result.result}
 
     who = f"{me.signer.org}/{me.signer.id}"
-    return me.idem.respond(who, call.to_json(), run)
+    return await me.idem.respond(who, call.to_json(), run)
 
 
 def _project(org: str, slug: str) -> str:
@@ -162,9 +169,9 @@ def _project(org: str, slug: str) -> str:
 
 
 @router.post("/projects", summary="Create a project", status_code=201, response_model=TxOutcome)
-def create_project(body: ProjectIn, rt: Rt, me: Me) -> Outcome:
+async def create_project(body: ProjectIn, rt: Rt, me: Me) -> Outcome:
     call = calls.create_project(body.name, domain=body.domain, details=body.details)
-    return _do(rt, me, call)
+    return await _do(rt, me, call)
 
 
 @router.patch(
@@ -172,13 +179,13 @@ def create_project(body: ProjectIn, rt: Rt, me: Me) -> Outcome:
     summary="Change a project's name, domain or details",
     response_model=TxOutcome,
 )
-def update_project(org: str, slug: str, body: ProjectChange, rt: Rt, me: Me) -> Outcome:
-    return _do(rt, me, calls.update_project(_project(org, slug), **body.model_dump()))
+async def update_project(org: str, slug: str, body: ProjectChange, rt: Rt, me: Me) -> Outcome:
+    return await _do(rt, me, calls.update_project(_project(org, slug), **body.model_dump()))
 
 
 @router.post("/projects/{org}/{slug}/members", summary="Add a member", response_model=TxOutcome)
-def add_member(org: str, slug: str, body: MemberIn, rt: Rt, me: Me) -> Outcome:
-    return _do(rt, me, calls.add_member(_project(org, slug), body.org, body.id))
+async def add_member(org: str, slug: str, body: MemberIn, rt: Rt, me: Me) -> Outcome:
+    return await _do(rt, me, calls.add_member(_project(org, slug), body.org, body.id))
 
 
 @router.post(
@@ -186,11 +193,11 @@ def add_member(org: str, slug: str, body: MemberIn, rt: Rt, me: Me) -> Outcome:
     summary="Remove a member",
     response_model=TxOutcome,
 )
-def remove_member(
+async def remove_member(
     org: str, slug: str, member_org: str, member_id: str, body: Reason, rt: Rt, me: Me
 ) -> Outcome:
     call = calls.remove_member(_project(org, slug), member_org, member_id, body.reason)
-    return _do(rt, me, call)
+    return await _do(rt, me, call)
 
 
 @router.put(
@@ -198,15 +205,15 @@ def remove_member(
     summary="Set the purpose and AI factsheet",
     response_model=TxOutcome,
 )
-def set_factsheet(org: str, slug: str, body: dict[str, Any], rt: Rt, me: Me) -> Outcome:
-    return _do(rt, me, calls.set_factsheet(_project(org, slug), body))
+async def set_factsheet(org: str, slug: str, body: dict[str, Any], rt: Rt, me: Me) -> Outcome:
+    return await _do(rt, me, calls.set_factsheet(_project(org, slug), body))
 
 
 @router.put(
     "/projects/{org}/{slug}/policy", summary="Set the workflow policy", response_model=TxOutcome
 )
-def set_policy(org: str, slug: str, body: dict[str, Any], rt: Rt, me: Me) -> Outcome:
-    return _do(rt, me, calls.set_policy(_project(org, slug), body))
+async def set_policy(org: str, slug: str, body: dict[str, Any], rt: Rt, me: Me) -> Outcome:
+    return await _do(rt, me, calls.set_policy(_project(org, slug), body))
 
 
 @router.post(
@@ -215,17 +222,19 @@ def set_policy(org: str, slug: str, body: dict[str, Any], rt: Rt, me: Me) -> Out
     status_code=201,
     response_model=TxOutcome,
 )
-def create_version(org: str, slug: str, body: VersionIn, rt: Rt, me: Me) -> Outcome:
-    return _do(rt, me, calls.create_version(_project(org, slug), **body.model_dump()))
+async def create_version(org: str, slug: str, body: VersionIn, rt: Rt, me: Me) -> Outcome:
+    return await _do(rt, me, calls.create_version(_project(org, slug), **body.model_dump()))
 
 
 @router.patch(
     "/projects/{org}/{slug}/versions/{version}", summary="Change a draft", response_model=TxOutcome
 )
-def update_version(
+async def update_version(
     org: str, slug: str, version: str, body: VersionChange, rt: Rt, me: Me
 ) -> Outcome:
-    return _do(rt, me, calls.update_version(_project(org, slug), version, **body.model_dump()))
+    return await _do(
+        rt, me, calls.update_version(_project(org, slug), version, **body.model_dump())
+    )
 
 
 @router.post(
@@ -233,8 +242,8 @@ def update_version(
     summary="Submit a draft for review",
     response_model=TxOutcome,
 )
-def submit_version(org: str, slug: str, version: str, rt: Rt, me: Me) -> Outcome:
-    return _do(rt, me, calls.submit_version(_project(org, slug), version))
+async def submit_version(org: str, slug: str, version: str, rt: Rt, me: Me) -> Outcome:
+    return await _do(rt, me, calls.submit_version(_project(org, slug), version))
 
 
 @router.post(
@@ -242,8 +251,10 @@ def submit_version(org: str, slug: str, version: str, rt: Rt, me: Me) -> Outcome
     summary="Move a version: submit, start_review, pass, fail, deploy, QA, production, …",
     response_model=TxOutcome,
 )
-def transition(org: str, slug: str, version: str, body: TransitionIn, rt: Rt, me: Me) -> Outcome:
-    return _do(rt, me, calls.transition(_project(org, slug), version, **body.model_dump()))
+async def transition(
+    org: str, slug: str, version: str, body: TransitionIn, rt: Rt, me: Me
+) -> Outcome:
+    return await _do(rt, me, calls.transition(_project(org, slug), version, **body.model_dump()))
 
 
 @router.post(
@@ -251,8 +262,8 @@ def transition(org: str, slug: str, version: str, body: TransitionIn, rt: Rt, me
     summary="Put an earlier approved version back into production",
     response_model=TxOutcome,
 )
-def rollback(org: str, slug: str, body: RollbackIn, rt: Rt, me: Me) -> Outcome:
-    return _do(rt, me, calls.rollback(_project(org, slug), body.version, body.reason))
+async def rollback(org: str, slug: str, body: RollbackIn, rt: Rt, me: Me) -> Outcome:
+    return await _do(rt, me, calls.rollback(_project(org, slug), body.version, body.reason))
 
 
 _VERSION = "/projects/{org}/{slug}/versions/{version}"
@@ -263,15 +274,17 @@ _VERSION = "/projects/{org}/{slug}/versions/{version}"
     summary="Record recomputed digests; a mismatch fails the review",
     response_model=TxOutcome,
 )
-def verify(org: str, slug: str, version: str, body: VerificationIn, rt: Rt, me: Me) -> Outcome:
-    return _do(rt, me, calls.verify(_project(org, slug), version, **body.model_dump()))
+async def verify(
+    org: str, slug: str, version: str, body: VerificationIn, rt: Rt, me: Me
+) -> Outcome:
+    return await _do(rt, me, calls.verify(_project(org, slug), version, **body.model_dump()))
 
 
 @router.post(
     f"{_VERSION}/comments", summary="Comment, or answer a comment", response_model=TxOutcome
 )
-def comment(org: str, slug: str, version: str, body: CommentIn, rt: Rt, me: Me) -> Outcome:
-    return _do(rt, me, calls.comment(_project(org, slug), version, **body.model_dump()))
+async def comment(org: str, slug: str, version: str, body: CommentIn, rt: Rt, me: Me) -> Outcome:
+    return await _do(rt, me, calls.comment(_project(org, slug), version, **body.model_dump()))
 
 
 @router.post(
@@ -279,8 +292,8 @@ def comment(org: str, slug: str, version: str, body: CommentIn, rt: Rt, me: Me) 
     summary=f"Rate a version from {RATING_MIN} to {RATING_MAX} stars",
     response_model=TxOutcome,
 )
-def rate(org: str, slug: str, version: str, body: RatingIn, rt: Rt, me: Me) -> Outcome:
-    return _do(rt, me, calls.rate(_project(org, slug), version, **body.model_dump()))
+async def rate(org: str, slug: str, version: str, body: RatingIn, rt: Rt, me: Me) -> Outcome:
+    return await _do(rt, me, calls.rate(_project(org, slug), version, **body.model_dump()))
 
 
 @router.post(
@@ -288,8 +301,8 @@ def rate(org: str, slug: str, version: str, body: RatingIn, rt: Rt, me: Me) -> O
     summary="Vote on a transition the policy puts to a vote",
     response_model=TxOutcome,
 )
-def vote(org: str, slug: str, version: str, body: VoteIn, rt: Rt, me: Me) -> Outcome:
-    return _do(rt, me, calls.vote(_project(org, slug), version, **body.model_dump()))
+async def vote(org: str, slug: str, version: str, body: VoteIn, rt: Rt, me: Me) -> Outcome:
+    return await _do(rt, me, calls.vote(_project(org, slug), version, **body.model_dump()))
 
 
 @router.post(
@@ -297,10 +310,14 @@ def vote(org: str, slug: str, version: str, body: VoteIn, rt: Rt, me: Me) -> Out
     summary="Attach a review document by its digest",
     response_model=TxOutcome,
 )
-def attach_document(org: str, slug: str, version: str, body: DocumentIn, rt: Rt, me: Me) -> Outcome:
-    return _do(rt, me, calls.attach_document(_project(org, slug), version, **body.model_dump()))
+async def attach_document(
+    org: str, slug: str, version: str, body: DocumentIn, rt: Rt, me: Me
+) -> Outcome:
+    return await _do(
+        rt, me, calls.attach_document(_project(org, slug), version, **body.model_dump())
+    )
 
 
 @router.post(f"{_VERSION}/monitoring", summary="Report on a live version", response_model=TxOutcome)
-def monitor(org: str, slug: str, version: str, body: MonitoringIn, rt: Rt, me: Me) -> Outcome:
-    return _do(rt, me, calls.monitor(_project(org, slug), version, **body.model_dump()))
+async def monitor(org: str, slug: str, version: str, body: MonitoringIn, rt: Rt, me: Me) -> Outcome:
+    return await _do(rt, me, calls.monitor(_project(org, slug), version, **body.model_dump()))

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from tetherai.api.auth import require_project_access
 from tetherai.api.errors import ApiError
@@ -24,7 +25,7 @@ from tetherai.services.db import SessionFactory
 from tetherai.services.overview import project_rows, project_versions
 from tetherai.vocabulary import PROJECT_ROLES, Status
 from tetherai.web.i18n import gettext as _
-from tetherai.web.pages import Form, PageUser, attempt, render, runtime_of
+from tetherai.web.pages import Form, PageUser, attempt_write, render, runtime_of
 from tetherai.web.policy_form import policy_from_form, policy_rows
 
 router = APIRouter()
@@ -78,18 +79,18 @@ def project_list(
 
 
 @router.post("/projects")
-def create_project(request: Request, form: Form) -> Response:
+async def create_project(request: Request, form: Form) -> Response:
     call = calls.create_project(
         form.get("name"), domain=form.get("domain"), details=form.get("details")
     )
     created: dict[str, Any] = {}
 
-    def run() -> TxResult:
-        result = form.act(call)
+    async def run() -> TxResult:
+        result = await form.act(call)
         created.update(result.result if isinstance(result.result, dict) else {})
         return result
 
-    response = attempt(
+    response = await attempt_write(
         request, run, done="/projects", message=_("Project created."), back="/projects"
     )
     ref = created.get("project")
@@ -177,7 +178,7 @@ def project_page(
 
 
 @router.post("/projects/{org}/{slug}/edit")
-def edit_project(request: Request, form: Form, org: str, slug: str) -> Response:
+async def edit_project(request: Request, form: Form, org: str, slug: str) -> Response:
     call = calls.update_project(
         _ref(org, slug),
         name=form.optional("name"),
@@ -185,7 +186,7 @@ def edit_project(request: Request, form: Form, org: str, slug: str) -> Response:
         details=form.optional("details"),
     )
     url = _url(org, slug)
-    return attempt(
+    return await attempt_write(
         request,
         lambda: form.act(call),
         done=url,
@@ -195,14 +196,14 @@ def edit_project(request: Request, form: Form, org: str, slug: str) -> Response:
 
 
 @router.post("/projects/{org}/{slug}/members")
-def add_member(request: Request, form: Form, org: str, slug: str) -> Response:
+async def add_member(request: Request, form: Form, org: str, slug: str) -> Response:
     member = form.get("member")  # "<org>/<id>" from the list, or the two fields
     member_org, _sep, member_id = (
         member.partition("/") if member else (form.get("org"), "", form.get("id"))
     )
     call = calls.add_member(_ref(org, slug), member_org, member_id)
     url = _url(org, slug)
-    return attempt(
+    return await attempt_write(
         request,
         lambda: form.act(call),
         done=url + "#members",
@@ -212,10 +213,10 @@ def add_member(request: Request, form: Form, org: str, slug: str) -> Response:
 
 
 @router.post("/projects/{org}/{slug}/members/remove")
-def remove_member(request: Request, form: Form, org: str, slug: str) -> Response:
+async def remove_member(request: Request, form: Form, org: str, slug: str) -> Response:
     call = calls.remove_member(_ref(org, slug), form.get("org"), form.get("id"), form.get("reason"))
     url = _url(org, slug)
-    return attempt(
+    return await attempt_write(
         request,
         lambda: form.act(call),
         done=url + "#members",
@@ -225,12 +226,12 @@ def remove_member(request: Request, form: Form, org: str, slug: str) -> Response
 
 
 @router.post("/projects/{org}/{slug}/factsheet")
-def set_factsheet(request: Request, form: Form, org: str, slug: str) -> Response:
+async def set_factsheet(request: Request, form: Form, org: str, slug: str) -> Response:
     rt = runtime_of(request)
     ref = _ref(org, slug)
     url = _url(org, slug)
 
-    def run() -> None:
+    def factsheet() -> dict[str, Any]:
         # Contacts and documents are kept as they are: this form edits the texts.
         require_project_access(rt, form.user, ref)
         current = rt.peer.query("project", "get", {"project": ref})
@@ -240,16 +241,22 @@ def set_factsheet(request: Request, form: Form, org: str, slug: str) -> Response
             {k: v for k, v in found.items() if k in kept} if isinstance(found, dict) else {}
         )
         sheet.update({name: form.get(name) for name in FACTSHEET_TEXTS})
-        form.act(calls.set_factsheet(ref, sheet))
+        return sheet
 
-    return attempt(request, run, done=url + "#factsheet", message=_("Factsheet saved."), back=url)
+    async def run() -> TxResult:
+        sheet = await run_in_threadpool(factsheet)
+        return await form.act(calls.set_factsheet(ref, sheet))
+
+    return await attempt_write(
+        request, run, done=url + "#factsheet", message=_("Factsheet saved."), back=url
+    )
 
 
 @router.post("/projects/{org}/{slug}/policy")
-def set_policy(request: Request, form: Form, org: str, slug: str) -> Response:
+async def set_policy(request: Request, form: Form, org: str, slug: str) -> Response:
     ref = _ref(org, slug)
     url = _url(org, slug)
-    return attempt(
+    return await attempt_write(
         request,
         lambda: form.act(calls.set_policy(ref, policy_from_form(form))),
         done=url + "#policy",

@@ -25,12 +25,14 @@ from tetherai.api.auth import require_project_access
 from tetherai.api.errors import ApiError, status_for
 from tetherai.api.runtime import Runtime
 from tetherai.contracts import calls
+from tetherai.contracts.calls import Call
 from tetherai.contracts.commits import check_commit
 from tetherai.errors import TetherError
 from tetherai.names import is_name
 from tetherai.services.auth import UserInfo
 from tetherai.services.db import VersionProjection
 from tetherai.services.experiment_logs import read_experiment_log
+from tetherai.services.txs import Signer
 from tetherai.storage import ArtifactSpec
 from tetherai.vocabulary import REPLACEABLE
 from tetherai.web.i18n import gettext
@@ -177,7 +179,8 @@ def _experiment(
     return dict(record.to_json()), log
 
 
-def _create(rt: Runtime, form: PageForm, form_data: Any, project: str) -> tuple[str, str]:
+def _prepare(rt: Runtime, form: PageForm, form_data: Any, project: str) -> tuple[Signer, Call]:
+    """The checks and uploads before the tx: the person's key and the tx's call."""
     version = form.get("version")
     if not is_name(version):
         raise ApiError(
@@ -217,8 +220,7 @@ def _create(rt: Runtime, form: PageForm, form_data: Any, project: str) -> tuple[
         replaces=form.get("replaces") or None,
         submit=form.get("submit") == "yes",
     )
-    result = rt.act(form.signer(), call.contract, call.fn, call.args)
-    return version, result.tx_id
+    return form.signer(), call
 
 
 def upload_limit(request: Request) -> None:
@@ -243,7 +245,10 @@ async def create_version(request: Request, form: Form, org: str, slug: str) -> R
     form_data = await request.form()  # parsed once by the CSRF check; files included
     try:
         require_project_access(rt, form.user, project)
-        version, tx_id = await run_in_threadpool(_create, rt, form, form_data, project)
+        signer, call = await run_in_threadpool(_prepare, rt, form, form_data, project)
+        # The wait for the block holds no worker thread.
+        result = await rt.act_async(signer, call.contract, call.fn, call.args)
+        version, tx_id = str(call.args["version"]), result.tx_id
     except TetherError as error:
         return error_page(
             request, status_for(error), error.message, hint=error.hint, code=error.code, back=back

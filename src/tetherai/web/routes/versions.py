@@ -28,6 +28,7 @@ from tetherai.errors import TetherError
 from tetherai.services.access import Visibility, filter_version, viewer_of
 from tetherai.services.auth import UserInfo
 from tetherai.services.history import version_history
+from tetherai.services.txs import Signer
 from tetherai.vocabulary import NEEDS_REASON, RATING_MAX, RATING_MIN, Status
 from tetherai.web.i18n import gettext
 from tetherai.web.pages import Form, PageForm, PageUser, error_page, redirect, render, runtime_of
@@ -267,20 +268,23 @@ def _allowed(
 
 
 @router.post("/projects/{org}/{slug}/versions/{version}/actions")
-def act_on_version(request: Request, form: Form, org: str, slug: str, version: str) -> Response:
+async def act_on_version(
+    request: Request, form: Form, org: str, slug: str, version: str
+) -> Response:
+    # Async: the checks (ledger queries, re-hashing for "verify") run in the thread pool and
+    # the wait for the block holds no worker thread.
     rt = runtime_of(request)
     project = f"{org}/{slug}"
     user = form.user
-    require_project_access(rt, user, project)
+    await run_in_threadpool(require_project_access, rt, user, project)
     url = version_url(project, version)
     name = form.get("action")
-    action = _allowed(request, user, project, version, name)
+    action = await run_in_threadpool(_allowed, request, user, project, version, name)
     if isinstance(action, Response):
         return action
     try:
-        record = _get(rt, project, version).get("version") or {}
-        call = _call_for(rt, form, action, record, project, version)
-        result = rt.act(form.signer(), call.contract, call.fn, call.args)
+        signer, call = await run_in_threadpool(_prepare, rt, form, project, version, action)
+        result = await rt.act_async(signer, call.contract, call.fn, call.args)
     except TetherError as error:
         return error_page(
             request, status_for(error), error.message, hint=error.hint, code=error.code, back=url
@@ -293,6 +297,14 @@ def act_on_version(request: Request, form: Form, org: str, slug: str, version: s
         kind="error" if failed else "success",  # recorded, but the review failed: say it loudly
         tx=result.tx_id,
     )
+
+
+def _prepare(
+    rt: Runtime, form: PageForm, project: str, version: str, action: dict[str, Any]
+) -> tuple[Signer, calls.Call]:
+    """The person's key and the call of an allowed action (``verify`` re-hashes the artifacts)."""
+    record = _get(rt, project, version).get("version") or {}
+    return form.signer(), _call_for(rt, form, action, record, project, version)
 
 
 def _document_args(rt: Runtime, form: PageForm, upload: Any) -> dict[str, Any]:
@@ -339,7 +351,7 @@ async def attach_document(
         call = calls.attach_document(
             project, version, document["name"], document["sha256"], uri=document["uri"]
         )
-        result = await run_in_threadpool(rt.act, form.signer(), call.contract, call.fn, call.args)
+        result = await rt.act_async(form.signer(), call.contract, call.fn, call.args)
     except TetherError as error:
         return error_page(
             request, status_for(error), error.message, hint=error.hint, code=error.code, back=url

@@ -1,0 +1,65 @@
+"""Is a tx already on the ledger? Answered in memory for almost every tx (DESIGN.md §3).
+
+A replayed envelope must be refused (``tx.replayed``), so admission and execution ask for
+every tx whether its id is on the ledger; a database query per tx was the largest single cost
+of admission. :class:`SeenTxIds` keeps every id in a Bloom filter: its "no" is certain, and
+only a "maybe" (under 1 in 100 new txs, and every real replay) is checked in the store, so
+the answer is exactly the store's. The ids are SHA-256 digests, so the filter's bit positions
+are slices of the id itself; no hashing is needed. Memory: 1.75 bytes per tx (18 MB for ten
+million), in filters that grow fourfold as the ledger grows, so none is ever rebuilt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+__all__ = ["SeenTxIds"]
+
+_BITS_PER_ID = 14  # with 8 probes: about 0.2 % false "maybe" per full filter
+_PROBES = 8  # each takes 8 of the id's 64 hex digits
+_FIRST_CAPACITY = 1 << 16
+_GROWTH = 4  # each new filter holds 4 times the last: 5 filters for ten million ids
+
+
+class _Filter:
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.count = 0
+        self._bits = bytearray(capacity * _BITS_PER_ID // 8)
+        self._size = len(self._bits) * 8
+
+    def _positions(self, tx_id: str) -> list[int]:
+        # Each probe takes 8 hex digits (32 bits) of the digest.
+        return [int(tx_id[8 * i : 8 * i + 8], 16) % self._size for i in range(_PROBES)]
+
+    def add(self, tx_id: str) -> None:
+        for position in self._positions(tx_id):
+            self._bits[position >> 3] |= 1 << (position & 7)
+        self.count += 1
+
+    def maybe(self, tx_id: str) -> bool:
+        bits = self._bits
+        return all(bits[p >> 3] & (1 << (p & 7)) for p in self._positions(tx_id))
+
+
+class SeenTxIds:
+    """Every tx id added so far, as Bloom filters; ids are lowercase hex SHA-256 digests."""
+
+    def __init__(self, ids: Iterable[str] = ()) -> None:
+        self._filters = [_Filter(_FIRST_CAPACITY)]
+        self.add_all(ids)
+
+    def add_all(self, ids: Iterable[str]) -> None:
+        for tx_id in ids:
+            current = self._filters[-1]
+            if current.count >= current.capacity:
+                current = _Filter(current.capacity * _GROWTH)
+                self._filters.append(current)
+            current.add(tx_id)
+
+    def maybe(self, tx_id: str) -> bool:
+        """False: the id was never added. True: it may have been (ask the store)."""
+        return any(f.maybe(tx_id) for f in self._filters)
+
+    def __len__(self) -> int:
+        return sum(f.count for f in self._filters)

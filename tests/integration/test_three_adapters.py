@@ -499,10 +499,13 @@ def test_the_front_ends_accept_and_refuse_alike(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     run, expected = CASES[case]
-    outcomes = {
-        front.name: run(world, front)
-        for front in (Sdk(world), Api(world), Pages(world), Cli(world, monkeypatch, capsys))
-    }
+    peer = world.cast.net.node.peer
+    outcomes = {}
+    for front in (Sdk(world), Api(world), Pages(world), Cli(world, monkeypatch, capsys)):
+        height = peer.head.height
+        outcomes[front.name] = run(world, front)
+        if expected is not None:  # refused before anything was signed or ordered
+            assert peer.head.height == height, (front.name, "a refused write reached the ledger")
     cli = outcomes.pop("cli")
     for name, outcome in outcomes.items():
         assert (outcome.accepted, outcome.code) == (expected is None, expected), (name, outcome)
@@ -521,10 +524,11 @@ def test_a_non_member_is_answered_as_for_a_missing_project(
 ) -> None:
     """Whichever way they write (the SDK's signed envelope, the CLI's, the API, a page), a
     non-member commenting on a project gets the answer a project that does not exist gets:
-    the same code, exit code and sentence but for the name they typed (and the id of the
-    refused tx the CLI names: both refusals are recorded on the ledger alike)."""
+    the same code, exit code and sentence but for the name they typed; neither refusal
+    reaches the ledger."""
     missing = f"{world.cast.project}-does-not-exist"
     version = _draft(world)
+    height = world.cast.net.node.peer.head.height
     for front in (Sdk(world), Api(world), Pages(world), Cli(world, monkeypatch, capsys)):
         hidden = front.comment("outsider", world.cast.project, version, "hello")
         absent = front.comment("outsider", missing, version, "hello")
@@ -532,3 +536,4 @@ def test_a_non_member_is_answered_as_for_a_missing_project(
         assert (hidden.code, hidden.exit_code) == (absent.code, absent.exit_code), front.name
         said = [_TX_ID.sub("<tx>", o.message) for o in (hidden, absent)]
         assert said[0] == said[1].replace(missing, world.cast.project), front.name
+    assert world.cast.net.node.peer.head.height == height  # no probe left a trace

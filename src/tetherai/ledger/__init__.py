@@ -71,6 +71,7 @@ from tetherai.ledger.executor import (
     TxResult,
     crashed_message,
     execute_block,
+    run_contract,
     validate_envelope,
 )
 from tetherai.ledger.legacy import (
@@ -83,6 +84,7 @@ from tetherai.ledger.merkle import (
     CompactRange,
     NodeReader,
     leaf_hash,
+    node_count,
     node_hash,
     root_at,
     subtree_hash,
@@ -97,6 +99,9 @@ from tetherai.ledger.proofs import (
     inclusion_proof,
     verify_consistency,
     verify_inclusion,
+)
+from tetherai.ledger.replays import (
+    SeenTxIds,
 )
 from tetherai.ledger.results import (
     LEDGER_FORMAT,
@@ -119,6 +124,7 @@ from tetherai.ledger.sqlite_store import (
 )
 from tetherai.ledger.state import (
     BlockState,
+    CachedReads,
     MemoryState,
 )
 from tetherai.ledger.tlog_proof import (
@@ -137,6 +143,10 @@ from tetherai.ledger.transaction import (
 from tetherai.ledger.tree_head import (
     LedgerCheckpoint,
     origin_for,
+)
+from tetherai.ledger.verified_state import (
+    VerifiedHistory,
+    compare_state,
 )
 from tetherai.ledger.verifier import (
     Problem,
@@ -161,6 +171,7 @@ __all__ = [
     "BlockOutcome",
     "BlockRejected",
     "BlockState",
+    "CachedReads",
     "ChannelRules",
     "Checkpoint",
     "CheckpointError",
@@ -199,6 +210,7 @@ __all__ = [
     "QueryContext",
     "Replayed",
     "RevokedCertificate",
+    "SeenTxIds",
     "SignatureChecker",
     "SqliteLedgerStore",
     "StateReader",
@@ -216,8 +228,10 @@ __all__ = [
     "UnknownFunction",
     "VerificationFailed",
     "VerificationReport",
+    "VerifiedHistory",
     "WrongChannel",
     "chain_state_root",
+    "compare_state",
     "consistency_proof",
     "crashed_message",
     "encode_value",
@@ -227,6 +241,7 @@ __all__ = [
     "inclusion_proof",
     "leaf_hash",
     "new_nonce",
+    "node_count",
     "node_hash",
     "open_checkpoint",
     "open_note",
@@ -237,6 +252,7 @@ __all__ = [
     "results_commitment",
     "results_proof",
     "root_at",
+    "run_contract",
     "same_legacy_value",
     "sign_checkpoint",
     "sign_note",

@@ -10,6 +10,7 @@ from tetherai.ordering.batching import (
     wall_clock_ms,
 )
 from tetherai.ordering.errors import (
+    CommitTimeout,
     OrdererBusy,
     OrdererClosed,
     OrderingError,
@@ -43,6 +44,7 @@ __all__ = [
     "ChainKeys",
     "CheckpointSigners",
     "Clock",
+    "CommitTimeout",
     "EtcdClient",
     "EtcdOrderer",
     "EtcdUnavailable",

@@ -57,7 +57,9 @@ def test_s3_and_server_objects_are_registered_in_place_and_verified_from_s3(
     alice, bob = terminal("alice"), terminal("bob")
     alice.onboard()
     bob.onboard()
-    sdk = person("carol")  # an earlier upload to the server's own store, named by its URI
+    # An earlier upload of alice's (through the SDK) to the server's own store, named by its
+    # URI: she had those bytes, so she may register them in place (possession, not knowledge).
+    sdk = person("alice")
     log = b"epoch 1 loss 0.3\n"
     uploaded = sdk.http.upload(io.BytesIO(log), len(log), lambda _: None)
     assert uploaded["uri"] == f"tether-obj:sha256/{sha(log)}"

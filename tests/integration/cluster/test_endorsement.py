@@ -35,6 +35,14 @@ class Writer:
         body: dict[str, Any] = answer.json()
         return body
 
+    def refused(self, contract: str, fn: str, **args: Any) -> dict[str, Any]:
+        """The error a call its contract refuses gets at admission (nothing is ordered)."""
+        envelope = self.key.sign("main", contract, fn, args, int(time.time() * 1000))
+        answer = self.http.post(f"{self.url}/txs", json=envelope.to_json(), timeout=PATIENCE)
+        assert answer.status_code != 200, answer.text
+        error: dict[str, Any] = answer.json()["error"]
+        return error
+
     def ok(self, contract: str, fn: str, **args: Any) -> Any:
         body = self.send(contract, fn, **args)
         assert body["valid"], body
@@ -88,8 +96,10 @@ def test_stakeholders_of_two_orgs_approve_production(cluster: Cluster) -> None:
         extra = {"details": {"endpoint": "https://m.example"}} if to == "deployed" else {}
         who.ok("workflow", "transition", project=project, version="v1", to=to, **extra)
     # Production now needs two stakeholders' votes: MLOps alone cannot move it.
-    refused = bob.send("workflow", "transition", project=project, version="v1", to="production")
-    assert not refused["valid"]
+    height = orderer.peer.head.height
+    refused = bob.refused("workflow", "transition", project=project, version="v1", to="production")
+    assert refused["code"] == "contract.not_permitted" and "needs 2 approvals" in refused["message"]
+    assert orderer.peer.head.height == height
     # Carol (Org3) votes through Org3's peer; one vote is not enough.
     first = carol.ok("review", "vote", project=project, version="v1", to="production", approve=True)
     assert first == {"approvals": 1, "needed": 2}

@@ -36,8 +36,10 @@ def rows_of(store: SqliteLedgerStore) -> list[tuple[int, int, int]]:
 def test_counts_are_stored_with_each_block(network: Network) -> None:
     alice = network.participant("alice")
     network.notarize(alice, "doc")
-    refused = network.submit(alice, "notary", "notarize", {"name": "doc", "sha256": "0" * 64})
-    assert not refused.valid
+    [refused] = network.together(
+        [(alice, "notary", "notarize", {"name": "doc", "sha256": "0" * 64})]
+    )
+    assert not refused.valid  # a tx that lost a race: in its block, marked invalid
     store = network.node.peer.store
     assert rows_of(store) == counted(Path(store.path))
     last = block_summaries(store, store.height - 1, 1)[0]

@@ -141,10 +141,11 @@ def test_the_version_page_tells_its_life_cycle(
     fits(page, viewport)
 
 
+@WIDTHS
 def test_tx_ids_are_links_and_a_short_id_finds_its_tx(
-    browser: Browser, lived: Lived, contexts: list[BrowserContext]
+    browser: Browser, lived: Lived, contexts: list[BrowserContext], viewport: ViewportSize
 ) -> None:
-    page = open_as(browser, lived, contexts, "carol")
+    page = open_as(browser, lived, contexts, "carol", viewport)
     page.goto(lived.url("v1"))
     page.get_by_label("New comment").fill("The endpoint answers.")
     page.locator("#comment-form").get_by_role("button", name="Comment").click()
@@ -158,13 +159,15 @@ def test_tx_ids_are_links_and_a_short_id_finds_its_tx(
     page.get_by_role("button", name="Find").click()
     expect(page).to_have_url(re.compile(f"/ledger/txs/{tx_id}$"))
     expect(page.locator("#tx-facts")).to_contain_text("carol commented")
+    fits(page, viewport)
 
 
+@WIDTHS
 def test_prove_all_proves_every_row_of_an_audit_trail(
-    browser: Browser, lived: Lived, contexts: list[BrowserContext]
+    browser: Browser, lived: Lived, contexts: list[BrowserContext], viewport: ViewportSize
 ) -> None:
     lived.site.net.notarize(lived.site.net.admin)  # a checkpoint beyond the trail's last tx
-    page = open_as(browser, lived, contexts, "carol")
+    page = open_as(browser, lived, contexts, "carol", viewport)
     page.goto(lived.url("v1", "/audit"))
     rows = page.locator("#audit-trail tbody tr")
     count = rows.count()
@@ -174,6 +177,7 @@ def test_prove_all_proves_every_row_of_an_audit_trail(
     expect(summary).to_have_attribute("data-state", "proved", timeout=30_000)
     expect(summary).to_have_text(f"{count} of {count} proven")
     expect(page.locator("#audit-trail .proof-result[data-state='proved']")).to_have_count(count)
+    fits(page, viewport)
 
 
 def test_mark_all_read_empties_the_unread_notifications(
@@ -190,36 +194,39 @@ def test_mark_all_read_empties_the_unread_notifications(
     expect(page.locator("#notification-list")).to_contain_text("No unread notifications.")
 
 
+@WIDTHS
 def test_a_document_is_attached_by_uploading_it(
-    browser: Browser, lived: Lived, contexts: list[BrowserContext]
+    browser: Browser, lived: Lived, contexts: list[BrowserContext], viewport: ViewportSize
 ) -> None:
-    page = open_as(browser, lived, contexts, "carol")
+    page = open_as(browser, lived, contexts, "carol", viewport)
     page.goto(lived.url("v1"))
-    body = b"Fairness review of v1: gap 0.01 across groups.\n"
+    name = f"fairness-{viewport['width']}.txt"
+    body = f"Fairness review of v1 ({name}): gap 0.01 across groups.\n".encode()
     form = page.locator("#attach-document")
-    form.get_by_label("Document to attach").set_input_files(upload("fairness.txt", body))
+    form.get_by_label("Document to attach").set_input_files(upload(name, body))
     form.get_by_role("button", name="Attach a document").click()
     digest = hashlib.sha256(body).hexdigest()
-    expect(page.locator(".flash")).to_contain_text("Document fairness.txt attached")
-    expect(page.locator(f"#document-list li[data-sha256='{digest}']")).to_contain_text(
-        "fairness.txt"
-    )
+    expect(page.locator(".flash")).to_contain_text(f"Document {name} attached")
+    expect(page.locator(f"#document-list li[data-sha256='{digest}']")).to_contain_text(name)
+    fits(page, viewport)
     stored = LocalObjectStore(lived.site.settings.storage().objects)
     with stored.open(f"tether-obj:sha256/{digest}") as source:
         assert source.read() == body  # the file itself is kept, by its digest
 
 
+@WIDTHS
 def test_the_author_is_not_offered_a_rating(
-    browser: Browser, lived: Lived, contexts: list[BrowserContext]
+    browser: Browser, lived: Lived, contexts: list[BrowserContext], viewport: ViewportSize
 ) -> None:
-    author = open_as(browser, lived, contexts, "alice")
+    author = open_as(browser, lived, contexts, "alice", viewport)
     author.goto(lived.url("v1"))
     expect(author.locator("form.action-form[data-action='comment']")).to_have_count(0)
     expect(author.locator("#comment-form")).to_be_visible()
     expect(author.locator("form.action-form[data-action='rate']")).to_have_count(0)
-    reviewer = open_as(browser, lived, contexts, "carol")
+    reviewer = open_as(browser, lived, contexts, "carol", viewport)
     reviewer.goto(lived.url("v1"))
     expect(reviewer.locator("form.action-form[data-action='rate']")).to_have_count(1)
+    fits(reviewer, viewport)
 
 
 @WIDTHS

@@ -39,11 +39,11 @@ from tetherai.ledger.executor import TxResult
 from tetherai.ledger.transaction import Envelope
 from tetherai.ordering.etcd import ChainKeys, EtcdOrderer
 from tetherai.ordering.etcd_client import prefix_end
-from tetherai.services.cluster.config import ChannelSpec, ClusterConfig, NodeSpec, OrgSpec
-from tetherai.services.cluster.etcd_members import EtcdCluster, free_port
-from tetherai.services.cluster.run import close_peer, open_channel_peer
-from tetherai.services.cluster.setup import ClusterHome, bootstrap_chain, create_cluster, node_key
-from tetherai.services.cluster.tls import NodeClients
+from tetherai.cluster.config import ChannelSpec, ClusterConfig, NodeSpec, OrgSpec
+from tetherai.cluster.etcd_members import EtcdCluster, free_port
+from tetherai.cluster.run import close_peer, open_channel_peer
+from tetherai.cluster.setup import ClusterHome, bootstrap_chain, create_cluster, node_key
+from tetherai.cluster.tls import NodeClients
 from tetherai.services.network import load_participant
 
 PASSPHRASE = b"benchmark"
@@ -99,7 +99,7 @@ def run(root: Path, args: argparse.Namespace, figures: Figures) -> None:
                     [
                         sys.executable,
                         "-m",
-                        "tetherai.services.cluster",
+                        "tetherai.cluster",
                         "peer",
                         "--home",
                         str(home.root),

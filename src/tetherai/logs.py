@@ -2,7 +2,7 @@
 
 Every module that logs has its own logger, ``logging.getLogger(__name__)``, so they all sit
 under ``tetherai`` and one setting reaches them. A process configures logging once, at its
-entry point (``tether serve``, ``python -m tetherai.services.cluster``), with
+entry point (``tether serve``, ``python -m tetherai.cluster``), with
 :func:`log_config`; library code never does. ``json_lines`` writes one JSON object per line
 (``ts``, ``level``, ``logger``, ``message``, the traceback as ``exception``, a request's
 ``client``/``method``/``path``/``status`` for the access log, and any ``extra`` fields), for log

@@ -12,10 +12,10 @@ import threading
 import pytest
 
 from tests.common.waiting import wait_until
+from tetherai.cluster.follower import follow
 from tetherai.ledger.errors import BlockRejected
 from tetherai.logs import JsonLines
 from tetherai.ordering.errors import OrderingError
-from tetherai.services.cluster.follower import follow
 from tetherai.services.projection_follower import ProjectionFollower
 
 
@@ -116,7 +116,7 @@ def test_the_follower_logs_an_unexpected_failure_with_its_traceback_and_goes_on(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     reports, stop, step = _steps(RuntimeError("disk hiccup"), RuntimeError("again"), 3, 0)
-    with caplog.at_level(logging.INFO, logger="tetherai.services.cluster.follower"):
+    with caplog.at_level(logging.INFO, logger="tetherai.cluster.follower"):
         follow(step, stop, idle=0.001, report=reports.append, what="peer p, channel main")  # type: ignore[arg-type]
     assert reports == ["RuntimeError: disk hiccup", "RuntimeError: again", None]
     failures = [r for r in caplog.records if r.levelno == logging.ERROR]
@@ -128,7 +128,7 @@ def test_the_follower_logs_an_unexpected_failure_with_its_traceback_and_goes_on(
 def test_the_follower_warns_once_per_etcd_outage(caplog: pytest.LogCaptureFixture) -> None:
     outage = OrderingError("etcd is unreachable")
     reports, stop, step = _steps(outage, outage, outage, 1, 0)
-    with caplog.at_level(logging.INFO, logger="tetherai.services.cluster.follower"):
+    with caplog.at_level(logging.INFO, logger="tetherai.cluster.follower"):
         follow(step, stop, idle=0.001, report=reports.append, what="peer p")  # type: ignore[arg-type]
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "etcd is unreachable" in warnings[0].getMessage()
@@ -137,7 +137,7 @@ def test_the_follower_warns_once_per_etcd_outage(caplog: pytest.LogCaptureFixtur
 
 def test_the_follower_stops_at_a_block_it_cannot_trust(caplog: pytest.LogCaptureFixture) -> None:
     reports, stop, step = _steps(1, BlockRejected("block 5 does not link to block 4"), 1)
-    with caplog.at_level(logging.INFO, logger="tetherai.services.cluster.follower"):
+    with caplog.at_level(logging.INFO, logger="tetherai.cluster.follower"):
         follow(step, stop, idle=0.001, report=reports.append, what="peer p")  # type: ignore[arg-type]
     assert reports == ["BlockRejected: block 5 does not link to block 4"]
     assert not stop.is_set()  # it returned by itself, one step left untaken

@@ -12,7 +12,7 @@ from tetherai.cli._client import read_secret
 from tetherai.cli._common import resolve_home
 
 if TYPE_CHECKING:
-    from tetherai.services.cluster.setup import ClusterHome
+    from tetherai.cluster.setup import ClusterHome
 
 __all__ = ["ByOption", "ChannelOption", "cluster_home", "now_ms", "passphrase"]
 
@@ -40,7 +40,7 @@ def passphrase(file: Path | None) -> bytes:
 
 
 def cluster_home(home: Path | None) -> ClusterHome:
-    from tetherai.services.cluster.setup import ClusterHome
+    from tetherai.cluster.setup import ClusterHome
 
     return ClusterHome(resolve_home(home))
 

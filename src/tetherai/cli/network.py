@@ -32,9 +32,9 @@ from tetherai.cli._network_common import (
 from tetherai.cli.network_governance import register
 
 if TYPE_CHECKING:
-    from tetherai.services.cluster.follower import PeerFollower
-    from tetherai.services.cluster.setup import ClusterHome
-    from tetherai.services.cluster.tls import NodeClients
+    from tetherai.cluster.follower import PeerFollower
+    from tetherai.cluster.setup import ClusterHome
+    from tetherai.cluster.tls import NodeClients
 
 app = typer.Typer(
     help="Cluster mode: several orgs' peers, ordering on an etcd cluster.\n\n"
@@ -65,8 +65,8 @@ def init(
 
     Example: tether network init --config cluster.toml --home ./net
     """
-    from tetherai.services.cluster.config import ClusterConfig
-    from tetherai.services.cluster.setup import create_cluster
+    from tetherai.cluster.config import ClusterConfig
+    from tetherai.cluster.setup import create_cluster
 
     target = cluster_home(home)
     parsed = run(lambda: ClusterConfig.load(config))
@@ -91,7 +91,7 @@ def add_org(
 
     Example: tether network add-org Org4 --by Org1 --by Org2 --home ./net
     """
-    from tetherai.services.cluster.joining import join_org
+    from tetherai.cluster.joining import join_org
 
     target = cluster_home(home)
     secret = passphrase(passphrase_file)
@@ -127,7 +127,7 @@ def add_peer(
 
     Example: tether network add-peer peer0.Org4 --api 127.0.0.1:7061 --by Org1 --home ./net
     """
-    from tetherai.services.cluster.joining import join_peer
+    from tetherai.cluster.joining import join_peer
 
     target = cluster_home(home)
     secret = passphrase(passphrase_file)
@@ -145,7 +145,7 @@ def bootstrap(home: HomeOption = None, passphrase_file: PassphraseFileOption = N
 
     Example: tether network bootstrap --home ./net
     """
-    from tetherai.services.cluster.setup import Tools, bootstrap_chain
+    from tetherai.cluster.setup import Tools, bootstrap_chain
 
     target = cluster_home(home)
     config = run(target.cluster_config)
@@ -168,7 +168,7 @@ def etcd(
 
     Example: tether network etcd --dir ./etcd --members 3
     """
-    from tetherai.services.cluster.etcd_members import EtcdCluster
+    from tetherai.cluster.etcd_members import EtcdCluster
 
     cluster = run(lambda: EtcdCluster.create(directory, members))
     run(cluster.start)
@@ -194,7 +194,7 @@ def start(
 
     Example: tether network start --home ./net --node peer0.Org2
     """
-    from tetherai.services.cluster.processes import NodeProcesses
+    from tetherai.cluster.processes import NodeProcesses
 
     target = cluster_home(home)
     config = run(target.cluster_config)
@@ -227,8 +227,8 @@ def peer(
 
     Example: tether network peer --name peer0.Org1 --api-port 8000 --home ./net
     """
+    from tetherai.cluster.run import run_peer
     from tetherai.logs import configure_from_env
-    from tetherai.services.cluster.run import run_peer
 
     configure_from_env(os.environ)  # this process is the node: its log goes to stderr
     target = cluster_home(home)
@@ -244,7 +244,7 @@ def _api_starter(
         import uvicorn
 
         from tetherai.api.proxies import SERVER_OPTIONS
-        from tetherai.services.cluster.api_node import RemoteOrderer, api_home, cluster_node
+        from tetherai.cluster.api_node import RemoteOrderer, api_home, cluster_node
         from tetherai.services.settings import Settings
         from tetherai.web.app import create_web_app
 
@@ -283,7 +283,7 @@ def status(
 
     Example: tether network status --home ./net --json
     """
-    from tetherai.services.cluster.client import node_status
+    from tetherai.cluster.client import node_status
 
     target = cluster_home(home)
     config = run(target.cluster_config)
@@ -339,7 +339,7 @@ def demo(
 
     Example: tether network demo
     """
-    from tetherai.services.cluster.demo import run_demo
+    from tetherai.cluster.demo import run_demo
 
     root = keep or Path(tempfile.mkdtemp(prefix="tether-cluster-demo-"))
     root.mkdir(parents=True, exist_ok=True)

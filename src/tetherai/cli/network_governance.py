@@ -18,7 +18,7 @@ from tetherai.cli._common import HomeOption, JsonOption, console, print_json, ru
 from tetherai.cli._network_common import ByOption, ChannelOption, cluster_home, now_ms, passphrase
 
 if TYPE_CHECKING:
-    from tetherai.services.cluster.governance import Outcome
+    from tetherai.cluster.governance import Outcome
 
 __all__ = ["register"]
 
@@ -34,7 +34,7 @@ def _sign(
     passphrase_file: Path | None,
     json_output: bool,
 ) -> None:
-    from tetherai.services.cluster.governance import sign_change
+    from tetherai.cluster.governance import sign_change
 
     target = cluster_home(home)
     secret = passphrase(passphrase_file)
@@ -80,7 +80,7 @@ def register(app: typer.Typer) -> None:
 
         Example: tether network proposals --home ./net
         """
-        from tetherai.services.cluster.governance import proposals as read
+        from tetherai.cluster.governance import proposals as read
 
         target = cluster_home(home)
         name = channel or run(target.cluster_config).channel
@@ -118,7 +118,7 @@ def register(app: typer.Typer) -> None:
 
         Example: tether network approve 3f2a9c01d4e5b6a7 --by Org2 --home ./net
         """
-        from tetherai.services.cluster.governance import approve as sign
+        from tetherai.cluster.governance import approve as sign
 
         target = cluster_home(home)
         secret = passphrase(passphrase_file)
@@ -140,7 +140,7 @@ def register(app: typer.Typer) -> None:
 
         Example: tether network withdraw 3f2a9c01d4e5b6a7 --by Org2 --home ./net
         """
-        from tetherai.services.cluster.governance import withdraw as take_back
+        from tetherai.cluster.governance import withdraw as take_back
 
         target = cluster_home(home)
         secret = passphrase(passphrase_file)

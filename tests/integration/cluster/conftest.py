@@ -15,21 +15,21 @@ import pytest
 
 from tests.common.network import PASSPHRASE, START_MS, TEST_KDF_ROUNDS
 from tests.common.waiting import PATIENCE, wait_until
-from tetherai.ordering.etcd import EtcdOrderer
-from tetherai.ordering.etcd_client import EtcdClient
-from tetherai.services.cluster.config import ChannelSpec, ClusterConfig, NodeSpec, OrgSpec
-from tetherai.services.cluster.etcd_members import EtcdCluster, free_port
-from tetherai.services.cluster.run import close_peer, open_channel_peer
-from tetherai.services.cluster.server import serve_orderer
-from tetherai.services.cluster.setup import (
+from tetherai.cluster.config import ChannelSpec, ClusterConfig, NodeSpec, OrgSpec
+from tetherai.cluster.etcd_members import EtcdCluster, free_port
+from tetherai.cluster.run import close_peer, open_channel_peer
+from tetherai.cluster.server import serve_orderer
+from tetherai.cluster.setup import (
     ClusterHome,
     Tools,
     bootstrap_chain,
     create_cluster,
     node_key,
 )
-from tetherai.services.cluster.tls import NodeClients
-from tetherai.services.cluster.trust import NodeTrust
+from tetherai.cluster.tls import NodeClients
+from tetherai.cluster.trust import NodeTrust
+from tetherai.ordering.etcd import EtcdOrderer
+from tetherai.ordering.etcd_client import EtcdClient
 from tetherai.services.network import ParticipantKey, load_participant
 
 pytestmark = pytest.mark.integration
@@ -124,7 +124,7 @@ class Cluster:
             [
                 sys.executable,
                 "-m",
-                "tetherai.services.cluster",
+                "tetherai.cluster",
                 "peer",
                 "--home",
                 str(self.home.root),

@@ -14,11 +14,11 @@ from tests.common.network import PASSPHRASE, TEST_KDF_ROUNDS
 from tests.common.waiting import PATIENCE
 from tests.integration.cluster.conftest import Cluster
 from tetherai.cli.main import app
+from tetherai.cluster.etcd_members import free_port
+from tetherai.cluster.joining import join_org
 from tetherai.contracts.membership import MembershipRules
 from tetherai.ledger.checkpoint import CosignatureVerifier, NoteVerifier, open_note
 from tetherai.ordering.etcd import ChainKeys, EtcdOrderer
-from tetherai.services.cluster.etcd_members import free_port
-from tetherai.services.cluster.joining import join_org
 from tetherai.services.network import ParticipantKey, load_participant
 
 pytestmark = pytest.mark.integration

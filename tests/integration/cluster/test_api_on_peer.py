@@ -17,13 +17,13 @@ from tests.common.server import serve
 from tests.common.waiting import PATIENCE
 from tests.integration.cluster.conftest import Cluster
 from tetherai.api.app import create_app
+from tetherai.cluster.api_node import RemoteOrderer, api_home, cluster_node
+from tetherai.cluster.etcd_members import free_port
+from tetherai.cluster.follower import PeerFollower
+from tetherai.cluster.setup import node_key
+from tetherai.cluster.tls import NodeClients
 from tetherai.identity.roles import Role
 from tetherai.ledger.tlog_proof import parse_tlog_proof
-from tetherai.services.cluster.api_node import RemoteOrderer, api_home, cluster_node
-from tetherai.services.cluster.etcd_members import free_port
-from tetherai.services.cluster.follower import PeerFollower
-from tetherai.services.cluster.setup import node_key
-from tetherai.services.cluster.tls import NodeClients
 from tetherai.services.custody import Argon2Parameters
 from tetherai.services.enrolment import web_account_for_participant
 from tetherai.services.settings import Settings

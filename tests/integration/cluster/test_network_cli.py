@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from tests.common.waiting import PATIENCE
 from tetherai.cli.main import app
-from tetherai.services.cluster.etcd_members import EtcdCluster, free_port
+from tetherai.cluster.etcd_members import EtcdCluster, free_port
 
 pytestmark = pytest.mark.integration
 

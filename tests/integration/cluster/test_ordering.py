@@ -16,6 +16,7 @@ import pytest
 from tests.common.network import PASSPHRASE
 from tests.common.waiting import PATIENCE, wait_until
 from tests.integration.cluster.conftest import Cluster
+from tetherai.cluster.setup import node_key
 from tetherai.contracts.membership import MembershipRules
 from tetherai.contracts.registry import default_registry
 from tetherai.ledger.block import Block
@@ -24,7 +25,6 @@ from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.ordering.batching import cut_block
 from tetherai.ordering.etcd import ChainKeys, append_block, read_blocks, read_head, sync_peer
 from tetherai.ordering.etcd_client import EtcdClient
-from tetherai.services.cluster.setup import node_key
 from tetherai.services.network import ParticipantKey
 
 pytestmark = pytest.mark.integration
@@ -180,7 +180,7 @@ def test_a_standby_orderer_takes_over_when_the_leader_dies(cluster: Cluster) -> 
     spec = cluster.config.orderer("orderer0.Org1")
     log = (cluster.home.root / "orderer0.log").open("ab")
     process = subprocess.Popen(
-        [sys.executable, "-m", "tetherai.services.cluster", "orderer",
+        [sys.executable, "-m", "tetherai.cluster", "orderer",
          "--home", str(cluster.home.root), "--name", spec.name, "--max-wait", "0.01"],
         env={**os.environ, "TETHER_PASSPHRASE": PASSPHRASE.decode()},
         stdout=log,

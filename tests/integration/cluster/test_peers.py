@@ -83,8 +83,8 @@ def test_a_killed_peer_catches_up_and_agrees(cluster: Cluster) -> None:
 
 def _vkey(cluster: Cluster, node: str, *, note: bool) -> str:
     from tests.common.network import PASSPHRASE
+    from tetherai.cluster.setup import node_key
     from tetherai.ledger.checkpoint import CosignatureSigner, NoteSigner
-    from tetherai.services.cluster.setup import node_key
 
     key = node_key(cluster.home, node, PASSPHRASE)
     signer = NoteSigner(node, key) if note else CosignatureSigner(node, key, timestamp=0)

@@ -17,14 +17,14 @@ import pytest
 from tests.common.network import PASSPHRASE
 from tests.common.waiting import PATIENCE
 from tests.integration.cluster.conftest import Cluster
+from tetherai.cluster.governance import sign_change
+from tetherai.cluster.setup import Tools
+from tetherai.cluster.tls import TlsIdentity, issue_tls_identity
 from tetherai.crypto.signature import Algorithm
 from tetherai.identity.ca import CertificateAuthority
 from tetherai.identity.certificate import load_certificate_pem
 from tetherai.identity.keys import write_certificate, write_tls_private_key
 from tetherai.ordering.etcd_client import EtcdClient, EtcdUnavailable
-from tetherai.services.cluster.governance import sign_change
-from tetherai.services.cluster.setup import Tools
-from tetherai.services.cluster.tls import TlsIdentity, issue_tls_identity
 
 pytestmark = pytest.mark.integration
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from tests.common.network import make_network
+from tetherai.cluster.follower import stored_block
 from tetherai.ordering.errors import OrderingError
 from tetherai.ordering.etcd import ChainKeys, decode_block, encode_block
 from tetherai.ordering.etcd_client import EtcdClient, prefix_end
-from tetherai.services.cluster.follower import stored_block
 
 
 def test_a_block_survives_the_wire_and_a_stored_block_reads_back(tmp_path: Path) -> None:

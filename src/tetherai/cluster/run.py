@@ -1,4 +1,4 @@
-"""Run one cluster node as a process: ``python -m tetherai.services.cluster peer|orderer``.
+"""Run one cluster node as a process: ``python -m tetherai.cluster peer|orderer``.
 
 The passphrase of the node's key comes from ``TETHER_PASSPHRASE``. A node logs to stderr, as
 text or, with ``TETHER_LOG_JSON=1``, JSON lines (``TETHER_LOG_LEVEL``: debug, info, warning,
@@ -16,6 +16,11 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from tetherai.cluster.follower import PeerFollower
+from tetherai.cluster.server import serve_orderer, serve_peer
+from tetherai.cluster.setup import ClusterHome, node_key
+from tetherai.cluster.tls import NodeClients
+from tetherai.cluster.trust import NodeTrust
 from tetherai.contracts.membership import MembershipRules
 from tetherai.contracts.registry import default_registry
 from tetherai.errors import TetherError
@@ -24,11 +29,6 @@ from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.logs import configure_from_env
 from tetherai.ordering.errors import OrderingError
 from tetherai.ordering.etcd import EtcdOrderer
-from tetherai.services.cluster.follower import PeerFollower
-from tetherai.services.cluster.server import serve_orderer, serve_peer
-from tetherai.services.cluster.setup import ClusterHome, node_key
-from tetherai.services.cluster.tls import NodeClients
-from tetherai.services.cluster.trust import NodeTrust
 
 __all__ = ["close_peer", "main", "open_channel_peer", "run_orderer", "run_peer"]
 
@@ -166,7 +166,7 @@ def run_orderer(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tetherai.services.cluster")
+    parser = argparse.ArgumentParser(prog="python -m tetherai.cluster")
     parser.add_argument("role", choices=["peer", "orderer"])
     parser.add_argument("--home", required=True, type=Path)
     parser.add_argument("--name", required=True)

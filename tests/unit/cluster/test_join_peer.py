@@ -9,16 +9,16 @@ from typing import Any
 import pytest
 
 from tests.common.network import PASSPHRASE, START_MS, TEST_KDF_ROUNDS
-from tetherai.services.cluster.config import (
+from tetherai.cluster.config import (
     ChannelSpec,
     ClusterConfig,
     ConfigError,
     NodeSpec,
     OrgSpec,
 )
-from tetherai.services.cluster.etcd_members import EtcdCluster, free_port
-from tetherai.services.cluster.joining import join_peer
-from tetherai.services.cluster.setup import ClusterHome, create_cluster
+from tetherai.cluster.etcd_members import EtcdCluster, free_port
+from tetherai.cluster.joining import join_peer
+from tetherai.cluster.setup import ClusterHome, create_cluster
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ import sys
 import time
 from dataclasses import dataclass, field
 
+from tetherai.cluster.client import node_status
+from tetherai.cluster.setup import ClusterHome
+from tetherai.cluster.tls import NodeClients
 from tetherai.errors import TetherError
-from tetherai.services.cluster.client import node_status
-from tetherai.services.cluster.setup import ClusterHome
-from tetherai.services.cluster.tls import NodeClients
 
 __all__ = ["NodeProcesses"]
 
@@ -36,7 +36,7 @@ class NodeProcesses:
             [
                 sys.executable,
                 "-m",
-                "tetherai.services.cluster",
+                "tetherai.cluster",
                 role,
                 "--home",
                 str(self.home.root),

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
+from tetherai.cluster.setup import ClusterHome
+from tetherai.cluster.tls import Caller
 from tetherai.contracts.membership_rules import MembershipRules
 from tetherai.ledger.state import StateReader
-from tetherai.services.cluster.setup import ClusterHome
-from tetherai.services.cluster.tls import Caller
 
 __all__ = ["NodeTrust"]
 

@@ -17,18 +17,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tetherai.contracts.governance import check_change
-from tetherai.contracts.registry import default_registry
-from tetherai.identity.certificate import load_certificate_pem, parse_participant_certificate
-from tetherai.services.cluster.client import Operator
-from tetherai.services.cluster.config import (
+from tetherai.cluster.client import Operator
+from tetherai.cluster.config import (
     ChannelSpec,
     ClusterConfig,
     ConfigError,
     NodeSpec,
     OrgSpec,
 )
-from tetherai.services.cluster.setup import ClusterHome
+from tetherai.cluster.setup import ClusterHome
+from tetherai.contracts.governance import check_change
+from tetherai.contracts.registry import default_registry
+from tetherai.identity.certificate import load_certificate_pem, parse_participant_certificate
 from tetherai.services.network import load_participant
 
 __all__ = ["Outcome", "approve", "proposals", "sign_change", "withdraw"]

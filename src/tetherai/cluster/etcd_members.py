@@ -25,12 +25,12 @@ from pathlib import Path
 import httpx
 from cryptography.hazmat.primitives import serialization
 
+from tetherai.cluster.tls import TlsIdentity, issue_tls_identity
 from tetherai.crypto.signature import Algorithm
 from tetherai.errors import TetherError
 from tetherai.identity.ca import CertificateAuthority
 from tetherai.identity.certificate import load_certificate_pem
 from tetherai.identity.keys import write_certificate, write_tls_private_key
-from tetherai.services.cluster.tls import TlsIdentity, issue_tls_identity
 
 __all__ = [
     "EtcdCluster",

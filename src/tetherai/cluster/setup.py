@@ -21,6 +21,12 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from tetherai.cluster.config import (
+    ClusterConfig,
+    ConfigError,
+)
+from tetherai.cluster.etcd_members import etcd_authority, issue_etcd_client
+from tetherai.cluster.tls import NodeClients, TlsIdentity, issue_tls_identity
 from tetherai.contracts.membership import MembershipRules
 from tetherai.contracts.registry import default_registry, genesis_versions
 from tetherai.crypto.signature import Algorithm
@@ -35,12 +41,6 @@ from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.ordering.batching import cut_block
 from tetherai.ordering.etcd import ChainKeys, append_block, decode_block, encode_block
 from tetherai.ordering.etcd_client import EtcdClient
-from tetherai.services.cluster.config import (
-    ClusterConfig,
-    ConfigError,
-)
-from tetherai.services.cluster.etcd_members import etcd_authority, issue_etcd_client
-from tetherai.services.cluster.tls import NodeClients, TlsIdentity, issue_tls_identity
 from tetherai.services.home import NetworkHome
 from tetherai.services.network import (
     ParticipantKey,

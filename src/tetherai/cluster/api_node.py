@@ -21,15 +21,15 @@ from typing import Any
 
 import httpx
 
+from tetherai.cluster.config import ClusterConfig, NodeSpec
+from tetherai.cluster.follower import PeerFollower
+from tetherai.cluster.setup import ClusterHome
+from tetherai.cluster.tls import NodeClients
 from tetherai.ledger.errors import TxRejected
 from tetherai.ledger.executor import TxResult
 from tetherai.ledger.transaction import Envelope
 from tetherai.ordering.batching import Clock, wall_clock_ms
 from tetherai.ordering.errors import OrdererBusy, OrderingError
-from tetherai.services.cluster.config import ClusterConfig, NodeSpec
-from tetherai.services.cluster.follower import PeerFollower
-from tetherai.services.cluster.setup import ClusterHome
-from tetherai.services.cluster.tls import NodeClients
 from tetherai.services.home import CONFIG_VERSION, NetworkHome
 from tetherai.services.network import Node
 

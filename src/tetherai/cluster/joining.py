@@ -14,13 +14,10 @@ from datetime import UTC, datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from tetherai.identity.ca import CertificateAuthority
-from tetherai.identity.certificate import certificate_to_pem, validate_name
-from tetherai.identity.keys import DEFAULT_KDF_ROUNDS, write_private_key
-from tetherai.services.cluster.client import Operator
-from tetherai.services.cluster.config import ConfigError, parse_node
-from tetherai.services.cluster.governance import Outcome, sign_change
-from tetherai.services.cluster.setup import (
+from tetherai.cluster.client import Operator
+from tetherai.cluster.config import ConfigError, parse_node
+from tetherai.cluster.governance import Outcome, sign_change
+from tetherai.cluster.setup import (
     ClusterHome,
     Tools,
     add_org_ca,
@@ -28,6 +25,9 @@ from tetherai.services.cluster.setup import (
     issue_transport_identities,
     raw_public,
 )
+from tetherai.identity.ca import CertificateAuthority
+from tetherai.identity.certificate import certificate_to_pem, validate_name
+from tetherai.identity.keys import DEFAULT_KDF_ROUNDS, write_private_key
 from tetherai.services.network import load_node_key, load_participant
 
 __all__ = ["join_org", "join_peer"]

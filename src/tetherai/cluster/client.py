@@ -12,10 +12,10 @@ from typing import Any
 
 import httpx
 
+from tetherai.cluster.config import ConfigError, NodeSpec
+from tetherai.cluster.setup import ClusterHome
+from tetherai.cluster.tls import NodeClients
 from tetherai.ledger.transaction import Envelope
-from tetherai.services.cluster.config import ConfigError, NodeSpec
-from tetherai.services.cluster.setup import ClusterHome
-from tetherai.services.cluster.tls import NodeClients
 
 __all__ = ["Operator", "node_status"]
 

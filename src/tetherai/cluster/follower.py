@@ -35,6 +35,9 @@ from typing import Any
 
 import httpx
 
+from tetherai.cluster.config import ClusterConfig, ConfigError
+from tetherai.cluster.setup import ClusterHome
+from tetherai.cluster.tls import NodeClients
 from tetherai.contracts.membership import MembershipRules
 from tetherai.contracts.registry import default_registry
 from tetherai.errors import IntegrityFailure
@@ -46,9 +49,6 @@ from tetherai.ledger.transaction import Envelope
 from tetherai.ordering.errors import OrderingError
 from tetherai.ordering.etcd import BlocksCompacted, ChainKeys, decode_block, read_blocks
 from tetherai.ordering.etcd_client import EtcdClient, prefix_end
-from tetherai.services.cluster.config import ClusterConfig, ConfigError
-from tetherai.services.cluster.setup import ClusterHome
-from tetherai.services.cluster.tls import NodeClients
 
 __all__ = ["Divergence", "PeerFollower", "follow", "stored_block"]
 

@@ -21,6 +21,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tetherai.cluster.client import node_status
+from tetherai.cluster.config import ChannelSpec, ClusterConfig, NodeSpec, OrgSpec
+from tetherai.cluster.etcd_members import EtcdCluster, free_port
+from tetherai.cluster.governance import sign_change
+from tetherai.cluster.processes import NodeProcesses
+from tetherai.cluster.setup import (
+    ClusterHome,
+    Tools,
+    bootstrap_chain,
+    create_cluster,
+    node_key,
+)
+from tetherai.cluster.tls import NodeClients
 from tetherai.errors import TetherError
 from tetherai.identity.ca import CertificateAuthority
 from tetherai.identity.roles import Role
@@ -31,19 +44,6 @@ from tetherai.ledger.checkpoint import (
     NoteVerifier,
     open_note,
 )
-from tetherai.services.cluster.client import node_status
-from tetherai.services.cluster.config import ChannelSpec, ClusterConfig, NodeSpec, OrgSpec
-from tetherai.services.cluster.etcd_members import EtcdCluster, free_port
-from tetherai.services.cluster.governance import sign_change
-from tetherai.services.cluster.processes import NodeProcesses
-from tetherai.services.cluster.setup import (
-    ClusterHome,
-    Tools,
-    bootstrap_chain,
-    create_cluster,
-    node_key,
-)
-from tetherai.services.cluster.tls import NodeClients
 from tetherai.services.network import ParticipantKey, issue_participant, load_participant
 
 __all__ = ["DemoFailed", "run_demo"]

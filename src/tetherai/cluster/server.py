@@ -24,6 +24,10 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 
+from tetherai.cluster.config import NodeSpec
+from tetherai.cluster.follower import PeerFollower, stored_block
+from tetherai.cluster.tls import Caller, ContextCache, NodeClients, TlsIdentity, caller_of
+from tetherai.cluster.trust import NodeTrust
 from tetherai.errors import TetherError
 from tetherai.ledger.errors import TxRejected
 from tetherai.ledger.executor import TxResult
@@ -31,10 +35,6 @@ from tetherai.ledger.state import StateReader
 from tetherai.ledger.transaction import Envelope
 from tetherai.ordering.errors import OrdererBusy, OrdererClosed
 from tetherai.ordering.etcd import EtcdOrderer, encode_block
-from tetherai.services.cluster.config import NodeSpec
-from tetherai.services.cluster.follower import PeerFollower, stored_block
-from tetherai.services.cluster.tls import Caller, ContextCache, NodeClients, TlsIdentity, caller_of
-from tetherai.services.cluster.trust import NodeTrust
 
 __all__ = ["HttpError", "serve_orderer", "serve_peer"]
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tetherai.services.cluster.config import ChannelSpec, ClusterConfig, ConfigError
+from tetherai.cluster.config import ChannelSpec, ClusterConfig, ConfigError
 
 BASE = """
 etcd = ["https://127.0.0.1:2379"]

@@ -1,5 +1,0 @@
-import sys
-
-from tetherai.services.cluster.run import main
-
-sys.exit(main())

@@ -180,10 +180,13 @@ def test_prove_all_proves_every_row_of_an_audit_trail(
     fits(page, viewport)
 
 
+@WIDTHS
 def test_mark_all_read_empties_the_unread_notifications(
-    browser: Browser, lived: Lived, contexts: list[BrowserContext]
+    browser: Browser, lived: Lived, contexts: list[BrowserContext], viewport: ViewportSize
 ) -> None:
-    page = open_as(browser, lived, contexts, "bob")
+    # A person each: once read, a person's notifications are read at the other width too.
+    who = "bob" if viewport is LAPTOP else "alice"
+    page = open_as(browser, lived, contexts, who, viewport)
     page.goto("/dashboard")
     notes = page.locator("#notification-list li[data-notification]")
     expect(notes.first).to_be_visible()
@@ -192,6 +195,7 @@ def test_mark_all_read_empties_the_unread_notifications(
     page.locator("#mark-all-read").get_by_role("button", name="Mark all as read").click()
     expect(page.locator(".flash")).to_contain_text("marked as read")
     expect(page.locator("#notification-list")).to_contain_text("No unread notifications.")
+    fits(page, viewport)
 
 
 @WIDTHS
@@ -350,10 +354,11 @@ def test_a_refused_registration_keeps_the_form_and_its_files(
     expect(page.locator("#artifacts")).to_contain_text(hashlib.sha256(model).hexdigest()[:16])
 
 
+@WIDTHS
 def test_charts_answer_the_pointer_and_overlay_two_versions(
-    browser: Browser, lived: Lived, contexts: list[BrowserContext]
+    browser: Browser, lived: Lived, contexts: list[BrowserContext], viewport: ViewportSize
 ) -> None:
-    page = open_as(browser, lived, contexts, "carol")
+    page = open_as(browser, lived, contexts, "carol", viewport)
     page.goto(lived.url("v2", "?compare=v1"))
     loss = page.locator("figure.chart-box").filter(has=page.locator("svg title", has_text="loss"))
     expect(loss.locator(".series")).to_have_count(2)  # v2 and v1 on the same axes
@@ -379,3 +384,4 @@ def test_charts_answer_the_pointer_and_overlay_two_versions(
     )
     labels = flat.locator("text.y-tick").all_text_contents()
     assert "0.01" in labels and len(set(labels)) == len(labels) >= 3
+    fits(page, viewport)

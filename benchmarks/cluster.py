@@ -35,15 +35,15 @@ from pathlib import Path
 import httpx
 from _harness import Figures, add_run_options, cpu_seconds, limits_in_same_run, timed
 
-from tetherai.ledger.executor import TxResult
-from tetherai.ledger.transaction import Envelope
-from tetherai.ordering.etcd import ChainKeys, EtcdOrderer
-from tetherai.ordering.etcd_client import prefix_end
 from tetherai.cluster.config import ChannelSpec, ClusterConfig, NodeSpec, OrgSpec
 from tetherai.cluster.etcd_members import EtcdCluster, free_port
 from tetherai.cluster.run import close_peer, open_channel_peer
 from tetherai.cluster.setup import ClusterHome, bootstrap_chain, create_cluster, node_key
 from tetherai.cluster.tls import NodeClients
+from tetherai.ledger.executor import TxResult
+from tetherai.ledger.transaction import Envelope
+from tetherai.ordering.etcd import ChainKeys, EtcdOrderer
+from tetherai.ordering.etcd_client import prefix_end
 from tetherai.services.network import load_participant
 
 PASSPHRASE = b"benchmark"

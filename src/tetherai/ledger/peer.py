@@ -175,6 +175,30 @@ class Peer:
         signature_valid: Callable[[Identity], bool],
     ) -> TxResult:
         try:
+            return self._run_checks(envelope, now_ms, state, signature_valid)
+        except TxRejected as refused:
+            # A refused attempt leaves no tx on the ledger, so the peer's log keeps it.
+            tx = envelope.tx
+            log.info(
+                "%s %s.%s by %s@%s refused: %s (%s)",
+                "admission of tx " + envelope.tx_id if envelope.sig else "simulation of",
+                tx.contract,
+                tx.fn,
+                tx.creator.id,
+                tx.creator.org,
+                refused.code,
+                refused.message,
+            )
+            raise
+
+    def _run_checks(
+        self,
+        envelope: Envelope,
+        now_ms: int,
+        state: SqliteLedgerStore,
+        signature_valid: Callable[[Identity], bool],
+    ) -> TxResult:
+        try:
             identity, version = validate_envelope(
                 envelope,
                 channel=self.channel,

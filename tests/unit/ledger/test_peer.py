@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from tests.common.network import Network
@@ -47,6 +49,26 @@ def test_a_call_its_contract_refuses_is_refused_at_admission_and_never_ordered(
     assert refused.value.code == "contract.conflict"
     assert network.node.peer.head.height == height
     assert network.node.peer.store.tx(envelope.tx_id) is None
+
+
+def test_a_refusal_at_admission_is_kept_in_the_peers_log(
+    network: Network, caplog: pytest.LogCaptureFixture
+) -> None:
+    alice = network.participant("alice")
+    network.notarize(alice, "doc")
+    envelope = network.sign(alice, "notary", "notarize", {"name": "doc", "sha256": "ab" * 32})
+    with caplog.at_level(logging.INFO, logger="tetherai.ledger.peer"):
+        with pytest.raises(TxNotEndorsed):
+            network.node.orderer.submit(envelope)
+        with pytest.raises(TxNotEndorsed):
+            network.node.peer.simulate(envelope.tx, now_ms=network.clock())
+    refusals = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert refusals == [
+        f"admission of tx {envelope.tx_id} notary.notarize by alice@Org1 refused: "
+        "contract.conflict ('doc' is already notarized)",
+        "simulation of notary.notarize by alice@Org1 refused: "
+        "contract.conflict ('doc' is already notarized)",
+    ]
 
 
 def test_a_tx_that_loses_a_race_stays_in_its_block_marked_invalid(network: Network) -> None:

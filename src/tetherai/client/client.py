@@ -195,7 +195,9 @@ class Client:
         Raises:
             ServerError: the contracts would refuse it (their code and reason).
         """
-        tx = self.transaction(contract, fn, args)
+        return self._check(self.transaction(contract, fn, args))
+
+    def _check(self, tx: Transaction) -> Json:
         tx.canonical_bytes()  # what canonical JSON cannot hold is refused here, as when signing
         found: Json = self.http.post("/simulate", {"tx": tx.to_json()})
         return found
@@ -212,9 +214,12 @@ class Client:
             ServerError: refused (a tx that lost a race with another and was recorded invalid
                 carries ``details["tx_id"]``).
         """
-        self._signing_key()  # fail before touching the network when there is no key
-        self.check(contract, fn, args)
-        envelope = self.sign(contract, fn, args)
+        key = self._signing_key()  # fail before touching the network when there is no key
+        tx = self.transaction(contract, fn, args)
+        self._check(tx)  # the very tx that is then signed
+        from tetherai.ledger.transaction import sign_transaction
+
+        envelope = sign_transaction(tx, key)
         # The same envelope and key on every retry: the server answers a repeat with the first
         # answer, so a lost answer never becomes a second tx (or a "tx.replayed" refusal).
         answer: Json = self.http.write("/envelopes", envelope.to_json())

@@ -183,7 +183,10 @@ def per_endpoint(requests: int, runs: int, envelopes: int) -> None:
 
             def send(call: dict[str, Any]) -> None:
                 answer = http.request(
-                    str(call["method"]), str(call["path"]), headers=call["headers"]
+                    str(call["method"]),
+                    str(call["path"]),
+                    headers=call["headers"],
+                    content=str(call["body"]) or None,
                 )
                 if not 200 <= answer.status_code < 300:
                     raise SystemExit(f"{call['path']}: {answer.status_code} {answer.text[:200]}")

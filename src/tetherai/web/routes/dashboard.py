@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response
 from tetherai.api.limits import RowId
 from tetherai.api.routes.ledger import verify_now
 from tetherai.api.runtime import Runtime
+from tetherai.ledger.state import CachedReads
 from tetherai.services import ledger_views
 from tetherai.services.access import viewer_of
 from tetherai.services.auth import UserInfo
@@ -35,11 +36,15 @@ def open_work(rt: Runtime, user: UserInfo, visible: set[str]) -> tuple[list[dict
     only the most recently changed open versions were asked about (the bound was reached)."""
     work = []
     rows = open_versions(projections(rt), visible, limit=OPEN_WORK_SCAN)
+    # The queries only judge what they read: each reads the same person, project, policy
+    # and member records, decoded once for all of them.
+    state = CachedReads(rt.reader())
     for row in rows:
         found = rt.peer.query(
             "workflow",
             "actions",
             {"project": row.project, "version": row.version, "org": user.org, "id": user.username},
+            state=state,
         )
         actions = [
             str(a["action"])

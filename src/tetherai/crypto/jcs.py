@@ -312,7 +312,11 @@ _DECODERS = threading.local()
 def _decoder(parse_float: object, parse_int: object) -> json.JSONDecoder:
     # One decoder per thread and pair of hooks: making one costs more than decoding a small
     # value, and a decoder's scanner keeps per-call memory, so threads do not share one.
-    decoders: dict[tuple[object, object], json.JSONDecoder] = _DECODERS.__dict__
+    decoders: dict[tuple[object, object], json.JSONDecoder] | None = getattr(
+        _DECODERS, "by_hooks", None
+    )
+    if decoders is None:
+        decoders = _DECODERS.by_hooks = {}
     found = decoders.get((parse_float, parse_int))
     if found is None:
         found = decoders[(parse_float, parse_int)] = json.JSONDecoder(

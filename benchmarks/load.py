@@ -26,6 +26,11 @@ comments) comes first and is not counted.
 
 Prints a table (min / median / max), then ``load_errors: N``, ``load_req_per_s: N req/s``,
 ``load_p95_ms: N ms`` and the rest, one a line.
+
+``--endpoints N`` measures instead where the server's time goes: each kind of read of the mix
+alone, ``N`` requests one after another on one connection (the mix's readers in turn), with
+the server's CPU per request (``cpu_us <kind>``) and that CPU as a share of the mix's reads
+(each kind weighs as often as the mix sends it).
 """
 
 from __future__ import annotations
@@ -36,8 +41,9 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
-from _harness import Figures, HttpFigures, add_run_options, bare_route_server, wrk
+from _harness import Figures, HttpFigures, add_run_options, bare_route_server, timed, wrk
 from _server import publish, server_process
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,6 +111,13 @@ def main() -> None:
         default=3000,
         help="pre-signed comments (and as many versions) per run",
     )
+    parser.add_argument(
+        "--endpoints",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead of the mix: server CPU per request of each kind of read, N requests each",
+    )
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     add_run_options(parser)
     args = parser.parse_args()
@@ -114,6 +127,9 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: run 'make bench' or 'apt-get install wrk'")
 
+    if args.endpoints:
+        per_endpoint(args.endpoints, args.runs, args.envelopes)
+        return
     figures = Figures(f"Realistic mix, {args.users} concurrent users, {args.seconds} s, one worker")
     envelopes = str(args.envelopes * args.runs)
     with (
@@ -144,6 +160,57 @@ def main() -> None:
                 server_pid=pid,
             )
             record(figures, result, bare)
+    figures.print()
+
+
+def per_endpoint(requests: int, runs: int, envelopes: int) -> None:
+    """Server CPU per request of each kind of read, alone and one at a time, after the
+    pre-signed writes of one load run (the ledger a run leaves: versions with many comments,
+    many new versions)."""
+    import httpx
+
+    figures = Figures(
+        f"Server CPU per request of each read of the mix, {requests} requests each, "
+        f"after {envelopes} pre-signed comments and as many registrations"
+    )
+    with server_process(__file__, "--envelopes", str(envelopes)) as (info, _):
+        pid = int(info["pid"])
+        reads = info["plan"]["reads"]
+        kinds: dict[str, list[dict[str, Any]]] = {}
+        for call in reads:
+            kinds.setdefault(str(call["kind"]), []).append(call)
+        with httpx.Client(base_url=info["base_url"], timeout=60) as http:
+
+            def send(call: dict[str, Any]) -> None:
+                answer = http.request(
+                    str(call["method"]),
+                    str(call["path"]),
+                    headers=call["headers"],
+                    content=str(call["body"]) or None,
+                )
+                if not 200 <= answer.status_code < 300:
+                    raise SystemExit(f"{call['path']}: {answer.status_code} {answer.text[:200]}")
+
+            for call in info["plan"]["envelope_comments"] + info["plan"]["envelope_versions"]:
+                send(call)
+            for calls in kinds.values():  # warm-up: caches filled, threads started
+                for call in calls:
+                    send(call)
+            for _ in range(runs):
+                spent: dict[str, float] = {}
+                for kind, calls in kinds.items():
+                    with timed(pid) as timing:
+                        for number in range(requests):
+                            send(calls[number % len(calls)])
+                    spent[kind] = timing.cpu / requests * 1e6
+                    figures.add(f"cpu_us {kind}", spent[kind], "µs CPU")
+                # Each kind weighs as often as the mix sends it.
+                weight = {kind: len(calls) / len(reads) for kind, calls in kinds.items()}
+                mean = sum(spent[kind] * weight[kind] for kind in kinds)
+                figures.add("reads_cpu_us_mean", mean, "µs CPU", note="per read of the mix")
+                for kind in kinds:
+                    share = spent[kind] * weight[kind] / mean
+                    figures.add(f"share {kind}", share, "x", note="of the reads' CPU")
     figures.print()
 
 

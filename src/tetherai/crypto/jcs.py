@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
 from dataclasses import dataclass
 from typing import TypeAlias, cast
 
@@ -305,13 +306,29 @@ def _reject_constant(text: str) -> float:
     raise NotCanonicalError(f"not canonical JSON: {text} is not a JSON number")
 
 
-def _parse(text: str, parse_float: object, parse_int: object) -> JSONValue:
-    # A decoder per call, not a module-level one: it is cheap (below a microsecond).
-    decoder = json.JSONDecoder(
-        parse_float=parse_float,  # type: ignore[arg-type]
-        parse_int=parse_int,  # type: ignore[arg-type]
-        parse_constant=_reject_constant,
+_DECODERS = threading.local()
+
+
+def _decoder(parse_float: object, parse_int: object) -> json.JSONDecoder:
+    # One decoder per thread and pair of hooks: making one costs more than decoding a small
+    # value, and a decoder's scanner keeps per-call memory, so threads do not share one.
+    decoders: dict[tuple[object, object], json.JSONDecoder] | None = getattr(
+        _DECODERS, "by_hooks", None
     )
+    if decoders is None:
+        decoders = _DECODERS.by_hooks = {}
+    found = decoders.get((parse_float, parse_int))
+    if found is None:
+        found = decoders[(parse_float, parse_int)] = json.JSONDecoder(
+            parse_float=parse_float,  # type: ignore[arg-type]
+            parse_int=parse_int,  # type: ignore[arg-type]
+            parse_constant=_reject_constant,
+        )
+    return found
+
+
+def _parse(text: str, parse_float: object, parse_int: object) -> JSONValue:
+    decoder = _decoder(parse_float, parse_int)
     try:
         return cast(JSONValue, decoder.decode(text))
     except json.JSONDecodeError as error:

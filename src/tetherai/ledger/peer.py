@@ -378,16 +378,26 @@ class Peer:
         with self._lock:
             return consistency_proof(old_size, new_size or self._tree.size, self.store.node)
 
-    def query(self, contract: str, fn: str, args: Mapping[str, JSONValue]) -> JSONValue:
+    def query(
+        self,
+        contract: str,
+        fn: str,
+        args: Mapping[str, JSONValue],
+        *,
+        state: StateReader | None = None,
+    ) -> JSONValue:
         """Run a read-only contract query against the last committed state.
 
         Runs on the calling thread's read-only connection, so queries never wait for a commit.
+        A caller asking many queries at once may pass ``state``: a view of that connection
+        (``ledger.state.CachedReads`` over ``store.reader()``) that reads each key once.
 
         Raises:
             TxInvalid: unknown contract or function, or bad arguments.
             ContractError: the query refused.
         """
-        state: StateReader = self.store.reader()
+        if state is None:
+            state = self.store.reader()
         version = self.rules.contract_version(contract, state)
         function = self.registry.function(contract, version, fn, "query")
         head = self._head

@@ -78,10 +78,9 @@ def _entries(
     for key, seq, value in rows:
         by_seq.setdefault(seq, []).append((key, value))
     entries = []
-    for seq in sorted(by_seq):
-        stored = store.tx_at(seq)
-        envelope = Envelope.from_bytes(stored.envelope)
-        tx = envelope.tx
+    for stored, ts in store.txs_at(by_seq):
+        seq = stored.seq
+        tx = Envelope.from_bytes(stored.envelope).tx
         writes = dict(by_seq[seq])
         before = after = reason = details = None
         if status_key is not None and writes.get(status_key):
@@ -97,7 +96,7 @@ def _entries(
                 seq=seq,
                 tx_id=stored.tx_id,
                 block=stored.block,
-                ts=store.block_ts(stored.block),
+                ts=ts,
                 participant=tx.creator.id,
                 org=tx.creator.org,
                 action=f"{tx.contract}.{tx.fn}",

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from tetherai.http.params import RowId
+from tetherai.ledger.state import CachedReads
 from tetherai.services import ledger_views
 from tetherai.services.access import viewer_of
 from tetherai.services.auth import UserInfo
@@ -34,11 +35,15 @@ def open_work(rt: Runtime, user: UserInfo, visible: set[str]) -> tuple[list[dict
     only the most recently changed open versions were asked about (the bound was reached)."""
     work = []
     rows = open_versions(projections(rt), visible, limit=OPEN_WORK_SCAN)
+    # The queries only judge what they read: each reads the same person, project, policy
+    # and member records, decoded once for all of them.
+    state = CachedReads(rt.reader())
     for row in rows:
         found = rt.peer.query(
             "workflow",
             "actions",
             {"project": row.project, "version": row.version, "org": user.org, "id": user.username},
+            state=state,
         )
         actions = [
             str(a["action"])

@@ -638,6 +638,31 @@ class SqliteLedgerStore:
             raise StoreError(f"the ledger has no tx at position {seq}")
         return StoredTx(row[0], row[1], row[2], row[3], bytes(row[4]), bool(row[5]), *row[6:])
 
+    def block_tx_heads(self, start: int, stop: int) -> list[tuple[int, str, int, bool]]:
+        """The txs of blocks ``start`` to ``stop - 1`` without their bodies: log position, id,
+        block and validity, in log order."""
+        rows = self._db.execute(
+            "SELECT seq, tx_id, block, valid FROM txs WHERE block >= ? AND block < ? ORDER BY seq",
+            (start, stop),
+        ).fetchall()
+        return [
+            (int(seq), str(tx_id), int(block), bool(valid)) for seq, tx_id, block, valid in rows
+        ]
+
+    def envelopes_at(self, seqs: Iterable[int]) -> dict[int, bytes]:
+        """The stored envelopes of the txs at positions ``seqs`` (one query per 500)."""
+        wanted = sorted(set(seqs))
+        found: dict[int, bytes] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for seq, envelope in self._db.execute(
+                f"SELECT seq, envelope FROM txs WHERE seq IN ({marks})",  # noqa: S608 - only "?" marks
+                chunk,
+            ):
+                found[int(seq)] = bytes(envelope)
+        return found
+
     def txs_at(self, seqs: Iterable[int]) -> list[tuple[StoredTx, int]]:
         """The txs at positions ``seqs`` of the log, in log order, each with its block's time
         (ms): one query per 500 positions, each block's header parsed once."""

@@ -35,6 +35,7 @@ __all__ = [
     "Transaction",
     "new_nonce",
     "sign_transaction",
+    "stored_transaction",
 ]
 
 TX_VERSION = 1
@@ -232,6 +233,23 @@ class Envelope:
                 hint="keep files in object storage and put only their digests in a tx",
             )
         return envelope
+
+
+def stored_transaction(data: bytes) -> Transaction:
+    """The tx of an envelope as a peer stored it, read without checking again that the bytes
+    are canonical and without hashing them (they were checked when the tx was admitted; the
+    verifier checks the stored copy). For reads that show a stored tx; never for admission.
+
+    Raises:
+        MalformedTx: not a JSON envelope, or a tx of the wrong shape.
+    """
+    try:
+        value = loads_stored(data)
+    except NotCanonicalError as error:
+        raise MalformedTx(f"a stored envelope is not JSON: {error}") from error
+    if not isinstance(value, dict) or "tx" not in value:
+        raise MalformedTx("a stored envelope must be a JSON object with 'tx' and 'sig'")
+    return Transaction.from_json(value["tx"])
 
 
 def sign_transaction(tx: Transaction, private_key: PrivateKey) -> Envelope:

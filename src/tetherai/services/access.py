@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from tetherai.services.auth import UserInfo
 
 __all__ = [
+    "TxScope",
     "Viewer",
     "Visibility",
     "can_read_project",
@@ -48,6 +49,7 @@ __all__ = [
     "readable_projects",
     "reader_orgs",
     "require_readable_project",
+    "tx_scope",
     "viewer",
     "viewer_of",
 ]
@@ -118,12 +120,37 @@ class Visibility:
     def tx(self, tx: Transaction) -> bool:
         """Whether the viewer may see ``tx``: its creator, anyone on the channel for a
         channel-wide tx, else the readers of the project it concerns."""
-        if tx.creator.org == self.who.org and tx.creator.id == self.who.id:
+        return self.scope(tx_scope(tx))
+
+    def scope(self, scope: TxScope) -> bool:
+        """:meth:`tx` for a tx known by its :func:`tx_scope`."""
+        if scope.creator_org == self.who.org and scope.creator_id == self.who.id:
             return True
-        if tx.contract in CHANNEL_CONTRACTS:
+        if scope.channel_wide:
             return True
-        project = tx_project(tx.contract, tx.fn, tx.args, tx.creator.org)
-        return project is not None and self.project(project)
+        return scope.project is not None and self.project(scope.project)
+
+
+@dataclass(frozen=True, slots=True)
+class TxScope:
+    """What decides who may see a tx: its creator, whether it concerns the whole channel,
+    else the project it concerns (``None``: none anyone else may read). A tx's scope never
+    changes (who may read that project does), so it may be remembered by tx id."""
+
+    creator_org: str
+    creator_id: str
+    channel_wide: bool
+    project: str | None
+
+
+def tx_scope(tx: Transaction) -> TxScope:
+    channel_wide = tx.contract in CHANNEL_CONTRACTS
+    return TxScope(
+        tx.creator.org,
+        tx.creator.id,
+        channel_wide,
+        None if channel_wide else tx_project(tx.contract, tx.fn, tx.args, tx.creator.org),
+    )
 
 
 def filter_version(found: Any, visible: Visibility) -> Any:

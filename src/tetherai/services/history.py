@@ -16,7 +16,7 @@ from typing import Any
 
 from tetherai.crypto.jcs import JSONValue
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
-from tetherai.ledger.transaction import Envelope
+from tetherai.ledger.transaction import stored_transaction
 
 __all__ = ["HistoryEntry", "project_history", "tx_digests", "version_history"]
 
@@ -80,7 +80,7 @@ def _entries(
     entries = []
     for stored, ts in store.txs_at(by_seq):
         seq = stored.seq
-        tx = Envelope.from_bytes(stored.envelope).tx
+        tx = stored_transaction(stored.envelope)
         writes = dict(by_seq[seq])
         before = after = reason = details = None
         if status_key is not None and writes.get(status_key):

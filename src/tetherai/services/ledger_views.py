@@ -15,10 +15,16 @@ from typing import Any
 
 from tetherai.contracts.access import CHANNEL_CONTRACTS
 from tetherai.crypto.jcs import JSONValue
-from tetherai.ledger.sqlite_store import SqliteLedgerStore, StoredBlock
+from tetherai.ledger.sqlite_store import SqliteLedgerStore, StoredBlock, StoredTx
 from tetherai.ledger.tlog_proof import TlogProof
-from tetherai.ledger.transaction import Envelope
-from tetherai.services.access import Viewer, Visibility, require_readable_project
+from tetherai.ledger.transaction import stored_transaction
+from tetherai.services.access import (
+    TxScope,
+    Viewer,
+    Visibility,
+    require_readable_project,
+    tx_scope,
+)
 from tetherai.services.ledger_info import (
     NotFoundError,
     find_tx_ids,
@@ -40,9 +46,37 @@ __all__ = [
 _PROJECT_NAMESPACES = ("project", "model_version", "workflow", "review")
 
 
+_SCOPES: dict[tuple[str, int, str], TxScope] = {}
+_SCOPES_KEPT = 100_000
+
+
+def _scopes(store: SqliteLedgerStore, txs: list[tuple[int, str]]) -> dict[int, TxScope]:
+    """The scope of each ``(seq, tx_id)`` on ``store``, by seq: remembered across requests (a
+    stored tx never changes), so a list of recent blocks parses each envelope once."""
+    found: dict[int, TxScope] = {}
+    missing: list[tuple[int, str]] = []
+    for seq, tx_id in txs:
+        known = _SCOPES.get((store.path, seq, tx_id))
+        if known is None:
+            missing.append((seq, tx_id))
+        else:
+            found[seq] = known
+    if missing:
+        envelopes = store.envelopes_at(seq for seq, _ in missing)
+        if len(_SCOPES) + len(missing) > _SCOPES_KEPT:
+            _SCOPES.clear()
+        for seq, tx_id in missing:
+            scope = found[seq] = tx_scope(stored_transaction(envelopes[seq]))
+            _SCOPES[(store.path, seq, tx_id)] = scope
+    return found
+
+
+def _visible(store: SqliteLedgerStore, stored: StoredTx | None, visible: Visibility) -> bool:
+    return stored is not None and visible.tx(stored_transaction(stored.envelope))
+
+
 def _check_tx(store: SqliteLedgerStore, tx_id: str, who: Viewer) -> None:
-    stored = store.tx(tx_id)
-    if stored is None or not Visibility(store, who).tx(Envelope.from_bytes(stored.envelope).tx):
+    if not _visible(store, store.tx(tx_id), Visibility(store, who)):
         raise missing_tx(tx_id)
 
 
@@ -62,10 +96,13 @@ def visible_tx_proof(store: SqliteLedgerStore, tx_id: str, who: Viewer) -> TlogP
     return tx_proof(store, tx_id)
 
 
-def _tx_rows(stored: StoredBlock, visible: Visibility) -> list[dict[str, Any]]:
+def _tx_rows(
+    store: SqliteLedgerStore, stored: StoredBlock, visible: Visibility
+) -> list[dict[str, Any]]:
+    scopes = _scopes(store, [(tx.seq, tx.tx_id) for tx in stored.txs])
     rows: list[dict[str, Any]] = []
     for tx in stored.txs:
-        if visible.tx(Envelope.from_bytes(tx.envelope).tx):
+        if visible.scope(scopes[tx.seq]):
             rows.append(
                 {
                     "tx_id": tx.tx_id,
@@ -99,8 +136,7 @@ def find_visible_txs(
     visible = Visibility(store, who)
     found: list[dict[str, JSONValue]] = []
     for tx_id in find_tx_ids(store, text, limit=SCAN_LIMIT):
-        stored = store.tx(tx_id)
-        if stored is not None and visible.tx(Envelope.from_bytes(stored.envelope).tx):
+        if _visible(store, store.tx(tx_id), visible):
             found.append(tx_detail(store, tx_id))
             if len(found) > limit:
                 break
@@ -120,7 +156,7 @@ def block_view(store: SqliteLedgerStore, number: int, who: Viewer) -> dict[str, 
         "orderer_sig": stored.orderer_sig.hex(),
         "state_root": stored.state_root,
         "results_hash": stored.results_hash,
-        "txs": _tx_rows(stored, Visibility(store, who)),
+        "txs": _tx_rows(store, stored, Visibility(store, who)),
     }
 
 
@@ -130,22 +166,28 @@ def block_summaries(
     """Blocks ``start`` … ``start+limit-1``: time, roots, how many txs, and of those ``who``
     may see how many were valid and invalid (the others are counted as ``hidden``)."""
     visible = Visibility(store, who)
+    stop = min(start + limit, store.height)
+    heads = store.block_tx_heads(start, stop)
+    scopes = _scopes(store, [(seq, tx_id) for seq, tx_id, _, _ in heads])
+    shown: dict[int, list[int]] = {}  # block: [valid, invalid] of the txs ``who`` may see
+    for seq, _, block, is_valid in heads:
+        if visible.scope(scopes[seq]):
+            shown.setdefault(block, [0, 0])[0 if is_valid else 1] += 1
     summaries: list[dict[str, JSONValue]] = []
-    for stored in store.blocks(start, min(start + limit, store.height)):
-        header = json.loads(stored.header)
-        rows = _tx_rows(stored, visible)
-        shown = [row for row in rows if not row["hidden"]]
+    for number, block_hash, header_bytes, state_root, txs, _ in store.block_rows(start, stop):
+        header = json.loads(header_bytes)
+        valid, invalid = shown.get(number, [0, 0])
         summaries.append(
             {
-                "number": stored.number,
-                "hash": stored.hash,
+                "number": number,
+                "hash": block_hash,
                 "ts": header["ts"],
-                "txs": len(rows),
-                "valid": sum(1 for row in shown if row["valid"]),
-                "invalid": sum(1 for row in shown if not row["valid"]),
-                "hidden": len(rows) - len(shown),
+                "txs": txs,
+                "valid": valid,
+                "invalid": invalid,
+                "hidden": txs - valid - invalid,
                 "log_size": header["log_size"],
-                "state_root": stored.state_root,
+                "state_root": state_root,
             }
         )
     return summaries
@@ -182,9 +224,7 @@ def verification_view(
         return report
     tx_id = problem.get("tx_id")
     stored = store.tx(str(tx_id)) if isinstance(tx_id, str) else None
-    if tx_id is None or (
-        stored is not None and Visibility(store, who).tx(Envelope.from_bytes(stored.envelope).tx)
-    ):
+    if tx_id is None or _visible(store, stored, Visibility(store, who)):
         return report
     kept = {key: problem[key] for key in ("code", "block") if key in problem}
     return report | {"problem": kept | {"message": "a difference in a tx you may not see"}}

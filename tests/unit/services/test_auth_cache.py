@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 
 from tests.unit.services.conftest import FAST_ARGON2, ManualClock, add_user
 from tetherai.services.auth import (
@@ -19,7 +20,9 @@ from tetherai.services.auth import (
     TokenInvalid,
     UserInfo,
 )
-from tetherai.services.db import SessionFactory
+from tetherai.services.db import SessionFactory, transaction
+from tetherai.services.db.people import User
+from tetherai.services.notifications import NotificationService
 from tetherai.services.settings import Settings
 
 
@@ -114,3 +117,23 @@ def test_last_seen_is_still_refreshed_once_a_minute(
     assert auth.resolve_session(session_token).last_seen_at == started
     clock.advance(seconds=30)
     assert auth.resolve_session(session_token).last_seen_at == started + timedelta(minutes=1)
+
+
+def test_notifications_on_the_same_database_keep_the_memory(
+    auth: AuthService, session_factory: SessionFactory, clock: ManualClock, admin: UserInfo
+) -> None:
+    """Every block's notifications are committed through the same session factory: they
+    change no credential, so resolved ones stay remembered; a people-table write still clears."""
+    notes = NotificationService(session_factory, clock=clock)
+    token = auth.issue_api_token(admin, "ci").token
+    session_token = auth.start_session(admin).session_token
+    auth.resolve_api_token(token)
+    auth.resolve_session(session_token)
+    notes.notify_person(admin.id, "key.registered", "a note", "0" * 64)  # ORM insert
+    notes.mark_all_read(admin.id)  # an UPDATE statement
+    assert auth.cached_api_token(token) is not None
+    assert auth.cached_session(session_token) is not None
+    with transaction(session_factory) as session:
+        session.execute(update(User).where(User.id == admin.id).values(enabled=True))
+    assert auth.cached_api_token(token) is None
+    assert auth.cached_session(session_token) is None

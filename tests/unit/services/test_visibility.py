@@ -16,9 +16,10 @@ from tetherai.contracts.access import CHANNEL_CONTRACTS, tx_project
 from tetherai.contracts.registry import default_contracts
 from tetherai.crypto.jcs import JSONValue
 from tetherai.ledger.contract import function_kind
-from tetherai.ledger.transaction import Creator, Transaction
+from tetherai.ledger.sqlite_store import SqliteLedgerStore
+from tetherai.ledger.transaction import Creator, Envelope, Transaction
 from tetherai.services.access import Visibility, viewer
-from tetherai.services.ledger_views import block_view, verification_view
+from tetherai.services.ledger_views import block_summaries, block_view, verification_view
 
 TX_FUNCTIONS = sorted(
     {
@@ -94,3 +95,41 @@ def test_a_block_shows_others_txs_as_their_hash_only(cast: Cast) -> None:
         "message": "a difference in a tx you may not see",
     }
     assert verification_view(report, store, viewer("Org1", "bob", "mlops_engineer")) == report
+
+
+def _reference_summary(store: SqliteLedgerStore, number: int, who: Visibility) -> tuple[int, ...]:
+    """(txs, valid, invalid, hidden) of a block, from every tx's own envelope."""
+    block = store.block(number)
+    assert block is not None
+    shown = [tx for tx in block.txs if who.tx(Envelope.from_bytes(tx.envelope).tx)]
+    valid = sum(1 for tx in shown if tx.valid)
+    return len(block.txs), valid, len(shown) - valid, len(block.txs) - len(shown)
+
+
+def test_block_summaries_count_what_each_viewer_may_see(cast: Cast) -> None:
+    cast.new_version()
+    store = cast.net.node.peer.store
+    # A tx that lost a race is stored invalid in its block, beside a valid one.
+    [_, refused] = cast.net.together(
+        [
+            (cast["stake1"], "notary", "notarize", {"name": "doc", "sha256": "1" * 64}),
+            (cast["stake1"], "notary", "notarize", {"name": "doc", "sha256": "1" * 64}),
+        ]
+    )
+    assert not refused.valid
+    viewers = [
+        viewer("Org1", "bob", "mlops_engineer"),
+        viewer("Org1", "oscar", "mlops_engineer"),
+        viewer("Org1", "nadia", "auditor"),
+        viewer("Org1", "admin", "org_admin"),
+    ]
+    for who in viewers:
+        for twice in range(2):  # the second time from remembered scopes
+            summaries = block_summaries(store, 0, store.height, who)
+            assert [s["number"] for s in summaries] == list(range(store.height)), twice
+            for summary in summaries:
+                expected = _reference_summary(store, int(summary["number"]), Visibility(store, who))  # type: ignore[arg-type]
+                found = tuple(summary[k] for k in ("txs", "valid", "invalid", "hidden"))
+                assert found == expected, (who, summary)
+    assert any(s["hidden"] for s in block_summaries(store, 0, store.height, viewers[1]))
+    assert any(s["invalid"] for s in block_summaries(store, 0, store.height, viewers[0]))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, event, select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -14,7 +14,7 @@ from tetherai.crypto.jcs import JSONValue
 from tetherai.identity.certificate import validate_name
 from tetherai.identity.errors import IdentityError
 from tetherai.identity.roles import Role
-from tetherai.services.auth._cache import CredentialCache
+from tetherai.services.auth._cache import CredentialCache, forget_on_credential_writes
 from tetherai.services.auth.errors import (
     AccountDisabled,
     InvalidInput,
@@ -67,11 +67,11 @@ class ServiceBase:
         ttl = timedelta(seconds=settings.auth_cache_seconds)
         self._session_cache: CredentialCache[SessionInfo] = CredentialCache(ttl)
         self._token_cache: CredentialCache[AuthenticatedToken] = CredentialCache(ttl)
-        # Any committed write through this service's factory may revoke or change a
-        # credential: forget them all (writes to the people tables are rare).
-        event.listen(session_factory, "after_commit", self._forget_credentials)
+        # A committed write to the people tables through this factory may revoke or change
+        # a credential: forget them all (such writes are rare).
+        forget_on_credential_writes(session_factory, self._forget_credentials)
 
-    def _forget_credentials(self, _session: Session) -> None:
+    def _forget_credentials(self) -> None:
         self._session_cache.clear()
         self._token_cache.clear()
 

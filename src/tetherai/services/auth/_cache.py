@@ -6,14 +6,25 @@ the credential's own expiry or its next last-seen touch, and the whole cache is 
 this process commits a write to the people tables (a revocation, a disabled user, a new role take
 effect at once). A write made by another process (a second worker, ``tether`` on the same
 database) takes effect within ``ttl``.
+
+Which commits count (:func:`forget_on_credential_writes`): every commit that wrote a table other
+than the few that hold no credential (notifications, webhooks, object holders), written through
+the ORM or a statement run by the session. The notifications of every block share the database
+and its session factory; they do not empty the cache.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+
+from tetherai.services.db.engine import SessionFactory
 
 T = TypeVar("T")
 
@@ -49,3 +60,35 @@ class CredentialCache(Generic[T]):
     def clear(self) -> None:
         with self._lock:
             self._entries = {}
+
+
+NO_CREDENTIALS = frozenset({"notifications", "webhooks", "object_holders"})
+"""Tables whose writes cannot change who a credential signs in (all others may)."""
+_WROTE = "tetherai.credentials_may_have_changed"
+
+
+def forget_on_credential_writes(factory: SessionFactory, forget: Callable[[], None]) -> None:
+    """Call ``forget`` after each commit of a session of ``factory`` that wrote any table but
+    those of :data:`NO_CREDENTIALS` (or ran a statement whose table it cannot tell)."""
+
+    def flushed(session: Session, _flush: UOWTransaction) -> None:
+        for row in (*session.new, *session.dirty, *session.deleted):
+            if getattr(getattr(row, "__table__", None), "name", None) not in NO_CREDENTIALS:
+                session.info[_WROTE] = True
+                return
+
+    def executing(state: ORMExecuteState) -> None:
+        if state.is_select:
+            return
+        table: Any = getattr(state.statement, "table", None)
+        if getattr(table, "name", None) not in NO_CREDENTIALS:
+            state.session.info[_WROTE] = True
+
+    def committed(session: Session) -> None:
+        # (A session that rolled back a write and commits later still forgets: never too little.)
+        if session.info.pop(_WROTE, False):
+            forget()
+
+    event.listen(factory, "after_flush", flushed)
+    event.listen(factory, "do_orm_execute", executing)
+    event.listen(factory, "after_commit", committed)

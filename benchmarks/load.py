@@ -58,8 +58,8 @@ def serve_forever(out: Path, envelopes: int) -> None:
     from tests.common.network import PASSPHRASE, make_network
     from tests.common.server import serve
 
+    from tetherai.server import create_web_app
     from tetherai.services.settings import Settings
-    from tetherai.web.app import create_web_app
 
     with tempfile.TemporaryDirectory(prefix="tether-load-") as tmp:
         work = Path(tmp)

@@ -50,11 +50,11 @@ def main() -> None:
     from tests.common.server import serve
 
     from tetherai.identity.roles import Role
+    from tetherai.server import create_web_app
     from tetherai.services.custody import Argon2Parameters
     from tetherai.services.db import VersionProjection
     from tetherai.services.enrolment import web_account_for_participant
     from tetherai.services.settings import Settings
-    from tetherai.web.app import create_web_app
 
     console = Console()
     with tempfile.TemporaryDirectory(prefix="tether-web-bench-") as tmp:

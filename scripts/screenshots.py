@@ -22,9 +22,9 @@ from pathlib import Path
 import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from tetherai.server import create_web_app
 from tetherai.services.demo import build_demo, demo_password
 from tetherai.services.settings import Settings
-from tetherai.web.app import create_web_app
 
 CHROMIUM = "/usr/bin/chromium"
 PASSPHRASE = "screenshots-passphrase"  # noqa: S105 - a throw-away demo network's

@@ -36,9 +36,9 @@ from tests.common.network import PASSPHRASE, Network, make_network
 from tests.common.server import serve
 from tests.common.waiting import PATIENCE
 from tetherai.identity.roles import Role
+from tetherai.server import create_web_app
 from tetherai.services.custody import Argon2Parameters
 from tetherai.services.settings import Settings
-from tetherai.web.app import create_web_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"

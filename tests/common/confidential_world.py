@@ -33,12 +33,12 @@ from tests.common.server import serve
 from tetherai.identity.roles import Role
 from tetherai.ledger.executor import TxResult
 from tetherai.ledger.transaction import Envelope
+from tetherai.server import create_web_app
 from tetherai.services.auth import Conflict
 from tetherai.services.custody import Argon2Parameters
 from tetherai.services.network import ParticipantKey
 from tetherai.services.overview import wait_for_projections
 from tetherai.services.settings import Settings
-from tetherai.web.app import create_web_app
 from tetherai.web.pages import CSRF_COOKIE
 
 _CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -17,8 +17,8 @@ from tests.common.network import PASSPHRASE, make_network
 from tests.common.server import serve
 from tests.unit.api.conftest import FAST_ARGON2
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
+from tetherai.server import create_web_app
 from tetherai.services.settings import Settings
-from tetherai.web.app import create_web_app
 
 pytestmark = pytest.mark.integration
 

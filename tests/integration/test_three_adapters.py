@@ -32,11 +32,11 @@ from tetherai.client.accounts import create_api_token
 from tetherai.client.config import KEY_FILE
 from tetherai.identity.keys import write_private_key
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
+from tetherai.server import create_web_app
 from tetherai.services.custody import Argon2Parameters
 from tetherai.services.ledger_info import block_summaries
 from tetherai.services.settings import Settings
 from tetherai.vocabulary import Role
-from tetherai.web.app import create_web_app
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

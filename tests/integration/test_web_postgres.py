@@ -14,10 +14,10 @@ from tests.common.lifecycle import make_cast
 from tests.common.network import PASSPHRASE, make_network
 from tests.common.server import serve
 from tetherai.identity.roles import Role
+from tetherai.server import create_web_app
 from tetherai.services.custody import Argon2Parameters
 from tetherai.services.overview import wait_for_projections
 from tetherai.services.settings import Settings
-from tetherai.web.app import create_web_app
 
 pytest_plugins = ["tests.common.postgres"]
 

@@ -34,7 +34,6 @@ from tetherai.api.routes import (
     writes,
 )
 from tetherai.api.routes.audit import router as audit_router
-from tetherai.api.runtime import Runtime
 from tetherai.api.security_headers import SecurityHeaders
 from tetherai.identity.ca import CertificateAuthority
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
@@ -48,6 +47,7 @@ from tetherai.services.notifications import NotificationService
 from tetherai.services.possession import ObjectHolders, Possession
 from tetherai.services.projection_follower import ProjectionFollower
 from tetherai.services.projections import Projector
+from tetherai.services.runtime import Runtime
 from tetherai.services.settings import Settings
 
 __all__ = ["create_app"]

@@ -1,4 +1,4 @@
-"""One error shape for the whole API.
+"""The API's error handlers: every error in the one shape of :mod:`tetherai.http.errors`.
 
 Body: ``{"error": {"code", "message", "hint", "details"}}`` (STYLE.md "Errors"). The status of
 a :class:`TetherError` is the one its class declares (:func:`tetherai.errors.http_status`);
@@ -16,48 +16,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from tetherai.api.server_paths import redact, redact_json
-from tetherai.errors import TetherError, http_status
+from tetherai.errors import TetherError
+from tetherai.http.errors import error_body, status_for
 
-__all__ = ["ApiError", "error_body", "install_error_handlers", "status_for"]
+__all__ = ["install_error_handlers"]
 
 log = logging.getLogger(__name__)
-
-
-class ApiError(TetherError):
-    """An error raised by the API layer itself, with its HTTP status."""
-
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        *,
-        code: str,
-        hint: str | None = None,
-        details: dict[str, object] | None = None,
-    ) -> None:
-        super().__init__(message, code=code, hint=hint, details=details)
-        self.status = status
-        self.http_status = status
-
-
-def status_for(error: TetherError) -> int:
-    """The HTTP status of ``error``: the error table of :mod:`tetherai.errors`, nothing else."""
-    return http_status(error)
-
-
-def error_body(
-    code: str, message: str, hint: str = "", details: dict[str, object] | None = None
-) -> dict[str, object]:
-    """The one error shape; no server path survives in it (``api.server_paths``)."""
-    return {
-        "error": {
-            "code": code,
-            "message": redact(message),
-            "hint": redact(hint),
-            "details": redact_json(details or {}),
-        }
-    }
 
 
 def install_error_handlers(app: FastAPI) -> None:

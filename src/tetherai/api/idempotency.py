@@ -30,8 +30,8 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
 
-from tetherai.api.errors import ApiError, error_body, status_for
 from tetherai.errors import TetherError
+from tetherai.http.errors import ApiError, error_body, status_for
 
 __all__ = [
     "DEFAULT_MAX_ENTRIES",

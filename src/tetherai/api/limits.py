@@ -12,7 +12,7 @@ One ASGI middleware, in front of the API and the pages:
   inside the framework with a vague "error parsing the body", or, for ``1e999``, pass as
   ``Infinity``. Syntax errors are left to the framework (422 ``request.invalid``).
 
-A refusal is an answer in the one error shape (``api/errors.py``), never a dropped connection.
+A refusal is an answer in the one error shape (``http/errors.py``), never a dropped connection.
 """
 
 from __future__ import annotations
@@ -21,14 +21,12 @@ import json
 import math
 import re
 from itertools import accumulate
-from typing import Annotated
 
-from annotated_types import Interval
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tetherai.api.errors import ApiError, error_body
+from tetherai.http.errors import ApiError, error_body
 
-__all__ = ["MAX_BODY_BYTES", "MAX_JSON_DEPTH", "RequestLimits", "RowId", "json_problem"]
+__all__ = ["MAX_BODY_BYTES", "MAX_JSON_DEPTH", "RequestLimits", "json_problem"]
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
 """Largest non-upload body: four times the largest envelope (1 MiB, ``ledger/transaction.py``),
@@ -36,10 +34,6 @@ room for pretty-printed JSON."""
 MAX_JSON_DEPTH = 64
 """Deepest nesting of arrays and objects in a JSON body: the ledger's own limit
 (``crypto/jcs.loads_canonical``)."""
-
-RowId = Annotated[int, Interval(ge=1, le=2**63 - 1)]
-"""A path or query parameter naming a database row (user, token, notification, webhook) or a
-cursor over them: past a signed 64-bit integer, SQLite and PostgreSQL would fail with a 500."""
 
 _UPLOAD_PATHS = frozenset({"/api/v1/objects"})
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)

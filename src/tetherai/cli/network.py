@@ -245,8 +245,8 @@ def _api_starter(
 
         from tetherai.api.proxies import SERVER_OPTIONS
         from tetherai.cluster.api_node import RemoteOrderer, api_home, cluster_node
+        from tetherai.server import create_web_app
         from tetherai.services.settings import Settings
-        from tetherai.web.app import create_web_app
 
         config = home.cluster_config()
         root = api_home(home, config, name)

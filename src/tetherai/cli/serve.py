@@ -38,7 +38,7 @@ def serve(
 
     from tetherai.api.proxies import SERVER_OPTIONS
     from tetherai.logs import log_config
-    from tetherai.web.app import create_web_app
+    from tetherai.server import create_web_app
 
     root = resolve_home(home)
     if create_secret:

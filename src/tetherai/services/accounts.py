@@ -8,6 +8,9 @@ what to whose keys (DESIGN.md §4; SECURITY.md "What an org admin can and cannot
   revoked on the ledger and one new key invited (``revoke_participant`` with ``reinvite``);
   the person sets a new password with the link and their new web key is enrolled with their
   own tx, whose record names the admin and "password reset".
+- **Sign in**: attempts are counted per address (:class:`SlidingWindow`) and per account
+  (the lockout in ``services.auth``); a new key an admin invited is made and enrolled, and the
+  person's key is unsealed for the session (a pending reset leaves them reading only).
 - **Disable**: sessions and tokens end, every key is revoked on the ledger, so their envelopes
   are refused whoever relays them. **Enable**: a new key is invited, enrolled at their next
   sign-in (their CLI keys stay revoked: they register new ones).
@@ -26,14 +29,15 @@ from typing import Any
 from tetherai.errors import TetherError
 from tetherai.identity.roles import Role
 from tetherai.ledger.errors import TxInvalid
-from tetherai.services.auth import AuthService, UserInfo
-from tetherai.services.custody import KeyCustody
+from tetherai.services.auth import AuthService, SessionTokens, UserInfo
+from tetherai.services.custody import KeyCustody, NoSigningKey
 from tetherai.services.keys import LedgerPort, enrol_web_key, pending_invitation
 from tetherai.services.mail import Mailer, MailError, NoAddress, masked
 from tetherai.services.notifications import NotificationService
+from tetherai.services.rate_limit import SlidingWindow
 from tetherai.services.txs import Signer
 
-__all__ = ["Accounts", "LinkIssued"]
+__all__ = ["Accounts", "LinkIssued", "SignedIn"]
 
 log = logging.getLogger(__name__)
 RESET_REASON = "password reset"
@@ -55,12 +59,21 @@ class LinkIssued:
     """The ledger tx that recorded it (``None`` when the person is not on the ledger yet)."""
 
 
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """A password sign-in: who, and the session's tokens (handed to the browser once)."""
+
+    user: UserInfo
+    tokens: SessionTokens
+
+
 class Accounts:
     """People's accounts together with their keys on the ledger.
 
     Args:
         mailer: sends one-time links and notices; ``None`` when the server has no SMTP.
         link_base: the server's public address, for links in e-mails.
+        signin_attempts: sign-in attempts per client address (``None``: not counted).
     """
 
     def __init__(
@@ -72,6 +85,7 @@ class Accounts:
         *,
         mailer: Mailer | None,
         link_base: str,
+        signin_attempts: SlidingWindow | None = None,
     ) -> None:
         self._auth = auth
         self._custody = custody
@@ -79,6 +93,7 @@ class Accounts:
         self._notifications = notifications
         self._mailer = mailer
         self._link_base = link_base
+        self._signin_attempts = signin_attempts
 
     # --- the admin's side -------------------------------------------------------------------
 
@@ -241,6 +256,24 @@ class Accounts:
             except MailError as error:  # the notice in the app stands; the key is enrolled
                 log.warning("could not e-mail %s about their new key: %s", user.username, error)
         return self._auth.get_user(user.id), tx_id
+
+    def sign_in(self, username: str, password: str, *, ip: str | None) -> SignedIn:
+        """A password sign-in from ``ip``: a browser session able to sign with the person's key.
+
+        Raises:
+            TooManyAttempts: this address tried too often within the last minute.
+            AuthError: wrong credentials, a locked or disabled account.
+        """
+        if self._signin_attempts is not None:
+            self._signin_attempts.hit(ip or "unknown")
+        user = self._auth.login(username, password, ip)
+        if self.keys_at_sign_in(user, password) is not None:
+            user = self._auth.get_user(user.id)
+        try:
+            key = self._custody.unseal_key(user.id, password)
+        except NoSigningKey:
+            key = None  # a pending reset: the person reads until they set a new password
+        return SignedIn(user, self._auth.start_session(user, signing_key=key, ip=ip))
 
     def keys_at_sign_in(self, user: UserInfo, password: str) -> str | None:
         """At sign-in, with the password at hand: if an org admin invited a new key for the

@@ -1,1 +1,1 @@
-"""The web pages: server-rendered HTML on top of the API app. See README.md here."""
+"""The web pages: server-rendered HTML beside the API, on the same use cases. See README.md here."""

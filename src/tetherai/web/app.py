@@ -1,4 +1,5 @@
-"""``create_web_app``: the API app plus the pages and their static files."""
+"""``install_pages``: the pages, their static files and their language, on an app that has the
+runtime (``tetherai.server`` builds it: the API app with the pages on top)."""
 
 from __future__ import annotations
 
@@ -8,16 +9,12 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from tetherai.api.app import create_app
-from tetherai.services.custody import DEFAULT_ARGON2, Argon2Parameters
-from tetherai.services.network import Node
-from tetherai.services.settings import Settings
 from tetherai.web.errors import install_page_error_handlers
 from tetherai.web.i18n import LANGUAGE_COOKIE, language_for, use_language
 from tetherai.web.routes import PAGE_ROUTERS
 from tetherai.web.templating import compile_templates
 
-__all__ = ["create_web_app"]
+__all__ = ["LanguageMiddleware", "install_pages"]
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -42,18 +39,12 @@ class LanguageMiddleware:
         await self.app(scope, receive, send)
 
 
-def create_web_app(
-    settings: Settings,
-    *,
-    node: Node | None = None,
-    argon2: Argon2Parameters = DEFAULT_ARGON2,
-) -> FastAPI:
-    """The API app (:func:`tetherai.api.app.create_app`) with the pages on top."""
-    app = create_app(settings, node=node, argon2=argon2)
+def install_pages(app: FastAPI) -> None:
+    """Add the pages to ``app``: their routes (kept out of the API description), their error
+    pages, ``/static`` and the language of each request."""
     compile_templates()
     install_page_error_handlers(app)
     for router in PAGE_ROUTERS:
         app.include_router(router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(LanguageMiddleware)
-    return app

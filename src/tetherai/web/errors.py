@@ -9,8 +9,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from tetherai.api.errors import status_for
 from tetherai.errors import TetherError
+from tetherai.http.errors import status_for
 from tetherai.web.i18n import gettext
 from tetherai.web.pages import SignInRequired, error_page, redirect, sign_in_url
 

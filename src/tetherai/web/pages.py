@@ -24,15 +24,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
-from tetherai.api.auth import SESSION_COOKIE, SIGNING_COOKIE, require_project_access
-from tetherai.api.errors import ApiError, status_for
-from tetherai.api.runtime import Runtime
-from tetherai.api.server_paths import redact
 from tetherai.contracts.calls import Call
 from tetherai.errors import TetherError, Unauthenticated
+from tetherai.http.auth import SESSION_COOKIE, SIGNING_COOKIE, require_project_access
+from tetherai.http.errors import ApiError, status_for
+from tetherai.http.server_paths import redact
 from tetherai.identity.roles import Role
 from tetherai.ledger.executor import TxResult
 from tetherai.services.auth import SessionInfo, UserInfo
+from tetherai.services.runtime import Runtime
 from tetherai.services.txs import Signer
 from tetherai.web.i18n import LANGUAGES, current_language, gettext
 from tetherai.web.templating import environment

@@ -9,9 +9,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from tetherai.api.errors import ApiError
 from tetherai.contracts.policy import OPERATORS
 from tetherai.contracts.transitions import RULES
+from tetherai.http.errors import ApiError
 from tetherai.identity.roles import Role
 from tetherai.vocabulary import ARTIFACT_KINDS
 from tetherai.web.i18n import gettext as _

@@ -12,8 +12,8 @@ import pytest
 from tests.common.lifecycle import Cast
 from tests.common.waiting import PATIENCE
 from tests.unit.api.conftest import ADMIN_PASSWORD
-from tetherai.api.errors import ApiError
 from tetherai.api.idempotency import IdempotencyStore
+from tetherai.http.errors import ApiError
 from tetherai.ordering.errors import OrdererBusy
 
 

@@ -12,8 +12,8 @@ from tests.common.network import PASSPHRASE
 from tests.common.server import serve
 from tests.unit.api.conftest import FAST_ARGON2
 from tetherai.api.app import create_app
-from tetherai.api.errors import ApiError
-from tetherai.api.rate_limit import SlidingWindow
+from tetherai.errors import http_status
+from tetherai.services.rate_limit import SlidingWindow, TooManyAttempts
 from tetherai.services.settings import Settings
 
 
@@ -29,12 +29,12 @@ def test_the_window_counts_per_key_and_slides() -> None:
     window = SlidingWindow(3, 60, clock=clock)
     for _ in range(3):
         window.hit("192.0.2.1")
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(TooManyAttempts) as refused:
         window.hit("192.0.2.1")
-    assert refused.value.status == 429 and refused.value.details["retry_after_seconds"] == 60
+    assert http_status(refused.value) == 429 and refused.value.details["retry_after_seconds"] == 60
     window.hit("192.0.2.2")  # another address is not affected
     clock.now += 30
-    with pytest.raises(ApiError):
+    with pytest.raises(TooManyAttempts):
         window.hit("192.0.2.1")  # refused attempts do not count, the first ones still do
     clock.now += 30
     window.hit("192.0.2.1")

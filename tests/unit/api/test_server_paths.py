@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
-from tetherai.api.server_paths import SERVER_PATH, redact
+from tetherai.http.server_paths import SERVER_PATH, redact
 
 
 def test_paths_of_this_machine_are_redacted_and_urls_kept() -> None:

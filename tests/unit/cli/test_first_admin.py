@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from tests.common.server import serve
 from tetherai.cli.main import app
+from tetherai.server import create_web_app
 from tetherai.services.settings import Settings
-from tetherai.web.app import create_web_app
 
 runner = CliRunner()
 PASSPHRASE = "home passphrase for the first admin"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.common.server import serve
+from tetherai.server import create_web_app
 from tetherai.services.demo import build_demo, demo_password
 from tetherai.services.settings import Settings
-from tetherai.web.app import create_web_app
 
 PASSPHRASE = "demo-test-passphrase"
 

@@ -16,10 +16,10 @@ from tests.common.network import PASSPHRASE
 from tests.common.server import serve
 from tests.common.waiting import PATIENCE
 from tetherai.identity.roles import Role
+from tetherai.server import create_web_app
 from tetherai.services.custody import Argon2Parameters
 from tetherai.services.overview import wait_for_projections
 from tetherai.services.settings import Settings
-from tetherai.web.app import create_web_app
 
 FAST_ARGON2 = Argon2Parameters(time_cost=1, memory_cost=1024, parallelism=1)
 ACCOUNTS = {

@@ -24,8 +24,8 @@ from tests.common.waiting import PATIENCE
 from tests.unit.web.conftest import FAST_ARGON2, SignIn, csrf_of, password_of
 from tetherai.api.limits import MAX_BODY_BYTES, MAX_JSON_DEPTH
 from tetherai.ledger.transaction import MAX_ENVELOPE_BYTES
+from tetherai.server import create_web_app
 from tetherai.services.settings import Settings
-from tetherai.web.app import create_web_app
 
 UPLOAD_LIMIT = 1024 * 1024
 
@@ -375,7 +375,7 @@ def test_file_names_that_are_not_utf8_are_only_labels(sign_in: SignIn, cast: Cas
 
 
 def test_a_busy_service_database_is_a_503_to_retry_not_a_bad_request() -> None:
-    from tetherai.api.errors import status_for
+    from tetherai.http.errors import status_for
     from tetherai.services.db.errors import DatabaseUnavailable
 
     assert status_for(DatabaseUnavailable("locked for too long")) == 503

@@ -24,9 +24,9 @@ from tests.common.orderers import gate
 from tests.common.server import serve
 from tests.unit.web.conftest import FAST_ARGON2, csrf_of
 from tetherai.identity.roles import Role
+from tetherai.server import create_web_app
 from tetherai.services.db import ProjectProjection
 from tetherai.services.settings import Settings
-from tetherai.web.app import create_web_app
 
 THREADS = 2
 EACH = 6  # of each kind of write: 18 in all, 9 times the thread pool

@@ -12,16 +12,17 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from tetherai.api.auth import current_user, require_project_access
-from tetherai.api.errors import ApiError
-from tetherai.api.runtime import Runtime, runtime
 from tetherai.api.schemas import ERRORS
 from tetherai.api.security_headers import document_policy
 from tetherai.auditverify import Verdict, verify_bundle
+from tetherai.http.auth import current_user, require_project_access
+from tetherai.http.errors import ApiError
+from tetherai.http.runtime import runtime
 from tetherai.services.audit_bundle import AuditError, BundleRequest, export_bundle
 from tetherai.services.auth import UserInfo
 from tetherai.services.reports import render_html, render_pdf, report_content
 from tetherai.services.reports.interop import export as interop_export
+from tetherai.services.runtime import Runtime
 
 router = APIRouter(
     prefix="/api/v1/projects/{org}/{slug}",

@@ -8,47 +8,27 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from tetherai.api._http import Cursor, Limit, offset_page
-from tetherai.api.auth import (
+from tetherai.api.schemas import ERRORS
+from tetherai.http.auth import (
     SESSION_COOKIE,
     SIGNING_COOKIE,
+    client_address,
     current_session,
     current_user,
     password_session,
+    set_session_cookies,
 )
-from tetherai.api.limits import RowId
-from tetherai.api.runtime import Runtime, runtime
-from tetherai.api.schemas import ERRORS
+from tetherai.http.bodies import AcceptIn, In, LoginIn, TokenIn, issued_token_json, user_json
+from tetherai.http.params import RowId
+from tetherai.http.runtime import Rt
 from tetherai.services.auth import SessionInfo, UserInfo
-from tetherai.services.custody import NoSigningKey
 
 router = APIRouter(prefix="/api/v1", tags=["people"], responses=ERRORS)
-Rt = Annotated[Runtime, Depends(runtime)]
 Me = Annotated[UserInfo, Depends(current_user)]
 Session = Annotated[SessionInfo, Depends(current_session)]
-
-
-class In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class LoginIn(In):
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=1024)
-
-
-class AcceptIn(In):
-    token: str = Field(min_length=1, max_length=200)
-    password: str = Field(min_length=1, max_length=1024)
-
-
-class TokenIn(In):
-    name: str = Field(min_length=1, max_length=100)
-    expires_in_days: int | None = Field(
-        None, ge=1, description="at most the server's limit (90 days unless configured)"
-    )
 
 
 class EmailIn(In):
@@ -56,56 +36,16 @@ class EmailIn(In):
     password: str = Field(min_length=1, max_length=1024, description="confirms it is you")
 
 
-def user_json(user: UserInfo) -> dict[str, Any]:
-    return {
-        "id": user.id,
-        "username": user.username,
-        "display_name": user.display_name,
-        "org": user.org,
-        "role": user.role.value,
-        "enabled": user.enabled,
-        "cert_sha256": user.cert_sha256,
-    }
-
-
-def client_address(request: Request) -> str | None:
-    """The caller's address (a trusted proxy's forwarded one, see ``api.proxies``)."""
-    return request.client.host if request.client else None
-
-
-def _cookie(response: Response, rt: Runtime, name: str, value: str) -> None:
-    response.set_cookie(
-        name,
-        value,
-        httponly=True,
-        samesite="strict",
-        secure=rt.settings.secure_cookies,
-        max_age=rt.settings.session_hours * 3600,
-        path="/",
-    )
-
-
 @router.post(
     "/auth/login", summary="Sign in: a session cookie, and the CSRF token for unsafe requests"
 )
 def login(body: LoginIn, request: Request, response: Response, rt: Rt) -> dict[str, Any]:
-    ip = client_address(request)
-    rt.signin_attempts.hit(ip or "unknown")
-    user = rt.auth.login(body.username, body.password, ip)
-    if rt.accounts.keys_at_sign_in(user, body.password) is not None:
-        user = rt.auth.get_user(user.id)
-    try:
-        key = rt.custody.unseal_key(user.id, body.password)
-    except NoSigningKey:
-        key = None  # a pending reset: the person reads until they set a new password
-    tokens = rt.auth.start_session(user, signing_key=key, ip=ip)
-    _cookie(response, rt, SESSION_COOKIE, tokens.session_token)
-    if tokens.signing_key_token:
-        _cookie(response, rt, SIGNING_COOKIE, tokens.signing_key_token)
+    signed_in = rt.accounts.sign_in(body.username, body.password, ip=client_address(request))
+    set_session_cookies(response, rt.settings, signed_in.tokens)
     return {
-        "user": user_json(user),
-        "csrf_token": tokens.csrf_token,
-        "expires_at": tokens.expires_at.isoformat(),
+        "user": user_json(signed_in.user),
+        "csrf_token": signed_in.tokens.csrf_token,
+        "expires_at": signed_in.tokens.expires_at.isoformat(),
     }
 
 
@@ -150,13 +90,7 @@ def create_token(
 ) -> dict[str, Any]:
     """A browser session (a password sign-in) is needed: an API token never makes another,
     so no token outlives the password that made it (a change or reset revokes them all)."""
-    issued = rt.auth.issue_api_token(session.user, body.name, body.expires_in_days)
-    return {
-        "token": issued.token,
-        "id": issued.info.id,
-        "name": issued.info.name,
-        "expires_at": issued.info.expires_at.isoformat(),
-    }
+    return issued_token_json(rt.auth.issue_api_token(session.user, body.name, body.expires_in_days))
 
 
 @router.get("/me/tokens", summary="My API tokens (never the tokens themselves)")

@@ -5,24 +5,25 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
-from tetherai.api.auth import acting_signer, current_user
-from tetherai.api.errors import ApiError
-from tetherai.api.runtime import Runtime, runtime
 from tetherai.api.schemas import ERRORS
+from tetherai.http.auth import acting_signer, current_user
+from tetherai.http.errors import ApiError
+from tetherai.http.params import ProposalId
+from tetherai.http.runtime import runtime
 from tetherai.identity.roles import Role
 from tetherai.ledger.executor import TxResult
 from tetherai.services import governance
 from tetherai.services.auth import UserInfo
+from tetherai.services.runtime import Runtime
 from tetherai.services.txs import Signer
 
-__all__ = ["ProposalId", "require_org_admin", "router", "tx_answer"]
+__all__ = ["require_org_admin", "router", "tx_answer"]
 
 router = APIRouter(prefix="/api/v1", tags=["channel"], responses=ERRORS)
 Rt = Annotated[Runtime, Depends(runtime)]
-ProposalId = Annotated[str, Path(pattern="^[0-9a-f]{64}$", description="the proposal's id")]
 
 
 def require_org_admin(user: Annotated[UserInfo, Depends(current_user)]) -> UserInfo:

@@ -11,13 +11,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
 
-from tetherai.api.auth import current_user
-from tetherai.api.errors import ApiError
 from tetherai.api.idempotency import Idem
-from tetherai.api.runtime import Runtime, runtime
 from tetherai.api.schemas import ERRORS, EnvelopeIn, SimulationIn, SimulationOut, TxOutcome
+from tetherai.http.auth import current_user
+from tetherai.http.errors import ApiError
+from tetherai.http.runtime import runtime
 from tetherai.ledger.transaction import Envelope, Transaction
 from tetherai.services.auth import UserInfo
+from tetherai.services.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1", tags=["txs"], responses=ERRORS)
 

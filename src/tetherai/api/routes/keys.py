@@ -9,12 +9,13 @@ from fastapi import APIRouter, Depends, Path
 from pydantic import Field
 
 from tetherai.api._http import Cursor, Limit, offset_page
-from tetherai.api.auth import acting_signer, current_session, current_user
-from tetherai.api.routes.auth import In
-from tetherai.api.runtime import Runtime, runtime
 from tetherai.api.schemas import ERRORS
+from tetherai.http.auth import acting_signer, current_session, current_user
+from tetherai.http.bodies import In
+from tetherai.http.runtime import runtime
 from tetherai.services import keys
 from tetherai.services.auth import SessionInfo, UserInfo
+from tetherai.services.runtime import Runtime
 from tetherai.services.txs import Signer
 
 router = APIRouter(prefix="/api/v1/me/keys", tags=["people"], responses=ERRORS)

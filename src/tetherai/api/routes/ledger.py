@@ -12,14 +12,15 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from tetherai.api._http import cached_json
-from tetherai.api.auth import current_user
-from tetherai.api.errors import ApiError
-from tetherai.api.runtime import Runtime, runtime
 from tetherai.api.schemas import ERRORS
+from tetherai.http.auth import current_user
+from tetherai.http.errors import ApiError
+from tetherai.http.runtime import runtime
 from tetherai.ledger.tlog_proof import format_tlog_proof
-from tetherai.services import ledger_info, ledger_views
+from tetherai.services import ledger_views
 from tetherai.services.access import viewer_of
 from tetherai.services.auth import UserInfo
+from tetherai.services.runtime import Runtime
 
 router = APIRouter(
     prefix="/api/v1/ledger", tags=["ledger"], responses=ERRORS, dependencies=[Depends(current_user)]
@@ -135,22 +136,7 @@ def key_history(
 
 @router.post("/verify", summary="Replay the whole ledger now and report (org admins and auditors)")
 def verify_now(rt: Rt, user: Me) -> dict[str, Any]:
-    if user.role not in ("org_admin", "auditor"):
-        raise ApiError(
-            403,
-            f"only org admins and auditors run a full verification; you are {user.role.value}",
-            code="auth.not_permitted",
-        )
-    from tetherai.ledger.sqlite_store import SqliteLedgerStore
-
-    store = SqliteLedgerStore(rt.peer.store.path, readonly=True)
-    try:
-        report = ledger_info.verify(store, rt.node.channel)
-    finally:
-        store.close()
-    rt.last_verification = found = report.to_json()
-    shown = ledger_views.verification_view(found, rt.reader(), viewer_of(user))
-    return found if shown is None else shown
+    return rt.verify_ledger(user)
 
 
 @router.get("/verify", summary="The result of the last full verification (null if none ran yet)")

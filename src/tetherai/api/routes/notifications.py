@@ -8,14 +8,15 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from tetherai.api._http import Cursor, Limit, offset_page
-from tetherai.api.auth import current_user
-from tetherai.api.errors import ApiError
-from tetherai.api.limits import RowId
-from tetherai.api.runtime import Runtime, runtime
 from tetherai.api.schemas import ERRORS
+from tetherai.http.auth import current_user
+from tetherai.http.errors import ApiError
+from tetherai.http.params import RowId
+from tetherai.http.runtime import runtime
 from tetherai.identity.roles import Role
 from tetherai.services.access import readable_projects, viewer_of
 from tetherai.services.auth import UserInfo
+from tetherai.services.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1", tags=["notifications"], responses=ERRORS)
 Rt = Annotated[Runtime, Depends(runtime)]

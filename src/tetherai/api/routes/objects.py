@@ -20,15 +20,16 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
-from tetherai.api.auth import acting_signer, current_user, require_project_access
-from tetherai.api.errors import ApiError
-from tetherai.api.runtime import Runtime, runtime
 from tetherai.api.schemas import ERRORS
 from tetherai.contracts import calls
 from tetherai.crypto.digest import is_sha256_hex
+from tetherai.http.auth import acting_signer, current_user, require_project_access
+from tetherai.http.errors import ApiError
+from tetherai.http.runtime import runtime
 from tetherai.identity.roles import Role
 from tetherai.services.access import viewer_of
 from tetherai.services.auth import UserInfo
+from tetherai.services.runtime import Runtime
 from tetherai.services.txs import Signer
 from tetherai.storage import ObjectNotFound, VerifyingReader
 

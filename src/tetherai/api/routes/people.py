@@ -10,43 +10,20 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
-from pydantic import Field
 
 from tetherai.api._http import Cursor, Limit
-from tetherai.api.auth import acting_signer, current_session, current_user
-from tetherai.api.limits import RowId
-from tetherai.api.routes.auth import In, user_json
-from tetherai.api.runtime import Runtime, runtime
 from tetherai.api.schemas import ERRORS
-from tetherai.identity.roles import Role
-from tetherai.services.accounts import LinkIssued
+from tetherai.http.auth import acting_signer, current_session, current_user
+from tetherai.http.bodies import InviteIn, link_json, user_json
+from tetherai.http.params import RowId
+from tetherai.http.runtime import Rt
 from tetherai.services.auth import SessionInfo, UserInfo
 from tetherai.services.txs import Signer
 
 router = APIRouter(prefix="/api/v1/admin", tags=["people"], responses=ERRORS)
-Rt = Annotated[Runtime, Depends(runtime)]
 Me = Annotated[UserInfo, Depends(current_user)]
 Admin = Annotated[Signer, Depends(acting_signer)]
 Session = Annotated[SessionInfo, Depends(current_session)]
-
-
-class InviteIn(In):
-    username: str = Field(min_length=1, max_length=64)
-    role: Role
-    display_name: str | None = None
-    email: str | None = Field(
-        None, max_length=254, description="where the link is sent (required with SMTP)"
-    )
-
-
-def link_json(issued: LinkIssued) -> dict[str, Any]:
-    return {
-        "token": issued.token,
-        "sent_to": issued.sent_to,
-        "user": user_json(issued.user),
-        "expires_at": issued.expires_at.isoformat(),
-        "tx_id": issued.tx_id,
-    }
 
 
 @router.post(

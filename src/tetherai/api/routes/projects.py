@@ -12,9 +12,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from tetherai.api._http import Cursor, Limit, cached_json, offset_page
-from tetherai.api.auth import current_user, require_project_access
-from tetherai.api.runtime import Runtime, runtime
 from tetherai.api.schemas import ERRORS
+from tetherai.http.auth import current_user, require_project_access
+from tetherai.http.runtime import runtime
 from tetherai.services.access import (
     Visibility,
     filter_lineage,
@@ -25,6 +25,7 @@ from tetherai.services.access import (
 )
 from tetherai.services.auth import UserInfo
 from tetherai.services.history import project_history, version_history
+from tetherai.services.runtime import Runtime
 
 router = APIRouter(
     prefix="/api/v1", tags=["projects"], responses=ERRORS, dependencies=[Depends(current_user)]

@@ -16,12 +16,13 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from tetherai.api.auth import acting_signer, require_project_access
 from tetherai.api.idempotency import Idem, Idempotency
-from tetherai.api.runtime import Runtime, runtime
 from tetherai.api.schemas import ERRORS, TxOutcome
 from tetherai.contracts import calls
 from tetherai.contracts.calls import Call
+from tetherai.http.auth import acting_signer, require_project_access
+from tetherai.http.runtime import runtime
+from tetherai.services.runtime import Runtime
 from tetherai.services.txs import Signer
 from tetherai.vocabulary import MONITORING_STATUSES, RATING_MAX, RATING_MIN, VERIFICATION_METHODS
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from tetherai.api.runtime import Runtime
 from tetherai.contracts.errors import ContractError
 from tetherai.services.auth import UserInfo
+from tetherai.services.runtime import Runtime
 
 __all__ = ["may_register"]
 

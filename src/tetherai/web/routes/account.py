@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 
-from tetherai.api.auth import SESSION_COOKIE, SIGNING_COOKIE
-from tetherai.api.errors import status_for
-from tetherai.api.routes.auth import AcceptIn, LoginIn, accept, login, reset
 from tetherai.errors import TetherError
+from tetherai.http.auth import SESSION_COOKIE, SIGNING_COOKIE, client_address, set_session_cookies
+from tetherai.http.bodies import AcceptIn, LoginIn
+from tetherai.http.errors import status_for
 from tetherai.services.auth import MIN_PASSWORD_LENGTH
 from tetherai.web.i18n import LANGUAGE_COOKIE, LANGUAGES, gettext
 from tetherai.web.pages import (
@@ -54,14 +54,15 @@ def signin(request: Request, fields: AnonymousForm) -> Response:
     response = redirect(request, target, flash=_("Signed in."))
     try:
         body = LoginIn(username=username, password=fields.get("password", ""))
-        result = login(body, request, response, rt)
+        signed_in = rt.accounts.sign_in(body.username, body.password, ip=client_address(request))
     except ValidationError:
         return _signin_error(request, 422, _("Enter your username and password."), username, target)
     except TetherError as error:
         return _signin_error(request, status_for(error), _signin_message(error), username, target)
+    set_session_cookies(response, rt.settings, signed_in.tokens)
     response.set_cookie(
         CSRF_COOKIE,
-        str(result["csrf_token"]),
+        signed_in.tokens.csrf_token,
         httponly=True,
         samesite="strict",
         secure=rt.settings.secure_cookies,
@@ -69,7 +70,7 @@ def signin(request: Request, fields: AnonymousForm) -> Response:
         path="/",
     )
     response.delete_cookie(ANON_CSRF_COOKIE, path="/")
-    language = rt.auth.get_user_by_username(username).language
+    language = signed_in.user.language
     if language in LANGUAGES:  # the person's saved choice follows them to this browser
         set_language_cookie(response, language)
     return response
@@ -129,13 +130,13 @@ async def choose_language(request: Request, form: AnyForm) -> Response:
 
 # --- one-time tokens: accept an invitation, reset a password ---------------------------------
 
-_TOKEN_PAGES = {"/accept": ("account/accept.html", accept), "/reset": ("account/reset.html", reset)}
+_TOKEN_PAGES = {"/accept": "account/accept.html", "/reset": "account/reset.html"}
 
 
 def _token_form(
     request: Request, path: str, token: str, error: str | None, status: int = 200
 ) -> Response:
-    template = _TOKEN_PAGES[path][0]
+    template = _TOKEN_PAGES[path]
     return render(
         request,
         template,
@@ -157,16 +158,18 @@ def reset_page(request: Request, user: MaybeUser, token: str = "") -> Response:
 
 
 def _redeem(request: Request, fields: dict[str, str], path: str) -> Response:
-    """Accept an invitation or reset a password with a one-time token, through the API's own
-    handler (it makes, certifies and enrols the person's new key with their own tx)."""
+    """Accept an invitation or reset a password with a one-time token (``services.accounts``
+    makes, certifies and enrols the person's new key with their own tx, as for the API)."""
     _ = gettext
     token = fields.get("token", "").strip()
     password = fields.get("password", "")
     if password != fields.get("confirm", ""):
         return _token_form(request, path, token, _("The two passwords differ."), 422)
-    handler = _TOKEN_PAGES[path][1]
+    accounts = runtime_of(request).accounts
+    redeem = accounts.accept if path == "/accept" else accounts.finish_reset
     try:
-        handler(AcceptIn(token=token, password=password), request, runtime_of(request))
+        body = AcceptIn(token=token, password=password)
+        redeem(body.token, body.password, ip=client_address(request))
     except ValidationError:
         return _token_form(request, path, token, _("Enter the token and a password."), 422)
     except TetherError as error:

@@ -1,6 +1,6 @@
 """Admin pages (org admins only): orgs, people and roles, invitations, enable/disable,
-password resets, the activity log. Every change goes through the API's own handler, so the
-same service checks and the same ledger txs (invite, revoke) happen as through the API."""
+password resets, the activity log. Every change is the API's own use case
+(``services.accounts``), so the same checks and the same ledger txs (invite, revoke) happen."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 
-from tetherai.api.errors import status_for
-from tetherai.api.limits import RowId
-from tetherai.api.routes.people import InviteIn, disable, enable, invite, password_reset
 from tetherai.contracts.transitions import RULES
 from tetherai.errors import TetherError
+from tetherai.http.bodies import InviteIn, link_json
+from tetherai.http.errors import status_for
+from tetherai.http.params import RowId
 from tetherai.identity.roles import Role
 from tetherai.web.i18n import gettext as _
 from tetherai.web.pages import (
@@ -124,7 +124,15 @@ def invite_person(request: Request, form: AdminForm) -> Response:
                 "email": form.get("email") or None,
             }
         )
-        return invite(body, runtime_of(request), form.signer(), form.session)
+        issued = runtime_of(request).accounts.invite(
+            form.signer(),
+            form.session.user,
+            body.username,
+            body.role,
+            display_name=body.display_name,
+            email=body.email or None,
+        )
+        return link_json(issued)
 
     return _secret(request, form, run, "invitation")
 
@@ -134,7 +142,9 @@ def reset_person(request: Request, form: AdminForm, user_id: RowId) -> Response:
     return _secret(
         request,
         form,
-        lambda: password_reset(user_id, runtime_of(request), form.signer(), form.session),
+        lambda: link_json(
+            runtime_of(request).accounts.reset(form.signer(), form.session.user, user_id)
+        ),
         "reset",
     )
 
@@ -143,7 +153,9 @@ def reset_person(request: Request, form: AdminForm, user_id: RowId) -> Response:
 def disable_person(request: Request, form: AdminForm, user_id: RowId) -> Response:
     return attempt(
         request,
-        lambda: disable(user_id, runtime_of(request), form.signer(), form.session),
+        lambda: runtime_of(request).accounts.set_enabled(
+            form.signer(), form.session.user, user_id, False
+        ),
         done="/admin#people",
         message=_("Account disabled: its sessions and tokens ended and its keys are revoked."),
         back="/admin#people",
@@ -154,7 +166,9 @@ def disable_person(request: Request, form: AdminForm, user_id: RowId) -> Respons
 def enable_person(request: Request, form: AdminForm, user_id: RowId) -> Response:
     return attempt(
         request,
-        lambda: enable(user_id, runtime_of(request), form.signer(), form.session),
+        lambda: runtime_of(request).accounts.set_enabled(
+            form.signer(), form.session.user, user_id, True
+        ),
         done="/admin#people",
         message=_("Account enabled: a new key is made when the person signs in."),
         back="/admin#people",

@@ -22,7 +22,7 @@ from markupsafe import escape
 from sqlalchemy import select
 from starlette.routing import Match
 
-from tetherai.api.auth import require_project_access
+from tetherai.http.auth import require_project_access
 from tetherai.ledger.transaction import Envelope
 from tetherai.services.db import HistoryProjection, ProjectionCursor
 from tetherai.services.history import tx_digests, version_history

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from tetherai.api.routes.channel import ProposalId
+from tetherai.http.params import ProposalId
 from tetherai.services import governance
 from tetherai.web.i18n import gettext as _
 from tetherai.web.pages import AdminForm, PageAdmin, attempt, render, runtime_of

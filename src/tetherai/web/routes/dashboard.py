@@ -6,15 +6,14 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from tetherai.api.limits import RowId
-from tetherai.api.routes.ledger import verify_now
-from tetherai.api.runtime import Runtime
+from tetherai.http.params import RowId
 from tetherai.ledger.state import CachedReads
 from tetherai.services import ledger_views
 from tetherai.services.access import viewer_of
 from tetherai.services.auth import UserInfo
 from tetherai.services.ledger_info import ledger_summary
 from tetherai.services.overview import open_versions, recent_activity
+from tetherai.services.runtime import Runtime
 from tetherai.web.i18n import gettext as _
 from tetherai.web.i18n import ngettext
 from tetherai.web.pages import Form, PageUser, attempt, redirect, render, runtime_of
@@ -105,11 +104,11 @@ def mark_all_read(request: Request, form: Form) -> Response:
 
 @router.post("/dashboard/verify")
 def verify_ledger(request: Request, form: Form) -> Response:
-    """Replay the whole ledger now (the API's own verification, with its role check)."""
+    """Replay the whole ledger now (the same verification and role check as the API's)."""
     rt = runtime_of(request)
     return attempt(
         request,
-        lambda: verify_now(rt, form.user),
+        lambda: rt.verify_ledger(form.user),
         done="/dashboard#ledger",
         message=_("The ledger was verified; the result is below."),
         back="/dashboard",

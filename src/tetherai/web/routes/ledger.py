@@ -15,14 +15,14 @@ from typing import Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from tetherai.api.errors import ApiError
-from tetherai.api.runtime import Runtime
+from tetherai.http.errors import ApiError
 from tetherai.ledger.checkpoint import CosignatureVerifier, NoteVerifier, open_note
 from tetherai.ledger.errors import LedgerError
 from tetherai.services import ledger_info, ledger_views
 from tetherai.services.access import viewer_of
 from tetherai.services.auth import UserInfo
 from tetherai.services.ledger_info import NotFoundError
+from tetherai.services.runtime import Runtime
 from tetherai.web.i18n import gettext
 from tetherai.web.pages import PageUser, redirect, render, runtime_of
 

@@ -8,10 +8,10 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 
-from tetherai.api.errors import status_for
-from tetherai.api.limits import RowId
-from tetherai.api.routes.auth import TokenIn, create_token, revoke_token
 from tetherai.errors import TetherError
+from tetherai.http.bodies import TokenIn, issued_token_json
+from tetherai.http.errors import status_for
+from tetherai.http.params import RowId
 from tetherai.services import keys
 from tetherai.services.auth import MIN_PASSWORD_LENGTH, UserInfo
 from tetherai.web.i18n import LANGUAGES, language_for, use_language
@@ -47,7 +47,11 @@ def new_token(request: Request, form: Form) -> Response:
     days = form.get("expires_in_days")
     try:
         body = TokenIn(name=form.get("name"), expires_in_days=int(days) if days else None)
-        issued = create_token(body, form.session, runtime_of(request))
+        issued = issued_token_json(
+            runtime_of(request).auth.issue_api_token(
+                form.session.user, body.name, body.expires_in_days
+            )
+        )
     except (ValidationError, ValueError):
         return error_page(
             request,
@@ -67,7 +71,7 @@ def new_token(request: Request, form: Form) -> Response:
 def revoke(request: Request, form: Form, token_id: RowId) -> Response:
     return attempt(
         request,
-        lambda: revoke_token(token_id, form.user, runtime_of(request)),
+        lambda: runtime_of(request).auth.revoke_api_token(token_id, by=form.user),
         done="/profile#tokens",
         message=_("Token revoked."),
         back="/profile#tokens",

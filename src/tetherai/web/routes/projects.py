@@ -12,17 +12,17 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from tetherai.api.auth import require_project_access
-from tetherai.api.errors import ApiError
-from tetherai.api.runtime import Runtime
 from tetherai.contracts import calls
 from tetherai.contracts.policy import DEFAULT_POLICY
 from tetherai.contracts.project import CREATORS, FACTSHEET_TEXTS
+from tetherai.http.auth import require_project_access
+from tetherai.http.errors import ApiError
 from tetherai.ledger.executor import TxResult
 from tetherai.services.access import readable_projects, viewer_of
 from tetherai.services.auth import UserInfo
 from tetherai.services.db import SessionFactory
 from tetherai.services.overview import project_rows, project_versions
+from tetherai.services.runtime import Runtime
 from tetherai.vocabulary import PROJECT_ROLES, Status
 from tetherai.web.i18n import gettext as _
 from tetherai.web.pages import Form, PageUser, attempt_write, render, runtime_of

@@ -21,17 +21,17 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
-from tetherai.api.auth import require_project_access
-from tetherai.api.errors import ApiError, status_for
-from tetherai.api.runtime import Runtime
 from tetherai.contracts import calls
 from tetherai.contracts.calls import Call
 from tetherai.contracts.commits import check_commit
 from tetherai.errors import TetherError
+from tetherai.http.auth import require_project_access
+from tetherai.http.errors import ApiError, status_for
 from tetherai.names import is_name
 from tetherai.services.auth import UserInfo
 from tetherai.services.db import VersionProjection
 from tetherai.services.experiment_logs import read_experiment_log
+from tetherai.services.runtime import Runtime
 from tetherai.services.txs import Signer
 from tetherai.storage import ArtifactSpec
 from tetherai.vocabulary import REPLACEABLE

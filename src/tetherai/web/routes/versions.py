@@ -19,15 +19,15 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from tetherai.api.auth import require_project_access
-from tetherai.api.errors import ApiError, status_for
-from tetherai.api.runtime import Runtime
 from tetherai.contracts import calls
 from tetherai.contracts.errors import ContractError, InvalidTransition
 from tetherai.errors import TetherError
+from tetherai.http.auth import require_project_access
+from tetherai.http.errors import ApiError, status_for
 from tetherai.services.access import Visibility, filter_version, viewer_of
 from tetherai.services.auth import UserInfo
 from tetherai.services.history import version_history
+from tetherai.services.runtime import Runtime
 from tetherai.services.txs import Signer
 from tetherai.vocabulary import NEEDS_REASON, RATING_MAX, RATING_MIN, Status
 from tetherai.web.i18n import gettext

@@ -1,4 +1,5 @@
-"""What the routes work with: the node (peer + solo orderer) opened once from the settings."""
+"""What the API and the pages work with: the node (peer + orderer) opened once from the
+settings, and the services over it."""
 
 from __future__ import annotations
 
@@ -7,21 +8,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from fastapi import Request
-
-from tetherai.api.rate_limit import SlidingWindow
 from tetherai.crypto.jcs import JSONValue
 from tetherai.identity.ca import CertificateAuthority
+from tetherai.identity.roles import Role
 from tetherai.ledger.executor import TxResult
 from tetherai.ledger.peer import Peer
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.ledger.transaction import Envelope, Transaction
 from tetherai.ordering.base import Orderer
-from tetherai.services import ledger_info
-from tetherai.services.access import viewer
+from tetherai.services import ledger_info, ledger_views
+from tetherai.services.access import viewer, viewer_of
 from tetherai.services.accounts import Accounts
 from tetherai.services.artifacts import Artifacts
-from tetherai.services.auth import AuthService
+from tetherai.services.auth import AuthService, NotPermitted, UserInfo
 from tetherai.services.custody import KeyCustody
 from tetherai.services.db import SessionFactory
 from tetherai.services.mail import SmtpMailer
@@ -29,11 +28,12 @@ from tetherai.services.network import Node
 from tetherai.services.notifications import NotificationService
 from tetherai.services.possession import Possession
 from tetherai.services.projection_follower import ProjectionFollower
+from tetherai.services.rate_limit import SlidingWindow
 from tetherai.services.settings import Settings
 from tetherai.services.txs import Signer, act, act_async, submit, submit_async
 from tetherai.storage import ArtifactSpec, StoredObject, VerificationReport
 
-__all__ = ["Runtime", "runtime"]
+__all__ = ["Runtime"]
 
 
 @dataclass
@@ -48,8 +48,6 @@ class Runtime:
     notifications: NotificationService
     possession: Possession
     """Who had which object's bytes here, and the rule for serving and registering them."""
-    signin_attempts: SlidingWindow = field(init=False)
-    """Sign-in attempts per client address (the API's and the pages' sign-in)."""
     accounts: Accounts = field(init=False)
     """People's accounts with their keys on the ledger (invite, reset, disable, keys)."""
     last_verification: dict[str, Any] | None = None
@@ -73,7 +71,6 @@ class Runtime:
         return memo[1] if memo is not None and memo[0] == self.peer.store.version else None
 
     def __post_init__(self) -> None:
-        self.signin_attempts = SlidingWindow(self.settings.signin_attempts_per_minute, 60)
         smtp = self.settings.smtp
         self.accounts = Accounts(
             self.auth,
@@ -82,6 +79,7 @@ class Runtime:
             self.notifications,
             mailer=None if smtp is None else SmtpMailer(smtp),
             link_base=self.settings.link_base(),
+            signin_attempts=SlidingWindow(self.settings.signin_attempts_per_minute, 60),
         )
 
     @property
@@ -197,6 +195,27 @@ class Runtime:
             return True
         return await self.follower.reached(self.peer.head.height, timeout=timeout)
 
+    def verify_ledger(self, user: UserInfo) -> dict[str, Any]:
+        """Replay the whole ledger now (org admins and auditors); the report as ``user`` may see
+        it, kept as the last verification.
+
+        Raises:
+            NotPermitted: ``user`` is neither an org admin nor an auditor.
+        """
+        if user.role not in (Role.ORG_ADMIN, Role.AUDITOR):
+            raise NotPermitted(
+                f"only org admins and auditors run a full verification; you are {user.role.value}",
+                hint="ask an org admin or an auditor of your org",
+            )
+        store = SqliteLedgerStore(self.peer.store.path, readonly=True)
+        try:
+            report = ledger_info.verify(store, self.node.channel)
+        finally:
+            store.close()
+        self.last_verification = found = report.to_json()
+        shown = ledger_views.verification_view(found, self.reader(), viewer_of(user))
+        return found if shown is None else shown
+
     def query(self, contract: str, fn: str, args: Mapping[str, JSONValue]) -> JSONValue:
         """A contract query against the latest state."""
         return self.peer.query(contract, fn, dict(args))
@@ -208,9 +227,3 @@ class Runtime:
     def reader(self) -> SqliteLedgerStore:
         """A read-only view of the ledger for the calling thread."""
         return self.node.peer.store.reader()
-
-
-async def runtime(request: Request) -> Runtime:
-    # async: a plain attribute read must not cost a trip through the thread pool
-    found: Runtime = request.app.state.runtime
-    return found

@@ -13,9 +13,15 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from tetherai.api.errors import ApiError
+from tetherai.errors import RateLimited
 
-__all__ = ["SlidingWindow"]
+__all__ = ["SlidingWindow", "TooManyAttempts"]
+
+
+class TooManyAttempts(RateLimited):
+    """Too many sign-in attempts from one address within the window (HTTP 429)."""
+
+    code = "auth.rate_limited"
 
 
 class SlidingWindow:
@@ -32,7 +38,7 @@ class SlidingWindow:
         """Count one attempt by ``key``.
 
         Raises:
-            ApiError: 429 when ``key`` made ``limit`` attempts within the window already.
+            TooManyAttempts: when ``key`` made ``limit`` attempts within the window already.
         """
         now = self._clock()
         with self._lock:
@@ -43,10 +49,8 @@ class SlidingWindow:
                 events.popleft()
             if len(events) >= self._limit:
                 wait = max(1, round(events[0] + self._seconds - now))
-                raise ApiError(
-                    429,
+                raise TooManyAttempts(
                     f"too many sign-in attempts from your address: try again in {wait} s",
-                    code="auth.rate_limited",
                     hint="wait a moment; the limit protects every account on this server",
                     details={"retry_after_seconds": wait, "limit": self._limit},
                 )

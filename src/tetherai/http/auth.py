@@ -9,24 +9,26 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import Depends, Request
+from fastapi import Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from tetherai.api.errors import ApiError
-from tetherai.api.runtime import Runtime, runtime
-from tetherai.services.auth import AuthService, SessionInfo, UserInfo
+from tetherai.http.errors import ApiError
+from tetherai.http.runtime import Rt
+from tetherai.services.auth import AuthService, SessionInfo, SessionTokens, UserInfo
+from tetherai.services.runtime import Runtime
+from tetherai.services.settings import Settings
 from tetherai.services.txs import Signer
 
 __all__ = [
     "SESSION_COOKIE",
     "SIGNING_COOKIE",
     "acting_signer",
+    "client_address",
     "current_session",
     "current_user",
     "password_session",
     "require_project_access",
+    "set_session_cookies",
 ]
 
 SESSION_COOKIE = "tether_session"
@@ -34,7 +36,28 @@ SIGNING_COOKIE = "tether_signing"
 CSRF_HEADER = "X-CSRF-Token"
 _SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 
-Rt = Annotated[Runtime, Depends(runtime)]
+
+def client_address(request: Request) -> str | None:
+    """The caller's address (a trusted proxy's forwarded one, see ``api.proxies``)."""
+    return request.client.host if request.client else None
+
+
+def set_session_cookies(response: Response, settings: Settings, tokens: SessionTokens) -> None:
+    """The cookies of a new browser session: the session, and the key that unwraps the
+    person's signing key for a request (when they have one)."""
+    cookies = {SESSION_COOKIE: tokens.session_token}
+    if tokens.signing_key_token:
+        cookies[SIGNING_COOKIE] = tokens.signing_key_token
+    for name, value in cookies.items():
+        response.set_cookie(
+            name,
+            value,
+            httponly=True,
+            samesite="strict",
+            secure=settings.secure_cookies,
+            max_age=settings.session_hours * 3600,
+            path="/",
+        )
 
 
 def _unauthenticated() -> ApiError:

@@ -25,9 +25,19 @@ def offset_page(items: list[Any], limit: int, cursor: str | None) -> dict[str, A
 
 
 def cached_json(request: Request, body: Any, *, status: int = 200) -> Response:
-    """A JSON response with a strong ETag; ``If-None-Match`` that matches gets a 304."""
-    encoded = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()
+    """A JSON response with a strong ETag; ``If-None-Match`` that matches gets a 304.
+
+    The body is encoded once, as ``JSONResponse`` writes it, and the ETag is the hash of
+    exactly those bytes."""
+    encoded = json.dumps(
+        body, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
+    ).encode("utf-8")
     etag = '"' + hashlib.sha256(encoded).hexdigest()[:32] + '"'
     if etag in (request.headers.get("if-none-match") or ""):
         return Response(status_code=304, headers={"ETag": etag})
-    return JSONResponse(body, status, headers={"ETag": etag, "Cache-Control": "no-cache"})
+    return Response(
+        encoded,
+        status,
+        headers={"ETag": etag, "Cache-Control": "no-cache"},
+        media_type=JSONResponse.media_type,
+    )

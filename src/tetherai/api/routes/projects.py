@@ -93,9 +93,10 @@ def versions(
     items = rt.peer.query(
         "model_version", "list_versions", {"project": _project(rt, user, org, slug)}
     )
+    page = offset_page(items if isinstance(items, list) else [], limit, cursor)
     visible = _visibility(rt, user)
-    shown = [filter_version(item, visible) for item in items] if isinstance(items, list) else []
-    return cached_json(request, offset_page(shown, limit, cursor))
+    page["items"] = [filter_version(item, visible) for item in page["items"]]
+    return cached_json(request, page)
 
 
 @router.get(

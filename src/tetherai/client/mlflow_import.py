@@ -27,7 +27,7 @@ import os
 import shutil
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,11 +86,44 @@ def _local_folder(tracking_uri: str) -> Path | None:
     return None
 
 
+SERVER_RETRIES = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
+}
+"""How patient an import is with a tracking server, unless the user set these themselves:
+MLflow's own defaults (7 retries, doubling from 2 s, 120 s per request) make a mistyped or
+stopped server look like a hang of several minutes."""
+
+
+@contextmanager
+def _environment(values: Mapping[str, str], *, override: bool) -> Iterator[None]:
+    """Set ``values`` in the environment for the block (``override=False``: only those the
+    user has not set), then put back what was there."""
+    before = {name: os.environ.get(name) for name in values}
+    for name, value in values.items():
+        if override or before[name] is None:
+            os.environ[name] = value
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 @contextmanager
 def _store_access(tracking_uri: str) -> Iterator[None]:
-    """Let MLflow read a local ``mlruns`` folder. MLflow 3 refuses its file store unless
+    """Let MLflow read the store. MLflow 3 refuses its file store unless
     ``MLFLOW_ALLOW_FILE_STORE`` is set (the store is in maintenance mode for *writing*); an
-    import only reads it. A folder that does not exist is refused: MLflow would create it."""
+    import only reads it. A folder that does not exist is refused: MLflow would create it. A
+    tracking server gets a few retries (``SERVER_RETRIES``), not minutes of them."""
+    if urlsplit(tracking_uri).scheme in ("http", "https"):
+        with _environment(SERVER_RETRIES, override=False):
+            yield
+        return
     folder = _local_folder(tracking_uri)
     if folder is None:
         yield
@@ -102,15 +135,8 @@ def _store_access(tracking_uri: str) -> Iterator[None]:
             "server's URL.",
             code="client.mlflow",
         )
-    before = os.environ.get("MLFLOW_ALLOW_FILE_STORE")
-    os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
-    try:
+    with _environment({"MLFLOW_ALLOW_FILE_STORE": "true"}, override=True):
         yield
-    finally:
-        if before is None:
-            os.environ.pop("MLFLOW_ALLOW_FILE_STORE", None)
-        else:
-            os.environ["MLFLOW_ALLOW_FILE_STORE"] = before
 
 
 def _mlflow() -> tuple[Any, type[Exception]]:

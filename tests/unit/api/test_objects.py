@@ -92,3 +92,74 @@ def test_mlops_rehashes_a_version_from_the_store_and_records_it(
     result = recorded.json()["verification"]["result"]
     assert result["ok"] is False and [m["name"] for m in result["mismatches"]] == ["model"]
     assert cast.status("v9") == "review_failed"
+
+
+def test_recorded_rehashes_wait_for_their_block_on_one_worker_thread(
+    cast: Cast, sqlite_url: str
+) -> None:
+    """Two MLOps engineers re-hash and record at once on a server with a single worker thread:
+    the hashing takes the thread in turn, the waits for the (held) block take none, so both
+    reach the orderer; then both verifications are recorded in order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.common.network import PASSPHRASE
+    from tests.common.orderers import gate
+    from tests.common.server import serve
+    from tests.common.waiting import PATIENCE, wait_until
+    from tests.unit.api.conftest import FAST_ARGON2
+    from tetherai.api.app import create_app
+    from tetherai.identity.roles import Role
+    from tetherai.services.settings import Settings
+
+    settings = Settings(
+        home=cast.net.home.root,
+        database_url=sqlite_url,
+        secret_key=b"x" * 32,
+        passphrase=PASSPHRASE,
+    )
+    app = create_app(settings, node=cast.net.node, argon2=FAST_ARGON2)
+    with serve(app, worker_threads=1) as http:
+        web_account(app, cast.net.home, "alice", Role.AI_ENGINEER, PASSWORD)
+        alice = http.post("/api/v1/auth/login", json={"username": "alice", "password": PASSWORD})
+        stored = http.post(
+            "/api/v1/objects",
+            content=b"the model",
+            headers={"X-CSRF-Token": alice.json()["csrf_token"]},
+        ).json()
+        entry = {"kind": "model", "name": "model", "uri": stored["uri"]}
+        entry |= {"size": stored["size"], "sha256": stored["sha256"]}
+        for version in ("v8", "v9"):
+            cast.new_version(version, artifacts=[entry])
+            cast.walk(version, "reviewing")
+        sessions = []
+        for name in ("bob", "bella"):  # the project's two MLOps engineers
+            web_account(app, cast.net.home, name, Role.MLOPS_ENGINEER, PASSWORD)
+            with httpx.Client(base_url=http.base_url) as login:
+                signed_in = login.post(
+                    "/api/v1/auth/login", json={"username": name, "password": PASSWORD}
+                )
+                cookies = "; ".join(f"{k}={v}" for k, v in signed_in.cookies.items())
+                sessions.append({"Cookie": cookies, "X-CSRF-Token": signed_in.json()["csrf_token"]})
+        orderer = gate(cast.net)
+
+        def record(version: str, headers: dict[str, str]) -> httpx.Response:
+            with httpx.Client(base_url=http.base_url, timeout=PATIENCE, headers=headers) as client:
+                url = f"/api/v1/projects/{cast.project}/versions/{version}/rehash"
+                return client.post(url, params={"record": "true"})
+
+        with ThreadPoolExecutor(2) as pool:
+            answers = [
+                pool.submit(record, v, h) for v, h in zip(("v8", "v9"), sessions, strict=True)
+            ]
+            wait_until(
+                lambda: orderer.in_flight == 2,
+                message=lambda: f"{orderer.in_flight} of 2 verifications reached the orderer",
+            )
+            assert not any(answer.done() for answer in answers)
+            orderer.gate.set()
+            responses = [answer.result(timeout=PATIENCE) for answer in answers]
+    assert [r.status_code for r in responses] == [200, 200], [r.text for r in responses]
+    assert all(r.json()["verification"]["result"]["ok"] for r in responses)
+    for version in ("v8", "v9"):
+        got = cast.query("model_version", "get", project=cast.project, version=version)
+        assert got["verification"] is not None

@@ -180,3 +180,42 @@ def test_a_mlruns_folder_store_is_read_and_bad_stores_are_clear_errors(
         import_mlflow(alice, MlflowSource(str(store), run_id="0" * 32), cast.project, "v-none")
     with pytest.raises(ClientError, match=r"MLflow: .*unsupported URI 'nosuch://store'"):
         import_mlflow(alice, MlflowSource("nosuch://store", run_id="0" * 32), cast.project, "v-y")
+
+
+def test_a_tracking_server_that_keeps_failing_gets_a_few_retries_not_minutes(
+    person: Person, cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tracking server answering 503 to everything: the import asks it three times (two
+    retries) and says what failed; a user's own MLflow retry setting still wins."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    asked: list[str] = []
+
+    class Unavailable(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.append(self.path)
+            self.send_response(503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Unavailable)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    uri = f"http://127.0.0.1:{server.server_address[1]}"
+    alice = person("alice")
+    try:
+        with pytest.raises(ClientError, match="MLflow"):
+            import_mlflow(alice, MlflowSource(uri, run_id="0" * 32), cast.project, "v-down")
+        assert len(asked) == 3, asked
+        asked.clear()
+        monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+        with pytest.raises(ClientError, match="MLflow"):
+            import_mlflow(alice, MlflowSource(uri, run_id="0" * 32), cast.project, "v-down")
+        assert len(asked) == 1, asked
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR" not in __import__("os").environ

@@ -31,7 +31,7 @@ from tetherai.services.access import viewer_of
 from tetherai.services.auth import UserInfo
 from tetherai.services.runtime import Runtime
 from tetherai.services.txs import Signer
-from tetherai.storage import ObjectNotFound, VerifyingReader
+from tetherai.storage import ObjectNotFound, VerificationReport, VerifyingReader
 
 router = APIRouter(prefix="/api/v1", tags=["artifacts"], responses=ERRORS)
 Rt = Annotated[Runtime, Depends(runtime)]
@@ -130,7 +130,7 @@ def _no_object(sha256: str) -> ApiError:
     "/projects/{org}/{slug}/versions/{version}/rehash",
     summary="Re-hash the version's artifacts from the object store; optionally record the verification",
 )
-def rehash(
+async def rehash(
     org: str,
     slug: str,
     version: str,
@@ -141,18 +141,24 @@ def rehash(
     ] = False,
 ) -> dict[str, Any]:
     project = f"{org}/{slug}"
-    require_project_access(rt, rt.auth.get_user_by_username(me.id), project)
-    found = rt.peer.query("model_version", "get", {"project": project, "version": version})
-    content = found["version"] if isinstance(found, dict) else None
-    manifest = content.get("artifacts") if isinstance(content, dict) else None
-    if not isinstance(manifest, list):
-        raise ApiError(
-            404, f"project {project} has no version {version}", code="contract.not_found"
-        )
-    report = rt.rehash(f"{project}/{version}", [e for e in manifest if isinstance(e, dict)])
+
+    def check_and_rehash() -> VerificationReport:
+        require_project_access(rt, rt.auth.get_user_by_username(me.id), project)
+        found = rt.peer.query("model_version", "get", {"project": project, "version": version})
+        content = found["version"] if isinstance(found, dict) else None
+        manifest = content.get("artifacts") if isinstance(content, dict) else None
+        if not isinstance(manifest, list):
+            raise ApiError(
+                404, f"project {project} has no version {version}", code="contract.not_found"
+            )
+        return rt.rehash(f"{project}/{version}", [e for e in manifest if isinstance(e, dict)])
+
+    # Async: the checks and the hashing run in the thread pool; the wait for the block of the
+    # recorded verification holds no thread.
+    report = await run_in_threadpool(check_and_rehash)
     answer: dict[str, Any] = {"report": report.to_json()}
     if record:
         call = calls.verify(project, version, report.recomputed(), method="store")
-        result = rt.act(me, call.contract, call.fn, call.args)
+        result = await rt.act_async(me, call.contract, call.fn, call.args)
         answer["verification"] = {"tx_id": result.tx_id, "result": result.result}
     return answer

@@ -27,10 +27,11 @@ comments) comes first and is not counted.
 Prints a table (min / median / max), then ``load_errors: N``, ``load_req_per_s: N req/s``,
 ``load_p95_ms: N ms`` and the rest, one a line.
 
-``--endpoints N`` measures instead where the server's time goes: each kind of read of the mix
-alone, ``N`` requests one after another on one connection (the mix's readers in turn), with
-the server's CPU per request (``cpu_us <kind>``) and that CPU as a share of the mix's reads
-(each kind weighs as often as the mix sends it).
+``--endpoints N`` measures instead where the server's time goes: each kind of request of the
+mix alone, ``N`` requests one after another on one connection (the mix's readers in turn; each
+write waits for its durable block), with the server's CPU per request (``cpu_us <kind>``), each
+read's share of the reads' CPU (each kind weighs as often as the mix sends it) and the mix's
+mean (17 reads and 3 writes of every 20).
 """
 
 from __future__ import annotations
@@ -173,9 +174,16 @@ def per_endpoint(requests: int, runs: int, envelopes: int) -> None:
         f"Server CPU per request of each read of the mix, {requests} requests each, "
         f"after {envelopes} pre-signed comments and as many registrations"
     )
-    with server_process(__file__, "--envelopes", str(envelopes)) as (info, _):
+    reserved = requests * runs  # pre-signed writes kept back for the measurement, per kind
+    with server_process(__file__, "--envelopes", str(envelopes + reserved)) as (info, _):
         pid = int(info["pid"])
-        reads = info["plan"]["reads"]
+        plan = info["plan"]
+        reads = plan["reads"]
+        writes = {
+            "session comment": plan["session_writes"],
+            "envelope comment": plan["envelope_comments"][envelopes:],
+            "envelope version": plan["envelope_versions"][envelopes:],
+        }
         kinds: dict[str, list[dict[str, Any]]] = {}
         for call in reads:
             kinds.setdefault(str(call["kind"]), []).append(call)
@@ -191,7 +199,9 @@ def per_endpoint(requests: int, runs: int, envelopes: int) -> None:
                 if not 200 <= answer.status_code < 300:
                     raise SystemExit(f"{call['path']}: {answer.status_code} {answer.text[:200]}")
 
-            for call in info["plan"]["envelope_comments"] + info["plan"]["envelope_versions"]:
+            for call in (
+                plan["envelope_comments"][:envelopes] + plan["envelope_versions"][:envelopes]
+            ):
                 send(call)
             for calls in kinds.values():  # warm-up: caches filled, threads started
                 for call in calls:
@@ -211,6 +221,21 @@ def per_endpoint(requests: int, runs: int, envelopes: int) -> None:
                 for kind in kinds:
                     share = spent[kind] * weight[kind] / mean
                     figures.add(f"share {kind}", share, "x", note="of the reads' CPU")
+                for kind, calls in writes.items():
+                    with timed(pid) as timing:
+                        for number in range(requests):
+                            send(
+                                calls[number % len(calls)]
+                                if kind == "session comment"
+                                else calls.pop(0)
+                            )
+                    spent[kind] = timing.cpu / requests * 1e6
+                    figures.add(f"cpu_us {kind}", spent[kind], "µs CPU", note="a write")
+                written = sum(spent[kind] for kind in writes)
+                figures.add(
+                    "mix_cpu_us_mean", (mean * 17 + written) / 20, "µs CPU",
+                    note="per request of the mix (17 reads, 3 writes)",
+                )  # fmt: skip
     figures.print()
 
 

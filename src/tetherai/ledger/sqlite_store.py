@@ -344,6 +344,11 @@ class SqliteLedgerStore:
         return 0 if row[0] is None else int(row[0]) + 1
 
     def get(self, key: str) -> JSONValue | None:
+        text = self.text(key)
+        return None if text is None else loads_stored(text)
+
+    def text(self, key: str) -> str | None:
+        """The stored text of ``key``'s value (``None``: no such key), undecoded."""
         # The stored text is cached (never the decoded value, which a caller could mutate).
         text = self._cache.get(key, _MISSING)
         if text is _MISSING:
@@ -353,15 +358,18 @@ class SqliteLedgerStore:
                 if len(self._cache) >= _CACHE_ENTRIES:
                     self._cache.clear()
                 self._cache[key] = text
-        return None if text is None else loads_stored(text)  # type: ignore[arg-type]
+        return text  # type: ignore[return-value]
 
     def scan(self, prefix: str) -> Iterator[tuple[str, JSONValue]]:
-        rows = self._db.execute(
+        for key, value in self.scan_texts(prefix):
+            yield key, loads_stored(value)
+
+    def scan_texts(self, prefix: str) -> list[tuple[str, str]]:
+        """Every (key, stored text) whose key starts with ``prefix``, in key order, undecoded."""
+        return self._db.execute(
             "SELECT key, value FROM state WHERE key >= ? AND key < ? ORDER BY key",
             (prefix, prefix + "\U0010ffff"),
         ).fetchall()
-        for key, value in rows:
-            yield key, loads_stored(value)
 
     def state_rows(self) -> Iterator[tuple[str, str, int]]:
         """Every state row (key, stored value text, seq of the last write), in key order."""

@@ -7,12 +7,12 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from tetherai.http.params import RowId
-from tetherai.ledger.state import CachedReads
 from tetherai.services import ledger_views
 from tetherai.services.access import viewer_of
 from tetherai.services.auth import UserInfo
 from tetherai.services.ledger_info import ledger_summary
 from tetherai.services.overview import open_versions, recent_activity
+from tetherai.services.query_memo import StateView, remembered_query
 from tetherai.services.runtime import Runtime
 from tetherai.web.i18n import gettext as _
 from tetherai.web.i18n import ngettext
@@ -35,15 +35,16 @@ def open_work(rt: Runtime, user: UserInfo, visible: set[str]) -> tuple[list[dict
     only the most recently changed open versions were asked about (the bound was reached)."""
     work = []
     rows = open_versions(projections(rt), visible, limit=OPEN_WORK_SCAN)
-    # The queries only judge what they read: each reads the same person, project, policy
-    # and member records, decoded once for all of them.
-    state = CachedReads(rt.reader())
+    # Answers are remembered while what they read is unchanged; the person, project, policy
+    # and member records are read once for all the versions.
+    view = StateView(rt.reader())
     for row in rows:
-        found = rt.peer.query(
+        found = remembered_query(
+            rt.peer,
+            view,
             "workflow",
             "actions",
             {"project": row.project, "version": row.version, "org": user.org, "id": user.username},
-            state=state,
         )
         actions = [
             str(a["action"])

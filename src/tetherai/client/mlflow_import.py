@@ -107,11 +107,11 @@ def _environment(values: Mapping[str, str], *, override: bool) -> Iterator[None]
     try:
         yield
     finally:
-        for name, value in before.items():
-            if value is None:
+        for name, was in before.items():
+            if was is None:
                 os.environ.pop(name, None)
             else:
-                os.environ[name] = value
+                os.environ[name] = was
 
 
 @contextmanager

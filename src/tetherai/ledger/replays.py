@@ -11,6 +11,7 @@ million), in filters that grow fourfold as the ledger grows, so none is ever reb
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterable
 
 __all__ = ["SeenTxIds"]
@@ -19,6 +20,13 @@ _BITS_PER_ID = 14  # with 8 probes: about 0.2 % false "maybe" per full filter
 _PROBES = 8  # each takes 8 of the id's 64 hex digits
 _FIRST_CAPACITY = 1 << 16
 _GROWTH = 4  # each new filter holds 4 times the last: 5 filters for ten million ids
+_WORDS = struct.Struct(f">{_PROBES}I")
+
+
+def _words(tx_id: str) -> tuple[int, ...]:
+    """The id's 64 hex digits as 8 numbers of 32 bits: one probe each, read once per id and
+    shared by every filter (each takes them modulo its own size)."""
+    return _WORDS.unpack(bytes.fromhex(tx_id))
 
 
 class _Filter:
@@ -28,18 +36,20 @@ class _Filter:
         self._bits = bytearray(capacity * _BITS_PER_ID // 8)
         self._size = len(self._bits) * 8
 
-    def _positions(self, tx_id: str) -> list[int]:
-        # Each probe takes 8 hex digits (32 bits) of the digest.
-        return [int(tx_id[8 * i : 8 * i + 8], 16) % self._size for i in range(_PROBES)]
-
-    def add(self, tx_id: str) -> None:
-        for position in self._positions(tx_id):
-            self._bits[position >> 3] |= 1 << (position & 7)
+    def add(self, words: tuple[int, ...]) -> None:
+        bits, size = self._bits, self._size
+        for word in words:
+            position = word % size
+            bits[position >> 3] |= 1 << (position & 7)
         self.count += 1
 
-    def maybe(self, tx_id: str) -> bool:
-        bits = self._bits
-        return all(bits[p >> 3] & (1 << (p & 7)) for p in self._positions(tx_id))
+    def maybe(self, words: tuple[int, ...]) -> bool:
+        bits, size = self._bits, self._size
+        for word in words:
+            position = word % size
+            if not bits[position >> 3] & (1 << (position & 7)):
+                return False
+        return True
 
 
 class SeenTxIds:
@@ -55,11 +65,12 @@ class SeenTxIds:
             if current.count >= current.capacity:
                 current = _Filter(current.capacity * _GROWTH)
                 self._filters.append(current)
-            current.add(tx_id)
+            current.add(_words(tx_id))
 
     def maybe(self, tx_id: str) -> bool:
         """False: the id was never added. True: it may have been (ask the store)."""
-        return any(f.maybe(tx_id) for f in self._filters)
+        words = _words(tx_id)
+        return any(f.maybe(words) for f in self._filters)
 
     def __len__(self) -> int:
         return sum(f.count for f in self._filters)

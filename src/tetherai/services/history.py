@@ -10,7 +10,7 @@ alone.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,16 +71,63 @@ def project_history(store: SqliteLedgerStore, project: str) -> list[HistoryEntry
     return _entries(store, store.history_under(f"project/{project}"), status_key=None)
 
 
+@dataclass(frozen=True, slots=True)
+class _TxFacts:
+    """What an entry takes from its tx and block: fixed once the tx is on the ledger."""
+
+    tx_id: str
+    block: int
+    ts: int
+    participant: str
+    org: str
+    action: str
+    digests: tuple[dict[str, JSONValue], ...]
+
+
+_FACTS: dict[tuple[str, int], _TxFacts] = {}
+_FACTS_KEPT = 100_000
+
+
+def _tx_facts(store: SqliteLedgerStore, seqs: Collection[int]) -> dict[int, _TxFacts]:
+    """Each tx's facts by position, remembered across requests (the ledger is append-only;
+    a remembered entry is used only while the tx at its position has the same id), so a
+    history read again loads only the txs added since."""
+    ids = store.tx_ids_at(seqs)
+    found: dict[int, _TxFacts] = {}
+    missing = []
+    for seq in seqs:
+        known = _FACTS.get((store.path, seq))
+        if known is not None and known.tx_id == ids.get(seq):
+            found[seq] = known
+        else:
+            missing.append(seq)
+    if missing and len(_FACTS) + len(missing) > _FACTS_KEPT:
+        _FACTS.clear()
+    for stored, ts in store.txs_at(missing):
+        tx = stored_transaction(stored.envelope)
+        facts = found[stored.seq] = _TxFacts(
+            tx_id=stored.tx_id,
+            block=stored.block,
+            ts=ts,
+            participant=tx.creator.id,
+            org=tx.creator.org,
+            action=f"{tx.contract}.{tx.fn}",
+            digests=tuple(tx_digests(dict(tx.args), stored.result)),
+        )
+        _FACTS[(store.path, stored.seq)] = facts
+    return found
+
+
 def _entries(
     store: SqliteLedgerStore, rows: Iterable[tuple[str, int, str | None]], *, status_key: str | None
 ) -> list[HistoryEntry]:
     by_seq: dict[int, list[tuple[str, str | None]]] = {}
     for key, seq, value in rows:
         by_seq.setdefault(seq, []).append((key, value))
+    facts = _tx_facts(store, by_seq)
     entries = []
-    for stored, ts in store.txs_at(by_seq):
-        seq = stored.seq
-        tx = stored_transaction(stored.envelope)
+    for seq in sorted(facts):
+        tx = facts[seq]
         writes = dict(by_seq[seq])
         before = after = reason = details = None
         if status_key is not None and writes.get(status_key):
@@ -94,17 +141,17 @@ def _entries(
         entries.append(
             HistoryEntry(
                 seq=seq,
-                tx_id=stored.tx_id,
-                block=stored.block,
-                ts=ts,
-                participant=tx.creator.id,
-                org=tx.creator.org,
-                action=f"{tx.contract}.{tx.fn}",
+                tx_id=tx.tx_id,
+                block=tx.block,
+                ts=tx.ts,
+                participant=tx.participant,
+                org=tx.org,
+                action=tx.action,
                 keys=tuple(sorted(writes)),
                 status_before=before,
                 status_after=after,
                 reason=reason,
-                digests=tuple(tx_digests(dict(tx.args), stored.result)),
+                digests=tx.digests,
                 details=details,
             )
         )

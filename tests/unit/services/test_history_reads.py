@@ -3,9 +3,12 @@ changed it, and says the same as reading each tx and its block one by one."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from tests.common.lifecycle import Cast
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.ledger.transaction import Envelope
+from tetherai.services import history
 from tetherai.services.history import version_history
 
 
@@ -67,3 +70,18 @@ def test_txs_at_reads_positions_in_log_order(cast: Cast) -> None:
     for stored, ts in found:
         assert stored == store.tx_at(stored.seq)
         assert ts == store.block_ts(stored.block)
+
+
+def test_remembered_facts_serve_only_the_tx_they_were_taken_from(cast: Cast) -> None:
+    store = cast.net.node.peer.store
+    version = cast.new_version()
+    comment(cast, version, 2)
+    fresh = version_history(store, cast.project, version)
+    assert version_history(store, cast.project, version) == fresh  # from memory
+    # Facts remembered for a position under another tx's id (a ledger file replaced at the
+    # same path) are not used: the entry is read again from the tx now there.
+    last = fresh[-1]
+    history._FACTS[(store.path, last.seq)] = replace(
+        history._FACTS[(store.path, last.seq)], tx_id="0" * 64, participant="mallory"
+    )
+    assert version_history(store, cast.project, version) == fresh

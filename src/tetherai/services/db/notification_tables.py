@@ -17,7 +17,11 @@ class Notification(Base):
     """Something a project member should know: a status change, a comment."""
 
     __tablename__ = "notifications"
-    __table_args__ = (Index(None, "user_id", "id"),)
+    __table_args__ = (
+        Index(None, "user_id", "id"),
+        # Unread counts come from this index alone (no table reads).
+        Index(None, "user_id", "read_at", "project_ref"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

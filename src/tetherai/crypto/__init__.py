@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         JSONValue,
         canonical_form,
         canonicalize,
+        dumps_plain,
         loads_canonical,
         loads_stored,
     )
@@ -64,6 +65,7 @@ __all__ = [
     "algorithm_of",
     "canonical_form",
     "canonicalize",
+    "dumps_plain",
     "generate_private_key",
     "hash_file",
     "hash_stream",

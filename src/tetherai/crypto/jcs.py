@@ -9,9 +9,11 @@ value they encode, so a signature or digest always covers one unambiguous value.
 from __future__ import annotations
 
 import json
+import json.encoder
 import math
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeAlias, cast
 
@@ -25,6 +27,7 @@ __all__ = [
     "JSONValue",
     "canonical_form",
     "canonicalize",
+    "dumps_plain",
     "loads_canonical",
     "loads_stored",
 ]
@@ -56,6 +59,10 @@ def canonicalize(value: object) -> bytes:
             of range, NaN or an infinity, a non-string key, a lone surrogate, another type);
             the message names the offending value and where it is (``$.args.size``).
     """
+    if _is_plain(value):
+        text = _encode_plain(value)
+        if _plain_text(text):
+            return text.encode("utf-8")
     fast = _canonicalize_fast(value)
     if fast is not None:
         return fast[0]
@@ -85,6 +92,13 @@ def canonical_form(value: object) -> CanonicalForm:
     Raises:
         CanonicalizationError: as :func:`canonicalize`.
     """
+    if _is_plain(value):
+        text = _encode_plain(value)
+        if _plain_text(text):
+            # The bytes read back as ``value`` itself: a fresh copy by the C decoder (no
+            # float or integer hook is needed, there are none to check), so what is kept
+            # shares nothing with the caller's objects, as after a parse.
+            return CanonicalForm(text.encode("utf-8"), _copy_plain(text), True)
     fast = _canonicalize_fast(value)
     if fast is not None:
         return CanonicalForm(fast[0], fast[1], True)
@@ -93,6 +107,92 @@ def canonical_form(value: object) -> CanonicalForm:
     except _jcs_numbers.Unsupported:
         data = _canonicalize_reference(value)
     return CanonicalForm(data, loads_stored(data), False)
+
+
+def _not_serializable(value: object) -> object:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _plain_encoder() -> Callable[[object], str]:
+    """``json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+    check_circular=False, allow_nan=False)``, made once: ``json.dumps`` builds a new encoder
+    on every call, which costs more than encoding a tx's result."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # pragma: no cover - CPython has the C accelerator
+        encoder = json.JSONEncoder(
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+            check_circular=False,
+            allow_nan=False,
+        )
+        return encoder.encode
+    iterencode = make(
+        None,  # markers: no circularity check (a cycle ends in RecursionError)
+        _not_serializable,
+        json.encoder.c_encode_basestring,  # type: ignore[attr-defined]
+        None,  # indent
+        ":",
+        ",",
+        True,  # sort_keys
+        False,  # skipkeys
+        False,  # allow_nan
+    )
+    return lambda value: "".join(iterencode(value, 0))
+
+
+_encode_plain = _plain_encoder()
+_copy_plain = json.loads
+
+
+def dumps_plain(value: JSONValue) -> str:
+    """The C encoder's compact text of ``value``, keys sorted: its canonical form when
+    ``value`` is (part of) a :attr:`CanonicalForm.plain` value, without checking again.
+
+    Raises:
+        TypeError, ValueError, RecursionError: as ``json.dumps`` (a value that is not JSON).
+    """
+    return _encode_plain(value)
+
+
+def _is_plain(value: object) -> bool:
+    """Whether ``value`` holds only ``dict`` (``str`` keys), ``list``, ``str``, ``bool``,
+    ``None`` and ``int`` within ±(2**53-1), of exactly these types.
+
+    For such a value the C encoder writes the JCS bytes as soon as no character is above
+    U+D7FF (:func:`_plain_text`; the argument of :func:`_canonicalize_fast`), and those
+    bytes read back as an equal value: nothing to parse back and compare. Anything else
+    (a float, a tuple, a subclass, a big integer) takes the general path, so its bytes and
+    errors stay what they were.
+    """
+    try:
+        return _plain(value)
+    except RecursionError:
+        return False
+
+
+def _plain(value: object) -> bool:
+    # Plain loops, not all(): this runs on every result and a generator costs more.
+    kind = type(value)
+    if kind is str or value is None or kind is bool:
+        return True
+    if kind is int:
+        return -_INT_MAX <= value <= _INT_MAX  # type: ignore[operator]
+    if kind is dict:
+        for key, item in value.items():  # type: ignore[attr-defined]  # noqa: SIM110
+            if type(key) is not str or not _plain(item):
+                return False
+        return True
+    if kind is list:
+        for item in value:  # type: ignore[attr-defined]  # noqa: SIM110
+            if not _plain(item):
+                return False
+        return True
+    return False
+
+
+def _plain_text(text: str) -> bool:
+    return text.isascii() or max(text) <= "\ud7ff"
 
 
 def _canonicalize_reference(value: object) -> bytes:
@@ -122,14 +222,7 @@ def _canonicalize_fast(value: object) -> tuple[bytes, JSONValue] | None:
     UTF-16 code units, so U+10000 and above sort before U+E000..U+FFFF).
     """
     try:
-        text = json.dumps(
-            value,
-            sort_keys=True,
-            separators=(",", ":"),
-            ensure_ascii=False,
-            check_circular=False,
-            allow_nan=False,
-        )
+        text = _encode_plain(value)
     except (TypeError, ValueError, RecursionError):
         return None
     if text and not text.isascii() and max(text) > "\ud7ff":
@@ -253,9 +346,7 @@ def _loads_reference(data: bytes, *, max_depth: int) -> JSONValue:
 
 
 def _dumps_fast(value: JSONValue) -> bytes:
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False
-    ).encode("utf-8")
+    return _encode_plain(value).encode("utf-8")
 
 
 class _SlowPath(Exception):

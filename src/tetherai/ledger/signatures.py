@@ -4,26 +4,23 @@ Signature checks are the most expensive step of executing a block, so a block's 
 started on a pool before the block runs in order, and collected as execution reaches each tx.
 Threads suit a peer (``cryptography`` releases the GIL while it verifies); a process pool suits
 the verifier replaying a large ledger, whose main thread is busy in Python and would otherwise
-starve the checking threads of the GIL. What admission already checked in this same process
-(the solo orderer's pre-check) is remembered and not checked twice.
+starve the checking threads of the GIL (its workers import only the checking code:
+``tetherai.crypto.verify_workers``). What admission already checked in this same process (the
+solo orderer's pre-check) is remembered and not checked twice.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
-from cryptography.hazmat.primitives.serialization import (
-    Encoding,
-    PublicFormat,
-    load_der_public_key,
-)
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from tetherai.crypto.errors import SignatureError
 from tetherai.crypto.signature import PublicKey, verify
+from tetherai.crypto.verify_workers import VerifyWorkers
 from tetherai.ledger.transaction import Envelope
 
 __all__ = ["PendingChecks", "SignatureChecker"]
@@ -42,21 +39,6 @@ def _valid(public_key: PublicKey, sig: bytes, data: bytes) -> bool:
 
 def _check_chunk(items: Sequence[tuple[PublicKey, bytes, bytes]]) -> list[bool]:
     return [_valid(key, sig, data) for key, sig, data in items]
-
-
-_worker_keys: dict[bytes, PublicKey] = {}
-
-
-def _check_chunk_in_process(
-    keys: Sequence[bytes], items: Sequence[tuple[int, bytes, bytes]]
-) -> list[bool]:
-    """Runs in a worker process: keys travel as DER once per chunk, parsed once per process."""
-    loaded: list[PublicKey] = []
-    for der in keys:
-        if der not in _worker_keys:
-            _worker_keys[der] = load_der_public_key(der)  # type: ignore[assignment]
-        loaded.append(_worker_keys[der])
-    return [_valid(loaded[key_index], sig, data) for key_index, sig, data in items]
 
 
 class PendingChecks:
@@ -95,14 +77,14 @@ class SignatureChecker:
     def __init__(
         self, workers: int = 2, *, processes: bool = False, remember: int = 100_000
     ) -> None:
-        self._processes = processes
-        self._pool: Executor
+        self._threads: ThreadPoolExecutor | None = None
+        self._processes: VerifyWorkers | None = None
         if processes:
-            # forkserver: never fork a process that runs threads (SQLite, the orderer).
-            context = multiprocessing.get_context("forkserver")
-            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+            # Fresh interpreters, not forks: never fork a process that runs threads (SQLite,
+            # the orderer). Keys travel as DER once per chunk, parsed once per worker.
+            self._processes = VerifyWorkers(workers)
         else:
-            self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tether-sig")
+            self._threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tether-sig")
         self._verified: OrderedDict[tuple[str, bytes], PublicKey] = OrderedDict()
         self._remember = remember
         self._lock = threading.Lock()
@@ -142,8 +124,9 @@ class SignatureChecker:
     def _submit(
         self, chunk: list[int], envelopes: Sequence[Envelope], known: dict[int, PublicKey]
     ) -> Future[list[bool]]:
-        if not self._processes:
-            return self._pool.submit(
+        if self._processes is None:
+            assert self._threads is not None
+            return self._threads.submit(
                 _check_chunk, [(known[i], envelopes[i].sig, envelopes[i].tx_bytes) for i in chunk]
             )
         ders: dict[bytes, int] = {}
@@ -151,7 +134,10 @@ class SignatureChecker:
         for i in chunk:
             der = known[i].public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
             items.append((ders.setdefault(der, len(ders)), envelopes[i].sig, envelopes[i].tx_bytes))
-        return self._pool.submit(_check_chunk_in_process, list(ders), items)
+        return self._processes.submit(list(ders), items)
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True)
+        if self._threads is not None:
+            self._threads.shutdown(wait=True)
+        if self._processes is not None:
+            self._processes.shutdown()

@@ -17,7 +17,7 @@ from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tetherai.crypto.jcs import JSONValue, canonicalize, loads_stored
+from tetherai.crypto.jcs import JSONValue, canonicalize, dumps_plain, loads_stored
 from tetherai.ledger.block import BlockCommit, BlockHeader
 from tetherai.ledger.errors import StoreError
 from tetherai.ledger.executor import BlockOutcome, TxResult
@@ -102,7 +102,7 @@ def write_text(result: TxResult, value: JSONValue) -> str:
     """:func:`encode_value` of one of ``result``'s writes, without a second canonicalization
     when the result is plain (the C encoder then writes every value of it canonically)."""
     if result.plain:
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return dumps_plain(value)
     return encode_value(value)
 
 

@@ -488,3 +488,26 @@ def test_canonical_form_says_what_the_bytes_denote(value: JSONValue) -> None:
     assert form.value == loads_stored(form.data)
     if form.plain:  # then the C encoder writes every part canonically
         assert _dumps_fast(form.value) == form.data
+
+
+@given(odd_values)
+def test_canonical_form_agrees_with_canonicalize_even_on_odd_input(value: object) -> None:
+    """The plain path (no float, no subclass, no tuple) and the general one give the same
+    bytes and refuse the same values."""
+    try:
+        form = canonical_form(value)
+    except CanonicalizationError:
+        assert canonical_outcome(rfc8785.dumps, value)[0] == "error"  # type: ignore[arg-type]
+        return
+    assert form.data == rfc8785.dumps(value)  # type: ignore[arg-type]
+    assert form.value == loads_stored(form.data)
+
+
+def test_canonical_form_of_a_plain_value_is_a_copy() -> None:
+    """What a peer keeps shares no object with what the contract returned."""
+    inner = {"list": [1, "a", None], "flag": True}
+    value = {"outer": inner, "n": MAX_SAFE}
+    form = canonical_form(value)
+    assert form.plain and form.value == value
+    assert isinstance(form.value, dict) and form.value["outer"] is not inner
+    assert form.value["outer"]["list"] is not inner["list"]  # type: ignore[index]

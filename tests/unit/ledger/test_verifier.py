@@ -299,10 +299,14 @@ def test_forged_signature_is_caught(ledger: tuple[Network, Path]) -> None:
     assert report.problem is not None and report.problem.block == 2
 
 
+@pytest.mark.parametrize("in_processes", [False, True], ids=["threads", "worker-processes"])
 def test_forged_signature_by_an_insider_holding_the_orderer_key_is_caught(
-    ledger: tuple[Network, Path],
+    ledger: tuple[Network, Path], in_processes: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Even with the orderer's key (re-signing the last block), a forged tx signature is found."""
+    """Even with the orderer's key (re-signing the last block), a forged tx signature is found,
+    whether the signatures are checked on threads or in worker processes (a large ledger)."""
+    if in_processes:
+        monkeypatch.setattr("tetherai.ledger.verifier.PROCESS_POOL_FROM_TXS", 0)
     net, path = ledger
     orderer_key = load_node_key(net.home, net.home.config()["orderer"], PASSPHRASE)
 

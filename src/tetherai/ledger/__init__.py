@@ -139,6 +139,7 @@ from tetherai.ledger.transaction import (
     Transaction,
     new_nonce,
     sign_transaction,
+    stored_transaction,
 )
 from tetherai.ledger.tree_head import (
     LedgerCheckpoint,
@@ -257,6 +258,7 @@ __all__ = [
     "sign_checkpoint",
     "sign_note",
     "sign_transaction",
+    "stored_transaction",
     "subtree_hash",
     "transaction",
     "txs_root",

@@ -88,6 +88,7 @@ from tetherai.ledger.merkle import (
     node_hash,
     root_at,
     subtree_hash,
+    tree_hash,
 )
 from tetherai.ledger.peer import (
     Head,
@@ -261,6 +262,7 @@ __all__ = [
     "stored_transaction",
     "subtree_hash",
     "transaction",
+    "tree_hash",
     "txs_root",
     "v1_crashed_result",
     "validate_envelope",

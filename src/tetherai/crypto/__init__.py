@@ -47,6 +47,7 @@ if TYPE_CHECKING:
         sign,
         verify,
     )
+    from tetherai.crypto.verify_workers import VerifyWorkers, WorkerGone
 
 __all__ = [
     "CHUNK_SIZE",
@@ -62,6 +63,8 @@ __all__ = [
     "PublicKey",
     "SignatureError",
     "UnsupportedKeyError",
+    "VerifyWorkers",
+    "WorkerGone",
     "algorithm_of",
     "canonical_form",
     "canonicalize",

@@ -27,7 +27,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import IO
 
-__all__ = ["VerifyWorkers", "WorkerGone", "serve"]
+__all__ = ["VerifyWorkers", "WorkerGone"]
 
 _LENGTH = struct.Struct(">I")
 _Item = tuple[int, bytes, bytes]
@@ -45,7 +45,7 @@ class VerifyWorkers:
         root = str(Path(__file__).resolve().parents[2])  # the directory holding tetherai/
         code = (
             f"import sys; sys.path.insert(0, {root!r}); "
-            "from tetherai.crypto.verify_workers import serve; serve()"
+            "from tetherai.crypto.verify_workers import _serve; _serve()"
         )
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._processes: list[subprocess.Popen[bytes]] = []
@@ -147,7 +147,7 @@ def _read_frame(stream: IO[bytes]) -> bytes:
     return data
 
 
-def serve() -> None:  # pragma: no cover - runs in the child process (tests drive it there)
+def _serve() -> None:  # pragma: no cover - runs in the child process (tests drive it there)
     """The worker: answer requests on stdin until it closes."""
     from cryptography.hazmat.primitives.serialization import load_der_public_key
 

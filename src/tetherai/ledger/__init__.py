@@ -88,6 +88,7 @@ from tetherai.ledger.merkle import (
     node_hash,
     root_at,
     subtree_hash,
+    tree_hash,
 )
 from tetherai.ledger.peer import (
     Head,
@@ -139,6 +140,7 @@ from tetherai.ledger.transaction import (
     Transaction,
     new_nonce,
     sign_transaction,
+    stored_transaction,
 )
 from tetherai.ledger.tree_head import (
     LedgerCheckpoint,
@@ -257,8 +259,10 @@ __all__ = [
     "sign_checkpoint",
     "sign_note",
     "sign_transaction",
+    "stored_transaction",
     "subtree_hash",
     "transaction",
+    "tree_hash",
     "txs_root",
     "v1_crashed_result",
     "validate_envelope",

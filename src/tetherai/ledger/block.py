@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from hashlib import sha256
 
 from tetherai.crypto.jcs import JSONValue, canonicalize
-from tetherai.ledger.merkle import CompactRange
+from tetherai.ledger.merkle import tree_hash
 from tetherai.ledger.transaction import Envelope
 
 __all__ = ["GENESIS_PREV_HASH", "Block", "BlockCommit", "BlockHeader", "txs_root"]
@@ -93,10 +93,7 @@ class BlockCommit:
 
 def txs_root(envelopes: Sequence[Envelope]) -> str:
     """RFC 6962 root over this block's envelopes alone (verifiable without the whole log)."""
-    tree = CompactRange()
-    for envelope in envelopes:
-        tree.append(envelope.leaf_hash)
-    return tree.root().hex()
+    return tree_hash([envelope.leaf_hash for envelope in envelopes]).hex()
 
 
 def _int(value: JSONValue) -> int:

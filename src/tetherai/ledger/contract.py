@@ -200,8 +200,21 @@ class _Function:
     kind: str
     method: Callable[..., JSONValue]
     params: Mapping[str, tuple[Any, bool]]  # name -> (annotation, required)
+    required: frozenset[str] = frozenset()
+    allowed: Mapping[str, frozenset[type] | None] = field(default_factory=dict)
+    """Each parameter's accepted value types (``None``: any), what :func:`_conforms` says of
+    its annotation, worked out once instead of for every tx."""
 
     def bind(self, args: Mapping[str, JSONValue]) -> dict[str, JSONValue]:
+        if self.required <= args.keys():
+            allowed = self.allowed
+            for name, value in args.items():
+                types = allowed.get(name, _EXTRA)
+                if types is _EXTRA or (types is not None and type(value) not in types):
+                    break
+            else:
+                return dict(args)
+        # Something is wrong: say what, as precisely as the annotations allow.
         missing = [
             name for name, (_, required) in self.params.items() if required and name not in args
         ]
@@ -246,8 +259,14 @@ class ContractRegistry:
             member = getattr(contract, attribute)
             kind = getattr(member, _KIND, None)
             if kind is not None:
+                params = _parameters(member)
                 functions[attribute] = _Function(
-                    contract.writable(), kind, member, _parameters(member)
+                    contract.writable(),
+                    kind,
+                    member,
+                    params,
+                    frozenset(name for name, (_, required) in params.items() if required),
+                    {name: _allowed_types(annotation) for name, (annotation, _) in params.items()},
                 )
         self._functions[key] = functions
         if contract.legacy:
@@ -300,6 +319,35 @@ def _parameters(method: Callable[..., Any]) -> dict[str, tuple[Any, bool]]:
         required = parameter.default is inspect.Parameter.empty
         params[parameter.name] = (hints.get(parameter.name, Any), required)
     return params
+
+
+_EXTRA: frozenset[type] = frozenset({type})  # marks a name that is not a parameter
+
+
+def _allowed_types(annotation: Any) -> frozenset[type] | None:
+    """The exact value types :func:`_conforms` accepts for ``annotation`` (``None``: any)."""
+    if annotation is Any or annotation is object:
+        return None
+    origin = typing.get_origin(annotation)
+    if origin is typing.Union or origin is types.UnionType:
+        found: set[type] = set()
+        for option in typing.get_args(annotation):
+            allowed = _allowed_types(option)
+            if allowed is None:
+                return None
+            found |= allowed
+        return frozenset(found)
+    if annotation is None or annotation is type(None):
+        return frozenset({type(None)})
+    if origin is not None:
+        annotation = origin
+    if annotation is int:
+        return frozenset({int})
+    if annotation is float:
+        return frozenset({int, float})
+    if annotation in (str, bool, list, dict):
+        return frozenset({annotation})
+    return None
 
 
 def _conforms(value: object, annotation: Any) -> bool:

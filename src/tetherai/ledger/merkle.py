@@ -19,7 +19,7 @@ from them (RFC 9162 §2.1.1: MTH splits a list of ``n`` leaves at the largest po
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from hashlib import sha256
 
 from tetherai.ledger.errors import LedgerError
@@ -34,6 +34,7 @@ __all__ = [
     "node_hash",
     "root_at",
     "subtree_hash",
+    "tree_hash",
 ]
 
 HASH_SIZE = 32
@@ -65,6 +66,28 @@ def leaf_hash(data: bytes) -> bytes:
 def node_hash(left: bytes, right: bytes) -> bytes:
     """Return the RFC 9162 §2.1.1 interior node hash ``SHA-256(0x01 || left || right)``."""
     return sha256(_NODE_PREFIX + left + right).digest()
+
+
+def tree_hash(leaves: Sequence[bytes]) -> bytes:
+    """The MTH of a whole list of *leaf hashes* at once, keeping no node: a block's txs_root
+    and results commitment.
+
+    Pairing each level left to right and carrying an odd last node up unchanged builds the
+    same left-balanced tree as RFC 9162's split at the largest power of two below the size;
+    it costs one hash per node and no bookkeeping of the nodes completed.
+    """
+    if not leaves:
+        return EMPTY_ROOT
+    level = list(leaves)
+    while len(level) > 1:
+        paired = [
+            sha256(_NODE_PREFIX + level[i] + level[i + 1]).digest()
+            for i in range(0, len(level) - 1, 2)
+        ]
+        if len(level) & 1:
+            paired.append(level[-1])
+        level = paired
+    return level[0]
 
 
 def node_count(size: int) -> int:

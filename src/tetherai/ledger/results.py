@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from hashlib import sha256
 
-from tetherai.ledger.merkle import CompactRange, leaf_hash
+from tetherai.ledger.merkle import CompactRange, leaf_hash, tree_hash
 from tetherai.ledger.proofs import inclusion_proof
 
 __all__ = [
@@ -45,10 +45,7 @@ def results_commitment(encoded: Sequence[bytes], ledger_format: int) -> str:
     if ledger_format == 1:
         # JCS of a list is its elements' JCS joined by commas: no second canonicalization.
         return sha256(b"[" + b",".join(encoded) + b"]").hexdigest()
-    tree = CompactRange()
-    for data in encoded:
-        tree.append(leaf_hash(data))
-    return tree.root().hex()
+    return tree_hash([leaf_hash(data) for data in encoded]).hex()
 
 
 def result_hashes(encoded: Sequence[bytes]) -> list[bytes]:

@@ -6,7 +6,7 @@ import importlib
 
 import tetherai.crypto
 
-MODULES = ["digest", "errors", "jcs", "signature"]
+MODULES = ["digest", "errors", "jcs", "signature", "verify_workers"]
 
 
 def test_package_exports_every_public_name_of_its_modules() -> None:

@@ -20,6 +20,7 @@ from tetherai.ledger.merkle import (
     node_hash,
     root_at,
     subtree_hash,
+    tree_hash,
 )
 
 # No example database: keep the working tree free of .hypothesis/ (see the ledger report).
@@ -230,3 +231,15 @@ def test_subtree_hash_refuses_invalid_ranges(start: int, end: int) -> None:
     with pytest.raises(LedgerError) as caught:
         subtree_hash(start, end, tree.reader())
     assert caught.value.details == {"start": start, "end": end}
+
+
+@PROPERTY
+@given(leaf_lists)
+def test_tree_hash_of_a_whole_list_is_the_rfc_6962_mth(leaves: list[bytes]) -> None:
+    """A block's txs_root and results commitment, made in one pass, are the MTH exactly."""
+    assert tree_hash([leaf_hash(leaf) for leaf in leaves]) == mth(leaves)
+
+
+def test_tree_hash_matches_the_published_vectors_at_every_size() -> None:
+    for size, root in enumerate(ROOTS):
+        assert tree_hash([leaf_hash(leaf) for leaf in LEAVES[:size]]) == root

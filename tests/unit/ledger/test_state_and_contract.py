@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, Optional, Union
 
 import pytest
 
@@ -160,3 +160,40 @@ def test_malformed_tlog_proofs_are_refused(text: str) -> None:
 def test_a_proof_without_its_leaf_cannot_be_verified() -> None:
     with pytest.raises(ProofError, match="no leaf data"):
         TlogProof(0, (), "x\n").verify([], origin="tetherai/main")
+
+
+@pytest.mark.parametrize(
+    "annotation",
+    [
+        Any,
+        object,
+        int,
+        float,
+        str,
+        bool,
+        list,
+        dict,
+        None,
+        type(None),
+        list[str],
+        dict[str, Any],
+        int | None,
+        str | int,
+        float | None,
+        int | list[int] | None,
+        Literal["a"],
+        Union[str, Any],  # noqa: UP007 - the typing spelling, as older contracts may write it
+        Optional[int],  # noqa: UP045 - likewise
+        bytes,
+    ],
+)
+def test_argument_types_worked_out_once_accept_what_the_annotation_accepts(
+    annotation: Any,
+) -> None:
+    """bind checks argument types from a table made at registration; it must agree with the
+    annotation check for every kind of annotation contracts use."""
+    from tetherai.ledger.contract import _allowed_types, _conforms
+
+    allowed = _allowed_types(annotation)
+    for value in (None, True, False, 0, 7, 1.5, "", "x", [], [1], {}, {"a": 1}):
+        assert (allowed is None or type(value) in allowed) == _conforms(value, annotation), value

@@ -432,16 +432,27 @@ class ModelVersion(Contract):
         }
 
     @query
-    def list_versions(self, ctx: QueryContext, project: str) -> Result:
+    def list_versions(
+        self, ctx: QueryContext, project: str, first: int = 0, limit: int | None = None
+    ) -> Result:
+        """The project's versions with their status, in name order: all of them, or ``limit``
+        from the ``first`` on (only those and the ones before them are read)."""
         require_project(ctx.state, project)
+        if first < 0 or (limit is not None and limit < 0):
+            raise InvalidArgument("first and limit must not be negative")
         prefix = f"model_version/{project}/"
-        versions = []
+        versions: list[JSONValue] = []
+        position = 0
         for key, value in ctx.state.scan(prefix):
+            if limit is not None and len(versions) >= limit:
+                break
             name = key[len(prefix) :]
             if "/" not in name:
-                versions.append(
-                    {"version": value, "status": ctx.state.get(status_key(project, name))}
-                )
+                if position >= first:
+                    versions.append(
+                        {"version": value, "status": ctx.state.get(status_key(project, name))}
+                    )
+                position += 1
         return versions
 
     @query

@@ -181,19 +181,29 @@ def open_versions(
         return [VersionRow(*row) for row in rows]
 
 
+_PER_PROJECT = 16
+"""Up to this many readable projects, recent activity asks each project for its newest."""
+
+
 def recent_activity(
     sessions: SessionFactory, readable: Collection[str], *, limit: int = 20
 ) -> list[ActivityRow]:
     """The latest changes to readable projects and their versions, newest first."""
     if not readable:
         return []
+    newest = select(HistoryProjection).order_by(HistoryProjection.seq.desc()).limit(limit)
     with transaction(sessions) as session:
-        rows = session.scalars(
-            select(HistoryProjection)
-            .where(HistoryProjection.project_ref.in_(readable))
-            .order_by(HistoryProjection.seq.desc())
-            .limit(limit)
-        )
+        if len(readable) <= _PER_PROJECT:
+            # The newest of each project from its (project_ref, seq) index, then the newest of
+            # those: one query over all of them sorts every change of every project.
+            found = [
+                row
+                for ref in sorted(readable)
+                for row in session.scalars(newest.where(HistoryProjection.project_ref == ref))
+            ]
+            rows = sorted(found, key=lambda row: row.seq, reverse=True)[:limit]
+        else:
+            rows = list(session.scalars(newest.where(HistoryProjection.project_ref.in_(readable))))
         return [
             ActivityRow(
                 r.tx_id,

@@ -16,6 +16,7 @@ from tetherai.services.db import (
     migrate,
     transaction,
 )
+from tetherai.services.overview import recent_activity
 from tetherai.services.projections import Projector
 
 
@@ -75,3 +76,24 @@ def test_projections_follow_the_ledger_and_rebuild_identically(cast: Cast, tmp_p
             for h in session.scalars(select(HistoryProjection).order_by(HistoryProjection.id))
         ]
     assert rebuilt and rebuilt == sorted(rebuilt)
+
+
+def test_recent_activity_is_the_newest_changes_of_the_readable_projects(
+    cast: Cast, tmp_path: Path
+) -> None:
+    """Asked project by project (a few readable) or in one query (many): the same rows."""
+    second = cast.ok("ai2", "project", "create", name="Churn Forecast", domain="retail")["project"]
+    for number in range(3):
+        cast.walk(cast.new_version(f"r{number}"), "reviewing")
+    projector, sessions = projector_for(cast, tmp_path)
+    projector.catch_up()
+    with transaction(sessions) as session:  # type: ignore[arg-type]
+        every = session.scalars(select(HistoryProjection).order_by(HistoryProjection.seq.desc()))
+        expected = [(h.tx_id, h.project_ref) for h in every][:7]
+    few = {cast.project, second}
+    many = few | {f"Org9/p{n}" for n in range(40)}  # past the project-by-project bound
+    for readable in (few, many):
+        found = recent_activity(sessions, readable, limit=7)  # type: ignore[arg-type]
+        assert [(row.tx_id, row.project) for row in found] == expected
+    only = recent_activity(sessions, {second}, limit=7)  # type: ignore[arg-type]
+    assert [row.project for row in only] == [second]

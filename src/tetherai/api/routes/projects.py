@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from tetherai.api._http import Cursor, Limit, cached_json, offset_page
 from tetherai.api.schemas import ERRORS
+from tetherai.crypto.jcs import JSONValue
 from tetherai.http.auth import current_user, require_project_access
 from tetherai.http.runtime import runtime
 from tetherai.services.access import (
@@ -90,13 +91,23 @@ def versions(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Response:
-    items = rt.peer.query(
-        "model_version", "list_versions", {"project": _project(rt, user, org, slug)}
-    )
-    page = offset_page(items if isinstance(items, list) else [], limit, cursor)
+    start = int(cursor or 0)
+    # One more than the page, to tell whether another follows; only these are read.
+    args: dict[str, JSONValue] = {
+        "project": _project(rt, user, org, slug),
+        "first": start,
+        "limit": limit + 1,
+    }
+    found = rt.peer.query("model_version", "list_versions", args)
+    items = found if isinstance(found, list) else []
     visible = _visibility(rt, user)
-    page["items"] = [filter_version(item, visible) for item in page["items"]]
-    return cached_json(request, page)
+    return cached_json(
+        request,
+        {
+            "items": [filter_version(item, visible) for item in items[:limit]],
+            "next": str(start + limit) if len(items) > limit else None,
+        },
+    )
 
 
 @router.get(

@@ -137,3 +137,15 @@ def test_notifications_on_the_same_database_keep_the_memory(
         session.execute(update(User).where(User.id == admin.id).values(enabled=True))
     assert auth.cached_api_token(token) is None
     assert auth.cached_session(session_token) is None
+
+
+def test_recording_a_credential_s_last_use_keeps_the_others_remembered(
+    auth: AuthService, admin: UserInfo
+) -> None:
+    first = auth.issue_api_token(admin, "ci").token
+    second = auth.issue_api_token(admin, "cd").token
+    auth.resolve_api_token(first)  # its first use is recorded: a write
+    assert auth.cached_api_token(first) is not None
+    auth.resolve_api_token(second)  # the same for the second
+    assert auth.cached_api_token(first) is not None
+    assert auth.list_api_tokens(admin)[-1].last_used_at is not None  # recorded all the same

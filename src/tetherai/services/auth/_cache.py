@@ -9,7 +9,8 @@ database) takes effect within ``ttl``.
 
 Which commits count (:func:`forget_on_credential_writes`): every commit that wrote a table other
 than the few that hold no credential (notifications, webhooks, object holders), written through
-the ORM or a statement run by the session. The notifications of every block share the database
+the ORM or a statement run by the session, except the once-a-minute record of a credential's
+last use. The notifications of every block share the database
 and its session factory; they do not empty the cache.
 """
 
@@ -64,6 +65,9 @@ class CredentialCache(Generic[T]):
 
 NO_CREDENTIALS = frozenset({"notifications", "webhooks", "object_holders"})
 """Tables whose writes cannot change who a credential signs in (all others may)."""
+LAST_USE_ONLY = "tetherai_last_use_only"
+"""Execution option of a statement that only records when a credential was last used (an
+advisory time, shown, never checked): it changes no credential either."""
 _WROTE = "tetherai.credentials_may_have_changed"
 
 
@@ -78,7 +82,7 @@ def forget_on_credential_writes(factory: SessionFactory, forget: Callable[[], No
                 return
 
     def executing(state: ORMExecuteState) -> None:
-        if state.is_select:
+        if state.is_select or state.execution_options.get(LAST_USE_ONLY):
             return
         table: Any = getattr(state.statement, "table", None)
         if getattr(table, "name", None) not in NO_CREDENTIALS:

@@ -30,6 +30,7 @@ from tetherai.services.auth._base import (
     token_invalid,
     user_id_of,
 )
+from tetherai.services.auth._cache import LAST_USE_ONLY
 from tetherai.services.auth.errors import CsrfFailed, InvalidInput, NotFound
 from tetherai.services.auth.records import (
     ApiTokenInfo,
@@ -328,6 +329,8 @@ def _touch(sessions: SessionFactory, statement: Update, column: str, now: dateti
     writers (the projection follower, under load) must not fail the request it rides on."""
     try:
         with transaction(sessions) as session:
-            session.execute(statement.values({column: now}))
+            session.execute(
+                statement.values({column: now}), execution_options={LAST_USE_ONLY: True}
+            )
     except DatabaseUnavailable:
         _logger.warning("could not record %s (the service database is busy); will retry", column)

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Literal
 
 from tetherai.crypto.jcs import JSONValue, canonicalize, dumps_plain, loads_stored
 from tetherai.ledger.block import BlockCommit, BlockHeader
@@ -659,31 +660,25 @@ class SqliteLedgerStore:
 
     def tx_ids_at(self, seqs: Iterable[int]) -> dict[int, str]:
         """The ids of the txs at positions ``seqs`` (one query per 500, no bodies read)."""
-        wanted = sorted(set(seqs))
-        found: dict[int, str] = {}
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            for seq, tx_id in self._db.execute(
-                f"SELECT seq, tx_id FROM txs WHERE seq IN ({marks})",  # noqa: S608 - only "?" marks
-                chunk,
-            ):
-                found[int(seq)] = str(tx_id)
-        return found
+        return {seq: str(tx_id) for seq, tx_id in self._column_at("tx_id", seqs)}
 
     def envelopes_at(self, seqs: Iterable[int]) -> dict[int, bytes]:
         """The stored envelopes of the txs at positions ``seqs`` (one query per 500)."""
+        return {seq: bytes(envelope) for seq, envelope in self._column_at("envelope", seqs)}
+
+    def _column_at(
+        self, column: Literal["tx_id", "envelope"], seqs: Iterable[int]
+    ) -> Iterator[tuple[int, Any]]:
+        """(position, ``column``) of the txs at positions ``seqs``, 500 positions a query."""
         wanted = sorted(set(seqs))
-        found: dict[int, bytes] = {}
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            for seq, envelope in self._db.execute(
-                f"SELECT seq, envelope FROM txs WHERE seq IN ({marks})",  # noqa: S608 - only "?" marks
+            for seq, value in self._db.execute(
+                f"SELECT seq, {column} FROM txs WHERE seq IN ({marks})",  # noqa: S608 - a fixed column, "?" marks
                 chunk,
             ):
-                found[int(seq)] = bytes(envelope)
-        return found
+                yield int(seq), value
 
     def txs_at(self, seqs: Iterable[int]) -> list[tuple[StoredTx, int]]:
         """The txs at positions ``seqs`` of the log, in log order, each with its block's time

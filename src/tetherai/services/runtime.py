@@ -33,7 +33,12 @@ from tetherai.services.settings import Settings
 from tetherai.services.txs import Signer, act, act_async, submit, submit_async
 from tetherai.storage import ArtifactSpec, StoredObject, VerificationReport
 
-__all__ = ["Runtime"]
+__all__ = ["Runtime", "may_verify_ledger"]
+
+
+def may_verify_ledger(user: UserInfo) -> bool:
+    """Who may run a full verification of the ledger: org admins and auditors."""
+    return user.role in (Role.ORG_ADMIN, Role.AUDITOR)
 
 
 @dataclass
@@ -202,7 +207,7 @@ class Runtime:
         Raises:
             NotPermitted: ``user`` is neither an org admin nor an auditor.
         """
-        if user.role not in (Role.ORG_ADMIN, Role.AUDITOR):
+        if not may_verify_ledger(user):
             raise NotPermitted(
                 f"only org admins and auditors run a full verification; you are {user.role.value}",
                 hint="ask an org admin or an auditor of your org",

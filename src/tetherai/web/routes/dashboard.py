@@ -13,7 +13,7 @@ from tetherai.services.auth import UserInfo
 from tetherai.services.ledger_info import ledger_summary
 from tetherai.services.overview import open_versions, recent_activity
 from tetherai.services.query_memo import StateView, remembered_query
-from tetherai.services.runtime import Runtime
+from tetherai.services.runtime import Runtime, may_verify_ledger
 from tetherai.web.i18n import gettext as _
 from tetherai.web.i18n import ngettext
 from tetherai.web.pages import Form, PageUser, attempt, redirect, render, runtime_of
@@ -72,7 +72,7 @@ def dashboard(request: Request, user: PageUser) -> Response:
         verification=ledger_views.verification_view(
             rt.last_verification, rt.reader(), viewer_of(user)
         ),
-        can_verify=user.role in ("org_admin", "auditor"),
+        can_verify=may_verify_ledger(user),
         notifications=rt.notifications.notifications(
             user.id, visible, limit=NOTIFICATIONS, unread_only=True
         ),

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, NoReturn
 
 import boto3
 import botocore.exceptions
@@ -53,6 +54,21 @@ class S3Server:
                 response_checksum_validation="when_required",
             ),
         )
+
+    def create_bucket(self, name: str, exist_ok: bool = False) -> None:
+        """Create a bucket and return once it takes a write.
+
+        SeaweedFS keeps each bucket in a collection of its own and grows its volumes on the
+        first write; on a busy machine that write can fail with a 500 for a while. Tests need
+        a bucket that works, so this waits for a probe object to be stored (then deletes it).
+        """
+        raw: Any = self.client()
+        try:
+            raw.create_bucket(Bucket=name)
+        except botocore.exceptions.ClientError as error:
+            if not exist_ok or error.response["Error"]["Code"] != "BucketAlreadyOwnedByYou":
+                raise
+        _until_writable(raw, name, self.log)
 
 
 def _free_ports(count: int) -> list[int]:
@@ -143,19 +159,42 @@ def running_s3_server(workdir: Path) -> Iterator[S3Server]:
 
 
 def _wait_until_ready(server: S3Server, process: subprocess.Popen[bytes]) -> None:
-    client = server.client()
+    """Ready means a bucket can be made, written to and removed (the volume server is up)."""
+    client: Any = server.client()
     deadline = time.monotonic() + START_TIMEOUT
     last: Exception | None = None
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"weed exited with {process.returncode}; see {server.log}")
         try:
-            client.create_bucket(Bucket="readiness-probe")  # type: ignore[attr-defined]
-            client.delete_bucket(Bucket="readiness-probe")  # type: ignore[attr-defined]
+            client.create_bucket(Bucket="readiness-probe")
+            break
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
+            last = error
+            time.sleep(0.2)
+    else:
+        _give_up(server.log, last)
+    _until_writable(client, "readiness-probe", server.log)
+    client.delete_bucket(Bucket="readiness-probe")
+
+
+def _until_writable(client: Any, bucket: str, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            client.put_object(Bucket=bucket, Key=".probe", Body=b"probe")
+            client.delete_object(Bucket=bucket, Key=".probe")
             return
         except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
             last = error
             time.sleep(0.2)
-    with closing(open(server.log, "rb")) as file:
+    _give_up(log, last)
+
+
+def _give_up(log: Path, last: Exception | None) -> NoReturn:
+    with closing(open(log, "rb")) as file:
         tail = file.read()[-2000:].decode(errors="replace")
-    raise RuntimeError(f"SeaweedFS did not answer within {START_TIMEOUT}s ({last}); log:\n{tail}")
+    raise RuntimeError(
+        f"SeaweedFS did not take a write within {START_TIMEOUT}s ({last}); log:\n{tail}"
+    )

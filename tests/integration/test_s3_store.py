@@ -40,7 +40,7 @@ def s3_server(s3: S3Server) -> S3Server:
 @pytest.fixture
 def bucket(s3_server: S3Server, request: pytest.FixtureRequest) -> str:
     name = "t-" + hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:20]
-    s3_server.client().create_bucket(Bucket=name)  # type: ignore[attr-defined]
+    s3_server.create_bucket(name)
     return name
 
 

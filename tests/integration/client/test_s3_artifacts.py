@@ -27,8 +27,8 @@ TRAIN = {"part-0.csv": b"x,y\n1,2\n", "sub/part-1.csv": b"x,y\n3,4\n"}
 @pytest.fixture(scope="module", autouse=True)
 def team_bucket(s3: S3Server) -> str:
     """The team's bucket: a model object and a training-data prefix, registered in place."""
+    s3.create_bucket(BUCKET)
     raw: Any = s3.client()
-    raw.create_bucket(Bucket=BUCKET)
     raw.put_object(Bucket=BUCKET, Key="models/v1/model.bin", Body=MODEL)
     for path, data in TRAIN.items():
         raw.put_object(Bucket=BUCKET, Key=f"data/train/{path}", Body=data)

@@ -28,9 +28,7 @@ FAST_ARGON2 = Argon2Parameters(time_cost=1, memory_cost=1024, parallelism=1)
 @pytest.fixture
 def app(cast: Cast, tmp_path: Path, s3: S3Server) -> FastAPI:
     """The server of conftest.py, storing objects in SERVER_BUCKET under objects/."""
-    raw: Any = s3.client()
-    if SERVER_BUCKET not in {b["Name"] for b in raw.list_buckets()["Buckets"]}:
-        raw.create_bucket(Bucket=SERVER_BUCKET)
+    s3.create_bucket(SERVER_BUCKET, exist_ok=True)
     settings = Settings(
         home=cast.net.home.root,
         database_url=f"sqlite:///{tmp_path / 's.sqlite'}",

@@ -96,6 +96,7 @@ class Peer:
         self._keys: dict[str, PublicKey] = {}
         self._admission = threading.local()
         self._seen = SeenTxIds(store.tx_ids())
+        store.track_state_keys()
         self._tree = CompactRange.from_reader(store.tx_count, store.node)
         last = store.block(store.height - 1) if store.height else None
         if last is None:

@@ -10,6 +10,7 @@ import pytest
 
 from tests.common.lifecycle import Cast
 from tetherai.contracts.errors import NotFound
+from tetherai.crypto.jcs import JSONValue
 from tetherai.ledger.changes import ChangeLog
 from tetherai.services.query_memo import StateView, remembered_query
 
@@ -132,7 +133,7 @@ def test_a_page_of_a_list_holds_while_commits_write_only_after_its_last_row(cast
     peer = cast.net.node.peer
 
     def page(after: str) -> Any:
-        args = {"project": cast.project, "after": after, "limit": 2}
+        args: dict[str, JSONValue] = {"project": cast.project, "after": after, "limit": 2}
         found = remembered_query(
             peer, StateView(peer.store.reader()), "model_version", "list_versions", args
         )

@@ -103,9 +103,10 @@ def artifact_rows(
 
 
 def comment_threads(comments: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
-    """Comments grouped into threads (the opening comment first), oldest thread first."""
+    """Comments grouped into threads (the opening comment first), oldest thread first.
+    Comments of the same time keep the order given (the ledger's, oldest first)."""
     threads: dict[str, list[Mapping[str, Any]]] = {}
-    for comment in sorted(comments, key=lambda c: (c.get("at") or 0, str(c.get("id")))):
+    for comment in sorted(comments, key=lambda c: c.get("at") or 0):
         threads.setdefault(str(comment.get("thread") or comment.get("id")), []).append(comment)
     return list(threads.values())
 

@@ -10,10 +10,12 @@ auditors (``contract_detail``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 
 from markupsafe import Markup, escape
 
+from tetherai.web.i18n import current_language
 from tetherai.web.i18n import gettext as _
 
 __all__ = [
@@ -29,6 +31,25 @@ __all__ = [
 ]
 
 
+_Table = TypeVar("_Table")
+
+
+def _per_language(build: Callable[[], _Table]) -> Callable[[], _Table]:
+    """``build``'s table made once per language (its sentences are translated as it runs),
+    since a page asks for it for every row it shows. The table is shared: read it only."""
+    made: dict[str, _Table] = {}
+
+    def table() -> _Table:
+        language = current_language()
+        found = made.get(language)
+        if found is None:
+            found = made[language] = build()
+        return found
+
+    return table
+
+
+@_per_language
 def _statuses() -> dict[str, str]:
     return {
         "draft": _("Draft"),
@@ -46,6 +67,7 @@ def _statuses() -> dict[str, str]:
     }
 
 
+@_per_language
 def _roles() -> dict[str, str]:
     return {
         "org_admin": _("Org admin"),
@@ -57,6 +79,7 @@ def _roles() -> dict[str, str]:
     }
 
 
+@_per_language
 def _labels() -> dict[str, dict[str, str]]:
     return {
         "kind": {
@@ -116,24 +139,34 @@ def role_text(role: str | None) -> str:
     return _roles().get(str(role), str(role or ""))
 
 
+_NAME = Markup('<span class="name" translate="no">')
+
+
 def name(value: object, *, title: str = "") -> Markup:
     """A name (a person, a version, a project): shown as it is, never translated."""
-    extra = Markup(' title="{}"').format(title) if title else Markup("")
-    return Markup('<span class="name" translate="no"{}>{}</span>').format(extra, value)
+    # Joined as Markup (which escapes what it is joined with): Markup.format costs more than
+    # the rest of a row of a list.
+    start = (
+        Markup('<span class="name" translate="no" title="') + escape(title) + Markup('">')
+        if title
+        else _NAME
+    )
+    return start + escape(value) + Markup("</span>")
 
 
 def quoted(text: object) -> Markup:
     """Words someone wrote (a comment, a reason the ledger recorded): quoted as they are."""
-    return Markup('<q class="said" translate="no">{}</q>').format(text)
+    return Markup('<q class="said" translate="no">') + escape(text) + Markup("</q>")
 
 
 def contract_detail(action: str) -> Markup:
     """The contract function behind a sentence, for auditors (e.g. ``workflow.transition``)."""
-    return Markup('<code class="contract" translate="no">{}</code>').format(action)
+    return Markup('<code class="contract" translate="no">') + escape(action) + Markup("</code>")
 
 
 # Sentences for a move to each status, whichever tx made it (a transition, a verification
 # that failed the review, the vote that reached the quorum, a rollback).
+@_per_language
 def _moves() -> dict[str, str]:
     return {
         "submitted": _("%(who)s submitted it for review"),
@@ -150,6 +183,7 @@ def _moves() -> dict[str, str]:
     }
 
 
+@_per_language
 def _actions() -> dict[str, str]:
     return {
         "model_version.create": _("%(who)s registered it"),
@@ -182,6 +216,7 @@ def _actions() -> dict[str, str]:
 
 
 # A tx that moved the version as a consequence of something else says both.
+@_per_language
 def _consequences() -> dict[tuple[str, str], str]:
     return {
         ("model_version.create", "submitted"): _(

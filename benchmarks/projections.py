@@ -6,7 +6,10 @@ tenth registers versions (submitted for review), a tenth moves them to review, f
 review comments (each notifies the project's members) and the rest notary records (txs the
 projections skip). Then, ``--runs`` times, into a fresh SQLite service database:
 
-- ``catch_up`` as the server's follower does it (notifications on), timed: tx/s and CPU µs/tx;
+- ``catch_up`` as the server's follower does it (notifications on), timed: tx/s and CPU µs/tx,
+  once with no accounts in the database (nobody to notify: the cost of the projections alone,
+  as ``tether db rebuild``) and once with an account for every member (``notified_*``: about
+  five notification rows per tx, as a server catching up after downtime writes them);
 - the **read floor**: every block and tx read from the ledger and each envelope parsed with
   ``json.loads`` — what any projection must at least do; ``projection_vs_read`` is the floor's
   CPU over the catch-up's.
@@ -27,8 +30,14 @@ import tempfile
 import threading
 from concurrent.futures import Future
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from _harness import Figures, add_run_options, timed
+from _harness import Figures, Timing, add_run_options, timed
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from tetherai.ledger.sqlite_store import SqliteLedgerStore
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -101,33 +110,83 @@ def build(work: Path, txs: int, block: int) -> tuple[Path, str]:
     return path, channel
 
 
-def one_run(ledger: Path, channel: str, work: Path, figures: Figures) -> None:
+def add_accounts(engine: Engine, store: SqliteLedgerStore) -> int:
+    """An account in the service database for every member of every project on the ledger
+    (as a deployment has), so that each status change and comment notifies each of them;
+    returns how many accounts."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+
+    from tetherai.services.db import Org, User
+
+    members = {
+        (str(value["org"]), str(value["id"]))
+        for key, value in store.scan("project/")
+        if "/member/" in key and isinstance(value, dict)
+    }
+    now = datetime.now(UTC)
+    with engine.begin() as connection:
+        orgs = sorted({org for org, _ in members})
+        connection.execute(insert(Org), [{"id": o, "name": o, "created_at": now} for o in orgs])
+        connection.execute(
+            insert(User),
+            [
+                {"username": name, "display_name": name, "org_id": org, "role": "stakeholder",
+                 "enabled": True, "failed_logins": 0, "created_at": now, "updated_at": now}
+                for org, name in sorted(members)
+            ],
+        )  # fmt: skip
+    return len(members)
+
+
+def catch_up(ledger: Path, channel: str, database: Path, *, accounts: bool) -> tuple[Timing, int]:
+    """Catch a fresh service database up with the ledger as the server's follower does (with
+    notifications); ``accounts``: the members have accounts, so they are notified."""
     from tetherai.ledger.sqlite_store import SqliteLedgerStore
     from tetherai.services.db import make_engine, make_session_factory, migrate
     from tetherai.services.projections import Projector
 
-    engine = make_engine(f"sqlite:///{work / 'service.sqlite'}")
+    engine = make_engine(f"sqlite:///{database}")
     migrate(engine)
     store = SqliteLedgerStore(ledger, readonly=True)
     try:
-        txs = store.tx_count
+        if accounts:
+            add_accounts(engine, store)
         projector = Projector(make_session_factory(engine), store, channel, notify=True)
-        with timed() as projecting:
-            blocks = projector.catch_up()
+        with timed() as timing:
+            projector.catch_up()
+    finally:
+        store.close()
+        engine.dispose()
+    return timing, store.tx_count
+
+
+def one_run(ledger: Path, channel: str, work: Path, figures: Figures) -> None:
+    from tetherai.ledger.sqlite_store import SqliteLedgerStore
+
+    plain, txs = catch_up(ledger, channel, work / "plain.sqlite", accounts=False)
+    notified, _ = catch_up(ledger, channel, work / "notified.sqlite", accounts=True)
+    store = SqliteLedgerStore(ledger, readonly=True)
+    try:
         with timed() as reading:
             for stored in store.blocks(0):
                 for tx in stored.txs:
                     json.loads(tx.envelope)
     finally:
         store.close()
-        engine.dispose()
-    cpu = projecting.cpu / txs * 1e6
+    cpu = plain.cpu / txs * 1e6
     floor = reading.cpu / txs * 1e6
-    figures.add("projection_tx_per_s", txs / projecting.wall, "tx/s",
-                note=f"catch up {txs:,} txs in {blocks:,} blocks (target ≥ 20,000)")  # fmt: skip
+    figures.add("projection_tx_per_s", txs / plain.wall, "tx/s",
+                note=f"catch up {txs:,} txs, no accounts (target ≥ 20,000)")  # fmt: skip
     figures.add("projection_cpu_us_per_tx", cpu, "µs CPU")
+    figures.add("notified_tx_per_s", txs / notified.wall, "tx/s",
+                note="the same, every member has an account (~5 notifications per tx)")  # fmt: skip
+    figures.add("notified_cpu_us_per_tx", notified.cpu / txs * 1e6, "µs CPU")
     figures.add("read_floor_us_per_tx", floor, "µs CPU", note="read blocks + json.loads")
     figures.add("projection_vs_read", floor / cpu, "x", note="read floor ÷ catch-up CPU")
+    figures.add("notified_vs_read", floor / (notified.cpu / txs * 1e6), "x",
+                note="read floor ÷ notified catch-up CPU")  # fmt: skip
 
 
 def main() -> None:

@@ -27,13 +27,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import ColumnElement, func, insert, select, tuple_, update
+from sqlalchemy import ColumnElement, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from tetherai.errors import InvalidInput
 from tetherai.ledger.state import StateReader
 from tetherai.services.access import reader_orgs
 from tetherai.services.db import Notification, SessionFactory, User, Webhook, transaction
+from tetherai.services.db.bulk import insert_rows
 from tetherai.services.db.engine import reading
 from tetherai.services.webhook_targets import (
     Resolver,
@@ -132,8 +133,7 @@ def record_events(
                     }
                 )
         delivered.append((event, orgs[event.project_ref]))
-    if notifications:
-        session.execute(insert(Notification), notifications)
+    insert_rows(session.connection(), Notification, notifications)
     return delivered
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from tetherai.ledger.sqlite_store import SqliteLedgerStore, StoredBlock
@@ -33,6 +33,7 @@ from tetherai.services.db import (
     VersionProjection,
     transaction,
 )
+from tetherai.services.db.bulk import insert_rows
 from tetherai.services.notifications import Event, deliver_webhooks, record_events
 from tetherai.vocabulary import Status
 
@@ -90,8 +91,7 @@ class _Rows:
 
     def write(self, session: Session) -> None:
         connection = session.connection()
-        if self.new:
-            connection.execute(insert(self.table), [self._row(ref) for ref in sorted(self.new)])
+        insert_rows(connection, self.table, [self._row(ref) for ref in sorted(self.new)])
         if self.changed:
             columns = [c.name for c in self.table.columns if c.name != "ref"]
             statement = (
@@ -134,8 +134,7 @@ class _Batch:
         """Store the rows (projects first: versions refer to them) and the history."""
         self.projects.write(self.session)
         self.versions.write(self.session)
-        if self.history:
-            self.session.connection().execute(insert(_table(HistoryProjection)), self.history)
+        insert_rows(self.session.connection(), HistoryProjection, self.history)
 
 
 class _Call:

@@ -93,7 +93,7 @@ def history_of_project(
     user: Me,
     org: str,
     slug: str,
-    limit: Limit = 100,
+    limit: Limit = 50,
     cursor: LogCursor = None,
 ) -> Response:
     ref = _project(rt, user, org, slug)
@@ -180,7 +180,7 @@ def history_of_version(
     org: str,
     slug: str,
     version: str,
-    limit: Limit = 100,
+    limit: Limit = 50,
     cursor: LogCursor = None,
 ) -> Response:
     ref = _version(rt, user, org, slug, version)

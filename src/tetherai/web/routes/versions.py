@@ -2,8 +2,10 @@
 
 - ``GET /projects/{org}/{slug}/versions/{version}[?compare=<version>|reproduction]``: metadata,
   the artifact table with each artifact's last verification result, experiments with their
-  per-epoch charts and a comparison, comments, votes, ratings, monitoring reports, and a form
-  for each action the contracts allow the signed-in person now (``workflow.actions``).
+  per-epoch charts and a comparison, the newest comments (``?comments=<cursor>``: the older
+  ones), votes, ratings, monitoring reports, and a form for each action the contracts allow
+  the signed-in person now (``workflow.actions``). It reads what it shows: a page of comments,
+  the history entries that moved the version, and counts of the rest.
 - ``POST …/versions/{version}/actions``: one action; refused with the contracts' reason when
   ``workflow.actions`` does not allow it (a forged form never reaches the ledger), else signed
   with the person's key. ``verify`` re-hashes the artifacts from the object store first.

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from tetherai.crypto.jcs import JSONValue, canonicalize, dumps_plain, loads_stored
 from tetherai.ledger.block import BlockCommit, BlockHeader
+from tetherai.ledger.changes import ChangeLog
 from tetherai.ledger.errors import StoreError
 from tetherai.ledger.executor import BlockOutcome, TxResult
 
@@ -161,6 +162,8 @@ class SqliteLedgerStore:
         self.version = 0
         """Bumped after every committed write through this store (blocks, checkpoints), so a
         cache of something derived from the ledger can tell whether it is still current."""
+        self.changes = ChangeLog()
+        """The state keys each recent version's commit wrote (shared with the readers)."""
         try:
             if readonly:
                 if self.path != ":memory:" and not Path(self.path).exists():
@@ -221,6 +224,7 @@ class SqliteLedgerStore:
             # Readers consult the writer's cache but never fill it: an entry there is always
             # a committed value, so no reader can leave a stale one behind.
             reader._cache = self._cache
+            reader.changes = self.changes
             self._local.reader = reader
             with self._readers_lock:
                 self._readers.append(reader)
@@ -311,6 +315,7 @@ class SqliteLedgerStore:
             self._cache[key] = text
         for (key,) in deleted:
             self._cache[key] = None
+        self.changes.add(self.version + 1, last)
         self.version += 1
 
     def add_checkpoint(self, size: int, block: int, note: str) -> None:
@@ -320,6 +325,7 @@ class SqliteLedgerStore:
             )
         except sqlite3.Error as error:
             raise StoreError(f"could not store the checkpoint of block {block}: {error}") from error
+        self.changes.add(self.version + 1, ())
         self.version += 1
 
     def set_meta(self, key: str, value: str) -> None:
@@ -374,15 +380,26 @@ class SqliteLedgerStore:
                 self._cache[key] = text
         return text  # type: ignore[return-value]
 
-    def scan(self, prefix: str) -> Iterator[tuple[str, JSONValue]]:
-        for key, value in self.scan_texts(prefix):
+    def scan(
+        self, prefix: str, *, after: str = "", limit: int | None = None
+    ) -> Iterator[tuple[str, JSONValue]]:
+        for key, value in self.scan_texts(prefix, after=after, limit=limit):
             yield key, loads_stored(value)
 
-    def scan_texts(self, prefix: str) -> list[tuple[str, str]]:
-        """Every (key, stored text) whose key starts with ``prefix``, in key order, undecoded."""
+    def scan_texts(
+        self, prefix: str, *, after: str = "", limit: int | None = None
+    ) -> list[tuple[str, str]]:
+        """Every (key, stored text) whose key starts with ``prefix``, in key order, undecoded;
+        with ``after`` only keys after it, with ``limit`` at most that many (read in one
+        statement, so from one snapshot)."""
+        if after < prefix:
+            return self._db.execute(
+                "SELECT key, value FROM state WHERE key >= ? AND key < ? ORDER BY key LIMIT ?",
+                (prefix, prefix + "\U0010ffff", -1 if limit is None else max(limit, 0)),
+            ).fetchall()
         return self._db.execute(
-            "SELECT key, value FROM state WHERE key >= ? AND key < ? ORDER BY key",
-            (prefix, prefix + "\U0010ffff"),
+            "SELECT key, value FROM state WHERE key > ? AND key < ? ORDER BY key LIMIT ?",
+            (after, prefix + "\U0010ffff", -1 if limit is None else max(limit, 0)),
         ).fetchall()
 
     def scan_texts_between(self, low: str, high: str) -> list[tuple[str, str]]:

@@ -21,6 +21,7 @@ from hashlib import sha256
 from tetherai.crypto.jcs import JSONValue, loads_stored
 from tetherai.ledger.replays import SeenTxIds
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
+from tetherai.ledger.state import bounded
 
 __all__ = ["VerifiedHistory", "compare_state"]
 
@@ -62,9 +63,12 @@ class VerifiedHistory:
         self._remember(key, value)
         return value
 
-    def scan(self, prefix: str) -> Iterator[tuple[str, JSONValue]]:
-        for key, text in self._store.values_before(prefix, self._below):
-            yield key, loads_stored(text)
+    def scan(
+        self, prefix: str, *, after: str = "", limit: int | None = None
+    ) -> Iterator[tuple[str, JSONValue]]:
+        # Replayed contracts scan whole prefixes; a bounded scan skips in memory.
+        rows = self._store.values_before(prefix, self._below)
+        yield from bounded(((key, loads_stored(text)) for key, text in rows), after, limit)
 
     def advance(self, below: int, writes: Mapping[str, JSONValue | None]) -> None:
         """The history below ``below`` is verified now; ``writes`` are the last block's."""

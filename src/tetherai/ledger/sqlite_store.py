@@ -23,6 +23,7 @@ from tetherai.ledger.block import BlockCommit, BlockHeader
 from tetherai.ledger.changes import ChangeLog
 from tetherai.ledger.errors import StoreError
 from tetherai.ledger.executor import BlockOutcome, TxResult
+from tetherai.ledger.replays import StateKeys
 
 __all__ = ["SqliteLedgerStore", "StoredBlock", "StoredTx", "encode_value", "write_text"]
 
@@ -155,6 +156,8 @@ class SqliteLedgerStore:
         self.readonly = readonly
         self._local = threading.local()
         self._cache: dict[str, str | object | None] = {}
+        self._owner = self  # the writer whose cache and key filter a reader shares
+        self._keys: StateKeys | None = None
         self._readers: list[SqliteLedgerStore] = []
         self._readers_lock = threading.Lock()
         self._ledger_format: int | None = None
@@ -224,6 +227,7 @@ class SqliteLedgerStore:
             # Readers consult the writer's cache but never fill it: an entry there is always
             # a committed value, so no reader can leave a stale one behind.
             reader._cache = self._cache
+            reader._owner = self
             reader.changes = self.changes
             self._local.reader = reader
             with self._readers_lock:
@@ -279,6 +283,9 @@ class SqliteLedgerStore:
                 deleted.append((key,))
             else:
                 state_rows.append((key, text, seq))
+        if self._keys is not None:
+            # Before the commit: no reader may see a new key that the filter calls unwritten.
+            self._keys.add_all(key for key, _, _ in state_rows)
         db = self._db
         try:
             db.execute("BEGIN IMMEDIATE")
@@ -317,6 +324,16 @@ class SqliteLedgerStore:
             self._cache[key] = None
         self.changes.add(self.version + 1, last)
         self.version += 1
+
+    def track_state_keys(self) -> None:
+        """Keep a filter of every key in the state, so that reading a key no tx wrote (every
+        new record's existence check) needs no query, here and in this store's readers.
+
+        Only for the one writer of the file: the keys come from :meth:`append_block`.
+        """
+        if self.readonly:
+            raise StoreError("a read-only ledger store cannot track the keys it writes")
+        self._keys = StateKeys(key for (key,) in self._db.execute("SELECT key FROM state"))
 
     def add_checkpoint(self, size: int, block: int, note: str) -> None:
         try:
@@ -372,6 +389,9 @@ class SqliteLedgerStore:
         # The stored text is cached (never the decoded value, which a caller could mutate).
         text = self._cache.get(key, _MISSING)
         if text is _MISSING:
+            keys = self._owner._keys
+            if keys is not None and not keys.maybe(key):
+                return None
             row = self._db.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
             text = None if row is None else str(row[0])
             if not self.readonly:

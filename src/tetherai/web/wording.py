@@ -35,15 +35,15 @@ _Table = TypeVar("_Table")
 
 
 def _per_language(build: Callable[[], _Table]) -> Callable[[], _Table]:
-    """``build``'s table made once per language (its sentences are translated as it runs),
-    since a page asks for it for every row it shows. The table is shared: read it only."""
-    made: dict[str, _Table] = {}
+    """``build``'s table of sentences in the reader's language, built once per language (a
+    page words dozens of txs; each table is a few dozen catalog look-ups). Read only."""
+    tables: dict[str, _Table] = {}
 
     def table() -> _Table:
         language = current_language()
-        found = made.get(language)
+        found = tables.get(language)
         if found is None:
-            found = made[language] = build()
+            found = tables[language] = build()
         return found
 
     return table
@@ -290,7 +290,7 @@ def notification_text(kind: str, detail: Mapping[str, object] | None, fallback: 
             said = escape(_("The ledger noted on it"))
         else:
             said = escape(_("%(who)s commented")) % {"who": name(who, title=f"{who}@{org}")}
-        return Markup("{}: {}").format(said, quoted(detail.get("comment") or ""))
+        return said + Markup(": ") + quoted(detail.get("comment") or "")
     before = detail.get("before")
     after = detail.get("after")
     sentence = describe(
@@ -302,7 +302,7 @@ def notification_text(kind: str, detail: Mapping[str, object] | None, fallback: 
     )
     reason = detail.get("reason")
     if reason:
-        return Markup("{} — {}").format(sentence, quoted(reason))
+        return sentence + Markup(" — ") + quoted(reason)
     return sentence
 
 

@@ -169,20 +169,34 @@ def open_versions(
     """Versions of readable projects still in an open status, most recently changed first."""
     if not readable:
         return []
-    with transaction(sessions) as session:
-        # Three text columns, not ORM objects: the dashboard asks for up to 200 on every view.
-        rows = session.execute(
-            select(
-                VersionProjection.project_ref, VersionProjection.version, VersionProjection.status
-            )
-            .where(
-                VersionProjection.project_ref.in_(readable),
-                VersionProjection.status.in_(OPEN_STATUSES),
-            )
-            .order_by(VersionProjection.updated_at.desc(), VersionProjection.ref)
-            .limit(limit)
+    # Three text columns, not ORM objects: the dashboard asks for up to 200 on every view.
+    newest = (
+        select(
+            VersionProjection.project_ref,
+            VersionProjection.version,
+            VersionProjection.status,
+            VersionProjection.updated_at,
+            VersionProjection.ref,
         )
-        return [OpenVersion(*row) for row in rows]
+        .where(VersionProjection.status.in_(OPEN_STATUSES))
+        .order_by(VersionProjection.updated_at.desc(), VersionProjection.ref)
+        .limit(limit)
+    )
+    with transaction(sessions) as session:
+        if len(readable) <= _PER_PROJECT:
+            # Each project's newest from its (project_ref, updated_at) index, then the newest
+            # of those: one query over all of them sorts every open version of every project.
+            found = [
+                row
+                for ref in sorted(readable)
+                for row in session.execute(newest.where(VersionProjection.project_ref == ref))
+            ]
+            found.sort(key=lambda row: (-row[3].timestamp(), row[4]))
+            rows = found[:limit]
+        else:
+            where = VersionProjection.project_ref.in_(readable)
+            rows = list(session.execute(newest.where(where)))
+    return [OpenVersion(project, version, status) for project, version, status, _, _ in rows]
 
 
 _PER_PROJECT = 16

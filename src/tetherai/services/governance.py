@@ -4,23 +4,23 @@ Changes of the channel are proposals that the member orgs' admins approve
 (``contracts.governance``). An admin approves by signing the proposed change itself; this
 module reads what a proposal proposes from the ledger and has the admin sign exactly that, so
 the API and the pages can offer "approve" with one click and no way to approve something else.
+
+Each function checks and returns the :class:`~tetherai.contracts.calls.Call` to sign; the
+front ends sign and submit it (``Runtime.act_async``: the wait for its block holds no thread).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
+from tetherai.contracts.calls import Call
 from tetherai.contracts.errors import Conflict
 from tetherai.contracts.governance import CHANGES, check_change
 from tetherai.crypto.jcs import JSONValue
-from tetherai.ledger.executor import TxResult
 from tetherai.ledger.peer import Peer
-from tetherai.services.txs import Signer
 
 __all__ = ["CHANGES", "approve", "channel_view", "propose", "withdraw"]
-
-Act = Callable[[Signer, str, str, Mapping[str, Any]], TxResult]
 
 
 def channel_view(peer: Peer) -> dict[str, JSONValue]:
@@ -62,32 +62,32 @@ def _open(peer: Peer, proposal: str) -> dict[str, Any]:
     return found
 
 
-def approve(act: Act, peer: Peer, signer: Signer, proposal: str) -> TxResult:
-    """``signer`` (an org admin) approves an open proposal by signing its change.
+def approve(peer: Peer, proposal: str) -> Call:
+    """The call an org admin signs to approve an open proposal: its change, as proposed.
+    (Signed, the ledger may still refuse it: the org approved already, the change is no
+    longer possible, the signer is not an org admin.)
 
     Raises:
         NotFound: there is no such proposal.
         Conflict: it is not open any more.
-        TxRefused: the ledger refused the approval (already approved by the org, the change
-            is no longer possible, the signer is not an org admin).
     """
     found = _open(peer, proposal)
     check_change(str(found["fn"]), found["args"], peer.registry.installed)
-    return act(signer, "membership", str(found["fn"]), found["args"])
+    return Call("membership", str(found["fn"]), dict(found["args"]))
 
 
-def withdraw(act: Act, peer: Peer, signer: Signer, proposal: str) -> TxResult:
-    """``signer`` takes back their org's approval of an open proposal."""
+def withdraw(peer: Peer, proposal: str) -> Call:
+    """The call an org admin signs to take back their org's approval of an open proposal."""
     _open(peer, proposal)
-    return act(signer, "membership", "withdraw", {"proposal": proposal})
+    return Call("membership", "withdraw", {"proposal": proposal})
 
 
-def propose(act: Act, peer: Peer, signer: Signer, change: str, args: Mapping[str, Any]) -> TxResult:
-    """``signer`` proposes (or approves, if it is open already) a change of the channel.
+def propose(peer: Peer, change: str, args: Mapping[str, Any]) -> Call:
+    """The call an org admin signs to propose (or approve, if it is open already) a change.
 
     Raises:
         InvalidArgument: ``change`` is not a change of the channel, or it upgrades to a
             version this node does not have (refused before anything is signed).
     """
     check_change(change, args, peer.registry.installed)
-    return act(signer, "membership", change, args)
+    return Call("membership", change, dict(args))

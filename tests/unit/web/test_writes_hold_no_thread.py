@@ -116,3 +116,46 @@ def test_writes_wait_for_one_block_together_on_two_worker_threads(
     assert all(r.status_code == 303 for r in page_answers), [r.text[:200] for r in page_answers]
     assert all(r.headers["location"].startswith("/projects/Org1/") for r in page_answers)
     assert sum(len(block) for block in orderer.blocks) == 3 * EACH
+
+
+def test_an_admins_channel_proposals_wait_for_one_block_together_on_two_worker_threads(
+    cast: Cast, tmp_path: Path
+) -> None:
+    settings = Settings(
+        home=cast.net.home.root,
+        database_url=f"sqlite:///{tmp_path / 's.sqlite'}",
+        secret_key=b"x" * 32,
+        passphrase=PASSPHRASE,
+    )
+    app = create_web_app(settings, node=cast.net.node, argon2=FAST_ARGON2)
+    with serve(app, worker_threads=THREADS) as http:
+        web_account(app, cast.net.home, "admin", Role.ORG_ADMIN, "admin password!")
+        login = http.post(
+            "/api/v1/auth/login", json={"username": "admin", "password": "admin password!"}
+        )
+        assert login.status_code == 200, login.text
+        session = {
+            "Cookie": "; ".join(f"{k}={v}" for k, v in login.cookies.items()),
+            "X-CSRF-Token": login.json()["csrf_token"],
+        }
+        orderer = gate(cast.net)
+        base_url = http.base_url
+
+        def propose(n: int) -> httpx.Response:
+            with httpx.Client(base_url=base_url, timeout=60, headers=session) as client:
+                return client.post(
+                    "/api/v1/channel/proposals",
+                    json={"change": "set_limits", "args": {"max_skew_ms": 60_000 + n * 1000}},
+                )
+
+        with ThreadPoolExecutor(EACH) as pool:
+            answers = [pool.submit(propose, n) for n in range(EACH)]
+            deadline = time.monotonic() + 60
+            while orderer.in_flight < EACH:  # every proposal is waiting on the gated block
+                assert time.monotonic() < deadline, f"{orderer.in_flight} proposals reached it"
+                assert not any(answer.done() for answer in answers)
+                time.sleep(0.01)
+            orderer.gate.set()
+            responses = [answer.result(timeout=60) for answer in answers]
+    assert all(r.status_code == 201 for r in responses), [r.text[:200] for r in responses]
+    assert len({r.json()["tx_id"] for r in responses}) == EACH

@@ -1,5 +1,6 @@
 """The channel's configuration and governance, for org admins: read it, propose a change,
-approve or withdraw from an open proposal (each one a tx signed by the admin's own key)."""
+approve or withdraw from an open proposal (each one a tx signed by the admin's own key; the routes are async, so the wait for its
+block holds no worker thread)."""
 
 from __future__ import annotations
 
@@ -7,20 +8,21 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from tetherai.api.schemas import ERRORS
+from tetherai.contracts.calls import Call
 from tetherai.http.auth import acting_signer, current_user
 from tetherai.http.errors import ApiError
 from tetherai.http.params import ProposalId
 from tetherai.http.runtime import runtime
 from tetherai.identity.roles import Role
-from tetherai.ledger.executor import TxResult
 from tetherai.services import governance
 from tetherai.services.auth import UserInfo
 from tetherai.services.runtime import Runtime
 from tetherai.services.txs import Signer
 
-__all__ = ["require_org_admin", "router", "tx_answer"]
+__all__ = ["require_org_admin", "router"]
 
 router = APIRouter(prefix="/api/v1", tags=["channel"], responses=ERRORS)
 Rt = Annotated[Runtime, Depends(runtime)]
@@ -55,7 +57,9 @@ class ProposeIn(BaseModel):
     args: dict[str, Any] = Field(description="its arguments, e.g. {contract, version}")
 
 
-def tx_answer(result: TxResult) -> dict[str, Any]:
+async def _signed(rt: Runtime, signer: Signer, call: Call) -> dict[str, Any]:
+    """Sign and submit ``call``; the route is async so the wait for the block holds no thread."""
+    result = await rt.act_async(signer, call.contract, call.fn, call.args)
     return {"tx_id": result.tx_id, "result": result.result}
 
 
@@ -69,21 +73,28 @@ def channel(rt: Rt, admin: Admin) -> dict[str, Any]:
     summary="Propose a change of the channel (your org's approval is its first)",
     status_code=201,
 )
-def propose(body: ProposeIn, rt: Rt, admin: Admin, signer: AdminSigner) -> dict[str, Any]:
-    return tx_answer(governance.propose(rt.act, rt.peer, signer, body.change, body.args))
+async def propose(body: ProposeIn, rt: Rt, admin: Admin, signer: AdminSigner) -> dict[str, Any]:
+    call = await run_in_threadpool(governance.propose, rt.peer, body.change, body.args)
+    return await _signed(rt, signer, call)
 
 
 @router.post(
     "/channel/proposals/{proposal}/approve",
     summary="Approve an open proposal: sign its change (it applies if that meets the rule)",
 )
-def approve(proposal: ProposalId, rt: Rt, admin: Admin, signer: AdminSigner) -> dict[str, Any]:
-    return tx_answer(governance.approve(rt.act, rt.peer, signer, proposal))
+async def approve(
+    proposal: ProposalId, rt: Rt, admin: Admin, signer: AdminSigner
+) -> dict[str, Any]:
+    call = await run_in_threadpool(governance.approve, rt.peer, proposal)
+    return await _signed(rt, signer, call)
 
 
 @router.post(
     "/channel/proposals/{proposal}/withdraw",
     summary="Take back your org's approval of an open proposal",
 )
-def withdraw(proposal: ProposalId, rt: Rt, admin: Admin, signer: AdminSigner) -> dict[str, Any]:
-    return tx_answer(governance.withdraw(rt.act, rt.peer, signer, proposal))
+async def withdraw(
+    proposal: ProposalId, rt: Rt, admin: Admin, signer: AdminSigner
+) -> dict[str, Any]:
+    call = await run_in_threadpool(governance.withdraw, rt.peer, proposal)
+    return await _signed(rt, signer, call)

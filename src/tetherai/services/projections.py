@@ -7,15 +7,17 @@ says whether the tables still match the ledger, so a stale or edited projection 
 
 Catching up is a stream: blocks are read in batches and many of them (up to ``batch_txs`` txs)
 go into one database transaction, with the cursor, so a crash resumes at a batch boundary.
-Only writes under the namespaces projected here are decoded; a tx that writes none of them
-(a notary record) costs one dictionary lookup. Rows touched in a batch are kept in memory, so
-the ORM never flushes half a batch to look one up.
+A batch reads its blocks' heads and the keys its txs wrote; each key says what it means to the
+projections (:func:`_classify`), so only the txs that wrote a projected key are read (a notary
+record costs one key lookup, its envelope is never read) and only the values a rule uses are
+decoded. Rows touched in a batch are kept in memory, so the ORM never flushes half a batch to
+look one up; they, the history and the notifications are inserted many rows per statement.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -23,7 +25,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
-from tetherai.ledger.sqlite_store import SqliteLedgerStore, StoredBlock
+from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.services.db import (
     Base,
     HistoryProjection,
@@ -44,12 +46,50 @@ def _when(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
-def _parts(key: str) -> tuple[str, list[str]]:
+@dataclass(frozen=True, slots=True)
+class _Write:
+    """One write of a tx that the projections care about, its stored value not yet decoded.
+
+    ``kind``: ``project`` (the project's record), ``version`` (a version's record),
+    ``status`` (its workflow record), ``comment``, or ``other`` (anything else under the
+    project or version: it only adds the tx to their history)."""
+
+    kind: str
+    project: str
+    version: str | None
+    text: str | None
+    """The stored JSON (``None``: the key was deleted)."""
+
+    def value(self) -> Any:
+        return None if self.text is None else json.loads(self.text)
+
+
+_VERSION_KINDS = {"model_version": "version", "workflow": "status"}
+
+
+def _classify(key: str, text: str | None) -> _Write | None:
+    """What a write of ``key`` means to the projections (``None``: nothing, like a notary
+    record or an index under a ``_`` name); read from the key alone, the value undecoded."""
     namespace, _, rest = key.partition("/")
-    return namespace, rest.split("/")
+    if namespace == "project":
+        parts = rest.split("/")
+        if len(parts) < 2:
+            return None
+        kind = "project" if len(parts) == 2 else "other"
+        return _Write(kind, f"{parts[0]}/{parts[1]}", None, text)
+    if namespace not in ("model_version", "workflow", "review"):
+        return None
+    parts = rest.split("/")
+    if len(parts) < 3 or parts[0].startswith("_") or parts[2].startswith("_"):
+        return None
+    kind = "other"
+    if len(parts) == 3:
+        kind = _VERSION_KINDS.get(namespace, "other")
+    elif namespace == "review" and len(parts) == 5 and parts[3] == "comment":
+        kind = "comment"
+    return _Write(kind, f"{parts[0]}/{parts[1]}", parts[2], text)
 
 
-_PROJECTED = ("project/", "model_version/", "workflow/", "review/")
 BATCH_TXS = 5000
 """Txs per database transaction while catching up (a few MB of rows at most)."""
 
@@ -116,17 +156,16 @@ class _Batch:
     history: list[dict[str, Any]] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
 
-    def preload(self, writes: dict[int, dict[str, str | None]]) -> None:
+    def preload(self, writes: dict[int, list[_Write]]) -> None:
         """Read at once every project and version row the batch's writes may touch."""
         projects: set[str] = set()
         versions: set[str] = set()
-        for keys in writes.values():
-            for key in keys:
-                namespace, parts = _parts(key)
-                if namespace == "project" and len(parts) == 2:
-                    projects.add(key.partition("/")[2])
-                elif namespace in ("model_version", "workflow") and len(parts) == 3:
-                    versions.add(key.partition("/")[2])
+        for found in writes.values():
+            for write in found:
+                if write.kind == "project":
+                    projects.add(write.project)
+                elif write.kind in ("version", "status"):
+                    versions.add(f"{write.project}/{write.version}")
         self.projects.load(self.session, projects)
         self.versions.load(self.session, versions)
 
@@ -202,20 +241,23 @@ class Projector:
             cursor = session.get(ProjectionCursor, self._channel)
             start = 0 if cursor is None else cursor.last_block + 1
         applied = 0
-        for blocks in _batches(self._store.blocks(start), batch_txs):
+        for blocks in _batches(self._store, start, batch_txs):
             with transaction(self._sessions) as session, session.no_autoflush:
                 batch = _Batch(session)
                 last = blocks[-1]
-                rows = self._store.history_rows(
-                    blocks[0].first_seq, last.first_seq + len(last.txs) - 1
-                )
-                writes: dict[int, dict[str, str | None]] = {}
-                for key, seq, value in rows:
-                    if key.startswith(_PROJECTED):
-                        writes.setdefault(seq, {})[key] = value
+                rows = self._store.history_rows(blocks[0].first_seq, last.first_seq + last.txs - 1)
+                writes: dict[int, list[_Write]] = {}
+                for key, seq, text in rows:
+                    write = _classify(key, text)
+                    if write is not None:
+                        writes.setdefault(seq, []).append(write)
                 batch.preload(writes)
-                for stored in blocks:
-                    self._apply(batch, stored, writes)
+                # Only the txs that wrote something projected are read (in log order).
+                for tx, ts in self._store.txs_at(writes):
+                    if tx.valid:
+                        self._apply_tx(
+                            batch, tx.seq, tx.tx_id, tx.block, ts, tx.envelope, writes[tx.seq]
+                        )
                 batch.write()
                 self._move_cursor(session, blocks[-1])
                 delivered = (
@@ -264,34 +306,19 @@ class Projector:
 
     # -- applying one block ---------------------------------------------------------------
 
-    def _move_cursor(self, session: Session, stored: StoredBlock) -> None:
-        block_ts = json.loads(stored.header)["ts"]
+    def _move_cursor(self, session: Session, head: _Head) -> None:
         cursor = session.get(ProjectionCursor, self._channel)
         if cursor is None:
             cursor = ProjectionCursor(
                 channel=self._channel,
-                last_block=stored.number,
-                state_root=stored.state_root,
-                updated_at=_when(block_ts),
+                last_block=head.number,
+                state_root=head.state_root,
+                updated_at=_when(head.ts),
             )
             session.add(cursor)
-        cursor.last_block = stored.number
-        cursor.state_root = stored.state_root
-        cursor.updated_at = _when(block_ts)
-
-    def _apply(
-        self, batch: _Batch, stored: StoredBlock, writes: dict[int, dict[str, str | None]]
-    ) -> None:
-        block_ts: int | None = None
-        for tx in stored.txs:
-            found = writes.get(tx.seq) if tx.valid else None
-            if found:
-                if block_ts is None:
-                    block_ts = int(json.loads(stored.header)["ts"])
-                values = {k: None if v is None else json.loads(v) for k, v in found.items()}
-                self._apply_tx(
-                    batch, tx.seq, tx.tx_id, stored.number, block_ts, tx.envelope, values
-                )
+        cursor.last_block = head.number
+        cursor.state_root = head.state_root
+        cursor.updated_at = _when(head.ts)
 
     def _apply_tx(
         self,
@@ -301,30 +328,25 @@ class Projector:
         block: int,
         ts: int,
         envelope: bytes,
-        writes: dict[str, Any],
+        writes: list[_Write],
     ) -> None:
         touched: dict[tuple[str, str | None], dict[str, Any]] = {}
         events = batch.events
         call = _Call(envelope)
-        for key, value in writes.items():
-            namespace, parts = _parts(key)
-            if namespace == "project" and len(parts) >= 2:
-                project = "/".join(parts[:2])
-                touched.setdefault((project, None), {})
-                if len(parts) == 2 and isinstance(value, dict):
+        for write in writes:
+            project, version, kind = write.project, write.version, write.kind
+            entry = touched.setdefault((project, version), {})
+            if kind == "project":
+                value = write.value()
+                if isinstance(value, dict):
                     self._upsert_project(batch, project, value, tx_id, ts)
-            elif (
-                namespace in ("model_version", "workflow", "review")
-                and len(parts) >= 3
-                and not parts[0].startswith("_")
-            ):
-                if parts[2].startswith("_"):
-                    continue
-                project, version = "/".join(parts[:2]), parts[2]
-                entry = touched.setdefault((project, version), {})
-                if namespace == "model_version" and len(parts) == 3 and isinstance(value, dict):
-                    self._upsert_version(batch, project, version, value, tx_id, ts)
-                if namespace == "workflow" and len(parts) == 3 and isinstance(value, dict):
+            elif kind == "version":
+                # A version's record is decoded only to start its row (its author).
+                if write.text is not None and write.text.startswith("{"):
+                    self._upsert_version(batch, project, str(version), write, tx_id, ts)
+            elif kind == "status":
+                value = write.value()
+                if isinstance(value, dict):
                     entry["before"], entry["after"] = value.get("previous"), str(value["status"])
                     entry["reason"] = value.get("reason") or None
                     self._set_status(batch, f"{project}/{version}", str(value["status"]), tx_id, ts)
@@ -348,12 +370,9 @@ class Projector:
                                 detail,
                             )
                         )
-                if (
-                    namespace == "review"
-                    and len(parts) == 5
-                    and parts[3] == "comment"
-                    and isinstance(value, dict)
-                ):
+            elif kind == "comment":
+                value = write.value()
+                if isinstance(value, dict):
                     who = "the contract" if value.get("system") else str(value.get("by"))
                     comment = str(value.get("text", ""))[:200]
                     text = f"{who} commented on {project}/{version}: {comment}"
@@ -364,8 +383,6 @@ class Projector:
                     events.append(
                         Event("commented", project, f"{project}/{version}", tx_id, text, ts, detail)
                     )
-        if not touched:
-            return
         creator = call.who()
         for (project_ref, version_name), entry in touched.items():
             batch.history.append(
@@ -411,7 +428,7 @@ class Projector:
 
     @staticmethod
     def _upsert_version(
-        batch: _Batch, project: str, version: str, value: dict[str, Any], tx_id: str, ts: int
+        batch: _Batch, project: str, version: str, write: _Write, tx_id: str, ts: int
     ) -> None:
         ref = f"{project}/{version}"
         row = batch.versions.get(batch.session, ref)
@@ -421,7 +438,7 @@ class Projector:
                     "ref": ref,
                     "project_ref": project,
                     "version": version,
-                    "author": value["author"],
+                    "author": write.value()["author"],
                     "status": Status.DRAFT.value,
                     "updated_at": _when(ts),
                     "last_tx": tx_id,
@@ -442,15 +459,34 @@ def _chunks(items: list[str], size: int = 500) -> Iterator[list[str]]:
         yield items[start : start + size]
 
 
-def _batches(blocks: Iterable[StoredBlock], batch_txs: int) -> Iterator[list[StoredBlock]]:
-    """Consecutive blocks grouped until a group holds ``batch_txs`` txs."""
-    group: list[StoredBlock] = []
+@dataclass(frozen=True, slots=True)
+class _Head:
+    """What the projector needs of a block without its txs."""
+
+    number: int
+    state_root: str
+    ts: int
+    first_seq: int
+    txs: int
+
+
+def _batches(store: SqliteLedgerStore, start: int, batch_txs: int) -> Iterator[list[_Head]]:
+    """The blocks from ``start`` to the ledger's height, consecutive ones grouped until a
+    group holds ``batch_txs`` txs (read without their txs, 256 blocks a query)."""
+    height = store.height
+    group: list[_Head] = []
     size = 0
-    for stored in blocks:
-        group.append(stored)
-        size += len(stored.txs)
-        if size >= batch_txs:
-            yield group
-            group, size = [], 0
+    for window in range(start, height, 256):
+        for number, _, header, state_root, _, _ in store.block_rows(
+            window, min(window + 256, height)
+        ):
+            fields = json.loads(header)
+            count = int(fields["tx_count"])
+            first = int(fields["log_size"]) - count
+            group.append(_Head(number, state_root, int(fields["ts"]), first, count))
+            size += count
+            if size >= batch_txs:
+                yield group
+                group, size = [], 0
     if group:
         yield group

@@ -65,6 +65,16 @@ class _Write:
 
 
 _VERSION_KINDS = {"model_version": "version", "workflow": "status"}
+_PROJECTED_KEYS = (
+    ("project/", "project0"),
+    *(
+        pair
+        for namespace in ("model_version", "review", "workflow")
+        for pair in ((f"{namespace}/", f"{namespace}/_"), (f"{namespace}/`", f"{namespace}0"))
+    ),
+)
+"""The key ranges :func:`_classify` may find a meaning in (``0`` follows ``/`` and a backquote
+follows ``_``: the names under a ``_`` are left out), so the ledger reads no other rows."""
 
 
 def _classify(key: str, text: str | None) -> _Write | None:
@@ -245,7 +255,9 @@ class Projector:
             with transaction(self._sessions) as session, session.no_autoflush:
                 batch = _Batch(session)
                 last = blocks[-1]
-                rows = self._store.history_rows(blocks[0].first_seq, last.first_seq + last.txs - 1)
+                rows = self._store.history_rows(
+                    blocks[0].first_seq, last.first_seq + last.txs - 1, _PROJECTED_KEYS
+                )
                 writes: dict[int, list[_Write]] = {}
                 for key, seq, text in rows:
                     write = _classify(key, text)

@@ -8,7 +8,7 @@ says whether the tables still match the ledger, so a stale or edited projection 
 Catching up is a stream: blocks are read in batches and many of them (up to ``batch_txs`` txs)
 go into one database transaction, with the cursor, so a crash resumes at a batch boundary.
 A batch reads its blocks' heads and the keys its txs wrote; each key says what it means to the
-projections (:func:`_classify`), so only the txs that wrote a projected key are read (a notary
+projections (:func:`classify`), so only the txs that wrote a projected key are read (a notary
 record costs one key lookup, its envelope is never read) and only the values a rule uses are
 decoded. Rows touched in a batch are kept in memory, so the ORM never flushes half a batch to
 look one up; they, the history and the notifications are inserted many rows per statement.
@@ -17,17 +17,15 @@ look one up; they, the history and the notifications are inserted many rows per 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.services.db import (
-    Base,
     HistoryProjection,
     ProjectionCursor,
     ProjectProjection,
@@ -35,8 +33,15 @@ from tetherai.services.db import (
     VersionProjection,
     transaction,
 )
-from tetherai.services.db.bulk import insert_rows
 from tetherai.services.notifications import Event, deliver_webhooks, record_events
+from tetherai.services.projection_batch import (
+    PROJECTED_KEYS,
+    Batch,
+    Head,
+    Write,
+    block_batches,
+    classify,
+)
 from tetherai.vocabulary import Status
 
 __all__ = ["ProjectionReport", "Projector"]
@@ -46,144 +51,8 @@ def _when(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
-@dataclass(frozen=True, slots=True)
-class _Write:
-    """One write of a tx that the projections care about, its stored value not yet decoded.
-
-    ``kind``: ``project`` (the project's record), ``version`` (a version's record),
-    ``status`` (its workflow record), ``comment``, or ``other`` (anything else under the
-    project or version: it only adds the tx to their history)."""
-
-    kind: str
-    project: str
-    version: str | None
-    text: str | None
-    """The stored JSON (``None``: the key was deleted)."""
-
-    def value(self) -> Any:
-        return None if self.text is None else json.loads(self.text)
-
-
-_VERSION_KINDS = {"model_version": "version", "workflow": "status"}
-_PROJECTED_KEYS = (
-    ("project/", "project0"),
-    *(
-        pair
-        for namespace in ("model_version", "review", "workflow")
-        for pair in ((f"{namespace}/", f"{namespace}/_"), (f"{namespace}/`", f"{namespace}0"))
-    ),
-)
-"""The key ranges :func:`_classify` may find a meaning in (``0`` follows ``/`` and a backquote
-follows ``_``: the names under a ``_`` are left out), so the ledger reads no other rows."""
-
-
-def _classify(key: str, text: str | None) -> _Write | None:
-    """What a write of ``key`` means to the projections (``None``: nothing, like a notary
-    record or an index under a ``_`` name); read from the key alone, the value undecoded."""
-    namespace, _, rest = key.partition("/")
-    if namespace == "project":
-        parts = rest.split("/")
-        if len(parts) < 2:
-            return None
-        kind = "project" if len(parts) == 2 else "other"
-        return _Write(kind, f"{parts[0]}/{parts[1]}", None, text)
-    if namespace not in ("model_version", "workflow", "review"):
-        return None
-    parts = rest.split("/")
-    if len(parts) < 3 or parts[0].startswith("_") or parts[2].startswith("_"):
-        return None
-    kind = "other"
-    if len(parts) == 3:
-        kind = _VERSION_KINDS.get(namespace, "other")
-    elif namespace == "review" and len(parts) == 5 and parts[3] == "comment":
-        kind = "comment"
-    return _Write(kind, f"{parts[0]}/{parts[1]}", parts[2], text)
-
-
 BATCH_TXS = 5000
 """Txs per database transaction while catching up (a few MB of rows at most)."""
-
-
-@dataclass
-class _Rows:
-    """The rows of one projection table a batch touches, by ``ref``: as read (``None``: not
-    there), then changed in memory; :meth:`write` stores the new and the changed ones."""
-
-    table: Table
-    rows: dict[str, dict[str, Any] | None] = field(default_factory=dict)
-    new: set[str] = field(default_factory=set)
-    changed: set[str] = field(default_factory=set)
-
-    def load(self, session: Session, refs: set[str]) -> None:
-        for chunk in _chunks(sorted(refs - self.rows.keys())):
-            self.rows.update(dict.fromkeys(chunk))
-            query = select(self.table).where(self.table.c.ref.in_(chunk))
-            self.rows.update((row["ref"], dict(row)) for row in session.execute(query).mappings())
-
-    def get(self, session: Session, ref: str) -> dict[str, Any] | None:
-        if ref not in self.rows:
-            self.load(session, {ref})
-        return self.rows[ref]
-
-    def add(self, row: dict[str, Any]) -> None:
-        self.rows[row["ref"]] = row
-        self.new.add(row["ref"])
-
-    def change(self, row: dict[str, Any], **values: Any) -> None:
-        row.update(values)
-        if row["ref"] not in self.new:
-            self.changed.add(row["ref"])
-
-    def _row(self, ref: str) -> dict[str, Any]:
-        row = self.rows[ref]
-        assert row is not None  # only rows added or changed are written
-        return row
-
-    def write(self, session: Session) -> None:
-        connection = session.connection()
-        insert_rows(connection, self.table, [self._row(ref) for ref in sorted(self.new)])
-        if self.changed:
-            columns = [c.name for c in self.table.columns if c.name != "ref"]
-            statement = (
-                update(self.table)
-                .where(self.table.c.ref == bindparam("b_ref"))
-                .values({name: bindparam(name) for name in columns})
-            )
-            changed = [self._row(ref) for ref in sorted(self.changed)]
-            connection.execute(
-                statement,
-                [{"b_ref": r["ref"], **{name: r[name] for name in columns}} for r in changed],
-            )
-
-
-@dataclass
-class _Batch:
-    """What one database transaction of the projector has touched so far."""
-
-    session: Session
-    projects: _Rows = field(default_factory=lambda: _Rows(_table(ProjectProjection)))
-    versions: _Rows = field(default_factory=lambda: _Rows(_table(VersionProjection)))
-    history: list[dict[str, Any]] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
-
-    def preload(self, writes: dict[int, list[_Write]]) -> None:
-        """Read at once every project and version row the batch's writes may touch."""
-        projects: set[str] = set()
-        versions: set[str] = set()
-        for found in writes.values():
-            for write in found:
-                if write.kind == "project":
-                    projects.add(write.project)
-                elif write.kind in ("version", "status"):
-                    versions.add(f"{write.project}/{write.version}")
-        self.projects.load(self.session, projects)
-        self.versions.load(self.session, versions)
-
-    def write(self) -> None:
-        """Store the rows (projects first: versions refer to them) and the history."""
-        self.projects.write(self.session)
-        self.versions.write(self.session)
-        insert_rows(self.session.connection(), HistoryProjection, self.history)
 
 
 class _Call:
@@ -205,12 +74,6 @@ class _Call:
                 "action": f"{tx['contract']}.{tx['fn']}",
             }
         return dict(self._who)
-
-
-def _table(model: type[Base]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,16 +114,16 @@ class Projector:
             cursor = session.get(ProjectionCursor, self._channel)
             start = 0 if cursor is None else cursor.last_block + 1
         applied = 0
-        for blocks in _batches(self._store, start, batch_txs):
+        for blocks in block_batches(self._store, start, batch_txs):
             with transaction(self._sessions) as session, session.no_autoflush:
-                batch = _Batch(session)
+                batch = Batch(session)
                 last = blocks[-1]
                 rows = self._store.history_rows(
-                    blocks[0].first_seq, last.first_seq + last.txs - 1, _PROJECTED_KEYS
+                    blocks[0].first_seq, last.first_seq + last.txs - 1, PROJECTED_KEYS
                 )
-                writes: dict[int, list[_Write]] = {}
+                writes: dict[int, list[Write]] = {}
                 for key, seq, text in rows:
-                    write = _classify(key, text)
+                    write = classify(key, text)
                     if write is not None:
                         writes.setdefault(seq, []).append(write)
                 batch.preload(writes)
@@ -318,7 +181,7 @@ class Projector:
 
     # -- applying one block ---------------------------------------------------------------
 
-    def _move_cursor(self, session: Session, head: _Head) -> None:
+    def _move_cursor(self, session: Session, head: Head) -> None:
         cursor = session.get(ProjectionCursor, self._channel)
         if cursor is None:
             cursor = ProjectionCursor(
@@ -334,13 +197,13 @@ class Projector:
 
     def _apply_tx(
         self,
-        batch: _Batch,
+        batch: Batch,
         seq: int,
         tx_id: str,
         block: int,
         ts: int,
         envelope: bytes,
-        writes: list[_Write],
+        writes: list[Write],
     ) -> None:
         touched: dict[tuple[str, str | None], dict[str, Any]] = {}
         events = batch.events
@@ -417,9 +280,7 @@ class Projector:
             )
 
     @staticmethod
-    def _upsert_project(
-        batch: _Batch, ref: str, value: dict[str, Any], tx_id: str, ts: int
-    ) -> None:
+    def _upsert_project(batch: Batch, ref: str, value: dict[str, Any], tx_id: str, ts: int) -> None:
         row = batch.projects.get(batch.session, ref)
         if row is None:
             batch.projects.add(
@@ -440,7 +301,7 @@ class Projector:
 
     @staticmethod
     def _upsert_version(
-        batch: _Batch, project: str, version: str, write: _Write, tx_id: str, ts: int
+        batch: Batch, project: str, version: str, write: Write, tx_id: str, ts: int
     ) -> None:
         ref = f"{project}/{version}"
         row = batch.versions.get(batch.session, ref)
@@ -460,45 +321,7 @@ class Projector:
             batch.versions.change(row, updated_at=_when(ts), last_tx=tx_id)
 
     @staticmethod
-    def _set_status(batch: _Batch, ref: str, status: str, tx_id: str, ts: int) -> None:
+    def _set_status(batch: Batch, ref: str, status: str, tx_id: str, ts: int) -> None:
         row = batch.versions.get(batch.session, ref)
         if row is not None:
             batch.versions.change(row, status=status, updated_at=_when(ts), last_tx=tx_id)
-
-
-def _chunks(items: list[str], size: int = 500) -> Iterator[list[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-@dataclass(frozen=True, slots=True)
-class _Head:
-    """What the projector needs of a block without its txs."""
-
-    number: int
-    state_root: str
-    ts: int
-    first_seq: int
-    txs: int
-
-
-def _batches(store: SqliteLedgerStore, start: int, batch_txs: int) -> Iterator[list[_Head]]:
-    """The blocks from ``start`` to the ledger's height, consecutive ones grouped until a
-    group holds ``batch_txs`` txs (read without their txs, 256 blocks a query)."""
-    height = store.height
-    group: list[_Head] = []
-    size = 0
-    for window in range(start, height, 256):
-        for number, _, header, state_root, _, _ in store.block_rows(
-            window, min(window + 256, height)
-        ):
-            fields = json.loads(header)
-            count = int(fields["tx_count"])
-            first = int(fields["log_size"]) - count
-            group.append(_Head(number, state_root, int(fields["ts"]), first, count))
-            size += count
-            if size >= batch_txs:
-                yield group
-                group, size = [], 0
-    if group:
-        yield group

@@ -20,8 +20,9 @@ from tests.common.lifecycle import Cast
 from tests.unit.projections.rows import EXPECTED, add_accounts, dump, play
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.services.db import make_engine, make_session_factory
+from tetherai.services.projection_batch import PROJECTED_KEYS, classify
 from tetherai.services.projection_follower import ProjectionFollower
-from tetherai.services.projections import _PROJECTED_KEYS, Projector, _classify
+from tetherai.services.projections import Projector
 
 
 @pytest.fixture
@@ -121,5 +122,5 @@ def test_a_catch_up_that_fails_part_way_resumes_where_its_last_batch_ended(
 )  # fmt: skip
 def test_the_ledger_is_asked_for_every_key_the_projections_use(parts: list[str]) -> None:
     key = "/".join(parts)
-    if _classify(key, None) is not None:
-        assert any(low <= key < high for low, high in _PROJECTED_KEYS), key
+    if classify(key, None) is not None:
+        assert any(low <= key < high for low, high in PROJECTED_KEYS), key

@@ -9,11 +9,20 @@ from typing import Annotated, Any
 from fastapi import Query, Request, Response
 from fastapi.responses import JSONResponse
 
-__all__ = ["Cursor", "Limit", "cached_json", "offset_page"]
+from tetherai.names import NAME_PATTERN
+
+__all__ = ["Cursor", "Limit", "VersionCursor", "cached_json", "offset_page"]
 
 Limit = Annotated[int, Query(ge=1, le=500, description="at most this many items")]
 Cursor = Annotated[
     str | None, Query(pattern=r"^[0-9]{1,9}$", description="the `next` of the previous page")
+]
+VersionCursor = Annotated[
+    str | None,
+    Query(
+        pattern=f"^{NAME_PATTERN}$",
+        description="the `next` of the previous page (the last version name it showed)",
+    ),
 ]
 
 

@@ -433,26 +433,46 @@ class ModelVersion(Contract):
 
     @query
     def list_versions(
-        self, ctx: QueryContext, project: str, first: int = 0, limit: int | None = None
+        self,
+        ctx: QueryContext,
+        project: str,
+        first: int = 0,
+        limit: int | None = None,
+        after: str = "",
     ) -> Result:
         """The project's versions with their status, in name order: all of them, or ``limit``
-        from the ``first`` on (only those and the ones before them are read)."""
+        from the ``first`` on; with ``after`` (a version name), only those named after it.
+        Only the versions asked for and the ``first`` skipped are read, so a page after the
+        last version of the previous one reads that page alone."""
         require_project(ctx.state, project)
         if first < 0 or (limit is not None and limit < 0):
             raise InvalidArgument("first and limit must not be negative")
+        if after:
+            version_ref(project, after)  # a name, or InvalidArgument saying what is wrong
         prefix = f"model_version/{project}/"
         versions: list[JSONValue] = []
+        wanted = None if limit is None else first + limit  # versions to pass over or keep
         position = 0
-        for key, value in ctx.state.scan(prefix):
-            if limit is not None and len(versions) >= limit:
-                break
-            name = key[len(prefix) :]
-            if "/" not in name:
+        start = prefix + after if after else ""
+        while wanted is None or position < wanted:
+            # Enough rows for the versions still wanted; a version's own sub-keys
+            # (``…/replaced_by``) sort among them and are passed over.
+            batch = None if wanted is None else wanted - position
+            rows = list(ctx.state.scan(prefix, after=start, limit=batch))
+            for key, value in rows:
+                name = key[len(prefix) :]
+                if "/" in name:
+                    continue
                 if position >= first:
                     versions.append(
                         {"version": value, "status": ctx.state.get(status_key(project, name))}
                     )
                 position += 1
+                if position == wanted:
+                    break
+            if batch is None or len(rows) < batch:
+                break
+            start = rows[-1][0]
         return versions
 
     @query

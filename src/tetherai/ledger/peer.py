@@ -96,6 +96,7 @@ class Peer:
         self._keys: dict[str, PublicKey] = {}
         self._admission = threading.local()
         self._seen = SeenTxIds(store.tx_ids())
+        store.track_state_keys()
         self._tree = CompactRange.from_reader(store.tx_count, store.node)
         last = store.block(store.height - 1) if store.height else None
         if last is None:
@@ -132,7 +133,8 @@ class Peer:
         """Check a tx against the current state before it is ordered: every validity check,
         then its contract run once against the state as it is now (endorsement). A tx the
         contracts would refuse now is never ordered; only one that loses a race with another
-        tx ordered first can still end up on the ledger marked invalid.
+        tx ordered first can still end up on the ledger marked invalid. A tx this thread has
+        just :meth:`simulate`-d against the same committed state keeps that run's verdict.
 
         Raises:
             TxRejected: the tx would be invalid now, with the check's or the contract's own
@@ -148,11 +150,20 @@ class Peer:
                 code="tx.replayed",
                 hint="sign a new tx (a fresh nonce) to repeat an action",
             )
+        # A tx this thread just simulated against the same committed state needs no second
+        # run of its contract (a write signed by the server: check, sign, admit); every check
+        # that involves the signature still runs.
+        simulated: tuple[str, int, TxResult] | None = getattr(self._admission, "simulated", None)
+        self._admission.simulated = None
+        reuse = None
+        if simulated is not None and simulated[:2] == (envelope.tx_id, self.store.version):
+            reuse = simulated[2]
         self._endorse(
             envelope,
             now_ms,
             state,
             lambda identity: self.signatures.check_now(envelope, identity.public_key),
+            reuse=reuse,
         )
 
     def simulate(self, tx: Transaction, *, now_ms: int) -> TxResult:
@@ -165,7 +176,11 @@ class Peer:
         """
         tx_bytes = tx.canonical_bytes()
         unsigned = Envelope(tx=tx, tx_bytes=tx_bytes, sig=b"", tx_id=sha256(tx_bytes).hexdigest())
-        return self._endorse(unsigned, now_ms, self.store.reader(), lambda _identity: True)
+        self._admission.simulated = None
+        version = self.store.version  # read first: a commit during the run makes it stale
+        result = self._endorse(unsigned, now_ms, self.store.reader(), lambda _identity: True)
+        self._admission.simulated = (unsigned.tx_id, version, result)
+        return result
 
     def _endorse(
         self,
@@ -173,9 +188,11 @@ class Peer:
         now_ms: int,
         state: SqliteLedgerStore,
         signature_valid: Callable[[Identity], bool],
+        *,
+        reuse: TxResult | None = None,
     ) -> TxResult:
         try:
-            return self._run_checks(envelope, now_ms, state, signature_valid)
+            return self._run_checks(envelope, now_ms, state, signature_valid, reuse)
         except TxRejected as refused:
             # A refused attempt leaves no tx on the ledger, so the peer's log keeps it.
             tx = envelope.tx
@@ -197,6 +214,7 @@ class Peer:
         now_ms: int,
         state: SqliteLedgerStore,
         signature_valid: Callable[[Identity], bool],
+        reuse: TxResult | None,
     ) -> TxResult:
         try:
             identity, version = validate_envelope(
@@ -212,6 +230,8 @@ class Peer:
             self.registry.function(tx.contract, version, tx.fn, "transaction").bind(tx.args)
         except TxInvalid as error:
             raise TxRejected(error.message, code=error.code, hint=error.hint or None) from error
+        if reuse is not None:
+            return reuse  # its contract accepted this tx against this very state
         result = run_contract(
             envelope.tx,
             envelope.tx_id,

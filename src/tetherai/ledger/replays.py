@@ -7,14 +7,19 @@ only a "maybe" (under 1 in 100 new txs, and every real replay) is checked in the
 the answer is exactly the store's. The ids are SHA-256 digests, so the filter's bit positions
 are slices of the id itself; no hashing is needed. Memory: 1.75 bytes per tx (18 MB for ten
 million), in filters that grow fourfold as the ledger grows, so none is ever rebuilt.
+
+:class:`StateKeys` is the same filter over state keys (by their SHA-256): a certain "never
+written" answers a read of a key no tx wrote — every new record's existence check — without
+a query.
 """
 
 from __future__ import annotations
 
 import struct
 from collections.abc import Iterable
+from hashlib import sha256
 
-__all__ = ["SeenTxIds"]
+__all__ = ["SeenTxIds", "StateKeys"]
 
 _BITS_PER_ID = 14  # with 8 probes: about 0.2 % false "maybe" per full filter
 _PROBES = 8  # each takes 8 of the id's 64 hex digits
@@ -74,3 +79,26 @@ class SeenTxIds:
 
     def __len__(self) -> int:
         return sum(f.count for f in self._filters)
+
+
+class StateKeys:
+    """Every state key added so far (a Bloom filter of their digests): ``maybe`` is False only
+    for a key never added. Thread-safe for one writer adding beside any number of readers."""
+
+    def __init__(self, keys: Iterable[str] = ()) -> None:
+        self._seen = SeenTxIds(_digest(key) for key in keys)
+
+    def add_all(self, keys: Iterable[str]) -> None:
+        self._seen.add_all(_digest(key) for key in keys)
+
+    def maybe(self, key: str) -> bool:
+        """False: the key was never added. True: it may have been (ask the store)."""
+        return self._seen.maybe(_digest(key))
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+
+def _digest(key: str) -> str:
+    # surrogatepass: a contract may read any str, even one no write could hold.
+    return sha256(key.encode("utf-8", "surrogatepass")).hexdigest()

@@ -20,8 +20,10 @@ from typing import Any, Literal
 
 from tetherai.crypto.jcs import JSONValue, canonicalize, dumps_plain, loads_stored
 from tetherai.ledger.block import BlockCommit, BlockHeader
+from tetherai.ledger.changes import ChangeLog
 from tetherai.ledger.errors import StoreError
 from tetherai.ledger.executor import BlockOutcome, TxResult
+from tetherai.ledger.replays import StateKeys
 
 __all__ = ["SqliteLedgerStore", "StoredBlock", "StoredTx", "encode_value", "write_text"]
 
@@ -141,6 +143,8 @@ class SqliteLedgerStore:
         self.readonly = readonly
         self._local = threading.local()
         self._cache: dict[str, str | object | None] = {}
+        self._owner = self  # the writer whose cache and key filter a reader shares
+        self._keys: StateKeys | None = None
         self._readers: list[SqliteLedgerStore] = []
         self._readers_lock = threading.Lock()
         self._ledger_format: int | None = None
@@ -148,6 +152,8 @@ class SqliteLedgerStore:
         self.version = 0
         """Bumped after every committed write through this store (blocks, checkpoints), so a
         cache of something derived from the ledger can tell whether it is still current."""
+        self.changes = ChangeLog()
+        """The state keys each recent version's commit wrote (shared with the readers)."""
         try:
             if readonly:
                 if self.path != ":memory:" and not Path(self.path).exists():
@@ -208,6 +214,8 @@ class SqliteLedgerStore:
             # Readers consult the writer's cache but never fill it: an entry there is always
             # a committed value, so no reader can leave a stale one behind.
             reader._cache = self._cache
+            reader._owner = self
+            reader.changes = self.changes
             self._local.reader = reader
             with self._readers_lock:
                 self._readers.append(reader)
@@ -262,6 +270,9 @@ class SqliteLedgerStore:
                 deleted.append((key,))
             else:
                 state_rows.append((key, text, seq))
+        if self._keys is not None:
+            # Before the commit: no reader may see a new key that the filter calls unwritten.
+            self._keys.add_all(key for key, _, _ in state_rows)
         db = self._db
         try:
             db.execute("BEGIN IMMEDIATE")
@@ -298,7 +309,18 @@ class SqliteLedgerStore:
             self._cache[key] = text
         for (key,) in deleted:
             self._cache[key] = None
+        self.changes.add(self.version + 1, last)
         self.version += 1
+
+    def track_state_keys(self) -> None:
+        """Keep a filter of every key in the state, so that reading a key no tx wrote (every
+        new record's existence check) needs no query, here and in this store's readers.
+
+        Only for the one writer of the file: the keys come from :meth:`append_block`.
+        """
+        if self.readonly:
+            raise StoreError("a read-only ledger store cannot track the keys it writes")
+        self._keys = StateKeys(key for (key,) in self._db.execute("SELECT key FROM state"))
 
     def add_checkpoint(self, size: int, block: int, note: str) -> None:
         try:
@@ -307,6 +329,7 @@ class SqliteLedgerStore:
             )
         except sqlite3.Error as error:
             raise StoreError(f"could not store the checkpoint of block {block}: {error}") from error
+        self.changes.add(self.version + 1, ())
         self.version += 1
 
     def set_meta(self, key: str, value: str) -> None:
@@ -353,6 +376,9 @@ class SqliteLedgerStore:
         # The stored text is cached (never the decoded value, which a caller could mutate).
         text = self._cache.get(key, _MISSING)
         if text is _MISSING:
+            keys = self._owner._keys
+            if keys is not None and not keys.maybe(key):
+                return None
             row = self._db.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
             text = None if row is None else str(row[0])
             if not self.readonly:
@@ -361,15 +387,26 @@ class SqliteLedgerStore:
                 self._cache[key] = text
         return text  # type: ignore[return-value]
 
-    def scan(self, prefix: str) -> Iterator[tuple[str, JSONValue]]:
-        for key, value in self.scan_texts(prefix):
+    def scan(
+        self, prefix: str, *, after: str = "", limit: int | None = None
+    ) -> Iterator[tuple[str, JSONValue]]:
+        for key, value in self.scan_texts(prefix, after=after, limit=limit):
             yield key, loads_stored(value)
 
-    def scan_texts(self, prefix: str) -> list[tuple[str, str]]:
-        """Every (key, stored text) whose key starts with ``prefix``, in key order, undecoded."""
+    def scan_texts(
+        self, prefix: str, *, after: str = "", limit: int | None = None
+    ) -> list[tuple[str, str]]:
+        """Every (key, stored text) whose key starts with ``prefix``, in key order, undecoded;
+        with ``after`` only keys after it, with ``limit`` at most that many (read in one
+        statement, so from one snapshot)."""
+        if after < prefix:
+            return self._db.execute(
+                "SELECT key, value FROM state WHERE key >= ? AND key < ? ORDER BY key LIMIT ?",
+                (prefix, prefix + "\U0010ffff", -1 if limit is None else max(limit, 0)),
+            ).fetchall()
         return self._db.execute(
-            "SELECT key, value FROM state WHERE key >= ? AND key < ? ORDER BY key",
-            (prefix, prefix + "\U0010ffff"),
+            "SELECT key, value FROM state WHERE key > ? AND key < ? ORDER BY key LIMIT ?",
+            (after, prefix + "\U0010ffff", -1 if limit is None else max(limit, 0)),
         ).fetchall()
 
     def state_rows(self) -> Iterator[tuple[str, str, int]]:

@@ -14,7 +14,7 @@ from typing import Protocol
 
 from tetherai.crypto.jcs import JSONValue
 
-__all__ = ["BlockState", "CachedReads", "MemoryState", "StateReader"]
+__all__ = ["BlockState", "CachedReads", "MemoryState", "StateReader", "bounded"]
 
 
 class StateReader(Protocol):
@@ -22,9 +22,30 @@ class StateReader(Protocol):
 
     def get(self, key: str) -> JSONValue | None: ...
 
-    def scan(self, prefix: str) -> Iterator[tuple[str, JSONValue]]:
-        """Every (key, value) whose key starts with ``prefix``, in key order."""
+    def scan(
+        self, prefix: str, *, after: str = "", limit: int | None = None
+    ) -> Iterator[tuple[str, JSONValue]]:
+        """Every (key, value) whose key starts with ``prefix``, in key order; with ``after``,
+        only the keys that sort after it, and with ``limit``, at most that many (a page of a
+        long list reads only that page)."""
         ...
+
+
+def bounded(
+    rows: Iterable[tuple[str, JSONValue]], after: str, limit: int | None
+) -> Iterator[tuple[str, JSONValue]]:
+    """The rows of a full prefix scan (in key order) that :meth:`StateReader.scan` gives for
+    ``after`` and ``limit``: for readers that have no cheaper way to skip."""
+    if limit is not None and limit <= 0:
+        return
+    count = 0
+    for key, value in rows:
+        if key <= after:
+            continue
+        yield key, value
+        count += 1
+        if count == limit:
+            return
 
 
 class MemoryState:
@@ -48,10 +69,13 @@ class MemoryState:
             self._sorted = True
         return self._keys
 
-    def scan(self, prefix: str) -> Iterator[tuple[str, JSONValue]]:
+    def scan(
+        self, prefix: str, *, after: str = "", limit: int | None = None
+    ) -> Iterator[tuple[str, JSONValue]]:
         keys = self._ordered()
-        start = bisect.bisect_left(keys, prefix)
-        for key in keys[start:]:
+        start = max(bisect.bisect_left(keys, prefix), bisect.bisect_right(keys, after))
+        end = len(keys) if limit is None else start + max(limit, 0)
+        for key in keys[start:end]:
             if not key.startswith(prefix):
                 break
             yield key, self._values[key]
@@ -87,17 +111,17 @@ class BlockState:
             return self.writes[key]
         return self._base.get(key)
 
-    def scan(self, prefix: str) -> Iterator[tuple[str, JSONValue]]:
-        own = {k: v for k, v in self.writes.items() if k.startswith(prefix)}
+    def scan(
+        self, prefix: str, *, after: str = "", limit: int | None = None
+    ) -> Iterator[tuple[str, JSONValue]]:
+        own = {k: v for k, v in self.writes.items() if k.startswith(prefix) and k > after}
         if not own:
-            yield from self._base.scan(prefix)
+            yield from self._base.scan(prefix, after=after, limit=limit)
             return
-        merged: dict[str, JSONValue | None] = dict(self._base.scan(prefix))
+        merged: dict[str, JSONValue | None] = dict(self._base.scan(prefix, after=after))
         merged.update(own)
-        for key in sorted(merged):
-            value = merged[key]
-            if value is not None:
-                yield key, value
+        rows = ((key, merged[key]) for key in sorted(merged))
+        yield from bounded(((k, v) for k, v in rows if v is not None), after, limit)
 
     def apply(self, writes: Mapping[str, JSONValue | None]) -> None:
         self.writes.update(writes)
@@ -119,8 +143,10 @@ class CachedReads:
             value = self._values[key] = self._base.get(key)
             return value
 
-    def scan(self, prefix: str) -> Iterator[tuple[str, JSONValue]]:
-        return self._base.scan(prefix)
+    def scan(
+        self, prefix: str, *, after: str = "", limit: int | None = None
+    ) -> Iterator[tuple[str, JSONValue]]:
+        return self._base.scan(prefix, after=after, limit=limit)
 
     def forget(self, keys: Iterable[str]) -> None:
         for key in keys:

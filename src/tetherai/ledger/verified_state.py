@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
-from hashlib import sha256
 
 from tetherai.crypto.jcs import JSONValue, loads_stored
-from tetherai.ledger.replays import SeenTxIds
+from tetherai.ledger.replays import StateKeys
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
+from tetherai.ledger.state import bounded
 
 __all__ = ["VerifiedHistory", "compare_state"]
 
@@ -41,7 +41,7 @@ class VerifiedHistory:
         self._cache: OrderedDict[str, JSONValue | None] = OrderedDict()
         # Keys written below the verified position, when this replay saw every one of them
         # written (from block 0); resuming after a checkpoint always asks the store.
-        self._written: SeenTxIds | None = SeenTxIds() if verified_below == 0 else None
+        self._written: StateKeys | None = StateKeys() if verified_below == 0 else None
 
     @property
     def verified_below(self) -> int:
@@ -54,7 +54,7 @@ class VerifiedHistory:
             cache.move_to_end(key)
             return cache[key]
         written = self._written
-        if written is not None and not written.maybe(_digest(key)):
+        if written is not None and not written.maybe(key):
             value = None
         else:
             text = self._store.value_before(key, self._below)
@@ -62,9 +62,12 @@ class VerifiedHistory:
         self._remember(key, value)
         return value
 
-    def scan(self, prefix: str) -> Iterator[tuple[str, JSONValue]]:
-        for key, text in self._store.values_before(prefix, self._below):
-            yield key, loads_stored(text)
+    def scan(
+        self, prefix: str, *, after: str = "", limit: int | None = None
+    ) -> Iterator[tuple[str, JSONValue]]:
+        # Replayed contracts scan whole prefixes; a bounded scan skips in memory.
+        rows = self._store.values_before(prefix, self._below)
+        yield from bounded(((key, loads_stored(text)) for key, text in rows), after, limit)
 
     def advance(self, below: int, writes: Mapping[str, JSONValue | None]) -> None:
         """The history below ``below`` is verified now; ``writes`` are the last block's."""
@@ -72,7 +75,7 @@ class VerifiedHistory:
         for key, value in writes.items():
             self._remember(key, value)
         if self._written is not None:
-            self._written.add_all(_digest(key) for key in writes)
+            self._written.add_all(writes)
 
     def _remember(self, key: str, value: JSONValue | None) -> None:
         cache = self._cache
@@ -80,11 +83,6 @@ class VerifiedHistory:
         cache.move_to_end(key)
         if len(cache) > CACHE_ENTRIES:
             cache.popitem(last=False)
-
-
-def _digest(key: str) -> str:
-    # surrogatepass: a contract may read any str, even one no write could hold.
-    return sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 Mismatch = Callable[[str, str | None, str | None, int | None], Exception]

@@ -186,6 +186,59 @@ def _of_person(user_id: int, readable: Collection[str]) -> tuple[ColumnElement[b
     return (Notification.user_id == user_id, Notification.project_ref.in_([*readable, ""]))
 
 
+_LISTED = (
+    Notification.id,
+    Notification.created_at,
+    Notification.kind,
+    Notification.project_ref,
+    Notification.version_ref,
+    Notification.tx_id,
+    Notification.text,
+    Notification.detail,
+    Notification.read_at,
+)
+
+
+def _listed(
+    session: Session,
+    user_id: int,
+    readable: Collection[str],
+    limit: int,
+    before: int | None,
+    unread_only: bool,
+) -> list[dict[str, Any]]:
+    # The columns, not ORM objects: a list is read on every dashboard view.
+    query = select(*_LISTED).where(*_of_person(user_id, readable))
+    if before is not None:
+        query = query.where(Notification.id < before)
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    rows = session.execute(query.order_by(Notification.id.desc()).limit(limit)).all()
+    return [
+        {
+            "id": row_id,
+            "at": created_at.isoformat(),
+            "kind": kind,
+            "project": project,
+            "version": version,
+            "tx_id": tx_id,
+            "text": text,
+            "detail": detail,
+            "read": read_at is not None,
+        }
+        for row_id, created_at, kind, project, version, tx_id, text, detail, read_at in rows
+    ]
+
+
+def _unread_count(session: Session, user_id: int, readable: Collection[str]) -> int:
+    found = session.scalar(
+        select(func.count())
+        .select_from(Notification)
+        .where(*_of_person(user_id, readable), Notification.read_at.is_(None))
+    )
+    return int(found or 0)
+
+
 class NotificationService:
     """People's notifications and their orgs' webhooks, for the API."""
 
@@ -218,27 +271,19 @@ class NotificationService:
     ) -> list[dict[str, Any]]:
         """The person's notifications of the projects in ``readable`` and those about their
         own account (:meth:`notify_person`, of no project), newest first."""
-        query = select(Notification).where(*_of_person(user_id, readable))
-        if before is not None:
-            query = query.where(Notification.id < before)
-        if unread_only:
-            query = query.where(Notification.read_at.is_(None))
         with transaction(self._reads) as session:
-            rows = session.scalars(query.order_by(Notification.id.desc()).limit(limit)).all()
-            return [
-                {
-                    "id": n.id,
-                    "at": n.created_at.isoformat(),
-                    "kind": n.kind,
-                    "project": n.project_ref,
-                    "version": n.version_ref,
-                    "tx_id": n.tx_id,
-                    "text": n.text,
-                    "detail": n.detail,
-                    "read": n.read_at is not None,
-                }
-                for n in rows
-            ]
+            return _listed(session, user_id, readable, limit, before, unread_only)
+
+    def unread(
+        self, user_id: int, readable: Collection[str], *, limit: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """The newest ``limit`` unread notifications (as :meth:`notifications` lists them)
+        and how many are unread in all (:meth:`unread_count`), in one transaction."""
+        with transaction(self._reads) as session:
+            return (
+                _listed(session, user_id, readable, limit, None, True),
+                _unread_count(session, user_id, readable),
+            )
 
     def notify_person(
         self, user_id: int, kind: str, text: str, tx_id: str, detail: dict[str, Any] | None = None
@@ -264,12 +309,7 @@ class NotificationService:
     def unread_count(self, user_id: int, readable: Collection[str]) -> int:
         """How many of the notifications :meth:`notifications` lists are unread."""
         with transaction(self._reads) as session:
-            found = session.scalar(
-                select(func.count())
-                .select_from(Notification)
-                .where(*_of_person(user_id, readable), Notification.read_at.is_(None))
-            )
-            return int(found or 0)
+            return _unread_count(session, user_id, readable)
 
     def mark_read(self, user_id: int, notification_id: int) -> bool:
         with transaction(self._sessions) as session:

@@ -12,7 +12,7 @@ import time
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, or_, select
 
@@ -28,6 +28,7 @@ from tetherai.vocabulary import OPEN_STATUSES
 
 __all__ = [
     "ActivityRow",
+    "OpenVersion",
     "ProjectRow",
     "VersionRow",
     "open_versions",
@@ -62,6 +63,14 @@ class VersionRow:
     status: str
     updated_at: datetime
     last_tx: str
+
+
+class OpenVersion(NamedTuple):
+    """A version still in an open status (the dashboard's open work)."""
+
+    project: str
+    version: str
+    status: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,29 +165,38 @@ def project_versions(
 
 def open_versions(
     sessions: SessionFactory, readable: Collection[str], *, limit: int = 100
-) -> list[VersionRow]:
+) -> list[OpenVersion]:
     """Versions of readable projects still in an open status, most recently changed first."""
     if not readable:
         return []
-    with transaction(sessions) as session:
-        # The row's columns, not ORM objects: the dashboard asks for up to 200 on every view.
-        rows = session.execute(
-            select(
-                VersionProjection.project_ref,
-                VersionProjection.version,
-                VersionProjection.author,
-                VersionProjection.status,
-                VersionProjection.updated_at,
-                VersionProjection.last_tx,
-            )
-            .where(
-                VersionProjection.project_ref.in_(readable),
-                VersionProjection.status.in_(OPEN_STATUSES),
-            )
-            .order_by(VersionProjection.updated_at.desc(), VersionProjection.ref)
-            .limit(limit)
+    # Three text columns, not ORM objects: the dashboard asks for up to 200 on every view.
+    newest = (
+        select(
+            VersionProjection.project_ref,
+            VersionProjection.version,
+            VersionProjection.status,
+            VersionProjection.updated_at,
+            VersionProjection.ref,
         )
-        return [VersionRow(*row) for row in rows]
+        .where(VersionProjection.status.in_(OPEN_STATUSES))
+        .order_by(VersionProjection.updated_at.desc(), VersionProjection.ref)
+        .limit(limit)
+    )
+    with transaction(sessions) as session:
+        if len(readable) <= _PER_PROJECT:
+            # Each project's newest from its (project_ref, updated_at) index, then the newest
+            # of those: one query over all of them sorts every open version of every project.
+            found = [
+                row
+                for ref in sorted(readable)
+                for row in session.execute(newest.where(VersionProjection.project_ref == ref))
+            ]
+            found.sort(key=lambda row: (-row[3].timestamp(), row[4]))
+            rows = found[:limit]
+        else:
+            where = VersionProjection.project_ref.in_(readable)
+            rows = list(session.execute(newest.where(where)))
+    return [OpenVersion(project, version, status) for project, version, status, _, _ in rows]
 
 
 _PER_PROJECT = 16
@@ -191,7 +209,8 @@ def recent_activity(
     """The latest changes to readable projects and their versions, newest first."""
     if not readable:
         return []
-    newest = select(HistoryProjection).order_by(HistoryProjection.seq.desc()).limit(limit)
+    # The row's columns, not ORM objects (the dashboard shows them on every view).
+    newest = select(*_ACTIVITY).order_by(HistoryProjection.seq.desc()).limit(limit)
     with transaction(sessions) as session:
         if len(readable) <= _PER_PROJECT:
             # The newest of each project from its (project_ref, seq) index, then the newest of
@@ -199,26 +218,41 @@ def recent_activity(
             found = [
                 row
                 for ref in sorted(readable)
-                for row in session.scalars(newest.where(HistoryProjection.project_ref == ref))
+                for row in session.execute(newest.where(HistoryProjection.project_ref == ref))
             ]
-            rows = sorted(found, key=lambda row: row.seq, reverse=True)[:limit]
+            rows = sorted(found, key=lambda row: row[0], reverse=True)[:limit]
         else:
-            rows = list(session.scalars(newest.where(HistoryProjection.project_ref.in_(readable))))
-        return [
-            ActivityRow(
-                r.tx_id,
-                r.ts,
-                r.participant,
-                r.org,
-                r.action,
-                r.project_ref,
-                r.version_ref.rsplit("/", 1)[-1] if r.version_ref else None,
-                r.status_before,
-                r.status_after,
-                r.detail,
-            )
-            for r in rows
-        ]
+            rows = list(session.execute(newest.where(HistoryProjection.project_ref.in_(readable))))
+    return [
+        ActivityRow(
+            tx_id,
+            ts,
+            participant,
+            org,
+            action,
+            project,
+            version.rsplit("/", 1)[-1] if version else None,
+            before,
+            after,
+            detail,
+        )
+        for _, tx_id, ts, participant, org, action, project, version, before, after, detail in rows
+    ]
+
+
+_ACTIVITY = (
+    HistoryProjection.seq,
+    HistoryProjection.tx_id,
+    HistoryProjection.ts,
+    HistoryProjection.participant,
+    HistoryProjection.org,
+    HistoryProjection.action,
+    HistoryProjection.project_ref,
+    HistoryProjection.version_ref,
+    HistoryProjection.status_before,
+    HistoryProjection.status_after,
+    HistoryProjection.detail,
+)
 
 
 def wait_for_projections(

@@ -10,10 +10,12 @@ auditors (``contract_detail``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 
 from markupsafe import Markup, escape
 
+from tetherai.web.i18n import current_language
 from tetherai.web.i18n import gettext as _
 
 __all__ = [
@@ -29,6 +31,25 @@ __all__ = [
 ]
 
 
+_Table = TypeVar("_Table")
+
+
+def _per_language(build: Callable[[], _Table]) -> Callable[[], _Table]:
+    """``build``'s table of sentences in the reader's language, built once per language (a
+    page words dozens of txs; each table is a few dozen catalog look-ups). Read only."""
+    tables: dict[str, _Table] = {}
+
+    def table() -> _Table:
+        language = current_language()
+        found = tables.get(language)
+        if found is None:
+            found = tables[language] = build()
+        return found
+
+    return table
+
+
+@_per_language
 def _statuses() -> dict[str, str]:
     return {
         "draft": _("Draft"),
@@ -46,6 +67,7 @@ def _statuses() -> dict[str, str]:
     }
 
 
+@_per_language
 def _roles() -> dict[str, str]:
     return {
         "org_admin": _("Org admin"),
@@ -57,6 +79,7 @@ def _roles() -> dict[str, str]:
     }
 
 
+@_per_language
 def _labels() -> dict[str, dict[str, str]]:
     return {
         "kind": {
@@ -116,24 +139,33 @@ def role_text(role: str | None) -> str:
     return _roles().get(str(role), str(role or ""))
 
 
+# These three are called many times a page: their markup is joined to the escaped text
+# (``Markup.format`` costs twice as much for the same markup).
+_NAME = Markup('<span class="name" translate="no">')
+_TITLED = Markup('<span class="name" translate="no" title="')
+_QUOTE = Markup('<q class="said" translate="no">')
+_CODE = Markup('<code class="contract" translate="no">')
+
+
 def name(value: object, *, title: str = "") -> Markup:
     """A name (a person, a version, a project): shown as it is, never translated."""
-    extra = Markup(' title="{}"').format(title) if title else Markup("")
-    return Markup('<span class="name" translate="no"{}>{}</span>').format(extra, value)
+    start = _TITLED + escape(title) + Markup('">') if title else _NAME
+    return start + escape(value) + Markup("</span>")
 
 
 def quoted(text: object) -> Markup:
     """Words someone wrote (a comment, a reason the ledger recorded): quoted as they are."""
-    return Markup('<q class="said" translate="no">{}</q>').format(text)
+    return _QUOTE + escape(text) + Markup("</q>")
 
 
 def contract_detail(action: str) -> Markup:
     """The contract function behind a sentence, for auditors (e.g. ``workflow.transition``)."""
-    return Markup('<code class="contract" translate="no">{}</code>').format(action)
+    return _CODE + action + Markup("</code>")
 
 
 # Sentences for a move to each status, whichever tx made it (a transition, a verification
 # that failed the review, the vote that reached the quorum, a rollback).
+@_per_language
 def _moves() -> dict[str, str]:
     return {
         "submitted": _("%(who)s submitted it for review"),
@@ -150,6 +182,7 @@ def _moves() -> dict[str, str]:
     }
 
 
+@_per_language
 def _actions() -> dict[str, str]:
     return {
         "model_version.create": _("%(who)s registered it"),
@@ -182,6 +215,7 @@ def _actions() -> dict[str, str]:
 
 
 # A tx that moved the version as a consequence of something else says both.
+@_per_language
 def _consequences() -> dict[tuple[str, str], str]:
     return {
         ("model_version.create", "submitted"): _(
@@ -256,7 +290,7 @@ def notification_text(kind: str, detail: Mapping[str, object] | None, fallback: 
             said = escape(_("The ledger noted on it"))
         else:
             said = escape(_("%(who)s commented")) % {"who": name(who, title=f"{who}@{org}")}
-        return Markup("{}: {}").format(said, quoted(detail.get("comment") or ""))
+        return said + Markup(": ") + quoted(detail.get("comment") or "")
     before = detail.get("before")
     after = detail.get("after")
     sentence = describe(
@@ -268,7 +302,7 @@ def notification_text(kind: str, detail: Mapping[str, object] | None, fallback: 
     )
     reason = detail.get("reason")
     if reason:
-        return Markup("{} — {}").format(sentence, quoted(reason))
+        return sentence + Markup(" — ") + quoted(reason)
     return sentence
 
 

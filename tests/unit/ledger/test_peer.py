@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import threading
+from typing import Any
 
 import pytest
 
 from tests.common.network import Network
 from tetherai.identity.roles import Role
 from tetherai.ledger.errors import TxNotEndorsed, TxRejected
+from tetherai.ledger.executor import TxResult
 from tetherai.ledger.transaction import Creator, Transaction, sign_transaction
 
 
@@ -100,6 +103,64 @@ def test_simulation_runs_the_contract_without_a_signature_and_stores_nothing(
     with pytest.raises(TxRejected) as error:
         peer.simulate(audit_tx, now_ms=network.clock())
     assert error.value.code == "tx.auditor_cannot_write"
+
+
+def _count_admission_runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The tx ids whose contract the peer runs before ordering (simulation and admission)."""
+    from tetherai.ledger import executor, peer
+
+    runs: list[str] = []
+    real = executor.run_contract
+
+    def counting(tx: Transaction, tx_id: str, *args: Any, **kwargs: Any) -> TxResult:
+        runs.append(tx_id)
+        return real(tx, tx_id, *args, **kwargs)
+
+    monkeypatch.setattr(peer, "run_contract", counting)  # the peer's name for it
+    return runs
+
+
+def test_admission_reuses_this_threads_simulation_of_the_same_tx_on_the_same_state(
+    network: Network, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = network.participant("alice")
+    peer = network.node.peer
+    runs = _count_admission_runs(monkeypatch)
+    envelope = network.sign(alice, "notary", "notarize", {"name": "once", "sha256": "ab" * 32})
+    peer.simulate(envelope.tx, now_ms=network.clock())
+    assert network.node.orderer.submit(envelope).result(timeout=30).valid
+    assert runs == [envelope.tx_id]  # checked, signed, admitted: the contract ran once
+    # A bad signature is still caught after a simulation: only the contract run is reused.
+    forged = network.sign(alice, "notary", "notarize", {"name": "forged", "sha256": "ab" * 32})
+    peer.simulate(forged.tx, now_ms=network.clock())
+    bad = type(forged)(tx=forged.tx, tx_bytes=forged.tx_bytes, sig=b"\x00" * 64, tx_id=forged.tx_id)
+    with pytest.raises(TxRejected) as refused:
+        network.node.orderer.submit(bad)
+    assert refused.value.code == "tx.bad_signature"
+
+
+def test_admission_runs_the_contract_again_when_the_state_moved_since_the_simulation(
+    network: Network, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = network.participant("alice")
+    bob = network.participant("bob")
+    peer = network.node.peer
+    runs = _count_admission_runs(monkeypatch)
+    mine = network.sign(alice, "notary", "notarize", {"name": "race", "sha256": "ab" * 32})
+    peer.simulate(mine.tx, now_ms=network.clock())  # the name is free now...
+    assert network.notarize(bob, "race").valid  # ...until bob's block commits
+    with pytest.raises(TxNotEndorsed, match="already notarized"):
+        network.node.orderer.submit(mine)
+    assert runs.count(mine.tx_id) == 2
+    # A simulation in another thread is not this thread's: admission runs the contract.
+    other = network.sign(alice, "notary", "notarize", {"name": "elsewhere", "sha256": "ab" * 32})
+    thread = threading.Thread(
+        target=peer.simulate, args=(other.tx,), kwargs={"now_ms": network.clock()}
+    )
+    thread.start()
+    thread.join()
+    assert network.node.orderer.submit(other).result(timeout=30).valid
+    assert runs.count(other.tx_id) == 2
 
 
 def test_auditor_cannot_write_anything(network: Network) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
-from tests.common.lifecycle import Cast
+from tests.common.lifecycle import Cast, manifest
 from tetherai.services.db import (
     HistoryProjection,
     ProjectProjection,
@@ -16,8 +16,9 @@ from tetherai.services.db import (
     migrate,
     transaction,
 )
-from tetherai.services.overview import recent_activity
+from tetherai.services.overview import open_versions, recent_activity
 from tetherai.services.projections import Projector
+from tetherai.vocabulary import OPEN_STATUSES
 
 
 def projector_for(cast: Cast, tmp_path: Path) -> tuple[Projector, object]:
@@ -97,3 +98,45 @@ def test_recent_activity_is_the_newest_changes_of_the_readable_projects(
         assert [(row.tx_id, row.project) for row in found] == expected
     only = recent_activity(sessions, {second}, limit=7)  # type: ignore[arg-type]
     assert [row.project for row in only] == [second]
+
+
+def test_open_versions_are_the_newest_open_ones_of_the_readable_projects(
+    cast: Cast, tmp_path: Path
+) -> None:
+    """Asked project by project (a few readable) or in one query (many): the same rows, the
+    most recently changed first, closed versions and other projects left out."""
+    second = cast.ok("ai2", "project", "create", name="Churn Forecast", domain="retail")["project"]
+    cast.ok("ai2", "project", "add_member", project=second, org="Org1", id=cast["author"].id)
+    for number in range(4):
+        cast.new_version(f"o{number}")
+        cast.ok(
+            "author",
+            "model_version",
+            "create",
+            project=second,
+            version=f"s{number}",
+            code_repo="https://git.example/churn",
+            commit=f"{number:040x}",
+            artifacts=manifest(model=f"{number + 16:064x}"),
+            experiments=[{"name": "final", "metrics": {"test_accuracy": 0.9}}],
+        )
+    cast.walk("o1", "complete")  # no longer open
+    cast.walk("o2", "reviewing")
+    projector, sessions = projector_for(cast, tmp_path)
+    projector.catch_up()
+    with transaction(sessions) as session:  # type: ignore[arg-type]
+        every = session.scalars(
+            select(VersionProjection)
+            .where(VersionProjection.status.in_(OPEN_STATUSES))
+            .order_by(VersionProjection.updated_at.desc(), VersionProjection.ref)
+        )
+        expected = [(v.project_ref, v.version, v.status) for v in every]
+    assert len(expected) == 7 and (cast.project, "o2", "reviewing") in expected
+    few = {cast.project, second}
+    many = few | {f"Org9/p{n}" for n in range(40)}  # past the project-by-project bound
+    for readable in (few, many):
+        for limit in (1, 3, 7, 20):
+            found = open_versions(sessions, readable, limit=limit)  # type: ignore[arg-type]
+            assert [tuple(row) for row in found] == expected[:limit], (len(readable), limit)
+    only = open_versions(sessions, {second}, limit=20)  # type: ignore[arg-type]
+    assert {row.project for row in only} == {second} and len(only) == 4

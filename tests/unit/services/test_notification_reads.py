@@ -38,3 +38,9 @@ def test_a_person_sees_and_counts_only_readable_projects_and_their_own_account(
     assert notes.unread_count(carol.id, {"Org1/kept"}) == 2
     assert [n["kind"] for n in notes.notifications(carol.id, set())] == ["keys_changed"]
     assert notes.unread_count(carol.id, set()) == 1
+    # The dashboard's read: the newest unread ones and the count, as the two reads give them.
+    notes.mark_read(carol.id, listed[-1]["id"])
+    for readable in ({"Org1/kept"}, set()):
+        shown, count = notes.unread(carol.id, readable, limit=1)
+        assert shown == notes.notifications(carol.id, readable, limit=1, unread_only=True)
+        assert count == notes.unread_count(carol.id, readable) == 1

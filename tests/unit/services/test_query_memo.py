@@ -10,6 +10,8 @@ import pytest
 
 from tests.common.lifecycle import Cast
 from tetherai.contracts.errors import NotFound
+from tetherai.crypto.jcs import JSONValue
+from tetherai.ledger.changes import ChangeLog
 from tetherai.services.query_memo import StateView, remembered_query
 
 
@@ -70,3 +72,82 @@ def test_a_query_that_raises_is_not_remembered(cast: Cast) -> None:
         actions(cast, "v404", "mlops")
     version = cast.new_version("v404")
     assert "submit" in allowed(actions(cast, version, "author"))
+
+
+def test_commits_that_write_nothing_it_read_leave_the_answer_in_memory(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    one, two = cast.new_version(), cast.new_version()
+    first = actions(cast, one, "mlops")
+    # Another version's submission and comment: none of what ``one``'s answer read; the
+    # store's log of written keys says so without reading anything again.
+    cast.ok("author", "model_version", "submit", project=cast.project, version=two)
+    cast.ok("stake1", "review", "comment", project=cast.project, version=two, text="fine")
+    view = StateView(cast.net.node.peer.store.reader())
+    monkeypatch.setattr(view, "text", lambda key: pytest.fail(f"read {key}"))
+    key = cast["mlops"]
+    args = {"project": cast.project, "version": one, "org": key.org, "id": key.id}
+    assert remembered_query(cast.net.node.peer, view, "workflow", "actions", args) is first
+    monkeypatch.undo()
+    assert actions(cast, one, "mlops") is first
+    cast.ok("author", "model_version", "submit", project=cast.project, version=one)
+    assert "start_review" in allowed(actions(cast, one, "mlops"))
+
+
+def test_an_answer_older_than_the_log_is_checked_against_what_it_read(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = cast.net.node.peer.store
+    monkeypatch.setattr(store, "changes", ChangeLog(kept=1))
+    monkeypatch.setattr(store.reader(), "changes", store.changes)
+    one, two = cast.new_version(), cast.new_version()
+    first = actions(cast, one, "mlops")
+    cast.ok("author", "model_version", "submit", project=cast.project, version=two)
+    cast.ok("stake1", "review", "comment", project=cast.project, version=two, text="fine")
+    assert store.changes.since(store.version - 2, store.version) is None  # forgotten
+    assert actions(cast, one, "mlops") is first  # the texts it read are the same
+    cast.ok("author", "model_version", "submit", project=cast.project, version=one)
+    cast.ok("stake1", "review", "comment", project=cast.project, version=two, text="again")
+    assert "start_review" in allowed(actions(cast, one, "mlops"))
+
+
+def test_the_change_log_tells_the_keys_written_since_a_version_or_that_it_forgot() -> None:
+    log = ChangeLog(kept=3)
+    assert log.latest == 0 and log.since(0, 0) == frozenset()
+    log.add(1, ["a", "b"])
+    log.add(2, [])
+    log.add(3, ["c"])
+    assert log.latest == 3
+    assert log.since(0, 3) == frozenset({"a", "b", "c"})
+    assert log.since(1, 3) == frozenset({"c"}) and log.since(1, 2) == frozenset()
+    assert log.since(3, 3) == frozenset()
+    log.add(4, ["d"])
+    assert log.since(0, 4) is None  # what version 1 wrote is no longer kept
+    assert log.since(1, 4) == frozenset({"c", "d"})
+
+
+def test_a_page_of_a_list_holds_while_commits_write_only_after_its_last_row(cast: Cast) -> None:
+    """A bounded scan (``after``, ``limit``) is affected only by keys it could now read."""
+    for name in ("b1", "b2", "b3"):
+        cast.new_version(name)
+    peer = cast.net.node.peer
+
+    def page(after: str) -> Any:
+        args: dict[str, JSONValue] = {"project": cast.project, "after": after, "limit": 2}
+        found = remembered_query(
+            peer, StateView(peer.store.reader()), "model_version", "list_versions", args
+        )
+        assert found == cast.query("model_version", "list_versions", **args)
+        return found
+
+    first, second = page(""), page("b2")
+    cast.new_version("b9")  # after the first page's last row; the second page ends early
+    assert page("") is first
+    assert page("b2") is not second and [v["version"]["version"] for v in page("b2")] == [
+        "b3",
+        "b9",
+    ]
+    cast.new_version("b0")  # inside the first page
+    assert [v["version"]["version"] for v in page("")] == ["b0", "b1"]
+    cast.ok("author", "model_version", "submit", project=cast.project, version="b1")
+    assert page("")[1]["status"]["status"] == "submitted"  # a status it read

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from tetherai.api._http import Cursor, Limit, offset_page
+from tetherai.api._http import Cursor, Limit, cached_json, offset_page
 from tetherai.api.schemas import ERRORS
 from tetherai.http.auth import current_user
 from tetherai.http.errors import ApiError
@@ -39,17 +39,20 @@ def _admin(user: UserInfo) -> None:
 
 @router.get("/me/notifications", summary="My notifications, newest first")
 def notifications(
+    request: Request,
     rt: Rt,
     user: Me,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     before: RowId | None = None,
     unread: bool = False,
-) -> dict[str, Any]:
+) -> Response:
     visible = readable_projects(rt.reader(), viewer_of(user))
     items = rt.notifications.notifications(
         user.id, visible, limit=limit, before=before, unread_only=unread
     )
-    return {"items": items, "next": str(items[-1]["id"]) if len(items) == limit else None}
+    return cached_json(
+        request, {"items": items, "next": str(items[-1]["id"]) if len(items) == limit else None}
+    )
 
 
 @router.post("/me/notifications/{notification_id}/read", summary="Mark a notification read")

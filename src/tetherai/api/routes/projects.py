@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from tetherai.api._http import Cursor, Limit, cached_json, offset_page
+from tetherai.api._http import Cursor, Limit, VersionCursor, cached_json, offset_page
 from tetherai.api.schemas import ERRORS
 from tetherai.crypto.jcs import JSONValue
 from tetherai.http.auth import current_user, require_project_access
@@ -26,6 +26,7 @@ from tetherai.services.access import (
 )
 from tetherai.services.auth import UserInfo
 from tetherai.services.history import project_history, version_history
+from tetherai.services.query_memo import StateView, remembered_query
 from tetherai.services.runtime import Runtime
 
 router = APIRouter(
@@ -89,25 +90,35 @@ def versions(
     org: str,
     slug: str,
     limit: Limit = 50,
-    cursor: Cursor = None,
+    cursor: VersionCursor = None,
 ) -> Response:
-    start = int(cursor or 0)
-    # One more than the page, to tell whether another follows; only these are read.
+    # One more than the page, to tell whether another follows; only these are read (the
+    # cursor is the last version of the previous page: the list is in name order).
     args: dict[str, JSONValue] = {
         "project": _project(rt, user, org, slug),
-        "first": start,
+        "after": cursor or "",
         "limit": limit + 1,
     }
-    found = rt.peer.query("model_version", "list_versions", args)
+    # Remembered while no commit writes a version or status of the page (or one before it).
+    found = remembered_query(
+        rt.peer, StateView(rt.reader()), "model_version", "list_versions", args
+    )
     items = found if isinstance(found, list) else []
     visible = _visibility(rt, user)
+    page = items[:limit]
     return cached_json(
         request,
         {
-            "items": [filter_version(item, visible) for item in items[:limit]],
-            "next": str(start + limit) if len(items) > limit else None,
+            "items": [filter_version(item, visible) for item in page],
+            "next": _name_of(page[-1]) if len(items) > limit else None,
         },
     )
+
+
+def _name_of(item: JSONValue) -> str:
+    """The version name of a ``list_versions`` item (the next page's cursor)."""
+    record = item.get("version") if isinstance(item, dict) else None
+    return str(record.get("version")) if isinstance(record, dict) else ""
 
 
 @router.get(

@@ -42,7 +42,11 @@ class VersionProjection(Base):
     """A model version and its workflow status; ``ref`` is ``<org>/<slug>/<version>``."""
 
     __tablename__ = "versions"
-    __table_args__ = (Index(None, "project_ref", "status"),)
+    __table_args__ = (
+        Index(None, "project_ref", "status"),
+        # A project's most recently changed versions (the dashboard's open work).
+        Index(None, "project_ref", "updated_at"),
+    )
 
     ref: Mapped[str] = mapped_column(String(300), primary_key=True)
     project_ref: Mapped[str] = mapped_column(ForeignKey("projects.ref"))

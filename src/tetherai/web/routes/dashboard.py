@@ -10,7 +10,6 @@ from tetherai.http.params import RowId
 from tetherai.services import ledger_views
 from tetherai.services.access import viewer_of
 from tetherai.services.auth import UserInfo
-from tetherai.services.ledger_info import ledger_summary
 from tetherai.services.overview import open_versions, recent_activity
 from tetherai.services.query_memo import StateView, remembered_query
 from tetherai.services.runtime import Runtime, may_verify_ledger
@@ -61,6 +60,7 @@ def dashboard(request: Request, user: PageUser) -> Response:
     rt = runtime_of(request)
     visible = readable(rt, user)
     work, bounded = open_work(rt, user, visible)
+    notifications, unread = rt.notifications.unread(user.id, visible, limit=NOTIFICATIONS)
     return render(
         request,
         "dashboard.html",
@@ -68,15 +68,13 @@ def dashboard(request: Request, user: PageUser) -> Response:
         work_bounded=bounded,
         work_scan=OPEN_WORK_SCAN,
         activity=recent_activity(projections(rt), visible, limit=15),
-        ledger=ledger_summary(rt.reader(), rt.node.channel),
+        ledger=rt.cached_ledger_summary() or rt.ledger_summary(),
         verification=ledger_views.verification_view(
             rt.last_verification, rt.reader(), viewer_of(user)
         ),
         can_verify=may_verify_ledger(user),
-        notifications=rt.notifications.notifications(
-            user.id, visible, limit=NOTIFICATIONS, unread_only=True
-        ),
-        unread=rt.notifications.unread_count(user.id, visible),
+        notifications=notifications,
+        unread=unread,
     )
 
 

@@ -238,6 +238,10 @@ PROBES: dict[str, Probe] = {
     "reviews": _get("/api/v1/projects/{P}/versions/{V}/reviews"),
     "lineage": _get("/api/v1/projects/{P}/versions/{V}/lineage"),
     "version history": _get("/api/v1/projects/{P}/versions/{V}/history"),
+    "reviews, older comments": _get("/api/v1/projects/{P}/versions/{V}/reviews?cursor=9&limit=1"),
+    "reviews, a bad cursor": _get("/api/v1/projects/{P}/versions/{V}/reviews?cursor=x"),
+    "version history, a page": _get("/api/v1/projects/{P}/versions/{V}/history?cursor=0&limit=1"),
+    "project history, a page": _get("/api/v1/projects/{P}/history?cursor=0&limit=1"),
     "actions": _get("/api/v1/projects/{P}/versions/{V}/actions"),
     "bundle": _get("/api/v1/projects/{P}/audit-bundle"),
     "version bundle": _get("/api/v1/projects/{P}/versions/{V}/audit-bundle"),
@@ -313,6 +317,9 @@ PROBES: dict[str, Probe] = {
     "new version page": _get("/projects/{P}/versions/new"),
     "project audit page": _get("/projects/{P}/audit"),
     "version audit page": _get("/projects/{P}/versions/{V}/audit"),
+    "version audit page, a page": _get("/projects/{P}/versions/{V}/audit?after=0"),
+    "version page, older comments": _get("/projects/{P}/versions/{V}?comments=9"),
+    "version page, a bad cursor": _get("/projects/{P}/versions/{V}?comments=x"),
     "tx page": _get("/ledger/txs/{T}"),
     "tx search by a short id": lambda person, world, p: person.http.get(
         "/ledger/txs", params={"tx": p["T"][:10]}

@@ -259,8 +259,17 @@ class Client:
     def history(self, project: str, version: str) -> list[Json]:
         return self.http.pages(f"{self._version_path(project, version)}/history")
 
-    def reviews(self, project: str, version: str) -> Json:
-        found: Json = self.http.get(f"{self._version_path(project, version)}/reviews")
+    def reviews(self, project: str, version: str, *, page: int = 500) -> Json:
+        """Every review record of the version by kind, with all its comments, newest first:
+        the server sends comments ``page`` at a time (at most 500), and this follows the pages."""
+        path = f"{self._version_path(project, version)}/reviews"
+        found: Json = self.http.get(path, limit=page)
+        cursor = found.get("next")
+        while cursor:
+            older = self.http.get(path, limit=page, cursor=cursor)
+            found["comment"].extend(older["comment"])
+            cursor = older.get("next")
+        found["next"] = None
         return found
 
     def audit_bundle(self, ref: str, *, since: str | None = None) -> bytes:

@@ -139,6 +139,12 @@ def review_prefix(project: str, version: str) -> str:
     return f"review/{project}/{version}/"
 
 
+def review_kind(prefix: str, key: str) -> str:
+    """The kind of a review record (``comment``, ``vote``, ``verification``, …) from its key
+    under ``review_prefix``: the records of a version's review are grouped by it."""
+    return key[len(prefix) :].split("/", 1)[0]
+
+
 # Records read back from state are JSON objects whose shape the contract that wrote them knows;
 # they are typed loosely here rather than cast at every field access.
 Record = dict[str, Any]

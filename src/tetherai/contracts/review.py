@@ -20,6 +20,7 @@ from tetherai.contracts._common import (
     digest,
     require_member,
     require_version,
+    review_kind,
     review_prefix,
     role_plural,
     stamp,
@@ -411,8 +412,7 @@ class Review(Contract):
         grouped: dict[str, list[JSONValue]] = {}
         prefix = review_prefix(project, version)
         for key, value in ctx.state.scan(prefix):
-            kind = key[len(prefix) :].split("/", 1)[0]
-            grouped.setdefault(kind, []).append(value)
+            grouped.setdefault(review_kind(prefix, key), []).append(value)
         return grouped
 
 

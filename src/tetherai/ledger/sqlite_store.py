@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -133,6 +133,19 @@ class StoredBlock:
     results_hash: str
     state_root: str
     txs: list[StoredTx]
+
+
+_MAX_SEQ = 2**63 - 1
+
+
+def _under(roots: Sequence[str]) -> tuple[str, list[object]]:
+    """A WHERE clause for the keys ``root`` and ``root/…`` of each root, and its arguments."""
+    clauses: list[str] = []
+    args: list[object] = []
+    for root in roots:
+        clauses.append("key = ? OR (key >= ? AND key < ?)")
+        args += [root, root + "/", root + "/\U0010ffff"]
+    return " OR ".join(clauses), args
 
 
 class SqliteLedgerStore:
@@ -409,6 +422,12 @@ class SqliteLedgerStore:
             (after, prefix + "\U0010ffff", -1 if limit is None else max(limit, 0)),
         ).fetchall()
 
+    def scan_texts_between(self, low: str, high: str) -> list[tuple[str, str]]:
+        """Every (key, stored text) with ``low <= key < high``, in key order, undecoded."""
+        return self._db.execute(
+            "SELECT key, value FROM state WHERE key >= ? AND key < ? ORDER BY key", (low, high)
+        ).fetchall()
+
     def state_rows(self) -> Iterator[tuple[str, str, int]]:
         """Every state row (key, stored value text, seq of the last write), in key order."""
         yield from self._db.execute("SELECT key, value, seq FROM state ORDER BY key")
@@ -426,6 +445,61 @@ class SqliteLedgerStore:
             "ORDER BY seq, key",
             (key, key + "/", key + "/\U0010ffff"),
         ).fetchall()
+
+    def positions_under(
+        self, roots: Sequence[str], *, after: int | None = None, limit: int
+    ) -> list[int]:
+        """The log positions after ``after`` (exclusive; from the first when ``None``) of the
+        txs that wrote any of ``roots`` or a key below one (``root/…``): at most ``limit``, in
+        log order. A page of a history reads only its own positions' rows."""
+        where, args = _under(roots)
+        rows = self._db.execute(
+            f"SELECT DISTINCT seq FROM history WHERE ({where}) AND seq > ? ORDER BY seq LIMIT ?",  # noqa: S608 - fixed text, "?" marks
+            [*args, -1 if after is None else after, limit],
+        )
+        return [int(seq) for (seq,) in rows]
+
+    def count_positions_under(self, roots: Sequence[str]) -> int:
+        """How many txs wrote any of ``roots`` or a key below one (as ``positions_under``)."""
+        where, args = _under(roots)
+        row = self._db.execute(
+            f"SELECT COUNT(DISTINCT seq) FROM history WHERE {where}",  # noqa: S608 - fixed text, "?" marks
+            args,
+        ).fetchone()
+        return int(row[0])
+
+    def history_at(
+        self, roots: Sequence[str], seqs: Collection[int]
+    ) -> list[tuple[str, int, str | None]]:
+        """The writes of ``roots`` (and the keys below them) by the txs at positions ``seqs``,
+        in tx order."""
+        if not seqs:
+            return []
+        where, args = _under(roots)
+        return self._db.execute(
+            f"SELECT key, seq, value FROM history WHERE ({where}) AND seq BETWEEN ? AND ? "  # noqa: S608 - fixed text, "?" marks
+            "ORDER BY seq, key",
+            [*args, min(seqs), max(seqs)],
+        ).fetchall()
+
+    def newest_under(
+        self, prefix: str, *, before: int | None = None, limit: int
+    ) -> list[tuple[str, str, int]]:
+        """At most ``limit`` state rows (key, stored text, position of the last write) whose key
+        starts with ``prefix``, last written first, written before position ``before``."""
+        return self._db.execute(
+            "SELECT key, value, seq FROM state WHERE key >= ? AND key < ? AND seq < ? "
+            "ORDER BY seq DESC LIMIT ?",
+            (prefix, prefix + "\U0010ffff", _MAX_SEQ if before is None else before, limit),
+        ).fetchall()
+
+    def count_under(self, prefix: str) -> int:
+        """How many state keys start with ``prefix``."""
+        row = self._db.execute(
+            "SELECT COUNT(*) FROM state WHERE key >= ? AND key < ?",
+            (prefix, prefix + "\U0010ffff"),
+        ).fetchone()
+        return int(row[0])
 
     def history_count(self, from_seq: int = 0) -> int:
         """How many history rows there are from log position ``from_seq`` on."""

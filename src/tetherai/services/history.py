@@ -18,7 +18,18 @@ from tetherai.crypto.jcs import JSONValue
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.ledger.transaction import stored_transaction
 
-__all__ = ["HistoryEntry", "project_history", "tx_digests", "version_history"]
+__all__ = [
+    "HistoryEntry",
+    "HistoryPage",
+    "history_page",
+    "history_total",
+    "lifecycle_history",
+    "project_history",
+    "project_roots",
+    "tx_digests",
+    "version_history",
+    "version_roots",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,19 +67,76 @@ class HistoryEntry:
         }
 
 
+def version_roots(project: str, version: str) -> tuple[str, ...]:
+    """The keys whose writes (with the keys below them) are a version's history."""
+    return (
+        f"model_version/{project}/{version}",
+        f"workflow/{project}/{version}",
+        f"review/{project}/{version}",
+    )
+
+
+def project_roots(project: str) -> tuple[str, ...]:
+    """The key whose writes (with the keys below it) are a project's own history."""
+    return (f"project/{project}",)
+
+
+def _status_key(roots: tuple[str, ...]) -> str | None:
+    return next((root for root in roots if root.startswith("workflow/")), None)
+
+
 def version_history(store: SqliteLedgerStore, project: str, version: str) -> list[HistoryEntry]:
     """Every tx that changed ``project``'s ``version``, oldest first."""
-    rows = [
-        *store.history_under(f"model_version/{project}/{version}"),
-        *store.history_under(f"workflow/{project}/{version}"),
-        *store.history_under(f"review/{project}/{version}"),
-    ]
+    rows = [row for root in version_roots(project, version) for row in store.history_under(root)]
     return _entries(store, rows, status_key=f"workflow/{project}/{version}")
 
 
 def project_history(store: SqliteLedgerStore, project: str) -> list[HistoryEntry]:
     """Every tx that changed the project's own records (details, members, factsheet, policy)."""
     return _entries(store, store.history_under(f"project/{project}"), status_key=None)
+
+
+def lifecycle_history(store: SqliteLedgerStore, project: str, version: str) -> list[HistoryEntry]:
+    """The txs that moved a version or recorded a verification of it, oldest first: its
+    history without the comments, votes, ratings and reports, which can be many. An entry
+    lists only the status and verification keys among its ``keys``."""
+    status_key = f"workflow/{project}/{version}"
+    rows = [
+        *store.history_under(status_key),
+        *store.history_under(f"review/{project}/{version}/verification"),
+    ]
+    return _entries(store, rows, status_key=status_key)
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPage:
+    """One page of a history: ``entries`` oldest first, ``next`` the cursor (a log position)
+    of the page that follows (``None``: none follows), ``total`` entries in all."""
+
+    entries: list[HistoryEntry]
+    next: int | None
+    total: int
+
+
+def history_total(store: SqliteLedgerStore, roots: tuple[str, ...]) -> int:
+    """How many entries the history of ``roots`` has (counted in SQL, none read)."""
+    return store.count_positions_under(roots)
+
+
+def history_page(
+    store: SqliteLedgerStore, roots: tuple[str, ...], *, after: int | None = None, limit: int
+) -> HistoryPage:
+    """A page of the history of ``roots`` (``version_roots`` or ``project_roots``), oldest
+    first: the ``limit`` entries after position ``after`` (from the first when ``None``).
+    Reads only the page's rows, and counts the rest in SQL.
+
+    A cursor only narrows the positions read under ``roots``; whatever number it holds, it
+    reads nothing else."""
+    positions = store.positions_under(roots, after=after, limit=limit + 1)
+    shown = positions[:limit]
+    entries = _entries(store, store.history_at(roots, shown), status_key=_status_key(roots))
+    more = len(positions) > limit
+    return HistoryPage(entries, shown[-1] if more else None, history_total(store, roots))
 
 
 @dataclass(frozen=True, slots=True)

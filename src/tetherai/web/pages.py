@@ -128,8 +128,10 @@ def render(
     token = _csrf_token(request)
     flash = _read_flash(request)
 
-    def csrf_field() -> Markup:
-        return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, token)
+    field = Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, token)
+
+    def csrf_field() -> Markup:  # made once: a page may hold a form for each of many rows
+        return field
 
     html = environment.get_template(template).render(
         request=request,

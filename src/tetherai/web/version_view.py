@@ -1,9 +1,10 @@
 """What the version page shows, computed from the contracts' answers (pure functions).
 
-The route asks the contracts (``model_version.get``, ``review.reviews``, ``workflow.actions``)
-and passes their answers here; nothing in this module reads the ledger, so each rule of the
-page — an artifact's last verification result, comment threads, the charts of two runs and
-their metric deltas, which action forms to show — is written once and tested on plain data.
+The route asks the contracts (``model_version.get``, ``workflow.actions``) and the services
+(``reviews_page``, ``lifecycle_history``) and passes their answers here; nothing in this
+module reads the ledger, so each rule of the page — an artifact's last verification result,
+comment threads, the charts of two runs and their metric deltas, which action forms to show —
+is written once and tested on plain data.
 """
 
 from __future__ import annotations
@@ -103,9 +104,10 @@ def artifact_rows(
 
 
 def comment_threads(comments: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
-    """Comments grouped into threads (the opening comment first), oldest thread first."""
+    """Comments grouped into threads (the opening comment first), oldest thread first.
+    Comments of the same time keep the order given (the ledger's, oldest first)."""
     threads: dict[str, list[Mapping[str, Any]]] = {}
-    for comment in sorted(comments, key=lambda c: (c.get("at") or 0, str(c.get("id")))):
+    for comment in sorted(comments, key=lambda c: c.get("at") or 0):
         threads.setdefault(str(comment.get("thread") or comment.get("id")), []).append(comment)
     return list(threads.values())
 

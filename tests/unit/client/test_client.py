@@ -232,3 +232,14 @@ def test_a_directory_artifact_is_uploaded_with_its_tree_and_verified(
     (model / "weights" / "w.bin").write_bytes(b"\x01\x03" * 1000)
     (check,) = verify_local(manifest, tmp_path / "out").artifacts
     assert not check.equal and check.differing == ("weights/w.bin",)
+
+
+def test_reviews_follow_the_pages_of_comments(person: Person, cast: Cast) -> None:
+    version = cast.new_version()
+    for number in range(5):
+        cast.ok(
+            "stake1", "review", "comment", project=cast.project, version=version, text=f"c{number}"
+        )
+    found = person("alice").reviews(cast.project, version, page=2)
+    assert [c["text"] for c in found["comment"]] == ["c4", "c3", "c2", "c1", "c0"]
+    assert found["next"] is None and found["counts"]["comment"] == 5

@@ -24,6 +24,7 @@ from tetherai.api._http import (
 from tetherai.api.schemas import ERRORS
 from tetherai.crypto.jcs import JSONValue
 from tetherai.http.auth import current_user, require_project_access
+from tetherai.http.params import LogCursor
 from tetherai.http.runtime import runtime
 from tetherai.services.access import (
     Visibility,
@@ -35,8 +36,9 @@ from tetherai.services.access import (
     viewer_of,
 )
 from tetherai.services.auth import UserInfo
-from tetherai.services.history import project_history, version_history
+from tetherai.services.history import HistoryPage, history_page, project_roots, version_roots
 from tetherai.services.query_memo import StateView, remembered_query
+from tetherai.services.reviews import COMMENTS_PAGE, reviews_page
 from tetherai.services.runtime import Runtime
 
 router = APIRouter(
@@ -54,6 +56,21 @@ def _project(rt: Runtime, user: UserInfo, org: str, slug: str) -> str:
     ref = f"{org}/{slug}"
     require_project_access(rt, user, ref)
     return ref
+
+
+def _version(rt: Runtime, user: UserInfo, org: str, slug: str, version: str) -> str:
+    """The project's ref once the caller may read it and it has ``version`` (else 404)."""
+    ref = _project(rt, user, org, slug)
+    rt.peer.query("model_version", "get", {"project": ref, "version": version})
+    return ref
+
+
+def _history_json(page: HistoryPage) -> dict[str, JSONValue]:
+    return {
+        "items": [entry.to_json() for entry in page.entries],
+        "next": None if page.next is None else str(page.next),
+        "total": page.total,
+    }
 
 
 @router.get("/projects", summary="Projects I may read (optionally of one org)")
@@ -77,19 +94,22 @@ def project(request: Request, rt: Rt, user: Me, org: str, slug: str) -> Response
     )
 
 
-@router.get("/projects/{org}/{slug}/history", summary="Every change to the project, oldest first")
+@router.get(
+    "/projects/{org}/{slug}/history",
+    summary="Every change to the project, oldest first (``total`` entries in all)",
+)
 def history_of_project(
     request: Request,
     rt: Rt,
     user: Me,
     org: str,
     slug: str,
-    limit: Limit = 100,
-    cursor: Cursor = None,
+    limit: Limit = 50,
+    cursor: LogCursor = None,
 ) -> Response:
     ref = _project(rt, user, org, slug)
-    entries = [e.to_json() for e in project_history(rt.reader(), ref)]
-    return cached_json(request, offset_page(entries, limit, cursor))
+    page = history_page(rt.reader(), project_roots(ref), after=cursor, limit=limit)
+    return cached_json(request, _history_json(page))
 
 
 @router.get("/projects/{org}/{slug}/versions", summary="A project's versions with their status")
@@ -157,11 +177,22 @@ def version(request: Request, rt: Rt, user: Me, org: str, slug: str, version: st
 
 @router.get(
     "/projects/{org}/{slug}/versions/{version}/reviews",
-    summary="Comments, ratings, votes, verifications",
+    summary="Comments (the newest ``limit``, newest first; ``next`` pages to older ones), "
+    "ratings, votes, documents, monitoring reports, verification; ``counts`` of each kind",
 )
-def reviews(request: Request, rt: Rt, user: Me, org: str, slug: str, version: str) -> Response:
-    args = {"project": _project(rt, user, org, slug), "version": version}
-    return cached_json(request, rt.peer.query("review", "reviews", args))
+def reviews(
+    request: Request,
+    rt: Rt,
+    user: Me,
+    org: str,
+    slug: str,
+    version: str,
+    limit: Limit = COMMENTS_PAGE,
+    cursor: LogCursor = None,
+) -> Response:
+    ref = _version(rt, user, org, slug, version)
+    page = reviews_page(rt.reader(), ref, version, before=cursor, limit=limit)
+    return cached_json(request, page.to_json())
 
 
 @router.get(
@@ -176,7 +207,7 @@ def lineage(request: Request, rt: Rt, user: Me, org: str, slug: str, version: st
 
 @router.get(
     "/projects/{org}/{slug}/versions/{version}/history",
-    summary="The version's audit trail, oldest first",
+    summary="The version's audit trail, oldest first (``total`` entries in all)",
 )
 def history_of_version(
     request: Request,
@@ -185,15 +216,12 @@ def history_of_version(
     org: str,
     slug: str,
     version: str,
-    limit: Limit = 100,
-    cursor: Cursor = None,
+    limit: Limit = 50,
+    cursor: LogCursor = None,
 ) -> Response:
-    ref = _project(rt, user, org, slug)
-    rt.peer.query(
-        "model_version", "get", {"project": ref, "version": version}
-    )  # 404 for an unknown version
-    entries = [e.to_json() for e in version_history(rt.reader(), ref, version)]
-    return cached_json(request, offset_page(entries, limit, cursor))
+    ref = _version(rt, user, org, slug, version)
+    page = history_page(rt.reader(), version_roots(ref, version), after=cursor, limit=limit)
+    return cached_json(request, _history_json(page))
 
 
 @router.get(

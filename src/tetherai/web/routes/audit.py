@@ -3,7 +3,7 @@
 A chronological table: time, tx id, who, org, action, status before → after, digests; each
 row has a "prove" button (``static/proof.js``: the inclusion proof checked in the page
 against the signed checkpoint). A version's trail is read from the ledger's key history
-(``services.history.version_history``), so it is exact and current. A project's trail may
+(``services.history.history_page``, a page at a time), so it is exact and current. A project's trail may
 hold every tx of thousands of versions, so it is paged by the service database's projection
 (index ``(project_ref, seq)``) and completed from the ledger (digests); it follows the
 ledger within a moment.
@@ -23,9 +23,10 @@ from sqlalchemy import select
 from starlette.routing import Match
 
 from tetherai.http.auth import require_project_access
+from tetherai.http.params import LogCursor
 from tetherai.ledger.transaction import Envelope
 from tetherai.services.db import HistoryProjection, ProjectionCursor
-from tetherai.services.history import tx_digests, version_history
+from tetherai.services.history import history_page, tx_digests, version_roots
 from tetherai.web.i18n import gettext
 from tetherai.web.pages import PageUser, render, runtime_of
 from tetherai.web.wording import name
@@ -77,23 +78,22 @@ def version_audit(
     org: str,
     slug: str,
     version: str,
-    start: int = Query(0, ge=0, le=10**9),
+    after: LogCursor = None,
 ) -> Response:
     rt = runtime_of(request)
     project = f"{org}/{slug}"
     require_project_access(rt, user, project)
     rt.peer.query("model_version", "get", {"project": project, "version": version})  # 404 if none
-    entries = [e.to_json() for e in version_history(rt.reader(), project, version)]
-    page = entries[start : start + PAGE_SIZE]
+    page = history_page(rt.reader(), version_roots(project, version), after=after, limit=PAGE_SIZE)
     return render(
         request,
         "audit/trail.html",
         title=escape(gettext("Audit trail of version %(version)s")) % {"version": name(version)},
         project=project,
         version=version,
-        rows=page,
+        rows=[entry.to_json() for entry in page.entries],
         older=None,
-        newer=f"?start={start + PAGE_SIZE}" if start + PAGE_SIZE < len(entries) else None,
+        newer=None if page.next is None else f"?after={page.next}",
         downloads=_downloads(request, _VERSION_DOWNLOADS, org=org, slug=slug, version=version),
         projected=None,
         height=None,

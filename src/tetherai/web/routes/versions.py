@@ -2,8 +2,10 @@
 
 - ``GET /projects/{org}/{slug}/versions/{version}[?compare=<version>|reproduction]``: metadata,
   the artifact table with each artifact's last verification result, experiments with their
-  per-epoch charts and a comparison, comments, votes, ratings, monitoring reports, and a form
-  for each action the contracts allow the signed-in person now (``workflow.actions``).
+  per-epoch charts and a comparison, the newest comments (``?comments=<cursor>``: the older
+  ones), votes, ratings, monitoring reports, and a form for each action the contracts allow
+  the signed-in person now (``workflow.actions``). It reads what it shows: a page of comments,
+  the history entries that moved the version, and counts of the rest.
 - ``POST …/versions/{version}/actions``: one action; refused with the contracts' reason when
   ``workflow.actions`` does not allow it (a forged form never reaches the ledger), else signed
   with the person's key. ``verify`` re-hashes the artifacts from the object store first.
@@ -14,6 +16,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -24,9 +27,11 @@ from tetherai.contracts.errors import ContractError, InvalidTransition
 from tetherai.errors import TetherError
 from tetherai.http.auth import require_project_access
 from tetherai.http.errors import ApiError, status_for
+from tetherai.http.params import LogCursor
 from tetherai.services.access import Visibility, filter_version, viewer_of
 from tetherai.services.auth import UserInfo
-from tetherai.services.history import version_history
+from tetherai.services.history import history_total, lifecycle_history, version_roots
+from tetherai.services.reviews import reviews_page
 from tetherai.services.runtime import Runtime
 from tetherai.services.txs import Signer
 from tetherai.vocabulary import NEEDS_REASON, RATING_MAX, RATING_MIN, Status
@@ -123,9 +128,23 @@ def _compare_choices(record: dict[str, Any], got: dict[str, Any], project: str) 
     return list(dict.fromkeys(choices))
 
 
+def _comments_url(url: str, compare: str, cursor: int | None) -> str:
+    """The page with the comments written before ``cursor`` (``None``: the newest)."""
+    query = {"compare": compare} if compare else {}
+    if cursor is not None:
+        query["comments"] = str(cursor)
+    return f"{url}?{urlencode(query)}#comments-title" if query else f"{url}#comments-title"
+
+
 @router.get("/projects/{org}/{slug}/versions/{version}")
 def version_page(
-    request: Request, user: PageUser, org: str, slug: str, version: str, compare: str = ""
+    request: Request,
+    user: PageUser,
+    org: str,
+    slug: str,
+    version: str,
+    compare: str = "",
+    comments: LogCursor = None,
 ) -> Response:
     rt = runtime_of(request)
     project = f"{org}/{slug}"
@@ -135,12 +154,13 @@ def version_page(
     record = got.get("version") or {}
     status = got.get("status") or {}
     verification = got.get("verification")
-    found = rt.peer.query("review", "reviews", {"project": project, "version": version})
-    reviews: dict[str, Any] = found if isinstance(found, dict) else {}
+    # The newest comments (or those older than ``comments``), not every one ever written.
+    reviews = reviews_page(rt.reader(), project, version, before=comments)
     comparison, compare_notice = _comparison(rt, project, version, record, compare, got)
     project_record = rt.peer.query("project", "get", {"project": project})
     project_name = project_record.get("name") if isinstance(project_record, dict) else None
-    history = [e.to_json() for e in version_history(rt.reader(), project, version)]
+    history = [e.to_json() for e in lifecycle_history(rt.reader(), project, version)]
+    url = version_url(project, version)
     return render(
         request,
         "versions/version.html",
@@ -157,15 +177,20 @@ def version_page(
         compare=compare,
         compare_notice=compare_notice,
         compare_choices=_compare_choices(record, got, project),
-        threads=comment_threads(reviews.get("comment") or []),
-        votes=reviews.get("vote") or [],
-        ratings=reviews.get("rating") or [],
-        monitoring=reviews.get("monitoring") or [],
-        documents=reviews.get("document") or [],
+        threads=comment_threads(reviews.comments[::-1]),  # oldest first
+        comment_count=reviews.comment_count,
+        shown_comments=len(reviews.comments),
+        older_comments=None if reviews.next is None else _comments_url(url, compare, reviews.next),
+        newest_comments=None if comments is None else _comments_url(url, compare, None),
+        votes=reviews.records.get("vote") or [],
+        ratings=reviews.records.get("rating") or [],
+        monitoring=reviews.records.get("monitoring") or [],
+        documents=reviews.records.get("document") or [],
         actions=allowed_actions(_my_actions(rt, user, project, version)),
         may_register=may_register(rt, user, project)[0],
-        url=version_url(project, version),
+        url=url,
         life=lifecycle(history),
+        history_count=history_total(rt.reader(), version_roots(project, version)),
     )
 
 

@@ -1,0 +1,146 @@
+"""A version's history and comments read a page at a time: the pages together are the whole,
+each page reads a fixed number of rows and statements however many came before, the counts
+are of everything, and a cursor never reaches past the version it pages."""
+
+from __future__ import annotations
+
+from tests.common.lifecycle import Cast
+from tests.unit.services.test_history_reads import comment, statements
+from tetherai.services.history import (
+    history_page,
+    history_total,
+    lifecycle_history,
+    project_history,
+    project_roots,
+    version_history,
+    version_roots,
+)
+from tetherai.services.reviews import reviews_page
+from tetherai.web.version_view import lifecycle
+
+
+def test_history_pages_oldest_first_make_the_whole_history(cast: Cast) -> None:
+    store = cast.net.node.peer.store
+    version = cast.new_version()
+    cast.walk(version, "reviewing")
+    comment(cast, version, 5)
+    whole = version_history(store, cast.project, version)
+    roots = version_roots(cast.project, version)
+    first = history_page(store, roots, limit=3)
+    assert first.entries == whole[:3]
+    assert first.total == len(whole) == history_total(store, roots) == 8
+    assert first.next == whole[2].seq
+    second = history_page(store, roots, after=first.next, limit=3)
+    assert second.entries == whole[3:6]
+    last = history_page(store, roots, after=second.next, limit=3)
+    assert last.entries == whole[6:]
+    assert last.next is None
+    # A page that ends exactly at the last entry says so too.
+    assert history_page(store, roots, after=second.next, limit=2).next is None
+    assert history_page(store, roots, after=whole[-1].seq, limit=3).entries == []
+
+
+def test_a_history_page_does_not_grow_with_the_entries_before_it(cast: Cast) -> None:
+    store = cast.net.node.peer.store
+    few, many = cast.new_version(), cast.new_version()
+    comment(cast, few, 2)
+    comment(cast, many, 40)
+    for name in (few, many):
+        history_page(store, version_roots(cast.project, name), limit=3)  # remembered facts
+    short = statements(
+        store, lambda: history_page(store, version_roots(cast.project, few), limit=3)
+    )
+    long = statements(
+        store, lambda: history_page(store, version_roots(cast.project, many), limit=3)
+    )
+    assert long == short
+
+
+def test_the_project_history_pages_too(cast: Cast) -> None:
+    store = cast.net.node.peer.store
+    whole = project_history(store, cast.project)
+    page = history_page(store, project_roots(cast.project), limit=1)
+    assert page.entries == whole[:1]
+    assert page.total == len(whole)
+
+
+def test_a_history_cursor_reads_only_under_its_roots(cast: Cast) -> None:
+    store = cast.net.node.peer.store
+    mine, other = cast.new_version(), cast.new_version()
+    comment(cast, other, 3)
+    comment(cast, mine, 1)
+    roots = version_roots(cast.project, mine)
+    whole = version_history(store, cast.project, mine)
+    # Any position, one inside the other version's history too, reads only this version's.
+    for cursor in (0, whole[0].seq, store.tx_count - 2, 2**63 - 1):
+        page = history_page(store, roots, after=cursor, limit=50)
+        assert {entry.seq for entry in page.entries} <= {entry.seq for entry in whole}
+        assert page.total == len(whole)
+
+
+def test_the_life_cycle_is_read_without_the_comments(cast: Cast) -> None:
+    store = cast.net.node.peer.store
+    version = cast.new_version()
+    cast.walk(version, "review_passed")
+    comment(cast, version, 3)
+    from_everything = lifecycle(
+        [e.to_json() for e in version_history(store, cast.project, version)]
+    )
+    steps = lifecycle([e.to_json() for e in lifecycle_history(store, cast.project, version)])
+    assert [s["tx_id"] for s in steps.steps] == [s["tx_id"] for s in from_everything.steps]
+    assert steps.review is not None and from_everything.review is not None
+    assert steps.review["tx_id"] == from_everything.review["tx_id"]
+    assert [s["status_after"] for s in steps.steps if s["status_after"]][-1] == "review_passed"
+    assert len(lifecycle_history(store, cast.project, version)) < len(
+        version_history(store, cast.project, version)
+    )
+
+
+def test_comments_page_newest_first_with_a_count(cast: Cast) -> None:
+    store = cast.net.node.peer.store
+    version = cast.new_version()
+    comment(cast, version, 5)
+    cast.ok("mlops", "review", "rate", project=cast.project, version=version, stars=4)
+    whole = cast.query("review", "reviews", project=cast.project, version=version)
+    texts = [f"c{n}" for n in range(5)]
+    first = reviews_page(store, cast.project, version, limit=2)
+    assert [c["text"] for c in first.comments] == ["c4", "c3"]
+    assert first.comment_count == 5
+    assert first.records == {k: v for k, v in whole.items() if k != "comment"}
+    assert "rating" in first.records
+    second = reviews_page(store, cast.project, version, before=first.next, limit=2)
+    assert [c["text"] for c in second.comments] == ["c2", "c1"]
+    last = reviews_page(store, cast.project, version, before=second.next, limit=2)
+    assert [c["text"] for c in last.comments] == ["c0"]
+    assert last.next is None
+    assert reviews_page(store, cast.project, version, before=second.next, limit=1).next is None
+    everything = reviews_page(store, cast.project, version, limit=50)
+    assert sorted(c["text"] for c in everything.comments) == texts
+    assert sorted(map(str, everything.comments)) == sorted(map(str, whole["comment"]))
+    body = everything.to_json()
+    assert body["counts"] == {"comment": 5, "rating": 1}
+    assert body["next"] is None
+
+
+def test_a_comments_page_does_not_grow_with_older_comments(cast: Cast) -> None:
+    store = cast.net.node.peer.store
+    few, many = cast.new_version(), cast.new_version()
+    comment(cast, few, 3)
+    comment(cast, many, 30)
+    short = statements(store, lambda: reviews_page(store, cast.project, few, limit=2))
+    long = statements(store, lambda: reviews_page(store, cast.project, many, limit=2))
+    assert long == short
+    assert len(reviews_page(store, cast.project, many, limit=2).comments) == 2
+
+
+def test_a_comments_cursor_reads_only_this_version(cast: Cast) -> None:
+    store = cast.net.node.peer.store
+    mine, other = cast.new_version(), cast.new_version()
+    comment(cast, mine, 1)
+    comment(cast, other, 3)
+    theirs = reviews_page(store, cast.project, other, limit=1)
+    assert theirs.next is not None
+    for cursor in (theirs.next, store.tx_count, 2**63 - 1, 0):
+        page = reviews_page(store, cast.project, mine, before=cursor, limit=50)
+        assert all(c["text"] == "c0" for c in page.comments)
+        assert page.comment_count == 1

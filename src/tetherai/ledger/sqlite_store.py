@@ -432,10 +432,23 @@ class SqliteLedgerStore:
         """Every state row (key, stored value text, seq of the last write), in key order."""
         yield from self._db.execute("SELECT key, value, seq FROM state ORDER BY key")
 
-    def history_rows(self, first_seq: int, last_seq: int) -> list[tuple[str, int, str | None]]:
+    def history_rows(
+        self, first_seq: int, last_seq: int, keys: Sequence[tuple[str, str]] = ()
+    ) -> list[tuple[str, int, str | None]]:
+        """The writes of the txs at positions ``first_seq`` to ``last_seq``, in (position, key)
+        order; ``keys``: only the keys in one of these ``[low, high)`` ranges (the database
+        skips the others, still read by position)."""
+        if not keys:
+            return self._db.execute(
+                "SELECT key, seq, value FROM history WHERE seq BETWEEN ? AND ? ORDER BY seq, key",
+                (first_seq, last_seq),
+            ).fetchall()
+        # "+key": the ranges filter rows found by position; they must not pick the key index.
+        ranges = " OR ".join("(+key >= ? AND +key < ?)" for _ in keys)
         return self._db.execute(
-            "SELECT key, seq, value FROM history WHERE seq BETWEEN ? AND ? ORDER BY seq, key",
-            (first_seq, last_seq),
+            "SELECT key, seq, value FROM history "  # noqa: S608 - only "?" marks
+            f"WHERE seq BETWEEN ? AND ? AND ({ranges}) ORDER BY seq, key",
+            (first_seq, last_seq, *(bound for pair in keys for bound in pair)),
         ).fetchall()
 
     def history_under(self, key: str) -> list[tuple[str, int, str | None]]:

@@ -3,7 +3,6 @@ settings, and the services over it."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -168,20 +167,25 @@ class Runtime:
         return submit(self.orderer, envelope)
 
     async def submit_async(self, envelope: Envelope) -> TxResult:
-        """:meth:`submit` for async routes: the checks run in a worker thread, the wait for the
-        block holds none."""
+        """:meth:`submit` for async routes: the checks and admission run in one trip to a
+        worker thread, the wait for the block holds none."""
         tx = envelope.tx
-        await asyncio.to_thread(
-            self.check_possession, tx.creator.org, tx.creator.id, tx.contract, tx.fn, tx.args
-        )
-        return await submit_async(self.orderer, envelope)
+
+        def check() -> None:
+            self.check_possession(tx.creator.org, tx.creator.id, tx.contract, tx.fn, tx.args)
+
+        return await submit_async(self.orderer, envelope, check=check)
 
     async def act_async(
         self, signer: Signer, contract: str, fn: str, args: Mapping[str, Any]
     ) -> TxResult:
-        """:meth:`act` for async routes: the checks run in a worker thread, the wait for the
-        block holds none."""
-        await asyncio.to_thread(self.check_possession, signer.org, signer.id, contract, fn, args)
+        """:meth:`act` for async routes: the checks, signing and admission run in one trip to
+        a worker thread, the wait for the block holds none."""
+
+        def check(tx: Transaction) -> TxResult:
+            self.check_possession(signer.org, signer.id, contract, fn, args)
+            return self.simulate(tx)
+
         return await act_async(
             self.orderer,
             signer,
@@ -190,7 +194,7 @@ class Runtime:
             contract=contract,
             fn=fn,
             args=args,
-            check=self.simulate,
+            check=check,
         )
 
     async def projected(self, *, timeout: float = 3.0) -> bool:

@@ -77,10 +77,19 @@ def submit(orderer: Orderer, envelope: Envelope) -> TxResult:
     return _outcome(result)
 
 
-async def submit_async(orderer: Orderer, envelope: Envelope) -> TxResult:
-    """:func:`submit` for the event loop: admission in a worker thread, then the wait for the
-    block without any thread. Raises as :func:`submit`."""
-    future = await asyncio.to_thread(orderer.submit, envelope)
+async def submit_async(
+    orderer: Orderer, envelope: Envelope, *, check: Callable[[], object] | None = None
+) -> TxResult:
+    """:func:`submit` for the event loop: ``check`` (if any) and admission in one trip to a
+    worker thread, then the wait for the block without any thread. Raises as :func:`submit`
+    (and what ``check`` raises)."""
+
+    def check_and_admit() -> Future[TxResult]:
+        if check is not None:
+            check()
+        return orderer.submit(envelope)
+
+    future = await asyncio.to_thread(check_and_admit)
     return _outcome(await committed(future, envelope))
 
 

@@ -466,8 +466,13 @@ class SqliteLedgerStore:
         txs that wrote any of ``roots`` or a key below one (``root/…``): at most ``limit``, in
         log order. A page of a history reads only its own positions' rows."""
         where, args = _under(roots)
+        # "+seq" (twice): read the rows under the roots by key, their own rows only; on "seq"
+        # SQLite would walk the seq index through the whole log after ``after`` instead (20 ms
+        # on a 100k-row history). What it reads still grows with the rows under the roots, at
+        # ~0.3 µs a row: only an index by version would make it flat.
         rows = self._db.execute(
-            f"SELECT DISTINCT seq FROM history WHERE ({where}) AND seq > ? ORDER BY seq LIMIT ?",  # noqa: S608 - fixed text, "?" marks
+            f"SELECT DISTINCT +seq AS position FROM history WHERE ({where}) AND +seq > ? "  # noqa: S608 - fixed text, "?" marks
+            "ORDER BY position LIMIT ?",
             [*args, -1 if after is None else after, limit],
         )
         return [int(seq) for (seq,) in rows]
@@ -490,7 +495,7 @@ class SqliteLedgerStore:
             return []
         where, args = _under(roots)
         return self._db.execute(
-            f"SELECT key, seq, value FROM history WHERE ({where}) AND seq BETWEEN ? AND ? "  # noqa: S608 - fixed text, "?" marks
+            f"SELECT key, seq, value FROM history WHERE ({where}) AND +seq BETWEEN ? AND ? "  # noqa: S608 - fixed text, "?" marks
             "ORDER BY seq, key",
             [*args, min(seqs), max(seqs)],
         ).fetchall()

@@ -151,6 +151,7 @@ def catch_up(ledger: Path, channel: str, database: Path, *, accounts: bool) -> t
     migrate(engine)
     store = SqliteLedgerStore(ledger, readonly=True)
     try:
+        txs = store.tx_count
         if accounts:
             add_accounts(engine, store)
         projector = Projector(make_session_factory(engine), store, channel, notify=True)
@@ -159,7 +160,7 @@ def catch_up(ledger: Path, channel: str, database: Path, *, accounts: bool) -> t
     finally:
         store.close()
         engine.dispose()
-    return timing, store.tx_count
+    return timing, txs
 
 
 def one_run(ledger: Path, channel: str, work: Path, figures: Figures) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Query, Request, Response
@@ -11,7 +12,15 @@ from fastapi.responses import JSONResponse
 
 from tetherai.names import NAME_PATTERN
 
-__all__ = ["Cursor", "Limit", "VersionCursor", "cached_json", "offset_page"]
+__all__ = [
+    "Cursor",
+    "Encoded",
+    "Limit",
+    "VersionCursor",
+    "cached_json",
+    "encoded_response",
+    "offset_page",
+]
 
 Limit = Annotated[int, Query(ge=1, le=500, description="at most this many items")]
 Cursor = Annotated[
@@ -38,15 +47,32 @@ def cached_json(request: Request, body: Any, *, status: int = 200) -> Response:
 
     The body is encoded once, as ``JSONResponse`` writes it, and the ETag is the hash of
     exactly those bytes."""
-    encoded = json.dumps(
-        body, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
-    ).encode("utf-8")
-    etag = '"' + hashlib.sha256(encoded).hexdigest()[:32] + '"'
-    if etag in (request.headers.get("if-none-match") or ""):
-        return Response(status_code=304, headers={"ETag": etag})
+    return encoded_response(request, Encoded.of(body), status=status)
+
+
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """A JSON body encoded as ``JSONResponse`` writes it, with its strong ETag (a route may
+    keep one for an answer that does not change)."""
+
+    body: bytes
+    etag: str
+
+    @classmethod
+    def of(cls, value: Any) -> Encoded:
+        encoded = json.dumps(
+            value, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
+        ).encode("utf-8")
+        return cls(encoded, '"' + hashlib.sha256(encoded).hexdigest()[:32] + '"')
+
+
+def encoded_response(request: Request, encoded: Encoded, *, status: int = 200) -> Response:
+    """:func:`cached_json` of a body encoded already."""
+    if encoded.etag in (request.headers.get("if-none-match") or ""):
+        return Response(status_code=304, headers={"ETag": encoded.etag})
     return Response(
-        encoded,
+        encoded.body,
         status,
-        headers={"ETag": etag, "Cache-Control": "no-cache"},
+        headers={"ETag": encoded.etag, "Cache-Control": "no-cache"},
         media_type=JSONResponse.media_type,
     )

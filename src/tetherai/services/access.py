@@ -49,6 +49,7 @@ __all__ = [
     "readable_projects",
     "reader_orgs",
     "require_readable_project",
+    "same_for_every_reader",
     "tx_scope",
     "viewer",
     "viewer_of",
@@ -171,6 +172,21 @@ def filter_version(found: Any, visible: Visibility) -> Any:
     if isinstance(record.get("artifacts"), list):
         record["artifacts"] = [_artifact(a, visible) for a in record["artifacts"]]
     return record
+
+
+def same_for_every_reader(found: Any) -> bool:
+    """Whether :func:`filter_version` leaves ``found`` as it is for every viewer: it names no
+    parent and reuses no artifact of another version (so one encoding serves all readers)."""
+    if not isinstance(found, dict):
+        return True
+    if isinstance(found.get("version"), dict):
+        return same_for_every_reader(found["version"])
+    if found.get("parents"):
+        return False
+    artifacts = found.get("artifacts")
+    return not isinstance(artifacts, list) or not any(
+        isinstance(a, dict) and a.get("reused_from") is not None for a in artifacts
+    )
 
 
 def _artifact(artifact: Any, visible: Visibility) -> Any:

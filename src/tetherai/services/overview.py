@@ -179,7 +179,9 @@ def open_versions(
             VersionProjection.ref,
         )
         .where(VersionProjection.status.in_(OPEN_STATUSES))
-        .order_by(VersionProjection.updated_at.desc(), VersionProjection.ref)
+        # The (project_ref, updated_at, ref) index read backwards: versions changed at the
+        # same time (one block) come in reverse name order, and no group of them is sorted.
+        .order_by(VersionProjection.updated_at.desc(), VersionProjection.ref.desc())
         .limit(limit)
     )
     with transaction(sessions) as session:
@@ -191,7 +193,7 @@ def open_versions(
                 for ref in sorted(readable)
                 for row in session.execute(newest.where(VersionProjection.project_ref == ref))
             ]
-            found.sort(key=lambda row: (-row[3].timestamp(), row[4]))
+            found.sort(key=lambda row: (row[3], row[4]), reverse=True)
             rows = found[:limit]
         else:
             where = VersionProjection.project_ref.in_(readable)

@@ -7,25 +7,25 @@ says whether the tables still match the ledger, so a stale or edited projection 
 
 Catching up is a stream: blocks are read in batches and many of them (up to ``batch_txs`` txs)
 go into one database transaction, with the cursor, so a crash resumes at a batch boundary.
-Only writes under the namespaces projected here are decoded; a tx that writes none of them
-(a notary record) costs one dictionary lookup. Rows touched in a batch are kept in memory, so
-the ORM never flushes half a batch to look one up.
+A batch reads its blocks' heads and the keys its txs wrote; each key says what it means to the
+projections (:func:`classify`), so only the txs that wrote a projected key are read (a notary
+record costs one key lookup, its envelope is never read) and only the values a rule uses are
+decoded. Rows touched in a batch are kept in memory, so the ORM never flushes half a batch to
+look one up; they, the history and the notifications are inserted many rows per statement.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from tetherai.ledger.sqlite_store import SqliteLedgerStore, StoredBlock
+from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.services.db import (
-    Base,
     HistoryProjection,
     ProjectionCursor,
     ProjectProjection,
@@ -33,8 +33,15 @@ from tetherai.services.db import (
     VersionProjection,
     transaction,
 )
-from tetherai.services.db.bulk import insert_rows
 from tetherai.services.notifications import Event, deliver_webhooks, record_events
+from tetherai.services.projection_batch import (
+    PROJECTED_KEYS,
+    Batch,
+    Head,
+    Write,
+    block_batches,
+    classify,
+)
 from tetherai.vocabulary import Status
 
 __all__ = ["ProjectionReport", "Projector"]
@@ -44,97 +51,8 @@ def _when(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
-def _parts(key: str) -> tuple[str, list[str]]:
-    namespace, _, rest = key.partition("/")
-    return namespace, rest.split("/")
-
-
-_PROJECTED = ("project/", "model_version/", "workflow/", "review/")
 BATCH_TXS = 5000
 """Txs per database transaction while catching up (a few MB of rows at most)."""
-
-
-@dataclass
-class _Rows:
-    """The rows of one projection table a batch touches, by ``ref``: as read (``None``: not
-    there), then changed in memory; :meth:`write` stores the new and the changed ones."""
-
-    table: Table
-    rows: dict[str, dict[str, Any] | None] = field(default_factory=dict)
-    new: set[str] = field(default_factory=set)
-    changed: set[str] = field(default_factory=set)
-
-    def load(self, session: Session, refs: set[str]) -> None:
-        for chunk in _chunks(sorted(refs - self.rows.keys())):
-            self.rows.update(dict.fromkeys(chunk))
-            query = select(self.table).where(self.table.c.ref.in_(chunk))
-            self.rows.update((row["ref"], dict(row)) for row in session.execute(query).mappings())
-
-    def get(self, session: Session, ref: str) -> dict[str, Any] | None:
-        if ref not in self.rows:
-            self.load(session, {ref})
-        return self.rows[ref]
-
-    def add(self, row: dict[str, Any]) -> None:
-        self.rows[row["ref"]] = row
-        self.new.add(row["ref"])
-
-    def change(self, row: dict[str, Any], **values: Any) -> None:
-        row.update(values)
-        if row["ref"] not in self.new:
-            self.changed.add(row["ref"])
-
-    def _row(self, ref: str) -> dict[str, Any]:
-        row = self.rows[ref]
-        assert row is not None  # only rows added or changed are written
-        return row
-
-    def write(self, session: Session) -> None:
-        connection = session.connection()
-        insert_rows(connection, self.table, [self._row(ref) for ref in sorted(self.new)])
-        if self.changed:
-            columns = [c.name for c in self.table.columns if c.name != "ref"]
-            statement = (
-                update(self.table)
-                .where(self.table.c.ref == bindparam("b_ref"))
-                .values({name: bindparam(name) for name in columns})
-            )
-            changed = [self._row(ref) for ref in sorted(self.changed)]
-            connection.execute(
-                statement,
-                [{"b_ref": r["ref"], **{name: r[name] for name in columns}} for r in changed],
-            )
-
-
-@dataclass
-class _Batch:
-    """What one database transaction of the projector has touched so far."""
-
-    session: Session
-    projects: _Rows = field(default_factory=lambda: _Rows(_table(ProjectProjection)))
-    versions: _Rows = field(default_factory=lambda: _Rows(_table(VersionProjection)))
-    history: list[dict[str, Any]] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
-
-    def preload(self, writes: dict[int, dict[str, str | None]]) -> None:
-        """Read at once every project and version row the batch's writes may touch."""
-        projects: set[str] = set()
-        versions: set[str] = set()
-        for keys in writes.values():
-            for key in keys:
-                namespace, parts = _parts(key)
-                if namespace == "project" and len(parts) == 2:
-                    projects.add(key.partition("/")[2])
-                elif namespace in ("model_version", "workflow") and len(parts) == 3:
-                    versions.add(key.partition("/")[2])
-        self.projects.load(self.session, projects)
-        self.versions.load(self.session, versions)
-
-    def write(self) -> None:
-        """Store the rows (projects first: versions refer to them) and the history."""
-        self.projects.write(self.session)
-        self.versions.write(self.session)
-        insert_rows(self.session.connection(), HistoryProjection, self.history)
 
 
 class _Call:
@@ -156,12 +74,6 @@ class _Call:
                 "action": f"{tx['contract']}.{tx['fn']}",
             }
         return dict(self._who)
-
-
-def _table(model: type[Base]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,20 +114,25 @@ class Projector:
             cursor = session.get(ProjectionCursor, self._channel)
             start = 0 if cursor is None else cursor.last_block + 1
         applied = 0
-        for blocks in _batches(self._store.blocks(start), batch_txs):
+        for blocks in block_batches(self._store, start, batch_txs):
             with transaction(self._sessions) as session, session.no_autoflush:
-                batch = _Batch(session)
+                batch = Batch(session)
                 last = blocks[-1]
                 rows = self._store.history_rows(
-                    blocks[0].first_seq, last.first_seq + len(last.txs) - 1
+                    blocks[0].first_seq, last.first_seq + last.txs - 1, PROJECTED_KEYS
                 )
-                writes: dict[int, dict[str, str | None]] = {}
-                for key, seq, value in rows:
-                    if key.startswith(_PROJECTED):
-                        writes.setdefault(seq, {})[key] = value
+                writes: dict[int, list[Write]] = {}
+                for key, seq, text in rows:
+                    write = classify(key, text)
+                    if write is not None:
+                        writes.setdefault(seq, []).append(write)
                 batch.preload(writes)
-                for stored in blocks:
-                    self._apply(batch, stored, writes)
+                # Only the txs that wrote something projected are read (in log order).
+                for tx, ts in self._store.txs_at(writes):
+                    if tx.valid:
+                        self._apply_tx(
+                            batch, tx.seq, tx.tx_id, tx.block, ts, tx.envelope, writes[tx.seq]
+                        )
                 batch.write()
                 self._move_cursor(session, blocks[-1])
                 delivered = (
@@ -264,67 +181,47 @@ class Projector:
 
     # -- applying one block ---------------------------------------------------------------
 
-    def _move_cursor(self, session: Session, stored: StoredBlock) -> None:
-        block_ts = json.loads(stored.header)["ts"]
+    def _move_cursor(self, session: Session, head: Head) -> None:
         cursor = session.get(ProjectionCursor, self._channel)
         if cursor is None:
             cursor = ProjectionCursor(
                 channel=self._channel,
-                last_block=stored.number,
-                state_root=stored.state_root,
-                updated_at=_when(block_ts),
+                last_block=head.number,
+                state_root=head.state_root,
+                updated_at=_when(head.ts),
             )
             session.add(cursor)
-        cursor.last_block = stored.number
-        cursor.state_root = stored.state_root
-        cursor.updated_at = _when(block_ts)
-
-    def _apply(
-        self, batch: _Batch, stored: StoredBlock, writes: dict[int, dict[str, str | None]]
-    ) -> None:
-        block_ts: int | None = None
-        for tx in stored.txs:
-            found = writes.get(tx.seq) if tx.valid else None
-            if found:
-                if block_ts is None:
-                    block_ts = int(json.loads(stored.header)["ts"])
-                values = {k: None if v is None else json.loads(v) for k, v in found.items()}
-                self._apply_tx(
-                    batch, tx.seq, tx.tx_id, stored.number, block_ts, tx.envelope, values
-                )
+        cursor.last_block = head.number
+        cursor.state_root = head.state_root
+        cursor.updated_at = _when(head.ts)
 
     def _apply_tx(
         self,
-        batch: _Batch,
+        batch: Batch,
         seq: int,
         tx_id: str,
         block: int,
         ts: int,
         envelope: bytes,
-        writes: dict[str, Any],
+        writes: list[Write],
     ) -> None:
         touched: dict[tuple[str, str | None], dict[str, Any]] = {}
         events = batch.events
         call = _Call(envelope)
-        for key, value in writes.items():
-            namespace, parts = _parts(key)
-            if namespace == "project" and len(parts) >= 2:
-                project = "/".join(parts[:2])
-                touched.setdefault((project, None), {})
-                if len(parts) == 2 and isinstance(value, dict):
+        for write in writes:
+            project, version, kind = write.project, write.version, write.kind
+            entry = touched.setdefault((project, version), {})
+            if kind == "project":
+                value = write.value()
+                if isinstance(value, dict):
                     self._upsert_project(batch, project, value, tx_id, ts)
-            elif (
-                namespace in ("model_version", "workflow", "review")
-                and len(parts) >= 3
-                and not parts[0].startswith("_")
-            ):
-                if parts[2].startswith("_"):
-                    continue
-                project, version = "/".join(parts[:2]), parts[2]
-                entry = touched.setdefault((project, version), {})
-                if namespace == "model_version" and len(parts) == 3 and isinstance(value, dict):
-                    self._upsert_version(batch, project, version, value, tx_id, ts)
-                if namespace == "workflow" and len(parts) == 3 and isinstance(value, dict):
+            elif kind == "version":
+                # A version's record is decoded only to start its row (its author).
+                if write.text is not None and write.text.startswith("{"):
+                    self._upsert_version(batch, project, str(version), write, tx_id, ts)
+            elif kind == "status":
+                value = write.value()
+                if isinstance(value, dict):
                     entry["before"], entry["after"] = value.get("previous"), str(value["status"])
                     entry["reason"] = value.get("reason") or None
                     self._set_status(batch, f"{project}/{version}", str(value["status"]), tx_id, ts)
@@ -348,12 +245,9 @@ class Projector:
                                 detail,
                             )
                         )
-                if (
-                    namespace == "review"
-                    and len(parts) == 5
-                    and parts[3] == "comment"
-                    and isinstance(value, dict)
-                ):
+            elif kind == "comment":
+                value = write.value()
+                if isinstance(value, dict):
                     who = "the contract" if value.get("system") else str(value.get("by"))
                     comment = str(value.get("text", ""))[:200]
                     text = f"{who} commented on {project}/{version}: {comment}"
@@ -364,8 +258,6 @@ class Projector:
                     events.append(
                         Event("commented", project, f"{project}/{version}", tx_id, text, ts, detail)
                     )
-        if not touched:
-            return
         creator = call.who()
         for (project_ref, version_name), entry in touched.items():
             batch.history.append(
@@ -388,9 +280,7 @@ class Projector:
             )
 
     @staticmethod
-    def _upsert_project(
-        batch: _Batch, ref: str, value: dict[str, Any], tx_id: str, ts: int
-    ) -> None:
+    def _upsert_project(batch: Batch, ref: str, value: dict[str, Any], tx_id: str, ts: int) -> None:
         row = batch.projects.get(batch.session, ref)
         if row is None:
             batch.projects.add(
@@ -411,7 +301,7 @@ class Projector:
 
     @staticmethod
     def _upsert_version(
-        batch: _Batch, project: str, version: str, value: dict[str, Any], tx_id: str, ts: int
+        batch: Batch, project: str, version: str, write: Write, tx_id: str, ts: int
     ) -> None:
         ref = f"{project}/{version}"
         row = batch.versions.get(batch.session, ref)
@@ -421,7 +311,7 @@ class Projector:
                     "ref": ref,
                     "project_ref": project,
                     "version": version,
-                    "author": value["author"],
+                    "author": write.value()["author"],
                     "status": Status.DRAFT.value,
                     "updated_at": _when(ts),
                     "last_tx": tx_id,
@@ -431,26 +321,7 @@ class Projector:
             batch.versions.change(row, updated_at=_when(ts), last_tx=tx_id)
 
     @staticmethod
-    def _set_status(batch: _Batch, ref: str, status: str, tx_id: str, ts: int) -> None:
+    def _set_status(batch: Batch, ref: str, status: str, tx_id: str, ts: int) -> None:
         row = batch.versions.get(batch.session, ref)
         if row is not None:
             batch.versions.change(row, status=status, updated_at=_when(ts), last_tx=tx_id)
-
-
-def _chunks(items: list[str], size: int = 500) -> Iterator[list[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _batches(blocks: Iterable[StoredBlock], batch_txs: int) -> Iterator[list[StoredBlock]]:
-    """Consecutive blocks grouped until a group holds ``batch_txs`` txs."""
-    group: list[StoredBlock] = []
-    size = 0
-    for stored in blocks:
-        group.append(stored)
-        size += len(stored.txs)
-        if size >= batch_txs:
-            yield group
-            group, size = [], 0
-    if group:
-        yield group

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from tetherai.crypto.jcs import JSONValue, canonicalize, loads_stored
 from tetherai.ledger.peer import Peer
@@ -120,13 +120,14 @@ def _slashes(key: str) -> Iterator[int]:
         end = key.find("/", end + 1)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Answer:
     keys: Mapping[str, str | None]
     prefixes: Mapping[_Scan, list[tuple[str, str]]]
     result: JSONValue
     version: int
-    """A store version at which the answer is known to hold."""
+    """A store version at which the answer is known to hold. Moved forward when checked
+    again (two threads may race to set it: either value is one at which it held)."""
 
     def holds(self, view: StateView) -> bool:
         """Whether everything the answer was computed from still reads the same."""
@@ -167,8 +168,7 @@ def remembered_query(
     slot = (view.store.path, contract, fn, _arguments(args))
     found = _ANSWERS.get(slot)
     if found is not None and found.holds(view):
-        if found.version != view.version:  # known to hold up to this view's version now
-            _ANSWERS[slot] = replace(found, version=view.version)
+        found.version = view.version  # known to hold up to this view's version now
         return found.result
     recording = _Recording(view)
     result = peer.query(contract, fn, args, state=recording)

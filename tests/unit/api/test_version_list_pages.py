@@ -6,6 +6,7 @@ from __future__ import annotations
 import httpx
 
 from tests.common.lifecycle import Cast
+from tetherai.services.access import same_for_every_reader
 
 
 def _names(page: dict[str, object]) -> list[str]:
@@ -44,3 +45,25 @@ def test_a_cursor_that_is_no_version_name_is_refused_clearly(
         assert answer.status_code == 422, cursor
         error = answer.json()["error"]
         assert error["code"] == "request.invalid" and "cursor" in error["message"], error
+
+
+def test_a_page_is_shared_only_when_it_hides_nothing_from_anyone(
+    client: httpx.Client, cast: Cast
+) -> None:
+    """One encoding serves every reader of a page that names no other version; a page that
+    names one is filtered for each reader (``services.access.filter_version``)."""
+    plain = {"version": "a", "parents": [], "artifacts": [{"name": "m", "reused_from": None}]}
+    assert same_for_every_reader({"version": plain, "status": {"status": "draft"}})
+    assert not same_for_every_reader(plain | {"parents": [{"ref": "Org1/p/v1"}]})
+    assert not same_for_every_reader(plain | {"artifacts": [{"reused_from": "Org1/p/v1"}]})
+    path = f"/api/v1/projects/{cast.project}/versions"
+    cast.new_version("n1")
+    first = client.get(path)
+    again = client.get(path)
+    assert first.content == again.content and first.headers["etag"] == again.headers["etag"]
+    assert client.get(path, headers={"If-None-Match": first.headers["etag"]}).status_code == 304
+    cast.new_version("n0")  # into the page: a new answer, a new body
+    changed = client.get(path)
+    assert (
+        _names(changed.json()) == ["n0", "n1"] and changed.headers["etag"] != first.headers["etag"]
+    )

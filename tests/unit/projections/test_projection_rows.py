@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
@@ -18,6 +20,7 @@ from tests.common.lifecycle import Cast
 from tests.unit.projections.rows import EXPECTED, add_accounts, dump, play
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.services.db import make_engine, make_session_factory
+from tetherai.services.projection_batch import PROJECTED_KEYS, classify
 from tetherai.services.projection_follower import ProjectionFollower
 from tetherai.services.projections import Projector
 
@@ -107,3 +110,17 @@ def test_a_catch_up_that_fails_part_way_resumes_where_its_last_batch_ended(
         )
     projection.catch_up(batch_txs=4)
     assert dump(engine, store) == expected()
+
+
+@given(
+    st.lists(
+        st.sampled_from(["project", "model_version", "workflow", "review", "notary", "_x", "a",
+                         "Org1", "comment", "", "`", "0", "_digest"]),
+        min_size=1,
+        max_size=6,
+    )
+)  # fmt: skip
+def test_the_ledger_is_asked_for_every_key_the_projections_use(parts: list[str]) -> None:
+    key = "/".join(parts)
+    if classify(key, None) is not None:
+        assert any(low <= key < high for low, high in PROJECTED_KEYS), key

@@ -128,7 +128,7 @@ def test_open_versions_are_the_newest_open_ones_of_the_readable_projects(
         every = session.scalars(
             select(VersionProjection)
             .where(VersionProjection.status.in_(OPEN_STATUSES))
-            .order_by(VersionProjection.updated_at.desc(), VersionProjection.ref)
+            .order_by(VersionProjection.updated_at.desc(), VersionProjection.ref.desc())
         )
         expected = [(v.project_ref, v.version, v.status) for v in every]
     assert len(expected) == 7 and (cast.project, "o2", "reviewing") in expected

@@ -7,11 +7,20 @@ reuse provenance, where a digest is used) show only versions the caller may read
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from tetherai.api._http import Cursor, Limit, VersionCursor, cached_json, offset_page
+from tetherai.api._http import (
+    Cursor,
+    Encoded,
+    Limit,
+    VersionCursor,
+    cached_json,
+    encoded_response,
+    offset_page,
+)
 from tetherai.api.schemas import ERRORS
 from tetherai.crypto.jcs import JSONValue
 from tetherai.http.auth import current_user, require_project_access
@@ -23,6 +32,7 @@ from tetherai.services.access import (
     filter_uses,
     filter_version,
     readable_projects,
+    same_for_every_reader,
     viewer_of,
 )
 from tetherai.services.auth import UserInfo
@@ -124,15 +134,30 @@ def versions(
         rt.peer, StateView(rt.reader()), "model_version", "list_versions", args
     )
     items = found if isinstance(found, list) else []
-    visible = _visibility(rt, user)
     page = items[:limit]
-    return cached_json(
-        request,
-        {
-            "items": [filter_version(item, visible) for item in page],
-            "next": _name_of(page[-1]) if len(items) > limit else None,
-        },
-    )
+    shared = _SHARED_PAGES.get(id(found))
+    if shared is not None and shared[0] is found:
+        return encoded_response(request, shared[1])
+    body = {
+        "items": [filter_version(item, _visibility(rt, user)) for item in page],
+        "next": _name_of(page[-1]) if len(items) > limit else None,
+    }
+    if not all(same_for_every_reader(item) for item in page):
+        return cached_json(request, body)
+    # Nothing in it to hide from anyone: encoded once for every reader while remembered.
+    encoded = Encoded.of(body)
+    with _SHARED_LOCK:
+        if len(_SHARED_PAGES) >= _SHARED_KEPT:
+            _SHARED_PAGES.clear()
+        _SHARED_PAGES[id(found)] = (found, encoded)
+    return encoded_response(request, encoded)
+
+
+# Encoded pages of the versions list, by the remembered answer they were made from (kept
+# with it, so an id is not reused while its entry lives); a new answer gets a new entry.
+_SHARED_PAGES: dict[int, tuple[JSONValue, Encoded]] = {}
+_SHARED_LOCK = threading.Lock()
+_SHARED_KEPT = 64
 
 
 def _name_of(item: JSONValue) -> str:

@@ -12,6 +12,7 @@ detail, sent to each of its recipients) is converted once.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, insert
@@ -36,26 +37,29 @@ def insert_rows(
     compiled = statement.compile(dialect=dialect)
     names = compiled.positiontup if compiled.positional else columns
     assert names is not None and sorted(names) == sorted(columns), (names, columns)
-    converters: list[Callable[[Any], Any] | None] = [
-        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
-    ]
-    parameters: list[Any] = []
-    last: list[Any] = [_NOTHING] * len(names)
-    converted: list[Any] = [None] * len(names)
-    for row in rows:
-        values = []
-        for i, name in enumerate(names):
-            value = row[name]
-            convert = converters[i]
-            if convert is not None:
-                if value is not last[i]:
-                    last[i], converted[i] = value, convert(value)
-                value = converted[i]
-            values.append(value)
-        parameters.append(
-            tuple(values) if compiled.positional else dict(zip(names, values, strict=True))
-        )
+    # Column by column: the values are picked and zipped in C, and only the columns whose
+    # type converts values pass through Python.
+    values = [list(map(itemgetter(name), rows)) for name in names]
+    for i, name in enumerate(names):
+        convert = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if convert is not None:
+            values[i] = _converted(values[i], convert)
+    parameters: list[Any] = list(zip(*values, strict=True))
+    if not compiled.positional:
+        parameters = [dict(zip(names, row, strict=True)) for row in parameters]
     connection.exec_driver_sql(compiled.string, parameters)
+
+
+def _converted(values: list[Any], convert: Callable[[Any], Any]) -> list[Any]:
+    """``convert`` of each value, called once for a run of the same object."""
+    found: list[Any] = []
+    last: Any = _NOTHING
+    converted: Any = None
+    for value in values:
+        if value is not last:
+            last, converted = value, convert(value)
+        found.append(converted)
+    return found
 
 
 _NOTHING = object()

@@ -45,7 +45,7 @@ class VersionProjection(Base):
     __table_args__ = (
         Index(None, "project_ref", "status"),
         # A project's most recently changed versions (the dashboard's open work).
-        Index(None, "project_ref", "updated_at"),
+        Index(None, "project_ref", "updated_at", "ref"),
     )
 
     ref: Mapped[str] = mapped_column(String(300), primary_key=True)

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+from fastapi import FastAPI
 from sqlalchemy import select
 
 from tests.common.accounts import web_account
@@ -32,16 +33,20 @@ THREADS = 2
 EACH = 6  # of each kind of write: 18 in all, 9 times the thread pool
 
 
-def test_writes_wait_for_one_block_together_on_two_worker_threads(
-    cast: Cast, tmp_path: Path
-) -> None:
+def _app(cast: Cast, tmp_path: Path) -> FastAPI:
     settings = Settings(
         home=cast.net.home.root,
         database_url=f"sqlite:///{tmp_path / 's.sqlite'}",
         secret_key=b"x" * 32,
         passphrase=PASSPHRASE,
     )
-    app = create_web_app(settings, node=cast.net.node, argon2=FAST_ARGON2)
+    return create_web_app(settings, node=cast.net.node, argon2=FAST_ARGON2)
+
+
+def test_writes_wait_for_one_block_together_on_two_worker_threads(
+    cast: Cast, tmp_path: Path
+) -> None:
+    app = _app(cast, tmp_path)
     with serve(app, worker_threads=THREADS) as http:
         rt = app.state.runtime
         admin = web_account(app, cast.net.home, "admin", Role.ORG_ADMIN, "admin password!")
@@ -121,13 +126,7 @@ def test_writes_wait_for_one_block_together_on_two_worker_threads(
 def test_an_admins_channel_proposals_wait_for_one_block_together_on_two_worker_threads(
     cast: Cast, tmp_path: Path
 ) -> None:
-    settings = Settings(
-        home=cast.net.home.root,
-        database_url=f"sqlite:///{tmp_path / 's.sqlite'}",
-        secret_key=b"x" * 32,
-        passphrase=PASSPHRASE,
-    )
-    app = create_web_app(settings, node=cast.net.node, argon2=FAST_ARGON2)
+    app = _app(cast, tmp_path)
     with serve(app, worker_threads=THREADS) as http:
         web_account(app, cast.net.home, "admin", Role.ORG_ADMIN, "admin password!")
         login = http.post(

@@ -10,6 +10,7 @@ from tetherai.ledger.block import (
     BlockHeader,
     txs_root,
 )
+from tetherai.ledger.changes import ChangeLog
 from tetherai.ledger.checkpoint import (
     Checkpoint,
     CosignatureSigner,
@@ -103,6 +104,7 @@ from tetherai.ledger.proofs import (
 )
 from tetherai.ledger.replays import (
     SeenTxIds,
+    StateKeys,
 )
 from tetherai.ledger.results import (
     LEDGER_FORMAT,
@@ -127,6 +129,7 @@ from tetherai.ledger.state import (
     BlockState,
     CachedReads,
     MemoryState,
+    bounded,
 )
 from tetherai.ledger.tlog_proof import (
     TlogProof,
@@ -174,6 +177,7 @@ __all__ = [
     "BlockRejected",
     "BlockState",
     "CachedReads",
+    "ChangeLog",
     "ChannelRules",
     "Checkpoint",
     "CheckpointError",
@@ -215,6 +219,7 @@ __all__ = [
     "SeenTxIds",
     "SignatureChecker",
     "SqliteLedgerStore",
+    "StateKeys",
     "StateReader",
     "StoreError",
     "StoredBlock",
@@ -232,6 +237,7 @@ __all__ = [
     "VerificationReport",
     "VerifiedHistory",
     "WrongChannel",
+    "bounded",
     "chain_state_root",
     "compare_state",
     "consistency_proof",

@@ -8,6 +8,7 @@ invitations, resets, activity log), :mod:`.keys` (sealed and registered signing 
 """
 
 from tetherai.services.db.base import NAMING_CONVENTION, Base
+from tetherai.services.db.bulk import insert_rows
 from tetherai.services.db.engine import (
     SessionFactory,
     make_engine,
@@ -79,6 +80,7 @@ __all__ = [
     "alembic_config",
     "current_revision",
     "head_revision",
+    "insert_rows",
     "make_engine",
     "make_session_factory",
     "migrate",

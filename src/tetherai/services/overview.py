@@ -9,12 +9,13 @@ the set of readable project references it gives.
 from __future__ import annotations
 
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from tetherai.services.db import (
     HistoryProjection,
@@ -185,24 +186,39 @@ def open_versions(
         .limit(limit)
     )
     with transaction(sessions) as session:
-        if len(readable) <= _PER_PROJECT:
-            # Each project's newest from its (project_ref, updated_at) index, then the newest
-            # of those: one query over all of them sorts every open version of every project.
-            found = [
-                row
-                for ref in sorted(readable)
-                for row in session.execute(newest.where(VersionProjection.project_ref == ref))
-            ]
-            found.sort(key=lambda row: (row[3], row[4]), reverse=True)
-            rows = found[:limit]
-        else:
-            where = VersionProjection.project_ref.in_(readable)
-            rows = list(session.execute(newest.where(where)))
+        rows = _newest(
+            session,
+            newest,
+            VersionProjection.project_ref,
+            readable,
+            limit,
+            lambda row: (row[3], row[4]),
+        )
     return [OpenVersion(project, version, status) for project, version, status, _, _ in rows]
 
 
 _PER_PROJECT = 16
-"""Up to this many readable projects, recent activity asks each project for its newest."""
+"""Up to this many readable projects, the dashboard asks each project for its newest."""
+
+
+def _newest(
+    session: Session,
+    query: Any,  # a Select of any row shape
+    project: InstrumentedAttribute[str],
+    readable: Collection[str],
+    limit: int,
+    order: Callable[[Any], Any],
+) -> list[Any]:
+    """The ``limit`` newest rows of ``query`` (already ordered newest first and limited) over
+    the readable projects. For a few projects, each one's newest from its (project, time)
+    index, then the newest of those: one query over all of them would sort every row of every
+    project."""
+    if len(readable) > _PER_PROJECT:
+        return list(session.execute(query.where(project.in_(readable))))
+    found = [
+        row for ref in sorted(readable) for row in session.execute(query.where(project == ref))
+    ]
+    return sorted(found, key=order, reverse=True)[:limit]
 
 
 def recent_activity(
@@ -214,17 +230,9 @@ def recent_activity(
     # The row's columns, not ORM objects (the dashboard shows them on every view).
     newest = select(*_ACTIVITY).order_by(HistoryProjection.seq.desc()).limit(limit)
     with transaction(sessions) as session:
-        if len(readable) <= _PER_PROJECT:
-            # The newest of each project from its (project_ref, seq) index, then the newest of
-            # those: one query over all of them sorts every change of every project.
-            found = [
-                row
-                for ref in sorted(readable)
-                for row in session.execute(newest.where(HistoryProjection.project_ref == ref))
-            ]
-            rows = sorted(found, key=lambda row: row[0], reverse=True)[:limit]
-        else:
-            rows = list(session.execute(newest.where(HistoryProjection.project_ref.in_(readable))))
+        rows = _newest(
+            session, newest, HistoryProjection.project_ref, readable, limit, lambda row: row[0]
+        )
     return [
         ActivityRow(
             tx_id,

@@ -28,8 +28,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -235,19 +235,29 @@ def wrk(
     script: Path = LUA,
     headers: dict[str, str] | None = None,
     script_args: tuple[str, ...] = (),
-    server_pid: int | None = None,
+    server_pid: int | Sequence[int] | None = None,
+    servers: Sequence[str] = (),
 ) -> HttpFigures:
     """One ``wrk`` run (one thread, ``clients`` keep-alive connections); the script's ``done``
     prints ``RESULT {json}`` with ``requests``, ``duration_us``, ``p50_us``, ``p95_us`` and
-    error counts. The server's CPU over the run is read from /proc when ``server_pid`` is given."""
-    command = ["wrk", "-t1", f"-c{clients}", f"-d{max(1, round(seconds))}s", "--timeout=60s"]
+    error counts. The server's CPU over the run is read from /proc when ``server_pid`` is given
+    (several: their sum). With ``servers`` (``host:port`` each), wrk runs one thread a server,
+    the connections split among them, each thread calling its own (the script reads them from
+    ``LOAD_SERVERS``), so one run's latencies are counted together."""
+    threads = max(1, len(servers))
+    command = [
+        "wrk", f"-t{threads}", f"-c{clients}", f"-d{max(1, round(seconds))}s", "--timeout=60s"
+    ]  # fmt: skip
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
     command += ["-s", str(script), url]
     if script_args:
         command += ["--", *script_args]
-    with timed(server_pid) as timing:
-        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    env = {**os.environ, "LOAD_SERVERS": " ".join(servers)}
+    pids = [server_pid] if isinstance(server_pid, int) else list(server_pid or ())
+    before = sum(cpu_seconds(pid) for pid in pids)
+    out = subprocess.run(command, capture_output=True, text=True, check=True, env=env).stdout
+    spent = sum(cpu_seconds(pid) for pid in pids) - before
     line = next(line[7:] for line in out.splitlines() if line.startswith("RESULT "))
     result: dict[str, Any] = json.loads(line)
     requests = int(result["requests"])
@@ -260,7 +270,7 @@ def wrk(
         p50_ms=result["p50_us"] / 1000,
         p95_ms=result["p95_us"] / 1000,
         errors=errors,
-        cpu_us_per_request=timing.cpu / max(1, requests) * 1e6 if server_pid else 0.0,
+        cpu_us_per_request=spent / max(1, requests) * 1e6 if pids else 0.0,
         extra=result,
     )
 
@@ -270,10 +280,24 @@ def bare_route_server() -> Iterator[tuple[str, int]]:
     """A bare FastAPI app (one async GET route returning a small JSON object) under the same
     server stack as ours (uvicorn in a thread, uvloop + httptools, one worker), in its own
     process; yields its URL and process id."""
+    with bare_route_servers(1) as found:
+        yield found[0]
+
+
+@contextmanager
+def bare_route_servers(count: int) -> Iterator[list[tuple[str, int]]]:
+    """``count`` bare-route server processes (see :func:`bare_route_server`): their URLs and
+    process ids."""
     from _server import server_process
 
-    with server_process(__file__, start_timeout=60) as (info, _):
-        yield info["url"], int(info["pid"])
+    with ExitStack() as stack:
+        yield [
+            (info["url"], int(info["pid"]))
+            for info, _ in (
+                stack.enter_context(server_process(__file__, start_timeout=60))
+                for _ in range(count)
+            )
+        ]
 
 
 def bare_route(clients: int, seconds: float) -> HttpFigures:

@@ -3,6 +3,17 @@
 -- (one JSON document per line) it POSTs each in turn. Past the last body it sends the last one
 -- again: a duplicate tx is refused, so running out shows up as errors, never as speed.
 local bodies, next_body, headers = {}, 0, {}
+-- With LOAD_SERVERS ("host:port host:port"), thread i (wrk -tN) calls server i.
+local servers, threads = {}, 0
+for address in string.gmatch(os.getenv("LOAD_SERVERS") or "", "%S+") do servers[#servers + 1] = address end
+
+function setup(thread)
+  threads = threads + 1
+  if #servers > 0 then
+    local host, port = string.match(servers[(threads - 1) % #servers + 1], "^(.*):(%d+)$")
+    thread.addr = wrk.lookup(host, port)[1]
+  end
+end
 
 function init(args)
   if args[1] then

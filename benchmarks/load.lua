@@ -1,4 +1,6 @@
 -- wrk script of benchmarks/load.py: one thread, N connections (the users), the realistic mix.
+-- With LOAD_SERVERS ("host:port host:port", load.py --servers 2), thread i (wrk -t2) calls
+-- server i and reads args[i]: each server has its own people signed in.
 -- args[1] is a file of requests, one a line: slot \t method \t path \t headers \t body, headers
 -- joined by \031 ("Name: value"). Slots: read, session, comment, version. Of every 20 requests
 -- 17 are reads, then a session comment, a pre-signed comment and a pre-signed registration; a
@@ -11,6 +13,7 @@ order[18], order[19], order[20] = "session", "comment", "version"
 local n = 0
 sent = {read = 0, session = 0, comment = 0, version = 0}
 bad = {}
+answered = 0
 
 local function split(text, sep)
   local parts, start = {}, 1
@@ -23,7 +26,7 @@ local function split(text, sep)
 end
 
 function init(args)
-  for line in io.lines(args[1]) do
+  for line in io.lines(args[server or 1]) do
     local f = split(line, "\t")
     local headers = {}
     for _, header in ipairs(split(f[4], "\031")) do
@@ -49,6 +52,7 @@ function request()
 end
 
 function response(status, headers, body)
+  answered = answered + 1
   if status < 200 or status >= 300 then  -- a redirect (to the sign-in page) is an error too
     bad[status] = (bad[status] or 0) + 1
     if not bad.first then bad.first = string.gsub(string.sub(body or "", 1, 200), '[%c"\\]', " ") end
@@ -56,24 +60,38 @@ function response(status, headers, body)
 end
 
 local threads = {}
-function setup(thread) threads[#threads + 1] = thread end
+local servers = {}
+for address in string.gmatch(os.getenv("LOAD_SERVERS") or "", "%S+") do servers[#servers + 1] = address end
+
+function setup(thread)
+  threads[#threads + 1] = thread
+  thread:set("server", #threads)
+  if #servers > 0 then
+    local host, port = string.match(servers[(#threads - 1) % #servers + 1], "^(.*):(%d+)$")
+    thread.addr = wrk.lookup(host, port)[1]
+  end
+end
 
 function done(summary, latency, requests)
   local e = summary.errors
-  local counts, statuses, first = {}, {}, ""
-  for _, thread in ipairs(threads) do
-    for kind, count in pairs(thread:get("sent")) do counts[#counts + 1] = string.format('"%s": %d', kind, count) end
+  local sums, bads, first, answers = {}, {}, "", {}
+  for _, thread in ipairs(threads) do  -- summed over the threads (one a server)
+    answers[#answers + 1] = string.format("%d", thread:get("answered"))
+    for kind, count in pairs(thread:get("sent")) do sums[kind] = (sums[kind] or 0) + count end
     for status, count in pairs(thread:get("bad")) do
       if status == "first" then first = count
-      else statuses[#statuses + 1] = string.format('"%s": %d', status, count) end
+      else bads[status] = (bads[status] or 0) + count end
     end
   end
+  local counts, statuses = {}, {}
+  for kind, count in pairs(sums) do counts[#counts + 1] = string.format('"%s": %d', kind, count) end
+  for status, count in pairs(bads) do statuses[#statuses + 1] = string.format('"%s": %d', status, count) end
   io.write(string.format(
     'RESULT {"requests": %d, "duration_us": %d, "connect": %d, "read": %d, "write": %d, ' ..
     '"status": %d, "timeout": %d, "p50_us": %d, "p90_us": %d, "p95_us": %d, "p99_us": %d, ' ..
-    '"max_us": %d, "sent": {%s}, "bad": {%s}, "first_bad": "%s"}\n',
+    '"max_us": %d, "sent": {%s}, "bad": {%s}, "first_bad": "%s", "answered": [%s]}\n',
     summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
     latency:percentile(50), latency:percentile(90), latency:percentile(95),
     latency:percentile(99), latency.max, table.concat(counts, ", "), table.concat(statuses, ", "),
-    first))
+    first, table.concat(answers, ", ")))
 end

@@ -117,8 +117,20 @@ def page_session(http: httpx.Client, username: str, password: str) -> str:
         return "; ".join(f"{key}={value}" for key, value in browser.cookies.items())
 
 
-def prepare(app: FastAPI, http: httpx.Client, cast: Cast, *, envelopes: int) -> Plan:
-    """Accounts, sessions, tokens and every request of the mix, against a running ``app``."""
+def prepare(
+    app: FastAPI,
+    http: httpx.Client,
+    cast: Cast,
+    *,
+    envelopes: int,
+    history: list[str] | None = None,
+    first: int = 0,
+) -> Plan:
+    """Accounts, sessions, tokens and every request of the mix, against a running ``app``.
+
+    ``history``: the tx ids of a :func:`build_history` already on the ledger (another server
+    of the same channel made it); without it the history is built here. ``first``: the number
+    of the first pre-signed envelope, so two servers' envelopes (version names) never clash."""
     rt = app.state.runtime
     tokens: dict[str, str] = {}
     for name, role in ACCOUNTS.items():
@@ -132,7 +144,7 @@ def prepare(app: FastAPI, http: httpx.Client, cast: Cast, *, envelopes: int) -> 
             password=password_of(name),
         )
         tokens[name] = rt.auth.issue_api_token(user, "load").token
-    tx_ids = build_history(cast)
+    tx_ids = build_history(cast) if history is None else history
     project = cast.project
     plan = Plan()
 
@@ -181,7 +193,7 @@ def prepare(app: FastAPI, http: httpx.Client, cast: Cast, *, envelopes: int) -> 
         plan.session_writes.append(Call("session comment", "POST", path, headers, body))
 
     json_headers = {"Content-Type": "application/json"}
-    for number in range(envelopes):
+    for number in range(first, first + envelopes):
         name = COMMENTERS[number % len(COMMENTERS)]
         args: dict[str, object] = {
             "project": project,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import shutil
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,6 +48,14 @@ class FakeClock:
 
     def advance(self, ms: int) -> None:
         self.now += ms
+
+
+class WallClock(FakeClock):
+    """The machine's clock, for a network whose orderer keeps its own (a cluster's orderer
+    holds each tx's time to the channel's allowed skew of its block's)."""
+
+    def __call__(self) -> int:
+        return int(time.time() * 1000)
 
 
 @dataclass

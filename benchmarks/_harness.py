@@ -52,10 +52,11 @@ def machine() -> str:
 
 def cpu_seconds(pid: int | None = None) -> float:
     """CPU seconds (user + system) used so far by this process, or by ``pid`` and its children
-    that are still running (uvicorn's workers under their manager)."""
+    that are still running (uvicorn's workers under their manager), and those they waited for
+    after they exited (PostgreSQL's backends, one a connection)."""
     if pid is None:
         return time.process_time()
-    return sum(_cpu_of(child) or 0.0 for child in [pid, *_descendants(pid)])
+    return sum(_cpu_of(child, reaped=True) or 0.0 for child in [pid, *_descendants(pid)])
 
 
 def _descendants(pid: int) -> list[int]:
@@ -133,13 +134,15 @@ def timed_tree(pid: int | None = None, every: float = 0.05) -> Iterator[Timing]:
         timing.cpu = sum(v - (start.get(p) or 0.0) for p, v in seen.items())
 
 
-def _cpu_of(pid: int) -> float | None:
-    """utime + stime of one process, in seconds (None once it has gone)."""
+def _cpu_of(pid: int, *, reaped: bool = False) -> float | None:
+    """utime + stime of one process, in seconds (None once it has gone); with ``reaped``, plus
+    cutime + cstime: its children that exited and were waited for."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+    ticks = sum(int(value) for value in fields[11 : 15 if reaped else 13])
+    return ticks / _CLOCK_TICKS
 
 
 # -- limits measured in the same run ----------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,7 +11,9 @@ import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import event, text
 
+from tests.common.waiting import PATIENCE
 from tetherai.services.db import (
     Base,
     SchemaOutdated,
@@ -107,3 +110,35 @@ def test_a_server_is_stopped_even_when_the_tests_fail() -> None:
     with pytest.raises(RuntimeError, match="a failing test"):
         failing_test()
     assert roots and not roots[0].exists()
+
+
+def test_forty_worker_threads_keep_their_connections(migrated_postgres_url: str) -> None:
+    """A server's 40 worker threads, each holding a session at once, again and again, open 40
+    connections once: none waits for another's, and none is opened (a backend process and a
+    SCRAM exchange) and closed again for each use past the pool."""
+    engine = make_engine(migrated_postgres_url)
+    opened: list[object] = []
+    event.listen(engine, "connect", lambda connection, _record: opened.append(connection))
+    together = threading.Barrier(40, timeout=PATIENCE)
+    failures: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            for _ in range(5):
+                with engine.connect() as connection:
+                    together.wait()  # all 40 hold a connection at this moment
+                    connection.execute(text("SELECT 1"))
+        except BaseException as error:
+            failures.append(error)
+            together.abort()
+
+    threads = [threading.Thread(target=worker) for _ in range(40)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        engine.dispose()
+    assert not failures, failures[:3]
+    assert len(opened) == 40

@@ -29,6 +29,7 @@ __all__ = ["SessionFactory", "make_engine", "make_session_factory", "transaction
 SessionFactory = sessionmaker[Session]
 
 _BUSY_TIMEOUT_MS = 10_000
+_POSTGRES_POOL = 40  # the server's worker threads (AnyIO's default)
 _BEGIN_OPTION = "tetherai_sqlite_begin"
 
 
@@ -50,7 +51,15 @@ def make_engine(url: str | URL, *, busy_timeout_ms: int = _BUSY_TIMEOUT_MS) -> E
     if parsed.drivername in ("sqlite", "sqlite+pysqlite"):
         return _sqlite_engine(parsed, busy_timeout_ms)
     if parsed.drivername in ("postgresql", "postgresql+psycopg"):
-        return create_engine(parsed.set(drivername="postgresql+psycopg"), pool_pre_ping=True)
+        # A pool as large as the server's worker threads (AnyIO's 40), and a few past it for
+        # its own threads: a connection opened past the pool is closed on return, and opening
+        # one costs PostgreSQL a backend process and both sides a SCRAM exchange.
+        return create_engine(
+            parsed.set(drivername="postgresql+psycopg"),
+            pool_pre_ping=True,
+            pool_size=_POSTGRES_POOL,
+            max_overflow=10,
+        )
     raise UnsupportedDatabase(
         f"unsupported database driver {parsed.drivername!r}: the service database is SQLite "
         "(sqlite:///…) or PostgreSQL through psycopg 3 (postgresql+psycopg://…)",

@@ -161,7 +161,7 @@ class Accounts:
                     hint="The person adds one on their profile; an admin cannot set it for them.",
                 )
             issued = self._auth.create_password_reset(target, by_admin=by)
-            return target, issued, self._on_ledger(target)
+            return target, issued, bool(self._keys_of(target))
 
         target, issued, on_ledger = await asyncio.to_thread(start)
         tx_id = (
@@ -205,17 +205,18 @@ class Accounts:
             AuthError (not an admin of their org, disabling oneself), TxRefused.
         """
 
-        def change() -> tuple[UserInfo, UserInfo, bool, bool]:
+        def change() -> tuple[UserInfo, UserInfo, list[object]]:
             before = self._auth.get_user(user_id)
             user = self._auth.set_enabled(user_id, enabled, by_admin=by)
-            return before, user, bool(self._active_keys(user)), self._on_ledger(user)
+            return before, user, self._keys_of(user)
 
-        before, user, active, on_ledger = await asyncio.to_thread(change)
+        before, user, keys = await asyncio.to_thread(change)
         if not enabled:  # again too: a retry revokes what a failed first try left active
-            if active:
+            if any(isinstance(k, dict) and k.get("revoked") is None for k in keys):
                 await self._revoke_keys(admin, user, DISABLED_REASON, reinvite=False)
             return user
-        if before.enabled or not on_ledger:  # enabling an enabled person changes nothing
+        # Enabling an enabled person changes nothing; one not on the ledger has no keys yet.
+        if before.enabled or not keys:
             return user
         tx_id = await self._revoke_keys(admin, user, ENABLED_REASON, reinvite=True)
         await asyncio.to_thread(
@@ -228,23 +229,15 @@ class Accounts:
         )
         return user
 
-    def _active_keys(self, user: UserInfo) -> list[object]:
+    def _keys_of(self, user: UserInfo) -> list[object]:
+        """The person's keys as the ledger records them (none: not on the ledger yet)."""
         found = self._ledger.query("membership", "keys", {"org": user.org, "id": user.username})
-        return (
-            [k for k in found if isinstance(k, dict) and k.get("revoked") is None]
-            if isinstance(found, list)
-            else []
-        )
-
-    def _on_ledger(self, user: UserInfo) -> bool:
-        """Whether the person has keys on the ledger (else there is nothing to revoke yet)."""
-        found = self._ledger.query("membership", "keys", {"org": user.org, "id": user.username})
-        return bool(found)
+        return list(found) if isinstance(found, list) else []
 
     async def _revoke_keys(
         self, admin: Signer, user: UserInfo, reason: str, *, reinvite: bool
     ) -> str:
-        """``revoke_participant`` for a person on the ledger (see :meth:`_on_ledger`)."""
+        """``revoke_participant`` for a person on the ledger (with keys: :meth:`_keys_of`)."""
         args = {"org": user.org, "id": user.username, "reason": reason, "reinvite": reinvite}
         result = await self._ledger.act_async(admin, "membership", "revoke_participant", args)
         return result.tx_id

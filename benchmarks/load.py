@@ -59,6 +59,7 @@ def serve_forever(out: Path, envelopes: int) -> None:
     from tests.common.network import PASSPHRASE, make_network
     from tests.common.server import serve
 
+    from tetherai.http.heap import settle_heap
     from tetherai.server import create_web_app
     from tetherai.services.settings import Settings
 
@@ -72,9 +73,13 @@ def serve_forever(out: Path, envelopes: int) -> None:
             secret_key=b"l" * 32,
             passphrase=PASSPHRASE,
         )
-        app = create_web_app(settings, node=net.node)  # the real password-hashing cost
+        # The real password-hashing cost; the heap settled once started, as ``tether serve``.
+        app = create_web_app(settings, node=net.node, owns_process=True)
         with serve(app) as http:
             plan = prepare(app, http, cast, envelopes=envelopes)
+            # The plan lives here only because this process also prepares the load: out of
+            # the collector's way, as what a server builds at startup is.
+            settle_heap()
             ready = {"base_url": str(http.base_url), "plan": plan.to_json(), "pid": os.getpid()}
             publish(out, ready)
         net.close()

@@ -254,7 +254,9 @@ def _api_starter(
         env = {**os.environ, "TETHER_PORT": str(port), "TETHER_PASSPHRASE": passphrase.decode()}
         settings = Settings.from_env(env, home=root.root)
         orderer = RemoteOrderer(follower, config.orderers, clients)
-        web = create_web_app(settings, node=cluster_node(root, follower, orderer))
+        web = create_web_app(
+            settings, node=cluster_node(root, follower, orderer), owns_process=True
+        )
         server = uvicorn.Server(
             uvicorn.Config(
                 web, host=settings.host, port=port, log_level="warning", **SERVER_OPTIONS

@@ -61,7 +61,7 @@ def serve(
             highlight=False,
         )
     uvicorn.run(
-        create_web_app(settings),
+        create_web_app(settings, owns_process=True),
         host=settings.host,
         port=settings.port,
         log_config=log_config(json_lines=settings.log_json, level=settings.log_level),

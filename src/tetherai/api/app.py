@@ -35,7 +35,7 @@ from tetherai.api.routes import (
 )
 from tetherai.api.routes.audit import router as audit_router
 from tetherai.api.security_headers import SecurityHeaders
-from tetherai.http.heap import settle_heap
+from tetherai.http.process import settle_heap
 from tetherai.identity.ca import CertificateAuthority
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.services.artifacts import InPlaceAllowList, open_artifacts
@@ -70,7 +70,7 @@ def create_app(
     """Build the app. ``node`` lets a caller share an already open node (tests, demo);
     ``argon2`` sets the password-hashing cost (tests pass a cheap one); ``owns_process``:
     the app is what this process serves (``tether serve``), so once started it settles the
-    heap (``http.heap.settle_heap``)."""
+    heap (``http.process.settle_heap``)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

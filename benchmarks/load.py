@@ -149,7 +149,7 @@ def main() -> None:
         raise SystemExit("wrk is not installed: run 'make bench' or 'apt-get install wrk'")
 
     if args.endpoints:
-        per_endpoint(args.endpoints, args.runs, args.envelopes)
+        per_endpoint(args.endpoints, args.runs, args.envelopes, args.server_cpus)
         return
     on = f", on CPUs {args.server_cpus}" if args.server_cpus else ""
     figures = Figures(
@@ -190,7 +190,7 @@ def main() -> None:
     figures.print()
 
 
-def per_endpoint(requests: int, runs: int, envelopes: int) -> None:
+def per_endpoint(requests: int, runs: int, envelopes: int, cpus: str) -> None:
     """Server CPU per request of each kind of read, alone and one at a time, after the
     pre-signed writes of one load run (the ledger a run leaves: versions with many comments,
     many new versions)."""
@@ -201,7 +201,9 @@ def per_endpoint(requests: int, runs: int, envelopes: int) -> None:
         f"after {envelopes} pre-signed comments and as many registrations"
     )
     reserved = requests * runs  # pre-signed writes kept back for the measurement, per kind
-    with server_process(__file__, "--envelopes", str(envelopes + reserved)) as (info, _):
+    with server_process(
+        __file__, "--envelopes", str(envelopes + reserved), "--server-cpus", cpus
+    ) as (info, _):
         pid = int(info["pid"])
         plan = info["plan"]
         reads = plan["reads"]

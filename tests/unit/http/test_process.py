@@ -149,3 +149,17 @@ def test_tether_serve_refuses_a_cpu_it_may_not_use_before_it_serves(tmp_path: Pa
     assert done.returncode != 0
     assert "CPU 4095, which this process may not run on" in done.stdout + done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_cluster_peer_refuses_a_cpu_it_may_not_use_before_it_starts(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "TETHER_PASSPHRASE": "p", "TETHER_CPUS": "4095"}
+    done = subprocess.run(
+        [str(TETHER), "network", "peer", "--name", "peer0.Org1", "--home", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode != 0
+    assert "CPU 4095, which this process may not run on" in done.stdout + done.stderr
+    assert "Traceback" not in done.stderr

@@ -137,29 +137,25 @@ def test_a_cpu_the_process_may_not_use_is_refused_and_nothing_changes() -> None:
     assert os.sched_getaffinity(0) == before
 
 
-def test_tether_serve_refuses_a_cpu_it_may_not_use_before_it_serves(tmp_path: Path) -> None:
-    env = {"PATH": "/usr/bin:/bin", "TETHER_PASSPHRASE": "p", "TETHER_PORT": "0"}
+def _refuses_cpu_4095(*args: str, **env: str) -> None:
+    """``tether *args`` stops at once with the CPU named, as one error line."""
     done = subprocess.run(
-        [str(TETHER), "serve", "--home", str(_home(tmp_path)), "--cpus", "4095"],
+        [str(TETHER), *args],
         capture_output=True,
         text=True,
-        env=env,
+        env={"PATH": "/usr/bin:/bin", "TETHER_PASSPHRASE": "p", **env},
         timeout=120,
     )
     assert done.returncode != 0
     assert "CPU 4095, which this process may not run on" in done.stdout + done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_tether_serve_refuses_a_cpu_it_may_not_use_before_it_serves(tmp_path: Path) -> None:
+    home = str(_home(tmp_path))
+    _refuses_cpu_4095("serve", "--home", home, "--cpus", "4095", TETHER_PORT="0")
 
 
 def test_a_cluster_peer_refuses_a_cpu_it_may_not_use_before_it_starts(tmp_path: Path) -> None:
-    env = {"PATH": "/usr/bin:/bin", "TETHER_PASSPHRASE": "p", "TETHER_CPUS": "4095"}
-    done = subprocess.run(
-        [str(TETHER), "network", "peer", "--name", "peer0.Org1", "--home", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    assert done.returncode != 0
-    assert "CPU 4095, which this process may not run on" in done.stdout + done.stderr
-    assert "Traceback" not in done.stderr
+    peer = ("network", "peer", "--name", "peer0.Org1", "--home", str(tmp_path))
+    _refuses_cpu_4095(*peer, TETHER_CPUS="4095")

@@ -78,7 +78,7 @@ def serve_forever(out: Path, envelopes: int) -> None:
             passphrase=PASSPHRASE,
         )
         argon2 = Argon2Parameters(time_cost=1, memory_cost=1024, parallelism=1)
-        app = create_app(settings, node=net.node, argon2=argon2)
+        app = create_app(settings, node=net.node, argon2=argon2, owns_process=True)
         with serve(app) as http:
             rt = app.state.runtime
             admin = web_account_for_participant(

@@ -17,6 +17,10 @@ is ≥ 0.5), and likewise ``verify_vs_floor``. CPU time is the whole process's (
 the ratios hold on a busy machine where wall-clock rates do not.
 
     .venv/bin/python benchmarks/ledger.py [--txs 50000] [--clients 2] [--block 1000] [--runs 3]
+                                          [--cpus 0]
+
+``--cpus 0`` runs the commit phase's threads on CPU 0 only, as ``tether serve --cpus 0`` runs
+the node; the verification and the floors run as without it.
 
 Prints a table (min / median / max over the runs), then one ``name: value unit`` line per figure.
 """
@@ -26,6 +30,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import os
 import sqlite3
 import tempfile
 import threading
@@ -38,6 +43,7 @@ from pathlib import Path
 from _harness import Figures, add_run_options, limits_in_same_run, timed, timed_tree
 
 from tetherai.crypto.signature import Algorithm, PublicKey, verify
+from tetherai.http.process import run_on_cpus
 from tetherai.identity.ca import CertificateAuthority
 from tetherai.identity.roles import Role
 from tetherai.ledger.executor import TxResult
@@ -51,6 +57,7 @@ from tetherai.services.network import (
     open_ledger,
     open_node,
 )
+from tetherai.services.settings import cpu_list
 
 PASSPHRASE = b"benchmark"
 
@@ -60,6 +67,8 @@ def now_ms() -> int:
 
 
 def one_run(args: argparse.Namespace, workdir: Path, figures: Figures) -> None:
+    anywhere = os.sched_getaffinity(0)
+    run_on_cpus(cpu_list(args.cpus))  # before the node starts its threads
     home = NetworkHome(workdir / "home")
     init_network(
         home, org="Org1", admin_id="admin", channel="main", passphrase=PASSPHRASE, now_ms=now_ms()
@@ -102,6 +111,7 @@ def one_run(args: argparse.Namespace, workdir: Path, figures: Figures) -> None:
             thread.join()
         results = [future.result() for share in futures for future in share]
     node.close()
+    os.sched_setaffinity(0, anywhere)  # the verifier and its workers as without --cpus
     invalid = sum(1 for result in results if not result.valid)
     assert invalid == 0, f"{invalid} benchmark txs were invalid"
 
@@ -175,11 +185,13 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=2)
     parser.add_argument("--block", type=int, default=1000, help="max txs per block")
     parser.add_argument("--algorithm", type=Algorithm, default=Algorithm.ED25519)
+    parser.add_argument("--cpus", default="", metavar="LIST", help="as 'tether serve --cpus'")
     add_run_options(parser)
     args = parser.parse_args()
+    on = f", on CPUs {args.cpus}" if args.cpus else ""
     figures = Figures(
         f"ledger: {args.txs:,} notary txs, {args.algorithm.value}, {args.clients} clients, "
-        f"blocks of {args.block}"
+        f"blocks of {args.block}{on}"
     )
     for _ in range(args.runs):
         with tempfile.TemporaryDirectory(prefix="tether-bench-") as tmp:

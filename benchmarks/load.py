@@ -23,7 +23,11 @@ the server's CPU per request is read from /proc. A 5-second warm-up (reads and s
 comments) comes first and is not counted.
 
     .venv/bin/python benchmarks/load.py [--users 100] [--seconds 60] [--envelopes 3000] [--runs 3]
+                                        [--server-cpus 0]
     .venv/bin/python benchmarks/load.py --servers 2 [--etcd-members 1] [...]
+
+``--server-cpus 0`` runs the server's threads on CPU 0 only, as ``tether serve --cpus 0``
+would (``tetherai.http.process`` says why one core can serve more than two).
 
 Prints a table (min / median / max), then ``load_errors: N``, ``load_req_per_s: N req/s``,
 ``load_p95_ms: N ms`` and the rest, one a line.
@@ -73,14 +77,20 @@ ROOT = Path(__file__).resolve().parent.parent
 LUA = Path(__file__).with_name("load.lua")
 
 
-def serve_forever(out: Path, envelopes: int) -> None:
-    """The server process: network, app, sessions, tokens and the mix written to ``out``."""
+def serve_forever(out: Path, envelopes: int, cpus: str) -> None:
+    """The server process: network, app, sessions, tokens and the mix written to ``out``;
+    its threads on ``cpus`` (as ``tether serve --cpus``; empty: any)."""
     sys.path.insert(0, str(ROOT))
+    from tetherai.http.process import run_on_cpus
+    from tetherai.services.settings import cpu_list
+
+    run_on_cpus(cpu_list(cpus))  # before the network starts its threads
     from tests.common.lifecycle import make_cast
     from tests.common.load import prepare
     from tests.common.network import PASSPHRASE, make_network
     from tests.common.server import serve
 
+    from tetherai.http.process import settle_heap
     from tetherai.server import create_web_app
     from tetherai.services.settings import Settings
 
@@ -94,9 +104,13 @@ def serve_forever(out: Path, envelopes: int) -> None:
             secret_key=b"l" * 32,
             passphrase=PASSPHRASE,
         )
-        app = create_web_app(settings, node=net.node)  # the real password-hashing cost
+        # The real password-hashing cost; the heap settled once started, as ``tether serve``.
+        app = create_web_app(settings, node=net.node, owns_process=True)
         with serve(app) as http:
             plan = prepare(app, http, cast, envelopes=envelopes)
+            # The plan lives here only because this process also prepares the load: out of
+            # the collector's way, as what a server builds at startup is.
+            settle_heap()
             ready = {"base_url": str(http.base_url), "plan": plan.to_json(), "pid": os.getpid()}
             publish(out, ready)
         net.close()
@@ -123,6 +137,7 @@ def serve_cluster_node(out: Path, args: argparse.Namespace) -> None:
     from tetherai.cluster.run import run_peer
     from tetherai.cluster.setup import ClusterHome
     from tetherai.cluster.tls import NodeClients
+    from tetherai.http.process import settle_heap
     from tetherai.identity.ca import CertificateAuthority
     from tetherai.server import create_web_app
     from tetherai.services.network import load_participant
@@ -140,7 +155,8 @@ def serve_cluster_node(out: Path, args: argparse.Namespace) -> None:
             passphrase=PASSPHRASE,
         )
         node = cluster_node(root, follower, RemoteOrderer(follower, config.orderers, clients))
-        app = create_web_app(settings, node=node)  # the real password-hashing cost
+        # The real password-hashing cost; the heap settled once started, as a peer's API.
+        app = create_web_app(settings, node=node, owns_process=True)
 
         def serve_and_prepare() -> None:
             try:
@@ -168,6 +184,7 @@ def serve_cluster_node(out: Path, args: argparse.Namespace) -> None:
                     plan = prepare(
                         app, http, cast, envelopes=args.envelopes, history=tx_ids, first=args.first
                     )
+                    settle_heap()  # the plan too: out of the collector's way (serve_forever)
                     history = {
                         "project": cast.project,
                         "tx_ids": tx_ids,
@@ -237,6 +254,12 @@ def main() -> None:
         help="instead of the mix: server CPU per request of each kind of read, N requests each",
     )
     parser.add_argument(
+        "--server-cpus",
+        default="",
+        metavar="LIST",
+        help="run the server's threads on these CPUs only, as 'tether serve --cpus LIST'",
+    )
+    parser.add_argument(
         "--servers",
         type=int,
         default=1,
@@ -257,7 +280,7 @@ def main() -> None:
         serve_cluster_node(args.serve, args)
         return
     if args.serve:
-        serve_forever(args.serve, args.envelopes)
+        serve_forever(args.serve, args.envelopes, args.server_cpus)
         return
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: run 'make bench' or 'apt-get install wrk'")
@@ -266,12 +289,18 @@ def main() -> None:
         return
 
     if args.endpoints:
-        per_endpoint(args.endpoints, args.runs, args.envelopes)
+        per_endpoint(args.endpoints, args.runs, args.envelopes, args.server_cpus)
         return
-    figures = Figures(f"Realistic mix, {args.users} concurrent users, {args.seconds} s, one worker")
+    on = f", on CPUs {args.server_cpus}" if args.server_cpus else ""
+    figures = Figures(
+        f"Realistic mix, {args.users} concurrent users, {args.seconds} s, one worker{on}"
+    )
     envelopes = str(args.envelopes * args.runs)
     with (
-        server_process(__file__, "--envelopes", envelopes) as (info, tmp),
+        server_process(__file__, "--envelopes", envelopes, "--server-cpus", args.server_cpus) as (
+            info,
+            tmp,
+        ),
         bare_route_server() as (
             bare_url,
             bare_pid,
@@ -378,7 +407,7 @@ def several_servers(args: argparse.Namespace) -> None:
     figures.print()
 
 
-def per_endpoint(requests: int, runs: int, envelopes: int) -> None:
+def per_endpoint(requests: int, runs: int, envelopes: int, cpus: str) -> None:
     """Server CPU per request of each kind of read, alone and one at a time, after the
     pre-signed writes of one load run (the ledger a run leaves: versions with many comments,
     many new versions)."""
@@ -389,7 +418,9 @@ def per_endpoint(requests: int, runs: int, envelopes: int) -> None:
         f"after {envelopes} pre-signed comments and as many registrations"
     )
     reserved = requests * runs  # pre-signed writes kept back for the measurement, per kind
-    with server_process(__file__, "--envelopes", str(envelopes + reserved)) as (info, _):
+    with server_process(
+        __file__, "--envelopes", str(envelopes + reserved), "--server-cpus", cpus
+    ) as (info, _):
         pid = int(info["pid"])
         plan = info["plan"]
         reads = plan["reads"]

@@ -26,9 +26,10 @@ def create_web_app(
     *,
     node: Node | None = None,
     argon2: Argon2Parameters = DEFAULT_ARGON2,
+    owns_process: bool = False,
 ) -> FastAPI:
     """The API app (:func:`tetherai.api.app.create_app`) with the pages on top: what
-    ``tether serve`` runs. ``node`` and ``argon2`` as for ``create_app``."""
-    app = create_app(settings, node=node, argon2=argon2)
+    ``tether serve`` runs. ``node``, ``argon2`` and ``owns_process`` as for ``create_app``."""
+    app = create_app(settings, node=node, argon2=argon2, owns_process=owns_process)
     install_pages(app)
     return app

@@ -35,6 +35,7 @@ from tetherai.api.routes import (
 )
 from tetherai.api.routes.audit import router as audit_router
 from tetherai.api.security_headers import SecurityHeaders
+from tetherai.http.process import settle_heap
 from tetherai.identity.ca import CertificateAuthority
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.services.artifacts import InPlaceAllowList, open_artifacts
@@ -64,9 +65,12 @@ def create_app(
     *,
     node: Node | None = None,
     argon2: Argon2Parameters = DEFAULT_ARGON2,
+    owns_process: bool = False,
 ) -> FastAPI:
     """Build the app. ``node`` lets a caller share an already open node (tests, demo);
-    ``argon2`` sets the password-hashing cost (tests pass a cheap one)."""
+    ``argon2`` sets the password-hashing cost (tests pass a cheap one); ``owns_process``:
+    the app is what this process serves (``tether serve``), so once started it settles the
+    heap (``http.process.settle_heap``)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -103,6 +107,8 @@ def create_app(
         )
         app.state.runtime.follower = follower
         follower.start()
+        if owns_process:
+            settle_heap()
         log.info(
             "serving the network home %s: channel %s at block %d, %s service database",
             settings.home,

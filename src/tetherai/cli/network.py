@@ -228,9 +228,13 @@ def peer(
     Example: tether network peer --name peer0.Org1 --api-port 8000 --home ./net
     """
     from tetherai.cluster.run import run_peer
+    from tetherai.http.process import run_on_cpus
     from tetherai.logs import configure_from_env
+    from tetherai.services.settings import cpu_list
 
     configure_from_env(os.environ)  # this process is the node: its log goes to stderr
+    # TETHER_CPUS as for tether serve, before the node starts any thread.
+    run(lambda: run_on_cpus(cpu_list(os.environ.get("TETHER_CPUS", ""))))
     target = cluster_home(home)
     secret = passphrase(passphrase_file)
     starter = None if api_port is None else _api_starter(target, name, secret, api_port)
@@ -254,7 +258,9 @@ def _api_starter(
         env = {**os.environ, "TETHER_PORT": str(port), "TETHER_PASSPHRASE": passphrase.decode()}
         settings = Settings.from_env(env, home=root.root)
         orderer = RemoteOrderer(follower, config.orderers, clients)
-        web = create_web_app(settings, node=cluster_node(root, follower, orderer))
+        web = create_web_app(
+            settings, node=cluster_node(root, follower, orderer), owns_process=True
+        )
         server = uvicorn.Server(
             uvicorn.Config(
                 web, host=settings.host, port=port, log_level="warning", **SERVER_OPTIONS

@@ -29,6 +29,13 @@ def serve(
         bool,
         typer.Option("--log-json", help="Log as JSON lines on stderr (also TETHER_LOG_JSON=1)."),
     ] = False,
+    cpus: Annotated[
+        str | None,
+        typer.Option(
+            help="Run the server's threads on these CPUs only, e.g. 0 or 0,2 or 0-3 (also "
+            "TETHER_CPUS): on a small machine one core serves more than two.",
+        ),
+    ] = None,
 ) -> None:
     """Run the web pages and the REST API for this network home.
 
@@ -37,6 +44,7 @@ def serve(
     import uvicorn
 
     from tetherai.api.proxies import SERVER_OPTIONS
+    from tetherai.http.process import run_on_cpus
     from tetherai.logs import log_config
     from tetherai.server import create_web_app
 
@@ -50,8 +58,11 @@ def serve(
         env["TETHER_PORT"] = str(port)
     if log_json:
         env["TETHER_LOG_JSON"] = "1"
+    if cpus is not None:
+        env["TETHER_CPUS"] = cpus
     settings = run(lambda: Settings.from_env(env, home=root))
     _check_free(settings.host, settings.port)
+    run(lambda: run_on_cpus(settings.cpus))  # before the server starts any thread
     if not settings.log_json:  # JSON logs stay JSON: the server logs where it serves instead
         shown = f"[{settings.host}]" if ":" in settings.host else settings.host
         console.print(
@@ -61,7 +72,7 @@ def serve(
             highlight=False,
         )
     uvicorn.run(
-        create_web_app(settings),
+        create_web_app(settings, owns_process=True),
         host=settings.host,
         port=settings.port,
         log_config=log_config(json_lines=settings.log_json, level=settings.log_level),

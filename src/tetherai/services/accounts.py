@@ -17,10 +17,14 @@ what to whose keys (DESIGN.md §4; SECURITY.md "What an org admin can and cannot
 
 One-time links go by e-mail when the server has SMTP settings, and are then never shown to
 the admin; without SMTP the admin is shown the link to hand over.
+
+The use cases are coroutines: the database work, password hashing and e-mail run in a worker
+thread, the wait for each tx's block holds none (``Runtime.act_async``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,7 +33,7 @@ from typing import Any
 from tetherai.errors import TetherError
 from tetherai.identity.roles import Role
 from tetherai.ledger.errors import TxInvalid
-from tetherai.services.auth import AuthService, SessionTokens, UserInfo
+from tetherai.services.auth import AuthService, IssuedPasswordReset, SessionTokens, UserInfo
 from tetherai.services.custody import KeyCustody, NoSigningKey
 from tetherai.services.keys import LedgerPort, enrol_web_key, pending_invitation
 from tetherai.services.mail import Mailer, MailError, NoAddress, masked
@@ -97,7 +101,7 @@ class Accounts:
 
     # --- the admin's side -------------------------------------------------------------------
 
-    def invite(
+    async def invite(
         self,
         admin: Signer,
         by: UserInfo,
@@ -118,17 +122,19 @@ class Accounts:
                 "give the person's e-mail address: the invitation link is sent there",
                 hint="This server e-mails one-time links; nobody else sees them.",
             )
-        issued = self._auth.invite(
-            by.org, username, role, by, display_name=display_name, email=email
+        issued = await asyncio.to_thread(
+            self._auth.invite, by.org, username, role, by, display_name=display_name, email=email
         )
         try:
-            tx = self._ledger.act(
+            tx = await self._ledger.act_async(
                 admin, "membership", "invite", {"org": by.org, "id": username, "role": role.value}
             )
         except (TetherError, TxInvalid):
-            self._auth.void_link(issued.token)  # no link to a key the ledger would refuse
+            # no link to a key the ledger would refuse
+            await asyncio.to_thread(self._auth.void_link, issued.token)
             raise
-        sent_to = self._deliver(
+        sent_to = await asyncio.to_thread(
+            self._deliver,
             issued.user,
             issued.token,
             "Your tetherai invitation",
@@ -139,21 +145,36 @@ class Accounts:
         token = None if sent_to else issued.token
         return LinkIssued(issued.user, issued.expires_at, token, sent_to, tx.tx_id)
 
-    def reset(self, admin: Signer, by: UserInfo, user_id: int) -> LinkIssued:
+    async def reset(self, admin: Signer, by: UserInfo, user_id: int) -> LinkIssued:
         """Start a password reset: credentials end, keys are revoked and one new key invited.
 
         Raises:
             AuthError (not an admin of their org), MailError (``mail.no_address``: with SMTP,
             the person has no address; nothing changes), TxRefused.
         """
-        target = self._auth.get_user(user_id)
-        if self._mailer is not None and not target.email:
-            raise NoAddress(
-                f"{target.username} has no e-mail address to send the reset link to",
-                hint="The person adds one on their profile; an admin cannot set it for them.",
-            )
-        issued = self._auth.create_password_reset(target, by_admin=by)
-        tx_id = self._revoke_keys(admin, target, RESET_REASON, reinvite=True)
+
+        def start() -> tuple[UserInfo, IssuedPasswordReset, bool]:
+            target = self._auth.get_user(user_id)
+            if self._mailer is not None and not target.email:
+                raise NoAddress(
+                    f"{target.username} has no e-mail address to send the reset link to",
+                    hint="The person adds one on their profile; an admin cannot set it for them.",
+                )
+            issued = self._auth.create_password_reset(target, by_admin=by)
+            return target, issued, bool(self._keys_of(target))
+
+        target, issued, on_ledger = await asyncio.to_thread(start)
+        tx_id = (
+            await self._revoke_keys(admin, target, RESET_REASON, reinvite=True)
+            if on_ledger
+            else None
+        )
+        return await asyncio.to_thread(self._reset_done, by, target, issued, tx_id)
+
+    def _reset_done(
+        self, by: UserInfo, target: UserInfo, issued: IssuedPasswordReset, tx_id: str | None
+    ) -> LinkIssued:
+        """Tell the person (when their keys were revoked) and hand over the link."""
         if tx_id is not None:
             self._notify(
                 target,
@@ -174,73 +195,86 @@ class Accounts:
         token = None if sent_to else issued.token
         return LinkIssued(target, issued.expires_at, token, sent_to, tx_id)
 
-    def set_enabled(self, admin: Signer, by: UserInfo, user_id: int, enabled: bool) -> UserInfo:
+    async def set_enabled(
+        self, admin: Signer, by: UserInfo, user_id: int, enabled: bool
+    ) -> UserInfo:
         """Disable (credentials end, every key revoked on the ledger) or enable (a new key is
         invited, enrolled at the person's next sign-in).
 
         Raises:
             AuthError (not an admin of their org, disabling oneself), TxRefused.
         """
-        before = self._auth.get_user(user_id)
-        user = self._auth.set_enabled(user_id, enabled, by_admin=by)
+
+        def change() -> tuple[UserInfo, UserInfo, list[object]]:
+            before = self._auth.get_user(user_id)
+            user = self._auth.set_enabled(user_id, enabled, by_admin=by)
+            return before, user, self._keys_of(user)
+
+        before, user, keys = await asyncio.to_thread(change)
         if not enabled:  # again too: a retry revokes what a failed first try left active
-            if self._active_keys(user):
-                self._revoke_keys(admin, user, DISABLED_REASON, reinvite=False)
+            if any(isinstance(k, dict) and k.get("revoked") is None for k in keys):
+                await self._revoke_keys(admin, user, DISABLED_REASON, reinvite=False)
             return user
-        if before.enabled:  # enabling an enabled person changes nothing: keys stay
+        # Enabling an enabled person changes nothing; one not on the ledger has no keys yet.
+        if before.enabled or not keys:
             return user
-        tx_id = self._revoke_keys(admin, user, ENABLED_REASON, reinvite=True)
-        if tx_id is not None:
-            self._notify(
-                user,
-                tx_id,
-                {"event": "enabled", "by": f"{by.username}@{by.org}"},
-                f"{by.username}@{by.org} enabled your account again: a new key is made for you "
-                "when you sign in; register your CLI keys again.",
-            )
+        tx_id = await self._revoke_keys(admin, user, ENABLED_REASON, reinvite=True)
+        await asyncio.to_thread(
+            self._notify,
+            user,
+            tx_id,
+            {"event": "enabled", "by": f"{by.username}@{by.org}"},
+            f"{by.username}@{by.org} enabled your account again: a new key is made for you "
+            "when you sign in; register your CLI keys again.",
+        )
         return user
 
-    def _active_keys(self, user: UserInfo) -> list[object]:
+    def _keys_of(self, user: UserInfo) -> list[object]:
+        """The person's keys as the ledger records them (none: not on the ledger yet)."""
         found = self._ledger.query("membership", "keys", {"org": user.org, "id": user.username})
-        return (
-            [k for k in found if isinstance(k, dict) and k.get("revoked") is None]
-            if isinstance(found, list)
-            else []
-        )
+        return list(found) if isinstance(found, list) else []
 
-    def _revoke_keys(
+    async def _revoke_keys(
         self, admin: Signer, user: UserInfo, reason: str, *, reinvite: bool
-    ) -> str | None:
-        """``revoke_participant`` for a person on the ledger; ``None`` for one not on it yet."""
-        found = self._ledger.query("membership", "keys", {"org": user.org, "id": user.username})
-        if not found:
-            return None
+    ) -> str:
+        """``revoke_participant`` for a person on the ledger (with keys: :meth:`_keys_of`)."""
         args = {"org": user.org, "id": user.username, "reason": reason, "reinvite": reinvite}
-        return self._ledger.act(admin, "membership", "revoke_participant", args).tx_id
+        result = await self._ledger.act_async(admin, "membership", "revoke_participant", args)
+        return result.tx_id
 
     # --- the person's side ------------------------------------------------------------------
 
-    def accept(self, token: str, password: str, *, ip: str | None = None) -> tuple[UserInfo, str]:
+    async def accept(
+        self, token: str, password: str, *, ip: str | None = None
+    ) -> tuple[UserInfo, str]:
         """Set the password of an invitation and enrol the person's first web key.
 
         Raises:
             AuthError (token invalid, weak password), TxRefused (the ledger holds no
             invitation: the account is ready, the key is enrolled at a later sign-in).
         """
-        user = self._auth.accept_invitation(token, password, ip=ip)
-        tx_id = enrol_web_key(self._ledger, self._custody, user, password)
-        return self._auth.get_user(user.id), tx_id
+        user = await asyncio.to_thread(self._auth.accept_invitation, token, password, ip=ip)
+        tx_id = await enrol_web_key(self._ledger, self._custody, user, password)
+        return await asyncio.to_thread(self._auth.get_user, user.id), tx_id
 
-    def finish_reset(
+    async def finish_reset(
         self, token: str, password: str, *, ip: str | None = None
     ) -> tuple[UserInfo, str | None]:
         """Set a new password with a reset link; the new web key is enrolled with the
         person's own tx, and they are told (in the app, and by e-mail when possible)."""
-        done = self._auth.reset_password(token, password, ip=ip)
-        user = done.user
-        if not pending_invitation(self._ledger, user):
+
+        def start() -> tuple[UserInfo, bool]:
+            user = self._auth.reset_password(token, password, ip=ip).user
+            return user, pending_invitation(self._ledger, user)
+
+        user, pending = await asyncio.to_thread(start)
+        if not pending:
             return user, None
-        tx_id = enrol_web_key(self._ledger, self._custody, user, password)
+        tx_id = await enrol_web_key(self._ledger, self._custody, user, password)
+        return await asyncio.to_thread(self._replaced, user, tx_id), tx_id
+
+    def _replaced(self, user: UserInfo, tx_id: str) -> UserInfo:
+        """Tell the person a reset replaced their key (in the app, by e-mail when possible)."""
         record = self._ledger.query(
             "membership", "participant", {"org": user.org, "id": user.username}
         )
@@ -255,9 +289,9 @@ class Accounts:
                 self._mailer.send(user.email, "Your tetherai key was replaced", text)
             except MailError as error:  # the notice in the app stands; the key is enrolled
                 log.warning("could not e-mail %s about their new key: %s", user.username, error)
-        return self._auth.get_user(user.id), tx_id
+        return self._auth.get_user(user.id)
 
-    def sign_in(self, username: str, password: str, *, ip: str | None) -> SignedIn:
+    async def sign_in(self, username: str, password: str, *, ip: str | None) -> SignedIn:
         """A password sign-in from ``ip``: a browser session able to sign with the person's key.
 
         Raises:
@@ -266,23 +300,31 @@ class Accounts:
         """
         if self._signin_attempts is not None:
             self._signin_attempts.hit(ip or "unknown")
-        user = self._auth.login(username, password, ip)
-        if self.keys_at_sign_in(user, password) is not None:
-            user = self._auth.get_user(user.id)
-        try:
-            key = self._custody.unseal_key(user.id, password)
-        except NoSigningKey:
-            key = None  # a pending reset: the person reads until they set a new password
-        return SignedIn(user, self._auth.start_session(user, signing_key=key, ip=ip))
+        user = await asyncio.to_thread(self._auth.login, username, password, ip)
+        enrolled = await self.keys_at_sign_in(user, password)
 
-    def keys_at_sign_in(self, user: UserInfo, password: str) -> str | None:
+        def session() -> SignedIn:
+            found = user if enrolled is None else self._auth.get_user(user.id)
+            try:
+                key = self._custody.unseal_key(found.id, password)
+            except NoSigningKey:
+                key = None  # a pending reset: the person reads until they set a new password
+            return SignedIn(found, self._auth.start_session(found, signing_key=key, ip=ip))
+
+        return await asyncio.to_thread(session)
+
+    async def keys_at_sign_in(self, user: UserInfo, password: str) -> str | None:
         """At sign-in, with the password at hand: if an org admin invited a new key for the
         person (re-enabled them), make and enrol it. Not while a password reset is pending:
         the reset link sets the password that seals the new key."""
-        if not pending_invitation(self._ledger, user) or self._auth.reset_pending(user):
+
+        def due() -> bool:
+            return pending_invitation(self._ledger, user) and not self._auth.reset_pending(user)
+
+        if not await asyncio.to_thread(due):
             return None
         try:
-            return enrol_web_key(self._ledger, self._custody, user, password)
+            return await enrol_web_key(self._ledger, self._custody, user, password)
         except (TetherError, TxInvalid) as error:  # signing in still works; writes wait
             log.warning("could not enrol a new key for %s: %s", user.username, error)
             return None

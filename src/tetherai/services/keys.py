@@ -13,10 +13,14 @@ succeeded, so a refused tx leaves nothing half-registered.
 - :func:`register_key` enrols a key the person holds (``add_key``, signed with their web key,
   carrying the new key's proof of possession).
 - :func:`revoke_key` revokes one of them; :func:`list_keys` lists them all.
+
+The writes are coroutines: their checks and database work run in a worker thread, the wait
+for the block holds none (``Runtime.act_async``).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -93,12 +97,15 @@ class WebKey(errors.Conflict, KeyRefused):
 
 
 class LedgerPort(Protocol):
-    """What the key use cases need of the node: sign-and-wait, queries, the clock, the CA."""
+    """What the key use cases need of the node: sign-and-wait (holding no thread while it
+    waits), queries, the clock, the CA."""
 
     @property
     def ca(self) -> CertificateAuthority: ...
 
-    def act(self, signer: Signer, contract: str, fn: str, args: Mapping[str, Any]) -> TxResult: ...
+    async def act_async(
+        self, signer: Signer, contract: str, fn: str, args: Mapping[str, Any]
+    ) -> TxResult: ...
 
     def query(self, contract: str, fn: str, args: Mapping[str, JSONValue]) -> JSONValue: ...
 
@@ -147,7 +154,9 @@ def pending_invitation(ledger: LedgerPort, user: UserInfo) -> bool:
     return isinstance(found, dict) and found.get("role") == user.role.value
 
 
-def enrol_web_key(ledger: LedgerPort, custody: KeyCustody, user: UserInfo, password: str) -> str:
+async def enrol_web_key(
+    ledger: LedgerPort, custody: KeyCustody, user: UserInfo, password: str
+) -> str:
     """Make the person a web key, have their org's CA certify it, enrol it with the person's
     own ``accept_invitation`` (signed by the new key), then seal it under ``password``.
 
@@ -158,18 +167,27 @@ def enrol_web_key(ledger: LedgerPort, custody: KeyCustody, user: UserInfo, passw
         CustodyError: the password changed meanwhile (the key is enrolled but not kept: an
             org admin re-keys the person).
     """
-    key = generate_private_key(Algorithm.ED25519)
-    certificate = ledger.ca.issue(
-        participant_id=user.username, role=user.role, public_key=key.public_key(), now=_now(ledger)
+
+    def certified() -> tuple[Signer, str]:
+        key = generate_private_key(Algorithm.ED25519)
+        certificate = ledger.ca.issue(
+            participant_id=user.username,
+            role=user.role,
+            public_key=key.public_key(),
+            now=_now(ledger),
+        )
+        signer = Signer(user.org, user.username, certificate_sha256(certificate), key)
+        return signer, certificate_to_pem(certificate).decode()
+
+    signer, pem = await asyncio.to_thread(certified)
+    result = await ledger.act_async(signer, "membership", "accept_invitation", {"certificate": pem})
+    await asyncio.to_thread(
+        custody.store_key, user.id, signer.private_key, password=password, certificate_pem=pem
     )
-    pem = certificate_to_pem(certificate).decode()
-    signer = Signer(user.org, user.username, certificate_sha256(certificate), key)
-    result = ledger.act(signer, "membership", "accept_invitation", {"certificate": pem})
-    custody.store_key(user.id, key, password=password, certificate_pem=pem)
     return result.tx_id
 
 
-def register_key(
+async def register_key(
     ledger: LedgerPort,
     custody: KeyCustody,
     signer: Signer,
@@ -190,26 +208,35 @@ def register_key(
         PossessionError: the proof is not the key's signature for this person.
         TxRefused: the ledger refused it (an auditor, a key enrolled before); nothing is kept.
     """
-    try:
-        public_key = load_public_key_pem(public_key_pem.encode("ascii"))
-    except (CryptoError, UnicodeEncodeError) as error:
-        raise BadKey("not a PEM Ed25519 or P-256 public key") from error
-    name = name.strip()
-    if not 1 <= len(name) <= 100:
-        raise BadKey("a key's name must be 1 to 100 characters", hint="Name it after the machine.")
-    fingerprint = public_key_fingerprint(public_key)
-    if custody.registered.public_key_registered(fingerprint):
-        raise KeyExists("this public key is already registered")
-    check_possession(public_key, user.org, user.username, proof)
-    certificate = ledger.ca.issue(
-        participant_id=user.username, role=user.role, public_key=public_key, now=_now(ledger)
-    )
-    pem = certificate_to_pem(certificate).decode()
-    result = ledger.act(signer, "membership", "add_key", {"certificate": pem, "proof": proof})
-    custody.registered.register_public_key(user.id, public_key_pem, name=name, certificate_pem=pem)
-    sha = certificate_sha256(certificate)
-    (found,) = [k for k in list_keys(ledger, custody, user) if k.cert_sha256 == sha]
-    return found, pem, result.tx_id
+
+    def certified() -> tuple[str, str]:
+        try:
+            public_key = load_public_key_pem(public_key_pem.encode("ascii"))
+        except (CryptoError, UnicodeEncodeError) as error:
+            raise BadKey("not a PEM Ed25519 or P-256 public key") from error
+        if not 1 <= len(name.strip()) <= 100:
+            raise BadKey(
+                "a key's name must be 1 to 100 characters", hint="Name it after the machine."
+            )
+        if custody.registered.public_key_registered(public_key_fingerprint(public_key)):
+            raise KeyExists("this public key is already registered")
+        check_possession(public_key, user.org, user.username, proof)
+        certificate = ledger.ca.issue(
+            participant_id=user.username, role=user.role, public_key=public_key, now=_now(ledger)
+        )
+        return certificate_to_pem(certificate).decode(), certificate_sha256(certificate)
+
+    def kept() -> KeyInfo:
+        custody.registered.register_public_key(
+            user.id, public_key_pem, name=name.strip(), certificate_pem=pem
+        )
+        (found,) = [k for k in list_keys(ledger, custody, user) if k.cert_sha256 == sha]
+        return found
+
+    pem, sha = await asyncio.to_thread(certified)
+    args = {"certificate": pem, "proof": proof}
+    result = await ledger.act_async(signer, "membership", "add_key", args)
+    return await asyncio.to_thread(kept), pem, result.tx_id
 
 
 def list_keys(ledger: LedgerPort, custody: KeyCustody, user: UserInfo) -> list[KeyInfo]:
@@ -251,7 +278,7 @@ def _algorithm(public_key: object) -> str:
         return "unknown"
 
 
-def revoke_key(
+async def revoke_key(
     ledger: LedgerPort,
     custody: KeyCustody,
     signer: Signer,
@@ -268,14 +295,17 @@ def revoke_key(
             (``keys.web_key``).
         TxRefused: the ledger refused (already revoked, their last key, an auditor).
     """
-    mine = {k.cert_sha256: k for k in list_keys(ledger, custody, user)}
-    key = mine.get(cert_sha256)
-    if key is None:
-        raise NoSuchKey(f"you have no key {cert_sha256[:12]}")
-    if key.kind == "web":
-        raise WebKey("this is your web key: the server replaces it when your password is reset")
-    result = ledger.act(
-        signer, "membership", "revoke", {"cert_sha256": cert_sha256, "reason": reason}
-    )
-    custody.retire_certificate(cert_sha256)
+
+    def check() -> None:
+        mine = {k.cert_sha256: k for k in list_keys(ledger, custody, user)}
+        key = mine.get(cert_sha256)
+        if key is None:
+            raise NoSuchKey(f"you have no key {cert_sha256[:12]}")
+        if key.kind == "web":
+            raise WebKey("this is your web key: the server replaces it when your password is reset")
+
+    await asyncio.to_thread(check)
+    args = {"cert_sha256": cert_sha256, "reason": reason}
+    result = await ledger.act_async(signer, "membership", "revoke", args)
+    await asyncio.to_thread(custody.retire_certificate, cert_sha256)
     return result.tx_id

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select, type_coerce
 from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.types import NullType
 
 from tetherai.services.db import (
     HistoryProjection,
@@ -171,12 +172,14 @@ def open_versions(
     if not readable:
         return []
     # Three text columns, not ORM objects: the dashboard asks for up to 200 on every view.
+    # The time only orders the rows, so it comes as the driver gives it (SQLite's fixed-width
+    # ISO text or PostgreSQL's datetime, each in time order) without being parsed again.
     newest = (
         select(
             VersionProjection.project_ref,
             VersionProjection.version,
             VersionProjection.status,
-            VersionProjection.updated_at,
+            type_coerce(VersionProjection.updated_at, NullType()),
             VersionProjection.ref,
         )
         .where(VersionProjection.status.in_(OPEN_STATUSES))
@@ -215,9 +218,8 @@ def _newest(
     project."""
     if len(readable) > _PER_PROJECT:
         return list(session.execute(query.where(project.in_(readable))))
-    found = [
-        row for ref in sorted(readable) for row in session.execute(query.where(project == ref))
-    ]
+    one = query.where(project == bindparam("project"))  # built once, run for each project
+    found = [row for ref in sorted(readable) for row in session.execute(one, {"project": ref})]
     return sorted(found, key=order, reverse=True)[:limit]
 
 

@@ -16,7 +16,7 @@ from tetherai.logs import LEVELS
 from tetherai.services.artifacts import StorageSettings
 from tetherai.services.mail import SmtpSettings
 
-__all__ = ["Settings", "SettingsError"]
+__all__ = ["Settings", "SettingsError", "cpu_list"]
 
 
 class SettingsError(InvalidInput):
@@ -75,6 +75,9 @@ class Settings:
     """Log as JSON lines (``TETHER_LOG_JSON=1``, ``tether serve --log-json``), else as text."""
     log_level: str = "info"
     """``debug``, ``info``, ``warning`` or ``error`` (``TETHER_LOG_LEVEL``)."""
+    cpus: tuple[int, ...] = ()
+    """The CPUs the server's threads run on (``TETHER_CPUS=0``, ``0,2`` or ``0-3``; none: any).
+    Why one can be faster than several: ``tetherai.http.process``."""
 
     def link_base(self) -> str:
         """The server's public address, without a trailing slash."""
@@ -141,6 +144,7 @@ class Settings:
             webhook_allow=_list(env, "TETHER_WEBHOOK_ALLOW"),
             log_json=env.get("TETHER_LOG_JSON", "0") == "1",
             log_level=_log_level(env),
+            cpus=_cpus(env),
         )
 
 
@@ -149,6 +153,31 @@ def _log_level(env: Mapping[str, str]) -> str:
     if level not in LEVELS:
         raise SettingsError(f"TETHER_LOG_LEVEL must be one of {', '.join(LEVELS)}")
     return level
+
+
+def _cpus(env: Mapping[str, str]) -> tuple[int, ...]:
+    return cpu_list(env.get("TETHER_CPUS", ""))
+
+
+def cpu_list(value: str) -> tuple[int, ...]:
+    """The CPUs of a list such as ``0``, ``0,2`` or ``0-3`` (as ``taskset -c`` takes), sorted.
+
+    Raises:
+        SettingsError: a part that is not a CPU number or an ascending range.
+    """
+    cpus: set[int] = set()
+    for part in (piece.strip() for piece in value.split(",") if piece.strip()):
+        first, dash, last = part.partition("-")
+        if not (first.isdigit() and (last.isdigit() if dash else True)):
+            raise SettingsError(
+                f"TETHER_CPUS: {part!r} is not a CPU number or range",
+                hint="list CPU numbers, e.g. TETHER_CPUS=0 or 0,2 or 0-3",
+            )
+        low, high = int(first), int(last if dash else first)
+        if high < low or high > 4095:
+            raise SettingsError(f"TETHER_CPUS: {part!r} is not a range of CPUs")
+        cpus.update(range(low, high + 1))
+    return tuple(sorted(cpus))
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

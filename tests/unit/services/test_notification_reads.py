@@ -41,6 +41,23 @@ def test_a_person_sees_and_counts_only_readable_projects_and_their_own_account(
     # The dashboard's read: the newest unread ones and the count, as the two reads give them.
     notes.mark_read(carol.id, listed[-1]["id"])
     for readable in ({"Org1/kept"}, set()):
-        shown, count = notes.unread(carol.id, readable, limit=1)
+        shown, count = notes.unread(carol.id, readable, limit=1, count_up_to=100)
         assert shown == notes.notifications(carol.id, readable, limit=1, unread_only=True)
         assert count == notes.unread_count(carol.id, readable) == 1
+
+
+def test_the_dashboards_count_stops_where_it_says_so(
+    session_factory: SessionFactory, clock: ManualClock, auth: AuthService, admin: UserInfo
+) -> None:
+    carol, _ = add_user(auth, admin, "carol")
+    dave, _ = add_user(auth, admin, "dave")
+    notes = NotificationService(session_factory, clock=clock)
+    for _ in range(7):
+        _note(session_factory, clock, carol.id, "Org1/kept")
+    _note(session_factory, clock, dave.id, "Org1/kept")  # another person's: never counted
+    _note(session_factory, clock, carol.id, "Org1/left")  # a project carol may not read
+    readable = {"Org1/kept"}
+    assert notes.unread_count(carol.id, readable) == 7
+    for up_to, counted in ((100, 7), (7, 7), (5, 5), (1, 1)):
+        shown, count = notes.unread(carol.id, readable, limit=3, count_up_to=up_to)
+        assert (len(shown), count) == (3, counted)

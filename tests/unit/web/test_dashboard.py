@@ -5,8 +5,18 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from sqlalchemy import select
+
 from tests.common.lifecycle import Cast
 from tests.unit.web.conftest import SignIn, csrf_of
+from tetherai.services.db import (
+    Notification,
+    User,
+    make_engine,
+    make_session_factory,
+    transaction,
+)
+from tetherai.web.routes.dashboard import OPEN_WORK_SHOWN, UNREAD_COUNTED
 
 
 def test_open_work_follows_the_actions_query(
@@ -103,3 +113,60 @@ def test_mark_all_read_marks_what_the_page_showed(
     assert "3 notifications marked as read." in after.text
     assert after.text.count("data-notification=") == 1
     assert "started the review" in after.text.split('id="notifications"')[1]
+
+
+def test_open_work_lists_the_newest_and_counts_them_all(
+    sign_in: SignIn, cast: Cast, settle: Callable[[], None]
+) -> None:
+    names = [f"w{number:02d}" for number in range(OPEN_WORK_SHOWN + 2)]
+    for name in names:
+        cast.new_version(name)
+        cast.walk(name, "submitted")
+    settle()
+    page = sign_in("mlops").get("/dashboard").text
+    work = page.split("My open work")[1].split("Ledger health")[0]
+    listed = re.findall(rf'href="/projects/{cast.project}/versions/(w\d\d)"', work)
+    assert sorted(listed) == names[-OPEN_WORK_SHOWN:]  # the most recently changed
+    assert f'id="work-count">{len(names)}<' in work
+    assert f"The {OPEN_WORK_SHOWN} newest are shown." in work
+
+
+def test_the_unread_badge_counts_up_to_99_then_says_99_plus(
+    sqlite_url: str, sign_in: SignIn, cast: Cast, settle: Callable[[], None]
+) -> None:
+    mlops = sign_in("mlops")
+    cast.new_version("v1")
+    cast.walk("v1", "submitted")  # one notification for mlops, written by the projector
+    settle()
+    sessions = make_session_factory(make_engine(sqlite_url))  # the app's service database
+
+    def add_unread(count: int) -> None:
+        with transaction(sessions) as session:
+            user = session.scalars(select(User).where(User.username == cast["mlops"].id)).one()
+            first = session.scalars(select(Notification).where(Notification.user_id == user.id))
+            template = first.first()
+            assert template is not None
+            for _ in range(count):
+                session.add(
+                    Notification(
+                        user_id=user.id,
+                        created_at=template.created_at,
+                        kind=template.kind,
+                        project_ref=template.project_ref,
+                        version_ref=template.version_ref,
+                        tx_id=template.tx_id,
+                        text=template.text,
+                        detail=template.detail,
+                        read_at=None,
+                    )
+                )
+
+    def badge() -> str:
+        found = re.search(r'id="unread-count">([^<]*)<', mlops.get("/dashboard").text)
+        assert found
+        return found.group(1)
+
+    add_unread(UNREAD_COUNTED - 2)
+    assert badge() == str(UNREAD_COUNTED - 1)
+    add_unread(1)
+    assert badge() == f"{UNREAD_COUNTED - 1}+"

@@ -39,8 +39,8 @@ class EmailIn(In):
 @router.post(
     "/auth/login", summary="Sign in: a session cookie, and the CSRF token for unsafe requests"
 )
-def login(body: LoginIn, request: Request, response: Response, rt: Rt) -> dict[str, Any]:
-    signed_in = rt.accounts.sign_in(body.username, body.password, ip=client_address(request))
+async def login(body: LoginIn, request: Request, response: Response, rt: Rt) -> dict[str, Any]:
+    signed_in = await rt.accounts.sign_in(body.username, body.password, ip=client_address(request))
     set_session_cookies(response, rt.settings, signed_in.tokens)
     return {
         "user": user_json(signed_in.user),
@@ -66,8 +66,8 @@ def me(user: Me) -> dict[str, Any]:
     "/auth/accept",
     summary="Accept an invitation: set a password; your own key is made and enrolled",
 )
-def accept(body: AcceptIn, request: Request, rt: Rt) -> dict[str, Any]:
-    user, tx_id = rt.accounts.accept(body.token, body.password, ip=client_address(request))
+async def accept(body: AcceptIn, request: Request, rt: Rt) -> dict[str, Any]:
+    user, tx_id = await rt.accounts.accept(body.token, body.password, ip=client_address(request))
     return {"user": user_json(user), "enrolled_tx": tx_id}
 
 
@@ -75,8 +75,10 @@ def accept(body: AcceptIn, request: Request, rt: Rt) -> dict[str, Any]:
     "/auth/reset",
     summary="Set a new password with a reset link; a new key of yours replaces the revoked ones",
 )
-def reset(body: AcceptIn, request: Request, rt: Rt) -> dict[str, Any]:
-    user, tx_id = rt.accounts.finish_reset(body.token, body.password, ip=client_address(request))
+async def reset(body: AcceptIn, request: Request, rt: Rt) -> dict[str, Any]:
+    user, tx_id = await rt.accounts.finish_reset(
+        body.token, body.password, ip=client_address(request)
+    )
     return {"user": user_json(user), "enrolled_tx": tx_id}
 
 

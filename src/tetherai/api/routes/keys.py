@@ -47,8 +47,8 @@ class RevokeIn(In):
     "and enrolled by your web key; your other keys are untouched",
     status_code=201,
 )
-def register_key(body: KeyIn, rt: Rt, signer: Signing, session: Session) -> dict[str, Any]:
-    key, pem, tx_id = keys.register_key(
+async def register_key(body: KeyIn, rt: Rt, signer: Signing, session: Session) -> dict[str, Any]:
+    key, pem, tx_id = await keys.register_key(
         rt,
         rt.custody,
         signer,
@@ -70,8 +70,8 @@ def list_keys(rt: Rt, user: Me, limit: Limit = 50, cursor: Cursor = None) -> dic
     "/{cert_sha256}/revoke",
     summary="Revoke one of my CLI/SDK keys (signed by my web key); the others keep working",
 )
-def revoke_key(
+async def revoke_key(
     cert_sha256: CertSha256, body: RevokeIn, rt: Rt, signer: Signing, session: Session
 ) -> dict[str, Any]:
-    tx_id = keys.revoke_key(rt, rt.custody, signer, session.user, cert_sha256, body.reason)
+    tx_id = await keys.revoke_key(rt, rt.custody, signer, session.user, cert_sha256, body.reason)
     return {"revoked": cert_sha256, "tx_id": tx_id}

@@ -32,8 +32,8 @@ Session = Annotated[SessionInfo, Depends(current_session)]
     "e-mailed, or returned when the server has no SMTP",
     status_code=201,
 )
-def invite(body: InviteIn, rt: Rt, admin: Admin, session: Session) -> dict[str, Any]:
-    issued = rt.accounts.invite(
+async def invite(body: InviteIn, rt: Rt, admin: Admin, session: Session) -> dict[str, Any]:
+    issued = await rt.accounts.invite(
         admin,
         session.user,
         body.username,
@@ -50,8 +50,8 @@ def invite(body: InviteIn, rt: Rt, admin: Admin, session: Session) -> dict[str, 
     "and one new key is invited; the link is e-mailed (or returned without SMTP)",
     status_code=201,
 )
-def password_reset(user_id: RowId, rt: Rt, admin: Admin, session: Session) -> dict[str, Any]:
-    return link_json(rt.accounts.reset(admin, session.user, user_id))
+async def password_reset(user_id: RowId, rt: Rt, admin: Admin, session: Session) -> dict[str, Any]:
+    return link_json(await rt.accounts.reset(admin, session.user, user_id))
 
 
 @router.get("/users", summary="People of my org (org admins)")
@@ -69,16 +69,16 @@ def users(rt: Rt, user: Me, limit: Limit = 50, cursor: Cursor = None) -> dict[st
     "/users/{user_id}/disable",
     summary="Disable a person: their sessions and tokens end and every key of theirs is revoked",
 )
-def disable(user_id: RowId, rt: Rt, admin: Admin, session: Session) -> dict[str, Any]:
-    return user_json(rt.accounts.set_enabled(admin, session.user, user_id, False))
+async def disable(user_id: RowId, rt: Rt, admin: Admin, session: Session) -> dict[str, Any]:
+    return user_json(await rt.accounts.set_enabled(admin, session.user, user_id, False))
 
 
 @router.post(
     "/users/{user_id}/enable",
     summary="Enable a person again: a new key of theirs is enrolled when they sign in",
 )
-def enable(user_id: RowId, rt: Rt, admin: Admin, session: Session) -> dict[str, Any]:
-    return user_json(rt.accounts.set_enabled(admin, session.user, user_id, True))
+async def enable(user_id: RowId, rt: Rt, admin: Admin, session: Session) -> dict[str, Any]:
+    return user_json(await rt.accounts.set_enabled(admin, session.user, user_id, True))
 
 
 @router.get("/activity", summary="Sign-in and account activity (org admins; others: their own)")

@@ -46,7 +46,7 @@ def signin_page(request: Request, user: MaybeUser, next: str = "") -> Response:
 
 
 @router.post("/signin")
-def signin(request: Request, fields: AnonymousForm) -> Response:
+async def signin(request: Request, fields: AnonymousForm) -> Response:
     _ = gettext
     username = fields.get("username", "").strip()
     target = safe_next(fields.get("next"))
@@ -54,7 +54,9 @@ def signin(request: Request, fields: AnonymousForm) -> Response:
     response = redirect(request, target, flash=_("Signed in."))
     try:
         body = LoginIn(username=username, password=fields.get("password", ""))
-        signed_in = rt.accounts.sign_in(body.username, body.password, ip=client_address(request))
+        signed_in = await rt.accounts.sign_in(
+            body.username, body.password, ip=client_address(request)
+        )
     except ValidationError:
         return _signin_error(request, 422, _("Enter your username and password."), username, target)
     except TetherError as error:
@@ -157,7 +159,7 @@ def reset_page(request: Request, user: MaybeUser, token: str = "") -> Response:
     return _token_form(request, "/reset", token, None)
 
 
-def _redeem(request: Request, fields: dict[str, str], path: str) -> Response:
+async def _redeem(request: Request, fields: dict[str, str], path: str) -> Response:
     """Accept an invitation or reset a password with a one-time token (``services.accounts``
     makes, certifies and enrols the person's new key with their own tx, as for the API)."""
     _ = gettext
@@ -169,7 +171,7 @@ def _redeem(request: Request, fields: dict[str, str], path: str) -> Response:
     redeem = accounts.accept if path == "/accept" else accounts.finish_reset
     try:
         body = AcceptIn(token=token, password=password)
-        redeem(body.token, body.password, ip=client_address(request))
+        await redeem(body.token, body.password, ip=client_address(request))
     except ValidationError:
         return _token_form(request, path, token, _("Enter the token and a password."), 422)
     except TetherError as error:
@@ -183,10 +185,10 @@ def _redeem(request: Request, fields: dict[str, str], path: str) -> Response:
 
 
 @router.post("/accept")
-def accept_invitation(request: Request, fields: AnonymousForm) -> Response:
-    return _redeem(request, fields, "/accept")
+async def accept_invitation(request: Request, fields: AnonymousForm) -> Response:
+    return await _redeem(request, fields, "/accept")
 
 
 @router.post("/reset")
-def reset_password(request: Request, fields: AnonymousForm) -> Response:
-    return _redeem(request, fields, "/reset")
+async def reset_password(request: Request, fields: AnonymousForm) -> Response:
+    return await _redeem(request, fields, "/reset")

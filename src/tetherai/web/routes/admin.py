@@ -5,10 +5,12 @@ password resets, the activity log. Every change is the API's own use case
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from tetherai.contracts.transitions import RULES
 from tetherai.errors import TetherError
@@ -21,7 +23,7 @@ from tetherai.web.pages import (
     AdminForm,
     PageAdmin,
     PageForm,
-    attempt,
+    attempt_write,
     error_page,
     render,
     runtime_of,
@@ -76,10 +78,13 @@ def activity(request: Request, admin: PageAdmin, before: RowId | None = None) ->
     )
 
 
-def _secret(request: Request, form: PageForm, run: Any, kind: str) -> Response:
-    """Run an admin action that hands out a one-time token and show the token once (201)."""
+async def _secret(
+    request: Request, form: PageForm, run: Callable[[], Awaitable[dict[str, Any]]], kind: str
+) -> Response:
+    """Run an admin action that hands out a one-time token and show the token once (201);
+    the wait for its tx's block holds no worker thread."""
     try:
-        issued = run()
+        issued = await run()
     except ValidationError:
         return error_page(
             request,
@@ -114,8 +119,8 @@ def _secret(request: Request, form: PageForm, run: Any, kind: str) -> Response:
 
 
 @router.post("/admin/invitations")
-def invite_person(request: Request, form: AdminForm) -> Response:
-    def run() -> dict[str, Any]:
+async def invite_person(request: Request, form: AdminForm) -> Response:
+    async def run() -> dict[str, Any]:
         body = InviteIn.model_validate(
             {
                 "username": form.get("username"),
@@ -124,8 +129,8 @@ def invite_person(request: Request, form: AdminForm) -> Response:
                 "email": form.get("email") or None,
             }
         )
-        issued = runtime_of(request).accounts.invite(
-            form.signer(),
+        issued = await runtime_of(request).accounts.invite(
+            await run_in_threadpool(form.signer),
             form.session.user,
             body.username,
             body.role,
@@ -134,28 +139,28 @@ def invite_person(request: Request, form: AdminForm) -> Response:
         )
         return link_json(issued)
 
-    return _secret(request, form, run, "invitation")
+    return await _secret(request, form, run, "invitation")
 
 
 @router.post("/admin/users/{user_id}/password-reset")
-def reset_person(request: Request, form: AdminForm, user_id: RowId) -> Response:
-    return _secret(
-        request,
-        form,
-        lambda: link_json(
-            runtime_of(request).accounts.reset(form.signer(), form.session.user, user_id)
-        ),
-        "reset",
-    )
+async def reset_person(request: Request, form: AdminForm, user_id: RowId) -> Response:
+    async def run() -> dict[str, Any]:
+        signer = await run_in_threadpool(form.signer)
+        return link_json(await runtime_of(request).accounts.reset(signer, form.user, user_id))
+
+    return await _secret(request, form, run, "reset")
+
+
+async def _set_enabled(request: Request, form: PageForm, user_id: int, enabled: bool) -> object:
+    signer = await run_in_threadpool(form.signer)
+    return await runtime_of(request).accounts.set_enabled(signer, form.user, user_id, enabled)
 
 
 @router.post("/admin/users/{user_id}/disable")
-def disable_person(request: Request, form: AdminForm, user_id: RowId) -> Response:
-    return attempt(
+async def disable_person(request: Request, form: AdminForm, user_id: RowId) -> Response:
+    return await attempt_write(
         request,
-        lambda: runtime_of(request).accounts.set_enabled(
-            form.signer(), form.session.user, user_id, False
-        ),
+        lambda: _set_enabled(request, form, user_id, False),
         done="/admin#people",
         message=_("Account disabled: its sessions and tokens ended and its keys are revoked."),
         back="/admin#people",
@@ -163,12 +168,10 @@ def disable_person(request: Request, form: AdminForm, user_id: RowId) -> Respons
 
 
 @router.post("/admin/users/{user_id}/enable")
-def enable_person(request: Request, form: AdminForm, user_id: RowId) -> Response:
-    return attempt(
+async def enable_person(request: Request, form: AdminForm, user_id: RowId) -> Response:
+    return await attempt_write(
         request,
-        lambda: runtime_of(request).accounts.set_enabled(
-            form.signer(), form.session.user, user_id, True
-        ),
+        lambda: _set_enabled(request, form, user_id, True),
         done="/admin#people",
         message=_("Account enabled: a new key is made when the person signs in."),
         back="/admin#people",

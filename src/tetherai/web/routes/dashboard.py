@@ -25,8 +25,12 @@ router = APIRouter()
 _NOT_WAITING = frozenset({"comment", "rate", "attach_document", "monitor", "rollback"})
 NOTIFICATIONS = 10
 """Unread notifications shown (newest first)."""
+UNREAD_COUNTED = 100
+"""Unread notifications counted: from this many on, the page says "99+"."""
 OPEN_WORK_SCAN = 200
 """How many of the most recently changed open versions are asked about (the dashboard's bound)."""
+OPEN_WORK_SHOWN = 25
+"""Of the versions waiting for me, how many the page lists (the most recently changed)."""
 
 
 def open_work(rt: Runtime, user: UserInfo, visible: set[str]) -> tuple[list[dict[str, Any]], bool]:
@@ -59,12 +63,15 @@ def open_work(rt: Runtime, user: UserInfo, visible: set[str]) -> tuple[list[dict
 def dashboard(request: Request, user: PageUser) -> Response:
     rt = runtime_of(request)
     visible = readable(rt, user)
-    work, bounded = open_work(rt, user, visible)
-    notifications, unread = rt.notifications.unread(user.id, visible, limit=NOTIFICATIONS)
+    work, bounded = open_work(rt, user, visible)  # all of it counted, the newest listed
+    notifications, unread = rt.notifications.unread(
+        user.id, visible, limit=NOTIFICATIONS, count_up_to=UNREAD_COUNTED
+    )
     return render(
         request,
         "dashboard.html",
-        work=work,
+        work=work[:OPEN_WORK_SHOWN],
+        work_total=len(work),
         work_bounded=bounded,
         work_scan=OPEN_WORK_SCAN,
         activity=recent_activity(projections(rt), visible, limit=15),
@@ -75,6 +82,7 @@ def dashboard(request: Request, user: PageUser) -> Response:
         can_verify=may_verify_ledger(user),
         notifications=notifications,
         unread=unread,
+        unread_counted=UNREAD_COUNTED,
     )
 
 

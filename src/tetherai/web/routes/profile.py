@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from tetherai.errors import TetherError
 from tetherai.http.bodies import TokenIn, issued_token_json
@@ -16,7 +17,16 @@ from tetherai.services import keys
 from tetherai.services.auth import MIN_PASSWORD_LENGTH, UserInfo
 from tetherai.web.i18n import LANGUAGES, language_for, use_language
 from tetherai.web.i18n import gettext as _
-from tetherai.web.pages import Form, PageUser, attempt, error_page, redirect, render, runtime_of
+from tetherai.web.pages import (
+    Form,
+    PageUser,
+    attempt,
+    attempt_write,
+    error_page,
+    redirect,
+    render,
+    runtime_of,
+)
 from tetherai.web.routes.account import set_language_cookie
 
 router = APIRouter()
@@ -111,13 +121,18 @@ def change_password(request: Request, form: Form) -> Response:
 
 
 @router.post("/profile/keys/{cert_sha256}/revoke")
-def revoke_key(request: Request, form: Form, cert_sha256: str) -> Response:
+async def revoke_key(request: Request, form: Form, cert_sha256: str) -> Response:
     """Revoke one of my CLI/SDK keys (signed with my web key); my other keys keep working."""
     rt = runtime_of(request)
     reason = form.get("reason") or "revoked by its holder"
-    return attempt(
+
+    async def revoke() -> str:
+        signer = await run_in_threadpool(form.signer)
+        return await keys.revoke_key(rt, rt.custody, signer, form.user, cert_sha256, reason)
+
+    return await attempt_write(
         request,
-        lambda: keys.revoke_key(rt, rt.custody, form.signer(), form.user, cert_sha256, reason),
+        revoke,
         done="/profile#keys",
         message=_("Key revoked."),
         back="/profile#keys",

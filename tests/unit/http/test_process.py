@@ -1,0 +1,161 @@
+"""How a server process runs (``tetherai.http.process``): it settles its heap once started
+(an app that shares its process, as in tests, leaves the collector alone), and runs its threads
+on the CPUs ``TETHER_CPUS`` / ``tether serve --cpus`` name.
+
+What changes the process runs in a fresh interpreter: freezing this test process's heap would
+keep every later test's garbage cycles from being collected, and its CPUs are pytest's.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tetherai.http.process import YOUNG_THRESHOLD, run_on_cpus
+from tetherai.services.settings import Settings, SettingsError
+
+ROOT = Path(__file__).resolve().parents[3]
+TETHER = Path(sys.executable).with_name("tether")
+
+SCRIPT = """
+import gc, json, sys
+from pathlib import Path
+from tests.common.network import PASSPHRASE, make_network
+from tests.common.server import serve
+from tetherai.server import create_web_app
+from tetherai.services.custody import Argon2Parameters
+from tetherai.services.settings import Settings
+
+work = Path(sys.argv[1])
+net = make_network(work)
+settings = Settings(
+    home=net.home.root,
+    database_url=f"sqlite:///{work / 'service.sqlite'}",
+    secret_key=b"h" * 32,
+    passphrase=PASSPHRASE,
+)
+before = gc.get_freeze_count()
+app = create_web_app(
+    settings,
+    node=net.node,
+    argon2=Argon2Parameters(time_cost=1, memory_cost=1024, parallelism=1),
+    owns_process=sys.argv[2] == "own",
+)
+with serve(app) as http:
+    status = http.get("/signin").status_code
+    print(json.dumps({
+        "before": before,
+        "frozen": gc.get_freeze_count(),
+        "threshold": gc.get_threshold(),
+        "status": status,
+    }))
+net.close()
+"""
+
+
+def _run(tmp_path: Path, mode: str) -> dict[str, object]:
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(tmp_path), mode],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+@pytest.mark.parametrize("mode", ["own", "shared"])
+def test_a_server_that_owns_its_process_freezes_what_startup_built(
+    tmp_path: Path, mode: str
+) -> None:
+    seen = _run(tmp_path, mode)
+    assert seen["status"] == 200  # it serves as before
+    assert seen["before"] == 0
+    if mode == "own":
+        assert isinstance(seen["frozen"], int)
+        assert seen["frozen"] > 10_000  # modules, the app, the ledger's objects
+        assert seen["threshold"] == [YOUNG_THRESHOLD, 10, 10]
+    else:
+        assert seen["frozen"] == 0
+        assert seen["threshold"] == [700, 10, 10]
+
+
+def _home(tmp_path: Path) -> Path:
+    home = tmp_path / "home"
+    (home / "secrets").mkdir(parents=True)
+    (home / "secrets" / "server.key").write_bytes(b"k" * 32)
+    return home
+
+
+@pytest.mark.parametrize(
+    ("value", "cpus"), [("", ()), ("0", (0,)), ("2,0", (0, 2)), ("0-3, 6", (0, 1, 2, 3, 6))]
+)
+def test_tether_cpus_lists_cpus_and_ranges(
+    tmp_path: Path, value: str, cpus: tuple[int, ...]
+) -> None:
+    env = {"TETHER_PASSPHRASE": "p", "TETHER_CPUS": value}
+    assert Settings.from_env(env, home=_home(tmp_path)).cpus == cpus
+
+
+@pytest.mark.parametrize("value", ["zero", "-1", "1-", "3-1", "0,x", "1.5"])
+def test_tether_cpus_refuses_what_is_not_a_cpu_list(tmp_path: Path, value: str) -> None:
+    env = {"TETHER_PASSPHRASE": "p", "TETHER_CPUS": value}
+    with pytest.raises(SettingsError, match="TETHER_CPUS"):
+        Settings.from_env(env, home=_home(tmp_path))
+
+
+def test_the_threads_started_after_run_on_cpus_run_on_those_cpus_only() -> None:
+    script = (
+        "import json, os, threading\n"
+        "from tetherai.http.process import run_on_cpus\n"
+        "cpu = min(os.sched_getaffinity(0))\n"
+        "run_on_cpus([cpu])\n"
+        "seen = {}\n"
+        "thread = threading.Thread(target=lambda: seen.update(cpus=sorted(os.sched_getaffinity(0))))\n"
+        "thread.start(); thread.join()\n"
+        "print(json.dumps({'cpu': cpu, 'main': sorted(os.sched_getaffinity(0)), **seen}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    seen = json.loads(done.stdout)
+    assert seen["main"] == [seen["cpu"]]
+    assert seen["cpus"] == [seen["cpu"]]
+
+
+def test_a_cpu_the_process_may_not_use_is_refused_and_nothing_changes() -> None:
+    import os
+
+    before = os.sched_getaffinity(0)
+    with pytest.raises(SettingsError, match="CPU 4095, which this process may not run on"):
+        run_on_cpus([4095])
+    assert os.sched_getaffinity(0) == before
+
+
+def _refuses_cpu_4095(*args: str, **env: str) -> None:
+    """``tether *args`` stops at once with the CPU named, as one error line."""
+    done = subprocess.run(
+        [str(TETHER), *args],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "TETHER_PASSPHRASE": "p", **env},
+        timeout=120,
+    )
+    assert done.returncode != 0
+    assert "CPU 4095, which this process may not run on" in done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_tether_serve_refuses_a_cpu_it_may_not_use_before_it_serves(tmp_path: Path) -> None:
+    home = str(_home(tmp_path))
+    _refuses_cpu_4095("serve", "--home", home, "--cpus", "4095", TETHER_PORT="0")
+
+
+def test_a_cluster_peer_refuses_a_cpu_it_may_not_use_before_it_starts(tmp_path: Path) -> None:
+    peer = ("network", "peer", "--name", "peer0.Org1", "--home", str(tmp_path))
+    _refuses_cpu_4095(*peer, TETHER_CPUS="4095")

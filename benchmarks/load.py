@@ -24,10 +24,12 @@ comments) comes first and is not counted.
 
     .venv/bin/python benchmarks/load.py [--users 100] [--seconds 60] [--envelopes 3000] [--runs 3]
                                         [--server-cpus 0]
-    .venv/bin/python benchmarks/load.py --servers 2 [--etcd-members 1] [...]
+    .venv/bin/python benchmarks/load.py --servers 2 [--etcd-members 1] [--server-cpus 0,1] [...]
 
 ``--server-cpus 0`` runs the server's threads on CPU 0 only, as ``tether serve --cpus 0``
-would (``tetherai.http.process`` says why one core can serve more than two).
+would (``tetherai.http.process`` says why one core can serve more than two); with
+``--servers N`` it lists one CPU for each server, as ``TETHER_CPUS`` for each
+``tether network peer``.
 
 Prints a table (min / median / max), then ``load_errors: N``, ``load_req_per_s: N req/s``,
 ``load_p95_ms: N ms`` and the rest, one a line.
@@ -137,12 +139,13 @@ def serve_cluster_node(out: Path, args: argparse.Namespace) -> None:
     from tetherai.cluster.run import run_peer
     from tetherai.cluster.setup import ClusterHome
     from tetherai.cluster.tls import NodeClients
-    from tetherai.http.process import settle_heap
+    from tetherai.http.process import run_on_cpus, settle_heap
     from tetherai.identity.ca import CertificateAuthority
     from tetherai.server import create_web_app
     from tetherai.services.network import load_participant
-    from tetherai.services.settings import Settings
+    from tetherai.services.settings import Settings, cpu_list
 
+    run_on_cpus(cpu_list(args.server_cpus))  # as TETHER_CPUS for tether network peer
     home = ClusterHome(args.cluster)
 
     def start(follower: PeerFollower, clients: NodeClients) -> Any:
@@ -335,11 +338,16 @@ def several_servers(args: argparse.Namespace) -> None:
     docstring); prints the same table, with the other processes' CPU beside the servers'."""
     from _cluster_servers import deployment
 
+    from tetherai.services.settings import cpu_list
+
     figures = Figures(
         f"Realistic mix, {args.users} concurrent users, {args.seconds} s, {args.servers} server "
         f"processes (cluster mode: orderer + {args.etcd_members} etcd member(s), PostgreSQL)"
     )
     envelopes = args.envelopes * args.runs
+    cpus = [str(cpu) for cpu in cpu_list(args.server_cpus)]
+    if cpus and len(cpus) < args.servers:
+        raise SystemExit(f"--server-cpus: name one CPU for each of the {args.servers} servers")
     with tempfile.TemporaryDirectory(prefix="tether-load-cluster-") as tmp, ExitStack() as stack:
         deployed = stack.enter_context(
             deployment(Path(tmp), servers=args.servers, etcd_members=args.etcd_members)
@@ -350,6 +358,7 @@ def several_servers(args: argparse.Namespace) -> None:
             options = ["--node", node, "--cluster", str(deployed.home.root)]
             options += ["--database", deployed.new_database(), "--envelopes", str(envelopes)]
             options += ["--first", str(number * envelopes)]
+            options += ["--server-cpus", cpus[number] if cpus else ""]
             if servers:
                 options += ["--history", str(history)]
             info, _ = stack.enter_context(server_process(__file__, *options))

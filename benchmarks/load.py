@@ -27,7 +27,7 @@ comments) comes first and is not counted.
     .venv/bin/python benchmarks/load.py --servers 2 [--etcd-members 1] [--server-cpus 0,1] [...]
 
 ``--server-cpus 0`` runs the server's threads on CPU 0 only, as ``tether serve --cpus 0``
-would (``tetherai.http.process`` says why one core can serve more than two); with
+would (``tetherai.http.process`` says why a request costs less CPU there); with
 ``--servers N`` it lists one CPU for each server, as ``TETHER_CPUS`` for each
 ``tether network peer``.
 

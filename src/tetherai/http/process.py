@@ -14,11 +14,13 @@ many apps, frozen objects of one test would never be collected.
 **The CPUs.** The server's threads (the event loop, the worker threads of sync routes, the
 orderer, the projection follower) take turns holding CPython's one interpreter lock. On
 several cores, each hand-over wakes a thread on another core with cold caches: on the 2-core
-test machine, the load benchmark's server used ~40 % less CPU per request, and the ledger
-benchmark ~30 % less per committed tx, with all their threads on one core. What runs outside
-the lock (hashing, signature checks in libsodium, SQLite's disk waits) loses its second core,
-so this is a setting (``TETHER_CPUS``, ``tether serve --cpus``) for a machine where the
-server's Python is the bottleneck; more cores are used by more server processes.
+test machine, the load benchmark's server used ~30 % less CPU per request, and the ledger
+benchmark ~30 % less per committed tx, with all their threads on one core. Requests per second
+came out about even on an otherwise idle machine (one core against two less efficient ones)
+and higher on one core when other work held the second. What runs outside the lock (hashing,
+signature checks in libsodium, SQLite's disk waits) loses its second core, so this is a
+setting (``TETHER_CPUS``, ``tether serve --cpus``), off by default, for a machine shared with
+other work or running one server process per core.
 """
 
 from __future__ import annotations

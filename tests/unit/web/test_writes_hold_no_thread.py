@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -89,15 +90,7 @@ def test_writes_wait_for_one_block_together_on_two_worker_threads(
         admin = web_account(app, cast.net.home, "admin", Role.ORG_ADMIN, "admin password!")
         token = rt.auth.issue_api_token(admin, "tests").token
         web_account(app, cast.net.home, cast["author"].id, Role.AI_ENGINEER, "author password!")
-        login = http.post(
-            "/api/v1/auth/login",
-            json={"username": cast["author"].id, "password": "author password!"},
-        )
-        assert login.status_code == 200, login.text
-        api_session = {
-            "Cookie": "; ".join(f"{k}={v}" for k, v in login.cookies.items()),
-            "X-CSRF-Token": login.json()["csrf_token"],
-        }
+        api_session = _api_session(http, cast["author"].id, "author password!")
         page_cookie = page_session(http, cast["author"].id, "author password!")
         with httpx.Client(base_url=http.base_url, headers={"Cookie": page_cookie}) as browser:
             page_csrf = csrf_of(browser.get("/projects"))
@@ -107,7 +100,6 @@ def test_writes_wait_for_one_block_together_on_two_worker_threads(
             )
             for n in range(EACH)
         ]
-        orderer = gate(cast.net)
         base_url = http.base_url
 
         def envelope(n: int) -> httpx.Response:
@@ -128,24 +120,18 @@ def test_writes_wait_for_one_block_together_on_two_worker_threads(
             ) as client:
                 return client.post("/projects", data={"name": f"Page {n}", "csrf_token": page_csrf})
 
-        with ThreadPoolExecutor(3 * EACH) as pool:
-            answers = [
-                *(pool.submit(envelope, n) for n in range(EACH)),
-                *(pool.submit(api_write, n) for n in range(EACH)),
-                *(pool.submit(page_write, n) for n in range(EACH)),
-            ]
-            deadline = time.monotonic() + 60
-            while orderer.in_flight < 3 * EACH:  # every write is waiting on the gated block
-                assert time.monotonic() < deadline, f"{orderer.in_flight} writes reached it"
-                assert not any(answer.done() for answer in answers)
-                time.sleep(0.01)
-            assert len(orderer.blocks) == 1  # the rest queue behind it
-            orderer.gate.set()
-            responses = [answer.result(timeout=60) for answer in answers]
-            # Each page write answered only once the projections held what it wrote.
-            with rt.projections() as session:
-                names = set(session.scalars(select(ProjectProjection.name)))
-            assert {f"Page {n}" for n in range(EACH)} <= names
+        responses = _all_wait_on_one_block(
+            cast,
+            [
+                *(partial(envelope, n) for n in range(EACH)),
+                *(partial(api_write, n) for n in range(EACH)),
+                *(partial(page_write, n) for n in range(EACH)),
+            ],
+        )
+        # Each page write answered only once the projections held what it wrote.
+        with rt.projections() as session:
+            names = set(session.scalars(select(ProjectProjection.name)))
+        assert {f"Page {n}" for n in range(EACH)} <= names
 
     envelope_answers, api_answers, page_answers = (
         responses[:EACH],
@@ -157,7 +143,6 @@ def test_writes_wait_for_one_block_together_on_two_worker_threads(
     # A page write redirects to its new project, which the projections already hold.
     assert all(r.status_code == 303 for r in page_answers), [r.text[:200] for r in page_answers]
     assert all(r.headers["location"].startswith("/projects/Org1/") for r in page_answers)
-    assert sum(len(block) for block in orderer.blocks) == 3 * EACH
 
 
 def test_an_admins_channel_proposals_wait_for_one_block_together_on_two_worker_threads(
@@ -166,15 +151,7 @@ def test_an_admins_channel_proposals_wait_for_one_block_together_on_two_worker_t
     app = _app(cast, tmp_path)
     with serve(app, worker_threads=THREADS) as http:
         web_account(app, cast.net.home, "admin", Role.ORG_ADMIN, "admin password!")
-        login = http.post(
-            "/api/v1/auth/login", json={"username": "admin", "password": "admin password!"}
-        )
-        assert login.status_code == 200, login.text
-        session = {
-            "Cookie": "; ".join(f"{k}={v}" for k, v in login.cookies.items()),
-            "X-CSRF-Token": login.json()["csrf_token"],
-        }
-        orderer = gate(cast.net)
+        session = _api_session(http, "admin", "admin password!")
         base_url = http.base_url
 
         def propose(n: int) -> httpx.Response:
@@ -184,15 +161,7 @@ def test_an_admins_channel_proposals_wait_for_one_block_together_on_two_worker_t
                     json={"change": "set_limits", "args": {"max_skew_ms": 60_000 + n * 1000}},
                 )
 
-        with ThreadPoolExecutor(EACH) as pool:
-            answers = [pool.submit(propose, n) for n in range(EACH)]
-            deadline = time.monotonic() + 60
-            while orderer.in_flight < EACH:  # every proposal is waiting on the gated block
-                assert time.monotonic() < deadline, f"{orderer.in_flight} proposals reached it"
-                assert not any(answer.done() for answer in answers)
-                time.sleep(0.01)
-            orderer.gate.set()
-            responses = [answer.result(timeout=60) for answer in answers]
+        responses = _all_wait_on_one_block(cast, [partial(propose, n) for n in range(EACH)])
     assert all(r.status_code == 201 for r in responses), [r.text[:200] for r in responses]
     assert len({r.json()["tx_id"] for r in responses}) == EACH
 

@@ -57,7 +57,7 @@ from tetherai.services.network import (
     open_ledger,
     open_node,
 )
-from tetherai.services.settings import cpu_list
+from tetherai.services.settings import SettingsError, cpu_list
 
 PASSPHRASE = b"benchmark"
 
@@ -188,6 +188,10 @@ def main() -> None:
     parser.add_argument("--cpus", default="", metavar="LIST", help="as 'tether serve --cpus'")
     add_run_options(parser)
     args = parser.parse_args()
+    try:
+        cpu_list(args.cpus)
+    except SettingsError as error:
+        parser.error(error.message)
     on = f", on CPUs {args.cpus}" if args.cpus else ""
     figures = Figures(
         f"ledger: {args.txs:,} notary txs, {args.algorithm.value}, {args.clients} clients, "

@@ -279,6 +279,12 @@ def main() -> None:
     parser.add_argument("--first", type=int, default=0, help=argparse.SUPPRESS)
     add_run_options(parser)
     args = parser.parse_args()
+    from tetherai.services.settings import SettingsError, cpu_list
+
+    try:
+        cpu_list(args.server_cpus)
+    except SettingsError as error:
+        parser.error(error.message)
     if args.serve and args.node:
         serve_cluster_node(args.serve, args)
         return

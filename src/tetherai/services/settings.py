@@ -156,7 +156,10 @@ def _log_level(env: Mapping[str, str]) -> str:
 
 
 def _cpus(env: Mapping[str, str]) -> tuple[int, ...]:
-    return cpu_list(env.get("TETHER_CPUS", ""))
+    try:
+        return cpu_list(env.get("TETHER_CPUS", ""))
+    except SettingsError as error:
+        raise SettingsError(f"TETHER_CPUS: {error.message}", hint=error.hint) from None
 
 
 def cpu_list(value: str) -> tuple[int, ...]:
@@ -170,12 +173,12 @@ def cpu_list(value: str) -> tuple[int, ...]:
         first, dash, last = part.partition("-")
         if not (first.isdigit() and (last.isdigit() if dash else True)):
             raise SettingsError(
-                f"TETHER_CPUS: {part!r} is not a CPU number or range",
-                hint="list CPU numbers, e.g. TETHER_CPUS=0 or 0,2 or 0-3",
+                f"{part!r} is not a CPU number or range",
+                hint="list CPU numbers, e.g. 0 or 0,2 or 0-3",
             )
         low, high = int(first), int(last if dash else first)
         if high < low or high > 4095:
-            raise SettingsError(f"TETHER_CPUS: {part!r} is not a range of CPUs")
+            raise SettingsError(f"{part!r} is not a range of CPUs")
         cpus.update(range(low, high + 1))
     return tuple(sorted(cpus))
 

@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 
 from tetherai import vocabulary
 from tetherai.names import NAME_PATTERN
-from tetherai.web import wording
+from tetherai.web import snippets, wording
 from tetherai.web.i18n import gettext, ngettext
 
 __all__ = ["compile_templates", "environment"]
@@ -35,12 +35,6 @@ def _when(value: Any) -> str:
             value = value.replace(tzinfo=UTC)
         return str(value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"))
     return str(value)
-
-
-def _short(value: Any, length: int = 12) -> str:
-    """The start of a digest or id, enough to recognize it (the full value goes in a title)."""
-    text = str(value or "")
-    return text if len(text) <= length else text[:length] + "…"
 
 
 def _size(value: Any) -> str:
@@ -84,7 +78,7 @@ environment = Environment(
 )
 environment.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
 environment.filters["when"] = _when
-environment.filters["short"] = _short
+environment.filters["short"] = snippets.short
 environment.filters["size"] = _size
 # The domain's words, so a template lists and tests them rather than spelling them out.
 environment.globals.update(
@@ -109,6 +103,11 @@ environment.globals.update(
     quoted=wording.quoted,
     contract_detail=wording.contract_detail,
     notification_text=wording.notification_text,
+    action_text=wording.action_text,
+    action_button=wording.action_button,
+    status_badge=snippets.status_badge,
+    tx_link=snippets.tx_link,
+    digest=snippets.digest,
 )
 
 

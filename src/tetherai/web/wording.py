@@ -15,10 +15,13 @@ from typing import TypeVar
 
 from markupsafe import Markup, escape
 
+from tetherai.web.escaping import fill
 from tetherai.web.i18n import current_language
 from tetherai.web.i18n import gettext as _
 
 __all__ = [
+    "action_button",
+    "action_text",
     "contract_detail",
     "describe",
     "describe_tx",
@@ -139,28 +142,73 @@ def role_text(role: str | None) -> str:
     return _roles().get(str(role), str(role or ""))
 
 
-# These three are called many times a page: their markup is joined to the escaped text
-# (``Markup.format`` costs twice as much for the same markup).
-_NAME = Markup('<span class="name" translate="no">')
-_TITLED = Markup('<span class="name" translate="no" title="')
-_QUOTE = Markup('<q class="said" translate="no">')
-_CODE = Markup('<code class="contract" translate="no">')
-
-
+# These are called many times a page (see ``escaping.fill``).
 def name(value: object, *, title: str = "") -> Markup:
     """A name (a person, a version, a project): shown as it is, never translated."""
-    start = _TITLED + escape(title) + Markup('">') if title else _NAME
-    return start + escape(value) + Markup("</span>")
+    if title:
+        return fill('<span class="name" translate="no" title="{}">{}</span>', title, value)
+    return fill('<span class="name" translate="no">{}</span>', value)
 
 
 def quoted(text: object) -> Markup:
     """Words someone wrote (a comment, a reason the ledger recorded): quoted as they are."""
-    return _QUOTE + escape(text) + Markup("</q>")
+    return fill('<q class="said" translate="no">{}</q>', text)
 
 
 def contract_detail(action: str) -> Markup:
     """The contract function behind a sentence, for auditors (e.g. ``workflow.transition``)."""
-    return _CODE + action + Markup("</code>")
+    return fill('<code class="contract" translate="no">{}</code>', action)
+
+
+@_per_language
+def _action_names() -> dict[str, str]:
+    return {
+        "submit": _("Submit"),
+        "start_review": _("Start the review"),
+        "pass_review": _("Pass the review"),
+        "fail_review": _("Fail the review"),
+        "deploy": _("Deploy"),
+        "start_qa": _("Start QA"),
+        "promote": _("Put into production"),
+        "start_monitoring": _("Start monitoring"),
+        "complete": _("Complete"),
+        "decline": _("Decline"),
+        "verify": _("Verify the artifacts"),
+    }
+
+
+def action_text(action: str) -> str:
+    """A workflow action in a list of what someone may do ("Start the review"); an unknown
+    one as it is."""
+    return _action_names().get(action, action)
+
+
+@_per_language
+def _action_buttons() -> dict[str, str]:
+    return {
+        "submit": _("Submit for review"),
+        "start_review": _("Start the review"),
+        "verify": _("Verify (re-hash the artifacts from the object store)"),
+        "pass_review": _("Pass the review"),
+        "fail_review": _("Fail the review"),
+        "deploy": _("Deploy"),
+        "start_qa": _("Move to QA"),
+        "promote": _("Put into production"),
+        "start_monitoring": _("Start monitoring"),
+        "monitor": _("Report on monitoring"),
+        "complete": _("Complete"),
+        "decline": _("Decline"),
+        "rollback": _("Roll back production"),
+        "comment": _("Comment"),
+        "rate": _("Rate"),
+        "attach_document": _("Attach a document"),
+    }
+
+
+def action_button(action: str) -> str | None:
+    """The words on the button of an action's form on the version page (``None``: an action
+    without a button of its own, such as a vote)."""
+    return _action_buttons().get(action)
 
 
 # Sentences for a move to each status, whichever tx made it (a transition, a verification

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import ColumnElement, func, select, tuple_, update
+from sqlalchemy import Select, bindparam, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from tetherai.errors import InvalidInput
@@ -180,12 +180,14 @@ def deliver_webhooks(
     return sent
 
 
-def _of_person(user_id: int, readable: Collection[str]) -> tuple[ColumnElement[bool], ...]:
-    """The person's notifications a reader of ``readable`` sees: those of these projects and
-    those about their own account (of no project); a removed member no longer counts theirs."""
-    return (Notification.user_id == user_id, Notification.project_ref.in_([*readable, ""]))
-
-
+# The person's notifications a reader of some projects sees: those of these projects and those
+# about their own account (of no project, ""); a removed member no longer counts theirs. The
+# statements are built once and bound per call: a list is read on every dashboard view, and
+# building a statement costs more than running it.
+_OF_PERSON = (
+    Notification.user_id == bindparam("user"),
+    Notification.project_ref.in_(bindparam("projects", expanding=True)),
+)
 _LISTED = (
     Notification.id,
     Notification.created_at,
@@ -197,6 +199,29 @@ _LISTED = (
     Notification.detail,
     Notification.read_at,
 )
+_NEWEST = select(*_LISTED).where(*_OF_PERSON).order_by(Notification.id.desc())
+
+
+def _list_query(before: bool, unread_only: bool) -> Select[Any]:
+    query = _NEWEST
+    if before:
+        query = query.where(Notification.id < bindparam("before"))
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    return query.limit(bindparam("limit"))
+
+
+_LISTS = {(b, u): _list_query(b, u) for b in (False, True) for u in (False, True)}
+_UNREAD = select(Notification.id).where(*_OF_PERSON, Notification.read_at.is_(None))
+_COUNT_UNREAD = select(func.count()).select_from(_UNREAD.subquery())
+_COUNT_UNREAD_UP_TO = select(func.count()).select_from(
+    # The count stops there: it costs a row of the index each.
+    _UNREAD.limit(bindparam("up_to")).subquery()
+)
+
+
+def _person(user_id: int, readable: Collection[str]) -> dict[str, Any]:
+    return {"user": user_id, "projects": [*readable, ""]}
 
 
 def _listed(
@@ -207,13 +232,11 @@ def _listed(
     before: int | None,
     unread_only: bool,
 ) -> list[dict[str, Any]]:
-    # The columns, not ORM objects: a list is read on every dashboard view.
-    query = select(*_LISTED).where(*_of_person(user_id, readable))
+    # The columns, not ORM objects, read through the connection (no ORM loading).
+    params = _person(user_id, readable) | {"limit": limit}
     if before is not None:
-        query = query.where(Notification.id < before)
-    if unread_only:
-        query = query.where(Notification.read_at.is_(None))
-    rows = session.execute(query.order_by(Notification.id.desc()).limit(limit)).all()
+        params["before"] = before
+    rows = session.connection().execute(_LISTS[before is not None, unread_only], params).all()
     return [
         {
             "id": row_id,
@@ -233,12 +256,13 @@ def _listed(
 def _unread_count(
     session: Session, user_id: int, readable: Collection[str], up_to: int | None = None
 ) -> int:
-    unread = select(Notification.id).where(
-        *_of_person(user_id, readable), Notification.read_at.is_(None)
-    )
-    if up_to is not None:
-        unread = unread.limit(up_to)  # the count stops there: it costs a row of the index each
-    found = session.scalar(select(func.count()).select_from(unread.subquery()))
+    params = _person(user_id, readable)
+    if up_to is None:
+        found = session.connection().execute(_COUNT_UNREAD, params).scalar()
+    else:
+        found = (
+            session.connection().execute(_COUNT_UNREAD_UP_TO, params | {"up_to": up_to}).scalar()
+        )
     return int(found or 0)
 
 

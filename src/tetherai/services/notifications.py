@@ -202,7 +202,7 @@ _LISTED = (
 _NEWEST = select(*_LISTED).where(*_OF_PERSON).order_by(Notification.id.desc())
 
 
-def _list_query(before: bool, unread_only: bool) -> Select[Any]:
+def _list_query(before: bool, unread_only: bool) -> Select[*tuple[Any, ...]]:
     query = _NEWEST
     if before:
         query = query.where(Notification.id < bindparam("before"))

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, func, or_, select, type_coerce
+from sqlalchemy import Select, bindparam, func, or_, select, type_coerce
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.types import NullType
 
@@ -171,56 +171,9 @@ def open_versions(
     """Versions of readable projects still in an open status, most recently changed first."""
     if not readable:
         return []
-    # Three text columns, not ORM objects: the dashboard asks for up to 200 on every view.
-    # The time only orders the rows, so it comes as the driver gives it (SQLite's fixed-width
-    # ISO text or PostgreSQL's datetime, each in time order) without being parsed again.
-    newest = (
-        select(
-            VersionProjection.project_ref,
-            VersionProjection.version,
-            VersionProjection.status,
-            type_coerce(VersionProjection.updated_at, NullType()),
-            VersionProjection.ref,
-        )
-        .where(VersionProjection.status.in_(OPEN_STATUSES))
-        # The (project_ref, updated_at, ref) index read backwards: versions changed at the
-        # same time (one block) come in reverse name order, and no group of them is sorted.
-        .order_by(VersionProjection.updated_at.desc(), VersionProjection.ref.desc())
-        .limit(limit)
-    )
     with transaction(sessions) as session:
-        rows = _newest(
-            session,
-            newest,
-            VersionProjection.project_ref,
-            readable,
-            limit,
-            lambda row: (row[3], row[4]),
-        )
+        rows = _OPEN_VERSIONS.newest(session, readable, limit)
     return [OpenVersion(project, version, status) for project, version, status, _, _ in rows]
-
-
-_PER_PROJECT = 16
-"""Up to this many readable projects, the dashboard asks each project for its newest."""
-
-
-def _newest(
-    session: Session,
-    query: Any,  # a Select of any row shape
-    project: InstrumentedAttribute[str],
-    readable: Collection[str],
-    limit: int,
-    order: Callable[[Any], Any],
-) -> list[Any]:
-    """The ``limit`` newest rows of ``query`` (already ordered newest first and limited) over
-    the readable projects. For a few projects, each one's newest from its (project, time)
-    index, then the newest of those: one query over all of them would sort every row of every
-    project."""
-    if len(readable) > _PER_PROJECT:
-        return list(session.execute(query.where(project.in_(readable))))
-    one = query.where(project == bindparam("project"))  # built once, run for each project
-    found = [row for ref in sorted(readable) for row in session.execute(one, {"project": ref})]
-    return sorted(found, key=order, reverse=True)[:limit]
 
 
 def recent_activity(
@@ -229,12 +182,8 @@ def recent_activity(
     """The latest changes to readable projects and their versions, newest first."""
     if not readable:
         return []
-    # The row's columns, not ORM objects (the dashboard shows them on every view).
-    newest = select(*_ACTIVITY).order_by(HistoryProjection.seq.desc()).limit(limit)
     with transaction(sessions) as session:
-        rows = _newest(
-            session, newest, HistoryProjection.project_ref, readable, limit, lambda row: row[0]
-        )
+        rows = _RECENT_ACTIVITY.newest(session, readable, limit)
     return [
         ActivityRow(
             tx_id,
@@ -252,6 +201,61 @@ def recent_activity(
     ]
 
 
+_PER_PROJECT = 16
+"""Up to this many readable projects, the dashboard asks each project for its newest."""
+
+
+class _Newest:
+    """The newest rows of a query over the readable projects, for the dashboard's lists.
+
+    For a few projects, each one's newest from its (project, time) index, then the newest of
+    those; for more, one query over all of them (which sorts every row of every project). The
+    statements are built once and run with bound parameters through the connection, as
+    plain rows: the dashboard reads these lists on every view.
+    """
+
+    def __init__(
+        self,
+        query: Select[*tuple[Any, ...]],  # any row shape, ordered newest first
+        project: InstrumentedAttribute[str],
+        order: Callable[[Any], Any],
+    ) -> None:
+        limited = query.limit(bindparam("limit"))
+        self._one = limited.where(project == bindparam("project"))
+        self._all = limited.where(project.in_(bindparam("projects", expanding=True)))
+        self._order = order
+
+    def newest(self, session: Session, readable: Collection[str], limit: int) -> list[Any]:
+        connection = session.connection()
+        if len(readable) > _PER_PROJECT:
+            return list(connection.execute(self._all, {"projects": list(readable), "limit": limit}))
+        found = [
+            row
+            for ref in sorted(readable)
+            for row in connection.execute(self._one, {"project": ref, "limit": limit})
+        ]
+        return sorted(found, key=self._order, reverse=True)[:limit]
+
+
+# Three text columns, not ORM objects: the dashboard asks for up to 200 on every view. The
+# time only orders the rows, so it comes as the driver gives it (SQLite's fixed-width ISO text
+# or PostgreSQL's datetime, each in time order) without being parsed again.
+_OPEN_VERSIONS = _Newest(
+    select(
+        VersionProjection.project_ref,
+        VersionProjection.version,
+        VersionProjection.status,
+        type_coerce(VersionProjection.updated_at, NullType()),
+        VersionProjection.ref,
+    )
+    .where(VersionProjection.status.in_(OPEN_STATUSES))
+    # The (project_ref, updated_at, ref) index read backwards: versions changed at the same
+    # time (one block) come in reverse name order, and no group of them is sorted.
+    .order_by(VersionProjection.updated_at.desc(), VersionProjection.ref.desc()),
+    VersionProjection.project_ref,
+    lambda row: (row[3], row[4]),
+)
+
 _ACTIVITY = (
     HistoryProjection.seq,
     HistoryProjection.tx_id,
@@ -264,6 +268,13 @@ _ACTIVITY = (
     HistoryProjection.status_before,
     HistoryProjection.status_after,
     HistoryProjection.detail,
+)
+
+# The row's columns, not ORM objects (the dashboard shows them on every view).
+_RECENT_ACTIVITY = _Newest(
+    select(*_ACTIVITY).order_by(HistoryProjection.seq.desc()),
+    HistoryProjection.project_ref,
+    lambda row: row[0],
 )
 
 

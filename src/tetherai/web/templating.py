@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
-from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -17,24 +15,6 @@ from tetherai.web import snippets, wording
 from tetherai.web.i18n import gettext, ngettext
 
 __all__ = ["compile_templates", "environment"]
-
-
-def _when(value: Any) -> str:
-    """A time (datetime, ISO text, or ledger milliseconds) as ``YYYY-MM-DD HH:MM:SS UTC``."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, int | float):  # the common case (ledger times), taken quickly
-        return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(value / 1000))
-    elif isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            return str(value)
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return str(value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"))
-    return str(value)
 
 
 def _size(value: Any) -> str:
@@ -77,7 +57,7 @@ environment = Environment(
     auto_reload=False,  # packaged templates do not change while the server runs: no stat per page
 )
 environment.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
-environment.filters["when"] = _when
+environment.filters["when"] = snippets.when
 environment.filters["short"] = snippets.short
 environment.filters["size"] = _size
 # The domain's words, so a template lists and tests them rather than spelling them out.
@@ -108,6 +88,7 @@ environment.globals.update(
     status_badge=snippets.status_badge,
     tx_link=snippets.tx_link,
     digest=snippets.digest,
+    comment=snippets.comment,
 )
 
 

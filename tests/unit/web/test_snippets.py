@@ -89,3 +89,21 @@ def test_action_words_follow_the_readers_language() -> None:
     assert chinese != "Start the review" and chinese
     assert in_language("zh", wording.action_button, "submit") != "Submit for review"
     assert wording.action_text("start_review") == "Start the review"  # tables per language
+
+
+def test_a_comment_shows_who_when_and_the_text_escaped() -> None:
+    said = {"id": "7-0", "by": "bob<", "at": 0, "text": HOSTILE, "system": False}
+    assert snippets.comment(said, reply=False, ledger="the ledger") == (
+        '<div class="comment" id="c-7-0">\n'
+        '  <p class="muted"><span class="name" translate="no">bob&lt;</span>'
+        " · 1970-01-01 00:00:00 UTC</p>\n"
+        f'  <p translate="no">{ESCAPED}</p>\n'
+        "</div>"
+    )
+
+
+def test_the_ledgers_own_note_and_a_reply_are_marked() -> None:
+    said = {"id": "8-1", "by": "", "at": 1000, "text": "digests differ", "system": True}
+    html = snippets.comment(said, reply=True, ledger="the <ledger>")
+    assert html.startswith('<div class="comment system reply" id="c-8-1">')
+    assert "the &lt;ledger&gt; · 1970-01-01 00:00:01 UTC" in html

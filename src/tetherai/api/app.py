@@ -36,6 +36,7 @@ from tetherai.api.routes import (
 from tetherai.api.routes.audit import router as audit_router
 from tetherai.api.security_headers import SecurityHeaders
 from tetherai.http.process import settle_heap
+from tetherai.http.routing import add_routes
 from tetherai.identity.ca import CertificateAuthority
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.services.artifacts import InPlaceAllowList, open_artifacts
@@ -155,6 +156,5 @@ def create_app(
         objects.router,
         notifications.router,
     )
-    for router in routers:
-        app.include_router(router)
+    add_routes(app, *routers)
     return app

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from tetherai.http.routing import add_routes
 from tetherai.web.errors import install_page_error_handlers
 from tetherai.web.i18n import LANGUAGE_COOKIE, language_for, use_language
 from tetherai.web.routes import PAGE_ROUTERS
@@ -44,7 +45,6 @@ def install_pages(app: FastAPI) -> None:
     pages, ``/static`` and the language of each request."""
     compile_templates()
     install_page_error_handlers(app)
-    for router in PAGE_ROUTERS:
-        app.include_router(router, include_in_schema=False)
+    add_routes(app, *PAGE_ROUTERS, in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(LanguageMiddleware)

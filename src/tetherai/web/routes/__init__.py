@@ -12,6 +12,7 @@ from tetherai.web.routes.dashboard import router as dashboard_pages
 from tetherai.web.routes.ledger import router as ledger_pages
 from tetherai.web.routes.profile import router as profile_pages
 from tetherai.web.routes.projects import router as project_pages
+from tetherai.web.routes.version_create import router as version_create_pages
 from tetherai.web.routes.versions import router as version_pages
 
 PAGE_ROUTERS: list[APIRouter] = [
@@ -21,6 +22,7 @@ PAGE_ROUTERS: list[APIRouter] = [
     admin_pages,
     channel_pages,
     profile_pages,
+    version_create_pages,  # "/versions/new" before "/versions/{version}"
     version_pages,
     audit_pages,
     ledger_pages,

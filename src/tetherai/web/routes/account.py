@@ -23,7 +23,7 @@ from tetherai.web.pages import (
     runtime_of,
 )
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # pages: not in the API description
 
 
 def safe_next(value: str | None, default: str = "/dashboard") -> str:

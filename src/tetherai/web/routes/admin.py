@@ -29,7 +29,7 @@ from tetherai.web.pages import (
     runtime_of,
 )
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # pages: not in the API description
 USERS_PAGE = 100
 
 

@@ -31,7 +31,7 @@ from tetherai.web.i18n import gettext
 from tetherai.web.pages import PageUser, render, runtime_of
 from tetherai.web.wording import name
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # pages: not in the API description
 
 PAGE_SIZE = 100
 _PROJECT_DOWNLOADS = (

@@ -14,7 +14,7 @@ from tetherai.services import governance
 from tetherai.web.i18n import gettext as _
 from tetherai.web.pages import AdminForm, PageAdmin, attempt_write, render, runtime_of
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # pages: not in the API description
 
 
 @router.get("/admin/channel")

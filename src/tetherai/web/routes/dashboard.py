@@ -18,7 +18,7 @@ from tetherai.web.i18n import ngettext
 from tetherai.web.pages import Form, PageUser, attempt, redirect, render, runtime_of
 from tetherai.web.routes.projects import projections, readable
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # pages: not in the API description
 
 # Actions that are always open to members (comments, ratings, documents, monitoring reports,
 # rollbacks of a live version) are not "waiting for me"; transitions, verifications and votes are.

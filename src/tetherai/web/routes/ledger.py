@@ -26,7 +26,7 @@ from tetherai.services.runtime import Runtime
 from tetherai.web.i18n import gettext
 from tetherai.web.pages import PageUser, redirect, render, runtime_of
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # pages: not in the API description
 
 BLOCKS_PER_PAGE = 20
 CHECKPOINTS_SHOWN = 10

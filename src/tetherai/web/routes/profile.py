@@ -29,7 +29,7 @@ from tetherai.web.pages import (
 )
 from tetherai.web.routes.account import set_language_cookie
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # pages: not in the API description
 
 
 def _profile(request: Request, user: UserInfo, *, status: int = 200, **extra: Any) -> Response:

@@ -28,7 +28,7 @@ from tetherai.web.i18n import gettext as _
 from tetherai.web.pages import Form, PageUser, attempt_write, render, runtime_of
 from tetherai.web.policy_form import policy_from_form, policy_rows
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # pages: not in the API description
 PAGE_SIZE = 50
 
 

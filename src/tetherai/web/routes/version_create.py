@@ -39,7 +39,7 @@ from tetherai.web.i18n import gettext
 from tetherai.web.pages import Form, PageForm, PageUser, error_page, redirect, render, runtime_of
 from tetherai.web.routes._abilities import may_register
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # pages: not in the API description
 
 ROW_KINDS = ("model", "train_dataset", "test_dataset", "code")
 """The kind each row of the form starts with (one row each)."""

@@ -38,7 +38,6 @@ from tetherai.vocabulary import NEEDS_REASON, RATING_MAX, RATING_MIN, Status
 from tetherai.web.i18n import gettext
 from tetherai.web.pages import Form, PageForm, PageUser, error_page, redirect, render, runtime_of
 from tetherai.web.routes._abilities import may_register
-from tetherai.web.routes.version_create import router as create_router
 from tetherai.web.routes.version_create import upload_limit
 from tetherai.web.version_view import (
     Comparison,
@@ -49,8 +48,7 @@ from tetherai.web.version_view import (
     lifecycle,
 )
 
-router = APIRouter()
-router.include_router(create_router)  # "/versions/new" before "/versions/{version}"
+router = APIRouter(include_in_schema=False)  # pages: not in the API description
 
 REPRODUCTION = "reproduction"
 

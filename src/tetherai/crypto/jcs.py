@@ -142,7 +142,11 @@ def _plain_encoder() -> Callable[[object], str]:
 
 
 _encode_plain = _plain_encoder()
-_copy_plain = json.loads
+
+
+def _copy_plain(text: str) -> JSONValue:
+    """``json.loads(text)`` for the C encoder's text of a plain value."""
+    return _parse(text, float, int)
 
 
 def dumps_plain(value: JSONValue) -> str:
@@ -421,7 +425,16 @@ def _decoder(parse_float: object, parse_int: object) -> json.JSONDecoder:
 def _parse(text: str, parse_float: object, parse_int: object) -> JSONValue:
     decoder = _decoder(parse_float, parse_int)
     try:
-        return cast(JSONValue, decoder.decode(text))
+        # The scanner alone is what decode() runs on text with no whitespace around the value
+        # (all the text parsed here, once per tx or more), without decode()'s Python frames
+        # and whitespace matches; other text, and every error, go through decode() itself.
+        try:
+            value, end = decoder.scan_once(text, 0)  # type: ignore[attr-defined]
+        except StopIteration:
+            end = -1
+        if end != len(text):
+            value = decoder.decode(text)
+        return cast(JSONValue, value)
     except json.JSONDecodeError as error:
         offset = len(text[: error.pos].encode("utf-8"))
         raise NotCanonicalError(

@@ -3,9 +3,9 @@
 A ``ProcessPoolExecutor`` (forkserver or spawn) starts every worker by importing the parent's
 ``__main__`` again: for the command line that is the whole application, about half a second of
 CPU per worker, which is more than a verifier of a 20,000-tx ledger spends on anything else
-but the checks themselves. The workers here run this module alone (about 0.1 s: ``cryptography``
-and libsodium), take chunks of ``(key, signature, data)`` over a pipe and answer with one byte
-per item, in order.
+but the checks themselves. The workers here run :mod:`tetherai.crypto._verify_child` alone
+(under 0.1 s: ``cryptography`` and libsodium), take chunks of ``(key, signature, data)`` over a
+pipe and answer with one byte per item, in order.
 
 Frames on both pipes are a 4-byte big-endian length and that many bytes. A request is a pickle
 of ``(keys as DER, [(key index, signature, data), ...])`` written by the parent (the child
@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import pickle
 import queue
-import struct
 import subprocess
 import sys
 import threading
@@ -27,9 +26,10 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import IO
 
+from tetherai.crypto._verify_child import read_frame, write_frame
+
 __all__ = ["VerifyWorkers", "WorkerGone"]
 
-_LENGTH = struct.Struct(">I")
 _Item = tuple[int, bytes, bytes]
 _Job = tuple[bytes, "Future[list[bool]]"]
 
@@ -45,7 +45,7 @@ class VerifyWorkers:
         root = str(Path(__file__).resolve().parents[2])  # the directory holding tetherai/
         code = (
             f"import sys; sys.path.insert(0, {root!r}); "
-            "from tetherai.crypto.verify_workers import _serve; _serve()"
+            "from tetherai.crypto._verify_child import serve; serve()"
         )
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._processes: list[subprocess.Popen[bytes]] = []
@@ -100,7 +100,7 @@ class VerifyWorkers:
             request, future = job
             if gone is None:
                 try:
-                    _write_frame(writer, request)
+                    write_frame(writer, request)
                 except OSError as error:
                     gone = error
             if gone is not None:
@@ -130,49 +130,8 @@ class VerifyWorkers:
                 future.set_result([byte == 1 for byte in reply])
 
 
-def _write_frame(stream: IO[bytes], data: bytes) -> None:
-    stream.write(_LENGTH.pack(len(data)))
-    stream.write(data)
-    stream.flush()
-
-
 def _read_frame(stream: IO[bytes]) -> bytes:
-    header = stream.read(_LENGTH.size)
-    if len(header) < _LENGTH.size:
-        raise WorkerGone("end of stream")
-    (length,) = _LENGTH.unpack(header)
-    data = stream.read(length)
-    if len(data) < length:
+    data = read_frame(stream)
+    if data is None:
         raise WorkerGone("end of stream")
     return data
-
-
-def _serve() -> None:  # pragma: no cover - runs in the child process (tests drive it there)
-    """The worker: answer requests on stdin until it closes."""
-    from cryptography.hazmat.primitives.serialization import load_der_public_key
-
-    from tetherai.crypto.errors import SignatureError
-    from tetherai.crypto.signature import PublicKey, verify
-
-    keys: dict[bytes, PublicKey] = {}
-
-    def valid(key: PublicKey, sig: bytes, data: bytes) -> int:
-        try:
-            verify(key, sig, data)
-        except SignatureError:
-            return 0
-        return 1
-
-    reader, writer = sys.stdin.buffer, sys.stdout.buffer
-    while True:
-        try:
-            request = _read_frame(reader)
-        except WorkerGone:
-            return
-        ders, items = pickle.loads(request)  # noqa: S301 - written by the parent process
-        loaded: list[PublicKey] = []
-        for der in ders:
-            if der not in keys:
-                keys[der] = load_der_public_key(der)  # type: ignore[assignment]
-            loaded.append(keys[der])
-        _write_frame(writer, bytes(valid(loaded[index], sig, data) for index, sig, data in items))

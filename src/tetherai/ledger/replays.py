@@ -34,6 +34,12 @@ def _words(tx_id: str) -> tuple[int, ...]:
     return _WORDS.unpack(bytes.fromhex(tx_id))
 
 
+def _key_words(key: str) -> tuple[int, ...]:
+    """The probes of a state key: its SHA-256 digest read as by :func:`_words` (no hex)."""
+    # surrogatepass: a contract may read any str, even one no write could hold.
+    return _WORDS.unpack(sha256(key.encode("utf-8", "surrogatepass")).digest())
+
+
 class _Filter:
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
@@ -65,17 +71,25 @@ class SeenTxIds:
         self.add_all(ids)
 
     def add_all(self, ids: Iterable[str]) -> None:
-        for tx_id in ids:
-            current = self._filters[-1]
-            if current.count >= current.capacity:
-                current = _Filter(current.capacity * _GROWTH)
-                self._filters.append(current)
-            current.add(_words(tx_id))
+        self._add_words(map(_words, ids))
 
     def maybe(self, tx_id: str) -> bool:
         """False: the id was never added. True: it may have been (ask the store)."""
-        words = _words(tx_id)
-        return any(f.maybe(words) for f in self._filters)
+        return self._maybe_words(_words(tx_id))
+
+    def _add_words(self, probes: Iterable[tuple[int, ...]]) -> None:
+        current = self._filters[-1]
+        for words in probes:
+            if current.count >= current.capacity:
+                current = _Filter(current.capacity * _GROWTH)
+                self._filters.append(current)
+            current.add(words)
+
+    def _maybe_words(self, words: tuple[int, ...]) -> bool:
+        for bloom in self._filters:  # noqa: SIM110 - any() over a generator costs more, per read
+            if bloom.maybe(words):
+                return True
+        return False
 
     def __len__(self) -> int:
         return sum(f.count for f in self._filters)
@@ -86,19 +100,15 @@ class StateKeys:
     for a key never added. Thread-safe for one writer adding beside any number of readers."""
 
     def __init__(self, keys: Iterable[str] = ()) -> None:
-        self._seen = SeenTxIds(_digest(key) for key in keys)
+        self._seen = SeenTxIds()
+        self.add_all(keys)
 
     def add_all(self, keys: Iterable[str]) -> None:
-        self._seen.add_all(_digest(key) for key in keys)
+        self._seen._add_words(map(_key_words, keys))
 
     def maybe(self, key: str) -> bool:
         """False: the key was never added. True: it may have been (ask the store)."""
-        return self._seen.maybe(_digest(key))
+        return self._seen._maybe_words(_key_words(key))
 
     def __len__(self) -> int:
         return len(self._seen)
-
-
-def _digest(key: str) -> str:
-    # surrogatepass: a contract may read any str, even one no write could hold.
-    return sha256(key.encode("utf-8", "surrogatepass")).hexdigest()

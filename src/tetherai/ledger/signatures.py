@@ -104,13 +104,16 @@ class SignatureChecker:
         known: dict[int, PublicKey] = {}
         remembered: set[int] = set()
         todo: list[int] = []
+        verified, lock = self._verified, self._lock
         for index, envelope in enumerate(envelopes):
             key = keys(envelope.tx.creator.cert_sha256)
             if key is None:
                 continue
             known[index] = key
-            with self._lock:
-                previous = self._verified.pop((envelope.tx_id, envelope.sig), None)
+            previous = None
+            if verified:  # a replay never checked anything at admission: no lock per tx
+                with lock:
+                    previous = verified.pop((envelope.tx_id, envelope.sig), None)
             if previous == key:
                 remembered.add(index)
             else:
@@ -130,10 +133,17 @@ class SignatureChecker:
                 _check_chunk, [(known[i], envelopes[i].sig, envelopes[i].tx_bytes) for i in chunk]
             )
         ders: dict[bytes, int] = {}
+        # A block's txs come from a few creators: each key object is encoded once per chunk
+        # (``known`` holds the keys, so their ids stay theirs meanwhile).
+        by_key: dict[int, int] = {}
         items = []
         for i in chunk:
-            der = known[i].public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
-            items.append((ders.setdefault(der, len(ders)), envelopes[i].sig, envelopes[i].tx_bytes))
+            key = known[i]
+            number = by_key.get(id(key))
+            if number is None:
+                der = key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+                number = by_key[id(key)] = ders.setdefault(der, len(ders))
+            items.append((number, envelopes[i].sig, envelopes[i].tx_bytes))
         return self._processes.submit(list(ders), items)
 
     def close(self) -> None:

@@ -47,6 +47,7 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 _NONCE = re.compile(r"[0-9a-f]{16,64}")
 _TX_FIELDS = frozenset({"v", "channel", "contract", "fn", "args", "creator", "nonce", "ts"})
 _CREATOR_FIELDS = frozenset({"org", "id", "cert_sha256"})
+_ENVELOPE_FIELDS = frozenset({"sig", "tx"})
 _ENVELOPE_PREFIX = b'{"sig":"'
 _ENVELOPE_MIDDLE = b'","tx":'
 
@@ -196,7 +197,7 @@ class Envelope:
             value = loads_canonical(data)
         except NotCanonicalError as error:
             raise MalformedTx(f"envelope is not canonical JSON (RFC 8785): {error}") from error
-        if not isinstance(value, dict) or set(value) != {"sig", "tx"}:
+        if not isinstance(value, dict) or value.keys() != _ENVELOPE_FIELDS:
             raise MalformedTx("an envelope must be a JSON object with exactly 'tx' and 'sig'")
         sig = _decode_sig(value["sig"])
         tx = Transaction.from_json(value["tx"])
@@ -212,7 +213,7 @@ class Envelope:
         Raises:
             MalformedTx: wrong shape, values canonical JSON cannot represent, or too large.
         """
-        if not isinstance(value, dict) or set(value) != {"sig", "tx"}:
+        if not isinstance(value, dict) or value.keys() != _ENVELOPE_FIELDS:
             raise MalformedTx("an envelope must be a JSON object with exactly 'tx' and 'sig'")
         tx = Transaction.from_json(value["tx"])
         try:
@@ -291,8 +292,8 @@ def _decode_sig(value: object) -> bytes:
 
 
 def _exact_fields(value: Mapping[str, Any], expected: frozenset[str], where: str) -> None:
-    keys = set(value)
-    if keys != expected:
+    if value.keys() != expected:  # compared as sets, without building one per tx
+        keys = set(value)
         missing = sorted(expected - keys)
         extra = sorted(keys - expected)
         parts = []

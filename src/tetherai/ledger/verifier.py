@@ -543,12 +543,14 @@ def _compare_results(
 def _compare_history(
     store: SqliteLedgerStore, stored: StoredBlock, results: list[TxResult], replay: _Replay
 ) -> None:
+    # In (seq, key) order as the store returns them: txs are in seq order already, so only
+    # each tx's own keys need sorting.
     expected: list[tuple[str, int, str | None]] = []
-    for index, result in enumerate(results):
-        seq = stored.first_seq + index
-        for key, value in result.writes.items():
+    for seq, result in enumerate(results, stored.first_seq):
+        writes = result.writes
+        for key in sorted(writes) if len(writes) > 1 else writes:
+            value = writes[key]
             expected.append((key, seq, None if value is None else write_text(result, value)))
-    expected.sort(key=lambda row: (row[1], row[0]))
     if not results:
         return
     found = store.history_rows(stored.first_seq, stored.first_seq + len(results) - 1)

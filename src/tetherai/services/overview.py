@@ -226,14 +226,14 @@ class _Newest:
         self._order = order
 
     def newest(self, session: Session, readable: Collection[str], limit: int) -> list[Any]:
+        # Each result fetched whole (``all()``): iterating one fetches row by row.
         connection = session.connection()
         if len(readable) > _PER_PROJECT:
-            return list(connection.execute(self._all, {"projects": list(readable), "limit": limit}))
-        found = [
-            row
-            for ref in sorted(readable)
-            for row in connection.execute(self._one, {"project": ref, "limit": limit})
-        ]
+            every = {"projects": list(readable), "limit": limit}
+            return list(connection.execute(self._all, every).all())
+        found: list[Any] = []
+        for ref in sorted(readable):
+            found += connection.execute(self._one, {"project": ref, "limit": limit}).all()
         return sorted(found, key=self._order, reverse=True)[:limit]
 
 

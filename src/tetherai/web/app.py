@@ -28,15 +28,23 @@ class LanguageMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            headers = {
-                k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]
-            }
+            # Only two headers matter: pick them out instead of decoding every header. A
+            # repeated header counts by its last value, as a dict of the headers would.
+            cookies = b""
+            accept: bytes | None = None
+            for key, value in scope["headers"]:
+                name = key.lower()
+                if name == b"cookie":
+                    cookies = value
+                elif name == b"accept-language":
+                    accept = value
             cookie = None
-            for part in headers.get("cookie", "").split(";"):
-                name, _, value = part.strip().partition("=")
-                if name == LANGUAGE_COOKIE:
-                    cookie = value
-            use_language(language_for(cookie, headers.get("accept-language")))
+            for part in cookies.decode("latin-1").split(";"):
+                label, _, found = part.strip().partition("=")
+                if label == LANGUAGE_COOKIE:
+                    cookie = found
+            language = None if accept is None else accept.decode("latin-1")
+            use_language(language_for(cookie, language))
         await self.app(scope, receive, send)
 
 

@@ -35,12 +35,14 @@ async def submit_envelope(
     idem: Idem,
 ) -> dict[str, Any] | Response:
     # Async: the wait for the block holds no worker thread (services.txs.submit_async).
+    decoded = body.model_dump()  # once: the envelope and the idempotency fingerprint read it
+
     async def run() -> dict[str, Any]:
-        envelope = Envelope.from_json(body.model_dump())
+        envelope = Envelope.from_json(decoded)
         result = await rt.submit_async(envelope)
         return {"tx_id": result.tx_id, "valid": True, "result": result.result}
 
-    return await idem.respond(f"{user.org}/{user.username}", body.model_dump(), run)
+    return await idem.respond(f"{user.org}/{user.username}", decoded, run)
 
 
 @router.post(

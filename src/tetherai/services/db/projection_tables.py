@@ -44,8 +44,9 @@ class VersionProjection(Base):
     __tablename__ = "versions"
     __table_args__ = (
         Index(None, "project_ref", "status"),
-        # A project's most recently changed versions (the dashboard's open work).
-        Index(None, "project_ref", "updated_at", "ref"),
+        # A project's most recently changed versions (the dashboard's open work), with what
+        # the dashboard reads of each, so the table is not read.
+        Index(None, "project_ref", "updated_at", "ref", "status", "version"),
     )
 
     ref: Mapped[str] = mapped_column(String(300), primary_key=True)

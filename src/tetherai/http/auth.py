@@ -96,13 +96,19 @@ async def current_user(request: Request, rt: Rt) -> UserInfo:
         if found is None:
             found = await run_in_threadpool(rt.auth.resolve_api_token, token)
         return found.user
-    session_token = request.cookies.get(SESSION_COOKIE)
-    if session_token:
-        session = rt.auth.cached_session(session_token)
-        if session is None:
-            session = await run_in_threadpool(rt.auth.resolve_session, session_token)
-        return _checked(request, session).user
-    raise _unauthenticated()
+    return (await _current_session(request, rt)).user
+
+
+async def _current_session(request: Request, rt: Runtime) -> SessionInfo:
+    """:func:`current_session` without a worker thread when the session was resolved a
+    moment ago."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise _unauthenticated()
+    session = rt.auth.cached_session(token)
+    if session is None:
+        session = await run_in_threadpool(rt.auth.resolve_session, token)
+    return _checked(request, session)
 
 
 def _bearer(request: Request) -> bool:
@@ -122,8 +128,9 @@ def password_session(request: Request, rt: Rt) -> SessionInfo:
     return current_session(request, rt)
 
 
-def acting_signer(request: Request, rt: Rt) -> Signer:
-    """The signed-in person, able to sign with their own key for this request."""
+async def acting_signer(request: Request, rt: Rt) -> Signer:
+    """The signed-in person, able to sign with their own key for this request (async, as
+    :func:`current_user`: no worker thread when the session was resolved a moment ago)."""
     if _bearer(request):
         raise ApiError(
             403,
@@ -131,7 +138,7 @@ def acting_signer(request: Request, rt: Rt) -> Signer:
             code="auth.sign_locally",
             hint="sign the tx with your own key (tether CLI or SDK) and POST /api/v1/envelopes",
         )
-    session = current_session(request, rt)
+    session = await _current_session(request, rt)
     user = session.user
     signing = request.cookies.get(SIGNING_COOKIE)
     if not signing or not user.cert_sha256:

@@ -136,6 +136,7 @@ async def rehash(
     version: str,
     rt: Rt,
     me: Annotated[Signer, Depends(acting_signer)],
+    user: Annotated[UserInfo, Depends(current_user)],  # the same session's person
     record: Annotated[
         bool, Query(description="also record it with review.verify (MLOps engineers)")
     ] = False,
@@ -143,7 +144,7 @@ async def rehash(
     project = f"{org}/{slug}"
 
     def check_and_rehash() -> VerificationReport:
-        require_project_access(rt, rt.auth.get_user_by_username(me.id), project)
+        require_project_access(rt, user, project)
         found = rt.peer.query("model_version", "get", {"project": project, "version": version})
         content = found["version"] if isinstance(found, dict) else None
         manifest = content.get("artifacts") if isinstance(content, dict) else None

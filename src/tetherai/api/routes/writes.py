@@ -20,8 +20,9 @@ from tetherai.api.idempotency import Idem, Idempotency
 from tetherai.api.schemas import ERRORS, TxOutcome
 from tetherai.contracts import calls
 from tetherai.contracts.calls import Call
-from tetherai.http.auth import acting_signer, require_project_access
+from tetherai.http.auth import acting_signer, current_user, require_project_access
 from tetherai.http.runtime import runtime
+from tetherai.services.auth import UserInfo
 from tetherai.services.runtime import Runtime
 from tetherai.services.txs import Signer
 from tetherai.vocabulary import MONITORING_STATUSES, RATING_MAX, RATING_MIN, VERIFICATION_METHODS
@@ -33,14 +34,20 @@ Outcome = dict[str, Any] | Response
 
 @dataclass(frozen=True)
 class _Acting:
-    """The signed-in person and the request's ``Idempotency-Key``."""
+    """The signed-in person (who signs, and as whom the access checks read) and the
+    request's ``Idempotency-Key``."""
 
     signer: Signer
+    user: UserInfo
     idem: Idempotency
 
 
-async def _acting(signer: Annotated[Signer, Depends(acting_signer)], idem: Idem) -> _Acting:
-    return _Acting(signer, idem)
+async def _acting(
+    signer: Annotated[Signer, Depends(acting_signer)],
+    user: Annotated[UserInfo, Depends(current_user)],
+    idem: Idem,
+) -> _Acting:
+    return _Acting(signer, user, idem)  # one session: the same person
 
 
 Me = Annotated[_Acting, Depends(_acting)]
@@ -146,16 +153,12 @@ class RollbackIn(_In):
     reason: str = _documented(minLength=1, maxLength=2000)
 
 
-def _require_access(rt: Runtime, username: str, project: str) -> None:
-    # Someone who may not read a project must not learn from a refusal that it exists.
-    require_project_access(rt, rt.auth.get_user_by_username(username), project)
-
-
 async def _do(rt: Runtime, me: _Acting, call: Call) -> Outcome:
-    """The write: access check (database reads, in the thread pool), then the tx, whose wait
+    """The write: access check (ledger reads, in the thread pool), then the tx, whose wait
     for its block holds no worker thread (the routes are async for that)."""
     if call.project is not None:
-        await run_in_threadpool(_require_access, rt, me.signer.id, call.project)
+        # Someone who may not read a project must not learn from a refusal that it exists.
+        await run_in_threadpool(require_project_access, rt, me.user, call.project)
 
     async def run() -> dict[str, Any]:
         result = await rt.act_async(me.signer, call.contract, call.fn, call.args)

@@ -237,9 +237,9 @@ class _Newest:
         return sorted(found, key=self._order, reverse=True)[:limit]
 
 
-# Three text columns, not ORM objects: the dashboard asks for up to 200 on every view. The
-# time only orders the rows, so it comes as the driver gives it (SQLite's fixed-width ISO text
-# or PostgreSQL's datetime, each in time order) without being parsed again.
+# Columns, not ORM objects: the dashboard asks for up to 200 on every view. The time only
+# orders the rows, so it comes as the driver gives it (SQLite's fixed-width ISO text or
+# PostgreSQL's datetime, each in time order) without being parsed again.
 _OPEN_VERSIONS = _Newest(
     select(
         VersionProjection.project_ref,
@@ -249,8 +249,9 @@ _OPEN_VERSIONS = _Newest(
         VersionProjection.ref,
     )
     .where(VersionProjection.status.in_(OPEN_STATUSES))
-    # The (project_ref, updated_at, ref) index read backwards: versions changed at the same
-    # time (one block) come in reverse name order, and no group of them is sorted.
+    # The (project_ref, updated_at, ref, status, version) index read backwards, covering every
+    # column: versions changed at the same time (one block) come in reverse name order, and no
+    # group of them is sorted.
     .order_by(VersionProjection.updated_at.desc(), VersionProjection.ref.desc()),
     VersionProjection.project_ref,
     lambda row: (row[3], row[4]),

@@ -47,7 +47,7 @@ if TYPE_CHECKING:
         sign,
         verify,
     )
-    from tetherai.crypto.verify_workers import VerifyWorkers, WorkerGone
+    from tetherai.crypto.verify_workers import VerifyWorkers, WorkerGone, worker_key
 
 __all__ = [
     "CHUNK_SIZE",
@@ -81,6 +81,7 @@ __all__ = [
     "sha256_hex",
     "sign",
     "verify",
+    "worker_key",
 ]
 
 __getattr__, __dir__ = lazy_exports(__name__, __file__)

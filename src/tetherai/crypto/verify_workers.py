@@ -4,13 +4,13 @@ A ``ProcessPoolExecutor`` (forkserver or spawn) starts every worker by importing
 ``__main__`` again: for the command line that is the whole application, about half a second of
 CPU per worker, which is more than a verifier of a 20,000-tx ledger spends on anything else
 but the checks themselves. The workers here run :mod:`tetherai.crypto._verify_child` alone
-(under 0.1 s: ``cryptography`` and libsodium), take chunks of ``(key, signature, data)`` over a
-pipe and answer with one byte per item, in order.
+(about 0.03 s: libsodium), take chunks of ``(key, signature, data)`` over a pipe and answer
+with one byte per item, in order. Keys travel as raw Ed25519 bytes or as DER (P-256):
+:func:`worker_key`.
 
 Frames on both pipes are a 4-byte big-endian length and that many bytes. A request is a pickle
-of ``(keys as DER, [(key index, signature, data), ...])`` written by the parent (the child
-trusts its parent, and never unpickles anything else); a reply is one byte (1 valid, 0 not) per
-item.
+of ``(keys, [(key index, signature, data), ...])`` written by the parent (the child trusts its
+parent, and never unpickles anything else); a reply is one byte (1 valid, 0 not) per item.
 """
 
 from __future__ import annotations
@@ -26,12 +26,24 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import IO
 
-from tetherai.crypto._verify_child import read_frame, write_frame
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-__all__ = ["VerifyWorkers", "WorkerGone"]
+from tetherai.crypto._verify_child import read_frame, write_frame
+from tetherai.crypto.signature import PublicKey
+
+__all__ = ["VerifyWorkers", "WorkerGone", "worker_key"]
 
 _Item = tuple[int, bytes, bytes]
 _Job = tuple[bytes, "Future[list[bool]]"]
+
+
+def worker_key(public_key: PublicKey) -> bytes:
+    """``public_key`` as :meth:`VerifyWorkers.submit` takes it: an Ed25519 key as its 32 raw
+    bytes (a worker checks those with libsodium alone), a P-256 key as DER."""
+    if isinstance(public_key, Ed25519PublicKey):
+        return public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return public_key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
 
 
 class WorkerGone(RuntimeError):
@@ -69,7 +81,8 @@ class VerifyWorkers:
                 self._threads.append(thread)
 
     def submit(self, keys: Sequence[bytes], items: Sequence[_Item]) -> Future[list[bool]]:
-        """Check ``items`` (key index into ``keys``, signature, signed data) on a worker.
+        """Check ``items`` (key index into ``keys``, each from :func:`worker_key`; signature;
+        signed data) on a worker.
 
         The future's result is one bool per item; it raises :class:`WorkerGone` if the worker
         ended first.

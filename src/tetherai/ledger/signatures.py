@@ -16,11 +16,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
 from tetherai.crypto.errors import SignatureError
 from tetherai.crypto.signature import PublicKey, verify
-from tetherai.crypto.verify_workers import VerifyWorkers
+from tetherai.crypto.verify_workers import VerifyWorkers, worker_key
 from tetherai.ledger.transaction import Envelope
 
 __all__ = ["PendingChecks", "SignatureChecker"]
@@ -81,7 +79,7 @@ class SignatureChecker:
         self._processes: VerifyWorkers | None = None
         if processes:
             # Fresh interpreters, not forks: never fork a process that runs threads (SQLite,
-            # the orderer). Keys travel as DER once per chunk, parsed once per worker.
+            # the orderer). Keys travel once per chunk, in a form the workers read at once.
             self._processes = VerifyWorkers(workers)
         else:
             self._threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tether-sig")
@@ -132,7 +130,7 @@ class SignatureChecker:
             return self._threads.submit(
                 _check_chunk, [(known[i], envelopes[i].sig, envelopes[i].tx_bytes) for i in chunk]
             )
-        ders: dict[bytes, int] = {}
+        encoded: dict[bytes, int] = {}
         # A block's txs come from a few creators: each key object is encoded once per chunk
         # (``known`` holds the keys, so their ids stay theirs meanwhile).
         by_key: dict[int, int] = {}
@@ -141,10 +139,9 @@ class SignatureChecker:
             key = known[i]
             number = by_key.get(id(key))
             if number is None:
-                der = key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
-                number = by_key[id(key)] = ders.setdefault(der, len(ders))
+                number = by_key[id(key)] = encoded.setdefault(worker_key(key), len(encoded))
             items.append((number, envelopes[i].sig, envelopes[i].tx_bytes))
-        return self._processes.submit(list(ders), items)
+        return self._processes.submit(list(encoded), items)
 
     def close(self) -> None:
         if self._threads is not None:

@@ -4,7 +4,8 @@ its floor measured in the same run.
 Clients sign every tx beforehand. The timed commit phase is what a node does for each: admit
 it (parse, check membership, verify the signature), order it into blocks, execute the notary
 contract, append to the Merkle log and commit each block durably (SQLite WAL,
-synchronous=FULL) — then the verifier replays the whole ledger from block 0.
+synchronous=FULL) — then the verifier replays the whole ledger from block 0. The commit phase
+runs with the garbage collector set as in a server process (``http.process.settle_heap``).
 
 The **floor** is what no implementation can skip, timed on the same envelopes in the same run:
 
@@ -43,7 +44,7 @@ from pathlib import Path
 from _harness import Figures, add_run_options, limits_in_same_run, timed, timed_tree
 
 from tetherai.crypto.signature import Algorithm, PublicKey, verify
-from tetherai.http.process import run_on_cpus
+from tetherai.http.process import run_on_cpus, settle_heap
 from tetherai.identity.ca import CertificateAuthority
 from tetherai.identity.roles import Role
 from tetherai.ledger.executor import TxResult
@@ -95,6 +96,7 @@ def one_run(args: argparse.Namespace, workdir: Path, figures: Figures) -> None:
         for i in range(args.txs)
     ]
     futures: list[list[Future[TxResult]]] = [[] for _ in range(args.clients)]
+    settle_heap()  # as a server process does once started (``tether serve``, a peer's API)
 
     def client(number: int, share: list[Envelope]) -> None:
         for envelope in share:

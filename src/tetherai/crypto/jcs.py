@@ -92,13 +92,8 @@ def canonical_form(value: object) -> CanonicalForm:
     Raises:
         CanonicalizationError: as :func:`canonicalize`.
     """
-    if _is_plain(value):
-        text = _encode_plain(value)
-        if _plain_text(text):
-            # The bytes read back as ``value`` itself: a fresh copy by the C decoder (no
-            # float or integer hook is needed, there are none to check), so what is kept
-            # shares nothing with the caller's objects, as after a parse.
-            return CanonicalForm(text.encode("utf-8"), _copy_plain(text), True)
+    # No walk of ``value`` by _is_plain first (as canonicalize does): the value parsed back
+    # is needed anyway, and comparing it with ``value`` costs less than the walk.
     fast = _canonicalize_fast(value)
     if fast is not None:
         return CanonicalForm(fast[0], fast[1], True)
@@ -142,11 +137,6 @@ def _plain_encoder() -> Callable[[object], str]:
 
 
 _encode_plain = _plain_encoder()
-
-
-def _copy_plain(text: str) -> JSONValue:
-    """``json.loads(text)`` for the C encoder's text of a plain value."""
-    return _parse(text, float, int)
 
 
 def dumps_plain(value: JSONValue) -> str:

@@ -13,6 +13,9 @@ The **floor** is what no implementation can skip, timed on the same envelopes in
   and write it as one row of an indexed table, committed durably once per block;
 - verify: read the row back, parse it, verify the signature, hash the leaf.
 
+Each floor is the mean of one measurement before the timed commit and one after the timed
+verification, so a machine whose speed drifts meanwhile moves both sides of the ratio alike.
+
 ``commit_vs_floor`` = floor CPU / commit CPU per tx (1.0 would be the floor itself; the target
 is ≥ 0.5), and likewise ``verify_vs_floor``. CPU time is the whole process's (every thread), so
 the ratios hold on a busy machine where wall-clock rates do not.
@@ -95,6 +98,10 @@ def one_run(args: argparse.Namespace, workdir: Path, figures: Figures) -> None:
         )
         for i in range(args.txs)
     ]
+    keys = {signer.cert_sha256: signer.private_key.public_key() for signer in signers}
+    os.sched_setaffinity(0, anywhere)  # the floors as without --cpus
+    before = floors(envelopes, keys, args.block, workdir / "floor-before.sqlite")
+    run_on_cpus(cpu_list(args.cpus))  # the client threads as the node's
     futures: list[list[Future[TxResult]]] = [[] for _ in range(args.clients)]
     settle_heap()  # as a server process does once started (``tether serve``, a peer's API)
 
@@ -123,8 +130,8 @@ def one_run(args: argparse.Namespace, workdir: Path, figures: Figures) -> None:
     store.close()
     assert report.ok, report.problem
 
-    keys = {signer.cert_sha256: signer.private_key.public_key() for signer in signers}
-    floor_commit, floor_verify = floors(envelopes, keys, args.block, workdir)
+    after = floors(envelopes, keys, args.block, workdir / "floor-after.sqlite")
+    floor_commit, floor_verify = ((b + a) / 2 for b, a in zip(before, after, strict=True))
     commit_cpu = commit.cpu / args.txs * 1e6
     verify_cpu = verify.cpu / report.txs * 1e6
     figures.add("ledger_commit_tx_per_s", args.txs / commit.wall, "tx/s",
@@ -147,11 +154,12 @@ def one_run(args: argparse.Namespace, workdir: Path, figures: Figures) -> None:
 
 
 def floors(
-    envelopes: list[Envelope], keys: dict[str, PublicKey], block: int, workdir: Path
+    envelopes: list[Envelope], keys: dict[str, PublicKey], block: int, path: Path
 ) -> tuple[float, float]:
-    """CPU µs per tx of the commit floor and of the verify floor (see the module docstring)."""
+    """CPU µs per tx of the commit floor and of the verify floor (see the module docstring),
+    with a new database at ``path``."""
     leaves = [envelope.leaf_data for envelope in envelopes]
-    db = sqlite3.connect(workdir / "floor.sqlite", isolation_level=None)
+    db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=FULL")
     db.execute("CREATE TABLE txs (seq INTEGER PRIMARY KEY, tx_id TEXT NOT NULL, envelope BLOB)")

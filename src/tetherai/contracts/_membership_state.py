@@ -143,6 +143,7 @@ class CertificateCache:
 
     def __init__(self) -> None:
         self._parsed: dict[str, ParticipantIdentity] = {}
+        self._periods: dict[str, tuple[int, int]] = {}
 
     def parse(self, pem: str) -> ParticipantIdentity:
         found = self._parsed.get(pem)
@@ -150,6 +151,21 @@ class CertificateCache:
             found = parse_participant_certificate(load_certificate_pem(pem.encode()))
             self._parsed[pem] = found
         return found
+
+    def valid_at(self, pem: str, ms: int) -> bool:
+        """Whether the certificate is within its validity period at ``ms`` (ms since the
+        epoch, as a tx's time), both ends included."""
+        period = self._periods.get(pem)
+        if period is None:
+            identity = self.parse(pem)
+            # X.509 times are whole seconds, so whole milliseconds compare exactly as the
+            # datetimes did (and without building one per tx).
+            period = self._periods[pem] = (_ms(identity.not_before), _ms(identity.not_after))
+        return period[0] <= ms <= period[1]
+
+
+def _ms(when: datetime) -> int:
+    return round(when.timestamp() * 1000)
 
 
 def load_pem(value: object, what: str) -> str:

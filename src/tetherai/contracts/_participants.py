@@ -42,7 +42,6 @@ from tetherai.contracts._membership_state import (
     parse_certificate,
     participant_key,
     require_admin_of,
-    timestamp,
 )
 from tetherai.contracts.errors import Conflict, InvalidArgument, NotFound, NotPermitted
 from tetherai.crypto.signature import public_key_fingerprint
@@ -185,7 +184,6 @@ def _check_reason(reason: object) -> str:
 
 def _active_admin_certs(state: StateReader, org: str, at_ms: int) -> list[str]:
     """The org's org admin certificates that are neither revoked nor expired at ``at_ms``."""
-    when = timestamp(at_ms)
     found = []
     for _, value in state.scan("membership/cert/"):
         if (
@@ -193,10 +191,9 @@ def _active_admin_certs(state: StateReader, org: str, at_ms: int) -> list[str]:
             and value.get("org") == org
             and value.get("role") == Role.ORG_ADMIN
             and value.get("revoked") is None
+            and _CERTIFICATES.valid_at(str(value["cert"]), at_ms)
         ):
-            identity = _CERTIFICATES.parse(str(value["cert"]))
-            if identity.not_before <= when <= identity.not_after:
-                found.append(str(value["cert_sha256"]))
+            found.append(str(value["cert_sha256"]))
     return found
 
 

@@ -23,7 +23,6 @@ from tetherai.contracts._membership_state import (
     invitation_key,
     org_record,
     parse_certificate,
-    timestamp,
 )
 from tetherai.contracts.errors import InvalidArgument
 from tetherai.crypto.jcs import JSONValue
@@ -77,14 +76,14 @@ class MembershipRules:
                 code="tx.revoked_certificate",
                 hint="ask your org admin for a new certificate",
             )
-        identity = self._certificates.parse(str(record["cert"]))
+        pem = str(record["cert"])
+        identity = self._certificates.parse(pem)
         if identity.role == Role.AUDITOR and not self._auditor_enrolling(tx, state):
             raise TxInvalid(
                 f"{creator.id}@{creator.org} is an auditor; auditors only read the ledger",
                 code="tx.auditor_cannot_write",
             )
-        when = timestamp(tx.ts)
-        if not identity.not_before <= when <= identity.not_after:
+        if not self._certificates.valid_at(pem, tx.ts):
             raise TxInvalid(
                 f"certificate of {creator.id}@{creator.org} is not valid at the tx's time",
                 code="tx.expired_certificate",

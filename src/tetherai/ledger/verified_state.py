@@ -55,10 +55,11 @@ class VerifiedHistory:
             return cache[key]
         written = self._written
         if written is not None and not written.maybe(key):
-            value = None
-        else:
-            text = self._store.value_before(key, self._below)
-            value = None if text is None else loads_stored(text)
+            # Never written: the filter answers again next time, so the cache is left to the
+            # keys that cost a query.
+            return None
+        text = self._store.value_before(key, self._below)
+        value = None if text is None else loads_stored(text)
         self._remember(key, value)
         return value
 

@@ -2,9 +2,10 @@
 
 Signature checks are the most expensive step of executing a block, so a block's checks are
 started on a pool before the block runs in order, and collected as execution reaches each tx.
-Threads suit a peer (``cryptography`` releases the GIL while it verifies); a process pool suits
-the verifier replaying a large ledger, whose main thread is busy in Python and would otherwise
-starve the checking threads of the GIL (its workers import only the checking code:
+A peer uses threads: an Ed25519 check keeps the GIL (``tetherai.crypto._ed25519`` says why), so
+they take turns with execution rather than run beside it, but start checking a block's txs
+before execution reaches them. The verifier replaying a large ledger uses a process pool, which
+does run beside its busy main thread (its workers import only the checking code:
 ``tetherai.crypto.verify_workers``). What admission already checked in this same process (the
 solo orderer's pre-check) is remembered and not checked twice.
 """

@@ -15,10 +15,10 @@ import struct
 import sys
 from typing import IO
 
-__all__ = ["ED25519_RAW", "read_frame", "serve", "write_frame"]
+from tetherai.crypto._ed25519 import ED25519_KEY_BYTES, ed25519_valid
 
-ED25519_RAW = 32
-"""Length of a raw Ed25519 public key; every other key a worker is sent is DER."""
+__all__ = ["read_frame", "serve", "write_frame"]
+
 _LENGTH = struct.Struct(">I")
 
 
@@ -44,20 +44,18 @@ def serve() -> None:  # pragma: no cover - runs in the child process (tests driv
     """The worker: answer requests on stdin until it closes.
 
     A request is a pickle of ``(keys, [(key index, signature, data), ...])`` written by the
-    parent (the child trusts its parent, and never unpickles anything else): a key of
-    :data:`ED25519_RAW` bytes is a raw Ed25519 key, checked by libsodium alone; any other is a
-    DER SubjectPublicKeyInfo (P-256), for which ``cryptography`` is imported when the first
-    one comes. A reply is one byte (1 valid, 0 not) per item.
+    parent (the child trusts its parent, and never unpickles anything else). A key of
+    ``ED25519_KEY_BYTES`` (32) bytes is a raw Ed25519 key, checked by libsodium alone; any
+    other is a DER SubjectPublicKeyInfo (P-256), for which ``cryptography`` is imported when
+    the first one comes. A reply is one byte (1 valid, 0 not) per item.
     """
-    from tetherai.crypto._ed25519 import ed25519_valid
-
     reader, writer = sys.stdin.buffer, sys.stdout.buffer
     while (request := read_frame(reader)) is not None:
         keys, items = pickle.loads(request)  # noqa: S301 - written by the parent process
         reply = bytearray(len(items))
         for number, (index, sig, data) in enumerate(items):
             key = keys[index]
-            if len(key) == ED25519_RAW:
+            if len(key) == ED25519_KEY_BYTES:
                 reply[number] = ed25519_valid(key, sig, data)
             else:
                 reply[number] = _der_valid(key, sig, data)

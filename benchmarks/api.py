@@ -19,8 +19,10 @@ connections, so the clients cost the 2 cores little and the figures are the serv
   the same run (target: p50 < 10 ms + one commit).
 
 Server CPU per request comes from /proc (the server's process). ``--runs`` repeats it all.
+``--server-cpus`` places the server's threads, and the in-process ledger's, as ``tether serve
+--cpus`` does (``auto``, the default: one CPU; ``all``; or a list).
 
-    .venv/bin/python benchmarks/api.py [--clients 50] [--seconds 10] [--runs 3]
+    .venv/bin/python benchmarks/api.py [--clients 50] [--seconds 10] [--runs 3] [--server-cpus auto]
 
 Prints a table (min / median / max), then one figure per line: ``name: value unit``.
 """
@@ -52,11 +54,16 @@ ROOT = Path(__file__).resolve().parent.parent
 WRITE_RATE_GUESS = 2500  # txs a write run may take per second (envelopes are made for it)
 
 
-def serve_forever(out: Path, envelopes: int) -> None:
-    """The server process: network, app, API token and signed txs (files) written to ``out``."""
+def serve_forever(out: Path, envelopes: int, cpus: str) -> None:
+    """The server process: network, app, API token and signed txs (files) written to ``out``;
+    its threads on ``cpus`` (as ``tether serve --cpus``)."""
     import os
 
     sys.path.insert(0, str(ROOT))
+    from tetherai.http.process import run_on_cpus
+    from tetherai.services.settings import cpu_choice
+
+    run_on_cpus(cpu_choice(cpus))  # before the network starts its threads
     from tests.common.lifecycle import make_cast
     from tests.common.network import PASSPHRASE, make_network
     from tests.common.server import serve
@@ -111,15 +118,21 @@ def serve_forever(out: Path, envelopes: int) -> None:
         net.close()
 
 
-def in_process_commit_rate(work: Path, count: int) -> tuple[float, float]:
+def in_process_commit_rate(work: Path, count: int, cpus: str) -> tuple[float, float]:
     """(tx/s, CPU µs per tx) committing ``count`` pre-signed notary txs in this process: the
-    same code as the server's ledger, without HTTP."""
+    same code as the server's ledger, without HTTP, its threads on ``cpus`` as the server's."""
+    import os
+
     sys.path.insert(0, str(ROOT))
     from tests.common.lifecycle import make_cast
     from tests.common.network import make_network
 
+    from tetherai.http.process import run_on_cpus
     from tetherai.ledger.executor import TxResult
+    from tetherai.services.settings import cpu_choice
 
+    anywhere = os.sched_getaffinity(0)
+    run_on_cpus(cpu_choice(cpus))  # before the network starts its threads
     net = make_network(work, max_wait=0.0)
     try:
         author = make_cast(net)["author"]
@@ -143,6 +156,7 @@ def in_process_commit_rate(work: Path, count: int) -> tuple[float, float]:
         return count / timing.wall, timing.cpu / count * 1e6
     finally:
         net.close()
+        os.sched_setaffinity(0, anywhere)  # wrk, started from here, on any CPU
 
 
 def take(lines: list[str], count: int, into: Path) -> Path:
@@ -174,7 +188,9 @@ def one_run(
     ledger = get(f"{base_url}/api/v1/ledger", pid, auth)
     projects = get(f"{base_url}/api/v1/projects", pid, auth)
     with tempfile.TemporaryDirectory(dir=tmp) as work:
-        in_process, in_process_cpu = in_process_commit_rate(Path(work), args.in_process_txs)
+        in_process, in_process_cpu = in_process_commit_rate(
+            Path(work), args.in_process_txs, args.server_cpus
+        )
     write_seconds = max(1, seconds // 2)
     bodies = take(envelopes, WRITE_RATE_GUESS * write_seconds, tmp / f"write-{number}.jsonl")
     write = wrk(
@@ -231,12 +247,25 @@ def main() -> None:
     parser.add_argument(
         "--in-process-txs", type=int, default=10_000, help="txs of the in-process commit rate"
     )
+    parser.add_argument(
+        "--server-cpus",
+        default="auto",
+        metavar="LIST",
+        help="the CPUs of the server's threads, as 'tether serve --cpus': auto, all or a list",
+    )
     parser.add_argument("--envelopes", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     add_run_options(parser)
     args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    from tetherai.services.settings import SettingsError, cpu_choice
+
+    try:
+        cpu_choice(args.server_cpus)
+    except SettingsError as error:
+        parser.error(error.message)
     if args.serve:
-        serve_forever(args.serve, args.envelopes)
+        serve_forever(args.serve, args.envelopes, args.server_cpus)
         return
 
     if shutil.which("wrk") is None:
@@ -244,10 +273,12 @@ def main() -> None:
     write_seconds = max(1, args.seconds // 2)
     envelopes = args.runs * (WRITE_RATE_GUESS + 400) * write_seconds
     figures = Figures(
-        f"REST API, {args.clients} concurrent clients, one uvicorn worker, {args.seconds} s reads"
+        f"REST API, {args.clients} concurrent clients, one uvicorn worker, {args.seconds} s "
+        f"reads, server on CPUs {args.server_cpus}"
     )
+    server = ("--envelopes", str(envelopes), "--server-cpus", args.server_cpus)
     with (
-        server_process(__file__, "--envelopes", str(envelopes), start_timeout=600) as (info, tmp),
+        server_process(__file__, *server, start_timeout=600) as (info, tmp),
         bare_route_server() as bare,
     ):
         lines = Path(info["envelopes"]).read_text().splitlines()

@@ -21,10 +21,11 @@ is ≥ 0.5), and likewise ``verify_vs_floor``. CPU time is the whole process's (
 the ratios hold on a busy machine where wall-clock rates do not.
 
     .venv/bin/python benchmarks/ledger.py [--txs 50000] [--clients 2] [--block 1000] [--runs 3]
-                                          [--cpus 0]
+                                          [--cpus auto]
 
-``--cpus 0`` runs the commit phase's threads on CPU 0 only, as ``tether serve --cpus 0`` runs
-the node; the verification and the floors run as without it.
+``--cpus`` places the commit phase's threads as ``tether serve --cpus`` places the node's:
+``auto`` (the default, as the server's) on one CPU, ``all`` on any, or a list (``0``); the
+verification and the floors run on any CPU.
 
 Prints a table (min / median / max over the runs), then one ``name: value unit`` line per figure.
 """
@@ -61,7 +62,7 @@ from tetherai.services.network import (
     open_ledger,
     open_node,
 )
-from tetherai.services.settings import SettingsError, cpu_list
+from tetherai.services.settings import SettingsError, cpu_choice
 
 PASSPHRASE = b"benchmark"
 
@@ -72,7 +73,7 @@ def now_ms() -> int:
 
 def one_run(args: argparse.Namespace, workdir: Path, figures: Figures) -> None:
     anywhere = os.sched_getaffinity(0)
-    run_on_cpus(cpu_list(args.cpus))  # before the node starts its threads
+    run_on_cpus(cpu_choice(args.cpus))  # before the node starts its threads
     home = NetworkHome(workdir / "home")
     init_network(
         home, org="Org1", admin_id="admin", channel="main", passphrase=PASSPHRASE, now_ms=now_ms()
@@ -99,9 +100,9 @@ def one_run(args: argparse.Namespace, workdir: Path, figures: Figures) -> None:
         for i in range(args.txs)
     ]
     keys = {signer.cert_sha256: signer.private_key.public_key() for signer in signers}
-    os.sched_setaffinity(0, anywhere)  # the floors as without --cpus
+    os.sched_setaffinity(0, anywhere)  # the floors on any CPU
     before = floors(envelopes, keys, args.block, workdir / "floor-before.sqlite")
-    run_on_cpus(cpu_list(args.cpus))  # the client threads as the node's
+    run_on_cpus(cpu_choice(args.cpus))  # the client threads as the node's
     futures: list[list[Future[TxResult]]] = [[] for _ in range(args.clients)]
     settle_heap()  # as a server process does once started (``tether serve``, a peer's API)
 
@@ -120,7 +121,7 @@ def one_run(args: argparse.Namespace, workdir: Path, figures: Figures) -> None:
             thread.join()
         results = [future.result() for share in futures for future in share]
     node.close()
-    os.sched_setaffinity(0, anywhere)  # the verifier and its workers as without --cpus
+    os.sched_setaffinity(0, anywhere)  # the verifier and its workers on any CPU
     invalid = sum(1 for result in results if not result.valid)
     assert invalid == 0, f"{invalid} benchmark txs were invalid"
 
@@ -195,14 +196,14 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=2)
     parser.add_argument("--block", type=int, default=1000, help="max txs per block")
     parser.add_argument("--algorithm", type=Algorithm, default=Algorithm.ED25519)
-    parser.add_argument("--cpus", default="", metavar="LIST", help="as 'tether serve --cpus'")
+    parser.add_argument("--cpus", default="auto", metavar="LIST", help="as 'tether serve --cpus'")
     add_run_options(parser)
     args = parser.parse_args()
     try:
-        cpu_list(args.cpus)
+        cpu_choice(args.cpus)
     except SettingsError as error:
         parser.error(error.message)
-    on = f", on CPUs {args.cpus}" if args.cpus else ""
+    on = f", commit on CPUs {args.cpus}"
     figures = Figures(
         f"ledger: {args.txs:,} notary txs, {args.algorithm.value}, {args.clients} clients, "
         f"blocks of {args.block}{on}"

@@ -23,13 +23,13 @@ the server's CPU per request is read from /proc. A 5-second warm-up (reads and s
 comments) comes first and is not counted.
 
     .venv/bin/python benchmarks/load.py [--users 100] [--seconds 60] [--envelopes 3000] [--runs 3]
-                                        [--server-cpus 0]
+                                        [--server-cpus auto]
     .venv/bin/python benchmarks/load.py --servers 2 [--etcd-members 1] [--server-cpus 0,1] [...]
 
-``--server-cpus 0`` runs the server's threads on CPU 0 only, as ``tether serve --cpus 0``
-would (``tetherai.http.process`` says why a request costs less CPU there); with
-``--servers N`` it lists one CPU for each server, as ``TETHER_CPUS`` for each
-``tether network peer``.
+``--server-cpus`` places the server's threads as ``tether serve --cpus`` does: ``auto`` (the
+default, as the server's) on one CPU, the one it started on (``tetherai.http.process`` says
+why a request costs less CPU there); ``all`` on any CPU; ``0`` on CPU 0. With ``--servers N``
+a list names one CPU for each server, as ``TETHER_CPUS`` for each ``tether network peer``.
 
 Prints a table (min / median / max), then ``load_errors: N``, ``load_req_per_s: N req/s``,
 ``load_p95_ms: N ms`` and the rest, one a line.
@@ -84,9 +84,9 @@ def serve_forever(out: Path, envelopes: int, cpus: str) -> None:
     its threads on ``cpus`` (as ``tether serve --cpus``; empty: any)."""
     sys.path.insert(0, str(ROOT))
     from tetherai.http.process import run_on_cpus
-    from tetherai.services.settings import cpu_list
+    from tetherai.services.settings import cpu_choice
 
-    run_on_cpus(cpu_list(cpus))  # before the network starts its threads
+    run_on_cpus(cpu_choice(cpus))  # before the network starts its threads
     from tests.common.lifecycle import make_cast
     from tests.common.load import prepare
     from tests.common.network import PASSPHRASE, make_network
@@ -143,9 +143,9 @@ def serve_cluster_node(out: Path, args: argparse.Namespace) -> None:
     from tetherai.identity.ca import CertificateAuthority
     from tetherai.server import create_web_app
     from tetherai.services.network import load_participant
-    from tetherai.services.settings import Settings, cpu_list
+    from tetherai.services.settings import Settings, cpu_choice
 
-    run_on_cpus(cpu_list(args.server_cpus))  # as TETHER_CPUS for tether network peer
+    run_on_cpus(cpu_choice(args.server_cpus))  # as TETHER_CPUS for tether network peer
     home = ClusterHome(args.cluster)
 
     def start(follower: PeerFollower, clients: NodeClients) -> Any:
@@ -258,9 +258,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--server-cpus",
-        default="",
+        default="auto",
         metavar="LIST",
-        help="run the server's threads on these CPUs only, as 'tether serve --cpus LIST'",
+        help="the CPUs of the server's threads, as 'tether serve --cpus': auto, all or a list",
     )
     parser.add_argument(
         "--servers",
@@ -279,10 +279,10 @@ def main() -> None:
     parser.add_argument("--first", type=int, default=0, help=argparse.SUPPRESS)
     add_run_options(parser)
     args = parser.parse_args()
-    from tetherai.services.settings import SettingsError, cpu_list
+    from tetherai.services.settings import SettingsError, cpu_choice
 
     try:
-        cpu_list(args.server_cpus)
+        cpu_choice(args.server_cpus)
     except SettingsError as error:
         parser.error(error.message)
     if args.serve and args.node:
@@ -300,9 +300,9 @@ def main() -> None:
     if args.endpoints:
         per_endpoint(args.endpoints, args.runs, args.envelopes, args.server_cpus)
         return
-    on = f", on CPUs {args.server_cpus}" if args.server_cpus else ""
     figures = Figures(
-        f"Realistic mix, {args.users} concurrent users, {args.seconds} s, one worker{on}"
+        f"Realistic mix, {args.users} concurrent users, {args.seconds} s, one worker, "
+        f"on CPUs {args.server_cpus}"
     )
     envelopes = str(args.envelopes * args.runs)
     with (
@@ -344,14 +344,15 @@ def several_servers(args: argparse.Namespace) -> None:
     docstring); prints the same table, with the other processes' CPU beside the servers'."""
     from _cluster_servers import deployment
 
-    from tetherai.services.settings import cpu_list
+    from tetherai.services.settings import cpu_choice
 
     figures = Figures(
         f"Realistic mix, {args.users} concurrent users, {args.seconds} s, {args.servers} server "
         f"processes (cluster mode: orderer + {args.etcd_members} etcd member(s), PostgreSQL)"
     )
     envelopes = args.envelopes * args.runs
-    cpus = [str(cpu) for cpu in cpu_list(args.server_cpus)]
+    choice = cpu_choice(args.server_cpus)
+    cpus = [str(cpu) for cpu in choice] if isinstance(choice, tuple) else []
     if cpus and len(cpus) < args.servers:
         raise SystemExit(f"--server-cpus: name one CPU for each of the {args.servers} servers")
     with tempfile.TemporaryDirectory(prefix="tether-load-cluster-") as tmp, ExitStack() as stack:
@@ -364,7 +365,7 @@ def several_servers(args: argparse.Namespace) -> None:
             options = ["--node", node, "--cluster", str(deployed.home.root)]
             options += ["--database", deployed.new_database(), "--envelopes", str(envelopes)]
             options += ["--first", str(number * envelopes)]
-            options += ["--server-cpus", cpus[number] if cpus else ""]
+            options += ["--server-cpus", cpus[number] if cpus else args.server_cpus]
             if servers:
                 options += ["--history", str(history)]
             info, _ = stack.enter_context(server_process(__file__, *options))

@@ -230,11 +230,11 @@ def peer(
     from tetherai.cluster.run import run_peer
     from tetherai.http.process import run_on_cpus
     from tetherai.logs import configure_from_env
-    from tetherai.services.settings import cpu_list
+    from tetherai.services.settings import cpu_choice
 
     configure_from_env(os.environ)  # this process is the node: its log goes to stderr
     # TETHER_CPUS as for tether serve, before the node starts any thread.
-    run(lambda: run_on_cpus(cpu_list(os.environ.get("TETHER_CPUS", ""))))
+    run(lambda: run_on_cpus(cpu_choice(os.environ.get("TETHER_CPUS", ""))))
     target = cluster_home(home)
     secret = passphrase(passphrase_file)
     starter = None if api_port is None else _api_starter(target, name, secret, api_port)

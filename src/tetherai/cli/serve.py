@@ -32,8 +32,9 @@ def serve(
     cpus: Annotated[
         str | None,
         typer.Option(
-            help="Run the server's threads on these CPUs only, e.g. 0 or 0,2 or 0-3 (also "
-            "TETHER_CPUS): on one core each request costs ~30 % less CPU.",
+            help="The CPUs the server's threads run on (also TETHER_CPUS): auto (the default: "
+            "one, the CPU it starts on; its threads share one lock, and on one core each "
+            "request costs less CPU), all, or a list such as 0, 0,2 or 0-3.",
         ),
     ] = None,
 ) -> None:

@@ -47,7 +47,12 @@ if TYPE_CHECKING:
         sign,
         verify,
     )
-    from tetherai.crypto.verify_workers import VerifyWorkers, WorkerGone, worker_key
+    from tetherai.crypto.verify_workers import (
+        VerifyWorkers,
+        WorkerGone,
+        run_workers_on,
+        worker_key,
+    )
 
 __all__ = [
     "CHUNK_SIZE",
@@ -78,6 +83,7 @@ __all__ = [
     "loads_stored",
     "public_key_fingerprint",
     "public_key_to_pem",
+    "run_workers_on",
     "sha256_hex",
     "sign",
     "verify",

@@ -16,12 +16,13 @@ parent, and never unpickles anything else); a reply is one byte (1 valid, 0 not)
 from __future__ import annotations
 
 import contextlib
+import os
 import pickle
 import queue
 import subprocess
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import IO
@@ -32,10 +33,20 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from tetherai.crypto._verify_child import read_frame, write_frame
 from tetherai.crypto.signature import PublicKey
 
-__all__ = ["VerifyWorkers", "WorkerGone", "worker_key"]
+__all__ = ["VerifyWorkers", "WorkerGone", "run_workers_on", "worker_key"]
 
 _Item = tuple[int, bytes, bytes]
 _Job = tuple[bytes, "Future[list[bool]]"]
+
+_worker_cpus: frozenset[int] = frozenset()
+
+
+def run_workers_on(cpus: Collection[int]) -> None:
+    """Run the worker processes started from now on on ``cpus`` (empty: where their parent
+    runs). A server whose threads share one core (``tetherai.http.process``) gives its
+    workers back the others: they hold no lock in common with it."""
+    global _worker_cpus  # one setting of the process, made at its start
+    _worker_cpus = frozenset(cpus)
 
 
 def worker_key(public_key: PublicKey) -> bytes:
@@ -67,6 +78,9 @@ class VerifyWorkers:
                 [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE
             )
             self._processes.append(process)
+            if _worker_cpus:
+                with contextlib.suppress(OSError):  # ended already, or the CPUs were taken away
+                    os.sched_setaffinity(process.pid, _worker_cpus)
             # A writer and a reader per worker, so the next chunk is already in its pipe when
             # it answers the last (the threads need the GIL, which the parent keeps busy).
             sent: queue.SimpleQueue[Future[list[bool]] | None] = queue.SimpleQueue()

@@ -13,23 +13,30 @@ many apps, frozen objects of one test would never be collected.
 
 **The CPUs.** The server's threads (the event loop, the worker threads of sync routes, the
 orderer, the projection follower) take turns holding CPython's one interpreter lock. On
-several cores, each hand-over wakes a thread on another core with cold caches: on the 2-core
-test machine, the load benchmark's server used ~30 % less CPU per request, and the ledger
-benchmark ~30 % less per committed tx, with all their threads on one core. Requests per second
-came out about even on an otherwise idle machine (one core against two less efficient ones)
-and higher on one core when other work held the second. What runs outside the lock (hashing,
-signature checks in libsodium, SQLite's disk waits) loses its second core, so this is a
-setting (``TETHER_CPUS``, ``tether serve --cpus``), off by default, for a machine shared with
-other work or running one server process per core.
+several cores each hand-over wakes a thread on another core: a thread that lets the lock go
+for a moment (a SQLite step, a socket write) finds it taken by a thread on the other core and
+waits for it, and the kernel spends the difference in futex calls and wake-ups. On the 2-core
+test machine the load benchmark's server spent ~40 % of its CPU in the kernel on both cores;
+with all its threads on one core it served ~1.8 times the requests per second at less than
+half the CPU per request (487 against 276 req/s, 2.1 against 4.8 ms, 3 runs of 60 s each).
+So by default (``TETHER_CPUS`` unset or ``auto``) a server process runs its threads on one
+CPU: the one it runs on when it starts, where Linux placed the new program as the least
+loaded, so that several servers started on one machine spread out. ``all`` leaves the process on every CPU; a list (``0``, ``0,2``,
+``0-3``) pins it there, e.g. one server process per core.
+
+What runs outside the lock and in bulk goes elsewhere: the signature-checking processes of a
+full ledger check (``tetherai.crypto.verify_workers``) run on every CPU the process had before
+``auto`` narrowed it. Smaller work outside the lock (hashing an upload, SQLite's disk waits)
+shares the one core.
 """
 
 from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Collection
 
-from tetherai.services.settings import SettingsError
+from tetherai.crypto import run_workers_on
+from tetherai.services.settings import CpuChoice, SettingsError
 
 __all__ = ["YOUNG_THRESHOLD", "run_on_cpus", "settle_heap"]
 
@@ -49,24 +56,41 @@ def settle_heap() -> None:
     gc.set_threshold(YOUNG_THRESHOLD, middle, old)
 
 
-def run_on_cpus(cpus: Collection[int]) -> None:
-    """Run this thread, and every thread it starts from now on, on ``cpus`` only (none: leave
-    the process as it is). Call before the server starts its threads.
+def run_on_cpus(cpus: CpuChoice) -> None:
+    """Run this thread, and every thread it starts from now on, on ``cpus``: ``auto``, one CPU
+    (the one this process runs on now, if it may use several); ``all`` or an empty list, leave
+    the process as it is. Call before the server starts its threads.
 
     Raises:
         SettingsError: a CPU this process may not run on (absent, or outside its cgroup).
     """
-    if not cpus:
+    if cpus == "all" or not cpus:
         return
     allowed = os.sched_getaffinity(0)
+    if cpus == "auto":
+        if len(allowed) > 1:
+            here = _running_on()
+            os.sched_setaffinity(0, {here if here in allowed else min(allowed)})
+            run_workers_on(allowed)  # checks in bulk need no lock: they keep every CPU
+        return
     missing = sorted(set(cpus) - allowed)
     if missing:
         raise SettingsError(
             f"TETHER_CPUS names CPU {', '.join(map(str, missing))}, which this process may not "
             f"run on (it may use {_ranges(sorted(allowed))})",
-            hint="list CPUs of this machine, e.g. TETHER_CPUS=0 or 0,2 or 0-3",
+            hint="auto, all, or CPUs of this machine, e.g. TETHER_CPUS=0 or 0,2 or 0-3",
         )
     os.sched_setaffinity(0, set(cpus))
+
+
+def _running_on() -> int:
+    """The CPU this thread ran on last (``/proc/self/stat``'s 39th field); -1 if unknown."""
+    try:
+        with open("/proc/thread-self/stat", "rb") as stat:
+            fields = stat.read().rpartition(b")")[2].split()
+        return int(fields[36])  # the fields after the command's name start at the 3rd
+    except (OSError, IndexError, ValueError):
+        return -1
 
 
 def _ranges(cpus: list[int]) -> str:

@@ -10,13 +10,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal, TypeAlias
 
 from tetherai.errors import InvalidInput, TetherError
 from tetherai.logs import LEVELS
 from tetherai.services.artifacts import StorageSettings
 from tetherai.services.mail import SmtpSettings
 
-__all__ = ["Settings", "SettingsError", "cpu_list"]
+__all__ = ["CpuChoice", "Settings", "SettingsError", "cpu_choice", "cpu_list"]
+
+CpuChoice: TypeAlias = tuple[int, ...] | Literal["auto", "all"]
+"""The CPUs a server's threads run on: ``auto`` (one, chosen at start), ``all``, or a list."""
 
 
 class SettingsError(InvalidInput):
@@ -75,9 +79,11 @@ class Settings:
     """Log as JSON lines (``TETHER_LOG_JSON=1``, ``tether serve --log-json``), else as text."""
     log_level: str = "info"
     """``debug``, ``info``, ``warning`` or ``error`` (``TETHER_LOG_LEVEL``)."""
-    cpus: tuple[int, ...] = ()
-    """The CPUs the server's threads run on (``TETHER_CPUS=0``, ``0,2`` or ``0-3``; none: any).
-    Why one can be faster than several: ``tetherai.http.process``."""
+    cpus: CpuChoice = "auto"
+    """The CPUs the server's threads run on: ``auto`` (the default, ``TETHER_CPUS`` unset or
+    ``auto``): one, the CPU the process started on; ``all``: any the machine gives it; or a list
+    (``TETHER_CPUS=0``, ``0,2`` or ``0-3``). Why one is faster than several:
+    ``tetherai.http.process``."""
 
     def link_base(self) -> str:
         """The server's public address, without a trailing slash."""
@@ -155,11 +161,29 @@ def _log_level(env: Mapping[str, str]) -> str:
     return level
 
 
-def _cpus(env: Mapping[str, str]) -> tuple[int, ...]:
+def _cpus(env: Mapping[str, str]) -> CpuChoice:
     try:
-        return cpu_list(env.get("TETHER_CPUS", ""))
+        return cpu_choice(env.get("TETHER_CPUS", ""))
     except SettingsError as error:
         raise SettingsError(f"TETHER_CPUS: {error.message}", hint=error.hint) from None
+
+
+def cpu_choice(value: str) -> CpuChoice:
+    """What ``TETHER_CPUS`` (or ``--cpus``) says: ``auto`` (also empty), ``all``, or a list of
+    CPUs as :func:`cpu_list` reads it.
+
+    Raises:
+        SettingsError: neither word, nor a list of CPUs.
+    """
+    word = value.strip().lower()
+    if word in ("", "auto"):
+        return "auto"
+    if word == "all":
+        return "all"
+    cpus = cpu_list(value)
+    if not cpus:
+        raise SettingsError(f"{value!r} names no CPU", hint="auto, all, or e.g. 0 or 0,2 or 0-3")
+    return cpus
 
 
 def cpu_list(value: str) -> tuple[int, ...]:
@@ -174,7 +198,7 @@ def cpu_list(value: str) -> tuple[int, ...]:
         if not (first.isdigit() and (last.isdigit() if dash else True)):
             raise SettingsError(
                 f"{part!r} is not a CPU number or range",
-                hint="list CPU numbers, e.g. 0 or 0,2 or 0-3",
+                hint="auto, all, or CPU numbers, e.g. 0 or 0,2 or 0-3",
             )
         low, high = int(first), int(last if dash else first)
         if high < low or high > 4095:

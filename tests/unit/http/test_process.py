@@ -9,6 +9,7 @@ keep every later test's garbage cycles from being collected, and its CPUs are py
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -93,7 +94,15 @@ def _home(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize(
-    ("value", "cpus"), [("", ()), ("0", (0,)), ("2,0", (0, 2)), ("0-3, 6", (0, 1, 2, 3, 6))]
+    ("value", "cpus"),
+    [
+        ("", "auto"),
+        ("auto", "auto"),
+        (" All ", "all"),
+        ("0", (0,)),
+        ("2,0", (0, 2)),
+        ("0-3, 6", (0, 1, 2, 3, 6)),
+    ],
 )
 def test_tether_cpus_lists_cpus_and_ranges(
     tmp_path: Path, value: str, cpus: tuple[int, ...]
@@ -102,7 +111,7 @@ def test_tether_cpus_lists_cpus_and_ranges(
     assert Settings.from_env(env, home=_home(tmp_path)).cpus == cpus
 
 
-@pytest.mark.parametrize("value", ["zero", "-1", "1-", "3-1", "0,x", "1.5"])
+@pytest.mark.parametrize("value", ["zero", "-1", "1-", "3-1", "0,x", "1.5", ",", "auto,0"])
 def test_tether_cpus_refuses_what_is_not_a_cpu_list(tmp_path: Path, value: str) -> None:
     env = {"TETHER_PASSPHRASE": "p", "TETHER_CPUS": value}
     with pytest.raises(SettingsError, match="TETHER_CPUS"):
@@ -114,7 +123,7 @@ def test_the_threads_started_after_run_on_cpus_run_on_those_cpus_only() -> None:
         "import json, os, threading\n"
         "from tetherai.http.process import run_on_cpus\n"
         "cpu = min(os.sched_getaffinity(0))\n"
-        "run_on_cpus([cpu])\n"
+        "run_on_cpus((cpu,))\n"
         "seen = {}\n"
         "thread = threading.Thread(target=lambda: seen.update(cpus=sorted(os.sched_getaffinity(0))))\n"
         "thread.start(); thread.join()\n"
@@ -133,8 +142,69 @@ def test_a_cpu_the_process_may_not_use_is_refused_and_nothing_changes() -> None:
 
     before = os.sched_getaffinity(0)
     with pytest.raises(SettingsError, match="CPU 4095, which this process may not run on"):
-        run_on_cpus([4095])
+        run_on_cpus((4095,))
     assert os.sched_getaffinity(0) == before
+
+
+AUTO_SCRIPT = """
+import json, os, sys
+from tetherai.crypto.verify_workers import VerifyWorkers
+from tetherai.http.process import run_on_cpus
+from tetherai.services.settings import cpu_choice
+allowed = sorted(os.sched_getaffinity(0))
+if sys.argv[1] == "one":  # a process given a single CPU from outside (taskset, a cgroup)
+    allowed = allowed[:1]
+    os.sched_setaffinity(0, allowed)
+run_on_cpus(cpu_choice(sys.argv[2]))
+workers = VerifyWorkers(1)
+children = set()
+for task in os.listdir("/proc/self/task"):
+    with open(f"/proc/self/task/{task}/children") as listed:
+        children.update(int(pid) for pid in listed.read().split())
+(child,) = children
+seen = {"allowed": allowed, "main": sorted(os.sched_getaffinity(0)),
+        "worker": sorted(os.sched_getaffinity(child))}
+workers.shutdown()
+print(json.dumps(seen))
+"""
+
+
+def _placed(given: str, choice: str) -> dict[str, list[int]]:
+    done = subprocess.run(
+        [sys.executable, "-c", AUTO_SCRIPT, given, choice],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    placed: dict[str, list[int]] = json.loads(done.stdout)
+    return placed
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs a process on two CPUs")
+def test_auto_runs_the_threads_on_one_cpu_and_the_signature_workers_on_all() -> None:
+    placed = _placed("all", "auto")
+    assert len(placed["main"]) == 1
+    assert placed["main"][0] in placed["allowed"]
+    # The workers share no lock with the server: they get back every CPU it had.
+    assert placed["worker"] == placed["allowed"]
+
+
+def test_auto_leaves_a_process_given_one_cpu_as_it_is() -> None:
+    placed = _placed("one", "auto")
+    assert placed["main"] == placed["worker"] == placed["allowed"]
+
+
+def test_all_leaves_the_process_on_every_cpu() -> None:
+    placed = _placed("all", "all")
+    assert placed["main"] == placed["worker"] == placed["allowed"]
+
+
+def test_named_cpus_hold_the_signature_workers_too() -> None:
+    # Who names the CPUs (a machine shared with other work) keeps the whole process there.
+    cpu = max(os.sched_getaffinity(0))
+    placed = _placed("all", str(cpu))
+    assert placed["main"] == placed["worker"] == [cpu]
 
 
 def _refuses_cpu_4095(*args: str, **env: str) -> None:

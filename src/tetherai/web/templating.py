@@ -11,7 +11,7 @@ from markupsafe import Markup, escape
 
 from tetherai import vocabulary
 from tetherai.names import NAME_PATTERN
-from tetherai.web import snippets, wording
+from tetherai.web import dashboard_rows, snippets, wording
 from tetherai.web.i18n import gettext, ngettext
 
 __all__ = ["compile_templates", "environment"]
@@ -89,6 +89,8 @@ environment.globals.update(
     tx_link=snippets.tx_link,
     digest=snippets.digest,
     comment=snippets.comment,
+    activity_rows=dashboard_rows.activity_rows,
+    notification_items=dashboard_rows.notification_items,
 )
 
 

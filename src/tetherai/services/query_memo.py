@@ -18,14 +18,17 @@ key's text once and decodes it once for all the queries of that request.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TypeVar, cast
 
 from tetherai.crypto.jcs import JSONValue, canonicalize, loads_stored
 from tetherai.ledger.peer import Peer
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
 
-__all__ = ["StateView", "remembered_query"]
+__all__ = ["StateView", "remembered_query", "remembered_reading"]
+
+_T = TypeVar("_T")
 
 _KEPT = 20_000
 
@@ -128,6 +131,8 @@ class _Answer:
     version: int
     """A store version at which the answer is known to hold. Moved forward when checked
     again (two threads may race to set it: either value is one at which it held)."""
+    readings: dict[Callable[[JSONValue], object], object] = field(default_factory=dict)
+    """What callers made of ``result`` (:func:`remembered_reading`), kept as long as it."""
 
     def holds(self, view: StateView) -> bool:
         """Whether everything the answer was computed from still reads the same."""
@@ -150,9 +155,11 @@ _LOCK = threading.Lock()
 def _arguments(args: Mapping[str, JSONValue]) -> object:
     """The arguments as a dict key: their names and texts when all are texts (the usual case,
     cheap), else their canonical JSON (which tells ``1`` from ``true`` and ``1.0``)."""
-    if all(type(value) is str for value in args.values()):
-        return tuple(sorted(args.items()))
-    return canonicalize(dict(args))
+    items = tuple(sorted(args.items()))
+    for _, value in items:
+        if type(value) is not str:
+            return canonicalize(dict(args))
+    return items
 
 
 def remembered_query(
@@ -165,15 +172,46 @@ def remembered_query(
     Raises:
         TxInvalid, ContractError: as :meth:`Peer.query`.
     """
+    return _answer(peer, view, contract, fn, args).result
+
+
+def remembered_reading(
+    peer: Peer,
+    view: StateView,
+    contract: str,
+    fn: str,
+    args: Mapping[str, JSONValue],
+    read: Callable[[JSONValue], _T],
+) -> _T:
+    """``read(answer)`` of :func:`remembered_query`'s answer, itself remembered with the
+    answer: ``read`` (a function of the answer alone, the same object at every call) runs
+    again only when the answer is asked afresh. For a page that asks the same query of
+    hundreds of rows and keeps a little of each answer.
+
+    Raises:
+        TxInvalid, ContractError: as :meth:`Peer.query`.
+    """
+    answer = _answer(peer, view, contract, fn, args)
+    try:
+        return cast(_T, answer.readings[read])
+    except KeyError:
+        made = answer.readings[read] = read(answer.result)  # two threads: the same value
+        return made
+
+
+def _answer(
+    peer: Peer, view: StateView, contract: str, fn: str, args: Mapping[str, JSONValue]
+) -> _Answer:
     slot = (view.store.path, contract, fn, _arguments(args))
     found = _ANSWERS.get(slot)
     if found is not None and found.holds(view):
         found.version = view.version  # known to hold up to this view's version now
-        return found.result
+        return found
     recording = _Recording(view)
     result = peer.query(contract, fn, args, state=recording)
+    answer = _Answer(recording.keys, recording.prefixes, result, view.version)
     with _LOCK:
         if len(_ANSWERS) >= _KEPT:
             _ANSWERS.clear()
-        _ANSWERS[slot] = _Answer(recording.keys, recording.prefixes, result, view.version)
-    return result
+        _ANSWERS[slot] = answer
+    return answer

@@ -12,7 +12,7 @@ from tests.common.lifecycle import Cast
 from tetherai.contracts.errors import NotFound
 from tetherai.crypto.jcs import JSONValue
 from tetherai.ledger.changes import ChangeLog
-from tetherai.services.query_memo import StateView, remembered_query
+from tetherai.services.query_memo import StateView, remembered_query, remembered_reading
 
 
 def actions(cast: Cast, version: str, who: str) -> Any:
@@ -151,3 +151,35 @@ def test_a_page_of_a_list_holds_while_commits_write_only_after_its_last_row(cast
     assert [v["version"]["version"] for v in page("")] == ["b0", "b1"]
     cast.ok("author", "model_version", "submit", project=cast.project, version="b1")
     assert page("")[1]["status"]["status"] == "submitted"  # a status it read
+
+
+def test_a_reading_of_an_answer_is_made_once_per_answer(cast: Cast) -> None:
+    version = cast.new_version()
+    key = cast["mlops"]
+    args = {"project": cast.project, "version": version, "org": key.org, "id": key.id}
+    made: list[JSONValue] = []
+
+    def read(answer: JSONValue) -> set[str]:
+        made.append(answer)
+        return allowed(answer)
+
+    def reading() -> set[str]:
+        view = StateView(cast.net.node.peer.store.reader())
+        return remembered_reading(cast.net.node.peer, view, "workflow", "actions", args, read)
+
+    first = reading()
+    assert reading() is first and len(made) == 1  # the answer held: its reading too
+    assert "start_review" not in first
+    cast.ok("author", "model_version", "submit", project=cast.project, version=version)
+    assert "start_review" in reading()  # a new answer, read again
+    assert len(made) == 2
+    assert made[1] == actions(cast, version, "mlops")
+    # Another reading of the same answer is its own.
+    assert remembered_reading(
+        cast.net.node.peer,
+        StateView(cast.net.node.peer.store.reader()),
+        "workflow",
+        "actions",
+        args,
+        len,
+    ) == len(made[1])

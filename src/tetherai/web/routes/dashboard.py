@@ -11,7 +11,7 @@ from tetherai.services import ledger_views
 from tetherai.services.access import viewer_of
 from tetherai.services.auth import UserInfo
 from tetherai.services.overview import open_versions, recent_activity
-from tetherai.services.query_memo import StateView, remembered_query
+from tetherai.services.query_memo import StateView, remembered_reading
 from tetherai.services.runtime import Runtime, may_verify_ledger
 from tetherai.web.i18n import gettext as _
 from tetherai.web.i18n import ngettext
@@ -42,21 +42,26 @@ def open_work(rt: Runtime, user: UserInfo, visible: set[str]) -> tuple[list[dict
     # and member records are read once for all the versions.
     view = StateView(rt.reader())
     for row in rows:
-        found = remembered_query(
+        actions = remembered_reading(
             rt.peer,
             view,
             "workflow",
             "actions",
             {"project": row.project, "version": row.version, "org": user.org, "id": user.username},
+            _waiting,
         )
-        actions = [
-            str(a["action"])
-            for a in (found if isinstance(found, list) else [])
-            if isinstance(a, dict) and a.get("allowed") and a.get("action") not in _NOT_WAITING
-        ]
         if actions:
             work.append({"row": row, "actions": actions})
     return work, len(rows) >= OPEN_WORK_SCAN
+
+
+def _waiting(found: object) -> list[str]:
+    """Of an ``actions`` answer, the actions open to the person that wait for them."""
+    return [
+        str(a["action"])
+        for a in (found if isinstance(found, list) else [])
+        if isinstance(a, dict) and a.get("allowed") and a.get("action") not in _NOT_WAITING
+    ]
 
 
 @router.get("/dashboard")

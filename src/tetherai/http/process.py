@@ -21,8 +21,9 @@ with all its threads on one core it served ~1.8 times the requests per second at
 half the CPU per request (487 against 276 req/s, 2.1 against 4.8 ms, 3 runs of 60 s each).
 So by default (``TETHER_CPUS`` unset or ``auto``) a server process runs its threads on one
 CPU: the one it runs on when it starts, where Linux placed the new program as the least
-loaded, so that several servers started on one machine spread out. ``all`` leaves the process on every CPU; a list (``0``, ``0,2``,
-``0-3``) pins it there, e.g. one server process per core.
+loaded, so that several servers started on one machine spread out. ``all`` leaves the
+process on every CPU; a list (``0``, ``0,2``, ``0-3``) pins it there, e.g. one server process
+per core.
 
 What runs outside the lock and in bulk goes elsewhere: the signature-checking processes of a
 full ledger check (``tetherai.crypto.verify_workers``) run on every CPU the process had before
@@ -84,7 +85,8 @@ def run_on_cpus(cpus: CpuChoice) -> None:
 
 
 def _running_on() -> int:
-    """The CPU this thread ran on last (``/proc/self/stat``'s 39th field); -1 if unknown."""
+    """The CPU this thread ran on last (the 39th field of its ``stat`` in /proc); -1 if
+    unknown."""
     try:
         with open("/proc/thread-self/stat", "rb") as stat:
             fields = stat.read().rpartition(b")")[2].split()

@@ -45,7 +45,7 @@ def serve(
     import uvicorn
 
     from tetherai.api.proxies import SERVER_OPTIONS
-    from tetherai.http.process import run_on_cpus
+    from tetherai.http.process import cpu_ranges, run_on_cpus
     from tetherai.logs import log_config
     from tetherai.server import create_web_app
 
@@ -63,13 +63,18 @@ def serve(
         env["TETHER_CPUS"] = cpus
     settings = run(lambda: Settings.from_env(env, home=root))
     _check_free(settings.host, settings.port)
-    run(lambda: run_on_cpus(settings.cpus))  # before the server starts any thread
+    narrowed = run(lambda: run_on_cpus(settings.cpus))  # before the server starts any thread
     if not settings.log_json:  # JSON logs stay JSON: the server logs where it serves instead
         shown = f"[{settings.host}]" if ":" in settings.host else settings.host
+        placed = ""
+        if narrowed is not None:
+            placed = f"\n  its threads run on CPU {cpu_ranges(narrowed)}"
+            if settings.cpus == "auto":
+                placed += " (they share one lock: --cpus all for every CPU)"
         console.print(
             f"tetherai serving {root}\n"
             f"  open [bold]http://{shown}:{settings.port}/[/] and sign in "
-            f"(the REST API is described at /docs; Ctrl-C stops the server)",
+            f"(the REST API is described at /docs; Ctrl-C stops the server){placed}",
             highlight=False,
         )
     uvicorn.run(

@@ -35,11 +35,12 @@ from __future__ import annotations
 
 import gc
 import os
+from collections.abc import Collection
 
 from tetherai.crypto import run_workers_on
 from tetherai.services.settings import CpuChoice, SettingsError
 
-__all__ = ["YOUNG_THRESHOLD", "run_on_cpus", "settle_heap"]
+__all__ = ["YOUNG_THRESHOLD", "cpu_ranges", "run_on_cpus", "settle_heap"]
 
 YOUNG_THRESHOLD = 20_000
 """Allocations (net of frees) between two collections of the youngest generation; CPython's
@@ -57,31 +58,35 @@ def settle_heap() -> None:
     gc.set_threshold(YOUNG_THRESHOLD, middle, old)
 
 
-def run_on_cpus(cpus: CpuChoice) -> None:
+def run_on_cpus(cpus: CpuChoice) -> frozenset[int] | None:
     """Run this thread, and every thread it starts from now on, on ``cpus``: ``auto``, one CPU
     (the one this process runs on now, if it may use several); ``all`` or an empty list, leave
-    the process as it is. Call before the server starts its threads.
+    the process as it is. Call before the server starts its threads. Returns the CPUs it
+    narrowed the threads to (``None``: left as they were).
 
     Raises:
         SettingsError: a CPU this process may not run on (absent, or outside its cgroup).
     """
     if cpus == "all" or not cpus:
-        return
+        return None
     allowed = os.sched_getaffinity(0)
     if cpus == "auto":
-        if len(allowed) > 1:
-            here = _running_on()
-            os.sched_setaffinity(0, {here if here in allowed else min(allowed)})
-            run_workers_on(allowed)  # checks in bulk need no lock: they keep every CPU
-        return
+        if len(allowed) < 2:
+            return None
+        here = _running_on()
+        chosen = frozenset({here if here in allowed else min(allowed)})
+        os.sched_setaffinity(0, chosen)
+        run_workers_on(allowed)  # checks in bulk need no lock: they keep every CPU
+        return chosen
     missing = sorted(set(cpus) - allowed)
     if missing:
         raise SettingsError(
             f"TETHER_CPUS names CPU {', '.join(map(str, missing))}, which this process may not "
-            f"run on (it may use {_ranges(sorted(allowed))})",
+            f"run on (it may use {cpu_ranges(allowed)})",
             hint="auto, all, or CPUs of this machine, e.g. TETHER_CPUS=0 or 0,2 or 0-3",
         )
     os.sched_setaffinity(0, set(cpus))
+    return frozenset(cpus)
 
 
 def _running_on() -> int:
@@ -95,9 +100,10 @@ def _running_on() -> int:
         return -1
 
 
-def _ranges(cpus: list[int]) -> str:
+def cpu_ranges(cpus: Collection[int]) -> str:
+    """CPUs as ``taskset -c`` lists them: ``0-3,6``."""
     parts: list[str] = []
-    for cpu in cpus:
+    for cpu in sorted(cpus):
         if parts and parts[-1].rpartition("-")[2] == str(cpu - 1):
             parts[-1] = f"{parts[-1].partition('-')[0]}-{cpu}"
         else:

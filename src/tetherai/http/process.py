@@ -60,24 +60,37 @@ def settle_heap() -> None:
 
 def run_on_cpus(cpus: CpuChoice) -> frozenset[int] | None:
     """Run this thread, and every thread it starts from now on, on ``cpus``: ``auto``, one CPU
-    (the one this process runs on now, if it may use several); ``all`` or an empty list, leave
-    the process as it is. Call before the server starts its threads. Returns the CPUs it
-    narrowed the threads to (``None``: left as they were).
+    (the one this process runs on now, if it may use several, and where the system lets a
+    process choose); ``all`` or an empty list, leave the process as it is. Call before the
+    server starts its threads. Returns the CPUs it narrowed the threads to (``None``: left as
+    they were).
 
     Raises:
-        SettingsError: a CPU this process may not run on (absent, or outside its cgroup).
+        SettingsError: CPUs named that this process may not run on (absent, or outside its
+            cgroup), or a system that does not let a process choose its CPUs.
     """
     if cpus == "all" or not cpus:
         return None
-    allowed = os.sched_getaffinity(0)
     if cpus == "auto":
-        if len(allowed) < 2:
+        try:  # the default: where the system does not allow it, nothing changes
+            allowed = os.sched_getaffinity(0)
+            if len(allowed) < 2:
+                return None
+            here = _running_on()
+            chosen = frozenset({here if here in allowed else min(allowed)})
+            os.sched_setaffinity(0, chosen)
+        except (AttributeError, OSError):  # not Linux, or a sandbox that forbids it
             return None
-        here = _running_on()
-        chosen = frozenset({here if here in allowed else min(allowed)})
-        os.sched_setaffinity(0, chosen)
         run_workers_on(allowed)  # checks in bulk need no lock: they keep every CPU
         return chosen
+    try:
+        allowed = os.sched_getaffinity(0)
+    except (AttributeError, OSError) as error:
+        raise SettingsError(
+            f"TETHER_CPUS names CPUs, but this system does not let a process choose its CPUs "
+            f"({getattr(error, 'strerror', None) or 'no sched_setaffinity'})",
+            hint="leave TETHER_CPUS unset (or auto)",
+        ) from None
     missing = sorted(set(cpus) - allowed)
     if missing:
         raise SettingsError(
@@ -85,7 +98,13 @@ def run_on_cpus(cpus: CpuChoice) -> frozenset[int] | None:
             f"run on (it may use {cpu_ranges(allowed)})",
             hint="auto, all, or CPUs of this machine, e.g. TETHER_CPUS=0 or 0,2 or 0-3",
         )
-    os.sched_setaffinity(0, set(cpus))
+    try:
+        os.sched_setaffinity(0, set(cpus))
+    except OSError as error:
+        raise SettingsError(
+            f"could not run on CPU {cpu_ranges(cpus)}: {error.strerror}",
+            hint="leave TETHER_CPUS unset (or auto)",
+        ) from None
     return frozenset(cpus)
 
 

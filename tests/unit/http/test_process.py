@@ -8,6 +8,7 @@ keep every later test's garbage cycles from being collected, and its CPUs are py
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import subprocess
@@ -229,3 +230,39 @@ def test_tether_serve_refuses_a_cpu_it_may_not_use_before_it_serves(tmp_path: Pa
 def test_a_cluster_peer_refuses_a_cpu_it_may_not_use_before_it_starts(tmp_path: Path) -> None:
     peer = ("network", "peer", "--name", "peer0.Org1", "--home", str(tmp_path))
     _refuses_cpu_4095(*peer, TETHER_CPUS="4095")
+
+
+def _forbidden(*args: object) -> None:
+    raise PermissionError(errno.EPERM, "Operation not permitted")
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs a process on two CPUs")
+def test_auto_leaves_the_process_as_it_is_where_the_system_forbids_choosing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(os, "sched_setaffinity", _forbidden)
+    assert run_on_cpus("auto") is None  # the default never stops a server from starting
+
+
+def test_auto_leaves_the_process_as_it_is_on_a_system_without_cpu_choice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delattr(os, "sched_getaffinity")
+    assert run_on_cpus("auto") is None
+
+
+def test_named_cpus_on_a_system_without_cpu_choice_are_refused_clearly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delattr(os, "sched_getaffinity")
+    with pytest.raises(SettingsError, match="does not let a process choose its CPUs"):
+        run_on_cpus((0,))
+
+
+def test_named_cpus_the_system_will_not_give_are_refused_clearly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cpu = min(os.sched_getaffinity(0))
+    monkeypatch.setattr(os, "sched_setaffinity", _forbidden)
+    with pytest.raises(SettingsError, match=f"could not run on CPU {cpu}: Operation not permitted"):
+        run_on_cpus((cpu,))

@@ -328,6 +328,29 @@ def _serve_bare_route(out: Path) -> None:
 # -- repeated runs and the table ---------------------------------------------------------
 
 
+def add_cpus_option(parser: argparse.ArgumentParser, flag: str, what: str) -> None:
+    """``flag`` places ``what`` as ``tether serve --cpus`` places a server's threads: ``auto``
+    (the default, as the server's), ``all`` or a list. The value stays text (it is passed on
+    to server processes); a bad one is refused when the arguments are read."""
+
+    def checked(value: str) -> str:
+        from tetherai.services.settings import SettingsError, cpu_choice
+
+        try:
+            cpu_choice(value)
+        except SettingsError as error:
+            raise argparse.ArgumentTypeError(error.message) from None
+        return value
+
+    parser.add_argument(
+        flag,
+        type=checked,
+        default="auto",
+        metavar="CPUS",
+        help=f"the CPUs of {what}, as 'tether serve --cpus': auto, all or a list such as 0,1",
+    )
+
+
 def add_run_options(parser: argparse.ArgumentParser, runs: int = 3) -> None:
     parser.add_argument(
         "--runs", type=int, default=runs, help="times the measurement is repeated (min/median/max)"

@@ -42,6 +42,7 @@ from pathlib import Path
 from _harness import (
     Figures,
     HttpFigures,
+    add_cpus_option,
     add_run_options,
     bare_route_server,
     sqlite_commit_ms,
@@ -247,23 +248,11 @@ def main() -> None:
     parser.add_argument(
         "--in-process-txs", type=int, default=10_000, help="txs of the in-process commit rate"
     )
-    parser.add_argument(
-        "--server-cpus",
-        default="auto",
-        metavar="LIST",
-        help="the CPUs of the server's threads, as 'tether serve --cpus': auto, all or a list",
-    )
+    add_cpus_option(parser, "--server-cpus", "the server's threads and the in-process ledger's")
     parser.add_argument("--envelopes", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     add_run_options(parser)
     args = parser.parse_args()
-    sys.path.insert(0, str(ROOT))
-    from tetherai.services.settings import SettingsError, cpu_choice
-
-    try:
-        cpu_choice(args.server_cpus)
-    except SettingsError as error:
-        parser.error(error.message)
     if args.serve:
         serve_forever(args.serve, args.envelopes, args.server_cpus)
         return

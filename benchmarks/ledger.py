@@ -45,7 +45,14 @@ from datetime import UTC, datetime
 from hashlib import sha256
 from pathlib import Path
 
-from _harness import Figures, add_run_options, limits_in_same_run, timed, timed_tree
+from _harness import (
+    Figures,
+    add_cpus_option,
+    add_run_options,
+    limits_in_same_run,
+    timed,
+    timed_tree,
+)
 
 from tetherai.crypto.signature import Algorithm, PublicKey, verify
 from tetherai.http.process import run_on_cpus, settle_heap
@@ -62,7 +69,7 @@ from tetherai.services.network import (
     open_ledger,
     open_node,
 )
-from tetherai.services.settings import SettingsError, cpu_choice
+from tetherai.services.settings import cpu_choice
 
 PASSPHRASE = b"benchmark"
 
@@ -196,13 +203,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=2)
     parser.add_argument("--block", type=int, default=1000, help="max txs per block")
     parser.add_argument("--algorithm", type=Algorithm, default=Algorithm.ED25519)
-    parser.add_argument("--cpus", default="auto", metavar="LIST", help="as 'tether serve --cpus'")
+    add_cpus_option(parser, "--cpus", "the commit phase's threads")
     add_run_options(parser)
     args = parser.parse_args()
-    try:
-        cpu_choice(args.cpus)
-    except SettingsError as error:
-        parser.error(error.message)
     on = f", commit on CPUs {args.cpus}"
     figures = Figures(
         f"ledger: {args.txs:,} notary txs, {args.algorithm.value}, {args.clients} clients, "

@@ -66,6 +66,7 @@ from typing import Any
 from _harness import (
     Figures,
     HttpFigures,
+    add_cpus_option,
     add_run_options,
     bare_route_server,
     bare_route_servers,
@@ -81,7 +82,7 @@ LUA = Path(__file__).with_name("load.lua")
 
 def serve_forever(out: Path, envelopes: int, cpus: str) -> None:
     """The server process: network, app, sessions, tokens and the mix written to ``out``;
-    its threads on ``cpus`` (as ``tether serve --cpus``; empty: any)."""
+    its threads on ``cpus`` (as ``tether serve --cpus``)."""
     sys.path.insert(0, str(ROOT))
     from tetherai.http.process import run_on_cpus
     from tetherai.services.settings import cpu_choice
@@ -256,12 +257,7 @@ def main() -> None:
         metavar="N",
         help="instead of the mix: server CPU per request of each kind of read, N requests each",
     )
-    parser.add_argument(
-        "--server-cpus",
-        default="auto",
-        metavar="LIST",
-        help="the CPUs of the server's threads, as 'tether serve --cpus': auto, all or a list",
-    )
+    add_cpus_option(parser, "--server-cpus", "the server's threads (one CPU each for --servers N)")
     parser.add_argument(
         "--servers",
         type=int,
@@ -279,12 +275,6 @@ def main() -> None:
     parser.add_argument("--first", type=int, default=0, help=argparse.SUPPRESS)
     add_run_options(parser)
     args = parser.parse_args()
-    from tetherai.services.settings import SettingsError, cpu_choice
-
-    try:
-        cpu_choice(args.server_cpus)
-    except SettingsError as error:
-        parser.error(error.message)
     if args.serve and args.node:
         serve_cluster_node(args.serve, args)
         return

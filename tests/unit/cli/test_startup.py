@@ -29,7 +29,7 @@ SERVER_SIDE = {
     "numpy",
 }
 # What even a client command does not need before it runs: the help loads neither.
-CLIENT_SIDE = {"httpx", "cryptography", "nacl", "rfc8785"}
+CLIENT_SIDE = {"httpx", "cryptography", "nacl", "rfc8785", "orjson"}
 
 PROBE = """
 import json, sys

@@ -15,12 +15,14 @@ from tetherai.crypto import (
     CanonicalizationError,
     NotCanonicalError,
     canonicalize,
+    dumps_plain,
     loads_canonical,
 )
 from tetherai.crypto.jcs import (
     JSONValue,
+    _below_surrogates,
     _canonicalize_fast,
-    _dumps_fast,
+    _encode_plain,
     _loads_reference,
     canonical_form,
     loads_stored,
@@ -311,6 +313,21 @@ float_free_values = st.recursive(
 )
 
 
+def test_orjson_writes_every_character_below_the_surrogates_as_jcs_does() -> None:
+    # The premise of every fast path: the same escapes (and nothing else escaped) for each
+    # of U+0000..U+D7FF, in keys and in values.
+    for start in range(0, 0xD800, 0x400):
+        text = "".join(chr(point) for point in range(start, start + 0x400))
+        value: JSONValue = {text: [text, {"k" + text[:40]: text[::-1]}]}
+        assert _encode_plain(value) == rfc8785.dumps(value), hex(start)
+
+
+@pytest.mark.parametrize("point", [0, 0x7F, 0x80, 0x7FF, 0x800, 0xD7FF, 0xE000, 0xFFFF, 0x10000])
+def test_below_surrogates_reads_utf8_bytes_as_the_text_bound(point: int) -> None:
+    text = f"a{chr(point)}b"
+    assert _below_surrogates(text.encode("utf-8")) == (max(text) <= "\ud7ff")
+
+
 def reference(data: bytes) -> JSONValue:
     return _loads_reference(data, max_depth=64)
 
@@ -334,7 +351,7 @@ def test_canonical_bytes_roundtrip(value: JSONValue) -> None:
 @given(float_free_values)
 def test_fast_serialization_equals_jcs_or_both_are_non_ascii(value: JSONValue) -> None:
     # The lemma behind loads_canonical's fast path (see the comment there).
-    fast = _dumps_fast(value)
+    fast = _encode_plain(value)
     reference = rfc8785.dumps(value)
     assert fast == reference or (not fast.isascii() and not reference.isascii())
     if reference.isascii():
@@ -486,8 +503,10 @@ def test_canonical_form_says_what_the_bytes_denote(value: JSONValue) -> None:
     assert form.data == rfc8785.dumps(value)
     assert canonicalize(form.value) == form.data
     assert form.value == loads_stored(form.data)
-    if form.plain:  # then the C encoder writes every part canonically
-        assert _dumps_fast(form.value) == form.data
+    if form.plain:  # then orjson writes every part canonically
+        assert dumps_plain(form.value) == form.data.decode("utf-8")
+        for part in form.value.values() if isinstance(form.value, dict) else ():
+            assert dumps_plain(part).encode("utf-8") == rfc8785.dumps(part)
 
 
 @given(odd_values)

@@ -58,14 +58,9 @@ def canonicalize(value: object) -> bytes:
             of range, NaN or an infinity, a non-string key, a lone surrogate, another type);
             the message names the offending value and where it is (``$.args.size``).
     """
-    if _is_plain(value):
-        try:
-            data = _encode_plain(value)
-        except TypeError:  # a lone surrogate
-            pass
-        else:
-            if _below_surrogates(data):
-                return data
+    data = _plain_bytes(value)
+    if data is not None:
+        return data
     fast = _canonicalize_fast(value)
     if fast is not None:
         return fast[0]
@@ -83,10 +78,9 @@ class CanonicalForm:
     value: JSONValue
     """What ``data`` reads back as (:func:`loads_stored`): ``1.0`` became ``1``."""
     plain: bool
-    """No integral or exponent-form float and no character above U+D7FF anywhere: the C
-    encoder (``json.dumps`` with sorted keys, compact separators, ``ensure_ascii=False``)
-    writes every part of ``value`` in its canonical form, so a part's bytes need no second
-    canonicalization."""
+    """No integral or exponent-form float and no character above U+D7FF anywhere: orjson
+    (:func:`dumps_plain`) writes every part of ``value`` in its canonical form, so a part's
+    bytes need no second canonicalization."""
 
 
 def canonical_form(value: object) -> CanonicalForm:
@@ -96,7 +90,8 @@ def canonical_form(value: object) -> CanonicalForm:
         CanonicalizationError: as :func:`canonicalize`.
     """
     # No walk of ``value`` by _is_plain first (as canonicalize does): the value parsed back
-    # is needed anyway, and comparing it with ``value`` costs less than the walk.
+    # is needed anyway (what a peer keeps shares no object with what a contract returned),
+    # and comparing it with ``value`` costs less than the walk.
     fast = _canonicalize_fast(value)
     if fast is not None:
         return CanonicalForm(fast[0], fast[1], True)
@@ -136,6 +131,18 @@ def dumps_plain(value: JSONValue) -> str:
         TypeError: as :func:`_encode_plain` (a value that is not JSON).
     """
     return _encode_plain(value).decode("utf-8")
+
+
+def _plain_bytes(value: object) -> bytes | None:
+    """The JCS bytes of a value :func:`_is_plain` accepts, by orjson alone (nothing to parse
+    back and compare); ``None`` for any other value."""
+    if not _is_plain(value):
+        return None
+    try:
+        data = _encode_plain(value)
+    except TypeError:  # a lone surrogate
+        return None
+    return data if _below_surrogates(data) else None
 
 
 def _is_plain(value: object) -> bool:

@@ -83,15 +83,24 @@ class CanonicalForm:
     bytes need no second canonicalization."""
 
 
-def canonical_form(value: object) -> CanonicalForm:
+def canonical_form(value: object, *, copy: bool = True) -> CanonicalForm:
     """:func:`canonicalize` ``value`` and say what the bytes denote, parsing at most once.
+
+    Args:
+        copy: the returned value shares no object with ``value`` (it is read back from the
+            bytes). Without it, a value of only dicts, lists, strs, bools, None and safe
+            integers is returned as it is (equal to the reading, its dicts in their own key
+            order): for a caller that keeps nothing of it.
 
     Raises:
         CanonicalizationError: as :func:`canonicalize`.
     """
-    # No walk of ``value`` by _is_plain first (as canonicalize does): the value parsed back
-    # is needed anyway (what a peer keeps shares no object with what a contract returned),
-    # and comparing it with ``value`` costs less than the walk.
+    if not copy:
+        data = _plain_bytes(value)
+        if data is not None:
+            return CanonicalForm(data, cast(JSONValue, value), True)
+    # With a copy, no walk of ``value`` by _is_plain first (as canonicalize does): the value
+    # parsed back is needed anyway, and comparing it with ``value`` costs less than the walk.
     fast = _canonicalize_fast(value)
     if fast is not None:
         return CanonicalForm(fast[0], fast[1], True)

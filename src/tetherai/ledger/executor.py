@@ -251,11 +251,17 @@ def run_contract(
     state: StateReader,
     registry: ContractRegistry,
     log_crashes: bool = True,
+    kept: bool = True,
 ) -> TxResult:
     """Run the contract function ``tx`` calls, as ``creator`` at contract ``version``, against
     ``state`` (only read: the writes are in the result). A block runs each of its valid txs
     through it; admission runs a tx through it once before ordering, so a tx the contracts
-    would refuse now is never ordered (what Fabric calls endorsement)."""
+    would refuse now is never ordered (what Fabric calls endorsement).
+
+    ``kept``: the result's writes and value are the peer's to keep, so they share no object
+    with what the contract returned (``crypto.jcs.canonical_form``'s copy); admission keeps
+    nothing of a result and passes ``False``.
+    """
     try:
         function = registry.function(tx.contract, version, tx.fn, "transaction")
         args = function.bind(tx.args)
@@ -274,7 +280,7 @@ def run_contract(
             )
         return _invalid(tx_id, CRASHED, crashed_message(tx.contract, tx.fn))
     try:
-        form = canonical_form(_valid_document(tx_id, version, view.writes, returned))
+        form = canonical_form(_valid_document(tx_id, version, view.writes, returned), copy=kept)
     except CanonicalizationError as error:
         return _invalid(
             tx_id, "contract.bad_output", f"contract output is not canonical JSON: {error}"

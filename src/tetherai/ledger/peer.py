@@ -241,6 +241,7 @@ class Peer:
             block_ts=now_ms,
             state=BlockState(state),
             registry=self.registry,
+            kept=False,  # the block runs the tx again to commit it
         )
         if not result.valid:
             raise TxNotEndorsed(result.message or "the contract refused the tx", code=result.code)

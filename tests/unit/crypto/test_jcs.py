@@ -522,6 +522,32 @@ def test_canonical_form_agrees_with_canonicalize_even_on_odd_input(value: object
     assert form.value == loads_stored(form.data)
 
 
+def test_canonical_form_without_a_copy_returns_a_plain_value_itself() -> None:
+    inner = {"b": [1, "a", None], "a": True}
+    value = {"outer": inner, "n": MAX_SAFE}
+    form = canonical_form(value, copy=False)
+    assert form.plain and form.value is value
+    assert form.data == rfc8785.dumps(value)  # type: ignore[arg-type]
+    # What is not plain is still read back from the bytes: 2.0 denotes 2.
+    odd = {"x": [2.0, 0.5], "t": (1, 2)}
+    form = canonical_form(odd, copy=False)
+    assert form.value == {"x": [2, 0.5], "t": [1, 2]} and form.value is not odd
+    assert form.data == rfc8785.dumps(odd)  # type: ignore[arg-type]
+
+
+@given(odd_values)
+def test_canonical_form_without_a_copy_gives_the_same_bytes(value: object) -> None:
+    try:
+        form = canonical_form(value, copy=False)
+    except CanonicalizationError:
+        with pytest.raises(CanonicalizationError):
+            canonical_form(value)
+        return
+    copied = canonical_form(value)
+    assert (form.data, form.plain) == (copied.data, copied.plain)
+    assert form.value == copied.value
+
+
 def test_canonical_form_of_a_plain_value_is_a_copy() -> None:
     """What a peer keeps shares no object with what the contract returned."""
     inner = {"list": [1, "a", None], "flag": True}

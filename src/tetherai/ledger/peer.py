@@ -46,7 +46,7 @@ from tetherai.ledger.state import BlockState, CachedReads
 from tetherai.ledger.transaction import Envelope, Transaction
 from tetherai.ledger.tree_head import LedgerCheckpoint
 
-__all__ = ["Head", "Peer", "verify_orderer_signature"]
+__all__ = ["Head", "LogGrowth", "Peer", "verify_orderer_signature"]
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,24 @@ class Head:
     log_size: int
     log_root: bytes
     state_root: str
+
+
+@dataclass(frozen=True, slots=True)
+class LogGrowth:
+    """The Merkle log after a block's txs are appended to the committed log (not stored)."""
+
+    base: CompactRange
+    """The committed log it grew from."""
+    envelopes: tuple[Envelope, ...]
+    tree: CompactRange
+    nodes: list[tuple[int, int, bytes]]
+    """The nodes completed by the txs, as the store keeps them."""
+    txs_root: str
+    """The root over the block's txs alone (``ledger.block.txs_root``)."""
+
+    @property
+    def log_root(self) -> str:
+        return self.tree.root().hex()
 
 
 def verify_orderer_signature(header: BlockHeader, sig: bytes, keys: Sequence[PublicKey]) -> bool:
@@ -98,6 +116,7 @@ class Peer:
         self._seen = SeenTxIds(store.tx_ids())
         store.track_state_keys()
         self._tree = CompactRange.from_reader(store.tx_count, store.node)
+        self._growth: LogGrowth | None = None
         last = store.block(store.height - 1) if store.height else None
         if last is None:
             self._head = Head(0, GENESIS_PREV_HASH, 0, 0, self._tree.root(), GENESIS_STATE_ROOT)
@@ -120,6 +139,14 @@ class Peer:
     def tree(self) -> CompactRange:
         """The Merkle log's frontier after the last committed block (do not modify)."""
         return self._tree
+
+    def grow_log(self, envelopes: Sequence[Envelope]) -> LogGrowth:
+        """The Merkle log after appending ``envelopes`` to the committed one: what an orderer
+        cutting the next block signs. The peer keeps the last growth, so committing the block
+        cut from it hashes each tx into the log once, not twice (its checks then compare the
+        header with the same hashes)."""
+        growth = self._growth = _grow(self._tree, tuple(envelopes))
+        return growth
 
     def close(self) -> None:
         if self._own_checker:
@@ -295,18 +322,22 @@ class Peer:
             raise BlockRejected(f"block {header.number} does not link to block {head.height - 1}")
         if header.ts < head.ts:
             raise BlockRejected(f"block {header.number} is older than its predecessor")
-        if header.tx_count != len(block.envelopes) or header.txs_root != txs_root(block.envelopes):
+        growth, self._growth = self._growth, None
+        if (
+            growth is None
+            or growth.base is not self._tree
+            or growth.envelopes is not block.envelopes
+        ):
+            growth = _grow(self._tree, tuple(block.envelopes))  # a block cut elsewhere
+        if header.tx_count != len(block.envelopes) or header.txs_root != growth.txs_root:
             raise BlockRejected(f"block {header.number}: txs_root does not match its txs")
         if header.number > 0 and not verify_orderer_signature(
             header, block.orderer_sig, [o.public_key for o in self.rules.orderers(self.store)]
         ):
             raise BlockRejected(f"block {header.number} is not signed by the channel's orderer")
-        tree = copy_tree(self._tree)
-        nodes: list[tuple[int, int, bytes]] = []
+        tree, nodes = growth.tree, growth.nodes
         leaves = [envelope.leaf_data for envelope in block.envelopes]
-        for envelope in block.envelopes:
-            nodes.extend(tree.append(envelope.leaf_hash))
-        if header.log_size != tree.size or header.log_root != tree.root().hex():
+        if header.log_size != tree.size or header.log_root != growth.log_root:
             raise BlockRejected(f"block {header.number}: log_root does not match the log")
         outcome = execute_block(
             block.envelopes,
@@ -432,6 +463,14 @@ def _loads(data: bytes) -> dict[str, JSONValue]:
     if not isinstance(value, dict):
         raise BlockRejected("a stored block header is not a JSON object")
     return value
+
+
+def _grow(base: CompactRange, envelopes: tuple[Envelope, ...]) -> LogGrowth:
+    tree = copy_tree(base)
+    nodes: list[tuple[int, int, bytes]] = []
+    for envelope in envelopes:
+        nodes.extend(tree.append(envelope.leaf_hash))
+    return LogGrowth(base, envelopes, tree, nodes, txs_root(envelopes))
 
 
 def copy_tree(tree: CompactRange) -> CompactRange:

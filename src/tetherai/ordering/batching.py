@@ -23,10 +23,10 @@ from concurrent.futures import Future
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from tetherai.ledger.block import Block, BlockHeader, txs_root
+from tetherai.ledger.block import Block, BlockHeader
 from tetherai.ledger.errors import TxRejected
 from tetherai.ledger.executor import TxResult
-from tetherai.ledger.peer import Peer, copy_tree
+from tetherai.ledger.peer import Peer
 from tetherai.ledger.transaction import Envelope
 from tetherai.ordering.errors import OrdererBusy, OrdererClosed
 
@@ -43,19 +43,17 @@ def wall_clock_ms() -> int:
 def cut_block(peer: Peer, envelopes: Sequence[Envelope], key: Ed25519PrivateKey, ts: int) -> Block:
     """Build and sign the block that follows the peer's head."""
     head = peer.head
-    tree = copy_tree(peer.tree)
-    for envelope in envelopes:
-        tree.append(envelope.leaf_hash)
+    growth = peer.grow_log(envelopes)
     header = BlockHeader(
         number=head.height,
         prev_hash=head.block_hash,
         ts=max(ts, head.ts),
-        tx_count=len(envelopes),
-        txs_root=txs_root(envelopes),
-        log_size=tree.size,
-        log_root=tree.root().hex(),
+        tx_count=len(growth.envelopes),
+        txs_root=growth.txs_root,
+        log_size=growth.tree.size,
+        log_root=growth.log_root,
     )
-    return Block(header, tuple(envelopes), key.sign(header.canonical_bytes()))
+    return Block(header, growth.envelopes, key.sign(header.canonical_bytes()))
 
 
 class BatchingOrderer:

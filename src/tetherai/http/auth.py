@@ -28,6 +28,7 @@ __all__ = [
     "current_user",
     "password_session",
     "require_project_access",
+    "session_of",
     "set_session_cookies",
 ]
 
@@ -105,10 +106,22 @@ async def _current_session(request: Request, rt: Runtime) -> SessionInfo:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         raise _unauthenticated()
+    return _checked(request, await session_of(rt, token))
+
+
+async def session_of(rt: Runtime, token: str) -> SessionInfo:
+    """The session of a session cookie's token: without a worker thread when it was resolved
+    a moment ago (``AuthService.cached_session``: any change of a person's credentials in
+    this process forgets them all), else read from the database in the thread pool, never
+    on the event loop.
+
+    Raises:
+        TetherError: as ``AuthService.resolve_session`` (unknown, expired or ended).
+    """
     session = rt.auth.cached_session(token)
     if session is None:
         session = await run_in_threadpool(rt.auth.resolve_session, token)
-    return _checked(request, session)
+    return session
 
 
 def _bearer(request: Request) -> bool:

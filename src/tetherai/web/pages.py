@@ -26,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tetherai.contracts.calls import Call
 from tetherai.errors import TetherError, Unauthenticated
-from tetherai.http.auth import SESSION_COOKIE, SIGNING_COOKIE, require_project_access
+from tetherai.http.auth import SESSION_COOKIE, SIGNING_COOKIE, require_project_access, session_of
 from tetherai.http.errors import ApiError, status_for
 from tetherai.http.server_paths import redact
 from tetherai.identity.roles import Role
@@ -173,8 +173,13 @@ def error_page(
     request: Request, status: int, message: str, *, hint: str = "", code: str = "", back: str = ""
 ) -> HTMLResponse:
     if not hasattr(request.state, "session"):  # e.g. a 404 before any page dependency ran
-        with contextlib.suppress(TetherError):
-            optional_user(request)
+        token = _session_token(request)
+        session = None
+        if token:
+            auth = runtime_of(request).auth
+            with contextlib.suppress(TetherError):
+                session = auth.cached_session(token) or auth.resolve_session(token)
+        _remember(request, session)
     return render(
         request,
         "error.html",
@@ -246,37 +251,44 @@ def sign_in_url(next_url: str) -> str:
     return "/signin?next=" + quote(next_url, safe="/")
 
 
-def _session(request: Request) -> SessionInfo | None:
-    token = request.cookies.get(SESSION_COOKIE)
-    if not token:
+def _session_token(request: Request) -> str | None:
+    """The session cookie's token, if the pages may use it. A session started through the API
+    (JSON sign-in) has no CSRF cookie for the pages' forms: the pages treat it as signed out,
+    so signing in on the page starts a usable session."""
+    if not request.cookies.get(CSRF_COOKIE):
         return None
-    try:
-        return runtime_of(request).auth.resolve_session(token)
-    except TetherError:
-        return None
+    return request.cookies.get(SESSION_COOKIE) or None
 
 
-def optional_user(request: Request) -> UserInfo | None:
-    """The signed-in person, if any (pages that anyone may see, e.g. sign-in).
-
-    A session started through the API (JSON sign-in) has no CSRF cookie for the pages' forms:
-    the pages treat it as signed out, so signing in on the page starts a usable session."""
-    session = _session(request) if request.cookies.get(CSRF_COOKIE) else None
+def _remember(request: Request, session: SessionInfo | None) -> UserInfo | None:
     request.state.user = session.user if session else None
     request.state.session = session
     return request.state.user  # type: ignore[no-any-return]
 
 
-def page_user(request: Request) -> UserInfo:
+async def optional_user(request: Request) -> UserInfo | None:
+    """The signed-in person, if any (pages that anyone may see, e.g. sign-in).
+
+    Async, as the API's ``current_user``: a session resolved a moment ago costs no trip
+    through the thread pool (a page's route then makes the only one)."""
+    token = _session_token(request)
+    session = None
+    if token:
+        with contextlib.suppress(TetherError):
+            session = await session_of(runtime_of(request), token)
+    return _remember(request, session)
+
+
+async def page_user(request: Request) -> UserInfo:
     """The signed-in person; anyone else is sent to the sign-in page (and back afterwards)."""
-    user = optional_user(request)
+    user = await optional_user(request)
     if user is None:
         path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise SignInRequired(path)
     return user
 
 
-def page_admin(user: Annotated[UserInfo, Depends(page_user)]) -> UserInfo:
+async def page_admin(user: Annotated[UserInfo, Depends(page_user)]) -> UserInfo:
     """An org admin; others get the 403 page."""
     if user.role != Role.ORG_ADMIN:
         raise ApiError(
@@ -380,7 +392,7 @@ async def _repeated(request: Request) -> dict[str, list[str]]:
 
 async def page_form(request: Request) -> PageForm:
     """A form posted by a signed-in person, its CSRF token checked against the session."""
-    user = page_user(request)
+    user = await page_user(request)
     session: SessionInfo = request.state.session
     fields = await _fields(request)
     token = fields.pop(CSRF_FIELD, "")
@@ -405,7 +417,7 @@ async def anonymous_form(request: Request) -> dict[str, str]:
 async def any_form(request: Request) -> dict[str, str]:
     """A form anyone may post (the language switch): checked against the session's token when
     signed in, against the double-submit cookie otherwise."""
-    if optional_user(request) is not None:
+    if await optional_user(request) is not None:
         return (await page_form(request)).fields
     return await anonymous_form(request)
 
@@ -413,7 +425,7 @@ async def any_form(request: Request) -> dict[str, str]:
 async def admin_form(request: Request) -> PageForm:
     """A form posted by an org admin (others get the 403 page; the services check again)."""
     form = await page_form(request)
-    page_admin(form.user)
+    await page_admin(form.user)
     return form
 
 

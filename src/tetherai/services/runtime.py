@@ -3,7 +3,7 @@ settings, and the services over it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -177,12 +177,22 @@ class Runtime:
         return await submit_async(self.orderer, envelope, check=check)
 
     async def act_async(
-        self, signer: Signer, contract: str, fn: str, args: Mapping[str, Any]
+        self,
+        signer: Signer,
+        contract: str,
+        fn: str,
+        args: Mapping[str, Any],
+        *,
+        first: Callable[[], object] | None = None,
     ) -> TxResult:
         """:meth:`act` for async routes: the checks, signing and admission run in one trip to
-        a worker thread, the wait for the block holds none."""
+        a worker thread, the wait for the block holds none. ``first``: the caller's own check
+        (who may act on the project), run first in the same trip; under load each trip
+        waits its turn for a thread."""
 
         def check(tx: Transaction) -> TxResult:
+            if first is not None:
+                first()
             self.check_possession(signer.org, signer.id, contract, fn, args)
             return self.simulate(tx)
 

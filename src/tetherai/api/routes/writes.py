@@ -14,7 +14,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
 
 from tetherai.api.idempotency import Idem, Idempotency
 from tetherai.api.schemas import ERRORS, TxOutcome
@@ -154,14 +153,17 @@ class RollbackIn(_In):
 
 
 async def _do(rt: Runtime, me: _Acting, call: Call) -> Outcome:
-    """The write: access check (ledger reads, in the thread pool), then the tx, whose wait
-    for its block holds no worker thread (the routes are async for that)."""
-    if call.project is not None:
-        # Someone who may not read a project must not learn from a refusal that it exists.
-        await run_in_threadpool(require_project_access, rt, me.user, call.project)
+    """The write: access check (ledger reads), then the tx, in one trip to the thread pool;
+    the wait for its block holds no worker thread (the routes are async for that)."""
+    project = call.project
+
+    def access() -> None:
+        if project is not None:
+            # Someone who may not read a project must not learn from a refusal that it exists.
+            require_project_access(rt, me.user, project)
 
     async def run() -> dict[str, Any]:
-        result = await rt.act_async(me.signer, call.contract, call.fn, call.args)
+        result = await rt.act_async(me.signer, call.contract, call.fn, call.args, first=access)
         return {"tx_id": result.tx_id, "valid": True, "result": result.result}
 
     who = f"{me.signer.org}/{me.signer.id}"

@@ -49,7 +49,7 @@ async def login(body: LoginIn, request: Request, response: Response, rt: Rt) -> 
     }
 
 
-@router.post("/auth/logout", summary="Sign out")
+@router.post("/auth/logout", summary="Sign out", response_model=None)
 def logout(request: Request, response: Response, rt: Rt, session: Session) -> dict[str, Any]:
     rt.auth.end_session(request.cookies.get(SESSION_COOKIE, ""))
     response.delete_cookie(SESSION_COOKIE, path="/")
@@ -57,7 +57,7 @@ def logout(request: Request, response: Response, rt: Rt, session: Session) -> di
     return {"signed_out": session.user.username}
 
 
-@router.get("/auth/me", summary="Who am I")
+@router.get("/auth/me", summary="Who am I", response_model=None)
 def me(user: Me) -> dict[str, Any]:
     return user_json(user) | {"email": user.email}
 
@@ -86,6 +86,7 @@ async def reset(body: AcceptIn, request: Request, rt: Rt) -> dict[str, Any]:
     "/me/tokens",
     summary="Create a personal API token (shown once); from a password sign-in only",
     status_code=201,
+    response_model=None,
 )
 def create_token(
     body: TokenIn, session: Annotated[SessionInfo, Depends(password_session)], rt: Rt
@@ -95,7 +96,9 @@ def create_token(
     return issued_token_json(rt.auth.issue_api_token(session.user, body.name, body.expires_in_days))
 
 
-@router.get("/me/tokens", summary="My API tokens (never the tokens themselves)")
+@router.get(
+    "/me/tokens", summary="My API tokens (never the tokens themselves)", response_model=None
+)
 def list_tokens(user: Me, rt: Rt, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
     items = [
         {
@@ -111,7 +114,7 @@ def list_tokens(user: Me, rt: Rt, limit: Limit = 50, cursor: Cursor = None) -> d
     return offset_page(items, limit, cursor)
 
 
-@router.delete("/me/tokens/{token_id}", summary="Revoke an API token")
+@router.delete("/me/tokens/{token_id}", summary="Revoke an API token", response_model=None)
 def revoke_token(token_id: RowId, user: Me, rt: Rt) -> dict[str, Any]:
     rt.auth.revoke_api_token(token_id, by=user)
     return {"revoked": token_id}
@@ -120,6 +123,7 @@ def revoke_token(token_id: RowId, user: Me, rt: Rt) -> dict[str, Any]:
 @router.put(
     "/me/email",
     summary="Set my e-mail address (password resets are sent there); my password confirms it",
+    response_model=None,
 )
 def set_email(
     body: EmailIn, session: Annotated[SessionInfo, Depends(password_session)], rt: Rt

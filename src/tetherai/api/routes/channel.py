@@ -63,7 +63,11 @@ async def _signed(rt: Runtime, signer: Signer, call: Call) -> dict[str, Any]:
     return {"tx_id": result.tx_id, "result": result.result}
 
 
-@router.get("/channel", summary="The channel: orgs, nodes, contract versions, rules, proposals")
+@router.get(
+    "/channel",
+    summary="The channel: orgs, nodes, contract versions, rules, proposals",
+    response_model=None,
+)
 def channel(rt: Rt, admin: Admin) -> dict[str, Any]:
     return governance.channel_view(rt.peer)
 

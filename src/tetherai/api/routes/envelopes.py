@@ -53,7 +53,10 @@ async def submit_envelope(
         "or the refusal it would get. The server's own checks of the files a tx names run when "
         "the signed tx is submitted (a client checks before it uploads them)."
     ),
-    response_model=SimulationOut,
+    # Documented, not validated: a sync route's response model is checked in a second trip
+    # to the thread pool (``http.routing.add_routes``).
+    response_model=None,
+    responses={200: {"model": SimulationOut}},
 )
 def simulate(
     body: SimulationIn,

@@ -60,7 +60,11 @@ async def register_key(body: KeyIn, rt: Rt, signer: Signing, session: Session) -
     return key.to_json() | {"certificate_pem": pem, "enrolled_tx": tx_id}
 
 
-@router.get("", summary="My keys as the ledger records them (revoked ones say when and why)")
+@router.get(
+    "",
+    summary="My keys as the ledger records them (revoked ones say when and why)",
+    response_model=None,
+)
 def list_keys(rt: Rt, user: Me, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
     items = [key.to_json() for key in keys.list_keys(rt, rt.custody, user)]
     return offset_page(items, limit, cursor)

@@ -78,6 +78,7 @@ def tx(request: Request, rt: Rt, user: Me, tx_id: str) -> Response:
 @router.get(
     "/txs/{tx_id}/proof",
     summary="Inclusion proof against the latest signed checkpoint (C2SP tlog-proof)",
+    response_model=None,
 )
 def proof(rt: Rt, user: Me, tx_id: str) -> dict[str, Any]:
     tlog = ledger_views.visible_tx_proof(rt.reader(), tx_id, viewer_of(user))
@@ -134,11 +135,19 @@ def key_history(
     return cached_json(request, {"key": key, "history": history})
 
 
-@router.post("/verify", summary="Replay the whole ledger now and report (org admins and auditors)")
+@router.post(
+    "/verify",
+    summary="Replay the whole ledger now and report (org admins and auditors)",
+    response_model=None,
+)
 def verify_now(rt: Rt, user: Me) -> dict[str, Any]:
     return rt.verify_ledger(user)
 
 
-@router.get("/verify", summary="The result of the last full verification (null if none ran yet)")
+@router.get(
+    "/verify",
+    summary="The result of the last full verification (null if none ran yet)",
+    response_model=None,
+)
 def verification_status(rt: Rt, user: Me) -> dict[str, Any] | None:
     return ledger_views.verification_view(rt.last_verification, rt.reader(), viewer_of(user))

@@ -55,7 +55,11 @@ def notifications(
     )
 
 
-@router.post("/me/notifications/{notification_id}/read", summary="Mark a notification read")
+@router.post(
+    "/me/notifications/{notification_id}/read",
+    summary="Mark a notification read",
+    response_model=None,
+)
 def mark_read(notification_id: RowId, rt: Rt, user: Me) -> dict[str, Any]:
     if not rt.notifications.mark_read(user.id, notification_id):
         raise ApiError(
@@ -64,7 +68,9 @@ def mark_read(notification_id: RowId, rt: Rt, user: Me) -> dict[str, Any]:
     return {"read": notification_id}
 
 
-@router.post("/me/notifications/read", summary="Mark all my unread notifications read")
+@router.post(
+    "/me/notifications/read", summary="Mark all my unread notifications read", response_model=None
+)
 def mark_all_read(rt: Rt, user: Me, up_to: RowId | None = None) -> dict[str, Any]:
     """Every unread one, or (``up_to``) those up to the newest one the caller has seen."""
     return {"marked": rt.notifications.mark_all_read(user.id, up_to=up_to)}
@@ -74,6 +80,7 @@ def mark_all_read(rt: Rt, user: Me, up_to: RowId | None = None) -> dict[str, Any
     "/admin/webhooks",
     summary="Register a webhook for my org; the HMAC secret is shown once",
     status_code=201,
+    response_model=None,
 )
 def add_webhook(body: WebhookIn, rt: Rt, user: Me) -> dict[str, Any]:
     _admin(user)
@@ -86,13 +93,15 @@ def add_webhook(body: WebhookIn, rt: Rt, user: Me) -> dict[str, Any]:
     }
 
 
-@router.get("/admin/webhooks", summary="My org's webhooks (never their secrets)")
+@router.get(
+    "/admin/webhooks", summary="My org's webhooks (never their secrets)", response_model=None
+)
 def webhooks(rt: Rt, user: Me, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
     _admin(user)
     return offset_page(rt.notifications.list_webhooks(user.org), limit, cursor)
 
 
-@router.delete("/admin/webhooks/{webhook_id}", summary="Disable a webhook")
+@router.delete("/admin/webhooks/{webhook_id}", summary="Disable a webhook", response_model=None)
 def disable_webhook(webhook_id: RowId, rt: Rt, user: Me) -> dict[str, Any]:
     _admin(user)
     if not rt.notifications.disable_webhook(user.org, webhook_id):

@@ -54,7 +54,7 @@ async def password_reset(user_id: RowId, rt: Rt, admin: Admin, session: Session)
     return link_json(await rt.accounts.reset(admin, session.user, user_id))
 
 
-@router.get("/users", summary="People of my org (org admins)")
+@router.get("/users", summary="People of my org (org admins)", response_model=None)
 def users(rt: Rt, user: Me, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
     start = int(cursor or 0)
     found = rt.auth.list_users(user.org, viewer=user, limit=limit, offset=start)
@@ -81,7 +81,11 @@ async def enable(user_id: RowId, rt: Rt, admin: Admin, session: Session) -> dict
     return user_json(await rt.accounts.set_enabled(admin, session.user, user_id, True))
 
 
-@router.get("/activity", summary="Sign-in and account activity (org admins; others: their own)")
+@router.get(
+    "/activity",
+    summary="Sign-in and account activity (org admins; others: their own)",
+    response_model=None,
+)
 def activity(rt: Rt, user: Me, limit: Limit = 50, before: RowId | None = None) -> dict[str, Any]:
     page = rt.auth.list_activity(user, limit=limit, before=before)
     return {

@@ -19,8 +19,9 @@ from them (RFC 9162 §2.1.1: MTH splits a list of ``n`` leaves at the largest po
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from hashlib import sha256
+from typing import TypeVar
 
 from tetherai.ledger.errors import LedgerError
 
@@ -32,6 +33,7 @@ __all__ = [
     "leaf_hash",
     "node_count",
     "node_hash",
+    "read_at_once",
     "root_at",
     "subtree_hash",
     "tree_hash",
@@ -47,6 +49,8 @@ EMPTY_ROOT: bytes = sha256(b"").digest()
 # never be passed off as an interior node (second-preimage resistance).
 _LEAF_PREFIX = b"\x00"
 _NODE_PREFIX = b"\x01"
+
+T = TypeVar("T")
 
 NodeReader = Callable[[int, int], bytes]
 """``reader(level, index)`` returns the stored hash of the perfect node ``(level, index)``.
@@ -212,6 +216,35 @@ def _fold_right(hashes: list[bytes]) -> bytes:
     for left in reversed(hashes[:-1]):
         current = node_hash(left, current)
     return current
+
+
+def read_at_once(
+    plan: Callable[[NodeReader], T],
+    fetch: Callable[[Sequence[tuple[int, int]]], Mapping[tuple[int, int], bytes]],
+    reader: NodeReader,
+) -> T:
+    """Run ``plan`` (a proof, a root) with every node it reads fetched by one call of ``fetch``.
+
+    This module chooses which nodes to read from the sizes and indexes it is given, never
+    from what a node holds. So ``plan`` runs once against a reader that only notes the
+    positions, ``fetch`` reads them all together (one database query instead of one a
+    node), and ``plan`` runs again on what came back. A node ``fetch`` did not return is
+    asked of ``reader``, which raises the store's own error for a missing one.
+    """
+    wanted: list[tuple[int, int]] = []
+
+    def note(level: int, index: int) -> bytes:
+        wanted.append((level, index))
+        return bytes(HASH_SIZE)
+
+    plan(note)
+    found = fetch(wanted)
+
+    def read(level: int, index: int) -> bytes:
+        node = found.get((level, index))
+        return node if node is not None else reader(level, index)
+
+    return plan(read)
 
 
 def root_at(size: int, reader: NodeReader) -> bytes:

@@ -633,6 +633,24 @@ class SqliteLedgerStore:
             raise StoreError(f"Merkle node ({level}, {index}) is missing from the store")
         return bytes(row[0])
 
+    def nodes(self, positions: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        """The stored Merkle nodes at ``positions`` (``(level, index)``), in one query per 400
+        (``merkle.read_at_once``); a position with no node is left out."""
+        unique = list(dict.fromkeys(positions))
+        found: dict[tuple[int, int], bytes] = {}
+        for start in range(0, len(unique), 400):
+            chunk = unique[start : start + 400]
+            # A join on the listed positions searches the primary key for each; "(level, idx)
+            # IN (VALUES ...)" would scan the table.
+            rows = self._db.execute(
+                "SELECT m.level, m.idx, m.hash FROM (VALUES "  # noqa: S608 - only "?" marks
+                + ",".join(["(?, ?)"] * len(chunk))
+                + ") AS w JOIN merkle AS m ON m.level = w.column1 AND m.idx = w.column2",
+                [number for position in chunk for number in position],
+            )
+            found.update(((level, index), bytes(node)) for level, index, node in rows)
+        return found
+
     def merkle_rows(self) -> Iterator[tuple[int, int, bytes]]:
         yield from self._db.execute("SELECT level, idx, hash FROM merkle ORDER BY level, idx")
 

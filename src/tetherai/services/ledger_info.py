@@ -12,7 +12,7 @@ from tetherai.crypto.jcs import JSONValue
 from tetherai.errors import NotFound
 from tetherai.ledger.checkpoint import Checkpoint
 from tetherai.ledger.errors import LedgerError, MalformedTx
-from tetherai.ledger.merkle import root_at
+from tetherai.ledger.merkle import read_at_once, root_at
 from tetherai.ledger.proofs import inclusion_proof
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.ledger.tlog_proof import TlogProof
@@ -179,9 +179,13 @@ def tx_proof(store: SqliteLedgerStore, tx_id: str) -> TlogProof:
             f"no checkpoint covers tx {tx_id} yet", hint="wait for the next block's checkpoint"
         )
     size, _, note = latest
-    hashes = inclusion_proof(stored.seq, size, store.node)
+    hashes, root = read_at_once(
+        lambda node: (inclusion_proof(stored.seq, size, node), root_at(size, node)),
+        store.nodes,
+        store.node,
+    )
     body = note.partition("\n\n")[0] + "\n"
-    if Checkpoint.parse(body).root_hash != root_at(size, store.node):
+    if Checkpoint.parse(body).root_hash != root:
         raise LedgerError(
             "the stored checkpoint does not match the stored tree; run 'tether ledger verify'"
         )

@@ -82,3 +82,15 @@ def test_a_block_signed_by_another_key_is_refused(network: Network) -> None:
     block = cut_block(peer, envelopes, Ed25519PrivateKey.generate(), network.clock())
     with pytest.raises(BlockRejected, match="not signed by the channel's orderer"):
         peer.commit(block)
+
+
+def test_the_store_reads_many_merkle_nodes_in_one_call(network: Network) -> None:
+    envelopes = _envelopes(network, 7)
+    key = _stopped(network)
+    peer = network.node.peer
+    peer.commit(cut_block(peer, envelopes, key, network.clock()))
+    store = peer.store
+    stored = [(level, index) for level, index, _ in store.merkle_rows()]
+    missing = [(0, 10_000), (30, 0)]
+    found = store.nodes([*stored, *missing, stored[0]])
+    assert found == {position: store.node(*position) for position in stored}

@@ -13,7 +13,7 @@ from tests.common import independent_proofs as reference
 from tests.unit.ledger.memory_tree import MemoryTree
 from tests.unit.ledger.vectors import LEAVES, RFC6962, ROOTS
 from tetherai.ledger.errors import ProofError
-from tetherai.ledger.merkle import EMPTY_ROOT, leaf_hash
+from tetherai.ledger.merkle import EMPTY_ROOT, NodeReader, leaf_hash, read_at_once, root_at
 from tetherai.ledger.proofs import (
     consistency_proof,
     inclusion_proof,
@@ -425,3 +425,40 @@ def test_consistency_failure_messages_and_evidence(
     if "does not match" in message:
         assert caught.value.details["computed_old_root"] == ROOTS[6].hex()
         assert caught.value.details["computed_new_root"] == ROOTS[8].hex()
+
+
+def test_proofs_and_roots_read_at_once_match_node_by_node() -> None:
+    """``read_at_once`` gives what reading node by node gives, with one fetch for all."""
+    size = 1000
+    tree = MemoryTree(index.to_bytes(2, "big") for index in range(size))
+    fetches: list[int] = []
+
+    def fetch(positions: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        fetches.append(len(positions))
+        return {position: tree.nodes[position] for position in positions}
+
+    def unfetched(level: int, index: int) -> bytes:
+        pytest.fail(f"node {(level, index)} was not fetched")
+
+    for index, tree_size in ((0, 1), (511, 512), (700, 1000), (999, 1000), (3, 777)):
+
+        def plan(node: NodeReader, i: int = index, n: int = tree_size) -> tuple[list[bytes], bytes]:
+            return inclusion_proof(i, n, node), root_at(n, node)
+
+        assert read_at_once(plan, fetch, unfetched) == plan(tree.reader(tree_size))
+    assert len(fetches) == 5
+    old = read_at_once(lambda node: consistency_proof(300, size, node), fetch, tree.reader())
+    assert old == consistency_proof(300, size, tree.reader())
+
+
+def test_a_node_the_fetch_missed_is_read_from_the_reader() -> None:
+    tree = MemoryTree(index.to_bytes(2, "big") for index in range(20))
+    asked: list[tuple[int, int]] = []
+
+    def reader(level: int, index: int) -> bytes:
+        asked.append((level, index))
+        return tree.nodes[(level, index)]
+
+    proof = read_at_once(lambda node: inclusion_proof(5, 20, node), lambda _: {}, reader)
+    assert proof == inclusion_proof(5, 20, tree.reader())
+    assert asked  # every node came from the reader

@@ -38,7 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tetherai.crypto.jcs import JSONValue
+from tetherai.crypto.errors import CanonicalizationError
+from tetherai.crypto.jcs import JSONValue, canonicalize
 from tetherai.errors import InvalidInput
 from tetherai.extras import require
 from tetherai.storage import hash_file, hash_tree
@@ -359,6 +360,13 @@ def read_experiment_log(
     metrics = {key: series[key][-1] for key in (tests or list(series))}
     metrics.update(collector.final)
     params: dict[str, JSONValue] = {**collector.params, **(hyperparameters or {})}
+    try:
+        canonicalize(params)  # what the ledger will hold: said now, with the log's name
+    except CanonicalizationError as error:
+        raise ExperimentLogError(
+            f"{label}: its hyperparameters cannot be recorded: {error.message}",
+            hint="JSON numbers on the ledger are finite, and integers within ±(2**53-1)",
+        ) from error
     return ExperimentRecord(
         name=name or location.name,
         log_sha256=log_sha256,

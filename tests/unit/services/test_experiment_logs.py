@@ -116,6 +116,16 @@ def test_long_series_are_thinned_keeping_both_ends(tmp_path: Path) -> None:
         ("empty.csv", "", "header row"),
         ("nothing.jsonl", '{"note": "no numbers"}\n', "no numeric metrics"),
         ("model.bin", "x", "unknown log format '.bin'"),
+        (
+            "big.jsonl",
+            '{"loss": 1, "hyperparameters": {"seed": 9007199254740993}}\n',
+            r"big.jsonl: its hyperparameters cannot be recorded: .*integer 9007199254740993",
+        ),
+        (
+            "nan.jsonl",
+            '{"loss": 1, "hyperparameters": {"lr": NaN}}\n',
+            "nan.jsonl: its hyperparameters cannot be recorded",
+        ),
     ],
 )
 def test_bad_logs_get_clear_errors(tmp_path: Path, name: str, content: str, message: str) -> None:

@@ -87,12 +87,14 @@ from tetherai.ledger.merkle import (
     leaf_hash,
     node_count,
     node_hash,
+    read_at_once,
     root_at,
     subtree_hash,
     tree_hash,
 )
 from tetherai.ledger.peer import (
     Head,
+    LogGrowth,
     Peer,
     verify_orderer_signature,
 )
@@ -202,6 +204,7 @@ __all__ = [
     "Identity",
     "LedgerCheckpoint",
     "LedgerError",
+    "LogGrowth",
     "MalformedTx",
     "MemoryState",
     "NodeKey",
@@ -256,6 +259,7 @@ __all__ = [
     "origin_for",
     "parse_tlog_proof",
     "query",
+    "read_at_once",
     "result_hashes",
     "results_commitment",
     "results_proof",

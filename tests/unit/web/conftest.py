@@ -103,6 +103,19 @@ def sign_in(anonymous: httpx.Client, cast: Cast) -> Iterator[SignIn]:
 
 
 @pytest.fixture
+def author(anonymous: httpx.Client, cast: Cast) -> Iterator[httpx.Client]:
+    """The author, signed in through the JSON API (session cookies + X-CSRF-Token)."""
+    with httpx.Client(base_url=anonymous.base_url, timeout=PATIENCE) as http:
+        signed_in = http.post(
+            "/api/v1/auth/login",
+            json={"username": cast["author"].id, "password": password_of("author")},
+        )
+        assert signed_in.status_code == 200, signed_in.text
+        http.headers["X-CSRF-Token"] = signed_in.json()["csrf_token"]
+        yield http
+
+
+@pytest.fixture
 def settle(app: FastAPI, cast: Cast) -> Callable[[], None]:
     """Wait until the projections hold every block (after txs written around the pages)."""
 

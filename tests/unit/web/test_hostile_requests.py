@@ -21,7 +21,7 @@ from fastapi import FastAPI
 from tests.common.lifecycle import Cast
 from tests.common.network import PASSPHRASE
 from tests.common.waiting import PATIENCE
-from tests.unit.web.conftest import FAST_ARGON2, SignIn, csrf_of, password_of
+from tests.unit.web.conftest import FAST_ARGON2, SignIn, csrf_of
 from tetherai.api.limits import MAX_BODY_BYTES, MAX_JSON_DEPTH
 from tetherai.ledger.transaction import MAX_ENVELOPE_BYTES
 from tetherai.server import create_web_app
@@ -41,19 +41,6 @@ def app(cast: Cast, tmp_path: Path) -> FastAPI:
         max_upload_bytes=UPLOAD_LIMIT,
     )
     return create_web_app(settings, node=cast.net.node, argon2=FAST_ARGON2)
-
-
-@pytest.fixture
-def author(anonymous: httpx.Client, cast: Cast) -> Iterator[httpx.Client]:
-    """The author, signed in through the JSON API (session cookies + X-CSRF-Token)."""
-    with httpx.Client(base_url=anonymous.base_url, timeout=PATIENCE) as http:
-        signed_in = http.post(
-            "/api/v1/auth/login",
-            json={"username": cast["author"].id, "password": password_of("author")},
-        )
-        assert signed_in.status_code == 200, signed_in.text
-        http.headers["X-CSRF-Token"] = signed_in.json()["csrf_token"]
-        yield http
 
 
 def refused(response: httpx.Response, status: int, code: str) -> dict[str, object]:

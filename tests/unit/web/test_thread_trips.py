@@ -18,8 +18,7 @@ import httpx
 import pytest
 
 from tests.common.lifecycle import Cast
-from tests.common.waiting import PATIENCE
-from tests.unit.web.conftest import SignIn, password_of
+from tests.unit.web.conftest import SignIn
 
 _SESSION_READS = ("resolve_session",)
 
@@ -61,23 +60,16 @@ def test_a_page_makes_one_trip(sign_in: SignIn, trips: list[str]) -> None:
 
 
 def test_a_proof_and_a_comment_through_a_session_make_one_trip_each(
-    anonymous: httpx.Client, cast: Cast, trips: list[str]
+    author: httpx.Client, cast: Cast, trips: list[str]
 ) -> None:
     cast.new_version("v1")
-    with httpx.Client(base_url=anonymous.base_url, timeout=PATIENCE) as http:
-        signed_in = http.post(
-            "/api/v1/auth/login",
-            json={"username": cast["author"].id, "password": password_of("author")},
-        )
-        assert signed_in.status_code == 200, signed_in.text
-        http.headers["X-CSRF-Token"] = signed_in.json()["csrf_token"]
-        url = f"/api/v1/projects/{cast.project}/versions/v1/comments"
-        comment: list[httpx.Response] = []
+    url = f"/api/v1/projects/{cast.project}/versions/v1/comments"
+    comment: list[httpx.Response] = []
 
-        def post() -> httpx.Response:
-            comment.append(http.post(url, json={"text": "looks fine"}))
-            return comment[0]
+    def post() -> httpx.Response:
+        comment.append(author.post(url, json={"text": "looks fine"}))
+        return comment[0]
 
-        assert len(_counted(trips, post)) == 1
-        proof = f"/api/v1/ledger/txs/{comment[0].json()['tx_id']}/proof"
-        assert len(_counted(trips, lambda: http.get(proof))) == 1
+    assert len(_counted(trips, post)) == 1
+    proof = f"/api/v1/ledger/txs/{comment[0].json()['tx_id']}/proof"
+    assert len(_counted(trips, lambda: author.get(proof))) == 1

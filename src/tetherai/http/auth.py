@@ -111,9 +111,9 @@ async def _current_session(request: Request, rt: Runtime) -> SessionInfo:
 
 async def session_of(rt: Runtime, token: str) -> SessionInfo:
     """The session of a session cookie's token: without a worker thread when it was resolved
-    a moment ago (``AuthService.cached_session``: any change of a person's credentials in
-    this process forgets them all), else read from the database in the thread pool, never
-    on the event loop.
+    a moment ago (``AuthService.cached_session``, the memory ``resolve_session`` also answers
+    from: any change of a person's credentials in this process forgets it all), else read
+    from the database in the thread pool, never on the event loop.
 
     Raises:
         TetherError: as ``AuthService.resolve_session`` (unknown, expired or ended).

@@ -176,9 +176,8 @@ def error_page(
         token = _session_token(request)
         session = None
         if token:
-            auth = runtime_of(request).auth
             with contextlib.suppress(TetherError):
-                session = auth.cached_session(token) or auth.resolve_session(token)
+                session = runtime_of(request).auth.resolve_session(token)
         _remember(request, session)
     return render(
         request,

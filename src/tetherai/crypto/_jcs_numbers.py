@@ -1,4 +1,4 @@
-"""RFC 8785 serialization of values the C encoder cannot write canonically (floats such as
+"""RFC 8785 serialization of values the fast encoder cannot write canonically (floats such as
 ``1.0``, ``1e21`` or ``1e-7``), faster than the ``rfc8785`` package, which is pure Python too.
 
 :func:`es_number` is ECMAScript's ``Number::toString`` (RFC 8785 §3.2.2.3): the shortest

@@ -343,7 +343,7 @@ class _SlowPath(Exception):
 
 
 def _float_fast(text: str) -> float:
-    # The C encoder writes a float as repr() does; that is its ECMAScript form too, except
+    # The fast path takes a float only as repr() writes it; that is its ECMAScript form too, except
     # for integral values ("1.0": JS writes "1") and exponent forms (repr switches to them
     # below 1e-4 and from 1e16, ECMAScript below 1e-7 and from 1e21, and spells the exponent
     # "1e-07" where ECMAScript writes "1e-7"). Those leave the fast path, and so does any

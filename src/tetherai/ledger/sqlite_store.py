@@ -103,7 +103,7 @@ def encode_value(value: JSONValue) -> str:
 
 def write_text(result: TxResult, value: JSONValue) -> str:
     """:func:`encode_value` of one of ``result``'s writes, without a second canonicalization
-    when the result is plain (the C encoder then writes every value of it canonically)."""
+    when the result is plain (orjson then writes every value of it canonically)."""
     if result.plain:
         return dumps_plain(value)
     return encode_value(value)

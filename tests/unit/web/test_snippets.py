@@ -7,7 +7,9 @@ import contextvars
 from collections.abc import Callable
 
 import pytest
-from markupsafe import Markup
+from hypothesis import given
+from hypothesis import strategies as st
+from markupsafe import Markup, escape
 
 from tetherai.web import snippets, wording
 from tetherai.web.escaping import fill
@@ -107,3 +109,9 @@ def test_the_ledgers_own_note_and_a_reply_are_marked() -> None:
     html = snippets.comment(said, reply=True, ledger="the <ledger>")
     assert html.startswith('<div class="comment system reply" id="c-8-1">')
     assert "the &lt;ledger&gt; · 1970-01-01 00:00:01 UTC" in html
+
+
+@given(st.text() | st.integers() | st.none() | st.text().map(Markup))
+def test_fill_escapes_as_markupsafe_does(value: object) -> None:
+    expected = Markup("<p>") + escape(value) + Markup("</p>")
+    assert fill("<p>{}</p>", value) == expected == Markup("<p>{}</p>").format(value)

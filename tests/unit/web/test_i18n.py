@@ -3,6 +3,7 @@ choice, else the browser's; pages render in Chinese."""
 
 from __future__ import annotations
 
+import contextvars
 import json
 import re
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import httpx
+import jinja2
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
@@ -18,6 +20,7 @@ from babel.messages.pofile import read_po
 from tests.common.lifecycle import Cast
 from tests.unit.web.conftest import SignIn, csrf_of
 from tetherai.web import i18n
+from tetherai.web.templating import environment
 
 WEB = Path(i18n.__file__).parent
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|\{[a-z_]+\}")
@@ -54,6 +57,38 @@ def test_every_page_string_has_a_chinese_translation() -> None:
         original = key[0] if isinstance(key, tuple) else key
         assert set(PLACEHOLDER.findall(text)) == set(PLACEHOLDER.findall(original)), key
         assert re.search(r"[\u4e00-\u9fff]", text) or not re.search(r"[A-Za-z]{4}", original), key
+
+
+@pytest.mark.parametrize("language", sorted(i18n.LANGUAGES))
+def test_pages_say_every_string_as_jinjas_own_gettext_would(language: str) -> None:
+    """The pages' ``_`` and ``ngettext`` (``web.templating``) write what Jinja's i18n
+    extension writes: the translation as markup, its variables escaped, ``%%`` a percent."""
+    reference = jinja2.Environment(autoescape=True, extensions=["jinja2.ext.i18n"])
+    reference.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    hostile = '<b title="x">&amp;</b>'
+    for message in sorted(_source_messages(), key=str):
+        names = set(re.findall(r"%\(([a-z_]+)\)[sd]", str(message)))
+        if isinstance(message, tuple):
+            names.discard("num")  # ngettext's own
+        variables = {name: hostile for name in names if f"%({name})d" not in str(message)}
+        variables |= {name: 7 for name in names if name not in variables}
+        args: dict[str, object]
+        if isinstance(message, tuple):
+            text = "{{ ngettext(singular, plural, 3, **variables) }}"
+            args = {"singular": message[0], "plural": message[1], "variables": variables}
+        else:
+            text = "{{ _(message, **variables) }}"
+            args = {"message": message, "variables": variables}
+
+        def both(text: str = text, args: dict[str, object] = args) -> tuple[str, str]:
+            i18n.use_language(language)
+            return (
+                environment.from_string(text).render(args),
+                reference.from_string(text).render(args),
+            )
+
+        ours, theirs = contextvars.copy_context().run(both)
+        assert ours == theirs, message
 
 
 @pytest.mark.parametrize(

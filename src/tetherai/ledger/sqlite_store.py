@@ -477,14 +477,27 @@ class SqliteLedgerStore:
         )
         return [int(seq) for (seq,) in rows]
 
-    def count_positions_under(self, roots: Sequence[str]) -> int:
-        """How many txs wrote any of ``roots`` or a key below one (as ``positions_under``)."""
+    def count_positions_under(
+        self, roots: Sequence[str], *, after: int | None = None
+    ) -> tuple[int, int]:
+        """How many txs after log position ``after`` (all when ``None``) wrote any of ``roots``
+        or a key below one (as ``positions_under``), and the last position the count covers:
+        one statement, so both come from the same state of the log.
+
+        From ``after``, the count reads only the history rows written since (the log's
+        position index), so a count kept and brought up to date costs what is new, not what
+        is under ``roots``; counting from the start reads every row under ``roots``."""
         where, args = _under(roots)
-        row = self._db.execute(
-            f"SELECT COUNT(DISTINCT seq) FROM history WHERE {where}",  # noqa: S608 - fixed text, "?" marks
-            args,
-        ).fetchone()
-        return int(row[0])
+        if after is None:
+            sql = f"SELECT COUNT(DISTINCT seq), (SELECT MAX(seq) FROM history) FROM history WHERE {where}"  # noqa: S608 - fixed text, "?" marks
+        else:
+            sql = (
+                f"SELECT COUNT(DISTINCT CASE WHEN {where} THEN seq END), MAX(seq) "  # noqa: S608 - fixed text, "?" marks
+                "FROM history INDEXED BY history_by_seq WHERE seq > ?"
+            )
+            args.append(after)
+        count, last = self._db.execute(sql, args).fetchone()
+        return int(count), (-1 if after is None else after) if last is None else int(last)
 
     def history_at(
         self, roots: Sequence[str], seqs: Collection[int]
@@ -494,11 +507,18 @@ class SqliteLedgerStore:
         if not seqs:
             return []
         where, args = _under(roots)
-        return self._db.execute(
-            f"SELECT key, seq, value FROM history WHERE ({where}) AND +seq BETWEEN ? AND ? "  # noqa: S608 - fixed text, "?" marks
-            "ORDER BY seq, key",
-            [*args, min(seqs), max(seqs)],
-        ).fetchall()
+        rows: list[tuple[str, int, str | None]] = []
+        wanted = sorted(set(seqs))
+        # By the log's position index, each position's own rows: what it reads does not grow
+        # with the rows under ``roots`` (a version's thousands of comments).
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            rows += self._db.execute(
+                "SELECT key, seq, value FROM history INDEXED BY history_by_seq "  # noqa: S608 - fixed text, "?" marks
+                f"WHERE seq IN ({','.join('?' * len(chunk))}) AND ({where}) ORDER BY seq, key",
+                [*chunk, *args],
+            ).fetchall()
+        return rows
 
     def newest_under(
         self, prefix: str, *, before: int | None = None, limit: int

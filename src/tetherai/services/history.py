@@ -118,9 +118,59 @@ class HistoryPage:
     total: int
 
 
+@dataclass(frozen=True, slots=True)
+class _Counted:
+    """A history's count up to log position ``upto`` (-1: the log was empty), and the id of
+    the tx at ``upto``, by which a count is known to be of this very ledger."""
+
+    count: int
+    upto: int
+    tx_id: str | None
+
+
+# Counts and full pages of histories, remembered across requests (the log is append-only, so
+# neither can change but by growing; each is used only while the tx at its last position has
+# the same id, as ``_FACTS``). A version's history grows with its comments, and counting or
+# paging it from scratch on every view read every row under it.
+_TOTALS: dict[tuple[str, tuple[str, ...]], _Counted] = {}
+_PAGES: dict[tuple[str, tuple[str, ...], int | None, int], tuple[list[int], str]] = {}
+_TOTALS_KEPT = 10_000
+_PAGES_KEPT = 1_000
+"""Pages kept: each holds up to 501 positions (~20 MB at the most)."""
+_RECOUNT = 4
+"""A count is brought up to date from its last position while the log grew by at most this
+many times its entries (and 1,000 txs) since; past that, counting its own rows is cheaper."""
+
+
+def _same_ledger(store: SqliteLedgerStore, seq: int, tx_id: str | None) -> bool:
+    return seq < 0 or store.tx_ids_at((seq,)).get(seq) == tx_id
+
+
+def _remember(kept: dict[Any, Any], most: int, key: Any, value: Any) -> None:
+    if len(kept) >= most:
+        kept.clear()
+    kept[key] = value
+
+
 def history_total(store: SqliteLedgerStore, roots: tuple[str, ...]) -> int:
-    """How many entries the history of ``roots`` has (counted in SQL, none read)."""
-    return store.count_positions_under(roots)
+    """How many entries the history of ``roots`` has: counted in SQL (none read) once, then
+    brought up to date from the last log position counted, reading only the txs since."""
+    key = (store.path, roots)
+    known = _TOTALS.get(key)
+    if (
+        known is not None
+        and store.tx_count - 1 - known.upto <= max(1000, _RECOUNT * known.count)
+        and _same_ledger(store, known.upto, known.tx_id)
+    ):
+        new, upto = store.count_positions_under(roots, after=known.upto)
+        if upto == known.upto:
+            return known.count
+        count = known.count + new
+    else:
+        count, upto = store.count_positions_under(roots)
+    tx_id = store.tx_ids_at((upto,)).get(upto) if upto >= 0 else None
+    _remember(_TOTALS, _TOTALS_KEPT, key, _Counted(count, upto, tx_id))
+    return count
 
 
 def history_page(
@@ -128,11 +178,20 @@ def history_page(
 ) -> HistoryPage:
     """A page of the history of ``roots`` (``version_roots`` or ``project_roots``), oldest
     first: the ``limit`` entries after position ``after`` (from the first when ``None``).
-    Reads only the page's rows, and counts the rest in SQL.
+    Reads only the page's rows, and counts the rest in SQL (``history_total``).
 
     A cursor only narrows the positions read under ``roots``; whatever number it holds, it
-    reads nothing else."""
-    positions = store.positions_under(roots, after=after, limit=limit + 1)
+    reads nothing else. A page with one that follows it can no longer change (what the log
+    adds comes after it), so its positions are remembered."""
+    key = (store.path, roots, after, limit)
+    known = _PAGES.get(key)
+    if known is not None and _same_ledger(store, known[0][-1], known[1]):
+        positions = known[0]
+    else:
+        positions = store.positions_under(roots, after=after, limit=limit + 1)
+        if len(positions) > limit:
+            last = positions[-1]
+            _remember(_PAGES, _PAGES_KEPT, key, (positions, store.tx_ids_at((last,))[last]))
     shown = positions[:limit]
     entries = _entries(store, store.history_at(roots, shown), status_key=_status_key(roots))
     more = len(positions) > limit

@@ -4,8 +4,11 @@ are of everything, and a cursor never reaches past the version it pages."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from tests.common.lifecycle import Cast
 from tests.unit.services.test_history_reads import comment, statements
+from tetherai.services import history as history_module
 from tetherai.services.history import (
     history_page,
     history_total,
@@ -148,7 +151,8 @@ def test_a_comments_cursor_reads_only_this_version(cast: Cast) -> None:
 
 def test_a_history_page_reads_its_roots_rows_not_the_log(cast: Cast) -> None:
     """SQLite would rather walk the log's seq index from the cursor on (every tx of the
-    ledger after it); the page's queries read the rows under its roots by key instead."""
+    ledger after it); the page's queries read the rows under its roots by key, and the log's
+    index only at the page's own positions."""
     store = cast.net.node.peer.store
     version = cast.new_version()
     comment(cast, version, 3)
@@ -163,4 +167,62 @@ def test_a_history_page_reads_its_roots_rows_not_the_log(cast: Cast) -> None:
     assert reads
     for sql in reads:
         plan = " ".join(str(row) for row in store._db.execute("EXPLAIN QUERY PLAN " + sql))
-        assert "history_by_seq" not in plan, (sql, plan)
+        log_walk = "history_by_seq" in plan and "history_by_seq (seq=?)" not in plan
+        assert not log_walk or "MAX" in sql.upper(), (sql, plan)
+
+
+def test_a_kept_history_count_reads_only_what_came_since(cast: Cast) -> None:
+    store = cast.net.node.peer.store
+    version = cast.new_version()
+    roots = version_roots(cast.project, version)
+    comment(cast, version, 30)
+    assert history_total(store, roots) == 31  # the registration and its comments
+    comment(cast, version, 2)
+    other = cast.new_version()
+    comment(cast, other, 3)  # not under these roots
+    seen: list[str] = []
+    store._db.set_trace_callback(seen.append)
+    try:
+        assert history_total(store, roots) == 33
+    finally:
+        store._db.set_trace_callback(None)
+    assert store.count_positions_under(roots)[0] == 33  # counted afresh: the same
+    (count,) = [sql for sql in seen if "COUNT(" in sql.upper()]
+    plan = " ".join(str(row) for row in store._db.execute("EXPLAIN QUERY PLAN " + count))
+    assert "history_by_seq (seq>?)" in plan, plan  # the txs since, not the version's 33 rows
+
+
+def test_kept_history_counts_and_pages_are_never_another_ledgers(cast: Cast) -> None:
+    """What is kept is keyed by the ledger's file, and used only while the tx at its last
+    position is the same: a ledger made again at the same path is counted afresh."""
+    store = cast.net.node.peer.store
+    version = cast.new_version()
+    roots = version_roots(cast.project, version)
+    comment(cast, version, 4)
+    assert history_total(store, roots) == 5
+    assert [e.seq for e in history_page(store, roots, limit=2).entries]
+    # As if this path now held a ledger with other txs:
+    totals, pages = history_module._TOTALS, history_module._PAGES
+    for key, counted in list(totals.items()):
+        if key[0] == store.path:
+            totals[key] = replace(counted, tx_id="another ledger's tx", count=99)
+    for page_key, (positions, _) in list(pages.items()):
+        if page_key[0] == store.path:
+            pages[page_key] = ([seq + 1000 for seq in positions], "another ledger's tx")
+    assert history_total(store, roots) == 5
+    page = history_page(store, roots, limit=2)
+    assert page.total == 5 and len(page.entries) == 2
+
+
+def test_the_last_history_page_shows_what_comes_after_it(cast: Cast) -> None:
+    store = cast.net.node.peer.store
+    version = cast.new_version()
+    roots = version_roots(cast.project, version)
+    comment(cast, version, 2)
+    first = history_page(store, roots, limit=2)
+    last = history_page(store, roots, after=first.next, limit=2)
+    assert len(last.entries) == 1 and last.next is None
+    comment(cast, version, 2)
+    assert history_page(store, roots, limit=2).entries == first.entries  # kept, unchanged
+    grown = history_page(store, roots, after=first.next, limit=2)
+    assert len(grown.entries) == 2 and grown.next is not None and grown.total == 5

@@ -14,6 +14,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Collection, Generator, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -212,6 +213,19 @@ class SqliteLedgerStore:
             reader.close()
         self._readers.clear()
         self._db.close()
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Every read inside sees the same state of the ledger (one read transaction on this
+        reader's connection). A writer's own view, or one already inside, reads as it is."""
+        if not self.readonly or self._db.in_transaction:
+            yield
+            return
+        self._db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self._db.execute("COMMIT")
 
     def reader(self) -> SqliteLedgerStore:
         """A read-only view for the calling thread, on its own connection.
@@ -519,6 +533,42 @@ class SqliteLedgerStore:
                 [*chunk, *args],
             ).fetchall()
         return rows
+
+    def writes_under_since(
+        self, prefix: str, after: int
+    ) -> tuple[list[tuple[str, int, str | None]], int]:
+        """The writes (key, log position, stored text; ``None``: deleted) of keys starting
+        with ``prefix`` made after log position ``after``, oldest first, and the last position
+        they were read up to: one statement, so both come from the same state of the log. Reads
+        the log's rows since ``after`` (its position index), not the keys under ``prefix``."""
+        rows = self._db.execute(
+            # The first row (no key: history's keys are never NULL) carries the log's end.
+            "SELECT NULL, (SELECT MAX(seq) FROM history), NULL UNION ALL "
+            "SELECT key, seq, value FROM history INDEXED BY history_by_seq "
+            "WHERE seq > ? AND key >= ? AND key < ?",
+            (after, prefix, prefix + "\U0010ffff"),
+        ).fetchall()
+        last = next(seq for key, seq, _ in rows if key is None)
+        writes = sorted(
+            ((k, int(q), v) for k, q, v in rows if k is not None), key=lambda r: (r[1], r[0])
+        )
+        return writes, after if last is None else max(after, int(last))
+
+    def written_before(self, keys: Collection[str], at: int) -> set[str]:
+        """Which of ``keys`` had a write at log position ``at`` or before."""
+        found: set[str] = set()
+        wanted = sorted(set(keys))
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            found.update(
+                key
+                for (key,) in self._db.execute(
+                    f"SELECT DISTINCT key FROM history WHERE key IN ({','.join('?' * len(chunk))}) "  # noqa: S608 - fixed text, "?" marks
+                    "AND seq <= ?",
+                    [*chunk, at],
+                )
+            )
+        return found
 
     def newest_under(
         self, prefix: str, *, before: int | None = None, limit: int

@@ -71,9 +71,81 @@ def reviews_page(
     ]
     for key, text in rows:
         records.setdefault(review_kind(prefix, key), []).append(loads_stored(text))
-    found = store.newest_under(comments, before=before, limit=limit + 1)
+    if before is None:
+        found, count = _newest(store, comments, limit + 1)
+    else:
+        found = store.newest_under(comments, before=before, limit=limit + 1)
+        count = store.count_under(comments)
     page = [value for _, text, _ in found[:limit] if isinstance(value := loads_stored(text), dict)]
     more = len(found) > limit
-    return ReviewsPage(
-        records, page, int(found[limit - 1][2]) if more else None, store.count_under(comments)
-    )
+    return ReviewsPage(records, page, int(found[limit - 1][2]) if more else None, count)
+
+
+@dataclass(frozen=True, slots=True)
+class _Newest:
+    """A version's newest comments (key, log position; newest first) and how many it has,
+    as of log position ``upto``; ``tx_id``, the tx at ``upto``, ties them to this very ledger
+    (-1, ``None``: the log was empty). Keys only: the texts are read when shown."""
+
+    found: tuple[tuple[str, int], ...]
+    count: int
+    upto: int
+    tx_id: str | None
+
+
+# Each version's first page of comments and their count, kept across requests and brought up
+# to date from the log's writes since: read afresh, every comment of the version was sorted
+# and counted on every view (4 ms at 10,000 comments).
+_NEWEST: dict[tuple[str, str, int], _Newest] = {}
+_NEWEST_KEPT = 2_000
+
+
+def _newest(
+    store: SqliteLedgerStore, comments: str, wanted: int
+) -> tuple[list[tuple[str, str, int]], int]:
+    """The ``wanted`` newest comments under ``comments`` (key, stored text, log position) and
+    how many there are."""
+    key = (store.path, comments, wanted)
+    known = _NEWEST.get(key)
+    if known is not None and (
+        known.upto < 0 or store.tx_ids_at((known.upto,)).get(known.upto) == known.tx_id
+    ):
+        writes, upto = store.writes_under_since(comments, known.upto)
+        added = {k for k, _, _ in writes}
+        if upto == known.upto:
+            kept = known
+        elif (
+            all(text is not None for _, _, text in writes)
+            and not added & {k for k, _ in known.found}
+            and not store.written_before(added, known.upto)
+        ):  # only new comments (a comment's key is its tx's id): they go first
+            newest = [(k, seq) for k, seq, _ in reversed(writes)]
+            kept = _keep(
+                store, key, (newest + list(known.found))[:wanted], known.count + len(added), upto
+            )
+        else:  # an old comment written again, or one deleted: read afresh
+            kept = None
+        if kept is not None:
+            texts = ((k, store.text(k), seq) for k, seq in kept.found)
+            return [(k, text, seq) for k, text, seq in texts if text is not None], kept.count
+    with store.snapshot():  # the page, the count and the log's end read together
+        found = store.newest_under(comments, limit=wanted)
+        count = store.count_under(comments)
+        upto = store.tx_count - 1
+    _keep(store, key, [(k, int(seq)) for k, _, seq in found], count, upto)
+    return found, count
+
+
+def _keep(
+    store: SqliteLedgerStore,
+    key: tuple[str, str, int],
+    found: list[tuple[str, int]],
+    count: int,
+    upto: int,
+) -> _Newest:
+    tx_id = store.tx_ids_at((upto,)).get(upto) if upto >= 0 else None
+    kept = _Newest(tuple(found), count, upto, tx_id)
+    if len(_NEWEST) >= _NEWEST_KEPT:
+        _NEWEST.clear()
+    _NEWEST[key] = kept
+    return kept

@@ -136,6 +136,48 @@ def test_a_comments_page_does_not_grow_with_older_comments(cast: Cast) -> None:
     assert len(reviews_page(store, cast.project, many, limit=2).comments) == 2
 
 
+def test_a_kept_comments_page_is_what_a_fresh_read_gives(cast: Cast) -> None:
+    """The newest comments and their count are kept and brought up to date from the log's
+    writes since; as comments come (and others' elsewhere) they stay what reading every
+    comment of the version afresh gives, and the update reads the log's new rows only."""
+    store = cast.net.node.peer.store.reader()
+    mine, other = cast.new_version(), cast.new_version()
+
+    def fresh() -> tuple[list[str], int]:
+        prefix = f"review/{cast.project}/{mine}/comment/"
+        newest = store.newest_under(prefix, limit=3)
+        return [k for k, _, _ in newest], store.count_under(prefix)
+
+    def kept() -> tuple[list[str], int]:
+        page = reviews_page(store, cast.project, mine, limit=2)
+        return [f"review/{cast.project}/{mine}/comment/{c['id']}" for c in page.comments], (
+            page.comment_count
+        )
+
+    assert kept() == ([], 0) == fresh()
+    for round in range(4):
+        comment(cast, mine, round)  # none at first
+        comment(cast, other, 2)
+        if round == 2:
+            first = reviews_page(store, cast.project, mine, limit=2).comments[0]
+            cast.ok(
+                "mlops", "review", "comment", project=cast.project, version=mine,
+                text="a reply", reply_to=first["id"],
+            )  # fmt: skip
+        seen: list[str] = []
+        store._db.set_trace_callback(seen.append)
+        try:
+            shown, count = kept()
+        finally:
+            store._db.set_trace_callback(None)
+        newest, total = fresh()
+        assert (shown, count) == (newest[:2], total)
+        for sql in seen:
+            if "FROM state" in sql and "ORDER BY seq DESC" in sql:
+                raise AssertionError(f"read every comment afresh: {sql}")
+    assert count == 0 + 1 + 2 + 3 + 1
+
+
 def test_a_comments_cursor_reads_only_this_version(cast: Cast) -> None:
     store = cast.net.node.peer.store
     mine, other = cast.new_version(), cast.new_version()
@@ -226,3 +268,18 @@ def test_the_last_history_page_shows_what_comes_after_it(cast: Cast) -> None:
     assert history_page(store, roots, limit=2).entries == first.entries  # kept, unchanged
     grown = history_page(store, roots, after=first.next, limit=2)
     assert len(grown.entries) == 2 and grown.next is not None and grown.total == 5
+
+
+def test_a_readers_snapshot_sees_one_state_of_the_ledger(cast: Cast) -> None:
+    store = cast.net.node.peer.store.reader()
+    version = cast.new_version()
+    with store.snapshot():
+        before = store.tx_count
+        comment(cast, version, 1)  # committed by the peer meanwhile
+        assert store.tx_count == before
+        assert store.writes_under_since(f"review/{cast.project}/{version}/", before - 1)[0] == []
+    assert store.tx_count == before + 1
+    (written,), upto = store.writes_under_since(f"review/{cast.project}/{version}/", before - 1)
+    assert written[1] == upto == before and written[2] is not None
+    assert store.written_before([written[0], "review/none"], upto) == {written[0]}
+    assert store.written_before([written[0]], upto - 1) == set()

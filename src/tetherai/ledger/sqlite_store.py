@@ -879,6 +879,12 @@ class SqliteLedgerStore:
         """The ids of the txs at positions ``seqs`` (one query per 500, no bodies read)."""
         return {seq: str(tx_id) for seq, tx_id in self._column_at("tx_id", seqs)}
 
+    def has_tx_at(self, seq: int, tx_id: str | None) -> bool:
+        """Whether the tx at log position ``seq`` is ``tx_id`` (``seq`` -1: the empty log's
+        end, always). What a reader keeps of a ledger file is used only while this holds: the
+        log only grows, so the same tx at the same position means the same ledger."""
+        return seq < 0 or self.tx_ids_at((seq,)).get(seq) == tx_id
+
     def envelopes_at(self, seqs: Iterable[int]) -> dict[int, bytes]:
         """The stored envelopes of the txs at positions ``seqs`` (one query per 500)."""
         return {seq: bytes(envelope) for seq, envelope in self._column_at("envelope", seqs)}

@@ -142,10 +142,6 @@ _RECOUNT = 4
 many times its entries (and 1,000 txs) since; past that, counting its own rows is cheaper."""
 
 
-def _same_ledger(store: SqliteLedgerStore, seq: int, tx_id: str | None) -> bool:
-    return seq < 0 or store.tx_ids_at((seq,)).get(seq) == tx_id
-
-
 def _remember(kept: dict[Any, Any], most: int, key: Any, value: Any) -> None:
     if len(kept) >= most:
         kept.clear()
@@ -160,7 +156,7 @@ def history_total(store: SqliteLedgerStore, roots: tuple[str, ...]) -> int:
     if (
         known is not None
         and store.tx_count - 1 - known.upto <= max(1000, _RECOUNT * known.count)
-        and _same_ledger(store, known.upto, known.tx_id)
+        and store.has_tx_at(known.upto, known.tx_id)
     ):
         new, upto = store.count_positions_under(roots, after=known.upto)
         if upto == known.upto:
@@ -185,7 +181,7 @@ def history_page(
     adds comes after it), so its positions are remembered."""
     key = (store.path, roots, after, limit)
     known = _PAGES.get(key)
-    if known is not None and _same_ledger(store, known[0][-1], known[1]):
+    if known is not None and store.has_tx_at(known[0][-1], known[1]):
         positions = known[0]
     else:
         positions = store.positions_under(roots, after=after, limit=limit + 1)

@@ -107,9 +107,7 @@ def _newest(
     how many there are."""
     key = (store.path, comments, wanted)
     known = _NEWEST.get(key)
-    if known is not None and (
-        known.upto < 0 or store.tx_ids_at((known.upto,)).get(known.upto) == known.tx_id
-    ):
+    if known is not None and store.has_tx_at(known.upto, known.tx_id):
         writes, upto = store.writes_under_since(comments, known.upto)
         added = {k for k, _, _ in writes}
         if upto == known.upto:

@@ -117,18 +117,19 @@ def verify(public_key: PublicKey, signature: bytes, data: bytes) -> None:
             a malformed signature).
         UnsupportedKeyError: the key is of another type.
     """
-    algorithm = algorithm_of(public_key)
-    if isinstance(public_key, Ed25519PublicKey):
+    if isinstance(public_key, Ed25519PublicKey):  # the common case: one type check, not two
         valid = ed25519_valid(
             public_key.public_bytes(Encoding.Raw, PublicFormat.Raw), signature, data
         )
     else:
+        algorithm_of(public_key)  # refuses RSA, other curves, ...
         try:
             public_key.verify(signature, data, ec.ECDSA(hashes.SHA256()))
             valid = True
         except (InvalidSignature, ValueError, TypeError):
             valid = False
     if not valid:
+        algorithm = algorithm_of(public_key)
         raise SignatureError(
             f"invalid {algorithm} signature for key {public_key_fingerprint(public_key)[:16]}",
             details={

@@ -17,7 +17,7 @@ from collections.abc import Collection, Generator, Iterable, Iterator, Mapping, 
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from tetherai.crypto.jcs import JSONValue, canonicalize, dumps_plain, loads_stored
 from tetherai.ledger.block import BlockCommit, BlockHeader
@@ -137,6 +137,16 @@ class StoredBlock:
 
 
 _MAX_SEQ = 2**63 - 1
+_V = TypeVar("_V", int, str)
+
+
+def _in_lists(values: Iterable[_V]) -> Iterator[tuple[list[_V], str]]:
+    """``values`` (each once, sorted) 500 at a time, each with its "?" marks: for the queries
+    that read listed rows with ``IN (...)``, within SQLite's limit on a statement's variables."""
+    wanted = sorted(set(values))
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        yield chunk, ",".join("?" * len(chunk))
 
 
 def _under(roots: Sequence[str]) -> tuple[str, list[object]]:
@@ -511,7 +521,9 @@ class SqliteLedgerStore:
             )
             args.append(after)
         count, last = self._db.execute(sql, args).fetchone()
-        return int(count), (-1 if after is None else after) if last is None else int(last)
+        if last is None:  # no history row at all (from the start), or none since ``after``
+            return int(count), -1 if after is None else after
+        return int(count), int(last)
 
     def history_at(
         self, roots: Sequence[str], seqs: Collection[int]
@@ -522,14 +534,12 @@ class SqliteLedgerStore:
             return []
         where, args = _under(roots)
         rows: list[tuple[str, int, str | None]] = []
-        wanted = sorted(set(seqs))
         # By the log's position index, each position's own rows: what it reads does not grow
         # with the rows under ``roots`` (a version's thousands of comments).
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
+        for chunk, marks in _in_lists(seqs):
             rows += self._db.execute(
                 "SELECT key, seq, value FROM history INDEXED BY history_by_seq "  # noqa: S608 - fixed text, "?" marks
-                f"WHERE seq IN ({','.join('?' * len(chunk))}) AND ({where}) ORDER BY seq, key",
+                f"WHERE seq IN ({marks}) AND ({where}) ORDER BY seq, key",
                 [*chunk, *args],
             ).fetchall()
         return rows
@@ -557,14 +567,11 @@ class SqliteLedgerStore:
     def written_before(self, keys: Collection[str], at: int) -> set[str]:
         """Which of ``keys`` had a write at log position ``at`` or before."""
         found: set[str] = set()
-        wanted = sorted(set(keys))
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
+        for chunk, marks in _in_lists(keys):
             found.update(
                 key
                 for (key,) in self._db.execute(
-                    f"SELECT DISTINCT key FROM history WHERE key IN ({','.join('?' * len(chunk))}) "  # noqa: S608 - fixed text, "?" marks
-                    "AND seq <= ?",
+                    f"SELECT DISTINCT key FROM history WHERE key IN ({marks}) AND seq <= ?",  # noqa: S608 - fixed text, "?" marks
                     [*chunk, at],
                 )
             )
@@ -680,11 +687,8 @@ class SqliteLedgerStore:
             yield str(tx_id)
 
     def known_tx_ids(self, tx_ids: Iterable[str]) -> set[str]:
-        ids = list(tx_ids)
         found: set[str] = set()
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _in_lists(tx_ids):
             found.update(
                 row[0]
                 for row in self._db.execute(
@@ -879,11 +883,16 @@ class SqliteLedgerStore:
         """The ids of the txs at positions ``seqs`` (one query per 500, no bodies read)."""
         return {seq: str(tx_id) for seq, tx_id in self._column_at("tx_id", seqs)}
 
+    def tx_id_at(self, seq: int) -> str | None:
+        """The id of the tx at log position ``seq`` (``None``: none there; -1, the empty log's
+        end, has none)."""
+        return self.tx_ids_at((seq,)).get(seq) if seq >= 0 else None
+
     def has_tx_at(self, seq: int, tx_id: str | None) -> bool:
         """Whether the tx at log position ``seq`` is ``tx_id`` (``seq`` -1: the empty log's
         end, always). What a reader keeps of a ledger file is used only while this holds: the
         log only grows, so the same tx at the same position means the same ledger."""
-        return seq < 0 or self.tx_ids_at((seq,)).get(seq) == tx_id
+        return seq < 0 or self.tx_id_at(seq) == tx_id
 
     def envelopes_at(self, seqs: Iterable[int]) -> dict[int, bytes]:
         """The stored envelopes of the txs at positions ``seqs`` (one query per 500)."""
@@ -893,10 +902,7 @@ class SqliteLedgerStore:
         self, column: Literal["tx_id", "envelope"], seqs: Iterable[int]
     ) -> Iterator[tuple[int, Any]]:
         """(position, ``column``) of the txs at positions ``seqs``, 500 positions a query."""
-        wanted = sorted(set(seqs))
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _in_lists(seqs):
             for seq, value in self._db.execute(
                 f"SELECT seq, {column} FROM txs WHERE seq IN ({marks})",  # noqa: S608 - a fixed column, "?" marks
                 chunk,
@@ -906,12 +912,9 @@ class SqliteLedgerStore:
     def txs_at(self, seqs: Iterable[int]) -> list[tuple[StoredTx, int]]:
         """The txs at positions ``seqs`` of the log, in log order, each with its block's time
         (ms): one query per 500 positions, each block's header parsed once."""
-        wanted = sorted(set(seqs))
         found: list[tuple[StoredTx, int]] = []
         times: dict[int, int] = {}
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _in_lists(seqs):
             for row in self._db.execute(
                 "SELECT t.seq, t.tx_id, t.block, t.idx, t.envelope, t.valid, t.code, t.message, "  # noqa: S608 - only "?" marks
                 "t.contract_version, t.result, b.header FROM txs t "

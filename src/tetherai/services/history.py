@@ -164,7 +164,7 @@ def history_total(store: SqliteLedgerStore, roots: tuple[str, ...]) -> int:
         count = known.count + new
     else:
         count, upto = store.count_positions_under(roots)
-    tx_id = store.tx_ids_at((upto,)).get(upto) if upto >= 0 else None
+    tx_id = store.tx_id_at(upto)
     _remember(_TOTALS, _TOTALS_KEPT, key, _Counted(count, upto, tx_id))
     return count
 
@@ -187,7 +187,7 @@ def history_page(
         positions = store.positions_under(roots, after=after, limit=limit + 1)
         if len(positions) > limit:
             last = positions[-1]
-            _remember(_PAGES, _PAGES_KEPT, key, (positions, store.tx_ids_at((last,))[last]))
+            _remember(_PAGES, _PAGES_KEPT, key, (positions, str(store.tx_id_at(last))))
     shown = positions[:limit]
     entries = _entries(store, store.history_at(roots, shown), status_key=_status_key(roots))
     more = len(positions) > limit

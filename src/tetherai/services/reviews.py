@@ -141,7 +141,7 @@ def _keep(
     count: int,
     upto: int,
 ) -> _Newest:
-    tx_id = store.tx_ids_at((upto,)).get(upto) if upto >= 0 else None
+    tx_id = store.tx_id_at(upto)
     kept = _Newest(tuple(found), count, upto, tx_id)
     if len(_NEWEST) >= _NEWEST_KEPT:
         _NEWEST.clear()

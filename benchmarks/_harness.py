@@ -138,9 +138,18 @@ def _cpu_of(pid: int, *, reaped: bool = False) -> float | None:
     """utime + stime of one process, in seconds (None once it has gone); with ``reaped``, plus
     cutime + cstime: its children that exited and were waited for."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return _stat_seconds(Path(f"/proc/{pid}/stat"), reaped=reaped)
     except OSError:
         return None
+
+
+def thread_cpu_seconds(pid: int, thread: int) -> float:
+    """utime + stime of one thread of ``pid`` (by its native id), in seconds."""
+    return _stat_seconds(Path(f"/proc/{pid}/task/{thread}/stat"))
+
+
+def _stat_seconds(stat: Path, *, reaped: bool = False) -> float:
+    fields = stat.read_text().rsplit(")", 1)[1].split()
     ticks = sum(int(value) for value in fields[11 : 15 if reaped else 13])
     return ticks / _CLOCK_TICKS
 

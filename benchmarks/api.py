@@ -18,7 +18,10 @@ connections, so the clients cost the 2 cores little and the figures are the serv
 - one client writing alone: its p50 latency next to one **durable SQLite commit** measured in
   the same run (target: p50 < 10 ms + one commit).
 
-Server CPU per request comes from /proc (the server's process). ``--runs`` repeats it all.
+Server CPU per request comes from /proc (the server's process). A write's is split in two:
+the event loop's thread (uvicorn's HTTP, the middleware, routing, authentication, the body and
+the answer) and every other thread (admission, ordering, the durable commit): with the HTTP
+side free, the writes would still run at in-process CPU ÷ the second. ``--runs`` repeats it all.
 ``--server-cpus`` places the server's threads, and the in-process ledger's, as ``tether serve
 --cpus`` does (``auto``, the default: one CPU; ``all``; or a list).
 
@@ -46,6 +49,7 @@ from _harness import (
     add_run_options,
     bare_route_server,
     sqlite_commit_ms,
+    thread_cpu_seconds,
     timed,
     wrk,
 )
@@ -67,7 +71,7 @@ def serve_forever(out: Path, envelopes: int, cpus: str) -> None:
     run_on_cpus(cpu_choice(cpus))  # before the network starts its threads
     from tests.common.lifecycle import make_cast
     from tests.common.network import PASSPHRASE, make_network
-    from tests.common.server import serve
+    from tests.common.server import SERVER_THREAD, serve
 
     from tetherai.api.app import create_app
     from tetherai.identity.roles import Role
@@ -114,6 +118,12 @@ def serve_forever(out: Path, envelopes: int, cpus: str) -> None:
                 "token": token,
                 "envelopes": str(bodies),
                 "pid": os.getpid(),
+                # uvicorn's thread: its event loop runs HTTP, middleware, routes and answers
+                "loop_thread": next(
+                    thread.native_id
+                    for thread in threading.enumerate()
+                    if thread.name == SERVER_THREAD
+                ),
             }
             publish(out, ready)
         net.close()
@@ -194,6 +204,8 @@ def one_run(
         )
     write_seconds = max(1, seconds // 2)
     bodies = take(envelopes, WRITE_RATE_GUESS * write_seconds, tmp / f"write-{number}.jsonl")
+    loop_thread = int(info["loop_thread"])  # type: ignore[call-overload]
+    loop_cpu = thread_cpu_seconds(pid, loop_thread)
     write = wrk(
         f"{base_url}/api/v1/envelopes",
         clients=clients,
@@ -202,6 +214,8 @@ def one_run(
         script_args=(str(bodies),),
         server_pid=pid,
     )
+    loop_cpu = thread_cpu_seconds(pid, loop_thread) - loop_cpu
+    write_http_cpu = loop_cpu / max(1, write.requests) * 1e6
     lone_bodies = take(envelopes, 400 * write_seconds, tmp / f"lone-{number}.jsonl")
     lone = wrk(
         f"{base_url}/api/v1/envelopes",
@@ -232,6 +246,10 @@ def one_run(
         note=f"POST /api/v1/envelopes, {clients} clients")  # fmt: skip
     add("api_write_p95_ms", write.p95_ms, "ms", note="each answer waits for a durable block")
     add("api_write_cpu_us", write.cpu_us_per_request, "µs CPU", note="server CPU / write")
+    add("api_write_http_cpu_us", write_http_cpu, "µs CPU",
+        note="of which the event loop: HTTP, middleware, route, auth, answer")  # fmt: skip
+    add("api_write_ledger_cpu_us", write.cpu_us_per_request - write_http_cpu, "µs CPU",
+        note="and the ledger's threads: admission, ordering, durable commit")  # fmt: skip
     add("api_write_errors", write.errors, "", note="must be 0")
     add("api_write_vs_ledger", write.req_per_s / in_process, "x",
         note="API writes/s ÷ in-process commits/s (target ≥ 0.5)")  # fmt: skip

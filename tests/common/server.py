@@ -17,6 +17,9 @@ from fastapi import FastAPI
 from tests.common.waiting import PATIENCE
 from tetherai.api.proxies import SERVER_OPTIONS
 
+SERVER_THREAD = "uvicorn-test"
+"""The name of the thread :func:`serve` runs uvicorn (and so the app's event loop) in."""
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -41,7 +44,7 @@ def serve(app: FastAPI, *, worker_threads: int | None = None) -> Iterator[httpx.
         await server.serve()
 
     target = server.run if worker_threads is None else lambda: asyncio.run(limited())
-    thread = threading.Thread(target=target, name="uvicorn-test", daemon=True)
+    thread = threading.Thread(target=target, name=SERVER_THREAD, daemon=True)
     thread.start()
     deadline = time.monotonic() + PATIENCE
     while not server.started:

@@ -22,7 +22,13 @@ from hashlib import sha256
 from typing import Any, cast
 
 from tetherai.crypto.errors import NotCanonicalError
-from tetherai.crypto.jcs import JSONValue, canonicalize, loads_canonical, loads_stored
+from tetherai.crypto.jcs import (
+    JSONValue,
+    canonical_form,
+    canonicalize,
+    loads_canonical,
+    loads_stored,
+)
 from tetherai.crypto.signature import PrivateKey, sign
 from tetherai.ledger.errors import MalformedTx
 from tetherai.ledger.merkle import leaf_hash
@@ -217,11 +223,11 @@ class Envelope:
             raise MalformedTx("an envelope must be a JSON object with exactly 'tx' and 'sig'")
         tx = Transaction.from_json(value["tx"])
         try:
-            tx_bytes = canonicalize(value["tx"])
+            tx, tx_bytes = _as_signed(tx, value["tx"])
         except Exception as error:  # CanonicalizationError, with its own message
             raise MalformedTx(f"tx cannot be canonicalized: {error}") from error
         envelope = cls(
-            tx=_as_signed(tx, tx_bytes),
+            tx=tx,
             tx_bytes=tx_bytes,
             sig=_decode_sig(value["sig"]),
             tx_id=sha256(tx_bytes).hexdigest(),
@@ -255,23 +261,32 @@ def stored_transaction(data: bytes) -> Transaction:
 
 def sign_transaction(tx: Transaction, private_key: PrivateKey) -> Envelope:
     """Sign ``JCS(tx)`` with the creator's own key and wrap it in an envelope."""
-    tx_bytes = tx.canonical_bytes()
+    tx, tx_bytes = _as_signed(tx, tx.to_json())
     return Envelope(
-        tx=_as_signed(tx, tx_bytes),
+        tx=tx,
         tx_bytes=tx_bytes,
         sig=sign(private_key, tx_bytes),
         tx_id=sha256(tx_bytes).hexdigest(),
     )
 
 
-def _as_signed(tx: Transaction, tx_bytes: bytes) -> Transaction:
-    """``tx`` with the arguments its canonical bytes denote (``1.0`` becomes ``1``).
+def _as_signed(tx: Transaction, document: Mapping[str, JSONValue]) -> tuple[Transaction, bytes]:
+    """``JCS(tx)`` from ``document`` (the tx as JSON), and ``tx`` with the arguments those
+    bytes denote (``1.0`` becomes ``1``).
 
     The signed bytes are what every peer and every later replay sees, so the contract must
-    get exactly those values here too, not the caller's Python objects.
+    get exactly those values here too, not the caller's Python objects. A document of only
+    dicts, lists, strs, bools, None and safe integers already is what its bytes denote
+    (``canonical_form`` hands back that very object), so only another one is read back.
+
+    Raises:
+        CanonicalizationError: ``document`` is not canonical JSON's to write.
     """
-    args = cast(dict[str, JSONValue], loads_stored(tx_bytes))["args"]
-    return replace(tx, args=cast(dict[str, JSONValue], args))
+    form = canonical_form(document, copy=False)
+    if form.value is document:
+        return tx, form.data
+    args = cast(dict[str, JSONValue], form.value)["args"]
+    return replace(tx, args=cast(dict[str, JSONValue], args)), form.data
 
 
 def new_nonce() -> str:

@@ -144,6 +144,11 @@ async def committed(future: Future[T], envelope: Envelope | None = None) -> T:
     Raises:
         CommitTimeout: not resolved within 30 s.
     """
+    if future.done():
+        # Under load the block is often durable before the loop comes back to this request:
+        # take the outcome here, without waking the loop through its self-pipe (a syscall that
+        # hands the interpreter lock to the ledger's threads and back).
+        return future.result()
     loop = asyncio.get_running_loop()
     waiter: asyncio.Future[T] = loop.create_future()
 

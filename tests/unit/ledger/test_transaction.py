@@ -111,3 +111,40 @@ def test_tx_with_float_nan_cannot_be_built() -> None:
     value = envelope_json(args={"x": float("nan")})
     with pytest.raises(MalformedTx, match="canonicalized"):
         Envelope.from_json(value)
+
+
+def _typed(value: object) -> object:
+    """``value`` with each number's type beside it (``1 == 1.0`` would hide the difference)."""
+    if isinstance(value, dict):
+        return {key: _typed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_typed(item) for item in value]
+    return (type(value).__name__, value)
+
+
+FLOATY_ARGS = {"n": 1.0, "nested": {"x": 2.50, "big": 1e21, "list": [3.0, -0.0]}, "s": "é"}
+
+
+def test_a_tx_from_json_carries_the_args_its_signed_bytes_denote() -> None:
+    from tetherai.crypto.jcs import loads_stored
+
+    envelope = Envelope.from_json(envelope_json(args=FLOATY_ARGS))
+    denoted = loads_stored(envelope.tx_bytes)["args"]  # type: ignore[index]
+    assert _typed(envelope.tx.args) == _typed(denoted)
+    assert _typed(envelope.tx.args["n"]) == ("int", 1)
+
+
+def test_a_signed_tx_carries_the_args_its_signed_bytes_denote() -> None:
+    from tetherai.crypto.jcs import loads_stored
+
+    envelope = sign_transaction(make_tx(args=FLOATY_ARGS), generate_private_key())
+    denoted = loads_stored(envelope.tx_bytes)["args"]  # type: ignore[index]
+    assert _typed(envelope.tx.args) == _typed(denoted)
+    assert _typed(envelope.tx.args["nested"]) == _typed({"x": 2.5, "big": 1e21, "list": [3, 0]})
+
+
+def test_plain_args_are_kept_as_they_are() -> None:
+    value = envelope_json(args={"name": "a", "sha256": "00" * 32, "tags": ["x", 1, None, True]})
+    envelope = Envelope.from_json(value)
+    assert envelope.tx.args == value["tx"]["args"]  # type: ignore[index]
+    assert envelope.tx_bytes == canonicalize(value["tx"])

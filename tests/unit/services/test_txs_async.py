@@ -48,3 +48,23 @@ def test_a_cancelled_wait_leaves_the_orderers_future_alone() -> None:
         return future
 
     assert asyncio.run(main()).result() == 1
+
+
+def test_a_future_resolved_already_is_answered_without_a_trip_through_the_loop() -> None:
+    wakeups: list[object] = []
+
+    async def main() -> int:
+        loop = asyncio.get_running_loop()
+        original = loop.call_soon_threadsafe
+
+        def counted(*args: object, **kwargs: object) -> object:
+            wakeups.append(args)
+            return original(*args, **kwargs)  # type: ignore[arg-type]
+
+        loop.call_soon_threadsafe = counted  # type: ignore[method-assign,assignment]
+        future: Future[int] = Future()
+        future.set_result(3)  # the block was durable before the request came back to it
+        return await committed(future)
+
+    assert asyncio.run(main()) == 3
+    assert wakeups == []

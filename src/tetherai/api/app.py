@@ -123,6 +123,7 @@ def create_app(
             log.info(
                 "stopping: channel %s at block %d", opened.channel, opened.peer.head.height - 1
             )
+            app.state.runtime.admission.close()  # what is queued runs before the node closes
             follower.stop()
             follower_store.close()
             if node is None:

@@ -18,6 +18,7 @@ from tetherai.ordering.base import Orderer
 from tetherai.services import ledger_info, ledger_views
 from tetherai.services.access import viewer, viewer_of
 from tetherai.services.accounts import Accounts
+from tetherai.services.admission_line import AdmissionLine
 from tetherai.services.artifacts import Artifacts
 from tetherai.services.auth import AuthService, NotPermitted, UserInfo
 from tetherai.services.custody import KeyCustody
@@ -60,6 +61,9 @@ class Runtime:
     """Read-only sessions of the service database (projections of the ledger, for listings)."""
     follower: ProjectionFollower | None = None
     """Keeps the projections current (set by the app once started)."""
+    admission: AdmissionLine = field(default_factory=AdmissionLine)
+    """The threads the server's writes are checked, signed and admitted in (closed with
+    the app)."""
     _summary: tuple[int, dict[str, JSONValue]] | None = None
 
     def ledger_summary(self) -> dict[str, JSONValue]:
@@ -167,14 +171,14 @@ class Runtime:
         return submit(self.orderer, envelope)
 
     async def submit_async(self, envelope: Envelope) -> TxResult:
-        """:meth:`submit` for async routes: the checks and admission run in one trip to a
-        worker thread, the wait for the block holds none."""
+        """:meth:`submit` for async routes: the checks and admission run in one trip to the
+        admission threads, the wait for the block holds none."""
         tx = envelope.tx
 
         def check() -> None:
             self.check_possession(tx.creator.org, tx.creator.id, tx.contract, tx.fn, tx.args)
 
-        return await submit_async(self.orderer, envelope, check=check)
+        return await submit_async(self.orderer, envelope, line=self.admission, check=check)
 
     async def act_async(
         self,
@@ -186,9 +190,9 @@ class Runtime:
         first: Callable[[], object] | None = None,
     ) -> TxResult:
         """:meth:`act` for async routes: the checks, signing and admission run in one trip to
-        a worker thread, the wait for the block holds none. ``first``: the caller's own check
-        (who may act on the project), run first in the same trip; under load each trip
-        waits its turn for a thread."""
+        the admission threads, the wait for the block holds none. ``first``: the caller's own
+        check (who may act on the project), run first in the same trip; under load each trip
+        waits its turn in the line."""
 
         def check(tx: Transaction) -> TxResult:
             if first is not None:
@@ -199,6 +203,7 @@ class Runtime:
         return await act_async(
             self.orderer,
             signer,
+            line=self.admission,
             channel=self.node.channel,
             clock=self.orderer.clock,
             contract=contract,

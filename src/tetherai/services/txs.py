@@ -9,8 +9,8 @@ names it).
 
 Two ways to wait for the block. :func:`submit` and :func:`act` block the calling thread (the
 CLI, scripts, tests). :func:`submit_async` and :func:`act_async` are the server's: signing and
-admission (signature and state checks, a fraction of a millisecond) run in a worker thread, and
-the wait for the block holds no thread at all — the orderer's commit callback resolves a future
+admission (signature and state checks, a fraction of a millisecond) run in the server's
+admission threads (``services.admission_line``), and the wait for the block holds no thread at all — the orderer's commit callback resolves a future
 in the event loop. (A sync route parks one of the server's 40 worker threads per write in
 flight, so writes through HTTP were capped at 40 per block cycle while the ledger commits far
 more.)
@@ -32,6 +32,7 @@ from tetherai.ledger.executor import TxResult
 from tetherai.ledger.transaction import Creator, Envelope, Transaction, new_nonce, sign_transaction
 from tetherai.ordering.base import Orderer
 from tetherai.ordering.errors import CommitTimeout
+from tetherai.services.admission_line import AdmissionLine
 
 __all__ = ["Signer", "TxRefused", "act", "act_async", "committed", "submit", "submit_async"]
 
@@ -78,18 +79,22 @@ def submit(orderer: Orderer, envelope: Envelope) -> TxResult:
 
 
 async def submit_async(
-    orderer: Orderer, envelope: Envelope, *, check: Callable[[], object] | None = None
+    orderer: Orderer,
+    envelope: Envelope,
+    *,
+    line: AdmissionLine,
+    check: Callable[[], object] | None = None,
 ) -> TxResult:
-    """:func:`submit` for the event loop: ``check`` (if any) and admission in one trip to a
-    worker thread, then the wait for the block without any thread. Raises as :func:`submit`
-    (and what ``check`` raises)."""
+    """:func:`submit` for the event loop: ``check`` (if any) and admission in one trip to
+    ``line``'s threads, then the wait for the block without any thread. Raises as
+    :func:`submit` (and what ``check`` raises)."""
 
     def check_and_admit() -> Future[TxResult]:
         if check is not None:
             check()
         return orderer.submit(envelope)
 
-    future = await asyncio.to_thread(check_and_admit)
+    future = await line.run(check_and_admit)
     return _outcome(await committed(future, envelope))
 
 
@@ -116,6 +121,7 @@ async def act_async(
     orderer: Orderer,
     signer: Signer,
     *,
+    line: AdmissionLine,
     channel: str,
     contract: str,
     fn: str,
@@ -123,14 +129,14 @@ async def act_async(
     clock: Clock = _wall_clock_ms,
     check: Check | None = None,
 ) -> TxResult:
-    """:func:`act` for the event loop: signing and admission in one trip to a worker thread,
-    then the wait for the block without any thread (see :func:`submit_async`)."""
+    """:func:`act` for the event loop: signing and admission in one trip to ``line``'s
+    threads, then the wait for the block without any thread (see :func:`submit_async`)."""
 
     def sign_and_admit() -> tuple[Envelope, Future[TxResult]]:
         envelope = _signed(signer, channel, contract, fn, args, clock, check)
         return envelope, orderer.submit(envelope)
 
-    envelope, future = await asyncio.to_thread(sign_and_admit)
+    envelope, future = await line.run(sign_and_admit)
     return _outcome(await committed(future, envelope))
 
 

@@ -3,7 +3,7 @@
 Under load every trip to the thread pool queues behind every other request, so a request that
 makes two takes twice as long as the rest (the load benchmark saw pages, proofs and comments
 through a browser session do so). Each trip the server makes is counted here, at AnyIO's and
-asyncio's doors to their thread pools; reading a session from the database (when it was not
+asyncio's doors to their thread pools and at the admission line's (writes); reading a session from the database (when it was not
 resolved a moment ago) is the one trip allowed on top, and is left out of the count.
 """
 
@@ -19,6 +19,7 @@ import pytest
 
 from tests.common.lifecycle import Cast
 from tests.unit.web.conftest import SignIn
+from tetherai.services.admission_line import AdmissionLine
 
 _SESSION_READS = ("resolve_session",)
 
@@ -41,8 +42,15 @@ def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         counted.append(_name(func))
         return await to_thread(func, *args, **kwargs)
 
+    run_in_line = AdmissionLine.run
+
+    async def counted_run_in_line(line: AdmissionLine, func: Callable[[], Any]) -> Any:
+        counted.append(_name(func))
+        return await run_in_line(line, func)
+
     monkeypatch.setattr(anyio.to_thread, "run_sync", counted_run_sync)
     monkeypatch.setattr(asyncio, "to_thread", counted_to_thread)
+    monkeypatch.setattr(AdmissionLine, "run", counted_run_in_line)
     return counted
 
 

@@ -1,0 +1,141 @@
+"""The admission line (``services.admission_line``): work from the event loop runs in its
+threads in arrival order, outcomes come back in batches, and closing it runs what is queued."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import threading
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from tetherai.ledger.errors import TxRejected
+from tetherai.ordering.errors import OrdererClosed
+from tetherai.services.admission_line import AdmissionLine
+
+LANGUAGE: contextvars.ContextVar[str] = contextvars.ContextVar("language", default="en")
+
+
+@pytest.fixture
+def line() -> Iterator[AdmissionLine]:
+    opened = AdmissionLine(threads=1)
+    yield opened
+    opened.close()
+
+
+def squared(n: int) -> Callable[[], int]:
+    return lambda: n * n
+
+
+def test_results_and_errors_come_back_to_their_callers(line: AdmissionLine) -> None:
+    def refuse() -> int:
+        raise TxRejected("no", code="tx.replayed")
+
+    async def main() -> tuple[list[int], BaseException | None]:
+        results = await asyncio.gather(*(line.run(squared(n)) for n in range(20)))
+        try:
+            await line.run(refuse)
+        except TxRejected as error:
+            return results, error
+        return results, None
+
+    results, error = asyncio.run(main())
+    assert results == [n * n for n in range(20)]
+    assert isinstance(error, TxRejected) and error.code == "tx.replayed"
+
+
+def test_work_runs_off_the_loop_in_arrival_order_with_the_callers_context(
+    line: AdmissionLine,
+) -> None:
+    seen: list[tuple[int, str, bool]] = []
+
+    async def one(n: int) -> None:
+        LANGUAGE.set(f"lang-{n}")
+        loop_thread = threading.get_ident()
+        await line.run(
+            lambda: seen.append((n, LANGUAGE.get(), threading.get_ident() == loop_thread))
+        )
+
+    async def main() -> None:
+        await asyncio.gather(*(one(n) for n in range(10)))
+
+    asyncio.run(main())
+    assert seen == [(n, f"lang-{n}", False) for n in range(10)]
+
+
+def test_what_queues_meanwhile_comes_back_in_one_wakeup(line: AdmissionLine) -> None:
+    release = threading.Event()
+    wakeups: list[object] = []
+
+    async def main() -> list[int]:
+        loop = asyncio.get_running_loop()
+        original = loop.call_soon_threadsafe
+
+        def counted(*args: object, **kwargs: object) -> object:
+            wakeups.append(args)
+            return original(*args, **kwargs)  # type: ignore[arg-type]
+
+        loop.call_soon_threadsafe = counted  # type: ignore[method-assign,assignment]
+
+        def held() -> int:
+            release.wait(30)
+            return -1
+
+        first = asyncio.ensure_future(line.run(held))
+        await asyncio.sleep(0)  # queued, and taken by the line's one thread, which waits
+        rest = [asyncio.ensure_future(line.run(squared(n))) for n in range(10)]
+        await asyncio.sleep(0)  # all ten queued behind it
+        release.set()
+        return [await first, *[await task for task in rest]]
+
+    assert asyncio.run(main()) == [-1, *(n * n for n in range(10))]
+    assert len(wakeups) <= 2  # the first item's batch, then the ten together
+
+
+def test_a_cancelled_wait_does_not_stop_the_work(line: AdmissionLine) -> None:
+    ran = threading.Event()
+    release = threading.Event()
+
+    async def main() -> None:
+        def held() -> None:
+            release.wait(30)
+            ran.set()
+
+        waiting = asyncio.ensure_future(line.run(held))
+        await asyncio.sleep(0)
+        waiting.cancel()  # the client went away
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        release.set()
+        await line.run(lambda: None)  # behind it in the line: it has run by now
+
+    asyncio.run(main())
+    assert ran.is_set()
+
+
+def test_closing_runs_what_is_queued_and_refuses_more() -> None:
+    line = AdmissionLine(threads=2)
+    release = threading.Event()
+    done: list[int] = []
+
+    async def main() -> None:
+        def held(n: int) -> Callable[[], None]:
+            def run() -> None:
+                release.wait(30)
+                done.append(n)
+
+            return run
+
+        tasks = [asyncio.ensure_future(line.run(held(n))) for n in range(5)]
+        await asyncio.sleep(0)
+        closing = threading.Thread(target=line.close)
+        closing.start()
+        release.set()
+        closing.join(30)
+        await asyncio.gather(*tasks)
+        with pytest.raises(OrdererClosed):
+            await line.run(lambda: None)
+
+    asyncio.run(main())
+    assert sorted(done) == list(range(5))

@@ -6,6 +6,7 @@ tests on a real PostgreSQL 15 (``tests/common/postgres.py``) by overriding it.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,21 @@ from tetherai.services.auth import AuthService, UserInfo
 from tetherai.services.custody import Argon2Parameters, KeyCustody
 from tetherai.services.db import SessionFactory, make_engine, make_session_factory
 from tetherai.services.settings import Settings
+
+
+def count_wakeups(loop: asyncio.AbstractEventLoop) -> list[object]:
+    """Each wake-up of ``loop`` from another thread (``call_soon_threadsafe``) from now on,
+    recorded in the list returned."""
+    wakeups: list[object] = []
+    original = loop.call_soon_threadsafe
+
+    def counted(*args: object, **kwargs: object) -> object:
+        wakeups.append(args)
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    loop.call_soon_threadsafe = counted  # type: ignore[method-assign,assignment]
+    return wakeups
+
 
 FAST_ARGON2 = Argon2Parameters(time_cost=1, memory_cost=1024, parallelism=1)
 """Cheap Argon2id costs for tests, passed explicitly (never by patching module constants)."""

@@ -9,6 +9,7 @@ from concurrent.futures import Future
 
 import pytest
 
+from tests.unit.services.conftest import count_wakeups
 from tetherai.ledger.errors import TxRejected
 from tetherai.services.txs import committed
 
@@ -51,20 +52,10 @@ def test_a_cancelled_wait_leaves_the_orderers_future_alone() -> None:
 
 
 def test_a_future_resolved_already_is_answered_without_a_trip_through_the_loop() -> None:
-    wakeups: list[object] = []
-
-    async def main() -> int:
-        loop = asyncio.get_running_loop()
-        original = loop.call_soon_threadsafe
-
-        def counted(*args: object, **kwargs: object) -> object:
-            wakeups.append(args)
-            return original(*args, **kwargs)  # type: ignore[arg-type]
-
-        loop.call_soon_threadsafe = counted  # type: ignore[method-assign,assignment]
+    async def main() -> tuple[int, list[object]]:
+        wakeups = count_wakeups(asyncio.get_running_loop())
         future: Future[int] = Future()
         future.set_result(3)  # the block was durable before the request came back to it
-        return await committed(future)
+        return await committed(future), wakeups
 
-    assert asyncio.run(main()) == 3
-    assert wakeups == []
+    assert asyncio.run(main()) == (3, [])

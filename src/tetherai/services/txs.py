@@ -11,9 +11,9 @@ Two ways to wait for the block. :func:`submit` and :func:`act` block the calling
 CLI, scripts, tests). :func:`submit_async` and :func:`act_async` are the server's: signing and
 admission (signature and state checks, a fraction of a millisecond) run in the server's
 admission threads (``services.admission_line``), and the wait for the block holds no thread at
-all — the orderer's commit callback resolves a future in the event loop. (A sync route parks one of the server's 40 worker threads per write in
-flight, so writes through HTTP were capped at 40 per block cycle while the ledger commits far
-more.)
+all — the orderer's commit callback resolves a future in the event loop. (A sync route parks
+one of the server's 40 worker threads per write in flight, so writes through HTTP were capped
+at 40 per block cycle while the ledger commits far more.)
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -36,8 +36,14 @@ from tetherai.services.network import Node
 __all__ = ["RemoteOrderer", "api_home", "cluster_node"]
 
 
+ROUND_TRIPS = 64
+"""Txs a peer may have on their way at once: each holds one of the peer's round-trip threads
+while it waits for the orderer's answer and for this peer's copy of the block."""
+
+
 class RemoteOrderer:
-    """Submits to the channel's leading orderer over HTTP; waits for this peer's copy."""
+    """Submits to the channel's leading orderer over HTTP; the tx's future is resolved once
+    this peer has executed its block."""
 
     def __init__(
         self,
@@ -47,6 +53,7 @@ class RemoteOrderer:
         *,
         clock: Clock = wall_clock_ms,
         timeout: float = 60.0,
+        round_trips: int = ROUND_TRIPS,
     ) -> None:
         """``clients``: the peer's own clients of other nodes (mutual TLS, its certificate)."""
         self._follower = follower
@@ -54,19 +61,33 @@ class RemoteOrderer:
         self._clients = clients
         self._clock = clock
         self._timeout = timeout
+        # The round trips wait in threads of their own, never in the caller's: the server
+        # checks and signs its writes in a line of two threads (services.admission_line),
+        # which must not sit out a network round trip and a block.
+        self._trips = ThreadPoolExecutor(round_trips, thread_name_prefix="tether-remote-order")
 
     @property
     def clock(self) -> Clock:
         return self._clock
 
     def submit(self, envelope: Envelope) -> Future[TxResult]:
-        """Raises TxRejected (admission refused), OrdererBusy (no orderer took it)."""
+        """Send ``envelope`` to the leading orderer in the background.
+
+        Raises:
+            OrderingError: this peer diverged from the others; it accepts no writes.
+
+        The future raises TxRejected (admission refused), OrdererBusy (no orderer took it), or
+        OrderingError (ordered, but this peer has not executed its block in time).
+        """
         divergence = self._follower.divergence
         if divergence is not None:
             raise OrderingError(
                 f"this peer diverged at block {divergence.block}; it accepts no writes",
                 hint="use another org's peer; rebuild this peer's ledger from the others",
             )
+        return self._trips.submit(self._round_trip, envelope)
+
+    def _round_trip(self, envelope: Envelope) -> TxResult:
         body = self._send(envelope.to_json())
         result = TxResult(
             str(body["tx_id"]),
@@ -81,9 +102,7 @@ class RemoteOrderer:
                 "executed it yet",
                 hint="it will appear here once the peer catches up",
             )
-        future: Future[TxResult] = Future()
-        future.set_result(result)
-        return future
+        return result
 
     def _send(self, document: Any) -> dict[str, Any]:
         last = "no orderer is configured"
@@ -108,7 +127,9 @@ class RemoteOrderer:
         raise OrdererBusy(f"no orderer took the tx ({last})")
 
     def close(self) -> None:
-        return  # the clients are the peer's, closed with it
+        """Stop taking txs; a tx already on its way finishes (or fails once the peer's
+        clients close: they are the peer's, closed with it)."""
+        self._trips.shutdown(wait=False, cancel_futures=True)
 
 
 def api_home(home: ClusterHome, config: ClusterConfig, peer: str) -> NetworkHome:

@@ -21,11 +21,14 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from tetherai.ordering.errors import OrdererClosed
+from tetherai.ordering.errors import OrdererBusy, OrdererClosed
 
 __all__ = ["AdmissionLine"]
 
 T = TypeVar("T")
+MAX_WAITING = 10_000
+"""Writes that may wait for the line at once (~1.5 s of work): more are refused at once with
+503 and Retry-After rather than queued without bound."""
 _Outcome = tuple["asyncio.Future[Any]", Any, BaseException | None]
 _Item = tuple[
     asyncio.AbstractEventLoop, contextvars.Context, Callable[[], Any], "asyncio.Future[Any]"
@@ -36,7 +39,8 @@ class AdmissionLine:
     """Threads (two by default) that run work queued from event loops, in arrival order
     (see the module)."""
 
-    def __init__(self, threads: int = 2) -> None:
+    def __init__(self, threads: int = 2, *, max_waiting: int = MAX_WAITING) -> None:
+        self._max_waiting = max_waiting
         self._queue: deque[_Item] = deque()
         self._ready = threading.Condition()
         self._closed = False
@@ -53,12 +57,15 @@ class AdmissionLine:
 
         Raises:
             OrdererClosed: the line is closed (the server is stopping).
+            OrdererBusy: ``max_waiting`` writes are waiting already (503, retry later).
         """
         loop = asyncio.get_running_loop()
         outcome: asyncio.Future[T] = loop.create_future()
         with self._ready:
             if self._closed:
                 raise OrdererClosed("the server is stopping; it takes no more writes")
+            if len(self._queue) >= self._max_waiting:
+                raise OrdererBusy(f"{len(self._queue)} writes are waiting to be checked")
             self._queue.append((loop, contextvars.copy_context(), work, outcome))
             self._ready.notify()
         return await outcome

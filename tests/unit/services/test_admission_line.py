@@ -10,9 +10,10 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from tests.common.waiting import PATIENCE
 from tests.unit.services.conftest import count_wakeups
 from tetherai.ledger.errors import TxRejected
-from tetherai.ordering.errors import OrdererClosed
+from tetherai.ordering.errors import OrdererBusy, OrdererClosed
 from tetherai.services.admission_line import AdmissionLine
 
 LANGUAGE: contextvars.ContextVar[str] = contextvars.ContextVar("language", default="en")
@@ -132,3 +133,29 @@ def test_closing_runs_what_is_queued_and_refuses_more() -> None:
 
     asyncio.run(main())
     assert sorted(done) == list(range(5))
+
+
+def test_a_full_line_refuses_more_at_once() -> None:
+    line = AdmissionLine(threads=1, max_waiting=2)
+    started, release = threading.Event(), threading.Event()
+
+    def held() -> None:
+        started.set()
+        release.wait(PATIENCE)
+
+    async def main() -> None:
+        running = asyncio.ensure_future(line.run(held))
+        for _ in range(int(PATIENCE * 100)):  # until the line's thread has taken it
+            if started.is_set():
+                break
+            await asyncio.sleep(0.01)
+        waiting = [asyncio.ensure_future(line.run(squared(n))) for n in range(2)]
+        await asyncio.sleep(0)  # both queued behind it: the line is full
+        with pytest.raises(OrdererBusy, match="2 writes are waiting"):
+            await line.run(squared(9))
+        release.set()
+        assert await asyncio.gather(running, *waiting) == [None, 0, 1]
+        assert await line.run(squared(3)) == 9  # room again
+
+    asyncio.run(main())
+    line.close()

@@ -62,7 +62,7 @@ class RemoteOrderer:
         self._clock = clock
         self._timeout = timeout
         # The round trips wait in threads of their own, never in the caller's: the server
-        # checks and signs its writes in a line of two threads (services.admission_line),
+        # checks and signs its writes in a short line of threads (services.admission_line),
         # which must not sit out a network round trip and a block.
         self._trips = ThreadPoolExecutor(round_trips, thread_name_prefix="tether-remote-order")
 

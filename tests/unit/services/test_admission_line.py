@@ -14,7 +14,7 @@ from tests.common.waiting import PATIENCE
 from tests.unit.services.conftest import count_wakeups
 from tetherai.ledger.errors import TxRejected
 from tetherai.ordering.errors import OrdererBusy, OrdererClosed
-from tetherai.services.admission_line import AdmissionLine
+from tetherai.services.admission_line import BATCH, AdmissionLine
 
 LANGUAGE: contextvars.ContextVar[str] = contextvars.ContextVar("language", default="en")
 
@@ -159,3 +159,27 @@ def test_a_full_line_refuses_more_at_once() -> None:
 
     asyncio.run(main())
     line.close()
+
+
+def test_a_long_queue_comes_back_in_batches_not_all_at_the_end() -> None:
+    line = AdmissionLine(threads=1)
+    release = threading.Event()
+
+    def held() -> int:
+        release.wait(PATIENCE)
+        return -1
+
+    async def main() -> tuple[list[int], list[object]]:
+        wakeups = count_wakeups(asyncio.get_running_loop())
+        first = asyncio.ensure_future(line.run(held))
+        await asyncio.sleep(0)
+        rest = [asyncio.ensure_future(line.run(squared(n))) for n in range(2 * BATCH)]
+        await asyncio.sleep(0)
+        release.set()
+        return [await first, *[await task for task in rest]], wakeups
+
+    results, wakeups = asyncio.run(main())
+    line.close()
+    assert results == [-1, *(n * n for n in range(2 * BATCH))]
+    # 1 + 2 * BATCH outcomes, no batch holding more than BATCH: three wake-ups, not one or two
+    assert len(wakeups) == 3

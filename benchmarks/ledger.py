@@ -13,8 +13,10 @@ The **floor** is what no implementation can skip, timed on the same envelopes in
   and write it as one row of an indexed table, committed durably once per block;
 - verify: read the row back, parse it, verify the signature, hash the leaf.
 
-Each floor is the mean of one measurement before the timed commit and one after the timed
-verification, so a machine whose speed drifts meanwhile moves both sides of the ratio alike.
+Each floor is timed beside the work it bounds, so a machine whose speed drifts moves both
+sides of its ratio alike: the commit and its floor take turns, a tenth of the txs at a time
+(the floor's table grows as the ledger does), and the verify floor reads that table back just
+before and just after the verification (their mean).
 
 ``commit_vs_floor`` = floor CPU / commit CPU per tx (1.0 would be the floor itself; the target
 is ≥ 0.5), and likewise ``verify_vs_floor``. CPU time is the whole process's (every thread), so
@@ -47,6 +49,7 @@ from pathlib import Path
 
 from _harness import (
     Figures,
+    Timing,
     add_cpus_option,
     add_run_options,
     limits_in_same_run,
@@ -63,6 +66,7 @@ from tetherai.ledger.transaction import Envelope
 from tetherai.services import ledger_info
 from tetherai.services.home import NetworkHome
 from tetherai.services.network import (
+    Node,
     init_network,
     issue_participant,
     load_participant,
@@ -72,6 +76,7 @@ from tetherai.services.network import (
 from tetherai.services.settings import cpu_choice
 
 PASSPHRASE = b"benchmark"
+ROUNDS = 10  # turns of the commit and its floor (module docstring)
 
 
 def now_ms() -> int:
@@ -80,7 +85,7 @@ def now_ms() -> int:
 
 def one_run(args: argparse.Namespace, workdir: Path, figures: Figures) -> None:
     anywhere = os.sched_getaffinity(0)
-    run_on_cpus(cpu_choice(args.cpus))  # before the node starts its threads
+    node_cpus = run_on_cpus(cpu_choice(args.cpus))  # before the node starts its threads
     home = NetworkHome(workdir / "home")
     init_network(
         home, org="Org1", admin_id="admin", channel="main", passphrase=PASSPHRASE, now_ms=now_ms()
@@ -107,39 +112,36 @@ def one_run(args: argparse.Namespace, workdir: Path, figures: Figures) -> None:
         for i in range(args.txs)
     ]
     keys = {signer.cert_sha256: signer.private_key.public_key() for signer in signers}
-    os.sched_setaffinity(0, anywhere)  # the floors on any CPU
-    before = floors(envelopes, keys, args.block, workdir / "floor-before.sqlite")
-    run_on_cpus(cpu_choice(args.cpus))  # the client threads as the node's
-    futures: list[list[Future[TxResult]]] = [[] for _ in range(args.clients)]
+    floor = Floor(keys, args.block, workdir / "floor.sqlite")
     settle_heap()  # as a server process does once started (``tether serve``, a peer's API)
-
-    def client(number: int, share: list[Envelope]) -> None:
-        for envelope in share:
-            futures[number].append(node.orderer.submit(envelope))
-
-    with timed() as commit:
-        threads = [
-            threading.Thread(target=client, args=(n, envelopes[n :: args.clients]))
-            for n in range(args.clients)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        results = [future.result() for share in futures for future in share]
+    commit = Timing()
+    results: list[TxResult] = []
+    share = -(-args.txs // ROUNDS)
+    for start in range(0, args.txs, share):
+        part = envelopes[start : start + share]
+        os.sched_setaffinity(0, anywhere)  # the floor on any CPU
+        floor.commit(part)
+        if node_cpus is not None:
+            os.sched_setaffinity(0, node_cpus)  # the client threads as the node's
+        with timed() as turn:
+            results.extend(submit_all(node, part, args.clients))
+        commit.wall += turn.wall
+        commit.cpu += turn.cpu
     node.close()
     os.sched_setaffinity(0, anywhere)  # the verifier and its workers on any CPU
     invalid = sum(1 for result in results if not result.valid)
     assert invalid == 0, f"{invalid} benchmark txs were invalid"
 
     store, channel = open_ledger(home)
+    verify_before = floor.verify()
     with timed_tree(every=0.25) as verify:  # the verifier's signature workers count too
         report = ledger_info.verify(store, channel)
+    floor_verify = (verify_before + floor.verify()) / 2
     store.close()
+    floor.close()
     assert report.ok, report.problem
 
-    after = floors(envelopes, keys, args.block, workdir / "floor-after.sqlite")
-    floor_commit, floor_verify = ((b + a) / 2 for b, a in zip(before, after, strict=True))
+    floor_commit = floor.commit_cpu / args.txs * 1e6
     commit_cpu = commit.cpu / args.txs * 1e6
     verify_cpu = verify.cpu / report.txs * 1e6
     figures.add("ledger_commit_tx_per_s", args.txs / commit.wall, "tx/s",
@@ -161,31 +163,66 @@ def one_run(args: argparse.Namespace, workdir: Path, figures: Figures) -> None:
     figures.add("ledger_file_mb", home.ledger_path("main").stat().st_size / 1e6, "MB")
 
 
-def floors(
-    envelopes: list[Envelope], keys: dict[str, PublicKey], block: int, path: Path
-) -> tuple[float, float]:
-    """CPU µs per tx of the commit floor and of the verify floor (see the module docstring),
-    with a new database at ``path``."""
-    leaves = [envelope.leaf_data for envelope in envelopes]
-    db = sqlite3.connect(path, isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=FULL")
-    db.execute("CREATE TABLE txs (seq INTEGER PRIMARY KEY, tx_id TEXT NOT NULL, envelope BLOB)")
-    db.execute("CREATE INDEX txs_by_id ON txs (tx_id)")
-    with timed() as commit:
-        for start in range(0, len(leaves), block):
-            rows = []
-            for seq in range(start, min(start + block, len(leaves))):
-                rows.append((seq, _check(leaves[seq], keys), leaves[seq]))
-            db.execute("BEGIN IMMEDIATE")
-            db.executemany("INSERT INTO txs VALUES (?, ?, ?)", rows)
-            db.execute("COMMIT")
-    with timed() as verify:
-        for (data,) in db.execute("SELECT envelope FROM txs ORDER BY seq"):
-            _check(data, keys)
-            sha256(b"\x00" + data).digest()  # the RFC 6962 leaf hash
-    db.close()
-    return commit.cpu / len(leaves) * 1e6, verify.cpu / len(leaves) * 1e6
+def submit_all(node: Node, envelopes: list[Envelope], clients: int) -> list[TxResult]:
+    """Submit ``envelopes`` from ``clients`` threads at once; every tx's result, once all are
+    committed."""
+    futures: list[list[Future[TxResult]]] = [[] for _ in range(clients)]
+
+    def client(number: int, share: list[Envelope]) -> None:
+        for envelope in share:
+            futures[number].append(node.orderer.submit(envelope))
+
+    threads = [
+        threading.Thread(target=client, args=(n, envelopes[n::clients])) for n in range(clients)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return [future.result() for share in futures for future in share]
+
+
+class Floor:
+    """The floors of the module docstring, on one table that grows by :meth:`commit`."""
+
+    def __init__(self, keys: dict[str, PublicKey], block: int, path: Path) -> None:
+        self._keys = keys
+        self._block = block
+        self._db = sqlite3.connect(path, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute(
+            "CREATE TABLE txs (seq INTEGER PRIMARY KEY, tx_id TEXT NOT NULL, envelope BLOB)"
+        )
+        self._db.execute("CREATE INDEX txs_by_id ON txs (tx_id)")
+        self._rows = 0
+        self.commit_cpu = 0.0
+        """CPU seconds of every :meth:`commit` so far."""
+
+    def commit(self, envelopes: list[Envelope]) -> None:
+        """Check and store ``envelopes`` durably, in blocks, adding the CPU to ``commit_cpu``."""
+        leaves = [envelope.leaf_data for envelope in envelopes]
+        with timed() as commit:
+            for start in range(0, len(leaves), self._block):
+                rows = []
+                for data in leaves[start : start + self._block]:
+                    rows.append((self._rows, _check(data, self._keys), data))
+                    self._rows += 1
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.executemany("INSERT INTO txs VALUES (?, ?, ?)", rows)
+                self._db.execute("COMMIT")
+        self.commit_cpu += commit.cpu
+
+    def verify(self) -> float:
+        """CPU µs per tx of reading every stored tx back and checking it."""
+        with timed() as verify:
+            for (data,) in self._db.execute("SELECT envelope FROM txs ORDER BY seq"):
+                _check(data, self._keys)
+                sha256(b"\x00" + data).digest()  # the RFC 6962 leaf hash
+        return verify.cpu / self._rows * 1e6
+
+    def close(self) -> None:
+        self._db.close()
 
 
 def _check(data: bytes, keys: dict[str, PublicKey]) -> str:

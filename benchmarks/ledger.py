@@ -10,7 +10,8 @@ runs with the garbage collector set as in a server process (``http.process.settl
 The **floor** is what no implementation can skip, timed on the same envelopes in the same run:
 
 - commit: parse the envelope (``json.loads``), verify its Ed25519 signature, hash its tx id,
-  and write it as one row of an indexed table, committed durably once per block;
+  and write it as one row of an indexed table, committed durably once per block, in a file
+  set up as the ledger's (``ledger.sqlite_store.WRITER_SETTINGS``);
 - verify: read the row back, parse it, verify the signature, hash the leaf.
 
 Each floor is timed beside the work it bounds, so a machine whose speed drifts moves both
@@ -62,6 +63,7 @@ from tetherai.http.process import run_on_cpus, settle_heap
 from tetherai.identity.ca import CertificateAuthority
 from tetherai.identity.roles import Role
 from tetherai.ledger.executor import TxResult
+from tetherai.ledger.sqlite_store import WRITER_SETTINGS
 from tetherai.ledger.transaction import Envelope
 from tetherai.services import ledger_info
 from tetherai.services.home import NetworkHome
@@ -189,8 +191,8 @@ class Floor:
         self._keys = keys
         self._block = block
         self._db = sqlite3.connect(path, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
+        for setting in WRITER_SETTINGS:  # set up as the ledger's own file is
+            self._db.execute(f"PRAGMA {setting}")
         self._db.execute(
             "CREATE TABLE txs (seq INTEGER PRIMARY KEY, tx_id TEXT NOT NULL, envelope BLOB)"
         )

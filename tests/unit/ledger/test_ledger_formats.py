@@ -348,3 +348,25 @@ def test_an_upgraded_node_keeps_writing_a_format_1_channel_in_format_1(tmp_path:
     verdict = verify_bundle(bundle)
     assert verdict.ok, verdict.text()
     assert any(item.tx.get("args", {}).get("text") == "after the upgrade" for item in verdict.txs)
+
+
+def _page_size(path: Path) -> int:
+    db = sqlite3.connect(path)
+    try:
+        return int(db.execute("PRAGMA page_size").fetchone()[0])
+    finally:
+        db.close()
+
+
+def test_a_new_ledger_file_has_16_kib_pages_and_an_old_one_keeps_its_own(
+    network: Network, tmp_path: Path
+) -> None:
+    network.notarize(network.participant("alice"), "doc")
+    assert _page_size(Path(network.node.peer.store.path)) == 16384
+    path = _copy("ledger-v1", tmp_path)
+    assert _page_size(path) == 4096
+    store = SqliteLedgerStore(path)  # opened as its writer: the file is not rebuilt
+    store.close()
+    assert _page_size(path) == 4096
+    report = _verify(path)
+    assert report.ok, report.problem

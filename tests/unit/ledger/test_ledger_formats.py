@@ -358,11 +358,11 @@ def _page_size(path: Path) -> int:
         db.close()
 
 
-def test_a_new_ledger_file_has_16_kib_pages_and_an_old_one_keeps_its_own(
+def test_a_new_ledger_file_has_8_kib_pages_and_an_old_one_keeps_its_own(
     network: Network, tmp_path: Path
 ) -> None:
     network.notarize(network.participant("alice"), "doc")
-    assert _page_size(Path(network.node.peer.store.path)) == 16384
+    assert _page_size(Path(network.node.peer.store.path)) == 8192
     path = _copy("ledger-v1", tmp_path)
     assert _page_size(path) == 4096
     store = SqliteLedgerStore(path)  # opened as its writer: the file is not rebuilt

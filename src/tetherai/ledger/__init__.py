@@ -121,6 +121,7 @@ from tetherai.ledger.signatures import (
     SignatureChecker,
 )
 from tetherai.ledger.sqlite_store import (
+    WRITER_SETTINGS,
     SqliteLedgerStore,
     StoredBlock,
     StoredTx,
@@ -169,6 +170,7 @@ __all__ = [
     "LEDGER_FORMAT",
     "LEDGER_FORMATS",
     "TX_VERSION",
+    "WRITER_SETTINGS",
     "AuditorCannotWrite",
     "BadArguments",
     "BadSignature",

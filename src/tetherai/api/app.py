@@ -8,6 +8,7 @@ at shutdown; a test builds an app with its own settings.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -17,7 +18,11 @@ from fastapi import FastAPI
 from tetherai import __version__
 from tetherai.api.docs import install_docs
 from tetherai.api.errors import install_error_handlers
-from tetherai.api.idempotency import IdempotencyStore
+from tetherai.api.idempotency import (
+    DEFAULT_LEASE_SECONDS,
+    DEFAULT_TTL_SECONDS,
+    IdempotencyStore,
+)
 from tetherai.api.limits import RequestLimits
 from tetherai.api.log_redaction import install_log_redaction
 from tetherai.api.proxies import trust_proxies
@@ -44,6 +49,7 @@ from tetherai.services.auth import AuthService
 from tetherai.services.custody import DEFAULT_ARGON2, Argon2Parameters, KeyCustody
 from tetherai.services.db import make_engine, make_session_factory, migrate
 from tetherai.services.home import NetworkHome
+from tetherai.services.idempotency_keys import SharedKeys
 from tetherai.services.network import Node, open_node
 from tetherai.services.notifications import NotificationService
 from tetherai.services.possession import ObjectHolders, Possession
@@ -81,6 +87,14 @@ def create_app(
         migrate(engine)
         sessions = make_session_factory(engine)
         clock = _now
+        app.state.idempotency = IdempotencyStore(
+            SharedKeys(
+                sessions,
+                ttl_seconds=DEFAULT_TTL_SECONDS,
+                lease_seconds=DEFAULT_LEASE_SECONDS,
+                clock=time.time,
+            )
+        )
         opened = node or open_node(home, settings.passphrase)
         ca = CertificateAuthority.load(home.ca_dir(home.config()["org"]), settings.passphrase)
         app.state.runtime = Runtime(
@@ -143,7 +157,6 @@ def create_app(
     app.add_middleware(SecurityHeaders, hsts_seconds=settings.hsts_seconds)
     trust_proxies(app, settings.trusted_proxies)  # outermost: every layer sees the real client
     install_error_handlers(app)
-    app.state.idempotency = IdempotencyStore()
     # Most asked first: a request is matched route by route. No two API routes answer the
     # same method and path (tests/unit/http/test_routing.py), so the order changes no answer.
     routers = (

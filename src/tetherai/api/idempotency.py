@@ -5,14 +5,16 @@ A client that may retry a write (a timeout, a dropped connection) sends a key of
 JSON body, an error included) is remembered per (user, key). A repeat with the same key and the
 same request answers the remembered response, marked ``Idempotent-Replayed: true``, without
 submitting a second tx; the same key with a different request is refused with 422
-``request.idempotency_conflict``. Concurrent repeats wait on a per-key lock, so only one runs;
-they wait in the event loop (the routes are async), holding no worker thread.
+``request.idempotency_conflict``.
+
+The keys live in the service database (``services.idempotency_keys``), so every server
+process on it answers a repeat alike, whichever one the retry reaches. Concurrent repeats in
+one process wait on a per-key lock, in the event loop (the routes are async), holding no
+worker thread; a repeat that reaches another process while the first request still runs is
+answered 409 ``request.idempotency_in_progress``, and its retry gets the answer.
 
 Server errors (5xx: the orderer busy or closed) are not remembered: a retry runs again.
-
-The memory is in-process: bounded (oldest first out) and with a time to live (24 h by default).
-That is enough for the single-process server (``tether serve``, one uvicorn worker); several
-workers or servers would need a shared store (the service database) instead.
+Answers are kept for 24 h by default.
 """
 
 from __future__ import annotations
@@ -21,8 +23,6 @@ import asyncio
 import hashlib
 import json
 import threading
-import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -32,33 +32,26 @@ from fastapi.responses import JSONResponse
 
 from tetherai.errors import TetherError
 from tetherai.http.errors import ApiError, error_body, status_for
+from tetherai.services.idempotency_keys import Answered, Claimed, Conflict, Running, SharedKeys
 
 __all__ = [
-    "DEFAULT_MAX_ENTRIES",
+    "DEFAULT_LEASE_SECONDS",
     "DEFAULT_TTL_SECONDS",
     "HEADER",
     "Idempotency",
     "IdempotencyStore",
-    "Remembered",
     "idempotency",
 ]
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 DEFAULT_TTL_SECONDS = 24 * 3600.0
-DEFAULT_MAX_ENTRIES = 10_000
+DEFAULT_LEASE_SECONDS = 300.0
+"""How long a running request holds its key before another may take it over: a write
+answers long before (it waits for one durable block), so an older claim was left by a server
+that stopped."""
 KEY_PATTERN = r"^[!-~]([ -~]{0,198}[!-~])?$"
 """1-200 printable ASCII characters, no leading or trailing space (HTTP would strip it)."""
-
-
-@dataclass(frozen=True)
-class Remembered:
-    """The response of the first request with a key."""
-
-    fingerprint: str
-    status: int
-    body: Any
-    expires: float
 
 
 @dataclass
@@ -68,44 +61,12 @@ class _Slot:
 
 
 class IdempotencyStore:
-    """Remembered responses per (user, key), bounded and expiring; thread-safe."""
+    """Remembered responses per (user, key), in ``keys``; one request per key at a time."""
 
-    def __init__(
-        self,
-        *,
-        ttl_seconds: float = DEFAULT_TTL_SECONDS,
-        max_entries: int = DEFAULT_MAX_ENTRIES,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._ttl = ttl_seconds
-        self._max = max_entries
-        self._clock = clock
+    def __init__(self, keys: SharedKeys) -> None:
+        self._keys = keys
         self._guard = threading.Lock()
-        self._entries: OrderedDict[tuple[str, str], Remembered] = OrderedDict()
         self._slots: dict[tuple[str, str], _Slot] = {}
-
-    def __len__(self) -> int:
-        with self._guard:
-            return len(self._entries)
-
-    def _lookup(self, slot: tuple[str, str]) -> Remembered | None:
-        with self._guard:
-            found = self._entries.get(slot)
-            if found is not None and found.expires <= self._clock():
-                del self._entries[slot]
-                return None
-            return found
-
-    def _remember(self, slot: tuple[str, str], fingerprint: str, status: int, body: Any) -> None:
-        with self._guard:
-            now = self._clock()
-            self._entries[slot] = Remembered(fingerprint, status, body, now + self._ttl)
-            self._entries.move_to_end(slot)
-            while self._entries:
-                oldest_key, oldest = next(iter(self._entries.items()))
-                if len(self._entries) <= self._max and oldest.expires > now:
-                    break
-                del self._entries[oldest_key]
 
     async def run(
         self,
@@ -125,31 +86,54 @@ class IdempotencyStore:
             slot.users += 1
         try:
             async with slot.lock:
-                found = self._lookup(slot_key)
-                if found is not None:
-                    if found.fingerprint != fingerprint:
-                        raise ApiError(
-                            422,
-                            f"the idempotency key {key!r} was used for a different request",
-                            code="request.idempotency_conflict",
-                            hint="use a new Idempotency-Key for a new request",
-                        )
-                    return found.status, found.body, True
-                try:
-                    status, body = await action()
-                except TetherError as error:
-                    status = status_for(error)
-                    if status < 500:
-                        body = error_body(error.code, error.message, error.hint, error.details)
-                        self._remember(slot_key, fingerprint, status, body)
-                    raise
-                self._remember(slot_key, fingerprint, status, body)
-                return status, body, False
+                return await self._run_once(user, key, fingerprint, action)
         finally:
             with self._guard:
                 slot.users -= 1
                 if slot.users == 0:
                     del self._slots[slot_key]
+
+    async def _run_once(
+        self,
+        user: str,
+        key: str,
+        fingerprint: str,
+        action: Callable[[], Awaitable[tuple[int, Any]]],
+    ) -> tuple[int, Any, bool]:
+        found = await asyncio.to_thread(self._keys.claim, user, key, fingerprint)
+        if isinstance(found, Answered):
+            return found.status, found.body, True
+        if isinstance(found, Conflict):
+            raise ApiError(
+                422,
+                f"the idempotency key {key!r} was used for a different request",
+                code="request.idempotency_conflict",
+                hint="use a new Idempotency-Key for a new request",
+            )
+        if isinstance(found, Running):
+            raise ApiError(
+                409,
+                f"a request with the idempotency key {key!r} is still running",
+                code="request.idempotency_in_progress",
+                hint="retry in a moment: the repeat then gets that request's answer",
+            )
+        claim: Claimed = found
+        try:
+            status, body = await action()
+        except TetherError as error:
+            status = status_for(error)
+            if status < 500:
+                body = error_body(error.code, error.message, error.hint, error.details)
+                await asyncio.to_thread(self._keys.finish, user, key, claim, status, body)
+            else:
+                await asyncio.to_thread(self._keys.release, user, key, claim)
+            raise
+        except BaseException:
+            # Not an answer (a bug, a cancelled request): the next request with the key runs.
+            await asyncio.shield(asyncio.to_thread(self._keys.release, user, key, claim))
+            raise
+        await asyncio.to_thread(self._keys.finish, user, key, claim, status, body)
+        return status, body, False
 
 
 def fingerprint_of(*parts: Any) -> str:
@@ -182,16 +166,9 @@ class Idempotency:
         return JSONResponse(body, status, headers=headers)
 
 
-_CREATING = threading.Lock()
-
-
 def store_of(request: Request) -> IdempotencyStore:
-    """The app's store (``app.state.idempotency``), made on first use unless set already."""
-    state = request.app.state
-    with _CREATING:
-        found = getattr(state, "idempotency", None)
-        if found is None:
-            found = state.idempotency = IdempotencyStore()
+    """The app's store (``app.state.idempotency``, set when the app starts)."""
+    found = request.app.state.idempotency
     assert isinstance(found, IdempotencyStore)
     return found
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import httpx
 import pytest
@@ -12,9 +10,6 @@ import pytest
 from tests.common.lifecycle import Cast
 from tests.common.waiting import PATIENCE
 from tests.unit.api.conftest import ADMIN_PASSWORD
-from tetherai.api.idempotency import IdempotencyStore
-from tetherai.http.errors import ApiError
-from tetherai.ordering.errors import OrdererBusy
 
 
 def tx_count(client: httpx.Client) -> int:
@@ -117,60 +112,3 @@ def test_a_use_case_write_sent_twice_with_one_key_makes_one_tx(
     other = browser.post("/api/v1/projects", json={"name": "Web twice"}, headers=headers)
     assert other.status_code == 422
     assert other.json()["error"]["code"] == "request.idempotency_conflict"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def test_the_store_forgets_after_its_ttl_and_beyond_its_size() -> None:
-    asyncio.run(_forgets())
-
-
-async def _forgets() -> None:
-    clock = Clock()
-    store = IdempotencyStore(ttl_seconds=10, max_entries=2, clock=clock)
-    runs: list[int] = []
-
-    def action(n: int) -> Any:
-        async def run() -> tuple[int, Any]:
-            runs.append(n)
-            return 200, {"n": n}
-
-        return run
-
-    assert await store.run("u", "a", "f", action(1)) == (200, {"n": 1}, False)
-    assert await store.run("u", "a", "f", action(2)) == (200, {"n": 1}, True)
-    assert await store.run("v", "a", "f", action(3)) == (200, {"n": 3}, False)  # per user
-    await store.run("u", "b", "f", action(4))
-    assert len(store) == 2  # ("u", "a") went first
-    assert (await store.run("u", "a", "f", action(5)))[2] is False
-    clock.now = 11
-    assert (await store.run("u", "a", "f", action(6)))[2] is False
-    assert runs == [1, 3, 4, 5, 6]
-    with pytest.raises(ApiError) as refused:
-        await store.run("u", "a", "g", action(7))
-    assert refused.value.code == "request.idempotency_conflict" and refused.value.status == 422
-
-
-def test_server_errors_are_not_remembered() -> None:
-    asyncio.run(_not_remembered())
-
-
-async def _not_remembered() -> None:
-    store = IdempotencyStore()
-
-    async def busy() -> tuple[int, Any]:
-        raise OrdererBusy("busy")
-
-    async def created() -> tuple[int, Any]:
-        return 201, {"ok": True}
-
-    with pytest.raises(OrdererBusy):
-        await store.run("u", "k", "f", busy)
-    assert len(store) == 0
-    assert await store.run("u", "k", "f", created) == (201, {"ok": True}, False)

@@ -4,7 +4,8 @@ SQLite by default, PostgreSQL for deployments; see :mod:`.engine` for how each i
 :mod:`.schema` for migrations. Tables: :mod:`.people` (orgs, users, sessions, tokens,
 invitations, resets, activity log), :mod:`.keys` (sealed and registered signing keys),
 :mod:`.projection_tables` (query projections of the ledger), :mod:`.notification_tables`
-(notifications and webhooks), :mod:`.object_tables` (who had which object's bytes). Importing this package registers every table on ``Base.metadata``.
+(notifications and webhooks), :mod:`.object_tables` (who had which object's bytes),
+:mod:`.idempotency_tables` (write requests' idempotency keys). Importing this package registers every table on ``Base.metadata``.
 """
 
 from tetherai.services.db.base import NAMING_CONVENTION, Base
@@ -21,6 +22,7 @@ from tetherai.services.db.errors import (
     SchemaOutdated,
     UnsupportedDatabase,
 )
+from tetherai.services.db.idempotency_tables import IdempotencyRecord
 from tetherai.services.db.keys import RegisteredKey, SealedKey
 from tetherai.services.db.notification_tables import Notification, Webhook
 from tetherai.services.db.object_tables import ObjectHolder
@@ -61,6 +63,7 @@ __all__ = [
     "DatabaseError",
     "DatabaseUnavailable",
     "HistoryProjection",
+    "IdempotencyRecord",
     "Invitation",
     "LoginThrottle",
     "Notification",

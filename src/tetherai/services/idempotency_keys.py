@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tetherai.services.db import IdempotencyRecord, SessionFactory, transaction
@@ -99,10 +99,11 @@ class SharedKeys:
                             body=None,
                         )
                     )
-                self._bound(user)
-                return Claimed(token)
             except IntegrityError:
                 pass  # the key's row exists: read it
+            else:
+                self._bound(user)
+                return Claimed(token)
             with transaction(self._sessions) as session:
                 found = session.get(IdempotencyRecord, (user, key))
                 if found is None:
@@ -191,7 +192,7 @@ class SharedKeys:
     def count(self) -> int:
         """Rows kept (answered, running or expired but not yet pruned)."""
         with transaction(self._sessions) as session:
-            return len(session.scalars(select(IdempotencyRecord.key)).all())
+            return int(session.scalar(select(func.count()).select_from(IdempotencyRecord)) or 0)
 
     @staticmethod
     def _held(user: str, key: str, claim: Claimed) -> tuple[Any, ...]:

@@ -86,54 +86,45 @@ class IdempotencyStore:
             slot.users += 1
         try:
             async with slot.lock:
-                return await self._run_once(user, key, fingerprint, action)
+                found = await asyncio.to_thread(self._keys.claim, user, key, fingerprint)
+                if isinstance(found, Answered):
+                    return found.status, found.body, True
+                if isinstance(found, Conflict):
+                    raise ApiError(
+                        422,
+                        f"the idempotency key {key!r} was used for a different request",
+                        code="request.idempotency_conflict",
+                        hint="use a new Idempotency-Key for a new request",
+                    )
+                if isinstance(found, Running):
+                    raise ApiError(
+                        409,
+                        f"a request with the idempotency key {key!r} is still running",
+                        code="request.idempotency_in_progress",
+                        hint="retry in a moment: the repeat then gets that request's answer",
+                    )
+                claim: Claimed = found
+                try:
+                    status, body = await action()
+                except TetherError as error:
+                    status = status_for(error)
+                    if status < 500:
+                        body = error_body(error.code, error.message, error.hint, error.details)
+                        await asyncio.to_thread(self._keys.finish, user, key, claim, status, body)
+                    else:
+                        await asyncio.to_thread(self._keys.release, user, key, claim)
+                    raise
+                except BaseException:
+                    # No answer (a bug, a cancelled request): the next request with the key runs.
+                    await asyncio.shield(asyncio.to_thread(self._keys.release, user, key, claim))
+                    raise
+                await asyncio.to_thread(self._keys.finish, user, key, claim, status, body)
+                return status, body, False
         finally:
             with self._guard:
                 slot.users -= 1
                 if slot.users == 0:
                     del self._slots[slot_key]
-
-    async def _run_once(
-        self,
-        user: str,
-        key: str,
-        fingerprint: str,
-        action: Callable[[], Awaitable[tuple[int, Any]]],
-    ) -> tuple[int, Any, bool]:
-        found = await asyncio.to_thread(self._keys.claim, user, key, fingerprint)
-        if isinstance(found, Answered):
-            return found.status, found.body, True
-        if isinstance(found, Conflict):
-            raise ApiError(
-                422,
-                f"the idempotency key {key!r} was used for a different request",
-                code="request.idempotency_conflict",
-                hint="use a new Idempotency-Key for a new request",
-            )
-        if isinstance(found, Running):
-            raise ApiError(
-                409,
-                f"a request with the idempotency key {key!r} is still running",
-                code="request.idempotency_in_progress",
-                hint="retry in a moment: the repeat then gets that request's answer",
-            )
-        claim: Claimed = found
-        try:
-            status, body = await action()
-        except TetherError as error:
-            status = status_for(error)
-            if status < 500:
-                body = error_body(error.code, error.message, error.hint, error.details)
-                await asyncio.to_thread(self._keys.finish, user, key, claim, status, body)
-            else:
-                await asyncio.to_thread(self._keys.release, user, key, claim)
-            raise
-        except BaseException:
-            # Not an answer (a bug, a cancelled request): the next request with the key runs.
-            await asyncio.shield(asyncio.to_thread(self._keys.release, user, key, claim))
-            raise
-        await asyncio.to_thread(self._keys.finish, user, key, claim, status, body)
-        return status, body, False
 
 
 def fingerprint_of(*parts: Any) -> str:

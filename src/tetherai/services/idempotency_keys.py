@@ -89,14 +89,7 @@ class SharedKeys:
                 with transaction(self._sessions) as session:
                     session.add(
                         IdempotencyRecord(
-                            user=user,
-                            key=key,
-                            fingerprint=fingerprint,
-                            claim=token,
-                            claimed_at=now,
-                            expires_at=now + self._ttl,
-                            status=None,
-                            body=None,
+                            user=user, key=key, **self._fresh(fingerprint, token, now)
                         )
                     )
             except IntegrityError:
@@ -126,18 +119,22 @@ class SharedKeys:
                         IdempotencyRecord.key == key,
                         IdempotencyRecord.claim == found.claim,
                     )
-                    .values(
-                        fingerprint=fingerprint,
-                        claim=token,
-                        claimed_at=now,
-                        expires_at=now + self._ttl,
-                        status=None,
-                        body=None,
-                    )
+                    .values(**self._fresh(fingerprint, token, now))
                     .execution_options(synchronize_session=False)
                 )
                 if taken.rowcount == 1:  # type: ignore[attr-defined]
                     return Claimed(token)
+
+    def _fresh(self, fingerprint: str, token: str, now: float) -> dict[str, Any]:
+        """The columns of a claim just taken, running (no answer yet)."""
+        return {
+            "fingerprint": fingerprint,
+            "claim": token,
+            "claimed_at": now,
+            "expires_at": now + self._ttl,
+            "status": None,
+            "body": None,
+        }
 
     def finish(self, user: str, key: str, claim: Claimed, status: int, body: Any) -> None:
         """Record the response of the request that holds ``claim``."""

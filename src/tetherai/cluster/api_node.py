@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -39,6 +40,9 @@ __all__ = ["RemoteOrderer", "api_home", "cluster_node"]
 ROUND_TRIPS = 64
 """Txs a peer may have on their way at once: each holds one of the peer's round-trip threads
 while it waits for the orderer's answer and for this peer's copy of the block."""
+MAX_WAITING = 10_000
+"""Txs a peer keeps on their way (in a round trip or queued for one); more are refused at once
+with ``ordering.busy`` instead of waiting in memory without bound."""
 
 
 class RemoteOrderer:
@@ -54,6 +58,7 @@ class RemoteOrderer:
         clock: Clock = wall_clock_ms,
         timeout: float = 60.0,
         round_trips: int = ROUND_TRIPS,
+        max_waiting: int = MAX_WAITING,
     ) -> None:
         """``clients``: the peer's own clients of other nodes (mutual TLS, its certificate)."""
         self._follower = follower
@@ -65,6 +70,9 @@ class RemoteOrderer:
         # checks and signs its writes in a short line of threads (services.admission_line),
         # which must not sit out a network round trip and a block.
         self._trips = ThreadPoolExecutor(round_trips, thread_name_prefix="tether-remote-order")
+        self._max_waiting = max_waiting
+        self._waiting = 0
+        self._count = threading.Lock()
 
     @property
     def clock(self) -> Clock:
@@ -85,7 +93,21 @@ class RemoteOrderer:
                 f"this peer diverged at block {divergence.block}; it accepts no writes",
                 hint="use another org's peer; rebuild this peer's ledger from the others",
             )
-        return self._trips.submit(self._round_trip, envelope)
+        with self._count:
+            if self._waiting >= self._max_waiting:
+                raise OrdererBusy(
+                    f"this peer has {self._waiting} txs on their way to the orderer; "
+                    "it takes no more until some are answered"
+                )
+            self._waiting += 1
+        return self._trips.submit(self._counted_trip, envelope)
+
+    def _counted_trip(self, envelope: Envelope) -> TxResult:
+        try:
+            return self._round_trip(envelope)
+        finally:  # before the future resolves: its caller may submit again at once
+            with self._count:
+                self._waiting -= 1
 
     def _round_trip(self, envelope: Envelope) -> TxResult:
         body = self._send(envelope.to_json())

@@ -71,3 +71,34 @@ def test_a_diverged_peer_refuses_at_once() -> None:
         with pytest.raises(OrderingError, match="diverged at block 7"):
             remote.submit(_envelope())
         remote.close()
+
+
+def test_beyond_its_bound_a_peer_refuses_at_once_until_a_tx_is_answered() -> None:
+    with socket.socket() as orderer, httpx.Client(timeout=PATIENCE) as http:
+        orderer.bind(("127.0.0.1", 0))
+        orderer.listen()
+        follower = SimpleNamespace(divergence=None, wait_for=lambda block, timeout: True)
+        remote = RemoteOrderer(
+            cast(PeerFollower, follower),
+            [NodeSpec("orderer0", "Org1", f"127.0.0.1:{orderer.getsockname()[1]}")],
+            cast(NodeClients, SimpleNamespace(client=lambda org: http)),
+            timeout=PATIENCE,
+            round_trips=1,
+            max_waiting=2,
+        )
+        first = remote.submit(_envelope())  # in its round trip
+        second = remote.submit(_envelope())  # queued behind it
+        with pytest.raises(OrdererBusy, match="2 txs on their way"):
+            remote.submit(_envelope())
+        connection, _ = orderer.accept()
+        connection.close()  # the first is answered (no orderer took it): one place frees
+        with pytest.raises(OrdererBusy):
+            first.result(PATIENCE)
+        third = remote.submit(_envelope())
+        for _ in range(2):  # the second's and the third's round trips
+            connection, _ = orderer.accept()
+            connection.close()
+        for future in (second, third):
+            with pytest.raises(OrdererBusy, match="no orderer took the tx"):
+                future.result(PATIENCE)
+        remote.close()

@@ -7,11 +7,13 @@ same request answers the remembered response, marked ``Idempotent-Replayed: true
 submitting a second tx; the same key with a different request is refused with 422
 ``request.idempotency_conflict``.
 
-The keys live in the service database (``services.idempotency_keys``), so every server
-process on it answers a repeat alike, whichever one the retry reaches. Concurrent repeats in
-one process wait on a per-key lock, in the event loop (the routes are async), holding no
-worker thread; a repeat that reaches another process while the first request still runs is
-answered 409 ``request.idempotency_in_progress``, and its retry gets the answer.
+The keys live in the service database (``services.idempotency_keys``): a repeat is answered
+after the server restarts, and processes that share one service database answer it alike.
+(A cluster peer has a service database of its own: a retry sent to another peer is a new
+request.) Concurrent repeats in one process wait on a per-key lock, in the event loop (the
+routes are async), holding no worker thread; a repeat that finds the first request still
+running in another process, or left by a server that stopped less than the lease ago, is
+answered 409 ``request.idempotency_in_progress``, and a later retry gets the answer.
 
 Server errors (5xx: the orderer busy or closed) are not remembered: a retry runs again.
 Answers are kept for 24 h by default.
@@ -46,10 +48,10 @@ __all__ = [
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 DEFAULT_TTL_SECONDS = 24 * 3600.0
-DEFAULT_LEASE_SECONDS = 300.0
-"""How long a running request holds its key before another may take it over: a write
-answers long before (it waits for one durable block), so an older claim was left by a server
-that stopped."""
+DEFAULT_LEASE_SECONDS = 120.0
+"""How long a running request holds its key before another may take it over. A write answers
+within one durable block, and a cluster peer gives up on the orderer after 60 s, so an older
+claim was left by a server that stopped (killed, or crashed) before it could answer."""
 KEY_PATTERN = r"^[!-~]([ -~]{0,198}[!-~])?$"
 """1-200 printable ASCII characters, no leading or trailing space (HTTP would strip it)."""
 

@@ -1,5 +1,5 @@
-"""Idempotency keys in the service database: one answer per (user, key) for every server
-process on that database (``tether serve`` workers, several API servers over PostgreSQL).
+"""Idempotency keys in the service database: one answer per (user, key), kept across a
+restart of the server and shared by every process on that database.
 
 A request *claims* its key by inserting the key's row; the primary key lets exactly one
 process succeed. The claim is then *finished* with the response every repeat gets until the

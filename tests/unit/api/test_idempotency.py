@@ -8,8 +8,12 @@ import httpx
 import pytest
 
 from tests.common.lifecycle import Cast
+from tests.common.network import PASSPHRASE
+from tests.common.server import serve
 from tests.common.waiting import PATIENCE
-from tests.unit.api.conftest import ADMIN_PASSWORD
+from tests.unit.api.conftest import ADMIN_PASSWORD, FAST_ARGON2
+from tetherai.api.app import create_app
+from tetherai.services.settings import Settings
 
 
 def tx_count(client: httpx.Client) -> int:
@@ -112,3 +116,26 @@ def test_a_use_case_write_sent_twice_with_one_key_makes_one_tx(
     other = browser.post("/api/v1/projects", json={"name": "Web twice"}, headers=headers)
     assert other.status_code == 422
     assert other.json()["error"]["code"] == "request.idempotency_conflict"
+
+
+def test_a_repeat_reaching_another_server_on_the_same_database_gets_the_first_answer(
+    client: httpx.Client, cast: Cast, service_database_url: str
+) -> None:
+    """As after a restart: the keys are in the service database, not in the process."""
+    envelope = cast.net.sign(cast["author"], "project", "create", {"name": "Restarted"})
+    key = {"Idempotency-Key": "across a restart"}
+    first = client.post("/api/v1/envelopes", json=envelope.to_json(), headers=key)
+    assert first.status_code == 200, first.text
+    before = tx_count(client)
+    settings = Settings(
+        home=cast.net.home.root,
+        database_url=service_database_url,
+        secret_key=b"x" * 32,
+        passphrase=PASSPHRASE,
+    )
+    with serve(create_app(settings, node=cast.net.node, argon2=FAST_ARGON2)) as other:
+        other.headers["Authorization"] = client.headers["Authorization"]
+        again = other.post("/api/v1/envelopes", json=envelope.to_json(), headers=key)
+        assert again.status_code == 200, again.text
+        assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
+        assert tx_count(other) == before

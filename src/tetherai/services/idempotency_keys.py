@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from tetherai.services.db import IdempotencyRecord, SessionFactory, transaction
 
@@ -92,10 +93,11 @@ class SharedKeys:
                             user=user, key=key, **self._fresh(fingerprint, token, now)
                         )
                     )
+                    session.flush()  # the primary key decides here
+                    _forget_oldest(session, user)  # in the same transaction: one commit
             except IntegrityError:
                 pass  # the key's row exists: read it
             else:
-                self._bound(user)
                 return Claimed(token)
             with transaction(self._sessions) as session:
                 found = session.get(IdempotencyRecord, (user, key))
@@ -165,27 +167,6 @@ class SharedKeys:
             )
         return int(gone.rowcount)  # type: ignore[attr-defined]
 
-    def _bound(self, user: str) -> None:
-        """Forget ``user``'s oldest answers beyond :data:`KEYS_PER_USER`."""
-        with transaction(self._sessions) as session:
-            newest = session.scalars(
-                select(IdempotencyRecord.claimed_at)
-                .where(IdempotencyRecord.user == user)
-                .order_by(IdempotencyRecord.claimed_at.desc())
-                .offset(KEYS_PER_USER - 1)
-                .limit(1)
-            ).first()
-            if newest is not None:
-                session.execute(
-                    delete(IdempotencyRecord)
-                    .where(
-                        IdempotencyRecord.user == user,
-                        IdempotencyRecord.claimed_at < newest,
-                        IdempotencyRecord.status.is_not(None),
-                    )
-                    .execution_options(synchronize_session=False)
-                )
-
     def count(self) -> int:
         """Rows kept (answered, running or expired but not yet pruned)."""
         with transaction(self._sessions) as session:
@@ -198,4 +179,25 @@ class SharedKeys:
             IdempotencyRecord.key == key,
             IdempotencyRecord.claim == claim.token,
             IdempotencyRecord.status.is_(None),
+        )
+
+
+def _forget_oldest(session: Session, user: str) -> None:
+    """Forget ``user``'s oldest answers beyond :data:`KEYS_PER_USER`."""
+    newest = session.scalars(
+        select(IdempotencyRecord.claimed_at)
+        .where(IdempotencyRecord.user == user)
+        .order_by(IdempotencyRecord.claimed_at.desc())
+        .offset(KEYS_PER_USER - 1)
+        .limit(1)
+    ).first()
+    if newest is not None:
+        session.execute(
+            delete(IdempotencyRecord)
+            .where(
+                IdempotencyRecord.user == user,
+                IdempotencyRecord.claimed_at < newest,
+                IdempotencyRecord.status.is_not(None),
+            )
+            .execution_options(synchronize_session=False)
         )

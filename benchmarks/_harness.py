@@ -84,6 +84,28 @@ class Timing:
     cpu: float = 0.0
 
 
+def submit_all(orderer: Any, envelopes: Sequence[Any], clients: int) -> int:
+    """Submit ``envelopes`` to an in-process ``orderer`` from ``clients`` threads at once; once
+    every one is committed, how many are invalid. (Their results are not kept: a server keeps
+    none, and the collector would walk them.)"""
+    import threading
+
+    futures: list[list[Any]] = [[] for _ in range(clients)]
+
+    def client(number: int, share: Sequence[Any]) -> None:
+        for envelope in share:
+            futures[number].append(orderer.submit(envelope))
+
+    threads = [
+        threading.Thread(target=client, args=(n, envelopes[n::clients])) for n in range(clients)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(1 for share in futures for future in share if not future.result(120).valid)
+
+
 @contextmanager
 def timed(pid: int | None = None) -> Iterator[Timing]:
     """Time the ``with`` block: wall clock, and CPU of this process (or of ``pid``'s tree)."""

@@ -39,7 +39,6 @@ import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import Future
 from pathlib import Path
 
 from _harness import (
@@ -49,6 +48,7 @@ from _harness import (
     add_run_options,
     bare_route_server,
     sqlite_commit_ms,
+    submit_all,
     thread_cpu_seconds,
     timed,
     wrk,
@@ -139,7 +139,6 @@ def in_process_commit_rate(work: Path, count: int, cpus: str) -> tuple[float, fl
     from tests.common.network import make_network
 
     from tetherai.http.process import run_on_cpus
-    from tetherai.ledger.executor import TxResult
     from tetherai.services.settings import cpu_choice
 
     anywhere = os.sched_getaffinity(0)
@@ -151,19 +150,8 @@ def in_process_commit_rate(work: Path, count: int, cpus: str) -> tuple[float, fl
             net.sign(author, "notary", "notarize", {"name": f"d/{i}", "sha256": f"{i:064x}"})
             for i in range(count)
         ]
-        futures: list[Future[TxResult]] = []
-
-        def client(share: list[object]) -> None:
-            for envelope in share:
-                futures.append(net.node.orderer.submit(envelope))  # type: ignore[arg-type]
-
         with timed() as timing:
-            threads = [threading.Thread(target=client, args=(envelopes[n::2],)) for n in (0, 1)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-            assert all(future.result(timeout=120).valid for future in futures)
+            assert submit_all(net.node.orderer, envelopes, 2) == 0
         return count / timing.wall, timing.cpu / count * 1e6
     finally:
         net.close()

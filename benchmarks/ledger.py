@@ -41,9 +41,7 @@ import json
 import os
 import sqlite3
 import tempfile
-import threading
 import time
-from concurrent.futures import Future
 from datetime import UTC, datetime
 from hashlib import sha256
 from pathlib import Path
@@ -54,6 +52,7 @@ from _harness import (
     add_cpus_option,
     add_run_options,
     limits_in_same_run,
+    submit_all,
     timed,
     timed_tree,
 )
@@ -62,13 +61,11 @@ from tetherai.crypto.signature import Algorithm, PublicKey, verify
 from tetherai.http.process import run_on_cpus, settle_heap
 from tetherai.identity.ca import CertificateAuthority
 from tetherai.identity.roles import Role
-from tetherai.ledger.executor import TxResult
 from tetherai.ledger.sqlite_store import WRITER_SETTINGS
 from tetherai.ledger.transaction import Envelope
 from tetherai.services import ledger_info
 from tetherai.services.home import NetworkHome
 from tetherai.services.network import (
-    Node,
     init_network,
     issue_participant,
     load_participant,
@@ -126,7 +123,7 @@ def one_run(args: argparse.Namespace, workdir: Path, figures: Figures) -> None:
         if node_cpus is not None:
             os.sched_setaffinity(0, node_cpus)  # the client threads as the node's
         with timed() as turn:
-            invalid += submit_all(node, part, args.clients)
+            invalid += submit_all(node.orderer, part, args.clients)
         commit.wall += turn.wall
         commit.cpu += turn.cpu
     node.close()
@@ -162,25 +159,6 @@ def one_run(args: argparse.Namespace, workdir: Path, figures: Figures) -> None:
     figures.add("verify_vs_floor", floor_verify / verify_cpu, "x",
                 note="floor / verify CPU (target ≥ 0.5)")  # fmt: skip
     figures.add("ledger_file_mb", home.ledger_path("main").stat().st_size / 1e6, "MB")
-
-
-def submit_all(node: Node, envelopes: list[Envelope], clients: int) -> int:
-    """Submit ``envelopes`` from ``clients`` threads at once; once all are committed, how many
-    are invalid. (Their results are not kept past the turn: a server keeps none.)"""
-    futures: list[list[Future[TxResult]]] = [[] for _ in range(clients)]
-
-    def client(number: int, share: list[Envelope]) -> None:
-        for envelope in share:
-            futures[number].append(node.orderer.submit(envelope))
-
-    threads = [
-        threading.Thread(target=client, args=(n, envelopes[n::clients])) for n in range(clients)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return sum(1 for share in futures for future in share if not future.result().valid)
 
 
 class Floor:

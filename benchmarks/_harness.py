@@ -311,9 +311,10 @@ def wrk(
 
 @contextmanager
 def bare_route_server() -> Iterator[tuple[str, int]]:
-    """A bare FastAPI app (one async GET route returning a small JSON object) under the same
-    server stack as ours (uvicorn in a thread, uvloop + httptools, one worker), in its own
-    process; yields its URL and process id."""
+    """A bare FastAPI app under the same server stack as ours (uvicorn in a thread, uvloop +
+    httptools, one worker), in its own process; yields its URL and process id. Its one path
+    answers a GET with a small JSON object, and a POST of a JSON object (read, validated as
+    one, not kept) with the same."""
     with bare_route_servers(1) as found:
         yield found[0]
 
@@ -350,6 +351,10 @@ def _serve_bare_route(out: Path) -> None:
 
     @app.get("/bare")
     async def bare() -> dict[str, object]:
+        return {"ok": True, "height": 1234, "channel": "main"}
+
+    @app.post("/bare")
+    async def bare_post(body: dict[str, Any]) -> dict[str, object]:
         return {"ok": True, "height": 1234, "channel": "main"}
 
     with serve(app) as http:

@@ -18,6 +18,12 @@ connections, so the clients cost the 2 cores little and the figures are the serv
 - one client writing alone: its p50 latency next to one **durable SQLite commit** measured in
   the same run (target: p50 < 10 ms + one commit).
 
+The bare route also takes the write bodies as a **bare FastAPI POST** (a JSON object read and
+validated, nothing kept): ``api_write_vs_ledger_ceiling`` is what ``api_write_vs_ledger``
+would be if a write's HTTP side cost the server no more CPU than that POST while its ledger
+side stayed as measured — the most any route on this HTTP stack could give, in one process,
+on the server's CPUs.
+
 Server CPU per request comes from /proc (the server's process). A write's is split in two:
 the event loop's thread (uvicorn's HTTP, the middleware, routing, authentication, the body and
 the answer) and every other thread (admission, ordering, the durable commit): with the HTTP
@@ -204,6 +210,11 @@ def one_run(
     )
     loop_cpu = thread_cpu_seconds(pid, loop_thread) - loop_cpu
     write_http_cpu = loop_cpu / max(1, write.requests) * 1e6
+    bare_post = wrk(  # the same bodies again: the bare route reads them and keeps nothing
+        bare[0], clients=clients, seconds=write_seconds, script_args=(str(bodies),),
+        server_pid=bare[1],
+    )  # fmt: skip
+    write_ledger_cpu = write.cpu_us_per_request - write_http_cpu
     lone_bodies = take(envelopes, 400 * write_seconds, tmp / f"lone-{number}.jsonl")
     lone = wrk(
         f"{base_url}/api/v1/envelopes",
@@ -236,11 +247,16 @@ def one_run(
     add("api_write_cpu_us", write.cpu_us_per_request, "µs CPU", note="server CPU / write")
     add("api_write_http_cpu_us", write_http_cpu, "µs CPU",
         note="of which the event loop: HTTP, middleware, route, auth, answer")  # fmt: skip
-    add("api_write_ledger_cpu_us", write.cpu_us_per_request - write_http_cpu, "µs CPU",
+    add("api_write_ledger_cpu_us", write_ledger_cpu, "µs CPU",
         note="and the ledger's threads: admission, ordering, durable commit")  # fmt: skip
     add("api_write_errors", write.errors, "", note="must be 0")
     add("api_write_vs_ledger", write.req_per_s / in_process, "x",
         note="API writes/s ÷ in-process commits/s (target ≥ 0.5)")  # fmt: skip
+    add("bare_post_cpu_us", bare_post.cpu_us_per_request, "µs CPU",
+        note="a bare FastAPI POST of the same bodies: server CPU / req")  # fmt: skip
+    add("api_write_vs_ledger_ceiling", in_process_cpu / (bare_post.cpu_us_per_request
+        + write_ledger_cpu), "x", note="if a write's HTTP side cost no more than the bare "
+        "POST: in-process CPU ÷ (bare POST + the ledger's threads)")  # fmt: skip
     add("api_lone_write_p50_ms", lone.p50_ms, "ms", note="one client writing alone")
     add("limit_sqlite_durable_commit_ms", commit_ms, "ms", note="one durable SQLite commit")
     add("api_lone_write_over_commit_ms", lone.p50_ms - commit_ms, "ms",

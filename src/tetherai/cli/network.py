@@ -227,14 +227,11 @@ def peer(
 
     Example: tether network peer --name peer0.Org1 --api-port 8000 --home ./net
     """
-    from tetherai.cluster.run import run_peer
-    from tetherai.http.process import run_on_cpus
+    from tetherai.cluster.run import place_threads, run_peer
     from tetherai.logs import configure_from_env
-    from tetherai.services.settings import cpu_choice
 
     configure_from_env(os.environ)  # this process is the node: its log goes to stderr
-    # TETHER_CPUS as for tether serve, before the node starts any thread.
-    run(lambda: run_on_cpus(cpu_choice(os.environ.get("TETHER_CPUS", ""))))
+    run(lambda: place_threads(os.environ))  # before the node starts any thread
     target = cluster_home(home)
     secret = passphrase(passphrase_file)
     starter = None if api_port is None else _api_starter(target, name, secret, api_port)

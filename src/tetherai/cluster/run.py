@@ -1,6 +1,7 @@
 """Run one cluster node as a process: ``python -m tetherai.cluster peer|orderer``.
 
-The passphrase of the node's key comes from ``TETHER_PASSPHRASE``. A node logs to stderr, as
+The passphrase of the node's key comes from ``TETHER_PASSPHRASE``; its threads run on the CPUs
+``TETHER_CPUS`` names, as ``tether serve``'s (one CPU by default). A node logs to stderr, as
 text or, with ``TETHER_LOG_JSON=1``, JSON lines (``TETHER_LOG_LEVEL``: debug, info, warning,
 error). It stops cleanly on SIGTERM or SIGINT; SIGKILL is a crash, which it survives (every
 block is durable before it is acknowledged).
@@ -13,7 +14,7 @@ import logging
 import os
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from tetherai.cluster.follower import PeerFollower
@@ -24,15 +25,27 @@ from tetherai.cluster.trust import NodeTrust
 from tetherai.contracts.membership import MembershipRules
 from tetherai.contracts.registry import default_registry
 from tetherai.errors import TetherError
+from tetherai.http.process import run_on_cpus
 from tetherai.ledger.peer import Peer
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.logs import configure_from_env
 from tetherai.ordering.errors import OrderingError
 from tetherai.ordering.etcd import EtcdOrderer
+from tetherai.services.settings import cpu_choice
 
-__all__ = ["close_peer", "main", "open_channel_peer", "run_orderer", "run_peer"]
+__all__ = ["close_peer", "main", "open_channel_peer", "place_threads", "run_orderer", "run_peer"]
 
 log = logging.getLogger(__name__)
+
+
+def place_threads(environ: Mapping[str, str]) -> None:
+    """Run this node's threads on the CPUs ``TETHER_CPUS`` names, as ``tether serve`` does;
+    called before the node starts any thread.
+
+    Raises:
+        SettingsError: a value that is not ``auto``, ``all`` or CPUs this process may use.
+    """
+    run_on_cpus(cpu_choice(environ.get("TETHER_CPUS", "")))
 
 
 def _wait_for_signal() -> None:
@@ -177,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     passphrase = os.environ.get("TETHER_PASSPHRASE", "").encode()
     home = ClusterHome(args.home)
     try:
+        place_threads(os.environ)
         if args.role == "peer":
             run_peer(home, args.name, passphrase)
         else:

@@ -209,9 +209,11 @@ def test_named_cpus_hold_the_signature_workers_too() -> None:
 
 
 def _refuses_cpu_4095(*args: str, **env: str) -> None:
-    """``tether *args`` stops at once with the CPU named, as one error line."""
+    """``tether *args`` (or another command, given whole) stops at once with the CPU named, as
+    one error line."""
+    command = list(args) if args[0] == sys.executable else [str(TETHER), *args]
     done = subprocess.run(
-        [str(TETHER), *args],
+        command,
         capture_output=True,
         text=True,
         env={"PATH": "/usr/bin:/bin", "TETHER_PASSPHRASE": "p", **env},
@@ -230,6 +232,15 @@ def test_tether_serve_refuses_a_cpu_it_may_not_use_before_it_serves(tmp_path: Pa
 def test_a_cluster_peer_refuses_a_cpu_it_may_not_use_before_it_starts(tmp_path: Path) -> None:
     peer = ("network", "peer", "--name", "peer0.Org1", "--home", str(tmp_path))
     _refuses_cpu_4095(*peer, TETHER_CPUS="4095")
+
+
+@pytest.mark.parametrize("role", ["peer", "orderer"])
+def test_a_cluster_node_process_refuses_a_cpu_it_may_not_use_before_it_starts(
+    tmp_path: Path, role: str
+) -> None:
+    # The runner the cluster's own process tooling starts (not the tether command).
+    node = (sys.executable, "-m", "tetherai.cluster", role, "--home", str(tmp_path))
+    _refuses_cpu_4095(*node, "--name", "peer0.Org1", TETHER_CPUS="4095")
 
 
 def _forbidden(*args: object) -> None:

@@ -8,8 +8,10 @@ project's one shape ``{"error": {"code", "message", "hint", "details"}}``. The u
 (``tether serve``) stays the FastAPI app; these endpoints are the cluster's plumbing.
 
 Both speak mutual TLS only (``tls``): a caller shows a node certificate of a member org of
-one of the node's channels, and each request is held to the channel it names (403
-``cluster.not_a_member`` for another org's node).
+one of the node's channels, and each request is held to the channel it names
+(``trust.NodeTrust.allows``). A channel the caller may not use is answered exactly as one the
+node does not have (a peer: 404 ``cluster.no_channel``; an orderer: 503 ``cluster.standby``),
+so a node learns nothing of the channels it is not on, not even that they exist.
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ from tetherai.cluster.trust import NodeTrust
 from tetherai.errors import TetherError
 from tetherai.ledger.errors import TxRejected
 from tetherai.ledger.executor import TxResult
-from tetherai.ledger.state import StateReader
 from tetherai.ledger.transaction import Envelope
 from tetherai.ordering.errors import OrdererBusy, OrdererClosed
 from tetherai.ordering.etcd import EtcdOrderer, encode_block
@@ -152,15 +153,6 @@ def _server(address: tuple[str, int], handle: Handler, tls: ContextCache) -> Thr
     return server
 
 
-def _require_member(trust: NodeTrust, store: StateReader, caller: Caller, channel: str) -> None:
-    if not trust.allows(store, caller):
-        raise HttpError(
-            403,
-            f"{caller.name} of {caller.org} is not a node of a member org of channel {channel}",
-            code="cluster.not_a_member",
-        )
-
-
 def _not_found(route: str) -> HttpError:
     return HttpError(404, f"no such endpoint: {route}", code="http.not_found")
 
@@ -182,19 +174,27 @@ def serve_peer(
     clients: NodeClients,
     trust: NodeTrust,
 ) -> ThreadingHTTPServer:
-    """One endpoint for a peer's channels (a ``channel`` parameter; default: its first)."""
+    """One endpoint for a peer's channels (a ``channel`` parameter; default: the first of
+    them the caller may use)."""
     first = next(iter(followers.values()))
 
     def follower_of(channel: str | None, caller: Caller) -> PeerFollower:
-        found = first if channel is None else followers.get(channel)
+        """The caller's channel here; one it may not use is answered as one not held."""
+        if channel is None:
+            mine = (f for f in followers.values() if trust.allows(f.store.reader(), caller))
+            found = next(mine, None)
+        else:
+            found = followers.get(channel)
+            if found is not None and not trust.allows(found.store.reader(), caller):
+                found = None
         if found is None:
+            held = "a channel of yours" if channel is None else f"channel {channel}"
             raise HttpError(
                 404,
-                f"peer {first.name} does not hold channel {channel}",
+                f"peer {first.name} does not hold {held}",
                 code="cluster.no_channel",
                 hint="ask a peer of an org that is a member of that channel",
             )
-        _require_member(trust, found.store.reader(), caller, found.channel)
         return found
 
     def handle(
@@ -288,13 +288,16 @@ def serve_orderer(
         if route == "POST /txs":
             envelope = Envelope.from_json(body)
             orderer = current.get(envelope.tx.channel)
-            if orderer is None or not orderer.is_leader:
+            if (
+                orderer is None
+                or not orderer.is_leader
+                or not trust.allows(orderer.peer.store.reader(), caller)
+            ):
                 raise HttpError(
                     503,
                     f"this orderer does not lead channel {envelope.tx.channel}",
                     code="cluster.standby",
                 )
-            _require_member(trust, orderer.peer.store.reader(), caller, envelope.tx.channel)
             result = orderer.submit(envelope).result(timeout=timeout)
             # Which block holds it: a peer's API waits for its own copy of that block.
             stored = orderer.peer.store.reader().tx(result.tx_id)

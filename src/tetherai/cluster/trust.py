@@ -5,7 +5,9 @@ always its own org's. Until its copy of a channel knows an org (a node starting 
 or rebuilding after losing its disk, before it has executed the blocks that added the orgs),
 it trusts, to fetch blocks from, the orgs the channel's genesis installed: the genesis is
 where trust in a ledger starts anyway (DESIGN.md §3). What the ledger says wins: an org it
-lists as removed is not trusted, whatever the genesis said.
+lists as removed is not trusted, whatever the genesis said. A peer the channel removed is
+refused by name on every request about that channel, though its org's CA still vouches for
+its certificate.
 """
 
 from __future__ import annotations
@@ -67,5 +69,8 @@ class NodeTrust:
 
     def allows(self, store: StateReader, caller: Caller) -> bool:
         """Whether ``caller`` may use this node's copy of a channel (``store``): a node of a
-        member org of that channel, or of this node's own org."""
+        member org of that channel, or of this node's own org, unless the channel removed it
+        (``remove_peer``: its certificate stays valid, its name is never used again)."""
+        if caller.name in _RULES.retired_peers(store):
+            return False
         return caller.org == self.org or caller.org in _RULES.member_cas(store)

@@ -149,6 +149,14 @@ class MembershipRules:
         """The channel's current peers (those removed are in ``retired_peers``)."""
         return self._nodes(state, "peers")
 
+    def retired_peers(self, state: StateReader) -> set[str]:
+        """The names of the peers the channel's governance removed (never reused)."""
+        config = state.get(CHANNEL_KEY)
+        entries = config.get("retired_peers") if isinstance(config, dict) else None
+        if not isinstance(entries, list):
+            return set()
+        return {str(entry["name"]) for entry in entries if isinstance(entry, dict)}
+
     def _nodes(self, state: StateReader, kind: str) -> list[NodeKey]:
         config = state.get(CHANNEL_KEY)
         entries = config.get(kind) if isinstance(config, dict) else None

@@ -122,14 +122,23 @@ def test_only_member_org_nodes_reach_peers_orderers_and_etcd(
             assert answer.json()["error"]["code"] == "cluster.not_a_node"
 
     # Org2 is a member of channel main, not of credit: Org1's peer gives its node nothing of
-    # credit (not even its status there).
+    # credit, not even that it exists there (the answer for a channel it does not hold).
     org2_node = cluster.http("peer0.Org1", as_org="Org2")
-    for method, target, body in calls(cluster, peer, "credit")[:3]:
+    for (method, target, body), (_, missing, other) in zip(
+        calls(cluster, peer, "credit"), calls(cluster, peer, "nosuch"), strict=True
+    ):
         answer = org2_node.request(method, target, json=body)
-        assert answer.status_code == 403, (target, answer.text)
-        assert answer.json()["error"]["code"] == "cluster.not_a_member"
+        absent = org2_node.request(method, missing, json=other)
+        assert answer.status_code == 404, (target, answer.text)
+        assert answer.json()["error"]["code"] == "cluster.no_channel"
+        assert answer.text.replace("credit", "nosuch") == absent.text
     status = org2_node.get(f"{peer}/status").json()
     assert set(status["channels"]) == {"main"}
+    # The orderer of credit answers Org2's node as one that does not lead it.
+    org2_at_orderer = cluster.http("orderer0.Org1", as_org="Org2")
+    _, target, body = calls(cluster, orderer_url, "credit")[2]
+    answer = org2_at_orderer.post(target, json=body)
+    assert answer.status_code == 503 and answer.json()["error"]["code"] == "cluster.standby"
     # A connection Org3's node keeps open (for the removal below).
     org3_identity = cluster.home.tls_identity(Tools("Org3"), PASSPHRASE)
     kept = httpx.Client(
@@ -171,7 +180,7 @@ def test_only_member_org_nodes_reach_peers_orderers_and_etcd(
     # A connection opened before the removal is held to it too: each request checks the
     # caller's org against the channel's members.
     stale = kept.get(f"{peer}/blocks", params={"channel": "main", "start": 0, "limit": 1})
-    assert stale.status_code == 403 and stale.json()["error"]["code"] == "cluster.not_a_member"
+    assert stale.status_code == 404 and stale.json()["error"]["code"] == "cluster.no_channel"
     kept.close()
     fresh = cluster.home.tools_clients("Org3", PASSPHRASE)
     try:
@@ -179,3 +188,26 @@ def test_only_member_org_nodes_reach_peers_orderers_and_etcd(
     finally:
         fresh.close()
     assert cluster.http("peer0.Org1", as_org="Org2").get(f"{peer}/status").status_code == 200
+
+    # The channel removes one peer (Org2 stays a member): that node's certificate, still
+    # vouched for by Org2's CA, reads, queries and submits nothing of main from then on, at
+    # the peers and the orderer; the org's other nodes keep their access.
+    retiring = cluster.home.tls_identity("peer0.Org2", PASSPHRASE)
+    with httpx.Client(verify=context_of(retiring, org1_ca), timeout=PATIENCE) as before:
+        assert before.get(f"{peer}/blocks", params={"start": 0, "limit": 1}).status_code == 200
+    outcome = sign_change(
+        cluster.home, "main", "remove_peer", {"name": "peer0.Org2", "reason": "stolen disk"},
+        by=["Org1", "Org2"], passphrase=PASSPHRASE, now_ms=_now(),
+    )  # fmt: skip
+    assert outcome.applied, outcome.describe()
+    cluster.wait_height(["peer0.Org1"], main.peer.head.height)
+    with httpx.Client(verify=context_of(retiring, org1_ca), timeout=PATIENCE) as retired:
+        for method, target, body in calls(cluster, peer):
+            answer = retired.request(method, target, json=body)
+            assert answer.status_code == 404, (target, answer.text)
+            assert answer.json()["error"]["code"] == "cluster.no_channel"
+        _, target, body = calls(cluster, orderer_url)[2]
+        answer = retired.post(target, json=body)
+        assert answer.status_code == 503 and answer.json()["error"]["code"] == "cluster.standby"
+    org2_tools = cluster.http("peer0.Org1", as_org="Org2")
+    assert org2_tools.get(f"{peer}/blocks", params={"start": 0, "limit": 1}).status_code == 200

@@ -3,7 +3,9 @@ service database. Target: no page above 300 ms.
 
 Builds a network with the test cast (an org, its people and a project), registers
 ``--versions`` model versions in that project (signed txs ordered in blocks of up to 1,000),
-one of them walked through review to monitoring with comments, waits until the service
+one of them walked through review to monitoring with comments, and ``--projects`` other
+projects with the same eight members (lists of projects read every project's access, and must
+not read its members' records to list it), waits until the service
 database's projections hold them all, then runs the web app under uvicorn on 127.0.0.1 and
 times each page as the project's AI engineer (signed in through the sign-in page): the median
 and the 95th percentile of ``--rounds`` requests after two warm-ups, on one keep-alive
@@ -12,7 +14,7 @@ each run, the same is measured for a bare FastAPI route under the same uvicorn s
 floor of any page: ``web_max_page_vs_bare`` is how many bare round trips the slowest page
 costs). ``--runs`` repeats the timing (the ledger is built once).
 
-    .venv/bin/python benchmarks/web.py [--versions 10000] [--rounds 20] [--runs 3]
+    .venv/bin/python benchmarks/web.py [--versions 10000] [--projects 200] [--rounds 20] [--runs 3]
 
 Prints a table (min / median / max over the runs), then ``<page>_ms: N ms`` per page and
 ``web_max_page_ms: N ms`` (the largest median).
@@ -28,10 +30,14 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 from _harness import Figures, add_run_options, bare_route_server, timed
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from tests.common.lifecycle import Cast
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_MS = 300.0
@@ -40,6 +46,7 @@ TARGET_MS = 300.0
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--versions", type=int, default=10_000)
+    parser.add_argument("--projects", type=int, default=200, help="other projects")
     parser.add_argument("--rounds", type=int, default=20)
     add_run_options(parser)
     args = parser.parse_args()
@@ -89,6 +96,7 @@ def main() -> None:
                 assert all(f.result(timeout=120).valid for f in pending)
                 pending.clear()
         assert all(f.result(timeout=120).valid for f in pending)
+        add_projects(cast, args.projects)
         hot = cast.new_version("hot")
         cast.walk(hot, "monitoring")
         for n in range(5):
@@ -96,7 +104,8 @@ def main() -> None:
                 "stake1", "review", "comment", project=cast.project, version=hot, text=f"note {n}"
             )
         console.print(
-            f"registered {args.versions} versions in {time.perf_counter() - started:.1f} s "
+            f"registered {args.versions} versions and {args.projects} other projects in "
+            f"{time.perf_counter() - started:.1f} s "
             f"({net.node.peer.head.height} blocks)"
         )
 
@@ -161,9 +170,11 @@ def main() -> None:
                     "ledger_block": f"/ledger/blocks/{last_block}",
                     "ledger_tx": f"/ledger/txs/{some_tx}",
                     "ledger_checkpoints": "/ledger/checkpoints",
+                    "api_projects": "/api/v1/projects",
                 }
                 figures = Figures(
-                    f"web pages, {args.versions} versions, {args.rounds} requests each "
+                    f"web pages, {args.versions} versions, {args.projects + 1} projects, "
+                    f"{args.rounds} requests each "
                     f"(median ms; ≤ {TARGET_MS:.0f} ms is the target)"
                 )
                 with bare_route_server() as (bare_url, _), httpx.Client(timeout=60) as bare:
@@ -184,6 +195,23 @@ def main() -> None:
         net.close()
 
     figures.print(console)
+
+
+def add_projects(cast: Cast, count: int) -> None:
+    """``count`` projects of the cast's author, each with the cast project's other members."""
+    from tests.common.lifecycle import MEMBERS
+
+    net, author = cast.net, cast["author"]
+    for first in range(0, count, 100):
+        names = [f"Project {number}" for number in range(first, min(first + 100, count))]
+        made = [net.node.orderer.submit(net.sign(author, "project", "create", {"name": name}))
+                for name in names]  # fmt: skip
+        refs = [future.result(timeout=120).result["project"] for future in made]
+        joins = [{"project": ref, "org": cast[m].org, "id": cast[m].id}
+                 for ref in refs for m in MEMBERS]  # fmt: skip
+        added = [net.node.orderer.submit(net.sign(author, "project", "add_member", args))
+                 for args in joins]  # fmt: skip
+        assert all(future.result(timeout=120).valid for future in added)
 
 
 def median_ms(get: Callable[[], httpx.Response], rounds: int) -> float:

@@ -158,6 +158,8 @@ PARTS = {
     "outsider": ("oscar", Role.MLOPS_ENGINEER),
 }
 PROJECT = "Org1/credit-scoring"
+MEMBERS = ("ai2", "mlops", "mlops2", "stake1", "stake2", "stake3", "auditor")
+"""The parts the author adds to the cast's project (the outsider and the admin are not on it)."""
 
 
 def make_cast(net: Network) -> Cast:
@@ -166,7 +168,7 @@ def make_cast(net: Network) -> Cast:
     cast = Cast(net, "", people)
     created = cast.ok("author", "project", "create", name="Credit Scoring", domain="finance")
     cast.project = created["project"]
-    for name in ("ai2", "mlops", "mlops2", "stake1", "stake2", "stake3", "auditor"):
+    for name in MEMBERS:
         key = people[name]
         cast.ok("author", "project", "add_member", project=cast.project, org=key.org, id=key.id)
     return cast

@@ -74,9 +74,8 @@ def may_read_project(state: StateReader, project: str, who: Actor | Identity) ->
 
 def readable_project_refs(state: StateReader, who: Actor | Identity) -> set[str]:
     """The references of every project ``who`` may read."""
-    refs = {
-        key.removeprefix("project/") for key, _ in state.scan("project/") if key.count("/") == 2
-    }
+    # Keys only: the members, factsheets and policies under ``project/`` are not decoded.
+    refs = {key.removeprefix("project/") for key in state.keys("project/") if key.count("/") == 2}
     return {ref for ref in refs if may_read_project(state, ref, who)}
 
 

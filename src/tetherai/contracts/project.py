@@ -277,7 +277,9 @@ class Project(Contract):
     def list_projects(self, ctx: QueryContext, org: str = "") -> Result:
         """Projects (of one org, or all), without their sub-records."""
         prefix = f"project/{org}/" if org else "project/"
-        return [value for key, value in ctx.state.scan(prefix) if key.count("/") == 2]
+        # The project records alone are read: not their members, factsheets and policies.
+        found = (ctx.state.get(key) for key in ctx.state.keys(prefix) if key.count("/") == 2)
+        return [value for value in found if value is not None]
 
 
 @confidential

@@ -446,6 +446,13 @@ class SqliteLedgerStore:
         for key, value in self.scan_texts(prefix, after=after, limit=limit):
             yield key, loads_stored(value)
 
+    def keys(self, prefix: str) -> Iterator[str]:
+        for (key,) in self._db.execute(
+            "SELECT key FROM state WHERE key >= ? AND key < ? ORDER BY key",
+            (prefix, prefix + "\U0010ffff"),
+        ).fetchall():
+            yield str(key)
+
     def scan_texts(
         self, prefix: str, *, after: str = "", limit: int | None = None
     ) -> list[tuple[str, str]]:

@@ -30,6 +30,12 @@ class StateReader(Protocol):
         long list reads only that page)."""
         ...
 
+    def keys(self, prefix: str) -> Iterator[str]:
+        """The keys :meth:`scan` gives for ``prefix``, without reading their values: for a
+        caller that asks which records exist, not what they hold (decoding is most of a
+        scan's cost)."""
+        ...
+
 
 def bounded(
     rows: Iterable[tuple[str, JSONValue]], after: str, limit: int | None
@@ -80,6 +86,13 @@ class MemoryState:
                 break
             yield key, self._values[key]
 
+    def keys(self, prefix: str) -> Iterator[str]:
+        keys = self._ordered()
+        for key in keys[bisect.bisect_left(keys, prefix) :]:
+            if not key.startswith(prefix):
+                break
+            yield key
+
     def apply(self, writes: Mapping[str, JSONValue | None]) -> None:
         for key, value in writes.items():
             if value is None:
@@ -123,6 +136,16 @@ class BlockState:
         rows = ((key, merged[key]) for key in sorted(merged))
         yield from bounded(((k, v) for k, v in rows if v is not None), after, limit)
 
+    def keys(self, prefix: str) -> Iterator[str]:
+        own = {k: v for k, v in self.writes.items() if k.startswith(prefix)}
+        if not own:
+            yield from self._base.keys(prefix)
+            return
+        found = set(self._base.keys(prefix))
+        found.update(key for key, value in own.items() if value is not None)
+        found.difference_update(key for key, value in own.items() if value is None)
+        yield from sorted(found)
+
     def apply(self, writes: Mapping[str, JSONValue | None]) -> None:
         self.writes.update(writes)
 
@@ -147,6 +170,9 @@ class CachedReads:
         self, prefix: str, *, after: str = "", limit: int | None = None
     ) -> Iterator[tuple[str, JSONValue]]:
         return self._base.scan(prefix, after=after, limit=limit)
+
+    def keys(self, prefix: str) -> Iterator[str]:
+        return self._base.keys(prefix)
 
     def forget(self, keys: Iterable[str]) -> None:
         for key in keys:

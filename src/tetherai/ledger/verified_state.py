@@ -70,6 +70,10 @@ class VerifiedHistory:
         rows = self._store.values_before(prefix, self._below)
         yield from bounded(((key, loads_stored(text)) for key, text in rows), after, limit)
 
+    def keys(self, prefix: str) -> Iterator[str]:
+        for key, _ in self._store.values_before(prefix, self._below):
+            yield key
+
     def advance(self, below: int, writes: Mapping[str, JSONValue | None]) -> None:
         """The history below ``below`` is verified now; ``writes`` are the last block's."""
         self._below = below

@@ -79,11 +79,11 @@ class _Recording:
 
     def __init__(self, view: StateView) -> None:
         self._view = view
-        self.keys: dict[str, str | None] = {}
+        self.texts: dict[str, str | None] = {}
         self.prefixes: dict[_Scan, list[tuple[str, str]]] = {}
 
     def get(self, key: str) -> JSONValue | None:
-        self.keys[key] = self._view.text(key)
+        self.texts[key] = self._view.text(key)
         return self._view.value(key)
 
     def scan(
@@ -93,6 +93,13 @@ class _Recording:
         rows = self.prefixes[scan] = self._view.scan_texts(scan)
         for key, text in rows:
             yield key, loads_stored(text)
+
+    def keys(self, prefix: str) -> Iterator[str]:
+        # Noted as the whole scan: the answer is checked again when anything under it changes.
+        scan = (prefix, "", None)
+        rows = self.prefixes[scan] = self._view.scan_texts(scan)
+        for key, _ in rows:
+            yield key
 
 
 class _Changes:
@@ -209,7 +216,7 @@ def _answer(
         return found
     recording = _Recording(view)
     result = peer.query(contract, fn, args, state=recording)
-    answer = _Answer(recording.keys, recording.prefixes, result, view.version)
+    answer = _Answer(recording.texts, recording.prefixes, result, view.version)
     with _LOCK:
         if len(_ANSWERS) >= _KEPT:
             _ANSWERS.clear()

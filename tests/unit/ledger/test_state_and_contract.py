@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any, Literal, Optional, Union
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tetherai.ledger.contract import (
     Context,
@@ -16,7 +18,7 @@ from tetherai.ledger.contract import (
     transaction,
 )
 from tetherai.ledger.errors import ContractError, ProofError, TxInvalid
-from tetherai.ledger.state import BlockState, MemoryState
+from tetherai.ledger.state import BlockState, CachedReads, MemoryState, StateReader
 from tetherai.ledger.tlog_proof import TlogProof, format_tlog_proof, parse_tlog_proof
 
 
@@ -39,6 +41,29 @@ def test_block_state_overlays_writes_and_deletes_on_its_base() -> None:
     assert overlay.get("k/1") is None and overlay.get("k/3") == 3 and overlay.get("k/2") == 2
     assert list(overlay.scan("k/")) == [("k/2", 2), ("k/3", 3)]
     assert base.get("k/1") == 1  # the base is untouched until the block commits
+
+
+_KEYS = st.sampled_from(["a", "a/", "a/1", "a/1/x", "a/2", "ab", "b/1", "b/1/y", "c"])
+_WRITES = st.dictionaries(_KEYS, st.one_of(st.none(), st.integers(0, 3)), max_size=8)
+
+
+def _keys_agree(state: StateReader) -> None:
+    for prefix in ("", "a", "a/", "a/1", "a/1/", "b/", "z"):
+        assert list(state.keys(prefix)) == [key for key, _ in state.scan(prefix)], prefix
+
+
+@given(base=_WRITES, block=_WRITES, later=_WRITES)
+def test_keys_are_the_keys_a_scan_gives_on_every_overlay(
+    base: dict[str, int | None], block: dict[str, int | None], later: dict[str, int | None]
+) -> None:
+    state = MemoryState()
+    state.apply(base)
+    overlay = BlockState(state)
+    overlay.apply(block)  # new keys and deletes over the base
+    for reader in (state, overlay, CachedReads(overlay)):
+        _keys_agree(reader)
+    state.apply(later)  # the base changes under the overlay
+    _keys_agree(overlay)
 
 
 def test_contract_view_writes_only_its_namespace_and_no_nulls() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.common.lifecycle import Cast
 from tetherai.ledger import verified_state
 from tetherai.ledger.sqlite_store import SqliteLedgerStore
 from tetherai.ledger.verified_state import VerifiedHistory
@@ -47,3 +48,21 @@ def test_resuming_after_a_checkpoint_always_asks_the_store(
     history = VerifiedHistory(store, verified_below=10)
     assert history.get("notary/old") is None
     assert calls == ["notary/old"]
+
+
+def test_the_keys_of_a_prefix_are_those_a_scan_reads_from_the_store_and_its_history(
+    cast: Cast,
+) -> None:
+    # A deleted key too: a notarized name withdrawn.
+    cast.ok("author", "notary", "notarize", name="gone", sha256="ab" * 32)
+    cast.ok("author", "notary", "withdraw", name="gone")
+    cast.ok("author", "notary", "notarize", name="kept", sha256="cd" * 32)
+    store = cast.net.node.peer.store
+    reader = store.reader()
+    history = VerifiedHistory(store, verified_below=store.tx_count)
+    for prefix in ("", "project/", f"project/{cast.project}/member/", "notary/", "nope/"):
+        for state in (reader, history):
+            keys = list(state.keys(prefix))
+            assert keys == [key for key, _ in state.scan(prefix)], (state, prefix)
+    assert list(reader.keys("notary/")) == ["notary/kept"]
+    assert len(list(reader.keys(f"project/{cast.project}/member/"))) == 8

@@ -179,3 +179,18 @@ def test_a_reading_of_an_answer_is_made_once_per_answer(cast: Cast) -> None:
     assert remembered_reading(cast.net.node.peer, view, "workflow", "actions", args, str) == str(
         made[1]
     )
+
+
+def test_a_list_of_keys_follows_a_record_added_under_its_prefix(cast: Cast) -> None:
+    store = cast.net.node.peer.store
+
+    def projects() -> Any:
+        view = StateView(store.reader())
+        return remembered_query(cast.net.node.peer, view, "project", "list_projects", {})
+
+    first = projects()
+    assert projects() is first  # unchanged: from memory
+    assert [p["ref"] for p in first] == [cast.project]
+    added = cast.ok("author", "project", "create", name="Fraud Detection")["project"]
+    # The query read the project keys without their values: the new key still counts.
+    assert [p["ref"] for p in projects()] == sorted([cast.project, added])

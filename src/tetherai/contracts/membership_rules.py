@@ -8,6 +8,7 @@ rule is written once and every past tx is judged by the membership of its time.
 from __future__ import annotations
 
 import base64
+import functools
 from collections.abc import Sequence
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -32,6 +33,13 @@ from tetherai.ledger.errors import TxInvalid
 from tetherai.ledger.transaction import Transaction
 
 __all__ = ["MembershipRules"]
+
+
+@functools.lru_cache(maxsize=1024)
+def _node_key(name: str, public_key: str) -> NodeKey:
+    """A node's key from its channel configuration entry (base64 raw Ed25519), decoded once
+    per entry: the peer checks the orderer's signature with it for every block."""
+    return NodeKey(name, Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key)))
 
 
 class MembershipRules:
@@ -162,12 +170,11 @@ class MembershipRules:
         entries = config.get(kind) if isinstance(config, dict) else None
         if not isinstance(entries, list):
             return []
-        nodes = []
-        for entry in entries:
-            if isinstance(entry, dict):
-                raw = base64.b64decode(str(entry["public_key"]))
-                nodes.append(NodeKey(str(entry["name"]), Ed25519PublicKey.from_public_bytes(raw)))
-        return nodes
+        return [
+            _node_key(str(entry["name"]), str(entry["public_key"]))
+            for entry in entries
+            if isinstance(entry, dict)
+        ]
 
     def member_cas(self, state: StateReader) -> dict[str, str]:
         """The current member orgs' CA certificates (PEM), by org: whom a node of this

@@ -75,10 +75,13 @@ class LogGrowth:
     """The nodes completed by the txs, as the store keeps them."""
     txs_root: str
     """The root over the block's txs alone (``ledger.block.txs_root``)."""
+    root: bytes
+    """The log's root after the block (``tree.root()``, folded once: the header, the check,
+    the checkpoint and the head all use it)."""
 
     @property
     def log_root(self) -> str:
-        return self.tree.root().hex()
+        return self.root.hex()
 
 
 def verify_orderer_signature(header: BlockHeader, sig: bytes, keys: Sequence[PublicKey]) -> bool:
@@ -373,7 +376,7 @@ class Peer:
         checkpoint = None
         if checkpoint_signers:
             signed = LedgerCheckpoint(
-                self.channel, header.number, tree.size, tree.root(), commit.state_root
+                self.channel, header.number, tree.size, growth.root, commit.state_root
             )
             note = sign_checkpoint(signed.to_checkpoint(), checkpoint_signers)
             checkpoint = (tree.size, header.number, note)
@@ -391,7 +394,7 @@ class Peer:
         self._tree = tree
         self._keys.update(outcome.keys)
         self._head = Head(
-            header.number + 1, header.hash, header.ts, tree.size, tree.root(), commit.state_root
+            header.number + 1, header.hash, header.ts, tree.size, growth.root, commit.state_root
         )
         if log.isEnabledFor(logging.DEBUG):
             invalid = sum(1 for result in outcome.results if not result.valid)
@@ -470,7 +473,7 @@ def _grow(base: CompactRange, envelopes: tuple[Envelope, ...]) -> LogGrowth:
     nodes: list[tuple[int, int, bytes]] = []
     for envelope in envelopes:
         nodes.extend(tree.append(envelope.leaf_hash))
-    return LogGrowth(base, envelopes, tree, nodes, txs_root(envelopes))
+    return LogGrowth(base, envelopes, tree, nodes, txs_root(envelopes), tree.root())
 
 
 def copy_tree(tree: CompactRange) -> CompactRange:

@@ -88,10 +88,10 @@ class MemoryState:
 
     def keys(self, prefix: str) -> Iterator[str]:
         keys = self._ordered()
-        for key in keys[bisect.bisect_left(keys, prefix) :]:
-            if not key.startswith(prefix):
+        for index in range(bisect.bisect_left(keys, prefix), len(keys)):  # no copy of the tail
+            if not keys[index].startswith(prefix):
                 break
-            yield key
+            yield keys[index]
 
     def apply(self, writes: Mapping[str, JSONValue | None]) -> None:
         for key, value in writes.items():

@@ -56,6 +56,23 @@ KEY_PATTERN = r"^[!-~]([ -~]{0,198}[!-~])?$"
 """1-200 printable ASCII characters, no leading or trailing space (HTTP would strip it)."""
 
 
+_REFUSALS: dict[type, tuple[int, str, str, str]] = {
+    Conflict: (
+        422,
+        "request.idempotency_conflict",
+        "the idempotency key {key} was used for a different request",
+        "use a new Idempotency-Key for a new request",
+    ),
+    Running: (
+        409,
+        "request.idempotency_in_progress",
+        "a request with the idempotency key {key} is still running",
+        "retry in a moment: the repeat then gets that request's answer",
+    ),
+}
+"""How a claim that is not this request's is refused: status, code, message, hint."""
+
+
 @dataclass
 class _Slot:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -91,20 +108,9 @@ class IdempotencyStore:
                 found = await asyncio.to_thread(self._keys.claim, user, key, fingerprint)
                 if isinstance(found, Answered):
                     return found.status, found.body, True
-                if isinstance(found, Conflict):
-                    raise ApiError(
-                        422,
-                        f"the idempotency key {key!r} was used for a different request",
-                        code="request.idempotency_conflict",
-                        hint="use a new Idempotency-Key for a new request",
-                    )
-                if isinstance(found, Running):
-                    raise ApiError(
-                        409,
-                        f"a request with the idempotency key {key!r} is still running",
-                        code="request.idempotency_in_progress",
-                        hint="retry in a moment: the repeat then gets that request's answer",
-                    )
+                if isinstance(found, Conflict | Running):
+                    status, code, said, hint = _REFUSALS[type(found)]
+                    raise ApiError(status, said.format(key=repr(key)), code=code, hint=hint)
                 claim: Claimed = found
                 try:
                     status, body = await action()
